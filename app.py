@@ -1,0 +1,423 @@
+"""Bilim Hub: the Starlette application (``/graphql``, ``/healthz``, ``/readyz``, ``/metrics``,
+GraphiQL assets) and the ``bilim`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from graphql import GraphQLError
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from cross_web import HTTPException
+from strawberry.types import ExecutionResult
+
+from models import database
+from resolvers import assets
+from resolvers.access import ANONYMOUS, KeyRing, Principal, Role, issue_token, principal_from_token
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, RequestError
+from resolvers.settings import Settings
+
+log = logging.getLogger("bilim")
+
+REQUESTS = Counter("bilim_graphql_requests_total", "GraphQL requests", ["outcome"])
+LATENCY = Histogram("bilim_graphql_seconds", "GraphQL request duration")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MAX_BODY = 1_000_000
+
+
+def _error_body(code: ErrorCode, message: str) -> bytes:
+    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code.value}}]})
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes before anything parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = _error_body(ErrorCode.BAD_REQUEST, f"The request body is over {self.limit} bytes")
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """``/graphql``: one session and one transaction per request, committed only when the
+    operation produced no errors."""
+
+    def __init__(self, app_state: Any, **kwargs: Any) -> None:
+        from schema import schema
+
+        super().__init__(schema, **kwargs)
+        self.state = app_state
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        header = request.headers.get("x-request-id", "")
+        request_id = header if REQUEST_ID.match(header) else uuid.uuid4().hex
+        principal: Principal = ANONYMOUS
+        auth_error: RequestError | None = None
+        authorization = request.headers.get("authorization")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                auth_error = RequestError(ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'")
+            else:
+                try:
+                    principal = principal_from_token(token.strip(), self.state.keyring, self.state.settings)
+                except RequestError as err:
+                    auth_error = err
+        ctx = Context(
+            principal=principal, sessions=self.state.sessions, request_id=request_id,
+            request=request, response=response,
+        )
+        ctx.auth_error = auth_error
+        if response is not None and hasattr(response, "headers"):
+            response.headers["x-request-id"] = request_id
+        return ctx
+
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
+                             context: Context, root_value: Any, request_data: Any) -> ExecutionResult:
+        auth_error = context.auth_error
+        if auth_error is not None:
+            sub_response.status_code = 401
+            return ExecutionResult(data=None, errors=[auth_error])
+        started = time.perf_counter()
+        try:
+            result = await super().execute_single(
+                request=request, request_adapter=request_adapter, sub_response=sub_response,
+                context=context, root_value=root_value, request_data=request_data,
+            )
+            ok = not result.errors
+            try:
+                await context.close(commit=ok)
+            except Exception:
+                log.exception("graphql.commit_failed", extra={"request_id": context.request_id})
+                error = GraphQLError("The change could not be saved; try again",
+                                     extensions={"code": ErrorCode.INTERNAL_ERROR.value,
+                                                 "requestId": context.request_id})
+                return ExecutionResult(data=None, errors=[error])
+            REQUESTS.labels("ok" if ok else "error").inc()
+            return result
+        finally:
+            await context.close(commit=False)
+            LATENCY.observe(time.perf_counter() - started)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(assets.page(local=assets.installed(self.state.settings.data_dir)))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as e:
+            # GraphQL over HTTP: a malformed request still gets a JSON error body.
+            response = Response(
+                _error_body(ErrorCode.BAD_REQUEST, e.reason), status_code=e.status_code,
+                media_type="application/json",
+            )
+        await response(scope, receive, send)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    engine = request.app.state.engine
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        current = await database.current_revisions(engine)
+    except Exception:
+        log.warning("readyz.database_unreachable")
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    heads = database.head_revisions()
+    if current != heads:
+        return JSONResponse(
+            {"status": "unavailable", "database": "ok", "migrations": "pending",
+             "current": sorted(current), "head": sorted(heads)},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok", "database": "ok", "migrations": "at head"})
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def graphiql_asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in assets.FILES:
+        return JSONResponse({"error": "not found"}, status_code=404)
+    path = assets.assets_dir(request.app.state.settings.data_dir) / name
+    if not path.is_file():
+        return JSONResponse({"error": "run `bilim assets install`"}, status_code=404)
+    return FileResponse(path, headers={"cache-control": "public, max-age=86400"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The hub as an ASGI app; the database URL comes from settings (``DATABASE_URL``)."""
+    settings = settings or Settings()
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set (bilim serve sets it for its workers)")
+
+    class State:
+        pass
+
+    state: Any = State()
+    state.settings = settings
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        assert settings.database_url
+        engine = database.create_engine(
+            settings.database_url, pool_size=settings.pool_size,
+            max_overflow=settings.pool_max_overflow,
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
+        state.engine = engine
+        state.sessions = database.session_factory(engine)
+        state.keyring = KeyRing.load(settings)
+        app.state.engine = engine
+        app.state.settings = settings
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    view = GraphQLView(state, graphql_ide="graphiql", allow_queries_via_get=True)
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            Route("/graphiql/{name}", graphiql_asset),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    return app
+
+
+# --- command line --------------------------------------------------------------------------
+
+cli = typer.Typer(help="Bilim Hub: one GraphQL graph over the education systems.",
+                  no_args_is_help=True, add_completion=False)
+assets_cli = typer.Typer(help="Browser assets (GraphiQL).", no_args_is_help=True)
+keys_cli = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+cli.add_typer(assets_cli, name="assets")
+cli.add_typer(keys_cli, name="keys")
+
+DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    settings = Settings()
+    if data_dir is not None:
+        settings.data_dir = data_dir.expanduser().resolve()
+    return settings
+
+
+class Database:
+    """The database the command works on: ``DATABASE_URL``, or the embedded server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedded: database.EmbeddedPostgres | None = None
+        self.url = settings.database_url or ""
+
+    def __enter__(self) -> Database:
+        if not self.url:
+            self.embedded = database.EmbeddedPostgres(self.settings.data_dir)
+            server = self.embedded.start()
+            asyncio.run(database.ensure_database(server, database.EMBEDDED_DATABASE))
+            self.url = self.embedded.url()
+            typer.echo(f"Embedded PostgreSQL running, data in {self.embedded.pgdata}", err=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    demo: bool = typer.Option(False, "--demo", help="Load demo data into an empty database."),
+    workers: int = typer.Option(1, help="Worker processes."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log requests."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Run the hub: embedded PostgreSQL unless DATABASE_URL is set, migrations, then HTTP."""
+    import uvicorn
+
+    settings = _settings(data_dir)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with Database(settings) as db:
+        database.migrate(db.url)
+        if demo:
+            _load_demo(db.url)
+        if not assets.installed(settings.data_dir):
+            try:
+                assets.install(settings.data_dir, timeout=20)
+                typer.echo("GraphiQL assets installed into the data folder", err=True)
+            except Exception as err:  # offline: the page falls back to the CDN and says so
+                typer.echo(f"GraphiQL assets not installed ({type(err).__name__}); "
+                           "run `bilim assets install` when online", err=True)
+        KeyRing.load(settings)  # create the signing key before workers race to
+        os.environ["DATABASE_URL"] = db.url
+        os.environ["BILIM_DATA_DIR"] = str(settings.data_dir)
+        typer.echo(f"Bilim Hub on http://{host}:{port}/graphql "
+                   f"(token: bilim token --role ministry --data-dir {settings.data_dir})", err=True)
+        uvicorn.run(
+            "app:create_app", factory=True, host=host, port=port, workers=workers,
+            access_log=access_log, log_level="info", loop="auto", http="auto",
+        )
+
+
+def _load_demo(url: str) -> None:
+    from bench import dataset
+
+    loaded = asyncio.run(dataset.is_loaded(url))
+    if loaded:
+        typer.echo("Demo data: the database already holds data, nothing loaded", err=True)
+        return
+    asyncio.run(dataset.load(url, scale=dataset.DEMO_SCALE, seed=1, progress=True))
+
+
+@cli.command()
+def migrate(data_dir: Path | None = DataDir) -> None:
+    """Apply pending migrations."""
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        typer.echo("Migrations at head", err=True)
+
+
+@cli.command()
+def seed(
+    scale: float = typer.Option(0.005, help="1.0 is the whole country (1.4 million pupils)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives the same data."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load a deterministic synthetic dataset (bulk COPY) at the given scale."""
+    from bench import dataset
+
+    if not 0 < scale <= 2:
+        raise typer.BadParameter("scale is above 0 and at most 2")
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        stats = asyncio.run(dataset.load(db.url, scale=scale, seed=seed, progress=True))
+        typer.echo(", ".join(f"{k}: {v:,}" for k, v in stats.items()), err=True)
+
+
+@cli.command("export-schema")
+def export_schema(output: Path | None = typer.Option(None, help="File to write (default stdout).")) -> None:
+    """Print the GraphQL schema (SDL)."""
+    from schema import schema
+
+    sdl = schema.as_str() + "\n"
+    if output is None:
+        sys.stdout.write(sdl)
+    else:
+        output.write_text(sdl)
+
+
+@cli.command()
+def token(
+    role: Role = typer.Option(..., help="Role of the token."),
+    scope: list[str] = typer.Option([], help="region:ID, district:ID or institution:ID (repeat)."),
+    person: int | None = typer.Option(None, help="Person id (guardians and pupils)."),
+    ttl: int | None = typer.Option(None, help="Minutes until the token expires."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Print a bearer token signed with the key of the data folder the server uses."""
+    settings = _settings(data_dir)
+    ring = KeyRing.load(settings)
+    if role == Role.ANONYMOUS:
+        raise typer.BadParameter("anonymous callers need no token")
+    value = issue_token(ring, settings, role=role, person_id=person, scopes=list(scope),
+                        ttl_minutes=ttl)
+    try:
+        principal_from_token(value, ring, settings)
+    except RequestError as err:
+        raise typer.BadParameter(err.message) from None
+    sys.stdout.write(value + "\n")
+
+
+@assets_cli.command("install")
+def assets_install(data_dir: Path | None = DataDir) -> None:
+    """Fetch GraphiQL and React from the npm registry into the data folder."""
+    folder = assets.install(_settings(data_dir).data_dir)
+    typer.echo(f"GraphiQL assets in {folder}", err=True)
+
+
+@keys_cli.command("rotate")
+def keys_rotate(data_dir: Path | None = DataDir) -> None:
+    """Add a new active signing key; tokens signed with older keys stay valid."""
+    settings = _settings(data_dir)
+    ring = KeyRing.load(settings)
+    kid = ring.rotate(settings.data_dir / "signing-keys.json")
+    typer.echo(f"Active signing key is now {kid}; restart the hub to use it", err=True)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Every model of the hub, re-exported so Alembic's metadata sees them all."""
+
+from models.base import Base
+from models.enrollments import Enrollment, ExitReason, Sector
+from models.events import AuditEntry, Outcome, OutboxEvent
+from models.geography import District, DistrictKind, Region, RegionKind
+from models.institutions import CatchmentArea, Institution, InstitutionKind, Language, Ownership
+from models.people import (
+    GuardianKind,
+    Guardianship,
+    Person,
+    PersonPin,
+    PinChangeReason,
+    Sex,
+    StaffPosition,
+    StaffRole,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CatchmentArea",
+    "District",
+    "DistrictKind",
+    "Enrollment",
+    "ExitReason",
+    "GuardianKind",
+    "Guardianship",
+    "Institution",
+    "InstitutionKind",
+    "Language",
+    "Outcome",
+    "OutboxEvent",
+    "Ownership",
+    "Person",
+    "PersonPin",
+    "PinChangeReason",
+    "Region",
+    "RegionKind",
+    "Sector",
+    "Sex",
+    "StaffPosition",
+    "StaffRole",
+]

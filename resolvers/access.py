@@ -1,0 +1,305 @@
+"""Who is calling: principals, roles and scopes, bearer tokens, and the row filters that
+decide which people and enrollments a principal may read."""
+
+from __future__ import annotations
+
+import enum
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
+
+from models import Enrollment, Guardianship, Institution, Person, StaffPosition
+from resolvers.errors import ErrorCode, RequestError
+from resolvers.settings import Settings
+
+ALGORITHM = "HS256"
+
+
+class Role(enum.StrEnum):
+    """Roles, lower snake case. Scopes say where an officer's or staff member's role holds."""
+
+    ANONYMOUS = "anonymous"
+    MINISTRY = "ministry"
+    REGION_OFFICER = "region_officer"
+    DISTRICT_OFFICER = "district_officer"
+    SCHOOL_ADMIN = "school_admin"
+    TEACHER = "teacher"
+    GUARDIAN = "guardian"
+    PUPIL = "pupil"
+
+
+SCOPED_ROLES = {
+    Role.REGION_OFFICER: "region",
+    Role.DISTRICT_OFFICER: "district",
+    Role.SCHOOL_ADMIN: "institution",
+    Role.TEACHER: "institution",
+}
+PERSONAL_ROLES = {Role.GUARDIAN, Role.PUPIL}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of one request."""
+
+    subject: str
+    role: Role
+    person_id: int | None = None
+    region_ids: frozenset[int] = field(default_factory=frozenset)
+    district_ids: frozenset[int] = field(default_factory=frozenset)
+    institution_ids: frozenset[int] = field(default_factory=frozenset)
+    api_key_prefix: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.role == Role.ANONYMOUS
+
+    @property
+    def is_ministry(self) -> bool:
+        return self.role == Role.MINISTRY
+
+
+ANONYMOUS = Principal(subject="anonymous", role=Role.ANONYMOUS)
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+
+class KeyRing:
+    """HS256 signing keys by key id. The data folder holds the hub's own keys (created on
+    first use); more may come from settings, so keys can rotate with several active at once."""
+
+    def __init__(self, keys: dict[str, str], active: str) -> None:
+        if active not in keys:
+            raise ValueError("active key id is not in the key ring")
+        self.keys = keys
+        self.active = active
+
+    @classmethod
+    def load(cls, settings: Settings, data_dir: Path | None = None) -> KeyRing:
+        path = (data_dir or settings.data_dir) / "signing-keys.json"
+        if path.exists():
+            stored = json.loads(path.read_text())
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            kid = f"k{int(time.time())}"
+            stored = {"active": kid, "keys": {kid: secrets.token_urlsafe(48)}}
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(stored, indent=2))
+        keys: dict[str, str] = dict(stored["keys"])
+        for pair in filter(None, (p.strip() for p in settings.jwt_keys.split(","))):
+            kid, _, secret = pair.partition(":")
+            keys[kid] = secret
+        return cls(keys, stored["active"])
+
+    def rotate(self, path: Path) -> str:
+        """Make a new active key; old keys stay valid until removed from the file."""
+        kid = f"k{int(time.time())}{secrets.randbelow(1000):03d}"
+        self.keys[kid] = secrets.token_urlsafe(48)
+        self.active = kid
+        stored = json.loads(path.read_text()) if path.exists() else {"keys": {}}
+        stored["keys"][kid] = self.keys[kid]
+        stored["active"] = kid
+        path.write_text(json.dumps(stored, indent=2))
+        return kid
+
+
+def issue_token(
+    ring: KeyRing,
+    settings: Settings,
+    *,
+    role: Role,
+    subject: str | None = None,
+    person_id: int | None = None,
+    scopes: list[str] | None = None,
+    ttl_minutes: int | None = None,
+) -> str:
+    """A signed bearer token for ``role`` with scopes like ``region:8`` or ``institution:12``."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 60 * (ttl_minutes or settings.token_ttl_minutes),
+        "sub": subject or (f"person:{person_id}" if person_id else f"{role.value}:{now}"),
+        "role": role.value,
+        "scope": scopes or [],
+    }
+    if person_id is not None:
+        claims["pid"] = person_id
+    return jwt.encode(claims, ring.keys[ring.active], algorithm=ALGORITHM,
+                      headers={"kid": ring.active})
+
+
+def _unauthenticated(message: str) -> RequestError:
+    return RequestError(ErrorCode.UNAUTHENTICATED, message)
+
+
+def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Principal:
+    """Verify a bearer token (algorithm, key id, signature, expiry, not-before, issuer,
+    audience) and return its principal; raise UNAUTHENTICATED otherwise."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise _unauthenticated("The bearer token is malformed") from None
+    if header.get("alg") != ALGORITHM:
+        raise _unauthenticated("The token's algorithm is not accepted")
+    secret = ring.keys.get(str(header.get("kid")))
+    if secret is None:
+        raise _unauthenticated("The token was signed with an unknown key")
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "role"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _unauthenticated("The token has expired") from None
+    except jwt.ImmatureSignatureError:
+        raise _unauthenticated("The token is not valid yet") from None
+    except jwt.InvalidAudienceError:
+        raise _unauthenticated("The token is for another audience") from None
+    except jwt.InvalidIssuerError:
+        raise _unauthenticated("The token is from another issuer") from None
+    except jwt.PyJWTError:
+        raise _unauthenticated("The token's signature or claims are invalid") from None
+    return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """Build a principal from verified claims, refusing roles and scopes that make no sense."""
+    try:
+        role = Role(claims["role"])
+    except ValueError:
+        raise _unauthenticated("The token names an unknown role") from None
+    if role == Role.ANONYMOUS:
+        raise _unauthenticated("The token names an unknown role")
+    scopes: dict[str, set[int]] = {"region": set(), "district": set(), "institution": set()}
+    raw_scopes = claims.get("scope") or []
+    if not isinstance(raw_scopes, list):
+        raise _unauthenticated("The token's scope must be a list")
+    for item in raw_scopes:
+        kind, _, ident = str(item).partition(":")
+        if kind not in scopes or not ident.isdigit():
+            raise _unauthenticated(f"The token has an unknown scope {item!r}")
+        scopes[kind].add(int(ident))
+    needed = SCOPED_ROLES.get(role)
+    if needed and not scopes[needed]:
+        raise _unauthenticated(f"The role {role.value} needs a {needed} scope")
+    person_id = claims.get("pid")
+    if role in PERSONAL_ROLES and not isinstance(person_id, int):
+        raise _unauthenticated(f"The role {role.value} needs a person")
+    return Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        person_id=person_id if isinstance(person_id, int) else None,
+        region_ids=frozenset(scopes["region"]),
+        district_ids=frozenset(scopes["district"]),
+        institution_ids=frozenset(scopes["institution"]),
+    )
+
+
+# --- row filters ---------------------------------------------------------------------------
+
+
+def institution_in_scope(principal: Principal, inst: Any = Institution) -> ColumnElement[bool]:
+    """Institutions whose people this principal may read as an officer or staff member."""
+    if principal.is_ministry:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if principal.role == Role.REGION_OFFICER:
+        clauses.append(inst.region_id.in_(principal.region_ids))
+    if principal.role == Role.DISTRICT_OFFICER:
+        clauses.append(inst.district_id.in_(principal.district_ids))
+    if principal.role in (Role.SCHOOL_ADMIN, Role.TEACHER):
+        clauses.append(inst.id.in_(principal.institution_ids))
+    return or_(*clauses) if clauses else false()
+
+
+def may_manage_institution(principal: Principal, institution: Any) -> bool:
+    """May this principal change this institution's records (enroll, edit)?"""
+    if principal.is_ministry:
+        return True
+    if principal.role == Role.REGION_OFFICER:
+        return institution.region_id in principal.region_ids
+    if principal.role == Role.DISTRICT_OFFICER:
+        return institution.district_id in principal.district_ids
+    if principal.role == Role.SCHOOL_ADMIN:
+        return institution.id in principal.institution_ids
+    return False
+
+
+def _children_of(person_id: int) -> Any:
+    return select(Guardianship.child_id).where(
+        Guardianship.guardian_id == person_id, Guardianship.valid_to.is_(None)
+    )
+
+
+def person_readable(principal: Principal, person_id: Any = Person.id) -> ColumnElement[bool]:
+    """May this principal read this person? Ministry: everyone; officers and staff: the people
+    enrolled or employed at institutions in their scope; a guardian: themself and their
+    children; a pupil: themself; anonymous callers and partners: nobody."""
+    if principal.is_ministry:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if principal.person_id is not None:
+        clauses.append(person_id == principal.person_id)
+        if principal.role == Role.GUARDIAN:
+            clauses.append(person_id.in_(_children_of(principal.person_id)))
+    if principal.role in SCOPED_ROLES:
+        # Aliases keep these subqueries from correlating with an outer query on the same tables.
+        inst = aliased(Institution)
+        scope = institution_in_scope(principal, inst)
+        enrolled, employed = aliased(Enrollment), aliased(StaffPosition)
+        clauses.append(
+            exists().where(
+                enrolled.person_id == person_id, enrolled.institution_id == inst.id, scope
+            )
+        )
+        clauses.append(
+            exists().where(
+                employed.person_id == person_id, employed.institution_id == inst.id, scope
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def enrollment_readable(principal: Principal) -> ColumnElement[bool]:
+    """May this principal read this enrollment? The same people as :func:`person_readable`:
+    enrollments at institutions in scope, or of the principal themself or their children."""
+    if principal.is_ministry:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if principal.person_id is not None:
+        clauses.append(Enrollment.person_id == principal.person_id)
+        if principal.role == Role.GUARDIAN:
+            clauses.append(Enrollment.person_id.in_(_children_of(principal.person_id)))
+    if principal.role in SCOPED_ROLES:
+        inst = aliased(Institution)
+        clauses.append(
+            exists().where(inst.id == Enrollment.institution_id, institution_in_scope(principal, inst))
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def staff_readable(principal: Principal) -> ColumnElement[bool]:
+    """Staff posts are read by whoever may read the staff member."""
+    return person_readable(principal, StaffPosition.person_id)
+
+
+def require(condition: bool, message: str = "You may not do this") -> None:
+    """Raise FORBIDDEN (as a mutation's user error) unless ``condition`` holds."""
+    from resolvers.errors import Forbidden
+
+    if not condition:
+        raise Forbidden(message)

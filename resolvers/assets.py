@@ -1,0 +1,118 @@
+"""GraphiQL for browsers, served by the hub from a local copy.
+
+School networks are slow and some users are offline, so the hub serves GraphiQL and React
+itself. The files come from the npm registry as published packages (checked against the
+registry's sha512 integrity), unpacked into the data folder by ``bilim assets install`` or on
+the first ``bilim serve``; they are never committed to the repository.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+import tarfile
+from pathlib import Path
+
+import httpx
+
+log = logging.getLogger("bilim.assets")
+
+REGISTRY = "https://registry.npmjs.org"
+# package, version, files wanted from the tarball (under package/)
+PACKAGES: list[tuple[str, str, list[str]]] = [
+    ("react", "18.3.1", ["umd/react.production.min.js"]),
+    ("react-dom", "18.3.1", ["umd/react-dom.production.min.js"]),
+    ("graphiql", "3.8.3", ["graphiql.min.js", "graphiql.min.css"]),
+]
+FILES = {
+    "react.js": ("react", "umd/react.production.min.js"),
+    "react-dom.js": ("react-dom", "umd/react-dom.production.min.js"),
+    "graphiql.js": ("graphiql", "graphiql.min.js"),
+    "graphiql.css": ("graphiql", "graphiql.min.css"),
+}
+CDN = {
+    "react.js": "https://unpkg.com/react@18.3.1/umd/react.production.min.js",
+    "react-dom.js": "https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js",
+    "graphiql.js": "https://unpkg.com/graphiql@3.8.3/graphiql.min.js",
+    "graphiql.css": "https://unpkg.com/graphiql@3.8.3/graphiql.min.css",
+}
+
+
+def assets_dir(data_dir: Path) -> Path:
+    return data_dir / "assets" / "graphiql"
+
+
+def installed(data_dir: Path) -> bool:
+    folder = assets_dir(data_dir)
+    return all((folder / name).is_file() for name in FILES)
+
+
+def install(data_dir: Path, *, timeout: float = 30.0) -> Path:
+    """Fetch the packages from the npm registry, verify them, and unpack the browser builds."""
+    folder = assets_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+        for package, version, wanted in PACKAGES:
+            meta = client.get(f"{REGISTRY}/{package}/{version}")
+            meta.raise_for_status()
+            dist = meta.json()["dist"]
+            tarball = client.get(dist["tarball"])
+            tarball.raise_for_status()
+            algorithm, _, expected = dist["integrity"].partition("-")
+            digest = base64.b64encode(hashlib.new(algorithm, tarball.content).digest()).decode()
+            if digest != expected:
+                raise RuntimeError(f"{package}@{version}: integrity check failed")
+            with tarfile.open(fileobj=io.BytesIO(tarball.content), mode="r:gz") as archive:
+                for name, (pkg, inner) in FILES.items():
+                    if pkg != package or inner not in wanted:
+                        continue
+                    member = archive.extractfile(f"package/{inner}")
+                    if member is None:
+                        raise RuntimeError(f"{package}@{version} has no {inner}")
+                    (folder / name).write_bytes(member.read())
+    (folder / "versions.json").write_text(
+        json.dumps({p: v for p, v, _ in PACKAGES}, indent=2)
+    )
+    return folder
+
+
+def page(*, local: bool, endpoint: str = "/graphql") -> str:
+    """The GraphiQL page: local assets when installed, otherwise the CDN with a note."""
+
+    def src(name: str) -> str:
+        return f"/graphiql/{name}" if local else CDN[name]
+
+    note = "" if local else (
+        '<div style="padding:6px 12px;background:#fff3cd;font:14px sans-serif">'
+        "GraphiQL is loading from a CDN because the local copy is missing. "
+        "Run <code>bilim assets install</code> on the server to serve it offline.</div>"
+    )
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Bilim Hub - GraphiQL</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="stylesheet" href="{src('graphiql.css')}">
+  <style>html, body {{ height: 100%; margin: 0; }} #graphiql {{ height: 100vh; }}</style>
+</head>
+<body>
+  {note}
+  <div id="graphiql">Loading GraphiQL...</div>
+  <script src="{src('react.js')}"></script>
+  <script src="{src('react-dom.js')}"></script>
+  <script src="{src('graphiql.js')}"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({{ url: "{endpoint}" }});
+    const root = ReactDOM.createRoot(document.getElementById("graphiql"));
+    root.render(React.createElement(GraphiQL, {{
+      fetcher,
+      defaultEditorToolsVisibility: true,
+      defaultHeaders: '{{"Authorization": "Bearer <token from: bilim token --role ministry>"}}',
+    }}));
+  </script>
+</body>
+</html>"""

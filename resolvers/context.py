@@ -1,0 +1,73 @@
+"""The per-request context: the caller, one database session (one transaction) and the
+request's DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types import Info as StrawberryInfo
+
+from resolvers.access import Principal
+from resolvers.errors import RequestError
+
+if TYPE_CHECKING:
+    from resolvers.loaders import Loaders
+
+T = TypeVar("T")
+
+
+@dataclass
+class Context:
+    """What every resolver can reach through ``info.context``."""
+
+    principal: Principal
+    sessions: async_sessionmaker[AsyncSession]
+    request_id: str
+    request: Any = None
+    response: Any = None
+    _session: AsyncSession | None = field(default=None, repr=False)
+    # DataLoaders dispatch their batches as separate tasks; one session serves one statement at
+    # a time, so every database call of the request goes through this lock.
+    db_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    failed: bool = False
+    # A bad bearer token: the view answers UNAUTHENTICATED without running the operation.
+    auth_error: RequestError | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The request's session, opened on first use; the view commits or rolls it back."""
+        if self._session is None:
+            self._session = self.sessions()
+        return self._session
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        from resolvers.loaders import Loaders
+
+        return Loaders(self)
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run database work on the request's session, one caller at a time."""
+        async with self.db_lock:
+            return await work(self.session)
+
+    async def close(self, *, commit: bool) -> None:
+        """End the request's transaction: commit when the operation succeeded."""
+        if self._session is None:
+            return
+        try:
+            if commit and not self.failed:
+                await self._session.commit()
+            else:
+                await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,238 @@
+"""Enrollments (Ed-Fi's student-school association): enroll, transfer, withdraw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Enrollment, ExitReason, Institution, InstitutionKind, Person, Sector
+from resolvers.access import Principal, enrollment_readable, may_manage_institution, require
+from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.events import emit
+from resolvers.relay import Ordering
+
+SECTOR_OF_KIND = {
+    InstitutionKind.KINDERGARTEN: Sector.PRESCHOOL,
+    InstitutionKind.SCHOOL: Sector.SCHOOL,
+    InstitutionKind.COLLEGE: Sector.VOCATIONAL,
+    InstitutionKind.UNIVERSITY: Sector.HIGHER,
+    InstitutionKind.FOREIGN_UNIVERSITY: Sector.ABROAD,
+}
+
+ENROLLMENT_COLUMNS = tuple(Enrollment.__table__.c)
+
+ENROLLMENT_ORDERINGS = {
+    "ENTRY_DATE": Ordering(((Enrollment.entry_date, False), (Enrollment.id, False))),
+    "ENTRY_DATE_DESC": Ordering(((Enrollment.entry_date, True), (Enrollment.id, True))),
+    "ID": Ordering(((Enrollment.id, False),)),
+}
+
+# How far ahead an enrollment may be recorded (the next school year's intake).
+MAX_DAYS_AHEAD = 366
+
+
+@dataclass(frozen=True)
+class EnrollmentFilter:
+    current: bool | None = None
+    sector: Sector | None = None
+    grade_level: int | None = None
+    class_group: str | None = None
+    institution_id: int | None = None
+    region_id: int | None = None
+
+
+def enrollment_filter_clauses(flt: EnrollmentFilter) -> list[Any]:
+    clauses: list[Any] = []
+    if flt.current is True:
+        clauses.append(Enrollment.exit_date.is_(None))
+    elif flt.current is False:
+        clauses.append(Enrollment.exit_date.is_not(None))
+    if flt.sector is not None:
+        clauses.append(Enrollment.sector == flt.sector)
+    if flt.grade_level is not None:
+        clauses.append(Enrollment.grade_level == flt.grade_level)
+    if flt.class_group is not None:
+        clauses.append(Enrollment.class_group == flt.class_group)
+    if flt.institution_id is not None:
+        clauses.append(Enrollment.institution_id == flt.institution_id)
+    if flt.region_id is not None:
+        clauses.append(
+            Enrollment.institution_id.in_(
+                select(Institution.id).where(Institution.region_id == flt.region_id)
+            )
+        )
+    return clauses
+
+
+def enrollments_query(principal: Principal, flt: EnrollmentFilter) -> Select[Any]:
+    return select(*ENROLLMENT_COLUMNS).where(
+        enrollment_readable(principal), *enrollment_filter_clauses(flt)
+    )
+
+
+def _check_placement(inst: Institution, *, grade_level: int | None, programme: str | None) -> None:
+    if inst.kind == InstitutionKind.SCHOOL:
+        if grade_level is None or not 1 <= grade_level <= 12:
+            raise DomainError(ErrorCode.INVALID_GRADE, "A school enrollment has a grade from 1 to 12",
+                              field="gradeLevel")
+    elif inst.kind == InstitutionKind.KINDERGARTEN:
+        if grade_level not in (None, 0):
+            raise DomainError(ErrorCode.INVALID_GRADE, "Kindergartens have no grades",
+                              field="gradeLevel")
+    else:
+        if grade_level is not None:
+            raise DomainError(ErrorCode.INVALID_GRADE, "Only schools have grades", field="gradeLevel")
+        if not programme:
+            raise DomainError(ErrorCode.INVALID_INPUT, "Name the programme of study",
+                              field="programme")
+
+
+def _check_open(inst: Institution, on: date) -> None:
+    if inst.closed_on is not None and inst.closed_on <= on:
+        raise DomainError(ErrorCode.INSTITUTION_CLOSED, "The institution is closed on that date",
+                          field="institutionId")
+    if inst.opened_on is not None and inst.opened_on > on:
+        raise DomainError(ErrorCode.INSTITUTION_CLOSED, "The institution is not open yet on that date",
+                          field="institutionId")
+
+
+def _check_entry_date(person: Person, on: date, field: str) -> None:
+    if on < person.birth_date:
+        raise DomainError(ErrorCode.INVALID_DATE, "The date is before the person's birth", field=field)
+    if on > date.today() + timedelta(days=MAX_DAYS_AHEAD):
+        raise DomainError(ErrorCode.INVALID_DATE, "The date is more than a year ahead", field=field)
+
+
+async def _open_enrollment_here(session: AsyncSession, person_id: int, institution_id: int,
+                                sector: Sector) -> int | None:
+    clauses = [Enrollment.person_id == person_id, Enrollment.exit_date.is_(None)]
+    if sector != Sector.SCHOOL:
+        clauses.append(Enrollment.institution_id == institution_id)
+    else:
+        clauses.append(Enrollment.sector == Sector.SCHOOL)
+    return await session.scalar(select(Enrollment.id).where(*clauses).limit(1))
+
+
+async def enroll_student(
+    session: AsyncSession, principal: Principal, *, person_id: int, institution_id: int,
+    entry_date: date, grade_level: int | None, programme: str | None, class_group: str | None,
+) -> Enrollment:
+    """Open an enrollment of a person at an institution the caller manages.
+
+    Rules: a pupil has at most one open school enrollment (also enforced by a partial unique
+    index and an exclusion constraint against overlapping periods); school enrollments carry a
+    grade 1-12; the institution is open on the entry date.
+    """
+    inst = await session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound("The institution", field="institutionId")
+    require(may_manage_institution(principal, inst), "This institution is outside your scope")
+    # Lock the person so two enrollments of the same pupil are decided one after the other.
+    person = await session.get(Person, person_id, with_for_update=True)
+    if person is None:
+        raise NotFound("The person", field="personId")
+    _check_entry_date(person, entry_date, "entryDate")
+    _check_open(inst, entry_date)
+    _check_placement(inst, grade_level=grade_level, programme=programme)
+    sector = SECTOR_OF_KIND[inst.kind]
+    if await _open_enrollment_here(session, person.id, inst.id, sector) is not None:
+        raise DomainError(
+            ErrorCode.ALREADY_ENROLLED,
+            "The pupil already has an open school enrollment" if sector == Sector.SCHOOL
+            else "The person is already enrolled here",
+            field="personId",
+        )
+    enrollment = Enrollment(
+        person_id=person.id, institution_id=inst.id, sector=sector, entry_date=entry_date,
+        grade_level=grade_level, programme=(programme or "").strip()[:200] or None,
+        class_group=(class_group or "").strip()[:20] or None,
+    )
+    session.add(enrollment)
+    await session.flush()
+    await emit(session, topic="enrollments.student_enrolled", aggregate_type="Enrollment",
+               aggregate_id=enrollment.id,
+               payload={"institution_id": inst.id, "sector": sector.value})
+    return enrollment
+
+
+async def _load_open_enrollment(session: AsyncSession, enrollment_id: int, field: str) -> Enrollment:
+    enrollment = await session.get(Enrollment, enrollment_id, with_for_update=True)
+    if enrollment is None:
+        raise NotFound("The enrollment", field=field)
+    if enrollment.exit_date is not None:
+        raise DomainError(ErrorCode.NOT_ENROLLED, "This enrollment has already ended", field=field)
+    return enrollment
+
+
+async def transfer_student(
+    session: AsyncSession, principal: Principal, *, enrollment_id: int, to_institution_id: int,
+    transfer_date: date, grade_level: int | None, programme: str | None, class_group: str | None,
+) -> Enrollment:
+    """Close an enrollment and open the next one at another institution, in one transaction.
+
+    Rules: the receiving institution is of the same sector and managed by the caller; the
+    transfer date falls within the old enrollment; the new one links back to the old.
+    """
+    old = await _load_open_enrollment(session, enrollment_id, "enrollmentId")
+    target = await session.get(Institution, to_institution_id)
+    if target is None:
+        raise NotFound("The receiving institution", field="toInstitutionId")
+    require(may_manage_institution(principal, target), "The receiving institution is outside your scope")
+    if target.id == old.institution_id:
+        raise DomainError(ErrorCode.INVALID_INPUT, "A transfer goes to another institution",
+                          field="toInstitutionId")
+    if SECTOR_OF_KIND[target.kind] != old.sector:
+        raise DomainError(ErrorCode.WRONG_INSTITUTION_KIND,
+                          "A transfer stays within the same level of education",
+                          field="toInstitutionId")
+    if transfer_date < old.entry_date:
+        raise DomainError(ErrorCode.INVALID_DATE, "The transfer is before the current enrollment began",
+                          field="date")
+    person = await session.get(Person, old.person_id)
+    assert person is not None
+    _check_entry_date(person, transfer_date, "date")
+    _check_open(target, transfer_date)
+    grade = grade_level if grade_level is not None else old.grade_level
+    _check_placement(target, grade_level=grade, programme=programme or old.programme)
+    old.exit_date = transfer_date
+    old.exit_reason = ExitReason.TRANSFERRED
+    await session.flush()
+    new = Enrollment(
+        person_id=old.person_id, institution_id=target.id, sector=old.sector,
+        entry_date=transfer_date, grade_level=grade,
+        programme=(programme or old.programme or "").strip()[:200] or None,
+        class_group=(class_group or "").strip()[:20] or None,
+        previous_enrollment_id=old.id,
+    )
+    session.add(new)
+    await session.flush()
+    await emit(session, topic="enrollments.student_transferred", aggregate_type="Enrollment",
+               aggregate_id=new.id,
+               payload={"from_enrollment_id": old.id, "to_institution_id": target.id})
+    return new
+
+
+async def withdraw_student(
+    session: AsyncSession, principal: Principal, *, enrollment_id: int, exit_date: date,
+    reason: ExitReason,
+) -> Enrollment:
+    """End an enrollment (withdrawal, graduation, ...) at an institution the caller manages."""
+    enrollment = await _load_open_enrollment(session, enrollment_id, "enrollmentId")
+    inst = await session.get(Institution, enrollment.institution_id)
+    assert inst is not None
+    require(may_manage_institution(principal, inst), "This institution is outside your scope")
+    if reason == ExitReason.TRANSFERRED:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Use transferStudent for transfers", field="reason")
+    if exit_date < enrollment.entry_date:
+        raise DomainError(ErrorCode.INVALID_DATE, "The exit date is before the entry date", field="date")
+    if exit_date > date.today() + timedelta(days=MAX_DAYS_AHEAD):
+        raise DomainError(ErrorCode.INVALID_DATE, "The date is more than a year ahead", field="date")
+    enrollment.exit_date = exit_date
+    enrollment.exit_reason = reason
+    await emit(session, topic="enrollments.student_withdrawn", aggregate_type="Enrollment",
+               aggregate_id=enrollment.id, payload={"reason": reason.value})
+    return enrollment

@@ -1,0 +1,89 @@
+"""Expected failures, with stable codes.
+
+A workflow raises a :class:`DomainError`; a mutation turns it into ``userErrors`` and rolls
+back everything the mutation wrote. A query raises a :class:`RequestError`, which reaches the
+client as a top-level GraphQL error carrying ``extensions.code``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class ErrorCode(enum.StrEnum):
+    """Every stable error code the hub returns. Clients may switch on these; never rename one."""
+
+    # input and lookup
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_ID = "INVALID_ID"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_PAGINATION = "INVALID_PAGINATION"
+    # people
+    INVALID_PIN = "INVALID_PIN"
+    PIN_MISMATCH = "PIN_MISMATCH"
+    PIN_TAKEN = "PIN_TAKEN"
+    SELF_GUARDIANSHIP = "SELF_GUARDIANSHIP"
+    ALREADY_LINKED = "ALREADY_LINKED"
+    # institutions and enrollments
+    LEGAL_ID_TAKEN = "LEGAL_ID_TAKEN"
+    INVALID_LEGAL_ID = "INVALID_LEGAL_ID"
+    WRONG_INSTITUTION_KIND = "WRONG_INSTITUTION_KIND"
+    INSTITUTION_CLOSED = "INSTITUTION_CLOSED"
+    ALREADY_ENROLLED = "ALREADY_ENROLLED"
+    NOT_ENROLLED = "NOT_ENROLLED"
+    INVALID_DATE = "INVALID_DATE"
+    INVALID_GRADE = "INVALID_GRADE"
+    # access
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    # request safety
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    BAD_REQUEST = "BAD_REQUEST"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+@dataclass
+class Problem:
+    """One expected failure: the input field at fault (if any), a code and a message."""
+
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+class DomainError(Exception):
+    """Base of every expected workflow failure; carries one or more :class:`Problem`."""
+
+    def __init__(
+        self, code: ErrorCode, message: str, *, field: str | None = None,
+        more: list[Problem] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.problems = [Problem(code=code, message=message, field=field), *(more or [])]
+
+    @property
+    def code(self) -> ErrorCode:
+        return self.problems[0].code
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, *, field: str | None = None) -> None:
+        super().__init__(ErrorCode.NOT_FOUND, f"{what} was not found", field=field)
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str = "You may not do this", *, field: str | None = None) -> None:
+        super().__init__(ErrorCode.FORBIDDEN, message, field=field)
+
+
+class RequestError(GraphQLError):
+    """A top-level error the client is meant to see, with ``extensions.code``."""
+
+    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
+        super().__init__(message, extensions={"code": code.value, **extra})
+        self.code = code

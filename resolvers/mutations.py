@@ -1,0 +1,140 @@
+"""How every mutation runs: its own savepoint, typed errors, an audit row, in the request's
+transaction. A mutation that fails leaves nothing behind but the audit row of its refusal."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Outcome
+from resolvers.context import Context
+from resolvers.errors import DomainError, ErrorCode, Problem
+from resolvers.events import record_audit
+
+log = logging.getLogger("bilim.mutations")
+
+R = TypeVar("R")
+
+# Constraint name -> what it means to the caller. A workflow checks these rules first to give a
+# precise message; the constraint is what holds under concurrent transactions.
+CONSTRAINT_CODES: dict[str, tuple[ErrorCode, str, str | None]] = {
+    "uq_person_pin_current": (ErrorCode.PIN_TAKEN, "This PIN belongs to another person", "pin"),
+    "uq_person_pin_pin_current": (
+        ErrorCode.PIN_TAKEN, "This PIN belongs to another person", "pin",
+    ),
+    "uq_enrollment_open_school": (
+        ErrorCode.ALREADY_ENROLLED, "The pupil already has an open school enrollment", "personId",
+    ),
+    "ex_enrollment_school_overlap": (
+        ErrorCode.ALREADY_ENROLLED, "The pupil is enrolled at a school over these dates",
+        "entryDate",
+    ),
+    "uq_institution_legal_id": (
+        ErrorCode.LEGAL_ID_TAKEN, "Another institution has this legal identifier", "legalId",
+    ),
+    "uq_guardianship_active": (
+        ErrorCode.ALREADY_LINKED, "This guardian is already linked to this child", "guardianId",
+    ),
+    "ck_guardianship_not_self": (
+        ErrorCode.SELF_GUARDIANSHIP, "A person cannot be their own guardian", "guardianId",
+    ),
+}
+
+
+def register_constraint(name: str, code: ErrorCode, message: str, field: str | None) -> None:
+    """Let a domain map one of its constraints to a user error."""
+    CONSTRAINT_CODES[name] = (code, message, field)
+
+
+def constraint_of(err: DBAPIError) -> str | None:
+    """The name of the constraint a database error broke, if any."""
+    orig: Any = err.orig
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        name = getattr(candidate, "constraint_name", None)
+        if name:
+            return str(name)
+    return None
+
+
+@dataclass
+class MutationResult(Generic[R]):
+    """What a mutation produced: the changed object, or the problems that stopped it."""
+
+    value: R | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def target_of(value: Any) -> tuple[str | None, int | None]:
+    if value is None:
+        return None, None
+    return type(value).__name__, getattr(value, "id", None)
+
+
+async def perform(
+    ctx: Context,
+    operation: str,
+    action: Callable[[AsyncSession], Awaitable[R]],
+    *,
+    details: dict[str, Any] | None = None,
+) -> MutationResult[R]:
+    """Run one mutation's workflow step in a savepoint of the request's transaction.
+
+    Expected failures (:class:`DomainError`, or a constraint the database enforces) roll back
+    the savepoint and come back as problems; the audit row records the outcome either way.
+    """
+    async with ctx.db_lock:
+        ctx.__dict__.pop("loaders", None)  # later reads must see this mutation's writes
+        session = ctx.session
+        savepoint = await session.begin_nested()
+        try:
+            value = await action(session)
+            await session.flush()
+        except DomainError as err:
+            await savepoint.rollback()
+            problems = err.problems
+        except IntegrityError as err:
+            await savepoint.rollback()
+            known = CONSTRAINT_CODES.get(constraint_of(err) or "")
+            if known is None:
+                ctx.failed = True
+                raise
+            code, message, fld = known
+            problems = [Problem(code=code, message=message, field=fld)]
+        except BaseException:
+            await savepoint.rollback()
+            ctx.failed = True
+            raise
+        else:
+            await savepoint.commit()
+            target_type, target_id = target_of(value)
+            await record_audit(
+                session,
+                principal=ctx.principal,
+                request_id=ctx.request_id,
+                operation=operation,
+                outcome=Outcome.SUCCEEDED,
+                target_type=target_type,
+                target_id=target_id,
+                details=details,
+            )
+            log.info("%s", operation, extra={"event": operation, "target_id": target_id})
+            return MutationResult(value=value)
+
+        codes = [p.code.value for p in problems]
+        forbidden = ErrorCode.FORBIDDEN in codes
+        await record_audit(
+            session,
+            principal=ctx.principal,
+            request_id=ctx.request_id,
+            operation=operation,
+            outcome=Outcome.FORBIDDEN if forbidden else Outcome.REJECTED,
+            error_codes=codes,
+            details=details,
+        )
+        log.info("%s.rejected", operation, extra={"event": operation, "codes": codes})
+        return MutationResult(problems=problems)

@@ -1,0 +1,207 @@
+"""Relay plumbing: opaque global IDs, cursors and keyset pagination.
+
+Every list is a cursor connection with a required bound (``first`` or ``last``, at most 100).
+Pages are cut by keyset (``WHERE (sort keys) > cursor``), never by OFFSET, so deep pages cost
+the same as the first one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.sql.elements import UnaryExpression
+
+from resolvers.errors import ErrorCode, RequestError
+
+MAX_PAGE = 100
+
+
+# --- global IDs ----------------------------------------------------------------------------
+
+
+def encode_id(type_name: str, pk: int) -> str:
+    """The opaque global ID of a row: base64 of ``Type:pk``."""
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def decode_id(global_id: str, *, expected: str | None = None) -> tuple[str, int]:
+    """Split a global ID into its type name and primary key, or raise INVALID_ID."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        value = int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise RequestError(ErrorCode.INVALID_ID, f"{global_id!r} is not a valid ID") from None
+    if not type_name or value <= 0 or value > 2**63 - 1:
+        raise RequestError(ErrorCode.INVALID_ID, f"{global_id!r} is not a valid ID")
+    if expected is not None and type_name != expected:
+        raise RequestError(
+            ErrorCode.INVALID_ID, f"{global_id!r} is the ID of a {type_name}, not a {expected}"
+        )
+    return type_name, value
+
+
+# --- cursors and page arguments ------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return {"$d": value.isoformat()}
+    return value
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict) and "$d" in value:
+        text = value["$d"]
+        return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    return value
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_jsonable(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid") from None
+    if not isinstance(values, list) or len(values) != width:
+        raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor does not fit this list")
+    return [_from_json(v) for v in values]
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    """Validated page arguments: exactly one of ``first``/``last``, 1..100."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    @property
+    def size(self) -> int:
+        return self.first if self.first is not None else self.last or 0
+
+    @property
+    def backwards(self) -> bool:
+        return self.last is not None
+
+
+def page_args(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageArgs:
+    """Check a connection's bounds, GitHub's rule: ``first`` or ``last`` is required, at most
+    100, and they are not combined."""
+    if first is None and last is None:
+        raise RequestError(
+            ErrorCode.INVALID_PAGINATION,
+            f"Pass `first` or `last` (at most {MAX_PAGE}) to page through this list",
+        )
+    if first is not None and last is not None:
+        raise RequestError(ErrorCode.INVALID_PAGINATION, "Pass `first` or `last`, not both")
+    bound = first if first is not None else last
+    assert bound is not None
+    if bound < 0 or bound > MAX_PAGE:
+        raise RequestError(
+            ErrorCode.INVALID_PAGINATION,
+            f"`{'first' if first is not None else 'last'}` must be between 0 and {MAX_PAGE}",
+        )
+    if first is not None and before is not None:
+        raise RequestError(ErrorCode.INVALID_PAGINATION, "Use `before` with `last`")
+    if last is not None and after is not None:
+        raise RequestError(ErrorCode.INVALID_PAGINATION, "Use `after` with `first`")
+    return PageArgs(first=first, after=after, last=last, before=before)
+
+
+# --- keyset ordering -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """Sort keys of a list, most significant first; the last key must be unique (the id)."""
+
+    keys: tuple[tuple[ColumnElement[Any], bool], ...]  # (column, descending)
+
+    def clauses(self, *, reverse: bool = False) -> list[UnaryExpression[Any]]:
+        return [
+            (col.asc() if desc == reverse else col.desc())  # type: ignore[union-attr]
+            for col, desc in self.keys
+        ]
+
+    def after(self, values: Sequence[Any], *, reverse: bool = False) -> ColumnElement[bool]:
+        """Rows strictly after ``values`` in this order (or before, when ``reverse``)."""
+        alternatives = []
+        for i, (col, desc) in enumerate(self.keys):
+            ahead = (col < values[i]) if (desc != reverse) else (col > values[i])
+            alternatives.append(
+                and_(*[c == values[j] for j, (c, _) in enumerate(self.keys[:i])], ahead)
+            )
+        return or_(*alternatives)
+
+    def cursor_of(self, row: Any) -> str:
+        return encode_cursor([row._mapping[col.key] for col, _ in self.keys])  # type: ignore[attr-defined]
+
+
+@dataclass
+class Page:
+    """One page of rows with its cursors and neighbours."""
+
+    rows: list[Any]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def slice_rows(rows: list[Any], args: PageArgs, ordering: Ordering) -> Page:
+    """Turn ``size + 1`` fetched rows into a page (the extra row only says there is more)."""
+    more = len(rows) > args.size
+    rows = rows[: args.size]
+    if args.backwards:
+        rows.reverse()
+    return Page(
+        rows=rows,
+        cursors=[ordering.cursor_of(r) for r in rows],
+        has_next_page=more if not args.backwards else args.before is not None,
+        has_previous_page=more if args.backwards else args.after is not None,
+    )
+
+
+def paged(stmt: Select[Any], args: PageArgs, ordering: Ordering) -> Select[Any]:
+    """Apply cursor, order and limit (one extra row) to a top-level list query."""
+    width = len(ordering.keys)
+    if args.after is not None:
+        stmt = stmt.where(ordering.after(decode_cursor(args.after, width)))
+    if args.before is not None:
+        stmt = stmt.where(ordering.after(decode_cursor(args.before, width), reverse=True))
+    return stmt.order_by(*ordering.clauses(reverse=args.backwards)).limit(args.size + 1)
+
+
+def paged_per_parent(
+    stmt: Select[Any], parent: ColumnElement[Any], args: PageArgs, ordering: Ordering
+) -> Select[Any]:
+    """One page per parent in a single statement: a window function numbers each parent's rows
+    and the outer query keeps ``size + 1`` of each. ``stmt`` selects the columns the page needs
+    (the parent column and the ordering keys among them)."""
+    width = len(ordering.keys)
+    if args.after is not None:
+        stmt = stmt.where(ordering.after(decode_cursor(args.after, width)))
+    if args.before is not None:
+        stmt = stmt.where(ordering.after(decode_cursor(args.before, width), reverse=True))
+    rn = func.row_number().over(
+        partition_by=parent, order_by=ordering.clauses(reverse=args.backwards)
+    )
+    inner = stmt.add_columns(rn.label("_rn")).subquery()
+    return select(*[c for c in inner.c if c.key != "_rn"]).where(inner.c._rn <= args.size + 1).order_by(
+        inner.c[parent.key], inner.c._rn  # type: ignore[attr-defined]
+    )

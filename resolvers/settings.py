@@ -1,0 +1,51 @@
+"""Settings of the hub: one typed object, read from the environment (prefix ``BILIM_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """The user's data folder for the hub: embedded database, signing keys, browser assets."""
+    return Path(platformdirs.user_data_dir("bilim-hub", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything the hub reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="BILIM_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="postgresql:// URL; without it the hub starts an embedded PostgreSQL.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    environment: Literal["development", "production", "test"] = "development"
+
+    jwt_issuer: str = "bilim-hub"
+    jwt_audience: str = "bilim-hub-api"
+    # Extra HS256 keys as "kid:secret,kid:secret"; the data folder's keys are always accepted.
+    jwt_keys: str = ""
+    token_ttl_minutes: int = 60 * 8
+
+    pool_size: int = 8
+    pool_max_overflow: int = 4
+    statement_timeout_ms: int = 15_000
+
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4_000
+    max_page_size: int = 100
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

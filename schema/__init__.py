@@ -1,0 +1,125 @@
+"""The one graph: every domain's Query and Mutation joined, with the safety extensions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from resolvers.context import Info
+from resolvers.errors import ErrorCode, RequestError
+from resolvers.settings import get_settings
+from schema import access, enrollments, geography, institutions, people
+from schema.common import Node
+from schema.node import resolve_node
+
+log = logging.getLogger("bilim.graphql")
+
+MAX_NODES = 100
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Fetch any object by its global ID (null if unreadable).")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info.context, id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Fetch up to 100 objects by global ID, in order.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise RequestError(ErrorCode.INVALID_INPUT, f"At most {MAX_NODES} ids")
+        return [await resolve_node(info.context, i) for i in ids]
+
+
+Query = merge_types(
+    "Query",
+    (NodeQuery, access.Query, geography.Query, people.Query, institutions.Query,
+     enrollments.Query),
+)
+Mutation = merge_types(
+    "Mutation", (people.Mutation, institutions.Mutation, enrollments.Mutation)
+)
+
+
+class ErrorPolicy(SchemaExtension):
+    """Expected errors reach the client with their code; anything else is logged with the
+    request id and masked (domain.md's rule: never leak internals, never a 500)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        result.errors = [self._public(e) for e in result.errors]
+
+    def _public(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None:
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {
+                    **(error.extensions or {}), "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+                }
+            return error
+        if isinstance(original, GraphQLError):
+            return error
+        context: Any = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        if context is not None:
+            context.failed = True
+        log.error(
+            "graphql.unexpected_error",
+            exc_info=(type(original), original, original.__traceback__),
+            extra={"event": "graphql.unexpected_error", "request_id": request_id},
+        )
+        return GraphQLError(
+            "Unexpected error; quote the request id when you report it",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
+        )
+
+
+class BilimSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors are the client's business; unexpected ones are logged by ErrorPolicy.
+        return None
+
+
+def build_schema() -> strawberry.Schema:
+    settings = get_settings()
+    return BilimSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            ErrorPolicy,
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            # Both caches live at module level in strawberry, shared by the fresh instances.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
+        types=[
+            geography.Region, geography.District, people.Person, people.Guardianship,
+            people.StaffPosition, institutions.Institution, institutions.CatchmentArea,
+            enrollments.Enrollment,
+        ],
+    )
+
+
+schema = build_schema()

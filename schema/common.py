@@ -1,0 +1,120 @@
+"""Shared GraphQL building blocks: the Node interface, connections, user errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from sqlalchemy import Select, func, select
+
+from resolvers.context import Context
+from resolvers.errors import ErrorCode as ErrorCodeEnum
+from resolvers.errors import Problem, RequestError
+from resolvers.relay import Ordering, Page, PageArgs, paged, page_args, slice_rows
+
+ErrorCode = strawberry.enum(
+    ErrorCodeEnum, name="ErrorCode", description="Stable codes of expected failures."
+)
+
+
+@strawberry.interface(description="An object with an opaque, globally unique ID.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="The object's global ID.")
+
+
+@strawberry.type(description="An expected failure of a mutation; nothing was written.")
+class UserError:
+    field: str | None = strawberry.field(description="The input field at fault, if one is.")
+    code: ErrorCode = strawberry.field(description="A stable code to switch on.")
+    message: str = strawberry.field(description="What went wrong, for people.")
+
+
+def user_errors(problems: Sequence[Problem]) -> list[UserError]:
+    return [UserError(field=p.field, code=p.code, message=p.message) for p in problems]
+
+
+@strawberry.type(description="Where a page sits in its list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
+
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type(description="An item of a list and its cursor.")
+class Edge(Generic[NodeT]):
+    cursor: str = strawberry.field(description="Pass as `after`/`before` to page from here.")
+    node: NodeT = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list, with the list's total size.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Cursors and neighbours of this page.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items the whole list (with its filter) holds.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+    @strawberry.field(description="The items of this page, without cursors.")
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]
+
+
+def connection_from_page(
+    page: Page, convert: Callable[[Any], Any], count: Callable[[], Awaitable[int]]
+) -> Any:
+    edges = [Edge(cursor=c, node=convert(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        count=count,
+    )
+
+
+async def list_connection(
+    ctx: Context,
+    stmt: Select[Any],
+    args: PageArgs,
+    ordering: Ordering,
+    convert: Callable[[Any], Any],
+) -> Any:
+    """A top-level connection: one statement for the page, one more only if ``totalCount`` is
+    asked for."""
+    page_stmt = paged(stmt, args, ordering)
+    rows = list(await ctx.run(lambda s: s.execute(page_stmt)))
+    page = slice_rows(rows, args, ordering)
+
+    async def count() -> int:
+        total = select(func.count()).select_from(stmt.order_by(None).subquery())
+        return int(await ctx.run(lambda s: s.scalar(total)) or 0)
+
+    return connection_from_page(page, convert, count)
+
+
+def bounds(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageArgs:
+    return page_args(first, after, last, before)
+
+
+First = Annotated[int | None, strawberry.argument(description="The first n items (at most 100).")]
+Last = Annotated[int | None, strawberry.argument(description="The last n items (at most 100).")]
+After = Annotated[str | None, strawberry.argument(description="Items after this cursor.")]
+Before = Annotated[str | None, strawberry.argument(description="Items before this cursor.")]
+
+
+def require_signed_in(ctx: Context) -> None:
+    """Mutations need a caller: anonymous requests get a top-level UNAUTHENTICATED error."""
+    if ctx.principal.is_anonymous:
+        raise RequestError(ErrorCodeEnum.UNAUTHENTICATED, "Sign in to change data")

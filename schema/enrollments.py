@@ -1,0 +1,235 @@
+"""Enrollments: who is (or was) at which institution, in which grade or programme."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Any
+
+import strawberry
+
+from models import ExitReason as ExitReasonEnum
+from models import Sector as SectorEnum
+from resolvers import enrollments as enrollments_service
+from resolvers.context import Context, Info
+from resolvers.errors import ErrorCode as Code
+from resolvers.errors import RequestError
+from resolvers.mutations import perform
+from resolvers.relay import encode_id
+from schema.common import (
+    After,
+    Before,
+    First,
+    Last,
+    Connection,
+    Node,
+    UserError,
+    bounds,
+    list_connection,
+    require_signed_in,
+    user_errors,
+)
+from schema.institutions import Institution
+from schema.node import node_type, pk_of, query_pk
+from schema.people import Person
+
+Sector = strawberry.enum(SectorEnum, description="Level of education of an enrollment.")
+ExitReason = strawberry.enum(ExitReasonEnum, description="Why an enrollment ended.")
+
+
+@strawberry.type(description="A person at an institution over a period (Ed-Fi association).")
+class Enrollment(Node):
+    pk: strawberry.Private[int]
+    person_pk: strawberry.Private[int]
+    institution_pk: strawberry.Private[int]
+    previous_pk: strawberry.Private[int | None]
+    sector: Sector = strawberry.field(description="Level of education.")
+    entry_date: date = strawberry.field(description="First day.")
+    exit_date: date | None = strawberry.field(description="Last day, if ended.")
+    exit_reason: ExitReason | None = strawberry.field(description="Why it ended.")
+    grade_level: int | None = strawberry.field(description="Grade 1-12 (schools).")
+    programme: str | None = strawberry.field(description="Programme (colleges, universities).")
+    class_group: str | None = strawberry.field(description="Class or group, e.g. 5B.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Enrollment:
+        return cls(
+            id=strawberry.ID(encode_id("Enrollment", row.id)), pk=row.id,
+            person_pk=row.person_id, institution_pk=row.institution_id,
+            previous_pk=row.previous_enrollment_id, sector=row.sector,
+            entry_date=row.entry_date, exit_date=row.exit_date, exit_reason=row.exit_reason,
+            grade_level=row.grade_level, programme=row.programme, class_group=row.class_group,
+        )
+
+    @strawberry.field(description="True while the enrollment has not ended.")
+    def is_current(self) -> bool:
+        return self.exit_date is None
+
+    @strawberry.field(description="The enrolled person (null if you may not read them).")
+    async def person(self, info: Info) -> Person | None:
+        row = await info.context.loaders.person_by_id.load(self.person_pk)
+        return Person.from_row(row) if row else None
+
+    @strawberry.field(description="The institution.")
+    async def institution(self, info: Info) -> Institution:
+        return Institution.from_row(
+            await info.context.loaders.institution_by_id.load(self.institution_pk)
+        )
+
+    @strawberry.field(description="The enrollment this one continues after a transfer.")
+    async def previous_enrollment(self, info: Info) -> Enrollment | None:
+        if self.previous_pk is None:
+            return None
+        row = await info.context.loaders.enrollment_by_id.load(self.previous_pk)
+        return Enrollment.from_row(row) if row else None
+
+
+@node_type("Enrollment")
+async def fetch_enrollment(ctx: Context, pk: int) -> Enrollment | None:
+    row = await ctx.loaders.enrollment_by_id.load(pk)
+    return Enrollment.from_row(row) if row else None
+
+
+@strawberry.input(description="Narrow an enrollment list; every field given must hold.")
+class EnrollmentFilterInput:
+    current: bool | None = strawberry.field(
+        default=None, description="Only open (true) or only ended (false) enrollments."
+    )
+    sector: Sector | None = strawberry.field(default=None, description="Only this level.")
+    grade_level: int | None = strawberry.field(default=None, description="Only this grade.")
+    class_group: str | None = strawberry.field(default=None, description="Only this class.")
+    institution_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only at this institution (root list)."
+    )
+    region_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only at institutions of this region (root list)."
+    )
+
+
+@strawberry.enum(description="Orders of enrollment lists.")
+class EnrollmentOrder(enum.Enum):
+    ENTRY_DATE = "ENTRY_DATE"
+    ENTRY_DATE_DESC = "ENTRY_DATE_DESC"
+    ID = "ID"
+
+
+def enrollment_filter(flt: EnrollmentFilterInput | None) -> enrollments_service.EnrollmentFilter:
+    if flt is None:
+        return enrollments_service.EnrollmentFilter()
+    if flt.class_group is not None and len(flt.class_group) > 20:
+        raise RequestError(Code.INVALID_INPUT, "`classGroup` is at most 20 characters")
+    return enrollments_service.EnrollmentFilter(
+        current=flt.current, sector=flt.sector, grade_level=flt.grade_level,
+        class_group=flt.class_group,
+        institution_id=query_pk(flt.institution_id, "Institution") if flt.institution_id else None,
+        region_id=query_pk(flt.region_id, "Region") if flt.region_id else None,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Enrollments you may read.")
+    async def enrollments(
+        self, info: Info, filter: EnrollmentFilterInput | None = None,
+        order_by: EnrollmentOrder = EnrollmentOrder.ID,
+        first: First = None, after: After = None,
+        last: Last = None, before: Before = None,
+    ) -> Connection[Enrollment]:
+        ctx = info.context
+        if ctx.principal.is_anonymous:
+            raise RequestError(Code.UNAUTHENTICATED, "Sign in to read enrollments")
+        args = bounds(first, after, last, before)
+        stmt = enrollments_service.enrollments_query(ctx.principal, enrollment_filter(filter))
+        ordering = enrollments_service.ENROLLMENT_ORDERINGS[order_by.value]
+        return await list_connection(ctx, stmt, args, ordering, Enrollment.from_row)
+
+
+@strawberry.input(description="Enroll a person at an institution.")
+class EnrollStudentInput:
+    person_id: strawberry.ID = strawberry.field(description="The person.")
+    institution_id: strawberry.ID = strawberry.field(description="The institution.")
+    entry_date: date = strawberry.field(description="First day.")
+    grade_level: int | None = strawberry.field(default=None, description="Grade 1-12 (schools).")
+    programme: str | None = strawberry.field(default=None, description="Programme (higher ed).")
+    class_group: str | None = strawberry.field(default=None, description="Class, e.g. 1A.")
+
+
+@strawberry.input(description="Move a pupil to another institution.")
+class TransferStudentInput:
+    enrollment_id: strawberry.ID = strawberry.field(description="The open enrollment to close.")
+    to_institution_id: strawberry.ID = strawberry.field(description="The receiving institution.")
+    date: date = strawberry.field(description="Last day at the old one, first at the new one.")
+    grade_level: int | None = strawberry.field(default=None, description="Grade; unchanged if unset.")
+    programme: str | None = strawberry.field(default=None, description="Programme, if any.")
+    class_group: str | None = strawberry.field(default=None, description="Class at the new one.")
+
+
+@strawberry.input(description="End an enrollment.")
+class WithdrawStudentInput:
+    enrollment_id: strawberry.ID = strawberry.field(description="The open enrollment.")
+    date: date = strawberry.field(description="Last day.")
+    reason: ExitReason = strawberry.field(
+        default=ExitReasonEnum.WITHDRAWN, description="Why it ends (not TRANSFERRED)."
+    )
+
+
+@strawberry.type(description="Result of an enrollment mutation.")
+class EnrollmentPayload:
+    enrollment: Enrollment | None = strawberry.field(description="The enrollment opened or ended.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was written.")
+
+
+def _payload(value: Any, problems: Any) -> EnrollmentPayload:
+    return EnrollmentPayload(
+        enrollment=Enrollment.from_row(value) if value else None,
+        user_errors=user_errors(problems),
+    )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Enroll a person at an institution you manage.")
+    async def enroll_student(self, info: Info, input: EnrollStudentInput) -> EnrollmentPayload:
+        ctx = info.context
+        require_signed_in(ctx)
+        result = await perform(
+            ctx, "enrollments.enroll_student",
+            lambda s: enrollments_service.enroll_student(
+                s, ctx.principal, person_id=pk_of(input.person_id, "Person", field="personId"),
+                institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
+                entry_date=input.entry_date, grade_level=input.grade_level,
+                programme=input.programme, class_group=input.class_group,
+            ),
+        )
+        return _payload(result.value, result.problems)
+
+    @strawberry.mutation(description="Close an enrollment and open the next one, atomically.")
+    async def transfer_student(self, info: Info, input: TransferStudentInput) -> EnrollmentPayload:
+        ctx = info.context
+        require_signed_in(ctx)
+        result = await perform(
+            ctx, "enrollments.transfer_student",
+            lambda s: enrollments_service.transfer_student(
+                s, ctx.principal,
+                enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId"),
+                to_institution_id=pk_of(input.to_institution_id, "Institution",
+                                        field="toInstitutionId"),
+                transfer_date=input.date, grade_level=input.grade_level,
+                programme=input.programme, class_group=input.class_group,
+            ),
+        )
+        return _payload(result.value, result.problems)
+
+    @strawberry.mutation(description="End an enrollment (withdrawal, graduation, ...).")
+    async def withdraw_student(self, info: Info, input: WithdrawStudentInput) -> EnrollmentPayload:
+        ctx = info.context
+        require_signed_in(ctx)
+        result = await perform(
+            ctx, "enrollments.withdraw_student",
+            lambda s: enrollments_service.withdraw_student(
+                s, ctx.principal,
+                enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId"),
+                exit_date=input.date, reason=input.reason,
+            ),
+        )
+        return _payload(result.value, result.problems)

@@ -1,0 +1,48 @@
+"""Resolving global IDs to objects, for `node`, `nodes` and mutation inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from resolvers.context import Context
+from resolvers.errors import DomainError, ErrorCode, RequestError
+from resolvers.relay import decode_id
+
+# GraphQL type name -> how to fetch one such object for this request (None if unreadable).
+NODE_RESOLVERS: dict[str, Callable[[Context, int], Awaitable[Any]]] = {}
+
+
+def node_type(name: str) -> Callable[[Callable[[Context, int], Awaitable[Any]]], Any]:
+    """Register how to fetch the node type ``name`` by primary key."""
+
+    def register(fetch: Callable[[Context, int], Awaitable[Any]]) -> Any:
+        NODE_RESOLVERS[name] = fetch
+        return fetch
+
+    return register
+
+
+async def resolve_node(ctx: Context, global_id: str) -> Any:
+    type_name, pk = decode_id(global_id)
+    fetch = NODE_RESOLVERS.get(type_name)
+    if fetch is None:
+        raise RequestError(ErrorCode.INVALID_ID, f"{global_id!r} is not a valid ID")
+    return await fetch(ctx, pk)
+
+
+def pk_of(global_id: str, type_name: str, *, field: str) -> int:
+    """The primary key inside a mutation input's global ID; a bad ID is the caller's error."""
+    try:
+        return decode_id(global_id, expected=type_name)[1]
+    except RequestError as err:
+        raise DomainError(ErrorCode.INVALID_ID, err.message, field=field) from None
+
+
+def optional_pk(global_id: str | None, type_name: str, *, field: str) -> int | None:
+    return None if global_id is None else pk_of(global_id, type_name, field=field)
+
+
+def query_pk(global_id: str, type_name: str) -> int:
+    """The primary key inside a query argument's global ID (a bad ID is a request error)."""
+    return decode_id(global_id, expected=type_name)[1]

@@ -1,0 +1,160 @@
+"""Test fixtures: a real PostgreSQL (embedded unless DATABASE_URL is set), a template database
+built by the migrations, and a fresh copy of it for every test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app import create_app
+from models import database
+from resolvers.access import KeyRing, Role, issue_token
+from resolvers.settings import Settings
+
+TEMPLATE = "bilim_test_template"
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a PostgreSQL server's maintenance database."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        yield database.plain_url(make_url(configured).set(database="postgres"))
+        return
+    pg = database.EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    pg.start()
+    yield pg.url("postgres")
+    pg.stop()
+
+
+def _with_database(server: str, name: str) -> str:
+    return database.plain_url(make_url(server).set(database=name))
+
+
+@pytest.fixture(scope="session")
+async def template_url(server_url: str, worker_id: str) -> str:
+    """A database built by `alembic upgrade head`, copied for each test."""
+    name = f"{TEMPLATE}_{worker_id}"
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = _with_database(server_url, name)
+    await asyncio.to_thread(database.migrate, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+
+
+@pytest.fixture
+async def db_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh database for one test, copied from the migrated template."""
+    name = f"bilim_test_{uuid.uuid4().hex[:12]}"
+    template = make_url(template_url).database
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await conn.close()
+    yield _with_database(server_url, name)
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=db_url, data_dir=tmp_path, environment="test")
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine for arranging data and checking results directly in the database."""
+    assert settings.database_url
+    eng = database.create_engine(settings.database_url, pool_size=4)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session for factories; tests commit what they arrange so the hub can see it."""
+    async with database.session_factory(engine)() as s:
+        yield s
+
+
+@dataclass
+class Hub:
+    """The running hub, reached over HTTP (in process), with a statement counter."""
+
+    client: httpx.AsyncClient
+    settings: Settings
+    keyring: KeyRing
+    counter: database.StatementCounter
+
+    def token(self, role: Role | str, *, scopes: list[str] | None = None,
+              person_id: int | None = None, **kwargs: Any) -> str:
+        return issue_token(self.keyring, self.settings, role=Role(role), scopes=scopes,
+                           person_id=person_id, **kwargs)
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, *,
+                   token: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        body: dict[str, Any] = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        return await self.client.post("/graphql", json=body, headers=all_headers)
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, *,
+                  token: str | None = None) -> dict[str, Any]:
+        """Run an operation; return the whole response body (data and errors)."""
+        response = await self.post(query, variables, token=token)
+        assert response.status_code in (200, 401), response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, *,
+                   token: str | None = None) -> dict[str, Any]:
+        """Run an operation that must succeed; return its data."""
+        body = await self.gql(query, variables, token=token)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture
+async def hub(settings: Settings) -> AsyncIterator[Hub]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        counter = database.StatementCounter()
+        counter.attach(app.state.engine)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            yield Hub(client=client, settings=settings, keyring=KeyRing.load(settings),
+                      counter=counter)
+
+
+@pytest.fixture
+def ministry(hub: Hub) -> str:
+    """A ministry token."""
+    return hub.token(Role.MINISTRY)
