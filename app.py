@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import typer
+from cross_web import HTTPException
 from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
@@ -26,7 +27,6 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 from strawberry.types import ExecutionResult
 
 from models import database
@@ -79,8 +79,13 @@ class BodyLimit:
 
     async def _refuse(self, send: Send) -> None:
         body = _error_body(ErrorCode.BAD_REQUEST, f"The request body is over {self.limit} bytes")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -98,7 +103,7 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, **kwargs)
         self.state = app_state
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -110,23 +115,37 @@ class GraphQLView(GraphQL[Context, None]):
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                auth_error = RequestError(ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'")
+                auth_error = RequestError(
+                    ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'"
+                )
             else:
                 try:
-                    principal = principal_from_token(token.strip(), self.state.keyring, self.state.settings)
+                    principal = principal_from_token(
+                        token.strip(), self.state.keyring, self.state.settings
+                    )
                 except RequestError as err:
                     auth_error = err
         ctx = Context(
-            principal=principal, sessions=self.state.sessions, request_id=request_id,
-            request=request, response=response,
+            principal=principal,
+            sessions=self.state.sessions,
+            request_id=request_id,
+            request=request,
+            response=response,
         )
         ctx.auth_error = auth_error
         if response is not None and hasattr(response, "headers"):
             response.headers["x-request-id"] = request_id
         return ctx
 
-    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
-                             context: Context, root_value: Any, request_data: Any) -> ExecutionResult:
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
         auth_error = context.auth_error
         if auth_error is not None:
             sub_response.status_code = 401
@@ -134,17 +153,31 @@ class GraphQLView(GraphQL[Context, None]):
         started = time.perf_counter()
         try:
             result = await super().execute_single(
-                request=request, request_adapter=request_adapter, sub_response=sub_response,
-                context=context, root_value=root_value, request_data=request_data,
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
             )
             ok = not result.errors
+            for error in result.errors or ():
+                if not (error.extensions or {}).get("code"):
+                    error.extensions = {
+                        **(error.extensions or {}),
+                        "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
+                    }
             try:
                 await context.close(commit=ok)
             except Exception:
                 log.exception("graphql.commit_failed", extra={"request_id": context.request_id})
-                error = GraphQLError("The change could not be saved; try again",
-                                     extensions={"code": ErrorCode.INTERNAL_ERROR.value,
-                                                 "requestId": context.request_id})
+                error = GraphQLError(
+                    "The change could not be saved; try again",
+                    extensions={
+                        "code": ErrorCode.INTERNAL_ERROR.value,
+                        "requestId": context.request_id,
+                    },
+                )
                 return ExecutionResult(data=None, errors=[error])
             REQUESTS.labels("ok" if ok else "error").inc()
             return result
@@ -165,7 +198,8 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as e:
             # GraphQL over HTTP: a malformed request still gets a JSON error body.
             response = Response(
-                _error_body(ErrorCode.BAD_REQUEST, e.reason), status_code=e.status_code,
+                _error_body(ErrorCode.BAD_REQUEST, e.reason),
+                status_code=e.status_code,
                 media_type="application/json",
             )
         await response(scope, receive, send)
@@ -187,8 +221,13 @@ async def readyz(request: Request) -> Response:
     heads = database.head_revisions()
     if current != heads:
         return JSONResponse(
-            {"status": "unavailable", "database": "ok", "migrations": "pending",
-             "current": sorted(current), "head": sorted(heads)},
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "migrations": "pending",
+                "current": sorted(current),
+                "head": sorted(heads),
+            },
             status_code=503,
         )
     return JSONResponse({"status": "ok", "database": "ok", "migrations": "at head"})
@@ -224,7 +263,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         assert settings.database_url
         engine = database.create_engine(
-            settings.database_url, pool_size=settings.pool_size,
+            settings.database_url,
+            pool_size=settings.pool_size,
             max_overflow=settings.pool_max_overflow,
             statement_timeout_ms=settings.statement_timeout_ms,
         )
@@ -255,8 +295,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 # --- command line --------------------------------------------------------------------------
 
-cli = typer.Typer(help="Bilim Hub: one GraphQL graph over the education systems.",
-                  no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="Bilim Hub: one GraphQL graph over the education systems.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 assets_cli = typer.Typer(help="Browser assets (GraphiQL).", no_args_is_help=True)
 keys_cli = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 cli.add_typer(assets_cli, name="assets")
@@ -317,16 +360,29 @@ def serve(
                 assets.install(settings.data_dir, timeout=20)
                 typer.echo("GraphiQL assets installed into the data folder", err=True)
             except Exception as err:  # offline: the page falls back to the CDN and says so
-                typer.echo(f"GraphiQL assets not installed ({type(err).__name__}); "
-                           "run `bilim assets install` when online", err=True)
+                typer.echo(
+                    f"GraphiQL assets not installed ({type(err).__name__}); "
+                    "run `bilim assets install` when online",
+                    err=True,
+                )
         KeyRing.load(settings)  # create the signing key before workers race to
         os.environ["DATABASE_URL"] = db.url
         os.environ["BILIM_DATA_DIR"] = str(settings.data_dir)
-        typer.echo(f"Bilim Hub on http://{host}:{port}/graphql "
-                   f"(token: bilim token --role ministry --data-dir {settings.data_dir})", err=True)
+        typer.echo(
+            f"Bilim Hub on http://{host}:{port}/graphql "
+            f"(token: bilim token --role ministry --data-dir {settings.data_dir})",
+            err=True,
+        )
         uvicorn.run(
-            "app:create_app", factory=True, host=host, port=port, workers=workers,
-            access_log=access_log, log_level="info", loop="auto", http="auto",
+            "app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            log_level="info",
+            loop="auto",
+            http="auto",
         )
 
 
@@ -366,7 +422,9 @@ def seed(
 
 
 @cli.command("export-schema")
-def export_schema(output: Path | None = typer.Option(None, help="File to write (default stdout).")) -> None:
+def export_schema(
+    output: Path | None = typer.Option(None, help="File to write (default stdout)."),
+) -> None:
     """Print the GraphQL schema (SDL)."""
     from schema import schema
 
@@ -390,8 +448,9 @@ def token(
     ring = KeyRing.load(settings)
     if role == Role.ANONYMOUS:
         raise typer.BadParameter("anonymous callers need no token")
-    value = issue_token(ring, settings, role=role, person_id=person, scopes=list(scope),
-                        ttl_minutes=ttl)
+    value = issue_token(
+        ring, settings, role=role, person_id=person, scopes=list(scope), ttl_minutes=ttl
+    )
     try:
         principal_from_token(value, ring, settings)
     except RequestError as err:

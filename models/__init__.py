@@ -2,7 +2,7 @@
 
 from models.base import Base
 from models.enrollments import Enrollment, ExitReason, Sector
-from models.events import AuditEntry, Outcome, OutboxEvent
+from models.events import AuditEntry, OutboxEvent, Outcome
 from models.geography import District, DistrictKind, Region, RegionKind
 from models.institutions import CatchmentArea, Institution, InstitutionKind, Language, Ownership
 from models.people import (
@@ -29,8 +29,8 @@ __all__ = [
     "Institution",
     "InstitutionKind",
     "Language",
-    "Outcome",
     "OutboxEvent",
+    "Outcome",
     "Ownership",
     "Person",
     "PersonPin",

@@ -58,8 +58,12 @@ class Enrollment(Timestamped, Base):
             using="gist",
             where=text("sector = 'school'"),
         ),
-        Index("ix_enrollment_institution_open", "institution_id", "id",
-              postgresql_where=text("exit_date IS NULL")),
+        Index(
+            "ix_enrollment_institution_open",
+            "institution_id",
+            "id",
+            postgresql_where=text("exit_date IS NULL"),
+        ),
         Index("ix_enrollment_person", "person_id", "entry_date"),
     )
 

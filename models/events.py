@@ -42,9 +42,7 @@ class AuditEntry(Base):
     target_type: Mapped[str | None] = mapped_column(String(60))
     target_id: Mapped[int | None] = mapped_column(BigInteger)
     outcome: Mapped[Outcome] = enum_column(Outcome)
-    error_codes: Mapped[list[str]] = mapped_column(
-        JSONB, server_default=text("'[]'::jsonb")
-    )
+    error_codes: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 
 

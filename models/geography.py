@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -47,7 +47,11 @@ class District(Base):
     district, e.g. an ayil aimak inside its rayon)."""
 
     __tablename__ = "district"
-    __table_args__ = (CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),)
+    __table_args__ = (
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
+        # Target of composite keys that keep a row's district inside its region.
+        UniqueConstraint("id", "region_id", name="uq_district_id_region"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)

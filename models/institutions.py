@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -57,12 +58,22 @@ class Institution(Timestamped, Base):
         CheckConstraint(
             "kind = 'foreign_university' OR region_id IS NOT NULL", name="domestic_region"
         ),
-        CheckConstraint("closed_on IS NULL OR opened_on IS NULL OR closed_on >= opened_on",
-                        name="period"),
-        Index("uq_institution_legal_id", "legal_id", unique=True,
-              postgresql_where=text("legal_id IS NOT NULL")),
+        CheckConstraint(
+            "closed_on IS NULL OR opened_on IS NULL OR closed_on >= opened_on", name="period"
+        ),
+        Index(
+            "uq_institution_legal_id",
+            "legal_id",
+            unique=True,
+            postgresql_where=text("legal_id IS NOT NULL"),
+        ),
         Index("ix_institution_region_kind", "region_id", "kind", "id"),
         Index("ix_institution_name", "name", "id"),
+        ForeignKeyConstraint(
+            ["district_id", "region_id"],
+            ["district.id", "district.region_id"],
+            name="fk_institution_district_in_region",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

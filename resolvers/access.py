@@ -134,8 +134,9 @@ def issue_token(
     }
     if person_id is not None:
         claims["pid"] = person_id
-    return jwt.encode(claims, ring.keys[ring.active], algorithm=ALGORITHM,
-                      headers={"kid": ring.active})
+    return jwt.encode(
+        claims, ring.keys[ring.active], algorithm=ALGORITHM, headers={"kid": ring.active}
+    )
 
 
 def _unauthenticated(message: str) -> RequestError:
@@ -287,7 +288,9 @@ def enrollment_readable(principal: Principal) -> ColumnElement[bool]:
     if principal.role in SCOPED_ROLES:
         inst = aliased(Institution)
         clauses.append(
-            exists().where(inst.id == Enrollment.institution_id, institution_in_scope(principal, inst))
+            exists().where(
+                inst.id == Enrollment.institution_id, institution_in_scope(principal, inst)
+            )
         )
     return or_(*clauses) if clauses else false()
 

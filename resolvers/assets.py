@@ -73,9 +73,7 @@ def install(data_dir: Path, *, timeout: float = 30.0) -> Path:
                     if member is None:
                         raise RuntimeError(f"{package}@{version} has no {inner}")
                     (folder / name).write_bytes(member.read())
-    (folder / "versions.json").write_text(
-        json.dumps({p: v for p, v, _ in PACKAGES}, indent=2)
-    )
+    (folder / "versions.json").write_text(json.dumps({p: v for p, v, _ in PACKAGES}, indent=2))
     return folder
 
 
@@ -85,10 +83,14 @@ def page(*, local: bool, endpoint: str = "/graphql") -> str:
     def src(name: str) -> str:
         return f"/graphiql/{name}" if local else CDN[name]
 
-    note = "" if local else (
-        '<div style="padding:6px 12px;background:#fff3cd;font:14px sans-serif">'
-        "GraphiQL is loading from a CDN because the local copy is missing. "
-        "Run <code>bilim assets install</code> on the server to serve it offline.</div>"
+    note = (
+        ""
+        if local
+        else (
+            '<div style="padding:6px 12px;background:#fff3cd;font:14px sans-serif">'
+            "GraphiQL is loading from a CDN because the local copy is missing. "
+            "Run <code>bilim assets install</code> on the server to serve it offline.</div>"
+        )
     )
     return f"""<!doctype html>
 <html lang="en">
@@ -96,15 +98,15 @@ def page(*, local: bool, endpoint: str = "/graphql") -> str:
   <meta charset="utf-8">
   <title>Bilim Hub - GraphiQL</title>
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <link rel="stylesheet" href="{src('graphiql.css')}">
+  <link rel="stylesheet" href="{src("graphiql.css")}">
   <style>html, body {{ height: 100%; margin: 0; }} #graphiql {{ height: 100vh; }}</style>
 </head>
 <body>
   {note}
   <div id="graphiql">Loading GraphiQL...</div>
-  <script src="{src('react.js')}"></script>
-  <script src="{src('react-dom.js')}"></script>
-  <script src="{src('graphiql.js')}"></script>
+  <script src="{src("react.js")}"></script>
+  <script src="{src("react-dom.js")}"></script>
+  <script src="{src("graphiql.js")}"></script>
   <script>
     const fetcher = GraphiQL.createFetcher({{ url: "{endpoint}" }});
     const root = ReactDOM.createRoot(document.getElementById("graphiql"));

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Enrollment, ExitReason, Institution, InstitutionKind, Person, Sector
 from resolvers.access import Principal, enrollment_readable, may_manage_institution, require
+from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.relay import Ordering
@@ -77,38 +78,54 @@ def enrollments_query(principal: Principal, flt: EnrollmentFilter) -> Select[Any
 def _check_placement(inst: Institution, *, grade_level: int | None, programme: str | None) -> None:
     if inst.kind == InstitutionKind.SCHOOL:
         if grade_level is None or not 1 <= grade_level <= 12:
-            raise DomainError(ErrorCode.INVALID_GRADE, "A school enrollment has a grade from 1 to 12",
-                              field="gradeLevel")
+            raise DomainError(
+                ErrorCode.INVALID_GRADE,
+                "A school enrollment has a grade from 1 to 12",
+                field="gradeLevel",
+            )
     elif inst.kind == InstitutionKind.KINDERGARTEN:
         if grade_level not in (None, 0):
-            raise DomainError(ErrorCode.INVALID_GRADE, "Kindergartens have no grades",
-                              field="gradeLevel")
+            raise DomainError(
+                ErrorCode.INVALID_GRADE, "Kindergartens have no grades", field="gradeLevel"
+            )
     else:
         if grade_level is not None:
-            raise DomainError(ErrorCode.INVALID_GRADE, "Only schools have grades", field="gradeLevel")
+            raise DomainError(
+                ErrorCode.INVALID_GRADE, "Only schools have grades", field="gradeLevel"
+            )
         if not programme:
-            raise DomainError(ErrorCode.INVALID_INPUT, "Name the programme of study",
-                              field="programme")
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "Name the programme of study", field="programme"
+            )
 
 
 def _check_open(inst: Institution, on: date) -> None:
     if inst.closed_on is not None and inst.closed_on <= on:
-        raise DomainError(ErrorCode.INSTITUTION_CLOSED, "The institution is closed on that date",
-                          field="institutionId")
+        raise DomainError(
+            ErrorCode.INSTITUTION_CLOSED,
+            "The institution is closed on that date",
+            field="institutionId",
+        )
     if inst.opened_on is not None and inst.opened_on > on:
-        raise DomainError(ErrorCode.INSTITUTION_CLOSED, "The institution is not open yet on that date",
-                          field="institutionId")
+        raise DomainError(
+            ErrorCode.INSTITUTION_CLOSED,
+            "The institution is not open yet on that date",
+            field="institutionId",
+        )
 
 
 def _check_entry_date(person: Person, on: date, field: str) -> None:
     if on < person.birth_date:
-        raise DomainError(ErrorCode.INVALID_DATE, "The date is before the person's birth", field=field)
-    if on > date.today() + timedelta(days=MAX_DAYS_AHEAD):
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "The date is before the person's birth", field=field
+        )
+    if on > today() + timedelta(days=MAX_DAYS_AHEAD):
         raise DomainError(ErrorCode.INVALID_DATE, "The date is more than a year ahead", field=field)
 
 
-async def _open_enrollment_here(session: AsyncSession, person_id: int, institution_id: int,
-                                sector: Sector) -> int | None:
+async def _open_enrollment_here(
+    session: AsyncSession, person_id: int, institution_id: int, sector: Sector
+) -> int | None:
     clauses = [Enrollment.person_id == person_id, Enrollment.exit_date.is_(None)]
     if sector != Sector.SCHOOL:
         clauses.append(Enrollment.institution_id == institution_id)
@@ -118,8 +135,15 @@ async def _open_enrollment_here(session: AsyncSession, person_id: int, instituti
 
 
 async def enroll_student(
-    session: AsyncSession, principal: Principal, *, person_id: int, institution_id: int,
-    entry_date: date, grade_level: int | None, programme: str | None, class_group: str | None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    person_id: int,
+    institution_id: int,
+    entry_date: date,
+    grade_level: int | None,
+    programme: str | None,
+    class_group: str | None,
 ) -> Enrollment:
     """Open an enrollment of a person at an institution the caller manages.
 
@@ -142,24 +166,35 @@ async def enroll_student(
     if await _open_enrollment_here(session, person.id, inst.id, sector) is not None:
         raise DomainError(
             ErrorCode.ALREADY_ENROLLED,
-            "The pupil already has an open school enrollment" if sector == Sector.SCHOOL
+            "The pupil already has an open school enrollment"
+            if sector == Sector.SCHOOL
             else "The person is already enrolled here",
             field="personId",
         )
     enrollment = Enrollment(
-        person_id=person.id, institution_id=inst.id, sector=sector, entry_date=entry_date,
-        grade_level=grade_level, programme=(programme or "").strip()[:200] or None,
+        person_id=person.id,
+        institution_id=inst.id,
+        sector=sector,
+        entry_date=entry_date,
+        grade_level=grade_level,
+        programme=(programme or "").strip()[:200] or None,
         class_group=(class_group or "").strip()[:20] or None,
     )
     session.add(enrollment)
     await session.flush()
-    await emit(session, topic="enrollments.student_enrolled", aggregate_type="Enrollment",
-               aggregate_id=enrollment.id,
-               payload={"institution_id": inst.id, "sector": sector.value})
+    await emit(
+        session,
+        topic="enrollments.student_enrolled",
+        aggregate_type="Enrollment",
+        aggregate_id=enrollment.id,
+        payload={"institution_id": inst.id, "sector": sector.value},
+    )
     return enrollment
 
 
-async def _load_open_enrollment(session: AsyncSession, enrollment_id: int, field: str) -> Enrollment:
+async def _load_open_enrollment(
+    session: AsyncSession, enrollment_id: int, field: str
+) -> Enrollment:
     enrollment = await session.get(Enrollment, enrollment_id, with_for_update=True)
     if enrollment is None:
         raise NotFound("The enrollment", field=field)
@@ -169,8 +204,15 @@ async def _load_open_enrollment(session: AsyncSession, enrollment_id: int, field
 
 
 async def transfer_student(
-    session: AsyncSession, principal: Principal, *, enrollment_id: int, to_institution_id: int,
-    transfer_date: date, grade_level: int | None, programme: str | None, class_group: str | None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    enrollment_id: int,
+    to_institution_id: int,
+    transfer_date: date,
+    grade_level: int | None,
+    programme: str | None,
+    class_group: str | None,
 ) -> Enrollment:
     """Close an enrollment and open the next one at another institution, in one transaction.
 
@@ -181,17 +223,27 @@ async def transfer_student(
     target = await session.get(Institution, to_institution_id)
     if target is None:
         raise NotFound("The receiving institution", field="toInstitutionId")
-    require(may_manage_institution(principal, target), "The receiving institution is outside your scope")
+    require(
+        may_manage_institution(principal, target), "The receiving institution is outside your scope"
+    )
     if target.id == old.institution_id:
-        raise DomainError(ErrorCode.INVALID_INPUT, "A transfer goes to another institution",
-                          field="toInstitutionId")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "A transfer goes to another institution",
+            field="toInstitutionId",
+        )
     if SECTOR_OF_KIND[target.kind] != old.sector:
-        raise DomainError(ErrorCode.WRONG_INSTITUTION_KIND,
-                          "A transfer stays within the same level of education",
-                          field="toInstitutionId")
+        raise DomainError(
+            ErrorCode.WRONG_INSTITUTION_KIND,
+            "A transfer stays within the same level of education",
+            field="toInstitutionId",
+        )
     if transfer_date < old.entry_date:
-        raise DomainError(ErrorCode.INVALID_DATE, "The transfer is before the current enrollment began",
-                          field="date")
+        raise DomainError(
+            ErrorCode.INVALID_DATE,
+            "The transfer is before the current enrollment began",
+            field="date",
+        )
     person = await session.get(Person, old.person_id)
     assert person is not None
     _check_entry_date(person, transfer_date, "date")
@@ -202,22 +254,33 @@ async def transfer_student(
     old.exit_reason = ExitReason.TRANSFERRED
     await session.flush()
     new = Enrollment(
-        person_id=old.person_id, institution_id=target.id, sector=old.sector,
-        entry_date=transfer_date, grade_level=grade,
+        person_id=old.person_id,
+        institution_id=target.id,
+        sector=old.sector,
+        entry_date=transfer_date,
+        grade_level=grade,
         programme=(programme or old.programme or "").strip()[:200] or None,
         class_group=(class_group or "").strip()[:20] or None,
         previous_enrollment_id=old.id,
     )
     session.add(new)
     await session.flush()
-    await emit(session, topic="enrollments.student_transferred", aggregate_type="Enrollment",
-               aggregate_id=new.id,
-               payload={"from_enrollment_id": old.id, "to_institution_id": target.id})
+    await emit(
+        session,
+        topic="enrollments.student_transferred",
+        aggregate_type="Enrollment",
+        aggregate_id=new.id,
+        payload={"from_enrollment_id": old.id, "to_institution_id": target.id},
+    )
     return new
 
 
 async def withdraw_student(
-    session: AsyncSession, principal: Principal, *, enrollment_id: int, exit_date: date,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    enrollment_id: int,
+    exit_date: date,
     reason: ExitReason,
 ) -> Enrollment:
     """End an enrollment (withdrawal, graduation, ...) at an institution the caller manages."""
@@ -226,13 +289,24 @@ async def withdraw_student(
     assert inst is not None
     require(may_manage_institution(principal, inst), "This institution is outside your scope")
     if reason == ExitReason.TRANSFERRED:
-        raise DomainError(ErrorCode.INVALID_INPUT, "Use transferStudent for transfers", field="reason")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Use transferStudent for transfers", field="reason"
+        )
     if exit_date < enrollment.entry_date:
-        raise DomainError(ErrorCode.INVALID_DATE, "The exit date is before the entry date", field="date")
-    if exit_date > date.today() + timedelta(days=MAX_DAYS_AHEAD):
-        raise DomainError(ErrorCode.INVALID_DATE, "The date is more than a year ahead", field="date")
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "The exit date is before the entry date", field="date"
+        )
+    if exit_date > today() + timedelta(days=MAX_DAYS_AHEAD):
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "The date is more than a year ahead", field="date"
+        )
     enrollment.exit_date = exit_date
     enrollment.exit_reason = reason
-    await emit(session, topic="enrollments.student_withdrawn", aggregate_type="Enrollment",
-               aggregate_id=enrollment.id, payload={"reason": reason.value})
+    await emit(
+        session,
+        topic="enrollments.student_withdrawn",
+        aggregate_type="Enrollment",
+        aggregate_id=enrollment.id,
+        payload={"reason": reason.value},
+    )
     return enrollment

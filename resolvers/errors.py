@@ -60,7 +60,11 @@ class DomainError(Exception):
     """Base of every expected workflow failure; carries one or more :class:`Problem`."""
 
     def __init__(
-        self, code: ErrorCode, message: str, *, field: str | None = None,
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        field: str | None = None,
         more: list[Problem] | None = None,
     ) -> None:
         super().__init__(message)

@@ -46,7 +46,7 @@ class InstitutionFilter:
 
 def institutions_query(flt: InstitutionFilter) -> Select[Any]:
     """The public institution registry, narrowed by the filter."""
-    stmt = select(*INSTITUTION_COLUMNS)
+    stmt: Select[Any] = select(*INSTITUTION_COLUMNS)
     if flt.region_id is not None:
         stmt = stmt.where(Institution.region_id == flt.region_id)
     if flt.district_id is not None:
@@ -56,7 +56,7 @@ def institutions_query(flt: InstitutionFilter) -> Select[Any]:
     if flt.ownership is not None:
         stmt = stmt.where(Institution.ownership == flt.ownership)
     if flt.language is not None:
-        stmt = stmt.where(Institution.languages.any(flt.language.value))
+        stmt = stmt.where(Institution.languages.contains([flt.language.value]))
     if flt.name:
         escaped = flt.name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(func.lower(Institution.name).like(f"%{escaped}%"))
@@ -69,8 +69,9 @@ def institutions_query(flt: InstitutionFilter) -> Select[Any]:
     return stmt
 
 
-def can_create_institution(principal: Principal, *, region_id: int | None,
-                           district_id: int | None) -> bool:
+def can_create_institution(
+    principal: Principal, *, region_id: int | None, district_id: int | None
+) -> bool:
     """May this principal add an institution here? The ministry anywhere; a region officer in
     their region; a district officer in their district."""
     if principal.is_ministry:
@@ -105,13 +106,15 @@ async def _check_place(session: AsyncSession, f: InstitutionFields, inst: Instit
     if inst.kind == InstitutionKind.FOREIGN_UNIVERSITY:
         if not inst.country_code or len(inst.country_code) != 2 or inst.country_code == "KG":
             raise DomainError(
-                ErrorCode.INVALID_INPUT, "A foreign university needs its two-letter country code",
+                ErrorCode.INVALID_INPUT,
+                "A foreign university needs its two-letter country code",
                 field="countryCode",
             )
         return
     if inst.country_code != "KG":
         raise DomainError(
-            ErrorCode.INVALID_INPUT, "Only foreign universities are outside Kyrgyzstan",
+            ErrorCode.INVALID_INPUT,
+            "Only foreign universities are outside Kyrgyzstan",
             field="countryCode",
         )
     if inst.region_id is None or await session.get(Region, inst.region_id) is None:
@@ -122,7 +125,8 @@ async def _check_place(session: AsyncSession, f: InstitutionFields, inst: Instit
             raise NotFound("The district", field="districtId")
         if district.region_id != inst.region_id:
             raise DomainError(
-                ErrorCode.INVALID_INPUT, "The district is not in the institution's region",
+                ErrorCode.INVALID_INPUT,
+                "The district is not in the institution's region",
                 field="districtId",
             )
 
@@ -131,7 +135,9 @@ def _apply(inst: Institution, f: InstitutionFields) -> None:
     if f.name is not None:
         name = " ".join(f.name.split())
         if not name or len(name) > 300:
-            raise DomainError(ErrorCode.INVALID_INPUT, "A name is 1 to 300 characters", field="name")
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "A name is 1 to 300 characters", field="name"
+            )
         inst.name = name
     if f.name_ru is not None:
         inst.name_ru = " ".join(f.name_ru.split())[:300] or None
@@ -142,7 +148,8 @@ def _apply(inst: Institution, f: InstitutionFields) -> None:
     if f.legal_id is not None:
         if not LEGAL_ID.match(f.legal_id):
             raise DomainError(
-                ErrorCode.INVALID_LEGAL_ID, "A legal-entity identifier is 14 digits",
+                ErrorCode.INVALID_LEGAL_ID,
+                "A legal-entity identifier is 14 digits",
                 field="legalId",
             )
         inst.legal_id = f.legal_id
@@ -159,7 +166,8 @@ def _apply(inst: Institution, f: InstitutionFields) -> None:
     if f.design_capacity is not None:
         if f.design_capacity < 0 or f.design_capacity > 20_000:
             raise DomainError(
-                ErrorCode.INVALID_INPUT, "Design capacity is between 0 and 20,000",
+                ErrorCode.INVALID_INPUT,
+                "Design capacity is between 0 and 20,000",
                 field="designCapacity",
             )
         inst.design_capacity = f.design_capacity
@@ -168,8 +176,9 @@ def _apply(inst: Institution, f: InstitutionFields) -> None:
     if f.closed_on is not None:
         inst.closed_on = f.closed_on
     if inst.opened_on and inst.closed_on and inst.closed_on < inst.opened_on:
-        raise DomainError(ErrorCode.INVALID_DATE, "An institution closes after it opens",
-                          field="closedOn")
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "An institution closes after it opens", field="closedOn"
+        )
 
 
 async def _legal_id_free(session: AsyncSession, legal_id: str | None, own_id: int | None) -> None:
@@ -178,7 +187,8 @@ async def _legal_id_free(session: AsyncSession, legal_id: str | None, own_id: in
     other = await session.scalar(select(Institution.id).where(Institution.legal_id == legal_id))
     if other is not None and other != own_id:
         raise DomainError(
-            ErrorCode.LEGAL_ID_TAKEN, "Another institution has this legal identifier",
+            ErrorCode.LEGAL_ID_TAKEN,
+            "Another institution has this legal identifier",
             field="legalId",
         )
 
@@ -192,20 +202,28 @@ async def create_institution(
     foreign universities are abroad; the legal-entity identifier is 14 digits and unique.
     """
     require(
-        can_create_institution(principal, region_id=fields.region_id, district_id=fields.district_id),
+        can_create_institution(
+            principal, region_id=fields.region_id, district_id=fields.district_id
+        ),
         "You may not add institutions here",
     )
     if fields.kind is None or fields.ownership is None or not fields.name:
-        raise DomainError(ErrorCode.INVALID_INPUT, "Name, kind and ownership are required",
-                          field="name")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Name, kind and ownership are required", field="name"
+        )
     inst = Institution(country_code="KG", languages=[])
     _apply(inst, fields)
     await _check_place(session, fields, inst)
     await _legal_id_free(session, inst.legal_id, None)
     session.add(inst)
     await session.flush()
-    await emit(session, topic="institutions.institution_created", aggregate_type="Institution",
-               aggregate_id=inst.id, payload={"kind": inst.kind.value})
+    await emit(
+        session,
+        topic="institutions.institution_created",
+        aggregate_type="Institution",
+        aggregate_id=inst.id,
+        payload={"kind": inst.kind.value},
+    )
     return inst
 
 
@@ -220,20 +238,31 @@ async def update_institution(
     if principal.role not in (Role.MINISTRY, Role.REGION_OFFICER, Role.DISTRICT_OFFICER) and (
         fields.kind is not None or fields.region_id is not None or fields.legal_id is not None
     ):
-        raise DomainError(ErrorCode.FORBIDDEN,
-                          "Only officers change an institution's kind, region or legal identifier")
+        raise DomainError(
+            ErrorCode.FORBIDDEN,
+            "Only officers change an institution's kind, region or legal identifier",
+        )
     _apply(inst, fields)
     await _check_place(session, fields, inst)
     require(may_manage_institution(principal, inst), "The change would move it outside your scope")
     await _legal_id_free(session, inst.legal_id, inst.id)
-    await emit(session, topic="institutions.institution_updated", aggregate_type="Institution",
-               aggregate_id=inst.id)
+    await emit(
+        session,
+        topic="institutions.institution_updated",
+        aggregate_type="Institution",
+        aggregate_id=inst.id,
+    )
     return inst
 
 
 async def add_catchment_area(
-    session: AsyncSession, principal: Principal, *, institution_id: int, district_id: int,
-    name: str, streets: list[str],
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    institution_id: int,
+    district_id: int,
+    name: str,
+    streets: list[str],
 ) -> CatchmentArea:
     """Give a school a catchment area (domain.md: schools serve micro-districts)."""
     inst = await session.get(Institution, institution_id)
@@ -241,22 +270,38 @@ async def add_catchment_area(
         raise NotFound("The institution", field="institutionId")
     require(may_manage_institution(principal, inst), "This institution is outside your scope")
     if inst.kind != InstitutionKind.SCHOOL:
-        raise DomainError(ErrorCode.WRONG_INSTITUTION_KIND, "Only schools have catchment areas",
-                          field="institutionId")
+        raise DomainError(
+            ErrorCode.WRONG_INSTITUTION_KIND,
+            "Only schools have catchment areas",
+            field="institutionId",
+        )
     district = await session.get(District, district_id)
     if district is None:
         raise NotFound("The district", field="districtId")
     if district.region_id != inst.region_id:
-        raise DomainError(ErrorCode.INVALID_INPUT, "The district is not in the school's region",
-                          field="districtId")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "The district is not in the school's region",
+            field="districtId",
+        )
     cleaned = [" ".join(s.split())[:200] for s in streets if s.strip()]
     if not name.strip() or len(cleaned) > 500:
-        raise DomainError(ErrorCode.INVALID_INPUT, "A named area with at most 500 streets",
-                          field="streets")
-    area = CatchmentArea(institution_id=inst.id, district_id=district_id,
-                         name=" ".join(name.split())[:200], streets=cleaned)
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "A named area with at most 500 streets", field="streets"
+        )
+    area = CatchmentArea(
+        institution_id=inst.id,
+        district_id=district_id,
+        name=" ".join(name.split())[:200],
+        streets=cleaned,
+    )
     session.add(area)
     await session.flush()
-    await emit(session, topic="institutions.catchment_added", aggregate_type="Institution",
-               aggregate_id=inst.id, payload={"catchment_area_id": area.id})
+    await emit(
+        session,
+        topic="institutions.catchment_added",
+        aggregate_type="Institution",
+        aggregate_id=inst.id,
+        payload={"catchment_area_id": area.id},
+    )
     return area

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from models import (
@@ -33,11 +35,16 @@ if TYPE_CHECKING:
 Where = Callable[[Any], list[ColumnElement[bool]]]
 
 
+async def _execute(session: AsyncSession, *, stmt: Any) -> Any:
+    return await session.execute(stmt)
+
+
 class RowsById:
     """Rows of one table by primary key, optionally restricted by a row rule."""
 
-    def __init__(self, ctx: Context, columns: Sequence[Any], pk: Any,
-                 rule: ColumnElement[bool] | None = None) -> None:
+    def __init__(
+        self, ctx: Context, columns: Sequence[Any], pk: Any, rule: ColumnElement[bool] | None = None
+    ) -> None:
         self.ctx, self.columns, self.pk, self.rule = ctx, columns, pk, rule
         self.loader: DataLoader[int, Any] = DataLoader(load_fn=self._load)
 
@@ -59,8 +66,14 @@ class RowsById:
 class RowsByParent:
     """All rows that belong to a parent (for small, naturally bounded lists)."""
 
-    def __init__(self, ctx: Context, columns: Sequence[Any], parent: Any,
-                 order_by: Sequence[Any], where: Sequence[ColumnElement[bool]] = ()) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        columns: Sequence[Any],
+        parent: Any,
+        order_by: Sequence[Any],
+        where: Sequence[ColumnElement[bool]] = (),
+    ) -> None:
         self.ctx, self.columns, self.parent = ctx, columns, parent
         self.order_by, self.where = order_by, where
         self.loader: DataLoader[int, list[Any]] = DataLoader(load_fn=self._load)
@@ -98,9 +111,7 @@ class PagesByParent:
     async def count(self, parent_id: int, flt: Hashable) -> int:
         return await self.counts.load((parent_id, flt))
 
-    async def _load_pages(
-        self, keys: list[tuple[int, PageArgs, Hashable, Ordering]]
-    ) -> list[Page]:
+    async def _load_pages(self, keys: list[tuple[int, PageArgs, Hashable, Ordering]]) -> list[Page]:
         groups: dict[tuple[PageArgs, Hashable, Ordering], list[int]] = defaultdict(list)
         for parent_id, args, flt, ordering in keys:
             groups[(args, flt, ordering)].append(parent_id)
@@ -108,12 +119,14 @@ class PagesByParent:
         for (args, flt, ordering), parent_ids in groups.items():
             base = select(*self.columns).where(self.parent.in_(parent_ids), *self.where(flt))
             stmt = paged_per_parent(base, self.parent, args, ordering)
-            rows = await self.ctx.run(lambda s, stmt=stmt: s.execute(stmt))
+            rows = await self.ctx.run(partial(_execute, stmt=stmt))
             by_parent: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
                 by_parent[row._mapping[self.parent.key]].append(row)
             for pid in parent_ids:
-                result[(pid, args, flt, ordering)] = slice_rows(by_parent.get(pid, []), args, ordering)
+                result[(pid, args, flt, ordering)] = slice_rows(
+                    by_parent.get(pid, []), args, ordering
+                )
         return [result[k] for k in keys]
 
     async def _load_counts(self, keys: list[tuple[int, Hashable]]) -> list[int]:
@@ -127,7 +140,7 @@ class PagesByParent:
                 .where(self.parent.in_(parent_ids), *self.where(flt))
                 .group_by(self.parent)
             )
-            rows = await self.ctx.run(lambda s, stmt=stmt: s.execute(stmt))
+            rows = await self.ctx.run(partial(_execute, stmt=stmt))
             found = {row[0]: row[1] for row in rows}
             for pid in parent_ids:
                 counts[(pid, flt)] = found.get(pid, 0)
@@ -149,16 +162,23 @@ class Loaders:
             ctx, ENROLLMENT_COLUMNS, Enrollment.id, enrollment_readable(principal)
         )
         self.guardianship_by_id = RowsById(
-            ctx, tuple(Guardianship.__table__.c), Guardianship.id,
+            ctx,
+            tuple(Guardianship.__table__.c),
+            Guardianship.id,
             person_readable(principal, Guardianship.child_id),
         )
         self.staff_position_by_id = RowsById(
             ctx, tuple(StaffPosition.__table__.c), StaffPosition.id, staff_readable(principal)
         )
-        self.catchment_area_by_id = RowsById(ctx, tuple(CatchmentArea.__table__.c), CatchmentArea.id)
+        self.catchment_area_by_id = RowsById(
+            ctx, tuple(CatchmentArea.__table__.c), CatchmentArea.id
+        )
 
         self.districts_by_region = RowsByParent(
-            ctx, tuple(District.__table__.c), District.region_id, (District.name_en, District.id),
+            ctx,
+            tuple(District.__table__.c),
+            District.region_id,
+            (District.name_en, District.id),
             (District.valid_to.is_(None),),
         )
         self.catchment_areas_by_institution = RowsByParent(
@@ -169,31 +189,43 @@ class Loaders:
         )
         # Links are shown only where the person at the other end is readable too.
         self.guardianships_by_child = RowsByParent(
-            ctx, tuple(Guardianship.__table__.c), Guardianship.child_id,
+            ctx,
+            tuple(Guardianship.__table__.c),
+            Guardianship.child_id,
             (Guardianship.valid_from, Guardianship.id),
             (person_readable(principal, Guardianship.guardian_id),),
         )
         self.guardianships_by_guardian = RowsByParent(
-            ctx, tuple(Guardianship.__table__.c), Guardianship.guardian_id,
+            ctx,
+            tuple(Guardianship.__table__.c),
+            Guardianship.guardian_id,
             (Guardianship.valid_from, Guardianship.id),
             (person_readable(principal, Guardianship.child_id),),
         )
         self.staff_positions_by_person = RowsByParent(
-            ctx, tuple(StaffPosition.__table__.c), StaffPosition.person_id,
+            ctx,
+            tuple(StaffPosition.__table__.c),
+            StaffPosition.person_id,
             (StaffPosition.start_date.desc(), StaffPosition.id),
         )
 
         readable_enrollment = enrollment_readable(principal)
         self.enrollments_by_institution = PagesByParent(
-            ctx, ENROLLMENT_COLUMNS, Enrollment.institution_id,
+            ctx,
+            ENROLLMENT_COLUMNS,
+            Enrollment.institution_id,
             lambda flt: [readable_enrollment, *enrollment_filter_clauses(flt)],
         )
         self.enrollments_by_person = PagesByParent(
-            ctx, ENROLLMENT_COLUMNS, Enrollment.person_id,
+            ctx,
+            ENROLLMENT_COLUMNS,
+            Enrollment.person_id,
             lambda flt: [readable_enrollment, *enrollment_filter_clauses(flt)],
         )
         readable_staff = staff_readable(principal)
         self.staff_positions_by_institution = PagesByParent(
-            ctx, tuple(StaffPosition.__table__.c), StaffPosition.institution_id,
+            ctx,
+            tuple(StaffPosition.__table__.c),
+            StaffPosition.institution_id,
             lambda flt: [readable_staff, *([StaffPosition.end_date.is_(None)] if flt else [])],
         )

@@ -25,23 +25,34 @@ R = TypeVar("R")
 CONSTRAINT_CODES: dict[str, tuple[ErrorCode, str, str | None]] = {
     "uq_person_pin_current": (ErrorCode.PIN_TAKEN, "This PIN belongs to another person", "pin"),
     "uq_person_pin_pin_current": (
-        ErrorCode.PIN_TAKEN, "This PIN belongs to another person", "pin",
+        ErrorCode.PIN_TAKEN,
+        "This PIN belongs to another person",
+        "pin",
     ),
     "uq_enrollment_open_school": (
-        ErrorCode.ALREADY_ENROLLED, "The pupil already has an open school enrollment", "personId",
+        ErrorCode.ALREADY_ENROLLED,
+        "The pupil already has an open school enrollment",
+        "personId",
     ),
     "ex_enrollment_school_overlap": (
-        ErrorCode.ALREADY_ENROLLED, "The pupil is enrolled at a school over these dates",
+        ErrorCode.ALREADY_ENROLLED,
+        "The pupil is enrolled at a school over these dates",
         "entryDate",
     ),
     "uq_institution_legal_id": (
-        ErrorCode.LEGAL_ID_TAKEN, "Another institution has this legal identifier", "legalId",
+        ErrorCode.LEGAL_ID_TAKEN,
+        "Another institution has this legal identifier",
+        "legalId",
     ),
     "uq_guardianship_active": (
-        ErrorCode.ALREADY_LINKED, "This guardian is already linked to this child", "guardianId",
+        ErrorCode.ALREADY_LINKED,
+        "This guardian is already linked to this child",
+        "guardianId",
     ),
     "ck_guardianship_not_self": (
-        ErrorCode.SELF_GUARDIANSHIP, "A person cannot be their own guardian", "guardianId",
+        ErrorCode.SELF_GUARDIANSHIP,
+        "A person cannot be their own guardian",
+        "guardianId",
     ),
 }
 

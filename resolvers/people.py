@@ -23,12 +23,13 @@ from models import (
     StaffRole,
 )
 from resolvers.access import Principal, Role, may_manage_institution, person_readable, require
+from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.pin import check_pin_matches, parse_pin
 from resolvers.relay import Ordering
 
-PERSON_COLUMNS = (
+PERSON_COLUMNS: tuple[Any, ...] = (
     Person.id,
     Person.pin,
     Person.last_name,
@@ -42,7 +43,9 @@ PERSON_COLUMNS = (
 )
 
 PERSON_ORDERINGS = {
-    "LAST_NAME": Ordering(((Person.last_name, False), (Person.first_name, False), (Person.id, False))),
+    "LAST_NAME": Ordering(
+        ((Person.last_name, False), (Person.first_name, False), (Person.id, False))
+    ),
     "BIRTH_DATE": Ordering(((Person.birth_date, False), (Person.id, False))),
     "CREATED_AT": Ordering(((Person.created_at, False), (Person.id, False))),
     "ID": Ordering(((Person.id, False),)),
@@ -68,11 +71,15 @@ class PersonFilter:
 
 def persons_query(principal: Principal, flt: PersonFilter) -> Select[Any]:
     """People the principal may read, narrowed by the filter."""
-    stmt = select(*PERSON_COLUMNS).where(person_readable(principal))
+    stmt: Select[Any] = select(*PERSON_COLUMNS).where(person_readable(principal))
     if flt.pin is not None:
         stmt = stmt.where(Person.pin == flt.pin)
     if flt.name:
-        pattern = "%" + flt.name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%"
+            + flt.name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
         stmt = stmt.where(func.lower(Person.last_name + " " + Person.first_name).like(pattern))
     if flt.sex is not None:
         stmt = stmt.where(Person.sex == flt.sex)
@@ -109,7 +116,10 @@ def can_register_person(principal: Principal) -> bool:
     """May this principal register people? The ministry, officers and school administrators
     (who register the pupils they admit)."""
     return principal.role in (
-        Role.MINISTRY, Role.REGION_OFFICER, Role.DISTRICT_OFFICER, Role.SCHOOL_ADMIN
+        Role.MINISTRY,
+        Role.REGION_OFFICER,
+        Role.DISTRICT_OFFICER,
+        Role.SCHOOL_ADMIN,
     )
 
 
@@ -161,11 +171,16 @@ async def register_person(
     Rules (domain.md, People): the PIN is well formed and agrees with the sex and birth date
     given; no other person holds it as their current PIN.
     """
-    require(can_register_person(principal), "Only officers and school administrators register people")
+    require(
+        can_register_person(principal), "Only officers and school administrators register people"
+    )
     check_pin_matches(pin, sex=sex, birth_date=birth_date)
     if await _pin_owner(session, pin) is not None:
         raise DomainError(ErrorCode.PIN_TAKEN, "This PIN belongs to another person", field="pin")
-    if registered_district_id is not None and await session.get(District, registered_district_id) is None:
+    if (
+        registered_district_id is not None
+        and await session.get(District, registered_district_id) is None
+    ):
         raise NotFound("The district", field="registeredDistrictId")
     person = Person(
         pin=pin,
@@ -180,8 +195,9 @@ async def register_person(
     session.add(person)
     await session.flush()
     session.add(PersonPin(person_id=person.id, pin=pin, reason=PinChangeReason.ISSUED))
-    await emit(session, topic="people.person_registered", aggregate_type="Person",
-               aggregate_id=person.id)
+    await emit(
+        session, topic="people.person_registered", aggregate_type="Person", aggregate_id=person.id
+    )
     return person
 
 
@@ -193,7 +209,11 @@ async def load_person_for_update(session: AsyncSession, person_id: int, *, field
 
 
 async def reissue_pin(
-    session: AsyncSession, principal: Principal, *, person_id: int, new_pin: str,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    person_id: int,
+    new_pin: str,
     reason: PinChangeReason,
 ) -> Person:
     """Give a person a new current PIN and keep the old one in their history.
@@ -202,16 +222,23 @@ async def reissue_pin(
     """
     require(can_register_person(principal), "Only officers and school administrators change PINs")
     person = await load_person_for_update(session, person_id, field="personId")
-    require(await can_read_person(session, principal, person.id), "This person is outside your scope")
+    require(
+        await can_read_person(session, principal, person.id), "This person is outside your scope"
+    )
     facts = parse_pin(new_pin, field="newPin")
-    if reason == PinChangeReason.REISSUED and (facts.sex, facts.birth_date) != (person.sex, person.birth_date):
+    if reason == PinChangeReason.REISSUED and (facts.sex, facts.birth_date) != (
+        person.sex,
+        person.birth_date,
+    ):
         raise DomainError(
             ErrorCode.PIN_MISMATCH,
             "A re-issued PIN keeps the person's sex and birth date; use CORRECTED to fix them",
             field="newPin",
         )
     if new_pin == person.pin:
-        raise DomainError(ErrorCode.INVALID_INPUT, "This is already the person's PIN", field="newPin")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "This is already the person's PIN", field="newPin"
+        )
     owner = await _pin_owner(session, new_pin)
     if owner is not None:
         raise DomainError(ErrorCode.PIN_TAKEN, "This PIN belongs to another person", field="newPin")
@@ -225,20 +252,32 @@ async def reissue_pin(
     person.pin = new_pin
     if reason == PinChangeReason.CORRECTED:
         person.sex, person.birth_date = facts.sex, facts.birth_date
-    await emit(session, topic="people.pin_changed", aggregate_type="Person", aggregate_id=person.id,
-               payload={"reason": reason.value})
+    await emit(
+        session,
+        topic="people.pin_changed",
+        aggregate_type="Person",
+        aggregate_id=person.id,
+        payload={"reason": reason.value},
+    )
     return person
 
 
 async def link_guardian(
-    session: AsyncSession, principal: Principal, *, guardian_id: int, child_id: int,
-    kind: GuardianKind, valid_from: date | None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    guardian_id: int,
+    child_id: int,
+    kind: GuardianKind,
+    valid_from: date | None,
 ) -> Guardianship:
     """Record that ``guardian_id`` is a guardian of ``child_id``.
 
     Rules: nobody is their own guardian; one active link per pair; the caller may read the child.
     """
-    require(can_register_person(principal), "Only officers and school administrators link guardians")
+    require(
+        can_register_person(principal), "Only officers and school administrators link guardians"
+    )
     if guardian_id == child_id:
         raise DomainError(
             ErrorCode.SELF_GUARDIANSHIP, "A person cannot be their own guardian", field="guardianId"
@@ -261,40 +300,67 @@ async def link_guardian(
     )
     if active is not None:
         raise DomainError(
-            ErrorCode.ALREADY_LINKED, "This guardian is already linked to this child",
+            ErrorCode.ALREADY_LINKED,
+            "This guardian is already linked to this child",
             field="guardianId",
         )
     link = Guardianship(
-        guardian_id=guardian_id, child_id=child_id, kind=kind,
-        valid_from=valid_from or date.today(),
+        guardian_id=guardian_id,
+        child_id=child_id,
+        kind=kind,
+        valid_from=valid_from or today(),
     )
     session.add(link)
     await session.flush()
-    await emit(session, topic="people.guardian_linked", aggregate_type="Guardianship",
-               aggregate_id=link.id, payload={"guardian_id": guardian_id, "child_id": child_id})
+    await emit(
+        session,
+        topic="people.guardian_linked",
+        aggregate_type="Guardianship",
+        aggregate_id=link.id,
+        payload={"guardian_id": guardian_id, "child_id": child_id},
+    )
     return link
 
 
 async def appoint_staff(
-    session: AsyncSession, principal: Principal, *, person_id: int, institution_id: int,
-    role: StaffRole, title: str | None, subject: str | None, rate: float, start_date: date,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    person_id: int,
+    institution_id: int,
+    role: StaffRole,
+    title: str | None,
+    subject: str | None,
+    rate: float,
+    start_date: date,
 ) -> StaffPosition:
     """Appoint a person to a post at an institution the caller manages."""
     institution = await session.get(Institution, institution_id)
     if institution is None:
         raise NotFound("The institution", field="institutionId")
-    require(may_manage_institution(principal, institution), "This institution is outside your scope")
+    require(
+        may_manage_institution(principal, institution), "This institution is outside your scope"
+    )
     if await session.get(Person, person_id) is None:
         raise NotFound("The person", field="personId")
     if not 0 < rate <= 2:
         raise DomainError(ErrorCode.INVALID_INPUT, "A rate is above 0 and at most 2", field="rate")
     post = StaffPosition(
-        person_id=person_id, institution_id=institution_id, role=role,
-        title=(title or "").strip()[:200] or None, subject=(subject or "").strip()[:100] or None,
-        rate=rate, start_date=start_date,
+        person_id=person_id,
+        institution_id=institution_id,
+        role=role,
+        title=(title or "").strip()[:200] or None,
+        subject=(subject or "").strip()[:100] or None,
+        rate=rate,
+        start_date=start_date,
     )
     session.add(post)
     await session.flush()
-    await emit(session, topic="people.staff_appointed", aggregate_type="StaffPosition",
-               aggregate_id=post.id, payload={"institution_id": institution_id})
+    await emit(
+        session,
+        topic="people.staff_appointed",
+        aggregate_type="StaffPosition",
+        aggregate_id=post.id,
+        payload={"institution_id": institution_id},
+    )
     return post

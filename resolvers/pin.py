@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from models.people import Sex
+from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
 
 _PIN = re.compile(r"^[0-9]{14}$")
@@ -34,7 +35,8 @@ def parse_pin(pin: str, *, field: str = "pin") -> PinFacts:
         raise DomainError(ErrorCode.INVALID_PIN, "A PIN is exactly 14 digits", field=field)
     if pin[0] not in "12":
         raise DomainError(
-            ErrorCode.INVALID_PIN, "The first digit of a PIN is 1 (female) or 2 (male)",
+            ErrorCode.INVALID_PIN,
+            "The first digit of a PIN is 1 (female) or 2 (male)",
             field=field,
         )
     day, month, year = int(pin[1:3]), int(pin[3:5]), int(pin[5:9])
@@ -42,10 +44,11 @@ def parse_pin(pin: str, *, field: str = "pin") -> PinFacts:
         born = date(year, month, day)
     except ValueError:
         raise DomainError(
-            ErrorCode.INVALID_PIN, "Digits 2-9 of a PIN must be a real date (DDMMYYYY)",
+            ErrorCode.INVALID_PIN,
+            "Digits 2-9 of a PIN must be a real date (DDMMYYYY)",
             field=field,
         ) from None
-    if year < 1900 or born > date.today():
+    if year < 1900 or born > today():
         raise DomainError(
             ErrorCode.INVALID_PIN, "The birth date in the PIN is out of range", field=field
         )
@@ -57,12 +60,14 @@ def check_pin_matches(pin: str, *, sex: Sex, birth_date: date, field: str = "pin
     facts = parse_pin(pin, field=field)
     if facts.sex != sex:
         raise DomainError(
-            ErrorCode.PIN_MISMATCH, "The PIN's sex digit does not match the person's sex",
+            ErrorCode.PIN_MISMATCH,
+            "The PIN's sex digit does not match the person's sex",
             field=field,
         )
     if facts.birth_date != birth_date:
         raise DomainError(
-            ErrorCode.PIN_MISMATCH, "The PIN's birth date does not match the person's birth date",
+            ErrorCode.PIN_MISMATCH,
+            "The PIN's birth date does not match the person's birth date",
             field=field,
         )
 

@@ -131,13 +131,10 @@ def page_args(
 class Ordering:
     """Sort keys of a list, most significant first; the last key must be unique (the id)."""
 
-    keys: tuple[tuple[ColumnElement[Any], bool], ...]  # (column, descending)
+    keys: tuple[tuple[Any, bool], ...]  # (column expression, descending)
 
     def clauses(self, *, reverse: bool = False) -> list[UnaryExpression[Any]]:
-        return [
-            (col.asc() if desc == reverse else col.desc())  # type: ignore[union-attr]
-            for col, desc in self.keys
-        ]
+        return [(col.asc() if desc == reverse else col.desc()) for col, desc in self.keys]
 
     def after(self, values: Sequence[Any], *, reverse: bool = False) -> ColumnElement[bool]:
         """Rows strictly after ``values`` in this order (or before, when ``reverse``)."""
@@ -150,7 +147,7 @@ class Ordering:
         return or_(*alternatives)
 
     def cursor_of(self, row: Any) -> str:
-        return encode_cursor([row._mapping[col.key] for col, _ in self.keys])  # type: ignore[attr-defined]
+        return encode_cursor([row._mapping[col.key] for col, _ in self.keys])
 
 
 @dataclass
@@ -202,6 +199,11 @@ def paged_per_parent(
         partition_by=parent, order_by=ordering.clauses(reverse=args.backwards)
     )
     inner = stmt.add_columns(rn.label("_rn")).subquery()
-    return select(*[c for c in inner.c if c.key != "_rn"]).where(inner.c._rn <= args.size + 1).order_by(
-        inner.c[parent.key], inner.c._rn  # type: ignore[attr-defined]
+    return (
+        select(*[c for c in inner.c if c.key != "_rn"])
+        .where(inner.c._rn <= args.size + 1)
+        .order_by(
+            inner.c[str(parent.key)],
+            inner.c._rn,
+        )
     )

@@ -35,7 +35,8 @@ MAX_NODES = 100
 class NodeQuery:
     @strawberry.field(description="Fetch any object by its global ID (null if unreadable).")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await resolve_node(info.context, id)  # type: ignore[no-any-return]
+        node: Node | None = await resolve_node(info.context, id)
+        return node
 
     @strawberry.field(description="Fetch up to 100 objects by global ID, in order.")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
@@ -46,12 +47,9 @@ class NodeQuery:
 
 Query = merge_types(
     "Query",
-    (NodeQuery, access.Query, geography.Query, people.Query, institutions.Query,
-     enrollments.Query),
+    (NodeQuery, access.Query, geography.Query, people.Query, institutions.Query, enrollments.Query),
 )
-Mutation = merge_types(
-    "Mutation", (people.Mutation, institutions.Mutation, enrollments.Mutation)
-)
+Mutation = merge_types("Mutation", (people.Mutation, institutions.Mutation, enrollments.Mutation))
 
 
 class ErrorPolicy(SchemaExtension):
@@ -70,7 +68,8 @@ class ErrorPolicy(SchemaExtension):
         if original is None:
             if not (error.extensions or {}).get("code"):
                 error.extensions = {
-                    **(error.extensions or {}), "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+                    **(error.extensions or {}),
+                    "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
                 }
             return error
         if isinstance(original, GraphQLError):
@@ -115,8 +114,13 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=512),
         ],
         types=[
-            geography.Region, geography.District, people.Person, people.Guardianship,
-            people.StaffPosition, institutions.Institution, institutions.CatchmentArea,
+            geography.Region,
+            geography.District,
+            people.Person,
+            people.Guardianship,
+            people.StaffPosition,
+            institutions.Institution,
+            institutions.CatchmentArea,
             enrollments.Enrollment,
         ],
     )

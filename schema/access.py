@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import strawberry
 
@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from schema.institutions import Institution
     from schema.people import Person
 
-Role = strawberry.enum(RoleEnum, description="What a caller may do; officers' roles are scoped.")
+strawberry.enum(
+    RoleEnum, name="Role", description="What a caller may do; officers' roles are scoped."
+)
+Role: TypeAlias = RoleEnum
 
 PersonT = Annotated["Person", strawberry.lazy("schema.people")]
 InstitutionT = Annotated["Institution", strawberry.lazy("schema.institutions")]
@@ -62,7 +65,10 @@ class Query:
     def viewer(self, info: Info) -> Viewer:
         p = info.context.principal
         return Viewer(
-            subject=p.subject, role=p.role, person_pk=p.person_id,
-            region_pks=sorted(p.region_ids), district_pks=sorted(p.district_ids),
+            subject=p.subject,
+            role=p.role,
+            person_pk=p.person_id,
+            region_pks=sorted(p.region_ids),
+            district_pks=sorted(p.district_ids),
             institution_pks=sorted(p.institution_ids),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeAlias, TypeVar
 
 import strawberry
 from sqlalchemy import Select, func, select
@@ -11,11 +11,10 @@ from sqlalchemy import Select, func, select
 from resolvers.context import Context
 from resolvers.errors import ErrorCode as ErrorCodeEnum
 from resolvers.errors import Problem, RequestError
-from resolvers.relay import Ordering, Page, PageArgs, paged, page_args, slice_rows
+from resolvers.relay import Ordering, Page, PageArgs, page_args, paged, slice_rows
 
-ErrorCode = strawberry.enum(
-    ErrorCodeEnum, name="ErrorCode", description="Stable codes of expected failures."
-)
+strawberry.enum(ErrorCodeEnum, name="ErrorCode", description="Stable codes of expected failures.")
+ErrorCode: TypeAlias = ErrorCodeEnum
 
 
 @strawberry.interface(description="An object with an opaque, globally unique ID.")
@@ -97,14 +96,13 @@ async def list_connection(
 
     async def count() -> int:
         total = select(func.count()).select_from(stmt.order_by(None).subquery())
-        return int(await ctx.run(lambda s: s.scalar(total)) or 0)
+        value: int | None = await ctx.run(lambda s: s.scalar(total))
+        return int(value or 0)
 
     return connection_from_page(page, convert, count)
 
 
-def bounds(
-    first: int | None, after: str | None, last: int | None, before: str | None
-) -> PageArgs:
+def bounds(first: int | None, after: str | None, last: int | None, before: str | None) -> PageArgs:
     return page_args(first, after, last, before)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 import strawberry
 
@@ -19,9 +19,9 @@ from resolvers.relay import encode_id
 from schema.common import (
     After,
     Before,
+    Connection,
     First,
     Last,
-    Connection,
     Node,
     UserError,
     bounds,
@@ -33,8 +33,10 @@ from schema.institutions import Institution
 from schema.node import node_type, pk_of, query_pk
 from schema.people import Person
 
-Sector = strawberry.enum(SectorEnum, description="Level of education of an enrollment.")
-ExitReason = strawberry.enum(ExitReasonEnum, description="Why an enrollment ended.")
+strawberry.enum(SectorEnum, name="Sector", description="Level of education of an enrollment.")
+Sector: TypeAlias = SectorEnum
+strawberry.enum(ExitReasonEnum, name="ExitReason", description="Why an enrollment ended.")
+ExitReason: TypeAlias = ExitReasonEnum
 
 
 @strawberry.type(description="A person at an institution over a period (Ed-Fi association).")
@@ -54,11 +56,18 @@ class Enrollment(Node):
     @classmethod
     def from_row(cls, row: Any) -> Enrollment:
         return cls(
-            id=strawberry.ID(encode_id("Enrollment", row.id)), pk=row.id,
-            person_pk=row.person_id, institution_pk=row.institution_id,
-            previous_pk=row.previous_enrollment_id, sector=row.sector,
-            entry_date=row.entry_date, exit_date=row.exit_date, exit_reason=row.exit_reason,
-            grade_level=row.grade_level, programme=row.programme, class_group=row.class_group,
+            id=strawberry.ID(encode_id("Enrollment", row.id)),
+            pk=row.id,
+            person_pk=row.person_id,
+            institution_pk=row.institution_id,
+            previous_pk=row.previous_enrollment_id,
+            sector=row.sector,
+            entry_date=row.entry_date,
+            exit_date=row.exit_date,
+            exit_reason=row.exit_reason,
+            grade_level=row.grade_level,
+            programme=row.programme,
+            class_group=row.class_group,
         )
 
     @strawberry.field(description="True while the enrollment has not ended.")
@@ -119,7 +128,9 @@ def enrollment_filter(flt: EnrollmentFilterInput | None) -> enrollments_service.
     if flt.class_group is not None and len(flt.class_group) > 20:
         raise RequestError(Code.INVALID_INPUT, "`classGroup` is at most 20 characters")
     return enrollments_service.EnrollmentFilter(
-        current=flt.current, sector=flt.sector, grade_level=flt.grade_level,
+        current=flt.current,
+        sector=flt.sector,
+        grade_level=flt.grade_level,
         class_group=flt.class_group,
         institution_id=query_pk(flt.institution_id, "Institution") if flt.institution_id else None,
         region_id=query_pk(flt.region_id, "Region") if flt.region_id else None,
@@ -130,10 +141,14 @@ def enrollment_filter(flt: EnrollmentFilterInput | None) -> enrollments_service.
 class Query:
     @strawberry.field(description="Enrollments you may read.")
     async def enrollments(
-        self, info: Info, filter: EnrollmentFilterInput | None = None,
+        self,
+        info: Info,
+        filter: EnrollmentFilterInput | None = None,
         order_by: EnrollmentOrder = EnrollmentOrder.ID,
-        first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Enrollment]:
         ctx = info.context
         if ctx.principal.is_anonymous:
@@ -159,7 +174,9 @@ class TransferStudentInput:
     enrollment_id: strawberry.ID = strawberry.field(description="The open enrollment to close.")
     to_institution_id: strawberry.ID = strawberry.field(description="The receiving institution.")
     date: date = strawberry.field(description="Last day at the old one, first at the new one.")
-    grade_level: int | None = strawberry.field(default=None, description="Grade; unchanged if unset.")
+    grade_level: int | None = strawberry.field(
+        default=None, description="Grade; unchanged if unset."
+    )
     programme: str | None = strawberry.field(default=None, description="Programme, if any.")
     class_group: str | None = strawberry.field(default=None, description="Class at the new one.")
 
@@ -193,12 +210,17 @@ class Mutation:
         ctx = info.context
         require_signed_in(ctx)
         result = await perform(
-            ctx, "enrollments.enroll_student",
+            ctx,
+            "enrollments.enroll_student",
             lambda s: enrollments_service.enroll_student(
-                s, ctx.principal, person_id=pk_of(input.person_id, "Person", field="personId"),
+                s,
+                ctx.principal,
+                person_id=pk_of(input.person_id, "Person", field="personId"),
                 institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
-                entry_date=input.entry_date, grade_level=input.grade_level,
-                programme=input.programme, class_group=input.class_group,
+                entry_date=input.entry_date,
+                grade_level=input.grade_level,
+                programme=input.programme,
+                class_group=input.class_group,
             ),
         )
         return _payload(result.value, result.problems)
@@ -208,14 +230,19 @@ class Mutation:
         ctx = info.context
         require_signed_in(ctx)
         result = await perform(
-            ctx, "enrollments.transfer_student",
+            ctx,
+            "enrollments.transfer_student",
             lambda s: enrollments_service.transfer_student(
-                s, ctx.principal,
+                s,
+                ctx.principal,
                 enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId"),
-                to_institution_id=pk_of(input.to_institution_id, "Institution",
-                                        field="toInstitutionId"),
-                transfer_date=input.date, grade_level=input.grade_level,
-                programme=input.programme, class_group=input.class_group,
+                to_institution_id=pk_of(
+                    input.to_institution_id, "Institution", field="toInstitutionId"
+                ),
+                transfer_date=input.date,
+                grade_level=input.grade_level,
+                programme=input.programme,
+                class_group=input.class_group,
             ),
         )
         return _payload(result.value, result.problems)
@@ -225,11 +252,14 @@ class Mutation:
         ctx = info.context
         require_signed_in(ctx)
         result = await perform(
-            ctx, "enrollments.withdraw_student",
+            ctx,
+            "enrollments.withdraw_student",
             lambda s: enrollments_service.withdraw_student(
-                s, ctx.principal,
+                s,
+                ctx.principal,
                 enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId"),
-                exit_date=input.date, reason=input.reason,
+                exit_date=input.date,
+                reason=input.reason,
             ),
         )
         return _payload(result.value, result.problems)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 import strawberry
 from sqlalchemy import select
@@ -17,8 +17,12 @@ from resolvers.relay import Ordering, encode_id
 from schema.common import After, Before, Connection, First, Last, Node, bounds, list_connection
 from schema.node import node_type, query_pk
 
-RegionKind = strawberry.enum(RegionKindEnum, description="Oblast or city of republican significance.")
-DistrictKind = strawberry.enum(DistrictKindEnum, description="Kind of a unit below a region.")
+strawberry.enum(
+    RegionKindEnum, name="RegionKind", description="Oblast or city of republican significance."
+)
+RegionKind: TypeAlias = RegionKindEnum
+strawberry.enum(DistrictKindEnum, name="DistrictKind", description="Kind of a unit below a region.")
+DistrictKind: TypeAlias = DistrictKindEnum
 
 REGION_ORDER = Ordering(((RegionModel.id, False),))
 DISTRICT_ORDER = Ordering(((DistrictModel.name_en, False), (DistrictModel.id, False)))
@@ -38,9 +42,15 @@ class Region(Node):
     @classmethod
     def from_row(cls, row: Any) -> Region:
         return cls(
-            id=strawberry.ID(encode_id("Region", row.id)), pk=row.id, code=row.code,
-            kind=row.kind, name_ky=row.name_ky, name_ru=row.name_ru, name_en=row.name_en,
-            valid_from=row.valid_from, valid_to=row.valid_to,
+            id=strawberry.ID(encode_id("Region", row.id)),
+            pk=row.id,
+            code=row.code,
+            kind=row.kind,
+            name_ky=row.name_ky,
+            name_ru=row.name_ru,
+            name_en=row.name_en,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
         )
 
     @strawberry.field(description="Current districts, cities and ayil aimaks of the region.")
@@ -64,9 +74,16 @@ class District(Node):
     @classmethod
     def from_row(cls, row: Any) -> District:
         return cls(
-            id=strawberry.ID(encode_id("District", row.id)), pk=row.id, region_pk=row.region_id,
-            code=row.code, kind=row.kind, name_ky=row.name_ky, name_ru=row.name_ru,
-            name_en=row.name_en, valid_from=row.valid_from, valid_to=row.valid_to,
+            id=strawberry.ID(encode_id("District", row.id)),
+            pk=row.id,
+            region_pk=row.region_id,
+            code=row.code,
+            kind=row.kind,
+            name_ky=row.name_ky,
+            name_ru=row.name_ru,
+            name_en=row.name_en,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
         )
 
     @strawberry.field(description="The region the unit lies in.")
@@ -88,7 +105,9 @@ async def fetch_district(ctx: Context, pk: int) -> District | None:
 
 @strawberry.input(description="Narrow the district list.")
 class DistrictFilter:
-    region_id: strawberry.ID | None = strawberry.field(default=None, description="Only this region.")
+    region_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this region."
+    )
     kind: DistrictKind | None = strawberry.field(default=None, description="Only this kind.")
     include_former: bool = strawberry.field(
         default=False, description="Include units that no longer exist."
@@ -99,8 +118,12 @@ class DistrictFilter:
 class Query:
     @strawberry.field(description="Regions of the country (public).")
     async def regions(
-        self, info: Info, first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Region]:
         args = bounds(first, after, last, before)
         stmt = select(*RegionModel.__table__.c)
@@ -108,9 +131,13 @@ class Query:
 
     @strawberry.field(description="Districts, cities and ayil aimaks (public).")
     async def districts(
-        self, info: Info, filter: DistrictFilter | None = None,
-        first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info,
+        filter: DistrictFilter | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[District]:
         args = bounds(first, after, last, before)
         flt = filter or DistrictFilter()

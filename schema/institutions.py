@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 
@@ -21,9 +21,9 @@ from resolvers.relay import Ordering, encode_id
 from schema.common import (
     After,
     Before,
+    Connection,
     First,
     Last,
-    Connection,
     Node,
     UserError,
     bounds,
@@ -39,9 +39,12 @@ if TYPE_CHECKING:
     from schema.enrollments import Enrollment, EnrollmentFilterInput, EnrollmentOrder
     from schema.people import StaffPosition
 
-InstitutionKind = strawberry.enum(InstitutionKindEnum, description="What an institution is.")
-Ownership = strawberry.enum(OwnershipEnum, description="Who owns an institution.")
-Language = strawberry.enum(LanguageEnum, description="Language of instruction (ISO 639-1).")
+strawberry.enum(InstitutionKindEnum, name="InstitutionKind", description="What an institution is.")
+InstitutionKind: TypeAlias = InstitutionKindEnum
+strawberry.enum(OwnershipEnum, name="Ownership", description="Who owns an institution.")
+Ownership: TypeAlias = OwnershipEnum
+strawberry.enum(LanguageEnum, name="Language", description="Language of instruction (ISO 639-1).")
+Language: TypeAlias = LanguageEnum
 
 EnrollmentT = Annotated["Enrollment", strawberry.lazy("schema.enrollments")]
 EnrollmentFilterT = Annotated["EnrollmentFilterInput", strawberry.lazy("schema.enrollments")]
@@ -59,8 +62,11 @@ class CatchmentArea(Node):
     @classmethod
     def from_row(cls, row: Any) -> CatchmentArea:
         return cls(
-            id=strawberry.ID(encode_id("CatchmentArea", row.id)), pk=row.id,
-            district_pk=row.district_id, name=row.name, streets=list(row.streets),
+            id=strawberry.ID(encode_id("CatchmentArea", row.id)),
+            pk=row.id,
+            district_pk=row.district_id,
+            name=row.name,
+            streets=list(row.streets),
         )
 
     @strawberry.field(description="District the area lies in.")
@@ -88,12 +94,21 @@ class Institution(Node):
     @classmethod
     def from_row(cls, row: Any) -> Institution:
         return cls(
-            id=strawberry.ID(encode_id("Institution", row.id)), pk=row.id,
-            region_pk=row.region_id, district_pk=row.district_id, kind=row.kind,
-            ownership=row.ownership, name=row.name, name_ru=row.name_ru, legal_id=row.legal_id,
-            country_code=row.country_code, address=row.address,
+            id=strawberry.ID(encode_id("Institution", row.id)),
+            pk=row.id,
+            region_pk=row.region_id,
+            district_pk=row.district_id,
+            kind=row.kind,
+            ownership=row.ownership,
+            name=row.name,
+            name_ru=row.name_ru,
+            legal_id=row.legal_id,
+            country_code=row.country_code,
+            address=row.address,
             languages=[LanguageEnum(x) for x in row.languages],
-            design_capacity=row.design_capacity, opened_on=row.opened_on, closed_on=row.closed_on,
+            design_capacity=row.design_capacity,
+            opened_on=row.opened_on,
+            closed_on=row.closed_on,
         )
 
     @strawberry.field(description="Region (null for foreign universities).")
@@ -115,10 +130,14 @@ class Institution(Node):
 
     @strawberry.field(description="Enrollments you may read at this institution.")
     async def enrollments(
-        self, info: Info, filter: EnrollmentFilterT | None = None,
+        self,
+        info: Info,
+        filter: EnrollmentFilterT | None = None,
         order_by: EnrollmentOrderT | None = None,
-        first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[EnrollmentT]:
         from schema.enrollments import Enrollment, EnrollmentOrder, enrollment_filter
 
@@ -131,9 +150,13 @@ class Institution(Node):
 
     @strawberry.field(description="Staff posts you may read at this institution.")
     async def staff(
-        self, info: Info, current_only: bool = True,
-        first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info,
+        current_only: bool = True,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[StaffPositionT]:
         from models import StaffPosition as StaffModel
         from schema.people import StaffPosition
@@ -172,7 +195,9 @@ class InstitutionFilter:
         default=None, description="Of one of these kinds."
     )
     ownership: Ownership | None = strawberry.field(default=None, description="Of this ownership.")
-    language: Language | None = strawberry.field(default=None, description="Teaching in this language.")
+    language: Language | None = strawberry.field(
+        default=None, description="Teaching in this language."
+    )
     name: str | None = strawberry.field(
         default=None, description="Part of the name, case-insensitive (max 100 chars)."
     )
@@ -196,8 +221,12 @@ def _institution_filter(flt: InstitutionFilter | None) -> institutions_service.I
     return institutions_service.InstitutionFilter(
         region_id=query_pk(flt.region_id, "Region") if flt.region_id else None,
         district_id=query_pk(flt.district_id, "District") if flt.district_id else None,
-        kinds=tuple(flt.kinds or ()), ownership=flt.ownership, language=flt.language,
-        name=flt.name, legal_id=flt.legal_id, open_only=not flt.include_closed,
+        kinds=tuple(flt.kinds or ()),
+        ownership=flt.ownership,
+        language=flt.language,
+        name=flt.name,
+        legal_id=flt.legal_id,
+        open_only=not flt.include_closed,
     )
 
 
@@ -205,10 +234,14 @@ def _institution_filter(flt: InstitutionFilter | None) -> institutions_service.I
 class Query:
     @strawberry.field(description="The institution registry (public).")
     async def institutions(
-        self, info: Info, filter: InstitutionFilter | None = None,
+        self,
+        info: Info,
+        filter: InstitutionFilter | None = None,
         order_by: InstitutionOrder = InstitutionOrder.NAME,
-        first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Institution]:
         args = bounds(first, after, last, before)
         stmt = institutions_service.institutions_query(_institution_filter(filter))
@@ -226,8 +259,12 @@ class CreateInstitutionInput:
     kind: InstitutionKind = strawberry.field(description="What the institution is.")
     ownership: Ownership = strawberry.field(description="State, municipal or private.")
     legal_id: str | None = strawberry.field(default=None, description="14-digit identifier.")
-    country_code: str = strawberry.field(default="KG", description="Country (foreign universities).")
-    region_id: strawberry.ID | None = strawberry.field(default=None, description="Region (at home).")
+    country_code: str = strawberry.field(
+        default="KG", description="Country (foreign universities)."
+    )
+    region_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Region (at home)."
+    )
     district_id: strawberry.ID | None = strawberry.field(default=None, description="District.")
     address: str | None = strawberry.field(default=None, description="Address.")
     languages: list[Language] = strawberry.field(
@@ -290,19 +327,27 @@ class Mutation:
 
         def fields() -> institutions_service.InstitutionFields:
             return institutions_service.InstitutionFields(
-                name=input.name, name_ru=input.name_ru, kind=input.kind,
-                ownership=input.ownership, legal_id=input.legal_id,
+                name=input.name,
+                name_ru=input.name_ru,
+                kind=input.kind,
+                ownership=input.ownership,
+                legal_id=input.legal_id,
                 country_code=input.country_code,
                 region_id=pk_of(input.region_id, "Region", field="regionId")
-                if input.region_id else None,
+                if input.region_id
+                else None,
                 district_id=pk_of(input.district_id, "District", field="districtId")
-                if input.district_id else None,
-                address=input.address, languages=_languages(input.languages),
-                design_capacity=input.design_capacity, opened_on=input.opened_on,
+                if input.district_id
+                else None,
+                address=input.address,
+                languages=_languages(input.languages),
+                design_capacity=input.design_capacity,
+                opened_on=input.opened_on,
             )
 
         result = await perform(
-            ctx, "institutions.create_institution",
+            ctx,
+            "institutions.create_institution",
             lambda s: institutions_service.create_institution(s, ctx.principal, fields()),
         )
         return InstitutionPayload(
@@ -319,17 +364,24 @@ class Mutation:
 
         def fields() -> institutions_service.InstitutionFields:
             return institutions_service.InstitutionFields(
-                name=input.name, name_ru=input.name_ru, kind=input.kind,
-                ownership=input.ownership, legal_id=input.legal_id,
+                name=input.name,
+                name_ru=input.name_ru,
+                kind=input.kind,
+                ownership=input.ownership,
+                legal_id=input.legal_id,
                 district_id=pk_of(input.district_id, "District", field="districtId")
-                if input.district_id else None,
-                address=input.address, languages=_languages(input.languages),
-                design_capacity=input.design_capacity, opened_on=input.opened_on,
+                if input.district_id
+                else None,
+                address=input.address,
+                languages=_languages(input.languages),
+                design_capacity=input.design_capacity,
+                opened_on=input.opened_on,
                 closed_on=input.closed_on,
             )
 
         result = await perform(
-            ctx, "institutions.update_institution",
+            ctx,
+            "institutions.update_institution",
             lambda s: institutions_service.update_institution(
                 s, ctx.principal, pk_of(input.id, "Institution", field="id"), fields()
             ),
@@ -346,12 +398,15 @@ class Mutation:
         ctx = info.context
         require_signed_in(ctx)
         result = await perform(
-            ctx, "institutions.add_catchment_area",
+            ctx,
+            "institutions.add_catchment_area",
             lambda s: institutions_service.add_catchment_area(
-                s, ctx.principal,
+                s,
+                ctx.principal,
                 institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
                 district_id=pk_of(input.district_id, "District", field="districtId"),
-                name=input.name, streets=input.streets,
+                name=input.name,
+                streets=input.streets,
             ),
         )
         return AddCatchmentAreaPayload(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 
@@ -14,7 +14,7 @@ from models import Sex as SexEnum
 from models import StaffRole as StaffRoleEnum
 from resolvers import people as people_service
 from resolvers.context import Context, Info
-from resolvers.enrollments import ENROLLMENT_ORDERINGS, EnrollmentFilter
+from resolvers.enrollments import ENROLLMENT_ORDERINGS
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
 from resolvers.mutations import perform
@@ -22,9 +22,9 @@ from resolvers.relay import encode_id
 from schema.common import (
     After,
     Before,
+    Connection,
     First,
     Last,
-    Connection,
     Node,
     UserError,
     bounds,
@@ -40,10 +40,16 @@ if TYPE_CHECKING:
     from schema.geography import District
     from schema.institutions import Institution
 
-Sex = strawberry.enum(SexEnum, description="Sex as recorded by the civil registry.")
-GuardianKind = strawberry.enum(GuardianKindEnum, description="How a guardian is tied to a child.")
-PinChangeReason = strawberry.enum(PinChangeReasonEnum, description="Why a PIN record began.")
-StaffRole = strawberry.enum(StaffRoleEnum, description="A post at an institution.")
+strawberry.enum(SexEnum, name="Sex", description="Sex as recorded by the civil registry.")
+Sex: TypeAlias = SexEnum
+strawberry.enum(
+    GuardianKindEnum, name="GuardianKind", description="How a guardian is tied to a child."
+)
+GuardianKind: TypeAlias = GuardianKindEnum
+strawberry.enum(PinChangeReasonEnum, name="PinChangeReason", description="Why a PIN record began.")
+PinChangeReason: TypeAlias = PinChangeReasonEnum
+strawberry.enum(StaffRoleEnum, name="StaffRole", description="A post at an institution.")
+StaffRole: TypeAlias = StaffRoleEnum
 
 EnrollmentT = Annotated["Enrollment", strawberry.lazy("schema.enrollments")]
 EnrollmentFilterT = Annotated["EnrollmentFilterInput", strawberry.lazy("schema.enrollments")]
@@ -75,10 +81,16 @@ class Person(Node):
     @classmethod
     def from_row(cls, row: Any) -> Person:
         return cls(
-            id=strawberry.ID(encode_id("Person", row.id)), pk=row.id,
-            district_pk=row.registered_district_id, pin=row.pin, last_name=row.last_name,
-            first_name=row.first_name, patronymic=row.patronymic, sex=row.sex,
-            birth_date=row.birth_date, registered_address=row.registered_address,
+            id=strawberry.ID(encode_id("Person", row.id)),
+            pk=row.id,
+            district_pk=row.registered_district_id,
+            pin=row.pin,
+            last_name=row.last_name,
+            first_name=row.first_name,
+            patronymic=row.patronymic,
+            sex=row.sex,
+            birth_date=row.birth_date,
+            registered_address=row.registered_address,
         )
 
     @strawberry.field(description="Last, first and patronymic names.")
@@ -114,10 +126,14 @@ class Person(Node):
 
     @strawberry.field(description="The person's enrollments, newest first unless ordered.")
     async def enrollments(
-        self, info: Info, filter: EnrollmentFilterT | None = None,
+        self,
+        info: Info,
+        filter: EnrollmentFilterT | None = None,
         order_by: EnrollmentOrderT | None = None,
-        first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[EnrollmentT]:
         from schema.enrollments import Enrollment, EnrollmentOrder, enrollment_filter
 
@@ -146,9 +162,13 @@ class Guardianship(Node):
     @classmethod
     def from_row(cls, row: Any) -> Guardianship:
         return cls(
-            id=strawberry.ID(encode_id("Guardianship", row.id)), pk=row.id,
-            guardian_pk=row.guardian_id, child_pk=row.child_id, kind=row.kind,
-            valid_from=row.valid_from, valid_to=row.valid_to,
+            id=strawberry.ID(encode_id("Guardianship", row.id)),
+            pk=row.id,
+            guardian_pk=row.guardian_id,
+            child_pk=row.child_id,
+            kind=row.kind,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
         )
 
     @strawberry.field(description="The guardian (null if you may not read them).")
@@ -177,9 +197,15 @@ class StaffPosition(Node):
     @classmethod
     def from_row(cls, row: Any) -> StaffPosition:
         return cls(
-            id=strawberry.ID(encode_id("StaffPosition", row.id)), pk=row.id,
-            person_pk=row.person_id, institution_pk=row.institution_id, role=row.role,
-            title=row.title, subject=row.subject, rate=row.rate, start_date=row.start_date,
+            id=strawberry.ID(encode_id("StaffPosition", row.id)),
+            pk=row.id,
+            person_pk=row.person_id,
+            institution_pk=row.institution_id,
+            role=row.role,
+            title=row.title,
+            subject=row.subject,
+            rate=row.rate,
+            start_date=row.start_date,
             end_date=row.end_date,
         )
 
@@ -257,11 +283,15 @@ def _person_filter(flt: PersonFilter | None) -> people_service.PersonFilter:
     if flt.pin is not None and len(flt.pin) > 14:
         raise RequestError(Code.INVALID_INPUT, "`pin` is 14 digits")
     return people_service.PersonFilter(
-        pin=flt.pin, name=flt.name, sex=flt.sex, born_after=flt.born_after,
+        pin=flt.pin,
+        name=flt.name,
+        sex=flt.sex,
+        born_after=flt.born_after,
         born_before=flt.born_before,
         institution_id=query_pk(flt.institution_id, "Institution") if flt.institution_id else None,
         region_id=query_pk(flt.region_id, "Region") if flt.region_id else None,
-        grade_level=flt.grade_level, currently_enrolled=flt.currently_enrolled,
+        grade_level=flt.grade_level,
+        currently_enrolled=flt.currently_enrolled,
     )
 
 
@@ -269,10 +299,14 @@ def _person_filter(flt: PersonFilter | None) -> people_service.PersonFilter:
 class Query:
     @strawberry.field(description="People you may read (never anonymous callers).")
     async def persons(
-        self, info: Info, filter: PersonFilter | None = None,
+        self,
+        info: Info,
+        filter: PersonFilter | None = None,
         order_by: PersonOrder = PersonOrder.LAST_NAME,
-        first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Person]:
         ctx = info.context
         if ctx.principal.is_anonymous:
@@ -356,18 +390,28 @@ class AppointStaffPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Register a person (officers and school administrators).")
-    async def register_person(self, info: Info, input: RegisterPersonInput) -> RegisterPersonPayload:
+    async def register_person(
+        self, info: Info, input: RegisterPersonInput
+    ) -> RegisterPersonPayload:
         ctx = info.context
         require_signed_in(ctx)
         result = await perform(
-            ctx, "people.register_person",
+            ctx,
+            "people.register_person",
             lambda s: people_service.register_person(
-                s, ctx.principal, pin=input.pin.strip(), first_name=input.first_name,
-                last_name=input.last_name, patronymic=input.patronymic,
-                birth_date=input.birth_date, sex=input.sex,
-                registered_district_id=pk_of(input.registered_district_id, "District",
-                                             field="registeredDistrictId")
-                if input.registered_district_id else None,
+                s,
+                ctx.principal,
+                pin=input.pin.strip(),
+                first_name=input.first_name,
+                last_name=input.last_name,
+                patronymic=input.patronymic,
+                birth_date=input.birth_date,
+                sex=input.sex,
+                registered_district_id=pk_of(
+                    input.registered_district_id, "District", field="registeredDistrictId"
+                )
+                if input.registered_district_id
+                else None,
                 registered_address=input.registered_address,
             ),
         )
@@ -381,10 +425,14 @@ class Mutation:
         ctx = info.context
         require_signed_in(ctx)
         result = await perform(
-            ctx, "people.reissue_pin",
+            ctx,
+            "people.reissue_pin",
             lambda s: people_service.reissue_pin(
-                s, ctx.principal, person_id=pk_of(input.person_id, "Person", field="personId"),
-                new_pin=input.new_pin.strip(), reason=input.reason,
+                s,
+                ctx.principal,
+                person_id=pk_of(input.person_id, "Person", field="personId"),
+                new_pin=input.new_pin.strip(),
+                reason=input.reason,
             ),
         )
         return ReissuePinPayload(
@@ -397,12 +445,15 @@ class Mutation:
         ctx = info.context
         require_signed_in(ctx)
         result = await perform(
-            ctx, "people.link_guardian",
+            ctx,
+            "people.link_guardian",
             lambda s: people_service.link_guardian(
-                s, ctx.principal,
+                s,
+                ctx.principal,
                 guardian_id=pk_of(input.guardian_id, "Person", field="guardianId"),
                 child_id=pk_of(input.child_id, "Person", field="childId"),
-                kind=input.kind, valid_from=input.valid_from,
+                kind=input.kind,
+                valid_from=input.valid_from,
             ),
         )
         return LinkGuardianPayload(
@@ -415,11 +466,17 @@ class Mutation:
         ctx = info.context
         require_signed_in(ctx)
         result = await perform(
-            ctx, "people.appoint_staff",
+            ctx,
+            "people.appoint_staff",
             lambda s: people_service.appoint_staff(
-                s, ctx.principal, person_id=pk_of(input.person_id, "Person", field="personId"),
+                s,
+                ctx.principal,
+                person_id=pk_of(input.person_id, "Person", field="personId"),
                 institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
-                role=input.role, title=input.title, subject=input.subject, rate=input.rate,
+                role=input.role,
+                title=input.title,
+                subject=input.subject,
+                rate=input.rate,
                 start_date=input.start_date,
             ),
         )

@@ -110,13 +110,31 @@ class Hub:
     keyring: KeyRing
     counter: database.StatementCounter
 
-    def token(self, role: Role | str, *, scopes: list[str] | None = None,
-              person_id: int | None = None, **kwargs: Any) -> str:
-        return issue_token(self.keyring, self.settings, role=Role(role), scopes=scopes,
-                           person_id=person_id, **kwargs)
+    def token(
+        self,
+        role: Role | str,
+        *,
+        scopes: list[str] | None = None,
+        person_id: int | None = None,
+        **kwargs: Any,
+    ) -> str:
+        return issue_token(
+            self.keyring,
+            self.settings,
+            role=Role(role),
+            scopes=scopes,
+            person_id=person_id,
+            **kwargs,
+        )
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *,
-                   token: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -125,16 +143,18 @@ class Hub:
             body["variables"] = variables
         return await self.client.post("/graphql", json=body, headers=all_headers)
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, *,
-                  token: str | None = None) -> dict[str, Any]:
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         """Run an operation; return the whole response body (data and errors)."""
         response = await self.post(query, variables, token=token)
         assert response.status_code in (200, 401), response.text
         body: dict[str, Any] = response.json()
         return body
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None, *,
-                   token: str | None = None) -> dict[str, Any]:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         """Run an operation that must succeed; return its data."""
         body = await self.gql(query, variables, token=token)
         assert "errors" not in body, body["errors"]
@@ -150,8 +170,9 @@ async def hub(settings: Settings) -> AsyncIterator[Hub]:
         counter.attach(app.state.engine)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-            yield Hub(client=client, settings=settings, keyring=KeyRing.load(settings),
-                      counter=counter)
+            yield Hub(
+                client=client, settings=settings, keyring=KeyRing.load(settings), counter=counter
+            )
 
 
 @pytest.fixture

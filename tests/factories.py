@@ -30,7 +30,9 @@ from resolvers.relay import encode_id
 
 _serial = itertools.count(1)
 BISHKEK = 8  # region id of Bishkek city (migration data)
-BISHKEK_LENIN = 48  # a district of Bishkek
+BISHKEK_LENIN = 50  # Lenin district of Bishkek (migration data)
+CHUY = 7
+CHUY_SOKULUK = 45
 
 
 def gid(type_name: str, pk: int) -> str:
@@ -38,13 +40,26 @@ def gid(type_name: str, pk: int) -> str:
 
 
 async def make_person(
-    session: AsyncSession, *, sex: Sex = Sex.FEMALE, birth_date: date = date(2016, 5, 17),
-    first_name: str = "Айгерим", last_name: str = "Асанова", patronymic: str | None = "Бакытовна",
-    pin: str | None = None, **kwargs: Any,
+    session: AsyncSession,
+    *,
+    sex: Sex = Sex.FEMALE,
+    birth_date: date = date(2016, 5, 17),
+    first_name: str = "Айгерим",
+    last_name: str = "Асанова",
+    patronymic: str | None = "Бакытовна",
+    pin: str | None = None,
+    **kwargs: Any,
 ) -> Person:
     pin = pin or make_pin(sex=sex, birth_date=birth_date, serial=next(_serial))
-    person = Person(pin=pin, sex=sex, birth_date=birth_date, first_name=first_name,
-                    last_name=last_name, patronymic=patronymic, **kwargs)
+    person = Person(
+        pin=pin,
+        sex=sex,
+        birth_date=birth_date,
+        first_name=first_name,
+        last_name=last_name,
+        patronymic=patronymic,
+        **kwargs,
+    )
     session.add(person)
     await session.flush()
     session.add(PersonPin(person_id=person.id, pin=pin, reason=PinChangeReason.ISSUED))
@@ -53,17 +68,26 @@ async def make_person(
 
 
 async def make_institution(
-    session: AsyncSession, *, kind: InstitutionKind = InstitutionKind.SCHOOL,
-    name: str | None = None, region_id: int | None = BISHKEK,
-    district_id: int | None = BISHKEK_LENIN, ownership: Ownership = Ownership.STATE,
+    session: AsyncSession,
+    *,
+    kind: InstitutionKind = InstitutionKind.SCHOOL,
+    name: str | None = None,
+    region_id: int | None = BISHKEK,
+    district_id: int | None = BISHKEK_LENIN,
+    ownership: Ownership = Ownership.STATE,
     **kwargs: Any,
 ) -> Institution:
     n = next(_serial)
     inst = Institution(
-        kind=kind, ownership=ownership, name=name or f"№{n} {kind.value}", region_id=region_id,
-        district_id=district_id, languages=kwargs.pop("languages", ["ky", "ru"]),
+        kind=kind,
+        ownership=ownership,
+        name=name or f"№{n} {kind.value}",
+        region_id=region_id,
+        district_id=district_id,
+        languages=kwargs.pop("languages", ["ky", "ru"]),
         design_capacity=kwargs.pop("design_capacity", 900),
-        country_code=kwargs.pop("country_code", "KG"), **kwargs,
+        country_code=kwargs.pop("country_code", "KG"),
+        **kwargs,
     )
     session.add(inst)
     await session.flush()
@@ -71,18 +95,28 @@ async def make_institution(
 
 
 async def make_enrollment(
-    session: AsyncSession, *, person: Person, institution: Institution,
-    entry_date: date = date(2025, 9, 1), grade_level: int | None = None,
-    exit_date: date | None = None, class_group: str | None = None, **kwargs: Any,
+    session: AsyncSession,
+    *,
+    person: Person,
+    institution: Institution,
+    entry_date: date = date(2025, 9, 1),
+    grade_level: int | None = None,
+    exit_date: date | None = None,
+    class_group: str | None = None,
+    **kwargs: Any,
 ) -> Enrollment:
     sector: Sector = SECTOR_OF_KIND[institution.kind]
     if grade_level is None and sector == Sector.SCHOOL:
         grade_level = 3
     enrollment = Enrollment(
-        person_id=person.id, institution_id=institution.id, sector=sector,
-        entry_date=entry_date, exit_date=exit_date, grade_level=grade_level,
-        class_group=class_group, exit_reason=kwargs.pop("exit_reason", None) or
-        (None if exit_date is None else "withdrawn"),
+        person_id=person.id,
+        institution_id=institution.id,
+        sector=sector,
+        entry_date=entry_date,
+        exit_date=exit_date,
+        grade_level=grade_level,
+        class_group=class_group,
+        exit_reason=kwargs.pop("exit_reason", None) or (None if exit_date is None else "withdrawn"),
         programme=kwargs.pop("programme", None if sector != Sector.HIGHER else "Информатика"),
         **kwargs,
     )
@@ -92,7 +126,10 @@ async def make_enrollment(
 
 
 async def make_guardianship(
-    session: AsyncSession, *, guardian: Person, child: Person,
+    session: AsyncSession,
+    *,
+    guardian: Person,
+    child: Person,
     kind: GuardianKind = GuardianKind.MOTHER,
 ) -> Guardianship:
     link = Guardianship(guardian_id=guardian.id, child_id=child.id, kind=kind)
@@ -102,38 +139,68 @@ async def make_guardianship(
 
 
 async def make_staff_position(
-    session: AsyncSession, *, person: Person, institution: Institution,
-    role: StaffRole = StaffRole.TEACHER, start_date: date = date(2020, 9, 1),
+    session: AsyncSession,
+    *,
+    person: Person,
+    institution: Institution,
+    role: StaffRole = StaffRole.TEACHER,
+    start_date: date = date(2020, 9, 1),
 ) -> StaffPosition:
-    post = StaffPosition(person_id=person.id, institution_id=institution.id, role=role,
-                         start_date=start_date, rate=1.0)
+    post = StaffPosition(
+        person_id=person.id,
+        institution_id=institution.id,
+        role=role,
+        start_date=start_date,
+        rate=1.0,
+    )
     session.add(post)
     await session.flush()
     return post
 
 
 async def make_catchment_area(
-    session: AsyncSession, *, institution: Institution, district_id: int = BISHKEK_LENIN,
-    name: str = "мкр. Джал", streets: list[str] | None = None,
+    session: AsyncSession,
+    *,
+    institution: Institution,
+    district_id: int = BISHKEK_LENIN,
+    name: str = "мкр. Джал",
+    streets: list[str] | None = None,
 ) -> CatchmentArea:
-    area = CatchmentArea(institution_id=institution.id, district_id=district_id, name=name,
-                         streets=streets or ["ул. Ахунбаева", "ул. Токомбаева"])
+    area = CatchmentArea(
+        institution_id=institution.id,
+        district_id=district_id,
+        name=name,
+        streets=streets or ["ул. Ахунбаева", "ул. Токомбаева"],
+    )
     session.add(area)
     await session.flush()
     return area
 
 
 async def make_family(
-    session: AsyncSession, *, children: int = 1, child_birth: date = date(2016, 5, 17),
+    session: AsyncSession,
+    *,
+    children: int = 1,
+    child_birth: date = date(2016, 5, 17),
 ) -> tuple[Person, list[Person]]:
     """A mother and her children."""
-    mother = await make_person(session, birth_date=date(1988, 3, 2), first_name="Гульнара",
-                               last_name="Сыдыкова", patronymic="Асановна")
+    mother = await make_person(
+        session,
+        birth_date=date(1988, 3, 2),
+        first_name="Гульнара",
+        last_name="Сыдыкова",
+        patronymic="Асановна",
+    )
     kids = []
     for i in range(children):
-        kid = await make_person(session, birth_date=child_birth.replace(year=child_birth.year - i),
-                                first_name=["Айбек", "Нурлан", "Эмир", "Тимур"][i % 4],
-                                last_name="Сыдыков", patronymic="Маратович", sex=Sex.MALE)
+        kid = await make_person(
+            session,
+            birth_date=child_birth.replace(year=child_birth.year - i),
+            first_name=["Айбек", "Нурлан", "Эмир", "Тимур"][i % 4],
+            last_name="Сыдыков",
+            patronymic="Маратович",
+            sex=Sex.MALE,
+        )
         await make_guardianship(session, guardian=mother, child=kid)
         kids.append(kid)
     return mother, kids

@@ -79,7 +79,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['parent_id'], ['district.id'], name=op.f('fk_district_parent_id_district')),
     sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_district_region_id_region')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_district')),
-    sa.UniqueConstraint('code', name=op.f('uq_district_code'))
+    sa.UniqueConstraint('code', name=op.f('uq_district_code')),
+    sa.UniqueConstraint('id', 'region_id', name='uq_district_id_region')
     )
     op.create_index(op.f('ix_district_region_id'), 'district', ['region_id'], unique=False)
     op.create_table('institution',
@@ -105,6 +106,7 @@ def upgrade() -> None:
     sa.CheckConstraint('closed_on IS NULL OR opened_on IS NULL OR closed_on >= opened_on', name=op.f('ck_institution_period')),
     sa.CheckConstraint('design_capacity IS NULL OR design_capacity >= 0', name=op.f('ck_institution_capacity')),
     sa.ForeignKeyConstraint(['district_id'], ['district.id'], name=op.f('fk_institution_district_id_district')),
+    sa.ForeignKeyConstraint(['district_id', 'region_id'], ['district.id', 'district.region_id'], name='fk_institution_district_in_region'),
     sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_institution_region_id_region')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_institution'))
     )

@@ -1,0 +1,1 @@
+"""What each field and mutation does: queries, workflows, loaders and access rules, per domain."""
