@@ -50,6 +50,8 @@ Query = merge_types(
     (NodeQuery, access.Query, geography.Query, people.Query, institutions.Query, enrollments.Query),
 )
 Mutation = merge_types("Mutation", (people.Mutation, institutions.Mutation, enrollments.Mutation))
+Query.__strawberry_definition__.description = "Everything a client can read: the one graph."
+Mutation.__strawberry_definition__.description = "Every workflow step; each takes one `input`."
 
 
 class ErrorPolicy(SchemaExtension):

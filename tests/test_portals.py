@@ -1,0 +1,105 @@
+"""Every portal operation is valid against the schema, and every portal query costs a fixed
+number of SQL statements however many rows it returns."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import OperationDefinitionNode, OperationType, parse, validate
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schema import schema
+from tests.conftest import Hub
+from tests.factories import (
+    BISHKEK,
+    gid,
+    make_enrollment,
+    make_family,
+    make_institution,
+    make_person,
+)
+
+PORTALS = Path(__file__).resolve().parent.parent / "portals"
+DOCUMENTS = sorted(PORTALS.rglob("*.graphql"))
+
+
+def _operation(path: Path) -> OperationDefinitionNode:
+    document = parse(path.read_text())
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    assert len(operations) == 1, f"{path}: one operation per file"
+    return operations[0]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: str(p.relative_to(PORTALS)))
+def test_portal_operation_is_valid(path: Path) -> None:
+    # given a portal's operation document
+    document = parse(path.read_text())
+    # when validated against the schema, then it has no errors and is named after its file
+    assert validate(schema._schema, document) == []
+    assert _operation(path).name is not None
+    assert _operation(path).name.value == path.stem  # type: ignore[union-attr]
+
+
+def queries() -> list[Path]:
+    return [p for p in DOCUMENTS if _operation(p).operation == OperationType.QUERY]
+
+
+async def _arrange(session: AsyncSession, *, schools: int, pupils: int) -> dict[str, Any]:
+    region_schools = []
+    first_pupil = None
+    for s in range(schools):
+        school = await make_institution(session, name=f"№{s + 1} Орто мектеби")
+        region_schools.append(school)
+        for p in range(pupils):
+            pupil = await make_person(
+                session,
+                first_name=f"Айбек{p}",
+                last_name=f"Асанов{s}",
+                birth_date=date(2016, 1, 1 + p % 27),
+            )
+            await make_enrollment(session, person=pupil, institution=school, grade_level=5)
+            first_pupil = first_pupil or pupil
+    mother, kids = await make_family(session, children=2)
+    await session.commit()
+    assert first_pupil is not None
+    return {
+        "id": gid("Person", mother.id),
+        "personId": gid("Person", first_pupil.id),
+        "regionId": gid("Region", BISHKEK),
+        "grade": 5,
+        "filter": {"regionId": gid("Region", BISHKEK)},
+    }
+
+
+# The most SQL statements each portal query may send, whatever the number of rows.
+STATEMENT_BUDGET = {
+    "PersonById": 5,
+    "InstitutionsOfRegion": 4,
+    "EnrollmentHistory": 4,
+    "PupilsOfGrade": 1,
+    "PupilCounts": 3,
+    "Regions": 2,
+    "InstitutionSearch": 4,
+}
+
+
+@pytest.mark.parametrize("path", queries(), ids=lambda p: p.stem)
+async def test_portal_query_statement_count_does_not_grow_with_rows(
+    path: Path, hub: Hub, ministry: str, session: AsyncSession
+) -> None:
+    # given a region with several schools full of pupils
+    variables = await _arrange(session, schools=4, pupils=6)
+    document = path.read_text()
+    operation = _operation(path)
+    used = {v.variable.name.value for v in operation.variable_definitions or ()}
+    # when the portal sends its query
+    hub.counter.reset()
+    body = await hub.gql(
+        document, {k: v for k, v in variables.items() if k in used}, token=ministry
+    )
+    # then it succeeds within its statement budget
+    assert "errors" not in body, body
+    assert hub.counter.count <= STATEMENT_BUDGET[path.stem], hub.counter.statements
