@@ -24,10 +24,11 @@ from tests.factories import (
 
 PORTALS = Path(__file__).resolve().parent.parent / "portals"
 DOCUMENTS = sorted(PORTALS.rglob("*.graphql"))
+TEXT = {path: path.read_text() for path in DOCUMENTS}
 
 
 def _operation(path: Path) -> OperationDefinitionNode:
-    document = parse(path.read_text())
+    document = parse(TEXT[path])
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     assert len(operations) == 1, f"{path}: one operation per file"
     return operations[0]
@@ -36,7 +37,7 @@ def _operation(path: Path) -> OperationDefinitionNode:
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: str(p.relative_to(PORTALS)))
 def test_portal_operation_is_valid(path: Path) -> None:
     # given a portal's operation document
-    document = parse(path.read_text())
+    document = parse(TEXT[path])
     # when validated against the schema, then it has no errors and is named after its file
     assert validate(schema._schema, document) == []
     assert _operation(path).name is not None
@@ -62,7 +63,7 @@ async def _arrange(session: AsyncSession, *, schools: int, pupils: int) -> dict[
             )
             await make_enrollment(session, person=pupil, institution=school, grade_level=5)
             first_pupil = first_pupil or pupil
-    mother, kids = await make_family(session, children=2)
+    mother, _kids = await make_family(session, children=2)
     await session.commit()
     assert first_pupil is not None
     return {
@@ -92,7 +93,7 @@ async def test_portal_query_statement_count_does_not_grow_with_rows(
 ) -> None:
     # given a region with several schools full of pupils
     variables = await _arrange(session, schools=4, pupils=6)
-    document = path.read_text()
+    document = TEXT[path]
     operation = _operation(path)
     used = {v.variable.name.value for v in operation.variable_definitions or ()}
     # when the portal sends its query
