@@ -355,7 +355,7 @@ def serve(
         database.migrate(db.url)
         if demo:
             _load_demo(db.url)
-        if not assets.installed(settings.data_dir):
+        if settings.fetch_assets and not assets.installed(settings.data_dir):
             try:
                 assets.install(settings.data_dir, timeout=20)
                 typer.echo("GraphiQL assets installed into the data folder", err=True)

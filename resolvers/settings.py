@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default_factory=default_data_dir)
     environment: Literal["development", "production", "test"] = "development"
+    # `bilim serve` fetches GraphiQL's browser files from the npm registry when they are missing.
+    fetch_assets: bool = True
 
     jwt_issuer: str = "bilim-hub"
     jwt_audience: str = "bilim-hub-api"
