@@ -17,6 +17,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 from strawberry.types import ExecutionContext
 
 from resolvers.context import Info
@@ -50,8 +51,8 @@ Query = merge_types(
     (NodeQuery, access.Query, geography.Query, people.Query, institutions.Query, enrollments.Query),
 )
 Mutation = merge_types("Mutation", (people.Mutation, institutions.Mutation, enrollments.Mutation))
-Query.__strawberry_definition__.description = "Everything a client can read: the one graph."
-Mutation.__strawberry_definition__.description = "Every workflow step; each takes one `input`."
+get_object_definition(Query, strict=True).description = "Everything a client can read."
+get_object_definition(Mutation, strict=True).description = "Every workflow step; each takes one `input`."
 
 
 class ErrorPolicy(SchemaExtension):
