@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, any_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -56,7 +56,7 @@ def institutions_query(flt: InstitutionFilter) -> Select[Any]:
     if flt.ownership is not None:
         stmt = stmt.where(Institution.ownership == flt.ownership)
     if flt.language is not None:
-        stmt = stmt.where(Institution.languages.contains([flt.language.value]))
+        stmt = stmt.where(literal(flt.language.value) == any_(Institution.languages))
     if flt.name:
         escaped = flt.name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(func.lower(Institution.name).like(f"%{escaped}%"))
@@ -109,6 +109,12 @@ async def _check_place(session: AsyncSession, f: InstitutionFields, inst: Instit
                 ErrorCode.INVALID_INPUT,
                 "A foreign university needs its two-letter country code",
                 field="countryCode",
+            )
+        if inst.region_id is not None or inst.district_id is not None:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                "A foreign university lies in no Kyrgyz region or district",
+                field="regionId" if inst.region_id is not None else "districtId",
             )
         return
     if inst.country_code != "KG":
