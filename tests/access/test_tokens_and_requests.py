@@ -1,0 +1,210 @@
+"""Bearer tokens the hub refuses, and requests it answers with a coded error, never a 500."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+
+from resolvers.access import ALGORITHM
+from tests.conftest import Hub
+from tests.factories import gid
+from tests.people.helpers import error_codes
+
+VIEWER = "{ viewer { subject role } }"
+PERSONS = "{ persons(first: 5) { totalCount } }"
+
+
+def claims(hub: Hub, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    values: dict[str, Any] = {
+        "iss": hub.settings.jwt_issuer,
+        "aud": hub.settings.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "sub": "tester",
+        "role": "ministry",
+        "scope": [],
+    }
+    values.update(overrides)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def signed(hub: Hub, payload: dict[str, Any], *, key: str | None = None, kid: str = "") -> str:
+    ring = hub.keyring
+    return jwt.encode(
+        payload,
+        key if key is not None else ring.keys[ring.active],
+        algorithm=ALGORITHM,
+        headers={"kid": kid or ring.active},
+    )
+
+
+def bad_tokens(hub: Hub) -> dict[str, str]:
+    now = int(time.time())
+    return {
+        "expired": signed(hub, claims(hub, iat=now - 7200, nbf=now - 7200, exp=now - 3600)),
+        "not-yet-valid": signed(hub, claims(hub, nbf=now + 3600)),
+        "forged": signed(hub, claims(hub), key="another-secret-of-sufficient-length-0123456789"),
+        "unknown-kid": signed(hub, claims(hub), kid="k-unknown"),
+        "wrong-audience": signed(hub, claims(hub, aud="someone-else")),
+        "wrong-issuer": signed(hub, claims(hub, iss="evil-hub")),
+        "alg-none": jwt.encode(claims(hub), None, algorithm="none", headers={"kid": "x"}),
+        "alg-hs512": jwt.encode(
+            claims(hub),
+            hub.keyring.keys[hub.keyring.active],
+            algorithm="HS512",
+            headers={"kid": hub.keyring.active},
+        ),
+        "unknown-role": signed(hub, claims(hub, role="superuser")),
+        "anonymous-role": signed(hub, claims(hub, role="anonymous")),
+        "scoped-role-without-scope": signed(hub, claims(hub, role="region_officer")),
+        "school-admin-with-region-scope": signed(
+            hub, claims(hub, role="school_admin", scope=["region:8"])
+        ),
+        "unknown-scope": signed(hub, claims(hub, role="region_officer", scope=["planet:3"])),
+        "scope-not-a-list": signed(hub, claims(hub, role="region_officer", scope="region:8")),
+        "guardian-without-person": signed(hub, claims(hub, role="guardian")),
+        "missing-exp": signed(hub, claims(hub, exp=None)),
+        "missing-role": signed(hub, claims(hub, role=None)),
+        "garbage": "not.a.token",
+    }
+
+
+BAD_TOKEN_NAMES = [
+    "expired",
+    "not-yet-valid",
+    "forged",
+    "unknown-kid",
+    "wrong-audience",
+    "wrong-issuer",
+    "alg-none",
+    "alg-hs512",
+    "unknown-role",
+    "anonymous-role",
+    "scoped-role-without-scope",
+    "school-admin-with-region-scope",
+    "unknown-scope",
+    "scope-not-a-list",
+    "guardian-without-person",
+    "missing-exp",
+    "missing-role",
+    "garbage",
+]
+
+
+class TestBearerTokens:
+    async def test_valid_token_names_the_caller(self, hub: Hub) -> None:
+        # given
+        token = signed(hub, claims(hub, role="region_officer", scope=["region:8"]))
+
+        # when
+        data = await hub.data(VIEWER, token=token)
+
+        # then
+        assert data["viewer"] == {"subject": "tester", "role": "REGION_OFFICER"}
+
+    async def test_every_bad_token_is_unauthenticated(self, hub: Hub) -> None:
+        # given
+        tokens = bad_tokens(hub)
+        assert sorted(tokens) == sorted(BAD_TOKEN_NAMES)
+
+        # when: even a public query is refused, so a client notices its bad token
+        answers = {}
+        for name, token in tokens.items():
+            response = await hub.post(VIEWER, token=token)
+            body = response.json()
+            answers[name] = (response.status_code, body["data"], error_codes(body))
+
+        # then
+        refused = (401, None, ["UNAUTHENTICATED"])
+        assert {name: answer for name, answer in answers.items() if answer != refused} == {}
+
+    async def test_other_authorization_scheme_is_unauthenticated(self, hub: Hub) -> None:
+        # when
+        response = await hub.post(VIEWER, headers={"Authorization": "Basic dXNlcjpwYXNz"})
+
+        # then
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+    async def test_no_token_is_an_anonymous_caller(self, hub: Hub) -> None:
+        # when
+        data = await hub.data(VIEWER)
+
+        # then
+        assert data["viewer"]["role"] == "ANONYMOUS"
+
+
+class TestMalformedRequests:
+    async def test_malformed_json_body_is_a_json_400(self, hub: Hub) -> None:
+        # when
+        response = await hub.client.post(
+            "/graphql",
+            content=b'{"query": "{ viewer { role } ',
+            headers={"content-type": "application/json"},
+        )
+
+        # then
+        assert response.status_code == 400
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+    async def test_json_that_is_not_an_object_is_a_json_400(self, hub: Hub) -> None:
+        # when
+        response = await hub.client.post(
+            "/graphql", content=b"[1, 2", headers={"content-type": "application/json"}
+        )
+
+        # then
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+    async def test_body_without_a_query_is_refused_without_a_500(self, hub: Hub) -> None:
+        # when
+        response = await hub.client.post("/graphql", json={"variables": {}})
+
+        # then
+        assert 400 <= response.status_code < 500
+        assert response.json()["errors"][0]["extensions"]["code"]
+
+    async def test_graphql_syntax_error_carries_a_code(self, hub: Hub) -> None:
+        # when
+        response = await hub.post("{ viewer { role }")
+
+        # then
+        assert response.status_code < 500
+        body = response.json()
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+    async def test_unknown_field_carries_a_code(self, hub: Hub) -> None:
+        # when
+        body = await hub.gql("{ viewer { password } }")
+
+        # then
+        assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+
+    async def test_unknown_global_ids_are_invalid(self, hub: Hub) -> None:
+        # given
+        global_ids = ["garbage", "", "!!!", gid("Nonsense", 1), gid("Person", 0)]
+
+        # when
+        answers = {
+            global_id: error_codes(
+                await hub.gql("query($id: ID!) { node(id: $id) { id } }", {"id": global_id})
+            )
+            for global_id in global_ids
+        }
+
+        # then
+        assert answers == {global_id: ["INVALID_ID"] for global_id in global_ids}
+
+    async def test_person_list_without_token_is_unauthenticated_not_401(self, hub: Hub) -> None:
+        # when
+        response = await hub.post(PERSONS)
+
+        # then
+        assert response.status_code == 200
+        assert error_codes(response.json()) == ["UNAUTHENTICATED"]
