@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Enrollment, ExitReason, Institution, InstitutionKind, Person, Sector
+from resolvers import people as people_service
 from resolvers.access import Principal, enrollment_readable, may_manage_institution, require
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
@@ -144,12 +146,14 @@ async def enroll_student(
     grade_level: int | None,
     programme: str | None,
     class_group: str | None,
+    pin: str | None = None,
 ) -> Enrollment:
     """Open an enrollment of a person at an institution the caller manages.
 
     Rules: a pupil has at most one open school enrollment (also enforced by a partial unique
     index and an exclusion constraint against overlapping periods); school enrollments carry a
-    grade 1-12; the institution is open on the entry date.
+    grade 1-12; the institution is open on the entry date; the caller may read the person or
+    shows their PIN (an id alone grants nothing).
     """
     inst = await session.get(Institution, institution_id)
     if inst is None:
@@ -159,6 +163,9 @@ async def enroll_student(
     person = await session.get(Person, person_id, with_for_update=True)
     if person is None:
         raise NotFound("The person", field="personId")
+    await people_service.require_person_access(
+        session, principal, person, pin=pin, field="personId"
+    )
     _check_entry_date(person, entry_date, "entryDate")
     _check_open(inst, entry_date)
     _check_placement(inst, grade_level=grade_level, programme=programme)
@@ -192,14 +199,23 @@ async def enroll_student(
     return enrollment
 
 
-async def _load_open_enrollment(
-    session: AsyncSession, enrollment_id: int, field: str
-) -> Enrollment:
+async def _load_enrollment(session: AsyncSession, enrollment_id: int, field: str) -> Enrollment:
     enrollment = await session.get(Enrollment, enrollment_id, with_for_update=True)
     if enrollment is None:
         raise NotFound("The enrollment", field=field)
+    return enrollment
+
+
+def _ensure_open(enrollment: Enrollment, field: str) -> None:
     if enrollment.exit_date is not None:
         raise DomainError(ErrorCode.NOT_ENROLLED, "This enrollment has already ended", field=field)
+
+
+async def _load_open_enrollment(
+    session: AsyncSession, enrollment_id: int, field: str
+) -> Enrollment:
+    enrollment = await _load_enrollment(session, enrollment_id, field)
+    _ensure_open(enrollment, field)
     return enrollment
 
 
@@ -213,13 +229,24 @@ async def transfer_student(
     grade_level: int | None,
     programme: str | None,
     class_group: str | None,
+    pin: str | None = None,
 ) -> Enrollment:
     """Close an enrollment and open the next one at another institution, in one transaction.
 
-    Rules: the receiving institution is of the same sector and managed by the caller; the
-    transfer date falls within the old enrollment; the new one links back to the old.
+    Rules: the receiving institution is of the same sector and managed by the caller; the caller
+    also manages the current institution or shows the pupil's PIN (the receiving school holds
+    the pupil's documents); the transfer date falls within the old enrollment; the new one
+    links back to the old.
     """
-    old = await _load_open_enrollment(session, enrollment_id, "enrollmentId")
+    old = await _load_enrollment(session, enrollment_id, "enrollmentId")
+    source = await session.get(Institution, old.institution_id)
+    assert source is not None
+    if not may_manage_institution(principal, source):
+        pupil = await session.get(Person, old.person_id)
+        assert pupil is not None
+        if pin is None or pupil.pin is None or not secrets.compare_digest(pin, pupil.pin):
+            raise NotFound("The enrollment", field="enrollmentId")
+    _ensure_open(old, "enrollmentId")
     target = await session.get(Institution, to_institution_id)
     if target is None:
         raise NotFound("The receiving institution", field="toInstitutionId")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -121,6 +122,19 @@ def can_register_person(principal: Principal) -> bool:
         Role.DISTRICT_OFFICER,
         Role.SCHOOL_ADMIN,
     )
+
+
+async def require_person_access(
+    session: AsyncSession, principal: Principal, person: Person, *, pin: str | None, field: str
+) -> None:
+    """May this principal act on this person? Either they may already read the person, or they
+    show the person's current PIN (the officer holds the documents). Otherwise the person is
+    reported as not found, so an id alone never reveals, nor grants access to, anyone."""
+    if pin is not None and person.pin is not None and secrets.compare_digest(pin, person.pin):
+        return
+    if await can_read_person(session, principal, person.id):
+        return
+    raise NotFound("The person", field=field)
 
 
 async def can_read_person(session: AsyncSession, principal: Principal, person_id: int) -> bool:
@@ -270,10 +284,13 @@ async def link_guardian(
     child_id: int,
     kind: GuardianKind,
     valid_from: date | None,
+    guardian_pin: str | None = None,
 ) -> Guardianship:
     """Record that ``guardian_id`` is a guardian of ``child_id``.
 
-    Rules: nobody is their own guardian; one active link per pair; the caller may read the child.
+    Rules: nobody is their own guardian; one active link per pair; the caller may read the child
+    and may read the guardian or shows the guardian's PIN (a link gives the guardian access to the
+    child's records, so it is never made from an id alone).
     """
     require(
         can_register_person(principal), "Only officers and school administrators link guardians"
@@ -287,6 +304,7 @@ async def link_guardian(
         raise NotFound("The guardian", field="guardianId")
     child = await load_person_for_update(session, child_id, field="childId")
     require(await can_read_person(session, principal, child.id), "This child is outside your scope")
+    await require_person_access(session, principal, guardian, pin=guardian_pin, field="guardianId")
     if guardian.birth_date >= child.birth_date:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "A guardian is older than the child", field="guardianId"
@@ -333,16 +351,20 @@ async def appoint_staff(
     subject: str | None,
     rate: float,
     start_date: date,
+    pin: str | None = None,
 ) -> StaffPosition:
-    """Appoint a person to a post at an institution the caller manages."""
+    """Appoint a person to a post at an institution the caller manages; the caller may read the
+    person or shows their PIN (see :func:`require_person_access`)."""
     institution = await session.get(Institution, institution_id)
     if institution is None:
         raise NotFound("The institution", field="institutionId")
     require(
         may_manage_institution(principal, institution), "This institution is outside your scope"
     )
-    if await session.get(Person, person_id) is None:
+    person = await session.get(Person, person_id)
+    if person is None:
         raise NotFound("The person", field="personId")
+    await require_person_access(session, principal, person, pin=pin, field="personId")
     if not 0 < rate <= 2:
         raise DomainError(ErrorCode.INVALID_INPUT, "A rate is above 0 and at most 2", field="rate")
     post = StaffPosition(

@@ -17,8 +17,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
-from strawberry.types.base import get_object_definition
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
 from resolvers.context import Info
 from resolvers.errors import ErrorCode, RequestError
@@ -52,7 +52,9 @@ Query = merge_types(
 )
 Mutation = merge_types("Mutation", (people.Mutation, institutions.Mutation, enrollments.Mutation))
 get_object_definition(Query, strict=True).description = "Everything a client can read."
-get_object_definition(Mutation, strict=True).description = "Every workflow step; each takes one `input`."
+get_object_definition(
+    Mutation, strict=True
+).description = "Every workflow step; each takes one `input`."
 
 
 class ErrorPolicy(SchemaExtension):

@@ -167,6 +167,10 @@ class EnrollStudentInput:
     grade_level: int | None = strawberry.field(default=None, description="Grade 1-12 (schools).")
     programme: str | None = strawberry.field(default=None, description="Programme (higher ed).")
     class_group: str | None = strawberry.field(default=None, description="Class, e.g. 1A.")
+    pin: str | None = strawberry.field(
+        default=None,
+        description="The person's current PIN: needed when you may not read them yet.",
+    )
 
 
 @strawberry.input(description="Move a pupil to another institution.")
@@ -179,6 +183,10 @@ class TransferStudentInput:
     )
     programme: str | None = strawberry.field(default=None, description="Programme, if any.")
     class_group: str | None = strawberry.field(default=None, description="Class at the new one.")
+    pin: str | None = strawberry.field(
+        default=None,
+        description="The pupil's current PIN: needed unless you manage the current institution.",
+    )
 
 
 @strawberry.input(description="End an enrollment.")
@@ -221,6 +229,7 @@ class Mutation:
                 grade_level=input.grade_level,
                 programme=input.programme,
                 class_group=input.class_group,
+                pin=input.pin,
             ),
         )
         return _payload(result.value, result.problems)
@@ -243,6 +252,7 @@ class Mutation:
                 grade_level=input.grade_level,
                 programme=input.programme,
                 class_group=input.class_group,
+                pin=input.pin,
             ),
         )
         return _payload(result.value, result.problems)

@@ -362,6 +362,10 @@ class LinkGuardianInput:
     child_id: strawberry.ID = strawberry.field(description="The child (a Person).")
     kind: GuardianKind = strawberry.field(description="How the guardian is tied to the child.")
     valid_from: date | None = strawberry.field(default=None, description="Start; today if unset.")
+    guardian_pin: str | None = strawberry.field(
+        default=None,
+        description="The guardian's current PIN: needed when you may not read the guardian yet.",
+    )
 
 
 @strawberry.type(description="Result of linkGuardian.")
@@ -379,6 +383,9 @@ class AppointStaffInput:
     subject: str | None = strawberry.field(default=None, description="Subject taught.")
     rate: float = strawberry.field(default=1.0, description="Share of a full-time post.")
     start_date: date = strawberry.field(description="First day in the post.")
+    pin: str | None = strawberry.field(
+        default=None, description="The person's current PIN: needed when you may not read them yet."
+    )
 
 
 @strawberry.type(description="Result of appointStaff.")
@@ -454,6 +461,7 @@ class Mutation:
                 child_id=pk_of(input.child_id, "Person", field="childId"),
                 kind=input.kind,
                 valid_from=input.valid_from,
+                guardian_pin=input.guardian_pin,
             ),
         )
         return LinkGuardianPayload(
@@ -478,6 +486,7 @@ class Mutation:
                 subject=input.subject,
                 rate=input.rate,
                 start_date=input.start_date,
+                pin=input.pin,
             ),
         )
         return AppointStaffPayload(

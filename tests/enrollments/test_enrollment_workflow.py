@@ -85,11 +85,13 @@ class TestEnrollStudent:
     async def test_pupil_is_enrolled_in_a_grade(
         self, hub: Hub, schools: Schools, engine: AsyncEngine
     ) -> None:
-        # given
+        # given a school admin holding the pupil's documents (the PIN)
         token = hub.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{schools.first.id}"])
 
         # when
-        payload = await enroll(hub, token, schools.pupil, schools.first, classGroup=" 3Б ")
+        payload = await enroll(
+            hub, token, schools.pupil, schools.first, classGroup=" 3Б ", pin=schools.pupil.pin
+        )
 
         # then
         assert payload["userErrors"] == []

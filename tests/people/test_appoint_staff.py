@@ -49,6 +49,7 @@ class TestAppointStaff:
             subject="Математика",
             rate=0.5,
             startDate="2025-09-01",
+            pin=teacher.pin,
         )
 
         # then
