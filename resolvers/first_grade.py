@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     case,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -61,6 +62,7 @@ from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.intake import (
+    OFFICER_ROLES,
     any_of,
     benefit_category,
     children_of,
@@ -99,6 +101,8 @@ def application_readable(principal: Principal) -> Any:
         return true()
     if principal.role == Role.GUARDIAN and principal.person_id is not None:
         return FGA.child_id.in_(children_of(principal.person_id))
+    if principal.role not in OFFICER_ROLES:
+        return false()
     inst = aliased(Institution)
     return exists().where(inst.id == FGA.school_id, officer_scope(principal, inst))
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -64,6 +65,7 @@ from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.intake import (
+    OFFICER_ROLES,
     add_working_days,
     age_groups,
     any_of,
@@ -107,17 +109,24 @@ def application_readable(principal: Principal) -> ColumnElement[bool]:
     clauses: list[ColumnElement[bool]] = []
     if principal.role == Role.GUARDIAN and principal.person_id is not None:
         clauses.append(KA.child_id.in_(children_of(principal.person_id)))
-    inst = aliased(Institution)
-    scope = officer_scope(principal, inst)
-    if principal.role != Role.GUARDIAN:
-        pref, offer = aliased(KindergartenPreference), aliased(KindergartenOffer)
+    if principal.role in OFFICER_ROLES:
+        pref, via_pref = aliased(KindergartenPreference), aliased(Institution)
+        offer, via_offer = aliased(KindergartenOffer), aliased(Institution)
         clauses.append(
-            exists().where(pref.application_id == KA.id, pref.kindergarten_id == inst.id, scope)
+            exists().where(
+                pref.application_id == KA.id,
+                pref.kindergarten_id == via_pref.id,
+                officer_scope(principal, via_pref),
+            )
         )
         clauses.append(
-            exists().where(offer.application_id == KA.id, offer.kindergarten_id == inst.id, scope)
+            exists().where(
+                offer.application_id == KA.id,
+                offer.kindergarten_id == via_offer.id,
+                officer_scope(principal, via_offer),
+            )
         )
-    return or_(*clauses) if clauses else func.false()
+    return or_(*clauses) if clauses else false()
 
 
 def offer_readable(principal: Principal) -> ColumnElement[bool]:
@@ -880,6 +889,10 @@ async def process_expired_offers(
     """Expire open offers whose deadline has passed, return their places and apply each
     season's decline rule (the job ``bilim jobs run``; also a ministry mutation)."""
     require(principal.is_ministry, "Only the ministry runs the queue's jobs")
+    if on is not None and on > today():
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "Offers cannot be expired ahead of time", field="asOf"
+        )
     on = on or today()
     expired = list(
         (
