@@ -69,6 +69,7 @@ from resolvers.intake import (
     officer_scope,
     require_guardian_of,
 )
+from resolvers.mutations import register_constraint
 from resolvers.pin import check_pin_matches, parse_pin
 from resolvers.relay import Ordering
 
@@ -797,3 +798,18 @@ async def admit_to_first_grade(
     await preschool_service.cancel_for_school(session, principal.subject, child_ids)
     await record_status(session, principal.subject, application_ids, FirstGradeStatus.ADMITTED)
     await _emit_for(session, "enrollment.first_grade_admitted", application_ids)
+
+
+# What the enrollment's constraints mean to a caller when a race reaches the database first.
+register_constraint(
+    "uq_first_grade_application_active_child",
+    ErrorCode.DUPLICATE_APPLICATION,
+    "The child already has an application this season",
+    "childId",
+)
+register_constraint(
+    "ck_first_grade_quota_admitted",
+    ErrorCode.QUOTA_BELOW_ADMITTED,
+    "The quota would be below the places already admitted (or overfilled)",
+    "places",
+)

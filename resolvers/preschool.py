@@ -77,6 +77,7 @@ from resolvers.intake import (
     officer_scope,
     require_guardian_of,
 )
+from resolvers.mutations import register_constraint
 from resolvers.relay import Ordering
 
 log = logging.getLogger("bilim.preschool")
@@ -1186,3 +1187,24 @@ async def cancel_for_school(
         events=[(i, {"reason": "first_grade_admission"}) for i in cancelled],
     )
     return cancelled
+
+
+# What the queue's constraints mean to a caller when a race reaches the database first.
+register_constraint(
+    "uq_kindergarten_application_active_child",
+    ErrorCode.DUPLICATE_APPLICATION,
+    "The child already has an active application",
+    "childId",
+)
+register_constraint(
+    "uq_kindergarten_offer_live",
+    ErrorCode.NOT_IN_QUEUE,
+    "The child already holds an offer",
+    "applicationId",
+)
+register_constraint(
+    "ck_kindergarten_places_free_places",
+    ErrorCode.NO_FREE_PLACES,
+    "No place is free any more",
+    "kindergartenId",
+)

@@ -139,16 +139,24 @@ class TestDeclareFreePlaces:
         await session.commit()
         token = officer_token(hub, queue.kindergartens[0])
         ok = await hub.gql(
-            DECLARE, {"input": {"kindergartenId": queue.kg(), "ageGroup": "2-3", "freePlaces": 25}}, token=token
+            DECLARE,
+            {"input": {"kindergartenId": queue.kg(), "ageGroup": "2-3", "freePlaces": 25}},
+            token=token,
         )
         too_many = await hub.gql(
-            DECLARE, {"input": {"kindergartenId": queue.kg(), "ageGroup": "2-3", "freePlaces": 26}}, token=token
+            DECLARE,
+            {"input": {"kindergartenId": queue.kg(), "ageGroup": "2-3", "freePlaces": 26}},
+            token=token,
         )
         unknown = await hub.gql(
-            DECLARE, {"input": {"kindergartenId": queue.kg(), "ageGroup": "9-10", "freePlaces": 1}}, token=token
+            DECLARE,
+            {"input": {"kindergartenId": queue.kg(), "ageGroup": "9-10", "freePlaces": 1}},
+            token=token,
         )
         other = await hub.gql(
-            DECLARE, {"input": {"kindergartenId": queue.kg(1), "ageGroup": "2-3", "freePlaces": 1}}, token=token
+            DECLARE,
+            {"input": {"kindergartenId": queue.kg(1), "ageGroup": "2-3", "freePlaces": 1}},
+            token=token,
         )
         assert ok["data"]["declareFreePlaces"]["places"] == {"ageGroup": "2-3", "freePlaces": 25}
         assert errors_of(too_many, "declareFreePlaces") == ["EXCEEDS_GROUP_SIZE"]
@@ -174,11 +182,16 @@ class TestOfferPlaces:
         assert errors_of(body, "offerPlaces") == []
         offers = body["data"]["offerPlaces"]["offers"]
         offered = {o["application"]["id"] for o in offers}
-        assert offered == {gid("KindergartenApplication", apps[2].id), gid("KindergartenApplication", apps[0].id)}
+        assert offered == {
+            gid("KindergartenApplication", apps[2].id),
+            gid("KindergartenApplication", apps[0].id),
+        }
         async with engine.connect() as conn:
             holidays = set((await conn.execute(select(PublicHoliday.day))).scalars())
             free = (await conn.execute(select(KindergartenPlaces.free_places))).scalar_one()
-        assert {o["deadline"] for o in offers} == {working_days_after(today(), 15, holidays).isoformat()}
+        assert {o["deadline"] for o in offers} == {
+            working_days_after(today(), 15, holidays).isoformat()
+        }
         assert free == 0
 
     async def test_fifty_concurrent_offer_calls_for_ten_places_make_exactly_ten_offers(
@@ -190,11 +203,17 @@ class TestOfferPlaces:
         for i in range(30):
             child = await add_child(session, queue, born=born_for_group(queue.season, 3))
             await make_kindergarten_application(
-                session, child=child, guardian=queue.mother, kindergartens=queue.kindergartens[:2],
-                season=queue.season, registered_at=t0 + timedelta(minutes=i),
+                session,
+                child=child,
+                guardian=queue.mother,
+                kindergartens=queue.kindergartens[:2],
+                season=queue.season,
+                registered_at=t0 + timedelta(minutes=i),
             )
         for kg in queue.kindergartens[:2]:
-            await make_kindergarten_places(session, kindergarten=kg, season=queue.season, free_places=5)
+            await make_kindergarten_places(
+                session, kindergarten=kg, season=queue.season, free_places=5
+            )
         await session.commit()
         tokens = [officer_token(hub, kg) for kg in queue.kindergartens[:2]]
         # when 50 offer calls (one place each) arrive at once from both kindergartens' officers
@@ -213,7 +232,9 @@ class TestOfferPlaces:
         refused = {c for b in bodies for c in errors_of(b, "offerPlaces")}
         async with engine.connect() as conn:
             offers = (await conn.execute(select(KindergartenOffer.application_id))).scalars().all()
-            free = (await conn.execute(select(func.sum(KindergartenPlaces.free_places)))).scalar_one()
+            free = (
+                await conn.execute(select(func.sum(KindergartenPlaces.free_places)))
+            ).scalar_one()
         assert made == len(offers) == 10
         assert len(set(offers)) == 10
         assert free == 0
@@ -232,7 +253,9 @@ class TestOfferPlaces:
         await session.commit()
         before = await count_rows(engine)
         # when the officer names a child of another queue, or the second in line
-        not_here = await offer(hub, queue, applicationId=gid("KindergartenApplication", elsewhere.id))
+        not_here = await offer(
+            hub, queue, applicationId=gid("KindergartenApplication", elsewhere.id)
+        )
         skipping = await offer(hub, queue, applicationId=gid("KindergartenApplication", second.id))
         # then both are refused and nothing is written; the first in line may be named
         assert errors_of(not_here, "offerPlaces") == ["NOT_IN_QUEUE"]
@@ -255,7 +278,9 @@ class TestOfferPlaces:
         assert errors_of(guardian, "offerPlaces") == ["FORBIDDEN"]
 
 
-async def offered(session: AsyncSession, hub: Hub, *, n: int = 1) -> tuple[Queue, list[KindergartenApplication], list[str]]:
+async def offered(
+    session: AsyncSession, hub: Hub, *, n: int = 1
+) -> tuple[Queue, list[KindergartenApplication], list[str]]:
     queue = await arrange_queue(session)
     apps = await waiting_children(session, queue, n)
     await make_kindergarten_places(
@@ -293,19 +318,27 @@ class TestDecisions:
     ) -> None:
         queue, _apps, (offer_id,) = await offered(session, hub)
         async with engine.begin() as conn:
-            await conn.execute(update(KindergartenOffer).values(deadline=today() - timedelta(days=1)))
-        body = await hub.gql(ACCEPT, {"input": {"offerId": offer_id}}, token=guardian_token(hub, queue.mother))
+            await conn.execute(
+                update(KindergartenOffer).values(deadline=today() - timedelta(days=1))
+            )
+        body = await hub.gql(
+            ACCEPT, {"input": {"offerId": offer_id}}, token=guardian_token(hub, queue.mother)
+        )
         assert errors_of(body, "acceptOffer") == ["OFFER_EXPIRED"]
 
     async def test_declined_offer_returns_to_the_queue_keeping_the_registration_time(
         self, hub: Hub, session: AsyncSession, engine: AsyncEngine
     ) -> None:
         queue, apps, (offer_id,) = await offered(session, hub)
-        body = await hub.gql(DECLINE, {"input": {"offerId": offer_id}}, token=guardian_token(hub, queue.mother))
+        body = await hub.gql(
+            DECLINE, {"input": {"offerId": offer_id}}, token=guardian_token(hub, queue.mother)
+        )
         declined = body["data"]["declineOffer"]["offer"]
         assert declined["status"] == "DECLINED"
         assert declined["application"]["status"] == "WAITING"
-        assert datetime.fromisoformat(declined["application"]["registeredAt"]) == apps[0].registered_at
+        assert (
+            datetime.fromisoformat(declined["application"]["registeredAt"]) == apps[0].registered_at
+        )
         async with engine.connect() as conn:
             assert (await conn.execute(select(KindergartenPlaces.free_places))).scalar_one() == 1
 
@@ -313,7 +346,7 @@ class TestDecisions:
         self, hub: Hub, session: AsyncSession, engine: AsyncEngine, ministry: str
     ) -> None:
         # given the ministry's rule "removed after a decline", and two offers past their deadline
-        queue, _apps, offer_ids = await offered(session, hub, n=2)
+        queue, _apps, _offer_ids = await offered(session, hub, n=2)
         policy = await hub.gql(
             POLICY,
             {"input": {"seasonId": gid("IntakeSeason", queue.season.id), "declineRule": "REMOVE"}},
@@ -321,7 +354,9 @@ class TestDecisions:
         )
         assert errors_of(policy, "updateIntakePolicy") == []
         async with engine.begin() as conn:
-            await conn.execute(update(KindergartenOffer).values(deadline=today() - timedelta(days=1)))
+            await conn.execute(
+                update(KindergartenOffer).values(deadline=today() - timedelta(days=1))
+            )
         # when a guardian tries the job, then the ministry runs it, then `bilim jobs run` runs
         forbidden = await hub.gql(EXPIRE, token=guardian_token(hub, queue.mother))
         ran = await hub.gql(EXPIRE, token=ministry)
@@ -342,9 +377,21 @@ class TestDecisions:
         queue = await arrange_queue(session)
         await session.commit()
         season = gid("IntakeSeason", queue.season.id)
-        officer = await hub.gql(POLICY, {"input": {"seasonId": season, "offerDeadlineWorkingDays": 5}}, token=officer_token(hub, queue.kindergartens[0]))
-        bad = await hub.gql(POLICY, {"input": {"seasonId": season, "weekendDays": [0, 9]}}, token=hub.token(Role.MINISTRY))
-        ok = await hub.gql(POLICY, {"input": {"seasonId": season, "offerDeadlineWorkingDays": 5}}, token=hub.token(Role.MINISTRY))
+        officer = await hub.gql(
+            POLICY,
+            {"input": {"seasonId": season, "offerDeadlineWorkingDays": 5}},
+            token=officer_token(hub, queue.kindergartens[0]),
+        )
+        bad = await hub.gql(
+            POLICY,
+            {"input": {"seasonId": season, "weekendDays": [0, 9]}},
+            token=hub.token(Role.MINISTRY),
+        )
+        ok = await hub.gql(
+            POLICY,
+            {"input": {"seasonId": season, "offerDeadlineWorkingDays": 5}},
+            token=hub.token(Role.MINISTRY),
+        )
         assert errors_of(officer, "updateIntakePolicy") == ["FORBIDDEN"]
         assert errors_of(bad, "updateIntakePolicy") == ["INVALID_POLICY"]
         assert ok["data"]["updateIntakePolicy"]["season"]["offerDeadlineWorkingDays"] == 5
@@ -357,7 +404,12 @@ class TestTransferAndWithdrawal:
         queue, apps, (_offer_id,) = await offered(session, hub)
         body = await hub.gql(
             TRANSFER,
-            {"input": {"applicationId": gid("KindergartenApplication", apps[0].id), "kindergartenIds": [queue.kg(2)]}},
+            {
+                "input": {
+                    "applicationId": gid("KindergartenApplication", apps[0].id),
+                    "kindergartenIds": [queue.kg(2)],
+                }
+            },
             token=guardian_token(hub, queue.mother),
         )
         moved = body["data"]["transferKindergartenApplication"]["application"]
@@ -380,16 +432,26 @@ class TestTransferAndWithdrawal:
         await hub.gql(CONFIRM, {"input": {"offerId": offer_id}}, token=officer)
         # when the family withdraws the admitted child
         body = await hub.gql(
-            WITHDRAW, {"input": {"applicationId": gid("KindergartenApplication", apps[0].id)}}, token=guardian
+            WITHDRAW,
+            {"input": {"applicationId": gid("KindergartenApplication", apps[0].id)}},
+            token=guardian,
         )
         again = await hub.gql(
-            WITHDRAW, {"input": {"applicationId": gid("KindergartenApplication", apps[0].id)}}, token=guardian
+            WITHDRAW,
+            {"input": {"applicationId": gid("KindergartenApplication", apps[0].id)}},
+            token=guardian,
         )
         # then the enrollment ends, and the next offer goes to the child waiting behind
-        assert body["data"]["withdrawKindergartenApplication"]["application"]["status"] == "WITHDRAWN"
+        assert (
+            body["data"]["withdrawKindergartenApplication"]["application"]["status"] == "WITHDRAWN"
+        )
         assert errors_of(again, "withdrawKindergartenApplication") == ["APPLICATION_CLOSED"]
         async with engine.connect() as conn:
-            ended = (await conn.execute(select(Enrollment.exit_date).where(Enrollment.sector == Sector.PRESCHOOL))).scalar_one()
+            ended = (
+                await conn.execute(
+                    select(Enrollment.exit_date).where(Enrollment.sector == Sector.PRESCHOOL)
+                )
+            ).scalar_one()
         assert ended == today()
         next_offer = await offer(hub, queue)
         assert [o["application"]["id"] for o in next_offer["data"]["offerPlaces"]["offers"]] == [
@@ -399,11 +461,15 @@ class TestTransferAndWithdrawal:
     async def test_another_guardian_cannot_withdraw_or_decline(
         self, hub: Hub, session: AsyncSession
     ) -> None:
-        queue, apps, (offer_id,) = await offered(session, hub)
+        _queue, apps, (offer_id,) = await offered(session, hub)
         stranger = await make_person(session, birth_date=date(1980, 1, 1))
         await session.commit()
         token = guardian_token(hub, stranger)
-        withdraw = await hub.gql(WITHDRAW, {"input": {"applicationId": gid("KindergartenApplication", apps[0].id)}}, token=token)
+        withdraw = await hub.gql(
+            WITHDRAW,
+            {"input": {"applicationId": gid("KindergartenApplication", apps[0].id)}},
+            token=token,
+        )
         decline = await hub.gql(DECLINE, {"input": {"offerId": offer_id}}, token=token)
         assert errors_of(withdraw, "withdrawKindergartenApplication") == ["NOT_GUARDIAN"]
         assert errors_of(decline, "declineOffer") == ["NOT_GUARDIAN"]

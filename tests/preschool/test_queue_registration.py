@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -120,7 +121,7 @@ class TestApplyToKindergartenQueue:
         stranger = await make_person(session, birth_date=born_for_group(queue.season, 4))
         await session.commit()
         token = guardian_token(hub, queue.mother)
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"childId": gid("Person", too_young.id)}, "CHILD_TOO_YOUNG"),
             ({"childId": gid("Person", too_old.id)}, "CHILD_TOO_OLD"),
             ({"kindergartenIds": [gid("Institution", queue.school.id)]}, "WRONG_INSTITUTION_KIND"),
