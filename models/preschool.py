@@ -70,6 +70,7 @@ class KindergartenApplication(Timestamped, Base):
             postgresql_where=text("status IN ('waiting', 'offered', 'accepted')"),
         ),
         Index("ix_kindergarten_application_guardian", "guardian_id"),
+        Index("ix_kindergarten_application_child", "child_id"),
         Index(
             "ix_kindergarten_application_queue",
             "intake_year",

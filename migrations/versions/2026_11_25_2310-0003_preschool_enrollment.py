@@ -190,6 +190,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['season_id'], ['intake_season.id'], name=op.f('fk_kindergarten_application_season_id_intake_season')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_kindergarten_application'))
     )
+    op.create_index('ix_kindergarten_application_child', 'kindergarten_application', ['child_id'], unique=False)
     op.create_index('ix_kindergarten_application_guardian', 'kindergarten_application', ['guardian_id'], unique=False)
     op.create_index('ix_kindergarten_application_queue', 'kindergarten_application', ['intake_year', 'age_group', 'registered_at', 'id'], unique=False, postgresql_where=sa.text("status = 'waiting'"))
     op.create_index('uq_kindergarten_application_active_child', 'kindergarten_application', ['child_id'], unique=True, postgresql_where=sa.text("status IN ('waiting', 'offered', 'accepted')"))
@@ -331,6 +332,7 @@ def downgrade() -> None:
     op.drop_index('uq_kindergarten_application_active_child', table_name='kindergarten_application', postgresql_where=sa.text("status IN ('waiting', 'offered', 'accepted')"))
     op.drop_index('ix_kindergarten_application_queue', table_name='kindergarten_application', postgresql_where=sa.text("status = 'waiting'"))
     op.drop_index('ix_kindergarten_application_guardian', table_name='kindergarten_application')
+    op.drop_index('ix_kindergarten_application_child', table_name='kindergarten_application')
     op.drop_table('kindergarten_application')
     op.drop_index('uq_first_grade_application_active_child', table_name='first_grade_application', postgresql_where=sa.text("status NOT IN ('rejected', 'cancelled')"))
     op.drop_index('ix_first_grade_application_school', table_name='first_grade_application')

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import KindergartenApplication, KindergartenOffer, OfferStatus, QueueStatus
@@ -72,7 +72,7 @@ async def _arrange(
         ]
         for app_id in ids:
             await conn.execute(
-                KindergartenOffer.__table__.insert().values(
+                insert(KindergartenOffer).values(
                     application_id=app_id,
                     places_id=places.id,
                     kindergarten_id=queue.kindergartens[0].id,
