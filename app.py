@@ -304,6 +304,8 @@ assets_cli = typer.Typer(help="Browser assets (GraphiQL).", no_args_is_help=True
 keys_cli = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 cli.add_typer(assets_cli, name="assets")
 cli.add_typer(keys_cli, name="keys")
+jobs_cli = typer.Typer(help="Scheduled jobs (kindergarten offer deadlines).", no_args_is_help=True)
+cli.add_typer(jobs_cli, name="jobs")
 
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
@@ -472,6 +474,18 @@ def keys_rotate(data_dir: Path | None = DataDir) -> None:
     ring = KeyRing.load(settings)
     kid = ring.rotate(settings.data_dir / "signing-keys.json")
     typer.echo(f"Active signing key is now {kid}; restart the hub to use it", err=True)
+
+
+@jobs_cli.command("run")
+def jobs_run(data_dir: Path | None = DataDir) -> None:
+    """Run the scheduled jobs once (cron this daily): expire kindergarten offers past their
+    deadline and apply each season's decline rule."""
+    from resolvers import jobs
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        done = asyncio.run(jobs.run_all(db.url))
+        typer.echo(", ".join(f"{k}: {v}" for k, v in done.items()), err=True)
 
 
 def main() -> None:

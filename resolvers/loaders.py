@@ -13,11 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from models import (
+    BenefitCategory,
     CatchmentArea,
     District,
     Enrollment,
+    FirstGradeApplication,
+    FirstGradeApplicationEvent,
+    FirstGradeQuota,
     Guardianship,
     Institution,
+    IntakeSeason,
+    KindergartenAgeGroup,
+    KindergartenApplication,
+    KindergartenApplicationEvent,
+    KindergartenOffer,
+    KindergartenPreference,
     Person,
     PersonPin,
     Region,
@@ -228,4 +238,71 @@ class Loaders:
             tuple(StaffPosition.__table__.c),
             StaffPosition.institution_id,
             lambda flt: [readable_staff, *([StaffPosition.end_date.is_(None)] if flt else [])],
+        )
+
+        # Kindergarten queue and first-grade enrollment (preschool, enrollment).
+        from resolvers import first_grade, intake_loaders, preschool
+
+        self.intake_season_by_id = RowsById(ctx, tuple(IntakeSeason.__table__.c), IntakeSeason.id)
+        self.benefit_category_by_id = RowsById(
+            ctx, tuple(BenefitCategory.__table__.c), BenefitCategory.id
+        )
+        self.age_groups_by_season = RowsByParent(
+            ctx,
+            tuple(KindergartenAgeGroup.__table__.c),
+            KindergartenAgeGroup.season_id,
+            (KindergartenAgeGroup.min_months,),
+        )
+        self.benefit_categories_by_season = RowsByParent(
+            ctx,
+            tuple(BenefitCategory.__table__.c),
+            BenefitCategory.season_id,
+            (BenefitCategory.rank, BenefitCategory.code),
+        )
+        self.applicant_by_id = RowsById(
+            ctx, PERSON_COLUMNS, Person.id, intake_loaders.applicant_readable(principal)
+        )
+        self.kindergarten_application_by_id = RowsById(
+            ctx,
+            preschool.APPLICATION_COLUMNS,
+            KindergartenApplication.id,
+            preschool.application_readable(principal),
+        )
+        self.kindergarten_offer_by_id = RowsById(
+            ctx,
+            preschool.OFFER_COLUMNS,
+            KindergartenOffer.id,
+            preschool.offer_readable(principal),
+        )
+        self.kindergarten_preferences_by_application = RowsByParent(
+            ctx,
+            tuple(KindergartenPreference.__table__.c),
+            KindergartenPreference.application_id,
+            (KindergartenPreference.rank,),
+        )
+        self.kindergarten_offers_by_application = RowsByParent(
+            ctx,
+            preschool.OFFER_COLUMNS,
+            KindergartenOffer.application_id,
+            (KindergartenOffer.id.desc(),),
+        )
+        self.kindergarten_history_by_application = RowsByParent(
+            ctx,
+            tuple(KindergartenApplicationEvent.__table__.c),
+            KindergartenApplicationEvent.application_id,
+            (KindergartenApplicationEvent.id,),
+        )
+        self.queue_position_by_preference = intake_loaders.QueuePositions(ctx)
+        self.first_grade_application_by_id = RowsById(
+            ctx,
+            first_grade.APPLICATION_COLUMNS,
+            FirstGradeApplication.id,
+            first_grade.application_readable(principal),
+        )
+        self.first_grade_quota_by_id = RowsById(ctx, first_grade.QUOTA_COLUMNS, FirstGradeQuota.id)
+        self.first_grade_history_by_application = RowsByParent(
+            ctx,
+            tuple(FirstGradeApplicationEvent.__table__.c),
+            FirstGradeApplicationEvent.application_id,
+            (FirstGradeApplicationEvent.id,),
         )

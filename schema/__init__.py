@@ -23,7 +23,16 @@ from strawberry.types.base import get_object_definition
 from resolvers.context import Info
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.settings import get_settings
-from schema import access, enrollments, geography, institutions, people
+from schema import (
+    access,
+    enrollments,
+    first_grade,
+    geography,
+    institutions,
+    intake,
+    people,
+    preschool,
+)
 from schema.common import Node
 from schema.node import resolve_node
 
@@ -48,9 +57,29 @@ class NodeQuery:
 
 Query = merge_types(
     "Query",
-    (NodeQuery, access.Query, geography.Query, people.Query, institutions.Query, enrollments.Query),
+    (
+        NodeQuery,
+        access.Query,
+        geography.Query,
+        people.Query,
+        institutions.Query,
+        enrollments.Query,
+        intake.Query,
+        preschool.Query,
+        first_grade.Query,
+    ),
 )
-Mutation = merge_types("Mutation", (people.Mutation, institutions.Mutation, enrollments.Mutation))
+Mutation = merge_types(
+    "Mutation",
+    (
+        people.Mutation,
+        institutions.Mutation,
+        enrollments.Mutation,
+        intake.Mutation,
+        preschool.Mutation,
+        first_grade.Mutation,
+    ),
+)
 get_object_definition(Query, strict=True).description = "Everything a client can read."
 get_object_definition(
     Mutation, strict=True
@@ -127,6 +156,11 @@ def build_schema() -> strawberry.Schema:
             institutions.Institution,
             institutions.CatchmentArea,
             enrollments.Enrollment,
+            intake.IntakeSeason,
+            preschool.KindergartenApplication,
+            preschool.KindergartenOffer,
+            first_grade.FirstGradeApplication,
+            first_grade.FirstGradeQuota,
         ],
     )
 

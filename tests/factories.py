@@ -3,27 +3,43 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    BenefitCategory,
+    BenefitStatus,
     CatchmentArea,
     Enrollment,
+    FirstGradeApplication,
+    FirstGradeQuota,
+    FirstGradeStage,
+    FirstGradeStatus,
     GuardianKind,
     Guardianship,
     Institution,
     InstitutionKind,
+    IntakeKind,
+    IntakeSeason,
+    KindergartenAgeGroup,
+    KindergartenApplication,
+    KindergartenPlaces,
+    KindergartenPreference,
+    Language,
     Ownership,
     Person,
     PersonPin,
     PinChangeReason,
+    QueueStatus,
+    Residency,
     Sector,
     Sex,
     StaffPosition,
     StaffRole,
 )
+from resolvers.clock import today
 from resolvers.enrollments import SECTOR_OF_KIND
 from resolvers.pin import make_pin
 from resolvers.relay import encode_id
@@ -204,3 +220,201 @@ async def make_family(
         await make_guardianship(session, guardian=mother, child=kid)
         kids.append(kid)
     return mother, kids
+
+
+# --- kindergarten queue and first-grade enrollment -----------------------------------------
+
+
+async def make_intake_season(
+    session: AsyncSession, *, kind: IntakeKind, **policy: Any
+) -> IntakeSeason:
+    """A season of ``kind`` running today (the migration's seeded row of that year, moved
+    around today, or a new one), with the seeded policy unless ``policy`` overrides it.
+    Kindergarten: year = this year. First grade: stage 1 open today, year = the school year
+    starting next September."""
+    from sqlalchemy import select
+
+    on = today()
+    if kind == IntakeKind.KINDERGARTEN:
+        year = policy.pop("year", on.year)
+        dates: dict[str, Any] = {
+            "starts_on": on - timedelta(days=100),
+            "ends_on": on + timedelta(days=200),
+            "school_year_starts": date(year, 9, 1),
+        }
+    else:
+        year = policy.pop("year", on.year + 1 if on.month >= 9 else on.year)
+        dates = {
+            "starts_on": on - timedelta(days=10),
+            "ends_on": on + timedelta(days=300),
+            "school_year_starts": date(year, 9, 1),
+            "stage1_starts": on - timedelta(days=10),
+            "stage1_ends": on + timedelta(days=10),
+            "stage2_starts": on + timedelta(days=11),
+            "stage2_ends": on + timedelta(days=40),
+        }
+    dates.update(policy)
+    season = await session.scalar(
+        select(IntakeSeason).where(IntakeSeason.kind == kind, IntakeSeason.year == year)
+    )
+    if season is None:
+        season = IntakeSeason(kind=kind, year=year, name=f"{kind.value} {year}", **dates)
+        session.add(season)
+        await session.flush()
+        if kind == IntakeKind.KINDERGARTEN:
+            for code, lo, hi, size in (
+                ("2-3", 24, 36, 25),
+                ("3-4", 36, 48, 30),
+                ("4-5", 48, 60, 30),
+                ("5-6", 60, 72, 30),
+                ("6-7", 72, 84, 30),
+            ):
+                session.add(
+                    KindergartenAgeGroup(
+                        season_id=season.id,
+                        code=code,
+                        min_months=lo,
+                        max_months=hi,
+                        group_size=size,
+                    )
+                )
+        for code, rank in (("military", 1), ("kairylman", 2), ("disability", 3)):
+            session.add(BenefitCategory(season_id=season.id, code=code, name=code, rank=rank))
+    else:
+        for key, value in dates.items():
+            setattr(season, key, value)
+    await session.flush()
+    await session.refresh(season)
+    return season
+
+
+async def make_kindergarten_application(
+    session: AsyncSession,
+    *,
+    child: Person,
+    guardian: Person,
+    kindergartens: list[Institution],
+    season: IntakeSeason,
+    age_group: str = "3-4",
+    registered_at: datetime | None = None,
+    benefit: str | None = None,
+    benefit_status: BenefitStatus | None = None,
+    status: QueueStatus = QueueStatus.WAITING,
+) -> KindergartenApplication:
+    """An application with its preferences (in the given order)."""
+    from sqlalchemy import select
+
+    category_id = None
+    if benefit is not None:
+        category_id = await session.scalar(
+            select(BenefitCategory.id).where(
+                BenefitCategory.season_id == season.id, BenefitCategory.code == benefit
+            )
+        )
+    application = KindergartenApplication(
+        child_id=child.id,
+        guardian_id=guardian.id,
+        season_id=season.id,
+        status=status,
+        intake_year=season.year,
+        age_group=age_group,
+        benefit_category_id=category_id,
+        benefit_status=benefit_status
+        or (BenefitStatus.VERIFIED if benefit else BenefitStatus.NONE),
+        benefit_proof="справка №1" if benefit else None,
+        residency=Residency.RESIDENT,
+        **({"registered_at": registered_at} if registered_at else {}),
+    )
+    session.add(application)
+    await session.flush()
+    for rank, kg in enumerate(kindergartens, start=1):
+        session.add(
+            KindergartenPreference(application_id=application.id, kindergarten_id=kg.id, rank=rank)
+        )
+    await session.flush()
+    await session.refresh(application)
+    return application
+
+
+async def make_kindergarten_places(
+    session: AsyncSession,
+    *,
+    kindergarten: Institution,
+    season: IntakeSeason,
+    age_group: str = "3-4",
+    free_places: int = 1,
+) -> KindergartenPlaces:
+    places = KindergartenPlaces(
+        season_id=season.id,
+        kindergarten_id=kindergarten.id,
+        age_group=age_group,
+        free_places=free_places,
+        declared_by="test",
+    )
+    session.add(places)
+    await session.flush()
+    return places
+
+
+async def make_first_grade_application(
+    session: AsyncSession,
+    *,
+    child: Person,
+    guardian: Person,
+    school: Institution,
+    season: IntakeSeason,
+    catchment: bool = True,
+    benefit: str | None = None,
+    applied_at: datetime | None = None,
+    status: FirstGradeStatus = FirstGradeStatus.VERIFIED,
+    grade_level: int = 1,
+) -> FirstGradeApplication:
+    from sqlalchemy import select
+
+    category_id = None
+    if benefit is not None:
+        category_id = await session.scalar(
+            select(BenefitCategory.id).where(
+                BenefitCategory.season_id == season.id, BenefitCategory.code == benefit
+            )
+        )
+    application = FirstGradeApplication(
+        season_id=season.id,
+        child_id=child.id,
+        guardian_id=guardian.id,
+        school_id=school.id,
+        language=Language.KY,
+        grade_level=grade_level,
+        finished_preschool_programme=False,
+        stage=FirstGradeStage.CATCHMENT,
+        birth_certificate="I-АН 123456",
+        catchment=catchment,
+        benefit_category_id=category_id,
+        benefit_status=BenefitStatus.VERIFIED if benefit else BenefitStatus.NONE,
+        benefit_proof="справка" if benefit else None,
+        status=status,
+        **({"applied_at": applied_at} if applied_at else {}),
+    )
+    session.add(application)
+    await session.flush()
+    return application
+
+
+async def make_first_grade_quota(
+    session: AsyncSession,
+    *,
+    school: Institution,
+    season: IntakeSeason,
+    places: int,
+    grade_level: int = 1,
+) -> FirstGradeQuota:
+    quota = FirstGradeQuota(
+        season_id=season.id,
+        school_id=school.id,
+        grade_level=grade_level,
+        classes=max(1, -(-places // season.class_size_max)),
+        places=places,
+    )
+    session.add(quota)
+    await session.flush()
+    return quota

@@ -1,0 +1,37 @@
+"""Scheduled jobs (``bilim jobs run``): the work no request triggers, such as expiring
+kindergarten offers whose deadline passed. Each job runs in its own transaction with an audit
+row, as a system principal with the ministry's reach."""
+
+from __future__ import annotations
+
+import logging
+
+from models import Outcome, database
+from resolvers import preschool as preschool_service
+from resolvers.access import Principal, Role
+from resolvers.events import record_audit
+
+log = logging.getLogger("bilim.jobs")
+
+JOB_PRINCIPAL = Principal(subject="job:bilim", role=Role.MINISTRY)
+
+
+async def run_all(url: str) -> dict[str, int]:
+    """Run every job once against the database at ``url``; return what each did."""
+    engine = database.create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with database.session_factory(engine)() as session:
+            expired = await preschool_service.process_expired_offers(session, JOB_PRINCIPAL)
+            await record_audit(
+                session,
+                principal=JOB_PRINCIPAL,
+                request_id=None,
+                operation="preschool.process_expired_offers",
+                outcome=Outcome.SUCCEEDED,
+                details={"expired": expired},
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    log.info("jobs.run", extra={"expired_offers": expired})
+    return {"expired_offers": expired}

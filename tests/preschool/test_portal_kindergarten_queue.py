@@ -1,0 +1,115 @@
+"""The kindergarten-queue portal's queries cost a fixed number of SQL statements, however many
+children wait."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from models import KindergartenApplication, KindergartenOffer, OfferStatus, QueueStatus
+from tests.conftest import Hub
+from tests.factories import make_kindergarten_application, make_kindergarten_places
+from tests.preschool.helpers import (
+    add_child,
+    arrange_queue,
+    born_for_group,
+    guardian_token,
+    officer_token,
+)
+
+PORTAL = Path(__file__).resolve().parents[2] / "portals" / "kindergarten-queue"
+
+# The most SQL statements each query may send, whatever the number of rows.
+STATEMENT_BUDGET = {
+    "MyKindergartenApplications": 9,
+    "KindergartenSeason": 3,
+    "KindergartenQueue": 6,
+    "KindergartenOffers": 4,
+}
+
+
+async def _arrange(
+    session: AsyncSession, engine: AsyncEngine, children: int
+) -> tuple[Any, dict[str, Any]]:
+    queue = await arrange_queue(session)
+    t0 = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
+    for i in range(children):
+        child = await add_child(session, queue, born=born_for_group(queue.season, 3 + i % 3))
+        await make_kindergarten_application(
+            session,
+            child=child,
+            guardian=queue.mother,
+            kindergartens=queue.kindergartens,
+            season=queue.season,
+            registered_at=t0 + timedelta(minutes=i),
+            benefit="military" if i % 4 == 0 else None,
+            age_group=f"{3 + i % 3}-{4 + i % 3}",
+        )
+    places = await make_kindergarten_places(
+        session, kindergarten=queue.kindergartens[0], season=queue.season
+    )
+    await session.commit()
+    # a few children hold accepted offers
+    async with engine.begin() as conn:
+        ids = [
+            r
+            for (r,) in (
+                await conn.execute(
+                    update(KindergartenApplication)
+                    .where(
+                        KindergartenApplication.id % 3 == 0,
+                        KindergartenApplication.status == QueueStatus.WAITING,
+                    )
+                    .values(status=QueueStatus.ACCEPTED)
+                    .returning(KindergartenApplication.id)
+                )
+            ).all()
+        ]
+        for app_id in ids:
+            await conn.execute(
+                insert(KindergartenOffer).values(
+                    application_id=app_id,
+                    places_id=places.id,
+                    kindergarten_id=queue.kindergartens[0].id,
+                    age_group="3-4",
+                    status=OfferStatus.ACCEPTED,
+                    deadline=date(2030, 1, 1),
+                    offered_by="test",
+                )
+            )
+    return queue, {"kindergartenId": queue.kg(0), "first": 50}
+
+
+@pytest.mark.parametrize("name", sorted(STATEMENT_BUDGET))
+async def test_portal_query_statement_count_does_not_grow_with_rows(
+    name: str, hub: Hub, session: AsyncSession, engine: AsyncEngine
+) -> None:
+    document = (PORTAL / f"{name}.graphql").read_text()
+    counts = []
+    for children in (3, 24):
+        # given a queue of `children` children (the second round adds to the first)
+        queue, variables = await _arrange(session, engine, children)
+        token = (
+            guardian_token(hub, queue.mother)
+            if name.startswith("My") or name.endswith("Season")
+            else officer_token(hub, queue.kindergartens[0])
+        )
+        used = {k: v for k, v in variables.items() if f"${k}" in document}
+        # when the portal sends its query
+        hub.counter.reset()
+        body = await hub.gql(document, used, token=token)
+        # then it succeeds within its budget, the same count for few rows as for many
+        assert "errors" not in body, body
+        counts.append(hub.counter.count)
+    assert counts[0] == counts[1], hub.counter.statements
+    assert counts[1] <= STATEMENT_BUDGET[name], hub.counter.statements
+
+
+def test_every_query_of_the_portal_is_pinned() -> None:
+    queries = {p.stem for p in PORTAL.glob("*.graphql") if "\nquery " in "\n" + p.read_text()}
+    assert queries == set(STATEMENT_BUDGET)
