@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -33,8 +33,9 @@ from models import (
     Region,
     StaffPosition,
 )
+from resolvers import first_grade, intake_loaders, preschool
 from resolvers.access import enrollment_readable, person_readable, staff_readable
-from resolvers.enrollments import ENROLLMENT_COLUMNS
+from resolvers.enrollments import ENROLLMENT_COLUMNS, enrollment_filter_clauses
 from resolvers.institutions import INSTITUTION_COLUMNS
 from resolvers.people import PERSON_COLUMNS
 from resolvers.relay import Ordering, Page, PageArgs, paged_per_parent, slice_rows
@@ -158,150 +159,242 @@ class PagesByParent:
 
 
 class Loaders:
-    """The request's loaders, named for the rows they return and the key they take."""
+    """The request's loaders, named for the rows they return and the key they take. Each is
+    made on first use: a request pays only for the loaders its query touches."""
 
     def __init__(self, ctx: Context) -> None:
-        from resolvers.enrollments import enrollment_filter_clauses
+        self.ctx = ctx
+        self.principal = ctx.principal
 
-        principal = ctx.principal
-        self.region_by_id = RowsById(ctx, tuple(Region.__table__.c), Region.id)
-        self.district_by_id = RowsById(ctx, tuple(District.__table__.c), District.id)
-        self.institution_by_id = RowsById(ctx, INSTITUTION_COLUMNS, Institution.id)
-        self.person_by_id = RowsById(ctx, PERSON_COLUMNS, Person.id, person_readable(principal))
-        self.enrollment_by_id = RowsById(
-            ctx, ENROLLMENT_COLUMNS, Enrollment.id, enrollment_readable(principal)
+    @cached_property
+    def region_by_id(self) -> RowsById:
+        return RowsById(self.ctx, tuple(Region.__table__.c), Region.id)
+
+    @cached_property
+    def district_by_id(self) -> RowsById:
+        return RowsById(self.ctx, tuple(District.__table__.c), District.id)
+
+    @cached_property
+    def institution_by_id(self) -> RowsById:
+        return RowsById(self.ctx, INSTITUTION_COLUMNS, Institution.id)
+
+    @cached_property
+    def person_by_id(self) -> RowsById:
+        return RowsById(self.ctx, PERSON_COLUMNS, Person.id, person_readable(self.principal))
+
+    @cached_property
+    def enrollment_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx, ENROLLMENT_COLUMNS, Enrollment.id, enrollment_readable(self.principal)
         )
-        self.guardianship_by_id = RowsById(
-            ctx,
+
+    @cached_property
+    def guardianship_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx,
             tuple(Guardianship.__table__.c),
             Guardianship.id,
-            person_readable(principal, Guardianship.child_id),
-        )
-        self.staff_position_by_id = RowsById(
-            ctx, tuple(StaffPosition.__table__.c), StaffPosition.id, staff_readable(principal)
-        )
-        self.catchment_area_by_id = RowsById(
-            ctx, tuple(CatchmentArea.__table__.c), CatchmentArea.id
+            person_readable(self.principal, Guardianship.child_id),
         )
 
-        self.districts_by_region = RowsByParent(
-            ctx,
+    @cached_property
+    def staff_position_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx,
+            tuple(StaffPosition.__table__.c),
+            StaffPosition.id,
+            staff_readable(self.principal),
+        )
+
+    @cached_property
+    def catchment_area_by_id(self) -> RowsById:
+        return RowsById(self.ctx, tuple(CatchmentArea.__table__.c), CatchmentArea.id)
+
+    @cached_property
+    def districts_by_region(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(District.__table__.c),
             District.region_id,
             (District.name_en, District.id),
             (District.valid_to.is_(None),),
         )
-        self.catchment_areas_by_institution = RowsByParent(
-            ctx, tuple(CatchmentArea.__table__.c), CatchmentArea.institution_id, (CatchmentArea.id,)
+
+    @cached_property
+    def catchment_areas_by_institution(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
+            tuple(CatchmentArea.__table__.c),
+            CatchmentArea.institution_id,
+            (CatchmentArea.id,),
         )
-        self.pins_by_person = RowsByParent(
-            ctx, tuple(PersonPin.__table__.c), PersonPin.person_id, (PersonPin.valid_from.desc(),)
+
+    @cached_property
+    def pins_by_person(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
+            tuple(PersonPin.__table__.c),
+            PersonPin.person_id,
+            (PersonPin.valid_from.desc(),),
         )
-        # Links are shown only where the person at the other end is readable too.
-        self.guardianships_by_child = RowsByParent(
-            ctx,
+
+    @cached_property
+    def guardianships_by_child(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(Guardianship.__table__.c),
             Guardianship.child_id,
             (Guardianship.valid_from, Guardianship.id),
-            (person_readable(principal, Guardianship.guardian_id),),
+            (person_readable(self.principal, Guardianship.guardian_id),),
         )
-        self.guardianships_by_guardian = RowsByParent(
-            ctx,
+
+    @cached_property
+    def guardianships_by_guardian(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(Guardianship.__table__.c),
             Guardianship.guardian_id,
             (Guardianship.valid_from, Guardianship.id),
-            (person_readable(principal, Guardianship.child_id),),
+            (person_readable(self.principal, Guardianship.child_id),),
         )
-        self.staff_positions_by_person = RowsByParent(
-            ctx,
+
+    @cached_property
+    def staff_positions_by_person(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(StaffPosition.__table__.c),
             StaffPosition.person_id,
             (StaffPosition.start_date.desc(), StaffPosition.id),
         )
 
-        readable_enrollment = enrollment_readable(principal)
-        self.enrollments_by_institution = PagesByParent(
-            ctx,
+    @cached_property
+    def enrollments_by_institution(self) -> PagesByParent:
+        return PagesByParent(
+            self.ctx,
             ENROLLMENT_COLUMNS,
             Enrollment.institution_id,
-            lambda flt: [readable_enrollment, *enrollment_filter_clauses(flt)],
+            lambda flt: [enrollment_readable(self.principal), *enrollment_filter_clauses(flt)],
         )
-        self.enrollments_by_person = PagesByParent(
-            ctx,
+
+    @cached_property
+    def enrollments_by_person(self) -> PagesByParent:
+        return PagesByParent(
+            self.ctx,
             ENROLLMENT_COLUMNS,
             Enrollment.person_id,
-            lambda flt: [readable_enrollment, *enrollment_filter_clauses(flt)],
+            lambda flt: [enrollment_readable(self.principal), *enrollment_filter_clauses(flt)],
         )
-        readable_staff = staff_readable(principal)
-        self.staff_positions_by_institution = PagesByParent(
-            ctx,
+
+    @cached_property
+    def staff_positions_by_institution(self) -> PagesByParent:
+        return PagesByParent(
+            self.ctx,
             tuple(StaffPosition.__table__.c),
             StaffPosition.institution_id,
-            lambda flt: [readable_staff, *([StaffPosition.end_date.is_(None)] if flt else [])],
+            lambda flt: [
+                staff_readable(self.principal),
+                *([StaffPosition.end_date.is_(None)] if flt else []),
+            ],
         )
 
-        # Kindergarten queue and first-grade enrollment (preschool, enrollment).
-        from resolvers import first_grade, intake_loaders, preschool
+    @cached_property
+    def intake_season_by_id(self) -> RowsById:
+        return RowsById(self.ctx, tuple(IntakeSeason.__table__.c), IntakeSeason.id)
 
-        self.intake_season_by_id = RowsById(ctx, tuple(IntakeSeason.__table__.c), IntakeSeason.id)
-        self.benefit_category_by_id = RowsById(
-            ctx, tuple(BenefitCategory.__table__.c), BenefitCategory.id
-        )
-        self.age_groups_by_season = RowsByParent(
-            ctx,
+    @cached_property
+    def benefit_category_by_id(self) -> RowsById:
+        return RowsById(self.ctx, tuple(BenefitCategory.__table__.c), BenefitCategory.id)
+
+    @cached_property
+    def age_groups_by_season(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(KindergartenAgeGroup.__table__.c),
             KindergartenAgeGroup.season_id,
             (KindergartenAgeGroup.min_months,),
         )
-        self.benefit_categories_by_season = RowsByParent(
-            ctx,
+
+    @cached_property
+    def benefit_categories_by_season(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(BenefitCategory.__table__.c),
             BenefitCategory.season_id,
             (BenefitCategory.rank, BenefitCategory.code),
         )
-        self.applicant_by_id = RowsById(
-            ctx, PERSON_COLUMNS, Person.id, intake_loaders.applicant_readable(principal)
+
+    @cached_property
+    def applicant_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx, PERSON_COLUMNS, Person.id, intake_loaders.applicant_readable(self.principal)
         )
-        self.kindergarten_application_by_id = RowsById(
-            ctx,
+
+    @cached_property
+    def kindergarten_application_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx,
             preschool.APPLICATION_COLUMNS,
             KindergartenApplication.id,
-            preschool.application_readable(principal),
+            preschool.application_readable(self.principal),
         )
-        self.kindergarten_offer_by_id = RowsById(
-            ctx,
+
+    @cached_property
+    def kindergarten_offer_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx,
             preschool.OFFER_COLUMNS,
             KindergartenOffer.id,
-            preschool.offer_readable(principal),
+            preschool.offer_readable(self.principal),
         )
-        self.kindergarten_preferences_by_application = RowsByParent(
-            ctx,
+
+    @cached_property
+    def kindergarten_preferences_by_application(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(KindergartenPreference.__table__.c),
             KindergartenPreference.application_id,
             (KindergartenPreference.rank,),
         )
-        self.kindergarten_offers_by_application = RowsByParent(
-            ctx,
+
+    @cached_property
+    def kindergarten_offers_by_application(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             preschool.OFFER_COLUMNS,
             KindergartenOffer.application_id,
             (KindergartenOffer.id.desc(),),
         )
-        self.kindergarten_history_by_application = RowsByParent(
-            ctx,
+
+    @cached_property
+    def kindergarten_history_by_application(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(KindergartenApplicationEvent.__table__.c),
             KindergartenApplicationEvent.application_id,
             (KindergartenApplicationEvent.id,),
         )
-        self.queue_position_by_preference = intake_loaders.QueuePositions(ctx)
-        self.first_grade_application_by_id = RowsById(
-            ctx,
+
+    @cached_property
+    def queue_position_by_preference(self) -> intake_loaders.QueuePositions:
+        return intake_loaders.QueuePositions(self.ctx)
+
+    @cached_property
+    def first_grade_application_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx,
             first_grade.APPLICATION_COLUMNS,
             FirstGradeApplication.id,
-            first_grade.application_readable(principal),
+            first_grade.application_readable(self.principal),
         )
-        self.first_grade_quota_by_id = RowsById(ctx, first_grade.QUOTA_COLUMNS, FirstGradeQuota.id)
-        self.first_grade_history_by_application = RowsByParent(
-            ctx,
+
+    @cached_property
+    def first_grade_quota_by_id(self) -> RowsById:
+        return RowsById(self.ctx, first_grade.QUOTA_COLUMNS, FirstGradeQuota.id)
+
+    @cached_property
+    def first_grade_history_by_application(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(FirstGradeApplicationEvent.__table__.c),
             FirstGradeApplicationEvent.application_id,
             (FirstGradeApplicationEvent.id,),

@@ -1,0 +1,386 @@
+"""HTTP benchmark of the hub: seeds a dataset, starts `bilim serve` as production would, drives
+it with wrk at fixed concurrency, and reports requests/s, p50, p99, SQL statements per request
+and worker memory for each operation, written to a CSV.
+
+    python -m bench.api                       # embedded PostgreSQL, scale 0.143 (200k pupils)
+    DATABASE_URL=postgresql://... python -m bench.api --scale 1.0 --workers 2 --duration 30
+
+Needs `wrk` (Debian: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import psutil
+
+from models import database
+from resolvers.access import KeyRing, Role, issue_token
+from resolvers.relay import encode_id
+from resolvers.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PORTALS = ROOT / "portals"
+
+PERSON_BY_ID = """query PersonById($id: ID!) {
+  node(id: $id) { id ... on Person { firstName lastName patronymic birthDate sex } }
+}"""
+
+
+@dataclass
+class Operation:
+    name: str
+    query: str
+    variables: dict[str, Any]
+
+
+@dataclass
+class Result:
+    name: str
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    statements: int
+    rows: int
+    errors: int
+    worker_rss_mb: float
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _pick_variables(url: str) -> dict[str, Any]:
+    """Ids the operations need, chosen from the loaded data (deterministically)."""
+    conn = await asyncpg.connect(database.plain_url(url))
+    try:
+        region = await conn.fetchval(
+            "SELECT region_id FROM institution WHERE kind = 'school' GROUP BY region_id"
+            " ORDER BY count(*) DESC, region_id LIMIT 1"
+        )
+        pupil = await conn.fetchval(
+            "SELECT person_id FROM enrollment GROUP BY person_id HAVING count(*) > 1"
+            " ORDER BY person_id LIMIT 1"
+        )
+        guardian = await conn.fetchval("SELECT min(guardian_id) FROM guardianship")
+    finally:
+        await conn.close()
+    return {
+        "regionId": encode_id("Region", region),
+        "personId": encode_id("Person", pupil),
+        "id": encode_id("Person", guardian),
+        "grade": 5,
+        "filter": {"regionId": encode_id("Region", region)},
+    }
+
+
+def _portal_queries() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted(PORTALS.rglob("*.graphql")):
+        text = path.read_text()
+        if re.search(r"^\s*query\b", text, re.M):
+            found.append((f"{path.parent.name}/{path.stem}", text))
+    return found
+
+
+def _operations(variables: dict[str, Any], first_page_cursor: str | None) -> list[Operation]:
+    portal = dict(_portal_queries())
+    ops = [
+        Operation("a. person by id", PERSON_BY_ID, {"id": variables["personId"]}),
+        Operation(
+            "b. 50 institutions x 20 enrollments x person",
+            portal["emis/InstitutionsOfRegion"],
+            {"regionId": variables["regionId"], "kinds": ["SCHOOL"], "first": 50, "pupils": 20},
+        ),
+        Operation(
+            "c. enrollment history",
+            portal["emis/EnrollmentHistory"],
+            {"personId": variables["personId"]},
+        ),
+        Operation(
+            "d. grade 5 of a region by last name, page after a cursor",
+            portal["emis/PupilsOfGrade"],
+            {
+                "regionId": variables["regionId"],
+                "grade": 5,
+                "first": 50,
+                "after": first_page_cursor,
+            },
+        ),
+        Operation(
+            "e. current pupils per institution of a region",
+            portal["emis/PupilCounts"],
+            {"regionId": variables["regionId"]},
+        ),
+    ]
+    for name, text in _portal_queries():
+        needed = set(re.findall(r"\$(\w+)\s*:\s*[\w\[\]]+!", text))
+        if needed <= variables.keys():
+            used = set(re.findall(r"\$(\w+)\s*:", text))
+            ops.append(Operation(name, text, {k: v for k, v in variables.items() if k in used}))
+    return ops
+
+
+def _lua(path: Path, body: str, token: str) -> None:
+    path.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body)}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+    )
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _wrk(url: str, script: Path, *, connections: int, duration: int) -> tuple[float, float, float]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    return rps, p50, p99
+
+
+def _rows(data: Any) -> int:
+    if isinstance(data, list):
+        return sum(max(_rows(x), 1) if isinstance(x, dict) else 1 for x in data)
+    if isinstance(data, dict):
+        return sum(_rows(v) for v in data.values())
+    return 0
+
+
+async def _statements(
+    db_url: str, data_dir: Path, ops: list[Operation], token: str
+) -> dict[str, int]:
+    """SQL statements per request, counted from the engine's events of an in-process hub."""
+    from app import create_app
+
+    settings = Settings(database_url=db_url, data_dir=data_dir, fetch_assets=False)
+    app = create_app(settings)
+    counts: dict[str, int] = {}
+    async with app.router.lifespan_context(app):
+        counter = database.StatementCounter()
+        counter.attach(app.state.engine)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            for op in ops:
+                body = {"query": op.query, "variables": op.variables}
+                headers = {"Authorization": f"Bearer {token}"}
+                await client.post("/graphql", json=body, headers=headers)  # warm caches
+                counter.reset()
+                await client.post("/graphql", json=body, headers=headers)
+                counts[op.name] = counter.count
+    return counts
+
+
+def _worker_rss(server: subprocess.Popen[bytes]) -> float:
+    try:
+        parent = psutil.Process(server.pid)
+        procs = [parent, *parent.children(recursive=True)]
+        return max(p.memory_info().rss for p in procs if "postgres" not in p.name()) / 2**20
+    except psutil.Error:
+        return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scale", type=float, default=0.143, help="dataset scale (0.143: 200k pupils)"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per operation")
+    parser.add_argument("--data-dir", type=Path, default=RESULTS / "data")
+    parser.add_argument("--only", default="", help="run operations whose name contains this")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+
+    settings = Settings(data_dir=args.data_dir)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = None
+    db_url = settings.database_url or ""
+    if not db_url:
+        embedded = database.EmbeddedPostgres(args.data_dir)
+        server_url = embedded.start()
+        asyncio.run(database.ensure_database(server_url, database.EMBEDDED_DATABASE))
+        db_url = embedded.url()
+    server = None
+    try:
+        database.migrate(db_url)
+        from bench import dataset
+
+        if not asyncio.run(dataset.is_loaded(db_url)):
+            started = time.perf_counter()
+            counts = asyncio.run(
+                dataset.load(db_url, scale=args.scale, seed=args.seed, progress=True)
+            )
+            print(f"seeded in {time.perf_counter() - started:.0f} s: {counts}")
+        ring = KeyRing.load(settings, args.data_dir)
+        token = issue_token(ring, settings, role=Role.MINISTRY, ttl_minutes=240)
+        variables = asyncio.run(_pick_variables(db_url))
+
+        port = _free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "BILIM_DATA_DIR": str(args.data_dir),
+            "BILIM_FETCH_ASSETS": "false",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from app import main; main()",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}/graphql"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(url.replace("/graphql", "/readyz"), timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                sys.exit("the hub did not start")
+            time.sleep(0.5)
+
+        headers = {"Authorization": f"Bearer {token}"}
+        first = httpx.post(
+            url,
+            json={
+                "query": _operations(variables, None)[3].query,
+                "variables": {**_operations(variables, None)[3].variables},
+            },
+            headers=headers,
+            timeout=30,
+        ).json()
+        cursor = first["data"]["persons"]["pageInfo"]["endCursor"]
+        ops = [op for op in _operations(variables, cursor) if args.only in op.name]
+        statements = asyncio.run(_statements(db_url, args.data_dir, ops, token))
+
+        results: list[Result] = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for op in ops:
+                body = json.dumps({"query": op.query, "variables": op.variables})
+                check = httpx.post(
+                    url,
+                    content=body,
+                    headers={**headers, "content-type": "application/json"},
+                    timeout=30,
+                ).json()
+                errors = len(check.get("errors") or [])
+                script = Path(tmp) / "op.lua"
+                _lua(script, body, token)
+                rps, p50, p99 = _wrk(
+                    url, script, connections=args.connections, duration=args.duration
+                )
+                results.append(
+                    Result(
+                        op.name,
+                        rps,
+                        p50,
+                        p99,
+                        statements[op.name],
+                        _rows(check.get("data")),
+                        errors,
+                        _worker_rss(server),
+                    )
+                )
+                r = results[-1]
+                print(
+                    f"{r.name:60} {r.requests_per_s:8.0f} req/s  p50 {r.p50_ms:6.1f} ms  "
+                    f"p99 {r.p99_ms:6.1f} ms  {r.statements} stmt  {r.rows} rows  "
+                    f"rss {r.worker_rss_mb:.0f} MB{'  ERRORS' if r.errors else ''}"
+                )
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        target = RESULTS / f"api-{stamp}.csv"
+        with target.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(
+                [
+                    "operation",
+                    "requests_per_s",
+                    "p50_ms",
+                    "p99_ms",
+                    "sql_statements",
+                    "rows",
+                    "errors",
+                    "worker_rss_mb",
+                    "workers",
+                    "connections",
+                    "scale",
+                ]
+            )
+            for r in results:
+                writer.writerow(
+                    [
+                        r.name,
+                        f"{r.requests_per_s:.1f}",
+                        f"{r.p50_ms:.2f}",
+                        f"{r.p99_ms:.2f}",
+                        r.statements,
+                        r.rows,
+                        r.errors,
+                        f"{r.worker_rss_mb:.0f}",
+                        args.workers,
+                        args.connections,
+                        args.scale,
+                    ]
+                )
+        print(f"written to {target}")
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    main()
