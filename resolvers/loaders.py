@@ -222,6 +222,10 @@ class Loaders:
             Enrollment.person_id,
             lambda flt: [readable_enrollment, *enrollment_filter_clauses(flt)],
         )
+        from resolvers.admission.loaders import AdmissionLoaders
+
+        # University admission and study abroad.
+        self.admission = AdmissionLoaders(ctx)
         readable_staff = staff_readable(principal)
         self.staff_positions_by_institution = PagesByParent(
             ctx,
