@@ -352,15 +352,12 @@ def admission_application_readable(
 def admission_person_readable(principal: Principal, person_id: Any) -> ColumnElement[bool]:
     """May this principal read this person as an applicant? Whoever reads the person anyway, and
     an admission officer the people who applied to their university."""
-    clauses = [person_readable(principal, person_id)]
-    if principal.role == Role.ADMISSION_OFFICER:
-        app = aliased(AdmissionApplication)
-        clauses.append(
-            exists().where(
-                app.person_id == person_id, admission_application_readable(principal, app)
-            )
-        )
-    return or_(*clauses)
+    if principal.role != Role.ADMISSION_OFFICER:
+        return person_readable(principal, person_id)
+    app = aliased(AdmissionApplication)
+    return exists().where(
+        app.person_id == person_id, admission_application_readable(principal, app)
+    )
 
 
 def may_manage_admissions(principal: Principal, institution_id: int) -> bool:

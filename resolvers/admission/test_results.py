@@ -246,16 +246,17 @@ async def import_test_results(
             )
         ).scalars()
     }
-    person_years = set(
-        (
+    person_years: set[tuple[int, int]] = {
+        (row[0], row[1])
+        for row in (
             await session.execute(
                 select(NationalTestResult.person_id, NationalTestResult.year).where(
                     NationalTestResult.person_id
                     == any_(bindparam("ids", sorted(people.values()), type_=ARRAY(Integer)))
                 )
             )
-        ).tuples()
-    )
+        ).all()
+    }
     new_rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     unchanged = 0
