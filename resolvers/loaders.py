@@ -224,7 +224,7 @@ class Loaders:
         )
         from resolvers.admission.loaders import AdmissionLoaders
 
-        # University admission and study abroad.
+        # University admission and study abroad (each loader built on first use).
         self.admission = AdmissionLoaders(ctx)
         readable_staff = staff_readable(principal)
         self.staff_positions_by_institution = PagesByParent(

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from models import (
     AdmissionApplication,
@@ -19,7 +20,6 @@ from models import (
     NationalTestResult,
     Person,
     ProgrammePlaces,
-    RoundCutoff,
 )
 from resolvers import abroad
 from resolvers.access import (
@@ -37,7 +37,7 @@ from resolvers.admission.queries import (
     offer_readable,
     test_result_readable,
 )
-from resolvers.loaders import PagesByParent, RowsById, RowsByParent
+from resolvers.loaders import RowsById, RowsByParent
 from resolvers.people import PERSON_COLUMNS
 
 if TYPE_CHECKING:
@@ -45,104 +45,121 @@ if TYPE_CHECKING:
 
 
 class AdmissionLoaders:
-    """Loaders of university admission and study abroad, named for rows and key."""
+    """Loaders of university admission and study abroad, named for rows and key. Each is built
+    on first use: a request pays only for the loaders (and reading rules) it needs."""
 
     def __init__(self, ctx: Context) -> None:
-        principal = ctx.principal
-        readable_application = admission_application_readable(principal)
-        self.season_by_id = RowsById(ctx, SEASON_COLUMNS, AdmissionSeason.id)
-        self.round_by_id = RowsById(ctx, ROUND_COLUMNS, AdmissionRound.id)
-        self.programme_by_id = RowsById(ctx, PROGRAMME_COLUMNS, AdmissionProgramme.id)
-        self.test_result_by_id = RowsById(
-            ctx, TEST_RESULT_COLUMNS, NationalTestResult.id, test_result_readable(principal)
+        self.ctx = ctx
+        self.principal = ctx.principal
+
+    @cached_property
+    def readable_application(self) -> Any:
+        return admission_application_readable(self.principal)
+
+    @cached_property
+    def season_by_id(self) -> RowsById:
+        return RowsById(self.ctx, SEASON_COLUMNS, AdmissionSeason.id)
+
+    @cached_property
+    def round_by_id(self) -> RowsById:
+        return RowsById(self.ctx, ROUND_COLUMNS, AdmissionRound.id)
+
+    @cached_property
+    def programme_by_id(self) -> RowsById:
+        return RowsById(self.ctx, PROGRAMME_COLUMNS, AdmissionProgramme.id)
+
+    @cached_property
+    def test_result_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx,
+            TEST_RESULT_COLUMNS,
+            NationalTestResult.id,
+            test_result_readable(self.principal),
         )
-        self.application_by_id = RowsById(
-            ctx, APPLICATION_COLUMNS, AdmissionApplication.id, readable_application
+
+    @cached_property
+    def application_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx, APPLICATION_COLUMNS, AdmissionApplication.id, self.readable_application
         )
-        self.offer_by_id = RowsById(
-            ctx, OFFER_COLUMNS, AdmissionOffer.id, offer_readable(principal)
+
+    @cached_property
+    def offer_by_id(self) -> RowsById:
+        return RowsById(self.ctx, OFFER_COLUMNS, AdmissionOffer.id, offer_readable(self.principal))
+
+    @cached_property
+    def applicant_by_id(self) -> RowsById:
+        """Applicants are readable by the admission officers of the universities they apply to."""
+        return RowsById(
+            self.ctx,
+            PERSON_COLUMNS,
+            Person.id,
+            admission_person_readable(self.principal, Person.id),
         )
-        # Applicants are readable by the admission officers of the universities they apply to.
-        self.applicant_by_id = RowsById(
-            ctx, PERSON_COLUMNS, Person.id, admission_person_readable(principal, Person.id)
+
+    @cached_property
+    def rounds_by_season(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx, ROUND_COLUMNS, AdmissionRound.season_id, (AdmissionRound.number,)
         )
-        self.rounds_by_season = RowsByParent(
-            ctx, ROUND_COLUMNS, AdmissionRound.season_id, (AdmissionRound.number,)
-        )
-        self.thresholds_by_season = RowsByParent(
-            ctx,
+
+    @cached_property
+    def thresholds_by_season(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(FieldThreshold.__table__.c),
             FieldThreshold.season_id,
             (FieldThreshold.field_of_study,),
         )
-        self.places_by_programme = RowsByParent(
-            ctx,
+
+    @cached_property
+    def places_by_programme(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(ProgrammePlaces.__table__.c),
             ProgrammePlaces.programme_id,
             (ProgrammePlaces.category,),
         )
-        self.cutoffs_by_round = RowsByParent(
-            ctx,
-            tuple(RoundCutoff.__table__.c),
-            RoundCutoff.round_id,
-            (RoundCutoff.programme_id, RoundCutoff.category),
-        )
-        self.applications_by_person = RowsByParent(
-            ctx,
-            APPLICATION_COLUMNS,
-            AdmissionApplication.person_id,
-            (
-                AdmissionApplication.season_id.desc(),
-                AdmissionApplication.preference,
-                AdmissionApplication.id,
-            ),
-            (readable_application,),
-        )
-        self.offers_by_application = RowsByParent(
-            ctx,
+
+    @cached_property
+    def offers_by_application(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             OFFER_COLUMNS,
             AdmissionOffer.application_id,
             (AdmissionOffer.round_id.desc(), AdmissionOffer.id),
-            (offer_readable(principal),),
+            (offer_readable(self.principal),),
         )
-        self.test_results_by_person = RowsByParent(
-            ctx,
-            TEST_RESULT_COLUMNS,
-            NationalTestResult.person_id,
-            (NationalTestResult.year.desc(),),
-            (test_result_readable(principal),),
+
+    # study abroad
+
+    @cached_property
+    def foreign_programme_by_id(self) -> RowsById:
+        return RowsById(self.ctx, abroad.PROGRAMME_COLUMNS, ForeignProgramme.id)
+
+    @cached_property
+    def foreign_application_by_id(self) -> RowsById:
+        return RowsById(
+            self.ctx,
+            abroad.APPLICATION_COLUMNS,
+            ForeignApplication.id,
+            foreign_application_readable(self.principal),
         )
-        self.applications_by_programme = PagesByParent(
-            ctx,
-            APPLICATION_COLUMNS,
-            AdmissionApplication.programme_id,
-            lambda statuses: [
-                readable_application,
-                *([AdmissionApplication.status.in_(statuses)] if statuses else []),
-            ],
-        )
-        # study abroad
-        readable_foreign = foreign_application_readable(principal)
-        self.foreign_programme_by_id = RowsById(ctx, abroad.PROGRAMME_COLUMNS, ForeignProgramme.id)
-        self.foreign_application_by_id = RowsById(
-            ctx, abroad.APPLICATION_COLUMNS, ForeignApplication.id, readable_foreign
-        )
-        self.field_rules_by_foreign_programme = RowsByParent(
-            ctx,
+
+    @cached_property
+    def field_rules_by_foreign_programme(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(ForeignFieldRule.__table__.c),
             ForeignFieldRule.programme_id,
             (ForeignFieldRule.field_of_study,),
         )
-        self.stage_results_by_foreign_application = RowsByParent(
-            ctx,
+
+    @cached_property
+    def stage_results_by_foreign_application(self) -> RowsByParent:
+        return RowsByParent(
+            self.ctx,
             tuple(ForeignStageResult.__table__.c),
             ForeignStageResult.application_id,
             (ForeignStageResult.decided_at, ForeignStageResult.id),
-        )
-        self.foreign_applications_by_person = RowsByParent(
-            ctx,
-            abroad.APPLICATION_COLUMNS,
-            ForeignApplication.person_id,
-            (ForeignApplication.id,),
-            (readable_foreign,),
         )

@@ -21,6 +21,7 @@ from models import (
 )
 from resolvers.access import (
     Principal,
+    Role,
     admission_application_readable,
     admission_person_readable,
     applicant_is_self_or_child,
@@ -158,11 +159,17 @@ def applications_query(principal: Principal, flt: ApplicationFilter) -> Select[A
 
 
 def offer_readable(principal: Principal) -> Any:
-    """Offers are read by whoever reads their application."""
-    app = AdmissionApplication.__table__.alias("offer_application")
-    return AdmissionOffer.application_id.in_(
-        select(app.c.id).where(admission_application_readable(principal, app.c))
-    )
+    """Offers are read by whoever reads their application: the ministry, the university's
+    admission officers, the applicant (or their guardian)."""
+    if principal.is_ministry:
+        return AdmissionOffer.id.is_not(None)
+    if principal.role == Role.ADMISSION_OFFICER:
+        return AdmissionOffer.programme_id.in_(
+            select(AdmissionProgramme.id).where(
+                AdmissionProgramme.institution_id.in_(principal.institution_ids)
+            )
+        )
+    return applicant_is_self_or_child(principal, AdmissionOffer.person_id)
 
 
 OPEN_OFFER = AdmissionOffer.status == OfferStatus.RECOMMENDED
