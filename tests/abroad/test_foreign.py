@@ -216,3 +216,37 @@ class TestAdvanceForeignApplication:
             hub, hub.token(Role.PUPIL, person_id=a.id), app_id, "DOCUMENT_CHECK"
         )
         assert refused["userErrors"][0]["code"] == "FORBIDDEN"
+
+
+class TestCreateForeignProgramme:
+    async def test_ministry_announces_a_programme_with_rules_and_stages(
+        self, hub: Hub, ministry: str, session: AsyncSession
+    ) -> None:
+        document = """mutation($input: CreateForeignProgrammeInput!) { createForeignProgramme(input: $input) {
+            programme { countryCode quota stages fieldRules { fieldOfStudy minAverage } } userErrors { field code } } }"""
+        base = {
+            "year": 2026,
+            "countryCode": "tr",
+            "name": "Türkiye Bursları",
+            "level": "BACHELOR",
+            "quota": 40,
+            "opensOn": "2026-01-10",
+            "closesOn": "2026-02-20",
+            "minAge": 17,
+            "maxAge": 21,
+            "ageOn": "2026-09-01",
+            "stages": ["DOCUMENT_CHECK", "INTERVIEW", "NOMINATION"],
+            "fieldRules": [{"fieldOfStudy": "health", "minAverage": "4.5"}],
+        }
+        body = await hub.data(document, {"input": base}, token=ministry)
+        assert body["createForeignProgramme"]["programme"] == {
+            "countryCode": "TR",
+            "quota": 40,
+            "stages": ["DOCUMENT_CHECK", "INTERVIEW", "NOMINATION"],
+            "fieldRules": [{"fieldOfStudy": "health", "minAverage": "4.50"}],
+        }
+        bad = await hub.data(document, {"input": {**base, "stages": ["INTERVIEW"]}}, token=ministry)
+        assert bad["createForeignProgramme"]["userErrors"][0]["field"] == "stages"
+        home = await hub.data(document, {"input": {**base, "countryCode": "KG"}}, token=ministry)
+        assert home["createForeignProgramme"]["userErrors"][0]["code"] == "INVALID_INPUT"
+        assert await session.scalar(select(func.count()).select_from(ForeignProgramme)) == 1
