@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -151,7 +150,8 @@ async def pool_of_applicant(session: AsyncSession, person_id: int) -> AdmissionP
     return AdmissionPool(row[0])
 
 
-def check_programme_eligibility(
+async def check_programme_eligibility(
+    session: AsyncSession,
     *,
     season: AdmissionSeason,
     programme: AdmissionProgramme,
@@ -168,6 +168,7 @@ def check_programme_eligibility(
     subject threshold; the main score at or above the field's grant or contract threshold for
     each funding asked; grant places in the applicant's quota (if the programme has any) or
     else their school's pool. Every failed rule is one problem, so the answer says why.
+    Checks that need the database (a programme's licence or accreditation) join here.
     """
     problems: list[Problem] = []
     cert = applicant.certificate
@@ -403,7 +404,8 @@ async def apply_to_programmes(
                 Problem(ErrorCode.NOT_FOUND, "The programme was not found this season", field)
             )
             continue
-        verdict = check_programme_eligibility(
+        verdict = await check_programme_eligibility(
+            session,
             season=season,
             programme=programme,
             places=places[programme.id],
@@ -619,7 +621,3 @@ async def record_creative_score(
         payload={"programme_id": programme.id},
     )
     return application
-
-
-def application_ids(rows: Sequence[Any]) -> list[int]:
-    return [r.id for r in rows]

@@ -3,6 +3,7 @@ preference, each checked for eligibility at once; a refused application writes n
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -291,3 +292,39 @@ class TestApplyToProgrammes:
         )
         categories = [a["grantCategory"] for a in body["applyToProgrammes"]["applications"]]
         assert categories == [PlaceCategory.ORPHAN.name, PlaceCategory.BISHKEK.name]
+
+    async def test_simultaneous_submissions_leave_one_active_list(
+        self, hub: Hub, session: AsyncSession, on_day: Callable[[date], None]
+    ) -> None:
+        campaign = await arrange_campaign(session)
+        person, cert = await make_applicant(
+            session, campaign, subjects={"math": 90, "chemistry": 90, "biology": 90}
+        )
+        await session.commit()
+        on_day(REGISTRATION)
+        token = hub.token(Role.PUPIL, person_id=person.id)
+        lists = [
+            (("informatics", "GRANT"), ("economics", "GRANT")),
+            (("medicine", "BOTH"),),
+            (("economics", "CONTRACT"), ("informatics", "BOTH"), ("medicine", "GRANT")),
+        ]
+        # when three tabs submit different lists at once
+        bodies = await asyncio.gather(
+            *[hub.data(APPLY, _input(campaign, person, cert, *c), token=token) for c in lists]
+        )
+        # then each was applied in turn and exactly one list remains active
+        assert all(b["applyToProgrammes"]["userErrors"] == [] for b in bodies)
+        active = (
+            (
+                await session.execute(
+                    select(AdmissionApplication.preference).where(
+                        AdmissionApplication.person_id == person.id,
+                        AdmissionApplication.status == "active",
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert sorted(active) in ([1, 2], [1], [1, 2, 3])
+        assert len(active) == len(set(active))
