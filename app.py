@@ -42,6 +42,8 @@ REQUESTS = Counter("bilim_graphql_requests_total", "GraphQL requests", ["outcome
 LATENCY = Histogram("bilim_graphql_seconds", "GraphQL request duration")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_BODY = 1_000_000
+# File uploads (the national test results file) may be larger than a JSON request.
+MAX_UPLOAD_BODY = 17 * 1024 * 1024
 
 
 def _error_body(code: ErrorCode, message: str) -> bytes:
@@ -51,16 +53,22 @@ def _error_body(code: ErrorCode, message: str) -> bytes:
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes before anything parses them."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY, upload_limit: int = MAX_UPLOAD_BODY
+    ) -> None:
+        self.app, self.limit, self.upload_limit = app, limit, upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await self._refuse(send)
+        headers = dict(scope["headers"])
+        limit = self.limit
+        if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+            limit = self.upload_limit
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._refuse(send, limit)
             return
         seen = 0
 
@@ -68,17 +76,17 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
+            if seen > limit:
                 raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
-        body = _error_body(ErrorCode.BAD_REQUEST, f"The request body is over {self.limit} bytes")
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = _error_body(ErrorCode.BAD_REQUEST, f"The request body is over {limit} bytes")
         await send(
             {
                 "type": "http.response.start",
@@ -278,7 +286,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await engine.dispose()
 
-    view = GraphQLView(state, graphql_ide="graphiql", allow_queries_via_get=True)
+    # Multipart uploads carry the test results file; bearer tokens (not cookies) authenticate,
+    # so a cross-site form cannot act for a signed-in user.
+    view = GraphQLView(
+        state, graphql_ide="graphiql", allow_queries_via_get=True, multipart_uploads_enabled=True
+    )
     app = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
@@ -306,6 +318,8 @@ cli.add_typer(assets_cli, name="assets")
 cli.add_typer(keys_cli, name="keys")
 jobs_cli = typer.Typer(help="Scheduled jobs (kindergarten offer deadlines).", no_args_is_help=True)
 cli.add_typer(jobs_cli, name="jobs")
+import_cli = typer.Typer(help="Load data files from partner systems.", no_args_is_help=True)
+cli.add_typer(import_cli, name="import")
 
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
@@ -486,6 +500,31 @@ def jobs_run(data_dir: Path | None = DataDir) -> None:
         database.migrate(db.url)
         done = asyncio.run(jobs.run_all(db.url))
         typer.echo(", ".join(f"{k}: {v}" for k, v in done.items()), err=True)
+
+
+@import_cli.command("test-results")
+def import_test_results(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load the testing centre's national test results (CSV; columns in the README)."""
+    from resolvers.admission.cli import ImportRefused, import_file
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        try:
+            report = asyncio.run(import_file(db.url, file))
+        except ImportRefused as err:
+            typer.echo(f"The file was refused: {err}", err=True)
+            raise typer.Exit(1) from None
+    for problem in report.problems:
+        typer.echo(f"line {problem.line}: {problem.code.value}: {problem.message}", err=True)
+    if report.already_imported:
+        typer.echo("This file was imported before; nothing changed", err=True)
+    typer.echo(
+        f"rows: {report.rows_total}, loaded: {report.rows_loaded}, "
+        f"unchanged: {report.rows_unchanged}, rejected: {report.rows_rejected}"
+    )
 
 
 def main() -> None:

@@ -15,7 +15,16 @@ import jwt
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
-from models import Enrollment, Guardianship, Institution, Person, StaffPosition
+from models import (
+    AdmissionApplication,
+    AdmissionProgramme,
+    Enrollment,
+    ForeignApplication,
+    Guardianship,
+    Institution,
+    Person,
+    StaffPosition,
+)
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.settings import Settings
 
@@ -33,6 +42,7 @@ class Role(enum.StrEnum):
     TEACHER = "teacher"
     GUARDIAN = "guardian"
     PUPIL = "pupil"
+    ADMISSION_OFFICER = "admission_officer"
 
 
 SCOPED_ROLES = {
@@ -40,6 +50,7 @@ SCOPED_ROLES = {
     Role.DISTRICT_OFFICER: "district",
     Role.SCHOOL_ADMIN: "institution",
     Role.TEACHER: "institution",
+    Role.ADMISSION_OFFICER: "institution",
 }
 PERSONAL_ROLES = {Role.GUARDIAN, Role.PUPIL}
 
@@ -306,3 +317,60 @@ def require(condition: bool, message: str = "You may not do this") -> None:
 
     if not condition:
         raise Forbidden(message)
+
+
+# --- admission and study abroad ------------------------------------------------------------
+
+
+def applicant_is_self_or_child(principal: Principal, person_id: Any) -> ColumnElement[bool]:
+    """Rows about the caller as an applicant, or (for a guardian) about their children."""
+    if principal.person_id is None or principal.role not in PERSONAL_ROLES:
+        return false()
+    clauses: list[ColumnElement[bool]] = [person_id == principal.person_id]
+    if principal.role == Role.GUARDIAN:
+        clauses.append(person_id.in_(_children_of(principal.person_id)))
+    return or_(*clauses)
+
+
+def admission_application_readable(
+    principal: Principal, application: Any = AdmissionApplication
+) -> ColumnElement[bool]:
+    """May this principal read this university application? The ministry: all; an admission
+    officer: those to their university's programmes; an applicant (or their guardian): their
+    own."""
+    if principal.is_ministry:
+        return true()
+    if principal.role == Role.ADMISSION_OFFICER:
+        return application.programme_id.in_(
+            select(AdmissionProgramme.id).where(
+                AdmissionProgramme.institution_id.in_(principal.institution_ids)
+            )
+        )
+    return applicant_is_self_or_child(principal, application.person_id)
+
+
+def admission_person_readable(principal: Principal, person_id: Any) -> ColumnElement[bool]:
+    """May this principal read this person as an applicant? Whoever reads the person anyway, and
+    an admission officer the people who applied to their university."""
+    if principal.role != Role.ADMISSION_OFFICER:
+        return person_readable(principal, person_id)
+    app = aliased(AdmissionApplication)
+    return exists().where(
+        app.person_id == person_id, admission_application_readable(principal, app)
+    )
+
+
+def may_manage_admissions(principal: Principal, institution_id: int) -> bool:
+    """May this principal run admission (programmes, places, creative tests) for this
+    university? The ministry and the university's admission officers."""
+    if principal.is_ministry:
+        return True
+    return principal.role == Role.ADMISSION_OFFICER and institution_id in principal.institution_ids
+
+
+def foreign_application_readable(principal: Principal) -> ColumnElement[bool]:
+    """May this principal read this foreign-programme application? The ministry: all; the
+    applicant (or their guardian): their own."""
+    if principal.is_ministry:
+        return true()
+    return applicant_is_self_or_child(principal, ForeignApplication.person_id)

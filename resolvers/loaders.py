@@ -41,6 +41,7 @@ from resolvers.people import PERSON_COLUMNS
 from resolvers.relay import Ordering, Page, PageArgs, paged_per_parent, slice_rows
 
 if TYPE_CHECKING:
+    from resolvers.admission.loaders import AdmissionLoaders
     from resolvers.context import Context
 
 Where = Callable[[Any], list[ColumnElement[bool]]]
@@ -399,3 +400,10 @@ class Loaders:
             FirstGradeApplicationEvent.application_id,
             (FirstGradeApplicationEvent.id,),
         )
+
+    @cached_property
+    def admission(self) -> AdmissionLoaders:
+        """University admission and study abroad (each loader inside is built on first use)."""
+        from resolvers.admission.loaders import AdmissionLoaders  # imports this module
+
+        return AdmissionLoaders(self.ctx)

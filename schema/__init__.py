@@ -25,7 +25,9 @@ from resolvers.context import Info
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.settings import get_settings
 from schema import (
+    abroad,
     access,
+    admission,
     enrollments,
     first_grade,
     geography,
@@ -68,6 +70,8 @@ Query = merge_types(
         intake.Query,
         preschool.Query,
         first_grade.Query,
+        admission.Query,
+        abroad.Query,
     ),
 )
 Mutation = merge_types(
@@ -79,6 +83,8 @@ Mutation = merge_types(
         intake.Mutation,
         preschool.Mutation,
         first_grade.Mutation,
+        admission.Mutation,
+        abroad.Mutation,
     ),
 )
 get_object_definition(Query, strict=True).description = "Everything a client can read."
@@ -167,6 +173,14 @@ def build_schema() -> strawberry.Schema:
             preschool.KindergartenOffer,
             first_grade.FirstGradeApplication,
             first_grade.FirstGradeQuota,
+            admission.AdmissionSeason,
+            admission.AdmissionRound,
+            admission.Programme,
+            admission.NationalTestResult,
+            admission.AdmissionApplication,
+            admission.AdmissionOffer,
+            abroad.ForeignProgramme,
+            abroad.ForeignApplication,
         ],
     )
 

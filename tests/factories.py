@@ -418,3 +418,164 @@ async def make_first_grade_quota(
     session.add(quota)
     await session.flush()
     return quota
+
+
+# --- university admission and study abroad ---------------------------------------------------
+
+
+async def make_admission_season(
+    session: AsyncSession,
+    *,
+    year: int = 2026,
+    intake: str = "main",
+    max_choices: int = 5,
+    **policy: Any,
+) -> Any:
+    from models import AdmissionSeason
+
+    values: dict[str, Any] = {
+        "name": f"ЖРТ {year} ({intake})",
+        "main_score_max": 245,
+        "subject_score_max": 150,
+        "state_language_score_max": 150,
+        "main_threshold": 110,
+        "subject_threshold": 60,
+        "state_language_threshold": 50,
+        "studies_start": date(year, 9, 1),
+        **policy,
+    }
+    season = AdmissionSeason(year=year, intake=intake, max_choices=max_choices, **values)
+    session.add(season)
+    await session.flush()
+    return season
+
+
+async def make_admission_round(
+    session: AsyncSession,
+    *,
+    season: Any,
+    number: int = 1,
+    registration_opens: date = date(2026, 6, 20),
+    registration_closes: date = date(2026, 7, 5),
+    publication_on: date = date(2026, 7, 8),
+    confirmation_opens: date = date(2026, 7, 8),
+    confirmation_closes: date = date(2026, 7, 12),
+) -> Any:
+    from models import AdmissionRound
+
+    rnd = AdmissionRound(
+        season_id=season.id,
+        number=number,
+        registration_opens=registration_opens,
+        registration_closes=registration_closes,
+        publication_on=publication_on,
+        confirmation_opens=confirmation_opens,
+        confirmation_closes=confirmation_closes,
+    )
+    session.add(rnd)
+    await session.flush()
+    return rnd
+
+
+async def make_programme(
+    session: AsyncSession,
+    *,
+    season: Any,
+    university: Institution,
+    code: str | None = None,
+    name: str = "Прикладная информатика",
+    field_of_study: str = "engineering",
+    required_subjects: list[str] | None = None,
+    places: dict[str, int] | None = None,
+    creative_test: bool = False,
+) -> Any:
+    from models import AdmissionProgramme, PlaceCategory, ProgrammePlaces
+
+    programme = AdmissionProgramme(
+        season_id=season.id,
+        institution_id=university.id,
+        code=code or f"P{next(_serial)}",
+        name=name,
+        field_of_study=field_of_study,
+        required_subjects=required_subjects if required_subjects is not None else ["math"],
+        creative_test=creative_test,
+    )
+    session.add(programme)
+    await session.flush()
+    for category, count in (places or {"bishkek": 2, "rural": 2, "contract": 3}).items():
+        session.add(
+            ProgrammePlaces(
+                programme_id=programme.id, category=PlaceCategory(category), places=count
+            )
+        )
+    await session.flush()
+    return programme
+
+
+async def make_test_result(
+    session: AsyncSession,
+    *,
+    person: Person,
+    year: int = 2026,
+    main_score: int = 150,
+    subject_scores: dict[str, int] | None = None,
+    state_language_score: int = 90,
+    certificate_number: str | None = None,
+) -> Any:
+    from models import NationalTestResult
+
+    result = NationalTestResult(
+        certificate_number=certificate_number or f"ORT{year}{next(_serial):06d}",
+        person_id=person.id,
+        year=year,
+        main_score=main_score,
+        state_language_score=state_language_score,
+        subject_scores=subject_scores if subject_scores is not None else {"math": 90},
+    )
+    session.add(result)
+    await session.flush()
+    return result
+
+
+async def make_foreign_programme(
+    session: AsyncSession,
+    *,
+    country_code: str = "CN",
+    quota: int = 2,
+    opens_on: date = date(2026, 3, 1),
+    closes_on: date = date(2026, 4, 30),
+    min_age: int | None = 18,
+    max_age: int | None = 25,
+    age_on: date = date(2026, 9, 1),
+    stages: list[str] | None = None,
+    field_rules: dict[str, str] | None = None,
+) -> Any:
+    from decimal import Decimal
+
+    from models import ForeignFieldRule, ForeignProgramme
+
+    programme = ForeignProgramme(
+        year=opens_on.year,
+        country_code=country_code,
+        name="Правительственная стипендия, бакалавриат",
+        level="bachelor",
+        quota=quota,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        min_age=min_age,
+        max_age=max_age,
+        age_on=age_on,
+        stages=stages or ["document_check", "interview", "nomination"],
+    )
+    session.add(programme)
+    await session.flush()
+    for field_of_study, minimum in (field_rules or {"engineering": "4.00"}).items():
+        session.add(
+            ForeignFieldRule(
+                programme_id=programme.id,
+                field_of_study=field_of_study,
+                min_average=Decimal(minimum),
+            )
+        )
+    await session.flush()
+    return programme
