@@ -33,6 +33,8 @@ class Role(enum.StrEnum):
     TEACHER = "teacher"
     GUARDIAN = "guardian"
     PUPIL = "pupil"
+    # The ministry's licensing department; a ``region`` scope, when given, narrows it.
+    LICENSING_OFFICER = "licensing_officer"
 
 
 SCOPED_ROLES = {

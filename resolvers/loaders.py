@@ -229,3 +229,7 @@ class Loaders:
             StaffPosition.institution_id,
             lambda flt: [readable_staff, *([StaffPosition.end_date.is_(None)] if flt else [])],
         )
+        # Each domain's loaders hang off their own attribute.
+        from resolvers.licensing.loaders import LicensingLoaders
+
+        self.licensing = LicensingLoaders(ctx)

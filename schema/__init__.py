@@ -17,13 +17,13 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
-from strawberry.types.base import get_object_definition
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
 from resolvers.context import Info
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.settings import get_settings
-from schema import access, enrollments, geography, institutions, people
+from schema import access, enrollments, geography, institutions, licensing, people
 from schema.common import Node
 from schema.node import resolve_node
 
@@ -48,11 +48,24 @@ class NodeQuery:
 
 Query = merge_types(
     "Query",
-    (NodeQuery, access.Query, geography.Query, people.Query, institutions.Query, enrollments.Query),
+    (
+        NodeQuery,
+        access.Query,
+        geography.Query,
+        people.Query,
+        institutions.Query,
+        enrollments.Query,
+        licensing.Query,
+    ),
 )
-Mutation = merge_types("Mutation", (people.Mutation, institutions.Mutation, enrollments.Mutation))
+Mutation = merge_types(
+    "Mutation",
+    (people.Mutation, institutions.Mutation, enrollments.Mutation, licensing.Mutation),
+)
 get_object_definition(Query, strict=True).description = "Everything a client can read."
-get_object_definition(Mutation, strict=True).description = "Every workflow step; each takes one `input`."
+get_object_definition(
+    Mutation, strict=True
+).description = "Every workflow step; each takes one `input`."
 
 
 class ErrorPolicy(SchemaExtension):
@@ -125,6 +138,7 @@ def build_schema() -> strawberry.Schema:
             institutions.Institution,
             institutions.CatchmentArea,
             enrollments.Enrollment,
+            *licensing.NODE_TYPES,
         ],
     )
 
