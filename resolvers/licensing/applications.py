@@ -184,7 +184,8 @@ async def supplement_licence_application(
     moved back by the days it stood still."""
     application, inst = await _locked_application(session, application_id)
     require(
-        may_apply_for(principal, inst) or application.applicant_subject == principal.subject,
+        may_apply_for(principal, inst)
+        or (principal.person_id is not None and application.applicant_subject == principal.subject),
         "This application is not yours",
     )
     if application.status not in OPEN:

@@ -157,6 +157,14 @@ def _licensing_scope(principal: Principal, institution_id: Any) -> ColumnElement
     return or_(*clauses) if clauses else false()
 
 
+def filed_by(principal: Principal, subject_column: Any) -> ColumnElement[bool]:
+    """Files this principal filed in person. Only person tokens have unique subjects; tokens of a
+    role without a person share theirs, so they reach files through their scope alone."""
+    if principal.person_id is None:
+        return false()
+    return subject_column == principal.subject
+
+
 def application_readable(principal: Principal, app: Any = LicenceApplication) -> Any:
     """May this principal read this licence application? Licensing officers in their scope, the
     ministry, and the applicant: the institution's administrators and whoever filed it."""
@@ -164,7 +172,7 @@ def application_readable(principal: Principal, app: Any = LicenceApplication) ->
         return false()
     return or_(
         _licensing_scope(principal, app.institution_id),
-        app.applicant_subject == principal.subject,
+        filed_by(principal, app.applicant_subject),
     )
 
 
@@ -177,5 +185,5 @@ def accreditation_readable(principal: Principal, acc: Any = Accreditation) -> An
     return or_(
         decided,
         _licensing_scope(principal, acc.institution_id),
-        acc.applicant_subject == principal.subject,
+        filed_by(principal, acc.applicant_subject),
     )
