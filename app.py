@@ -304,6 +304,8 @@ assets_cli = typer.Typer(help="Browser assets (GraphiQL).", no_args_is_help=True
 keys_cli = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 cli.add_typer(assets_cli, name="assets")
 cli.add_typer(keys_cli, name="keys")
+jobs_cli = typer.Typer(help="Scheduled jobs (run daily by cron or a timer).", no_args_is_help=True)
+cli.add_typer(jobs_cli, name="jobs")
 
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
@@ -472,6 +474,32 @@ def keys_rotate(data_dir: Path | None = DataDir) -> None:
     ring = KeyRing.load(settings)
     kid = ring.rotate(settings.data_dir / "signing-keys.json")
     typer.echo(f"Active signing key is now {kid}; restart the hub to use it", err=True)
+
+
+async def _run_jobs(url: str) -> dict[str, int]:
+    from resolvers.licensing.policy import run_licensing_jobs
+
+    runner = Principal(subject="jobs-runner", role=Role.MINISTRY)
+    engine = database.create_engine(url, pool_size=1)
+    try:
+        async with database.session_factory(engine)() as session:
+            licensing = await run_licensing_jobs(session, runner)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return {
+        "licences expired": licensing.licences_expired,
+        "accreditations expired": licensing.accreditations_expired,
+    }
+
+
+@jobs_cli.command("run")
+def jobs_run(data_dir: Path | None = DataDir) -> None:
+    """Run today's jobs once: licensing expiry (licences and accreditations past validity)."""
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        done = asyncio.run(_run_jobs(db.url))
+        typer.echo(", ".join(f"{k}: {v}" for k, v in done.items()), err=True)
 
 
 def main() -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    Institution,
     InstitutionKind,
     LicenceAddress,
     LicenceApplication,
@@ -36,7 +38,7 @@ mutation SetLicensingPolicy($input: SetLicensingPolicyInput!) {
 """
 
 
-async def _private_school(session: AsyncSession, **kwargs: object) -> tuple[int, str]:
+async def _private_school(session: AsyncSession, **kwargs: Any) -> tuple[int, str]:
     school = await make_institution(
         session, name="Ала-Тоо лицей", ownership=Ownership.PRIVATE, **kwargs
     )
@@ -255,7 +257,8 @@ class TestApplyForLicence:
     ) -> None:
         # given an application already under review
         pk, school = await _private_school(session)
-        inst = await session.get(__import__("models").Institution, pk)
+        inst = await session.get(Institution, pk)
+        assert inst is not None
         await make_licence_application(session, institution=inst)
         await session.commit()
         admin = hub.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{pk}"])
