@@ -16,12 +16,40 @@ Modules: ``rules`` (exemption, levels of a placement, policy, access predicates)
 (policy rows, classifier, jobs), ``queries`` and ``loaders``.
 """
 
+from resolvers.errors import ErrorCode
 from resolvers.licensing.guards import (
     licence_in_force,
     require_accreditation,
     require_teaching_licence,
 )
 from resolvers.licensing.rules import levels_for_placement, licence_required
+from resolvers.mutations import register_constraint
+
+# The workflows check these first for a precise message; the constraints hold under concurrency.
+register_constraint(
+    "uq_licence_application_open",
+    ErrorCode.APPLICATION_PENDING,
+    "The institution already has an application under review",
+    "institutionId",
+)
+register_constraint(
+    "uq_licence_live_institution",
+    ErrorCode.WRONG_LICENCE_STATE,
+    "The institution already holds a licence in force",
+    "institutionId",
+)
+register_constraint(
+    "uq_accreditation_open",
+    ErrorCode.ACCREDITATION_PENDING,
+    "An accreditation of this subject is already in progress",
+    "institutionId",
+)
+register_constraint(
+    "uq_accreditation_agency_name",
+    ErrorCode.INVALID_INPUT,
+    "An agency of this name is registered",
+    "name",
+)
 
 __all__ = [
     "levels_for_placement",

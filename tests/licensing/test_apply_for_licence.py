@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -285,3 +286,24 @@ class TestApplyForLicence:
         _, school = await _private_school(session)
         body = await hub.gql(APPLY_FOR_LICENCE, {"input": dossier(school)})
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+class TestConcurrentApplications:
+    async def test_simultaneous_applications_leave_one_open_case(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given a private school's administrator sending the same application three times at once
+        pk, school = await _private_school(session)
+        admin = hub.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{pk}"])
+        # when the requests run in concurrent transactions
+        results = await asyncio.gather(
+            *(
+                payload(hub, APPLY_FOR_LICENCE, "applyForLicence", admin, dossier(school))
+                for _ in range(3)
+            )
+        )
+        # then one application is open and the others are refused as pending
+        codes = sorted(tuple(e["code"] for e in r["userErrors"]) for r in results)
+        assert codes == [(), ("APPLICATION_PENDING",), ("APPLICATION_PENDING",)]
+        assert await count(session, LicenceApplication) == 1
+        assert await count(session, LicenceAddress) == 1
