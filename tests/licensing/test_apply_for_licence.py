@@ -6,7 +6,6 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -51,6 +50,66 @@ async def _nothing_written(session: AsyncSession) -> None:
     assert await count(session, LicenceApplication) == 0
     assert await count(session, LicenceAddress) == 0
     assert await count(session, LicenceDocument) == 0
+
+
+def bad_dossiers() -> list[tuple[str, dict[str, Any], str, str]]:
+    """Dossiers breaking one rule or input check each: (case, change, code, field)."""
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        (
+            {"addresses": [address(floor_area=800.0, students=300)]},
+            "FLOOR_AREA_TOO_SMALL",
+            "addresses.0.floorArea",
+        ),
+        (
+            {"addresses": [address(until=today() + timedelta(days=365))]},
+            "PREMISES_TENURE_TOO_SHORT",
+            "addresses.0.tenureUntil",
+        ),
+        (
+            {
+                "documents": [
+                    document("FIRE_SAFETY_OPINION", 0),
+                    document("PREMISES_CONTRACT", 0),
+                ]
+            },
+            "DOCUMENTS_MISSING",
+            "addresses.0",
+        ),
+        ({"programmeCodes": ["HE-MEDICINE"]}, "CLINICAL_BASE_REQUIRED", "clinicalBase"),
+        ({"addresses": [address(floor_area=-5.0)]}, "INVALID_INPUT", "addresses.0.floorArea"),
+        ({"addresses": [address(floor_area=None)]}, "INVALID_INPUT", "addresses.0.floorArea"),
+        ({"addresses": [address(students=0)]}, "INVALID_INPUT", "addresses.0.plannedStudents"),
+        ({"addresses": []}, "INVALID_INPUT", "addresses"),
+        ({"levels": []}, "INVALID_INPUT", "levels"),
+        ({"programmeCodes": ["NO-SUCH-CODE"]}, "UNKNOWN_PROGRAMME", "programmeCodes"),
+        (
+            {"documents": [{**document("FIRE_SAFETY_OPINION", 0), "sha256": "abc"}]},
+            "INVALID_INPUT",
+            "documents.0.sha256",
+        ),
+        (
+            {"documents": [document("FIRE_SAFETY_OPINION", 3)]},
+            "INVALID_INPUT",
+            "documents.0.addressIndex",
+        ),
+        ({"institutionId": gid("Person", 1)}, "INVALID_ID", "institutionId"),
+    ]
+    names = [
+        "area-per-student",
+        "tenure-too-short",
+        "sanitary-opinion-missing",
+        "medical-without-clinical-base",
+        "negative-area",
+        "missing-area",
+        "no-students",
+        "no-address",
+        "no-level",
+        "unknown-programme",
+        "bad-hash",
+        "document-of-no-address",
+        "wrong-id-type",
+    ]
+    return [(n, *c) for n, c in zip(names, cases, strict=True)]
 
 
 class TestApplyForLicence:
@@ -119,78 +178,21 @@ class TestApplyForLicence:
         assert [e["code"] for e in result["userErrors"]] == ["LICENCE_EXEMPT"]
         await _nothing_written(session)
 
-    @pytest.mark.parametrize(
-        ("change", "code", "field"),
-        [
-            (
-                {"addresses": [address(floor_area=800.0, students=300)]},
-                "FLOOR_AREA_TOO_SMALL",
-                "addresses.0.floorArea",
-            ),
-            (
-                {"addresses": [address(until=today() + timedelta(days=365))]},
-                "PREMISES_TENURE_TOO_SHORT",
-                "addresses.0.tenureUntil",
-            ),
-            (
-                {
-                    "documents": [
-                        document("FIRE_SAFETY_OPINION", 0),
-                        document("PREMISES_CONTRACT", 0),
-                    ]
-                },
-                "DOCUMENTS_MISSING",
-                "addresses.0",
-            ),
-            ({"programmeCodes": ["HE-MEDICINE"]}, "CLINICAL_BASE_REQUIRED", "clinicalBase"),
-            ({"addresses": [address(floor_area=-5.0)]}, "INVALID_INPUT", "addresses.0.floorArea"),
-            ({"addresses": [address(floor_area=None)]}, "INVALID_INPUT", "addresses.0.floorArea"),
-            ({"addresses": [address(students=0)]}, "INVALID_INPUT", "addresses.0.plannedStudents"),
-            ({"addresses": []}, "INVALID_INPUT", "addresses"),
-            ({"levels": []}, "INVALID_INPUT", "levels"),
-            ({"programmeCodes": ["NO-SUCH-CODE"]}, "UNKNOWN_PROGRAMME", "programmeCodes"),
-            (
-                {"documents": [{**document("FIRE_SAFETY_OPINION", 0), "sha256": "abc"}]},
-                "INVALID_INPUT",
-                "documents.0.sha256",
-            ),
-            (
-                {"documents": [document("FIRE_SAFETY_OPINION", 3)]},
-                "INVALID_INPUT",
-                "documents.0.addressIndex",
-            ),
-            ({"institutionId": gid("Person", 1)}, "INVALID_ID", "institutionId"),
-        ],
-        ids=[
-            "area-per-student",
-            "tenure-too-short",
-            "sanitary-opinion-missing",
-            "medical-without-clinical-base",
-            "negative-area",
-            "missing-area",
-            "no-students",
-            "no-address",
-            "no-level",
-            "unknown-programme",
-            "bad-hash",
-            "document-of-no-address",
-            "wrong-id-type",
-        ],
-    )
     async def test_a_rule_or_input_failure_is_typed_and_writes_nothing(
-        self, hub: Hub, session: AsyncSession, change: dict[str, object], code: str, field: str
+        self, hub: Hub, session: AsyncSession
     ) -> None:
         # given a private school's administrator
         pk, school = await _private_school(session)
         admin = hub.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{pk}"])
-        # when the dossier breaks one rule
-        result = await payload(
-            hub, APPLY_FOR_LICENCE, "applyForLicence", admin, dossier(school, **change)
-        )
-        # then the error names it, and nothing is written
-        assert result["application"] is None
-        assert [(e["code"], e["field"]) for e in result["userErrors"]] == [(code, field)]
-        await _nothing_written(session)
+        for name, change, code, field in bad_dossiers():
+            # when the dossier breaks one rule
+            result = await payload(
+                hub, APPLY_FOR_LICENCE, "applyForLicence", admin, dossier(school, **change)
+            )
+            # then the error names it, and nothing is written
+            assert result["application"] is None, name
+            assert [(e["code"], e["field"]) for e in result["userErrors"]] == [(code, field)], name
+            await _nothing_written(session)
 
     async def test_every_broken_rule_is_reported_at_once(
         self, hub: Hub, session: AsyncSession
