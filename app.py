@@ -316,7 +316,7 @@ assets_cli = typer.Typer(help="Browser assets (GraphiQL).", no_args_is_help=True
 keys_cli = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 cli.add_typer(assets_cli, name="assets")
 cli.add_typer(keys_cli, name="keys")
-jobs_cli = typer.Typer(help="Scheduled jobs (kindergarten offer deadlines).", no_args_is_help=True)
+jobs_cli = typer.Typer(help="Scheduled jobs (run daily by cron or a timer).", no_args_is_help=True)
 cli.add_typer(jobs_cli, name="jobs")
 import_cli = typer.Typer(help="Load data files from partner systems.", no_args_is_help=True)
 cli.add_typer(import_cli, name="import")
@@ -493,7 +493,7 @@ def keys_rotate(data_dir: Path | None = DataDir) -> None:
 @jobs_cli.command("run")
 def jobs_run(data_dir: Path | None = DataDir) -> None:
     """Run the scheduled jobs once (cron this daily): expire kindergarten offers past their
-    deadline and apply each season's decline rule."""
+    deadline under each season's decline rule, and expire licences and accreditations."""
     from resolvers import jobs
 
     with Database(_settings(data_dir)) as db:

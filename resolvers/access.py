@@ -43,6 +43,8 @@ class Role(enum.StrEnum):
     GUARDIAN = "guardian"
     PUPIL = "pupil"
     ADMISSION_OFFICER = "admission_officer"
+    # The ministry's licensing department; a ``region`` scope, when given, narrows it.
+    LICENSING_OFFICER = "licensing_officer"
 
 
 SCOPED_ROLES = {

@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Enrollment, ExitReason, Institution, InstitutionKind, Person, Sector
+from resolvers import licensing as licensing_service
 from resolvers import people as people_service
 from resolvers.access import Principal, enrollment_readable, may_manage_institution, require
 from resolvers.clock import today
@@ -153,7 +154,8 @@ async def enroll_student(
     Rules: a pupil has at most one open school enrollment (also enforced by a partial unique
     index and an exclusion constraint against overlapping periods); school enrollments carry a
     grade 1-12; the institution is open on the entry date; the caller may read the person or
-    shows their PIN (an id alone grants nothing).
+    shows their PIN (an id alone grants nothing); an institution that needs a licence holds one
+    in force on the entry date covering the level (``LICENCE_REQUIRED``, issue 5).
     """
     inst = await session.get(Institution, institution_id)
     if inst is None:
@@ -169,6 +171,12 @@ async def enroll_student(
     _check_entry_date(person, entry_date, "entryDate")
     _check_open(inst, entry_date)
     _check_placement(inst, grade_level=grade_level, programme=programme)
+    await licensing_service.require_teaching_licence(
+        session,
+        institution_id=inst.id,
+        on=entry_date,
+        level=licensing_service.levels_for_placement(inst.kind, grade_level) or None,
+    )
     sector = SECTOR_OF_KIND[inst.kind]
     if await _open_enrollment_here(session, person.id, inst.id, sector) is not None:
         raise DomainError(
@@ -236,7 +244,8 @@ async def transfer_student(
     Rules: the receiving institution is of the same sector and managed by the caller; the caller
     also manages the current institution or shows the pupil's PIN (the receiving school holds
     the pupil's documents); the transfer date falls within the old enrollment; the new one
-    links back to the old.
+    links back to the old; a receiving institution that needs a licence holds one in force on
+    the transfer date covering the level (``LICENCE_REQUIRED``, issue 5).
     """
     old = await _load_enrollment(session, enrollment_id, "enrollmentId")
     source = await session.get(Institution, old.institution_id)
@@ -277,6 +286,13 @@ async def transfer_student(
     _check_open(target, transfer_date)
     grade = grade_level if grade_level is not None else old.grade_level
     _check_placement(target, grade_level=grade, programme=programme or old.programme)
+    await licensing_service.require_teaching_licence(
+        session,
+        institution_id=target.id,
+        on=transfer_date,
+        level=licensing_service.levels_for_placement(target.kind, grade) or None,
+        field="toInstitutionId",
+    )
     old.exit_date = transfer_date
     old.exit_reason = ExitReason.TRANSFERRED
     await session.flush()

@@ -10,6 +10,7 @@ from models import Outcome, database
 from resolvers import preschool as preschool_service
 from resolvers.access import Principal, Role
 from resolvers.events import record_audit
+from resolvers.licensing.policy import run_licensing_jobs
 
 log = logging.getLogger("bilim.jobs")
 
@@ -31,7 +32,25 @@ async def run_all(url: str) -> dict[str, int]:
                 details={"expired": expired},
             )
             await session.commit()
+            licensing = await run_licensing_jobs(session, JOB_PRINCIPAL)
+            await record_audit(
+                session,
+                principal=JOB_PRINCIPAL,
+                request_id=None,
+                operation="licensing.run_jobs",
+                outcome=Outcome.SUCCEEDED,
+                details={
+                    "licences_expired": licensing.licences_expired,
+                    "accreditations_expired": licensing.accreditations_expired,
+                },
+            )
+            await session.commit()
     finally:
         await engine.dispose()
-    log.info("jobs.run", extra={"expired_offers": expired})
-    return {"expired_offers": expired}
+    done = {
+        "expired_offers": expired,
+        "expired_licences": licensing.licences_expired,
+        "expired_accreditations": licensing.accreditations_expired,
+    }
+    log.info("jobs.run", extra=done)
+    return done

@@ -43,6 +43,7 @@ from resolvers.relay import Ordering, Page, PageArgs, paged_per_parent, slice_ro
 if TYPE_CHECKING:
     from resolvers.admission.loaders import AdmissionLoaders
     from resolvers.context import Context
+    from resolvers.licensing.loaders import LicensingLoaders
 
 Where = Callable[[Any], list[ColumnElement[bool]]]
 
@@ -407,3 +408,10 @@ class Loaders:
         from resolvers.admission.loaders import AdmissionLoaders  # imports this module
 
         return AdmissionLoaders(self.ctx)
+
+    @cached_property
+    def licensing(self) -> LicensingLoaders:
+        """Licensing and accreditation (each loader inside is built on first use)."""
+        from resolvers.licensing.loaders import LicensingLoaders  # imports this module
+
+        return LicensingLoaders(self.ctx)

@@ -33,6 +33,7 @@ from schema import (
     geography,
     institutions,
     intake,
+    licensing,
     people,
     preschool,
 )
@@ -72,6 +73,7 @@ Query = merge_types(
         first_grade.Query,
         admission.Query,
         abroad.Query,
+        licensing.Query,
     ),
 )
 Mutation = merge_types(
@@ -85,6 +87,7 @@ Mutation = merge_types(
         first_grade.Mutation,
         admission.Mutation,
         abroad.Mutation,
+        licensing.Mutation,
     ),
 )
 get_object_definition(Query, strict=True).description = "Everything a client can read."
@@ -181,6 +184,7 @@ def build_schema() -> strawberry.Schema:
             admission.AdmissionOffer,
             abroad.ForeignProgramme,
             abroad.ForeignApplication,
+            *licensing.NODE_TYPES,
         ],
     )
 

@@ -37,6 +37,7 @@ from schema.node import node_type, pk_of, query_pk
 
 if TYPE_CHECKING:
     from schema.enrollments import Enrollment, EnrollmentFilterInput, EnrollmentOrder
+    from schema.licensing.types import Accreditation, InstitutionProgramme, Licence
     from schema.people import StaffPosition
 
 strawberry.enum(InstitutionKindEnum, name="InstitutionKind", description="What an institution is.")
@@ -50,6 +51,9 @@ EnrollmentT = Annotated["Enrollment", strawberry.lazy("schema.enrollments")]
 EnrollmentFilterT = Annotated["EnrollmentFilterInput", strawberry.lazy("schema.enrollments")]
 EnrollmentOrderT = Annotated["EnrollmentOrder", strawberry.lazy("schema.enrollments")]
 StaffPositionT = Annotated["StaffPosition", strawberry.lazy("schema.people")]
+LicenceT = Annotated["Licence", strawberry.lazy("schema.licensing.types")]
+AccreditationT = Annotated["Accreditation", strawberry.lazy("schema.licensing.types")]
+InstitutionProgrammeT = Annotated["InstitutionProgramme", strawberry.lazy("schema.licensing.types")]
 
 
 @strawberry.type(description="A micro-district a school serves.")
@@ -168,6 +172,52 @@ class Institution(Node):
         return connection_from_page(
             page, StaffPosition.from_row, lambda: pages.count(self.pk, current_only)
         )
+
+    # --- licensing (issue 5): public facts only ---
+
+    @strawberry.field(
+        description="Needs a licence to teach (state and municipal schools and kindergartens "
+        "are exempt)."
+    )
+    def licence_required(self) -> bool:
+        from resolvers.licensing import licence_required
+
+        return licence_required(self.kind, self.ownership)
+
+    @strawberry.field(description="The licence in force, else the most recent one (public).")
+    async def licence(self, info: Info) -> LicenceT | None:
+        from schema.licensing.types import Licence
+
+        rows = await info.context.loaders.licensing.licences_by_institution.load(self.pk)
+        return Licence.from_row(rows[0]) if rows else None
+
+    @strawberry.field(
+        description="May admit learners today: exempt, or holding a licence in force today."
+    )
+    async def may_teach_today(self, info: Info) -> bool:
+        from resolvers.licensing import licence_required
+        from schema.licensing.types import Licence
+
+        if not licence_required(self.kind, self.ownership):
+            return True
+        rows = await info.context.loaders.licensing.licences_by_institution.load(self.pk)
+        return bool(rows) and Licence.from_row(rows[0]).valid_today()
+
+    @strawberry.field(
+        description="Institutional accreditation in force today, else the latest decided one."
+    )
+    async def accreditation(self, info: Info) -> AccreditationT | None:
+        from schema.licensing.types import current_accreditation
+
+        loader = info.context.loaders.licensing.institutional_accreditations_by_institution
+        return current_accreditation(await loader.load(self.pk))
+
+    @strawberry.field(description="Programmes it teaches (by classifier code).")
+    async def programmes(self, info: Info) -> list[InstitutionProgrammeT]:
+        from schema.licensing.types import InstitutionProgramme
+
+        rows = await info.context.loaders.licensing.programmes_by_institution.load(self.pk)
+        return [InstitutionProgramme.from_row(r) for r in rows]
 
 
 @node_type("Institution")

@@ -579,3 +579,206 @@ async def make_foreign_programme(
         )
     await session.flush()
     return programme
+
+
+# --- licensing ----------------------------------------------------------------------------
+
+SHA = "a" * 64
+
+
+async def make_programme_code(
+    session: AsyncSession,
+    *,
+    code: str | None = None,
+    name: str = "Программа",
+    level: str = "higher",
+    medical: bool = False,
+    accreditation_required: bool = True,
+) -> Any:
+    from models import ProgrammeCode
+
+    entry = ProgrammeCode(
+        code=code or f"T-{next(_serial)}",
+        name=name,
+        level=level,
+        medical=medical,
+        accreditation_required=accreditation_required,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def make_institution_programme(
+    session: AsyncSession,
+    *,
+    institution: Institution,
+    code: str = "HE-ECONOMICS",
+    name: str = "Экономика",
+) -> Any:
+    from models import InstitutionProgramme
+
+    programme = InstitutionProgramme(institution_id=institution.id, code=code, name=name)
+    session.add(programme)
+    await session.flush()
+    return programme
+
+
+async def make_licence_application(
+    session: AsyncSession,
+    *,
+    institution: Institution,
+    status: str = "submitted",
+    levels: list[str] | None = None,
+    submitted_on: date = date(2026, 3, 2),
+    due_on: date | None = None,
+    applicant_subject: str = "school_admin:test",
+    **kwargs: Any,
+) -> Any:
+    from datetime import timedelta
+
+    from models import LicenceApplication
+
+    application = LicenceApplication(
+        institution_id=institution.id,
+        applied_as=kwargs.pop("applied_as", "institution"),
+        applicant_subject=applicant_subject,
+        status=status,
+        levels=levels or ["primary", "basic", "secondary"],
+        submitted_on=submitted_on,
+        due_on=due_on or submitted_on + timedelta(days=20),
+        decided_on=kwargs.pop(
+            "decided_on", submitted_on if status in ("approved", "refused") else None
+        ),
+        **kwargs,
+    )
+    session.add(application)
+    await session.flush()
+    await make_licence_address(session, application=application)
+    return application
+
+
+async def make_licence_address(
+    session: AsyncSession,
+    *,
+    application: Any,
+    address: str = "г. Бишкек, ул. Киевская, 100",
+    floor_area: float = 1200,
+    planned_students: int = 300,
+) -> Any:
+    from models import LicenceAddress
+
+    row = LicenceAddress(
+        application_id=application.id,
+        address=address,
+        floor_area=floor_area,
+        planned_students=planned_students,
+        tenure="owned",
+        tenure_from=date(2015, 1, 1),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def make_licence_document(
+    session: AsyncSession, *, application: Any, kind: str = "fire_safety_opinion"
+) -> Any:
+    from models import LicenceDocument
+
+    doc = LicenceDocument(
+        application_id=application.id,
+        kind=kind,
+        file_name=f"{kind}.pdf",
+        media_type="application/pdf",
+        size_bytes=1024,
+        sha256=SHA,
+        attached_on=application.submitted_on,
+    )
+    session.add(doc)
+    await session.flush()
+    return doc
+
+
+async def make_licence(
+    session: AsyncSession,
+    *,
+    institution: Institution,
+    status: str = "active",
+    levels: list[str] | None = None,
+    issued_on: date = date(2025, 6, 1),
+    valid_until: date | None = None,
+    number: str | None = None,
+    programme_codes: list[str] | None = None,
+) -> Any:
+    """A licence with the approved application (dossier) it was issued from."""
+    from models import Licence
+
+    levels = levels or ["primary", "basic", "secondary"]
+    application = await make_licence_application(
+        session, institution=institution, status="approved", levels=levels, submitted_on=issued_on
+    )
+    licence = Licence(
+        number=number or f"KG-LIC-T-{next(_serial):06d}",
+        institution_id=institution.id,
+        application_id=application.id,
+        status=status,
+        levels=levels,
+        programme_codes=programme_codes or [],
+        issued_on=issued_on,
+        valid_until=valid_until,
+    )
+    session.add(licence)
+    await session.flush()
+    return licence
+
+
+async def make_accreditation_agency(
+    session: AsyncSession,
+    *,
+    name: str | None = None,
+    country_code: str = "KG",
+    on_national_register: bool = True,
+    on_european_register: bool = False,
+) -> Any:
+    from models import AccreditationAgency
+
+    agency = AccreditationAgency(
+        name=name or f"Агентство аккредитации №{next(_serial)}",
+        country_code=country_code,
+        on_national_register=on_national_register,
+        on_european_register=on_european_register,
+    )
+    session.add(agency)
+    await session.flush()
+    return agency
+
+
+async def make_accreditation(
+    session: AsyncSession,
+    *,
+    institution: Institution,
+    agency: Any,
+    programme: Any | None = None,
+    outcome: str = "accredited",
+    valid_from: date = date(2025, 1, 1),
+    valid_until: date | None = None,
+) -> Any:
+    from models import Accreditation
+
+    decided = outcome != "pending"
+    acc = Accreditation(
+        institution_id=institution.id,
+        programme_id=programme.id if programme is not None else None,
+        agency_id=agency.id,
+        kind="programme" if programme is not None else "institutional",
+        step="council_decision" if decided else "application",
+        outcome=outcome,
+        applicant_subject="school_admin:test",
+        decided_on=valid_from if decided else None,
+        valid_from=valid_from if outcome == "accredited" else None,
+        valid_until=valid_until if outcome == "accredited" else None,
+    )
+    session.add(acc)
+    await session.flush()
+    return acc

@@ -1,0 +1,297 @@
+"""Licence applications: submission with its checks, review by a licensing officer within the
+review period (policy), documents requested (the clock pauses) and supplied (it runs again),
+approval into a licence, refusal with reasons (issue 5, "Licences")."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    ApplicationAction,
+    AppliedAs,
+    EducationLevel,
+    Institution,
+    LicenceAddress,
+    LicenceApplication,
+    LicenceApplicationStatus,
+    LicenceApplicationStep,
+)
+from resolvers import clock
+from resolvers.access import Principal, require
+from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.events import emit
+from resolvers.licensing.dossier import (
+    AddressFields,
+    DocumentFields,
+    attach_documents,
+    check_rules,
+    clean_levels,
+    programmes_of,
+    store_dossier,
+    validate_addresses,
+    validate_documents,
+)
+from resolvers.licensing.licences import clean_text, issue_licence
+from resolvers.licensing.rules import licence_required, may_apply_for, may_license, policy_for
+
+OPEN = (LicenceApplicationStatus.SUBMITTED, LicenceApplicationStatus.AWAITING_DOCUMENTS)
+
+
+class Decision(enum.StrEnum):
+    REQUEST_DOCUMENTS = "request_documents"
+    APPROVE = "approve"
+    REFUSE = "refuse"
+
+
+async def _step(
+    session: AsyncSession,
+    application: LicenceApplication,
+    principal: Principal,
+    action: ApplicationAction,
+    *,
+    on: date,
+    note: str | None = None,
+) -> None:
+    session.add(
+        LicenceApplicationStep(
+            application_id=application.id,
+            action=action,
+            effective_on=on,
+            actor=principal.subject,
+            note=note,
+        )
+    )
+    await session.flush()
+    await emit(
+        session,
+        topic=f"licensing.application_{action.value}",
+        aggregate_type="LicenceApplication",
+        aggregate_id=application.id,
+        payload={"institution_id": application.institution_id, "status": application.status.value},
+    )
+
+
+async def apply_for_licence(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    institution_id: int,
+    applied_as: AppliedAs,
+    levels: list[EducationLevel],
+    programme_codes: list[str],
+    addresses: list[AddressFields],
+    documents: list[DocumentFields],
+    clinical_base: str | None,
+) -> LicenceApplication:
+    """File a licence application for an institution the caller administers.
+
+    Rules (domain.md, "Licensing and accreditation"): state and municipal schools and
+    kindergartens are exempt (``LICENCE_EXEMPT``); programmes come from the classifier
+    (``UNKNOWN_PROGRAMME``); the dossier passes the submission rules of the year's policy (floor
+    area per student, premises tenure, required documents, clinical base); one open application
+    per institution (``APPLICATION_PENDING``, also a partial unique index). The review period
+    (policy, 20 days) starts today.
+    """
+    inst = await session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound("The institution", field="institutionId")
+    require(may_apply_for(principal, inst), "You may not apply for this institution")
+    if not licence_required(inst.kind, inst.ownership):
+        raise DomainError(
+            ErrorCode.LICENCE_EXEMPT,
+            f"A {inst.ownership.value} {inst.kind.value} teaches without a licence: it is exempt",
+            field="institutionId",
+        )
+    scope = clean_levels(levels)
+    programmes = await programmes_of(session, programme_codes)
+    scope = clean_levels([*scope, *(p.level for p in programmes)])
+    await validate_addresses(session, addresses)
+    validate_documents(documents, len(addresses))
+    base = clean_text(clinical_base, "clinicalBase", required=False, limit=400)
+    today = clock.today()
+    policy = await policy_for(session, today)
+    check_rules(
+        policy,
+        on=today,
+        addresses=addresses,
+        documents=documents,
+        programmes=programmes,
+        clinical_base=base,
+    )
+    pending = await session.scalar(
+        select(LicenceApplication.id).where(
+            LicenceApplication.institution_id == inst.id, LicenceApplication.status.in_(OPEN)
+        )
+    )
+    if pending is not None:
+        raise DomainError(
+            ErrorCode.APPLICATION_PENDING,
+            "The institution already has an application under review",
+            field="institutionId",
+        )
+    application = LicenceApplication(
+        institution_id=inst.id,
+        applied_as=applied_as,
+        applicant_subject=principal.subject,
+        status=LicenceApplicationStatus.SUBMITTED,
+        levels=[lv.value for lv in scope],
+        programme_codes=[p.code for p in programmes],
+        clinical_base=base,
+        submitted_on=today,
+        due_on=today + timedelta(days=policy.review_days),
+    )
+    session.add(application)
+    await session.flush()
+    await store_dossier(
+        session, application_id=application.id, addresses=addresses, documents=documents, on=today
+    )
+    await _step(session, application, principal, ApplicationAction.SUBMITTED, on=today)
+    return application
+
+
+async def _locked_application(
+    session: AsyncSession, application_id: int
+) -> tuple[LicenceApplication, Institution]:
+    application = await session.get(LicenceApplication, application_id, with_for_update=True)
+    if application is None:
+        raise NotFound("The application", field="applicationId")
+    inst = await session.get(Institution, application.institution_id)
+    assert inst is not None
+    return application, inst
+
+
+def _closed(application: LicenceApplication) -> DomainError:
+    return DomainError(
+        ErrorCode.CASE_CLOSED,
+        f"The application was {application.status.value} on {application.decided_on}",
+        field="applicationId",
+    )
+
+
+async def supplement_licence_application(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    application_id: int,
+    documents: list[DocumentFields],
+    note: str | None,
+) -> LicenceApplication:
+    """Supply the documents an officer asked for: the review clock runs again, the deadline
+    moved back by the days it stood still."""
+    application, inst = await _locked_application(session, application_id)
+    require(
+        may_apply_for(principal, inst)
+        or (principal.person_id is not None and application.applicant_subject == principal.subject),
+        "This application is not yours",
+    )
+    if application.status not in OPEN:
+        raise _closed(application)
+    if application.status != LicenceApplicationStatus.AWAITING_DOCUMENTS:
+        raise DomainError(
+            ErrorCode.WRONG_APPLICATION_STATE,
+            "No documents were requested for this application",
+            field="applicationId",
+        )
+    if not documents:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Attach the requested documents", field="documents"
+        )
+    addresses = list(
+        (
+            await session.scalars(
+                select(LicenceAddress)
+                .where(LicenceAddress.application_id == application.id)
+                .order_by(LicenceAddress.id)
+            )
+        ).all()
+    )
+    validate_documents(documents, len(addresses))
+    message = clean_text(note, "note", required=False)
+    today = clock.today()
+    await attach_documents(
+        session, application_id=application.id, addresses=addresses, documents=documents, on=today
+    )
+    assert application.paused_on is not None
+    application.due_on += today - application.paused_on
+    application.paused_on = None
+    application.status = LicenceApplicationStatus.SUBMITTED
+    await session.flush()
+    await _step(
+        session,
+        application,
+        principal,
+        ApplicationAction.DOCUMENTS_SUPPLIED,
+        on=today,
+        note=message,
+    )
+    return application
+
+
+async def review_licence_application(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    application_id: int,
+    decision: Decision,
+    reasons: str | None,
+    requested_documents: str | None,
+    valid_until: date | None,
+) -> LicenceApplication:
+    """A licensing officer's step on an application in their scope: request more documents (the
+    review clock pauses), approve (the licence is issued; validity per decision, open-ended when
+    ``valid_until`` is null) or refuse with reasons. A decided case is closed (``CASE_CLOSED``);
+    approval waits for requested documents (``WRONG_APPLICATION_STATE``). The row lock makes two
+    officers deciding at once act one after the other."""
+    application, inst = await _locked_application(session, application_id)
+    require(may_license(principal, inst), "This institution is outside your licensing scope")
+    if application.status not in OPEN:
+        raise _closed(application)
+    today = clock.today()
+    if decision == Decision.REQUEST_DOCUMENTS:
+        wanted = clean_text(requested_documents, "requestedDocuments", required=True)
+        if application.status != LicenceApplicationStatus.SUBMITTED:
+            raise DomainError(
+                ErrorCode.WRONG_APPLICATION_STATE,
+                "Documents are already requested; wait for the applicant",
+                field="decision",
+            )
+        application.status = LicenceApplicationStatus.AWAITING_DOCUMENTS
+        application.paused_on = today
+        application.requested_documents = wanted
+        await session.flush()
+        await _step(
+            session,
+            application,
+            principal,
+            ApplicationAction.DOCUMENTS_REQUESTED,
+            on=today,
+            note=wanted,
+        )
+        return application
+    if decision == Decision.APPROVE:
+        why = clean_text(reasons, "reasons", required=False)
+        if application.status != LicenceApplicationStatus.SUBMITTED:
+            raise DomainError(
+                ErrorCode.WRONG_APPLICATION_STATE,
+                "The requested documents have not been supplied yet",
+                field="decision",
+            )
+        application.status = LicenceApplicationStatus.APPROVED
+        application.decided_on = today
+        application.decision_reasons = why
+        await session.flush()
+        await issue_licence(session, principal, application, valid_until=valid_until, on=today)
+        await _step(session, application, principal, ApplicationAction.APPROVED, on=today, note=why)
+        return application
+    why = clean_text(reasons, "reasons", required=True)
+    application.status = LicenceApplicationStatus.REFUSED
+    application.paused_on = None
+    application.decided_on = today
+    application.decision_reasons = why
+    await session.flush()
+    await _step(session, application, principal, ApplicationAction.REFUSED, on=today, note=why)
+    return application

@@ -1,0 +1,415 @@
+"""Licences: issue (from an approved application), suspend, restore, revoke, re-issue, and the
+expiry the jobs runner applies. Every transition writes a history row and an outbox event
+(domain.md, "Licensing and accreditation"; issue 5, "Licences")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    ApplicationAction,
+    AppliedAs,
+    EducationLevel,
+    Institution,
+    Licence,
+    LicenceAction,
+    LicenceAddress,
+    LicenceApplication,
+    LicenceApplicationStatus,
+    LicenceApplicationStep,
+    LicenceDocument,
+    LicenceEvent,
+    LicenceStatus,
+)
+from models.licensing import LICENCE_NUMBER_SEQUENCE
+from resolvers import clock
+from resolvers.access import Principal, require
+from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.events import emit
+from resolvers.licensing.dossier import (
+    AddressFields,
+    DocumentFields,
+    check_rules,
+    clean_levels,
+    programmes_of,
+    store_dossier,
+    validate_addresses,
+    validate_documents,
+)
+from resolvers.licensing.rules import may_license, policy_for
+
+LIVE = (LicenceStatus.ACTIVE, LicenceStatus.SUSPENDED)
+
+
+def clean_text(value: str | None, field: str, *, required: bool, limit: int = 4000) -> str | None:
+    cleaned = " ".join((value or "").split())
+    if required and not cleaned:
+        raise DomainError(ErrorCode.INVALID_INPUT, "This is required", field=field)
+    if len(cleaned) > limit:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"At most {limit} characters", field=field)
+    return cleaned or None
+
+
+async def _record(
+    session: AsyncSession,
+    licence: Licence,
+    principal: Principal,
+    action: LicenceAction,
+    *,
+    on: date,
+    reason: str | None = None,
+    legal_basis: str | None = None,
+    payload: dict[str, object] | None = None,
+) -> None:
+    session.add(
+        LicenceEvent(
+            licence_id=licence.id,
+            action=action,
+            effective_on=on,
+            actor=principal.subject,
+            reason=reason,
+            legal_basis=legal_basis,
+        )
+    )
+    await session.flush()
+    await emit(
+        session,
+        topic=f"licensing.licence_{action.value}",
+        aggregate_type="Licence",
+        aggregate_id=licence.id,
+        payload={"institution_id": licence.institution_id, **(payload or {})},
+    )
+
+
+async def issue_licence(
+    session: AsyncSession,
+    principal: Principal,
+    application: LicenceApplication,
+    *,
+    valid_until: date | None,
+    on: date,
+) -> Licence:
+    """Issue the licence an approved application becomes: a new number, the application's scope,
+    validity per decision (open-ended when ``valid_until`` is null). A licence the institution
+    already holds in force is superseded (status REISSUED) and linked from the new one."""
+    if valid_until is not None and valid_until < on:
+        raise DomainError(
+            ErrorCode.INVALID_DATE,
+            "A licence is valid until a date after its issue",
+            field="validUntil",
+        )
+    previous = await session.scalar(
+        select(Licence)
+        .where(Licence.institution_id == application.institution_id, Licence.status.in_(LIVE))
+        .with_for_update()
+    )
+    if previous is not None:
+        previous.status = LicenceStatus.REISSUED
+        previous.ended_on = on
+        await session.flush()
+    serial = await session.scalar(select(func.nextval(text(f"'{LICENCE_NUMBER_SEQUENCE}'"))))
+    licence = Licence(
+        number=f"KG-LIC-{on.year}-{serial:06d}",
+        institution_id=application.institution_id,
+        application_id=application.id,
+        replaces_id=previous.id if previous is not None else None,
+        status=LicenceStatus.ACTIVE,
+        levels=list(application.levels),
+        programme_codes=list(application.programme_codes),
+        issued_on=on,
+        valid_until=valid_until,
+    )
+    session.add(licence)
+    await session.flush()
+    if previous is not None:
+        await _record(
+            session,
+            previous,
+            principal,
+            LicenceAction.REISSUED,
+            on=on,
+            reason=f"Replaced by licence {licence.number}",
+            payload={"replaced_by_id": licence.id},
+        )
+    await _record(
+        session,
+        licence,
+        principal,
+        LicenceAction.ISSUED,
+        on=on,
+        payload={"application_id": application.id, "replaces_id": licence.replaces_id},
+    )
+    return licence
+
+
+async def _locked_licence(session: AsyncSession, principal: Principal, licence_id: int) -> Licence:
+    licence = await session.get(Licence, licence_id, with_for_update=True)
+    if licence is None:
+        raise NotFound("The licence", field="licenceId")
+    inst = await session.get(Institution, licence.institution_id)
+    require(may_license(principal, inst), "This institution is outside your licensing scope")
+    return licence
+
+
+def _wrong_state(licence: Licence, doing: str) -> DomainError:
+    return DomainError(
+        ErrorCode.WRONG_LICENCE_STATE,
+        f"A {licence.status.value} licence cannot be {doing}",
+        field="licenceId",
+    )
+
+
+async def suspend_licence(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    licence_id: int,
+    reason: str,
+    legal_basis: str | None,
+) -> Licence:
+    """Suspend a licence in force: new admissions stop at once (the guards read the status);
+    learners already enrolled stay enrolled. Only an active licence can be suspended."""
+    licence = await _locked_licence(session, principal, licence_id)
+    why = clean_text(reason, "reason", required=True)
+    basis = clean_text(legal_basis, "legalBasis", required=False, limit=400)
+    if licence.status != LicenceStatus.ACTIVE:
+        raise _wrong_state(licence, "suspended")
+    licence.status = LicenceStatus.SUSPENDED
+    await session.flush()
+    await _record(
+        session,
+        licence,
+        principal,
+        LicenceAction.SUSPENDED,
+        on=clock.today(),
+        reason=why,
+        legal_basis=basis,
+    )
+    return licence
+
+
+async def restore_licence(
+    session: AsyncSession, principal: Principal, *, licence_id: int, reason: str
+) -> Licence:
+    """Lift a suspension. Only a suspended licence still within its validity is restored."""
+    licence = await _locked_licence(session, principal, licence_id)
+    why = clean_text(reason, "reason", required=True)
+    today = clock.today()
+    if licence.status != LicenceStatus.SUSPENDED:
+        raise _wrong_state(licence, "restored")
+    if licence.valid_until is not None and licence.valid_until < today:
+        raise DomainError(
+            ErrorCode.WRONG_LICENCE_STATE,
+            "The licence's validity has ended; it expires instead",
+            field="licenceId",
+        )
+    licence.status = LicenceStatus.ACTIVE
+    await session.flush()
+    await _record(session, licence, principal, LicenceAction.RESTORED, on=today, reason=why)
+    return licence
+
+
+async def revoke_licence(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    licence_id: int,
+    reason: str,
+    legal_basis: str | None,
+) -> Licence:
+    """Revoke (cancel) a licence in force or suspended. Revocation has needed a court decision
+    (domain.md): the legal basis, such as the decision's reference, is required."""
+    licence = await _locked_licence(session, principal, licence_id)
+    why = clean_text(reason, "reason", required=True)
+    basis = clean_text(legal_basis, "legalBasis", required=False, limit=400)
+    if basis is None:
+        raise DomainError(
+            ErrorCode.LEGAL_BASIS_REQUIRED,
+            "Name the legal basis of the revocation (e.g. the court decision's reference)",
+            field="legalBasis",
+        )
+    if licence.status not in LIVE:
+        raise _wrong_state(licence, "revoked")
+    today = clock.today()
+    licence.status = LicenceStatus.REVOKED
+    licence.ended_on = today
+    await session.flush()
+    await _record(
+        session, licence, principal, LicenceAction.REVOKED, on=today, reason=why, legal_basis=basis
+    )
+    return licence
+
+
+@dataclass(frozen=True)
+class ReissueFields:
+    """What changes on re-issue; ``None`` keeps the old licence's value."""
+
+    reason: str
+    levels: list[EducationLevel] | None = None
+    programme_codes: list[str] | None = None
+    addresses: list[AddressFields] | None = None
+    documents: list[DocumentFields] | None = None
+    valid_until: date | None = None
+    keep_validity: bool = True
+
+
+async def reissue_licence(
+    session: AsyncSession, principal: Principal, *, licence_id: int, fields: ReissueFields
+) -> Licence:
+    """Re-issue an active licence with a changed scope (e.g. a new teaching address): the officer
+    files a dossier copied from the old one with the changes, it passes the submission rules
+    again, and a new licence with a new number replaces the old (status REISSUED)."""
+    old = await _locked_licence(session, principal, licence_id)
+    why = clean_text(fields.reason, "reason", required=True)
+    if old.status != LicenceStatus.ACTIVE:
+        raise _wrong_state(old, "re-issued")
+    today = clock.today()
+    dossier = await session.get(LicenceApplication, old.application_id)
+    assert dossier is not None
+    levels = (
+        clean_levels(fields.levels)
+        if fields.levels is not None
+        else [EducationLevel(v) for v in old.levels]
+    )
+    codes = (
+        fields.programme_codes if fields.programme_codes is not None else list(old.programme_codes)
+    )
+    programmes = await programmes_of(session, codes)
+    levels = clean_levels([*levels, *(p.level for p in programmes)])
+    old_addresses = list(
+        (
+            await session.scalars(
+                select(LicenceAddress)
+                .where(LicenceAddress.application_id == dossier.id)
+                .order_by(LicenceAddress.id)
+            )
+        ).all()
+    )
+    old_documents = list(
+        (
+            await session.scalars(
+                select(LicenceDocument)
+                .where(LicenceDocument.application_id == dossier.id)
+                .order_by(LicenceDocument.id)
+            )
+        ).all()
+    )
+    index_of = {a.id: i for i, a in enumerate(old_addresses)}
+    kept_docs = [
+        DocumentFields(
+            kind=d.kind,
+            file_name=d.file_name,
+            media_type=d.media_type,
+            size_bytes=d.size_bytes,
+            sha256=d.sha256,
+            storage_key=d.storage_key,
+            address_index=index_of.get(d.address_id) if d.address_id is not None else None,
+        )
+        for d in old_documents
+    ]
+    if fields.addresses is not None:
+        addresses = fields.addresses
+        documents = list(fields.documents or [])
+        # Documents of the dossier as a whole (not of one address) carry over.
+        if len(old_addresses) > 1:
+            documents += [d for d in kept_docs if d.address_index is None]
+    else:
+        addresses = [
+            AddressFields(
+                address=a.address,
+                floor_area=a.floor_area,
+                planned_students=a.planned_students,
+                tenure=a.tenure,
+                tenure_from=a.tenure_from,
+                tenure_until=a.tenure_until,
+                district_id=a.district_id,
+            )
+            for a in old_addresses
+        ]
+        documents = kept_docs + list(fields.documents or [])
+    await validate_addresses(session, addresses)
+    validate_documents(documents, len(addresses))
+    policy = await policy_for(session, today)
+    check_rules(
+        policy,
+        on=today,
+        addresses=addresses,
+        documents=documents,
+        programmes=programmes,
+        clinical_base=dossier.clinical_base,
+    )
+    application = LicenceApplication(
+        institution_id=old.institution_id,
+        applied_as=AppliedAs.INSTITUTION,
+        applicant_subject=principal.subject,
+        status=LicenceApplicationStatus.APPROVED,
+        levels=[lv.value for lv in levels],
+        programme_codes=[p.code for p in programmes],
+        clinical_base=dossier.clinical_base,
+        submitted_on=today,
+        due_on=today,
+        decided_on=today,
+        decision_reasons=why,
+        officer_filed=True,
+    )
+    session.add(application)
+    await session.flush()
+    await store_dossier(
+        session, application_id=application.id, addresses=addresses, documents=documents, on=today
+    )
+    session.add(
+        LicenceApplicationStep(
+            application_id=application.id,
+            action=ApplicationAction.APPROVED,
+            effective_on=today,
+            actor=principal.subject,
+            note=f"Re-issue of licence {old.number}: {why}",
+        )
+    )
+    valid_until = old.valid_until if fields.keep_validity else fields.valid_until
+    return await issue_licence(session, principal, application, valid_until=valid_until, on=today)
+
+
+async def expire_licences(session: AsyncSession, principal: Principal, *, on: date) -> int:
+    """Mark licences whose validity ended before ``on`` as EXPIRED (the jobs runner's daily
+    step). The guards never wait for it: they compare ``valid_until`` themselves."""
+    expired = (
+        await session.execute(
+            update(Licence)
+            .where(
+                Licence.status.in_(LIVE),
+                Licence.valid_until.is_not(None),
+                Licence.valid_until < on,
+            )
+            .values(status=LicenceStatus.EXPIRED, ended_on=Licence.valid_until)
+            .returning(Licence.id, Licence.institution_id)
+        )
+    ).all()
+    if not expired:
+        return 0
+    await session.execute(
+        insert(LicenceEvent),
+        [
+            {
+                "licence_id": row.id,
+                "action": LicenceAction.EXPIRED,
+                "effective_on": on,
+                "actor": principal.subject,
+                "reason": "Validity ended",
+            }
+            for row in expired
+        ],
+    )
+    for row in expired:
+        await emit(
+            session,
+            topic="licensing.licence_expired",
+            aggregate_type="Licence",
+            aggregate_id=row.id,
+            payload={"institution_id": row.institution_id},
+        )
+    return len(expired)
