@@ -4,6 +4,7 @@ GraphiQL assets) and the ``bilim`` command line."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import re
@@ -32,8 +33,10 @@ from strawberry.types import ExecutionResult
 from models import database
 from resolvers import assets
 from resolvers.access import ANONYMOUS, KeyRing, Principal, Role, issue_token, principal_from_token
+from resolvers.access.keys import load_pepper, looks_like_key
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.safety import Guard
 from resolvers.settings import Settings
 
 log = logging.getLogger("bilim")
@@ -109,33 +112,45 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         header = request.headers.get("x-request-id", "")
         request_id = header if REQUEST_ID.match(header) else uuid.uuid4().hex
-        principal: Principal = ANONYMOUS
-        auth_error: RequestError | None = None
-        authorization = request.headers.get("authorization")
-        if authorization:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                auth_error = RequestError(
-                    ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'"
-                )
-            else:
-                try:
-                    principal = principal_from_token(
-                        token.strip(), self.state.keyring, self.state.settings
-                    )
-                except RequestError as err:
-                    auth_error = err
+        principal, auth_error = await self.authenticate(request)
         ctx = Context(
             principal=principal,
             sessions=self.state.sessions,
             request_id=request_id,
             request=request,
             response=response,
+            guard=self.state.guard,
         )
         ctx.auth_error = auth_error
         if response is not None and hasattr(response, "headers"):
             response.headers["x-request-id"] = request_id
         return ctx
+
+    async def authenticate(self, request: Any) -> tuple[Principal, RequestError | None]:
+        """The caller: a bearer token, a partner's API key (``Bearer bk_...`` or
+        ``X-Api-Key``), or nobody."""
+        authorization = request.headers.get("authorization")
+        api_key = request.headers.get("x-api-key")
+        if not authorization and not api_key:
+            return ANONYMOUS, None
+        if authorization and api_key:
+            return ANONYMOUS, RequestError(
+                ErrorCode.UNAUTHENTICATED, "Send a token or an API key, not both"
+            )
+        credential = api_key
+        if authorization:
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip():
+                return ANONYMOUS, RequestError(
+                    ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'"
+                )
+        credential = credential.strip()
+        try:
+            if looks_like_key(credential) or api_key:
+                return await self.state.guard.principal_from_key(credential), None
+            return principal_from_token(credential, self.state.keyring, self.state.settings), None
+        except RequestError as err:
+            return ANONYMOUS, err
 
     async def execute_single(
         self,
@@ -152,6 +167,14 @@ class GraphQLView(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[auth_error])
         started = time.perf_counter()
         try:
+            try:
+                query = await self.state.guard.resolve_query(
+                    context.principal, request_data.query, request_data.extensions
+                )
+            except RequestError as err:
+                return ExecutionResult(data=None, errors=[err])
+            if query is not request_data.query:
+                request_data = dataclasses.replace(request_data, query=query)
             result = await super().execute_single(
                 request=request,
                 request_adapter=request_adapter,
@@ -268,15 +291,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_overflow=settings.pool_max_overflow,
             statement_timeout_ms=settings.statement_timeout_ms,
         )
+        # Bookkeeping (budgets, keys, persisted queries) commits apart from the requests.
+        bookkeeping = database.create_engine(
+            settings.database_url,
+            pool_size=settings.bookkeeping_pool_size,
+            max_overflow=settings.bookkeeping_pool_size,
+            statement_timeout_ms=2_000,
+            application_name="bilim-hub-bookkeeping",
+        )
         state.engine = engine
         state.sessions = database.session_factory(engine)
         state.keyring = KeyRing.load(settings)
+        state.guard = Guard(settings, bookkeeping, load_pepper(settings))
         app.state.engine = engine
+        app.state.bookkeeping_engine = bookkeeping
         app.state.settings = settings
         try:
             yield
         finally:
             await engine.dispose()
+            await bookkeeping.dispose()
 
     view = GraphQLView(state, graphql_ide="graphiql", allow_queries_via_get=True)
     app = Starlette(

@@ -1,5 +1,6 @@
 """Every model of the hub, re-exported so Alembic's metadata sees them all."""
 
+from models.access import ApiKey, CostBudget, PersistedQuery
 from models.base import Base
 from models.enrollments import Enrollment, ExitReason, Sector
 from models.events import AuditEntry, OutboxEvent, Outcome
@@ -17,9 +18,11 @@ from models.people import (
 )
 
 __all__ = [
+    "ApiKey",
     "AuditEntry",
     "Base",
     "CatchmentArea",
+    "CostBudget",
     "District",
     "DistrictKind",
     "Enrollment",
@@ -32,6 +35,7 @@ __all__ = [
     "OutboxEvent",
     "Outcome",
     "Ownership",
+    "PersistedQuery",
     "Person",
     "PersonPin",
     "PinChangeReason",

@@ -1,0 +1,1 @@
+"""Benchmarks and the deterministic demo / benchmark dataset generator."""
