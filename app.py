@@ -208,6 +208,12 @@ class GraphQLView(GraphQL[Context, None]):
             await context.close(commit=False)
             LATENCY.observe(time.perf_counter() - started)
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted query is an operation, not a visit to the IDE.
+        return bool(super().should_render_graphql_ide(request)) and (
+            "extensions" not in request.query_params
+        )
+
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(assets.page(local=assets.installed(self.state.settings.data_dir)))
 
