@@ -96,6 +96,15 @@ class _TooLarge(Exception):
     pass
 
 
+def code_of(error: GraphQLError) -> ErrorCode:
+    """The code of an error raised before execution (parse and validation)."""
+    from schema import TOO_COMPLEX
+
+    if TOO_COMPLEX.search(error.message):
+        return ErrorCode.QUERY_TOO_COMPLEX
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED
+
+
 class GraphQLView(GraphQL[Context, None]):
     """``/graphql``: one session and one transaction per request, committed only when the
     operation produced no errors."""
@@ -186,10 +195,7 @@ class GraphQLView(GraphQL[Context, None]):
             ok = not result.errors
             for error in result.errors or ():
                 if not (error.extensions or {}).get("code"):
-                    error.extensions = {
-                        **(error.extensions or {}),
-                        "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
-                    }
+                    error.extensions = {**(error.extensions or {}), "code": code_of(error).value}
             try:
                 await context.close(commit=ok)
             except Exception:
