@@ -411,6 +411,7 @@ def serve(
                     "run `bilim assets install` when online",
                     err=True,
                 )
+        load_pepper(settings)  # likewise the API-key pepper
         KeyRing.load(settings)  # create the signing key before workers race to
         os.environ["DATABASE_URL"] = db.url
         os.environ["BILIM_DATA_DIR"] = str(settings.data_dir)
@@ -518,6 +519,55 @@ def keys_rotate(data_dir: Path | None = DataDir) -> None:
     ring = KeyRing.load(settings)
     kid = ring.rotate(settings.data_dir / "signing-keys.json")
     typer.echo(f"Active signing key is now {kid}; restart the hub to use it", err=True)
+
+
+@keys_cli.command("create-partner")
+def keys_create_partner(
+    name: str = typer.Option(..., help="The partner and purpose."),
+    field: list[str] = typer.Option(..., help="Type.field or Type.* in its subgraph (repeat)."),
+    personal: bool = typer.Option(False, "--personal-data", help="Grant personal fields."),
+    region: list[int] = typer.Option([], help="Region id whose rows it reads (repeat)."),
+    points: int = typer.Option(5000, help="Hourly budget in points."),
+    days: int = typer.Option(365, help="Days until the key expires."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Create a data partner's API key and print it (shown once; only its hash is kept)."""
+    from resolvers.access.fields import unknown_fields
+    from resolvers.access.keys import create_api_key
+    from resolvers.errors import DomainError
+    from schema import schema
+
+    settings = _settings(data_dir)
+    principal = Principal(subject="cli:ministry", role=Role.MINISTRY)
+
+    async def create(url: str) -> str:
+        engine = database.create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            async with database.session_factory(engine)() as session:
+                new = await create_api_key(
+                    session,
+                    principal,
+                    pepper=load_pepper(settings),
+                    name=name,
+                    allowed_fields=list(field),
+                    personal_data=personal,
+                    region_ids=list(region),
+                    points_per_hour=points,
+                    ttl_days=days,
+                    unknown=unknown_fields(schema._schema, field),
+                )
+                await session.commit()
+                return new.key
+        finally:
+            await engine.dispose()
+
+    with Database(settings) as db:
+        database.migrate(db.url)
+        try:
+            key = asyncio.run(create(db.url))
+        except DomainError as err:
+            raise typer.BadParameter(err.problems[0].message) from None
+    sys.stdout.write(key + "\n")
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ def generate(examples: int) -> dict[str, list[str]]:
     schema = schemathesis.graphql.from_file(SCHEMA_FILE.read_text())
     out: dict[str, list[str]] = {}
     for result in schema.get_all_operations():
-        operation = result.ok()
+        operation = result.ok()  # type: ignore[union-attr]
         out[operation.label] = _draw(operation, examples, settings, given, HealthCheck)
     return out
 
@@ -83,8 +83,10 @@ async def send_all(
                     for e in (payload.get("errors") or [])
                 ]
                 findings.codes.update(codes)
-                if response.status_code >= 500 or "INTERNAL_ERROR" in codes or (
-                    payload.get("errors") and not all(c != "None" for c in codes)
+                if (
+                    response.status_code >= 500
+                    or "INTERNAL_ERROR" in codes
+                    or (payload.get("errors") and not all(c != "None" for c in codes))
                 ):
                     findings.failures.append((label, who, response.status_code, payload))
     return findings
@@ -101,8 +103,10 @@ async def _run(examples: int) -> Findings:
     started = time.perf_counter()
     documents = await asyncio.to_thread(generate, examples)
     total = sum(len(b) for b in documents.values())
-    print(f"generated {total} documents for {len(documents)} operations "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"generated {total} documents for {len(documents)} operations "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     with tempfile.TemporaryDirectory() as folder:
         pg = database.EmbeddedPostgres(Path(folder))
         server = pg.start()
@@ -110,8 +114,13 @@ async def _run(examples: int) -> Findings:
             await database.ensure_database(server, "fuzz")
             url = pg.url("fuzz")
             await asyncio.to_thread(database.migrate, url)
-            settings = Settings(database_url=url, data_dir=Path(folder), environment="test",
-                                points_per_hour=10_000_000, anonymous_points_per_hour=10_000_000)
+            settings = Settings(
+                database_url=url,
+                data_dir=Path(folder),
+                environment="test",
+                points_per_hour=10_000_000,
+                anonymous_points_per_hour=10_000_000,
+            )
             app = create_app(settings)
             ring = KeyRing.load(settings)
             tokens = {

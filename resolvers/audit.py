@@ -19,7 +19,7 @@ from resolvers.relay import Ordering
 
 # Variables never kept in the audit trail: secrets, and personal values (the trail must not
 # become a second copy of the registry; the changed row itself says what was written).
-SECRET_NAME = re.compile(r"(?i)(pass(word)?|secret|token|api_?key|authorization|pepper|otp)")
+SECRET_NAME = re.compile(r"(?i)(pass(word)?|secret|token|api[_-]?key|authorization|pepper|otp)")
 MAX_AUDIT_STRING = 200
 MAX_AUDIT_ITEMS = 50
 

@@ -49,8 +49,14 @@ def pepper(settings: Settings) -> bytes:
     return load_pepper(settings)
 
 
-async def with_key(hub: Hub, key: str, query: str, variables: dict[str, Any] | None = None,
-                   *, header: str = "authorization") -> httpx.Response:
+async def with_key(
+    hub: Hub,
+    key: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    header: str = "authorization",
+) -> httpx.Response:
     """Send an operation with a partner's key."""
     value = f"Bearer {key}" if header == "authorization" else key
     return await hub.post(query, variables, headers={header: value})

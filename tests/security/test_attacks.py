@@ -66,7 +66,9 @@ class TestComplexityBombs:
     ) -> None:
         # 20 aliases in a fragment, spread twice: 40 > 30 (strawberry >= 0.315.7 counts them)
         inner = " ".join(f"r{i}: role" for i in range(20))
-        query = f"{{ viewer {{ ...F }} again: viewer {{ ...F }} }} fragment F on Viewer {{ {inner} }}"
+        query = (
+            f"{{ viewer {{ ...F }} again: viewer {{ ...F }} }} fragment F on Viewer {{ {inner} }}"
+        )
         body = await hub.gql(query)
         assert error_codes(body)[:1] == ["QUERY_TOO_COMPLEX"]
 
@@ -111,11 +113,16 @@ class TestBatchesAndSizes:
         assert error_codes(body) == ["INVALID_INPUT"]
 
     async def test_huge_lists_are_refused_with_a_code(self, hub: Hub, ministry: str) -> None:
-        ids = await hub.gql("query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-                            {"ids": ["UGVyc29uOjE"] * 20_000}, token=ministry)
+        ids = await hub.gql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            {"ids": ["UGVyc29uOjE"] * 20_000},
+            token=ministry,
+        )
         scope = await hub.gql(
             "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { userErrors { code } } }",
-            {"i": {"name": "x", "allowedFields": ["Query.persons"] * 20_000}}, token=ministry)
+            {"i": {"name": "x", "allowedFields": ["Query.persons"] * 20_000}},
+            token=ministry,
+        )
         assert error_codes(ids) == ["INVALID_INPUT"]
         assert [e["code"] for e in scope["data"]["createApiKey"]["userErrors"]] == ["INVALID_SCOPE"]
 
@@ -144,10 +151,12 @@ def _injection_cases() -> list[tuple[str, str, dict[str, Any]]]:
                     if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
                         for payload in INJECTIONS[:3]:
                             value: Any = [payload] if _is_list(input_field.type) else payload
-                            cases.append((name, f"{arg_name}.{input_name}",
-                                          {arg_name: {input_name: value}}))
+                            cases.append(
+                                (name, f"{arg_name}.{input_name}", {arg_name: {input_name: value}})
+                            )
             elif isinstance(arg_type, GraphQLEnumType | GraphQLScalarType) and arg_name not in (
-                "first", "last"
+                "first",
+                "last",
             ):
                 for payload in INJECTIONS:
                     cases.append((name, arg_name, {arg_name: payload}))
@@ -181,8 +190,15 @@ class TestSqlInjection:
 
     def test_every_root_list_has_injection_cases(self) -> None:
         fields = {case[0] for case in INJECTION_CASES}
-        assert {"persons", "institutions", "enrollments", "regions", "districts", "auditLog",
-                "apiKeys"} <= fields
+        assert {
+            "persons",
+            "institutions",
+            "enrollments",
+            "regions",
+            "districts",
+            "auditLog",
+            "apiKeys",
+        } <= fields
 
     async def test_every_filter_cursor_and_order_argument_is_inert(
         self, hub: Hub, engine: AsyncEngine, data: None
@@ -196,10 +212,13 @@ class TestSqlInjection:
         problems = []
         for field, path, arguments in INJECTION_CASES:
             arg = path.split(".")[0]
-            query = (f"query($v: {_variable_type(field, path)}) "
-                     f"{{ {field}(first: 5, {arg}: $v) {{ totalCount }} }}")
-            body = await hub.gql(query, {"v": arguments[arg]},
-                                 token=auditor if field == "auditLog" else token)
+            query = (
+                f"query($v: {_variable_type(field, path)}) "
+                f"{{ {field}(first: 5, {arg}: $v) {{ totalCount }} }}"
+            )
+            body = await hub.gql(
+                query, {"v": arguments[arg]}, token=auditor if field == "auditLog" else token
+            )
             codes = set(error_codes(body))
             total = ((body.get("data") or {}).get(field) or {}).get("totalCount", 0)
             if not codes <= CLEAR_CODES or (not codes and total > 0 and "Filter" in path):

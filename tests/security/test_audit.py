@@ -51,8 +51,11 @@ async def register(hub: Hub, token: str, request_id: str, **extra: object) -> di
 class TestAppendOnly:
     @pytest.mark.parametrize(
         "statement",
-        ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log",
-         "TRUNCATE audit_log"],
+        [
+            "UPDATE audit_log SET actor = 'someone else'",
+            "DELETE FROM audit_log",
+            "TRUNCATE audit_log",
+        ],
     )
     async def test_rows_cannot_be_changed_or_removed(
         self, hub: Hub, ministry: str, engine: AsyncEngine, statement: str
@@ -77,23 +80,35 @@ class TestWhatIsRecorded:
 
         # then
         auditor = hub.token(Role.AUDITOR)
-        rows = (await hub.data(AUDIT_LOG, {"filter": {"requestId": "req-42"}}, token=auditor))
+        rows = await hub.data(AUDIT_LOG, {"filter": {"requestId": "req-42"}}, token=auditor)
         (row,) = rows["auditLog"]["nodes"]
         assert (row["operation"], row["operationName"], row["outcome"]) == (
-            "people.register_person", "RegisterChild", "SUCCEEDED")
-        assert row["role"] == "ministry" and row["targetId"].startswith("UGVyc29u")
+            "people.register_person",
+            "RegisterChild",
+            "SUCCEEDED",
+        )
+        assert row["role"] == "ministry"
+        assert row["targetId"].startswith("UGVyc29u")
         variables = row["variables"]
         assert variables["input"]["pin"] == "[personal]"
         assert variables["input"]["firstName"] == "[personal]"
         assert variables["input"]["sex"] == "MALE"
 
     def test_redaction_cuts_secrets_personal_values_and_sizes(self) -> None:
-        value = {"password": "x", "X-Api-Key": "bk_1", "guardianPin": "1", "email": "a@b",
-                 "note": "n" * 1000, "ids": list(range(500)), "kind": "MOTHER"}
+        value = {
+            "password": "x",
+            "X-Api-Key": "bk_1",
+            "guardianPin": "1",
+            "email": "a@b",
+            "note": "n" * 1000,
+            "ids": list(range(500)),
+            "kind": "MOTHER",
+        }
         kept = redact(value)
         assert kept["password"] == kept["X-Api-Key"] == "[secret]"
         assert kept["guardianPin"] == kept["email"] == "[personal]"
-        assert len(kept["note"]) == 201 and len(kept["ids"]) == 50
+        assert len(kept["note"]) == 201
+        assert len(kept["ids"]) == 50
         assert kept["kind"] == "MOTHER"
 
 

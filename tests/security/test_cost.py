@@ -141,9 +141,7 @@ class TestLimits:
         # then
         assert after["remaining"] == 5000 - 11 - 1
 
-    async def test_budget_statements_are_not_counted_as_the_requests_own(
-        self, hub: Hub
-    ) -> None:
+    async def test_budget_statements_are_not_counted_as_the_requests_own(self, hub: Hub) -> None:
         # when
         hub.counter.reset()
         await hub.data(REGIONS)

@@ -22,7 +22,8 @@ def test_every_query_and_mutation_is_fuzzed(documents: dict[str, list[str]]) -> 
     from schema import schema
 
     graphql_schema = schema._schema
-    assert graphql_schema.query_type is not None and graphql_schema.mutation_type is not None
+    assert graphql_schema.query_type is not None
+    assert graphql_schema.mutation_type is not None
     expected = {f"Query.{n}" for n in graphql_schema.query_type.fields} | {
         f"Mutation.{n}" for n in graphql_schema.mutation_type.fields
     }

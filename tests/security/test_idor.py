@@ -85,16 +85,24 @@ async def world(session: AsyncSession, pepper: bytes) -> World:
 
     from models import Guardianship
 
-    links = {
-        g.child_id: g.id for g in (await session.scalars(select(Guardianship))).all()
-    }
+    links = {g.child_id: g.id for g in (await session.scalars(select(Guardianship))).all()}
     await session.commit()
     return World(
-        school=school.id, other_school=other.id, mother=mother.id, child=child.id,
-        other_mother=other_mother.id, other_child=other_child.id, enrollment=enrollment.id,
-        other_enrollment=other_enrollment.id, guardianship=links[child.id],
-        other_guardianship=links[other_child.id], teacher_post=post.id,
-        other_staff_post=other_post.id, catchment=area.id, audit=entry.id, api_key=key.id,
+        school=school.id,
+        other_school=other.id,
+        mother=mother.id,
+        child=child.id,
+        other_mother=other_mother.id,
+        other_child=other_child.id,
+        enrollment=enrollment.id,
+        other_enrollment=other_enrollment.id,
+        guardianship=links[child.id],
+        other_guardianship=links[other_child.id],
+        teacher_post=post.id,
+        other_staff_post=other_post.id,
+        catchment=area.id,
+        audit=entry.id,
+        api_key=key.id,
     )
 
 
@@ -125,8 +133,9 @@ class TestAnotherFamilysChild:
         assert set(targets) == GUARDED_TYPES
 
         # when
-        by_node = {t: (await hub.data(NODE, {"id": i}, token=token))["node"]
-                   for t, i in targets.items()}
+        by_node = {
+            t: (await hub.data(NODE, {"id": i}, token=token))["node"] for t, i in targets.items()
+        }
         by_nodes = (await hub.data(NODES, {"ids": list(targets.values())}, token=token))["nodes"]
 
         # then
@@ -135,8 +144,11 @@ class TestAnotherFamilysChild:
 
     async def test_own_child_is_readable_by_the_same_paths(self, hub: Hub, world: World) -> None:
         token = hub.token(Role.GUARDIAN, person_id=world.mother)
-        mine = [gid("Person", world.child), gid("Enrollment", world.enrollment),
-                gid("Guardianship", world.guardianship)]
+        mine = [
+            gid("Person", world.child),
+            gid("Enrollment", world.enrollment),
+            gid("Guardianship", world.guardianship),
+        ]
         assert None not in (await hub.data(NODES, {"ids": mine}, token=token))["nodes"]
 
     async def test_connections_and_nested_fields_hide_them(self, hub: Hub, world: World) -> None:
@@ -146,15 +158,22 @@ class TestAnotherFamilysChild:
         # when
         persons = (await hub.data(PERSONS, token=token))["persons"]["nodes"]
         enrollments = (await hub.data(ENROLLMENTS, token=token))["enrollments"]["nodes"]
-        school = (await hub.data(SCHOOL_PUPILS, {"id": gid("Institution", world.other_school)},
-                                 token=token))["node"]
-        other_mother = (await hub.data(CHILD_VIA_GUARDIANSHIP,
-                                       {"id": gid("Person", world.other_mother)},
-                                       token=token))["node"]
+        school = (
+            await hub.data(
+                SCHOOL_PUPILS, {"id": gid("Institution", world.other_school)}, token=token
+            )
+        )["node"]
+        other_mother = (
+            await hub.data(
+                CHILD_VIA_GUARDIANSHIP, {"id": gid("Person", world.other_mother)}, token=token
+            )
+        )["node"]
 
         # then
-        assert {p["id"] for p in persons} == {gid("Person", world.mother),
-                                             gid("Person", world.child)}
+        assert {p["id"] for p in persons} == {
+            gid("Person", world.mother),
+            gid("Person", world.child),
+        }
         assert [e["id"] for e in enrollments] == [gid("Enrollment", world.enrollment)]
         assert school == {"enrollments": {"nodes": []}, "staff": {"nodes": []}}
         assert other_mother is None
@@ -164,30 +183,51 @@ class TestAnotherFamilysChild:
         token = hub.token(Role.GUARDIAN, person_id=world.mother)
 
         # when
-        withdraw = (await hub.data(WITHDRAW, {"id": gid("Enrollment", world.other_enrollment)},
-                                   token=token))["withdrawStudent"]
-        reissue = (await hub.data(REISSUE, {"id": gid("Person", world.other_child)},
-                                  token=token))["reissuePin"]
+        withdraw = (
+            await hub.data(WITHDRAW, {"id": gid("Enrollment", world.other_enrollment)}, token=token)
+        )["withdrawStudent"]
+        reissue = (await hub.data(REISSUE, {"id": gid("Person", world.other_child)}, token=token))[
+            "reissuePin"
+        ]
 
         # then
-        assert withdraw["enrollment"] is None and withdraw["userErrors"]
-        assert reissue["person"] is None and reissue["userErrors"]
+        assert withdraw["enrollment"] is None
+        assert withdraw["userErrors"]
+        assert reissue["person"] is None
+        assert reissue["userErrors"]
 
     @pytest.mark.parametrize(
-        "role", [Role.ANONYMOUS, Role.PUPIL, Role.SCHOOL_ADMIN, Role.DISTRICT_OFFICER,
-                 Role.REGION_OFFICER, Role.TEACHER, Role.AUDITOR]
+        "role",
+        [
+            Role.ANONYMOUS,
+            Role.PUPIL,
+            Role.SCHOOL_ADMIN,
+            Role.DISTRICT_OFFICER,
+            Role.REGION_OFFICER,
+            Role.TEACHER,
+            Role.AUDITOR,
+        ],
     )
     async def test_no_other_role_out_of_scope_reads_them(
         self, hub: Hub, world: World, role: Role
     ) -> None:
         # given a caller of each role scoped to the first (Bishkek) school
-        scopes = {Role.SCHOOL_ADMIN: [f"institution:{world.school}"],
-                  Role.TEACHER: [f"institution:{world.school}"],
-                  Role.DISTRICT_OFFICER: ["district:50"], Role.REGION_OFFICER: ["region:8"]}
-        token = None if role == Role.ANONYMOUS else hub.token(
-            role, scopes=scopes.get(role), person_id=world.mother)
-        targets = {t: i for t, i in out_of_reach(world).items()
-                   if not (role == Role.AUDITOR and t == "AuditEntry")}
+        scopes = {
+            Role.SCHOOL_ADMIN: [f"institution:{world.school}"],
+            Role.TEACHER: [f"institution:{world.school}"],
+            Role.DISTRICT_OFFICER: ["district:50"],
+            Role.REGION_OFFICER: ["region:8"],
+        }
+        token = (
+            None
+            if role == Role.ANONYMOUS
+            else hub.token(role, scopes=scopes.get(role), person_id=world.mother)
+        )
+        targets = {
+            t: i
+            for t, i in out_of_reach(world).items()
+            if not (role == Role.AUDITOR and t == "AuditEntry")
+        }
 
         # when
         found = (await hub.data(NODES, {"ids": list(targets.values())}, token=token))["nodes"]
@@ -207,20 +247,22 @@ class TestTeacherReadsTheirClasses:
         left = await make_person(session)
         await make_enrollment(session, person=mine, institution=school, class_group="3А")
         await make_enrollment(session, person=theirs, institution=school, class_group="3Б")
-        await make_enrollment(session, person=left, institution=school, class_group="3А",
-                              exit_date=date(2026, 1, 10))
+        await make_enrollment(
+            session, person=left, institution=school, class_group="3А", exit_date=date(2026, 1, 10)
+        )
         teacher = await make_person(session, birth_date=date(1990, 1, 1))
-        await make_staff_position(session, person=teacher, institution=school,
-                                  class_groups=["3А"])
+        await make_staff_position(session, person=teacher, institution=school, class_groups=["3А"])
         await session.commit()
-        token = hub.token(Role.TEACHER, scopes=[f"institution:{school.id}"],
-                          person_id=teacher.id)
+        token = hub.token(Role.TEACHER, scopes=[f"institution:{school.id}"], person_id=teacher.id)
 
         # when
         persons = (await hub.data(PERSONS, token=token))["persons"]["nodes"]
         enrollments = (await hub.data(ENROLLMENTS, token=token))["enrollments"]["nodes"]
-        by_nodes = (await hub.data(NODES, {"ids": [gid("Person", p.id) for p in
-                                                   (mine, theirs, left)]}, token=token))["nodes"]
+        by_nodes = (
+            await hub.data(
+                NODES, {"ids": [gid("Person", p.id) for p in (mine, theirs, left)]}, token=token
+            )
+        )["nodes"]
 
         # then: their pupil and themself; not the other class, not a pupil who left
         assert {p["id"] for p in persons} == {gid("Person", mine.id), gid("Person", teacher.id)}
@@ -233,6 +275,10 @@ class TestTeacherReadsTheirClasses:
         token = hub.token(Role.TEACHER, scopes=["institution:1"], person_id=1)
         claims = jwt.decode(token, options={"verify_signature": False})
         del claims["pid"]
-        unsigned = jwt.encode(claims, hub.keyring.keys[hub.keyring.active], algorithm="HS256",
-                              headers={"kid": hub.keyring.active})
+        unsigned = jwt.encode(
+            claims,
+            hub.keyring.keys[hub.keyring.active],
+            algorithm="HS256",
+            headers={"kid": hub.keyring.active},
+        )
         assert (await hub.post("{ viewer { role } }", token=unsigned)).status_code == 401

@@ -69,8 +69,13 @@ SEARCH_BY_PIN = """
 query SearchByPin($filter: PersonFilter) { persons(first: 1, filter: $filter) { totalCount } }
 """
 
-PARTNER_FIELDS = ["Query.institutions", "Query.persons", "Institution.*", "Person.*",
-                  "Enrollment.*"]
+PARTNER_FIELDS = [
+    "Query.institutions",
+    "Query.persons",
+    "Institution.*",
+    "Person.*",
+    "Enrollment.*",
+]
 
 
 class TestCreateApiKey:
@@ -78,8 +83,14 @@ class TestCreateApiKey:
         self, hub: Hub, ministry: str, engine: AsyncEngine, pepper: bytes
     ) -> None:
         # given
-        variables = {"input": {"name": "Statistics office", "allowedFields": PARTNER_FIELDS,
-                               "regionIds": [gid("Region", BISHKEK)], "pointsPerHour": 900}}
+        variables = {
+            "input": {
+                "name": "Statistics office",
+                "allowedFields": PARTNER_FIELDS,
+                "regionIds": [gid("Region", BISHKEK)],
+                "pointsPerHour": 900,
+            }
+        }
 
         # when
         payload = (await hub.data(CREATE_API_KEY, variables, token=ministry))["createApiKey"]
@@ -141,7 +152,9 @@ class TestCreateApiKey:
         self, hub: Hub, session: AsyncSession, pepper: bytes
     ) -> None:
         # given
-        _, key = await make_api_key(session, pepper=pepper, allowed_fields=["Query.apiKeys", "ApiKey.*"])
+        _, key = await make_api_key(
+            session, pepper=pepper, allowed_fields=["Query.apiKeys", "ApiKey.*"]
+        )
         await session.commit()
 
         # when
@@ -161,16 +174,19 @@ class TestRevokedAndBadKeys:
         assert (await with_key(hub, key, SCHOOLS)).status_code == 200
 
         # when the ministry revokes it
-        payload = (await hub.data(REVOKE_API_KEY, {"id": gid("ApiKey", row.id)},
-                                  token=ministry))["revokeApiKey"]
+        payload = (await hub.data(REVOKE_API_KEY, {"id": gid("ApiKey", row.id)}, token=ministry))[
+            "revokeApiKey"
+        ]
 
         # then
-        assert payload["userErrors"] == [] and payload["apiKey"]["revokedAt"]
+        assert payload["userErrors"] == []
+        assert payload["apiKey"]["revokedAt"]
         response = await with_key(hub, key, SCHOOLS)
         assert response.status_code == 401
         assert error_codes(response.json()) == ["UNAUTHENTICATED"]
-        again = (await hub.data(REVOKE_API_KEY, {"id": gid("ApiKey", row.id)},
-                                token=ministry))["revokeApiKey"]
+        again = (await hub.data(REVOKE_API_KEY, {"id": gid("ApiKey", row.id)}, token=ministry))[
+            "revokeApiKey"
+        ]
         assert user_error_codes(again) == ["ALREADY_REVOKED"]
 
     async def test_expired_wrong_and_malformed_keys_are_unauthenticated(
@@ -178,7 +194,9 @@ class TestRevokedAndBadKeys:
     ) -> None:
         # given
         _, expired = await make_api_key(
-            session, pepper=pepper, allowed_fields=PARTNER_FIELDS,
+            session,
+            pepper=pepper,
+            allowed_fields=PARTNER_FIELDS,
             expires_at=datetime.now(UTC) - timedelta(minutes=1),
         )
         _, good = await make_api_key(session, pepper=pepper, allowed_fields=PARTNER_FIELDS)
@@ -208,8 +226,12 @@ class TestRevokedAndBadKeys:
         import jwt
 
         claims = jwt.decode(token, options={"verify_signature": False})
-        forged = jwt.encode({**claims, "role": "partner"}, hub.keyring.keys[hub.keyring.active],
-                            algorithm="HS256", headers={"kid": hub.keyring.active})
+        forged = jwt.encode(
+            {**claims, "role": "partner"},
+            hub.keyring.keys[hub.keyring.active],
+            algorithm="HS256",
+            headers={"kid": hub.keyring.active},
+        )
 
         # when
         response = await hub.post(SCHOOLS, token=forged)
@@ -259,13 +281,18 @@ class TestPartnerSubgraph:
             (NAMES_BY_NODE, {"id": "UGVyc29uOjE"}),
             (NAMES_NESTED, None),
             (SEARCH_BY_PIN, {"filter": {"pin": "21705201600001"}}),
-            ("{ persons(first: 1, filter: { name: \"Ас\" }) { totalCount } }", None),
+            ('{ persons(first: 1, filter: { name: "Ас" }) { totalCount } }', None),
         ],
         ids=["field", "fragment", "node", "nested", "pin-filter-variable", "name-filter-literal"],
     )
     async def test_personal_data_without_grant_is_a_typed_error_never_a_leak(
-        self, hub: Hub, session: AsyncSession, pepper: bytes, pupil: int,
-        query: str, variables: dict[str, object] | None,
+        self,
+        hub: Hub,
+        session: AsyncSession,
+        pepper: bytes,
+        pupil: int,
+        query: str,
+        variables: dict[str, object] | None,
     ) -> None:
         # given
         _, key = await make_api_key(session, pepper=pepper, allowed_fields=PARTNER_FIELDS)
@@ -290,8 +317,9 @@ class TestPartnerSubgraph:
         # when
         allowed = (await with_key(hub, key, SCHOOLS)).json()
         outside = (await with_key(hub, key, PUPIL_SEX)).json()
-        other_field = (await with_key(
-            hub, key, "{ institutions(first: 1) { nodes { legalId } } }")).json()
+        other_field = (
+            await with_key(hub, key, "{ institutions(first: 1) { nodes { legalId } } }")
+        ).json()
 
         # then
         assert "errors" not in allowed
@@ -318,12 +346,20 @@ class TestPartnerSubgraph:
         # then
         assert "errors" not in response.json(), response.json()
         async with engine.connect() as conn:
-            audit = (await conn.execute(select(AuditEntry.__table__).where(
-                AuditEntry.operation == "access.personal_read"))).all()
+            audit = (
+                await conn.execute(
+                    select(AuditEntry.__table__).where(
+                        AuditEntry.operation == "access.personal_read"
+                    )
+                )
+            ).all()
         assert len(audit) == 1
         entry = audit[0]
         assert (entry.actor, entry.api_key_prefix, entry.role) == (
-            f"key:{row.prefix}", row.prefix, "partner")
+            f"key:{row.prefix}",
+            row.prefix,
+            "partner",
+        )
         assert (entry.operation_name, entry.request_id) == ("SearchByPin", "partner-req-1")
         assert entry.details == {"fields": ["Person.lastName", "PersonFilter.pin"]}
         assert entry.variables == {"filter": {"pin": "[personal]"}}
@@ -344,8 +380,11 @@ class TestPartnerSubgraph:
 
         # when
         body = (await with_key(hub, key, PUPIL_SEX)).json()
-        by_node = (await with_key(hub, key, "query($id: ID!) { node(id: $id) { id } }",
-                                  {"id": gid("Person", here.id)})).json()
+        by_node = (
+            await with_key(
+                hub, key, "query($id: ID!) { node(id: $id) { id } }", {"id": gid("Person", here.id)}
+            )
+        ).json()
 
         # then
         assert [n["id"] for n in body["data"]["persons"]["nodes"]] == [gid("Person", there.id)]
