@@ -4,6 +4,7 @@ GraphiQL assets) and the ``bilim`` command line."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import re
@@ -32,8 +33,10 @@ from strawberry.types import ExecutionResult
 from models import database
 from resolvers import assets
 from resolvers.access import ANONYMOUS, KeyRing, Principal, Role, issue_token, principal_from_token
+from resolvers.access.keys import load_pepper, looks_like_key
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.safety import Guard
 from resolvers.settings import Settings
 
 log = logging.getLogger("bilim")
@@ -101,6 +104,15 @@ class _TooLarge(Exception):
     pass
 
 
+def code_of(error: GraphQLError) -> ErrorCode:
+    """The code of an error raised before execution (parse and validation)."""
+    from schema import TOO_COMPLEX
+
+    if TOO_COMPLEX.search(error.message):
+        return ErrorCode.QUERY_TOO_COMPLEX
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED
+
+
 class GraphQLView(GraphQL[Context, None]):
     """``/graphql``: one session and one transaction per request, committed only when the
     operation produced no errors."""
@@ -117,33 +129,45 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         header = request.headers.get("x-request-id", "")
         request_id = header if REQUEST_ID.match(header) else uuid.uuid4().hex
-        principal: Principal = ANONYMOUS
-        auth_error: RequestError | None = None
-        authorization = request.headers.get("authorization")
-        if authorization:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                auth_error = RequestError(
-                    ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'"
-                )
-            else:
-                try:
-                    principal = principal_from_token(
-                        token.strip(), self.state.keyring, self.state.settings
-                    )
-                except RequestError as err:
-                    auth_error = err
+        principal, auth_error = await self.authenticate(request)
         ctx = Context(
             principal=principal,
             sessions=self.state.sessions,
             request_id=request_id,
             request=request,
             response=response,
+            guard=self.state.guard,
         )
         ctx.auth_error = auth_error
         if response is not None and hasattr(response, "headers"):
             response.headers["x-request-id"] = request_id
         return ctx
+
+    async def authenticate(self, request: Any) -> tuple[Principal, RequestError | None]:
+        """The caller: a bearer token, a partner's API key (``Bearer bk_...`` or
+        ``X-Api-Key``), or nobody."""
+        authorization = request.headers.get("authorization")
+        api_key = request.headers.get("x-api-key")
+        if not authorization and not api_key:
+            return ANONYMOUS, None
+        if authorization and api_key:
+            return ANONYMOUS, RequestError(
+                ErrorCode.UNAUTHENTICATED, "Send a token or an API key, not both"
+            )
+        credential = api_key
+        if authorization:
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip():
+                return ANONYMOUS, RequestError(
+                    ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'"
+                )
+        credential = credential.strip()
+        try:
+            if looks_like_key(credential) or api_key:
+                return await self.state.guard.principal_from_key(credential), None
+            return principal_from_token(credential, self.state.keyring, self.state.settings), None
+        except RequestError as err:
+            return ANONYMOUS, err
 
     async def execute_single(
         self,
@@ -160,6 +184,14 @@ class GraphQLView(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[auth_error])
         started = time.perf_counter()
         try:
+            try:
+                query = await self.state.guard.resolve_query(
+                    context.principal, request_data.query, request_data.extensions
+                )
+            except RequestError as err:
+                return ExecutionResult(data=None, errors=[err])
+            if query is not request_data.query:
+                request_data = dataclasses.replace(request_data, query=query)
             result = await super().execute_single(
                 request=request,
                 request_adapter=request_adapter,
@@ -171,10 +203,7 @@ class GraphQLView(GraphQL[Context, None]):
             ok = not result.errors
             for error in result.errors or ():
                 if not (error.extensions or {}).get("code"):
-                    error.extensions = {
-                        **(error.extensions or {}),
-                        "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
-                    }
+                    error.extensions = {**(error.extensions or {}), "code": code_of(error).value}
             try:
                 await context.close(commit=ok)
             except Exception:
@@ -192,6 +221,12 @@ class GraphQLView(GraphQL[Context, None]):
         finally:
             await context.close(commit=False)
             LATENCY.observe(time.perf_counter() - started)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted query is an operation, not a visit to the IDE.
+        return bool(super().should_render_graphql_ide(request)) and (
+            "extensions" not in request.query_params
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(assets.page(local=assets.installed(self.state.settings.data_dir)))
@@ -276,15 +311,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_overflow=settings.pool_max_overflow,
             statement_timeout_ms=settings.statement_timeout_ms,
         )
+        # Bookkeeping (budgets, keys, persisted queries) commits apart from the requests.
+        bookkeeping = database.create_engine(
+            settings.database_url,
+            pool_size=settings.bookkeeping_pool_size,
+            max_overflow=settings.bookkeeping_pool_size,
+            statement_timeout_ms=2_000,
+            application_name="bilim-hub-bookkeeping",
+        )
         state.engine = engine
         state.sessions = database.session_factory(engine)
         state.keyring = KeyRing.load(settings)
+        state.guard = Guard(settings, bookkeeping, load_pepper(settings))
         app.state.engine = engine
+        app.state.bookkeeping_engine = bookkeeping
         app.state.settings = settings
         try:
             yield
         finally:
             await engine.dispose()
+            await bookkeeping.dispose()
 
     # Multipart uploads carry the test results file; bearer tokens (not cookies) authenticate,
     # so a cross-site form cannot act for a signed-in user.
@@ -381,6 +427,7 @@ def serve(
                     "run `bilim assets install` when online",
                     err=True,
                 )
+        load_pepper(settings)  # likewise the API-key pepper
         KeyRing.load(settings)  # create the signing key before workers race to
         os.environ["DATABASE_URL"] = db.url
         os.environ["BILIM_DATA_DIR"] = str(settings.data_dir)
@@ -525,6 +572,55 @@ def import_test_results(
         f"rows: {report.rows_total}, loaded: {report.rows_loaded}, "
         f"unchanged: {report.rows_unchanged}, rejected: {report.rows_rejected}"
     )
+
+
+@keys_cli.command("create-partner")
+def keys_create_partner(
+    name: str = typer.Option(..., help="The partner and purpose."),
+    field: list[str] = typer.Option(..., help="Type.field or Type.* in its subgraph (repeat)."),
+    personal: bool = typer.Option(False, "--personal-data", help="Grant personal fields."),
+    region: list[int] = typer.Option([], help="Region id whose rows it reads (repeat)."),
+    points: int = typer.Option(5000, help="Hourly budget in points."),
+    days: int = typer.Option(365, help="Days until the key expires."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Create a data partner's API key and print it (shown once; only its hash is kept)."""
+    from resolvers.access.fields import unknown_fields
+    from resolvers.access.keys import create_api_key
+    from resolvers.errors import DomainError
+    from schema import schema
+
+    settings = _settings(data_dir)
+    principal = Principal(subject="cli:ministry", role=Role.MINISTRY)
+
+    async def create(url: str) -> str:
+        engine = database.create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            async with database.session_factory(engine)() as session:
+                new = await create_api_key(
+                    session,
+                    principal,
+                    pepper=load_pepper(settings),
+                    name=name,
+                    allowed_fields=list(field),
+                    personal_data=personal,
+                    region_ids=list(region),
+                    points_per_hour=points,
+                    ttl_days=days,
+                    unknown=unknown_fields(schema._schema, field),
+                )
+                await session.commit()
+                return new.key
+        finally:
+            await engine.dispose()
+
+    with Database(settings) as db:
+        database.migrate(db.url)
+        try:
+            key = asyncio.run(create(db.url))
+        except DomainError as err:
+            raise typer.BadParameter(err.problems[0].message) from None
+    sys.stdout.write(key + "\n")
 
 
 def main() -> None:

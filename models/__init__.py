@@ -10,6 +10,7 @@ from models.abroad import (
     StageDecision,
     StudyLevel,
 )
+from models.access import ApiKey, CostBudget, PersistedQuery
 from models.admission import (
     AdmissionApplication,
     AdmissionOffer,
@@ -116,6 +117,7 @@ __all__ = [
     "AdmissionProgramme",
     "AdmissionRound",
     "AdmissionSeason",
+    "ApiKey",
     "ApplicationAction",
     "ApplicationStatus",
     "AppliedAs",
@@ -124,6 +126,7 @@ __all__ = [
     "BenefitCategory",
     "BenefitStatus",
     "CatchmentArea",
+    "CostBudget",
     "DeclineRule",
     "District",
     "DistrictKind",
@@ -176,6 +179,7 @@ __all__ = [
     "OutboxEvent",
     "Outcome",
     "Ownership",
+    "PersistedQuery",
     "Person",
     "PersonPin",
     "PinChangeReason",

@@ -28,6 +28,8 @@ class AuditEntry(Base):
         Index("ix_audit_log_at", "at"),
         Index("ix_audit_log_target", "target_type", "target_id"),
         Index("ix_audit_log_actor", "actor"),
+        Index("ix_audit_log_request_id", "request_id"),
+        Index("ix_audit_log_api_key_prefix", "api_key_prefix"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -39,6 +41,9 @@ class AuditEntry(Base):
     role: Mapped[str] = mapped_column(String(40))
     api_key_prefix: Mapped[str | None] = mapped_column(String(20))
     operation: Mapped[str] = mapped_column(String(80))
+    # The GraphQL operation the client named, and its variables with secrets redacted.
+    operation_name: Mapped[str | None] = mapped_column(String(120))
+    variables: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     target_type: Mapped[str | None] = mapped_column(String(60))
     target_id: Mapped[int | None] = mapped_column(BigInteger)
     outcome: Mapped[Outcome] = enum_column(Outcome)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
@@ -151,6 +152,11 @@ class StaffPosition(Base):
     role: Mapped[StaffRole] = enum_column(StaffRole)
     title: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str | None] = mapped_column(String(100))
+    # Classes a teacher teaches at this institution (enrollment.class_group values): the
+    # pupils a teacher's token may read.
+    class_groups: Mapped[list[str]] = mapped_column(
+        ARRAY(String(20)), server_default=text("'{}'::varchar[]")
+    )
     rate: Mapped[float] = mapped_column(server_default=text("1.0"))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)

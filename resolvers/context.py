@@ -37,6 +37,14 @@ class Context:
     failed: bool = False
     # A bad bearer token: the view answers UNAUTHENTICATED without running the operation.
     auth_error: RequestError | None = None
+    # The worker's safety machinery (resolvers.safety.Guard); None when run outside the app.
+    guard: Any = None
+    # Set by the RequestGuard extension before execution: the operation, its raw variables
+    # (redacted when audited), its cost report, and the personal fields a partner reads.
+    operation_name: str | None = None
+    variables: dict[str, Any] | None = None
+    cost: Any = None
+    personal_read: frozenset[str] = frozenset()
 
     @property
     def session(self) -> AsyncSession:

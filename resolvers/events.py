@@ -46,9 +46,12 @@ async def record_audit(
     target_id: int | None = None,
     error_codes: list[str] | None = None,
     details: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+    variables: dict[str, Any] | None = None,
 ) -> None:
     """Append who did what, when, and with what outcome. ``details`` must hold no personal
-    data (ids and codes only): the audit trail is read by auditors, not by the family."""
+    data (ids and codes only): the audit trail is read by auditors, not by the family.
+    ``variables`` are the request's, already redacted (:func:`resolvers.safety.redact`)."""
     await session.execute(
         insert(AuditEntry).values(
             request_id=request_id,
@@ -61,5 +64,7 @@ async def record_audit(
             target_id=target_id,
             error_codes=error_codes or [],
             details=details or {},
+            operation_name=(operation_name or "")[:120] or None,
+            variables=variables or {},
         )
     )

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Outcome
+from resolvers.audit import redact
 from resolvers.context import Context
 from resolvers.errors import DomainError, ErrorCode, Problem
 from resolvers.events import record_audit
@@ -98,6 +99,10 @@ async def perform(
     Expected failures (:class:`DomainError`, or a constraint the database enforces) roll back
     the savepoint and come back as problems; the audit row records the outcome either way.
     """
+    request: dict[str, Any] = {
+        "operation_name": ctx.operation_name,
+        "variables": redact(ctx.variables or {}),
+    }
     async with ctx.db_lock:
         ctx.__dict__.pop("loaders", None)  # later reads must see this mutation's writes
         session = ctx.session
@@ -132,6 +137,7 @@ async def perform(
                 target_type=target_type,
                 target_id=target_id,
                 details=details,
+                **request,
             )
             log.info("%s", operation, extra={"event": operation, "target_id": target_id})
             return MutationResult(value=value)
@@ -146,6 +152,7 @@ async def perform(
             outcome=Outcome.FORBIDDEN if forbidden else Outcome.REJECTED,
             error_codes=codes,
             details=details,
+            **request,
         )
         log.info("%s.rejected", operation, extra={"event": operation, "codes": codes})
         return MutationResult(problems=problems)

@@ -46,6 +46,27 @@ class Settings(BaseSettings):
     max_tokens: int = 4_000
     max_page_size: int = 100
 
+    # --- API safety (README "Security") ---
+    # Secret mixed into API-key hashes; without it a file in the data folder holds one.
+    api_key_pepper: str = ""
+    # off: the persisted-query extension is refused; apq: automatic persisted queries;
+    # allowlist: apq, and portal clients (no token, guardians, pupils) may send only the
+    # operations of portals/**/*.graphql.
+    persisted_queries: Literal["off", "apq", "allowlist"] = "apq"
+    # Where the portals' operations live (default: the repository's portals/).
+    portals_dir: Path | None = None
+    # GitHub's node limit: the most objects one request may ask for.
+    max_nodes: int = 20_000
+    # Hourly budgets in points (GitHub's scoring: one point per 100 connection fetches, at
+    # least one per request; mutations cost more). Anonymous callers share one per address.
+    points_per_hour: int = 5_000
+    anonymous_points_per_hour: int = 10_000
+    # Behind a trusted proxy, the anonymous caller's address is X-Forwarded-For's first entry.
+    trust_forwarded_for: bool = False
+    # Connections for the hub's bookkeeping (budgets, keys, persisted queries), apart from the
+    # request pool so that bookkeeping commits even when the request rolls back.
+    bookkeeping_pool_size: int = 4
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,7 @@ from strawberry.types.base import get_object_definition
 
 from resolvers.context import Info
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.safety import RequestGuard
 from resolvers.settings import get_settings
 from schema import (
     abroad,
@@ -43,6 +45,8 @@ from schema.node import resolve_node
 log = logging.getLogger("bilim.graphql")
 
 MAX_NODES = 100
+# Messages of strawberry's depth, alias and token limiters.
+TOO_COMPLEX = re.compile(r"exceeds maximum operation depth|aliases found|more than \d+ tokens")
 
 
 @strawberry.type
@@ -88,6 +92,7 @@ Mutation = merge_types(
         admission.Mutation,
         abroad.Mutation,
         licensing.Mutation,
+        access.Mutation,
     ),
 )
 get_object_definition(Query, strict=True).description = "Everything a client can read."
@@ -111,10 +116,12 @@ class ErrorPolicy(SchemaExtension):
         original = error.original_error
         if original is None:
             if not (error.extensions or {}).get("code"):
-                error.extensions = {
-                    **(error.extensions or {}),
-                    "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
-                }
+                code = (
+                    ErrorCode.QUERY_TOO_COMPLEX
+                    if TOO_COMPLEX.search(error.message)
+                    else ErrorCode.GRAPHQL_VALIDATION_FAILED
+                )
+                error.extensions = {**(error.extensions or {}), "code": code.value}
             return error
         if isinstance(original, GraphQLError):
             return error
@@ -161,6 +168,8 @@ def build_schema() -> strawberry.Schema:
             # Both caches live at module level in strawberry, shared by the fresh instances.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            # After validation, before execution: scope, allow-list, cost and budget.
+            RequestGuard,
         ],
         types=[
             geography.Region,
@@ -185,6 +194,8 @@ def build_schema() -> strawberry.Schema:
             abroad.ForeignProgramme,
             abroad.ForeignApplication,
             *licensing.NODE_TYPES,
+            access.ApiKey,
+            access.AuditEntry,
         ],
     )
 

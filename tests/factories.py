@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    ApiKey,
     BenefitCategory,
     BenefitStatus,
     CatchmentArea,
@@ -161,6 +162,7 @@ async def make_staff_position(
     institution: Institution,
     role: StaffRole = StaffRole.TEACHER,
     start_date: date = date(2020, 9, 1),
+    class_groups: list[str] | None = None,
 ) -> StaffPosition:
     post = StaffPosition(
         person_id=person.id,
@@ -168,6 +170,7 @@ async def make_staff_position(
         role=role,
         start_date=start_date,
         rate=1.0,
+        class_groups=class_groups or [],
     )
     session.add(post)
     await session.flush()
@@ -782,3 +785,41 @@ async def make_accreditation(
     session.add(acc)
     await session.flush()
     return acc
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+async def make_api_key(
+    session: AsyncSession,
+    *,
+    pepper: bytes,
+    allowed_fields: list[str],
+    personal_data: bool = False,
+    region_ids: list[int] | None = None,
+    points_per_hour: int = 5000,
+    expires_at: datetime | None = None,
+    revoked: bool = False,
+) -> tuple[ApiKey, str]:
+    """A partner's key and the whole key string (``bk_<prefix>_<secret>``)."""
+    from resolvers.access.keys import hash_secret
+
+    n = next(_serial)
+    prefix, secret = f"t{n:07d}", f"secret-of-test-key-{n:08d}"
+    now = datetime.now(UTC)
+    key = ApiKey(
+        prefix=prefix,
+        secret_hash=hash_secret(pepper, secret),
+        name=f"Partner {n}",
+        created_by="tester",
+        created_at=now - timedelta(days=30),
+        expires_at=expires_at or now + timedelta(days=30),
+        revoked_at=now if revoked else None,
+        allowed_fields=allowed_fields,
+        personal_data=personal_data,
+        region_ids=region_ids or [],
+        points_per_hour=points_per_hour,
+    )
+    session.add(key)
+    await session.flush()
+    return key, f"bk_{prefix}_{secret}"

@@ -32,7 +32,7 @@ from tests.admission.arrange import (
     make_applicant,
 )
 from tests.conftest import Hub
-from tests.factories import gid
+from tests.factories import gid, make_person
 
 APPLY = """
 mutation Apply($input: ApplyToProgrammesInput!) {
@@ -387,5 +387,9 @@ class TestReadingApplications:
             "admissionApplications"
         ]["nodes"]
         assert own == [{"programme": {"code": "ECO"}, "applicant": {"firstName": "B"}}]
-        teacher = hub.token(Role.TEACHER, scopes=[f"institution:{campaign.university.id}"])
+        lecturer = await make_person(session, first_name="Лектор", birth_date=date(1980, 1, 1))
+        await session.commit()
+        teacher = hub.token(
+            Role.TEACHER, scopes=[f"institution:{campaign.university.id}"], person_id=lecturer.id
+        )
         assert (await hub.data(query, token=teacher))["admissionApplications"]["nodes"] == []

@@ -256,6 +256,7 @@ class TestQueuePosition:
                 kindergartens=[queue.kindergartens[i]],
                 season=queue.season,
             )
+        teacher_person = await make_person(session, birth_date=date(1990, 1, 1))
         await session.commit()
         # when each kindergarten's officer, the district's officer and the ministry list them
         first = await hub.data(MY_APPLICATIONS, token=officer_token(hub, queue.kindergartens[0]))
@@ -263,7 +264,11 @@ class TestQueuePosition:
             Role.DISTRICT_OFFICER, scopes=[f"district:{queue.kindergartens[0].district_id}"]
         )
         both = await hub.data(MY_APPLICATIONS, token=district)
-        teacher = hub.token(Role.TEACHER, scopes=[f"institution:{queue.kindergartens[0].id}"])
+        teacher = hub.token(
+            Role.TEACHER,
+            scopes=[f"institution:{queue.kindergartens[0].id}"],
+            person_id=teacher_person.id,
+        )
         none = await hub.data(MY_APPLICATIONS, token=teacher)
         # then each sees their own (with the child's name), the district both, a teacher none
         assert first["kindergartenApplications"]["totalCount"] == 1

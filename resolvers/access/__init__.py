@@ -1,5 +1,8 @@
 """Who is calling: principals, roles and scopes, bearer tokens, and the row filters that
-decide which people and enrollments a principal may read."""
+decide which people and enrollments a principal may read.
+
+The package's other modules: :mod:`resolvers.access.keys` (data partners' API keys) and
+:mod:`resolvers.access.fields` (personal fields and partners' subgraphs)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, any_, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from models import (
@@ -45,6 +48,10 @@ class Role(enum.StrEnum):
     ADMISSION_OFFICER = "admission_officer"
     # The ministry's licensing department; a ``region`` scope, when given, narrows it.
     LICENSING_OFFICER = "licensing_officer"
+    # Data partners: only through API keys (never a bearer token), scoped by the key.
+    PARTNER = "partner"
+    # Reads the audit trail, and nothing else.
+    AUDITOR = "auditor"
 
 
 SCOPED_ROLES = {
@@ -54,7 +61,22 @@ SCOPED_ROLES = {
     Role.TEACHER: "institution",
     Role.ADMISSION_OFFICER: "institution",
 }
+# End users of the portals and apps; in allow-list mode they send only the portals' operations.
 PERSONAL_ROLES = {Role.GUARDIAN, Role.PUPIL}
+# Roles whose token must name the person: a teacher reads the classes that person teaches.
+ROLES_WITH_PERSON = PERSONAL_ROLES | {Role.TEACHER}
+# Roles a bearer token cannot carry.
+KEY_ONLY_ROLES = {Role.PARTNER}
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """What a data partner's API key grants: its subgraph, personal data, and hourly budget."""
+
+    key_id: int
+    fields: frozenset[str]
+    personal_data: bool
+    points_per_hour: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +90,7 @@ class Principal:
     district_ids: frozenset[int] = field(default_factory=frozenset)
     institution_ids: frozenset[int] = field(default_factory=frozenset)
     api_key_prefix: str | None = None
+    grant: KeyGrant | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -198,6 +221,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise _unauthenticated("The token names an unknown role") from None
     if role == Role.ANONYMOUS:
         raise _unauthenticated("The token names an unknown role")
+    if role in KEY_ONLY_ROLES:
+        raise _unauthenticated(f"The role {role.value} needs an API key, not a token")
     scopes: dict[str, set[int]] = {"region": set(), "district": set(), "institution": set()}
     raw_scopes = claims.get("scope") or []
     if not isinstance(raw_scopes, list):
@@ -211,7 +236,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if needed and not scopes[needed]:
         raise _unauthenticated(f"The role {role.value} needs a {needed} scope")
     person_id = claims.get("pid")
-    if role in PERSONAL_ROLES and not isinstance(person_id, int):
+    if role in ROLES_WITH_PERSON and not isinstance(person_id, int):
         raise _unauthenticated(f"The role {role.value} needs a person")
     return Principal(
         subject=str(claims["sub"]),
@@ -237,6 +262,11 @@ def institution_in_scope(principal: Principal, inst: Any = Institution) -> Colum
         clauses.append(inst.district_id.in_(principal.district_ids))
     if principal.role in (Role.SCHOOL_ADMIN, Role.TEACHER):
         clauses.append(inst.id.in_(principal.institution_ids))
+    if principal.role == Role.PARTNER:
+        # A key without regions covers the country; the fields it reads are scoped instead.
+        if not principal.region_ids:
+            return true()
+        clauses.append(inst.region_id.in_(principal.region_ids))
     return or_(*clauses) if clauses else false()
 
 
@@ -259,27 +289,58 @@ def _children_of(person_id: int) -> Any:
     )
 
 
+# Roles that read people through the institutions in their scope.
+INSTITUTION_READERS = {*SCOPED_ROLES, Role.PARTNER}
+
+
+def _national_partner(principal: Principal) -> bool:
+    return principal.role == Role.PARTNER and not principal.region_ids
+
+
+def _taught_by(principal: Principal, enrolled: Any) -> ColumnElement[bool]:
+    """Open enrollments in a class the teacher teaches at that institution (in scope)."""
+    post = aliased(StaffPosition)
+    return and_(
+        enrolled.exit_date.is_(None),
+        enrolled.institution_id.in_(principal.institution_ids),
+        exists().where(
+            post.person_id == principal.person_id,
+            post.institution_id == enrolled.institution_id,
+            post.end_date.is_(None),
+            enrolled.class_group == any_(post.class_groups),
+        ),
+    )
+
+
 def person_readable(principal: Principal, person_id: Any = Person.id) -> ColumnElement[bool]:
-    """May this principal read this person? Ministry: everyone; officers and staff: the people
-    enrolled or employed at institutions in their scope; a guardian: themself and their
-    children; a pupil: themself; anonymous callers and partners: nobody."""
-    if principal.is_ministry:
+    """May this principal read this person? Ministry: everyone; officers, school admins and
+    partners: the people enrolled or employed at institutions in their scope; a teacher: their
+    colleagues and the pupils of the classes they teach (issue 6); a guardian: themself and
+    their children; a pupil: themself; auditors and anonymous callers: nobody. Which fields of
+    a readable person a partner sees is decided by its key (:mod:`resolvers.access.fields`)."""
+    if principal.is_ministry or _national_partner(principal):
         return true()
     clauses: list[ColumnElement[bool]] = []
     if principal.person_id is not None:
         clauses.append(person_id == principal.person_id)
         if principal.role == Role.GUARDIAN:
             clauses.append(person_id.in_(_children_of(principal.person_id)))
-    if principal.role in SCOPED_ROLES:
+    if principal.role in INSTITUTION_READERS:
         # Aliases keep these subqueries from correlating with an outer query on the same tables.
         inst = aliased(Institution)
         scope = institution_in_scope(principal, inst)
         enrolled, employed = aliased(Enrollment), aliased(StaffPosition)
-        clauses.append(
-            exists().where(
-                enrolled.person_id == person_id, enrolled.institution_id == inst.id, scope
+        if principal.role == Role.TEACHER:
+            if principal.person_id is not None:
+                clauses.append(
+                    exists().where(enrolled.person_id == person_id, _taught_by(principal, enrolled))
+                )
+        else:
+            clauses.append(
+                exists().where(
+                    enrolled.person_id == person_id, enrolled.institution_id == inst.id, scope
+                )
             )
-        )
         clauses.append(
             exists().where(
                 employed.person_id == person_id, employed.institution_id == inst.id, scope
@@ -290,15 +351,19 @@ def person_readable(principal: Principal, person_id: Any = Person.id) -> ColumnE
 
 def enrollment_readable(principal: Principal) -> ColumnElement[bool]:
     """May this principal read this enrollment? The same people as :func:`person_readable`:
-    enrollments at institutions in scope, or of the principal themself or their children."""
-    if principal.is_ministry:
+    enrollments at institutions in scope (a teacher: open ones in their classes), or of the
+    principal themself or their children."""
+    if principal.is_ministry or _national_partner(principal):
         return true()
     clauses: list[ColumnElement[bool]] = []
     if principal.person_id is not None:
         clauses.append(Enrollment.person_id == principal.person_id)
         if principal.role == Role.GUARDIAN:
             clauses.append(Enrollment.person_id.in_(_children_of(principal.person_id)))
-    if principal.role in SCOPED_ROLES:
+    if principal.role == Role.TEACHER:
+        if principal.person_id is not None:
+            clauses.append(_taught_by(principal, Enrollment))
+    elif principal.role in INSTITUTION_READERS:
         inst = aliased(Institution)
         clauses.append(
             exists().where(

@@ -1,0 +1,151 @@
+"""Persisted queries: the automatic persisted-query protocol (a client sends the sha256 of a
+document it sent once before) and the allow-list of the portals' own operations.
+
+Modes (``BILIM_PERSISTED_QUERIES``): ``off`` refuses the protocol; ``apq`` serves it; in
+``allowlist`` mode *portal clients* (callers without a token, guardians and pupils) may run only
+the operations of ``portals/**/*.graphql``, by hash or by text; officers, staff, the ministry
+and partners' keys may still send any operation their scope allows."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graphql import DocumentNode, parse, print_ast
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from resolvers.access import PERSONAL_ROLES, Principal
+from resolvers.errors import ErrorCode, RequestError
+
+PORTALS_DIR = Path(__file__).resolve().parent.parent / "portals"
+MAX_DOCUMENT = 100_000
+CACHE_SIZE = 2_048
+
+
+def sha256(document: str) -> str:
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+def is_portal_client(principal: Principal) -> bool:
+    """Callers the allow-list binds: no token, or an end user's token (guardian, pupil)."""
+    return principal.is_anonymous or principal.role in PERSONAL_ROLES
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """The portals' operations by the sha256 of their text, and by their normalised print (so
+    a client that re-indents a listed document is still recognised)."""
+
+    by_hash: dict[str, str]
+    printed: frozenset[str]
+
+    @classmethod
+    def load(cls, folder: Path) -> AllowList:
+        by_hash: dict[str, str] = {}
+        printed: set[str] = set()
+        for path in sorted(folder.rglob("*.graphql")):
+            document = path.read_text()
+            by_hash[sha256(document)] = document
+            printed.add(print_ast(parse(document)))
+        return cls(by_hash=by_hash, printed=frozenset(printed))
+
+    def allows(self, query: str, document: DocumentNode | None) -> bool:
+        if sha256(query) in self.by_hash:
+            return True
+        return document is not None and print_ast(document) in self.printed
+
+
+class PersistedStore:
+    """APQ documents in PostgreSQL (every worker sees what one learned), cached in process:
+    a hash names its document forever, so the cache never goes stale."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.cache: OrderedDict[str, str] = OrderedDict()
+
+    async def get(self, digest: str) -> str | None:
+        found = self.cache.get(digest)
+        if found is not None:
+            self.cache.move_to_end(digest)
+            return found
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(
+                text("SELECT document FROM persisted_query WHERE sha256 = :h"), {"h": digest}
+            )
+        if found is not None:
+            self._remember(digest, found)
+        return found
+
+    async def put(self, digest: str, document: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO persisted_query (sha256, document) VALUES (:h, :d) "
+                    "ON CONFLICT (sha256) DO NOTHING"
+                ),
+                {"h": digest, "d": document},
+            )
+        self._remember(digest, document)
+
+    def _remember(self, digest: str, document: str) -> None:
+        self.cache[digest] = document
+        if len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+
+
+def requested_hash(extensions: dict[str, Any] | None) -> str | None:
+    """The sha256 a request names in ``extensions.persistedQuery``, if it names one."""
+    if not extensions or "persistedQuery" not in extensions:
+        return None
+    pq = extensions.get("persistedQuery")
+    digest = pq.get("sha256Hash") if isinstance(pq, dict) else None
+    version = pq.get("version", 1) if isinstance(pq, dict) else None
+    if version != 1 or not isinstance(digest, str) or len(digest) != 64:
+        raise RequestError(ErrorCode.BAD_REQUEST, "persistedQuery needs version 1 and a sha256Hash")
+    digest = digest.lower()
+    if any(c not in "0123456789abcdef" for c in digest):
+        raise RequestError(ErrorCode.BAD_REQUEST, "sha256Hash is 64 hexadecimal digits")
+    return digest
+
+
+async def resolve_query(
+    mode: str,
+    store: PersistedStore | None,
+    allow_list: AllowList | None,
+    principal: Principal,
+    query: str | None,
+    extensions: dict[str, Any] | None,
+) -> str | None:
+    """The document a request runs: its ``query``, or the one its persisted hash names.
+    Registers a new hash when the request carries both (Apollo's protocol)."""
+    digest = requested_hash(extensions)
+    if digest is None:
+        return query
+    if mode == "off":
+        raise RequestError(ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED, "PersistedQueryNotSupported")
+    if query is not None:
+        if sha256(query) != digest:
+            raise RequestError(
+                ErrorCode.PERSISTED_QUERY_HASH_MISMATCH, "The query does not match its sha256Hash"
+            )
+        if len(query) > MAX_DOCUMENT:
+            raise RequestError(ErrorCode.BAD_REQUEST, "The document is too long to persist")
+        listed = allow_list is not None and digest in allow_list.by_hash
+        # In allow-list mode, a portal client cannot teach the hub new documents.
+        if (
+            store is not None
+            and not listed
+            and not (mode == "allowlist" and is_portal_client(principal))
+        ):
+            await store.put(digest, query)
+        return query
+    if allow_list is not None and digest in allow_list.by_hash:
+        return allow_list.by_hash[digest]
+    found = await store.get(digest) if store is not None else None
+    if found is None:
+        raise RequestError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
+    return found

@@ -1,0 +1,285 @@
+"""The checks every GraphQL request passes before it runs, in one place.
+
+The view (app.py) authenticates the caller and resolves persisted queries through
+:class:`Guard`; the :class:`RequestGuard` schema extension then, after parsing and validation
+(depth, alias and token limits) and before execution: refuses introspection to anonymous
+callers in production, binds portal clients to the allow-list, keeps a partner's key inside
+its subgraph, estimates the cost and charges it to the caller's hourly budget. Afterwards it
+audits a partner's reading of personal data. Bookkeeping (budgets, keys, persisted queries,
+partners' read audit) runs on its own small pool, each in its own short transaction, so it
+holds when the request's transaction rolls back and is not counted among the request's
+statements."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_operation_ast,
+)
+from graphql import ExecutionResult as GraphQLExecutionResult
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.extensions import SchemaExtension
+
+from models import AuditEntry, Outcome
+from resolvers import cost as cost_service
+from resolvers import persisted
+from resolvers.access import Principal, Role
+from resolvers.access import fields as scope
+from resolvers.access import keys as api_keys
+from resolvers.audit import redact
+from resolvers.errors import ErrorCode, RequestError
+from resolvers.settings import Settings
+
+log = logging.getLogger("bilim.safety")
+
+FORGET_EVERY = 10_000
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """``extensions.cost`` of a response, and what the ``rateLimit`` field shows."""
+
+    requested: int
+    node_count: int
+    limit: int
+    remaining: int
+    reset_at: datetime | None
+
+    def as_extension(self) -> dict[str, Any]:
+        return {
+            "requested": self.requested,
+            "nodeCount": self.node_count,
+            "limit": self.limit,
+            "remaining": self.remaining,
+            "resetAt": self.reset_at.isoformat() if self.reset_at else None,
+        }
+
+
+def _asks_introspection(document: DocumentNode) -> bool:
+    def walk(selection_set: SelectionSetNode | None) -> bool:
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode) and sel.name.value in ("__schema", "__type"):
+                return True
+            if walk(getattr(sel, "selection_set", None)):
+                return True
+        return False
+
+    return any(
+        walk(d.selection_set)
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+    )
+
+
+class Guard:
+    """The hub's safety machinery for one worker: key authentication, persisted queries,
+    budgets and the pre-execution checks."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine, pepper: bytes) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.pepper = pepper
+        self.mode = settings.persisted_queries
+        self.allow_list = persisted.AllowList.load(settings.portals_dir or persisted.PORTALS_DIR)
+        self.store = persisted.PersistedStore(engine) if self.mode != "off" else None
+        self.production = settings.environment == "production"
+        self.charges = 0
+
+    # --- before parsing (the view) ---
+
+    async def principal_from_key(self, value: str) -> Principal:
+        async with self.engine.connect() as conn:
+            return await api_keys.principal_from_key(conn, self.pepper, value)
+
+    async def resolve_query(
+        self, principal: Principal, query: str | None, extensions: dict[str, Any] | None
+    ) -> str | None:
+        return await persisted.resolve_query(
+            self.mode, self.store, self.allow_list, principal, query, extensions
+        )
+
+    # --- after validation, before execution (the extension) ---
+
+    def budget_of(self, principal: Principal, request: Any) -> tuple[str, int]:
+        """Whose hourly budget a request spends, and its size."""
+        if principal.grant is not None:
+            return f"key:{principal.api_key_prefix}", principal.grant.points_per_hour
+        if not principal.is_anonymous:
+            return f"sub:{principal.role.value}:{principal.subject}"[
+                :160
+            ], self.settings.points_per_hour
+        address = "unknown"
+        if request is not None:
+            forwarded = (
+                request.headers.get("x-forwarded-for")
+                if self.settings.trust_forwarded_for
+                else None
+            )
+            if forwarded:
+                address = forwarded.split(",")[0].strip()[:64]
+            elif request.client is not None:
+                address = request.client.host
+        return f"ip:{address}", self.settings.anonymous_points_per_hour
+
+    async def admit(
+        self,
+        ctx: Any,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        query: str | None,
+    ) -> None:
+        """Refuse the operation (RequestError) unless the caller may run it and afford it."""
+        principal: Principal = ctx.principal
+        if self.production and principal.is_anonymous and _asks_introspection(document):
+            raise RequestError(ErrorCode.INTROSPECTION_DISABLED, "Sign in to introspect the schema")
+        if (
+            self.mode == "allowlist"
+            and persisted.is_portal_client(principal)
+            and not self.allow_list.allows(query or "", document)
+        ):
+            raise RequestError(
+                ErrorCode.OPERATION_NOT_ALLOWED,
+                "Portal clients may send only the portals' published operations",
+            )
+        if principal.grant is not None:
+            use = scope.fields_used(schema, document, variables)
+            ctx.personal_read = scope.check_scope(
+                schema,
+                use,
+                allowed=principal.grant.fields,
+                personal_granted=principal.grant.personal_data,
+            )
+        estimate = cost_service.estimate(schema, document, operation_name, variables)
+        subject, limit = self.budget_of(principal, ctx.request)
+        if estimate.nodes > self.settings.max_nodes:
+            ctx.cost = CostReport(estimate.points, estimate.nodes, limit, limit, None)
+            raise RequestError(
+                ErrorCode.QUERY_TOO_COSTLY,
+                f"The query asks for up to {estimate.nodes:,} objects; the limit is "
+                f"{self.settings.max_nodes:,}. Ask for smaller pages.",
+            )
+        charged = await cost_service.charge(
+            self.engine, subject=subject, points=estimate.points, limit=limit
+        )
+        ctx.cost = CostReport(
+            estimate.points, estimate.nodes, limit, charged.remaining, charged.reset_at
+        )
+        if not charged.granted:
+            if ctx.response is not None and hasattr(ctx.response, "headers"):
+                ctx.response.headers["retry-after"] = str(
+                    max(
+                        1,
+                        int(
+                            (
+                                charged.reset_at - datetime.now(charged.reset_at.tzinfo)
+                            ).total_seconds()
+                        ),
+                    )
+                )
+            raise RequestError(
+                ErrorCode.RATE_LIMITED,
+                f"This request costs {estimate.points} points; {charged.remaining} of "
+                f"{limit} remain until {charged.reset_at.isoformat()}",
+            )
+        self.charges += 1
+        if self.charges % FORGET_EVERY == 0:
+            await cost_service.forget_old_windows(self.engine)
+
+    async def audit_personal_read(self, ctx: Any, result: Any) -> None:
+        """A partner read personal data: say who, with which key, what and how it went."""
+        errors = list(getattr(result, "errors", None) or ())
+        codes = sorted({str((e.extensions or {}).get("code")) for e in errors})
+        principal: Principal = ctx.principal
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(AuditEntry).values(
+                    request_id=ctx.request_id,
+                    actor=principal.subject,
+                    role=principal.role.value,
+                    api_key_prefix=principal.api_key_prefix,
+                    operation="access.personal_read",
+                    operation_name=(ctx.operation_name or "")[:120] or None,
+                    variables=redact(ctx.variables or {}),
+                    outcome=Outcome.REJECTED if errors else Outcome.SUCCEEDED,
+                    error_codes=codes,
+                    details={"fields": sorted(ctx.personal_read)},
+                )
+            )
+        log.info(
+            "access.personal_read",
+            extra={"event": "access.personal_read", "key": principal.api_key_prefix},
+        )
+
+
+def operation_name_of(document: DocumentNode | None, name: str | None) -> str | None:
+    if name or document is None:
+        return name
+    operation = get_operation_ast(document, None)
+    return operation.name.value if operation is not None and operation.name else None
+
+
+def _internal(request_id: str) -> GraphQLError:
+    return GraphQLError(
+        "Unexpected error; quote the request id when you report it",
+        extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
+    )
+
+
+class RequestGuard(SchemaExtension):
+    """Runs :meth:`Guard.admit` between validation and execution, reports ``extensions.cost``
+    and audits partners' reading of personal data."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ec = self.execution_context
+        ctx = ec.context
+        guard: Guard | None = getattr(ctx, "guard", None)
+        if guard is None or ec.graphql_document is None:
+            yield
+            return
+        ctx.operation_name = operation_name_of(ec.graphql_document, ec.operation_name)
+        ctx.variables = ec.variables
+        try:
+            await guard.admit(
+                ctx,
+                ec.schema._schema,
+                ec.graphql_document,
+                ec.operation_name,
+                ec.variables,
+                ec.query,
+            )
+        except RequestError as err:
+            ec.result = GraphQLExecutionResult(data=None, errors=[err])
+            yield
+            return
+        except Exception:
+            # Fail closed: without its checks the operation does not run.
+            log.exception("safety.guard_failed", extra={"request_id": ctx.request_id})
+            ec.result = GraphQLExecutionResult(data=None, errors=[_internal(ctx.request_id)])
+            yield
+            return
+        yield
+        if ctx.personal_read:
+            await guard.audit_personal_read(ctx, ec.result)
+
+    def get_results(self) -> dict[str, Any]:
+        report: CostReport | None = getattr(self.execution_context.context, "cost", None)
+        return {"cost": report.as_extension()} if report is not None else {}
+
+
+def is_partner(principal: Principal) -> bool:
+    return principal.role == Role.PARTNER

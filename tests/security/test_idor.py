@@ -1,0 +1,296 @@
+"""Reading another family's child, or anything else out of scope, through every path: `node`,
+`nodes`, connections, nested fields and mutation payloads. Every node type is covered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AuditEntry, Outcome
+from resolvers.access import Role
+from schema.node import NODE_RESOLVERS
+from tests.conftest import Hub
+from tests.factories import (
+    CHUY,
+    CHUY_SOKULUK,
+    gid,
+    make_api_key,
+    make_catchment_area,
+    make_enrollment,
+    make_family,
+    make_institution,
+    make_person,
+    make_staff_position,
+)
+
+# Node types anyone may read (public registries and policy), and the ones bound by row rules.
+PUBLIC_TYPES = {
+    "Region", "District", "Institution", "CatchmentArea",
+    "IntakeSeason", "FirstGradeQuota",
+    "AdmissionSeason", "AdmissionRound", "Programme", "ForeignProgramme",
+    "Licence", "Accreditation", "AccreditationAgency", "InstitutionProgramme",
+}  # fmt: skip
+GUARDED_TYPES = {"Person", "Guardianship", "StaffPosition", "Enrollment", "ApiKey", "AuditEntry"}
+# The workflow domains' guarded types: another family's object through node/nodes is tested in
+# tests/security/test_idor_domains.py.
+GUARDED_IN_DOMAINS = {
+    "KindergartenApplication", "KindergartenOffer", "FirstGradeApplication",
+    "AdmissionApplication", "AdmissionOffer", "NationalTestResult", "ForeignApplication",
+    "LicenceApplication",
+}  # fmt: skip
+
+NODE = "query($id: ID!) { node(id: $id) { id } }"
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+PERSONS = "{ persons(first: 100) { nodes { id } } }"
+ENROLLMENTS = "{ enrollments(first: 100) { nodes { id person { id } } } }"
+SCHOOL_PUPILS = """query($id: ID!) { node(id: $id) { ... on Institution {
+  enrollments(first: 100) { nodes { id person { id } } }
+  staff(first: 100) { nodes { id person { id } } } } } }"""
+CHILD_VIA_GUARDIANSHIP = """query($id: ID!) { node(id: $id) { ... on Person {
+  children { child { id } } guardians { guardian { id } } enrollments(first: 10) { nodes { id } } } } }"""
+WITHDRAW = """mutation($id: ID!) { withdrawStudent(input: { enrollmentId: $id, date: "2026-01-10" }) {
+  enrollment { id person { id firstName } } userErrors { code } } }"""
+REISSUE = """mutation($id: ID!) { reissuePin(input: { personId: $id, newPin: "21705201699999" }) {
+  person { id pin } userErrors { code } } }"""
+
+
+@dataclass
+class World:
+    school: int
+    other_school: int
+    mother: int
+    child: int
+    other_mother: int
+    other_child: int
+    enrollment: int
+    other_enrollment: int
+    guardianship: int
+    other_guardianship: int
+    teacher_post: int
+    other_staff_post: int
+    catchment: int
+    audit: int
+    api_key: int
+
+
+@pytest.fixture
+async def world(session: AsyncSession, pepper: bytes) -> World:
+    school = await make_institution(session)
+    other = await make_institution(session, region_id=CHUY, district_id=CHUY_SOKULUK)
+    mother, (child,) = await make_family(session)
+    other_mother, (other_child,) = await make_family(session)
+    enrollment = await make_enrollment(session, person=child, institution=school)
+    other_enrollment = await make_enrollment(session, person=other_child, institution=other)
+    teacher = await make_person(session, birth_date=date(1990, 1, 1))
+    post = await make_staff_position(session, person=teacher, institution=school)
+    colleague = await make_person(session, birth_date=date(1991, 1, 1))
+    other_post = await make_staff_position(session, person=colleague, institution=other)
+    area = await make_catchment_area(session, institution=school)
+    entry = AuditEntry(actor="x", role="ministry", operation="people.x", outcome=Outcome.SUCCEEDED)
+    session.add(entry)
+    key, _ = await make_api_key(session, pepper=pepper, allowed_fields=["Query.persons"])
+    await session.flush()
+    from sqlalchemy import select
+
+    from models import Guardianship
+
+    links = {g.child_id: g.id for g in (await session.scalars(select(Guardianship))).all()}
+    await session.commit()
+    return World(
+        school=school.id,
+        other_school=other.id,
+        mother=mother.id,
+        child=child.id,
+        other_mother=other_mother.id,
+        other_child=other_child.id,
+        enrollment=enrollment.id,
+        other_enrollment=other_enrollment.id,
+        guardianship=links[child.id],
+        other_guardianship=links[other_child.id],
+        teacher_post=post.id,
+        other_staff_post=other_post.id,
+        catchment=area.id,
+        audit=entry.id,
+        api_key=key.id,
+    )
+
+
+def out_of_reach(w: World) -> dict[str, str]:
+    """One object of every guarded node type that a guardian of the first family may not
+    read."""
+    return {
+        "Person": gid("Person", w.other_child),
+        "Guardianship": gid("Guardianship", w.other_guardianship),
+        "StaffPosition": gid("StaffPosition", w.other_staff_post),
+        "Enrollment": gid("Enrollment", w.other_enrollment),
+        "ApiKey": gid("ApiKey", w.api_key),
+        "AuditEntry": gid("AuditEntry", w.audit),
+    }
+
+
+def test_every_node_type_is_public_or_guarded() -> None:
+    assert set(NODE_RESOLVERS) == PUBLIC_TYPES | GUARDED_TYPES | GUARDED_IN_DOMAINS
+
+
+class TestAnotherFamilysChild:
+    async def test_by_node_and_nodes_every_guarded_type_is_null(
+        self, hub: Hub, world: World
+    ) -> None:
+        # given the first family's mother
+        token = hub.token(Role.GUARDIAN, person_id=world.mother)
+        targets = out_of_reach(world)
+        assert set(targets) == GUARDED_TYPES
+
+        # when
+        by_node = {
+            t: (await hub.data(NODE, {"id": i}, token=token))["node"] for t, i in targets.items()
+        }
+        by_nodes = (await hub.data(NODES, {"ids": list(targets.values())}, token=token))["nodes"]
+
+        # then
+        assert by_node == dict.fromkeys(targets)
+        assert by_nodes == [None] * len(targets)
+
+    async def test_own_child_is_readable_by_the_same_paths(self, hub: Hub, world: World) -> None:
+        token = hub.token(Role.GUARDIAN, person_id=world.mother)
+        mine = [
+            gid("Person", world.child),
+            gid("Enrollment", world.enrollment),
+            gid("Guardianship", world.guardianship),
+        ]
+        assert None not in (await hub.data(NODES, {"ids": mine}, token=token))["nodes"]
+
+    async def test_connections_and_nested_fields_hide_them(self, hub: Hub, world: World) -> None:
+        # given
+        token = hub.token(Role.GUARDIAN, person_id=world.mother)
+
+        # when
+        persons = (await hub.data(PERSONS, token=token))["persons"]["nodes"]
+        enrollments = (await hub.data(ENROLLMENTS, token=token))["enrollments"]["nodes"]
+        school = (
+            await hub.data(
+                SCHOOL_PUPILS, {"id": gid("Institution", world.other_school)}, token=token
+            )
+        )["node"]
+        other_mother = (
+            await hub.data(
+                CHILD_VIA_GUARDIANSHIP, {"id": gid("Person", world.other_mother)}, token=token
+            )
+        )["node"]
+
+        # then
+        assert {p["id"] for p in persons} == {
+            gid("Person", world.mother),
+            gid("Person", world.child),
+        }
+        assert [e["id"] for e in enrollments] == [gid("Enrollment", world.enrollment)]
+        assert school == {"enrollments": {"nodes": []}, "staff": {"nodes": []}}
+        assert other_mother is None
+
+    async def test_mutation_payloads_do_not_return_them(self, hub: Hub, world: World) -> None:
+        # given
+        token = hub.token(Role.GUARDIAN, person_id=world.mother)
+
+        # when
+        withdraw = (
+            await hub.data(WITHDRAW, {"id": gid("Enrollment", world.other_enrollment)}, token=token)
+        )["withdrawStudent"]
+        reissue = (await hub.data(REISSUE, {"id": gid("Person", world.other_child)}, token=token))[
+            "reissuePin"
+        ]
+
+        # then
+        assert withdraw["enrollment"] is None
+        assert withdraw["userErrors"]
+        assert reissue["person"] is None
+        assert reissue["userErrors"]
+
+    @pytest.mark.parametrize(
+        "role",
+        [
+            Role.ANONYMOUS,
+            Role.PUPIL,
+            Role.SCHOOL_ADMIN,
+            Role.DISTRICT_OFFICER,
+            Role.REGION_OFFICER,
+            Role.TEACHER,
+            Role.AUDITOR,
+        ],
+    )
+    async def test_no_other_role_out_of_scope_reads_them(
+        self, hub: Hub, world: World, role: Role
+    ) -> None:
+        # given a caller of each role scoped to the first (Bishkek) school
+        scopes = {
+            Role.SCHOOL_ADMIN: [f"institution:{world.school}"],
+            Role.TEACHER: [f"institution:{world.school}"],
+            Role.DISTRICT_OFFICER: ["district:50"],
+            Role.REGION_OFFICER: ["region:8"],
+        }
+        token = (
+            None
+            if role == Role.ANONYMOUS
+            else hub.token(role, scopes=scopes.get(role), person_id=world.mother)
+        )
+        targets = {
+            t: i
+            for t, i in out_of_reach(world).items()
+            if not (role == Role.AUDITOR and t == "AuditEntry")
+        }
+
+        # when
+        found = (await hub.data(NODES, {"ids": list(targets.values())}, token=token))["nodes"]
+
+        # then
+        assert found == [None] * len(targets)
+
+
+class TestTeacherReadsTheirClasses:
+    async def test_teacher_reads_pupils_of_their_classes_only(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given a school with pupils in 3А and 3Б, and a teacher of 3А
+        school = await make_institution(session)
+        mine = await make_person(session)
+        theirs = await make_person(session)
+        left = await make_person(session)
+        await make_enrollment(session, person=mine, institution=school, class_group="3А")
+        await make_enrollment(session, person=theirs, institution=school, class_group="3Б")
+        await make_enrollment(
+            session, person=left, institution=school, class_group="3А", exit_date=date(2026, 1, 10)
+        )
+        teacher = await make_person(session, birth_date=date(1990, 1, 1))
+        await make_staff_position(session, person=teacher, institution=school, class_groups=["3А"])
+        await session.commit()
+        token = hub.token(Role.TEACHER, scopes=[f"institution:{school.id}"], person_id=teacher.id)
+
+        # when
+        persons = (await hub.data(PERSONS, token=token))["persons"]["nodes"]
+        enrollments = (await hub.data(ENROLLMENTS, token=token))["enrollments"]["nodes"]
+        by_nodes = (
+            await hub.data(
+                NODES, {"ids": [gid("Person", p.id) for p in (mine, theirs, left)]}, token=token
+            )
+        )["nodes"]
+
+        # then: their pupil and themself; not the other class, not a pupil who left
+        assert {p["id"] for p in persons} == {gid("Person", mine.id), gid("Person", teacher.id)}
+        assert [e["person"]["id"] for e in enrollments] == [gid("Person", mine.id)]
+        assert by_nodes == [{"id": gid("Person", mine.id)}, None, None]
+
+    async def test_teacher_token_must_name_the_person(self, hub: Hub) -> None:
+        import jwt
+
+        token = hub.token(Role.TEACHER, scopes=["institution:1"], person_id=1)
+        claims = jwt.decode(token, options={"verify_signature": False})
+        del claims["pid"]
+        unsigned = jwt.encode(
+            claims,
+            hub.keyring.keys[hub.keyring.active],
+            algorithm="HS256",
+            headers={"kid": hub.keyring.active},
+        )
+        assert (await hub.post("{ viewer { role } }", token=unsigned)).status_code == 401
