@@ -63,6 +63,7 @@ class Result:
     rows: int
     errors: int
     worker_rss_mb: float
+    first_error: str = ""
 
 
 def _free_port() -> int:
@@ -152,8 +153,11 @@ def _lua(path: Path, body: str, token: str) -> None:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    found = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise RuntimeError(f"unexpected wrk latency {text!r}")
+    value, unit = found.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def _wrk(url: str, script: Path, *, connections: int, duration: int) -> tuple[float, float, float]:
@@ -163,9 +167,11 @@ def _wrk(url: str, script: Path, *, connections: int, duration: int) -> tuple[fl
         text=True,
         check=True,
     ).stdout
+    if "50%" not in out:
+        raise RuntimeError(f"wrk gave no latency distribution:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     return rps, p50, p99
 
 
@@ -183,7 +189,9 @@ async def _statements(
     """SQL statements per request, counted from the engine's events of an in-process hub."""
     from app import create_app
 
-    settings = Settings(database_url=db_url, data_dir=data_dir, fetch_assets=False)
+    settings = Settings(
+        database_url=db_url, data_dir=data_dir, fetch_assets=False, points_per_hour=10**9
+    )
     app = create_app(settings)
     counts: dict[str, int] = {}
     async with app.router.lifespan_context(app):
@@ -311,6 +319,7 @@ def main() -> None:
                     timeout=30,
                 ).json()
                 errors = len(check.get("errors") or [])
+                first_error = str((check.get("errors") or [{}])[0].get("message", ""))[:120]
                 script = Path(tmp) / "op.lua"
                 _lua(script, body, token)
                 rps, p50, p99 = _wrk(
@@ -326,13 +335,14 @@ def main() -> None:
                         _rows(check.get("data")),
                         errors,
                         _worker_rss(server),
+                        first_error,
                     )
                 )
                 r = results[-1]
                 print(
                     f"{r.name:60} {r.requests_per_s:8.0f} req/s  p50 {r.p50_ms:6.1f} ms  "
                     f"p99 {r.p99_ms:6.1f} ms  {r.statements} stmt  {r.rows} rows  "
-                    f"rss {r.worker_rss_mb:.0f} MB{'  ERRORS' if r.errors else ''}"
+                    f"rss {r.worker_rss_mb:.0f} MB{'  ERROR: ' + r.first_error if r.errors else ''}"
                 )
         RESULTS.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
