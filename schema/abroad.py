@@ -258,8 +258,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ForeignApplication]:
-        if info.context.principal.is_anonymous:
-            raise RequestError(Code.UNAUTHENTICATED, "Sign in to read applications")
+        require_signed_in(info.context, "Sign in to read applications")
         args = bounds(first, after, last, before)
         flt = filter or ForeignApplicationFilterInput()
         stmt = abroad_service.applications_query(

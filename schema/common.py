@@ -112,7 +112,8 @@ After = Annotated[str | None, strawberry.argument(description="Items after this 
 Before = Annotated[str | None, strawberry.argument(description="Items before this cursor.")]
 
 
-def require_signed_in(ctx: Context) -> None:
-    """Mutations need a caller: anonymous requests get a top-level UNAUTHENTICATED error."""
+def require_signed_in(ctx: Context, message: str = "Sign in to change data") -> None:
+    """Mutations, and reads of non-public lists, need a caller: anonymous requests get a
+    top-level UNAUTHENTICATED error."""
     if ctx.principal.is_anonymous:
-        raise RequestError(ErrorCodeEnum.UNAUTHENTICATED, "Sign in to change data")
+        raise RequestError(ErrorCodeEnum.UNAUTHENTICATED, message)

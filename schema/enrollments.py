@@ -151,8 +151,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Enrollment]:
         ctx = info.context
-        if ctx.principal.is_anonymous:
-            raise RequestError(Code.UNAUTHENTICATED, "Sign in to read enrollments")
+        require_signed_in(ctx, "Sign in to read enrollments")
         args = bounds(first, after, last, before)
         stmt = enrollments_service.enrollments_query(ctx.principal, enrollment_filter(filter))
         ordering = enrollments_service.ENROLLMENT_ORDERINGS[order_by.value]

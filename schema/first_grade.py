@@ -15,8 +15,6 @@ from models import FirstGradeStatus as FirstGradeStatusEnum
 from models import RejectionReason as RejectionReasonEnum
 from resolvers import first_grade as first_grade_service
 from resolvers.context import Context, Info
-from resolvers.errors import ErrorCode as Code
-from resolvers.errors import RequestError
 from resolvers.mutations import perform
 from resolvers.relay import encode_id
 from schema.common import (
@@ -252,8 +250,7 @@ class Query:
         before: Before = None,
     ) -> Connection[FirstGradeApplication]:
         ctx = info.context
-        if ctx.principal.is_anonymous:
-            raise RequestError(Code.UNAUTHENTICATED, "Sign in to read applications")
+        require_signed_in(ctx, "Sign in to read applications")
         args = bounds(first, after, last, before)
         stmt = first_grade_service.applications_query(ctx.principal, _filter(filter))
         ordering = first_grade_service.APPLICATION_ORDERINGS[order_by.value]

@@ -309,8 +309,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Person]:
         ctx = info.context
-        if ctx.principal.is_anonymous:
-            raise RequestError(Code.UNAUTHENTICATED, "Sign in to read people")
+        require_signed_in(ctx, "Sign in to read people")
         args = bounds(first, after, last, before)
         stmt = people_service.persons_query(ctx.principal, _person_filter(filter))
         ordering = people_service.PERSON_ORDERINGS[order_by.value]

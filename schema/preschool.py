@@ -323,8 +323,7 @@ class Query:
         before: Before = None,
     ) -> Connection[KindergartenApplication]:
         ctx = info.context
-        if ctx.principal.is_anonymous:
-            raise RequestError(Code.UNAUTHENTICATED, "Sign in to read applications")
+        require_signed_in(ctx, "Sign in to read applications")
         args = bounds(first, after, last, before)
         stmt = preschool_service.applications_query(ctx.principal, _filter(filter))
         ordering = preschool_service.APPLICATION_ORDERINGS[order_by.value]

@@ -54,12 +54,6 @@ from schema.common import (
 )
 from schema.node import pk_of, query_pk
 
-
-def _signed_in_reader(info: Info, what: str) -> None:
-    if info.context.principal.is_anonymous:
-        raise RequestError(Code.UNAUTHENTICATED, f"Sign in to read {what}")
-
-
 # --- queries -------------------------------------------------------------------------------
 
 
@@ -134,7 +128,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[NationalTestResult]:
-        _signed_in_reader(info, "test results")
+        require_signed_in(info.context, "Sign in to read test results")
         args = bounds(first, after, last, before)
         flt = filter or TestResultFilterInput()
         if flt.certificate_number is not None and len(flt.certificate_number) > 20:
@@ -212,7 +206,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[AdmissionApplication]:
-        _signed_in_reader(info, "applications")
+        require_signed_in(info.context, "Sign in to read applications")
         args = bounds(first, after, last, before)
         stmt = admission_queries.applications_query(
             info.context.principal, _application_filter(filter)
@@ -229,7 +223,7 @@ class Query:
     async def rank_explanation(
         self, info: Info, application_id: strawberry.ID
     ) -> RankExplanation | None:
-        _signed_in_reader(info, "applications")
+        require_signed_in(info.context, "Sign in to read applications")
         pk = query_pk(application_id, "AdmissionApplication")
         ctx = info.context
         result = await ctx.run(

@@ -13,7 +13,16 @@ from resolvers.context import Info
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
 from resolvers.licensing import queries as licensing_queries
-from schema.common import After, Before, Connection, First, Last, bounds, list_connection
+from schema.common import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    bounds,
+    list_connection,
+    require_signed_in,
+)
 from schema.licensing.types import (
     Accreditation,
     AccreditationAgency,
@@ -129,8 +138,7 @@ class Query:
         before: Before = None,
     ) -> Connection[LicenceApplication]:
         ctx = info.context
-        if ctx.principal.is_anonymous:
-            raise RequestError(Code.UNAUTHENTICATED, "Sign in to read licence applications")
+        require_signed_in(ctx, "Sign in to read licence applications")
         args = bounds(first, after, last, before)
         flt = filter or LicenceApplicationFilter()
         _cap(flt.statuses, "statuses")  # type: ignore[arg-type]
