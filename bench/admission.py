@@ -98,6 +98,17 @@ async def load(url: str, *, applicants: int, programmes: int, seed: int) -> dict
             )
             for u in range(max(1, programmes // 30))
         ]
+        # State universities need a licence too (issue 5): each holds one for higher education.
+        await conn.execute(
+            "WITH a AS (INSERT INTO licence_application (institution_id, applied_as, "
+            "applicant_subject, status, levels, submitted_on, due_on) "
+            "SELECT u, 'institution', 'bench', 'approved', '{higher}', DATE '2025-01-01', "
+            "DATE '2025-01-21' FROM unnest($1::int[]) u RETURNING id, institution_id, levels) "
+            "INSERT INTO licence (number, institution_id, application_id, status, levels, "
+            "issued_on) SELECT 'KG-LIC-U-' || lpad(a.id::text, 7, '0'), a.institution_id, a.id, "
+            "'active', a.levels, DATE '2025-01-01' FROM a",
+            universities,
+        )
         programme_rows = []
         for p in range(programmes):
             required = rng.sample(SUBJECTS, rng.choice((1, 2)))

@@ -201,7 +201,8 @@ class AdmissionRound(Timestamped, Base):
 
 
 class AdmissionProgramme(Timestamped, Base):
-    """A university's programme offered in a season."""
+    """A university's programme offered in a season; linked to the programme classifier, it
+    opens admission only while accredited where the classifier requires it."""
 
     __tablename__ = "admission_programme"
     __table_args__ = (
@@ -220,6 +221,11 @@ class AdmissionProgramme(Timestamped, Base):
         ARRAY(String(40)), server_default=text("'{}'::varchar[]")
     )
     creative_test: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The programme's entry in the licensing classifier (issue 5): whether admission needs a
+    # programme accreditation, matched with the institution's accreditations by this code.
+    programme_code: Mapped[str | None] = mapped_column(
+        ForeignKey("programme_code.code"), index=True
+    )
 
 
 class ProgrammePlaces(Base):

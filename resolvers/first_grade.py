@@ -38,6 +38,7 @@ from models import (
     BenefitCategory,
     BenefitStatus,
     CatchmentArea,
+    EducationLevel,
     Enrollment,
     ExitReason,
     FirstGradeApplication,
@@ -56,6 +57,7 @@ from models import (
     RejectionReason,
     Sector,
 )
+from resolvers import licensing as licensing_service
 from resolvers import preschool as preschool_service
 from resolvers.access import Principal, Role, may_manage_institution, require
 from resolvers.clock import today
@@ -272,7 +274,9 @@ async def apply_for_first_grade(
     record; the entry grade follows the 12-year rule; in stage 1 only children registered in
     the school's catchment area apply, in stage 2 the actual residence counts; the school
     teaches in the chosen language; one active application per child and season (also a
-    partial unique index); a benefit names a category of the season, with proof.
+    partial unique index); a benefit names a category of the season, with proof. A school
+    that needs a licence (private ones) holds one in force today covering primary education,
+    or takes no applications (``LICENCE_REQUIRED``, issue 5).
     """
     await require_guardian_of(session, principal, child_id)
     child = await session.get(Person, child_id, with_for_update=True)
@@ -303,6 +307,9 @@ async def apply_for_first_grade(
         )
     if school.closed_on is not None and school.closed_on <= season.school_year_starts:
         raise DomainError(ErrorCode.INSTITUTION_CLOSED, "The school is closed", field="schoolId")
+    await licensing_service.require_teaching_licence(
+        session, institution_id=school.id, on=on, level=EducationLevel.PRIMARY, field="schoolId"
+    )
     if language.value not in school.languages:
         raise DomainError(
             ErrorCode.LANGUAGE_NOT_TAUGHT,
@@ -591,6 +598,10 @@ async def allocate_first_grade_places(
     catchment, then the season's benefit categories, then time of application. Quota rows are
     locked ``FOR UPDATE`` and ``admitted <= places`` is a CHECK, so concurrent allocations
     never overfill a school. Set-based: one ranking statement for all schools in scope.
+    Licences (issue 5): allocating one named school that needs a licence and holds none in
+    force today and on the first school day covering primary education is refused
+    (``LICENCE_REQUIRED``, nothing written); an allocation across a district or region leaves
+    such schools out, their applications untouched.
     """
     require(
         principal.is_ministry
@@ -600,9 +611,38 @@ async def allocate_first_grade_places(
     season = await session.get(IntakeSeason, season_id)
     if season is None or season.kind != IntakeKind.FIRST_GRADE:
         raise NotFound("The first-grade season", field="seasonId")
+    days = sorted({today(), season.school_year_starts})
     if school_id is not None:
         await _school_managed(session, principal, school_id)
+        for day in days:
+            await licensing_service.require_teaching_licence(
+                session,
+                institution_id=school_id,
+                on=day,
+                level=EducationLevel.PRIMARY,
+                field="schoolId",
+            )
     schools = _schools_in_scope(principal, school_id)
+    # Across a district or region, schools without the licence they need admit no one: their
+    # applications wait untouched (issue 5) while the other schools are allocated.
+    applied_to = list(
+        await session.scalars(
+            select(FGA.school_id)
+            .where(
+                FGA.season_id == season.id,
+                FGA.status.in_(PENDING),
+                FGA.school_id.in_(schools),
+            )
+            .distinct()
+        )
+    )
+    unlicensed: set[int] = set()
+    for day in days:
+        unlicensed |= await licensing_service.unlicensed_among(
+            session, applied_to, on=day, level=EducationLevel.PRIMARY
+        )
+    if unlicensed:
+        schools = schools.where(Institution.id.not_in(sorted(unlicensed)))
     actor = principal.subject
 
     # Children who meanwhile got a school place elsewhere cannot be admitted twice.
@@ -732,11 +772,25 @@ async def admit_to_first_grade(
     school enrollment on the school year's start date in the entry grade; count it against
     the school's quota (CHECK ``admitted <= places``); end the child's open kindergarten
     enrollment on that same date; cancel any open kindergarten-queue application, returning
-    its offered place.
+    its offered place. Every school admitting holds the licence it needs, in force today and
+    on the first school day, covering primary education (``LICENCE_REQUIRED``, issue 5).
     """
     if not application_ids:
         return
     start = season.school_year_starts
+    school_ids = list(
+        await session.scalars(
+            select(FGA.school_id).where(any_of(FGA.id, application_ids)).distinct()
+        )
+    )
+    for day in sorted({today(), start}):
+        await licensing_service.require_teaching_licences(
+            session,
+            institution_ids=school_ids,
+            on=day,
+            level=EducationLevel.PRIMARY,
+            field="schoolId",
+        )
     await session.execute(
         insert(Enrollment).from_select(
             ["person_id", "institution_id", "grade_level", "sector", "entry_date"],

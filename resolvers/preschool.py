@@ -41,6 +41,7 @@ from sqlalchemy.orm import aliased
 from models import (
     BenefitStatus,
     DeclineRule,
+    EducationLevel,
     Enrollment,
     ExitReason,
     Institution,
@@ -60,6 +61,7 @@ from models import (
     Sector,
 )
 from models.preschool import ACTIVE_QUEUE_STATUSES
+from resolvers import licensing as licensing_service
 from resolvers.access import Principal, Role, may_manage_institution, require
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
@@ -678,10 +680,19 @@ async def offer_places(
     places rows are locked ``FOR UPDATE`` and their CHECK keeps free places >= 0; candidates
     are locked ``FOR UPDATE SKIP LOCKED`` and re-checked as waiting; a partial unique index
     forbids two live offers for one child. ``application_id`` offers one place to a named
-    child, who must be first in their queue.
+    child, who must be first in their queue. A kindergarten that needs a licence (private
+    ones; domain.md, "Licensing and accreditation") offers nothing without one in force today
+    covering preschool education (``LICENCE_REQUIRED``, issue 5).
     """
     inst = await _managed_kindergarten(session, principal, kindergarten_id)
     on = today()
+    await licensing_service.require_teaching_licence(
+        session,
+        institution_id=inst.id,
+        on=on,
+        level=EducationLevel.PRESCHOOL,
+        field="kindergartenId",
+    )
     season = await current_season(session, IntakeKind.KINDERGARTEN, on)
     if count is not None and not 1 <= count <= 1000:
         raise DomainError(ErrorCode.INVALID_INPUT, "Offer 1 to 1,000 places", field="count")
@@ -954,7 +965,10 @@ async def confirm_admission(
     offer becomes a kindergarten enrollment (a transferring child's old place ends the day the
     new one begins, linked as the previous enrollment).
 
-    Rule (issue 3): only an accepted offer is confirmed, by an officer of its kindergarten.
+    Rule (issue 3): only an accepted offer is confirmed, by an officer of its kindergarten. A
+    kindergarten that needs a licence holds one in force today and on the entry date, covering
+    preschool education (``LICENCE_REQUIRED``, issue 5): a suspended kindergarten admits no
+    one, and the child's offer stays accepted until the licence is restored.
     """
     offer = await _offer_for_update(session, offer_id)
     inst = await _managed_kindergarten(session, principal, offer.kindergarten_id)
@@ -971,6 +985,14 @@ async def confirm_admission(
     if start < child.birth_date or (inst.closed_on is not None and inst.closed_on <= start):
         raise DomainError(
             ErrorCode.INVALID_DATE, "The entry date is not possible", field="entryDate"
+        )
+    for day in sorted({today(), start}):
+        await licensing_service.require_teaching_licence(
+            session,
+            institution_id=inst.id,
+            on=day,
+            level=EducationLevel.PRESCHOOL,
+            field="offerId",
         )
     previous: Enrollment | None = None
     if application.enrollment_id is not None:

@@ -491,6 +491,7 @@ async def make_programme(
     required_subjects: list[str] | None = None,
     places: dict[str, int] | None = None,
     creative_test: bool = False,
+    programme_code: str | None = None,
 ) -> Any:
     from models import AdmissionProgramme, PlaceCategory, ProgrammePlaces
 
@@ -502,6 +503,7 @@ async def make_programme(
         field_of_study=field_of_study,
         required_subjects=required_subjects if required_subjects is not None else ["math"],
         creative_test=creative_test,
+        programme_code=programme_code,
     )
     session.add(programme)
     await session.flush()

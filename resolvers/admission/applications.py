@@ -5,9 +5,10 @@ place in the round's window takes it and withdraws the applicant's lower prefere
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from models import (
     ApplicationStatus,
     District,
     DistrictPool,
+    EducationLevel,
     Enrollment,
     FieldThreshold,
     Funding,
@@ -38,6 +40,7 @@ from models import (
 )
 from models.admission import QUOTA_CATEGORIES
 from resolvers import clock
+from resolvers import licensing as licensing_service
 from resolvers.access import Principal, Role, may_manage_admissions, require
 from resolvers.admission.policy import load_season, require_open, round_open_for_registration
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
@@ -101,6 +104,51 @@ class Eligibility:
     grant_category: PlaceCategory | None
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Whether a programme may take applicants today (issue 5): its university holds a licence
+    in force covering higher education, and the programme the accreditation its classifier
+    entry requires. A standing is the refusal of a programme that may not: code and why."""
+
+    code: ErrorCode
+    message: str
+
+
+async def admission_closed(
+    session: AsyncSession, programmes: Iterable[AdmissionProgramme | Any], on: date
+) -> dict[int, Standing]:
+    """The programmes among these that cannot open admission on ``on``, with why: the
+    university needs a licence and holds none in force covering higher education
+    (``LICENCE_REQUIRED``), or the programme's classifier entry requires accreditation and the
+    university holds no programme accreditation for it in force (``ACCREDITATION_REQUIRED``).
+    Set-based (a few statements whatever the number); licences and accreditations are read
+    ``FOR SHARE`` so that a suspension racing an admission waits for it."""
+    rows = list(programmes)
+    unlicensed = await licensing_service.unlicensed_among(
+        session, {p.institution_id for p in rows}, on=on, level=EducationLevel.HIGHER
+    )
+    unaccredited = await licensing_service.unaccredited_among(
+        session,
+        {(p.institution_id, p.programme_code) for p in rows if p.programme_code is not None},
+        on=on,
+    )
+    closed: dict[int, Standing] = {}
+    for p in rows:
+        if p.institution_id in unlicensed:
+            closed[p.id] = Standing(
+                ErrorCode.LICENCE_REQUIRED,
+                f"The university of {p.code} holds no licence in force on {on.isoformat()} "
+                "covering higher education",
+            )
+        elif (p.institution_id, p.programme_code) in unaccredited:
+            closed[p.id] = Standing(
+                ErrorCode.ACCREDITATION_REQUIRED,
+                f"{p.code} ({p.programme_code}) holds no accreditation in force on "
+                f"{on.isoformat()}",
+            )
+    return closed
+
+
 def _age_on(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
@@ -160,6 +208,7 @@ async def check_programme_eligibility(
     applicant: ApplicantFacts,
     funding: Funding,
     field: str,
+    standing: Standing | None = None,
 ) -> Eligibility:
     """May this applicant compete for this programme's places with this funding?
 
@@ -168,9 +217,13 @@ async def check_programme_eligibility(
     subject threshold; the main score at or above the field's grant or contract threshold for
     each funding asked; grant places in the applicant's quota (if the programme has any) or
     else their school's pool. Every failed rule is one problem, so the answer says why.
-    Checks that need the database (a programme's licence or accreditation) join here.
+    ``standing`` (from :func:`admission_closed`) refuses a programme that cannot open
+    admission: an unlicensed university or a programme without the accreditation it needs
+    (issue 5).
     """
     problems: list[Problem] = []
+    if standing is not None:
+        problems.append(Problem(standing.code, standing.message, field))
     cert = applicant.certificate
     wants_grant = funding in (Funding.GRANT, Funding.BOTH)
     wants_contract = funding in (Funding.CONTRACT, Funding.BOTH)
@@ -330,7 +383,8 @@ async def apply_to_programmes(
 
     Rules (domain.md, "University admission"): during an open round's registration window;
     at most the season's number of choices, each programme once; every choice eligible (see
-    :func:`check_programme_eligibility`) or nothing is written. A new list replaces the
+    :func:`check_programme_eligibility`, which includes the university's licence and the
+    programme's accreditation today: issue 5) or nothing is written. A new list replaces the
     applicant's active one; an applicant who holds a confirmed place cannot apply again.
     """
     require(
@@ -394,6 +448,9 @@ async def apply_to_programmes(
         pool=await pool_of_applicant(session, person.id),
         quotas=quotas,
     )
+    closed = await admission_closed(
+        session, [p for p in programmes.values() if p.season_id == season.id], clock.today()
+    )
     problems: list[Problem] = []
     decided: list[tuple[Choice, AdmissionProgramme, Eligibility]] = []
     for i, choice in enumerate(choices):
@@ -413,6 +470,7 @@ async def apply_to_programmes(
             applicant=applicant,
             funding=choice.funding,
             field=field,
+            standing=closed.get(programme.id),
         )
         problems.extend(verdict.problems)
         decided.append((choice, programme, verdict))

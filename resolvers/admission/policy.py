@@ -19,11 +19,13 @@ from models import (
     AdmissionSeason,
     District,
     DistrictPool,
+    EducationLevel,
     FieldThreshold,
     Institution,
     InstitutionKind,
     Intake,
     PlaceCategory,
+    ProgrammeCode,
     ProgrammePlaces,
     QuotaHolder,
     RoundStatus,
@@ -366,9 +368,17 @@ async def create_programme(
     required_subjects: list[str],
     creative_test: bool,
     places: dict[PlaceCategory, int],
+    programme_code: str | None = None,
 ) -> AdmissionProgramme:
     """Offer a university programme in a season with its places per category (the
-    university's admission officers or the ministry)."""
+    university's admission officers or the ministry).
+
+    ``programme_code`` links it to the programme classifier (a higher-education entry;
+    ``UNKNOWN_PROGRAMME`` otherwise): where the classifier requires accreditation, the
+    programme takes applications and is ranked only while the university holds a programme
+    accreditation for that code in force (issue 5). A programme may be prepared before its
+    accreditation is decided; admission itself is what the accreditation opens.
+    """
     season = await load_season(session, season_id)
     require_open(season)
     inst = await session.get(Institution, institution_id)
@@ -393,6 +403,19 @@ async def create_programme(
             ErrorCode.INVALID_INPUT, "At most four different subjects", field="requiredSubjects"
         )
     _check_places(season, places)
+    classified: str | None = None
+    if programme_code is not None:
+        entry = await session.get(ProgrammeCode, programme_code.strip().upper())
+        if entry is None or entry.level not in (
+            EducationLevel.HIGHER,
+            EducationLevel.POSTGRADUATE,
+        ):
+            raise DomainError(
+                ErrorCode.UNKNOWN_PROGRAMME,
+                f"No higher-education programme has the code {programme_code[:20]!r}",
+                field="programmeCode",
+            )
+        classified = entry.code
     programme = AdmissionProgramme(
         season_id=season.id,
         institution_id=inst.id,
@@ -401,6 +424,7 @@ async def create_programme(
         field_of_study=normalise_code(field_of_study, "fieldOfStudy"),
         required_subjects=subjects,
         creative_test=creative_test,
+        programme_code=classified,
     )
     session.add(programme)
     await session.flush()
@@ -412,7 +436,11 @@ async def create_programme(
         topic="admission.programme_offered",
         aggregate_type="AdmissionProgramme",
         aggregate_id=programme.id,
-        payload={"season_id": season.id, "institution_id": inst.id},
+        payload={
+            "season_id": season.id,
+            "institution_id": inst.id,
+            "programme_code": classified,
+        },
     )
     return programme
 

@@ -34,6 +34,7 @@ from models import (
     AdmissionProgramme,
     AdmissionRound,
     ApplicationStatus,
+    EducationLevel,
     Funding,
     PlaceCategory,
     ProgrammePlaces,
@@ -42,9 +43,11 @@ from models import (
     SeasonStatus,
 )
 from resolvers import clock
+from resolvers import licensing as licensing_service
 from resolvers.access import Principal, admission_application_readable, require
+from resolvers.admission.applications import admission_closed
 from resolvers.admission.policy import load_season, require_open
-from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
 from resolvers.events import emit
 
 COMPETING = (ApplicationStatus.ACTIVE, ApplicationStatus.CONFIRMED, ApplicationStatus.ENROLLED)
@@ -196,6 +199,11 @@ async def publish_round(
     Rules (domain.md, "University admission"): rounds publish in order, once, on or after the
     publication date and after registration closed; the previous round's confirmation window
     has ended, its unconfirmed recommendations expire and their places become vacancies.
+    A programme that cannot open admission on the publication day (its university holds no
+    licence in force, or it lacks the accreditation its classifier entry requires: issue 5) is
+    not ranked and recommends no one; its applications stay active (they compete again in a
+    later round if the licence or accreditation returns) and their applicants compete for
+    their other preferences.
     """
     require(principal.is_ministry, "Only the ministry publishes admission rounds")
     rnd = await session.get(AdmissionRound, round_id, with_for_update=True)
@@ -240,6 +248,22 @@ async def publish_round(
         )
     ).scalar_one()
 
+    closed = set(
+        await admission_closed(
+            session,
+            (
+                await session.execute(
+                    select(
+                        AdmissionProgramme.id,
+                        AdmissionProgramme.institution_id,
+                        AdmissionProgramme.code,
+                        AdmissionProgramme.programme_code,
+                    ).where(AdmissionProgramme.season_id == season.id)
+                )
+            ).all(),
+            today,
+        )
+    )
     vacancies = {
         (row.programme_id, PlaceCategory(row.category)): row.places - row.filled
         for row in await session.execute(
@@ -255,6 +279,7 @@ async def publish_round(
                 ProgrammePlaces.places > ProgrammePlaces.filled,
             )
         )
+        if row.programme_id not in closed
     }
     conn = await session.connection()
     raw: Any = (await conn.get_raw_connection()).driver_connection
@@ -274,6 +299,7 @@ async def publish_round(
             """,
             season.id,
         )
+        if r[2] not in closed
     ]
     vacancies_by_slot: dict[Slot, int] = {(p, c.value): v for (p, c), v in vacancies.items()}
     placed, slots, keys = assign_places(applications, vacancies_by_slot)
@@ -559,7 +585,13 @@ async def issue_admission_order(
 ) -> AdmissionOrder:
     """Close a season with its admission order (ministry): every applicant holding a confirmed
     place is enrolled at the programme's university (a higher-education enrollment from the
-    season's start of studies, naming the programme); the season accepts nothing more."""
+    season's start of studies, naming the programme); the season accepts nothing more.
+
+    Licences (issue 5): no one is enrolled at a university that needs a licence and holds
+    none in force, covering higher education, on the order's day and on the start of studies.
+    The order is then refused (``LICENCE_REQUIRED`` for each such university, nothing written):
+    the ministry settles those universities' confirmed places before closing the season.
+    """
     require(principal.is_ministry, "Only the ministry issues the admission order")
     season = await load_season(session, season_id, lock=True)
     if season.status == SeasonStatus.CLOSED:
@@ -583,6 +615,34 @@ async def issue_admission_order(
             "Every round is published and its confirmation window over before the order",
             field="seasonId",
         )
+    universities = list(
+        await session.scalars(
+            select(AdmissionProgramme.institution_id)
+            .join(AdmissionOffer, AdmissionOffer.programme_id == AdmissionProgramme.id)
+            .where(
+                AdmissionOffer.season_id == season.id,
+                AdmissionOffer.status == AdmissionOfferStatus.CONFIRMED,
+            )
+            .distinct()
+        )
+    )
+    unlicensed: set[int] = set()
+    for day in sorted({today, season.studies_start}):
+        unlicensed |= await licensing_service.unlicensed_among(
+            session, universities, on=day, level=EducationLevel.HIGHER
+        )
+    if unlicensed:
+        first, *more = [
+            Problem(
+                ErrorCode.LICENCE_REQUIRED,
+                f"University {i} holds no licence in force for higher education on "
+                f"{today.isoformat()} and {season.studies_start.isoformat()}; its confirmed "
+                "places cannot be enrolled",
+                "seasonId",
+            )
+            for i in sorted(unlicensed)
+        ]
+        raise DomainError(first.code, first.message, field=first.field, more=more)
     enrolled = (
         await session.execute(
             text(

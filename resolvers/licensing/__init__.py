@@ -21,6 +21,9 @@ from resolvers.licensing.guards import (
     licence_in_force,
     require_accreditation,
     require_teaching_licence,
+    require_teaching_licences,
+    unaccredited_among,
+    unlicensed_among,
 )
 from resolvers.licensing.rules import levels_for_placement, licence_required
 from resolvers.mutations import register_constraint
@@ -57,4 +60,7 @@ __all__ = [
     "licence_required",
     "require_accreditation",
     "require_teaching_licence",
+    "require_teaching_licences",
+    "unaccredited_among",
+    "unlicensed_among",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -48,11 +48,7 @@ async def require_teaching_licence(
         raise NotFound("The institution", field=field)
     if not licence_required(inst.kind, inst.ownership):
         return
-    levels: list[str] = []
-    if isinstance(level, EducationLevel):
-        levels = [level.value]
-    elif level is not None:
-        levels = [EducationLevel(lv).value for lv in level]
+    levels = _level_values(level)
     stmt = select(Licence.id).where(Licence.institution_id == institution_id, licence_valid_on(on))
     if levels:
         stmt = stmt.where(Licence.levels.overlap(levels))
@@ -64,6 +60,102 @@ async def require_teaching_licence(
             f"The institution holds no licence in force on {on.isoformat()}{covering}",
             field=field,
         )
+
+
+def _level_values(level: EducationLevel | Collection[EducationLevel] | None) -> list[str]:
+    if level is None:
+        return []
+    if isinstance(level, EducationLevel):
+        return [level.value]
+    return [EducationLevel(lv).value for lv in level]
+
+
+async def unlicensed_among(
+    session: AsyncSession,
+    institution_ids: Collection[int],
+    *,
+    on: date,
+    level: EducationLevel | Collection[EducationLevel] | None = None,
+) -> set[int]:
+    """The set form of :func:`require_teaching_licence` for workflows that admit into many
+    institutions at once (allocations, rounds, orders): which of these institutions need a
+    licence and hold none in force on ``on`` covering ``level``. Two statements whatever the
+    number; the licences in force are read ``FOR SHARE`` as in the single guard."""
+    ids = sorted(set(institution_ids))
+    if not ids:
+        return set()
+    levels = _level_values(level)
+    stmt = select(Licence.institution_id).where(
+        Licence.institution_id.in_(ids), licence_valid_on(on)
+    )
+    if levels:
+        stmt = stmt.where(Licence.levels.overlap(levels))
+    licensed = set(await session.scalars(stmt.with_for_update(read=True)))
+    rows = await session.execute(
+        select(Institution.id, Institution.kind, Institution.ownership).where(
+            Institution.id.in_(ids)
+        )
+    )
+    return {r.id for r in rows if r.id not in licensed and licence_required(r.kind, r.ownership)}
+
+
+async def require_teaching_licences(
+    session: AsyncSession,
+    *,
+    institution_ids: Collection[int],
+    on: date,
+    level: EducationLevel | Collection[EducationLevel] | None = None,
+    field: str = "institutionId",
+) -> None:
+    """:func:`require_teaching_licence` for several institutions at once: ``LICENCE_REQUIRED``
+    naming the first (by id) that needs a licence and holds none in force on ``on``."""
+    missing = await unlicensed_among(session, institution_ids, on=on, level=level)
+    if missing:
+        levels = _level_values(level)
+        covering = f" covering {' or '.join(levels)} education" if levels else ""
+        raise DomainError(
+            ErrorCode.LICENCE_REQUIRED,
+            f"Institution {min(missing)} holds no licence in force on {on.isoformat()}{covering}",
+            field=field,
+        )
+
+
+async def unaccredited_among(
+    session: AsyncSession, subjects: Collection[tuple[int, str]], *, on: date
+) -> set[tuple[int, str]]:
+    """The set form of :func:`require_accreditation`: which (institution, classifier code)
+    pairs need a programme accreditation and hold none in force on ``on`` (accreditations read
+    ``FOR SHARE``). Codes missing from the classifier count as unaccredited."""
+    pairs = sorted(set(subjects))
+    if not pairs:
+        return set()
+    codes = sorted({code for _, code in pairs})
+    needed = dict(
+        (
+            await session.execute(
+                select(ProgrammeCode.code, ProgrammeCode.accreditation_required).where(
+                    ProgrammeCode.code.in_(codes)
+                )
+            )
+        ).all()
+    )
+    asked = [(i, c) for i, c in pairs if needed.get(c, True)]
+    if not asked:
+        return set()
+    accredited = {
+        (r.institution_id, r.code)
+        for r in await session.execute(
+            select(Accreditation.institution_id, InstitutionProgramme.code)
+            .join(InstitutionProgramme, InstitutionProgramme.id == Accreditation.programme_id)
+            .where(
+                tuple_(Accreditation.institution_id, InstitutionProgramme.code).in_(asked),
+                Accreditation.kind == AccreditationKind.PROGRAMME,
+                accreditation_valid_on(on),
+            )
+            .with_for_update(read=True, of=Accreditation)
+        )
+    }
+    return {pair for pair in asked if pair not in accredited}
 
 
 async def require_accreditation(

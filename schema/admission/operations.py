@@ -378,6 +378,13 @@ class CreateProgrammeInput:
     places: list[PlacesInput] = strawberry.field(
         default_factory=list, description="Places per category."
     )
+    programme_code: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Its code in the programme classifier (e.g. HE-MEDICINE): where the classifier "
+            "requires accreditation, admission opens only while the programme is accredited."
+        ),
+    )
 
 
 @strawberry.input(description="Change a programme's places.")
@@ -717,6 +724,7 @@ class Mutation:
                 required_subjects=input.required_subjects,
                 creative_test=input.creative_test,
                 places=_places(input.places),
+                programme_code=input.programme_code,
             ),
         )
         return ProgrammePayload(

@@ -189,6 +189,10 @@ class Programme(Node):
     field_of_study: str = strawberry.field(description="Field code, which sets the thresholds.")
     required_subjects: list[str] = strawberry.field(description="Subject tests it requires.")
     creative_test: bool = strawberry.field(description="True if a creative test adds to the score.")
+    programme_code: str | None = strawberry.field(
+        description="Its code in the programme classifier, which says whether admission needs "
+        "accreditation; null when not linked."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Programme:
@@ -202,6 +206,7 @@ class Programme(Node):
             field_of_study=row.field_of_study,
             required_subjects=list(row.required_subjects),
             creative_test=row.creative_test,
+            programme_code=row.programme_code,
         )
 
     @strawberry.field(description="The university.")

@@ -18,6 +18,7 @@ from tests.factories import (
     make_admission_season,
     make_enrollment,
     make_institution,
+    make_licence,
     make_person,
     make_programme,
     make_test_result,
@@ -43,7 +44,10 @@ class Campaign:
     programmes: dict[str, Any] = field(default_factory=dict)
 
 
-async def arrange_campaign(session: AsyncSession) -> Campaign:
+async def arrange_campaign(session: AsyncSession, *, licensed: bool = True) -> Campaign:
+    """The campaign; both universities hold a licence for higher education (state universities
+    need one too: only state and municipal schools and kindergartens are exempt) unless
+    ``licensed`` is False."""
     season = await make_admission_season(session)
     round1 = await make_admission_round(session, season=season)
     round2 = await make_admission_round(
@@ -62,6 +66,9 @@ async def arrange_campaign(session: AsyncSession) -> Campaign:
     rural_school = await make_institution(
         session, name="Сокулук орто мектеби", region_id=CHUY, district_id=CHUY_SOKULUK
     )
+    if licensed:
+        for uni in (university, other):
+            await make_licence(session, institution=uni, levels=["higher"])
     campaign = Campaign(season, round1, round2, university, other, bishkek_school, rural_school)
     campaign.programmes["informatics"] = await make_programme(
         session,
