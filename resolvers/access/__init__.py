@@ -32,6 +32,7 @@ from resolvers.errors import ErrorCode, RequestError
 from resolvers.settings import Settings
 
 ALGORITHM = "HS256"
+VERIFIED_TOKENS_KEPT = 10_000
 
 
 class Role(enum.StrEnum):
@@ -116,6 +117,9 @@ class KeyRing:
             raise ValueError("active key id is not in the key ring")
         self.keys = keys
         self.active = active
+        # Tokens already verified by this process, with their validity window: clients send the
+        # same token many times, and verifying it again is most of a small request's cost.
+        self.verified: dict[str, tuple[Principal, int, int]] = {}
 
     @classmethod
     def load(cls, settings: Settings, data_dir: Path | None = None) -> KeyRing:
@@ -182,6 +186,12 @@ def _unauthenticated(message: str) -> RequestError:
 def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Principal:
     """Verify a bearer token (algorithm, key id, signature, expiry, not-before, issuer,
     audience) and return its principal; raise UNAUTHENTICATED otherwise."""
+    known = ring.verified.get(token)
+    if known is not None:
+        principal, not_before, expires = known
+        if not_before <= time.time() < expires:
+            return principal
+        del ring.verified[token]
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -210,7 +220,11 @@ def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Princ
         raise _unauthenticated("The token is from another issuer") from None
     except jwt.PyJWTError:
         raise _unauthenticated("The token's signature or claims are invalid") from None
-    return principal_from_claims(claims)
+    principal = principal_from_claims(claims)
+    if len(ring.verified) >= VERIFIED_TOKENS_KEPT:
+        ring.verified.clear()
+    ring.verified[token] = (principal, int(claims["nbf"]), int(claims["exp"]))
+    return principal
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
