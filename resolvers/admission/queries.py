@@ -64,12 +64,14 @@ TEST_RESULT_ORDERINGS = {
 
 def test_result_readable(principal: Principal) -> Any:
     """Certificates are read by the ministry, by the applicant (or their guardian), and by
-    admission officers for people who applied to their university."""
+    admission officers for people who applied to their university. Nobody else: reading a
+    person (their school, their region's officers, a data partner) is not reading their
+    certificate."""
     if principal.is_ministry:
         return NationalTestResult.id.is_not(None)
-    return admission_person_readable(principal, NationalTestResult.person_id) | (
-        applicant_is_self_or_child(principal, NationalTestResult.person_id)
-    )
+    if principal.role == Role.ADMISSION_OFFICER:
+        return admission_person_readable(principal, NationalTestResult.person_id)
+    return applicant_is_self_or_child(principal, NationalTestResult.person_id)
 
 
 @dataclass(frozen=True)
