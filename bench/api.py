@@ -138,8 +138,12 @@ def _operations(variables: dict[str, Any], first_page_cursor: str | None) -> lis
     for name, text in _portal_queries():
         needed = set(re.findall(r"\$(\w+)\s*:\s*[\w\[\]]+!", text))
         if needed <= variables.keys():
-            used = set(re.findall(r"\$(\w+)\s*:", text))
-            ops.append(Operation(name, text, {k: v for k, v in variables.items() if k in used}))
+            declared = dict(re.findall(r"\$(\w+)\s*:\s*([\w\[\]!]+)", text))
+            used = {k: v for k, v in variables.items() if k in declared}
+            # The prepared `filter` is an institution filter; other lists run unfiltered.
+            if declared.get("filter", "InstitutionFilter") != "InstitutionFilter":
+                used.pop("filter", None)
+            ops.append(Operation(name, text, used))
     return ops
 
 
@@ -260,11 +264,13 @@ def main() -> None:
         variables = asyncio.run(_pick_variables(db_url))
 
         port = _free_port()
+        # One token drives the whole run: its hourly budget must not be what is measured.
         env = {
             **os.environ,
             "DATABASE_URL": db_url,
             "BILIM_DATA_DIR": str(args.data_dir),
             "BILIM_FETCH_ASSETS": "false",
+            "BILIM_POINTS_PER_HOUR": str(10**9),
         }
         server = subprocess.Popen(
             [

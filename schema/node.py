@@ -28,6 +28,10 @@ async def resolve_node(ctx: Context, global_id: str) -> Any:
     fetch = NODE_RESOLVERS.get(type_name)
     if fetch is None:
         raise RequestError(ErrorCode.INVALID_ID, f"{global_id!r} is not a valid ID")
+    grant = ctx.principal.grant
+    if grant is not None and not grant.names_type(type_name):
+        # A partner learns nothing, not even existence, of types outside its subgraph.
+        return None
     return await fetch(ctx, pk)
 
 

@@ -79,6 +79,11 @@ class KeyGrant:
     personal_data: bool
     points_per_hour: int
 
+    def names_type(self, type_name: str) -> bool:
+        """Does the key's subgraph include any field of ``type_name``?"""
+        prefix = f"{type_name}."
+        return any(entry.startswith(prefix) for entry in self.fields)
+
 
 @dataclass(frozen=True)
 class Principal:

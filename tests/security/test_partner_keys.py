@@ -389,3 +389,24 @@ class TestPartnerSubgraph:
         # then
         assert [n["id"] for n in body["data"]["persons"]["nodes"]] == [gid("Person", there.id)]
         assert by_node["data"]["node"] is None
+
+
+class TestPartnerNodeLookups:
+    async def test_node_of_a_type_outside_the_subgraph_is_null_even_when_it_exists(
+        self, hub: Hub, session: AsyncSession, pepper: bytes
+    ) -> None:
+        # given an enrollment, and a key whose subgraph names persons but not enrollments
+        school = await make_institution(session)
+        pupil = await make_person(session)
+        enrollment = await make_enrollment(session, person=pupil, institution=school)
+        fields = ["Query.persons", "Person.*"]
+        _, key = await make_api_key(session, pepper=pepper, allowed_fields=fields)
+        await session.commit()
+        query = "query($id: ID!) { node(id: $id) { id } }"
+        # when the partner looks the enrollment up by id
+        body = (await with_key(hub, key, query, {"id": gid("Enrollment", enrollment.id)})).json()
+        # then it learns nothing, not even that the enrollment exists
+        assert body["data"] == {"node": None}
+        # while a person of its subgraph is found
+        body = (await with_key(hub, key, query, {"id": gid("Person", pupil.id)})).json()
+        assert body["data"] == {"node": {"id": gid("Person", pupil.id)}}
