@@ -104,6 +104,9 @@ class _TooLarge(Exception):
     pass
 
 
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 def code_of(error: GraphQLError) -> ErrorCode:
     """The code of an error raised before execution (parse and validation)."""
     from schema import TOO_COMPLEX
@@ -116,6 +119,16 @@ def code_of(error: GraphQLError) -> ErrorCode:
 class GraphQLView(GraphQL[Context, None]):
     """``/graphql``: one session and one transaction per request, committed only when the
     operation produced no errors."""
+
+    def _hides_schema(self, context: Context) -> bool:
+        """Callers who get no field suggestions: anonymous callers and data partners, and in
+        production everyone."""
+        principal = context.principal
+        return (
+            principal.is_anonymous
+            or principal.grant is not None
+            or self.state.settings.environment == "production"
+        )
 
     def __init__(self, app_state: Any, **kwargs: Any) -> None:
         from schema import schema
@@ -204,6 +217,21 @@ class GraphQLView(GraphQL[Context, None]):
             for error in result.errors or ():
                 if not (error.extensions or {}).get("code"):
                     error.extensions = {**(error.extensions or {}), "code": code_of(error).value}
+            if result.errors and self._hides_schema(context):
+                # "Did you mean ...?" would map the schema for a caller who may not introspect
+                # it (OWASP GraphQL: field suggestions). Copies: validation errors are cached.
+                result.errors = [
+                    GraphQLError(
+                        SUGGESTION.sub("", e.message),
+                        nodes=e.nodes,
+                        path=e.path,
+                        original_error=e.original_error,
+                        extensions=e.extensions,
+                    )
+                    if SUGGESTION.search(e.message)
+                    else e
+                    for e in result.errors
+                ]
             try:
                 await context.close(commit=ok)
             except Exception:

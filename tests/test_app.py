@@ -105,3 +105,19 @@ class TestGraphiQL:
     async def test_only_known_asset_names_are_served(self, hub: Hub, tmp_path: Path) -> None:
         response = await hub.client.get("/graphiql/..%2Fsigning-keys.json")
         assert response.status_code == 404
+
+
+class TestFieldSuggestions:
+    async def test_anonymous_callers_get_no_field_suggestions(self, hub: Hub) -> None:
+        # given a misspelt field, which graphql-core would answer with "Did you mean 'code'?"
+        body = await hub.gql("{ regions(first: 1) { nodes { cod } } }")
+        # then the anonymous caller learns only that the field does not exist
+        message = body["errors"][0]["message"]
+        assert "Cannot query field 'cod'" in message
+        assert "Did you mean" not in message
+
+    async def test_signed_in_developers_keep_them_outside_production(
+        self, hub: Hub, ministry: str
+    ) -> None:
+        body = await hub.gql("{ regions(first: 1) { nodes { cod } } }", token=ministry)
+        assert "Did you mean" in body["errors"][0]["message"]
