@@ -57,6 +57,7 @@ from models import (
     RejectionReason,
     Sector,
 )
+from resolvers import institutions as institutions_service
 from resolvers import licensing as licensing_service
 from resolvers import preschool as preschool_service
 from resolvers.access import Principal, Role, may_manage_institution, require
@@ -402,15 +403,14 @@ async def apply_for_first_grade(
 async def _school_managed(
     session: AsyncSession, principal: Principal, school_id: int
 ) -> Institution:
-    school = await session.get(Institution, school_id)
-    if school is None:
-        raise NotFound("The school", field="schoolId")
-    if school.kind != InstitutionKind.SCHOOL:
-        raise DomainError(
-            ErrorCode.WRONG_INSTITUTION_KIND, "This is not a school", field="schoolId"
-        )
-    require(may_manage_institution(principal, school), "This school is outside your scope")
-    return school
+    return await institutions_service.managed_institution(
+        session,
+        principal,
+        school_id,
+        kind=InstitutionKind.SCHOOL,
+        label="school",
+        field="schoolId",
+    )
 
 
 async def verify_application(

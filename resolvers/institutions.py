@@ -311,3 +311,24 @@ async def add_catchment_area(
         payload={"catchment_area_id": area.id},
     )
     return area
+
+
+async def managed_institution(
+    session: AsyncSession,
+    principal: Principal,
+    institution_id: int,
+    *,
+    kind: InstitutionKind,
+    label: str,
+    field: str,
+) -> Institution:
+    """The institution ``institution_id``, which must be of ``kind`` and managed by the caller
+    (NOT_FOUND, WRONG_INSTITUTION_KIND or FORBIDDEN otherwise). ``label`` names it in messages
+    ("school", "kindergarten")."""
+    inst = await session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound(f"The {label}", field=field)
+    if inst.kind != kind:
+        raise DomainError(ErrorCode.WRONG_INSTITUTION_KIND, f"This is not a {label}", field=field)
+    require(may_manage_institution(principal, inst), f"This {label} is outside your scope")
+    return inst

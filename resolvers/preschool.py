@@ -61,6 +61,7 @@ from models import (
     Sector,
 )
 from models.preschool import ACTIVE_QUEUE_STATUSES
+from resolvers import institutions as institutions_service
 from resolvers import licensing as licensing_service
 from resolvers.access import Principal, Role, may_manage_institution, require
 from resolvers.clock import today
@@ -522,15 +523,14 @@ async def verify_benefit(
 async def _managed_kindergarten(
     session: AsyncSession, principal: Principal, kindergarten_id: int
 ) -> Institution:
-    inst = await session.get(Institution, kindergarten_id)
-    if inst is None:
-        raise NotFound("The kindergarten", field="kindergartenId")
-    if inst.kind != InstitutionKind.KINDERGARTEN:
-        raise DomainError(
-            ErrorCode.WRONG_INSTITUTION_KIND, "This is not a kindergarten", field="kindergartenId"
-        )
-    require(may_manage_institution(principal, inst), "This kindergarten is outside your scope")
-    return inst
+    return await institutions_service.managed_institution(
+        session,
+        principal,
+        kindergarten_id,
+        kind=InstitutionKind.KINDERGARTEN,
+        label="kindergarten",
+        field="kindergartenId",
+    )
 
 
 async def declare_free_places(
