@@ -36,12 +36,14 @@ from resolvers.access import ANONYMOUS, KeyRing, Principal, Role, issue_token, p
 from resolvers.access.keys import load_pepper, looks_like_key
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
-from resolvers.safety import Guard
+from resolvers.safety import Guard, operation_name_of
 from resolvers.settings import Settings
+from schema.compiled import Compiler, Unsupported
 
 log = logging.getLogger("bilim")
 
 REQUESTS = Counter("bilim_graphql_requests_total", "GraphQL requests", ["outcome"])
+COMPILED = Counter("bilim_graphql_compiled_total", "Queries answered by the compiled path")
 LATENCY = Histogram("bilim_graphql_seconds", "GraphQL request duration")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_BODY = 1_000_000
@@ -259,13 +261,110 @@ class GraphQLView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(assets.page(local=assets.installed(self.state.settings.data_dir)))
 
+    async def compiled(self, request: Request) -> Response | None:
+        """Answer a hot read query with one SQL statement (schema/compiled.py), or None when
+        the request takes the normal path. Before anything is spent or run, every reason to
+        take the normal path is known; from the budget on, this path answers."""
+        compiler: Compiler | None = self.state.compiler
+        if compiler is None or request.method != "POST":
+            return None
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            return None
+        try:
+            data = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        query, variables = data.get("query"), data.get("variables")
+        operation_name, extensions = data.get("operationName"), data.get("extensions")
+        if not (
+            isinstance(variables, dict | None)
+            and isinstance(operation_name, str | None)
+            and isinstance(extensions, dict | None)
+        ):
+            return None
+        principal, auth_error = await self.authenticate(request)
+        if auth_error is not None:
+            return None
+        try:
+            query = await self.state.guard.resolve_query(principal, query, extensions)
+        except RequestError:
+            return None
+        if not isinstance(query, str):
+            return None
+        plan = compiler.plan(query, operation_name)
+        if plan is None:
+            return None
+        try:
+            statement = compiler.statement(plan, principal, variables)
+        except Unsupported:
+            return None
+        started = time.perf_counter()
+        header = request.headers.get("x-request-id", "")
+        request_id = header if REQUEST_ID.match(header) else uuid.uuid4().hex
+        response = Response(media_type="application/json")
+        response.headers["x-request-id"] = request_id
+        ctx = Context(
+            principal=principal,
+            sessions=self.state.sessions,
+            request_id=request_id,
+            request=request,
+            response=response,
+            guard=self.state.guard,
+        )
+        ctx.operation_name = operation_name_of(plan.document, operation_name)
+        ctx.variables = variables
+        ok = False
+        try:
+            try:
+                await self.state.guard.admit(
+                    ctx, compiler.gql, plan.document, operation_name, variables, query
+                )
+            except RequestError as err:
+                return self._compiled_response(response, ctx, None, [err.formatted])
+            try:
+                async with self.state.read_engine.connect() as conn:
+                    text_ = (await conn.execute(statement)).scalar_one()
+            except Exception:
+                log.exception("graphql.compiled_failed", extra={"request_id": request_id})
+                failure = {
+                    "message": "Unexpected error; quote the request id when you report it",
+                    "extensions": {"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
+                }
+                return self._compiled_response(response, ctx, None, [failure])
+            ok = True
+            if ctx.personal_read:
+                await self.state.guard.audit_personal_read(
+                    ctx, ExecutionResult(data=None, errors=None)
+                )
+            return self._compiled_response(response, ctx, text_.encode(), None)
+        finally:
+            REQUESTS.labels("ok" if ok else "error").inc()
+            COMPILED.inc()
+            LATENCY.observe(time.perf_counter() - started)
+
+    @staticmethod
+    def _compiled_response(
+        response: Response, ctx: Context, data: bytes | None, errors: list[Any] | None
+    ) -> Response:
+        parts = [b'{"data":', data if data is not None else b"null"]
+        if errors:
+            parts += [b',"errors":', orjson.dumps(errors)]
+        if ctx.cost is not None:
+            parts += [b',"extensions":', orjson.dumps({"cost": ctx.cost.as_extension()})]
+        parts.append(b"}")
+        response.body = b"".join(parts)
+        response.headers["content-length"] = str(len(response.body))
+        return response
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            response = await self.compiled(request) or await self.run(request)
         except HTTPException as e:
             # GraphQL over HTTP: a malformed request still gets a JSON error body.
             response = Response(
@@ -329,6 +428,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     state: Any = State()
     state.settings = settings
+    state.compiler = None
+    if settings.compiled_queries:
+        from schema import LIMIT_RULES, schema
+
+        state.compiler = Compiler(schema, LIMIT_RULES, settings.max_tokens)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -351,6 +455,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         state.sessions = database.session_factory(engine)
         state.keyring = KeyRing.load(settings)
         state.guard = Guard(settings, bookkeeping, load_pepper(settings))
+        # The compiled path's single read statement needs no transaction around it.
+        state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         app.state.engine = engine
         app.state.bookkeeping_engine = bookkeeping
         app.state.settings = settings

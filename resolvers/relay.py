@@ -65,7 +65,9 @@ def _from_json(value: Any) -> Any:
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps([_jsonable(v) for v in values], separators=(",", ":"))
+    # Written as PostgreSQL writes ``jsonb`` text, so the compiled path (schema/compiled.py)
+    # makes the same cursors in SQL.
+    raw = json.dumps([_jsonable(v) for v in values], ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

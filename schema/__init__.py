@@ -150,12 +150,20 @@ class BilimSchema(strawberry.Schema):
         return None
 
 
-def build_schema() -> strawberry.Schema:
+def limit_rules() -> list[Any]:
+    """The depth and alias limits as validation rules (built once per process)."""
     settings = get_settings()
-    limit_rules = [
+    return [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
+
+
+LIMIT_RULES = limit_rules()
+
+
+def build_schema() -> strawberry.Schema:
+    settings = get_settings()
     return BilimSchema(
         query=Query,
         mutation=Mutation,
@@ -163,7 +171,7 @@ def build_schema() -> strawberry.Schema:
             ErrorPolicy,
             # The limit rules are built once: the validation cache is keyed by the rule classes,
             # and each limiter instance makes new classes (a cache miss on every request).
-            lambda: AddValidationRules(limit_rules),
+            lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             # Both caches live at module level in strawberry, shared by the fresh instances.
             lambda: ParserCache(maxsize=512),
