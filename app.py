@@ -297,7 +297,7 @@ class GraphQLView(GraphQL[Context, None]):
         if plan is None:
             return None
         try:
-            statement = compiler.statement(plan, principal, variables)
+            sql, args = compiler.prepared(plan, principal, variables)
         except Unsupported:
             return None
         started = time.perf_counter()
@@ -325,7 +325,7 @@ class GraphQLView(GraphQL[Context, None]):
                 return self._compiled_response(response, ctx, None, [err.formatted])
             try:
                 async with self.state.read_engine.connect() as conn:
-                    text_ = (await conn.execute(statement)).scalar_one()
+                    text_ = (await conn.exec_driver_sql(sql, args)).scalar_one()
             except Exception:
                 log.exception("graphql.compiled_failed", extra={"request_id": request_id})
                 failure = {
@@ -460,6 +460,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.engine = engine
         app.state.bookkeeping_engine = bookkeeping
         app.state.settings = settings
+        app.state.compiler = state.compiler
         try:
             yield
         finally:

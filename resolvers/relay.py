@@ -71,6 +71,18 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def decode_cursor_any(cursor: str) -> list[Any]:
+    """A cursor's values, whatever list it belongs to."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid") from None
+    if not isinstance(values, list):
+        raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid")
+    return [_from_json(v) for v in values]
+
+
 def decode_cursor(cursor: str, width: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

@@ -19,7 +19,7 @@ import enum
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import strawberry
@@ -38,6 +38,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
     get_operation_ast,
     parse,
@@ -58,6 +59,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryOptional
@@ -69,7 +71,16 @@ from resolvers.enrollments import ENROLLMENT_ORDERINGS, enrollment_filter_clause
 from resolvers.errors import RequestError
 from resolvers.institutions import INSTITUTION_ORDERINGS, institutions_query
 from resolvers.people import PERSON_ORDERINGS, persons_query
-from resolvers.relay import Ordering, PageArgs, decode_cursor, decode_id, page_args
+from resolvers.relay import (
+    Ordering,
+    PageArgs,
+    decode_cursor,
+    decode_cursor_any,
+    decode_id,
+    encode_cursor,
+    encode_id,
+    page_args,
+)
 
 PLANS_KEPT = 512
 
@@ -152,6 +163,8 @@ class Plan:
     document: DocumentNode
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
+    # Variables passed as ``after``/``before``: cursors, whose values are templated.
+    cursor_variables: frozenset[str] = frozenset()
 
 
 class Compiler:
@@ -165,6 +178,8 @@ class Compiler:
         self.rules = [*specified_rules, *rules]
         self.max_tokens = max_tokens
         self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self.templates: OrderedDict[tuple[Any, ...], Template] = OrderedDict()
+        self.templates_built = 0
 
     def plan(self, query: str, operation_name: str | None) -> Plan | None:
         key = (query, operation_name)
@@ -194,7 +209,7 @@ class Compiler:
             _has_directives(f.selection_set) or f.directives for f in fragments.values()
         ):
             return None
-        plan = Plan(document, operation, fragments)
+        plan = Plan(document, operation, fragments, _cursor_variables(document))
         try:
             _Shape(self, plan).check_root()
         except Unsupported:
@@ -217,6 +232,203 @@ class Compiler:
             return builder.root()
         except (RequestError, GraphQLError) as err:
             raise Unsupported(str(err)) from None
+
+    def prepared(
+        self, plan: Plan, principal: Principal, raw_variables: dict[str, Any] | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The SQL text and arguments answering ``plan`` for this caller.
+
+        Building a statement costs milliseconds, so it is built once per *shape* of a request
+        (the plan, the caller's row rules, and the variables with the primary keys of their
+        global IDs and the values inside their cursors left out) and kept as SQL text; a
+        request of a known shape only puts its keys and cursor values into the arguments."""
+        variables = raw_variables or {}
+        coerced = get_variable_values(
+            self.gql, plan.operation.variable_definitions or (), variables
+        )
+        if isinstance(coerced, list):
+            raise Unsupported("variables")
+        shape = _Shape_of(plan)
+        stand_ins = shape.substitute(variables)
+        key = (id(plan), _rule_key(principal), shape.key)
+        template = self.templates.get(key)
+        if template is None:
+            template = self._template(plan, principal, stand_ins, shape)
+            self.templates[key] = template
+            if len(self.templates) > TEMPLATES_KEPT:
+                self.templates.popitem(last=False)
+        else:
+            self.templates.move_to_end(key)
+        if template.sql is None:
+            # This shape could not be templated: build the statement for this request.
+            sql, _, processed = _text_of(self.statement(plan, principal, variables))
+            return sql, tuple(processed)
+        args = list(template.defaults)
+        for position, stand_in in template.slots:
+            args[position] = shape.real[stand_in]
+        return template.sql, tuple(args)
+
+    def _template(
+        self, plan: Plan, principal: Principal, stand_ins: dict[str, Any], shape: _Shape_of
+    ) -> Template:
+        self.templates_built += 1
+        sql, values, processed = _text_of(self.statement(plan, principal, stand_ins))
+        slots = []
+        found: set[Any] = set()
+        for position, value in enumerate(values):
+            stand_in = shape.stand_in_of(value)
+            if stand_in is not None:
+                slots.append((position, stand_in))
+                found.add(stand_in)
+        if found != set(shape.real):
+            # A key or cursor value did not reach the statement as a plain argument.
+            return Template(None, (), ())
+        return Template(sql, tuple(processed), tuple(slots))
+
+
+TEMPLATES_KEPT = 1024
+_DIALECT = postgresql_asyncpg.dialect()
+
+
+@dataclass(frozen=True)
+class Template:
+    """A statement's SQL text with its arguments; ``slots`` name the positions that take the
+    request's own keys and cursor values."""
+
+    sql: str | None
+    defaults: tuple[Any, ...]
+    slots: tuple[tuple[int, Any], ...]
+
+
+def _text_of(stmt: Select[Any]) -> tuple[str, list[Any], list[Any]]:
+    """SQL text, raw argument values and the values as the driver takes them."""
+    compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    names = compiled.positiontup or []
+    processors: dict[str, Any] = dict(compiled._bind_processors)
+    raw = [params[name] for name in names]
+    processed = [
+        processors[name](value) if callable(processors.get(name)) else value
+        for name, value in zip(names, raw, strict=True)
+    ]
+    return compiled.string, raw, processed
+
+
+def _rule_key(principal: Principal) -> tuple[Any, ...]:
+    """What the row rules of a caller depend on."""
+    return (
+        principal.role,
+        principal.person_id,
+        principal.region_ids,
+        principal.district_ids,
+        principal.institution_ids,
+        principal.grant,
+    )
+
+
+_STAND_IN_BASE = 2**62
+
+
+class _Shape_of:
+    """A request's variables split into their shape and their free values: the primary keys
+    of global IDs and the values inside cursors, replaced by unique stand-ins."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.parts: list[Any] = []
+        self.real: dict[Any, Any] = {}
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return tuple(self.parts)
+
+    def _stand_in(self, value: Any) -> Any:
+        n = len(self.real) + 1
+        if isinstance(value, bool) or value is None:
+            return None
+        if isinstance(value, int):
+            stand_in: Any = _STAND_IN_BASE + n
+        elif isinstance(value, str):
+            stand_in = f"\ue000{n}"
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            stand_in = date(1, 1, 1) + timedelta(days=n)
+        else:
+            return None
+        self.real[(type(stand_in), stand_in)] = value
+        return stand_in
+
+    def stand_in_of(self, value: Any) -> Any:
+        key = (type(value), value)
+        return key if key in self.real else None
+
+    def substitute(self, variables: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        declared = {d.variable.name.value for d in self.plan.operation.variable_definitions or ()}
+        for name in sorted(declared & variables.keys()):
+            out[name] = self._value(variables[name], name in self.plan.cursor_variables, name)
+        return out
+
+    def _value(self, value: Any, cursor: bool, path: str) -> Any:
+        if isinstance(value, dict):
+            self.parts.append((path, "{"))
+            return {k: self._value(value[k], False, f"{path}.{k}") for k in sorted(value)}
+        if isinstance(value, list):
+            self.parts.append((path, "[", len(value)))
+            return [self._value(v, False, f"{path}[]") for v in value]
+        if isinstance(value, str) and cursor:
+            return self._cursor(value, path)
+        if isinstance(value, str):
+            try:
+                type_name, pk = decode_id(value)
+            except RequestError:
+                self.parts.append((path, value))
+                return value
+            if encode_id(type_name, pk) != value:
+                self.parts.append((path, value))  # not in the canonical form: keep it whole
+                return value
+            stand_in = self._stand_in(pk)
+            self.parts.append((path, "id", type_name))
+            return encode_id(type_name, stand_in)
+        self.parts.append((path, type(value).__name__, value))
+        return value
+
+    def _cursor(self, value: str, path: str) -> str:
+        try:
+            decoded = decode_cursor_any(value)
+        except RequestError:
+            self.parts.append((path, value))
+            return value
+        kinds: list[Any] = []
+        replaced: list[Any] = []
+        for component in decoded:
+            stand_in = self._stand_in(component)
+            if stand_in is None:
+                kinds.append(("=", repr(component)))
+                replaced.append(component)
+            else:
+                kinds.append(type(component).__name__)
+                replaced.append(stand_in)
+        self.parts.append((path, "cursor", tuple(kinds)))
+        return encode_cursor(replaced)
+
+
+def _cursor_variables(document: DocumentNode) -> frozenset[str]:
+    found: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode | None) -> None:
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                for arg in sel.arguments or ():
+                    if arg.name.value in ("after", "before") and isinstance(
+                        arg.value, VariableNode
+                    ):
+                        found.add(arg.value.name.value)
+            walk(getattr(sel, "selection_set", None))
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+            walk(definition.selection_set)
+    return frozenset(found)
 
 
 def _has_directives(selection_set: SelectionSetNode | None) -> bool:
@@ -765,11 +977,13 @@ class _Builder:
         if args.after is not None:
             page_stmt = page_stmt.where(ordering.after(decode_cursor(args.after, width)))
         page_stmt = page_stmt.order_by(*ordering.clauses()).limit(size + 1)
-        rn = func.row_number().over(order_by=ordering.clauses())
-        page_stmt = page_stmt.add_columns(rn.label("_rn"))
         if correlate is not None:
             page_stmt = page_stmt.correlate(correlate)
-        src = page_stmt.subquery()
+        page = page_stmt.subquery()
+        # Rows are numbered after the LIMIT, so the index walk stops at the page's end.
+        on_page = Ordering(tuple((page.c[col.key], desc) for col, desc in ordering.keys))
+        rn = func.row_number().over(order_by=on_page.clauses())
+        src = select(page, rn.label("_rn")).subquery()
         in_page = src.c._rn <= size
         connection_type = _named(self._type_of(nodes[0])).name
         pairs: list[tuple[str, ColumnElement[Any]]] = []

@@ -50,6 +50,7 @@ class Pair:
     slow: httpx.AsyncClient
     counter: database.StatementCounter
     settings: Settings
+    compiler: Any
 
     def token(self, role: Role, **kwargs: Any) -> str:
         return issue_token(KeyRing.load(self.settings), self.settings, role=role, **kwargs)
@@ -95,7 +96,13 @@ async def pair(settings: Settings) -> AsyncIterator[Pair]:
                 transport=httpx.ASGITransport(app=slow_app), base_url="http://hub"
             ) as slow,
         ):
-            yield Pair(fast=fast, slow=slow, counter=counter, settings=settings)
+            yield Pair(
+                fast=fast,
+                slow=slow,
+                counter=counter,
+                settings=settings,
+                compiler=fast_app.state.compiler,
+            )
 
 
 @dataclass
@@ -443,3 +450,33 @@ async def test_a_partner_outside_its_subgraph_is_refused_alike(pair: Pair, world
     )
     assert fast == slow
     assert fast["errors"][0]["extensions"]["code"] == "FORBIDDEN_FIELD" or fast["data"] is None
+
+
+async def test_a_known_shape_is_answered_from_its_template(pair: Pair, world: World) -> None:
+    """One statement is built per shape of request; other keys and cursors reuse it, and
+    still answer exactly as the resolvers do."""
+    ministry = world.callers["ministry"]
+    person = portal("emis/PersonById")
+    built = pair.compiler.templates_built
+    for who in ("son", "mother", "daughter", "teacher"):
+        fast, slow, _ = await pair.both(person, {"id": world.ids[who]}, ministry)
+        assert fast == slow
+        assert fast["data"]["node"]["id"] == world.ids[who]
+    assert pair.compiler.templates_built == built + 1
+    # pages after a cursor: the first page is one shape, every later page another
+    built = pair.compiler.templates_built
+    pages = await _pages(
+        pair,
+        portal("emis/PupilsOfGrade"),
+        {"regionId": world.ids["bishkek"], "grade": 5, "first": 1},
+        ministry,
+    )
+    assert pages >= 3
+    assert pair.compiler.templates_built == built + 2
+    # a guardian's rules are theirs: a template of their own
+    built = pair.compiler.templates_built
+    for who in ("son", "daughter", "teacher"):
+        fast, slow, _ = await pair.both(person, {"id": world.ids[who]}, world.callers["guardian"])
+        assert fast == slow
+    assert fast["data"]["node"] is None  # not her child
+    assert pair.compiler.templates_built == built + 1
