@@ -49,6 +49,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    LargeBinary,
     Select,
     Text,
     and_,
@@ -104,7 +105,14 @@ def b64url(raw: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def global_id(type_name: str, pk: ColumnElement[Any]) -> ColumnElement[Any]:
-    return b64url(lit(type_name + ":").op("||")(cast(pk, Text)))
+    """``encode_id`` in SQL. The text is ASCII (a type name, a colon, digits), so a cast makes
+    its bytes (half the cost of ``convert_to``), and under 58 bytes base64 has no line breaks."""
+    if len(type_name) + 1 + 19 > 57:
+        return b64url(lit(type_name + ":").op("||")(cast(pk, Text)))
+    raw = cast(lit(type_name + ":").op("||")(cast(pk, Text)), LargeBinary)
+    return func.rtrim(
+        func.translate(func.encode(raw, lit("base64")), lit("+/"), lit("-_")), lit("=")
+    )
 
 
 def cursor_of(ordering: Ordering, src: FromClause) -> ColumnElement[Any]:
@@ -973,18 +981,16 @@ class _Builder:
         width = len(ordering.keys)
         if correlate is not None:
             stmt = stmt.correlate(correlate)
-        page_stmt = stmt
+        after = stmt
         if args.after is not None:
-            page_stmt = page_stmt.where(ordering.after(decode_cursor(args.after, width)))
-        page_stmt = page_stmt.order_by(*ordering.clauses()).limit(size + 1)
-        if correlate is not None:
-            page_stmt = page_stmt.correlate(correlate)
-        page = page_stmt.subquery()
-        # Rows are numbered after the LIMIT, so the index walk stops at the page's end.
+            after = after.where(ordering.after(decode_cursor(args.after, width)))
+        page = after.order_by(*ordering.clauses()).limit(size).subquery()
+        src = page
+        # Aggregates over the page keep its order; the page holds exactly its rows, so the
+        # index walk stops at the page's end and nothing needs numbering.
         on_page = Ordering(tuple((page.c[col.key], desc) for col, desc in ordering.keys))
-        rn = func.row_number().over(order_by=on_page.clauses())
-        src = select(page, rn.label("_rn")).subquery()
-        in_page = src.c._rn <= size
+        in_order = on_page.clauses()
+        backwards = on_page.clauses(reverse=True)
         connection_type = _named(self._type_of(nodes[0])).name
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         for key, sub in self.fields.collect(connection_type, nodes).items():
@@ -998,8 +1004,8 @@ class _Builder:
                 pairs.append((key, counted.scalar_subquery()))
             elif name == "nodes":
                 agg = func.json_agg(
-                    aggregate_order_by(self.object_json(node_type, src, sub), src.c._rn)
-                ).filter(in_page)
+                    aggregate_order_by(self.object_json(node_type, src, sub), *in_order)
+                )
                 pairs.append((key, func.coalesce(agg, EMPTY_LIST)))
             elif name == "edges":
                 edge_type = _named(
@@ -1014,9 +1020,7 @@ class _Builder:
                         edge_pairs.append((ekey, cursor_of(ordering, src)))
                     else:
                         edge_pairs.append((ekey, self.object_json(node_type, src, esub)))
-                agg = func.json_agg(aggregate_order_by(json_object(edge_pairs), src.c._rn)).filter(
-                    in_page
-                )
+                agg = func.json_agg(aggregate_order_by(json_object(edge_pairs), *in_order))
                 pairs.append((key, func.coalesce(agg, EMPTY_LIST)))
             elif name == "pageInfo":
                 info_pairs: list[tuple[str, ColumnElement[Any]]] = []
@@ -1025,18 +1029,22 @@ class _Builder:
                     if iname == "__typename":
                         info_pairs.append((ikey, lit("PageInfo")))
                     elif iname == "hasNextPage":
-                        info_pairs.append((ikey, func.count() > size))
+                        # One row past the page says whether items follow.
+                        beyond = select(func.count()).select_from(
+                            after.order_by(*ordering.clauses()).limit(size + 1).subquery()
+                        )
+                        if correlate is not None:
+                            beyond = beyond.correlate(correlate)
+                        info_pairs.append((ikey, beyond.scalar_subquery() > size))
                     elif iname == "hasPreviousPage":
                         info_pairs.append(
                             (ikey, literal_column("true" if args.after is not None else "false"))
                         )
                     elif iname in ("startCursor", "endCursor"):
-                        first_or_last = (
-                            src.c._rn.asc() if iname == "startCursor" else src.c._rn.desc()
-                        )
+                        first_or_last = in_order if iname == "startCursor" else backwards
                         cursors = func.array_agg(
-                            aggregate_order_by(cursor_of(ordering, src), first_or_last)
-                        ).filter(in_page)
+                            aggregate_order_by(cursor_of(ordering, src), *first_or_last)
+                        )
                         info_pairs.append((ikey, cursors[1]))
                 pairs.append((key, json_object(info_pairs)))
         page_used = any(
