@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ class Operation:
     name: str
     query: str
     variables: dict[str, Any]
+    # More variable sets, sent in turn (a different person on every request).
+    rotation: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -85,6 +87,7 @@ async def _pick_variables(url: str) -> dict[str, Any]:
             " ORDER BY person_id LIMIT 1"
         )
         guardian = await conn.fetchval("SELECT min(guardian_id) FROM guardianship")
+        people = await conn.fetch("SELECT id FROM person WHERE id % 97 = 0 ORDER BY id LIMIT 1000")
     finally:
         await conn.close()
     return {
@@ -93,6 +96,7 @@ async def _pick_variables(url: str) -> dict[str, Any]:
         "id": encode_id("Person", guardian),
         "grade": 5,
         "filter": {"regionId": encode_id("Region", region)},
+        "people": [encode_id("Person", r["id"]) for r in people],
     }
 
 
@@ -108,7 +112,12 @@ def _portal_queries() -> list[tuple[str, str]]:
 def _operations(variables: dict[str, Any], first_page_cursor: str | None) -> list[Operation]:
     portal = dict(_portal_queries())
     ops = [
-        Operation("a. person by id", PERSON_BY_ID, {"id": variables["personId"]}),
+        Operation(
+            "a. person by id",
+            PERSON_BY_ID,
+            {"id": variables["personId"]},
+            [{"id": person} for person in variables["people"]],
+        ),
         Operation(
             "b. 50 institutions x 20 enrollments x person",
             portal["emis/InstitutionsOfRegion"],
@@ -147,13 +156,24 @@ def _operations(variables: dict[str, Any], first_page_cursor: str | None) -> lis
     return ops
 
 
-def _lua(path: Path, body: str, token: str) -> None:
-    path.write_text(
+def _lua(path: Path, body: str, token: str, rotation: list[str] | None = None) -> None:
+    script = (
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(body)}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["Authorization"] = "Bearer {token}"\n'
     )
+    if rotation:
+        bodies = ",\n".join(json.dumps(b) for b in rotation)
+        script += (
+            f"bodies = {{\n{bodies}\n}}\n"
+            "i = 0\n"
+            "request = function()\n"
+            "  i = i % #bodies + 1\n"
+            "  return wrk.format(nil, nil, nil, bodies[i])\n"
+            "end\n"
+        )
+    path.write_text(script)
 
 
 def _ms(text: str) -> float:
@@ -327,7 +347,8 @@ def main() -> None:
                 errors = len(check.get("errors") or [])
                 first_error = str((check.get("errors") or [{}])[0].get("message", ""))[:120]
                 script = Path(tmp) / "op.lua"
-                _lua(script, body, token)
+                rotation = [json.dumps({"query": op.query, "variables": v}) for v in op.rotation]
+                _lua(script, body, token, rotation)
                 rps, p50, p99 = _wrk(
                     url, script, connections=args.connections, duration=args.duration
                 )

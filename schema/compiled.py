@@ -11,6 +11,13 @@ through the resolvers. Tests run every supported shape through both paths and co
 Anything else (a field it does not know, ``last``/``before``, directives, a node of another
 type, an argument the resolvers would refuse) is not compiled: the request takes the normal
 path, which also produces every error.
+
+A statement is built once per *shape* of request and kept as SQL text (:meth:`Compiler.prepared`):
+the primary keys inside global IDs and the values inside cursors are stood in for by unique
+values, which must reach the SQL only as bind arguments. So the query builders this module
+reuses (``persons_query``, ``institutions_query``, the row rules) must never decide in Python
+on an ID's key or a cursor's values; they decide in SQL. A stand-in that does not come out as
+an argument makes that shape build its statement per request instead.
 """
 
 from __future__ import annotations
