@@ -203,7 +203,7 @@ class TestWindows:
         clock = FakeClock()
         ledger = Ledger(engine, clock=clock)
         await ledger.charge(subject=SUBJECT, points=1, limit=5000)
-        clock.now += 3000
+        clock.now = ledger._leases[SUBJECT].expires - 1
 
         # when another request comes
         await ledger.charge(subject=SUBJECT, points=1, limit=5000)
