@@ -5,9 +5,10 @@ The view (app.py) authenticates the caller and resolves persisted queries throug
 (depth, alias and token limits) and before execution: refuses introspection to anonymous
 callers in production, binds portal clients to the allow-list, keeps a partner's key inside
 its subgraph, estimates the cost and charges it to the caller's hourly budget (from the
-worker's lease, see :class:`resolvers.cost.Ledger`). Afterwards it audits a partner's reading
-of personal data. Bookkeeping (budgets, keys, persisted queries, partners' read audit) runs on
-its own small pool, each in its own short transaction, so it holds when the request's
+worker's lease, see :class:`resolvers.cost.Ledger`), and sends a query operation's transaction
+to the read replica when there is one. Afterwards it audits a partner's reading of personal
+data. Bookkeeping (budgets, keys, persisted queries, partners' read audit) runs on its own
+small pool on the primary, each in its own short transaction, so it holds when the request's
 transaction rolls back and is not counted among the request's statements."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     get_operation_ast,
 )
@@ -252,6 +254,9 @@ class RequestGuard(SchemaExtension):
             return
         ctx.operation_name = operation_name_of(ec.graphql_document, ec.operation_name)
         ctx.variables = ec.variables
+        operation = get_operation_ast(ec.graphql_document, ec.operation_name)
+        if operation is not None and operation.operation == OperationType.QUERY:
+            ctx.read_from_replica()
         try:
             await guard.admit(
                 ctx,
