@@ -37,7 +37,9 @@ def worker(settings: Settings) -> WorkerMaker:
     @asynccontextmanager
     async def make(**overrides: object) -> AsyncIterator[Guard]:
         assert settings.database_url
-        bookkeeping = database.create_engine(settings.database_url, pool_size=2)
+        bookkeeping = database.create_engine(
+            settings.database_url, pool_size=2, pgbouncer=settings.pgbouncer
+        )
         try:
             yield Guard(settings.model_copy(update=overrides), bookkeeping, b"pepper")
         finally:
