@@ -148,6 +148,7 @@ class GraphQLView(GraphQL[Context, None]):
         ctx = Context(
             principal=principal,
             sessions=self.state.sessions,
+            read_sessions=self.state.read_sessions,
             request_id=request_id,
             request=request,
             response=response,
@@ -400,7 +401,26 @@ async def readyz(request: Request) -> Response:
             },
             status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": "ok", "migrations": "at head"})
+    body = {"status": "ok", "database": "ok", "migrations": "at head"}
+    replica = await _replica_status(request.app.state.read_engine, heads)
+    if replica is None:
+        return JSONResponse(body)
+    if replica != "ok":
+        return JSONResponse({**body, "status": "unavailable", "replica": replica}, status_code=503)
+    return JSONResponse({**body, "replica": replica})
+
+
+async def _replica_status(engine: Any, heads: set[str]) -> str | None:
+    """The read replica's state for /readyz: None without one, else ok, unreachable or
+    behind (its migrations are not yet the primary's)."""
+    if engine is None:
+        return None
+    try:
+        current = await database.current_revisions(engine)
+    except Exception:
+        log.warning("readyz.replica_unreachable")
+        return "unreachable"
+    return "ok" if current == heads else "behind"
 
 
 async def metrics(request: Request) -> Response:
@@ -442,6 +462,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             pool_size=settings.pool_size,
             max_overflow=settings.pool_max_overflow,
             statement_timeout_ms=settings.statement_timeout_ms,
+            pgbouncer=settings.pgbouncer,
         )
         # Bookkeeping (budgets, keys, persisted queries) commits apart from the requests.
         bookkeeping = database.create_engine(
@@ -450,15 +471,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_overflow=settings.bookkeeping_pool_size,
             statement_timeout_ms=2_000,
             application_name="bilim-hub-bookkeeping",
+            pgbouncer=settings.pgbouncer,
         )
+        # Query operations read from the replica when there is one; all else uses the primary.
+        read_engine = None
+        if settings.read_database_url:
+            read_engine = database.create_engine(
+                settings.read_database_url,
+                pool_size=settings.pool_size,
+                max_overflow=settings.pool_max_overflow,
+                statement_timeout_ms=settings.statement_timeout_ms,
+                application_name="bilim-hub-replica",
+                pgbouncer=settings.pgbouncer,
+                read_only=True,
+            )
         state.engine = engine
         state.sessions = database.session_factory(engine)
+        state.read_sessions = database.session_factory(read_engine) if read_engine else None
         state.keyring = KeyRing.load(settings)
         state.guard = Guard(settings, bookkeeping, load_pepper(settings))
         # The compiled path's single read statement needs no transaction around it.
         state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         app.state.engine = engine
         app.state.bookkeeping_engine = bookkeeping
+        app.state.read_engine = read_engine
         app.state.settings = settings
         app.state.compiler = state.compiler
         try:
@@ -466,6 +502,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await engine.dispose()
             await bookkeeping.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
 
     # Multipart uploads carry the test results file; bearer tokens (not cookies) authenticate,
     # so a cross-site form cannot act for a signed-in user.

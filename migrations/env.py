@@ -39,8 +39,16 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _connect_args() -> dict[str, object]:
+    """PgBouncer's asyncpg arguments when the hub runs behind it (``BILIM_PGBOUNCER``)."""
+    from models.database import pgbouncer_connect_args
+    from resolvers.settings import get_settings
+
+    return pgbouncer_connect_args() if get_settings().pgbouncer else {}
+
+
 async def _run_async() -> None:
-    engine = create_async_engine(_url(), poolclass=pool.NullPool)
+    engine = create_async_engine(_url(), poolclass=pool.NullPool, connect_args=_connect_args())
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

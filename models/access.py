@@ -54,8 +54,9 @@ class ApiKey(Base):
 
 
 class CostBudget(Base):
-    """Points a caller (key, token subject or anonymous address) spent in one hour window.
-    Updated by one atomic upsert per request, outside the request's transaction."""
+    """Points a caller (key, token subject or anonymous address) spent in one hour window:
+    what the workers leased from it (resolvers.cost.Ledger), outside the requests'
+    transactions; leased points count as spent."""
 
     __tablename__ = "cost_budget"
     __table_args__ = (Index("ix_cost_budget_window_start", "window_start"),)

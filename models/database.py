@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,21 @@ def plain_url(url: str | URL) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def pgbouncer_connect_args() -> dict[str, Any]:
+    """asyncpg's arguments for PgBouncer in transaction mode (SQLAlchemy's asyncpg dialect
+    docs): no statement caches, since the next transaction may run on another server
+    connection, and unique names for the statements it prepares."""
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _statement_name,
+    }
+
+
 def create_engine(
     url: str | URL,
     *,
@@ -42,18 +58,31 @@ def create_engine(
     max_overflow: int = 4,
     statement_timeout_ms: int | None = None,
     application_name: str = "bilim-hub",
+    pgbouncer: bool = False,
+    read_only: bool = False,
 ) -> AsyncEngine:
-    """An asyncpg engine with a bounded pool; each connection carries the statement timeout."""
+    """An asyncpg engine with a bounded pool; each connection carries the statement timeout.
+
+    Behind PgBouncer (``pgbouncer``) the timeout cannot travel as a startup parameter, which
+    PgBouncer refuses: asyncpg enforces it from the client instead (it cancels the statement).
+    ``read_only`` engines (the read replica) start every transaction READ ONLY.
+    """
     server_settings = {"application_name": application_name}
-    if statement_timeout_ms:
+    connect_args: dict[str, Any] = {"server_settings": server_settings}
+    if pgbouncer:
+        connect_args.update(pgbouncer_connect_args())
+        if statement_timeout_ms:
+            connect_args["command_timeout"] = statement_timeout_ms / 1000
+    elif statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=False,
-        connect_args={"server_settings": server_settings},
+        connect_args=connect_args,
     )
+    return engine.execution_options(postgresql_readonly=True) if read_only else engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
@@ -70,6 +99,12 @@ class StatementCounter:
 
     def attach(self, engine: AsyncEngine) -> None:
         event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+    def attach_all(self, *engines: AsyncEngine | None) -> None:
+        """Count the statements of every engine given (a request's primary and replica)."""
+        for engine in engines:
+            if engine is not None:
+                self.attach(engine)
 
     def detach(self, engine: AsyncEngine) -> None:
         event.remove(engine.sync_engine, "before_cursor_execute", self._on_execute)

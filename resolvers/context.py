@@ -1,5 +1,5 @@
 """The per-request context: the caller, one database session (one transaction) and the
-request's DataLoaders."""
+request's DataLoaders. A query operation's session may come from the read replica."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ class Context:
     request_id: str
     request: Any = None
     response: Any = None
+    # Sessions on the read replica (``BILIM_READ_DATABASE_URL``), for query operations only.
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
     _session: AsyncSession | None = field(default=None, repr=False)
     # DataLoaders dispatch their batches as separate tasks; one session serves one statement at
     # a time, so every database call of the request goes through this lock.
@@ -52,6 +54,12 @@ class Context:
         if self._session is None:
             self._session = self.sessions()
         return self._session
+
+    def read_from_replica(self) -> None:
+        """Run this request's transaction on the read replica, if there is one and the request
+        has not opened its session yet (called for query operations, before they execute)."""
+        if self.read_sessions is not None and self._session is None:
+            self.sessions = self.read_sessions
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -4,12 +4,18 @@ The estimate follows GitHub's GraphQL limits: every connection multiplies the ob
 it by its ``first``/``last`` (``nodes(ids:)`` by the number of ids, an unbounded list by a
 fixed guess); the *node count* must stay under a per-request limit, and the request's
 *points* (one per 100 connection fetches, at least one; a mutation field costs ten) are
-charged to an hourly budget kept in PostgreSQL, so every worker spends from the same one.
+charged to an hourly budget kept in PostgreSQL, so every worker spends from the same one;
+each worker leases points from it in chunks and spends them in memory (:class:`Ledger`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -192,7 +198,20 @@ def estimate(
     return Estimate(nodes=walker.nodes, fetches=walker.fetches, mutations=walker.mutations)
 
 
-# --- the hourly budget ---------------------------------------------------------------------
+# --- the hourly budget: leases ------------------------------------------------------------
+
+# A worker takes points from the shared row in leases of at least this share of the limit
+# (and at least MIN_LEASE points), then spends them in memory.
+LEASE_SHARE = 0.02
+MIN_LEASE = 20
+# Callers whose leases a worker keeps; the least recently seen is dropped first (its unspent
+# points stay counted as spent).
+MAX_SUBJECTS = 10_000
+
+
+def lease_size(limit: int) -> int:
+    """How many points a worker leases at a time from a budget of ``limit``."""
+    return max(MIN_LEASE, math.ceil(limit * LEASE_SHARE))
 
 
 @dataclass(frozen=True)
@@ -200,56 +219,120 @@ class Charge:
     """The outcome of charging a request to its caller's budget."""
 
     granted: bool
-    used: int
+    remaining: int
     limit: int
     reset_at: datetime
 
-    @property
-    def remaining(self) -> int:
-        return max(0, self.limit - self.used)
+
+@dataclass
+class _Lease:
+    """One caller's lease in this worker: points taken from the shared row and not spent yet."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    window: datetime | None = None
+    reset_at: datetime | None = None
+    # When the window ends, on this worker's monotonic clock (immune to wall-clock changes).
+    expires: float = 0.0
+    left: int = 0
+    # The shared row's points as this worker last saw them, its own leases included.
+    used: int = 0
+
+    def report(self, *, granted: bool, limit: int) -> Charge:
+        assert self.reset_at is not None
+        remaining = max(0, limit - self.used + self.left)
+        return Charge(granted=granted, remaining=remaining, limit=limit, reset_at=self.reset_at)
 
 
-# One statement: add the points if they fit under the limit; the row is locked for the
-# instant of the update, so concurrent requests of every worker see each other's spending.
-CHARGE = text(
+# Creates the window's row if needed and locks it until the lease commits; returns the points
+# leased so far by every worker.
+LOCK = text(
     """
     INSERT INTO cost_budget AS b (subject, window_start, used)
-    SELECT CAST(:subject AS varchar), date_trunc('hour', now()), CAST(:points AS bigint)
-    WHERE CAST(:points AS bigint) <= CAST(:limit AS bigint)
-    ON CONFLICT (subject, window_start)
-    DO UPDATE SET used = b.used + EXCLUDED.used
-    WHERE b.used + EXCLUDED.used <= CAST(:limit AS bigint)
-    RETURNING used, window_start + interval '1 hour' AS reset_at
+    VALUES (CAST(:subject AS varchar), date_trunc('hour', now()), 0)
+    ON CONFLICT (subject, window_start) DO UPDATE SET used = b.used
+    RETURNING used, window_start, window_start + interval '1 hour' AS reset_at, now() AS now
     """
 )
-SPENT = text(
+LEASE = text(
     """
-    SELECT coalesce(max(used), 0) AS used, date_trunc('hour', now()) + interval '1 hour'
-      AS reset_at
-    FROM cost_budget WHERE subject = :subject AND window_start = date_trunc('hour', now())
+    UPDATE cost_budget SET used = used + CAST(:points AS bigint)
+    WHERE subject = CAST(:subject AS varchar) AND window_start = :window
     """
 )
 FORGET = text("DELETE FROM cost_budget WHERE window_start < now() - interval '1 day'")
 
 
-async def charge(engine: AsyncEngine, *, subject: str, points: int, limit: int) -> Charge:
-    """Spend ``points`` of ``subject``'s hourly budget, in its own transaction (a request that
-    rolls back has still spent them). Refused when they do not fit."""
-    async with engine.begin() as conn:
-        row = (
-            await conn.execute(CHARGE, {"subject": subject, "points": points, "limit": limit})
-        ).first()
-        if row is not None:
-            return Charge(granted=True, used=int(row.used), limit=limit, reset_at=row.reset_at)
-        spent = (await conn.execute(SPENT, {"subject": subject})).one()
-        return Charge(granted=False, used=int(spent.used), limit=limit, reset_at=spent.reset_at)
+class Ledger:
+    """One worker's leases on its callers' hourly budgets.
 
+    The budget lives in PostgreSQL (``cost_budget``, one row per caller and hour), shared by
+    every worker. A worker does not charge each request there: it leases points in chunks
+    (:func:`lease_size`), counted as spent in the row at once, and spends them in memory. The
+    row never passes the limit, so neither do all workers together; a caller is refused only
+    when the row cannot give what the request needs beyond the worker's lease. Points a worker
+    leased and did not spend are lost to the caller (the limit is reached a little earlier,
+    never exceeded); near the end of a budget a worker leases only what the request needs, so
+    the caller can spend the last points on any worker.
+    """
 
-async def spent(engine: AsyncEngine, *, subject: str, limit: int) -> Charge:
-    """The budget as it stands, without spending any."""
-    async with engine.connect() as conn:
-        row = (await conn.execute(SPENT, {"subject": subject})).one()
-    return Charge(granted=True, used=int(row.used), limit=limit, reset_at=row.reset_at)
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_subjects: int = MAX_SUBJECTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.max_subjects = max_subjects
+        self.clock = clock
+        self._leases: OrderedDict[str, _Lease] = OrderedDict()
+
+    def _lease_of(self, subject: str) -> _Lease:
+        lease = self._leases.get(subject)
+        if lease is not None:
+            self._leases.move_to_end(subject)
+            return lease
+        lease = self._leases[subject] = _Lease()
+        if len(self._leases) > self.max_subjects:
+            self._leases.popitem(last=False)
+        return lease
+
+    async def charge(self, *, subject: str, points: int, limit: int) -> Charge:
+        """Spend ``points`` of ``subject``'s hourly budget of ``limit``; refused when they do not
+        fit. Spent points stay spent when the request rolls back."""
+        lease = self._lease_of(subject)
+        async with lease.lock:
+            if self.clock() >= lease.expires:
+                # A new window (or none yet): the old lease is dropped.
+                lease.window, lease.left, lease.used = None, 0, 0
+            elif points <= lease.left:
+                lease.left -= points
+                return lease.report(granted=True, limit=limit)
+            elif points - lease.left > limit - lease.used:
+                # The row only grows within its window: what it lacked then, it lacks now.
+                return lease.report(granted=False, limit=limit)
+            return await self._take(lease, subject=subject, points=points, limit=limit)
+
+    async def _take(self, lease: _Lease, *, subject: str, points: int, limit: int) -> Charge:
+        """Lease what the request needs beyond the worker's lease, or refuse it."""
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(LOCK, {"subject": subject})).one()
+            left = lease.left if row.window_start == lease.window else 0
+            shared = limit - int(row.used)
+            need = points - left
+            granted = need <= shared
+            taken = 0
+            if granted:
+                want = max(need, lease_size(limit))
+                taken = want if want <= shared else need
+                await conn.execute(
+                    LEASE, {"subject": subject, "points": taken, "window": row.window_start}
+                )
+        lease.window, lease.reset_at = row.window_start, row.reset_at
+        lease.expires = self.clock() + (row.reset_at - row.now).total_seconds()
+        lease.used = int(row.used) + taken
+        lease.left = left + taken - points if granted else left
+        return lease.report(granted=granted, limit=limit)
 
 
 async def forget_old_windows(engine: AsyncEngine) -> int:

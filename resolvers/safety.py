@@ -4,11 +4,12 @@ The view (app.py) authenticates the caller and resolves persisted queries throug
 :class:`Guard`; the :class:`RequestGuard` schema extension then, after parsing and validation
 (depth, alias and token limits) and before execution: refuses introspection to anonymous
 callers in production, binds portal clients to the allow-list, keeps a partner's key inside
-its subgraph, estimates the cost and charges it to the caller's hourly budget. Afterwards it
-audits a partner's reading of personal data. Bookkeeping (budgets, keys, persisted queries,
-partners' read audit) runs on its own small pool, each in its own short transaction, so it
-holds when the request's transaction rolls back and is not counted among the request's
-statements."""
+its subgraph, estimates the cost and charges it to the caller's hourly budget (from the
+worker's lease, see :class:`resolvers.cost.Ledger`), and sends a query operation's transaction
+to the read replica when there is one. Afterwards it audits a partner's reading of personal
+data. Bookkeeping (budgets, keys, persisted queries, partners' read audit) runs on its own
+small pool on the primary, each in its own short transaction, so it holds when the request's
+transaction rolls back and is not counted among the request's statements."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     get_operation_ast,
 )
@@ -96,6 +98,7 @@ class Guard:
         self.allow_list = persisted.AllowList.load(settings.portals_dir or persisted.PORTALS_DIR)
         self.store = persisted.PersistedStore(engine) if self.mode != "off" else None
         self.production = settings.environment == "production"
+        self.ledger = cost_service.Ledger(engine)
         self.charges = 0
 
     # --- before parsing (the view) ---
@@ -173,9 +176,7 @@ class Guard:
                 f"The query asks for up to {estimate.nodes:,} objects; the limit is "
                 f"{self.settings.max_nodes:,}. Ask for smaller pages.",
             )
-        charged = await cost_service.charge(
-            self.engine, subject=subject, points=estimate.points, limit=limit
-        )
+        charged = await self.ledger.charge(subject=subject, points=estimate.points, limit=limit)
         ctx.cost = CostReport(
             estimate.points, estimate.nodes, limit, charged.remaining, charged.reset_at
         )
@@ -253,6 +254,9 @@ class RequestGuard(SchemaExtension):
             return
         ctx.operation_name = operation_name_of(ec.graphql_document, ec.operation_name)
         ctx.variables = ec.variables
+        operation = get_operation_ast(ec.graphql_document, ec.operation_name)
+        if operation is not None and operation.operation == OperationType.QUERY:
+            ctx.read_from_replica()
         try:
             await guard.admit(
                 ctx,

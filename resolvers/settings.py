@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,14 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="postgresql:// URL; without it the hub starts an embedded PostgreSQL.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BILIM_READ_DATABASE_URL", "READ_DATABASE_URL"),
+        description="postgresql:// URL of a read replica; query operations run there.",
+    )
+    # The database URLs lead to PgBouncer in transaction mode: no prepared statements kept
+    # between transactions and no statement timeout in the connection's startup parameters.
+    pgbouncer: bool = False
     data_dir: Path = Field(default_factory=default_data_dir)
     environment: Literal["development", "production", "test"] = "development"
     # `bilim serve` fetches GraphiQL's browser files from the npm registry when they are missing.

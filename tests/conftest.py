@@ -82,14 +82,23 @@ async def db_url(server_url: str, template_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, environment="test")
+    """The hub's settings for one test. ``BILIM_TEST_READ_REPLICA=1`` runs every query operation
+    on a read-only engine (the test's database standing for its replica), and
+    ``BILIM_TEST_PGBOUNCER=1`` uses the engines made for PgBouncer."""
+    return Settings(
+        database_url=db_url,
+        data_dir=tmp_path,
+        environment="test",
+        read_database_url=db_url if os.environ.get("BILIM_TEST_READ_REPLICA") == "1" else None,
+        pgbouncer=os.environ.get("BILIM_TEST_PGBOUNCER") == "1",
+    )
 
 
 @pytest.fixture
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """An engine for arranging data and checking results directly in the database."""
     assert settings.database_url
-    eng = database.create_engine(settings.database_url, pool_size=4)
+    eng = database.create_engine(settings.database_url, pool_size=4, pgbouncer=settings.pgbouncer)
     yield eng
     await eng.dispose()
 
@@ -167,7 +176,7 @@ async def hub(settings: Settings) -> AsyncIterator[Hub]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         counter = database.StatementCounter()
-        counter.attach(app.state.engine)
+        counter.attach_all(app.state.engine, app.state.read_engine)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
             yield Hub(

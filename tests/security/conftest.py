@@ -30,7 +30,7 @@ def make_hub(settings: Settings) -> HubMaker:
         app = create_app(changed)
         async with app.router.lifespan_context(app):
             counter = database.StatementCounter()
-            counter.attach(app.state.engine)
+            counter.attach_all(app.state.engine, app.state.read_engine)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
                 yield Hub(
