@@ -325,7 +325,7 @@ class GraphQLView(GraphQL[Context, None]):
             except RequestError as err:
                 return self._compiled_response(response, ctx, None, [err.formatted])
             try:
-                async with self.state.read_engine.connect() as conn:
+                async with self.state.compiled_engine.connect() as conn:
                     text_ = (await conn.exec_driver_sql(sql, args)).scalar_one()
             except Exception:
                 log.exception("graphql.compiled_failed", extra={"request_id": request_id})
@@ -490,8 +490,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         state.read_sessions = database.session_factory(read_engine) if read_engine else None
         state.keyring = KeyRing.load(settings)
         state.guard = Guard(settings, bookkeeping, load_pepper(settings))
-        # The compiled path's single read statement needs no transaction around it.
-        state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The compiled path's single read statement needs no transaction around it; it reads
+        # from the replica when there is one, as every query operation does.
+        state.compiled_engine = (read_engine or engine).execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
         app.state.engine = engine
         app.state.bookkeeping_engine = bookkeeping
         app.state.read_engine = read_engine
