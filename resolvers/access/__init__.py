@@ -368,6 +368,24 @@ def person_readable(principal: Principal, person_id: Any = Person.id) -> ColumnE
     return or_(*clauses) if clauses else false()
 
 
+def reads_everyone_enrolled_at(
+    principal: Principal, *, region_id: int | None, institution_id: int | None
+) -> bool:
+    """Does this principal read everyone ever enrolled at the institutions of this region (or at
+    this institution)? Then :func:`person_readable` adds nothing to a list confined to people
+    enrolled there. Ministry and national partners: everywhere; a region officer or a regional
+    partner: in their regions; a school administrator: at their schools. Teachers read only
+    their classes, district officers' districts are not known from a region, and other roles
+    read people by who they are: never."""
+    if principal.is_ministry or _national_partner(principal):
+        return True
+    if principal.role in (Role.REGION_OFFICER, Role.PARTNER):
+        return region_id is not None and region_id in principal.region_ids
+    if principal.role == Role.SCHOOL_ADMIN:
+        return institution_id is not None and institution_id in principal.institution_ids
+    return False
+
+
 def enrollment_readable(principal: Principal) -> ColumnElement[bool]:
     """May this principal read this enrollment? The same people as :func:`person_readable`:
     enrollments at institutions in scope (a teacher: open ones in their classes), or of the
