@@ -9,11 +9,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Enrollment, Institution, InstitutionKind, Person
 from resolvers.access import Principal, Role, person_readable, reads_everyone_enrolled_at
+from resolvers.people import PersonFilter, persons_query
 from tests.conftest import Hub
 from tests.factories import (
     BISHKEK,
@@ -309,13 +311,28 @@ class TestListsNarrowedByEnrollment:
         hub.counter.reset()
         await hub.data(PERSONS_PAGE, {"filter": as_input(flt), "first": 50}, token=token)
 
-        # then the page and the count read the pupils' ids first, and probe nobody's posts or
-        # enrollments one by one (everyone listed is enrolled in the officer's region)
+        # then the page and the count read the pupils' ids first
         assert hub.counter.statements is not None
         assert len(hub.counter.statements) == 2
         for statement in hub.counter.statements:
             assert "= ANY (array((SELECT enrollment.person_id" in statement
-            assert "staff_position" not in statement
+
+    @pytest.mark.parametrize(
+        ("scope", "probed"), [(BISHKEK, False), (CHUY, True)], ids=["own region", "another"]
+    )
+    async def test_row_rule_is_probed_only_outside_the_officers_region(
+        self, scope: int, probed: bool, session: AsyncSession, registry: Registry
+    ) -> None:
+        # given an officer listing Bishkek's grade 5
+        officer = Principal(subject="r", role=Role.REGION_OFFICER, region_ids=frozenset({scope}))
+        stmt = persons_query(officer, PersonFilter(region_id=BISHKEK, grade_level=5))
+        sql = stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+
+        # when PostgreSQL plans it
+        plan = "\n".join(await session.scalars(text(f"EXPLAIN {sql}")))
+
+        # then it probes posts and enrollments only for an officer of another region
+        assert ("staff_position" in plan) is probed, plan
 
 
 class TestReadsEveryoneEnrolledAt:
@@ -389,17 +406,18 @@ class TestReadsEveryoneEnrolledAt:
             (Principal(subject="a", role=Role.AUDITOR), BISHKEK, 7, False),
         ],
     )
-    def test_only_a_scope_that_holds_the_whole_filter_reads_everyone(
+    async def test_only_a_scope_that_holds_the_whole_filter_reads_everyone(
         self,
         principal: Principal,
         region_id: int | None,
         institution_id: int | None,
         expected: bool,
+        session: AsyncSession,
     ) -> None:
-        # when / then
-        assert (
-            reads_everyone_enrolled_at(
-                principal, region_id=region_id, institution_id=institution_id
-            )
-            is expected
+        # when PostgreSQL evaluates the answer
+        answer = reads_everyone_enrolled_at(
+            principal, region_id=region_id, institution_id=institution_id
         )
+
+        # then
+        assert await session.scalar(select(answer)) is expected
