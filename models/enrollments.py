@@ -65,6 +65,14 @@ class Enrollment(Timestamped, Base):
             postgresql_where=text("exit_date IS NULL"),
         ),
         Index("ix_enrollment_person", "person_id", "entry_date"),
+        # The pupils of a grade in a school or a region, read from the index alone.
+        Index(
+            "ix_enrollment_open_institution_grade",
+            "institution_id",
+            "grade_level",
+            "person_id",
+            postgresql_where=text("exit_date IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

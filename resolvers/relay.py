@@ -151,14 +151,23 @@ class Ordering:
         return [(col.asc() if desc == reverse else col.desc()) for col, desc in self.keys]
 
     def after(self, values: Sequence[Any], *, reverse: bool = False) -> ColumnElement[bool]:
-        """Rows strictly after ``values`` in this order (or before, when ``reverse``)."""
+        """Rows strictly after ``values`` in this order (or before, when ``reverse``).
+
+        The alternatives (first key ahead, or equal and the second ahead, ...) imply the first
+        key's bound, stated on its own as well: PostgreSQL starts an index scan at that bound
+        instead of filtering every row before the cursor, so deep pages cost what the first
+        one does."""
         alternatives = []
         for i, (col, desc) in enumerate(self.keys):
             ahead = (col < values[i]) if (desc != reverse) else (col > values[i])
             alternatives.append(
                 and_(*[c == values[j] for j, (c, _) in enumerate(self.keys[:i])], ahead)
             )
-        return or_(*alternatives)
+        if len(self.keys) == 1:
+            return alternatives[0]
+        first, desc = self.keys[0]
+        bound = (first <= values[0]) if (desc != reverse) else (first >= values[0])
+        return and_(bound, or_(*alternatives))
 
     def cursor_of(self, row: Any) -> str:
         return encode_cursor([row._mapping[col.key] for col, _ in self.keys])

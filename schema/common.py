@@ -53,8 +53,20 @@ class Edge(Generic[NodeT]):
 @strawberry.type(description="A page of a list, with the list's total size.")
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page.")
-    page_info: PageInfo = strawberry.field(description="Cursors and neighbours of this page.")
+    # The page behind ``pageInfo``: loaded already, or (for an empty page by its size, `first: 0`)
+    # loaded only if ``pageInfo`` is asked for.
+    page: strawberry.Private[Page | Callable[[], Awaitable[Page]]]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Cursors and neighbours of this page.")
+    async def page_info(self) -> PageInfo:
+        page = self.page if isinstance(self.page, Page) else await self.page()
+        return PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        )
 
     @strawberry.field(description="How many items the whole list (with its filter) holds.")
     async def total_count(self) -> int:
@@ -69,16 +81,21 @@ def connection_from_page(
     page: Page, convert: Callable[[Any], Any], count: Callable[[], Awaitable[int]]
 ) -> Any:
     edges = [Edge(cursor=c, node=convert(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
-        ),
-        count=count,
-    )
+    return Connection(edges=edges, page=page, count=count)
+
+
+async def page_connection(
+    args: PageArgs,
+    load: Callable[[], Awaitable[Page]],
+    convert: Callable[[Any], Any],
+    count: Callable[[], Awaitable[int]],
+) -> Any:
+    """A connection whose page ``load`` fetches. A page of size 0 (``first: 0``, asked only for
+    its ``totalCount``) holds no items whatever the data: its page is loaded only if
+    ``pageInfo`` is asked for (whether items lie beyond the cursor)."""
+    if args.size == 0:
+        return Connection(edges=[], page=load, count=count)
+    return connection_from_page(await load(), convert, count)
 
 
 async def list_connection(
@@ -88,18 +105,20 @@ async def list_connection(
     ordering: Ordering,
     convert: Callable[[Any], Any],
 ) -> Any:
-    """A top-level connection: one statement for the page, one more only if ``totalCount`` is
-    asked for."""
-    page_stmt = paged(stmt, args, ordering)
-    rows = list(await ctx.run(lambda s: s.execute(page_stmt)))
-    page = slice_rows(rows, args, ordering)
+    """A top-level connection: one statement for the page (none for ``first: 0`` unless
+    ``pageInfo`` is asked for), one more only if ``totalCount`` is asked for."""
+
+    async def load() -> Page:
+        page_stmt = paged(stmt, args, ordering)
+        rows = list(await ctx.run(lambda s: s.execute(page_stmt)))
+        return slice_rows(rows, args, ordering)
 
     async def count() -> int:
         total = select(func.count()).select_from(stmt.order_by(None).subquery())
         value: int | None = await ctx.run(lambda s: s.scalar(total))
         return int(value or 0)
 
-    return connection_from_page(page, convert, count)
+    return await page_connection(args, load, convert, count)
 
 
 def bounds(first: int | None, after: str | None, last: int | None, before: str | None) -> PageArgs:

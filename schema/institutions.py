@@ -27,8 +27,8 @@ from schema.common import (
     Node,
     UserError,
     bounds,
-    connection_from_page,
     list_connection,
+    page_connection,
     require_signed_in,
     user_errors,
 )
@@ -149,8 +149,12 @@ class Institution(Node):
         flt = enrollment_filter(filter)
         ordering = ENROLLMENT_ORDERINGS[(order_by or EnrollmentOrder.ID).name]
         pages = info.context.loaders.enrollments_by_institution
-        page = await pages.page(self.pk, args, flt, ordering)
-        return connection_from_page(page, Enrollment.from_row, lambda: pages.count(self.pk, flt))
+        return await page_connection(
+            args,
+            lambda: pages.page(self.pk, args, flt, ordering),
+            Enrollment.from_row,
+            lambda: pages.count(self.pk, flt),
+        )
 
     @strawberry.field(description="Staff posts you may read at this institution.")
     async def staff(
@@ -168,9 +172,11 @@ class Institution(Node):
         args = bounds(first, after, last, before)
         ordering = Ordering(((StaffModel.id, False),))
         pages = info.context.loaders.staff_positions_by_institution
-        page = await pages.page(self.pk, args, current_only, ordering)
-        return connection_from_page(
-            page, StaffPosition.from_row, lambda: pages.count(self.pk, current_only)
+        return await page_connection(
+            args,
+            lambda: pages.page(self.pk, args, current_only, ordering),
+            StaffPosition.from_row,
+            lambda: pages.count(self.pk, current_only),
         )
 
     # --- licensing (issue 5): public facts only ---

@@ -28,8 +28,8 @@ from schema.common import (
     Node,
     UserError,
     bounds,
-    connection_from_page,
     list_connection,
+    page_connection,
     require_signed_in,
     user_errors,
 )
@@ -141,8 +141,12 @@ class Person(Node):
         flt = enrollment_filter(filter)
         ordering = ENROLLMENT_ORDERINGS[(order_by or EnrollmentOrder.ENTRY_DATE_DESC).name]
         pages = info.context.loaders.enrollments_by_person
-        page = await pages.page(self.pk, args, flt, ordering)
-        return connection_from_page(page, Enrollment.from_row, lambda: pages.count(self.pk, flt))
+        return await page_connection(
+            args,
+            lambda: pages.page(self.pk, args, flt, ordering),
+            Enrollment.from_row,
+            lambda: pages.count(self.pk, flt),
+        )
 
     @strawberry.field(description="The person's posts at institutions.")
     async def staff_positions(self, info: Info) -> list[StaffPosition]:

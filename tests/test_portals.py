@@ -91,7 +91,7 @@ STATEMENT_BUDGET = {
     "InstitutionsOfRegion": 4,
     "EnrollmentHistory": 4,
     "PupilsOfGrade": 1,
-    "PupilCounts": 3,
+    "PupilCounts": 2,
     "Regions": 2,
     "InstitutionSearch": 4,
 }

@@ -15,7 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from sqlalchemy import ColumnElement, and_, any_, exists, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    any_,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from models import (
@@ -366,6 +377,29 @@ def person_readable(principal: Principal, person_id: Any = Person.id) -> ColumnE
             )
         )
     return or_(*clauses) if clauses else false()
+
+
+def reads_everyone_enrolled_at(
+    principal: Principal, *, region_id: int | None, institution_id: int | None
+) -> ColumnElement[bool]:
+    """Does this principal read everyone ever enrolled at the institutions of this region (or
+    at this institution)? Ministry and national partners: everywhere; a region officer or a
+    regional partner: in their regions; a school administrator: at their schools. Teachers read
+    only their classes, a district officer's districts are not known from a region, and other
+    roles read people by who they are: never.
+
+    A list confined to people enrolled there reads ``reads_everyone_enrolled_at(...) OR
+    person_readable(...)``: the same rows as the rule alone, but PostgreSQL folds the test of
+    the filter's own values and skips the rule's probes when it holds. The answer is SQL on
+    those values, not a Python bool, so a statement kept and reused with other values (as the
+    compiled path does) stays right."""
+    if principal.is_ministry or _national_partner(principal):
+        return true()
+    if principal.role in (Role.REGION_OFFICER, Role.PARTNER) and region_id is not None:
+        return literal(region_id, Integer).in_(sorted(principal.region_ids))
+    if principal.role == Role.SCHOOL_ADMIN and institution_id is not None:
+        return literal(institution_id, Integer).in_(sorted(principal.institution_ids))
+    return false()
 
 
 def enrollment_readable(principal: Principal) -> ColumnElement[bool]:

@@ -236,3 +236,145 @@ class TestEnrollmentLists:
         assert len(small["institutions"]["nodes"]) == 5
         assert large_count <= 4
         assert large_count == small_count
+
+
+COUNTS_ONLY = """
+query Counts {
+  institutions(first: 10) {
+    nodes { name enrollments(first: 0, filter: {current: true}) { totalCount } }
+  }
+}
+"""
+
+EMPTY_PAGES = """
+query EmptyPages($after: String) {
+  institutions(first: 10) {
+    nodes {
+      name
+      enrollments(first: 0, after: $after) {
+        totalCount
+        edges { cursor }
+        nodes { id }
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      }
+    }
+  }
+}
+"""
+
+FIRST_ENROLLMENT = """
+query FirstEnrollment {
+  institutions(first: 10) {
+    nodes { name enrollments(first: 1) { pageInfo { endCursor } } }
+  }
+}
+"""
+
+EMPTY_ROOT_PAGE = """
+query EmptyRootPage($after: String) {
+  persons(first: 0, after: $after) {
+    totalCount
+    nodes { id }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+class TestEmptyPages:
+    """`first: 0` asks for a list's size: no items, and no page statement unless `pageInfo`
+    asks whether items lie beyond the cursor."""
+
+    async def test_counts_alone_send_no_page_statement(
+        self, hub: Hub, ministry: str, session: AsyncSession
+    ) -> None:
+        # given two schools, one with two current pupils and a former one
+        busy = await make_institution(session, name="А мектеби")
+        await make_institution(session, name="Б мектеби")
+        for exit_date in (None, None, date(2025, 5, 31)):
+            await make_enrollment(
+                session,
+                person=await make_person(session),
+                institution=busy,
+                entry_date=date(2024, 9, 1),
+                exit_date=exit_date,
+            )
+        await session.commit()
+        await hub.data("{ regions(first: 1) { totalCount } }")  # the pool's first connection
+
+        # when
+        count, data = await statements_for(hub, COUNTS_ONLY, ministry)
+
+        # then the institutions' page and the grouped count, and nothing else
+        assert [
+            (n["name"], n["enrollments"]["totalCount"]) for n in data["institutions"]["nodes"]
+        ] == [("А мектеби", 2), ("Б мектеби", 0)]
+        assert count == 2, hub.counter.statements
+
+    async def test_empty_page_still_says_whether_items_follow_the_cursor(
+        self, hub: Hub, ministry: str, session: AsyncSession
+    ) -> None:
+        # given a school with two pupils and one with none
+        busy = await make_institution(session, name="А мектеби")
+        await make_institution(session, name="Б мектеби")
+        for _ in range(2):
+            await make_enrollment(session, person=await make_person(session), institution=busy)
+        await session.commit()
+        first = await hub.data(FIRST_ENROLLMENT, token=ministry)
+        cursor = first["institutions"]["nodes"][0]["enrollments"]["pageInfo"]["endCursor"]
+
+        # when
+        from_start = await hub.data(EMPTY_PAGES, token=ministry)
+        after_first = await hub.data(EMPTY_PAGES, {"after": cursor}, token=ministry)
+
+        # then no items, and items follow exactly where some are left
+        def pages(data: dict[str, Any]) -> list[tuple[Any, ...]]:
+            return [
+                (
+                    n["name"],
+                    n["enrollments"]["totalCount"],
+                    n["enrollments"]["edges"],
+                    n["enrollments"]["nodes"],
+                    n["enrollments"]["pageInfo"],
+                )
+                for n in data["institutions"]["nodes"]
+            ]
+
+        empty = {"startCursor": None, "endCursor": None}
+        assert pages(from_start) == [
+            ("А мектеби", 2, [], [], {"hasNextPage": True, "hasPreviousPage": False, **empty}),
+            ("Б мектеби", 0, [], [], {"hasNextPage": False, "hasPreviousPage": False, **empty}),
+        ]
+        assert pages(after_first) == [
+            ("А мектеби", 2, [], [], {"hasNextPage": True, "hasPreviousPage": True, **empty}),
+            ("Б мектеби", 0, [], [], {"hasNextPage": False, "hasPreviousPage": True, **empty}),
+        ]
+
+    async def test_empty_root_page_says_whether_items_follow(
+        self, hub: Hub, ministry: str, session: AsyncSession
+    ) -> None:
+        # given two people
+        for _ in range(2):
+            await make_person(session)
+        await session.commit()
+        everyone = await hub.data(
+            "{ persons(first: 2) { pageInfo { endCursor } } }", token=ministry
+        )
+        last_cursor = everyone["persons"]["pageInfo"]["endCursor"]
+
+        # when
+        from_start = await hub.data(EMPTY_ROOT_PAGE, token=ministry)
+        at_end = await hub.data(EMPTY_ROOT_PAGE, {"after": last_cursor}, token=ministry)
+
+        # then
+        empty = {"startCursor": None, "endCursor": None}
+        assert from_start["persons"] == {
+            "totalCount": 2,
+            "nodes": [],
+            "pageInfo": {"hasNextPage": True, "hasPreviousPage": False, **empty},
+        }
+        assert at_end["persons"] == {
+            "totalCount": 2,
+            "nodes": [],
+            "pageInfo": {"hasNextPage": False, "hasPreviousPage": True, **empty},
+        }
