@@ -58,10 +58,18 @@ def _jsonable(value: Any) -> Any:
 
 
 def _from_json(value: Any) -> Any:
-    if isinstance(value, dict) and "$d" in value:
+    """A cursor's value: a string, an integer or a date; anything else is not a cursor."""
+    if isinstance(value, dict) and set(value) == {"$d"} and isinstance(value["$d"], str):
         text = value["$d"]
-        return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
-    return value
+        try:
+            return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+        except ValueError:
+            raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid") from None
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid")
+        return value
+    raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid")
 
 
 def encode_cursor(values: Sequence[Any]) -> str:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,20 @@ class Hub:
 
 @pytest.fixture
 async def hub(settings: Settings) -> AsyncIterator[Hub]:
+    async with running_hub(settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def resolver_hub(settings: Settings) -> AsyncIterator[Hub]:
+    """The hub without the compiled path: every query runs through the resolvers (for tests
+    that pin the resolvers' own statements)."""
+    async with running_hub(settings.model_copy(update={"compiled_queries": False})) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         counter = database.StatementCounter()

@@ -6,6 +6,7 @@ parsed, cursors and global IDs included. Shapes it does not know must fall back.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -437,10 +438,25 @@ async def test_errors_are_the_normal_paths(pair: Pair, world: World) -> None:
         (grade, {"regionId": world.ids["bishkek"], "grade": 5}, "anonymous"),
         ("{ persons(first: 1) { nodes { nope } } }", {}, "ministry"),
     ]
+    # cursors crafted to hold what no cursor holds: null, booleans, floats, lists, bad dates
+    for crafted in (
+        '[null, "a", 1]',
+        "[true, 1, 2]",
+        '["a", "b", 1.5]',
+        '[[1], "b", 1]',
+        '[{"$d": "not a date"}, "b", 1]',
+        '["a", "b", 99999999999999999999]',
+    ):
+        cursor = base64.urlsafe_b64encode(crafted.encode()).decode().rstrip("=")
+        bad.append(
+            (grade, {"regionId": world.ids["bishkek"], "grade": 5, "after": cursor}, "ministry")
+        )
     for query, variables, caller in bad:
         fast, slow, _ = await pair.both(query, variables, world.callers[caller])
         assert "errors" in fast, (query, variables)
         assert fast == slow, (fast, slow)
+        if "after" in variables:
+            assert fast["errors"][0]["extensions"]["code"] == "INVALID_PAGINATION", fast
 
 
 async def test_a_partner_outside_its_subgraph_is_refused_alike(pair: Pair, world: World) -> None:
