@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import os
 import re
@@ -49,6 +50,15 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_BODY = 1_000_000
 # File uploads (the national test results file) may be larger than a JSON request.
 MAX_UPLOAD_BODY = 17 * 1024 * 1024
+
+
+# Request ids: a random prefix per process and a counter (unique without a system call each).
+_REQUEST_PREFIX = uuid.uuid4().hex[:16]
+_request_numbers = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_REQUEST_PREFIX}{next(_request_numbers):016x}"
 
 
 def _error_body(code: ErrorCode, message: str) -> bytes:
@@ -143,7 +153,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         header = request.headers.get("x-request-id", "")
-        request_id = header if REQUEST_ID.match(header) else uuid.uuid4().hex
+        request_id = header if REQUEST_ID.match(header) else new_request_id()
         principal, auth_error = await self.authenticate(request)
         ctx = Context(
             principal=principal,
@@ -303,7 +313,7 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         started = time.perf_counter()
         header = request.headers.get("x-request-id", "")
-        request_id = header if REQUEST_ID.match(header) else uuid.uuid4().hex
+        request_id = header if REQUEST_ID.match(header) else new_request_id()
         response = Response(media_type="application/json")
         response.headers["x-request-id"] = request_id
         ctx = Context(
@@ -325,8 +335,9 @@ class GraphQLView(GraphQL[Context, None]):
             except RequestError as err:
                 return self._compiled_response(response, ctx, None, [err.formatted])
             try:
-                async with self.state.compiled_engine.connect() as conn:
-                    text_ = (await conn.exec_driver_sql(sql, args)).scalar_one()
+                text_ = await database.fetch_text(self.state.compiled_engine, sql, args)
+                if text_ is None:
+                    raise RuntimeError("the compiled statement returned no row")
             except Exception:
                 log.exception("graphql.compiled_failed", extra={"request_id": request_id})
                 failure = {
@@ -490,11 +501,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         state.read_sessions = database.session_factory(read_engine) if read_engine else None
         state.keyring = KeyRing.load(settings)
         state.guard = Guard(settings, bookkeeping, load_pepper(settings))
-        # The compiled path's single read statement needs no transaction around it; it reads
-        # from the replica when there is one, as every query operation does.
-        state.compiled_engine = (read_engine or engine).execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
+        # The compiled path's single read statement runs outside a transaction; it reads from
+        # the replica when there is one, as every query operation does.
+        state.compiled_engine = read_engine or engine
         app.state.engine = engine
         app.state.bookkeeping_engine = bookkeeping
         app.state.read_engine = read_engine

@@ -175,13 +175,52 @@ class _Walker:
         self.walk(named, node.selection_set, multiplier, seen)
 
 
+ESTIMATES_KEPT = 2048
+# (document id, operation, the variables the walk reads) -> (document, estimate). The document
+# is kept with its estimate, so its id cannot be reused while the entry lives.
+_estimates: OrderedDict[tuple[Any, ...], tuple[DocumentNode, Estimate]] = OrderedDict()
+
+
+def _walked(value: Any) -> Any:
+    """What the walk reads of a variable: an integer, or a list's length."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, list):
+        return ("list", len(value))
+    return None
+
+
 def estimate(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any] | None,
 ) -> Estimate:
-    """The cost of the operation the request runs, from its document and variables."""
+    """The cost of the operation the request runs, from its document and variables
+    (remembered per parsed document and the integers and list lengths among its variables)."""
+    key = (
+        id(schema),
+        id(document),
+        operation_name,
+        tuple(sorted((k, _walked(v)) for k, v in (variables or {}).items())),
+    )
+    found = _estimates.get(key)
+    if found is not None and found[0] is document:
+        _estimates.move_to_end(key)
+        return found[1]
+    result = _estimate(schema, document, operation_name, variables)
+    _estimates[key] = (document, result)
+    if len(_estimates) > ESTIMATES_KEPT:
+        _estimates.popitem(last=False)
+    return result
+
+
+def _estimate(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> Estimate:
     operation: OperationDefinitionNode | None = get_operation_ast(document, operation_name)
     if operation is None:
         return Estimate(nodes=0, fetches=0, mutations=0)

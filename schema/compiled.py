@@ -554,7 +554,7 @@ RELATIONS = {
     "District": {"region"},
     "Region": {"districts"},
 }
-ROOTS = {"node", "persons", "institutions", "__typename"}
+ROOTS = {"node", "persons", "institutions", "regions", "__typename"}
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
 EDGE_FIELDS = {"cursor", "node", "__typename"}
@@ -636,6 +636,8 @@ class _Shape:
                 self.check_connection("Person", nodes)
             elif name == "institutions":
                 self.check_connection("Institution", nodes)
+            elif name == "regions":
+                self.check_connection("Region", nodes)
             del key
 
     def _only_known_conditions(self, nodes: Sequence[FieldNode]) -> None:
@@ -755,6 +757,8 @@ class _Builder:
                 pairs.append((key, self.persons(nodes)))
             elif name == "institutions":
                 pairs.append((key, self.institutions(nodes)))
+            elif name == "regions":
+                pairs.append((key, self.regions(nodes)))
             else:
                 raise Unsupported(name)
         return select(cast(json_object(pairs), Text))
@@ -798,6 +802,15 @@ class _Builder:
         stmt = institutions_query(_institution_filter(args.get("filter")))
         ordering = INSTITUTION_ORDERINGS[args["order_by"].value]
         return self.connection("Institution", nodes, stmt, ordering, page, correlate=None)
+
+    def regions(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
+        from schema.common import bounds
+        from schema.geography import REGION_ORDER
+
+        args = self.args("Query", nodes[0])
+        page = bounds(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+        stmt = select(*Region.__table__.c)
+        return self.connection("Region", nodes, stmt, REGION_ORDER, page, correlate=None)
 
     # objects
 

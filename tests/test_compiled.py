@@ -323,6 +323,7 @@ def _cases() -> list[tuple[str, str, dict[str, Any]]]:
         ("emis/PupilCounts", portal("emis/PupilCounts"), {"regionId": "bishkek"}),
         ("emis/PupilsOfGrade", portal("emis/PupilsOfGrade"), {"regionId": "bishkek", "grade": 5}),
         ("public/InstitutionSearch", portal("public/InstitutionSearch"), {}),
+        ("public/Regions", portal("public/Regions"), {}),
     ]
     cases += [(name, query, variables) for name, (query, variables) in EXTRA.items()]
     return cases
@@ -407,7 +408,7 @@ async def test_what_it_does_not_know_takes_the_normal_path(pair: Pair, world: Wo
             "query($x: Boolean!) { persons(first: 2) { nodes { id @include(if: $x) } } }",
             {"x": True},
         ),
-        ("{ regions(first: 2) { nodes { id } } }", {}),
+        ("{ districts(first: 2) { nodes { id } } }", {}),
         ("query($id: ID!) { node(id: $id) { id } }", {"id": world.ids["bishkek"]}),
         ("query($id: ID!) { node(id: $id) { ... on Region { code } } }", {"id": world.ids["son"]}),
         ("{ persons(orderBy: CREATED_AT, first: 2) { pageInfo { endCursor } } }", {}),
