@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
-from models.types import enum_column
+from models.types import enum_column, global_id_column
 
 
 class Sector(enum.StrEnum):
@@ -76,6 +76,7 @@ class Enrollment(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    gid: Mapped[str] = global_id_column("Enrollment")
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
     sector: Mapped[Sector] = enum_column(Sector)

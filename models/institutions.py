@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
-from models.types import enum_column
+from models.types import enum_column, global_id_column
 
 
 class InstitutionKind(enum.StrEnum):
@@ -77,6 +77,7 @@ class Institution(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    gid: Mapped[str] = global_id_column("Institution")
     kind: Mapped[InstitutionKind] = enum_column(InstitutionKind)
     ownership: Mapped[Ownership] = enum_column(Ownership)
     name: Mapped[str] = mapped_column(String(300))

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
-from models.types import enum_column
+from models.types import enum_column, global_id_column
 
 
 class Sex(enum.StrEnum):
@@ -58,6 +58,7 @@ class Person(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    gid: Mapped[str] = global_id_column("Person")
     # The current PIN, kept here for lookups; its history lives in person_pin.
     pin: Mapped[str | None] = mapped_column(String(14))
     last_name: Mapped[str] = mapped_column(String(100))

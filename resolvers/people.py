@@ -39,6 +39,7 @@ from resolvers.relay import Ordering
 
 PERSON_COLUMNS: tuple[Any, ...] = (
     Person.id,
+    Person.gid,
     Person.pin,
     Person.last_name,
     Person.first_name,

@@ -824,7 +824,11 @@ class _Builder:
             if name == "__typename":
                 pairs.append((key, lit(type_name)))
             elif name == "id":
-                pairs.append((key, global_id(type_name, src.c.id)))
+                # Stored by PostgreSQL where the table has it (persons, institutions, enrollments).
+                stored = src.c.get("gid")
+                pairs.append(
+                    (key, stored if stored is not None else global_id(type_name, src.c.id))
+                )
             elif name in entity.scalars:
                 pairs.append((key, entity.scalars[name](src)))
             else:
