@@ -662,6 +662,9 @@ def migrate(data_dir: Path | None = DataDir) -> None:
 def seed(
     scale: float = typer.Option(0.005, help="1.0 is the whole country (1.4 million pupils)."),
     seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives the same data."),
+    institutions: int | None = typer.Option(
+        None, help="Institutions to make (default: the country's number times the scale)."
+    ),
     data_dir: Path | None = DataDir,
 ) -> None:
     """Load a deterministic synthetic dataset (bulk COPY) at the given scale."""
@@ -669,9 +672,13 @@ def seed(
 
     if not 0 < scale <= 2:
         raise typer.BadParameter("scale is above 0 and at most 2")
+    if institutions is not None and not 10 <= institutions <= 20_000:
+        raise typer.BadParameter("institutions is between 10 and 20,000")
     with Database(_settings(data_dir)) as db:
         database.migrate(db.url)
-        stats = asyncio.run(dataset.load(db.url, scale=scale, seed=seed, progress=True))
+        stats = asyncio.run(
+            dataset.load(db.url, scale=scale, seed=seed, progress=True, institutions=institutions)
+        )
         typer.echo(", ".join(f"{k}: {v:,}" for k, v in stats.items()), err=True)
 
 

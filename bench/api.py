@@ -249,6 +249,12 @@ def main() -> None:
     parser.add_argument(
         "--scale", type=float, default=0.143, help="dataset scale (0.143: 200k pupils)"
     )
+    parser.add_argument(
+        "--institutions",
+        type=int,
+        default=2_000,
+        help="institutions in the dataset (default 2,000 for 200,000 pupils)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=4)
@@ -276,7 +282,13 @@ def main() -> None:
         if not asyncio.run(dataset.is_loaded(db_url)):
             started = time.perf_counter()
             counts = asyncio.run(
-                dataset.load(db_url, scale=args.scale, seed=args.seed, progress=True)
+                dataset.load(
+                    db_url,
+                    scale=args.scale,
+                    seed=args.seed,
+                    progress=True,
+                    institutions=args.institutions,
+                )
             )
             print(f"seeded in {time.perf_counter() - started:.0f} s: {counts}")
         ring = KeyRing.load(settings, args.data_dir)

@@ -473,6 +473,7 @@ class Generator:
         scale: float,
         seed: int,
         regions: list[Region],
+        institution_scale: float | None = None,
         next_ids: dict[str, int],
         legal_ids: set[str],
         pin_serials: dict[tuple[int, int], int],
@@ -481,6 +482,9 @@ class Generator:
         # A stream of its own, so skipping legal ids already in use changes nothing else.
         self.legal_rng = random.Random(f"legal-id-{seed}")
         self.scale = scale
+        # Institutions may be scaled apart from learners (the benchmark's 2,000 institutions for
+        # 200,000 pupils: smaller schools, more of them).
+        self.institution_scale = scale if institution_scale is None else institution_scale
         self.regions = regions
         self.region_by_id = {r.id: r for r in regions}
         self.district_by_id = {d.id: d for r in regions for d in r.districts}
@@ -503,7 +507,7 @@ class Generator:
 
     def plan(self) -> None:
         """Choose every institution, its place, size and learner quota."""
-        rng, s = self.rng, self.scale
+        rng, s, n = self.rng, self.scale, self.institution_scale
         regions = self.regions
         pop = [POPULATION.get(r.code, 0.05) for r in regions]
         urban_region = [all(d.urban for d in r.districts) for r in regions]
@@ -512,18 +516,18 @@ class Generator:
         plans: list[tuple[str, list[int], list[int]]] = [
             (
                 "school",
-                _apportion(round(SCHOOLS * s), school_w, 1),
+                _apportion(round(SCHOOLS * n), school_w, 1),
                 _apportion(round(PUPILS * s), pop),
             ),
             (
                 "kindergarten",
-                _apportion(round(KINDERGARTENS * s), kg_w, 1),
+                _apportion(round(KINDERGARTENS * n), kg_w, 1),
                 _apportion(round(PRESCHOOLERS * s), pop),
             ),
             (
                 "college",
                 _apportion(
-                    max(1, round(COLLEGES * s)), [COLLEGE_SHARE.get(r.code, 0.05) for r in regions]
+                    max(1, round(COLLEGES * n)), [COLLEGE_SHARE.get(r.code, 0.05) for r in regions]
                 ),
                 _apportion(
                     round(VOCATIONAL_STUDENTS * s),
@@ -533,7 +537,7 @@ class Generator:
             (
                 "university",
                 _apportion(
-                    round(UNIVERSITIES * s),
+                    round(UNIVERSITIES * n),
                     [UNIVERSITY_SHARE.get(r.code, 0.05) for r in regions],
                     1,
                 ),
@@ -1405,8 +1409,20 @@ class _Bar:
             self.progress.stop()
 
 
-async def load(url: str, *, scale: float, seed: int, progress: bool) -> dict[str, int]:
+INSTITUTIONS = SCHOOLS + KINDERGARTENS + COLLEGES + UNIVERSITIES
+
+
+async def load(
+    url: str,
+    *,
+    scale: float,
+    seed: int,
+    progress: bool,
+    institutions: int | None = None,
+) -> dict[str, int]:
     """Load the dataset for (``scale``, ``seed``) in one transaction; return rows per table.
+    ``institutions`` sets how many institutions of the country's kinds to make (default: the
+    country's number times ``scale``), the learners staying those of ``scale``.
 
     Ids continue after each table's current maximum, PIN serials after the highest serial in
     use for the same sex and birth date, and legal ids avoid those in use, so loading into a
@@ -1444,6 +1460,7 @@ async def load(url: str, *, scale: float, seed: int, progress: bool) -> dict[str
 
             gen = Generator(
                 scale=scale,
+                institution_scale=None if institutions is None else institutions / INSTITUTIONS,
                 seed=seed,
                 regions=regions,
                 next_ids=next_ids,

@@ -80,3 +80,27 @@ async def test_same_seed_gives_the_same_data_and_it_is_valid(
     finally:
         await server.execute(f'DROP DATABASE IF EXISTS "{twin}" WITH (FORCE)')
         await server.close()
+
+
+async def test_institutions_can_be_scaled_apart_from_the_learners(db_url: str) -> None:
+    # when 0.2 % of the country is loaded with 80 institutions instead of about eight
+    counts = await dataset.load(db_url, scale=0.002, seed=7, progress=False, institutions=80)
+
+    # then there are about 80 (each region keeps at least one of a kind; foreign ones are apart)
+    conn = await asyncpg.connect(db_url)
+    try:
+        home = await conn.fetchval("SELECT count(*) FROM institution WHERE country_code = 'KG'")
+        pupils = await conn.fetchval(
+            "SELECT count(DISTINCT person_id) FROM enrollment WHERE sector = 'school'"
+        )
+        empty = await conn.fetchval(
+            "SELECT count(*) FROM institution i WHERE kind = 'school' AND NOT EXISTS ("
+            " SELECT 1 FROM enrollment e WHERE e.institution_id = i.id)"
+        )
+    finally:
+        await conn.close()
+    assert 70 <= home <= 100
+    assert counts["institutions"] >= home
+    # and the pupils are still 0.2 % of the country's, spread over every school
+    assert abs(pupils - round(dataset.PUPILS * 0.002)) < dataset.PUPILS * 0.002 * 0.1
+    assert empty == 0
