@@ -341,11 +341,15 @@ class GraphQLView(GraphQL[Context, None]):
                     raise RuntimeError("the compiled statement returned no row")
             except Exception:
                 log.exception("graphql.compiled_failed", extra={"request_id": request_id})
-                failure = {
-                    "message": "Unexpected error; quote the request id when you report it",
-                    "extensions": {"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
-                }
-                return self._compiled_response(response, ctx, None, [failure])
+                failure = GraphQLError(
+                    "Unexpected error; quote the request id when you report it",
+                    extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
+                )
+                if ctx.personal_read:  # audited as the resolvers' path audits it: rejected
+                    await self.state.guard.audit_personal_read(
+                        ctx, ExecutionResult(data=None, errors=[failure])
+                    )
+                return self._compiled_response(response, ctx, None, [failure.formatted])
             ok = True
             if ctx.personal_read:
                 await self.state.guard.audit_personal_read(

@@ -1502,6 +1502,10 @@ async def load(
                         f"FROM {table}"
                     )
             bar.describe("Demo data")
+        # Statistics for the planner and the visibility map for index-only scans, as
+        # autovacuum would leave them some minutes later.
+        bar.describe("Vacuum")
+        await conn.execute(f"VACUUM (ANALYZE) {', '.join(COLUMNS)}")
     finally:
         if bar is not None:
             bar.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,26 @@ def encode_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
+INT4_MAX = 2**31 - 1
+
+
+@functools.cache
+def _int4_keyed() -> frozenset[str]:
+    """Names of the models whose primary key is a 32-bit integer (most of them): no ID of
+    theirs can name a larger key."""
+    from sqlalchemy import BigInteger, Integer
+
+    from models import Base
+
+    names = set()
+    for mapper in Base.registry.mappers:
+        keys = mapper.primary_key
+        kind = keys[0].type if len(keys) == 1 else None
+        if isinstance(kind, Integer) and not isinstance(kind, BigInteger):
+            names.add(mapper.class_.__name__)
+    return frozenset(names)
+
+
 def decode_id(global_id: str, *, expected: str | None = None) -> tuple[str, int]:
     """Split a global ID into its type name and primary key, or raise INVALID_ID."""
     try:
@@ -40,6 +61,8 @@ def decode_id(global_id: str, *, expected: str | None = None) -> tuple[str, int]
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise RequestError(ErrorCode.INVALID_ID, f"{global_id!r} is not a valid ID") from None
     if not type_name or value <= 0 or value > 2**63 - 1:
+        raise RequestError(ErrorCode.INVALID_ID, f"{global_id!r} is not a valid ID")
+    if value > INT4_MAX and type_name in _int4_keyed():
         raise RequestError(ErrorCode.INVALID_ID, f"{global_id!r} is not a valid ID")
     if expected is not None and type_name != expected:
         raise RequestError(
@@ -84,7 +107,7 @@ def decode_cursor_any(cursor: str) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
         raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid") from None
     if not isinstance(values, list):
         raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid")
@@ -95,7 +118,7 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
         raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid") from None
     if not isinstance(values, list) or len(values) != width:
         raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor does not fit this list")
@@ -149,6 +172,24 @@ def page_args(
 # --- keyset ordering -----------------------------------------------------------------------
 
 
+def _fits(value: Any, kind: Any) -> bool:
+    """Can ``value`` be compared with a column of type ``kind``?"""
+    from sqlalchemy import BigInteger, Date, DateTime, Integer, String
+
+    if isinstance(kind, Integer):
+        limit = 2**63 - 1 if isinstance(kind, BigInteger) else INT4_MAX
+        return (
+            isinstance(value, int) and not isinstance(value, bool) and -limit - 1 <= value <= limit
+        )
+    if isinstance(kind, DateTime):
+        return isinstance(value, datetime)
+    if isinstance(kind, Date):
+        return isinstance(value, date) and not isinstance(value, datetime)
+    if isinstance(kind, String):
+        return isinstance(value, str)
+    return True
+
+
 @dataclass(frozen=True)
 class Ordering:
     """Sort keys of a list, most significant first; the last key must be unique (the id)."""
@@ -176,6 +217,18 @@ class Ordering:
         first, desc = self.keys[0]
         bound = (first <= values[0]) if (desc != reverse) else (first >= values[0])
         return and_(bound, or_(*alternatives))
+
+    def decode(self, cursor: str) -> list[Any]:
+        """A cursor of this list: as many values as keys, each of its key's type and range
+        (a cursor of another list, or a forged one, is INVALID_PAGINATION, not a database
+        error)."""
+        values = decode_cursor(cursor, len(self.keys))
+        for value, (col, _) in zip(values, self.keys, strict=True):
+            if not _fits(value, col.type):
+                raise RequestError(
+                    ErrorCode.INVALID_PAGINATION, "The cursor does not fit this list"
+                )
+        return values
 
     def cursor_of(self, row: Any) -> str:
         return encode_cursor([row._mapping[col.key] for col, _ in self.keys])
@@ -207,11 +260,10 @@ def slice_rows(rows: list[Any], args: PageArgs, ordering: Ordering) -> Page:
 
 def paged(stmt: Select[Any], args: PageArgs, ordering: Ordering) -> Select[Any]:
     """Apply cursor, order and limit (one extra row) to a top-level list query."""
-    width = len(ordering.keys)
     if args.after is not None:
-        stmt = stmt.where(ordering.after(decode_cursor(args.after, width)))
+        stmt = stmt.where(ordering.after(ordering.decode(args.after)))
     if args.before is not None:
-        stmt = stmt.where(ordering.after(decode_cursor(args.before, width), reverse=True))
+        stmt = stmt.where(ordering.after(ordering.decode(args.before), reverse=True))
     return stmt.order_by(*ordering.clauses(reverse=args.backwards)).limit(args.size + 1)
 
 
@@ -221,11 +273,10 @@ def paged_per_parent(
     """One page per parent in a single statement: a window function numbers each parent's rows
     and the outer query keeps ``size + 1`` of each. ``stmt`` selects the columns the page needs
     (the parent column and the ordering keys among them)."""
-    width = len(ordering.keys)
     if args.after is not None:
-        stmt = stmt.where(ordering.after(decode_cursor(args.after, width)))
+        stmt = stmt.where(ordering.after(ordering.decode(args.after)))
     if args.before is not None:
-        stmt = stmt.where(ordering.after(decode_cursor(args.before, width), reverse=True))
+        stmt = stmt.where(ordering.after(ordering.decode(args.before), reverse=True))
     rn = func.row_number().over(
         partition_by=parent, order_by=ordering.clauses(reverse=args.backwards)
     )

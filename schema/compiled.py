@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -37,8 +37,11 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLNamedType,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -50,6 +53,7 @@ from graphql import (
     get_operation_ast,
     parse,
     specified_rules,
+    type_from_ast,
     validate,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
@@ -80,9 +84,9 @@ from resolvers.errors import RequestError
 from resolvers.institutions import INSTITUTION_ORDERINGS, institutions_query
 from resolvers.people import PERSON_ORDERINGS, persons_query
 from resolvers.relay import (
+    INT4_MAX,
     Ordering,
     PageArgs,
-    decode_cursor,
     decode_cursor_any,
     decode_id,
     encode_cursor,
@@ -178,8 +182,11 @@ class Plan:
     document: DocumentNode
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
-    # Variables passed as ``after``/``before``: cursors, whose values are templated.
+    # Variables passed as ``after``/``before`` and nowhere else: cursors, whose values are
+    # templated.
     cursor_variables: frozenset[str] = frozenset()
+    # The query text and operation name: what kept statements are filed under.
+    source: tuple[str, str | None] = ("", None)
 
 
 class Compiler:
@@ -224,7 +231,9 @@ class Compiler:
             _has_directives(f.selection_set) or f.directives for f in fragments.values()
         ):
             return None
-        plan = Plan(document, operation, fragments, _cursor_variables(document))
+        plan = Plan(
+            document, operation, fragments, _cursor_variables(document), (query, operation_name)
+        )
         try:
             _Shape(self, plan).check_root()
         except Unsupported:
@@ -263,9 +272,9 @@ class Compiler:
         )
         if isinstance(coerced, list):
             raise Unsupported("variables")
-        shape = _Shape_of(plan)
+        shape = _Shape_of(plan, self.gql)
         stand_ins = shape.substitute(variables)
-        key = (id(plan), _rule_key(principal), shape.key)
+        key = (plan.source, _rule_key(principal), shape.key)
         template = self.templates.get(key)
         if template is None:
             template = self._template(plan, principal, stand_ins, shape)
@@ -287,6 +296,8 @@ class Compiler:
         self, plan: Plan, principal: Principal, stand_ins: dict[str, Any], shape: _Shape_of
     ) -> Template:
         self.templates_built += 1
+        if shape.collides():
+            return Template(None, (), ())
         sql, values, processed = _text_of(self.statement(plan, principal, stand_ins))
         slots = []
         found: set[Any] = set()
@@ -341,15 +352,13 @@ def _rule_key(principal: Principal) -> tuple[Any, ...]:
     )
 
 
-_STAND_IN_BASE = 2**62
-
-
 class _Shape_of:
     """A request's variables split into their shape and their free values: the primary keys
     of global IDs and the values inside cursors, replaced by unique stand-ins."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, gql: GraphQLSchema) -> None:
         self.plan = plan
+        self.gql = gql
         self.parts: list[Any] = []
         self.real: dict[Any, Any] = {}
 
@@ -362,7 +371,8 @@ class _Shape_of:
         if isinstance(value, bool) or value is None:
             return None
         if isinstance(value, int):
-            stand_in: Any = _STAND_IN_BASE + n
+            # Keys and cursor values must stay valid values of a 32-bit key column.
+            stand_in: Any = INT4_MAX - n
         elif isinstance(value, str):
             stand_in = f"\ue000{n}"
         elif isinstance(value, date) and not isinstance(value, datetime):
@@ -376,36 +386,71 @@ class _Shape_of:
         key = (type(value), value)
         return key if key in self.real else None
 
+    def collides(self) -> bool:
+        """Does a value kept whole in the shape equal a stand-in (it would be taken for one)?"""
+
+        def flat(value: Any) -> Iterator[Any]:
+            if isinstance(value, tuple):
+                for item in value:
+                    yield from flat(item)
+            else:
+                yield value
+
+        return any(self.stand_in_of(v) is not None for v in flat(tuple(self.parts)))
+
     def substitute(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """Stand-ins for the request's variables, guided by their declared types: only values
+        of type ``ID`` and cursor variables are stood in for; everything else is shape."""
         out: dict[str, Any] = {}
-        declared = {d.variable.name.value for d in self.plan.operation.variable_definitions or ()}
-        for name in sorted(declared & variables.keys()):
-            out[name] = self._value(variables[name], name in self.plan.cursor_variables, name)
+        for definition in self.plan.operation.variable_definitions or ():
+            name = definition.variable.name.value
+            if name not in variables:
+                self.parts.append((name, "absent"))
+                continue
+            gtype = type_from_ast(self.gql, definition.type)
+            cursor = name in self.plan.cursor_variables
+            out[name] = self._value(variables[name], gtype, cursor, name)
         return out
 
-    def _value(self, value: Any, cursor: bool, path: str) -> Any:
-        if isinstance(value, dict):
-            self.parts.append((path, "{"))
-            return {k: self._value(value[k], False, f"{path}.{k}") for k in sorted(value)}
-        if isinstance(value, list):
+    def _exact(self, value: Any, path: str) -> Any:
+        self.parts.append((path, type(value).__name__, _frozen(value)))
+        return value
+
+    def _value(self, value: Any, gtype: Any, cursor: bool, path: str) -> Any:
+        if isinstance(gtype, GraphQLNonNull):
+            gtype = gtype.of_type
+        if value is None:
+            self.parts.append((path, None))
+            return None
+        if isinstance(gtype, GraphQLList):
+            if not isinstance(value, list):
+                return self._exact(value, path)
             self.parts.append((path, "[", len(value)))
-            return [self._value(v, False, f"{path}[]") for v in value]
-        if isinstance(value, str) and cursor:
+            return [self._value(v, gtype.of_type, False, f"{path}[]") for v in value]
+        if isinstance(gtype, GraphQLInputObjectType):
+            if not isinstance(value, dict):
+                return self._exact(value, path)
+            self.parts.append((path, "{", tuple(sorted(value))))
+            return {
+                k: self._value(
+                    value[k], getattr(gtype.fields.get(k), "type", None), False, f"{path}.{k}"
+                )
+                for k in sorted(value)
+            }
+        named = getattr(gtype, "name", None)
+        if named == "String" and cursor and isinstance(value, str):
             return self._cursor(value, path)
-        if isinstance(value, str):
+        if named == "ID" and isinstance(value, str):
             try:
                 type_name, pk = decode_id(value)
             except RequestError:
-                self.parts.append((path, value))
-                return value
+                return self._exact(value, path)
             if encode_id(type_name, pk) != value:
-                self.parts.append((path, value))  # not in the canonical form: keep it whole
-                return value
+                return self._exact(value, path)  # not in the canonical form: keep it whole
             stand_in = self._stand_in(pk)
             self.parts.append((path, "id", type_name))
             return encode_id(type_name, stand_in)
-        self.parts.append((path, type(value).__name__, value))
-        return value
+        return self._exact(value, path)
 
     def _cursor(self, value: str, path: str) -> str:
         try:
@@ -416,7 +461,10 @@ class _Shape_of:
         kinds: list[Any] = []
         replaced: list[Any] = []
         for component in decoded:
-            stand_in = self._stand_in(component)
+            # An integer outside a 32-bit key's range is kept whole: the statement built for it
+            # refuses it, as the resolvers do.
+            out_of_range = isinstance(component, int) and not -INT4_MAX - 1 <= component <= INT4_MAX
+            stand_in = None if out_of_range else self._stand_in(component)
             if stand_in is None:
                 kinds.append(("=", repr(component)))
                 replaced.append(component)
@@ -427,23 +475,46 @@ class _Shape_of:
         return encode_cursor(replaced)
 
 
+def _frozen(value: Any) -> Any:
+    """A hashable form of a JSON value."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
 def _cursor_variables(document: DocumentNode) -> frozenset[str]:
-    found: set[str] = set()
+    """Variables passed only as ``after``/``before`` (a variable used anywhere else too is
+    taken whole, not as a cursor)."""
+    cursors: set[str] = set()
+    others: set[str] = set()
+
+    def values(node: Any) -> Iterator[str]:
+        if isinstance(node, VariableNode):
+            yield node.name.value
+        for child in getattr(node, "values", None) or ():  # lists
+            yield from values(child)
+        for child in getattr(node, "fields", None) or ():  # input objects
+            yield from values(child.value)
 
     def walk(selection_set: SelectionSetNode | None) -> None:
         for sel in selection_set.selections if selection_set else ():
             if isinstance(sel, FieldNode):
                 for arg in sel.arguments or ():
+                    used = set(values(arg.value))
                     if arg.name.value in ("after", "before") and isinstance(
                         arg.value, VariableNode
                     ):
-                        found.add(arg.value.name.value)
+                        cursors.update(used)
+                    else:
+                        others.update(used)
             walk(getattr(sel, "selection_set", None))
 
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
             walk(definition.selection_set)
-    return frozenset(found)
+    return frozenset(cursors - others)
 
 
 def _has_directives(selection_set: SelectionSetNode | None) -> bool:
@@ -1002,12 +1073,11 @@ class _Builder:
         if args.last is not None or args.before is not None:
             raise Unsupported("backwards pages")
         size = args.size
-        width = len(ordering.keys)
         if correlate is not None:
             stmt = stmt.correlate(correlate)
         after = stmt
         if args.after is not None:
-            after = after.where(ordering.after(decode_cursor(args.after, width)))
+            after = after.where(ordering.after(ordering.decode(args.after)))
         page = after.order_by(*ordering.clauses()).limit(size).subquery()
         src = page
         # Aggregates over the page keep its order; the page holds exactly its rows, so the

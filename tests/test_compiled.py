@@ -21,6 +21,7 @@ from app import create_app
 from models import InstitutionKind, Sex, database
 from resolvers.access import KeyRing, Role, issue_token
 from resolvers.access.keys import load_pepper
+from resolvers.relay import encode_cursor
 from resolvers.settings import Settings
 from tests.factories import (
     BISHKEK,
@@ -497,3 +498,89 @@ async def test_a_known_shape_is_answered_from_its_template(pair: Pair, world: Wo
         assert fast == slow
     assert fast["data"]["node"] is None  # not her child
     assert pair.compiler.templates_built == built + 1
+
+
+async def test_kept_statements_belong_to_their_query_text(
+    pair: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plans come and go (a bounded cache); a kept statement is filed under its query's text,
+    so a new plan never meets another query's statement."""
+    monkeypatch.setattr("schema.compiled.PLANS_KEPT", 1)
+    ministry = world.callers["ministry"]
+    names = "query($id: ID!) { node(id: $id) { ... on Person { lastName } } }"
+    pins = "query($id: ID!) { node(id: $id) { ... on Person { pin } } }"
+    for _ in range(3):
+        for query in (names, pins):
+            for who in ("son", "mother"):
+                fast, slow, _ = await pair.both(query, {"id": world.ids[who]}, ministry)
+                assert fast == slow
+
+
+async def test_a_variable_used_as_a_cursor_and_elsewhere_is_taken_whole(
+    pair: Pair, world: World
+) -> None:
+    query = """query($c: String, $first: Int!) {
+      institutions(first: $first, after: $c, filter: {name: $c}, orderBy: ID) {
+        totalCount nodes { name }
+      }
+    }"""
+    ministry = world.callers["ministry"]
+    for value in (None, encode_cursor([0]), encode_cursor([1]), "Лицей", "мектеб"):
+        fast, slow, _ = await pair.both(query, {"c": value, "first": 5}, ministry)
+        assert fast == slow, value
+
+
+async def test_unreadable_cursors_and_out_of_range_keys(pair: Pair, world: World) -> None:
+    ministry = world.callers["ministry"]
+    deep = base64.urlsafe_b64encode(b"[" * 50_000).decode().rstrip("=")
+    query = "query($c: String) { institutions(first: 2, after: $c) { nodes { id } } }"
+    fast, slow, _ = await pair.both(query, {"c": deep}, ministry)
+    assert fast == slow
+    assert fast["errors"][0]["extensions"]["code"] == "INVALID_PAGINATION"
+    person = "query($id: ID!) { node(id: $id) { id ... on Person { pin } } }"
+    for pk in (2**31, 2**40, 2**63 - 1):
+        fast, slow, _ = await pair.both(person, {"id": gid("Person", pk)}, ministry)
+        assert fast == slow, pk
+        assert "INTERNAL_ERROR" not in str(fast), fast
+
+
+async def test_cursors_of_another_list_or_forged_are_invalid_pagination(
+    pair: Pair, world: World
+) -> None:
+    ministry = world.callers["ministry"]
+    query = "query($c: String) { institutions(first: 2, after: $c, orderBy: ID) { nodes { id } } }"
+    # a good cursor first, so the later ones meet a kept statement of the same shape
+    fast, slow, _ = await pair.both(query, {"c": encode_cursor([1])}, ministry)
+    assert fast == slow
+    assert "errors" not in fast
+    for values in (["x"], [2**40], [-(2**40)], ["Лицей", 3], [True]):
+        fast, slow, _ = await pair.both(query, {"c": encode_cursor(values)}, ministry)
+        assert fast == slow, values
+        assert fast["errors"][0]["extensions"]["code"] == "INVALID_PAGINATION", fast
+
+
+async def test_a_failed_statement_is_still_audited_for_a_partner(
+    pair: Pair, world: World, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from models import AuditEntry
+
+    async def broken(*args: Any) -> str:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("models.database.fetch_text", broken)
+    response = await pair.fast.post(
+        "/graphql",
+        json={"query": "{ persons(first: 2) { nodes { pin lastName } } }"},
+        headers=world.callers["national partner"],
+    )
+    body = response.json()
+    assert response.status_code == 200
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL_ERROR"
+    rows = (
+        await session.scalars(
+            select(AuditEntry).where(AuditEntry.operation == "access.personal_read")
+        )
+    ).all()
+    assert [(r.outcome.value, r.error_codes) for r in rows] == [("rejected", ["INTERNAL_ERROR"])]
