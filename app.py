@@ -153,10 +153,19 @@ class GraphQLView(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        principal, auth_error = await self.authenticate(request)
+        ctx = self.context_for(request, response, principal)
+        ctx.auth_error = auth_error
+        return ctx
+
+    def context_for(self, request: Any, response: Any, principal: Principal) -> Context:
+        """The request's context (its id: the client's ``X-Request-Id`` when well formed, else
+        a new one, echoed in the response)."""
         header = request.headers.get("x-request-id", "")
         request_id = header if REQUEST_ID.match(header) else new_request_id()
-        principal, auth_error = await self.authenticate(request)
-        ctx = Context(
+        if response is not None and hasattr(response, "headers"):
+            response.headers["x-request-id"] = request_id
+        return Context(
             principal=principal,
             sessions=self.state.sessions,
             read_sessions=self.state.read_sessions,
@@ -165,10 +174,6 @@ class GraphQLView(GraphQL[Context, None]):
             response=response,
             guard=self.state.guard,
         )
-        ctx.auth_error = auth_error
-        if response is not None and hasattr(response, "headers"):
-            response.headers["x-request-id"] = request_id
-        return ctx
 
     async def authenticate(self, request: Any) -> tuple[Principal, RequestError | None]:
         """The caller: a bearer token, a partner's API key (``Bearer bk_...`` or
@@ -313,18 +318,9 @@ class GraphQLView(GraphQL[Context, None]):
         except Unsupported:
             return None
         started = time.perf_counter()
-        header = request.headers.get("x-request-id", "")
-        request_id = header if REQUEST_ID.match(header) else new_request_id()
         response = Response(media_type="application/json")
-        response.headers["x-request-id"] = request_id
-        ctx = Context(
-            principal=principal,
-            sessions=self.state.sessions,
-            request_id=request_id,
-            request=request,
-            response=response,
-            guard=self.state.guard,
-        )
+        ctx = self.context_for(request, response, principal)
+        request_id = ctx.request_id
         ctx.operation_name = operation_name_of(plan.document, operation_name)
         ctx.variables = variables
         ok = False

@@ -115,14 +115,11 @@ def decode_cursor_any(cursor: str) -> list[Any]:
 
 
 def decode_cursor(cursor: str, width: int) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
-        raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid") from None
-    if not isinstance(values, list) or len(values) != width:
+    """A cursor's values, as many as the list has sort keys."""
+    values = decode_cursor_any(cursor)
+    if len(values) != width:
         raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor does not fit this list")
-    return [_from_json(v) for v in values]
+    return values
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,6 @@ from resolvers.relay import (
     decode_id,
     encode_cursor,
     encode_id,
-    page_args,
 )
 
 PLANS_KEPT = 512
@@ -682,6 +681,17 @@ def _named(gql_type: Any) -> GraphQLNamedType:
     return get_named_type(gql_type)
 
 
+def _connection_type(gql: GraphQLSchema, node: FieldNode) -> str:
+    """The connection type a list field returns: the field is looked up by name on the types
+    that have connections (the root and its Person and Institution)."""
+    name = node.name.value
+    for parent in ("Query", "Person", "Institution"):
+        gtype = gql.get_type(parent)
+        if isinstance(gtype, GraphQLObjectType) and name in gtype.fields:
+            return _named(gtype.fields[name].type).name
+    raise Unsupported(name)
+
+
 class _Shape:
     """The static check: does every field of the query have a compiled form?"""
 
@@ -745,7 +755,7 @@ class _Shape:
                 self.check_object(target, sub)
 
     def check_connection(self, node_type: str, nodes: Sequence[FieldNode]) -> None:
-        connection = _named(self._field_of_nodes(nodes)).name
+        connection = _connection_type(self.gql, nodes[0])
         for _key, sub in self.fields.collect(connection, nodes).items():
             name = sub[0].name.value
             if name not in CONNECTION_FIELDS:
@@ -769,16 +779,6 @@ class _Shape:
         gtype = self.gql.get_type(type_name)
         assert isinstance(gtype, GraphQLObjectType)
         return gtype.fields[name]
-
-    def _field_of_nodes(self, nodes: Sequence[FieldNode]) -> Any:
-        # The connection type is found from the field's definition by name on its parent; the
-        # callers know the parent, so look the name up among the types that have it.
-        name = nodes[0].name.value
-        for parent in ("Query", "Person", "Institution"):
-            gtype = self.gql.get_type(parent)
-            if isinstance(gtype, GraphQLObjectType) and name in gtype.fields:
-                return gtype.fields[name].type
-        raise Unsupported(name)
 
 
 # --- building the statement ----------------------------------------------------------------
@@ -1085,7 +1085,7 @@ class _Builder:
         on_page = Ordering(tuple((page.c[col.key], desc) for col, desc in ordering.keys))
         in_order = on_page.clauses()
         backwards = on_page.clauses(reverse=True)
-        connection_type = _named(self._type_of(nodes[0])).name
+        connection_type = _connection_type(self.gql, nodes[0])
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         for key, sub in self.fields.collect(connection_type, nodes).items():
             name = sub[0].name.value
@@ -1153,14 +1153,6 @@ class _Builder:
             built = built.correlate(correlate)
         return built.scalar_subquery()
 
-    def _type_of(self, node: FieldNode) -> Any:
-        name = node.name.value
-        for parent in ("Query", "Person", "Institution"):
-            gtype = self.gql.get_type(parent)
-            if isinstance(gtype, GraphQLObjectType) and name in gtype.fields:
-                return gtype.fields[name].type
-        raise Unsupported(name)
-
 
 def adapt_ordering(ordering: Ordering, alias: FromClause) -> Ordering:
     return Ordering(tuple((alias.c[col.key], desc) for col, desc in ordering.keys))
@@ -1170,6 +1162,3 @@ def aggregate_order_by(expr: Any, *order: Any) -> Any:
     from sqlalchemy.dialects.postgresql import aggregate_order_by as pg_order_by
 
     return pg_order_by(expr, *order)
-
-
-__all__ = ["Compiler", "Plan", "Unsupported", "page_args", "true"]
