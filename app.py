@@ -333,8 +333,8 @@ class GraphQLView(GraphQL[Context, None]):
             except RequestError as err:
                 return self._compiled_response(response, ctx, None, [err.formatted])
             try:
-                text_ = await database.fetch_text(self.state.compiled_engine, sql, args)
-                if text_ is None:
+                answer = await database.fetch_bytes(self.state.compiled_engine, sql, args)
+                if answer is None:
                     raise RuntimeError("the compiled statement returned no row")
             except Exception:
                 log.exception("graphql.compiled_failed", extra={"request_id": request_id})
@@ -352,7 +352,7 @@ class GraphQLView(GraphQL[Context, None]):
                 await self.state.guard.audit_personal_read(
                     ctx, ExecutionResult(data=None, errors=None)
                 )
-            return self._compiled_response(response, ctx, text_.encode(), None)
+            return self._compiled_response(response, ctx, answer, None)
         finally:
             REQUESTS.labels("ok" if ok else "error").inc()
             COMPILED.inc()

@@ -94,11 +94,13 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def fetch_text(engine: AsyncEngine, sql: str, args: tuple[Any, ...]) -> str | None:
+async def fetch_bytes(engine: AsyncEngine, sql: str, args: tuple[Any, ...]) -> bytes | None:
     """Run one read statement on a pooled connection straight through asyncpg (no SQLAlchemy
     connection, execution context or result object: half the latency of
-    ``exec_driver_sql``), outside any transaction; the first column of its first row.
-    Listeners of ``before_cursor_execute`` still see it, so statement counts hold."""
+    ``exec_driver_sql``), outside any transaction; the first column of its first row, a
+    ``bytea`` that comes as bytes (a 200 kB text would be decoded here only to be encoded again
+    for the response: 0.4 ms). Listeners of ``before_cursor_execute`` still see it, so
+    statement counts hold."""
     raw = await engine.raw_connection()
     try:
         sync_engine = engine.sync_engine
@@ -106,7 +108,7 @@ async def fetch_text(engine: AsyncEngine, sql: str, args: tuple[Any, ...]) -> st
             sync_engine.dispatch.before_cursor_execute(None, None, sql, args, None, False)
         driver: Any = raw.driver_connection
         value = await driver.fetchval(sql, *args)
-        return None if value is None else str(value)
+        return None if value is None else bytes(value)
     finally:
         await greenlet_spawn(raw.close)
 

@@ -579,10 +579,10 @@ async def test_a_failed_statement_is_still_audited_for_a_partner(
 
     from models import AuditEntry
 
-    async def broken(*args: Any) -> str:
+    async def broken(*args: Any) -> bytes:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("models.database.fetch_text", broken)
+    monkeypatch.setattr("models.database.fetch_bytes", broken)
     response = await pair.fast.post(
         "/graphql",
         json={"query": "{ persons(first: 2) { nodes { pin lastName } } }"},
