@@ -31,6 +31,7 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
+from sqlalchemy.engine import make_url
 
 from models import database
 from resolvers.access import KeyRing, Role, issue_token
@@ -98,6 +99,14 @@ async def _pick_variables(url: str) -> dict[str, Any]:
         "filter": {"regionId": encode_id("Region", region)},
         "people": [encode_id("Person", r["id"]) for r in people],
     }
+
+
+def _portal_operations() -> list[tuple[str, str]]:
+    """Every operation in portals/: ("<folder>/<file stem>", its text)."""
+    return [
+        (f"{path.parent.name}/{path.stem}", path.read_text())
+        for path in sorted(PORTALS.rglob("*.graphql"))
+    ]
 
 
 def _portal_queries() -> list[tuple[str, str]]:
@@ -184,7 +193,10 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def _wrk(url: str, script: Path, *, connections: int, duration: int) -> tuple[float, float, float]:
+def _wrk(
+    url: str, script: Path, *, connections: int, duration: int
+) -> tuple[float, float, float, int]:
+    """Requests/s, p50 and p99 in ms, and the answers a workload's script found bad."""
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
         capture_output=True,
@@ -196,7 +208,8 @@ def _wrk(url: str, script: Path, *, connections: int, duration: int) -> tuple[fl
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    return rps, p50, p99
+    bad = re.search(r"^bad=(\d+)", out, re.M)
+    return rps, p50, p99, int(bad.group(1)) if bad else 0
 
 
 def _rows(data: Any) -> int:
@@ -242,6 +255,235 @@ def _worker_rss(server: subprocess.Popen[bytes]) -> float:
         return 0.0
 
 
+def _lua_string(text: str) -> str:
+    """A Lua long string of ``text`` as it is (LuaJIT knows no ``\\u`` escapes)."""
+    level = 1
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
+def _lua_calls(path: Path, query: str, calls: list[Any], *, once: bool) -> None:
+    """A script sending each call with its own token; with ``once`` (a mutation: each call is
+    valid once) the run ends when they are spent. Answers with errors or user errors count
+    as bad."""
+    rows = ",\n".join(
+        f"{{{_lua_string(json.dumps({'query': query, 'variables': c.variables}))}, "
+        f"{_lua_string('Bearer ' + c.token)}}}"
+        for c in calls
+    )
+    path.write_text(
+        f"calls = {{\n{rows}\n}}\n"
+        f"once = {'true' if once else 'false'}\n"
+        "i = 0\n"
+        "bad = 0\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        "  if i > #calls then\n"
+        "    if once then\n"
+        "      wrk.thread:stop()\n"
+        '      return wrk.format("GET", "/healthz")\n'
+        "    end\n"
+        "    i = 1\n"
+        "  end\n"
+        "  local headers = {}\n"
+        '  headers["Content-Type"] = "application/json"\n'
+        '  headers["Authorization"] = calls[i][2]\n'
+        '  return wrk.format("POST", nil, headers, calls[i][1])\n'
+        "end\n"
+        "response = function(status, headers, body)\n"
+        "  if status ~= 200 or string.find(body, '\"errors\":', 1, true)\n"
+        "      or string.find(body, 'rrors\":[{', 1, true) then\n"
+        "    bad = bad + 1\n"
+        "  end\n"
+        "end\n"
+        "threads = {}\n"
+        "setup = function(thread) table.insert(threads, thread) end\n"
+        "done = function(summary, latency, requests)\n"
+        "  local total = 0\n"
+        '  for _, t in ipairs(threads) do total = total + t:get("bad") end\n'
+        '  io.write("bad=" .. total .. "\\n")\n'
+        "end\n"
+    )
+
+
+def _problem(answer: dict[str, Any]) -> str:
+    """The first error or user error of an answer, or ''."""
+    if answer.get("errors"):
+        return str(answer["errors"][0].get("message", ""))[:120]
+
+    def walk(value: Any) -> str:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "userErrors" and item:
+                    return f"{item[0].get('code')}: {item[0].get('message')}"[:120]
+                found = walk(item)
+                if found:
+                    return found
+        if isinstance(value, list):
+            for item in value:
+                found = walk(item)
+                if found:
+                    return found
+        return ""
+
+    return walk(answer.get("data"))
+
+
+WRITES_DATABASE = "bilim_bench_writes"
+
+
+async def _copy_database(db_url: str, name: str, *, drop_only: bool = False) -> str:
+    """A fresh copy of the benchmark's database (mutations write there, never in the data
+    the queries are measured on); its URL."""
+    source = make_url(db_url)
+    conn = await asyncpg.connect(database.plain_url(source.set(database="postgres")))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"')
+    finally:
+        await conn.close()
+    return source.set(database=name).render_as_string(hide_password=False)
+
+
+async def _run_workloads(
+    args: argparse.Namespace, db_url: str, settings: Settings, ring: KeyRing, tmp: Path
+) -> list[Result]:
+    """Every workload of ``bench.workloads`` through a hub on a copy of the dataset."""
+    from app import create_app
+    from bench.workloads import Bench, all_workloads
+
+    chosen = [w for w in all_workloads() if args.only in w.operation]
+    if not chosen:
+        return []
+    texts = dict(_portal_operations())
+    copy_url = await _copy_database(db_url, WRITES_DATABASE)
+    server, url = await asyncio.to_thread(_start_hub, copy_url, args)
+    bench = Bench(database.plain_url(copy_url), settings, ring)
+    app = create_app(
+        Settings(
+            database_url=copy_url,
+            data_dir=args.data_dir,
+            fetch_assets=False,
+            points_per_hour=10**9,
+        )
+    )
+    results: list[Result] = []
+    try:
+        async with app.router.lifespan_context(app):
+            counter = database.StatementCounter()
+            counter.attach(app.state.engine)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+                for workload in chosen:
+                    query = texts[workload.operation]
+                    once = re.search(r"^\s*mutation\b", query, re.M) is not None
+                    calls = await workload.prepare(bench, args.calls + 1)
+                    if not calls:
+                        raise RuntimeError(f"{workload.operation}: prepared no calls")
+                    # The first call, in process: its statements and whether it succeeds.
+                    counter.reset()
+                    answer = (
+                        await client.post(
+                            "/graphql",
+                            json={"query": query, "variables": calls[0].variables},
+                            headers={"Authorization": f"Bearer {calls[0].token}"},
+                        )
+                    ).json()
+                    statements = counter.count
+                    problem = _problem(answer)
+                    rest = calls[1:] if once else calls
+                    rps = p50 = p99 = 0.0
+                    bad = 0
+                    if rest:
+                        script = tmp / "calls.lua"
+                        _lua_calls(script, query, rest, once=once)
+                        rps, p50, p99, bad = await asyncio.to_thread(
+                            _wrk,
+                            url,
+                            script,
+                            connections=min(args.connections, len(rest)),
+                            duration=args.duration,
+                        )
+                    r = Result(
+                        workload.operation,
+                        rps,
+                        p50,
+                        p99,
+                        statements,
+                        _rows(answer.get("data")),
+                        bad + (1 if problem else 0),
+                        _worker_rss(server),
+                        problem or (f"{bad} bad answers" if bad else ""),
+                    )
+                    results.append(r)
+                    _print(r, calls=len(rest))
+    finally:
+        await asyncio.to_thread(_stop_hub, server)
+        await _copy_database(db_url, WRITES_DATABASE, drop_only=True)
+    return results
+
+
+def _print(r: Result, calls: int | None = None) -> None:
+    print(
+        f"{r.name:60} {r.requests_per_s:8.0f} req/s  p50 {r.p50_ms:6.1f} ms  "
+        f"p99 {r.p99_ms:6.1f} ms  {r.statements} stmt  {r.rows} rows  "
+        f"rss {r.worker_rss_mb:.0f} MB"
+        + (f"  {calls} calls" if calls is not None else "")
+        + (f"  ERROR: {r.first_error}" if r.errors else "")
+    )
+
+
+def _start_hub(db_url: str, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:
+    """`bilim serve` as production runs it, on ``db_url``; its GraphQL URL once it is ready."""
+    port = _free_port()
+    # One token drives a whole run: its hourly budget must not be what is measured.
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "BILIM_DATA_DIR": str(args.data_dir),
+        "BILIM_FETCH_ASSETS": "false",
+        "BILIM_POINTS_PER_HOUR": str(10**9),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from app import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(url.replace("/graphql", "/readyz"), timeout=2).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            _stop_hub(server)
+            sys.exit("the hub did not start")
+        time.sleep(0.5)
+
+
+def _stop_hub(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -261,6 +503,15 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per operation")
     parser.add_argument("--data-dir", type=Path, default=RESULTS / "data")
     parser.add_argument("--only", default="", help="run operations whose name contains this")
+    parser.add_argument(
+        "--calls",
+        type=int,
+        default=2_000,
+        help="requests prepared for each mutation (each changes its own object)",
+    )
+    parser.add_argument(
+        "--no-workloads", action="store_true", help="queries on the dataset only, no mutations"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
@@ -295,42 +546,7 @@ def main() -> None:
         token = issue_token(ring, settings, role=Role.MINISTRY, ttl_minutes=240)
         variables = asyncio.run(_pick_variables(db_url))
 
-        port = _free_port()
-        # One token drives the whole run: its hourly budget must not be what is measured.
-        env = {
-            **os.environ,
-            "DATABASE_URL": db_url,
-            "BILIM_DATA_DIR": str(args.data_dir),
-            "BILIM_FETCH_ASSETS": "false",
-            "BILIM_POINTS_PER_HOUR": str(10**9),
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from app import main; main()",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--no-access-log",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}/graphql"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(url.replace("/graphql", "/readyz"), timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("the hub did not start")
-            time.sleep(0.5)
+        server, url = _start_hub(db_url, args)
 
         headers = {"Authorization": f"Bearer {token}"}
         first = httpx.post(
@@ -361,7 +577,7 @@ def main() -> None:
                 script = Path(tmp) / "op.lua"
                 rotation = [json.dumps({"query": op.query, "variables": v}) for v in op.rotation]
                 _lua(script, body, token, rotation)
-                rps, p50, p99 = _wrk(
+                rps, p50, p99, _ = _wrk(
                     url, script, connections=args.connections, duration=args.duration
                 )
                 results.append(
@@ -377,12 +593,12 @@ def main() -> None:
                         first_error,
                     )
                 )
-                r = results[-1]
-                print(
-                    f"{r.name:60} {r.requests_per_s:8.0f} req/s  p50 {r.p50_ms:6.1f} ms  "
-                    f"p99 {r.p99_ms:6.1f} ms  {r.statements} stmt  {r.rows} rows  "
-                    f"rss {r.worker_rss_mb:.0f} MB{'  ERROR: ' + r.first_error if r.errors else ''}"
-                )
+                _print(results[-1])
+            # Mutations and workflow-state queries, on a copy of the data.
+            _stop_hub(server)
+            server = None
+            if not args.no_workloads:
+                results += asyncio.run(_run_workloads(args, db_url, settings, ring, Path(tmp)))
         RESULTS.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         target = RESULTS / f"api-{stamp}.csv"
@@ -422,11 +638,7 @@ def main() -> None:
         print(f"written to {target}")
     finally:
         if server is not None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            _stop_hub(server)
         if embedded is not None:
             embedded.stop()
 

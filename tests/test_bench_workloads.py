@@ -1,0 +1,43 @@
+"""The benchmark's workloads (bench/workloads) are valid: every call a preparer makes is
+answered without an error or a user error, so what `python -m bench.api` measures is the
+operation succeeding, not failing fast."""
+
+from __future__ import annotations
+
+import importlib
+
+import httpx
+import pytest
+
+from bench import dataset
+from bench.api import PORTALS, _problem
+from bench.workloads import MODULES, Bench, Workload
+from resolvers.access import KeyRing
+from resolvers.settings import Settings
+from tests.conftest import Hub
+
+CALLS = 3
+
+
+@pytest.mark.parametrize("module", MODULES)
+async def test_every_call_of_a_workload_succeeds(
+    module: str, db_url: str, settings: Settings, hub: Hub
+) -> None:
+    await dataset.load(db_url, scale=0.002, seed=7, progress=False)
+    bench = Bench(db_url, settings, KeyRing.load(settings))
+    workloads: list[Workload] = importlib.import_module(module).WORKLOADS
+    assert workloads
+    query_text = {w.operation: (PORTALS / f"{w.operation}.graphql").read_text() for w in workloads}
+    for workload in workloads:
+        calls = await workload.prepare(bench, CALLS)
+        assert 1 <= len(calls) <= CALLS, workload.operation
+        for call in calls:
+            response = await hub.client.post(
+                "/graphql",
+                json={"query": query_text[workload.operation], "variables": call.variables},
+                headers={"Authorization": f"Bearer {call.token}"},
+            )
+            assert response.status_code == httpx.codes.OK, (workload.operation, response.text)
+            answer = response.json()
+            assert answer.get("data"), (workload.operation, answer)
+            assert _problem(answer) == "", (workload.operation, call.variables, answer)
