@@ -109,6 +109,16 @@ def _portal_operations() -> list[tuple[str, str]]:
     ]
 
 
+# What `_pick_variables` finds in the dataset for the portal queries.
+DERIVED_VARIABLES = frozenset({"regionId", "personId", "id", "grade", "filter", "people"})
+
+
+def derivable(text: str) -> bool:
+    """Whether a portal query's required variables are all ones the dataset gives."""
+    declared = re.findall(r"\$(\w+)\s*:\s*([\w\[\]!]+)", text)
+    return {name for name, gql_type in declared if gql_type.endswith("!")} <= DERIVED_VARIABLES
+
+
 def _portal_queries() -> list[tuple[str, str]]:
     found = []
     for path in sorted(PORTALS.rglob("*.graphql")):
@@ -153,9 +163,11 @@ def _operations(variables: dict[str, Any], first_page_cursor: str | None) -> lis
             {"regionId": variables["regionId"]},
         ),
     ]
+    from bench.workloads import all_workloads
+
+    by_workload = {w.operation for w in all_workloads()}
     for name, text in _portal_queries():
-        needed = set(re.findall(r"\$(\w+)\s*:\s*[\w\[\]]+!", text))
-        if needed <= variables.keys():
+        if name not in by_workload and derivable(text):
             declared = dict(re.findall(r"\$(\w+)\s*:\s*([\w\[\]!]+)", text))
             used = {k: v for k, v in variables.items() if k in declared}
             # The prepared `filter` is an institution filter; other lists run unfiltered.
