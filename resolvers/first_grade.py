@@ -89,6 +89,9 @@ APPLICATION_ORDERINGS = {
 }
 
 PENDING = (FirstGradeStatus.VERIFIED, FirstGradeStatus.WAITLISTED)
+# Ended without a place: the child may apply again this season (the partial unique index
+# uq_first_grade_application_active_child ignores these too).
+ENDED = (FirstGradeStatus.REJECTED, FirstGradeStatus.CANCELLED, FirstGradeStatus.WITHDRAWN)
 CERTIFICATE_MAX = 40
 ADDRESS_MAX = 300
 PROOF_MAX = 300
@@ -347,7 +350,7 @@ async def apply_for_first_grade(
         select(FGA.id).where(
             FGA.child_id == child.id,
             FGA.season_id == season.id,
-            FGA.status.not_in((FirstGradeStatus.REJECTED, FirstGradeStatus.CANCELLED)),
+            FGA.status.not_in(ENDED),
         )
     )
     if duplicate is not None:
