@@ -548,7 +548,23 @@ def _schools_in_scope(principal: Principal, school_id: int | None) -> Select[Any
 def _ranking(season: IntakeSeason, schools: Select[Any]) -> Select[Any]:
     """Pending applications of the schools, numbered per (school, grade) in priority order:
     catchment first, then (if the season says so) siblings at the school, then verified
-    benefits by their category's rank, then time of application (domain.md, Priority)."""
+    benefits by their category's rank, then time of application (domain.md, Priority).
+
+    The ranked rows are locked ``FOR UPDATE`` by the same statement, so no withdrawal can
+    change one between ranking and admission: one that committed first is seen withdrawn
+    (the lock re-reads the row) and left out, its place going to the next child; one that
+    comes later waits, then finds the application admitted or waitlisted."""
+    locked = (
+        select(FGA.id)
+        .where(
+            FGA.season_id == season.id,
+            FGA.status.in_(PENDING),
+            FGA.school_id.in_(schools),
+        )
+        .order_by(FGA.id)
+        .with_for_update(of=FGA)
+        .cte("locked")
+    )
     benefit_rank = case(
         (FGA.benefit_status == BenefitStatus.VERIFIED, BenefitCategory.rank), else_=None
     )
@@ -578,12 +594,8 @@ def _ranking(season: IntakeSeason, schools: Select[Any]) -> Select[Any]:
             .over(partition_by=(FGA.school_id, FGA.grade_level), order_by=order)
             .label("place"),
         )
+        .join(locked, locked.c.id == FGA.id)
         .outerjoin(BenefitCategory, BenefitCategory.id == FGA.benefit_category_id)
-        .where(
-            FGA.season_id == season.id,
-            FGA.status.in_(PENDING),
-            FGA.school_id.in_(schools),
-        )
     )
 
 
@@ -600,7 +612,9 @@ async def allocate_first_grade_places(
     divided by the season's number of grades, in classes of at most 36); priority is
     catchment, then the season's benefit categories, then time of application. Quota rows are
     locked ``FOR UPDATE`` and ``admitted <= places`` is a CHECK, so concurrent allocations
-    never overfill a school. Set-based: one ranking statement for all schools in scope.
+    never overfill a school; the applications ranked are locked ``FOR UPDATE`` by the ranking
+    statement itself, so a concurrent change of one (a withdrawal) lands wholly before the
+    ranking or after the admission. Set-based: one ranking statement for all schools in scope.
     Licences (issue 5): allocating one named school that needs a licence and holds none in
     force today and on the first school day covering primary education is refused
     (``LICENCE_REQUIRED``, nothing written); an allocation across a district or region leaves
