@@ -1,7 +1,8 @@
 """First-grade e-enrollment as a state machine (domain.md, "First-grade e-enrollment").
 
 An application moves ``submitted -> verified -> admitted`` (or ``waitlisted``, admitted by a
-later allocation) or ``submitted -> rejected`` with a reason code. Allocation ranks a
+later allocation) or ``submitted -> rejected`` with a reason code; while still open
+(submitted, verified, waitlisted) the family may withdraw it (``withdrawn``). Allocation ranks a
 school's verified applications (catchment, then the season's benefit categories by rank,
 then time of application) into its quota; admission opens the school enrollment and, in the
 same transaction, ends the child's kindergarten place and cancels any queue application.
@@ -89,6 +90,8 @@ APPLICATION_ORDERINGS = {
 }
 
 PENDING = (FirstGradeStatus.VERIFIED, FirstGradeStatus.WAITLISTED)
+# Still open: the family may withdraw it (allocation takes only the PENDING ones).
+OPEN = (FirstGradeStatus.SUBMITTED, *PENDING)
 # Ended without a place: the child may apply again this season (the partial unique index
 # uq_first_grade_application_active_child ignores these too).
 ENDED = (FirstGradeStatus.REJECTED, FirstGradeStatus.CANCELLED, FirstGradeStatus.WITHDRAWN)
@@ -96,6 +99,7 @@ CERTIFICATE_MAX = 40
 ADDRESS_MAX = 300
 PROOF_MAX = 300
 PHONE_MAX = 30
+WITHDRAWAL_REASON_MAX = 200  # first_grade_application_event.reason
 
 
 # --- who may read what ---------------------------------------------------------------------
@@ -465,6 +469,91 @@ async def verify_application(
         aggregate_type="FirstGradeApplication",
         aggregate_id=application.id,
         payload={"rejection_reason": rejection_reason.value if rejection_reason else None},
+    )
+    await session.refresh(application)
+    return application
+
+
+def may_withdraw(principal: Principal) -> bool:
+    """May this principal withdraw first-grade applications at all? A guardian (for their
+    children), and the staff who handle applications at a school: school admins, district and
+    region officers, the ministry (the rule ``verify_application`` applies)."""
+    return (
+        principal.is_ministry
+        or principal.role in OFFICER_ROLES
+        or (principal.role == Role.GUARDIAN and principal.person_id is not None)
+    )
+
+
+async def _withdrawable_for_update(
+    session: AsyncSession, principal: Principal, application_id: int
+) -> FirstGradeApplication:
+    """The application, locked ``FOR UPDATE``, if this principal may act on it: the child's
+    guardian (an active guardianship, as the kindergarten queue checks) or staff in whose
+    scope its school lies (``may_manage_institution``, as verification checks). Both are
+    exactly the readers of ``application_readable``; to anyone else it does not exist, and
+    they neither lock it nor learn that it is there."""
+    application = await session.scalar(
+        select(FGA)
+        .where(FGA.id == application_id, application_readable(principal))
+        .with_for_update(of=FGA)
+        .execution_options(populate_existing=True)
+    )
+    if application is None:
+        raise NotFound("The application", field="applicationId")
+    return application
+
+
+async def withdraw_first_grade_application(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    application_id: int,
+    reason: str | None,
+) -> FirstGradeApplication:
+    """Take back an application still open (submitted, verified or waitlisted) at the
+    family's request; the child may then apply again this season.
+
+    Rules: who acts is the child's guardian or the school's staff (``may_withdraw``,
+    ``_withdrawable_for_update``); an admitted child is enrolled, and leaves school through
+    the registry's ``withdrawStudent``, not here; rejected, cancelled and withdrawn
+    applications are closed. The row lock orders a withdrawal and an allocation: allocation
+    locks the applications it ranks, so it either sees this one withdrawn and leaves it out
+    (its place goes to the next child) or has admitted it first, and the withdrawal is
+    refused. A non-admitted application holds no quota place, so nothing is returned.
+    """
+    require(may_withdraw(principal), "Only a guardian or the school withdraws an application")
+    note = _clean(reason, WITHDRAWAL_REASON_MAX, "reason")
+    application = await _withdrawable_for_update(session, principal, application_id)
+    if application.status == FirstGradeStatus.ADMITTED:
+        raise DomainError(
+            ErrorCode.APPLICATION_CLOSED,
+            "The child is admitted and enrolled: leaving school is a withdrawal from the "
+            "school (withdrawStudent), not of the application",
+            field="applicationId",
+        )
+    if application.status not in OPEN:
+        raise DomainError(
+            ErrorCode.APPLICATION_CLOSED,
+            f"The application is closed ({application.status.value})",
+            field="applicationId",
+        )
+    was = application.status
+    application.status = FirstGradeStatus.WITHDRAWN
+    await session.flush()
+    await record_status(
+        session, principal.subject, [application.id], FirstGradeStatus.WITHDRAWN, note
+    )
+    await emit(
+        session,
+        topic="enrollment.first_grade_withdrawn",
+        aggregate_type="FirstGradeApplication",
+        aggregate_id=application.id,
+        payload={
+            "school_id": application.school_id,
+            "grade_level": application.grade_level,
+            "previous_status": was.value,
+        },
     )
     await session.refresh(application)
     return application
