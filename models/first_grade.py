@@ -35,6 +35,9 @@ class FirstGradeStatus(enum.StrEnum):
     WAITLISTED = "waitlisted"
     ADMITTED = "admitted"
     CANCELLED = "cancelled"
+    # Taken back by the guardian (or by the school on the family's behalf) while still open:
+    # the family's decision, not the school's (rejected) nor the system's (cancelled).
+    WITHDRAWN = "withdrawn"
 
 
 class FirstGradeStage(enum.StrEnum):
@@ -64,7 +67,7 @@ class FirstGradeApplication(Timestamped, Base):
             "child_id",
             "season_id",
             unique=True,
-            postgresql_where=text("status NOT IN ('rejected', 'cancelled')"),
+            postgresql_where=text("status NOT IN ('rejected', 'cancelled', 'withdrawn')"),
         ),
         Index("ix_first_grade_application_school", "season_id", "school_id", "grade_level", "id"),
         Index("ix_first_grade_application_guardian", "guardian_id"),

@@ -1,7 +1,8 @@
 """First-grade e-enrollment as a state machine (domain.md, "First-grade e-enrollment").
 
 An application moves ``submitted -> verified -> admitted`` (or ``waitlisted``, admitted by a
-later allocation) or ``submitted -> rejected`` with a reason code. Allocation ranks a
+later allocation) or ``submitted -> rejected`` with a reason code; while still open
+(submitted, verified, waitlisted) the family may withdraw it (``withdrawn``). Allocation ranks a
 school's verified applications (catchment, then the season's benefit categories by rank,
 then time of application) into its quota; admission opens the school enrollment and, in the
 same transaction, ends the child's kindergarten place and cancels any queue application.
@@ -89,10 +90,16 @@ APPLICATION_ORDERINGS = {
 }
 
 PENDING = (FirstGradeStatus.VERIFIED, FirstGradeStatus.WAITLISTED)
+# Still open: the family may withdraw it (allocation takes only the PENDING ones).
+OPEN = (FirstGradeStatus.SUBMITTED, *PENDING)
+# Ended without a place: the child may apply again this season (the partial unique index
+# uq_first_grade_application_active_child ignores these too).
+ENDED = (FirstGradeStatus.REJECTED, FirstGradeStatus.CANCELLED, FirstGradeStatus.WITHDRAWN)
 CERTIFICATE_MAX = 40
 ADDRESS_MAX = 300
 PROOF_MAX = 300
 PHONE_MAX = 30
+WITHDRAWAL_REASON_MAX = 200  # first_grade_application_event.reason
 
 
 # --- who may read what ---------------------------------------------------------------------
@@ -347,7 +354,7 @@ async def apply_for_first_grade(
         select(FGA.id).where(
             FGA.child_id == child.id,
             FGA.season_id == season.id,
-            FGA.status.not_in((FirstGradeStatus.REJECTED, FirstGradeStatus.CANCELLED)),
+            FGA.status.not_in(ENDED),
         )
     )
     if duplicate is not None:
@@ -467,6 +474,91 @@ async def verify_application(
     return application
 
 
+def may_withdraw(principal: Principal) -> bool:
+    """May this principal withdraw first-grade applications at all? A guardian (for their
+    children), and the staff who handle applications at a school: school admins, district and
+    region officers, the ministry (the rule ``verify_application`` applies)."""
+    return (
+        principal.is_ministry
+        or principal.role in OFFICER_ROLES
+        or (principal.role == Role.GUARDIAN and principal.person_id is not None)
+    )
+
+
+async def _withdrawable_for_update(
+    session: AsyncSession, principal: Principal, application_id: int
+) -> FirstGradeApplication:
+    """The application, locked ``FOR UPDATE``, if this principal may act on it: the child's
+    guardian (an active guardianship, as the kindergarten queue checks) or staff in whose
+    scope its school lies (``may_manage_institution``, as verification checks). Both are
+    exactly the readers of ``application_readable``; to anyone else it does not exist, and
+    they neither lock it nor learn that it is there."""
+    application = await session.scalar(
+        select(FGA)
+        .where(FGA.id == application_id, application_readable(principal))
+        .with_for_update(of=FGA)
+        .execution_options(populate_existing=True)
+    )
+    if application is None:
+        raise NotFound("The application", field="applicationId")
+    return application
+
+
+async def withdraw_first_grade_application(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    application_id: int,
+    reason: str | None,
+) -> FirstGradeApplication:
+    """Take back an application still open (submitted, verified or waitlisted) at the
+    family's request; the child may then apply again this season.
+
+    Rules: who acts is the child's guardian or the school's staff (``may_withdraw``,
+    ``_withdrawable_for_update``); an admitted child is enrolled, and leaves school through
+    the registry's ``withdrawStudent``, not here; rejected, cancelled and withdrawn
+    applications are closed. The row lock orders a withdrawal and an allocation: allocation
+    locks the applications it ranks, so it either sees this one withdrawn and leaves it out
+    (its place goes to the next child) or has admitted it first, and the withdrawal is
+    refused. A non-admitted application holds no quota place, so nothing is returned.
+    """
+    require(may_withdraw(principal), "Only a guardian or the school withdraws an application")
+    note = _clean(reason, WITHDRAWAL_REASON_MAX, "reason")
+    application = await _withdrawable_for_update(session, principal, application_id)
+    if application.status == FirstGradeStatus.ADMITTED:
+        raise DomainError(
+            ErrorCode.APPLICATION_CLOSED,
+            "The child is admitted and enrolled: leaving school is a withdrawal from the "
+            "school (withdrawStudent), not of the application",
+            field="applicationId",
+        )
+    if application.status not in OPEN:
+        raise DomainError(
+            ErrorCode.APPLICATION_CLOSED,
+            f"The application is closed ({application.status.value})",
+            field="applicationId",
+        )
+    was = application.status
+    application.status = FirstGradeStatus.WITHDRAWN
+    await session.flush()
+    await record_status(
+        session, principal.subject, [application.id], FirstGradeStatus.WITHDRAWN, note
+    )
+    await emit(
+        session,
+        topic="enrollment.first_grade_withdrawn",
+        aggregate_type="FirstGradeApplication",
+        aggregate_id=application.id,
+        payload={
+            "school_id": application.school_id,
+            "grade_level": application.grade_level,
+            "previous_status": was.value,
+        },
+    )
+    await session.refresh(application)
+    return application
+
+
 async def set_quota(
     session: AsyncSession,
     principal: Principal,
@@ -545,7 +637,23 @@ def _schools_in_scope(principal: Principal, school_id: int | None) -> Select[Any
 def _ranking(season: IntakeSeason, schools: Select[Any]) -> Select[Any]:
     """Pending applications of the schools, numbered per (school, grade) in priority order:
     catchment first, then (if the season says so) siblings at the school, then verified
-    benefits by their category's rank, then time of application (domain.md, Priority)."""
+    benefits by their category's rank, then time of application (domain.md, Priority).
+
+    The ranked rows are locked ``FOR UPDATE`` by the same statement, so no withdrawal can
+    change one between ranking and admission: one that committed first is seen withdrawn
+    (the lock re-reads the row) and left out, its place going to the next child; one that
+    comes later waits, then finds the application admitted or waitlisted."""
+    locked = (
+        select(FGA.id)
+        .where(
+            FGA.season_id == season.id,
+            FGA.status.in_(PENDING),
+            FGA.school_id.in_(schools),
+        )
+        .order_by(FGA.id)
+        .with_for_update(of=FGA)
+        .cte("locked")
+    )
     benefit_rank = case(
         (FGA.benefit_status == BenefitStatus.VERIFIED, BenefitCategory.rank), else_=None
     )
@@ -575,12 +683,8 @@ def _ranking(season: IntakeSeason, schools: Select[Any]) -> Select[Any]:
             .over(partition_by=(FGA.school_id, FGA.grade_level), order_by=order)
             .label("place"),
         )
+        .join(locked, locked.c.id == FGA.id)
         .outerjoin(BenefitCategory, BenefitCategory.id == FGA.benefit_category_id)
-        .where(
-            FGA.season_id == season.id,
-            FGA.status.in_(PENDING),
-            FGA.school_id.in_(schools),
-        )
     )
 
 
@@ -597,7 +701,9 @@ async def allocate_first_grade_places(
     divided by the season's number of grades, in classes of at most 36); priority is
     catchment, then the season's benefit categories, then time of application. Quota rows are
     locked ``FOR UPDATE`` and ``admitted <= places`` is a CHECK, so concurrent allocations
-    never overfill a school. Set-based: one ranking statement for all schools in scope.
+    never overfill a school; the applications ranked are locked ``FOR UPDATE`` by the ranking
+    statement itself, so a concurrent change of one (a withdrawal) lands wholly before the
+    ranking or after the admission. Set-based: one ranking statement for all schools in scope.
     Licences (issue 5): allocating one named school that needs a licence and holds none in
     force today and on the first school day covering primary education is refused
     (``LICENCE_REQUIRED``, nothing written); an allocation across a district or region leaves

@@ -322,6 +322,16 @@ class VerifyFirstGradeApplicationInput:
     note: str | None = strawberry.field(default=None, description="A note for the history.")
 
 
+@strawberry.input(description="Withdraw an application that is still open.")
+class WithdrawFirstGradeApplicationInput:
+    application_id: strawberry.ID = strawberry.field(
+        description="The application (submitted, verified or waitlisted)."
+    )
+    reason: str | None = strawberry.field(
+        default=None, description="Why, for the status history (at most 200 characters)."
+    )
+
+
 @strawberry.input(description="Set a school's places in an entry grade.")
 class SetFirstGradeQuotaInput:
     season_id: strawberry.ID = strawberry.field(description="The season.")
@@ -411,6 +421,31 @@ class Mutation:
                 benefit_confirmed=input.benefit_confirmed,
                 rejection_reason=input.rejection_reason,
                 note=input.note,
+            ),
+        )
+        return _payload(result.value, result.problems)
+
+    @strawberry.mutation(
+        description="Withdraw a submitted, verified or waitlisted application (the child's "
+        "guardian, or the school's staff); the child may then apply again. An admitted child "
+        "is enrolled: leaving school is `withdrawStudent`. Closed applications are refused "
+        "with APPLICATION_CLOSED."
+    )
+    async def withdraw_first_grade_application(
+        self, info: Info, input: WithdrawFirstGradeApplicationInput
+    ) -> FirstGradeApplicationPayload:
+        ctx = info.context
+        require_signed_in(ctx)
+        result = await perform(
+            ctx,
+            "enrollment.withdraw_first_grade_application",
+            lambda s: first_grade_service.withdraw_first_grade_application(
+                s,
+                ctx.principal,
+                application_id=pk_of(
+                    input.application_id, "FirstGradeApplication", field="applicationId"
+                ),
+                reason=input.reason,
             ),
         )
         return _payload(result.value, result.problems)

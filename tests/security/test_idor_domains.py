@@ -471,6 +471,13 @@ MUTATIONS: list[tuple[str, str, str, str, Any]] = [
         lambda w: {"applicationId": w.targets["FirstGradeApplication"], "documentsValid": True},
     ),
     (
+        "withdrawFirstGradeApplication",
+        "guardian_of_the_family",
+        "WithdrawFirstGradeApplicationInput",
+        "application",
+        lambda w: {"applicationId": w.targets["FirstGradeApplication"], "reason": "moved"},
+    ),
+    (
         "recordCreativeTestScore",
         "admission_officer_of_university_a",
         "RecordCreativeTestScoreInput",
