@@ -53,7 +53,7 @@ POOLS = ("bishkek", "regional_town", "rural", "high_altitude")
 LOWEST_YEAR, HIGHEST_YEAR = 2000, 2100  # the years the hub admits for a season
 CHOICES = 5
 # Each batch call (publishing a round, issuing an order) is one season of this size.
-BATCH_CALLS = 6
+BATCH_CALLS = 8
 BATCH_PROGRAMMES = 30
 BATCH_APPLICANTS = 900
 MINISTRY = Principal(subject="bench", role=Role.MINISTRY)
@@ -592,7 +592,7 @@ async def confirm_place(bench: Bench, n: int) -> list[Call]:
 
 async def publish_round(bench: Bench, n: int) -> list[Call]:
     """The ministry publishes round 1 of a season (a batch: ranking every programme and pool).
-    At most six calls, each its own season on its publication day: thirty programmes at five
+    At most eight calls, each its own season on its publication day: thirty programmes at five
     universities and 900 applicants with five choices each."""
     rounds = []
     async with _connect(bench) as conn:
@@ -612,7 +612,7 @@ async def publish_round(bench: Bench, n: int) -> list[Call]:
 
 async def issue_admission_order(bench: Bench, n: int) -> list[Call]:
     """The ministry closes a season with its admission order (a batch: enrolling every
-    confirmed applicant). At most six calls, each its own season whose round is over: thirty
+    confirmed applicant). At most eight calls, each its own season whose round is over: thirty
     programmes, 900 applicants with five choices, ranked by the hub's ``publish_round``, every
     recommended place then confirmed (places filled, lower preferences withdrawn)."""
     seasons = []
