@@ -25,7 +25,11 @@ from resolvers.access import KeyRing, Role, issue_token
 from resolvers.settings import Settings
 
 # The modules holding WORKLOADS, one per portal folder.
-MODULES: tuple[str, ...] = ("bench.workloads.emis",)
+MODULES: tuple[str, ...] = (
+    "bench.workloads.emis",
+    "bench.workloads.study_abroad",
+    "bench.workloads.university_admission",
+)
 
 
 @dataclass(frozen=True)
