@@ -27,6 +27,7 @@ from resolvers.settings import Settings
 # The modules holding WORKLOADS, one per portal folder.
 MODULES: tuple[str, ...] = (
     "bench.workloads.emis",
+    "bench.workloads.licensing",
     "bench.workloads.study_abroad",
     "bench.workloads.university_admission",
 )
