@@ -206,11 +206,21 @@ def _ms(text: str) -> float:
 
 
 def _wrk(
-    url: str, script: Path, *, connections: int, duration: int
+    url: str, script: Path, *, connections: int, duration: int, timeout: int = 2
 ) -> tuple[float, float, float, int]:
     """Requests/s, p50 and p99 in ms, and the answers a workload's script found bad."""
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            f"--timeout={timeout}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -267,47 +277,63 @@ def _worker_rss(server: subprocess.Popen[bytes]) -> float:
         return 0.0
 
 
-def _lua_string(text: str) -> str:
-    """A Lua long string of ``text`` as it is (LuaJIT knows no ``\\u`` escapes)."""
-    level = 1
-    while f"]{'=' * level}]" in text:
-        level += 1
-    return f"[{'=' * level}[{text}]{'=' * level}]"
+def _lua_bytes(data: bytes) -> str:
+    """A Lua string literal of ``data``, byte for byte (LuaJIT knows no ``\\u`` escapes, and a
+    long string would turn the CRLFs of a multipart body into LFs)."""
+    out = []
+    for byte in data:
+        if 32 <= byte < 127 and byte not in (34, 92):  # printable, not " or \
+            out.append(chr(byte))
+        else:
+            out.append(f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
 
 
 def _lua_calls(path: Path, query: str, calls: list[Any], *, once: bool) -> None:
-    """A script sending each call with its own token; with ``once`` (a mutation: each call is
-    valid once) the run ends when they are spent. Answers with errors or user errors count
-    as bad."""
-    rows = ",\n".join(
-        f"{{{_lua_string(json.dumps({'query': query, 'variables': c.variables}))}, "
-        f"{_lua_string('Bearer ' + c.token)}}}"
-        for c in calls
-    )
+    """A script sending each call with its own token (and content type: a call may upload a
+    file). With ``once`` (a mutation: each call is valid once) no call is sent twice: a
+    connection that finds them all sent waits, and the run ends when the last answer is in.
+    Answers with errors or user errors count as bad."""
+    rows = []
+    for c in calls:
+        body, content_type = c.body(query)
+        rows.append(
+            "{"
+            + ", ".join(
+                (
+                    _lua_bytes(body),
+                    _lua_bytes(f"Bearer {c.token}".encode()),
+                    _lua_bytes(content_type.encode()),
+                )
+            )
+            + "}"
+        )
     path.write_text(
-        f"calls = {{\n{rows}\n}}\n"
+        "calls = {\n" + ",\n".join(rows) + "\n}\n"
         f"once = {'true' if once else 'false'}\n"
-        "i = 0\n"
+        "sent = 0\n"
+        "answered = 0\n"
         "bad = 0\n"
+        "delay = function()\n"
+        "  if once and sent >= #calls then return 3600000 end\n"
+        "  return 0\n"
+        "end\n"
         "request = function()\n"
-        "  i = i + 1\n"
-        "  if i > #calls then\n"
-        "    if once then\n"
-        "      wrk.thread:stop()\n"
-        '      return wrk.format("GET", "/healthz")\n'
-        "    end\n"
-        "    i = 1\n"
-        "  end\n"
+        "  sent = sent + 1\n"
+        "  local call = calls[(sent - 1) % #calls + 1]\n"
         "  local headers = {}\n"
-        '  headers["Content-Type"] = "application/json"\n'
-        '  headers["Authorization"] = calls[i][2]\n'
-        '  return wrk.format("POST", nil, headers, calls[i][1])\n'
+        '  headers["Content-Type"] = call[3]\n'
+        '  headers["Authorization"] = call[2]\n'
+        '  return wrk.format("POST", nil, headers, call[1])\n'
         "end\n"
         "response = function(status, headers, body)\n"
+        "  answered = answered + 1\n"
         "  if status ~= 200 or string.find(body, '\"errors\":', 1, true)\n"
-        "      or string.find(body, 'rrors\":[{', 1, true) then\n"
+        "      or string.find(body, 'rrors\":[{', 1, true)\n"
+        "      or string.find(body, 'problems\":[{', 1, true) then\n"
         "    bad = bad + 1\n"
         "  end\n"
+        "  if once and answered >= #calls then wrk.thread:stop() end\n"
         "end\n"
         "threads = {}\n"
         "setup = function(thread) table.insert(threads, thread) end\n"
@@ -320,14 +346,14 @@ def _lua_calls(path: Path, query: str, calls: list[Any], *, once: bool) -> None:
 
 
 def _problem(answer: dict[str, Any]) -> str:
-    """The first error or user error of an answer, or ''."""
+    """The first error, user error or rejected row (of an import) of an answer, or ''."""
     if answer.get("errors"):
         return str(answer["errors"][0].get("message", ""))[:120]
 
     def walk(value: Any) -> str:
         if isinstance(value, dict):
             for key, item in value.items():
-                if key == "userErrors" and item:
+                if key in ("userErrors", "problems") and item:  # problems: rows of an import
                     return f"{item[0].get('code')}: {item[0].get('message')}"[:120]
                 found = walk(item)
                 if found:
@@ -396,11 +422,15 @@ async def _run_workloads(
                         raise RuntimeError(f"{workload.operation}: prepared no calls")
                     # The first call, in process: its statements and whether it succeeds.
                     counter.reset()
+                    body, content_type = calls[0].body(query)
                     answer = (
                         await client.post(
                             "/graphql",
-                            json={"query": query, "variables": calls[0].variables},
-                            headers={"Authorization": f"Bearer {calls[0].token}"},
+                            content=body,
+                            headers={
+                                "Authorization": f"Bearer {calls[0].token}",
+                                "Content-Type": content_type,
+                            },
                         )
                     ).json()
                     statements = counter.count
@@ -417,6 +447,8 @@ async def _run_workloads(
                             script,
                             connections=min(args.connections, len(rest)),
                             duration=args.duration,
+                            # A batch (an allocation, an admission order) may take seconds.
+                            timeout=120,
                         )
                     r = Result(
                         workload.operation,

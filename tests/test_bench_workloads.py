@@ -32,12 +32,14 @@ async def test_every_call_of_a_workload_succeeds(
         calls = await workload.prepare(bench, CALLS)
         assert 1 <= len(calls) <= CALLS, workload.operation
         for call in calls:
+            body, content_type = call.body(query_text[workload.operation])
             response = await hub.client.post(
                 "/graphql",
-                json={"query": query_text[workload.operation], "variables": call.variables},
-                headers={"Authorization": f"Bearer {call.token}"},
+                content=body,
+                headers={"Authorization": f"Bearer {call.token}", "Content-Type": content_type},
             )
             assert response.status_code == httpx.codes.OK, (workload.operation, response.text)
             answer = response.json()
             assert answer.get("data"), (workload.operation, answer)
             assert _problem(answer) == "", (workload.operation, call.variables, answer)
+

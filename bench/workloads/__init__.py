@@ -16,7 +16,9 @@ every operation in ``portals/`` is measured by ``bench.api``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,11 +36,45 @@ MODULES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file sent with the request (the GraphQL multipart request: ``operations``, ``map``
+    and the file part), standing at ``path`` in the operation, e.g. ``variables.input.file``."""
+
+    path: str
+    filename: str
+    content: bytes
+    content_type: str = "text/csv"
+
+
+@dataclass(frozen=True)
 class Call:
-    """One request: its variables and the bearer token of the caller who may send it."""
+    """One request: its variables, the bearer token of the caller who may send it, and the
+    file it uploads, if any."""
 
     variables: dict[str, Any]
     token: str
+    upload: Upload | None = None
+
+    def body(self, query: str) -> tuple[bytes, str]:
+        """The HTTP body and its content type."""
+        operation = json.dumps({"query": query, "variables": self.variables})
+        if self.upload is None:
+            return operation.encode(), "application/json"
+        boundary = "bilim-bench-" + hashlib.sha256(self.upload.content).hexdigest()[:24]
+        parts = [
+            ("operations", None, None, operation.encode()),
+            ("map", None, None, json.dumps({"0": [self.upload.path]}).encode()),
+            ("0", self.upload.filename, self.upload.content_type, self.upload.content),
+        ]
+        body = b""
+        for name, filename, content_type, data in parts:
+            disposition = f'form-data; name="{name}"'
+            head = f"--{boundary}\r\nContent-Disposition: {disposition}"
+            if filename is not None:
+                head += f'; filename="{filename}"\r\nContent-Type: {content_type}'
+            body += head.encode() + b"\r\n\r\n" + data + b"\r\n"
+        body += f"--{boundary}--\r\n".encode()
+        return body, f"multipart/form-data; boundary={boundary}"
 
 
 @dataclass

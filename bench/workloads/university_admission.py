@@ -32,7 +32,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.workloads import Bench, Call, Workload
+from bench.workloads import Bench, Call, Upload, Workload
 from models import database
 from resolvers import clock
 from resolvers.access import Principal, Role
@@ -741,6 +741,47 @@ async def rank_explanation(bench: Bench, n: int) -> list[Call]:
     ]
 
 
+IMPORT_ROWS = 200  # results in one file: a testing centre's file for a school
+IMPORT_FILES = 200
+
+
+async def import_test_results(bench: Bench, n: int) -> list[Call]:
+    """The testing centre's files: each call uploads its own CSV of 200 results of people who
+    have none for the year of an existing main-intake season (made if there is none), every
+    row valid. A file is a unit of work, so at most 200 calls (40,000 people)."""
+    files = min(n, IMPORT_FILES)
+    async with _connect(bench) as conn:
+        year = await conn.fetchval("SELECT max(year) FROM admission_season WHERE intake = 'main'")
+        if year is None:
+            year = (await _free_years(conn, "main", range(2026, 1999, -1)))[0]
+            await _season(conn, year)
+        people = await conn.fetch(
+            "SELECT p.id, p.pin FROM person p WHERE p.pin IS NOT NULL AND NOT EXISTS ("
+            " SELECT 1 FROM admission_test_result r WHERE r.person_id = p.id AND r.year = $1)"
+            " ORDER BY p.id DESC LIMIT $2",
+            year,
+            files * IMPORT_ROWS,
+        )
+    header = "certificate_number,year,pin,main_score,state_language_score,subject_math\n"
+    calls = []
+    for k in range(0, len(people), IMPORT_ROWS):
+        rows = [
+            f"I{year}-{r['id']},{year},{r['pin']},{120 + r['id'] % 120},{60 + r['id'] % 85},"
+            f"{62 + r['id'] % 85}\n"
+            for r in people[k : k + IMPORT_ROWS]
+        ]
+        calls.append(
+            Call(
+                {"input": {"file": None}},
+                bench.token(Role.MINISTRY),
+                Upload(
+                    "variables.input.file", f"ort-{year}-{k}.csv", (header + "".join(rows)).encode()
+                ),
+            )
+        )
+    return calls
+
+
 WORKLOADS = [
     Workload("university-admission/CreateAdmissionSeason", create_admission_season),
     Workload("university-admission/CreateAdmissionRound", create_admission_round),
@@ -755,4 +796,5 @@ WORKLOADS = [
     Workload("university-admission/ProgrammeCatalogue", programme_catalogue),
     Workload("university-admission/ProgrammeApplicants", programme_applicants),
     Workload("university-admission/RankExplanation", rank_explanation),
+    Workload("university-admission/ImportTestResults", import_test_results),
 ]
