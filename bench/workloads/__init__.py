@@ -25,7 +25,10 @@ from resolvers.access import KeyRing, Role, issue_token
 from resolvers.settings import Settings
 
 # The modules holding WORKLOADS, one per portal folder.
-MODULES: tuple[str, ...] = ("bench.workloads.emis",)
+MODULES: tuple[str, ...] = (
+    "bench.workloads.emis",
+    "bench.workloads.kindergarten_queue",
+)
 
 
 @dataclass(frozen=True)
