@@ -36,6 +36,8 @@ QUEUE_PER_KINDERGARTEN = 60
 PLACES_PER_GROUP = 5
 # Kindergartens whose officer's pages the query workloads read.
 PAGES = 5
+# An application's status history up to each status a preparer writes.
+STEPS = ("waiting", "offered", "accepted")
 FIRST_NAMES = {"male": ["Айбек", "Бакыт", "Эмир", "Нурсултан"], "female": ["Айпери", "Асель"]}
 
 
@@ -238,8 +240,7 @@ async def _applications(
         " registered_at, status, intake_year, age_group, benefit_category_id, benefit_status,"
         " benefit_proof, residency, contact_phone)"
         " SELECT a.id, a.child_id, a.guardian_id, $6::int, a.registered_at, $7::text, $8::int,"
-        " a.age_group,"
-        " b.id, CASE WHEN b.id IS NULL THEN 'none' ELSE $9::text END,"
+        " a.age_group, b.id, CASE WHEN b.id IS NULL THEN 'none' ELSE $9::text END,"
         " CASE WHEN b.id IS NULL THEN NULL ELSE 'Справка №' || a.id::text END, 'resident',"
         " '+996 555 ' || lpad((a.id % 1000000)::text, 6, '0')"
         " FROM unnest($1::int[], $2::int[], $3::int[], $4::timestamptz[], $5::text[],"
@@ -268,13 +269,12 @@ async def _applications(
         [p[1] for p in prefs],
         [p[2] for p in prefs],
     )
-    history = ["waiting", "offered", "accepted"][
-        : ["waiting", "offered", "accepted"].index(status) + 1
-    ]
+    history = list(STEPS[: STEPS.index(status) + 1])
     await conn.execute(
         "INSERT INTO kindergarten_application_event (application_id, status, at, actor)"
-        " SELECT a.id, h.status, CASE h.status WHEN 'waiting' THEN a.at ELSE clock_timestamp()"
-        " END, 'bench' FROM unnest($1::int[], $2::timestamptz[]) AS a(id, at)"
+        " SELECT a.id, h.status, CASE h.status WHEN 'waiting' THEN a.at"
+        " WHEN 'offered' THEN now() - interval '2 days' ELSE now() END, 'bench'"
+        " FROM unnest($1::int[], $2::timestamptz[]) AS a(id, at)"
         " CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS h(status, step) ORDER BY a.id, h.step",
         ids,
         [s.registered_at for s in specs],
@@ -599,7 +599,7 @@ async def declare_free_places(bench: Bench, n: int) -> list[Call]:
 
 
 async def offer_places(bench: Bench, n: int) -> list[Call]:
-    """A batch operation: one call per licence-exempt kindergarten (up to ``n``; about 200
+    """A batch operation: one call per licence-exempt kindergarten (up to ``n``; about 630
     at the benchmark's scale), its officer offering all its free places at once. Each is
     given PLACES_PER_GROUP free places in every age group and a child waiting for it alone in
     each group, so each call has offers to make whatever the others took; the standing queue
