@@ -29,13 +29,22 @@ from resolvers.settings import Settings
 # The modules holding WORKLOADS, one per portal folder.
 MODULES: tuple[str, ...] = (
     "bench.workloads.emis",
-MODULES: tuple[str, ...] = (
-    "bench.workloads.emis",
     "bench.workloads.kindergarten_queue",
     "bench.workloads.licensing",
     "bench.workloads.study_abroad",
     "bench.workloads.university_admission",
 )
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with the request (the GraphQL multipart request: ``operations``, ``map``
+    and the file part), standing at ``path`` in the operation, e.g. ``variables.input.file``."""
+
+    path: str
+    filename: str
+    content: bytes
+    content_type: str = "text/csv"
 
 
 @dataclass(frozen=True)
