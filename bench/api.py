@@ -231,6 +231,11 @@ def _wrk(
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     bad = re.search(r"^bad=(\d+)", out, re.M)
+    answered = re.search(r"^answered=(\d+)", out, re.M)
+    elapsed = re.search(r"^elapsed_us=(\d+)", out, re.M)
+    if answered and elapsed and int(elapsed.group(1)) > 0:
+        # A workload's script times its own run (wrk divides by the whole duration).
+        rps = int(answered.group(1)) / (int(elapsed.group(1)) / 1e6)
     return rps, p50, p99, int(bad.group(1)) if bad else 0
 
 
@@ -311,14 +316,36 @@ def _lua_calls(path: Path, query: str, calls: list[Any], *, once: bool) -> None:
     path.write_text(
         "calls = {\n" + ",\n".join(rows) + "\n}\n"
         f"once = {'true' if once else 'false'}\n"
+        # wrk's own rate divides by the whole --duration, also when a thread stops early: the
+        # script times its run itself (first request to last answer, monotonic clock).
+        'local ffi = require("ffi")\n'
+        "ffi.cdef[[\n"
+        "  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;\n"
+        "  int clock_gettime(int clock, bench_timespec *ts);\n"
+        "]]\n"
+        'local ts = ffi.new("bench_timespec")\n'
+        "local function now()\n"
+        "  ffi.C.clock_gettime(1, ts)\n"
+        "  return tonumber(ts.tv_sec) * 1000000 + tonumber(ts.tv_nsec) / 1000\n"
+        "end\n"
+        "reserved = 0\n"
         "sent = 0\n"
         "answered = 0\n"
         "bad = 0\n"
+        "first = 0\n"
+        "last = 0\n"
+        # wrk asks delay() before each request and request() when it is due: a call is
+        # reserved in delay(), so two connections finishing together cannot both take the
+        # last one; once all are reserved, connections wait (the run ends before).
         "delay = function()\n"
-        "  if once and sent >= #calls then return 3600000 end\n"
+        "  if once then\n"
+        "    if reserved >= #calls then return 3600000 end\n"
+        "    reserved = reserved + 1\n"
+        "  end\n"
         "  return 0\n"
         "end\n"
         "request = function()\n"
+        "  if first == 0 then first = now() end\n"
         "  sent = sent + 1\n"
         "  local call = calls[(sent - 1) % #calls + 1]\n"
         "  local headers = {}\n"
@@ -328,6 +355,7 @@ def _lua_calls(path: Path, query: str, calls: list[Any], *, once: bool) -> None:
         "end\n"
         "response = function(status, headers, body)\n"
         "  answered = answered + 1\n"
+        "  last = now()\n"
         "  if status ~= 200 or string.find(body, '\"errors\":', 1, true)\n"
         "      or string.find(body, 'rrors\":[{', 1, true)\n"
         "      or string.find(body, 'problems\":[{', 1, true) then\n"
@@ -338,9 +366,14 @@ def _lua_calls(path: Path, query: str, calls: list[Any], *, once: bool) -> None:
         "threads = {}\n"
         "setup = function(thread) table.insert(threads, thread) end\n"
         "done = function(summary, latency, requests)\n"
-        "  local total = 0\n"
-        '  for _, t in ipairs(threads) do total = total + t:get("bad") end\n'
-        '  io.write("bad=" .. total .. "\\n")\n'
+        "  local b, n, t0, t1 = 0, 0, 0, 0\n"
+        "  for _, t in ipairs(threads) do\n"
+        '    b = b + t:get("bad")\n'
+        '    n = n + t:get("answered")\n'
+        '    if t0 == 0 or t:get("first") < t0 then t0 = t:get("first") end\n'
+        '    if t:get("last") > t1 then t1 = t:get("last") end\n'
+        "  end\n"
+        '  io.write(string.format("bad=%d\\nanswered=%d\\nelapsed_us=%d\\n", b, n, t1 - t0))\n'
         "end\n"
     )
 
