@@ -25,7 +25,7 @@ from resolvers.access import KeyRing, Role, issue_token
 from resolvers.settings import Settings
 
 # The modules holding WORKLOADS, one per portal folder.
-MODULES: tuple[str, ...] = ("bench.workloads.emis",)
+MODULES: tuple[str, ...] = ("bench.workloads.emis", "bench.workloads.first_grade")
 
 
 @dataclass(frozen=True)
