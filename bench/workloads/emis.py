@@ -115,22 +115,29 @@ async def create_institution(bench: Bench, n: int) -> list[Call]:
     return calls
 
 
+DESIGN_CAPACITY_MAX = 20_000  # the registry's rule (resolvers.institutions)
+NEW_WING = 60
+
+
 async def update_institution(bench: Bench, n: int) -> list[Call]:
     """District officers record a new wing: each call raises one institution's design capacity
-    by 60 places (its languages sent again, as the registry's form does). Institutions of a
-    district, one per call; the caller is scoped to that district."""
+    by 60 places (its languages sent again, as the registry's form does), for institutions
+    with room under the registry's maximum. One institution per call; the caller is scoped to
+    its district."""
     async with connect(bench) as conn:
         rows = await conn.fetch(
             "SELECT id, district_id, design_capacity, languages FROM institution"
-            " WHERE district_id IS NOT NULL ORDER BY id LIMIT $1",
+            " WHERE district_id IS NOT NULL AND coalesce(design_capacity, 0) <= $2"
+            " ORDER BY id LIMIT $1",
             n,
+            DESIGN_CAPACITY_MAX - NEW_WING,
         )
     return [
         Call(
             {
                 "input": {
                     "id": encode_id("Institution", r["id"]),
-                    "designCapacity": (r["design_capacity"] or 0) + 60,
+                    "designCapacity": (r["design_capacity"] or 0) + NEW_WING,
                     "languages": [lang.upper() for lang in r["languages"]],
                 }
             },
