@@ -29,6 +29,7 @@ from resolvers.settings import Settings
 # The modules holding WORKLOADS, one per portal folder.
 MODULES: tuple[str, ...] = (
     "bench.workloads.emis",
+    "bench.workloads.first_grade",
     "bench.workloads.kindergarten_queue",
     "bench.workloads.licensing",
     "bench.workloads.study_abroad",
