@@ -5,6 +5,7 @@ operation succeeding, not failing fast."""
 from __future__ import annotations
 
 import importlib
+import re
 
 import httpx
 import pytest
@@ -43,3 +44,21 @@ async def test_every_call_of_a_workload_succeeds(
             assert answer.get("data"), (workload.operation, answer)
             assert _problem(answer) == "", (workload.operation, call.variables, answer)
 
+
+def test_every_portal_operation_is_measured() -> None:
+    """`python -m bench.api` runs every operation in portals/: a query whose variables the
+    dataset gives, or a workload."""
+    from bench.api import _portal_operations, derivable
+    from bench.workloads import all_workloads
+
+    workloads = [w.operation for w in all_workloads()]
+    assert len(workloads) == len(set(workloads)), "an operation has two workloads"
+    portal = dict(_portal_operations())
+    assert set(workloads) <= portal.keys(), set(workloads) - portal.keys()
+    missing = [
+        name
+        for name, text in portal.items()
+        if name not in workloads
+        and (re.search(r"^\s*mutation\b", text, re.M) or not derivable(text))
+    ]
+    assert missing == []

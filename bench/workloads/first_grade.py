@@ -373,10 +373,35 @@ async def allocate_first_grade_places(bench: Bench, n: int) -> list[Call]:
     ]
 
 
+async def withdraw_first_grade_application(bench: Bench, n: int) -> list[Call]:
+    """Families take back open applications, each guardian their own child's: one in three
+    still submitted, the others verified by the school (every tenth with the military
+    benefit); every fourth call gives a reason."""
+    async with connect(bench) as conn:
+        season = await open_season(conn)
+        applicants = await new_applicants(conn, season, n)
+        third = len(applicants) // 3
+        ids = await insert_applications(conn, season, applicants[:third], verified=False)
+        ids += await insert_applications(conn, season, applicants[third:], verified=True)
+    return [
+        Call(
+            {
+                "input": {
+                    "applicationId": encode_id("FirstGradeApplication", application_id),
+                    **({"reason": "Семья переезжает в другой город"} if k % 4 == 1 else {}),
+                }
+            },
+            bench.token(Role.GUARDIAN, person_id=a.guardian_id),
+        )
+        for k, (a, application_id) in enumerate(zip(applicants, ids, strict=True))
+    ]
+
+
 WORKLOADS = [
     Workload("first-grade/ApplyForFirstGrade", apply_for_first_grade),
     Workload("first-grade/VerifyFirstGradeApplication", verify_first_grade_application),
     Workload("first-grade/SetFirstGradeQuota", set_first_grade_quota),
     Workload("first-grade/SchoolFirstGradeApplications", school_first_grade_applications),
     Workload("first-grade/AllocateFirstGradePlaces", allocate_first_grade_places),
+    Workload("first-grade/WithdrawFirstGradeApplication", withdraw_first_grade_application),
 ]
