@@ -20,6 +20,14 @@ from tests.conftest import Hub
 CALLS = 3
 
 
+def _has_value(data: object) -> bool:
+    if isinstance(data, dict):
+        return any(_has_value(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_has_value(v) for v in data)
+    return data is not None
+
+
 @pytest.mark.parametrize("module", MODULES)
 async def test_every_call_of_a_workload_succeeds(
     module: str, db_url: str, settings: Settings, hub: Hub
@@ -43,6 +51,8 @@ async def test_every_call_of_a_workload_succeeds(
             answer = response.json()
             assert answer.get("data"), (workload.operation, answer)
             assert _problem(answer) == "", (workload.operation, call.variables, answer)
+            # A page the caller reads has something on it (not an empty list of nothing).
+            assert _has_value(answer["data"]), (workload.operation, answer)
 
 
 def test_every_portal_operation_is_measured() -> None:

@@ -397,6 +397,16 @@ async def withdraw_first_grade_application(bench: Bench, n: int) -> list[Call]:
     ]
 
 
+async def my_first_grade_applications(bench: Bench, n: int) -> list[Call]:
+    """A guardian opens their page: fifty families, each with a verified application (its
+    history, the school, the season)."""
+    async with connect(bench) as conn:
+        season = await open_season(conn)
+        applicants = await new_applicants(conn, season, min(n, 50))
+        await insert_applications(conn, season, applicants, verified=True)
+    return [Call({}, bench.token(Role.GUARDIAN, person_id=a.guardian_id)) for a in applicants]
+
+
 WORKLOADS = [
     Workload("first-grade/ApplyForFirstGrade", apply_for_first_grade),
     Workload("first-grade/VerifyFirstGradeApplication", verify_first_grade_application),
@@ -404,4 +414,5 @@ WORKLOADS = [
     Workload("first-grade/SchoolFirstGradeApplications", school_first_grade_applications),
     Workload("first-grade/AllocateFirstGradePlaces", allocate_first_grade_places),
     Workload("first-grade/WithdrawFirstGradeApplication", withdraw_first_grade_application),
+    Workload("first-grade/MyFirstGradeApplications", my_first_grade_applications),
 ]

@@ -738,7 +738,15 @@ async def kindergarten_offers(bench: Bench, n: int) -> list[Call]:
     return [Call({"kindergartenId": encode_id("Institution", i)}, officer(i)) for i in chosen][:n]
 
 
+async def my_kindergarten_applications(bench: Bench, n: int) -> list[Call]:
+    """A guardian opens their page: fifty families, each with a child waiting for 1 to 3
+    kindergartens (the queue positions are computed for each)."""
+    _, _, apps = await _waiting(bench, min(n, 50), "mine")
+    return [Call({}, _guardian(bench, app)) for app in apps]
+
+
 WORKLOADS = [
+    Workload("kindergarten-queue/MyKindergartenApplications", my_kindergarten_applications),
     Workload("kindergarten-queue/ApplyToKindergartenQueue", apply_to_queue),
     Workload("kindergarten-queue/VerifyKindergartenBenefit", verify_benefit),
     Workload("kindergarten-queue/TransferKindergartenApplication", transfer_application),

@@ -242,7 +242,21 @@ async def programme_candidates(bench: Bench, n: int) -> list[Call]:
     ][:n]
 
 
+async def my_foreign_applications(bench: Bench, n: int) -> list[Call]:
+    """An applicant opens their page: fifty people, each with an application at some stage of
+    a programme's selection."""
+    async with _connect(bench) as conn:
+        people = await _people(conn, min(n, 50))
+        programmes = await _programmes(conn, 1, quota=50, name="Мои заявки за рубеж")
+        await _applications(conn, programmes, people)
+    return [
+        Call({"personId": encode_id("Person", p)}, bench.token(Role.PUPIL, person_id=p))
+        for p in people
+    ]
+
+
 WORKLOADS = [
+    Workload("study-abroad/MyForeignApplications", my_foreign_applications),
     Workload("study-abroad/CreateForeignProgramme", create_foreign_programme),
     Workload("study-abroad/ApplyToForeignProgramme", apply_to_foreign_programme),
     Workload("study-abroad/AdvanceForeignApplication", advance_foreign_application),

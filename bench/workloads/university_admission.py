@@ -782,6 +782,26 @@ async def import_test_results(bench: Bench, n: int) -> list[Call]:
     return calls
 
 
+async def my_applications(bench: Bench, n: int) -> list[Call]:
+    """An applicant opens their page after round 1 was published: fifty applicants, each
+    with a certificate, five choices and their offers."""
+    campaign = await _published_campaign(bench)
+    async with _connect(bench) as conn:
+        rows = await conn.fetch(
+            "SELECT DISTINCT person_id FROM admission_application WHERE season_id = $1 "
+            "ORDER BY person_id LIMIT $2",
+            campaign.season_id,
+            min(n, 50),
+        )
+    return [
+        Call(
+            {"personId": encode_id("Person", r["person_id"])},
+            bench.token(Role.PUPIL, person_id=r["person_id"]),
+        )
+        for r in rows
+    ]
+
+
 WORKLOADS = [
     Workload("university-admission/CreateAdmissionSeason", create_admission_season),
     Workload("university-admission/CreateAdmissionRound", create_admission_round),
@@ -796,5 +816,6 @@ WORKLOADS = [
     Workload("university-admission/ProgrammeCatalogue", programme_catalogue),
     Workload("university-admission/ProgrammeApplicants", programme_applicants),
     Workload("university-admission/RankExplanation", rank_explanation),
+    Workload("university-admission/MyApplications", my_applications),
     Workload("university-admission/ImportTestResults", import_test_results),
 ]
