@@ -478,7 +478,10 @@ async def _run_workloads(
                             _wrk,
                             url,
                             script,
-                            connections=min(args.connections, len(rest)),
+                            # Each call of a mutation is sent once: no more connections than calls.
+                            connections=min(args.connections, len(rest))
+                            if once
+                            else args.connections,
                             duration=args.duration,
                             # A batch (an allocation, an admission order) may take seconds.
                             timeout=120,

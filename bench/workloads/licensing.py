@@ -797,6 +797,87 @@ async def verify_licence(bench: Bench, n: int) -> list[Call]:
     return [Call({"number": number}, token) for _, number in [*plain, *restored, *replaced]]
 
 
+# --- the licensing department's and an institution's pages --------------------------------
+
+PAGE_STATE = 60  # objects a reading workload makes (three pages of 20)
+
+
+async def _page_state(bench: Bench) -> tuple[list[int], list[int], list[int]]:
+    """New private schools with a licence, new ones with a submitted application and new
+    colleges with an accreditation in progress (every step in turn), at a new agency."""
+    today = clock.today()
+    submitted = today - timedelta(days=5)
+    pending = ACCREDITATION_STEPS[:-1]
+    conn = await asyncpg.connect(bench.db_url)
+    try:
+        async with conn.transaction():
+            licensed = await _schools(conn, PAGE_STATE)
+            await _licences(conn, licensed, issued_on=date(2025, 3, 3))
+            applying = await _schools(conn, PAGE_STATE)
+            applications = await _applications(
+                conn,
+                applying,
+                status="submitted",
+                submitted_on=submitted,
+                steps=[("submitted", submitted, None)],
+            )
+            colleges = await _colleges(conn, PAGE_STATE)
+            await _accreditations(
+                conn,
+                colleges,
+                agency_id=await _agency(conn),
+                steps=[pending[k % len(pending)] for k in range(PAGE_STATE)],
+                started_on=today - timedelta(days=60),
+            )
+    finally:
+        await conn.close()
+    return licensed, applications, colleges
+
+
+async def licences(bench: Bench, n: int) -> list[Call]:
+    """The licensing department's list of licences, first page (after new licences were
+    issued to 60 private schools)."""
+    await _page_state(bench)
+    return [Call({}, _officer(bench))]
+
+
+async def licence_applications(bench: Bench, n: int) -> list[Call]:
+    """The department's queue of applications by due date, first page (60 new ones)."""
+    await _page_state(bench)
+    return [Call({}, _officer(bench))]
+
+
+async def accreditations(bench: Bench, n: int) -> list[Call]:
+    """The department's list of accreditations, first page (60 new ones in progress)."""
+    await _page_state(bench)
+    return [Call({}, _officer(bench))]
+
+
+async def accreditation_agencies(bench: Bench, n: int) -> list[Call]:
+    """The register of accreditation agencies (a new one added first)."""
+    await _page_state(bench)
+    return [Call({}, _officer(bench))]
+
+
+async def institution_licensing(bench: Bench, n: int) -> list[Call]:
+    """A school's own licensing page (licence, its history, applications), read by its
+    administrator: the 60 new licensed schools in turn."""
+    licensed, _, _ = await _page_state(bench)
+    return [
+        Call({"id": encode_id("Institution", school)}, _administrator(bench, school))
+        for school in licensed[: max(1, n)]
+    ]
+
+
+async def licence_application(bench: Bench, n: int) -> list[Call]:
+    """One application's page, read by the licensing officer: the 60 new ones in turn."""
+    _, applications, _ = await _page_state(bench)
+    return [
+        Call({"id": encode_id("LicenceApplication", a)}, _officer(bench))
+        for a in applications[: max(1, n)]
+    ]
+
+
 WORKLOADS: list[Workload] = [
     Workload("licensing/ApplyForLicence", apply_for_licence),
     Workload("licensing/SupplementLicenceApplication", supplement_licence_application),
@@ -812,4 +893,10 @@ WORKLOADS: list[Workload] = [
     Workload("licensing/SetLicensingPolicy", set_licensing_policy),
     Workload("licensing/RunLicensingJobs", run_licensing_jobs),
     Workload("licensing/VerifyLicence", verify_licence),
+    Workload("licensing/Licences", licences),
+    Workload("licensing/LicenceApplications", licence_applications),
+    Workload("licensing/Accreditations", accreditations),
+    Workload("licensing/AccreditationAgencies", accreditation_agencies),
+    Workload("licensing/InstitutionLicensing", institution_licensing),
+    Workload("licensing/LicenceApplication", licence_application),
 ]

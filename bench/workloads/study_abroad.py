@@ -255,8 +255,20 @@ async def my_foreign_applications(bench: Bench, n: int) -> list[Call]:
     ]
 
 
+async def foreign_programmes(bench: Bench, n: int) -> list[Call]:
+    """An applicant browses the programmes open today (twenty new ones first), first page."""
+    async with _connect(bench) as conn:
+        await _programmes(conn, 20, quota=30, name="Программа обмена")
+        person = (await _people(conn, 1))[0]
+    return [
+        Call({"openOn": clock.today().isoformat()}, bench.token(Role.PUPIL, person_id=person)),
+        Call({}, bench.token(Role.PUPIL, person_id=person)),
+    ]
+
+
 WORKLOADS = [
     Workload("study-abroad/MyForeignApplications", my_foreign_applications),
+    Workload("study-abroad/ForeignProgrammes", foreign_programmes),
     Workload("study-abroad/CreateForeignProgramme", create_foreign_programme),
     Workload("study-abroad/ApplyToForeignProgramme", apply_to_foreign_programme),
     Workload("study-abroad/AdvanceForeignApplication", advance_foreign_application),

@@ -802,6 +802,22 @@ async def my_applications(bench: Bench, n: int) -> list[Call]:
     ]
 
 
+async def admission_seasons(bench: Bench, n: int) -> list[Call]:
+    """An applicant looks up the admission seasons with their rounds (a published campaign
+    first), all of them and those of its year."""
+    campaign = await _published_campaign(bench)
+    async with _connect(bench) as conn:
+        year = await conn.fetchval(
+            "SELECT year FROM admission_season WHERE id = $1", campaign.season_id
+        )
+        person = await conn.fetchval(
+            "SELECT min(person_id) FROM admission_application WHERE season_id = $1",
+            campaign.season_id,
+        )
+    token = bench.token(Role.PUPIL, person_id=person)
+    return [Call({}, token), Call({"year": year}, token)]
+
+
 WORKLOADS = [
     Workload("university-admission/CreateAdmissionSeason", create_admission_season),
     Workload("university-admission/CreateAdmissionRound", create_admission_round),
@@ -817,5 +833,6 @@ WORKLOADS = [
     Workload("university-admission/ProgrammeApplicants", programme_applicants),
     Workload("university-admission/RankExplanation", rank_explanation),
     Workload("university-admission/MyApplications", my_applications),
+    Workload("university-admission/AdmissionSeasons", admission_seasons),
     Workload("university-admission/ImportTestResults", import_test_results),
 ]
