@@ -484,21 +484,27 @@ async def decline_offer(bench: Bench, n: int) -> list[Call]:
     return await _offer_decisions(bench, n, "decline")
 
 
+def _offered_specs(season: _Season, kindergartens: Sequence[int], n: int) -> list[_Spec]:
+    """``n`` children registered about a year ago, naming 1 to 3 kindergartens: far enough
+    up their queues to hold an offer."""
+    return [
+        _spec(
+            season,
+            kindergartens,
+            k,
+            home=k,
+            prefs=1 + k % 3,
+            group=season.groups[k % len(season.groups)],
+            registered_at=_recent(k) - timedelta(days=300),
+        )
+        for k in range(n)
+    ]
+
+
 async def _offer_decisions(bench: Bench, n: int, salt: str) -> list[Call]:
     conn, season, kindergartens = await _setting(bench)
     try:
-        specs = [
-            _spec(
-                season,
-                kindergartens,
-                k,
-                home=k,
-                prefs=1 + k % 3,
-                group=season.groups[k % len(season.groups)],
-                registered_at=_recent(k) - timedelta(days=300),
-            )
-            for k in range(n)
-        ]
+        specs = _offered_specs(season, kindergartens, n)
         apps = await _applications(conn, season, specs, status="offered", salt=salt)
         offers = await _offers(conn, season, apps, status="open")
     finally:
@@ -636,18 +642,7 @@ async def confirm_admission(bench: Bench, n: int) -> list[Call]:
     child from today."""
     conn, season, kindergartens = await _setting(bench)
     try:
-        specs = [
-            _spec(
-                season,
-                kindergartens,
-                k,
-                home=k,
-                prefs=1 + k % 3,
-                group=season.groups[k % len(season.groups)],
-                registered_at=_recent(k) - timedelta(days=300),
-            )
-            for k in range(n)
-        ]
+        specs = _offered_specs(season, kindergartens, n)
         apps = await _applications(conn, season, specs, status="accepted", salt="admit")
         offers = await _offers(conn, season, apps, status="accepted")
     finally:

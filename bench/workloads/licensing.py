@@ -834,27 +834,10 @@ async def _page_state(bench: Bench) -> tuple[list[int], list[int], list[int]]:
     return licensed, applications, colleges
 
 
-async def licences(bench: Bench, n: int) -> list[Call]:
-    """The licensing department's list of licences, first page (after new licences were
-    issued to 60 private schools)."""
-    await _page_state(bench)
-    return [Call({}, _officer(bench))]
-
-
-async def licence_applications(bench: Bench, n: int) -> list[Call]:
-    """The department's queue of applications by due date, first page (60 new ones)."""
-    await _page_state(bench)
-    return [Call({}, _officer(bench))]
-
-
-async def accreditations(bench: Bench, n: int) -> list[Call]:
-    """The department's list of accreditations, first page (60 new ones in progress)."""
-    await _page_state(bench)
-    return [Call({}, _officer(bench))]
-
-
-async def accreditation_agencies(bench: Bench, n: int) -> list[Call]:
-    """The register of accreditation agencies (a new one added first)."""
+async def department_page(bench: Bench, n: int) -> list[Call]:
+    """A list of the licensing department (licences, applications by due date,
+    accreditations, the agencies' register), first page, read by a licensing officer after
+    60 licences, 60 applications and 60 accreditations (at a new agency) were made."""
     await _page_state(bench)
     return [Call({}, _officer(bench))]
 
@@ -893,10 +876,10 @@ WORKLOADS: list[Workload] = [
     Workload("licensing/SetLicensingPolicy", set_licensing_policy),
     Workload("licensing/RunLicensingJobs", run_licensing_jobs),
     Workload("licensing/VerifyLicence", verify_licence),
-    Workload("licensing/Licences", licences),
-    Workload("licensing/LicenceApplications", licence_applications),
-    Workload("licensing/Accreditations", accreditations),
-    Workload("licensing/AccreditationAgencies", accreditation_agencies),
+    Workload("licensing/Licences", department_page),
+    Workload("licensing/LicenceApplications", department_page),
+    Workload("licensing/Accreditations", department_page),
+    Workload("licensing/AccreditationAgencies", department_page),
     Workload("licensing/InstitutionLicensing", institution_licensing),
     Workload("licensing/LicenceApplication", licence_application),
 ]

@@ -9,14 +9,11 @@ Applicants are the dataset's people of those ages.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from typing import Any
 
-import asyncpg
-
 from bench.workloads import Bench, Call, Workload
+from bench.workloads.arrange import connect as _connect
 from resolvers import clock
 from resolvers.access import Role
 from resolvers.relay import encode_id
@@ -25,15 +22,6 @@ FIELDS = ("engineering", "economics", "health", "teacher_education", "agricultur
 STAGES = ("document_check", "test", "interview", "nomination")
 MIN_AGE, MAX_AGE = 16, 29
 COUNTRIES = ("RU", "CN", "TR", "KZ", "KR", "DE", "HU", "US")
-
-
-@asynccontextmanager
-async def _connect(bench: Bench) -> AsyncIterator[Any]:
-    conn = await asyncpg.connect(bench.db_url)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 def _age_on() -> date:

@@ -24,15 +24,12 @@ request (the hub refuses a file sent any other way).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import asyncpg
-
 from bench.workloads import Bench, Call, Upload, Workload
+from bench.workloads.arrange import connect as _connect
 from models import database
 from resolvers import clock
 from resolvers.access import Principal, Role
@@ -65,15 +62,6 @@ PHASES = {
     "publication": (-20, -1, 0, 0, 5),  # publishes today; confirmation open today
     "over": (-30, -10, -8, -8, -1),  # every window has passed: the order may be issued
 }
-
-
-@asynccontextmanager
-async def _connect(bench: Bench) -> AsyncIterator[Any]:
-    conn = await asyncpg.connect(bench.db_url)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 async def _free_years(conn: Any, intake: str, years: range) -> list[int]:
