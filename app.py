@@ -465,8 +465,8 @@ def _keep_freed_memory() -> None:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return
-    libc.mallopt(_M_MMAP_THRESHOLD, 16 << 20)
-    libc.mallopt(_M_TRIM_THRESHOLD, 32 << 20)
+    libc.mallopt(_M_MMAP_THRESHOLD, database.MALLOC_MMAP_THRESHOLD)
+    libc.mallopt(_M_TRIM_THRESHOLD, database.MALLOC_TRIM_THRESHOLD)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

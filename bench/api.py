@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,13 +121,12 @@ def derivable(text: str) -> bool:
     return {name for name, gql_type in declared if gql_type.endswith("!")} <= DERIVED_VARIABLES
 
 
+def is_mutation(text: str) -> bool:
+    return re.search(r"^\s*mutation\b", text, re.M) is not None
+
+
 def _portal_queries() -> list[tuple[str, str]]:
-    found = []
-    for path in sorted(PORTALS.rglob("*.graphql")):
-        text = path.read_text()
-        if re.search(r"^\s*query\b", text, re.M):
-            found.append((f"{path.parent.name}/{path.stem}", text))
-    return found
+    return [(name, text) for name, text in _portal_operations() if not is_mutation(text)]
 
 
 def _operations(variables: dict[str, Any], first_page_cursor: str | None) -> list[Operation]:
@@ -247,29 +248,38 @@ def _rows(data: Any) -> int:
     return 0
 
 
-async def _statements(
-    db_url: str, data_dir: Path, ops: list[Operation], token: str
-) -> dict[str, int]:
-    """SQL statements per request, counted from the engine's events of an in-process hub."""
+@asynccontextmanager
+async def _in_process_hub(
+    db_url: str, data_dir: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, database.StatementCounter]]:
+    """A hub in this process on ``db_url``, and a counter of the SQL statements it sends."""
     from app import create_app
 
     settings = Settings(
         database_url=db_url, data_dir=data_dir, fetch_assets=False, points_per_hour=10**9
     )
     app = create_app(settings)
-    counts: dict[str, int] = {}
     async with app.router.lifespan_context(app):
         counter = database.StatementCounter()
         counter.attach(app.state.engine)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-            for op in ops:
-                body = {"query": op.query, "variables": op.variables}
-                headers = {"Authorization": f"Bearer {token}"}
-                await client.post("/graphql", json=body, headers=headers)  # warm caches
-                counter.reset()
-                await client.post("/graphql", json=body, headers=headers)
-                counts[op.name] = counter.count
+            yield client, counter
+
+
+async def _statements(
+    db_url: str, data_dir: Path, ops: list[Operation], token: str
+) -> dict[str, int]:
+    """SQL statements per request, counted from the engine's events of an in-process hub."""
+    counts: dict[str, int] = {}
+    async with _in_process_hub(db_url, data_dir) as (client, counter):
+        for op in ops:
+            body = {"query": op.query, "variables": op.variables}
+            headers = {"Authorization": f"Bearer {token}"}
+            await client.post("/graphql", json=body, headers=headers)  # warm caches
+            counter.reset()
+            await client.post("/graphql", json=body, headers=headers)
+            counts[op.name] = counter.count
     return counts
 
 
@@ -422,7 +432,6 @@ async def _run_workloads(
     args: argparse.Namespace, db_url: str, settings: Settings, ring: KeyRing, tmp: Path
 ) -> list[Result]:
     """Every workload of ``bench.workloads`` through a hub on a copy of the dataset."""
-    from app import create_app
     from bench.workloads import Bench, all_workloads
 
     chosen = [w for w in all_workloads() if args.only in w.operation]
@@ -432,73 +441,59 @@ async def _run_workloads(
     copy_url = await _copy_database(db_url, WRITES_DATABASE)
     server, url = await asyncio.to_thread(_start_hub, copy_url, args)
     bench = Bench(database.plain_url(copy_url), settings, ring)
-    app = create_app(
-        Settings(
-            database_url=copy_url,
-            data_dir=args.data_dir,
-            fetch_assets=False,
-            points_per_hour=10**9,
-        )
-    )
     results: list[Result] = []
     try:
-        async with app.router.lifespan_context(app):
-            counter = database.StatementCounter()
-            counter.attach(app.state.engine)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-                for workload in chosen:
-                    query = texts[workload.operation]
-                    once = re.search(r"^\s*mutation\b", query, re.M) is not None
-                    calls = await workload.prepare(bench, args.calls + 1)
-                    if not calls:
-                        raise RuntimeError(f"{workload.operation}: prepared no calls")
-                    # The first call, in process: its statements and whether it succeeds.
-                    counter.reset()
-                    body, content_type = calls[0].body(query)
-                    answer = (
-                        await client.post(
-                            "/graphql",
-                            content=body,
-                            headers={
-                                "Authorization": f"Bearer {calls[0].token}",
-                                "Content-Type": content_type,
-                            },
-                        )
-                    ).json()
-                    statements = counter.count
-                    problem = _problem(answer)
-                    rest = calls[1:] if once else calls
-                    rps = p50 = p99 = 0.0
-                    bad = 0
-                    if rest:
-                        script = tmp / "calls.lua"
-                        _lua_calls(script, query, rest, once=once)
-                        rps, p50, p99, bad = await asyncio.to_thread(
-                            _wrk,
-                            url,
-                            script,
-                            # Each call of a mutation is sent once: no more connections than calls.
-                            connections=min(args.connections, len(rest))
-                            if once
-                            else args.connections,
-                            duration=args.duration,
-                            # A batch (an allocation, an admission order) may take seconds.
-                            timeout=120,
-                        )
-                    r = Result(
-                        workload.operation,
-                        rps,
-                        p50,
-                        p99,
-                        statements,
-                        _rows(answer.get("data")),
-                        bad + (1 if problem else 0),
-                        _worker_rss(server),
-                        problem or (f"{bad} bad answers" if bad else ""),
+        async with _in_process_hub(copy_url, args.data_dir) as (client, counter):
+            for workload in chosen:
+                query = texts[workload.operation]
+                once = is_mutation(query)
+                calls = await workload.prepare(bench, args.calls + 1)
+                if not calls:
+                    raise RuntimeError(f"{workload.operation}: prepared no calls")
+                # The first call, in process: its statements and whether it succeeds.
+                counter.reset()
+                body, content_type = calls[0].body(query)
+                answer = (
+                    await client.post(
+                        "/graphql",
+                        content=body,
+                        headers={
+                            "Authorization": f"Bearer {calls[0].token}",
+                            "Content-Type": content_type,
+                        },
                     )
-                    results.append(r)
-                    _print(r, calls=len(rest))
+                ).json()
+                statements = counter.count
+                problem = _problem(answer)
+                rest = calls[1:] if once else calls
+                rps = p50 = p99 = 0.0
+                bad = 0
+                if rest:
+                    script = tmp / "calls.lua"
+                    _lua_calls(script, query, rest, once=once)
+                    rps, p50, p99, bad = await asyncio.to_thread(
+                        _wrk,
+                        url,
+                        script,
+                        # Each call of a mutation is sent once: no more connections than calls.
+                        connections=min(args.connections, len(rest)) if once else args.connections,
+                        duration=args.duration,
+                        # A batch (an allocation, an admission order) may take seconds.
+                        timeout=120,
+                    )
+                r = Result(
+                    workload.operation,
+                    rps,
+                    p50,
+                    p99,
+                    statements,
+                    _rows(answer.get("data")),
+                    bad + (1 if problem else 0),
+                    _worker_rss(server),
+                    problem or (f"{bad} bad answers" if bad else ""),
+                )
+                results.append(r)
+                _print(r, calls=len(rest))
     finally:
         await asyncio.to_thread(_stop_hub, server)
         await _copy_database(db_url, WRITES_DATABASE, drop_only=True)

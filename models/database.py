@@ -150,8 +150,11 @@ class StatementCounter:
 # memory at hand (and taking blocks under 16 MB from its heap) answers it 25% faster. Set for
 # the embedded server only, and only when the caller has not set GLIBC_TUNABLES itself; the
 # README gives the same line for a real server's service unit.
+MALLOC_MMAP_THRESHOLD = 16 << 20
+MALLOC_TRIM_THRESHOLD = 32 << 20
 POSTGRES_MALLOC_TUNABLES = (
-    "glibc.malloc.mmap_threshold=16777216:glibc.malloc.trim_threshold=33554432"
+    f"glibc.malloc.mmap_threshold={MALLOC_MMAP_THRESHOLD}"
+    f":glibc.malloc.trim_threshold={MALLOC_TRIM_THRESHOLD}"
 )
 
 
