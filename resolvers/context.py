@@ -6,17 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
 from resolvers.access import Principal
 from resolvers.errors import RequestError
-
-if TYPE_CHECKING:
-    from resolvers.loaders import Loaders
 
 T = TypeVar("T")
 
@@ -47,6 +43,8 @@ class Context:
     variables: dict[str, Any] | None = None
     cost: Any = None
     personal_read: frozenset[str] = frozenset()
+    # The request's DataLoaders by class (resolvers.loaders.RequestLoader), made on first use.
+    loader_cache: dict[type, Any] = field(default_factory=dict, repr=False)
 
     @property
     def session(self) -> AsyncSession:
@@ -61,11 +59,10 @@ class Context:
         if self.read_sessions is not None and self._session is None:
             self.sessions = self.read_sessions
 
-    @cached_property
-    def loaders(self) -> Loaders:
-        from resolvers.loaders import Loaders
-
-        return Loaders(self)
+    def forget_loaders(self) -> None:
+        """Drop the request's loaders and what they cached: reads after a mutation see its
+        writes."""
+        self.loader_cache.clear()
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run database work on the request's session, one caller at a time."""

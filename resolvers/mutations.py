@@ -104,7 +104,7 @@ async def perform(
         "variables": redact(ctx.variables or {}),
     }
     async with ctx.db_lock:
-        ctx.__dict__.pop("loaders", None)  # later reads must see this mutation's writes
+        ctx.forget_loaders()
         session = ctx.session
         savepoint = await session.begin_nested()
         try:

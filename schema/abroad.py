@@ -15,10 +15,18 @@ from models import ForeignStage as ForeignStageEnum
 from models import StageDecision as StageDecisionEnum
 from models import StudyLevel as StudyLevelEnum
 from resolvers import abroad as abroad_service
+from resolvers.abroad.loaders import (
+    FieldRulesByForeignProgrammeLoader,
+    ForeignApplicationByIdLoader,
+    ForeignProgrammeByIdLoader,
+    StageResultsByForeignApplicationLoader,
+)
 from resolvers.context import Context, Info
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.mutations import perform
+from resolvers.people.loaders import PersonByIdLoader
 from resolvers.relay import encode_id
 from schema.common import (
     After,
@@ -106,12 +114,12 @@ class ForeignProgramme(Node):
         if self.institution_pk is None:
             return None
         return Institution.from_row(
-            await info.context.loaders.institution_by_id.load(self.institution_pk)
+            await InstitutionByIdLoader(info.context).load(self.institution_pk)
         )
 
     @strawberry.field(description="Fields admitted and their minimum school average.")
     async def field_rules(self, info: Info) -> list[ForeignFieldRule]:
-        rows = await info.context.loaders.admission.field_rules_by_foreign_programme.load(self.pk)
+        rows = await FieldRulesByForeignProgrammeLoader(info.context).load(self.pk)
         return [
             ForeignFieldRule(field_of_study=r.field_of_study, min_average=r.min_average)
             for r in rows
@@ -120,7 +128,7 @@ class ForeignProgramme(Node):
 
 @node_type("ForeignProgramme")
 async def fetch_foreign_programme(ctx: Context, pk: int) -> ForeignProgramme | None:
-    row = await ctx.loaders.admission.foreign_programme_by_id.load(pk)
+    row = await ForeignProgrammeByIdLoader(ctx).load(pk)
     return ForeignProgramme.from_row(row) if row else None
 
 
@@ -161,21 +169,19 @@ class ForeignApplication(Node):
     @strawberry.field(description="The programme.")
     async def programme(self, info: Info) -> ForeignProgramme:
         return ForeignProgramme.from_row(
-            await info.context.loaders.admission.foreign_programme_by_id.load(self.programme_pk)
+            await ForeignProgrammeByIdLoader(info.context).load(self.programme_pk)
         )
 
     @strawberry.field(description="The applicant (null if you may not read them).")
     async def applicant(self, info: Info) -> PersonT | None:
         from schema.people import Person
 
-        row = await info.context.loaders.person_by_id.load(self.person_pk)
+        row = await PersonByIdLoader(info.context).load(self.person_pk)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="Every stage decided so far, in order.")
     async def stage_results(self, info: Info) -> list[ForeignStageResult]:
-        rows = await info.context.loaders.admission.stage_results_by_foreign_application.load(
-            self.pk
-        )
+        rows = await StageResultsByForeignApplicationLoader(info.context).load(self.pk)
         return [
             ForeignStageResult(
                 stage=r.stage,
@@ -190,7 +196,7 @@ class ForeignApplication(Node):
 
 @node_type("ForeignApplication")
 async def fetch_foreign_application(ctx: Context, pk: int) -> ForeignApplication | None:
-    row = await ctx.loaders.admission.foreign_application_by_id.load(pk)
+    row = await ForeignApplicationByIdLoader(ctx).load(pk)
     return ForeignApplication.from_row(row) if row else None
 
 

@@ -21,7 +21,10 @@ from resolvers.access.keys import NewKey, can_manage_keys
 from resolvers.context import Context, Info
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
+from resolvers.geography.loaders import DistrictByIdLoader, RegionByIdLoader
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.mutations import perform
+from resolvers.people.loaders import PersonByIdLoader
 from resolvers.relay import Ordering, decode_id, encode_id
 from schema.common import (
     After,
@@ -69,24 +72,24 @@ class Viewer:
 
         if self.person_pk is None:
             return None
-        row = await info.context.loaders.person_by_id.load(self.person_pk)
+        row = await PersonByIdLoader(info.context).load(self.person_pk)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="Regions the caller's role covers.")
     async def regions(self, info: Info) -> list[Region]:
-        rows = await info.context.loaders.region_by_id.load_many(self.region_pks)
+        rows = await RegionByIdLoader(info.context).load_many(self.region_pks)
         return [Region.from_row(r) for r in rows if r]
 
     @strawberry.field(description="Districts the caller's role covers.")
     async def districts(self, info: Info) -> list[District]:
-        rows = await info.context.loaders.district_by_id.load_many(self.district_pks)
+        rows = await DistrictByIdLoader(info.context).load_many(self.district_pks)
         return [District.from_row(r) for r in rows if r]
 
     @strawberry.field(description="Institutions the caller's role covers.")
     async def institutions(self, info: Info) -> list[InstitutionT]:
         from schema.institutions import Institution
 
-        rows = await info.context.loaders.institution_by_id.load_many(self.institution_pks)
+        rows = await InstitutionByIdLoader(info.context).load_many(self.institution_pks)
         return [Institution.from_row(r) for r in rows if r]
 
 
@@ -173,7 +176,7 @@ class ApiKey(Node):
 
     @strawberry.field(description="Regions whose rows the key reads (empty: the whole country).")
     async def regions(self, info: Info) -> list[Region]:
-        rows = await info.context.loaders.region_by_id.load_many(self.region_pks)
+        rows = await RegionByIdLoader(info.context).load_many(self.region_pks)
         return [Region.from_row(r) for r in rows if r]
 
 

@@ -12,9 +12,12 @@ from models import ExitReason as ExitReasonEnum
 from models import Sector as SectorEnum
 from resolvers import enrollments as enrollments_service
 from resolvers.context import Context, Info
+from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.mutations import perform
+from resolvers.people.loaders import PersonByIdLoader
 from resolvers.relay import encode_id
 from schema.common import (
     After,
@@ -76,26 +79,26 @@ class Enrollment(Node):
 
     @strawberry.field(description="The enrolled person (null if you may not read them).")
     async def person(self, info: Info) -> Person | None:
-        row = await info.context.loaders.person_by_id.load(self.person_pk)
+        row = await PersonByIdLoader(info.context).load(self.person_pk)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="The institution.")
     async def institution(self, info: Info) -> Institution:
         return Institution.from_row(
-            await info.context.loaders.institution_by_id.load(self.institution_pk)
+            await InstitutionByIdLoader(info.context).load(self.institution_pk)
         )
 
     @strawberry.field(description="The enrollment this one continues after a transfer.")
     async def previous_enrollment(self, info: Info) -> Enrollment | None:
         if self.previous_pk is None:
             return None
-        row = await info.context.loaders.enrollment_by_id.load(self.previous_pk)
+        row = await EnrollmentByIdLoader(info.context).load(self.previous_pk)
         return Enrollment.from_row(row) if row else None
 
 
 @node_type("Enrollment")
 async def fetch_enrollment(ctx: Context, pk: int) -> Enrollment | None:
-    row = await ctx.loaders.enrollment_by_id.load(pk)
+    row = await EnrollmentByIdLoader(ctx).load(pk)
     return Enrollment.from_row(row) if row else None
 
 

@@ -15,6 +15,15 @@ from models import FirstGradeStatus as FirstGradeStatusEnum
 from models import RejectionReason as RejectionReasonEnum
 from resolvers import first_grade as first_grade_service
 from resolvers.context import Context, Info
+from resolvers.enrollments.loaders import EnrollmentByIdLoader
+from resolvers.first_grade.loaders import (
+    FirstGradeApplicationByIdLoader,
+    FirstGradeHistoryByApplicationLoader,
+    FirstGradeQuotaByIdLoader,
+)
+from resolvers.geography.loaders import DistrictByIdLoader
+from resolvers.institutions.loaders import InstitutionByIdLoader
+from resolvers.intake.loaders import ApplicantByIdLoader
 from resolvers.mutations import perform
 from resolvers.relay import encode_id
 from schema.common import (
@@ -107,17 +116,17 @@ class FirstGradeApplication(Node):
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person | None:
-        row = await info.context.loaders.applicant_by_id.load(self.row.child_id)
+        row = await ApplicantByIdLoader(info.context).load(self.row.child_id)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="The guardian who applied.")
     async def guardian(self, info: Info) -> Person | None:
-        row = await info.context.loaders.applicant_by_id.load(self.row.guardian_id)
+        row = await ApplicantByIdLoader(info.context).load(self.row.guardian_id)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="The chosen school.")
     async def school(self, info: Info) -> Institution:
-        row = await info.context.loaders.institution_by_id.load(self.row.school_id)
+        row = await InstitutionByIdLoader(info.context).load(self.row.school_id)
         return Institution.from_row(row)
 
     @strawberry.field(description="The season.")
@@ -128,7 +137,7 @@ class FirstGradeApplication(Node):
     async def address_district(self, info: Info) -> District | None:
         if self.row.address_district_id is None:
             return None
-        row = await info.context.loaders.district_by_id.load(self.row.address_district_id)
+        row = await DistrictByIdLoader(info.context).load(self.row.address_district_id)
         return District.from_row(row) if row else None
 
     @strawberry.field(description="The benefit category claimed, if any.")
@@ -139,12 +148,12 @@ class FirstGradeApplication(Node):
     async def enrollment(self, info: Info) -> Enrollment | None:
         if self.row.enrollment_id is None:
             return None
-        row = await info.context.loaders.enrollment_by_id.load(self.row.enrollment_id)
+        row = await EnrollmentByIdLoader(info.context).load(self.row.enrollment_id)
         return Enrollment.from_row(row) if row else None
 
     @strawberry.field(description="Every status it went through, oldest first.")
     async def status_history(self, info: Info) -> list[FirstGradeStatusChange]:
-        rows = await info.context.loaders.first_grade_history_by_application.load(self.pk)
+        rows = await FirstGradeHistoryByApplicationLoader(info.context).load(self.pk)
         return [
             FirstGradeStatusChange(status=r.status, at=r.at, actor=r.actor, reason=r.reason)
             for r in rows
@@ -153,7 +162,7 @@ class FirstGradeApplication(Node):
 
 @node_type("FirstGradeApplication")
 async def fetch_first_grade_application(ctx: Context, pk: int) -> FirstGradeApplication | None:
-    row = await ctx.loaders.first_grade_application_by_id.load(pk)
+    row = await FirstGradeApplicationByIdLoader(ctx).load(pk)
     return FirstGradeApplication.from_row(row) if row else None
 
 
@@ -186,7 +195,7 @@ class FirstGradeQuota(Node):
 
     @strawberry.field(description="The school.")
     async def school(self, info: Info) -> Institution:
-        row = await info.context.loaders.institution_by_id.load(self.school_pk)
+        row = await InstitutionByIdLoader(info.context).load(self.school_pk)
         return Institution.from_row(row)
 
     @strawberry.field(description="The season.")
@@ -196,7 +205,7 @@ class FirstGradeQuota(Node):
 
 @node_type("FirstGradeQuota")
 async def fetch_first_grade_quota(ctx: Context, pk: int) -> FirstGradeQuota | None:
-    row = await ctx.loaders.first_grade_quota_by_id.load(pk)
+    row = await FirstGradeQuotaByIdLoader(ctx).load(pk)
     return FirstGradeQuota.from_row(row) if row else None
 
 

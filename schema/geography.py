@@ -13,6 +13,11 @@ from models import DistrictKind as DistrictKindEnum
 from models import Region as RegionModel
 from models import RegionKind as RegionKindEnum
 from resolvers.context import Context, Info
+from resolvers.geography.loaders import (
+    DistrictByIdLoader,
+    DistrictsByRegionLoader,
+    RegionByIdLoader,
+)
 from resolvers.relay import Ordering, encode_id
 from schema.common import After, Before, Connection, First, Last, Node, bounds, list_connection
 from schema.node import node_type, query_pk
@@ -55,7 +60,7 @@ class Region(Node):
 
     @strawberry.field(description="Current districts, cities and ayil aimaks of the region.")
     async def districts(self, info: Info) -> list[District]:
-        rows = await info.context.loaders.districts_by_region.load(self.pk)
+        rows = await DistrictsByRegionLoader(info.context).load(self.pk)
         return [District.from_row(r) for r in rows]
 
 
@@ -88,18 +93,18 @@ class District(Node):
 
     @strawberry.field(description="The region the unit lies in.")
     async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.region_by_id.load(self.region_pk))
+        return Region.from_row(await RegionByIdLoader(info.context).load(self.region_pk))
 
 
 @node_type("Region")
 async def fetch_region(ctx: Context, pk: int) -> Region | None:
-    row = await ctx.loaders.region_by_id.load(pk)
+    row = await RegionByIdLoader(ctx).load(pk)
     return Region.from_row(row) if row else None
 
 
 @node_type("District")
 async def fetch_district(ctx: Context, pk: int) -> District | None:
-    row = await ctx.loaders.district_by_id.load(pk)
+    row = await DistrictByIdLoader(ctx).load(pk)
     return District.from_row(row) if row else None
 
 

@@ -14,9 +14,22 @@ from models import Ownership as OwnershipEnum
 from resolvers import institutions as institutions_service
 from resolvers.context import Context, Info
 from resolvers.enrollments import ENROLLMENT_ORDERINGS
+from resolvers.enrollments.loaders import EnrollmentsByInstitutionLoader
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
+from resolvers.geography.loaders import DistrictByIdLoader, RegionByIdLoader
+from resolvers.institutions.loaders import (
+    CatchmentAreaByIdLoader,
+    CatchmentAreasByInstitutionLoader,
+    InstitutionByIdLoader,
+)
+from resolvers.licensing.loaders import (
+    InstitutionalAccreditationsByInstitutionLoader,
+    InstitutionProgrammesByInstitutionLoader,
+    LicencesByInstitutionLoader,
+)
 from resolvers.mutations import perform
+from resolvers.people.loaders import StaffPositionsByInstitutionLoader
 from resolvers.relay import Ordering, encode_id
 from schema.common import (
     After,
@@ -75,7 +88,7 @@ class CatchmentArea(Node):
 
     @strawberry.field(description="District the area lies in.")
     async def district(self, info: Info) -> District:
-        return District.from_row(await info.context.loaders.district_by_id.load(self.district_pk))
+        return District.from_row(await DistrictByIdLoader(info.context).load(self.district_pk))
 
 
 @strawberry.type(description="A kindergarten, school, college, university or foreign university.")
@@ -119,17 +132,17 @@ class Institution(Node):
     async def region(self, info: Info) -> Region | None:
         if self.region_pk is None:
             return None
-        return Region.from_row(await info.context.loaders.region_by_id.load(self.region_pk))
+        return Region.from_row(await RegionByIdLoader(info.context).load(self.region_pk))
 
     @strawberry.field(description="District, city or ayil aimak.")
     async def district(self, info: Info) -> District | None:
         if self.district_pk is None:
             return None
-        return District.from_row(await info.context.loaders.district_by_id.load(self.district_pk))
+        return District.from_row(await DistrictByIdLoader(info.context).load(self.district_pk))
 
     @strawberry.field(description="Catchment areas (schools only).")
     async def catchment_areas(self, info: Info) -> list[CatchmentArea]:
-        rows = await info.context.loaders.catchment_areas_by_institution.load(self.pk)
+        rows = await CatchmentAreasByInstitutionLoader(info.context).load(self.pk)
         return [CatchmentArea.from_row(r) for r in rows]
 
     @strawberry.field(description="Enrollments you may read at this institution.")
@@ -148,7 +161,7 @@ class Institution(Node):
         args = bounds(first, after, last, before)
         flt = enrollment_filter(filter)
         ordering = ENROLLMENT_ORDERINGS[(order_by or EnrollmentOrder.ID).name]
-        pages = info.context.loaders.enrollments_by_institution
+        pages = EnrollmentsByInstitutionLoader(info.context)
         return await page_connection(
             args,
             lambda: pages.page(self.pk, args, flt, ordering),
@@ -171,7 +184,7 @@ class Institution(Node):
 
         args = bounds(first, after, last, before)
         ordering = Ordering(((StaffModel.id, False),))
-        pages = info.context.loaders.staff_positions_by_institution
+        pages = StaffPositionsByInstitutionLoader(info.context)
         return await page_connection(
             args,
             lambda: pages.page(self.pk, args, current_only, ordering),
@@ -194,7 +207,7 @@ class Institution(Node):
     async def licence(self, info: Info) -> LicenceT | None:
         from schema.licensing.types import Licence
 
-        rows = await info.context.loaders.licensing.licences_by_institution.load(self.pk)
+        rows = await LicencesByInstitutionLoader(info.context).load(self.pk)
         return Licence.from_row(rows[0]) if rows else None
 
     @strawberry.field(
@@ -206,7 +219,7 @@ class Institution(Node):
 
         if not licence_required(self.kind, self.ownership):
             return True
-        rows = await info.context.loaders.licensing.licences_by_institution.load(self.pk)
+        rows = await LicencesByInstitutionLoader(info.context).load(self.pk)
         return bool(rows) and Licence.from_row(rows[0]).valid_today()
 
     @strawberry.field(
@@ -215,26 +228,26 @@ class Institution(Node):
     async def accreditation(self, info: Info) -> AccreditationT | None:
         from schema.licensing.types import current_accreditation
 
-        loader = info.context.loaders.licensing.institutional_accreditations_by_institution
+        loader = InstitutionalAccreditationsByInstitutionLoader(info.context)
         return current_accreditation(await loader.load(self.pk))
 
     @strawberry.field(description="Programmes it teaches (by classifier code).")
     async def programmes(self, info: Info) -> list[InstitutionProgrammeT]:
         from schema.licensing.types import InstitutionProgramme
 
-        rows = await info.context.loaders.licensing.programmes_by_institution.load(self.pk)
+        rows = await InstitutionProgrammesByInstitutionLoader(info.context).load(self.pk)
         return [InstitutionProgramme.from_row(r) for r in rows]
 
 
 @node_type("Institution")
 async def fetch_institution(ctx: Context, pk: int) -> Institution | None:
-    row = await ctx.loaders.institution_by_id.load(pk)
+    row = await InstitutionByIdLoader(ctx).load(pk)
     return Institution.from_row(row) if row else None
 
 
 @node_type("CatchmentArea")
 async def fetch_catchment_area(ctx: Context, pk: int) -> CatchmentArea | None:
-    row = await ctx.loaders.catchment_area_by_id.load(pk)
+    row = await CatchmentAreaByIdLoader(ctx).load(pk)
     return CatchmentArea.from_row(row) if row else None
 
 

@@ -19,6 +19,12 @@ from resolvers import intake as intake_service
 from resolvers.context import Context, Info
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
+from resolvers.intake.loaders import (
+    AgeGroupsBySeasonLoader,
+    BenefitCategoriesBySeasonLoader,
+    BenefitCategoryByIdLoader,
+    IntakeSeasonByIdLoader,
+)
 from resolvers.mutations import perform
 from resolvers.relay import encode_id
 from schema.common import Node, UserError, require_signed_in, user_errors
@@ -138,7 +144,7 @@ class IntakeSeason(Node):
 
     @strawberry.field(description="Kindergarten age groups, youngest first.")
     async def age_groups(self, info: Info) -> list[AgeGroup]:
-        rows = await info.context.loaders.age_groups_by_season.load(self.pk)
+        rows = await AgeGroupsBySeasonLoader(info.context).load(self.pk)
         return [
             AgeGroup(
                 code=r.code,
@@ -151,24 +157,24 @@ class IntakeSeason(Node):
 
     @strawberry.field(description="Benefit categories, by priority rank.")
     async def benefit_categories(self, info: Info) -> list[BenefitCategory]:
-        rows = await info.context.loaders.benefit_categories_by_season.load(self.pk)
+        rows = await BenefitCategoriesBySeasonLoader(info.context).load(self.pk)
         return [BenefitCategory.from_row(r) for r in rows]
 
 
 @node_type("IntakeSeason")
 async def fetch_intake_season(ctx: Context, pk: int) -> IntakeSeason | None:
-    row = await ctx.loaders.intake_season_by_id.load(pk)
+    row = await IntakeSeasonByIdLoader(ctx).load(pk)
     return IntakeSeason.from_row(row) if row else None
 
 
 async def season_of(info: Info, pk: int) -> IntakeSeason:
-    return IntakeSeason.from_row(await info.context.loaders.intake_season_by_id.load(pk))
+    return IntakeSeason.from_row(await IntakeSeasonByIdLoader(info.context).load(pk))
 
 
 async def benefit_of(info: Info, pk: int | None) -> BenefitCategory | None:
     if pk is None:
         return None
-    row = await info.context.loaders.benefit_category_by_id.load(pk)
+    row = await BenefitCategoryByIdLoader(info.context).load(pk)
     return BenefitCategory.from_row(row) if row else None
 
 

@@ -15,9 +15,21 @@ from models import StaffRole as StaffRoleEnum
 from resolvers import people as people_service
 from resolvers.context import Context, Info
 from resolvers.enrollments import ENROLLMENT_ORDERINGS
+from resolvers.enrollments.loaders import EnrollmentsByPersonLoader
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
+from resolvers.geography.loaders import DistrictByIdLoader
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.mutations import perform
+from resolvers.people.loaders import (
+    GuardianshipByIdLoader,
+    GuardianshipsByChildLoader,
+    GuardianshipsByGuardianLoader,
+    PersonByIdLoader,
+    PinsByPersonLoader,
+    StaffPositionByIdLoader,
+    StaffPositionsByPersonLoader,
+)
 from resolvers.relay import encode_id
 from schema.common import (
     After,
@@ -103,12 +115,12 @@ class Person(Node):
 
         if self.district_pk is None:
             return None
-        row = await info.context.loaders.district_by_id.load(self.district_pk)
+        row = await DistrictByIdLoader(info.context).load(self.district_pk)
         return District.from_row(row) if row else None
 
     @strawberry.field(description="Every PIN the person held, the current one first.")
     async def pin_history(self, info: Info) -> list[PinRecord]:
-        rows = await info.context.loaders.pins_by_person.load(self.pk)
+        rows = await PinsByPersonLoader(info.context).load(self.pk)
         return [
             PinRecord(pin=r.pin, reason=r.reason, valid_from=r.valid_from, valid_to=r.valid_to)
             for r in rows
@@ -116,12 +128,12 @@ class Person(Node):
 
     @strawberry.field(description="Links to this person's guardians (readable ones).")
     async def guardians(self, info: Info) -> list[Guardianship]:
-        rows = await info.context.loaders.guardianships_by_child.load(self.pk)
+        rows = await GuardianshipsByChildLoader(info.context).load(self.pk)
         return [Guardianship.from_row(r) for r in rows]
 
     @strawberry.field(description="Links to the children this person is guardian of.")
     async def children(self, info: Info) -> list[Guardianship]:
-        rows = await info.context.loaders.guardianships_by_guardian.load(self.pk)
+        rows = await GuardianshipsByGuardianLoader(info.context).load(self.pk)
         return [Guardianship.from_row(r) for r in rows]
 
     @strawberry.field(description="The person's enrollments, newest first unless ordered.")
@@ -140,7 +152,7 @@ class Person(Node):
         args = bounds(first, after, last, before)
         flt = enrollment_filter(filter)
         ordering = ENROLLMENT_ORDERINGS[(order_by or EnrollmentOrder.ENTRY_DATE_DESC).name]
-        pages = info.context.loaders.enrollments_by_person
+        pages = EnrollmentsByPersonLoader(info.context)
         return await page_connection(
             args,
             lambda: pages.page(self.pk, args, flt, ordering),
@@ -150,7 +162,7 @@ class Person(Node):
 
     @strawberry.field(description="The person's posts at institutions.")
     async def staff_positions(self, info: Info) -> list[StaffPosition]:
-        rows = await info.context.loaders.staff_positions_by_person.load(self.pk)
+        rows = await StaffPositionsByPersonLoader(info.context).load(self.pk)
         return [StaffPosition.from_row(r) for r in rows]
 
 
@@ -177,12 +189,12 @@ class Guardianship(Node):
 
     @strawberry.field(description="The guardian (null if you may not read them).")
     async def guardian(self, info: Info) -> Person | None:
-        row = await info.context.loaders.person_by_id.load(self.guardian_pk)
+        row = await PersonByIdLoader(info.context).load(self.guardian_pk)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="The child (null if you may not read them).")
     async def child(self, info: Info) -> Person | None:
-        row = await info.context.loaders.person_by_id.load(self.child_pk)
+        row = await PersonByIdLoader(info.context).load(self.child_pk)
         return Person.from_row(row) if row else None
 
 
@@ -215,7 +227,7 @@ class StaffPosition(Node):
 
     @strawberry.field(description="The staff member (null if you may not read them).")
     async def person(self, info: Info) -> Person | None:
-        row = await info.context.loaders.person_by_id.load(self.person_pk)
+        row = await PersonByIdLoader(info.context).load(self.person_pk)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="The institution.")
@@ -223,25 +235,25 @@ class StaffPosition(Node):
         from schema.institutions import Institution
 
         return Institution.from_row(
-            await info.context.loaders.institution_by_id.load(self.institution_pk)
+            await InstitutionByIdLoader(info.context).load(self.institution_pk)
         )
 
 
 @node_type("Person")
 async def fetch_person(ctx: Context, pk: int) -> Person | None:
-    row = await ctx.loaders.person_by_id.load(pk)
+    row = await PersonByIdLoader(ctx).load(pk)
     return Person.from_row(row) if row else None
 
 
 @node_type("Guardianship")
 async def fetch_guardianship(ctx: Context, pk: int) -> Guardianship | None:
-    row = await ctx.loaders.guardianship_by_id.load(pk)
+    row = await GuardianshipByIdLoader(ctx).load(pk)
     return Guardianship.from_row(row) if row else None
 
 
 @node_type("StaffPosition")
 async def fetch_staff_position(ctx: Context, pk: int) -> StaffPosition | None:
-    row = await ctx.loaders.staff_position_by_id.load(pk)
+    row = await StaffPositionByIdLoader(ctx).load(pk)
     return StaffPosition.from_row(row) if row else None
 
 

@@ -18,10 +18,21 @@ from models import Residency as ResidencyEnum
 from resolvers import preschool as preschool_service
 from resolvers.clock import today
 from resolvers.context import Context, Info
+from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.errors import DomainError, RequestError
 from resolvers.errors import ErrorCode as Code
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.intake import current_season
+from resolvers.intake.loaders import ApplicantByIdLoader
 from resolvers.mutations import perform
+from resolvers.preschool.loaders import (
+    KindergartenApplicationByIdLoader,
+    KindergartenHistoryByApplicationLoader,
+    KindergartenOfferByIdLoader,
+    KindergartenOffersByApplicationLoader,
+    KindergartenPreferencesByApplicationLoader,
+    QueuePositionByPreferenceLoader,
+)
 from resolvers.relay import encode_id
 from schema.common import (
     After,
@@ -90,12 +101,12 @@ class KindergartenPreference:
 
     @strawberry.field(description="The kindergarten.")
     async def kindergarten(self, info: Info) -> Institution:
-        row = await info.context.loaders.institution_by_id.load(self.kindergarten_pk)
+        row = await InstitutionByIdLoader(info.context).load(self.kindergarten_pk)
         return Institution.from_row(row)
 
     @strawberry.field(description="The child's place in this kindergarten's queue (while waiting).")
     async def queue_position(self, info: Info) -> QueuePosition | None:
-        row = await info.context.loaders.queue_position_by_preference.load(self.pk)
+        row = await QueuePositionByPreferenceLoader(info.context).load(self.pk)
         if row is None:
             return None
         app = self.application
@@ -138,12 +149,12 @@ class KindergartenOffer(Node):
 
     @strawberry.field(description="The kindergarten offering the place.")
     async def kindergarten(self, info: Info) -> Institution:
-        row = await info.context.loaders.institution_by_id.load(self.kindergarten_pk)
+        row = await InstitutionByIdLoader(info.context).load(self.kindergarten_pk)
         return Institution.from_row(row)
 
     @strawberry.field(description="The application the place is offered to.")
     async def application(self, info: Info) -> KindergartenApplication | None:
-        row = await info.context.loaders.kindergarten_application_by_id.load(self.application_pk)
+        row = await KindergartenApplicationByIdLoader(info.context).load(self.application_pk)
         return KindergartenApplication.from_row(row) if row else None
 
 
@@ -180,12 +191,12 @@ class KindergartenApplication(Node):
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person | None:
-        row = await info.context.loaders.applicant_by_id.load(self.row.child_id)
+        row = await ApplicantByIdLoader(info.context).load(self.row.child_id)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="The guardian who applied.")
     async def guardian(self, info: Info) -> Person | None:
-        row = await info.context.loaders.applicant_by_id.load(self.row.guardian_id)
+        row = await ApplicantByIdLoader(info.context).load(self.row.guardian_id)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="The season it was registered in.")
@@ -198,7 +209,7 @@ class KindergartenApplication(Node):
 
     @strawberry.field(description="Preferred kindergartens, in the family's order.")
     async def preferences(self, info: Info) -> list[KindergartenPreference]:
-        rows = await info.context.loaders.kindergarten_preferences_by_application.load(self.pk)
+        rows = await KindergartenPreferencesByApplicationLoader(info.context).load(self.pk)
         return [
             KindergartenPreference(
                 pk=r.id, kindergarten_pk=r.kindergarten_id, application=self.row, rank=r.rank
@@ -208,12 +219,12 @@ class KindergartenApplication(Node):
 
     @strawberry.field(description="Offers made to this application, newest first.")
     async def offers(self, info: Info) -> list[KindergartenOffer]:
-        rows = await info.context.loaders.kindergarten_offers_by_application.load(self.pk)
+        rows = await KindergartenOffersByApplicationLoader(info.context).load(self.pk)
         return [KindergartenOffer.from_row(r) for r in rows]
 
     @strawberry.field(description="The open or accepted offer, if there is one.")
     async def current_offer(self, info: Info) -> KindergartenOffer | None:
-        rows = await info.context.loaders.kindergarten_offers_by_application.load(self.pk)
+        rows = await KindergartenOffersByApplicationLoader(info.context).load(self.pk)
         live = (OfferStatusEnum.OPEN, OfferStatusEnum.ACCEPTED)
         return next((KindergartenOffer.from_row(r) for r in rows if r.status in live), None)
 
@@ -221,12 +232,12 @@ class KindergartenApplication(Node):
     async def enrollment(self, info: Info) -> Enrollment | None:
         if self.row.enrollment_id is None:
             return None
-        row = await info.context.loaders.enrollment_by_id.load(self.row.enrollment_id)
+        row = await EnrollmentByIdLoader(info.context).load(self.row.enrollment_id)
         return Enrollment.from_row(row) if row else None
 
     @strawberry.field(description="Every status it went through, oldest first.")
     async def status_history(self, info: Info) -> list[KindergartenStatusChange]:
-        rows = await info.context.loaders.kindergarten_history_by_application.load(self.pk)
+        rows = await KindergartenHistoryByApplicationLoader(info.context).load(self.pk)
         return [
             KindergartenStatusChange(status=r.status, at=r.at, actor=r.actor, reason=r.reason)
             for r in rows
@@ -235,13 +246,13 @@ class KindergartenApplication(Node):
 
 @node_type("KindergartenApplication")
 async def fetch_kindergarten_application(ctx: Context, pk: int) -> KindergartenApplication | None:
-    row = await ctx.loaders.kindergarten_application_by_id.load(pk)
+    row = await KindergartenApplicationByIdLoader(ctx).load(pk)
     return KindergartenApplication.from_row(row) if row else None
 
 
 @node_type("KindergartenOffer")
 async def fetch_kindergarten_offer(ctx: Context, pk: int) -> KindergartenOffer | None:
-    row = await ctx.loaders.kindergarten_offer_by_id.load(pk)
+    row = await KindergartenOfferByIdLoader(ctx).load(pk)
     return KindergartenOffer.from_row(row) if row else None
 
 
@@ -263,7 +274,7 @@ class KindergartenPlaces:
 
     @strawberry.field(description="The kindergarten.")
     async def kindergarten(self, info: Info) -> Institution:
-        row = await info.context.loaders.institution_by_id.load(self.kindergarten_pk)
+        row = await InstitutionByIdLoader(info.context).load(self.kindergarten_pk)
         return Institution.from_row(row)
 
 

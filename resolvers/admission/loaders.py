@@ -1,10 +1,11 @@
-"""The admission and study-abroad DataLoaders of a request (reached as
-``ctx.loaders.admission``), each restricted by the same reading rules as the lists."""
+"""University admission's DataLoaders, each restricted by the same reading rules as the
+lists."""
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement
 
 from models import (
     AdmissionApplication,
@@ -13,20 +14,11 @@ from models import (
     AdmissionRound,
     AdmissionSeason,
     FieldThreshold,
-    ForeignApplication,
-    ForeignFieldRule,
-    ForeignProgramme,
-    ForeignStageResult,
     NationalTestResult,
     Person,
     ProgrammePlaces,
 )
-from resolvers import abroad
-from resolvers.access import (
-    admission_application_readable,
-    admission_person_readable,
-    foreign_application_readable,
-)
+from resolvers.access import admission_application_readable, admission_person_readable
 from resolvers.admission.queries import (
     APPLICATION_COLUMNS,
     OFFER_COLUMNS,
@@ -37,129 +29,81 @@ from resolvers.admission.queries import (
     offer_readable,
     test_result_readable,
 )
-from resolvers.loaders import RowsById, RowsByParent
+from resolvers.loaders import ById, ByParent
 from resolvers.people import PERSON_COLUMNS
 
-if TYPE_CHECKING:
-    from resolvers.context import Context
+
+class AdmissionSeasonByIdLoader(ById):
+    columns = SEASON_COLUMNS
+    key = AdmissionSeason.id
 
 
-class AdmissionLoaders:
-    """Loaders of university admission and study abroad, named for rows and key. Each is built
-    on first use: a request pays only for the loaders (and reading rules) it needs."""
+class AdmissionRoundByIdLoader(ById):
+    columns = ROUND_COLUMNS
+    key = AdmissionRound.id
 
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.principal = ctx.principal
 
-    @cached_property
-    def readable_application(self) -> Any:
+class ProgrammeByIdLoader(ById):
+    columns = PROGRAMME_COLUMNS
+    key = AdmissionProgramme.id
+
+
+class NationalTestResultByIdLoader(ById):
+    columns = TEST_RESULT_COLUMNS
+    key = NationalTestResult.id
+
+    def rule(self) -> ColumnElement[bool]:
+        return test_result_readable(self.principal)
+
+
+class AdmissionApplicationByIdLoader(ById):
+    columns = APPLICATION_COLUMNS
+    key = AdmissionApplication.id
+
+    def rule(self) -> ColumnElement[bool]:
         return admission_application_readable(self.principal)
 
-    @cached_property
-    def season_by_id(self) -> RowsById:
-        return RowsById(self.ctx, SEASON_COLUMNS, AdmissionSeason.id)
 
-    @cached_property
-    def round_by_id(self) -> RowsById:
-        return RowsById(self.ctx, ROUND_COLUMNS, AdmissionRound.id)
+class AdmissionOfferByIdLoader(ById):
+    columns = OFFER_COLUMNS
+    key = AdmissionOffer.id
 
-    @cached_property
-    def programme_by_id(self) -> RowsById:
-        return RowsById(self.ctx, PROGRAMME_COLUMNS, AdmissionProgramme.id)
+    def rule(self) -> ColumnElement[bool]:
+        return offer_readable(self.principal)
 
-    @cached_property
-    def test_result_by_id(self) -> RowsById:
-        return RowsById(
-            self.ctx,
-            TEST_RESULT_COLUMNS,
-            NationalTestResult.id,
-            test_result_readable(self.principal),
-        )
 
-    @cached_property
-    def application_by_id(self) -> RowsById:
-        return RowsById(
-            self.ctx, APPLICATION_COLUMNS, AdmissionApplication.id, self.readable_application
-        )
+class AdmissionApplicantByIdLoader(ById):
+    """Applicants are readable by the admission officers of the universities they apply to."""
 
-    @cached_property
-    def offer_by_id(self) -> RowsById:
-        return RowsById(self.ctx, OFFER_COLUMNS, AdmissionOffer.id, offer_readable(self.principal))
+    columns = PERSON_COLUMNS
+    key = Person.id
 
-    @cached_property
-    def applicant_by_id(self) -> RowsById:
-        """Applicants are readable by the admission officers of the universities they apply to."""
-        return RowsById(
-            self.ctx,
-            PERSON_COLUMNS,
-            Person.id,
-            admission_person_readable(self.principal, Person.id),
-        )
+    def rule(self) -> ColumnElement[bool]:
+        return admission_person_readable(self.principal, Person.id)
 
-    @cached_property
-    def rounds_by_season(self) -> RowsByParent:
-        return RowsByParent(
-            self.ctx, ROUND_COLUMNS, AdmissionRound.season_id, (AdmissionRound.number,)
-        )
 
-    @cached_property
-    def thresholds_by_season(self) -> RowsByParent:
-        return RowsByParent(
-            self.ctx,
-            tuple(FieldThreshold.__table__.c),
-            FieldThreshold.season_id,
-            (FieldThreshold.field_of_study,),
-        )
+class AdmissionRoundsBySeasonLoader(ByParent):
+    columns = ROUND_COLUMNS
+    parent = AdmissionRound.season_id
+    order_by = (AdmissionRound.number,)
 
-    @cached_property
-    def places_by_programme(self) -> RowsByParent:
-        return RowsByParent(
-            self.ctx,
-            tuple(ProgrammePlaces.__table__.c),
-            ProgrammePlaces.programme_id,
-            (ProgrammePlaces.category,),
-        )
 
-    @cached_property
-    def offers_by_application(self) -> RowsByParent:
-        return RowsByParent(
-            self.ctx,
-            OFFER_COLUMNS,
-            AdmissionOffer.application_id,
-            (AdmissionOffer.round_id.desc(), AdmissionOffer.id),
-            (offer_readable(self.principal),),
-        )
+class FieldThresholdsBySeasonLoader(ByParent):
+    columns = tuple(FieldThreshold.__table__.c)
+    parent = FieldThreshold.season_id
+    order_by = (FieldThreshold.field_of_study,)
 
-    # study abroad
 
-    @cached_property
-    def foreign_programme_by_id(self) -> RowsById:
-        return RowsById(self.ctx, abroad.PROGRAMME_COLUMNS, ForeignProgramme.id)
+class PlacesByProgrammeLoader(ByParent):
+    columns = tuple(ProgrammePlaces.__table__.c)
+    parent = ProgrammePlaces.programme_id
+    order_by = (ProgrammePlaces.category,)
 
-    @cached_property
-    def foreign_application_by_id(self) -> RowsById:
-        return RowsById(
-            self.ctx,
-            abroad.APPLICATION_COLUMNS,
-            ForeignApplication.id,
-            foreign_application_readable(self.principal),
-        )
 
-    @cached_property
-    def field_rules_by_foreign_programme(self) -> RowsByParent:
-        return RowsByParent(
-            self.ctx,
-            tuple(ForeignFieldRule.__table__.c),
-            ForeignFieldRule.programme_id,
-            (ForeignFieldRule.field_of_study,),
-        )
+class AdmissionOffersByApplicationLoader(ByParent):
+    columns = OFFER_COLUMNS
+    parent = AdmissionOffer.application_id
+    order_by = (AdmissionOffer.round_id.desc(), AdmissionOffer.id)
 
-    @cached_property
-    def stage_results_by_foreign_application(self) -> RowsByParent:
-        return RowsByParent(
-            self.ctx,
-            tuple(ForeignStageResult.__table__.c),
-            ForeignStageResult.application_id,
-            (ForeignStageResult.decided_at, ForeignStageResult.id),
-        )
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (offer_readable(self.principal),)

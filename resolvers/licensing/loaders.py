@@ -1,11 +1,10 @@
-"""The licensing domain's per-request DataLoaders (``ctx.loaders.licensing``)."""
+"""The licensing domain's DataLoaders."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
-from sqlalchemy import case, select
-from strawberry.dataloader import DataLoader
+from sqlalchemy import ColumnElement, case
 
 from models import (
     Accreditation,
@@ -29,112 +28,125 @@ from resolvers.licensing.queries import (
     LICENCE_COLUMNS,
 )
 from resolvers.licensing.rules import accreditation_readable, application_readable
-
-if TYPE_CHECKING:
-    from resolvers.context import Context
+from resolvers.loaders import ById, ByParent
 
 
-class ProgrammeCodeByCode:
+class LicenceApplicationByIdLoader(ById):
+    columns = APPLICATION_COLUMNS
+    key = LicenceApplication.id
+
+    def rule(self) -> ColumnElement[bool]:
+        return application_readable(self.principal)
+
+
+class LicenceByIdLoader(ById):
+    columns = LICENCE_COLUMNS
+    key = Licence.id
+
+
+class AccreditationAgencyByIdLoader(ById):
+    columns = AGENCY_COLUMNS
+    key = AccreditationAgency.id
+
+
+class AccreditationByIdLoader(ById):
+    columns = ACCREDITATION_COLUMNS
+    key = Accreditation.id
+
+    def rule(self) -> ColumnElement[bool]:
+        return accreditation_readable(self.principal)
+
+
+class InstitutionProgrammeByIdLoader(ById):
+    columns = tuple(InstitutionProgramme.__table__.c)
+    key = InstitutionProgramme.id
+
+
+class ProgrammeCodeByCodeLoader(ById):
     """Classifier entries by code (the classifier's key is the code, not an id)."""
 
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.loader: DataLoader[str, Any] = DataLoader(load_fn=self._load)
-
-    async def _load(self, codes: list[str]) -> list[Any]:
-        stmt = select(*ProgrammeCode.__table__.c).where(ProgrammeCode.code.in_(codes))
-        rows = await self.ctx.run(lambda s: s.execute(stmt))
-        found = {row.code: row for row in rows}
-        return [found.get(c) for c in codes]
-
-    async def load_many(self, codes: list[str]) -> list[Any]:
-        return list(await self.loader.load_many(codes))
+    columns = tuple(ProgrammeCode.__table__.c)
+    key = ProgrammeCode.code
 
 
-class LicensingLoaders:
-    """Loaders named for the rows they return and the key they take."""
+class LicenceByApplicationLoader(ByParent):
+    columns = LICENCE_COLUMNS
+    parent = Licence.application_id
+    order_by = (Licence.id,)
 
-    def __init__(self, ctx: Context) -> None:
-        from resolvers.loaders import RowsById, RowsByParent
 
-        principal = ctx.principal
-        self.application_by_id = RowsById(
-            ctx, APPLICATION_COLUMNS, LicenceApplication.id, application_readable(principal)
-        )
-        self.licence_by_id = RowsById(ctx, LICENCE_COLUMNS, Licence.id)
-        self.agency_by_id = RowsById(ctx, AGENCY_COLUMNS, AccreditationAgency.id)
-        self.accreditation_by_id = RowsById(
-            ctx, ACCREDITATION_COLUMNS, Accreditation.id, accreditation_readable(principal)
-        )
-        self.programme_by_id = RowsById(
-            ctx, tuple(InstitutionProgramme.__table__.c), InstitutionProgramme.id
-        )
-        self.programme_code_by_code = ProgrammeCodeByCode(ctx)
+class LicenceReplacingLoader(ByParent):
+    """The licence that replaced a licence (re-issue)."""
 
-        self.licence_by_application = RowsByParent(
-            ctx, LICENCE_COLUMNS, Licence.application_id, (Licence.id,)
+    columns = LICENCE_COLUMNS
+    parent = Licence.replaces_id
+    order_by = (Licence.id,)
+
+
+class LicencesByInstitutionLoader(ByParent):
+    """An institution's licences, the one in force (or the most recent) first."""
+
+    columns = LICENCE_COLUMNS
+    parent = Licence.institution_id
+    order_by = (
+        case((Licence.status.in_((LicenceStatus.ACTIVE, LicenceStatus.SUSPENDED)), 0), else_=1),
+        Licence.issued_on.desc(),
+        Licence.id.desc(),
+    )
+
+
+class AddressesByLicenceApplicationLoader(ByParent):
+    columns = tuple(LicenceAddress.__table__.c)
+    parent = LicenceAddress.application_id
+    order_by = (LicenceAddress.id,)
+
+
+class DocumentsByLicenceApplicationLoader(ByParent):
+    columns = tuple(LicenceDocument.__table__.c)
+    parent = LicenceDocument.application_id
+    order_by = (LicenceDocument.id,)
+
+
+class StepsByLicenceApplicationLoader(ByParent):
+    columns = tuple(LicenceApplicationStep.__table__.c)
+    parent = LicenceApplicationStep.application_id
+    order_by = (LicenceApplicationStep.at, LicenceApplicationStep.id)
+
+
+class EventsByLicenceLoader(ByParent):
+    columns = tuple(LicenceEvent.__table__.c)
+    parent = LicenceEvent.licence_id
+    order_by = (LicenceEvent.at, LicenceEvent.id)
+
+
+class StepsByAccreditationLoader(ByParent):
+    columns = tuple(AccreditationStepRecord.__table__.c)
+    parent = AccreditationStepRecord.accreditation_id
+    order_by = (AccreditationStepRecord.at, AccreditationStepRecord.id)
+
+
+class InstitutionalAccreditationsByInstitutionLoader(ByParent):
+    columns = ACCREDITATION_COLUMNS
+    parent = Accreditation.institution_id
+    order_by = (Accreditation.id.desc(),)
+
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (
+            Accreditation.kind == AccreditationKind.INSTITUTIONAL,
+            accreditation_readable(self.principal),
         )
-        self.licence_replacing = RowsByParent(
-            ctx, LICENCE_COLUMNS, Licence.replaces_id, (Licence.id,)
-        )
-        # An institution's licences, the one in force (or the most recent) first.
-        live_first = case(
-            (Licence.status.in_((LicenceStatus.ACTIVE, LicenceStatus.SUSPENDED)), 0), else_=1
-        )
-        self.licences_by_institution = RowsByParent(
-            ctx,
-            LICENCE_COLUMNS,
-            Licence.institution_id,
-            (live_first, Licence.issued_on.desc(), Licence.id.desc()),
-        )
-        self.addresses_by_application = RowsByParent(
-            ctx,
-            tuple(LicenceAddress.__table__.c),
-            LicenceAddress.application_id,
-            (LicenceAddress.id,),
-        )
-        self.documents_by_application = RowsByParent(
-            ctx,
-            tuple(LicenceDocument.__table__.c),
-            LicenceDocument.application_id,
-            (LicenceDocument.id,),
-        )
-        self.steps_by_application = RowsByParent(
-            ctx,
-            tuple(LicenceApplicationStep.__table__.c),
-            LicenceApplicationStep.application_id,
-            (LicenceApplicationStep.at, LicenceApplicationStep.id),
-        )
-        self.events_by_licence = RowsByParent(
-            ctx,
-            tuple(LicenceEvent.__table__.c),
-            LicenceEvent.licence_id,
-            (LicenceEvent.at, LicenceEvent.id),
-        )
-        self.steps_by_accreditation = RowsByParent(
-            ctx,
-            tuple(AccreditationStepRecord.__table__.c),
-            AccreditationStepRecord.accreditation_id,
-            (AccreditationStepRecord.at, AccreditationStepRecord.id),
-        )
-        readable = accreditation_readable(principal)
-        self.institutional_accreditations_by_institution = RowsByParent(
-            ctx,
-            ACCREDITATION_COLUMNS,
-            Accreditation.institution_id,
-            (Accreditation.id.desc(),),
-            (Accreditation.kind == AccreditationKind.INSTITUTIONAL, readable),
-        )
-        self.accreditations_by_programme = RowsByParent(
-            ctx,
-            ACCREDITATION_COLUMNS,
-            Accreditation.programme_id,
-            (Accreditation.id.desc(),),
-            (readable,),
-        )
-        self.programmes_by_institution = RowsByParent(
-            ctx,
-            tuple(InstitutionProgramme.__table__.c),
-            InstitutionProgramme.institution_id,
-            (InstitutionProgramme.code,),
-        )
+
+
+class AccreditationsByProgrammeLoader(ByParent):
+    columns = ACCREDITATION_COLUMNS
+    parent = Accreditation.programme_id
+    order_by = (Accreditation.id.desc(),)
+
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (accreditation_readable(self.principal),)
+
+
+class InstitutionProgrammesByInstitutionLoader(ByParent):
+    columns = tuple(InstitutionProgramme.__table__.c)
+    parent = InstitutionProgramme.institution_id
+    order_by = (InstitutionProgramme.code,)

@@ -18,7 +18,22 @@ from models import PlaceCategory as PlaceCategoryEnum
 from models import RoundStatus as RoundStatusEnum
 from models import SeasonStatus as SeasonStatusEnum
 from resolvers.admission import ranking
+from resolvers.admission.loaders import (
+    AdmissionApplicantByIdLoader,
+    AdmissionApplicationByIdLoader,
+    AdmissionOfferByIdLoader,
+    AdmissionOffersByApplicationLoader,
+    AdmissionRoundByIdLoader,
+    AdmissionRoundsBySeasonLoader,
+    AdmissionSeasonByIdLoader,
+    FieldThresholdsBySeasonLoader,
+    NationalTestResultByIdLoader,
+    PlacesByProgrammeLoader,
+    ProgrammeByIdLoader,
+)
 from resolvers.context import Context, Info
+from resolvers.geography.loaders import DistrictByIdLoader
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Node
 from schema.node import node_type
@@ -110,7 +125,7 @@ class AdmissionRound(Node):
 
     @strawberry.field(description="The season.")
     async def season(self, info: Info) -> AdmissionSeason:
-        row = await info.context.loaders.admission.season_by_id.load(self.season_pk)
+        row = await AdmissionSeasonByIdLoader(info.context).load(self.season_pk)
         return AdmissionSeason.from_row(row)
 
 
@@ -151,24 +166,24 @@ class AdmissionSeason(Node):
 
     @strawberry.field(description="The season's rounds, in order.")
     async def rounds(self, info: Info) -> list[AdmissionRound]:
-        rows = await info.context.loaders.admission.rounds_by_season.load(self.pk)
+        rows = await AdmissionRoundsBySeasonLoader(info.context).load(self.pk)
         return [AdmissionRound.from_row(r) for r in rows]
 
     @strawberry.field(description="Thresholds of fields of study that differ from the general.")
     async def field_thresholds(self, info: Info) -> list[FieldThreshold]:
-        rows = await info.context.loaders.admission.thresholds_by_season.load(self.pk)
+        rows = await FieldThresholdsBySeasonLoader(info.context).load(self.pk)
         return [FieldThreshold.from_row(r) for r in rows]
 
 
 @node_type("AdmissionSeason")
 async def fetch_season(ctx: Context, pk: int) -> AdmissionSeason | None:
-    row = await ctx.loaders.admission.season_by_id.load(pk)
+    row = await AdmissionSeasonByIdLoader(ctx).load(pk)
     return AdmissionSeason.from_row(row) if row else None
 
 
 @node_type("AdmissionRound")
 async def fetch_round(ctx: Context, pk: int) -> AdmissionRound | None:
-    row = await ctx.loaders.admission.round_by_id.load(pk)
+    row = await AdmissionRoundByIdLoader(ctx).load(pk)
     return AdmissionRound.from_row(row) if row else None
 
 
@@ -214,18 +229,18 @@ class Programme(Node):
         from schema.institutions import Institution
 
         return Institution.from_row(
-            await info.context.loaders.institution_by_id.load(self.institution_pk)
+            await InstitutionByIdLoader(info.context).load(self.institution_pk)
         )
 
     @strawberry.field(description="The season.")
     async def season(self, info: Info) -> AdmissionSeason:
         return AdmissionSeason.from_row(
-            await info.context.loaders.admission.season_by_id.load(self.season_pk)
+            await AdmissionSeasonByIdLoader(info.context).load(self.season_pk)
         )
 
     @strawberry.field(description="Places per category (grant pools, quotas, contract).")
     async def places(self, info: Info) -> list[ProgrammePlaces]:
-        rows = await info.context.loaders.admission.places_by_programme.load(self.pk)
+        rows = await PlacesByProgrammeLoader(info.context).load(self.pk)
         return [
             ProgrammePlaces(category=r.category, places=r.places, filled=r.filled) for r in rows
         ]
@@ -233,7 +248,7 @@ class Programme(Node):
 
 @node_type("Programme")
 async def fetch_programme(ctx: Context, pk: int) -> Programme | None:
-    row = await ctx.loaders.admission.programme_by_id.load(pk)
+    row = await ProgrammeByIdLoader(ctx).load(pk)
     return Programme.from_row(row) if row else None
 
 
@@ -272,13 +287,13 @@ class NationalTestResult(Node):
     async def person(self, info: Info) -> PersonT | None:
         from schema.people import Person
 
-        row = await info.context.loaders.admission.applicant_by_id.load(self.person_pk)
+        row = await AdmissionApplicantByIdLoader(info.context).load(self.person_pk)
         return Person.from_row(row) if row else None
 
 
 @node_type("NationalTestResult")
 async def fetch_test_result(ctx: Context, pk: int) -> NationalTestResult | None:
-    row = await ctx.loaders.admission.test_result_by_id.load(pk)
+    row = await NationalTestResultByIdLoader(ctx).load(pk)
     return NationalTestResult.from_row(row) if row else None
 
 
@@ -314,24 +329,22 @@ class AdmissionOffer(Node):
     @strawberry.field(description="The round that recommended it.")
     async def round(self, info: Info) -> AdmissionRound:
         return AdmissionRound.from_row(
-            await info.context.loaders.admission.round_by_id.load(self.round_pk)
+            await AdmissionRoundByIdLoader(info.context).load(self.round_pk)
         )
 
     @strawberry.field(description="The programme.")
     async def programme(self, info: Info) -> Programme:
-        return Programme.from_row(
-            await info.context.loaders.admission.programme_by_id.load(self.programme_pk)
-        )
+        return Programme.from_row(await ProgrammeByIdLoader(info.context).load(self.programme_pk))
 
     @strawberry.field(description="The application it answers.")
     async def application(self, info: Info) -> AdmissionApplication | None:
-        row = await info.context.loaders.admission.application_by_id.load(self.application_pk)
+        row = await AdmissionApplicationByIdLoader(info.context).load(self.application_pk)
         return AdmissionApplication.from_row(row) if row else None
 
 
 @node_type("AdmissionOffer")
 async def fetch_offer(ctx: Context, pk: int) -> AdmissionOffer | None:
-    row = await ctx.loaders.admission.offer_by_id.load(pk)
+    row = await AdmissionOfferByIdLoader(ctx).load(pk)
     return AdmissionOffer.from_row(row) if row else None
 
 
@@ -400,7 +413,7 @@ class RankExplanation:
 
     @strawberry.field(description="The application explained.")
     async def application(self, info: Info) -> AdmissionApplication | None:
-        row = await info.context.loaders.admission.application_by_id.load(self.application_pk)
+        row = await AdmissionApplicationByIdLoader(info.context).load(self.application_pk)
         return AdmissionApplication.from_row(row) if row else None
 
 
@@ -459,35 +472,33 @@ class AdmissionApplication(Node):
     async def applicant(self, info: Info) -> PersonT | None:
         from schema.people import Person
 
-        row = await info.context.loaders.admission.applicant_by_id.load(self.person_pk)
+        row = await AdmissionApplicantByIdLoader(info.context).load(self.person_pk)
         return Person.from_row(row) if row else None
 
     @strawberry.field(description="The programme.")
     async def programme(self, info: Info) -> Programme:
-        return Programme.from_row(
-            await info.context.loaders.admission.programme_by_id.load(self.programme_pk)
-        )
+        return Programme.from_row(await ProgrammeByIdLoader(info.context).load(self.programme_pk))
 
     @strawberry.field(description="The season.")
     async def season(self, info: Info) -> AdmissionSeason:
         return AdmissionSeason.from_row(
-            await info.context.loaders.admission.season_by_id.load(self.season_pk)
+            await AdmissionSeasonByIdLoader(info.context).load(self.season_pk)
         )
 
     @strawberry.field(description="The certificate it was submitted with.")
     async def test_result(self, info: Info) -> NationalTestResult | None:
-        row = await info.context.loaders.admission.test_result_by_id.load(self.test_result_pk)
+        row = await NationalTestResultByIdLoader(info.context).load(self.test_result_pk)
         return NationalTestResult.from_row(row) if row else None
 
     @strawberry.field(description="Places recommended for it, the latest round first.")
     async def offers(self, info: Info) -> list[AdmissionOffer]:
-        rows = await info.context.loaders.admission.offers_by_application.load(self.pk)
+        rows = await AdmissionOffersByApplicationLoader(info.context).load(self.pk)
         return [AdmissionOffer.from_row(r) for r in rows]
 
 
 @node_type("AdmissionApplication")
 async def fetch_application(ctx: Context, pk: int) -> AdmissionApplication | None:
-    row = await ctx.loaders.admission.application_by_id.load(pk)
+    row = await AdmissionApplicationByIdLoader(ctx).load(pk)
     return AdmissionApplication.from_row(row) if row else None
 
 
@@ -527,7 +538,7 @@ class DistrictPool:
     async def district(self, info: Info) -> DistrictT:
         from schema.geography import District
 
-        return District.from_row(await info.context.loaders.district_by_id.load(self.district_pk))
+        return District.from_row(await DistrictByIdLoader(info.context).load(self.district_pk))
 
 
 @strawberry.enum(description="Orders of season lists.")

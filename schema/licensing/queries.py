@@ -13,6 +13,7 @@ from resolvers.context import Info
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
 from resolvers.licensing import queries as licensing_queries
+from resolvers.licensing.loaders import InstitutionProgrammesByInstitutionLoader
 from schema.common import (
     After,
     Before,
@@ -209,7 +210,7 @@ class Query:
         code: Annotated[str, strawberry.argument(description="The programme's classifier code.")],
     ) -> InstitutionProgramme | None:
         pk = query_pk(institution_id, "Institution")
-        rows = await info.context.loaders.licensing.programmes_by_institution.load(pk)
+        rows = await InstitutionProgrammesByInstitutionLoader(info.context).load(pk)
         wanted = code.strip().upper()
         return next((InstitutionProgramme.from_row(r) for r in rows if r.code == wanted), None)
 

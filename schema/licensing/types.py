@@ -22,7 +22,25 @@ from models import LicenceStatus as LicenceStatusEnum
 from models import PremisesTenure as PremisesTenureEnum
 from resolvers import clock
 from resolvers.context import Context, Info
+from resolvers.geography.loaders import DistrictByIdLoader
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.licensing.applications import Decision as DecisionEnum
+from resolvers.licensing.loaders import (
+    AccreditationAgencyByIdLoader,
+    AccreditationByIdLoader,
+    AccreditationsByProgrammeLoader,
+    AddressesByLicenceApplicationLoader,
+    DocumentsByLicenceApplicationLoader,
+    EventsByLicenceLoader,
+    InstitutionProgrammeByIdLoader,
+    LicenceApplicationByIdLoader,
+    LicenceByApplicationLoader,
+    LicenceByIdLoader,
+    LicenceReplacingLoader,
+    ProgrammeCodeByCodeLoader,
+    StepsByAccreditationLoader,
+    StepsByLicenceApplicationLoader,
+)
 from resolvers.licensing.rules import is_licensing_staff
 from resolvers.relay import encode_id
 from schema.common import Node
@@ -138,7 +156,7 @@ class ProgrammeCode:
 
 
 async def _programmes(info: Info, codes: list[str]) -> list[ProgrammeCode]:
-    rows = await info.context.loaders.licensing.programme_code_by_code.load_many(codes)
+    rows = await ProgrammeCodeByCodeLoader(info.context).load_many(codes)
     return [ProgrammeCode.from_row(r) for r in rows if r]
 
 
@@ -153,7 +171,7 @@ class TeachingAddress:
 
         if self.district_pk is None:
             return None
-        row = await info.context.loaders.district_by_id.load(self.district_pk)
+        row = await DistrictByIdLoader(info.context).load(self.district_pk)
         return District.from_row(row) if row else None
 
 
@@ -266,7 +284,7 @@ class LicenceApplication(Node):
     async def institution(self, info: Info) -> InstitutionT:
         from schema.institutions import Institution
 
-        row = await info.context.loaders.institution_by_id.load(self.institution_pk)
+        row = await InstitutionByIdLoader(info.context).load(self.institution_pk)
         return Institution.from_row(row)
 
     @strawberry.field(description="Programmes applied for.")
@@ -275,15 +293,14 @@ class LicenceApplication(Node):
 
     @strawberry.field(description="Teaching addresses, with floor area and tenure.")
     async def addresses(self, info: Info) -> list[LicenceAddress]:
-        rows = await info.context.loaders.licensing.addresses_by_application.load(self.pk)
+        rows = await AddressesByLicenceApplicationLoader(info.context).load(self.pk)
         return [LicenceAddress.from_row(r) for r in rows]
 
     @strawberry.field(description="Attached documents.")
     async def documents(self, info: Info) -> list[LicenceDocument]:
-        loaders = info.context.loaders.licensing
-        addresses = await loaders.addresses_by_application.load(self.pk)
+        addresses = await AddressesByLicenceApplicationLoader(info.context).load(self.pk)
         index = {a.id: i for i, a in enumerate(addresses)}
-        rows = await loaders.documents_by_application.load(self.pk)
+        rows = await DocumentsByLicenceApplicationLoader(info.context).load(self.pk)
         return [
             LicenceDocument(
                 kind=r.kind,
@@ -300,7 +317,7 @@ class LicenceApplication(Node):
 
     @strawberry.field(description="Every step of the case, oldest first.")
     async def history(self, info: Info) -> list[LicenceApplicationStep]:
-        rows = await info.context.loaders.licensing.steps_by_application.load(self.pk)
+        rows = await StepsByLicenceApplicationLoader(info.context).load(self.pk)
         return [
             LicenceApplicationStep(
                 action=r.action, on=r.effective_on, at=r.at, actor=r.actor, note=r.note
@@ -310,7 +327,7 @@ class LicenceApplication(Node):
 
     @strawberry.field(description="The licence issued on approval.")
     async def licence(self, info: Info) -> Licence | None:
-        rows = await info.context.loaders.licensing.licence_by_application.load(self.pk)
+        rows = await LicenceByApplicationLoader(info.context).load(self.pk)
         return Licence.from_row(rows[0]) if rows else None
 
 
@@ -374,7 +391,7 @@ class Licence(Node):
     async def institution(self, info: Info) -> InstitutionT:
         from schema.institutions import Institution
 
-        row = await info.context.loaders.institution_by_id.load(self.institution_pk)
+        row = await InstitutionByIdLoader(info.context).load(self.institution_pk)
         return Institution.from_row(row)
 
     @strawberry.field(description="Programmes covered.")
@@ -383,14 +400,12 @@ class Licence(Node):
 
     @strawberry.field(description="Actual teaching addresses covered.")
     async def addresses(self, info: Info) -> list[TeachingAddress]:
-        rows = await info.context.loaders.licensing.addresses_by_application.load(
-            self.application_pk
-        )
+        rows = await AddressesByLicenceApplicationLoader(info.context).load(self.application_pk)
         return [TeachingAddress(address=r.address, district_pk=r.district_id) for r in rows]
 
     @strawberry.field(description="Every decision on this licence, oldest first.")
     async def history(self, info: Info) -> list[LicenceEvent]:
-        rows = await info.context.loaders.licensing.events_by_licence.load(self.pk)
+        rows = await EventsByLicenceLoader(info.context).load(self.pk)
         return [
             LicenceEvent(
                 action=r.action,
@@ -407,19 +422,19 @@ class Licence(Node):
     async def replaces(self, info: Info) -> Licence | None:
         if self.replaces_pk is None:
             return None
-        row = await info.context.loaders.licensing.licence_by_id.load(self.replaces_pk)
+        row = await LicenceByIdLoader(info.context).load(self.replaces_pk)
         return Licence.from_row(row) if row else None
 
     @strawberry.field(description="The licence that re-issued this one.")
     async def replaced_by(self, info: Info) -> Licence | None:
-        rows = await info.context.loaders.licensing.licence_replacing.load(self.pk)
+        rows = await LicenceReplacingLoader(info.context).load(self.pk)
         return Licence.from_row(rows[0]) if rows else None
 
     @strawberry.field(
         description="The dossier behind it (licensing officers in scope and the applicant)."
     )
     async def application(self, info: Info) -> LicenceApplication | None:
-        row = await info.context.loaders.licensing.application_by_id.load(self.application_pk)
+        row = await LicenceApplicationByIdLoader(info.context).load(self.application_pk)
         return LicenceApplication.from_row(row) if row else None
 
 
@@ -505,24 +520,24 @@ class Accreditation(Node):
     async def institution(self, info: Info) -> InstitutionT:
         from schema.institutions import Institution
 
-        row = await info.context.loaders.institution_by_id.load(self.institution_pk)
+        row = await InstitutionByIdLoader(info.context).load(self.institution_pk)
         return Institution.from_row(row)
 
     @strawberry.field(description="The programme (programme accreditation).")
     async def programme(self, info: Info) -> InstitutionProgramme | None:
         if self.programme_pk is None:
             return None
-        row = await info.context.loaders.licensing.programme_by_id.load(self.programme_pk)
+        row = await InstitutionProgrammeByIdLoader(info.context).load(self.programme_pk)
         return InstitutionProgramme.from_row(row) if row else None
 
     @strawberry.field(description="The accrediting agency.")
     async def agency(self, info: Info) -> AccreditationAgency:
-        row = await info.context.loaders.licensing.agency_by_id.load(self.agency_pk)
+        row = await AccreditationAgencyByIdLoader(info.context).load(self.agency_pk)
         return AccreditationAgency.from_row(row)
 
     @strawberry.field(description="Every step, oldest first.")
     async def history(self, info: Info) -> list[AccreditationStepRecord]:
-        rows = await info.context.loaders.licensing.steps_by_accreditation.load(self.pk)
+        rows = await StepsByAccreditationLoader(info.context).load(self.pk)
         return [
             AccreditationStepRecord(
                 step=r.step, outcome=r.outcome, on=r.effective_on, at=r.at, note=r.note
@@ -564,7 +579,7 @@ class InstitutionProgramme(Node):
     async def institution(self, info: Info) -> InstitutionT:
         from schema.institutions import Institution
 
-        row = await info.context.loaders.institution_by_id.load(self.institution_pk)
+        row = await InstitutionByIdLoader(info.context).load(self.institution_pk)
         return Institution.from_row(row)
 
     @strawberry.field(description="The classifier entry.")
@@ -573,7 +588,7 @@ class InstitutionProgramme(Node):
 
     @strawberry.field(description="The accreditation in force today, else the latest decided.")
     async def accreditation(self, info: Info) -> Accreditation | None:
-        rows = await info.context.loaders.licensing.accreditations_by_programme.load(self.pk)
+        rows = await AccreditationsByProgrammeLoader(info.context).load(self.pk)
         return current_accreditation(rows)
 
 
@@ -586,29 +601,29 @@ class LicensingJobReport:
 
 @node_type("LicenceApplication")
 async def fetch_application(ctx: Context, pk: int) -> LicenceApplication | None:
-    row = await ctx.loaders.licensing.application_by_id.load(pk)
+    row = await LicenceApplicationByIdLoader(ctx).load(pk)
     return LicenceApplication.from_row(row) if row else None
 
 
 @node_type("Licence")
 async def fetch_licence(ctx: Context, pk: int) -> Licence | None:
-    row = await ctx.loaders.licensing.licence_by_id.load(pk)
+    row = await LicenceByIdLoader(ctx).load(pk)
     return Licence.from_row(row) if row else None
 
 
 @node_type("AccreditationAgency")
 async def fetch_agency(ctx: Context, pk: int) -> AccreditationAgency | None:
-    row = await ctx.loaders.licensing.agency_by_id.load(pk)
+    row = await AccreditationAgencyByIdLoader(ctx).load(pk)
     return AccreditationAgency.from_row(row) if row else None
 
 
 @node_type("Accreditation")
 async def fetch_accreditation(ctx: Context, pk: int) -> Accreditation | None:
-    row = await ctx.loaders.licensing.accreditation_by_id.load(pk)
+    row = await AccreditationByIdLoader(ctx).load(pk)
     return Accreditation.from_row(row) if row else None
 
 
 @node_type("InstitutionProgramme")
 async def fetch_programme(ctx: Context, pk: int) -> InstitutionProgramme | None:
-    row = await ctx.loaders.licensing.programme_by_id.load(pk)
+    row = await InstitutionProgrammeByIdLoader(ctx).load(pk)
     return InstitutionProgramme.from_row(row) if row else None

@@ -1,0 +1,28 @@
+"""First-grade enrollment's DataLoaders, restricted by who may read an application."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement
+
+from models import FirstGradeApplication, FirstGradeApplicationEvent, FirstGradeQuota
+from resolvers import first_grade
+from resolvers.loaders import ById, ByParent
+
+
+class FirstGradeApplicationByIdLoader(ById):
+    columns = first_grade.APPLICATION_COLUMNS
+    key = FirstGradeApplication.id
+
+    def rule(self) -> ColumnElement[bool]:
+        return first_grade.application_readable(self.principal)
+
+
+class FirstGradeQuotaByIdLoader(ById):
+    columns = first_grade.QUOTA_COLUMNS
+    key = FirstGradeQuota.id
+
+
+class FirstGradeHistoryByApplicationLoader(ByParent):
+    columns = tuple(FirstGradeApplicationEvent.__table__.c)
+    parent = FirstGradeApplicationEvent.application_id
+    order_by = (FirstGradeApplicationEvent.id,)

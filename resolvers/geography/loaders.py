@@ -1,0 +1,31 @@
+"""The geography domain's DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement
+
+from models import District, Region
+from resolvers.loaders import ById, ByParent
+
+
+class RegionByIdLoader(ById):
+    columns = tuple(Region.__table__.c)
+    key = Region.id
+
+
+class DistrictByIdLoader(ById):
+    columns = tuple(District.__table__.c)
+    key = District.id
+
+
+class DistrictsByRegionLoader(ByParent):
+    """A region's districts in force today."""
+
+    columns = tuple(District.__table__.c)
+    parent = District.region_id
+    order_by = (District.name_en, District.id)
+
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (District.valid_to.is_(None),)
