@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, TypeAlias
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ExitReason as ExitReasonEnum
 from models import Sector as SectorEnum
@@ -16,25 +17,14 @@ from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
 from resolvers.institutions.loaders import InstitutionByIdLoader
-from resolvers.mutations import perform
 from resolvers.people.loaders import PersonByIdLoader
 from resolvers.relay import encode_id
-from schema.common import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    Node,
-    UserError,
-    bounds,
-    list_connection,
-    require_signed_in,
-    user_errors,
-)
+from schema.common import Connection, Node, UserError
+from schema.fields import Listing, Payload, connection, mutation
 from schema.institutions import Institution
 from schema.node import node_type, pk_of, query_pk
 from schema.people import Person
+from schema.permissions import signed_in
 
 strawberry.enum(SectorEnum, name="Sector", description="Level of education of an enrollment.")
 Sector: TypeAlias = SectorEnum
@@ -142,23 +132,20 @@ def enrollment_filter(flt: EnrollmentFilterInput | None) -> enrollments_service.
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Enrollments you may read.")
-    async def enrollments(
+    @connection(
+        Connection[Enrollment],
+        description="Enrollments you may read.",
+        permission_classes=[signed_in("Sign in to read enrollments")],
+    )
+    def enrollments(
         self,
-        info: Info,
+        ctx: Context,
         filter: EnrollmentFilterInput | None = None,
         order_by: EnrollmentOrder = EnrollmentOrder.ID,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Enrollment]:
-        ctx = info.context
-        require_signed_in(ctx, "Sign in to read enrollments")
-        args = bounds(first, after, last, before)
+    ) -> Listing:
         stmt = enrollments_service.enrollments_query(ctx.principal, enrollment_filter(filter))
         ordering = enrollments_service.ENROLLMENT_ORDERINGS[order_by.value]
-        return await list_connection(ctx, stmt, args, ordering, Enrollment.from_row)
+        return Listing(stmt, ordering, Enrollment.from_row)
 
 
 @strawberry.input(description="Enroll a person at an institution.")
@@ -201,77 +188,65 @@ class WithdrawStudentInput:
 
 
 @strawberry.type(description="Result of an enrollment mutation.")
-class EnrollmentPayload:
+class EnrollmentPayload(Payload):
     enrollment: Enrollment | None = strawberry.field(description="The enrollment opened or ended.")
     user_errors: list[UserError] = strawberry.field(description="Why nothing was written.")
 
 
-def _payload(value: Any, problems: Any) -> EnrollmentPayload:
-    return EnrollmentPayload(
-        enrollment=Enrollment.from_row(value) if value else None,
-        user_errors=user_errors(problems),
-    )
-
-
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Enroll a person at an institution you manage.")
-    async def enroll_student(self, info: Info, input: EnrollStudentInput) -> EnrollmentPayload:
-        ctx = info.context
-        require_signed_in(ctx)
-        result = await perform(
-            ctx,
-            "enrollments.enroll_student",
-            lambda s: enrollments_service.enroll_student(
-                s,
-                ctx.principal,
-                person_id=pk_of(input.person_id, "Person", field="personId"),
-                institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
-                entry_date=input.entry_date,
-                grade_level=input.grade_level,
-                programme=input.programme,
-                class_group=input.class_group,
-                pin=input.pin,
-            ),
+    @mutation(
+        "enrollments.enroll_student",
+        EnrollmentPayload,
+        description="Enroll a person at an institution you manage.",
+    )
+    async def enroll_student(session: AsyncSession, ctx: Context, input: EnrollStudentInput) -> Any:
+        return await enrollments_service.enroll_student(
+            session,
+            ctx.principal,
+            person_id=pk_of(input.person_id, "Person", field="personId"),
+            institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
+            entry_date=input.entry_date,
+            grade_level=input.grade_level,
+            programme=input.programme,
+            class_group=input.class_group,
+            pin=input.pin,
         )
-        return _payload(result.value, result.problems)
 
-    @strawberry.mutation(description="Close an enrollment and open the next one, atomically.")
-    async def transfer_student(self, info: Info, input: TransferStudentInput) -> EnrollmentPayload:
-        ctx = info.context
-        require_signed_in(ctx)
-        result = await perform(
-            ctx,
-            "enrollments.transfer_student",
-            lambda s: enrollments_service.transfer_student(
-                s,
-                ctx.principal,
-                enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId"),
-                to_institution_id=pk_of(
-                    input.to_institution_id, "Institution", field="toInstitutionId"
-                ),
-                transfer_date=input.date,
-                grade_level=input.grade_level,
-                programme=input.programme,
-                class_group=input.class_group,
-                pin=input.pin,
+    @mutation(
+        "enrollments.transfer_student",
+        EnrollmentPayload,
+        description="Close an enrollment and open the next one, atomically.",
+    )
+    async def transfer_student(
+        session: AsyncSession, ctx: Context, input: TransferStudentInput
+    ) -> Any:
+        return await enrollments_service.transfer_student(
+            session,
+            ctx.principal,
+            enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId"),
+            to_institution_id=pk_of(
+                input.to_institution_id, "Institution", field="toInstitutionId"
             ),
+            transfer_date=input.date,
+            grade_level=input.grade_level,
+            programme=input.programme,
+            class_group=input.class_group,
+            pin=input.pin,
         )
-        return _payload(result.value, result.problems)
 
-    @strawberry.mutation(description="End an enrollment (withdrawal, graduation, ...).")
-    async def withdraw_student(self, info: Info, input: WithdrawStudentInput) -> EnrollmentPayload:
-        ctx = info.context
-        require_signed_in(ctx)
-        result = await perform(
-            ctx,
-            "enrollments.withdraw_student",
-            lambda s: enrollments_service.withdraw_student(
-                s,
-                ctx.principal,
-                enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId"),
-                exit_date=input.date,
-                reason=input.reason,
-            ),
+    @mutation(
+        "enrollments.withdraw_student",
+        EnrollmentPayload,
+        description="End an enrollment (withdrawal, graduation, ...).",
+    )
+    async def withdraw_student(
+        session: AsyncSession, ctx: Context, input: WithdrawStudentInput
+    ) -> Any:
+        return await enrollments_service.withdraw_student(
+            session,
+            ctx.principal,
+            enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId"),
+            exit_date=input.date,
+            reason=input.reason,
         )
-        return _payload(result.value, result.problems)
