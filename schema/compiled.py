@@ -81,11 +81,13 @@ from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.enum import StrawberryEnumDefinition
 
 from models import District, Enrollment, Guardianship, Institution, Person, Region
-from resolvers.access import Principal, enrollment_readable, person_readable
+from resolvers.access import Principal
 from resolvers.enrollments import ENROLLMENT_ORDERINGS, enrollment_filter_clauses
+from resolvers.enrollments.rules import enrollment_readable
 from resolvers.errors import RequestError
 from resolvers.institutions import INSTITUTION_ORDERINGS, institutions_query
 from resolvers.people import PERSON_ORDERINGS, persons_query
+from resolvers.people.rules import person_readable
 from resolvers.relay import (
     INT4_MAX,
     Ordering,

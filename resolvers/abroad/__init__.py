@@ -28,7 +28,8 @@ from models import (
     StudyLevel,
 )
 from resolvers import clock
-from resolvers.access import Principal, foreign_application_readable, require
+from resolvers.abroad.rules import foreign_application_readable
+from resolvers.access import Principal, require
 from resolvers.admission.applications import may_act_for_applicant
 from resolvers.admission.policy import normalise_code
 from resolvers.errors import DomainError, ErrorCode, NotFound

@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement
 
 from models import ForeignApplication, ForeignFieldRule, ForeignProgramme, ForeignStageResult
 from resolvers.abroad import APPLICATION_COLUMNS, PROGRAMME_COLUMNS
-from resolvers.access import foreign_application_readable
+from resolvers.abroad.rules import foreign_application_readable
 from resolvers.loaders import ById, ByParent
 
 

@@ -41,8 +41,9 @@ from models import (
 from models.admission import QUOTA_CATEGORIES
 from resolvers import clock
 from resolvers import licensing as licensing_service
-from resolvers.access import Principal, Role, may_manage_admissions, require
+from resolvers.access import Principal, Role, require
 from resolvers.admission.policy import load_season, require_open, round_open_for_registration
+from resolvers.admission.rules import may_manage_admissions
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
 from resolvers.events import emit
 from resolvers.mutations import register_constraint

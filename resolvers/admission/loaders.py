@@ -18,7 +18,6 @@ from models import (
     Person,
     ProgrammePlaces,
 )
-from resolvers.access import admission_application_readable, admission_person_readable
 from resolvers.admission.queries import (
     APPLICATION_COLUMNS,
     OFFER_COLUMNS,
@@ -29,6 +28,7 @@ from resolvers.admission.queries import (
     offer_readable,
     test_result_readable,
 )
+from resolvers.admission.rules import admission_application_readable, admission_person_readable
 from resolvers.loaders import ById, ByParent
 from resolvers.people import PERSON_COLUMNS
 

@@ -32,7 +32,8 @@ from models import (
     SeasonStatus,
 )
 from models.admission import QUOTA_CATEGORIES
-from resolvers.access import Principal, may_manage_admissions, require
+from resolvers.access import Principal, require
+from resolvers.admission.rules import may_manage_admissions
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.mutations import register_constraint

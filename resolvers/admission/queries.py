@@ -19,13 +19,9 @@ from models import (
     Intake,
     NationalTestResult,
 )
-from resolvers.access import (
-    Principal,
-    Role,
-    admission_application_readable,
-    admission_person_readable,
-    applicant_is_self_or_child,
-)
+from resolvers.access import Principal, Role
+from resolvers.admission.rules import admission_application_readable, admission_person_readable
+from resolvers.people.rules import self_or_child
 from resolvers.relay import Ordering
 
 SEASON_COLUMNS = tuple(AdmissionSeason.__table__.c)
@@ -71,7 +67,7 @@ def test_result_readable(principal: Principal) -> Any:
         return NationalTestResult.id.is_not(None)
     if principal.role == Role.ADMISSION_OFFICER:
         return admission_person_readable(principal, NationalTestResult.person_id)
-    return applicant_is_self_or_child(principal, NationalTestResult.person_id)
+    return self_or_child(principal, NationalTestResult.person_id)
 
 
 @dataclass(frozen=True)
@@ -171,7 +167,7 @@ def offer_readable(principal: Principal) -> Any:
                 AdmissionProgramme.institution_id.in_(principal.institution_ids)
             )
         )
-    return applicant_is_self_or_child(principal, AdmissionOffer.person_id)
+    return self_or_child(principal, AdmissionOffer.person_id)
 
 
 OPEN_OFFER = AdmissionOffer.status == AdmissionOfferStatus.RECOMMENDED

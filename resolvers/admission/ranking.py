@@ -44,9 +44,10 @@ from models import (
 )
 from resolvers import clock
 from resolvers import licensing as licensing_service
-from resolvers.access import Principal, admission_application_readable, require
+from resolvers.access import Principal, require
 from resolvers.admission.applications import admission_closed
 from resolvers.admission.policy import load_season, require_open
+from resolvers.admission.rules import admission_application_readable
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
 from resolvers.events import emit
 

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Enrollment, ExitReason, Institution, InstitutionKind, Person, Sector
 from resolvers import licensing as licensing_service
 from resolvers import people as people_service
-from resolvers.access import Principal, enrollment_readable, may_manage_institution, require
+from resolvers.access import Principal, require
 from resolvers.clock import today
+from resolvers.enrollments.rules import enrollment_readable
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.institutions.rules import may_manage_institution
 from resolvers.relay import Ordering
 
 SECTOR_OF_KIND = {

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from models import Enrollment
-from resolvers.access import enrollment_readable
 from resolvers.enrollments import ENROLLMENT_COLUMNS, enrollment_filter_clauses
+from resolvers.enrollments.rules import enrollment_readable
 from resolvers.loaders import ById, PagesByParent
 
 

@@ -61,10 +61,11 @@ from models import (
 from resolvers import institutions as institutions_service
 from resolvers import licensing as licensing_service
 from resolvers import preschool as preschool_service
-from resolvers.access import Principal, Role, may_manage_institution, require
+from resolvers.access import Principal, Role, require
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.institutions.rules import may_manage_institution
 from resolvers.intake import (
     OFFICER_ROLES,
     any_of,

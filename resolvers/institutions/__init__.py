@@ -18,9 +18,10 @@ from models import (
     Ownership,
     Region,
 )
-from resolvers.access import Principal, Role, may_manage_institution, require
+from resolvers.access import Principal, Role, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.institutions.rules import may_manage_institution
 from resolvers.pin import LEGAL_ID
 from resolvers.relay import Ordering
 

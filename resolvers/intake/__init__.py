@@ -37,9 +37,10 @@ from models import (
     OutboxEvent,
     PublicHoliday,
 )
-from resolvers.access import Principal, Role, institution_in_scope, require
+from resolvers.access import Principal, Role, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.institutions.rules import institution_in_scope
 
 log = logging.getLogger("bilim.intake")
 

@@ -14,9 +14,10 @@ from models import (
     Person,
 )
 from resolvers import first_grade, preschool
-from resolvers.access import Principal, person_readable
+from resolvers.access import Principal
 from resolvers.loaders import ById, ByParent
 from resolvers.people import PERSON_COLUMNS
+from resolvers.people.rules import person_readable
 
 
 def applicant_readable(principal: Principal) -> ColumnElement[bool]:

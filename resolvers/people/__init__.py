@@ -23,17 +23,12 @@ from models import (
     StaffPosition,
     StaffRole,
 )
-from resolvers.access import (
-    Principal,
-    Role,
-    may_manage_institution,
-    person_readable,
-    reads_everyone_enrolled_at,
-    require,
-)
+from resolvers.access import Principal, Role, require
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.institutions.rules import may_manage_institution
+from resolvers.people.rules import person_readable, reads_everyone_enrolled_at
 from resolvers.pin import check_pin_matches, parse_pin
 from resolvers.relay import Ordering
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement
 
 from models import Guardianship, Person, PersonPin, StaffPosition
-from resolvers.access import person_readable, staff_readable
 from resolvers.loaders import ById, ByParent, PagesByParent
 from resolvers.people import PERSON_COLUMNS
+from resolvers.people.rules import person_readable, staff_readable
 
 
 class PersonByIdLoader(ById):

@@ -14,8 +14,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Enrollment, Institution, InstitutionKind, Person
-from resolvers.access import Principal, Role, person_readable, reads_everyone_enrolled_at
+from resolvers.access import Principal, Role
 from resolvers.people import PersonFilter, persons_query
+from resolvers.people.rules import person_readable, reads_everyone_enrolled_at
 from tests.conftest import Hub
 from tests.factories import (
     BISHKEK,

@@ -1,0 +1,117 @@
+"""Who may read whom: the row rules of people, their guardianships and staff posts (issue 6).
+Every path that reads a person (node, lists, nested fields, the compiled path) uses these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, any_, exists, false, literal, or_, select, true
+from sqlalchemy.orm import aliased
+
+from models import Enrollment, Guardianship, Institution, Person, StaffPosition
+from resolvers.access import PERSONAL_ROLES, SCOPED_ROLES, Principal, Role
+from resolvers.institutions.rules import institution_in_scope
+
+
+def children_of(person_id: int) -> Any:
+    return select(Guardianship.child_id).where(
+        Guardianship.guardian_id == person_id, Guardianship.valid_to.is_(None)
+    )
+
+
+# Roles that read people through the institutions in their scope.
+INSTITUTION_READERS = {*SCOPED_ROLES, Role.PARTNER}
+
+
+def national_partner(principal: Principal) -> bool:
+    return principal.role == Role.PARTNER and not principal.region_ids
+
+
+def taught_by(principal: Principal, enrolled: Any) -> ColumnElement[bool]:
+    """Open enrollments in a class the teacher teaches at that institution (in scope)."""
+    post = aliased(StaffPosition)
+    return and_(
+        enrolled.exit_date.is_(None),
+        enrolled.institution_id.in_(principal.institution_ids),
+        exists().where(
+            post.person_id == principal.person_id,
+            post.institution_id == enrolled.institution_id,
+            post.end_date.is_(None),
+            enrolled.class_group == any_(post.class_groups),
+        ),
+    )
+
+
+def person_readable(principal: Principal, person_id: Any = Person.id) -> ColumnElement[bool]:
+    """May this principal read this person? Ministry: everyone; officers, school admins and
+    partners: the people enrolled or employed at institutions in their scope; a teacher: their
+    colleagues and the pupils of the classes they teach (issue 6); a guardian: themself and
+    their children; a pupil: themself; auditors and anonymous callers: nobody. Which fields of
+    a readable person a partner sees is decided by its key (:mod:`resolvers.access.fields`)."""
+    if principal.is_ministry or national_partner(principal):
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if principal.person_id is not None:
+        clauses.append(person_id == principal.person_id)
+        if principal.role == Role.GUARDIAN:
+            clauses.append(person_id.in_(children_of(principal.person_id)))
+    if principal.role in INSTITUTION_READERS:
+        # Aliases keep these subqueries from correlating with an outer query on the same tables.
+        inst = aliased(Institution)
+        scope = institution_in_scope(principal, inst)
+        enrolled, employed = aliased(Enrollment), aliased(StaffPosition)
+        if principal.role == Role.TEACHER:
+            if principal.person_id is not None:
+                clauses.append(
+                    exists().where(enrolled.person_id == person_id, taught_by(principal, enrolled))
+                )
+        else:
+            clauses.append(
+                exists().where(
+                    enrolled.person_id == person_id, enrolled.institution_id == inst.id, scope
+                )
+            )
+        clauses.append(
+            exists().where(
+                employed.person_id == person_id, employed.institution_id == inst.id, scope
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def reads_everyone_enrolled_at(
+    principal: Principal, *, region_id: int | None, institution_id: int | None
+) -> ColumnElement[bool]:
+    """Does this principal read everyone ever enrolled at the institutions of this region (or
+    at this institution)? Ministry and national partners: everywhere; a region officer or a
+    regional partner: in their regions; a school administrator: at their schools. Teachers read
+    only their classes, a district officer's districts are not known from a region, and other
+    roles read people by who they are: never.
+
+    A list confined to people enrolled there reads ``reads_everyone_enrolled_at(...) OR
+    person_readable(...)``: the same rows as the rule alone, but PostgreSQL folds the test of
+    the filter's own values and skips the rule's probes when it holds. The answer is SQL on
+    those values, not a Python bool, so a statement kept and reused with other values (as the
+    compiled path does) stays right."""
+    if principal.is_ministry or national_partner(principal):
+        return true()
+    if principal.role in (Role.REGION_OFFICER, Role.PARTNER) and region_id is not None:
+        return literal(region_id, Integer).in_(sorted(principal.region_ids))
+    if principal.role == Role.SCHOOL_ADMIN and institution_id is not None:
+        return literal(institution_id, Integer).in_(sorted(principal.institution_ids))
+    return false()
+
+
+def staff_readable(principal: Principal) -> ColumnElement[bool]:
+    """Staff posts are read by whoever may read the staff member."""
+    return person_readable(principal, StaffPosition.person_id)
+
+
+def self_or_child(principal: Principal, person_id: Any) -> ColumnElement[bool]:
+    """Rows about the caller as an applicant, or (for a guardian) about their children."""
+    if principal.person_id is None or principal.role not in PERSONAL_ROLES:
+        return false()
+    clauses: list[ColumnElement[bool]] = [person_id == principal.person_id]
+    if principal.role == Role.GUARDIAN:
+        clauses.append(person_id.in_(children_of(principal.person_id)))
+    return or_(*clauses)
