@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -203,3 +205,22 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
 def ministry(hub: Hub) -> str:
     """A ministry token."""
     return hub.token(Role.MINISTRY)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep this run's temporary folders (the embedded PostgreSQL's data among them) in a
+    folder of its own: pytest's shared ``pytest-of-<user>`` keeps only the last three runs'
+    folders, so a fourth run on the same machine would delete this one's database under it."""
+    if config.option.basetemp or hasattr(config, "workerinput"):
+        return  # given by the caller, or a worker of a run that chose it
+    config.option.basetemp = tempfile.mkdtemp(prefix="bilim-tests-")
+    config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_OWN_BASETEMP, None)
+    if own is not None:
+        shutil.rmtree(own, ignore_errors=True)
+
+
+_OWN_BASETEMP = pytest.StashKey[str]()
