@@ -37,6 +37,7 @@ from models.admission import (
 from models.base import Base
 from models.enrollments import Enrollment, ExitReason, Sector
 from models.events import AuditEntry, OutboxEvent, Outcome
+from models.files import FileObject
 from models.first_grade import (
     FirstGradeApplication,
     FirstGradeApplicationEvent,
@@ -136,6 +137,7 @@ __all__ = [
     "Enrollment",
     "ExitReason",
     "FieldThreshold",
+    "FileObject",
     "FirstGradeApplication",
     "FirstGradeApplicationEvent",
     "FirstGradeQuota",

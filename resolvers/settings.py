@@ -74,6 +74,19 @@ class Settings(BaseSettings):
     anonymous_points_per_hour: int = 10_000
     # Behind a trusted proxy, the anonymous caller's address is X-Forwarded-For's first entry.
     trust_forwarded_for: bool = False
+    # --- files (lesson media, library books, homework): docs/operating.md "Files" ---
+    # local: a folder (file_store_dir, default <data dir>/files); s3: an S3-compatible bucket.
+    file_store: Literal["local", "s3"] = "local"
+    file_store_dir: Path | None = None
+    s3_endpoint: str | None = None  # host[:port], e.g. minio.edu.kg:9000
+    s3_bucket: str | None = None
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = ""
+    s3_secure: bool = True
+    # How long a download link the graph hands out stays valid.
+    file_link_ttl_seconds: int = 3600
+
     # Connections for the hub's bookkeeping (budgets, keys, persisted queries), apart from the
     # request pool so that bookkeeping commits even when the request rolls back.
     bookkeeping_pool_size: int = 4
