@@ -51,7 +51,7 @@ def bad_tokens(hub: Hub) -> dict[str, str]:
         "unknown-kid": signed(hub, claims(hub), kid="k-unknown"),
         "wrong-audience": signed(hub, claims(hub, aud="someone-else")),
         "wrong-issuer": signed(hub, claims(hub, iss="evil-hub")),
-        "alg-none": jwt.encode(claims(hub), None, algorithm="none", headers={"kid": "x"}),
+        "alg-none": jwt.encode(claims(hub), "", algorithm="none", headers={"kid": "x"}),
         "alg-hs512": jwt.encode(
             claims(hub),
             hub.keyring.keys[hub.keyring.active],
