@@ -30,8 +30,8 @@ from models import (
 from resolvers import clock
 from resolvers.abroad.rules import foreign_application_readable
 from resolvers.access import Principal, require
-from resolvers.admission.applications import may_act_for_applicant
 from resolvers.admission.policy import normalise_code
+from resolvers.admission.rules import may_act_for_applicant
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.mutations import register_constraint
