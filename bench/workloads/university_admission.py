@@ -31,9 +31,9 @@ from typing import Any
 from bench.workloads import Bench, Call, Upload, Workload
 from bench.workloads.arrange import connect as _connect
 from models import database
+from resolvers import admission as admission_service
 from resolvers import clock
 from resolvers.access import Principal, Role
-from resolvers.admission import ranking
 from resolvers.relay import encode_id
 
 SUBJECTS = ("math", "physics", "chemistry", "biology", "history", "english")
@@ -315,7 +315,7 @@ async def _publish(bench: Bench, round_id: int) -> None:
     engine = database.create_engine(bench.db_url)
     try:
         async with database.session_factory(engine)() as session:
-            await ranking.publish_round(session, MINISTRY, round_id=round_id)
+            await admission_service.publish_round(session, MINISTRY, round_id=round_id)
             await session.commit()
     finally:
         await engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement
 
 from models import ForeignApplication, ForeignFieldRule, ForeignProgramme, ForeignStageResult
-from resolvers.abroad import APPLICATION_COLUMNS, PROGRAMME_COLUMNS
+from resolvers.abroad.queries import APPLICATION_COLUMNS, PROGRAMME_COLUMNS
 from resolvers.abroad.rules import foreign_application_readable
 from resolvers.loaders import ById, ByParent
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from models import database
 from resolvers.access import Principal, Role
-from resolvers.admission.test_results import ImportReport, import_test_results
+from resolvers.admission.results_import import ImportReport, import_test_results
 from resolvers.errors import DomainError
 
 CLI_PRINCIPAL = Principal(subject="cli:import", role=Role.MINISTRY)

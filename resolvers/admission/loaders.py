@@ -25,10 +25,13 @@ from resolvers.admission.queries import (
     ROUND_COLUMNS,
     SEASON_COLUMNS,
     TEST_RESULT_COLUMNS,
+)
+from resolvers.admission.rules import (
+    admission_application_readable,
+    admission_person_readable,
     offer_readable,
     test_result_readable,
 )
-from resolvers.admission.rules import admission_application_readable, admission_person_readable
 from resolvers.loaders import ById, ByParent
 from resolvers.people import PERSON_COLUMNS
 

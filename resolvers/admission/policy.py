@@ -1,7 +1,7 @@
 """Admission policy rows the ministry and universities maintain: seasons with their scales,
 thresholds and choice limit, rounds with their dates, thresholds per field of study, the pool of
-each district, quota holders, and programmes with their places (domain.md, "University
-admission"; every figure is a row per season, never a constant)."""
+each district and quota holders (domain.md, "University admission"; every figure is a row per
+season, never a constant). Programmes and their places are in ``programmes``."""
 
 from __future__ import annotations
 
@@ -14,26 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     AdmissionPool,
-    AdmissionProgramme,
     AdmissionRound,
     AdmissionSeason,
     District,
     DistrictPool,
-    EducationLevel,
     FieldThreshold,
-    Institution,
-    InstitutionKind,
     Intake,
+    Person,
     PlaceCategory,
-    ProgrammeCode,
-    ProgrammePlaces,
     QuotaHolder,
     RoundStatus,
     SeasonStatus,
 )
 from models.admission import QUOTA_CATEGORIES
 from resolvers.access import Principal, require
-from resolvers.admission.rules import may_manage_admissions
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.mutations import register_constraint
@@ -56,19 +50,6 @@ register_constraint(
     "Round dates run: registration opens, closes, publication, confirmation opens, closes",
     "registrationOpens",
 )
-register_constraint(
-    "uq_admission_programme_code",
-    ErrorCode.INVALID_INPUT,
-    "The university already offers a programme with this code this season",
-    "code",
-)
-register_constraint(
-    "ck_admission_programme_places_filled",
-    ErrorCode.PLACES_FULL,
-    "All places of this category are taken",
-    "places",
-)
-
 SEASON_POLICY_FIELDS = (
     "name",
     "max_choices",
@@ -319,8 +300,6 @@ async def grant_quota(
         raise DomainError(ErrorCode.INVALID_INPUT, "This category is not a quota", field="category")
     season = await load_season(session, season_id)
     require_open(season)
-    from models import Person
-
     if await session.get(Person, person_id) is None:
         raise NotFound("The person", field="personId")
     existing = await session.scalar(
@@ -343,159 +322,6 @@ async def grant_quota(
         payload={"season_id": season.id, "category": category.value},
     )
     return holder
-
-
-def _check_places(season: AdmissionSeason, places: dict[PlaceCategory, int]) -> None:
-    for category, count in places.items():
-        if count < 0:
-            raise DomainError(ErrorCode.INVALID_INPUT, "Places are not negative", field="places")
-        if season.intake == Intake.WINTER and category != PlaceCategory.CONTRACT and count > 0:
-            raise DomainError(
-                ErrorCode.CONTRACT_ONLY,
-                "The winter intake has contract places only",
-                field="places",
-            )
-
-
-async def create_programme(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    season_id: int,
-    institution_id: int,
-    code: str,
-    name: str,
-    field_of_study: str,
-    required_subjects: list[str],
-    creative_test: bool,
-    places: dict[PlaceCategory, int],
-    programme_code: str | None = None,
-) -> AdmissionProgramme:
-    """Offer a university programme in a season with its places per category (the
-    university's admission officers or the ministry).
-
-    ``programme_code`` links it to the programme classifier (a higher-education entry;
-    ``UNKNOWN_PROGRAMME`` otherwise): where the classifier requires accreditation, the
-    programme takes applications and is ranked only while the university holds a programme
-    accreditation for that code in force (issue 5). A programme may be prepared before its
-    accreditation is decided; admission itself is what the accreditation opens.
-    """
-    season = await load_season(session, season_id)
-    require_open(season)
-    inst = await session.get(Institution, institution_id)
-    if inst is None:
-        raise NotFound("The university", field="institutionId")
-    require(may_manage_admissions(principal, inst.id), "This university is outside your scope")
-    if inst.kind != InstitutionKind.UNIVERSITY:
-        raise DomainError(
-            ErrorCode.WRONG_INSTITUTION_KIND,
-            "Programmes belong to universities",
-            field="institutionId",
-        )
-    code = code.strip()
-    name = name.strip()
-    if not code or len(code) > 20:
-        raise DomainError(ErrorCode.INVALID_INPUT, "A code of 1-20 characters", field="code")
-    if not name or len(name) > 300:
-        raise DomainError(ErrorCode.INVALID_INPUT, "A name of 1-300 characters", field="name")
-    subjects = [normalise_code(s, "requiredSubjects") for s in required_subjects]
-    if len(subjects) > 4 or len(set(subjects)) != len(subjects):
-        raise DomainError(
-            ErrorCode.INVALID_INPUT, "At most four different subjects", field="requiredSubjects"
-        )
-    _check_places(season, places)
-    classified: str | None = None
-    if programme_code is not None:
-        entry = await session.get(ProgrammeCode, programme_code.strip().upper())
-        if entry is None or entry.level not in (
-            EducationLevel.HIGHER,
-            EducationLevel.POSTGRADUATE,
-        ):
-            raise DomainError(
-                ErrorCode.UNKNOWN_PROGRAMME,
-                f"No higher-education programme has the code {programme_code[:20]!r}",
-                field="programmeCode",
-            )
-        classified = entry.code
-    programme = AdmissionProgramme(
-        season_id=season.id,
-        institution_id=inst.id,
-        code=code,
-        name=name,
-        field_of_study=normalise_code(field_of_study, "fieldOfStudy"),
-        required_subjects=subjects,
-        creative_test=creative_test,
-        programme_code=classified,
-    )
-    session.add(programme)
-    await session.flush()
-    for category, count in places.items():
-        session.add(ProgrammePlaces(programme_id=programme.id, category=category, places=count))
-    await session.flush()
-    await emit(
-        session,
-        topic="admission.programme_offered",
-        aggregate_type="AdmissionProgramme",
-        aggregate_id=programme.id,
-        payload={
-            "season_id": season.id,
-            "institution_id": inst.id,
-            "programme_code": classified,
-        },
-    )
-    return programme
-
-
-async def set_programme_places(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    programme_id: int,
-    places: dict[PlaceCategory, int],
-) -> AdmissionProgramme:
-    """Change a programme's places; never below the places already confirmed (the database
-    refuses it)."""
-    programme = await session.get(AdmissionProgramme, programme_id)
-    if programme is None:
-        raise NotFound("The programme", field="programmeId")
-    require(
-        may_manage_admissions(principal, programme.institution_id),
-        "This university is outside your scope",
-    )
-    season = await load_season(session, programme.season_id)
-    require_open(season)
-    _check_places(season, places)
-    for category, count in places.items():
-        await session.execute(
-            pg_insert(ProgrammePlaces)
-            .values(programme_id=programme.id, category=category, places=count)
-            .on_conflict_do_update(
-                constraint="uq_admission_programme_places", set_={"places": count}
-            )
-        )
-    await emit(
-        session,
-        topic="admission.places_changed",
-        aggregate_type="AdmissionProgramme",
-        aggregate_id=programme.id,
-        payload={"categories": sorted(c.value for c in places)},
-    )
-    return programme
-
-
-async def threshold_for(
-    session: AsyncSession, season: AdmissionSeason, field_of_study: str
-) -> tuple[int, int, int]:
-    """(grant main minimum, contract main minimum, subject minimum) for a field of study: its
-    own row, else the season's general thresholds."""
-    row = await session.scalar(
-        select(FieldThreshold).where(
-            FieldThreshold.season_id == season.id, FieldThreshold.field_of_study == field_of_study
-        )
-    )
-    if row is None:
-        return season.main_threshold, season.main_threshold, season.subject_threshold
-    return row.grant_main_min, row.contract_main_min, row.subject_min
 
 
 async def round_open_for_registration(

@@ -1,5 +1,5 @@
-"""The admission lists: test results, seasons, programmes, applications and recommended
-places, each narrowed by who may read it."""
+"""The admission lists: test results, seasons, programmes and applications, each narrowed by
+who may read it (``rules``), and the columns the loaders read."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy import Select, func, select
 from models import (
     AdmissionApplication,
     AdmissionOffer,
-    AdmissionOfferStatus,
     AdmissionProgramme,
     AdmissionRound,
     AdmissionSeason,
@@ -19,9 +18,8 @@ from models import (
     Intake,
     NationalTestResult,
 )
-from resolvers.access import Principal, Role
-from resolvers.admission.rules import admission_application_readable, admission_person_readable
-from resolvers.people.rules import self_or_child
+from resolvers.access import Principal
+from resolvers.admission.rules import admission_application_readable, test_result_readable
 from resolvers.relay import Ordering
 
 SEASON_COLUMNS = tuple(AdmissionSeason.__table__.c)
@@ -56,18 +54,6 @@ TEST_RESULT_ORDERINGS = {
     "CERTIFICATE": Ordering(((NationalTestResult.certificate_number, False),)),
     "ID": Ordering(((NationalTestResult.id, False),)),
 }
-
-
-def test_result_readable(principal: Principal) -> Any:
-    """Certificates are read by the ministry, by the applicant (or their guardian), and by
-    admission officers for people who applied to their university. Nobody else: reading a
-    person (their school, their region's officers, a data partner) is not reading their
-    certificate."""
-    if principal.is_ministry:
-        return NationalTestResult.id.is_not(None)
-    if principal.role == Role.ADMISSION_OFFICER:
-        return admission_person_readable(principal, NationalTestResult.person_id)
-    return self_or_child(principal, NationalTestResult.person_id)
 
 
 @dataclass(frozen=True)
@@ -154,20 +140,3 @@ def applications_query(principal: Principal, flt: ApplicationFilter) -> Select[A
     return select(*APPLICATION_COLUMNS).where(
         admission_application_readable(principal), *application_filter_clauses(flt)
     )
-
-
-def offer_readable(principal: Principal) -> Any:
-    """Offers are read by whoever reads their application: the ministry, the university's
-    admission officers, the applicant (or their guardian)."""
-    if principal.is_ministry:
-        return AdmissionOffer.id.is_not(None)
-    if principal.role == Role.ADMISSION_OFFICER:
-        return AdmissionOffer.programme_id.in_(
-            select(AdmissionProgramme.id).where(
-                AdmissionProgramme.institution_id.in_(principal.institution_ids)
-            )
-        )
-    return self_or_child(principal, AdmissionOffer.person_id)
-
-
-OPEN_OFFER = AdmissionOffer.status == AdmissionOfferStatus.RECOMMENDED

@@ -1,6 +1,8 @@
-"""University admission in the graph (types in ``types``, root fields in ``operations``)."""
+"""University admission in the graph: types in ``types``, root lists in ``queries``,
+mutations in ``mutations``."""
 
-from schema.admission.operations import Mutation, Query
+from schema.admission.mutations import Mutation
+from schema.admission.queries import Query
 from schema.admission.types import (
     AdmissionApplication,
     AdmissionOffer,

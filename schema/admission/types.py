@@ -17,7 +17,7 @@ from models import Intake as IntakeEnum
 from models import PlaceCategory as PlaceCategoryEnum
 from models import RoundStatus as RoundStatusEnum
 from models import SeasonStatus as SeasonStatusEnum
-from resolvers.admission import ranking
+from resolvers import admission as admission_service
 from resolvers.admission.loaders import (
     AdmissionApplicantByIdLoader,
     AdmissionApplicationByIdLoader,
@@ -383,7 +383,7 @@ class RankExplanation:
     entries: list[RankEntry] = strawberry.field(description="One entry per category competed in.")
 
     @classmethod
-    def from_result(cls, result: ranking.RankExplanation) -> RankExplanation:
+    def from_result(cls, result: admission_service.RankExplanation) -> RankExplanation:
         app = result.application
         return cls(
             application_pk=app.id,
@@ -521,6 +521,21 @@ class NationalTestImportReport:
     rows_rejected: int = strawberry.field(description="Lines not loaded.")
     problems: list[ImportProblem] = strawberry.field(description="Why (first 1,000 lines).")
 
+    @classmethod
+    def from_report(cls, report: admission_service.ImportReport) -> NationalTestImportReport:
+        return cls(
+            sha256=report.sha256,
+            already_imported=report.already_imported,
+            rows_total=report.rows_total,
+            rows_loaded=report.rows_loaded,
+            rows_unchanged=report.rows_unchanged,
+            rows_rejected=report.rows_rejected,
+            problems=[
+                ImportProblem(line=p.line, code=p.code.value, message=p.message)
+                for p in report.problems
+            ],
+        )
+
 
 @strawberry.type(description="The order that closed a season.")
 class AdmissionOrder:
@@ -528,11 +543,19 @@ class AdmissionOrder:
     issued_on: date = strawberry.field(description="Date of the order.")
     enrollments: int = strawberry.field(description="Students enrolled by it.")
 
+    @classmethod
+    def from_row(cls, row: Any) -> AdmissionOrder:
+        return cls(number=row.number, issued_on=row.issued_on, enrollments=row.enrollments)
+
 
 @strawberry.type(description="The grant pool of a district's schools.")
 class DistrictPool:
     district_pk: strawberry.Private[int]
     pool: AdmissionPool = strawberry.field(description="The pool.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> DistrictPool:
+        return cls(district_pk=row.district_id, pool=row.pool)
 
     @strawberry.field(description="The district.")
     async def district(self, info: Info) -> DistrictT:

@@ -179,52 +179,115 @@ async def import_test_results(
     """
     require(principal.is_ministry, "Only the ministry imports national test results")
     sha256 = hashlib.sha256(data).hexdigest()
+    previous = await _previous_report(session, sha256)
+    if previous is not None:
+        return previous
+    parsed = _parse_file(data)
+    known = await _known(session, parsed.rows)
+    new_rows: list[dict[str, Any]] = []
+    problems = list(parsed.problems)
+    unchanged = 0
+    for row in parsed.rows:
+        try:
+            values = _new_result(row, known)
+        except _RowError as err:
+            problems.append(RowProblem(row.line, err.code, err.message))
+            continue
+        if values is None:
+            unchanged += 1
+        else:
+            new_rows.append(values)
+    problems.sort(key=lambda p: p.line)
+    report = ImportReport(
+        id=0,  # the import's, once stored
+        sha256=sha256,
+        rows_total=parsed.total,
+        rows_loaded=len(new_rows),
+        rows_unchanged=unchanged,
+        rows_rejected=len(problems),
+        problems=problems[:MAX_REPORTED_PROBLEMS],
+    )
+    report.id = await _store(session, principal, report, filename, new_rows)
+    return report
+
+
+async def _previous_report(session: AsyncSession, sha256: str) -> ImportReport | None:
+    """The report of the file's first load, if it was loaded before."""
     previous = await session.scalar(
         select(NationalTestImport).where(NationalTestImport.sha256 == sha256)
     )
-    if previous is not None:
-        return ImportReport(
-            id=previous.id,
-            sha256=sha256,
-            rows_total=previous.rows_total,
-            rows_loaded=0,
-            rows_unchanged=previous.rows_total - previous.rows_rejected,
-            rows_rejected=previous.rows_rejected,
-            problems=[
-                RowProblem(line=p["line"], code=ErrorCode(p["code"]), message=p["message"])
-                for p in previous.problems
-            ],
-            already_imported=True,
-        )
+    if previous is None:
+        return None
+    return ImportReport(
+        id=previous.id,
+        sha256=sha256,
+        rows_total=previous.rows_total,
+        rows_loaded=0,
+        rows_unchanged=previous.rows_total - previous.rows_rejected,
+        rows_rejected=previous.rows_rejected,
+        problems=[
+            RowProblem(line=p["line"], code=ErrorCode(p["code"]), message=p["message"])
+            for p in previous.problems
+        ],
+        already_imported=True,
+    )
+
+
+@dataclass
+class _ParsedFile:
+    total: int
+    rows: list[_Row]
+    problems: list[RowProblem]
+
+
+def _parse_file(data: bytes) -> _ParsedFile:
+    """Every non-blank data line parsed, or the reason it was not; the whole file refused when
+    it is not UTF-8 CSV with the required header."""
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
     header, subjects = _header(reader)
-    problems: list[RowProblem] = []
-    parsed: list[_Row] = []
-    total = 0
+    parsed = _ParsedFile(total=0, rows=[], problems=[])
     try:
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
-            total += 1
+            parsed.total += 1
             line = reader.line_num
             if len(values) != len(header):
-                problems.append(
+                parsed.problems.append(
                     RowProblem(
                         line, ErrorCode.INVALID_INPUT, f"{len(values)} fields, not {len(header)}"
                     )
                 )
                 continue
             try:
-                parsed.append(_parse_row(line, dict(zip(header, values, strict=True)), subjects))
+                parsed.rows.append(
+                    _parse_row(line, dict(zip(header, values, strict=True)), subjects)
+                )
             except _RowError as err:
-                problems.append(RowProblem(line, err.code, err.message))
+                parsed.problems.append(RowProblem(line, err.code, err.message))
     except csv.Error as err:
         raise DomainError(
             ErrorCode.INVALID_FILE, f"Line {reader.line_num}: {err}", field="file"
         ) from None
+    return parsed
 
+
+@dataclass
+class _Known:
+    """What the rows are checked against: each test year's scales, the people by PIN, the
+    certificates already stored, and the (person, year) pairs that hold one; ``seen`` grows
+    with the certificates of the file."""
+
+    scales: dict[int, AdmissionSeason]
+    people: dict[str | None, int]
+    stored: dict[str, NationalTestResult]
+    person_years: set[tuple[int, int]]
+    seen: set[str] = field(default_factory=set)
+
+
+async def _known(session: AsyncSession, rows: list[_Row]) -> _Known:
     scales = await _scales_by_year(session)
-    pins = sorted({r.pin for r in parsed})
+    pins = sorted({r.pin for r in rows})
     people = dict(
         (
             await session.execute(
@@ -234,7 +297,7 @@ async def import_test_results(
             )
         ).all()
     )
-    certificates = sorted({r.certificate_number for r in parsed})
+    certificates = sorted({r.certificate_number for r in rows})
     stored = {
         r.certificate_number: r
         for r in (
@@ -257,65 +320,71 @@ async def import_test_results(
             )
         ).all()
     }
-    new_rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    unchanged = 0
-    for row in parsed:
-        try:
-            _check_scales(row, scales.get(row.year))
-            person_id = people.get(row.pin)
-            if person_id is None:
-                raise _RowError(ErrorCode.NOT_FOUND, "No person holds this PIN")
-            if row.certificate_number in seen:
-                raise _RowError(
-                    ErrorCode.CERTIFICATE_CONFLICT, "The certificate repeats in the file"
-                )
-            seen.add(row.certificate_number)
-            old = stored.get(row.certificate_number)
-            if old is not None:
-                same = (
-                    old.person_id == person_id
-                    and old.year == row.year
-                    and old.main_score == row.main_score
-                    and old.state_language_score == row.state_language_score
-                    and old.subject_scores == row.subject_scores
-                )
-                if not same:
-                    raise _RowError(
-                        ErrorCode.CERTIFICATE_CONFLICT,
-                        "The certificate is stored with other data; correct it, not reload it",
-                    )
-                unchanged += 1
-                continue
-            if (person_id, row.year) in person_years:
-                raise _RowError(
-                    ErrorCode.CERTIFICATE_CONFLICT, "The person has another certificate this year"
-                )
-            person_years.add((person_id, row.year))
-            new_rows.append(
-                {
-                    "certificate_number": row.certificate_number,
-                    "person_id": person_id,
-                    "year": row.year,
-                    "main_score": row.main_score,
-                    "state_language_score": row.state_language_score,
-                    "subject_scores": row.subject_scores,
-                }
+    return _Known(scales=scales, people=people, stored=stored, person_years=person_years)
+
+
+def _new_result(row: _Row, known: _Known) -> dict[str, Any] | None:
+    """The certificate to store for a row, or None when it is stored already as given; a
+    :class:`_RowError` says why the row is not loaded."""
+    _check_scales(row, known.scales.get(row.year))
+    person_id = known.people.get(row.pin)
+    if person_id is None:
+        raise _RowError(ErrorCode.NOT_FOUND, "No person holds this PIN")
+    if row.certificate_number in known.seen:
+        raise _RowError(ErrorCode.CERTIFICATE_CONFLICT, "The certificate repeats in the file")
+    known.seen.add(row.certificate_number)
+    old = known.stored.get(row.certificate_number)
+    if old is not None:
+        if not _same(old, person_id, row):
+            raise _RowError(
+                ErrorCode.CERTIFICATE_CONFLICT,
+                "The certificate is stored with other data; correct it, not reload it",
             )
-        except _RowError as err:
-            problems.append(RowProblem(row.line, err.code, err.message))
-    problems.sort(key=lambda p: p.line)
+        return None
+    if (person_id, row.year) in known.person_years:
+        raise _RowError(
+            ErrorCode.CERTIFICATE_CONFLICT, "The person has another certificate this year"
+        )
+    known.person_years.add((person_id, row.year))
+    return {
+        "certificate_number": row.certificate_number,
+        "person_id": person_id,
+        "year": row.year,
+        "main_score": row.main_score,
+        "state_language_score": row.state_language_score,
+        "subject_scores": row.subject_scores,
+    }
+
+
+def _same(old: NationalTestResult, person_id: int, row: _Row) -> bool:
+    return (
+        old.person_id == person_id
+        and old.year == row.year
+        and old.main_score == row.main_score
+        and old.state_language_score == row.state_language_score
+        and old.subject_scores == row.subject_scores
+    )
+
+
+async def _store(
+    session: AsyncSession,
+    principal: Principal,
+    report: ImportReport,
+    filename: str | None,
+    new_rows: list[dict[str, Any]],
+) -> int:
+    """Record the import with its reported problems, insert its new certificates and emit the
+    event; the import's id."""
     batch = NationalTestImport(
-        sha256=sha256,
+        sha256=report.sha256,
         filename=(filename or "")[:200] or None,
         imported_by=principal.subject[:120],
-        rows_total=total,
-        rows_loaded=len(new_rows),
-        rows_unchanged=unchanged,
-        rows_rejected=len(problems),
+        rows_total=report.rows_total,
+        rows_loaded=report.rows_loaded,
+        rows_unchanged=report.rows_unchanged,
+        rows_rejected=report.rows_rejected,
         problems=[
-            {"line": p.line, "code": p.code.value, "message": p.message}
-            for p in problems[:MAX_REPORTED_PROBLEMS]
+            {"line": p.line, "code": p.code.value, "message": p.message} for p in report.problems
         ],
     )
     session.add(batch)
@@ -329,14 +398,10 @@ async def import_test_results(
         topic="admission.test_results_imported",
         aggregate_type="NationalTestImport",
         aggregate_id=batch.id,
-        payload={"loaded": len(new_rows), "rejected": len(problems), "unchanged": unchanged},
+        payload={
+            "loaded": report.rows_loaded,
+            "rejected": report.rows_rejected,
+            "unchanged": report.rows_unchanged,
+        },
     )
-    return ImportReport(
-        id=batch.id,
-        sha256=sha256,
-        rows_total=total,
-        rows_loaded=len(new_rows),
-        rows_unchanged=unchanged,
-        rows_rejected=len(problems),
-        problems=problems[:MAX_REPORTED_PROBLEMS],
-    )
+    return batch.id

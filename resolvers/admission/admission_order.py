@@ -1,0 +1,179 @@
+"""The admission order that closes a season (domain.md, "University admission"): every
+confirmed place becomes a higher-education enrollment, and the season accepts nothing more."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    AdmissionApplication,
+    AdmissionOffer,
+    AdmissionOfferStatus,
+    AdmissionOrder,
+    AdmissionProgramme,
+    AdmissionRound,
+    AdmissionSeason,
+    ApplicationStatus,
+    EducationLevel,
+    RoundStatus,
+    SeasonStatus,
+)
+from resolvers import clock
+from resolvers import licensing as licensing_service
+from resolvers.access import Principal, require
+from resolvers.admission.policy import load_season
+from resolvers.errors import DomainError, ErrorCode, Problem
+from resolvers.events import emit
+
+MAX_ORDER_NUMBER = 40
+
+
+async def issue_admission_order(
+    session: AsyncSession, principal: Principal, *, season_id: int, number: str
+) -> AdmissionOrder:
+    """Close a season with its admission order (ministry): every applicant holding a confirmed
+    place is enrolled at the programme's university (a higher-education enrollment from the
+    season's start of studies, naming the programme); the season accepts nothing more.
+
+    Licences (issue 5): no one is enrolled at a university that needs a licence and holds
+    none in force, covering higher education, on the order's day and on the start of studies.
+    The order is then refused (``LICENCE_REQUIRED`` for each such university, nothing written):
+    the ministry settles those universities' confirmed places before closing the season.
+    """
+    require(principal.is_ministry, "Only the ministry issues the admission order")
+    season = await load_season(session, season_id, lock=True)
+    if season.status == SeasonStatus.CLOSED:
+        raise DomainError(ErrorCode.SEASON_CLOSED, "The season is already closed", field="seasonId")
+    number = number.strip()
+    if not number or len(number) > MAX_ORDER_NUMBER:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "An order number of 1-40 characters", field="number"
+        )
+    today = clock.today()
+    await _require_rounds_over(session, season, today)
+    await _require_licensed_universities(session, season, today)
+    enrolled = await _enroll_confirmed(session, season)
+    order = AdmissionOrder(
+        season_id=season.id,
+        number=number,
+        issued_on=today,
+        issued_by=principal.subject[:120],
+        enrollments=enrolled,
+    )
+    session.add(order)
+    season.status = SeasonStatus.CLOSED
+    season.closed_at = func.now()
+    # Whatever still competes stops competing with the season.
+    await session.execute(
+        update(AdmissionApplication)
+        .where(
+            AdmissionApplication.season_id == season.id,
+            AdmissionApplication.status == ApplicationStatus.ACTIVE,
+        )
+        .values(status=ApplicationStatus.WITHDRAWN)
+    )
+    await session.flush()
+    await emit(
+        session,
+        topic="admission.order_issued",
+        aggregate_type="AdmissionOrder",
+        aggregate_id=order.id,
+        payload={"season_id": season.id, "enrollments": enrolled},
+    )
+    return order
+
+
+async def _require_rounds_over(session: AsyncSession, season: AdmissionSeason, today: date) -> None:
+    rounds = (
+        (await session.execute(select(AdmissionRound).where(AdmissionRound.season_id == season.id)))
+        .scalars()
+        .all()
+    )
+    if not rounds or any(
+        r.status != RoundStatus.PUBLISHED or today <= r.confirmation_closes for r in rounds
+    ):
+        raise DomainError(
+            ErrorCode.ROUND_NOT_READY,
+            "Every round is published and its confirmation window over before the order",
+            field="seasonId",
+        )
+
+
+async def _require_licensed_universities(
+    session: AsyncSession, season: AdmissionSeason, today: date
+) -> None:
+    """Refuse the order (one problem per university) while a university holding confirmed
+    places lacks a licence for higher education today or on the start of studies."""
+    universities = list(
+        await session.scalars(
+            select(AdmissionProgramme.institution_id)
+            .join(AdmissionOffer, AdmissionOffer.programme_id == AdmissionProgramme.id)
+            .where(
+                AdmissionOffer.season_id == season.id,
+                AdmissionOffer.status == AdmissionOfferStatus.CONFIRMED,
+            )
+            .distinct()
+        )
+    )
+    unlicensed: set[int] = set()
+    for day in sorted({today, season.studies_start}):
+        unlicensed |= await licensing_service.unlicensed_among(
+            session, universities, on=day, level=EducationLevel.HIGHER
+        )
+    if not unlicensed:
+        return
+    first, *more = [
+        Problem(
+            ErrorCode.LICENCE_REQUIRED,
+            f"University {i} holds no licence in force for higher education on "
+            f"{today.isoformat()} and {season.studies_start.isoformat()}; its confirmed "
+            "places cannot be enrolled",
+            "seasonId",
+        )
+        for i in sorted(unlicensed)
+    ]
+    raise DomainError(first.code, first.message, field=first.field, more=more)
+
+
+async def _enroll_confirmed(session: AsyncSession, season: AdmissionSeason) -> int:
+    """Enroll every confirmed place (enrollment, application and offer updated, one event
+    each) in one statement; how many were enrolled."""
+    enrolled = (
+        await session.execute(
+            text(
+                """
+                WITH placed AS (
+                    SELECT o.id AS offer_id, o.application_id, o.person_id,
+                           p.institution_id, left(p.name, 200) AS programme
+                    FROM admission_offer o JOIN admission_programme p ON p.id = o.programme_id
+                    WHERE o.season_id = :season AND o.status = 'confirmed'
+                ), made AS (
+                    INSERT INTO enrollment
+                        (person_id, institution_id, sector, entry_date, programme)
+                    SELECT person_id, institution_id, 'higher', :start, programme
+                    FROM placed
+                    RETURNING id, person_id
+                ), apps AS (
+                    UPDATE admission_application a
+                    SET status = 'enrolled', enrollment_id = made.id, updated_at = now()
+                    FROM placed JOIN made ON made.person_id = placed.person_id
+                    WHERE a.id = placed.application_id
+                ), offers AS (
+                    UPDATE admission_offer o SET status = 'enrolled', decided_at = now()
+                    FROM placed WHERE o.id = placed.offer_id
+                ), events AS (
+                    INSERT INTO outbox (topic, aggregate_type, aggregate_id, payload)
+                    SELECT 'admission.student_enrolled', 'Enrollment', made.id,
+                           jsonb_build_object('season_id', CAST(:season AS integer))
+                    FROM made
+                )
+                SELECT count(*) FROM made
+                """
+            ),
+            {"season": season.id, "start": season.studies_start},
+        )
+    ).scalar_one()
+    return int(enrolled)
