@@ -525,7 +525,7 @@ def _start_hub(db_url: str, args: argparse.Namespace) -> tuple[subprocess.Popen[
         [
             sys.executable,
             "-c",
-            "from app import main; main()",
+            "from cli import main; main()",
             "serve",
             "--port",
             str(port),
