@@ -115,13 +115,13 @@ def serve(
 
 
 def _load_demo(url: str) -> None:
-    from bench import dataset
+    from resolvers import demo
 
-    loaded = asyncio.run(dataset.is_loaded(url))
+    loaded = asyncio.run(demo.is_loaded(url))
     if loaded:
         typer.echo("Demo data: the database already holds data, nothing loaded", err=True)
         return
-    asyncio.run(dataset.load(url, scale=dataset.DEMO_SCALE, seed=1, progress=True))
+    asyncio.run(demo.load(url, scale=demo.DEMO_SCALE, seed=1, progress=True))
 
 
 @cli.command()
@@ -142,7 +142,7 @@ def seed(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Load a deterministic synthetic dataset (bulk COPY) at the given scale."""
-    from bench import dataset
+    from resolvers import demo
 
     if not 0 < scale <= 2:
         raise typer.BadParameter("scale is above 0 and at most 2")
@@ -151,7 +151,7 @@ def seed(
     with Database(_settings(data_dir)) as db:
         database.migrate(db.url)
         stats = asyncio.run(
-            dataset.load(db.url, scale=scale, seed=seed, progress=True, institutions=institutions)
+            demo.load(db.url, scale=scale, seed=seed, progress=True, institutions=institutions)
         )
         typer.echo(", ".join(f"{k}: {v:,}" for k, v in stats.items()), err=True)
 
