@@ -1,1 +1,2 @@
-"""Benchmarks and the deterministic demo / benchmark dataset generator."""
+"""Benchmarks of the hub (not installed: run from the repository, e.g. `python -m bench.api`); their
+data comes from the demo dataset, resolvers.demo."""

@@ -525,7 +525,7 @@ def _start_hub(db_url: str, args: argparse.Namespace) -> tuple[subprocess.Popen[
         [
             sys.executable,
             "-c",
-            "from app import main; main()",
+            "from cli import main; main()",
             "serve",
             "--port",
             str(port),
@@ -603,12 +603,12 @@ def main() -> None:
     server = None
     try:
         database.migrate(db_url)
-        from bench import dataset
+        from resolvers import demo
 
-        if not asyncio.run(dataset.is_loaded(db_url)):
+        if not asyncio.run(demo.is_loaded(db_url)):
             started = time.perf_counter()
             counts = asyncio.run(
-                dataset.load(
+                demo.load(
                     db_url,
                     scale=args.scale,
                     seed=args.seed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import uuid
@@ -156,6 +157,24 @@ POSTGRES_MALLOC_TUNABLES = (
     f"glibc.malloc.mmap_threshold={MALLOC_MMAP_THRESHOLD}"
     f":glibc.malloc.trim_threshold={MALLOC_TRIM_THRESHOLD}"
 )
+
+# mallopt(3) parameters (glibc's malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory() -> None:
+    """glibc's malloc maps blocks over 128 kB apart and gives them back to the kernel when
+    freed, so a worker passing 200 kB answers maps and faults them in again on every request
+    (about 50 page faults each). Blocks under 16 MB come from the heap and up to 32 MB of freed
+    memory stay at hand in this process, as the embedded PostgreSQL is told above. Nothing
+    happens where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
+    libc.mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD)
 
 
 @contextmanager

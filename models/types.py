@@ -39,5 +39,5 @@ def global_id_sql(type_name: str) -> str:
 
 def global_id_column(type_name: str) -> Any:
     """The row's global ID, stored by PostgreSQL as the row is written: the compiled path
-    (schema/compiled.py) reads it instead of encoding thousands of IDs per response."""
+    (schema/compiled/) reads it instead of encoding thousands of IDs per response."""
     return mapped_column(Text, Computed(global_id_sql(type_name), persisted=True))

@@ -96,7 +96,7 @@ def _from_json(value: Any) -> Any:
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    # Written as PostgreSQL writes ``jsonb`` text, so the compiled path (schema/compiled.py)
+    # Written as PostgreSQL writes ``jsonb`` text, so the compiled path (schema/compiled/)
     # makes the same cursors in SQL.
     raw = json.dumps([_jsonable(v) for v in values], ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")

@@ -1,6 +1,6 @@
 """The checks every GraphQL request passes before it runs, in one place.
 
-The view (app.py) authenticates the caller and resolves persisted queries through
+The view (schema/http/view.py) authenticates the caller and resolves persisted queries through
 :class:`Guard`; the :class:`RequestGuard` schema extension then, after parsing and validation
 (depth, alias and token limits) and before execution: refuses introspection to anonymous
 callers in production, binds portal clients to the allow-list, keeps a partner's key inside

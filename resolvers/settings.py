@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     pool_max_overflow: int = 4
     statement_timeout_ms: int = 15_000
 
-    # Hot read queries answered by one SQL statement that builds their JSON (schema/compiled.py).
+    # Hot read queries answered by one SQL statement that builds their JSON (schema/compiled/).
     compiled_queries: bool = True
 
     max_query_depth: int = 12

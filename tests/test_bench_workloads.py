@@ -9,9 +9,9 @@ import importlib
 import httpx
 import pytest
 
-from bench import dataset
 from bench.api import PORTALS, _problem
 from bench.workloads import MODULES, Bench, Workload
+from resolvers import demo
 from resolvers.access import KeyRing
 from resolvers.settings import Settings
 from tests.conftest import Hub
@@ -31,7 +31,7 @@ def _has_value(data: object) -> bool:
 async def test_every_call_of_a_workload_succeeds(
     module: str, db_url: str, settings: Settings, hub: Hub
 ) -> None:
-    await dataset.load(db_url, scale=0.002, seed=7, progress=False)
+    await demo.load(db_url, scale=0.002, seed=7, progress=False)
     bench = Bench(db_url, settings, KeyRing.load(settings))
     workloads: list[Workload] = importlib.import_module(module).WORKLOADS
     assert workloads

@@ -19,7 +19,7 @@ import psutil
 import pytest
 from typer.testing import CliRunner
 
-from app import cli
+from cli import cli
 from resolvers.access import KeyRing, principal_from_token
 from resolvers.settings import Settings
 
@@ -44,7 +44,7 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 def _bilim(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from app import main; main()", *args],
+        [sys.executable, "-c", "from cli import main; main()", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -70,7 +70,7 @@ def _serve(
     data_dir: Path, port: int, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", "from app import main; main()", "serve", "--port", str(port), *args],
+        [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port), *args],
         env={**_env(data_dir), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

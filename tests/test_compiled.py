@@ -1,4 +1,4 @@
-"""The compiled path (schema/compiled.py) answers exactly as the resolvers do.
+"""The compiled path (schema/compiled/) answers exactly as the resolvers do.
 
 Every supported shape runs twice for every kind of caller: through a hub with the compiled
 path and through one without it, and the two responses must be equal byte for byte
@@ -406,7 +406,7 @@ async def test_the_compiled_path_sends_one_statement_whatever_the_depth(
 
 
 def _compiled_so_far() -> float:
-    from app import COMPILED
+    from schema.http.metrics import COMPILED
 
     return float(COMPILED._value.get())
 
@@ -518,7 +518,7 @@ async def test_kept_statements_belong_to_their_query_text(
 ) -> None:
     """Plans come and go (a bounded cache); a kept statement is filed under its query's text,
     so a new plan never meets another query's statement."""
-    monkeypatch.setattr("schema.compiled.PLANS_KEPT", 1)
+    monkeypatch.setattr("schema.compiled.cache.PLANS_KEPT", 1)
     ministry = world.callers["ministry"]
     names = "query($id: ID!) { node(id: $id) { ... on Person { lastName } } }"
     pins = "query($id: ID!) { node(id: $id) { ... on Person { pin } } }"

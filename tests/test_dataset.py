@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import dataset
 from models.database import plain_url
+from resolvers import demo
 from resolvers.pin import parse_pin
 
 TABLES = ("institution", "person", "person_pin", "guardianship", "enrollment", "staff_position")
@@ -30,12 +30,12 @@ async def test_same_seed_gives_the_same_data_and_it_is_valid(
     db_url: str, template_url: str
 ) -> None:
     # given two empty databases (the test's own, and one more copy of the template)
-    assert not await dataset.is_loaded(db_url)
-    counts = await dataset.load(db_url, scale=0.002, seed=7, progress=False)
+    assert not await demo.is_loaded(db_url)
+    counts = await demo.load(db_url, scale=0.002, seed=7, progress=False)
     # then the load reports what it wrote
     assert counts["institutions"] > 9
     assert counts["persons"] > 1000
-    assert await dataset.is_loaded(db_url)
+    assert await demo.is_loaded(db_url)
 
     conn = await asyncpg.connect(db_url)
     try:
@@ -74,7 +74,7 @@ async def test_same_seed_gives_the_same_data_and_it_is_valid(
         await server.execute(
             f'CREATE DATABASE "{twin}" TEMPLATE "{make_url(template_url).database}"'
         )
-        await dataset.load(twin_url, scale=0.002, seed=7, progress=False)
+        await demo.load(twin_url, scale=0.002, seed=7, progress=False)
         # then the data is the same, row for row
         assert await _fingerprint(twin_url) == first
     finally:
@@ -84,7 +84,7 @@ async def test_same_seed_gives_the_same_data_and_it_is_valid(
 
 async def test_institutions_can_be_scaled_apart_from_the_learners(db_url: str) -> None:
     # when 0.2 % of the country is loaded with 80 institutions instead of about eight
-    counts = await dataset.load(db_url, scale=0.002, seed=7, progress=False, institutions=80)
+    counts = await demo.load(db_url, scale=0.002, seed=7, progress=False, institutions=80)
 
     # then there are about 80 (each region keeps at least one of a kind; foreign ones are apart)
     conn = await asyncpg.connect(db_url)
@@ -102,5 +102,5 @@ async def test_institutions_can_be_scaled_apart_from_the_learners(db_url: str) -
     assert 70 <= home <= 100
     assert counts["institutions"] >= home
     # and the pupils are still 0.2 % of the country's, spread over every school
-    assert abs(pupils - round(dataset.PUPILS * 0.002)) < dataset.PUPILS * 0.002 * 0.1
+    assert abs(pupils - round(demo.PUPILS * 0.002)) < demo.PUPILS * 0.002 * 0.1
     assert empty == 0

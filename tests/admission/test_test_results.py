@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
-from app import cli
+from cli import cli
 from models import NationalTestResult
 from resolvers.access import Role
 from tests.conftest import Hub

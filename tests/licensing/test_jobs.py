@@ -86,7 +86,7 @@ class TestRunLicensingJobs:
         # when the jobs runner runs
         done = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-c", "from app import main; main()", "jobs", "run"],
+            [sys.executable, "-c", "from cli import main; main()", "jobs", "run"],
             env=env,
             capture_output=True,
             text=True,

@@ -1,0 +1,303 @@
+"""The ``bilim`` command line: serve the hub, migrate, seed, tokens, keys, assets, jobs and
+imports."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from models import database
+from resolvers import assets
+from resolvers.access import KeyRing, Principal, Role, issue_token, principal_from_token
+from resolvers.access.keys import load_pepper
+from resolvers.errors import RequestError
+from resolvers.settings import Settings
+
+cli = typer.Typer(
+    help="Bilim Hub: one GraphQL graph over the education systems.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+assets_cli = typer.Typer(help="Browser assets (GraphiQL).", no_args_is_help=True)
+keys_cli = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+cli.add_typer(assets_cli, name="assets")
+cli.add_typer(keys_cli, name="keys")
+jobs_cli = typer.Typer(help="Scheduled jobs (run daily by cron or a timer).", no_args_is_help=True)
+cli.add_typer(jobs_cli, name="jobs")
+import_cli = typer.Typer(help="Load data files from partner systems.", no_args_is_help=True)
+cli.add_typer(import_cli, name="import")
+
+DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    settings = Settings()
+    if data_dir is not None:
+        settings.data_dir = data_dir.expanduser().resolve()
+    return settings
+
+
+class Database:
+    """The database the command works on: ``DATABASE_URL``, or the embedded server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedded: database.EmbeddedPostgres | None = None
+        self.url = settings.database_url or ""
+
+    def __enter__(self) -> Database:
+        if not self.url:
+            self.embedded = database.EmbeddedPostgres(self.settings.data_dir)
+            server = self.embedded.start()
+            asyncio.run(database.ensure_database(server, database.EMBEDDED_DATABASE))
+            self.url = self.embedded.url()
+            typer.echo(f"Embedded PostgreSQL running, data in {self.embedded.pgdata}", err=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    demo: bool = typer.Option(False, "--demo", help="Load demo data into an empty database."),
+    workers: int = typer.Option(1, help="Worker processes."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log requests."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Run the hub: embedded PostgreSQL unless DATABASE_URL is set, migrations, then HTTP."""
+    import uvicorn
+
+    settings = _settings(data_dir)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with Database(settings) as db:
+        database.migrate(db.url)
+        if demo:
+            _load_demo(db.url)
+        if settings.fetch_assets and not assets.installed(settings.data_dir):
+            try:
+                assets.install(settings.data_dir, timeout=20)
+                typer.echo("GraphiQL assets installed into the data folder", err=True)
+            except Exception as err:  # offline: the page falls back to the CDN and says so
+                typer.echo(
+                    f"GraphiQL assets not installed ({type(err).__name__}); "
+                    "run `bilim assets install` when online",
+                    err=True,
+                )
+        load_pepper(settings)  # likewise the API-key pepper
+        KeyRing.load(settings)  # create the signing key before workers race to
+        os.environ["DATABASE_URL"] = db.url
+        os.environ["BILIM_DATA_DIR"] = str(settings.data_dir)
+        typer.echo(
+            f"Bilim Hub on http://{host}:{port}/graphql "
+            f"(token: bilim token --role ministry --data-dir {settings.data_dir})",
+            err=True,
+        )
+        uvicorn.run(
+            "app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            log_level="info",
+            loop="auto",
+            http="auto",
+        )
+
+
+def _load_demo(url: str) -> None:
+    from resolvers import demo
+
+    loaded = asyncio.run(demo.is_loaded(url))
+    if loaded:
+        typer.echo("Demo data: the database already holds data, nothing loaded", err=True)
+        return
+    asyncio.run(demo.load(url, scale=demo.DEMO_SCALE, seed=1, progress=True))
+
+
+@cli.command()
+def migrate(data_dir: Path | None = DataDir) -> None:
+    """Apply pending migrations."""
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        typer.echo("Migrations at head", err=True)
+
+
+@cli.command()
+def seed(
+    scale: float = typer.Option(0.005, help="1.0 is the whole country (1.4 million pupils)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives the same data."),
+    institutions: int | None = typer.Option(
+        None, help="Institutions to make (default: the country's number times the scale)."
+    ),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load a deterministic synthetic dataset (bulk COPY) at the given scale."""
+    from resolvers import demo
+
+    if not 0 < scale <= 2:
+        raise typer.BadParameter("scale is above 0 and at most 2")
+    if institutions is not None and not 10 <= institutions <= 20_000:
+        raise typer.BadParameter("institutions is between 10 and 20,000")
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        stats = asyncio.run(
+            demo.load(db.url, scale=scale, seed=seed, progress=True, institutions=institutions)
+        )
+        typer.echo(", ".join(f"{k}: {v:,}" for k, v in stats.items()), err=True)
+
+
+@cli.command("export-schema")
+def export_schema(
+    output: Path | None = typer.Option(None, help="File to write (default stdout)."),
+) -> None:
+    """Print the GraphQL schema (SDL)."""
+    from schema import schema
+
+    sdl = schema.as_str() + "\n"
+    if output is None:
+        sys.stdout.write(sdl)
+    else:
+        output.write_text(sdl)
+
+
+@cli.command()
+def token(
+    role: Role = typer.Option(..., help="Role of the token."),
+    scope: list[str] = typer.Option([], help="region:ID, district:ID or institution:ID (repeat)."),
+    person: int | None = typer.Option(None, help="Person id (guardians and pupils)."),
+    ttl: int | None = typer.Option(None, help="Minutes until the token expires."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Print a bearer token signed with the key of the data folder the server uses."""
+    settings = _settings(data_dir)
+    ring = KeyRing.load(settings)
+    if role == Role.ANONYMOUS:
+        raise typer.BadParameter("anonymous callers need no token")
+    value = issue_token(
+        ring, settings, role=role, person_id=person, scopes=list(scope), ttl_minutes=ttl
+    )
+    try:
+        principal_from_token(value, ring, settings)
+    except RequestError as err:
+        raise typer.BadParameter(err.message) from None
+    sys.stdout.write(value + "\n")
+
+
+@assets_cli.command("install")
+def assets_install(data_dir: Path | None = DataDir) -> None:
+    """Fetch GraphiQL and React from the npm registry into the data folder."""
+    folder = assets.install(_settings(data_dir).data_dir)
+    typer.echo(f"GraphiQL assets in {folder}", err=True)
+
+
+@keys_cli.command("rotate")
+def keys_rotate(data_dir: Path | None = DataDir) -> None:
+    """Add a new active signing key; tokens signed with older keys stay valid."""
+    settings = _settings(data_dir)
+    ring = KeyRing.load(settings)
+    kid = ring.rotate(settings.data_dir / "signing-keys.json")
+    typer.echo(f"Active signing key is now {kid}; restart the hub to use it", err=True)
+
+
+@jobs_cli.command("run")
+def jobs_run(data_dir: Path | None = DataDir) -> None:
+    """Run the scheduled jobs once (cron this daily): expire kindergarten offers past their
+    deadline under each season's decline rule, and expire licences and accreditations."""
+    from resolvers import jobs
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        done = asyncio.run(jobs.run_all(db.url))
+        typer.echo(", ".join(f"{k}: {v}" for k, v in done.items()), err=True)
+
+
+@import_cli.command("test-results")
+def import_test_results(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load the testing centre's national test results (CSV; columns in the README)."""
+    from resolvers.admission.cli import ImportRefused, import_file
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        try:
+            report = asyncio.run(import_file(db.url, file))
+        except ImportRefused as err:
+            typer.echo(f"The file was refused: {err}", err=True)
+            raise typer.Exit(1) from None
+    for problem in report.problems:
+        typer.echo(f"line {problem.line}: {problem.code.value}: {problem.message}", err=True)
+    if report.already_imported:
+        typer.echo("This file was imported before; nothing changed", err=True)
+    typer.echo(
+        f"rows: {report.rows_total}, loaded: {report.rows_loaded}, "
+        f"unchanged: {report.rows_unchanged}, rejected: {report.rows_rejected}"
+    )
+
+
+@keys_cli.command("create-partner")
+def keys_create_partner(
+    name: str = typer.Option(..., help="The partner and purpose."),
+    field: list[str] = typer.Option(..., help="Type.field or Type.* in its subgraph (repeat)."),
+    personal: bool = typer.Option(False, "--personal-data", help="Grant personal fields."),
+    region: list[int] = typer.Option([], help="Region id whose rows it reads (repeat)."),
+    points: int = typer.Option(5000, help="Hourly budget in points."),
+    days: int = typer.Option(365, help="Days until the key expires."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Create a data partner's API key and print it (shown once; only its hash is kept)."""
+    from resolvers.access.fields import unknown_fields
+    from resolvers.access.keys import create_api_key
+    from resolvers.errors import DomainError
+    from schema import schema
+
+    settings = _settings(data_dir)
+    principal = Principal(subject="cli:ministry", role=Role.MINISTRY)
+
+    async def create(url: str) -> str:
+        engine = database.create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            async with database.session_factory(engine)() as session:
+                new = await create_api_key(
+                    session,
+                    principal,
+                    pepper=load_pepper(settings),
+                    name=name,
+                    allowed_fields=list(field),
+                    personal_data=personal,
+                    region_ids=list(region),
+                    points_per_hour=points,
+                    ttl_days=days,
+                    unknown=unknown_fields(schema._schema, field),
+                )
+                await session.commit()
+                return new.key
+        finally:
+            await engine.dispose()
+
+    with Database(settings) as db:
+        database.migrate(db.url)
+        try:
+            key = asyncio.run(create(db.url))
+        except DomainError as err:
+            raise typer.BadParameter(err.problems[0].message) from None
+    sys.stdout.write(key + "\n")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,305 @@
+"""The compiled path's caches: plans per query text, and statements per shape of request.
+
+A statement is built once per *shape* of request and kept as SQL text (:meth:`Compiler.prepared`):
+the primary keys inside global IDs and the values inside cursors are stood in for by unique
+values, which must reach the SQL only as bind arguments. So the query builders the compiled
+path reuses (``persons_query``, ``institutions_query``, the row rules) must never decide in
+Python on an ID's key or a cursor's values; they decide in SQL. A stand-in that does not come
+out as an argument makes that shape build its statement per request instead."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import strawberry
+from graphql import (
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    specified_rules,
+    type_from_ast,
+)
+from graphql.execution.values import get_variable_values
+from sqlalchemy import Select
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
+
+from resolvers.access import Principal
+from resolvers.errors import RequestError
+from resolvers.relay import INT4_MAX, decode_cursor_any, decode_id, encode_cursor, encode_id
+from schema.compiled.builder import Builder
+from schema.compiled.plan import Plan, Unsupported, plan_query
+
+PLANS_KEPT = 512
+TEMPLATES_KEPT = 1024
+_DIALECT = postgresql_asyncpg.dialect()
+
+
+class Compiler:
+    """Decides once per query text whether the compiled path can answer it, and builds the
+    statement for each request."""
+
+    def __init__(self, schema: strawberry.Schema, rules: Sequence[Any], max_tokens: int) -> None:
+        self.schema = schema
+        self.gql: GraphQLSchema = schema._schema
+        # The normal path's checks: graphql's rules plus the depth and alias limits.
+        self.rules = [*specified_rules, *rules]
+        self.max_tokens = max_tokens
+        self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self.templates: OrderedDict[tuple[Any, ...], Template] = OrderedDict()
+        self.templates_built = 0
+
+    def plan(self, query: str, operation_name: str | None) -> Plan | None:
+        key = (query, operation_name)
+        if key in self.plans:
+            self.plans.move_to_end(key)
+            return self.plans[key]
+        plan = plan_query(self.gql, self.rules, self.max_tokens, query, operation_name)
+        self.plans[key] = plan
+        if len(self.plans) > PLANS_KEPT:
+            self.plans.popitem(last=False)
+        return plan
+
+    def statement(
+        self, plan: Plan, principal: Principal, raw_variables: dict[str, Any] | None
+    ) -> Select[Any]:
+        """The one statement answering ``plan`` for this caller; raises Unsupported when this
+        request must take the normal path (its arguments or variables need the resolvers'
+        errors)."""
+        coerced = get_variable_values(
+            self.gql, plan.operation.variable_definitions or (), raw_variables or {}
+        )
+        if isinstance(coerced, list):
+            raise Unsupported("variables")
+        builder = Builder(self.schema, plan, principal, coerced)
+        try:
+            return builder.root()
+        except (RequestError, GraphQLError) as err:
+            raise Unsupported(str(err)) from None
+
+    def prepared(
+        self, plan: Plan, principal: Principal, raw_variables: dict[str, Any] | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The SQL text and arguments answering ``plan`` for this caller.
+
+        Building a statement costs milliseconds, so it is built once per *shape* of a request
+        (the plan, the caller's row rules, and the variables with the primary keys of their
+        global IDs and the values inside their cursors left out) and kept as SQL text; a
+        request of a known shape only puts its keys and cursor values into the arguments."""
+        variables = raw_variables or {}
+        coerced = get_variable_values(
+            self.gql, plan.operation.variable_definitions or (), variables
+        )
+        if isinstance(coerced, list):
+            raise Unsupported("variables")
+        shape = _RequestShape(plan, self.gql)
+        stand_ins = shape.substitute(variables)
+        key = (plan.source, _rule_key(principal), shape.key)
+        template = self.templates.get(key)
+        if template is None:
+            template = self._template(plan, principal, stand_ins, shape)
+            self.templates[key] = template
+            if len(self.templates) > TEMPLATES_KEPT:
+                self.templates.popitem(last=False)
+        else:
+            self.templates.move_to_end(key)
+        if template.sql is None:
+            # This shape could not be templated: build the statement for this request.
+            sql, _, processed = _text_of(self.statement(plan, principal, variables))
+            return sql, tuple(processed)
+        args = list(template.defaults)
+        for position, stand_in in template.slots:
+            args[position] = shape.real[stand_in]
+        return template.sql, tuple(args)
+
+    def _template(
+        self, plan: Plan, principal: Principal, stand_ins: dict[str, Any], shape: _RequestShape
+    ) -> Template:
+        self.templates_built += 1
+        if shape.collides():
+            return Template(None, (), ())
+        sql, values, processed = _text_of(self.statement(plan, principal, stand_ins))
+        slots = []
+        found: set[Any] = set()
+        for position, value in enumerate(values):
+            stand_in = shape.stand_in_of(value)
+            if stand_in is not None:
+                slots.append((position, stand_in))
+                found.add(stand_in)
+        if found != set(shape.real):
+            # A key or cursor value did not reach the statement as a plain argument.
+            return Template(None, (), ())
+        return Template(sql, tuple(processed), tuple(slots))
+
+
+@dataclass(frozen=True)
+class Template:
+    """A statement's SQL text with its arguments; ``slots`` name the positions that take the
+    request's own keys and cursor values."""
+
+    sql: str | None
+    defaults: tuple[Any, ...]
+    slots: tuple[tuple[int, Any], ...]
+
+
+def _text_of(stmt: Select[Any]) -> tuple[str, list[Any], list[Any]]:
+    """SQL text, raw argument values and the values as the driver takes them."""
+    compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    names = compiled.positiontup or []
+    processors: dict[str, Any] = dict(compiled._bind_processors)
+    raw = [params[name] for name in names]
+    processed = [
+        processors[name](value) if callable(processors.get(name)) else value
+        for name, value in zip(names, raw, strict=True)
+    ]
+    return compiled.string, raw, processed
+
+
+def _rule_key(principal: Principal) -> tuple[Any, ...]:
+    """What the row rules of a caller depend on."""
+    return (
+        principal.role,
+        principal.person_id,
+        principal.region_ids,
+        principal.district_ids,
+        principal.institution_ids,
+        principal.grant,
+    )
+
+
+class _RequestShape:
+    """A request's variables split into their shape and their free values: the primary keys
+    of global IDs and the values inside cursors, replaced by unique stand-ins."""
+
+    def __init__(self, plan: Plan, gql: GraphQLSchema) -> None:
+        self.plan = plan
+        self.gql = gql
+        self.parts: list[Any] = []
+        self.real: dict[Any, Any] = {}
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return tuple(self.parts)
+
+    def _stand_in(self, value: Any) -> Any:
+        n = len(self.real) + 1
+        if isinstance(value, bool) or value is None:
+            return None
+        if isinstance(value, int):
+            # Keys and cursor values must stay valid values of a 32-bit key column.
+            stand_in: Any = INT4_MAX - n
+        elif isinstance(value, str):
+            stand_in = f"\ue000{n}"
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            stand_in = date(1, 1, 1) + timedelta(days=n)
+        else:
+            return None
+        self.real[(type(stand_in), stand_in)] = value
+        return stand_in
+
+    def stand_in_of(self, value: Any) -> Any:
+        key = (type(value), value)
+        return key if key in self.real else None
+
+    def collides(self) -> bool:
+        """Does a value kept whole in the shape equal a stand-in (it would be taken for one)?"""
+
+        def flat(value: Any) -> Iterator[Any]:
+            if isinstance(value, tuple):
+                for item in value:
+                    yield from flat(item)
+            else:
+                yield value
+
+        return any(self.stand_in_of(v) is not None for v in flat(tuple(self.parts)))
+
+    def substitute(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """Stand-ins for the request's variables, guided by their declared types: only values
+        of type ``ID`` and cursor variables are stood in for; everything else is shape."""
+        out: dict[str, Any] = {}
+        for definition in self.plan.operation.variable_definitions or ():
+            name = definition.variable.name.value
+            if name not in variables:
+                self.parts.append((name, "absent"))
+                continue
+            gtype = type_from_ast(self.gql, definition.type)
+            cursor = name in self.plan.cursor_variables
+            out[name] = self._value(variables[name], gtype, cursor, name)
+        return out
+
+    def _exact(self, value: Any, path: str) -> Any:
+        self.parts.append((path, type(value).__name__, _frozen(value)))
+        return value
+
+    def _value(self, value: Any, gtype: Any, cursor: bool, path: str) -> Any:
+        if isinstance(gtype, GraphQLNonNull):
+            gtype = gtype.of_type
+        if value is None:
+            self.parts.append((path, None))
+            return None
+        if isinstance(gtype, GraphQLList):
+            if not isinstance(value, list):
+                return self._exact(value, path)
+            self.parts.append((path, "[", len(value)))
+            return [self._value(v, gtype.of_type, False, f"{path}[]") for v in value]
+        if isinstance(gtype, GraphQLInputObjectType):
+            if not isinstance(value, dict):
+                return self._exact(value, path)
+            self.parts.append((path, "{", tuple(sorted(value))))
+            return {
+                k: self._value(
+                    value[k], getattr(gtype.fields.get(k), "type", None), False, f"{path}.{k}"
+                )
+                for k in sorted(value)
+            }
+        named = getattr(gtype, "name", None)
+        if named == "String" and cursor and isinstance(value, str):
+            return self._cursor(value, path)
+        if named == "ID" and isinstance(value, str):
+            try:
+                type_name, pk = decode_id(value)
+            except RequestError:
+                return self._exact(value, path)
+            if encode_id(type_name, pk) != value:
+                return self._exact(value, path)  # not in the canonical form: keep it whole
+            stand_in = self._stand_in(pk)
+            self.parts.append((path, "id", type_name))
+            return encode_id(type_name, stand_in)
+        return self._exact(value, path)
+
+    def _cursor(self, value: str, path: str) -> str:
+        try:
+            decoded = decode_cursor_any(value)
+        except RequestError:
+            self.parts.append((path, value))
+            return value
+        kinds: list[Any] = []
+        replaced: list[Any] = []
+        for component in decoded:
+            # An integer outside a 32-bit key's range is kept whole: the statement built for it
+            # refuses it, as the resolvers do.
+            out_of_range = isinstance(component, int) and not -INT4_MAX - 1 <= component <= INT4_MAX
+            stand_in = None if out_of_range else self._stand_in(component)
+            if stand_in is None:
+                kinds.append(("=", repr(component)))
+                replaced.append(component)
+            else:
+                kinds.append(type(component).__name__)
+                replaced.append(stand_in)
+        self.parts.append((path, "cursor", tuple(kinds)))
+        return encode_cursor(replaced)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable form of a JSON value."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value

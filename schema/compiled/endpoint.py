@@ -1,0 +1,186 @@
+"""The compiled path over HTTP: a JSON POST it can answer is answered here, before the
+normal path; every other request returns None and goes on to the resolvers.
+
+Before anything is spent or run, every reason to take the normal path is known; from the
+budget on, this path answers, errors included."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types import ExecutionResult
+
+from models import database
+from resolvers.access import Principal
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, RequestError
+from resolvers.safety import operation_name_of
+from schema.compiled.cache import Compiler
+from schema.compiled.plan import Plan, Unsupported
+from schema.http.metrics import COMPILED, LATENCY, REQUESTS
+
+if TYPE_CHECKING:
+    from schema.http.view import GraphQLView
+
+log = logging.getLogger("bilim")
+
+
+@dataclass(frozen=True)
+class _Operation:
+    """What a JSON POST asks for, the query not yet resolved (it may be a persisted one)."""
+
+    query: Any
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """A request the compiled path answers: its caller, plan and SQL."""
+
+    principal: Principal
+    plan: Plan
+    query: str
+    operation: _Operation
+    sql: str
+    args: tuple[Any, ...]
+
+
+async def answer(view: GraphQLView, request: Request) -> Response | None:
+    """Answer a hot read query with one SQL statement, or None when the request takes the
+    normal path."""
+    compiler: Compiler | None = view.state.compiler
+    if compiler is None:
+        return None
+    operation = await _operation(request)
+    if operation is None:
+        return None
+    statement = await _statement(view, compiler, request, operation)
+    if statement is None:
+        return None
+    return await _run(view, compiler, request, statement)
+
+
+async def _operation(request: Request) -> _Operation | None:
+    """The operation of a JSON POST whose parts have the types GraphQL over HTTP gives them."""
+    if request.method != "POST":
+        return None
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    query, variables = data.get("query"), data.get("variables")
+    operation_name, extensions = data.get("operationName"), data.get("extensions")
+    if not (
+        isinstance(variables, dict | None)
+        and isinstance(operation_name, str | None)
+        and isinstance(extensions, dict | None)
+    ):
+        return None
+    return _Operation(query, variables, operation_name, extensions)
+
+
+async def _statement(
+    view: GraphQLView, compiler: Compiler, request: Request, operation: _Operation
+) -> _Statement | None:
+    """The statement answering the request, or None for any reason to take the normal path:
+    a credential it refuses, a persisted query it does not know, a document or arguments the
+    compiled path does not answer."""
+    principal, auth_error = await view.authenticate(request)
+    if auth_error is not None:
+        return None
+    try:
+        query = await view.state.guard.resolve_query(
+            principal, operation.query, operation.extensions
+        )
+    except RequestError:
+        return None
+    if not isinstance(query, str):
+        return None
+    plan = compiler.plan(query, operation.operation_name)
+    if plan is None:
+        return None
+    try:
+        sql, args = compiler.prepared(plan, principal, operation.variables)
+    except Unsupported:
+        return None
+    return _Statement(principal, plan, query, operation, sql, args)
+
+
+async def _run(
+    view: GraphQLView, compiler: Compiler, request: Request, statement: _Statement
+) -> Response:
+    """Admit the operation (budget, subgraph, audit), run the statement and send its JSON."""
+    state = view.state
+    operation = statement.operation
+    started = time.perf_counter()
+    response = Response(media_type="application/json")
+    ctx = view.context_for(request, response, statement.principal)
+    request_id = ctx.request_id
+    ctx.operation_name = operation_name_of(statement.plan.document, operation.operation_name)
+    ctx.variables = operation.variables
+    ok = False
+    try:
+        try:
+            await state.guard.admit(
+                ctx,
+                compiler.gql,
+                statement.plan.document,
+                operation.operation_name,
+                operation.variables,
+                statement.query,
+            )
+        except RequestError as err:
+            return _response(response, ctx, None, [err.formatted])
+        try:
+            answer = await database.fetch_bytes(
+                state.compiled_engine, statement.sql, statement.args
+            )
+            if answer is None:
+                raise RuntimeError("the compiled statement returned no row")
+        except Exception:
+            log.exception("graphql.compiled_failed", extra={"request_id": request_id})
+            failure = GraphQLError(
+                "Unexpected error; quote the request id when you report it",
+                extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
+            )
+            if ctx.personal_read:  # audited as the resolvers' path audits it: rejected
+                await state.guard.audit_personal_read(
+                    ctx, ExecutionResult(data=None, errors=[failure])
+                )
+            return _response(response, ctx, None, [failure.formatted])
+        ok = True
+        if ctx.personal_read:
+            await state.guard.audit_personal_read(ctx, ExecutionResult(data=None, errors=None))
+        return _response(response, ctx, answer, None)
+    finally:
+        REQUESTS.labels("ok" if ok else "error").inc()
+        COMPILED.inc()
+        LATENCY.observe(time.perf_counter() - started)
+
+
+def _response(
+    response: Response, ctx: Context, data: bytes | None, errors: list[Any] | None
+) -> Response:
+    """The answer's JSON, written around the statement's bytes without decoding them."""
+    parts = [b'{"data":', data if data is not None else b"null"]
+    if errors:
+        parts += [b',"errors":', orjson.dumps(errors)]
+    if ctx.cost is not None:
+        parts += [b',"extensions":', orjson.dumps({"cost": ctx.cost.as_extension()})]
+    parts.append(b"}")
+    response.body = b"".join(parts)
+    response.headers["content-length"] = str(len(response.body))
+    return response

@@ -1,0 +1,231 @@
+"""``/graphql``: who the caller is, one session and one transaction per request, the errors'
+codes, and the GraphiQL page with its assets."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
+
+from resolvers import assets
+from resolvers.access import ANONYMOUS, Principal, principal_from_token
+from resolvers.access.keys import looks_like_key
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, RequestError
+from schema import TOO_COMPLEX, schema
+from schema.compiled import endpoint as compiled_endpoint
+from schema.http.limits import error_body
+from schema.http.metrics import LATENCY, REQUESTS
+
+log = logging.getLogger("bilim")
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+# Request ids: a random prefix per process and a counter (unique without a system call each).
+_REQUEST_PREFIX = uuid.uuid4().hex[:16]
+_request_numbers = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_REQUEST_PREFIX}{next(_request_numbers):016x}"
+
+
+def code_of(error: GraphQLError) -> ErrorCode:
+    """The code of an error raised before execution (parse and validation)."""
+    if TOO_COMPLEX.search(error.message):
+        return ErrorCode.QUERY_TOO_COMPLEX
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """``/graphql``: one session and one transaction per request, committed only when the
+    operation produced no errors."""
+
+    def _hides_schema(self, context: Context) -> bool:
+        """Callers who get no field suggestions: anonymous callers and data partners, and in
+        production everyone."""
+        principal = context.principal
+        return (
+            principal.is_anonymous
+            or principal.grant is not None
+            or self.state.settings.environment == "production"
+        )
+
+    def __init__(self, app_state: Any, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.state = app_state
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        principal, auth_error = await self.authenticate(request)
+        ctx = self.context_for(request, response, principal)
+        ctx.auth_error = auth_error
+        return ctx
+
+    def context_for(self, request: Any, response: Any, principal: Principal) -> Context:
+        """The request's context (its id: the client's ``X-Request-Id`` when well formed, else
+        a new one, echoed in the response)."""
+        header = request.headers.get("x-request-id", "")
+        request_id = header if REQUEST_ID.match(header) else new_request_id()
+        if response is not None and hasattr(response, "headers"):
+            response.headers["x-request-id"] = request_id
+        return Context(
+            principal=principal,
+            sessions=self.state.sessions,
+            read_sessions=self.state.read_sessions,
+            request_id=request_id,
+            request=request,
+            response=response,
+            guard=self.state.guard,
+        )
+
+    async def authenticate(self, request: Any) -> tuple[Principal, RequestError | None]:
+        """The caller: a bearer token, a partner's API key (``Bearer bk_...`` or
+        ``X-Api-Key``), or nobody."""
+        authorization = request.headers.get("authorization")
+        api_key = request.headers.get("x-api-key")
+        if not authorization and not api_key:
+            return ANONYMOUS, None
+        if authorization and api_key:
+            return ANONYMOUS, RequestError(
+                ErrorCode.UNAUTHENTICATED, "Send a token or an API key, not both"
+            )
+        credential = api_key
+        if authorization:
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip():
+                return ANONYMOUS, RequestError(
+                    ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'"
+                )
+        credential = credential.strip()
+        try:
+            if looks_like_key(credential) or api_key:
+                return await self.state.guard.principal_from_key(credential), None
+            return principal_from_token(credential, self.state.keyring, self.state.settings), None
+        except RequestError as err:
+            return ANONYMOUS, err
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        auth_error = context.auth_error
+        if auth_error is not None:
+            sub_response.status_code = 401
+            return ExecutionResult(data=None, errors=[auth_error])
+        started = time.perf_counter()
+        try:
+            try:
+                query = await self.state.guard.resolve_query(
+                    context.principal, request_data.query, request_data.extensions
+                )
+            except RequestError as err:
+                return ExecutionResult(data=None, errors=[err])
+            if query is not request_data.query:
+                request_data = dataclasses.replace(request_data, query=query)
+            result = await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
+            ok = not result.errors
+            self._code_errors(result, context)
+            try:
+                await context.close(commit=ok)
+            except Exception:
+                log.exception("graphql.commit_failed", extra={"request_id": context.request_id})
+                error = GraphQLError(
+                    "The change could not be saved; try again",
+                    extensions={
+                        "code": ErrorCode.INTERNAL_ERROR.value,
+                        "requestId": context.request_id,
+                    },
+                )
+                return ExecutionResult(data=None, errors=[error])
+            REQUESTS.labels("ok" if ok else "error").inc()
+            return result
+        finally:
+            await context.close(commit=False)
+            LATENCY.observe(time.perf_counter() - started)
+
+    def _code_errors(self, result: ExecutionResult, context: Context) -> None:
+        """Give every error its code, and take the field suggestions out of the errors of a
+        caller who may not see the schema."""
+        for error in result.errors or ():
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": code_of(error).value}
+        if result.errors and self._hides_schema(context):
+            # "Did you mean ...?" would map the schema for a caller who may not introspect
+            # it (OWASP GraphQL: field suggestions). Copies: validation errors are cached.
+            result.errors = [
+                GraphQLError(
+                    SUGGESTION.sub("", e.message),
+                    nodes=e.nodes,
+                    path=e.path,
+                    original_error=e.original_error,
+                    extensions=e.extensions,
+                )
+                if SUGGESTION.search(e.message)
+                else e
+                for e in result.errors
+            ]
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted query is an operation, not a visit to the IDE.
+        return bool(super().should_render_graphql_ide(request)) and (
+            "extensions" not in request.query_params
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(assets.page(local=assets.installed(self.state.settings.data_dir)))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await compiled_endpoint.answer(self, request) or await self.run(request)
+        except HTTPException as e:
+            # GraphQL over HTTP: a malformed request still gets a JSON error body.
+            response = Response(
+                error_body(ErrorCode.BAD_REQUEST, e.reason),
+                status_code=e.status_code,
+                media_type="application/json",
+            )
+        await response(scope, receive, send)
+
+
+async def graphiql_asset(request: Request) -> Response:
+    """``/graphiql/{name}``: the IDE page's scripts and styles from the data folder."""
+    name = request.path_params["name"]
+    if name not in assets.FILES:
+        return JSONResponse({"error": "not found"}, status_code=404)
+    path = assets.assets_dir(request.app.state.settings.data_dir) / name
+    if not path.is_file():
+        return JSONResponse({"error": "run `bilim assets install`"}, status_code=404)
+    return FileResponse(path, headers={"cache-control": "public, max-age=86400"})
