@@ -1,5 +1,6 @@
 """Bilim Hub: the Starlette application. It wires settings, the database engines, the schema,
-the routes (``/graphql``, ``/healthz``, ``/readyz``, ``/metrics``, GraphiQL assets), the
+the routes (``/graphql``, ``/healthz``, ``/readyz``, ``/metrics``, GraphiQL assets, stored
+files), the
 lifespan and the middleware; the ``bilim`` command line is cli.py."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from resolvers.access.keys import load_pepper
 from resolvers.safety import Guard
 from resolvers.settings import Settings
 from schema.compiled import Compiler
+from schema.http.files import files
 from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
 from schema.http.metrics import metrics
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.bookkeeping_engine = bookkeeping
         app.state.read_engine = read_engine
         app.state.settings = settings
+        app.state.keyring = state.keyring
         app.state.compiler = state.compiler
         if settings.environment != "test":
             # What is loaded by now lives as long as the worker: the collector stops walking
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphiql/{name}", graphiql_asset),
+            Route("/files/{sha256}", files),
         ],
         lifespan=lifespan,
     )

@@ -9,6 +9,7 @@ import os
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -281,3 +282,25 @@ class TestS3Store:
         part = b"".join([c async for c in store.read(sha, 10, 99)])
         assert whole == PDF
         assert part == PDF[10:100]
+
+
+class TestServedByTheHub:
+    async def test_the_hub_serves_a_stored_file_by_its_link(
+        self, hub: Any, session: AsyncSession, tmp_path: Path
+    ) -> None:
+        from resolvers.files import file_store
+
+        store = file_store(hub.settings)
+        stored = await receive_file(session, store, PDF, policy=BOOKS, spool_dir=tmp_path)
+        await session.commit()
+        link = file_link(
+            hub.keyring,
+            stored.sha256,
+            name="book.pdf",
+            media_type="application/pdf",
+            ttl_seconds=60,
+        )
+        answer = await hub.client.get(link, headers={"Range": "bytes=0-99"})
+        assert answer.status_code == 206
+        assert answer.content == PDF[:100]
+        assert (await hub.client.get(link.partition("?")[0])).status_code == 403
