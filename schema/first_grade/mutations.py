@@ -109,6 +109,7 @@ class AllocateFirstGradePlacesPayload(Payload):
 
     @classmethod
     def from_result(cls, result: MutationResult[Any]) -> AllocateFirstGradePlacesPayload:
+        """The allocation's four counts; all 0 when it was refused."""
         value = result.value
         return cls(
             admitted=value.admitted if value else 0,

@@ -12,7 +12,6 @@ from models import FirstGradeStage as FirstGradeStageEnum
 from models import FirstGradeStatus as FirstGradeStatusEnum
 from models import RejectionReason as RejectionReasonEnum
 from resolvers.context import Context, Info
-from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.first_grade.loaders import (
     FirstGradeApplicationByIdLoader,
     FirstGradeHistoryByApplicationLoader,
@@ -20,13 +19,20 @@ from resolvers.first_grade.loaders import (
 )
 from resolvers.geography.loaders import DistrictByIdLoader
 from resolvers.institutions.loaders import InstitutionByIdLoader
-from resolvers.intake.loaders import ApplicantByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Node
 from schema.enrollments import Enrollment
 from schema.geography import District
 from schema.institutions import Institution, Language
-from schema.intake import BenefitCategory, BenefitStatus, IntakeSeason, benefit_of, season_of
+from schema.intake import (
+    BenefitCategory,
+    BenefitStatus,
+    IntakeSeason,
+    applicant_of,
+    benefit_of,
+    enrollment_of,
+    season_of,
+)
 from schema.node import node_type
 from schema.people import Person
 
@@ -100,13 +106,11 @@ class FirstGradeApplication(Node):
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person | None:
-        row = await ApplicantByIdLoader(info.context).load(self.row.child_id)
-        return Person.from_row(row) if row else None
+        return await applicant_of(info, self.row.child_id)
 
     @strawberry.field(description="The guardian who applied.")
     async def guardian(self, info: Info) -> Person | None:
-        row = await ApplicantByIdLoader(info.context).load(self.row.guardian_id)
-        return Person.from_row(row) if row else None
+        return await applicant_of(info, self.row.guardian_id)
 
     @strawberry.field(description="The chosen school.")
     async def school(self, info: Info) -> Institution:
@@ -130,10 +134,7 @@ class FirstGradeApplication(Node):
 
     @strawberry.field(description="The school enrollment admission opened.")
     async def enrollment(self, info: Info) -> Enrollment | None:
-        if self.row.enrollment_id is None:
-            return None
-        row = await EnrollmentByIdLoader(info.context).load(self.row.enrollment_id)
-        return Enrollment.from_row(row) if row else None
+        return await enrollment_of(info, self.row.enrollment_id)
 
     @strawberry.field(description="Every status it went through, oldest first.")
     async def status_history(self, info: Info) -> list[FirstGradeStatusChange]:

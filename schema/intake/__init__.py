@@ -12,7 +12,9 @@ from schema.intake.types import (
     IntakeKind,
     IntakeSeason,
     PublicHoliday,
+    applicant_of,
     benefit_of,
+    enrollment_of,
     season_of,
 )
 
@@ -26,6 +28,8 @@ __all__ = [
     "Mutation",
     "PublicHoliday",
     "Query",
+    "applicant_of",
     "benefit_of",
+    "enrollment_of",
     "season_of",
 ]

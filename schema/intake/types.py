@@ -13,15 +13,19 @@ from models import BenefitStatus as BenefitStatusEnum
 from models import DeclineRule as DeclineRuleEnum
 from models import IntakeKind as IntakeKindEnum
 from resolvers.context import Context, Info
+from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.intake.loaders import (
     AgeGroupsBySeasonLoader,
+    ApplicantByIdLoader,
     BenefitCategoriesBySeasonLoader,
     BenefitCategoryByIdLoader,
     IntakeSeasonByIdLoader,
 )
 from resolvers.relay import encode_id
 from schema.common import Node
+from schema.enrollments import Enrollment
 from schema.node import node_type
+from schema.people import Person
 
 strawberry.enum(IntakeKindEnum, name="IntakeKind", description="Which intake a season belongs to.")
 IntakeKind: TypeAlias = IntakeKindEnum
@@ -173,3 +177,17 @@ async def benefit_of(info: Info, pk: int | None) -> BenefitCategory | None:
         return None
     row = await BenefitCategoryByIdLoader(info.context).load(pk)
     return BenefitCategory.from_row(row) if row else None
+
+
+async def applicant_of(info: Info, pk: int) -> Person | None:
+    """The child or guardian of an application (null if the caller may not read them)."""
+    row = await ApplicantByIdLoader(info.context).load(pk)
+    return Person.from_row(row) if row else None
+
+
+async def enrollment_of(info: Info, pk: int | None) -> Enrollment | None:
+    """The enrollment an application led to, if any."""
+    if pk is None:
+        return None
+    row = await EnrollmentByIdLoader(info.context).load(pk)
+    return Enrollment.from_row(row) if row else None

@@ -138,6 +138,7 @@ class ProcessExpiredOffersPayload(Payload):
 
     @classmethod
     def from_result(cls, result: MutationResult[Any]) -> ProcessExpiredOffersPayload:
+        """A refused run expired nothing: 0, not null."""
         return cls(expired=result.value or 0, user_errors=user_errors(result.problems))
 
 

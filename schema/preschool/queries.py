@@ -4,7 +4,7 @@ kindergarten's free places (public)."""
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -86,8 +86,5 @@ class Query:
         ],
     ) -> list[KindergartenPlaces]:
         pk = query_pk(kindergarten_id, "Institution")
-
-        async def load(session: Any) -> list[Any]:
-            return await preschool_service.kindergarten_places(session, pk)
-
-        return [KindergartenPlaces.from_row(r) for r in await info.context.run(load)]
+        rows = await info.context.run(lambda s: preschool_service.kindergarten_places(s, pk))
+        return [KindergartenPlaces.from_row(r) for r in rows]

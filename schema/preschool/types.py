@@ -12,9 +12,7 @@ from models import OfferStatus as OfferStatusEnum
 from models import QueueStatus as QueueStatusEnum
 from models import Residency as ResidencyEnum
 from resolvers.context import Context, Info
-from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.institutions.loaders import InstitutionByIdLoader
-from resolvers.intake.loaders import ApplicantByIdLoader
 from resolvers.preschool.loaders import (
     KindergartenApplicationByIdLoader,
     KindergartenHistoryByApplicationLoader,
@@ -27,7 +25,15 @@ from resolvers.relay import encode_id
 from schema.common import Node
 from schema.enrollments import Enrollment
 from schema.institutions import Institution
-from schema.intake import BenefitCategory, BenefitStatus, IntakeSeason, benefit_of, season_of
+from schema.intake import (
+    BenefitCategory,
+    BenefitStatus,
+    IntakeSeason,
+    applicant_of,
+    benefit_of,
+    enrollment_of,
+    season_of,
+)
 from schema.node import node_type
 from schema.people import Person
 
@@ -169,13 +175,11 @@ class KindergartenApplication(Node):
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person | None:
-        row = await ApplicantByIdLoader(info.context).load(self.row.child_id)
-        return Person.from_row(row) if row else None
+        return await applicant_of(info, self.row.child_id)
 
     @strawberry.field(description="The guardian who applied.")
     async def guardian(self, info: Info) -> Person | None:
-        row = await ApplicantByIdLoader(info.context).load(self.row.guardian_id)
-        return Person.from_row(row) if row else None
+        return await applicant_of(info, self.row.guardian_id)
 
     @strawberry.field(description="The season it was registered in.")
     async def season(self, info: Info) -> IntakeSeason:
@@ -208,10 +212,7 @@ class KindergartenApplication(Node):
 
     @strawberry.field(description="The kindergarten enrollment it led to (or the held place).")
     async def enrollment(self, info: Info) -> Enrollment | None:
-        if self.row.enrollment_id is None:
-            return None
-        row = await EnrollmentByIdLoader(info.context).load(self.row.enrollment_id)
-        return Enrollment.from_row(row) if row else None
+        return await enrollment_of(info, self.row.enrollment_id)
 
     @strawberry.field(description="Every status it went through, oldest first.")
     async def status_history(self, info: Info) -> list[KindergartenStatusChange]:
