@@ -5,20 +5,21 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement
 
 from models import FirstGradeApplication, FirstGradeApplicationEvent, FirstGradeQuota
-from resolvers import first_grade
+from resolvers.first_grade.queries import APPLICATION_COLUMNS, QUOTA_COLUMNS
+from resolvers.first_grade.rules import application_readable
 from resolvers.loaders import ById, ByParent
 
 
 class FirstGradeApplicationByIdLoader(ById):
-    columns = first_grade.APPLICATION_COLUMNS
+    columns = APPLICATION_COLUMNS
     key = FirstGradeApplication.id
 
     def rule(self) -> ColumnElement[bool]:
-        return first_grade.application_readable(self.principal)
+        return application_readable(self.principal)
 
 
 class FirstGradeQuotaByIdLoader(ById):
-    columns = first_grade.QUOTA_COLUMNS
+    columns = QUOTA_COLUMNS
     key = FirstGradeQuota.id
 
 

@@ -12,24 +12,25 @@ from models import (
     KindergartenOffer,
     KindergartenPreference,
 )
-from resolvers import preschool
 from resolvers.loaders import ById, ByParent, KeyedLoader
+from resolvers.preschool.queries import APPLICATION_COLUMNS, OFFER_COLUMNS, queue_positions_query
+from resolvers.preschool.rules import application_readable, offer_readable
 
 
 class KindergartenApplicationByIdLoader(ById):
-    columns = preschool.APPLICATION_COLUMNS
+    columns = APPLICATION_COLUMNS
     key = KindergartenApplication.id
 
     def rule(self) -> ColumnElement[bool]:
-        return preschool.application_readable(self.principal)
+        return application_readable(self.principal)
 
 
 class KindergartenOfferByIdLoader(ById):
-    columns = preschool.OFFER_COLUMNS
+    columns = OFFER_COLUMNS
     key = KindergartenOffer.id
 
     def rule(self) -> ColumnElement[bool]:
-        return preschool.offer_readable(self.principal)
+        return offer_readable(self.principal)
 
 
 class KindergartenPreferencesByApplicationLoader(ByParent):
@@ -41,7 +42,7 @@ class KindergartenPreferencesByApplicationLoader(ByParent):
 class KindergartenOffersByApplicationLoader(ByParent):
     """An application's offers, newest first."""
 
-    columns = preschool.OFFER_COLUMNS
+    columns = OFFER_COLUMNS
     parent = KindergartenOffer.application_id
     order_by = (KindergartenOffer.id.desc(),)
 
@@ -56,7 +57,7 @@ class QueuePositionByPreferenceLoader(KeyedLoader[int, Any]):
     """Queue positions of many preferences in one statement."""
 
     async def batch(self, keys: list[int]) -> list[Any]:
-        stmt = preschool.queue_positions_query(keys)
+        stmt = queue_positions_query(keys)
         rows = await self.ctx.run(lambda s: s.execute(stmt))
         found = {row.preference_id: row for row in rows}
         return [found.get(i) for i in keys]

@@ -1,0 +1,155 @@
+"""Admission to first grade: the one path every admission takes, opening the school
+enrollment and ending what the child leaves behind (a kindergarten place, a queue entry)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    EducationLevel,
+    Enrollment,
+    ExitReason,
+    FirstGradeApplication,
+    FirstGradeQuota,
+    FirstGradeStatus,
+    IntakeSeason,
+    Sector,
+)
+from resolvers import licensing as licensing_service
+from resolvers import preschool as preschool_service
+from resolvers.access import Principal
+from resolvers.clock import today
+from resolvers.first_grade.events import HISTORY, emit_for
+from resolvers.first_grade.rules import PENDING
+from resolvers.intake import any_of
+
+FGA = FirstGradeApplication
+
+
+async def _require_licences(
+    session: AsyncSession, application_ids: Sequence[int], start: date
+) -> None:
+    """Every school admitting holds the licence it needs today and on the first school day."""
+    school_ids = list(
+        await session.scalars(
+            select(FGA.school_id).where(any_of(FGA.id, application_ids)).distinct()
+        )
+    )
+    for day in sorted({today(), start}):
+        await licensing_service.require_teaching_licences(
+            session,
+            institution_ids=school_ids,
+            on=day,
+            level=EducationLevel.PRIMARY,
+            field="schoolId",
+        )
+
+
+async def _open_school_enrollments(
+    session: AsyncSession, application_ids: Sequence[int], start: date
+) -> None:
+    """Open each child's school enrollment in the entry grade, and link it to the
+    application, now admitted."""
+    await session.execute(
+        insert(Enrollment).from_select(
+            ["person_id", "institution_id", "grade_level", "sector", "entry_date"],
+            select(
+                FGA.child_id,
+                FGA.school_id,
+                FGA.grade_level,
+                literal(Sector.SCHOOL.value),
+                literal(start),
+            ).where(any_of(FGA.id, application_ids), FGA.status.in_(PENDING)),
+        )
+    )
+    await session.execute(
+        update(FGA)
+        .where(
+            any_of(FGA.id, application_ids),
+            Enrollment.person_id == FGA.child_id,
+            Enrollment.institution_id == FGA.school_id,
+            Enrollment.sector == Sector.SCHOOL,
+            Enrollment.exit_date.is_(None),
+        )
+        .values(
+            status=FirstGradeStatus.ADMITTED, enrollment_id=Enrollment.id, updated_at=func.now()
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _count_against_quotas(
+    session: AsyncSession, season_id: int, application_ids: Sequence[int]
+) -> None:
+    """Add the admissions to their schools' quotas (CHECK ``admitted <= places``)."""
+    counts = (
+        select(FGA.school_id, FGA.grade_level, func.count().label("n"))
+        .where(any_of(FGA.id, application_ids))
+        .group_by(FGA.school_id, FGA.grade_level)
+        .subquery()
+    )
+    await session.execute(
+        update(FirstGradeQuota)
+        .where(
+            FirstGradeQuota.season_id == season_id,
+            FirstGradeQuota.school_id == counts.c.school_id,
+            FirstGradeQuota.grade_level == counts.c.grade_level,
+        )
+        .values(admitted=FirstGradeQuota.admitted + counts.c.n)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _end_kindergarten_places(
+    session: AsyncSession, application_ids: Sequence[int], start: date
+) -> list[int]:
+    """End the children's open kindergarten enrollments on the first school day; the
+    children's ids."""
+    children = select(FGA.child_id).where(any_of(FGA.id, application_ids))
+    await session.execute(
+        update(Enrollment)
+        .where(
+            Enrollment.person_id.in_(children),
+            Enrollment.sector == Sector.PRESCHOOL,
+            Enrollment.exit_date.is_(None),
+        )
+        .values(
+            exit_date=func.greatest(Enrollment.entry_date, start),
+            exit_reason=ExitReason.COMPLETED_LEVEL,
+            updated_at=func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return list(await session.scalars(children))
+
+
+async def admit_to_first_grade(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    season: IntakeSeason,
+    application_ids: Sequence[int],
+) -> None:
+    """Admit applications: the one path every first-grade admission takes.
+
+    In one transaction (issue 3, "one person, one record, across systems"): open each child's
+    school enrollment on the school year's start date in the entry grade; count it against
+    the school's quota (CHECK ``admitted <= places``); end the child's open kindergarten
+    enrollment on that same date; cancel any open kindergarten-queue application, returning
+    its offered place. Every school admitting holds the licence it needs, in force today and
+    on the first school day, covering primary education (``LICENCE_REQUIRED``, issue 5).
+    """
+    if not application_ids:
+        return
+    start = season.school_year_starts
+    await _require_licences(session, application_ids, start)
+    await _open_school_enrollments(session, application_ids, start)
+    await _count_against_quotas(session, season.id, application_ids)
+    child_ids = await _end_kindergarten_places(session, application_ids, start)
+    await preschool_service.cancel_for_school(session, principal.subject, child_ids)
+    await HISTORY.record(session, principal.subject, application_ids, FirstGradeStatus.ADMITTED)
+    await emit_for(session, "enrollment.first_grade_admitted", application_ids)

@@ -1,0 +1,257 @@
+"""Allocation: a season's verified applications ranked per school and entry grade, the first
+ones admitted into the quota, the rest waitlisted (domain.md F3, F5)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, case, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models import (
+    BenefitCategory,
+    BenefitStatus,
+    EducationLevel,
+    Enrollment,
+    FirstGradeApplication,
+    FirstGradeStatus,
+    Guardianship,
+    Institution,
+    InstitutionKind,
+    IntakeSeason,
+    RejectionReason,
+    Sector,
+)
+from resolvers import licensing as licensing_service
+from resolvers.access import Principal, Role, require
+from resolvers.clock import today
+from resolvers.first_grade.admission import admit_to_first_grade
+from resolvers.first_grade.eligibility import first_grade_season
+from resolvers.first_grade.events import HISTORY, emit_for
+from resolvers.first_grade.quotas import FreePlaces, add_default_quotas, free_places_for_update
+from resolvers.first_grade.rules import PENDING
+from resolvers.intake import any_of, managed_intake_institution, officer_scope
+
+log = logging.getLogger("bilim.enrollment")
+
+FGA = FirstGradeApplication
+
+
+@dataclass
+class AllocationResult:
+    admitted: int
+    waitlisted: int
+    rejected: int
+    schools: int
+
+
+def _schools_in_scope(principal: Principal, school_id: int | None) -> Select[Any]:
+    stmt = select(Institution.id).where(
+        Institution.kind == InstitutionKind.SCHOOL, officer_scope(principal, Institution)
+    )
+    if school_id is not None:
+        stmt = stmt.where(Institution.id == school_id)
+    return stmt
+
+
+def _ranking(season: IntakeSeason, schools: Select[Any]) -> Select[Any]:
+    """Pending applications of the schools, numbered per (school, grade) in priority order:
+    catchment first, then (if the season says so) siblings at the school, then verified
+    benefits by their category's rank, then time of application (domain.md, Priority).
+
+    The ranked rows are locked ``FOR UPDATE`` by the same statement, so no withdrawal can
+    change one between ranking and admission: one that committed first is seen withdrawn
+    (the lock re-reads the row) and left out, its place going to the next child; one that
+    comes later waits, then finds the application admitted or waitlisted."""
+    locked = (
+        select(FGA.id)
+        .where(
+            FGA.season_id == season.id,
+            FGA.status.in_(PENDING),
+            FGA.school_id.in_(schools),
+        )
+        .order_by(FGA.id)
+        .with_for_update(of=FGA)
+        .cte("locked")
+    )
+    benefit_rank = case(
+        (FGA.benefit_status == BenefitStatus.VERIFIED, BenefitCategory.rank), else_=None
+    )
+    order: list[Any] = [FGA.catchment.desc()]
+    if season.sibling_priority:
+        sibling_enr, sibling_link = aliased(Enrollment), aliased(Guardianship)
+        order.append(
+            exists()
+            .where(
+                sibling_enr.institution_id == FGA.school_id,
+                sibling_enr.sector == Sector.SCHOOL,
+                sibling_enr.exit_date.is_(None),
+                sibling_enr.person_id != FGA.child_id,
+                sibling_link.child_id == sibling_enr.person_id,
+                sibling_link.guardian_id == FGA.guardian_id,
+                sibling_link.valid_to.is_(None),
+            )
+            .desc()
+        )
+    order += [benefit_rank.asc().nulls_last(), FGA.applied_at, FGA.id]
+    return (
+        select(
+            FGA.id,
+            FGA.school_id,
+            FGA.grade_level,
+            func.row_number()
+            .over(partition_by=(FGA.school_id, FGA.grade_level), order_by=order)
+            .label("place"),
+        )
+        .join(locked, locked.c.id == FGA.id)
+        .outerjoin(BenefitCategory, BenefitCategory.id == FGA.benefit_category_id)
+    )
+
+
+async def _licensed_schools(
+    session: AsyncSession, principal: Principal, season: IntakeSeason, school_id: int | None
+) -> Select[Any]:
+    """The schools to allocate: the one named (managed by the caller, and licensed if it
+    needs to be), or those in the caller's scope less the ones lacking a licence they need."""
+    days = sorted({today(), season.school_year_starts})
+    if school_id is not None:
+        await managed_intake_institution(session, principal, school_id, InstitutionKind.SCHOOL)
+        for day in days:
+            await licensing_service.require_teaching_licence(
+                session,
+                institution_id=school_id,
+                on=day,
+                level=EducationLevel.PRIMARY,
+                field="schoolId",
+            )
+    schools = _schools_in_scope(principal, school_id)
+    # Across a district or region, schools without the licence they need admit no one: their
+    # applications wait untouched (issue 5) while the other schools are allocated.
+    applied_to = list(
+        await session.scalars(
+            select(FGA.school_id)
+            .where(
+                FGA.season_id == season.id,
+                FGA.status.in_(PENDING),
+                FGA.school_id.in_(schools),
+            )
+            .distinct()
+        )
+    )
+    unlicensed: set[int] = set()
+    for day in days:
+        unlicensed |= await licensing_service.unlicensed_among(
+            session, applied_to, on=day, level=EducationLevel.PRIMARY
+        )
+    if unlicensed:
+        schools = schools.where(Institution.id.not_in(sorted(unlicensed)))
+    return schools
+
+
+async def _reject_enrolled_elsewhere(
+    session: AsyncSession, actor: str, season: IntakeSeason, schools: Select[Any]
+) -> list[int]:
+    """Children who meanwhile got a school place elsewhere cannot be admitted twice: their
+    pending applications are rejected (ALREADY_ENROLLED)."""
+    enrolled = aliased(Enrollment)
+    already = list(
+        (
+            await session.execute(
+                update(FGA)
+                .where(
+                    FGA.season_id == season.id,
+                    FGA.status.in_(PENDING),
+                    FGA.school_id.in_(schools),
+                    exists().where(
+                        enrolled.person_id == FGA.child_id,
+                        enrolled.sector == Sector.SCHOOL,
+                        enrolled.exit_date.is_(None),
+                    ),
+                )
+                .values(
+                    status=FirstGradeStatus.REJECTED,
+                    rejection_reason=RejectionReason.ALREADY_ENROLLED,
+                    updated_at=func.now(),
+                )
+                .returning(FGA.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalars()
+    )
+    await HISTORY.record(session, actor, already, FirstGradeStatus.REJECTED, "already_enrolled")
+    return already
+
+
+async def _rank(
+    session: AsyncSession, season: IntakeSeason, schools: Select[Any], free: FreePlaces
+) -> tuple[list[int], list[int]]:
+    """The applications ranked within their school's free places, and the rest."""
+    admit: list[int] = []
+    wait: list[int] = []
+    for row in await session.execute(_ranking(season, schools)):
+        places = free.get((row.school_id, row.grade_level), 0)
+        (admit if row.place <= places else wait).append(row.id)
+    return admit, wait
+
+
+async def _waitlist(session: AsyncSession, actor: str, application_ids: list[int]) -> None:
+    """Verified applications left without a place wait for a later allocation."""
+    waitlisted = list(
+        (
+            await session.execute(
+                update(FGA)
+                .where(any_of(FGA.id, application_ids), FGA.status == FirstGradeStatus.VERIFIED)
+                .values(status=FirstGradeStatus.WAITLISTED, updated_at=func.now())
+                .returning(FGA.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalars()
+    )
+    await HISTORY.record(session, actor, waitlisted, FirstGradeStatus.WAITLISTED, "no place left")
+    await emit_for(session, "enrollment.first_grade_waitlisted", waitlisted)
+
+
+async def allocate_first_grade_places(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    season_id: int,
+    school_id: int | None,
+) -> AllocationResult:
+    """Fill schools' first-grade places from their verified applications; the rest wait.
+
+    Rules (domain.md; issue 3): quotas per school and entry grade (default: design capacity
+    divided by the season's number of grades, in classes of at most 36); priority is
+    catchment, then the season's benefit categories, then time of application. Quota rows are
+    locked ``FOR UPDATE`` and ``admitted <= places`` is a CHECK, so concurrent allocations
+    never overfill a school; the applications ranked are locked ``FOR UPDATE`` by the ranking
+    statement itself, so a concurrent change of one (a withdrawal) lands wholly before the
+    ranking or after the admission. Set-based: one ranking statement for all schools in scope.
+    Licences (issue 5): allocating one named school that needs a licence and holds none in
+    force today and on the first school day covering primary education is refused
+    (``LICENCE_REQUIRED``, nothing written); an allocation across a district or region leaves
+    such schools out, their applications untouched.
+    """
+    require(
+        principal.is_ministry
+        or principal.role in (Role.SCHOOL_ADMIN, Role.DISTRICT_OFFICER, Role.REGION_OFFICER),
+        "Only school administrators and officers allocate places",
+    )
+    season = await first_grade_season(session, season_id)
+    schools = await _licensed_schools(session, principal, season, school_id)
+    rejected = await _reject_enrolled_elsewhere(session, principal.subject, season, schools)
+    await add_default_quotas(session, season, schools)
+    free = await free_places_for_update(session, season.id, schools)
+    admit, wait = await _rank(session, season, schools, free)
+    await admit_to_first_grade(session, principal, season=season, application_ids=admit)
+    await _waitlist(session, principal.subject, wait)
+    log.info(
+        "enrollment.places_allocated",
+        extra={"admitted": len(admit), "waitlisted": len(wait), "season_id": season.id},
+    )
+    return AllocationResult(
+        admitted=len(admit), waitlisted=len(wait), rejected=len(rejected), schools=len(free)
+    )

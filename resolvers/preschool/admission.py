@@ -1,0 +1,137 @@
+"""Admission: a kindergarten confirms an accepted offer once the family's documents are
+checked, and the child's place becomes a kindergarten enrollment."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    EducationLevel,
+    Enrollment,
+    ExitReason,
+    Institution,
+    InstitutionKind,
+    KindergartenApplication,
+    KindergartenOffer,
+    OfferStatus,
+    Person,
+    QueueStatus,
+    Sector,
+)
+from resolvers import licensing as licensing_service
+from resolvers.access import Principal
+from resolvers.clock import today
+from resolvers.errors import DomainError, ErrorCode
+from resolvers.events import emit
+from resolvers.intake import managed_intake_institution
+from resolvers.preschool.rows import HISTORY, application_for_update, offer_for_update
+
+
+async def _check_entry_date(
+    session: AsyncSession, application: KindergartenApplication, inst: Institution, start: date
+) -> None:
+    """The child is born and the kindergarten open on the first day, and it holds the licence
+    it needs (if any) today and on that day."""
+    child = await session.get(Person, application.child_id)
+    assert child is not None
+    if start < child.birth_date or (inst.closed_on is not None and inst.closed_on <= start):
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "The entry date is not possible", field="entryDate"
+        )
+    for day in sorted({today(), start}):
+        await licensing_service.require_teaching_licence(
+            session,
+            institution_id=inst.id,
+            on=day,
+            level=EducationLevel.PRESCHOOL,
+            field="offerId",
+        )
+
+
+async def _end_held_place(
+    session: AsyncSession, application: KindergartenApplication, start: date
+) -> Enrollment | None:
+    """A transferring child's current place, ended the day the new one begins."""
+    if application.enrollment_id is None:
+        return None
+    previous = await session.get(Enrollment, application.enrollment_id, with_for_update=True)
+    if previous is not None and previous.exit_date is None:
+        if start < previous.entry_date:
+            raise DomainError(
+                ErrorCode.INVALID_DATE,
+                "The entry date is before the current place began",
+                field="entryDate",
+            )
+        previous.exit_date = start
+        previous.exit_reason = ExitReason.TRANSFERRED
+    return previous
+
+
+async def _enroll(
+    session: AsyncSession,
+    actor: str,
+    offer: KindergartenOffer,
+    application: KindergartenApplication,
+    enrollment: Enrollment,
+) -> None:
+    """Open the enrollment and close the offer and application as admitted."""
+    session.add(enrollment)
+    await session.flush()
+    offer.status = OfferStatus.ADMITTED
+    offer.decided_at = datetime.now(UTC)
+    application.status = QueueStatus.ADMITTED
+    application.enrollment_id = enrollment.id
+    await session.flush()
+    await HISTORY.record(session, actor, [application.id], QueueStatus.ADMITTED)
+    await emit(
+        session,
+        topic="preschool.child_admitted",
+        aggregate_type="KindergartenApplication",
+        aggregate_id=application.id,
+        payload={"enrollment_id": enrollment.id, "kindergarten_id": enrollment.institution_id},
+    )
+
+
+async def confirm_admission(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    offer_id: int,
+    entry_date: date | None,
+) -> KindergartenOffer:
+    """After checking the family's documents, the kindergarten admits the child: the accepted
+    offer becomes a kindergarten enrollment (a transferring child's old place ends the day the
+    new one begins, linked as the previous enrollment).
+
+    Rule (issue 3): only an accepted offer is confirmed, by an officer of its kindergarten. A
+    kindergarten that needs a licence holds one in force today and on the entry date, covering
+    preschool education (``LICENCE_REQUIRED``, issue 5): a suspended kindergarten admits no
+    one, and the child's offer stays accepted until the licence is restored.
+    """
+    offer = await offer_for_update(session, offer_id)
+    inst = await managed_intake_institution(
+        session, principal, offer.kindergarten_id, InstitutionKind.KINDERGARTEN
+    )
+    application = await application_for_update(session, offer.application_id, "offerId")
+    if offer.status != OfferStatus.ACCEPTED:
+        raise DomainError(
+            ErrorCode.OFFER_NOT_ACCEPTED,
+            "Only an offer the family accepted is confirmed",
+            field="offerId",
+        )
+    start = entry_date or today()
+    await _check_entry_date(session, application, inst, start)
+    previous = await _end_held_place(session, application, start)
+    enrollment = Enrollment(
+        person_id=application.child_id,
+        institution_id=inst.id,
+        sector=Sector.PRESCHOOL,
+        entry_date=start,
+        programme=None,
+        class_group=offer.age_group,
+        previous_enrollment_id=previous.id if previous is not None else None,
+    )
+    await _enroll(session, principal.subject, offer, application, enrollment)
+    return offer

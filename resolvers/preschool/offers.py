@@ -1,0 +1,419 @@
+"""Offers of free places to the children next in their queues, and what a family (or the
+deadline) decides on them (domain.md K4, K5)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    DeclineRule,
+    EducationLevel,
+    InstitutionKind,
+    IntakeKind,
+    IntakeSeason,
+    KindergartenApplication,
+    KindergartenOffer,
+    KindergartenPlaces,
+    KindergartenPreference,
+    OfferStatus,
+    QueueStatus,
+)
+from resolvers import licensing as licensing_service
+from resolvers.access import Principal, require
+from resolvers.clock import today
+from resolvers.errors import DomainError, ErrorCode
+from resolvers.events import emit
+from resolvers.intake import (
+    add_working_days,
+    current_season,
+    emit_many,
+    managed_intake_institution,
+    require_guardian_of,
+)
+from resolvers.preschool.places import free_places_for_update, return_place, return_places
+from resolvers.preschool.rows import HISTORY, application_for_update, offer_for_update
+from resolvers.preschool.rules import kindergarten_ids_of
+
+log = logging.getLogger("bilim.preschool")
+
+KA = KindergartenApplication
+LIVE = (OfferStatus.OPEN, OfferStatus.ACCEPTED)
+# Places picked for offers: places row id -> the applications offered one of its places.
+Picks = dict[int, list[int]]
+
+
+def _queue_candidates(
+    kindergarten_id: int, intake_year: int, age_group: str, limit: int
+) -> Select[Any]:
+    """The next waiting children of a (kindergarten, intake, group) queue in offer order,
+    locked; rows another transaction is offering right now are skipped, not waited for."""
+    return (
+        select(KA.id)
+        .join(KindergartenPreference, KindergartenPreference.application_id == KA.id)
+        .where(
+            KindergartenPreference.kindergarten_id == kindergarten_id,
+            KA.status == QueueStatus.WAITING,
+            KA.intake_year == intake_year,
+            KA.age_group == age_group,
+        )
+        .order_by(KA.benefit_verified.desc(), KA.registered_at, KA.id)
+        .limit(limit)
+        .with_for_update(of=KA, skip_locked=True)
+    )
+
+
+async def _check_turn(
+    session: AsyncSession,
+    kindergarten_id: int,
+    season: IntakeSeason,
+    places: list[KindergartenPlaces],
+    application_id: int,
+) -> KindergartenPlaces:
+    """For an offer to one named child: they wait in this queue and nobody waits before them."""
+    application = await session.get(KA, application_id, with_for_update=True)
+    in_queue = (
+        application is not None
+        and application.status == QueueStatus.WAITING
+        and application.intake_year == season.year
+        and kindergarten_id in await kindergarten_ids_of(session, application.id)
+    )
+    if not in_queue:
+        raise DomainError(
+            ErrorCode.NOT_IN_QUEUE,
+            "The child is not waiting in this kindergarten's queue for this intake",
+            field="applicationId",
+        )
+    assert application is not None
+    group = next((p for p in places if p.age_group == application.age_group), None)
+    if group is None or group.free_places == 0:
+        raise DomainError(
+            ErrorCode.NO_FREE_PLACES,
+            "No place is free in the child's age group",
+            field="applicationId",
+        )
+    first = await session.scalar(
+        _queue_candidates(kindergarten_id, season.year, application.age_group, 1)
+    )
+    if first != application.id:
+        raise DomainError(
+            ErrorCode.OUT_OF_TURN,
+            "Other children come before this one in the queue",
+            field="applicationId",
+        )
+    return group
+
+
+async def _next_in_queues(
+    session: AsyncSession,
+    kindergarten_id: int,
+    intake_year: int,
+    places: list[KindergartenPlaces],
+    count: int | None,
+) -> Picks:
+    """The children next in each age group's queue, as many as the group has free places,
+    ``count`` at most in all (all free places if unset)."""
+    picks: Picks = {}
+    budget = count if count is not None else sum(p.free_places for p in places)
+    for p in places:
+        if budget <= 0:
+            break
+        wanted = min(p.free_places, budget)
+        if wanted == 0:
+            continue
+        ids = list(
+            await session.scalars(
+                _queue_candidates(kindergarten_id, intake_year, p.age_group, wanted)
+            )
+        )
+        if ids:
+            picks[p.id] = ids
+            budget -= len(ids)
+    return picks
+
+
+async def _make_offers(
+    session: AsyncSession,
+    actor: str,
+    kindergarten_id: int,
+    places: list[KindergartenPlaces],
+    picks: Picks,
+    deadline: date,
+) -> list[KindergartenOffer]:
+    """Write the picked offers, mark their applications offered, take the places, and tell
+    each family (status history, outbox)."""
+    by_id = {p.id: p for p in places}
+    rows = [
+        {
+            "application_id": app_id,
+            "places_id": places_id,
+            "kindergarten_id": kindergarten_id,
+            "age_group": by_id[places_id].age_group,
+            "status": OfferStatus.OPEN,
+            "deadline": deadline,
+            "offered_by": actor,
+        }
+        for places_id, app_ids in picks.items()
+        for app_id in app_ids
+    ]
+    offer_ids = list(
+        await session.scalars(
+            insert(KindergartenOffer).returning(KindergartenOffer.id, sort_by_parameter_order=True),
+            rows,
+        )
+    )
+    application_ids = [app_id for app_ids in picks.values() for app_id in app_ids]
+    await session.execute(
+        update(KA)
+        .where(KA.id.in_(application_ids))
+        .values(status=QueueStatus.OFFERED, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    for places_id, app_ids in picks.items():
+        by_id[places_id].free_places -= len(app_ids)
+    await session.flush()
+    await HISTORY.record(
+        session, actor, application_ids, QueueStatus.OFFERED, f"offered by {kindergarten_id}"
+    )
+    await emit_many(
+        session,
+        topic="preschool.place_offered",
+        aggregate_type="KindergartenOffer",
+        events=[
+            (
+                oid,
+                {
+                    "application_id": r["application_id"],
+                    "kindergarten_id": kindergarten_id,
+                    "deadline": deadline.isoformat(),
+                },
+            )
+            for oid, r in zip(offer_ids, rows, strict=True)
+        ],
+    )
+    offers = await session.scalars(
+        select(KindergartenOffer)
+        .where(KindergartenOffer.id.in_(offer_ids))
+        .order_by(KindergartenOffer.id)
+    )
+    return list(offers)
+
+
+async def offer_places(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    kindergarten_id: int,
+    age_group: str | None = None,
+    count: int | None = None,
+    application_id: int | None = None,
+) -> list[KindergartenOffer]:
+    """Offer a kindergarten's free places to the children next in its queues.
+
+    Rules (domain.md; issue 3): per kindergarten and age group, verified benefit holders first,
+    then registration time; each offer carries a deadline of N working days (season policy,
+    15 by default) counted on the holiday calendar. Capacity is protected by the database: the
+    places rows are locked ``FOR UPDATE`` and their CHECK keeps free places >= 0; candidates
+    are locked ``FOR UPDATE SKIP LOCKED`` and re-checked as waiting; a partial unique index
+    forbids two live offers for one child. ``application_id`` offers one place to a named
+    child, who must be first in their queue. A kindergarten that needs a licence (private
+    ones; domain.md, "Licensing and accreditation") offers nothing without one in force today
+    covering preschool education (``LICENCE_REQUIRED``, issue 5).
+    """
+    inst = await managed_intake_institution(
+        session, principal, kindergarten_id, InstitutionKind.KINDERGARTEN
+    )
+    on = today()
+    await licensing_service.require_teaching_licence(
+        session,
+        institution_id=inst.id,
+        on=on,
+        level=EducationLevel.PRESCHOOL,
+        field="kindergartenId",
+    )
+    season = await current_season(session, IntakeKind.KINDERGARTEN, on)
+    if count is not None and not 1 <= count <= 1000:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Offer 1 to 1,000 places", field="count")
+    places = await free_places_for_update(session, season.id, inst.id, age_group)
+    if application_id is not None:
+        group = await _check_turn(session, inst.id, season, places, application_id)
+        picks = {group.id: [application_id]}
+    else:
+        picks = await _next_in_queues(session, inst.id, season.year, places, count)
+    if not picks:
+        raise DomainError(
+            ErrorCode.NOT_IN_QUEUE,
+            "Nobody waits in these queues for this intake",
+            field="kindergartenId",
+        )
+    deadline = await add_working_days(
+        session, on, season.offer_deadline_working_days, season.weekend_days
+    )
+    return await _make_offers(session, principal.subject, inst.id, places, picks, deadline)
+
+
+async def accept_offer(
+    session: AsyncSession, principal: Principal, *, offer_id: int
+) -> KindergartenOffer:
+    """The guardian accepts an open offer before its deadline (issue 3; domain.md: documents
+    are due within the deadline)."""
+    offer = await offer_for_update(session, offer_id)
+    application = await application_for_update(session, offer.application_id, "offerId")
+    await require_guardian_of(session, principal, application.child_id)
+    if offer.status != OfferStatus.OPEN:
+        raise DomainError(ErrorCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId")
+    if today() > offer.deadline:
+        raise DomainError(
+            ErrorCode.OFFER_EXPIRED,
+            f"The offer expired on {offer.deadline.isoformat()}",
+            field="offerId",
+        )
+    offer.status = OfferStatus.ACCEPTED
+    offer.decided_at = datetime.now(UTC)
+    application.status = QueueStatus.ACCEPTED
+    await session.flush()
+    await HISTORY.record(session, principal.subject, [application.id], QueueStatus.ACCEPTED)
+    await emit(
+        session,
+        topic="preschool.offer_accepted",
+        aggregate_type="KindergartenOffer",
+        aggregate_id=offer.id,
+        payload={"application_id": application.id, "kindergarten_id": offer.kindergarten_id},
+    )
+    return offer
+
+
+async def _after_decline(
+    session: AsyncSession,
+    actor: str,
+    season: IntakeSeason,
+    application_ids: list[int],
+    why: str,
+) -> QueueStatus:
+    """Apply the season's decline rule: back to the queue with the original registration time,
+    or out of it (domain.md: decline or no-show is *configurable*)."""
+    status = (
+        QueueStatus.WAITING if season.decline_rule == DeclineRule.REQUEUE else (QueueStatus.REMOVED)
+    )
+    await session.execute(
+        update(KA)
+        .where(KA.id.in_(application_ids))
+        .values(status=status, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    await HISTORY.record(session, actor, application_ids, status, why)
+    return status
+
+
+async def decline_offer(
+    session: AsyncSession, principal: Principal, *, offer_id: int
+) -> KindergartenOffer:
+    """The guardian declines an offer: the place returns to the kindergarten, and the
+    application follows the season's decline rule."""
+    offer = await offer_for_update(session, offer_id)
+    application = await application_for_update(session, offer.application_id, "offerId")
+    await require_guardian_of(session, principal, application.child_id)
+    if offer.status not in LIVE:
+        raise DomainError(ErrorCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId")
+    offer.status = OfferStatus.DECLINED
+    offer.decided_at = datetime.now(UTC)
+    await session.flush()
+    await return_place(session, offer.places_id)
+    season = await session.get(IntakeSeason, application.season_id)
+    assert season is not None
+    status = await _after_decline(
+        session, principal.subject, season, [application.id], "offer declined"
+    )
+    await emit(
+        session,
+        topic="preschool.offer_declined",
+        aggregate_type="KindergartenOffer",
+        aggregate_id=offer.id,
+        payload={"application_id": application.id, "application_status": status.value},
+    )
+    return offer
+
+
+async def _expire_open_offers(session: AsyncSession, on: date) -> list[Any]:
+    """Mark expired the open offers whose deadline is before ``on``: their ids, applications
+    and places rows."""
+    return list(
+        (
+            await session.execute(
+                update(KindergartenOffer)
+                .where(
+                    KindergartenOffer.status == OfferStatus.OPEN,
+                    KindergartenOffer.deadline < on,
+                )
+                .values(status=OfferStatus.EXPIRED, decided_at=func.now())
+                .returning(
+                    KindergartenOffer.id,
+                    KindergartenOffer.application_id,
+                    KindergartenOffer.places_id,
+                )
+            )
+        ).all()
+    )
+
+
+async def _after_expiry(session: AsyncSession, actor: str, application_ids: list[int]) -> None:
+    """Apply each season's decline rule to the applications whose offers expired."""
+    seasons = dict(
+        (await session.execute(select(KA.id, KA.season_id).where(KA.id.in_(application_ids)))).all()
+    )
+    by_season: dict[int, list[int]] = {}
+    for app_id, season_id in seasons.items():
+        by_season.setdefault(season_id, []).append(app_id)
+    for season_id, app_ids in by_season.items():
+        season = await session.get(IntakeSeason, season_id)
+        assert season is not None
+        await _after_decline(session, actor, season, app_ids, "offer expired")
+
+
+async def process_expired_offers(
+    session: AsyncSession, principal: Principal, *, on: date | None = None
+) -> int:
+    """Expire open offers whose deadline has passed, return their places and apply each
+    season's decline rule (the job ``bilim jobs run``; also a ministry mutation)."""
+    require(principal.is_ministry, "Only the ministry runs the queue's jobs")
+    if on is not None and on > today():
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "Offers cannot be expired ahead of time", field="asOf"
+        )
+    expired = await _expire_open_offers(session, on or today())
+    if not expired:
+        return 0
+    await return_places(session, (row.places_id for row in expired))
+    await _after_expiry(session, principal.subject, [r.application_id for r in expired])
+    await emit_many(
+        session,
+        topic="preschool.offer_expired",
+        aggregate_type="KindergartenOffer",
+        events=[(r.id, {"application_id": r.application_id}) for r in expired],
+    )
+    log.info("preschool.offers_expired", extra={"count": len(expired)})
+    return len(expired)
+
+
+async def cancel_live_offer(
+    session: AsyncSession, application_id: int, status: OfferStatus = OfferStatus.CANCELLED
+) -> KindergartenOffer | None:
+    """End an application's open or accepted offer, if it has one, and return its place."""
+    offer = await session.scalar(
+        select(KindergartenOffer)
+        .where(
+            KindergartenOffer.application_id == application_id,
+            KindergartenOffer.status.in_(LIVE),
+        )
+        .with_for_update()
+    )
+    if offer is not None:
+        offer.status = status
+        offer.decided_at = datetime.now(UTC)
+        await session.flush()
+        await return_place(session, offer.places_id)
+    return offer

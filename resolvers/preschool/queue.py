@@ -1,0 +1,328 @@
+"""Joining the queue and staying in it: registration (the age group a child waits for, the
+preferred kindergartens), the check of a claimed benefit, and transfers between
+kindergartens (domain.md K1-K4, K6)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    BenefitStatus,
+    Enrollment,
+    Institution,
+    InstitutionKind,
+    IntakeKind,
+    IntakeSeason,
+    KindergartenAgeGroup,
+    KindergartenApplication,
+    KindergartenPreference,
+    Person,
+    QueueStatus,
+    Residency,
+    Sector,
+)
+from models.preschool import ACTIVE_QUEUE_STATUSES
+from resolvers.access import Principal, require
+from resolvers.clock import today
+from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.events import emit
+from resolvers.intake import (
+    PHONE_MAX,
+    REASON_MAX,
+    age_groups,
+    claim_benefit,
+    clean_text,
+    current_season,
+    guardians_child_for_update,
+    months_between,
+    open_enrollment,
+    require_guardian_of,
+)
+from resolvers.preschool.offers import cancel_live_offer
+from resolvers.preschool.rows import HISTORY, application_for_update
+from resolvers.preschool.rules import may_handle_application
+
+KA = KindergartenApplication
+
+
+def place_in_age_group(
+    born: date, season: IntakeSeason, groups: Sequence[KindergartenAgeGroup]
+) -> tuple[int, KindergartenAgeGroup]:
+    """The intake year and age group a child waits for: the group containing their age on
+    1 September of the season's year; a child younger than the youngest group waits for the
+    first September they reach it (domain.md: groups 2-3 ... 6-7, by age)."""
+    if not groups:
+        raise DomainError(ErrorCode.INVALID_POLICY, "The season has no age groups")
+    for year in range(season.year, season.year + 8):
+        months = months_between(born, date(year, 9, 1))
+        for group in groups:
+            if group.min_months <= months < group.max_months:
+                return year, group
+        if months >= groups[-1].max_months:
+            break
+    raise DomainError(
+        ErrorCode.CHILD_TOO_OLD,
+        "The child is past the oldest kindergarten group at this intake",
+        field="childId",
+    )
+
+
+async def preferred_kindergartens(
+    session: AsyncSession, ids: Sequence[int], max_preferences: int, on: date
+) -> list[Institution]:
+    """The kindergartens a family names, in its order: 1 to ``max_preferences`` of them, each
+    once, each an open kindergarten."""
+    if not 1 <= len(ids) <= max_preferences:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"Name 1 to {max_preferences} preferred kindergartens",
+            field="kindergartenIds",
+        )
+    if len(set(ids)) != len(ids):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "A kindergarten is named only once",
+            field="kindergartenIds",
+        )
+    found = {
+        i.id: i for i in await session.scalars(select(Institution).where(Institution.id.in_(ids)))
+    }
+    result = []
+    for i in ids:
+        inst = found.get(i)
+        if inst is None:
+            raise NotFound("A preferred kindergarten", field="kindergartenIds")
+        if inst.kind != InstitutionKind.KINDERGARTEN:
+            raise DomainError(
+                ErrorCode.WRONG_INSTITUTION_KIND,
+                f"{inst.name} is not a kindergarten",
+                field="kindergartenIds",
+            )
+        if inst.closed_on is not None and inst.closed_on <= on:
+            raise DomainError(
+                ErrorCode.INSTITUTION_CLOSED, f"{inst.name} is closed", field="kindergartenIds"
+            )
+        result.append(inst)
+    return result
+
+
+def _check_age(child: Person, season: IntakeSeason, on: date) -> None:
+    """A child is registered from the season's youngest age to its oldest (K1)."""
+    months = months_between(child.birth_date, on)
+    if months < season.min_age_months:
+        raise DomainError(
+            ErrorCode.CHILD_TOO_YOUNG,
+            f"A child is registered from the age of {season.min_age_months} months",
+            field="childId",
+        )
+    if months >= season.max_age_months:
+        raise DomainError(
+            ErrorCode.CHILD_TOO_OLD,
+            f"A child is registered until the age of {season.max_age_months // 12} years",
+            field="childId",
+        )
+
+
+async def _check_not_queued_or_placed(session: AsyncSession, child_id: int) -> None:
+    """One active application per child, and none for a child who holds a place already:
+    they transfer their application instead."""
+    active = await session.scalar(
+        select(KA.id).where(KA.child_id == child_id, KA.status.in_(ACTIVE_QUEUE_STATUSES))
+    )
+    if active is not None:
+        raise DomainError(
+            ErrorCode.DUPLICATE_APPLICATION,
+            "The child already has an active application; transfer it instead",
+            field="childId",
+        )
+    if await open_enrollment(session, child_id, (Sector.PRESCHOOL, Sector.SCHOOL)) is not None:
+        raise DomainError(
+            ErrorCode.ALREADY_ENROLLED,
+            "The child already holds a place; transfer the existing application instead",
+            field="childId",
+        )
+
+
+def _name_preferences(
+    session: AsyncSession, application_id: int, kindergartens: Sequence[Institution]
+) -> None:
+    session.add_all(
+        KindergartenPreference(application_id=application_id, kindergarten_id=k.id, rank=rank)
+        for rank, k in enumerate(kindergartens, start=1)
+    )
+
+
+async def apply_to_kindergarten_queue(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    child_id: int,
+    kindergarten_ids: Sequence[int],
+    benefit_code: str | None,
+    benefit_proof: str | None,
+    residency: Residency,
+    contact_phone: str | None,
+) -> KindergartenApplication:
+    """Register a child in the queue of 1 to N preferred kindergartens (N: season policy).
+
+    Rules (domain.md, Kindergarten e-queue; issue 3): the applicant is the child's guardian;
+    the child is 6 months to 7 years old on the application date (policy); one active
+    application per child (also a partial unique index); every preference is an open
+    kindergarten; a benefit names a category of the season and its proof; the age group is
+    derived from the birth date as of 1 September of the intake year.
+    """
+    child = await guardians_child_for_update(session, principal, child_id)
+    on = today()
+    season = await current_season(session, IntakeKind.KINDERGARTEN, on)
+    _check_age(child, season, on)
+    kindergartens = await preferred_kindergartens(
+        session, kindergarten_ids, season.max_preferences, on
+    )
+    benefit = await claim_benefit(session, season.id, benefit_code, benefit_proof)
+    phone = clean_text(contact_phone, PHONE_MAX, "contactPhone")
+    await _check_not_queued_or_placed(session, child.id)
+    intake_year, group = place_in_age_group(
+        child.birth_date, season, await age_groups(session, season.id)
+    )
+    application = KA(
+        child_id=child.id,
+        guardian_id=principal.person_id,
+        season_id=season.id,
+        status=QueueStatus.WAITING,
+        intake_year=intake_year,
+        age_group=group.code,
+        **benefit.columns(),
+        residency=residency,
+        contact_phone=phone,
+    )
+    session.add(application)
+    await session.flush()
+    _name_preferences(session, application.id, kindergartens)
+    await HISTORY.record(session, principal.subject, [application.id], QueueStatus.WAITING)
+    await emit(
+        session,
+        topic="preschool.application_registered",
+        aggregate_type="KindergartenApplication",
+        aggregate_id=application.id,
+        payload={
+            "kindergarten_ids": [k.id for k in kindergartens],
+            "intake_year": intake_year,
+            "age_group": group.code,
+        },
+    )
+    await session.refresh(application)
+    return application
+
+
+async def verify_benefit(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    application_id: int,
+    verified: bool,
+    reason: str | None,
+) -> KindergartenApplication:
+    """Record the officer's check of a claimed benefit's proof documents.
+
+    Rule (issue 3): only a verified benefit puts a child ahead of earlier registrants.
+    """
+    application = await application_for_update(session, application_id)
+    require(
+        await may_handle_application(session, principal, application),
+        "This application is outside your kindergartens",
+    )
+    if application.status not in ACTIVE_QUEUE_STATUSES:
+        raise DomainError(
+            ErrorCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
+        )
+    if application.benefit_status == BenefitStatus.NONE:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "The application claims no benefit", field="applicationId"
+        )
+    application.benefit_status = BenefitStatus.VERIFIED if verified else BenefitStatus.REJECTED
+    await session.flush()
+    note = clean_text(reason, REASON_MAX, "reason")
+    await HISTORY.record(
+        session,
+        principal.subject,
+        [application.id],
+        application.status,
+        f"benefit {'verified' if verified else 'rejected'}" + (f": {note}" if note else ""),
+    )
+    await emit(
+        session,
+        topic="preschool.benefit_checked",
+        aggregate_type="KindergartenApplication",
+        aggregate_id=application.id,
+        payload={"verified": verified},
+    )
+    await session.refresh(application)
+    return application
+
+
+async def _check_not_attending(
+    session: AsyncSession, application: KindergartenApplication, kindergartens: list[Institution]
+) -> None:
+    """A transfer names kindergartens other than the one the child attends."""
+    if application.enrollment_id is None:
+        return
+    current = await session.get(Enrollment, application.enrollment_id)
+    if (
+        current is not None
+        and current.exit_date is None
+        and any(k.id == current.institution_id for k in kindergartens)
+    ):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "The child already attends this kindergarten",
+            field="kindergartenIds",
+        )
+
+
+async def transfer_application(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    application_id: int,
+    kindergarten_ids: Sequence[int],
+) -> KindergartenApplication:
+    """Move an application to other kindergartens (the family moves), keeping its original
+    registration time (domain.md). A live offer is cancelled and its place returned; a child
+    who already holds a place keeps it until admitted at the new kindergarten."""
+    application = await application_for_update(session, application_id)
+    await require_guardian_of(session, principal, application.child_id)
+    if application.status not in (*ACTIVE_QUEUE_STATUSES, QueueStatus.ADMITTED):
+        raise DomainError(
+            ErrorCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
+        )
+    season = await session.get(IntakeSeason, application.season_id)
+    assert season is not None
+    kindergartens = await preferred_kindergartens(
+        session, kindergarten_ids, season.max_preferences, today()
+    )
+    await _check_not_attending(session, application, kindergartens)
+    await cancel_live_offer(session, application.id)
+    await session.execute(
+        delete(KindergartenPreference).where(
+            KindergartenPreference.application_id == application.id
+        )
+    )
+    _name_preferences(session, application.id, kindergartens)
+    application.status = QueueStatus.WAITING
+    await session.flush()
+    await HISTORY.record(
+        session, principal.subject, [application.id], QueueStatus.WAITING, "transferred"
+    )
+    await emit(
+        session,
+        topic="preschool.application_transferred",
+        aggregate_type="KindergartenApplication",
+        aggregate_id=application.id,
+        payload={"kindergarten_ids": [k.id for k in kindergartens]},
+    )
+    await session.refresh(application)
+    return application

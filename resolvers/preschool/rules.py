@@ -1,0 +1,83 @@
+"""Who may read kindergarten applications and offers, and who may act on an application."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models import Institution, KindergartenApplication, KindergartenOffer, KindergartenPreference
+from resolvers.access import Principal, Role
+from resolvers.institutions.rules import may_manage_institution
+from resolvers.intake import OFFICER_ROLES, officer_scope
+from resolvers.people.rules import children_of
+
+KA = KindergartenApplication
+
+
+def application_readable(principal: Principal) -> ColumnElement[bool]:
+    """May this principal read this application? A guardian: their children's; an officer:
+    those naming (or offered, or holding a place at) a kindergarten in their scope; the
+    ministry: all."""
+    if principal.is_ministry:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if principal.role == Role.GUARDIAN and principal.person_id is not None:
+        clauses.append(KA.child_id.in_(children_of(principal.person_id)))
+    if principal.role in OFFICER_ROLES:
+        pref, via_pref = aliased(KindergartenPreference), aliased(Institution)
+        offer, via_offer = aliased(KindergartenOffer), aliased(Institution)
+        clauses.append(
+            exists().where(
+                pref.application_id == KA.id,
+                pref.kindergarten_id == via_pref.id,
+                officer_scope(principal, via_pref),
+            )
+        )
+        clauses.append(
+            exists().where(
+                offer.application_id == KA.id,
+                offer.kindergarten_id == via_offer.id,
+                officer_scope(principal, via_offer),
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def offer_readable(principal: Principal) -> ColumnElement[bool]:
+    """Offers are read by whoever may read their application."""
+    return KindergartenOffer.application_id.in_(
+        select(KA.id).where(application_readable(principal))
+    )
+
+
+async def kindergarten_ids_of(session: AsyncSession, application_id: int) -> list[int]:
+    """The kindergartens an application names, in the family's order."""
+    return list(
+        await session.scalars(
+            select(KindergartenPreference.kindergarten_id)
+            .where(KindergartenPreference.application_id == application_id)
+            .order_by(KindergartenPreference.rank)
+        )
+    )
+
+
+async def may_handle_application(
+    session: AsyncSession, principal: Principal, application: KindergartenApplication
+) -> bool:
+    """May this officer act on this application? It names, or was offered, a kindergarten
+    the officer manages."""
+    if principal.is_ministry:
+        return True
+    ids = set(await kindergarten_ids_of(session, application.id))
+    ids |= set(
+        await session.scalars(
+            select(KindergartenOffer.kindergarten_id).where(
+                KindergartenOffer.application_id == application.id
+            )
+        )
+    )
+    if not ids:
+        return False
+    institutions = await session.scalars(select(Institution).where(Institution.id.in_(ids)))
+    return any(may_manage_institution(principal, i) for i in institutions)
