@@ -5,6 +5,7 @@ connection and classify every answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -144,6 +145,9 @@ class Tokens:
 
     def __init__(self, data_dir: Path) -> None:
         self.settings = Settings(data_dir=data_dir)
+        if not (data_dir / "signing-keys.json").exists():
+            # KeyRing.load would make a new key, and the hub would refuse every token.
+            raise SystemExit(f"no signing key in {data_dir}: give the hub's --data-dir")
         self.ring = KeyRing.load(self.settings)
         self._serial = count(1)
 
@@ -269,7 +273,9 @@ class Racer:
 
     async def warm(self) -> None:
         """Open (or refresh) the connection, so the race starts on equal terms."""
-        await self.client.get(self.url.replace("/graphql", "/healthz"))
+        # If the hub is unreachable, the request that follows records what went wrong.
+        with contextlib.suppress(httpx.HTTPError):
+            await self.client.get(self.url.replace("/graphql", "/healthz"))
 
     async def send(self, request: Request, delay_s: float) -> Answer:
         body, content_type = request.body()
