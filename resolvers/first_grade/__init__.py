@@ -22,7 +22,12 @@ from resolvers.first_grade.applications import (
     verify_application,
     withdraw_first_grade_application,
 )
-from resolvers.first_grade.eligibility import entry_grade, in_catchment, stage_on
+from resolvers.first_grade.eligibility import (
+    entry_grade,
+    in_catchment,
+    open_first_grade_season,
+    stage_on,
+)
 from resolvers.first_grade.queries import (
     APPLICATION_COLUMNS,
     APPLICATION_ORDERINGS,
@@ -73,6 +78,7 @@ __all__ = [
     "entry_grade",
     "in_catchment",
     "may_withdraw",
+    "open_first_grade_season",
     "quota_readable",
     "quotas_query",
     "set_quota",
