@@ -76,7 +76,7 @@ class ServedHub:
                 [
                     sys.executable,
                     "-c",
-                    "from app import main; main()",
+                    "from cli import main; main()",
                     "serve",
                     "--port",
                     str(port),
