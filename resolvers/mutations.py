@@ -82,6 +82,9 @@ class MutationResult(Generic[R]):
 
 
 def target_of(value: Any) -> tuple[str | None, int | None]:
+    """The changed object's type and id; a result that carries more than the object (a new key
+    and its secret) names the object as its ``audit_target``."""
+    value = getattr(value, "audit_target", value)
     if value is None:
         return None, None
     return type(value).__name__, getattr(value, "id", None)

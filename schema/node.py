@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar, cast
+
+from strawberry.types.base import get_object_definition
 
 from resolvers.context import Context
 from resolvers.errors import DomainError, ErrorCode, RequestError
+from resolvers.loaders import KeyedLoader
 from resolvers.relay import decode_id
+
+T = TypeVar("T")
 
 # GraphQL type name -> how to fetch one such object for this request (None if unreadable).
 NODE_RESOLVERS: dict[str, Callable[[Context, int], Awaitable[Any]]] = {}
@@ -19,6 +24,33 @@ def node_type(name: str) -> Callable[[Callable[[Context, int], Awaitable[Any]]],
     def register(fetch: Callable[[Context, int], Awaitable[Any]]) -> Any:
         NODE_RESOLVERS[name] = fetch
         return fetch
+
+    return register
+
+
+async def loaded(
+    loader: KeyedLoader[Any, Any], pk: int | None, convert: Callable[[Any], T]
+) -> T | None:
+    """The object ``pk`` names, read through ``loader`` (and so through its row rule): null
+    when ``pk`` is unset, or the row is missing or unreadable."""
+    if pk is None:
+        return None
+    row = await loader.load(pk)
+    return None if row is None else convert(row)
+
+
+def fetched_by(loader: Callable[[Context], KeyedLoader[Any, Any]]) -> Callable[[type[T]], type[T]]:
+    """Register the node type below (a strawberry type with ``from_row``) for ``node`` and
+    ``nodes``, fetched by primary key through ``loader``."""
+
+    def register(cls: type[T]) -> type[T]:
+        convert = cast(Any, cls).from_row
+
+        async def fetch(ctx: Context, pk: int) -> Any:
+            return await loaded(loader(ctx), pk, convert)
+
+        NODE_RESOLVERS[get_object_definition(cls, strict=True).name] = fetch
+        return cls
 
     return register
 
