@@ -14,13 +14,15 @@ import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from models import ApiKey, Region
-from resolvers.access import KeyGrant, Principal, Role, require
+from resolvers.access.principals import KeyGrant, Principal, Role, require
 from resolvers.errors import DomainError, ErrorCode, NotFound, RequestError
+from resolvers.relay import Ordering
 from resolvers.settings import Settings
 
 KEY_SCHEME = "bk"
@@ -28,6 +30,7 @@ KEY_FORMAT = re.compile(r"^bk_([a-z0-9]{8})_([A-Za-z0-9_-]{20,100})$")
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 MAX_SCOPE_ENTRIES = 500
 MAX_TTL_DAYS = 730
+API_KEY_ORDER = Ordering(((ApiKey.id, True),))
 
 
 def load_pepper(settings: Settings, data_dir: Path | None = None) -> bytes:
@@ -58,10 +61,20 @@ class NewKey:
     row: ApiKey
     key: str
 
+    @property
+    def audit_target(self) -> ApiKey:
+        """What the audit trail records as changed: the key's row, never its secret."""
+        return self.row
+
 
 def can_manage_keys(principal: Principal) -> bool:
     """May this principal create or revoke partners' keys? Only the ministry."""
     return principal.is_ministry
+
+
+def api_keys_query() -> Select[Any]:
+    """Every partner's key (the ministry's list)."""
+    return select(*ApiKey.__table__.c)
 
 
 async def create_api_key(
