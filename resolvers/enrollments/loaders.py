@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from models import Enrollment
-from resolvers.enrollments import ENROLLMENT_COLUMNS, enrollment_filter_clauses
+from resolvers.enrollments.queries import ENROLLMENT_COLUMNS, enrollment_filter_clauses
 from resolvers.enrollments.rules import enrollment_readable
 from resolvers.loaders import ById, PagesByParent
 

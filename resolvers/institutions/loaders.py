@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models import CatchmentArea, Institution
-from resolvers.institutions import INSTITUTION_COLUMNS
+from resolvers.institutions.queries import INSTITUTION_COLUMNS
 from resolvers.loaders import ById, ByParent
 
 

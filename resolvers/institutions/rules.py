@@ -1,14 +1,16 @@
 """Which institutions a principal's role reaches: the scope every domain's row rules and
-policies build on."""
+policies build on, and who may add and manage institutions."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Institution
-from resolvers.access import Principal, Role
+from models import Institution, InstitutionKind
+from resolvers.access import Principal, Role, require
+from resolvers.errors import DomainError, ErrorCode, NotFound
 
 
 def institution_in_scope(principal: Principal, inst: Any = Institution) -> ColumnElement[bool]:
@@ -41,3 +43,38 @@ def may_manage_institution(principal: Principal, institution: Any) -> bool:
     if principal.role == Role.SCHOOL_ADMIN:
         return institution.id in principal.institution_ids
     return False
+
+
+def can_create_institution(
+    principal: Principal, *, region_id: int | None, district_id: int | None
+) -> bool:
+    """May this principal add an institution here? The ministry anywhere; a region officer in
+    their region; a district officer in their district."""
+    if principal.is_ministry:
+        return True
+    if principal.role == Role.REGION_OFFICER:
+        return region_id in principal.region_ids
+    if principal.role == Role.DISTRICT_OFFICER:
+        return district_id in principal.district_ids
+    return False
+
+
+async def managed_institution(
+    session: AsyncSession,
+    principal: Principal,
+    institution_id: int,
+    *,
+    kind: InstitutionKind,
+    label: str,
+    field: str,
+) -> Institution:
+    """The institution ``institution_id``, which must be of ``kind`` and managed by the caller
+    (NOT_FOUND, WRONG_INSTITUTION_KIND or FORBIDDEN otherwise). ``label`` names it in messages
+    ("school", "kindergarten")."""
+    inst = await session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound(f"The {label}", field=field)
+    if inst.kind != kind:
+        raise DomainError(ErrorCode.WRONG_INSTITUTION_KIND, f"This is not a {label}", field=field)
+    require(may_manage_institution(principal, inst), f"This {label} is outside your scope")
+    return inst

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement
 
 from models import Guardianship, Person, PersonPin, StaffPosition
 from resolvers.loaders import ById, ByParent, PagesByParent
-from resolvers.people import PERSON_COLUMNS
+from resolvers.people.queries import PERSON_COLUMNS
 from resolvers.people.rules import person_readable, staff_readable
 
 

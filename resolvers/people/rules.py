@@ -1,15 +1,19 @@
 """Who may read whom: the row rules of people, their guardianships and staff posts (issue 6).
-Every path that reads a person (node, lists, nested fields, the compiled path) uses these."""
+Every path that reads a person (node, lists, nested fields, the compiled path) uses these; the
+workflows ask the same questions of one person, and who may register people."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, any_, exists, false, literal, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import Enrollment, Guardianship, Institution, Person, StaffPosition
 from resolvers.access import PERSONAL_ROLES, SCOPED_ROLES, Principal, Role
+from resolvers.errors import NotFound
 from resolvers.institutions.rules import institution_in_scope
 
 
@@ -115,3 +119,38 @@ def self_or_child(principal: Principal, person_id: Any) -> ColumnElement[bool]:
     if principal.role == Role.GUARDIAN:
         clauses.append(person_id.in_(children_of(principal.person_id)))
     return or_(*clauses)
+
+
+# --- one person -------------------------------------------------------------------------------
+
+
+def can_register_person(principal: Principal) -> bool:
+    """May this principal register people? The ministry, officers and school administrators
+    (who register the pupils they admit)."""
+    return principal.role in (
+        Role.MINISTRY,
+        Role.REGION_OFFICER,
+        Role.DISTRICT_OFFICER,
+        Role.SCHOOL_ADMIN,
+    )
+
+
+async def require_person_access(
+    session: AsyncSession, principal: Principal, person: Person, *, pin: str | None, field: str
+) -> None:
+    """May this principal act on this person? Either they may already read the person, or they
+    show the person's current PIN (the officer holds the documents). Otherwise the person is
+    reported as not found, so an id alone never reveals, nor grants access to, anyone."""
+    if pin is not None and person.pin is not None and secrets.compare_digest(pin, person.pin):
+        return
+    if await can_read_person(session, principal, person.id):
+        return
+    raise NotFound("The person", field=field)
+
+
+async def can_read_person(session: AsyncSession, principal: Principal, person_id: int) -> bool:
+    """May this principal read this person (the row rule of :func:`person_readable`)?"""
+    found = await session.scalar(
+        select(Person.id).where(Person.id == person_id, person_readable(principal))
+    )
+    return found is not None

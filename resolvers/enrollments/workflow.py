@@ -1,0 +1,376 @@
+"""The enrollment workflow (Ed-Fi's student-school association): enroll, transfer, withdraw.
+Each step checks its guard, writes the enrollment and an outbox event."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Enrollment, ExitReason, Institution, InstitutionKind, Person, Sector
+from resolvers import licensing as licensing_service
+from resolvers import people as people_service
+from resolvers.access import Principal, require
+from resolvers.clock import today
+from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.events import emit
+from resolvers.institutions.rules import may_manage_institution
+
+SECTOR_OF_KIND = {
+    InstitutionKind.KINDERGARTEN: Sector.PRESCHOOL,
+    InstitutionKind.SCHOOL: Sector.SCHOOL,
+    InstitutionKind.COLLEGE: Sector.VOCATIONAL,
+    InstitutionKind.UNIVERSITY: Sector.HIGHER,
+    InstitutionKind.FOREIGN_UNIVERSITY: Sector.ABROAD,
+}
+
+# How far ahead an enrollment may be recorded (the next school year's intake).
+MAX_DAYS_AHEAD = 366
+
+
+def _check_placement(inst: Institution, *, grade_level: int | None, programme: str | None) -> None:
+    if inst.kind == InstitutionKind.SCHOOL:
+        if grade_level is None or not 1 <= grade_level <= 12:
+            raise DomainError(
+                ErrorCode.INVALID_GRADE,
+                "A school enrollment has a grade from 1 to 12",
+                field="gradeLevel",
+            )
+    elif inst.kind == InstitutionKind.KINDERGARTEN:
+        if grade_level not in (None, 0):
+            raise DomainError(
+                ErrorCode.INVALID_GRADE, "Kindergartens have no grades", field="gradeLevel"
+            )
+    else:
+        if grade_level is not None:
+            raise DomainError(
+                ErrorCode.INVALID_GRADE, "Only schools have grades", field="gradeLevel"
+            )
+        if not programme:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "Name the programme of study", field="programme"
+            )
+
+
+def _check_open(inst: Institution, on: date) -> None:
+    if inst.closed_on is not None and inst.closed_on <= on:
+        raise DomainError(
+            ErrorCode.INSTITUTION_CLOSED,
+            "The institution is closed on that date",
+            field="institutionId",
+        )
+    if inst.opened_on is not None and inst.opened_on > on:
+        raise DomainError(
+            ErrorCode.INSTITUTION_CLOSED,
+            "The institution is not open yet on that date",
+            field="institutionId",
+        )
+
+
+def _check_entry_date(person: Person, on: date, field: str) -> None:
+    if on < person.birth_date:
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "The date is before the person's birth", field=field
+        )
+    if on > today() + timedelta(days=MAX_DAYS_AHEAD):
+        raise DomainError(ErrorCode.INVALID_DATE, "The date is more than a year ahead", field=field)
+
+
+async def _check_start(
+    session: AsyncSession,
+    person: Person,
+    inst: Institution,
+    *,
+    on: date,
+    grade_level: int | None,
+    programme: str | None,
+    date_field: str,
+    institution_field: str,
+) -> None:
+    """May ``person`` start at ``inst`` on ``on`` in this grade or programme? The date is after
+    their birth and not over a year ahead, the institution is open then, the placement suits
+    its kind, and an institution that needs a licence holds one in force covering the level
+    (``LICENCE_REQUIRED``, issue 5)."""
+    _check_entry_date(person, on, date_field)
+    _check_open(inst, on)
+    _check_placement(inst, grade_level=grade_level, programme=programme)
+    await licensing_service.require_teaching_licence(
+        session,
+        institution_id=inst.id,
+        on=on,
+        level=licensing_service.levels_for_placement(inst.kind, grade_level) or None,
+        field=institution_field,
+    )
+
+
+async def _open_enrollment_here(
+    session: AsyncSession, person_id: int, institution_id: int, sector: Sector
+) -> int | None:
+    clauses = [Enrollment.person_id == person_id, Enrollment.exit_date.is_(None)]
+    if sector != Sector.SCHOOL:
+        clauses.append(Enrollment.institution_id == institution_id)
+    else:
+        clauses.append(Enrollment.sector == Sector.SCHOOL)
+    return await session.scalar(select(Enrollment.id).where(*clauses).limit(1))
+
+
+async def enroll_student(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    person_id: int,
+    institution_id: int,
+    entry_date: date,
+    grade_level: int | None,
+    programme: str | None,
+    class_group: str | None,
+    pin: str | None = None,
+) -> Enrollment:
+    """Open an enrollment of a person at an institution the caller manages.
+
+    Rules: a pupil has at most one open school enrollment (also enforced by a partial unique
+    index and an exclusion constraint against overlapping periods); school enrollments carry a
+    grade 1-12; the institution is open on the entry date; the caller may read the person or
+    shows their PIN (an id alone grants nothing); an institution that needs a licence holds one
+    in force on the entry date covering the level (``LICENCE_REQUIRED``, issue 5).
+    """
+    inst = await session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound("The institution", field="institutionId")
+    require(may_manage_institution(principal, inst), "This institution is outside your scope")
+    # Lock the person so two enrollments of the same pupil are decided one after the other.
+    person = await session.get(Person, person_id, with_for_update=True)
+    if person is None:
+        raise NotFound("The person", field="personId")
+    await people_service.require_person_access(
+        session, principal, person, pin=pin, field="personId"
+    )
+    await _check_start(
+        session,
+        person,
+        inst,
+        on=entry_date,
+        grade_level=grade_level,
+        programme=programme,
+        date_field="entryDate",
+        institution_field="institutionId",
+    )
+    sector = SECTOR_OF_KIND[inst.kind]
+    if await _open_enrollment_here(session, person.id, inst.id, sector) is not None:
+        raise DomainError(
+            ErrorCode.ALREADY_ENROLLED,
+            "The pupil already has an open school enrollment"
+            if sector == Sector.SCHOOL
+            else "The person is already enrolled here",
+            field="personId",
+        )
+    enrollment = Enrollment(
+        person_id=person.id,
+        institution_id=inst.id,
+        sector=sector,
+        entry_date=entry_date,
+        grade_level=grade_level,
+        programme=(programme or "").strip()[:200] or None,
+        class_group=(class_group or "").strip()[:20] or None,
+    )
+    session.add(enrollment)
+    await session.flush()
+    await emit(
+        session,
+        topic="enrollments.student_enrolled",
+        aggregate_type="Enrollment",
+        aggregate_id=enrollment.id,
+        payload={"institution_id": inst.id, "sector": sector.value},
+    )
+    return enrollment
+
+
+async def _load_enrollment(session: AsyncSession, enrollment_id: int, field: str) -> Enrollment:
+    enrollment = await session.get(Enrollment, enrollment_id, with_for_update=True)
+    if enrollment is None:
+        raise NotFound("The enrollment", field=field)
+    return enrollment
+
+
+def _ensure_open(enrollment: Enrollment, field: str) -> None:
+    if enrollment.exit_date is not None:
+        raise DomainError(ErrorCode.NOT_ENROLLED, "This enrollment has already ended", field=field)
+
+
+async def _load_open_enrollment(
+    session: AsyncSession, enrollment_id: int, field: str
+) -> Enrollment:
+    enrollment = await _load_enrollment(session, enrollment_id, field)
+    _ensure_open(enrollment, field)
+    return enrollment
+
+
+async def _transferable(
+    session: AsyncSession, principal: Principal, enrollment_id: int, pin: str | None
+) -> Enrollment:
+    """The open enrollment to close, locked. A caller who does not manage its institution shows
+    the pupil's PIN (the receiving school holds the pupil's documents); otherwise it is not
+    found, so an id alone reveals nothing."""
+    old = await _load_enrollment(session, enrollment_id, "enrollmentId")
+    source = await session.get(Institution, old.institution_id)
+    assert source is not None
+    if not may_manage_institution(principal, source):
+        pupil = await session.get(Person, old.person_id)
+        assert pupil is not None
+        if pin is None or pupil.pin is None or not secrets.compare_digest(pin, pupil.pin):
+            raise NotFound("The enrollment", field="enrollmentId")
+    _ensure_open(old, "enrollmentId")
+    return old
+
+
+async def _receiving(
+    session: AsyncSession, principal: Principal, old: Enrollment, to_institution_id: int
+) -> Institution:
+    """The receiving institution: another one, at the same level of education, managed by the
+    caller."""
+    target = await session.get(Institution, to_institution_id)
+    if target is None:
+        raise NotFound("The receiving institution", field="toInstitutionId")
+    require(
+        may_manage_institution(principal, target), "The receiving institution is outside your scope"
+    )
+    if target.id == old.institution_id:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "A transfer goes to another institution",
+            field="toInstitutionId",
+        )
+    if SECTOR_OF_KIND[target.kind] != old.sector:
+        raise DomainError(
+            ErrorCode.WRONG_INSTITUTION_KIND,
+            "A transfer stays within the same level of education",
+            field="toInstitutionId",
+        )
+    return target
+
+
+async def _continue_at(
+    session: AsyncSession,
+    old: Enrollment,
+    target: Institution,
+    *,
+    on: date,
+    grade_level: int | None,
+    programme: str | None,
+    class_group: str | None,
+) -> Enrollment:
+    """Close ``old`` as transferred on ``on`` and open its continuation at ``target``."""
+    old.exit_date = on
+    old.exit_reason = ExitReason.TRANSFERRED
+    await session.flush()
+    new = Enrollment(
+        person_id=old.person_id,
+        institution_id=target.id,
+        sector=old.sector,
+        entry_date=on,
+        grade_level=grade_level,
+        programme=(programme or old.programme or "").strip()[:200] or None,
+        class_group=(class_group or "").strip()[:20] or None,
+        previous_enrollment_id=old.id,
+    )
+    session.add(new)
+    await session.flush()
+    await emit(
+        session,
+        topic="enrollments.student_transferred",
+        aggregate_type="Enrollment",
+        aggregate_id=new.id,
+        payload={"from_enrollment_id": old.id, "to_institution_id": target.id},
+    )
+    return new
+
+
+async def transfer_student(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    enrollment_id: int,
+    to_institution_id: int,
+    transfer_date: date,
+    grade_level: int | None,
+    programme: str | None,
+    class_group: str | None,
+    pin: str | None = None,
+) -> Enrollment:
+    """Close an enrollment and open the next one at another institution, in one transaction.
+
+    Rules: the receiving institution is of the same sector and managed by the caller; the caller
+    also manages the current institution or shows the pupil's PIN (the receiving school holds
+    the pupil's documents); the transfer date falls within the old enrollment; the new one
+    links back to the old; a receiving institution that needs a licence holds one in force on
+    the transfer date covering the level (``LICENCE_REQUIRED``, issue 5).
+    """
+    old = await _transferable(session, principal, enrollment_id, pin)
+    target = await _receiving(session, principal, old, to_institution_id)
+    if transfer_date < old.entry_date:
+        raise DomainError(
+            ErrorCode.INVALID_DATE,
+            "The transfer is before the current enrollment began",
+            field="date",
+        )
+    person = await session.get(Person, old.person_id)
+    assert person is not None
+    grade = grade_level if grade_level is not None else old.grade_level
+    await _check_start(
+        session,
+        person,
+        target,
+        on=transfer_date,
+        grade_level=grade,
+        programme=programme or old.programme,
+        date_field="date",
+        institution_field="toInstitutionId",
+    )
+    return await _continue_at(
+        session,
+        old,
+        target,
+        on=transfer_date,
+        grade_level=grade,
+        programme=programme,
+        class_group=class_group,
+    )
+
+
+async def withdraw_student(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    enrollment_id: int,
+    exit_date: date,
+    reason: ExitReason,
+) -> Enrollment:
+    """End an enrollment (withdrawal, graduation, ...) at an institution the caller manages."""
+    enrollment = await _load_open_enrollment(session, enrollment_id, "enrollmentId")
+    inst = await session.get(Institution, enrollment.institution_id)
+    assert inst is not None
+    require(may_manage_institution(principal, inst), "This institution is outside your scope")
+    if reason == ExitReason.TRANSFERRED:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Use transferStudent for transfers", field="reason"
+        )
+    if exit_date < enrollment.entry_date:
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "The exit date is before the entry date", field="date"
+        )
+    if exit_date > today() + timedelta(days=MAX_DAYS_AHEAD):
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "The date is more than a year ahead", field="date"
+        )
+    enrollment.exit_date = exit_date
+    enrollment.exit_reason = reason
+    await emit(
+        session,
+        topic="enrollments.student_withdrawn",
+        aggregate_type="Enrollment",
+        aggregate_id=enrollment.id,
+        payload={"reason": reason.value},
+    )
+    return enrollment

@@ -1,0 +1,146 @@
+"""Registering people and their PINs (domain.md, People: one person row, a PIN history, the
+current PIN unique)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import District, Person, PersonPin, PinChangeReason, Sex
+from resolvers.access import Principal, require
+from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.events import emit
+from resolvers.people.rules import can_read_person, can_register_person
+from resolvers.pin import check_pin_matches, parse_pin
+
+NAME_MAX = 100
+
+
+def _clean_name(value: str | None, field: str, *, required: bool) -> str | None:
+    cleaned = " ".join((value or "").split())
+    if not cleaned:
+        if required:
+            raise DomainError(ErrorCode.INVALID_INPUT, "This name is required", field=field)
+        return None
+    if len(cleaned) > NAME_MAX:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"A name is at most {NAME_MAX} characters", field=field
+        )
+    return cleaned
+
+
+async def _pin_owner(session: AsyncSession, pin: str) -> int | None:
+    return await session.scalar(
+        select(PersonPin.person_id).where(PersonPin.pin == pin, PersonPin.valid_to.is_(None))
+    )
+
+
+async def register_person(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    pin: str,
+    first_name: str,
+    last_name: str,
+    patronymic: str | None,
+    birth_date: date,
+    sex: Sex,
+    registered_district_id: int | None = None,
+    registered_address: str | None = None,
+) -> Person:
+    """Register a person with their current PIN.
+
+    Rules (domain.md, People): the PIN is well formed and agrees with the sex and birth date
+    given; no other person holds it as their current PIN.
+    """
+    require(
+        can_register_person(principal), "Only officers and school administrators register people"
+    )
+    check_pin_matches(pin, sex=sex, birth_date=birth_date)
+    if await _pin_owner(session, pin) is not None:
+        raise DomainError(ErrorCode.PIN_TAKEN, "This PIN belongs to another person", field="pin")
+    if (
+        registered_district_id is not None
+        and await session.get(District, registered_district_id) is None
+    ):
+        raise NotFound("The district", field="registeredDistrictId")
+    person = Person(
+        pin=pin,
+        first_name=_clean_name(first_name, "firstName", required=True),
+        last_name=_clean_name(last_name, "lastName", required=True),
+        patronymic=_clean_name(patronymic, "patronymic", required=False),
+        birth_date=birth_date,
+        sex=sex,
+        registered_district_id=registered_district_id,
+        registered_address=(registered_address or "").strip()[:300] or None,
+    )
+    session.add(person)
+    await session.flush()
+    session.add(PersonPin(person_id=person.id, pin=pin, reason=PinChangeReason.ISSUED))
+    await emit(
+        session, topic="people.person_registered", aggregate_type="Person", aggregate_id=person.id
+    )
+    return person
+
+
+async def load_person_for_update(session: AsyncSession, person_id: int, *, field: str) -> Person:
+    person = await session.get(Person, person_id, with_for_update=True)
+    if person is None:
+        raise NotFound("The person", field=field)
+    return person
+
+
+async def reissue_pin(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    person_id: int,
+    new_pin: str,
+    reason: PinChangeReason,
+) -> Person:
+    """Give a person a new current PIN and keep the old one in their history.
+
+    Rule (domain.md, People): a PIN can be re-issued; history is kept; the current PIN is unique.
+    """
+    require(can_register_person(principal), "Only officers and school administrators change PINs")
+    person = await load_person_for_update(session, person_id, field="personId")
+    require(
+        await can_read_person(session, principal, person.id), "This person is outside your scope"
+    )
+    facts = parse_pin(new_pin, field="newPin")
+    if reason == PinChangeReason.REISSUED and (facts.sex, facts.birth_date) != (
+        person.sex,
+        person.birth_date,
+    ):
+        raise DomainError(
+            ErrorCode.PIN_MISMATCH,
+            "A re-issued PIN keeps the person's sex and birth date; use CORRECTED to fix them",
+            field="newPin",
+        )
+    if new_pin == person.pin:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "This is already the person's PIN", field="newPin"
+        )
+    owner = await _pin_owner(session, new_pin)
+    if owner is not None:
+        raise DomainError(ErrorCode.PIN_TAKEN, "This PIN belongs to another person", field="newPin")
+    now = datetime.now(UTC)
+    await session.execute(
+        update(PersonPin)
+        .where(PersonPin.person_id == person.id, PersonPin.valid_to.is_(None))
+        .values(valid_to=now)
+    )
+    session.add(PersonPin(person_id=person.id, pin=new_pin, reason=reason, valid_from=now))
+    person.pin = new_pin
+    if reason == PinChangeReason.CORRECTED:
+        person.sex, person.birth_date = facts.sex, facts.birth_date
+    await emit(
+        session,
+        topic="people.pin_changed",
+        aggregate_type="Person",
+        aggregate_id=person.id,
+        payload={"reason": reason.value},
+    )
+    return person
