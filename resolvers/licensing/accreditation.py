@@ -113,6 +113,34 @@ async def programme_of(
     return programme
 
 
+async def _subject_programme(
+    session: AsyncSession,
+    inst: Institution,
+    *,
+    kind: AccreditationKind,
+    code: str | None,
+    name: str | None,
+) -> int | None:
+    """The programme a programme accreditation is of (recorded as the institution's programme
+    on first use); none for an institutional one."""
+    if kind != AccreditationKind.PROGRAMME:
+        if code:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                "Institutional accreditation names no programme",
+                field="programmeCode",
+            )
+        return None
+    if not (code or "").strip():
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Name the programme's code", field="programmeCode"
+        )
+    cleaned = clean_text(name, "programmeName", required=False, limit=300)
+    assert code is not None
+    programme = await programme_of(session, institution_id=inst.id, code=code, name=cleaned)
+    return programme.id
+
+
 async def _step(
     session: AsyncSession,
     acc: Accreditation,
@@ -173,24 +201,9 @@ async def apply_for_accreditation(
             "register)",
             field="agencyId",
         )
-    programme_id = None
-    if kind == AccreditationKind.PROGRAMME:
-        if not (programme_code or "").strip():
-            raise DomainError(
-                ErrorCode.INVALID_INPUT, "Name the programme's code", field="programmeCode"
-            )
-        name = clean_text(programme_name, "programmeName", required=False, limit=300)
-        assert programme_code is not None
-        programme = await programme_of(
-            session, institution_id=inst.id, code=programme_code, name=name
-        )
-        programme_id = programme.id
-    elif programme_code:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT,
-            "Institutional accreditation names no programme",
-            field="programmeCode",
-        )
+    programme_id = await _subject_programme(
+        session, inst, kind=kind, code=programme_code, name=programme_name
+    )
     pending = await session.scalar(
         select(Accreditation.id).where(
             Accreditation.institution_id == inst.id,
@@ -273,23 +286,40 @@ async def advance_accreditation(
         await session.flush()
         await _step(session, acc, principal, on=today, note=text)
         return acc
+    await _decide(session, acc, outcome, valid_from=valid_from, valid_until=valid_until, on=today)
+    await session.flush()
+    await _step(session, acc, principal, on=today, note=text, outcome=outcome)
+    return acc
+
+
+async def _decide(
+    session: AsyncSession,
+    acc: Accreditation,
+    outcome: AccreditationOutcome | None,
+    *,
+    valid_from: date | None,
+    valid_until: date | None,
+    on: date,
+) -> None:
+    """Record the council's decision: it accredits (validity per decision, from ``on`` unless
+    given) or denies, and the agency must still be on the register."""
     if outcome not in (AccreditationOutcome.ACCREDITED, AccreditationOutcome.DENIED):
         raise DomainError(
             ErrorCode.INVALID_INPUT, "The council accredits or denies", field="outcome"
         )
     agency = await session.get(AccreditationAgency, acc.agency_id)
     assert agency is not None
-    if not agency_may_accredit(agency, today):
+    if not agency_may_accredit(agency, on):
         raise DomainError(
             ErrorCode.AGENCY_NOT_RECOGNISED,
             "The agency is no longer on the register; its decision cannot be recorded",
             field="accreditationId",
         )
-    acc.step = step
+    acc.step = AccreditationStep.COUNCIL_DECISION
     acc.outcome = outcome
-    acc.decided_on = today
+    acc.decided_on = on
     if outcome == AccreditationOutcome.ACCREDITED:
-        start = valid_from or today
+        start = valid_from or on
         if valid_until is not None and valid_until < start:
             raise DomainError(
                 ErrorCode.INVALID_DATE, "The validity ends before it begins", field="validUntil"
@@ -297,9 +327,6 @@ async def advance_accreditation(
         acc.valid_from, acc.valid_until = start, valid_until
     elif valid_from is not None or valid_until is not None:
         raise DomainError(ErrorCode.INVALID_INPUT, "A denial has no validity", field="validUntil")
-    await session.flush()
-    await _step(session, acc, principal, on=today, note=text, outcome=outcome)
-    return acc
 
 
 async def expire_accreditations(session: AsyncSession, principal: Principal, *, on: date) -> int:

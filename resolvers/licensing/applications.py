@@ -15,7 +15,6 @@ from models import (
     AppliedAs,
     EducationLevel,
     Institution,
-    LicenceAddress,
     LicenceApplication,
     LicenceApplicationStatus,
     LicenceApplicationStep,
@@ -28,15 +27,15 @@ from resolvers.licensing.dossier import (
     AddressFields,
     DocumentFields,
     attach_documents,
-    check_rules,
-    clean_levels,
-    programmes_of,
+    check_submission,
+    dossier_addresses,
+    licensed_scope,
     store_dossier,
-    validate_addresses,
     validate_documents,
+    validate_dossier,
 )
 from resolvers.licensing.licences import clean_text, issue_licence
-from resolvers.licensing.rules import licence_required, may_apply_for, may_license, policy_for
+from resolvers.licensing.rules import licence_required, may_apply_for, may_license
 
 OPEN = (LicenceApplicationStatus.SUBMITTED, LicenceApplicationStatus.AWAITING_DOCUMENTS)
 
@@ -106,16 +105,12 @@ async def apply_for_licence(
             f"A {inst.ownership.value} {inst.kind.value} teaches without a licence: it is exempt",
             field="institutionId",
         )
-    scope = clean_levels(levels)
-    programmes = await programmes_of(session, programme_codes)
-    scope = clean_levels([*scope, *(p.level for p in programmes)])
-    await validate_addresses(session, addresses)
-    validate_documents(documents, len(addresses))
+    scope, programmes = await licensed_scope(session, levels, programme_codes)
+    await validate_dossier(session, addresses, documents)
     base = clean_text(clinical_base, "clinicalBase", required=False, limit=400)
     today = clock.today()
-    policy = await policy_for(session, today)
-    check_rules(
-        policy,
+    policy = await check_submission(
+        session,
         on=today,
         addresses=addresses,
         documents=documents,
@@ -200,15 +195,7 @@ async def supplement_licence_application(
         raise DomainError(
             ErrorCode.INVALID_INPUT, "Attach the requested documents", field="documents"
         )
-    addresses = list(
-        (
-            await session.scalars(
-                select(LicenceAddress)
-                .where(LicenceAddress.application_id == application.id)
-                .order_by(LicenceAddress.id)
-            )
-        ).all()
-    )
+    addresses = await dossier_addresses(session, application.id)
     validate_documents(documents, len(addresses))
     message = clean_text(note, "note", required=False)
     today = clock.today()
@@ -252,46 +239,77 @@ async def review_licence_application(
         raise _closed(application)
     today = clock.today()
     if decision == Decision.REQUEST_DOCUMENTS:
-        wanted = clean_text(requested_documents, "requestedDocuments", required=True)
-        if application.status != LicenceApplicationStatus.SUBMITTED:
-            raise DomainError(
-                ErrorCode.WRONG_APPLICATION_STATE,
-                "Documents are already requested; wait for the applicant",
-                field="decision",
-            )
-        application.status = LicenceApplicationStatus.AWAITING_DOCUMENTS
-        application.paused_on = today
-        application.requested_documents = wanted
-        await session.flush()
-        await _step(
-            session,
-            application,
-            principal,
-            ApplicationAction.DOCUMENTS_REQUESTED,
-            on=today,
-            note=wanted,
+        await _request_documents(session, principal, application, requested_documents, on=today)
+    elif decision == Decision.APPROVE:
+        await _approve(session, principal, application, reasons, valid_until=valid_until, on=today)
+    else:
+        await _refuse(session, principal, application, reasons, on=today)
+    return application
+
+
+async def _request_documents(
+    session: AsyncSession,
+    principal: Principal,
+    application: LicenceApplication,
+    requested: str | None,
+    *,
+    on: date,
+) -> None:
+    """Ask for more documents: the review clock pauses until they come."""
+    wanted = clean_text(requested, "requestedDocuments", required=True)
+    if application.status != LicenceApplicationStatus.SUBMITTED:
+        raise DomainError(
+            ErrorCode.WRONG_APPLICATION_STATE,
+            "Documents are already requested; wait for the applicant",
+            field="decision",
         )
-        return application
-    if decision == Decision.APPROVE:
-        why = clean_text(reasons, "reasons", required=False)
-        if application.status != LicenceApplicationStatus.SUBMITTED:
-            raise DomainError(
-                ErrorCode.WRONG_APPLICATION_STATE,
-                "The requested documents have not been supplied yet",
-                field="decision",
-            )
-        application.status = LicenceApplicationStatus.APPROVED
-        application.decided_on = today
-        application.decision_reasons = why
-        await session.flush()
-        await issue_licence(session, principal, application, valid_until=valid_until, on=today)
-        await _step(session, application, principal, ApplicationAction.APPROVED, on=today, note=why)
-        return application
+    application.status = LicenceApplicationStatus.AWAITING_DOCUMENTS
+    application.paused_on = on
+    application.requested_documents = wanted
+    await session.flush()
+    await _step(
+        session, application, principal, ApplicationAction.DOCUMENTS_REQUESTED, on=on, note=wanted
+    )
+
+
+async def _approve(
+    session: AsyncSession,
+    principal: Principal,
+    application: LicenceApplication,
+    reasons: str | None,
+    *,
+    valid_until: date | None,
+    on: date,
+) -> None:
+    """Approve, issuing the licence; not while requested documents are awaited."""
+    why = clean_text(reasons, "reasons", required=False)
+    if application.status != LicenceApplicationStatus.SUBMITTED:
+        raise DomainError(
+            ErrorCode.WRONG_APPLICATION_STATE,
+            "The requested documents have not been supplied yet",
+            field="decision",
+        )
+    application.status = LicenceApplicationStatus.APPROVED
+    application.decided_on = on
+    application.decision_reasons = why
+    await session.flush()
+    await issue_licence(session, principal, application, valid_until=valid_until, on=on)
+    await _step(session, application, principal, ApplicationAction.APPROVED, on=on, note=why)
+
+
+async def _refuse(
+    session: AsyncSession,
+    principal: Principal,
+    application: LicenceApplication,
+    reasons: str | None,
+    *,
+    on: date,
+) -> None:
+    """Refuse, with reasons."""
     why = clean_text(reasons, "reasons", required=True)
     application.status = LicenceApplicationStatus.REFUSED
     application.paused_on = None
-    application.decided_on = today
+    application.decided_on = on
     application.decision_reasons = why
     await session.flush()
-    await _step(session, application, principal, ApplicationAction.REFUSED, on=today, note=why)
-    return application
+    await _step(session, application, principal, ApplicationAction.REFUSED, on=on, note=why)

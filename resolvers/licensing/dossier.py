@@ -23,6 +23,7 @@ from models import (
     ProgrammeCode,
 )
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
+from resolvers.licensing.rules import policy_for
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_ADDRESSES = 50
@@ -94,6 +95,24 @@ async def programmes_of(session: AsyncSession, codes: list[str]) -> list[Program
             field="programmeCodes",
         )
     return sorted(rows, key=lambda p: wanted.index(p.code))
+
+
+async def licensed_scope(
+    session: AsyncSession, levels: list[EducationLevel], codes: list[str]
+) -> tuple[list[EducationLevel], list[ProgrammeCode]]:
+    """The levels a licence is to cover (those named, and those of its programmes), and its
+    programmes from the classifier."""
+    named = clean_levels(levels)
+    programmes = await programmes_of(session, codes)
+    return clean_levels([*named, *(p.level for p in programmes)]), programmes
+
+
+async def validate_dossier(
+    session: AsyncSession, addresses: list[AddressFields], documents: list[DocumentFields]
+) -> None:
+    """The input checks of a dossier's addresses and documents."""
+    await validate_addresses(session, addresses)
+    validate_documents(documents, len(addresses))
 
 
 async def validate_addresses(session: AsyncSession, addresses: list[AddressFields]) -> None:
@@ -195,6 +214,29 @@ def validate_documents(documents: list[DocumentFields], address_count: int) -> N
             )
 
 
+async def check_submission(
+    session: AsyncSession,
+    *,
+    on: date,
+    addresses: list[AddressFields],
+    documents: list[DocumentFields],
+    programmes: list[ProgrammeCode],
+    clinical_base: str | None,
+) -> LicensingPolicy:
+    """The submission rules of the policy in force on ``on`` (:func:`check_rules`); that
+    policy."""
+    policy = await policy_for(session, on)
+    check_rules(
+        policy,
+        on=on,
+        addresses=addresses,
+        documents=documents,
+        programmes=programmes,
+        clinical_base=clinical_base,
+    )
+    return policy
+
+
 def check_rules(
     policy: LicensingPolicy,
     *,
@@ -271,6 +313,26 @@ def check_rules(
     if problems:
         first, *more = problems
         raise DomainError(first.code, first.message, field=first.field, more=more)
+
+
+async def dossier_addresses(session: AsyncSession, application_id: int) -> list[LicenceAddress]:
+    """An application's teaching addresses, in the order they were given."""
+    rows = await session.scalars(
+        select(LicenceAddress)
+        .where(LicenceAddress.application_id == application_id)
+        .order_by(LicenceAddress.id)
+    )
+    return list(rows.all())
+
+
+async def dossier_documents(session: AsyncSession, application_id: int) -> list[LicenceDocument]:
+    """An application's documents, in the order they were attached."""
+    rows = await session.scalars(
+        select(LicenceDocument)
+        .where(LicenceDocument.application_id == application_id)
+        .order_by(LicenceDocument.id)
+    )
+    return list(rows.all())
 
 
 async def store_dossier(

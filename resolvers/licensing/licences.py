@@ -17,11 +17,9 @@ from models import (
     Institution,
     Licence,
     LicenceAction,
-    LicenceAddress,
     LicenceApplication,
     LicenceApplicationStatus,
     LicenceApplicationStep,
-    LicenceDocument,
     LicenceEvent,
     LicenceStatus,
 )
@@ -33,14 +31,14 @@ from resolvers.events import emit
 from resolvers.licensing.dossier import (
     AddressFields,
     DocumentFields,
-    check_rules,
-    clean_levels,
-    programmes_of,
+    check_submission,
+    dossier_addresses,
+    dossier_documents,
+    licensed_scope,
     store_dossier,
-    validate_addresses,
-    validate_documents,
+    validate_dossier,
 )
-from resolvers.licensing.rules import may_license, policy_for
+from resolvers.licensing.rules import may_license
 
 LIVE = (LicenceStatus.ACTIVE, LicenceStatus.SUSPENDED)
 
@@ -270,72 +268,15 @@ async def reissue_licence(
     today = clock.today()
     dossier = await session.get(LicenceApplication, old.application_id)
     assert dossier is not None
-    levels = (
-        clean_levels(fields.levels)
-        if fields.levels is not None
-        else [EducationLevel(v) for v in old.levels]
+    levels, programmes = await licensed_scope(
+        session,
+        [EducationLevel(v) for v in old.levels] if fields.levels is None else fields.levels,
+        list(old.programme_codes) if fields.programme_codes is None else fields.programme_codes,
     )
-    codes = (
-        fields.programme_codes if fields.programme_codes is not None else list(old.programme_codes)
-    )
-    programmes = await programmes_of(session, codes)
-    levels = clean_levels([*levels, *(p.level for p in programmes)])
-    old_addresses = list(
-        (
-            await session.scalars(
-                select(LicenceAddress)
-                .where(LicenceAddress.application_id == dossier.id)
-                .order_by(LicenceAddress.id)
-            )
-        ).all()
-    )
-    old_documents = list(
-        (
-            await session.scalars(
-                select(LicenceDocument)
-                .where(LicenceDocument.application_id == dossier.id)
-                .order_by(LicenceDocument.id)
-            )
-        ).all()
-    )
-    index_of = {a.id: i for i, a in enumerate(old_addresses)}
-    kept_docs = [
-        DocumentFields(
-            kind=d.kind,
-            file_name=d.file_name,
-            media_type=d.media_type,
-            size_bytes=d.size_bytes,
-            sha256=d.sha256,
-            storage_key=d.storage_key,
-            address_index=index_of.get(d.address_id) if d.address_id is not None else None,
-        )
-        for d in old_documents
-    ]
-    if fields.addresses is not None:
-        addresses = fields.addresses
-        documents = list(fields.documents or [])
-        # Documents of the dossier as a whole (not of one address) carry over.
-        if len(old_addresses) > 1:
-            documents += [d for d in kept_docs if d.address_index is None]
-    else:
-        addresses = [
-            AddressFields(
-                address=a.address,
-                floor_area=a.floor_area,
-                planned_students=a.planned_students,
-                tenure=a.tenure,
-                tenure_from=a.tenure_from,
-                tenure_until=a.tenure_until,
-                district_id=a.district_id,
-            )
-            for a in old_addresses
-        ]
-        documents = kept_docs + list(fields.documents or [])
-    await validate_addresses(session, addresses)
-    validate_documents(documents, len(addresses))
-    policy = await policy_for(session, today)
-    check_rules(
-        policy,
+    addresses, documents = await _changed_dossier(session, dossier.id, fields)
+    await validate_dossier(session, addresses, documents)
+    await check_submission(
+        session,
         on=today,
         addresses=addresses,
         documents=documents,
@@ -356,22 +297,88 @@ async def reissue_licence(
         decision_reasons=why,
         officer_filed=True,
     )
+    await _file_approved(
+        session,
+        principal,
+        application,
+        addresses=addresses,
+        documents=documents,
+        note=f"Re-issue of licence {old.number}: {why}",
+    )
+    valid_until = old.valid_until if fields.keep_validity else fields.valid_until
+    return await issue_licence(session, principal, application, valid_until=valid_until, on=today)
+
+
+async def _changed_dossier(
+    session: AsyncSession, dossier_id: int, fields: ReissueFields
+) -> tuple[list[AddressFields], list[DocumentFields]]:
+    """The addresses and documents of a re-issued licence: the old dossier's with the changes.
+    New addresses replace the old ones with the documents given for them (documents of the
+    dossier as a whole, not of one address, carry over); otherwise the old addresses and
+    documents stay, and the documents given are added."""
+    old_addresses = await dossier_addresses(session, dossier_id)
+    index_of = {a.id: i for i, a in enumerate(old_addresses)}
+    kept_docs = [
+        DocumentFields(
+            kind=d.kind,
+            file_name=d.file_name,
+            media_type=d.media_type,
+            size_bytes=d.size_bytes,
+            sha256=d.sha256,
+            storage_key=d.storage_key,
+            address_index=index_of.get(d.address_id) if d.address_id is not None else None,
+        )
+        for d in await dossier_documents(session, dossier_id)
+    ]
+    if fields.addresses is not None:
+        documents = list(fields.documents or [])
+        if len(old_addresses) > 1:
+            documents += [d for d in kept_docs if d.address_index is None]
+        return fields.addresses, documents
+    addresses = [
+        AddressFields(
+            address=a.address,
+            floor_area=a.floor_area,
+            planned_students=a.planned_students,
+            tenure=a.tenure,
+            tenure_from=a.tenure_from,
+            tenure_until=a.tenure_until,
+            district_id=a.district_id,
+        )
+        for a in old_addresses
+    ]
+    return addresses, kept_docs + list(fields.documents or [])
+
+
+async def _file_approved(
+    session: AsyncSession,
+    principal: Principal,
+    application: LicenceApplication,
+    *,
+    addresses: list[AddressFields],
+    documents: list[DocumentFields],
+    note: str,
+) -> None:
+    """Write an application an officer files already approved, with its dossier and the
+    approval in its history."""
     session.add(application)
     await session.flush()
     await store_dossier(
-        session, application_id=application.id, addresses=addresses, documents=documents, on=today
+        session,
+        application_id=application.id,
+        addresses=addresses,
+        documents=documents,
+        on=application.submitted_on,
     )
     session.add(
         LicenceApplicationStep(
             application_id=application.id,
             action=ApplicationAction.APPROVED,
-            effective_on=today,
+            effective_on=application.submitted_on,
             actor=principal.subject,
-            note=f"Re-issue of licence {old.number}: {why}",
+            note=note,
         )
     )
-    valid_until = old.valid_until if fields.keep_validity else fields.valid_until
-    return await issue_licence(session, principal, application, valid_until=valid_until, on=today)
 
 
 async def expire_licences(session: AsyncSession, principal: Principal, *, on: date) -> int:
