@@ -16,13 +16,13 @@ from resolvers.context import Context, Info
 from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
-from resolvers.institutions.loaders import InstitutionByIdLoader
+from resolvers.loaders import PagesByParent
 from resolvers.people.loaders import PersonByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Connection, Node, UserError
-from schema.fields import Listing, Payload, connection, mutation
-from schema.institutions import Institution
-from schema.node import node_type, pk_of, query_pk
+from schema.fields import ChildPages, Listing, Payload, connection, mutation
+from schema.institutions import Institution, institution_of
+from schema.node import fetched_by, loaded, pk_of, query_pk
 from schema.people import Person
 from schema.permissions import signed_in
 
@@ -32,6 +32,7 @@ strawberry.enum(ExitReasonEnum, name="ExitReason", description="Why an enrollmen
 ExitReason: TypeAlias = ExitReasonEnum
 
 
+@fetched_by(EnrollmentByIdLoader)
 @strawberry.type(description="A person at an institution over a period (Ed-Fi association).")
 class Enrollment(Node):
     pk: strawberry.Private[int]
@@ -69,27 +70,16 @@ class Enrollment(Node):
 
     @strawberry.field(description="The enrolled person (null if you may not read them).")
     async def person(self, info: Info) -> Person | None:
-        row = await PersonByIdLoader(info.context).load(self.person_pk)
-        return Person.from_row(row) if row else None
+        return await loaded(PersonByIdLoader(info.context), self.person_pk, Person.from_row)
 
     @strawberry.field(description="The institution.")
     async def institution(self, info: Info) -> Institution:
-        return Institution.from_row(
-            await InstitutionByIdLoader(info.context).load(self.institution_pk)
-        )
+        return await institution_of(info, self.institution_pk)
 
     @strawberry.field(description="The enrollment this one continues after a transfer.")
     async def previous_enrollment(self, info: Info) -> Enrollment | None:
-        if self.previous_pk is None:
-            return None
-        row = await EnrollmentByIdLoader(info.context).load(self.previous_pk)
-        return Enrollment.from_row(row) if row else None
-
-
-@node_type("Enrollment")
-async def fetch_enrollment(ctx: Context, pk: int) -> Enrollment | None:
-    row = await EnrollmentByIdLoader(ctx).load(pk)
-    return Enrollment.from_row(row) if row else None
+        loader = EnrollmentByIdLoader(info.context)
+        return await loaded(loader, self.previous_pk, Enrollment.from_row)
 
 
 @strawberry.input(description="Narrow an enrollment list; every field given must hold.")
@@ -128,6 +118,19 @@ def enrollment_filter(flt: EnrollmentFilterInput | None) -> enrollments_service.
         institution_id=query_pk(flt.institution_id, "Institution") if flt.institution_id else None,
         region_id=query_pk(flt.region_id, "Region") if flt.region_id else None,
     )
+
+
+def enrollment_pages(
+    loader: PagesByParent,
+    parent_id: int,
+    filter: EnrollmentFilterInput | None,
+    order_by: EnrollmentOrder | None,
+    *,
+    default: EnrollmentOrder,
+) -> ChildPages:
+    """A parent's enrollments (a person's, an institution's), a page per parent."""
+    ordering = enrollments_service.ENROLLMENT_ORDERINGS[(order_by or default).name]
+    return ChildPages(loader, parent_id, enrollment_filter(filter), ordering, Enrollment.from_row)
 
 
 @strawberry.type

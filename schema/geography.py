@@ -1,4 +1,4 @@
-"""Regions and districts."""
+"""Regions and districts (public)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,21 @@ from datetime import date
 from typing import Any, TypeAlias
 
 import strawberry
-from sqlalchemy import select
 
-from models import District as DistrictModel
 from models import DistrictKind as DistrictKindEnum
-from models import Region as RegionModel
 from models import RegionKind as RegionKindEnum
+from resolvers import geography as geography_service
 from resolvers.context import Context, Info
+from resolvers.geography import REGION_ORDER
 from resolvers.geography.loaders import (
     DistrictByIdLoader,
     DistrictsByRegionLoader,
     RegionByIdLoader,
 )
-from resolvers.relay import Ordering, encode_id
-from schema.common import After, Before, Connection, First, Last, Node, bounds, list_connection
-from schema.node import node_type, query_pk
+from resolvers.relay import encode_id
+from schema.common import Connection, Node
+from schema.fields import Listing, connection
+from schema.node import fetched_by, query_pk
 
 strawberry.enum(
     RegionKindEnum, name="RegionKind", description="Oblast or city of republican significance."
@@ -29,10 +29,8 @@ RegionKind: TypeAlias = RegionKindEnum
 strawberry.enum(DistrictKindEnum, name="DistrictKind", description="Kind of a unit below a region.")
 DistrictKind: TypeAlias = DistrictKindEnum
 
-REGION_ORDER = Ordering(((RegionModel.id, False),))
-DISTRICT_ORDER = Ordering(((DistrictModel.name_en, False), (DistrictModel.id, False)))
 
-
+@fetched_by(RegionByIdLoader)
 @strawberry.type(description="An oblast or a city of republican significance.")
 class Region(Node):
     pk: strawberry.Private[int]
@@ -64,6 +62,7 @@ class Region(Node):
         return [District.from_row(r) for r in rows]
 
 
+@fetched_by(DistrictByIdLoader)
 @strawberry.type(description="A rayon, city, city district or ayil aimak.")
 class District(Node):
     pk: strawberry.Private[int]
@@ -96,18 +95,6 @@ class District(Node):
         return Region.from_row(await RegionByIdLoader(info.context).load(self.region_pk))
 
 
-@node_type("Region")
-async def fetch_region(ctx: Context, pk: int) -> Region | None:
-    row = await RegionByIdLoader(ctx).load(pk)
-    return Region.from_row(row) if row else None
-
-
-@node_type("District")
-async def fetch_district(ctx: Context, pk: int) -> District | None:
-    row = await DistrictByIdLoader(ctx).load(pk)
-    return District.from_row(row) if row else None
-
-
 @strawberry.input(description="Narrow the district list.")
 class DistrictFilter:
     region_id: strawberry.ID | None = strawberry.field(
@@ -121,36 +108,16 @@ class DistrictFilter:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Regions of the country (public).")
-    async def regions(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Region]:
-        args = bounds(first, after, last, before)
-        stmt = select(*RegionModel.__table__.c)
-        return await list_connection(info.context, stmt, args, REGION_ORDER, Region.from_row)
+    @connection(Connection[Region], description="Regions of the country (public).")
+    def regions(self, ctx: Context) -> Listing:
+        return Listing(geography_service.regions_query(), REGION_ORDER, Region.from_row)
 
-    @strawberry.field(description="Districts, cities and ayil aimaks (public).")
-    async def districts(
-        self,
-        info: Info,
-        filter: DistrictFilter | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[District]:
-        args = bounds(first, after, last, before)
+    @connection(Connection[District], description="Districts, cities and ayil aimaks (public).")
+    def districts(self, ctx: Context, filter: DistrictFilter | None = None) -> Listing:
         flt = filter or DistrictFilter()
-        stmt = select(*DistrictModel.__table__.c)
-        if flt.region_id is not None:
-            stmt = stmt.where(DistrictModel.region_id == query_pk(flt.region_id, "Region"))
-        if flt.kind is not None:
-            stmt = stmt.where(DistrictModel.kind == flt.kind)
-        if not flt.include_former:
-            stmt = stmt.where(DistrictModel.valid_to.is_(None))
-        return await list_connection(info.context, stmt, args, DISTRICT_ORDER, District.from_row)
+        stmt = geography_service.districts_query(
+            region_id=query_pk(flt.region_id, "Region") if flt.region_id is not None else None,
+            kind=flt.kind,
+            include_former=flt.include_former,
+        )
+        return Listing(stmt, geography_service.DISTRICT_ORDER, District.from_row)
