@@ -1,5 +1,6 @@
-"""Licensing and accreditation in the graph: types, the public registers and checks, and the
-officers' and applicants' mutations."""
+"""Licensing and accreditation in the graph: ``enums``, ``types`` (licences, their dossiers,
+accreditations), the public registers and checks (``queries``), and the officers' and
+applicants' mutations (``inputs``, ``mutations``)."""
 
 from schema.licensing.mutations import Mutation
 from schema.licensing.queries import Query

@@ -9,36 +9,31 @@ from typing import Annotated
 import strawberry
 
 from resolvers import clock
-from resolvers.context import Info
+from resolvers.context import Context, Info
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
 from resolvers.licensing import queries as licensing_queries
 from resolvers.licensing.loaders import InstitutionProgrammesByInstitutionLoader
-from schema.common import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    bounds,
-    list_connection,
-    require_signed_in,
+from schema.common import Connection
+from schema.fields import Listing, connection
+from schema.licensing.enums import (
+    AccreditationKind,
+    AccreditationOutcome,
+    EducationLevel,
+    LicenceApplicationStatus,
+    LicenceStatus,
 )
 from schema.licensing.types import (
     Accreditation,
     AccreditationAgency,
-    AccreditationKind,
-    AccreditationOutcome,
-    EducationLevel,
     InstitutionProgramme,
     Licence,
     LicenceApplication,
-    LicenceApplicationStatus,
-    LicenceStatus,
     LicensingPolicy,
     ProgrammeCode,
 )
 from schema.node import query_pk
+from schema.permissions import signed_in
 
 
 @strawberry.input(description="Narrow the licence applications; every field given must hold.")
@@ -124,23 +119,18 @@ def _cap(items: list[object] | None, name: str) -> None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(
+    @connection(
+        Connection[LicenceApplication],
         description="Licence applications: licensing officers see those in their scope, "
-        "applicants their own."
+        "applicants their own.",
+        permission_classes=[signed_in("Sign in to read licence applications")],
     )
-    async def licence_applications(
+    def licence_applications(
         self,
-        info: Info,
+        ctx: Context,
         filter: LicenceApplicationFilter | None = None,
         order_by: LicenceApplicationOrder = LicenceApplicationOrder.DUE_ON,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[LicenceApplication]:
-        ctx = info.context
-        require_signed_in(ctx, "Sign in to read licence applications")
-        args = bounds(first, after, last, before)
+    ) -> Listing:
         flt = filter or LicenceApplicationFilter()
         _cap(flt.statuses, "statuses")  # type: ignore[arg-type]
         stmt = licensing_queries.applications_query(
@@ -155,20 +145,15 @@ class Query:
             ),
         )
         ordering = licensing_queries.APPLICATION_ORDERINGS[order_by.value]
-        return await list_connection(ctx, stmt, args, ordering, LicenceApplication.from_row)
+        return Listing(stmt, ordering, LicenceApplication.from_row)
 
-    @strawberry.field(description="The public register of licences.")
-    async def licences(
+    @connection(Connection[Licence], description="The public register of licences.")
+    def licences(
         self,
-        info: Info,
+        ctx: Context,
         filter: LicenceFilter | None = None,
         order_by: LicenceOrder = LicenceOrder.NUMBER,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Licence]:
-        args = bounds(first, after, last, before)
+    ) -> Listing:
         flt = filter or LicenceFilter()
         _cap(flt.statuses, "statuses")  # type: ignore[arg-type]
         stmt = licensing_queries.licences_query(
@@ -183,7 +168,7 @@ class Query:
             )
         )
         ordering = licensing_queries.LICENCE_ORDERINGS[order_by.value]
-        return await list_connection(info.context, stmt, args, ordering, Licence.from_row)
+        return Listing(stmt, ordering, Licence.from_row)
 
     @strawberry.field(
         description="Check a licence by its number (public, no token needed): null if no "
@@ -214,17 +199,13 @@ class Query:
         wanted = code.strip().upper()
         return next((InstitutionProgramme.from_row(r) for r in rows if r.code == wanted), None)
 
-    @strawberry.field(description="The register of accreditation agencies (public).")
-    async def accreditation_agencies(
-        self,
-        info: Info,
-        filter: AccreditationAgencyFilter | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[AccreditationAgency]:
-        args = bounds(first, after, last, before)
+    @connection(
+        Connection[AccreditationAgency],
+        description="The register of accreditation agencies (public).",
+    )
+    def accreditation_agencies(
+        self, ctx: Context, filter: AccreditationAgencyFilter | None = None
+    ) -> Listing:
         flt = filter or AccreditationAgencyFilter()
         if flt.country_code is not None and len(flt.country_code) != 2:
             raise RequestError(Code.INVALID_INPUT, "`countryCode` has two letters")
@@ -233,29 +214,23 @@ class Query:
             country_code=flt.country_code,
         )
         ordering = licensing_queries.AGENCY_ORDERINGS["NAME"]
-        return await list_connection(
-            info.context, stmt, args, ordering, AccreditationAgency.from_row
-        )
+        return Listing(stmt, ordering, AccreditationAgency.from_row)
 
-    @strawberry.field(
+    @connection(
+        Connection[Accreditation],
         description="Accreditations: decided ones are public; those in progress are read by "
-        "licensing officers in scope and the applicant."
+        "licensing officers in scope and the applicant.",
     )
-    async def accreditations(
+    def accreditations(
         self,
-        info: Info,
+        ctx: Context,
         filter: AccreditationFilter | None = None,
         order_by: AccreditationOrder = AccreditationOrder.ID_DESC,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Accreditation]:
-        args = bounds(first, after, last, before)
+    ) -> Listing:
         flt = filter or AccreditationFilter()
         _cap(flt.outcomes, "outcomes")  # type: ignore[arg-type]
         stmt = licensing_queries.accreditations_query(
-            info.context.principal,
+            ctx.principal,
             licensing_queries.AccreditationFilter(
                 institution_id=query_pk(flt.institution_id, "Institution")
                 if flt.institution_id
@@ -267,7 +242,7 @@ class Query:
             ),
         )
         ordering = licensing_queries.ACCREDITATION_ORDERINGS[order_by.value]
-        return await list_connection(info.context, stmt, args, ordering, Accreditation.from_row)
+        return Listing(stmt, ordering, Accreditation.from_row)
 
     @strawberry.field(description="The licensing policy of every year, the latest first (public).")
     async def licensing_policies(self, info: Info) -> list[LicensingPolicy]:
@@ -275,19 +250,14 @@ class Query:
         rows = await info.context.run(lambda s: s.execute(stmt))
         return [LicensingPolicy.from_row(r) for r in rows]
 
-    @strawberry.field(description="The programme classifier (public).")
-    async def programme_codes(
+    @connection(Connection[ProgrammeCode], description="The programme classifier (public).")
+    def programme_codes(
         self,
-        info: Info,
+        ctx: Context,
         level: Annotated[
             EducationLevel | None, strawberry.argument(description="Only programmes of this level.")
         ] = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[ProgrammeCode]:
-        args = bounds(first, after, last, before)
+    ) -> Listing:
         stmt = licensing_queries.programme_codes_query(level)
         ordering = licensing_queries.PROGRAMME_CODE_ORDERINGS["CODE"]
-        return await list_connection(info.context, stmt, args, ordering, ProgrammeCode.from_row)
+        return Listing(stmt, ordering, ProgrammeCode.from_row)

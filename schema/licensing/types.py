@@ -5,26 +5,18 @@ documents, who filed it) only by licensing officers in scope and the applicant."
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import Any
 
 import strawberry
 
-from models import AccreditationKind as AccreditationKindEnum
 from models import AccreditationOutcome as AccreditationOutcomeEnum
-from models import AccreditationStep as AccreditationStepEnum
-from models import ApplicationAction as ApplicationActionEnum
-from models import AppliedAs as AppliedAsEnum
 from models import DocumentKind as DocumentKindEnum
 from models import EducationLevel as EducationLevelEnum
-from models import LicenceAction as LicenceActionEnum
 from models import LicenceApplicationStatus as ApplicationStatusEnum
 from models import LicenceStatus as LicenceStatusEnum
-from models import PremisesTenure as PremisesTenureEnum
 from resolvers import clock
-from resolvers.context import Context, Info
+from resolvers.context import Info
 from resolvers.geography.loaders import DistrictByIdLoader
-from resolvers.institutions.loaders import InstitutionByIdLoader
-from resolvers.licensing.applications import Decision as DecisionEnum
 from resolvers.licensing.loaders import (
     AccreditationAgencyByIdLoader,
     AccreditationByIdLoader,
@@ -44,67 +36,22 @@ from resolvers.licensing.loaders import (
 from resolvers.licensing.rules import is_licensing_staff
 from resolvers.relay import encode_id
 from schema.common import Node
-from schema.node import node_type
-
-if TYPE_CHECKING:
-    from schema.geography import District
-    from schema.institutions import Institution
-
-InstitutionT = Annotated["Institution", strawberry.lazy("schema.institutions")]
-DistrictT = Annotated["District", strawberry.lazy("schema.geography")]
-
-strawberry.enum(
-    EducationLevelEnum, name="EducationLevel", description="A level of education a licence covers."
+from schema.geography import District
+from schema.institutions import Institution, institution_of
+from schema.licensing.enums import (
+    AccreditationKind,
+    AccreditationOutcome,
+    AccreditationStep,
+    AppliedAs,
+    DocumentKind,
+    EducationLevel,
+    LicenceAction,
+    LicenceApplicationAction,
+    LicenceApplicationStatus,
+    LicenceStatus,
+    PremisesTenure,
 )
-EducationLevel: TypeAlias = EducationLevelEnum
-strawberry.enum(
-    PremisesTenureEnum, name="PremisesTenure", description="On what title premises are held."
-)
-PremisesTenure: TypeAlias = PremisesTenureEnum
-strawberry.enum(DocumentKindEnum, name="DocumentKind", description="What an attached document is.")
-DocumentKind: TypeAlias = DocumentKindEnum
-strawberry.enum(AppliedAsEnum, name="AppliedAs", description="Who filed a licence application.")
-AppliedAs: TypeAlias = AppliedAsEnum
-strawberry.enum(
-    ApplicationStatusEnum,
-    name="LicenceApplicationStatus",
-    description="Where a licence application stands.",
-)
-LicenceApplicationStatus: TypeAlias = ApplicationStatusEnum
-strawberry.enum(
-    ApplicationActionEnum,
-    name="LicenceApplicationAction",
-    description="A step in a licence application's history.",
-)
-LicenceApplicationAction: TypeAlias = ApplicationActionEnum
-strawberry.enum(LicenceStatusEnum, name="LicenceStatus", description="A licence's state.")
-LicenceStatus: TypeAlias = LicenceStatusEnum
-strawberry.enum(
-    LicenceActionEnum, name="LicenceAction", description="A step in a licence's history."
-)
-LicenceAction: TypeAlias = LicenceActionEnum
-strawberry.enum(
-    AccreditationKindEnum,
-    name="AccreditationKind",
-    description="Institutional or programme accreditation.",
-)
-AccreditationKind: TypeAlias = AccreditationKindEnum
-strawberry.enum(
-    AccreditationStepEnum,
-    name="AccreditationStep",
-    description="The steps of an accreditation, in order.",
-)
-AccreditationStep: TypeAlias = AccreditationStepEnum
-strawberry.enum(
-    AccreditationOutcomeEnum,
-    name="AccreditationOutcome",
-    description="Pending, or what the council decided (or that the validity ended).",
-)
-AccreditationOutcome: TypeAlias = AccreditationOutcomeEnum
-strawberry.enum(
-    DecisionEnum, name="LicenceDecision", description="A licensing officer's step on a case."
-)
-LicenceDecision: TypeAlias = DecisionEnum
+from schema.node import fetched_by, loaded
 
 
 def _levels(values: list[str]) -> list[EducationLevelEnum]:
@@ -166,13 +113,8 @@ class TeachingAddress:
     district_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="District of the address, if given.")
-    async def district(self, info: Info) -> DistrictT | None:
-        from schema.geography import District
-
-        if self.district_pk is None:
-            return None
-        row = await DistrictByIdLoader(info.context).load(self.district_pk)
-        return District.from_row(row) if row else None
+    async def district(self, info: Info) -> District | None:
+        return await loaded(DistrictByIdLoader(info.context), self.district_pk, District.from_row)
 
 
 @strawberry.type(description="A teaching address of a licence dossier, with its premises.")
@@ -223,6 +165,7 @@ class LicenceApplicationStep:
     note: str | None = strawberry.field(description="Reasons, requested documents or a note.")
 
 
+@fetched_by(LicenceApplicationByIdLoader)
 @strawberry.type(description="A licence application: the dossier an officer reviews.")
 class LicenceApplication(Node):
     pk: strawberry.Private[int]
@@ -281,11 +224,8 @@ class LicenceApplication(Node):
         return None
 
     @strawberry.field(description="The institution applying.")
-    async def institution(self, info: Info) -> InstitutionT:
-        from schema.institutions import Institution
-
-        row = await InstitutionByIdLoader(info.context).load(self.institution_pk)
-        return Institution.from_row(row)
+    async def institution(self, info: Info) -> Institution:
+        return await institution_of(info, self.institution_pk)
 
     @strawberry.field(description="Programmes applied for.")
     async def programmes(self, info: Info) -> list[ProgrammeCode]:
@@ -347,6 +287,7 @@ class LicenceEvent:
         return self.actor_subject if is_licensing_staff(info.context.principal) else None
 
 
+@fetched_by(LicenceByIdLoader)
 @strawberry.type(description="A licence to teach: number, scope, dates and history (public).")
 class Licence(Node):
     pk: strawberry.Private[int]
@@ -388,11 +329,8 @@ class Licence(Node):
         )
 
     @strawberry.field(description="The licensed institution.")
-    async def institution(self, info: Info) -> InstitutionT:
-        from schema.institutions import Institution
-
-        row = await InstitutionByIdLoader(info.context).load(self.institution_pk)
-        return Institution.from_row(row)
+    async def institution(self, info: Info) -> Institution:
+        return await institution_of(info, self.institution_pk)
 
     @strawberry.field(description="Programmes covered.")
     async def programmes(self, info: Info) -> list[ProgrammeCode]:
@@ -420,10 +358,7 @@ class Licence(Node):
 
     @strawberry.field(description="The licence this one re-issued.")
     async def replaces(self, info: Info) -> Licence | None:
-        if self.replaces_pk is None:
-            return None
-        row = await LicenceByIdLoader(info.context).load(self.replaces_pk)
-        return Licence.from_row(row) if row else None
+        return await loaded(LicenceByIdLoader(info.context), self.replaces_pk, Licence.from_row)
 
     @strawberry.field(description="The licence that re-issued this one.")
     async def replaced_by(self, info: Info) -> Licence | None:
@@ -434,10 +369,11 @@ class Licence(Node):
         description="The dossier behind it (licensing officers in scope and the applicant)."
     )
     async def application(self, info: Info) -> LicenceApplication | None:
-        row = await LicenceApplicationByIdLoader(info.context).load(self.application_pk)
-        return LicenceApplication.from_row(row) if row else None
+        loader = LicenceApplicationByIdLoader(info.context)
+        return await loaded(loader, self.application_pk, LicenceApplication.from_row)
 
 
+@fetched_by(AccreditationAgencyByIdLoader)
 @strawberry.type(description="An accreditation agency and its entry on the registers.")
 class AccreditationAgency(Node):
     pk: strawberry.Private[int]
@@ -477,6 +413,7 @@ class AccreditationStepRecord:
     note: str | None = strawberry.field(description="A note (contract number, visit dates...).")
 
 
+@fetched_by(AccreditationByIdLoader)
 @strawberry.type(description="An institutional or programme accreditation.")
 class Accreditation(Node):
     pk: strawberry.Private[int]
@@ -517,18 +454,13 @@ class Accreditation(Node):
         )
 
     @strawberry.field(description="The institution.")
-    async def institution(self, info: Info) -> InstitutionT:
-        from schema.institutions import Institution
-
-        row = await InstitutionByIdLoader(info.context).load(self.institution_pk)
-        return Institution.from_row(row)
+    async def institution(self, info: Info) -> Institution:
+        return await institution_of(info, self.institution_pk)
 
     @strawberry.field(description="The programme (programme accreditation).")
     async def programme(self, info: Info) -> InstitutionProgramme | None:
-        if self.programme_pk is None:
-            return None
-        row = await InstitutionProgrammeByIdLoader(info.context).load(self.programme_pk)
-        return InstitutionProgramme.from_row(row) if row else None
+        loader = InstitutionProgrammeByIdLoader(info.context)
+        return await loaded(loader, self.programme_pk, InstitutionProgramme.from_row)
 
     @strawberry.field(description="The accrediting agency.")
     async def agency(self, info: Info) -> AccreditationAgency:
@@ -555,6 +487,7 @@ def current_accreditation(rows: list[Any]) -> Accreditation | None:
     return items[0] if items else None
 
 
+@fetched_by(InstitutionProgrammeByIdLoader)
 @strawberry.type(
     description="A programme an institution teaches, keyed by classifier code: the subject of "
     "programme accreditation."
@@ -576,11 +509,8 @@ class InstitutionProgramme(Node):
         )
 
     @strawberry.field(description="The institution.")
-    async def institution(self, info: Info) -> InstitutionT:
-        from schema.institutions import Institution
-
-        row = await InstitutionByIdLoader(info.context).load(self.institution_pk)
-        return Institution.from_row(row)
+    async def institution(self, info: Info) -> Institution:
+        return await institution_of(info, self.institution_pk)
 
     @strawberry.field(description="The classifier entry.")
     async def classifier(self, info: Info) -> ProgrammeCode:
@@ -598,32 +528,10 @@ class LicensingJobReport:
     licences_expired: int = strawberry.field(description="Licences marked expired.")
     accreditations_expired: int = strawberry.field(description="Accreditations marked expired.")
 
-
-@node_type("LicenceApplication")
-async def fetch_application(ctx: Context, pk: int) -> LicenceApplication | None:
-    row = await LicenceApplicationByIdLoader(ctx).load(pk)
-    return LicenceApplication.from_row(row) if row else None
-
-
-@node_type("Licence")
-async def fetch_licence(ctx: Context, pk: int) -> Licence | None:
-    row = await LicenceByIdLoader(ctx).load(pk)
-    return Licence.from_row(row) if row else None
-
-
-@node_type("AccreditationAgency")
-async def fetch_agency(ctx: Context, pk: int) -> AccreditationAgency | None:
-    row = await AccreditationAgencyByIdLoader(ctx).load(pk)
-    return AccreditationAgency.from_row(row) if row else None
-
-
-@node_type("Accreditation")
-async def fetch_accreditation(ctx: Context, pk: int) -> Accreditation | None:
-    row = await AccreditationByIdLoader(ctx).load(pk)
-    return Accreditation.from_row(row) if row else None
-
-
-@node_type("InstitutionProgramme")
-async def fetch_programme(ctx: Context, pk: int) -> InstitutionProgramme | None:
-    row = await InstitutionProgrammeByIdLoader(ctx).load(pk)
-    return InstitutionProgramme.from_row(row) if row else None
+    @classmethod
+    def from_row(cls, report: Any) -> LicensingJobReport:
+        return cls(
+            on=report.on,
+            licences_expired=report.licences_expired,
+            accreditations_expired=report.accreditations_expired,
+        )
