@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import Enrollment, ExitReason, Institution, InstitutionKind, Outcome, Person, Sector
-from resolvers import enrollments as enrollments_service
 from resolvers.access import Role
+from resolvers.enrollments import workflow as enrollments_service
 from resolvers.errors import DomainError, ErrorCode
 from tests.conftest import Hub
 from tests.enrollments.helpers import (
