@@ -27,6 +27,7 @@ from resolvers.access import Principal
 from resolvers.licensing.rules import (
     accreditation_readable,
     accreditation_valid_on,
+    agency_accredits_on,
     application_readable,
     licence_valid_on,
 )
@@ -127,15 +128,7 @@ def agencies_query(*, may_accredit_on: date | None, country_code: str | None) ->
     if country_code:
         stmt = stmt.where(AccreditationAgency.country_code == country_code.upper())
     if may_accredit_on is not None:
-        on = may_accredit_on
-        stmt = stmt.where(
-            AccreditationAgency.on_national_register.is_(True),
-            (AccreditationAgency.country_code == "KG")
-            | AccreditationAgency.on_european_register.is_(True),
-            AccreditationAgency.recognised_on.is_(None) | (AccreditationAgency.recognised_on <= on),
-            AccreditationAgency.recognised_until.is_(None)
-            | (AccreditationAgency.recognised_until >= on),
-        )
+        stmt = stmt.where(agency_accredits_on(may_accredit_on))
     return stmt
 
 

@@ -112,6 +112,17 @@ def agency_may_accredit(agency: AccreditationAgency, on: date) -> bool:
     return agency.recognised_until is None or agency.recognised_until >= on
 
 
+def agency_accredits_on(on: date) -> ColumnElement[bool]:
+    """:func:`agency_may_accredit` as SQL: agencies that may accredit on this date."""
+    agency = AccreditationAgency
+    return and_(
+        agency.on_national_register.is_(True),
+        or_(agency.country_code == "KG", agency.on_european_register.is_(True)),
+        or_(agency.recognised_on.is_(None), agency.recognised_on <= on),
+        or_(agency.recognised_until.is_(None), agency.recognised_until >= on),
+    )
+
+
 # --- who decides and who reads ---------------------------------------------------------------
 
 
