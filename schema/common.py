@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 
 from resolvers.context import Context
 from resolvers.errors import ErrorCode as ErrorCodeEnum
-from resolvers.errors import Problem, RequestError
+from resolvers.errors import Problem
 from resolvers.relay import Ordering, Page, PageArgs, page_args, paged, slice_rows
 
 strawberry.enum(ErrorCodeEnum, name="ErrorCode", description="Stable codes of expected failures.")
@@ -129,10 +129,3 @@ First = Annotated[int | None, strawberry.argument(description="The first n items
 Last = Annotated[int | None, strawberry.argument(description="The last n items (at most 100).")]
 After = Annotated[str | None, strawberry.argument(description="Items after this cursor.")]
 Before = Annotated[str | None, strawberry.argument(description="Items before this cursor.")]
-
-
-def require_signed_in(ctx: Context, message: str = "Sign in to change data") -> None:
-    """Mutations, and reads of non-public lists, need a caller: anonymous requests get a
-    top-level UNAUTHENTICATED error."""
-    if ctx.principal.is_anonymous:
-        raise RequestError(ErrorCodeEnum.UNAUTHENTICATED, message)

@@ -18,16 +18,6 @@ T = TypeVar("T")
 NODE_RESOLVERS: dict[str, Callable[[Context, int], Awaitable[Any]]] = {}
 
 
-def node_type(name: str) -> Callable[[Callable[[Context, int], Awaitable[Any]]], Any]:
-    """Register how to fetch the node type ``name`` by primary key."""
-
-    def register(fetch: Callable[[Context, int], Awaitable[Any]]) -> Any:
-        NODE_RESOLVERS[name] = fetch
-        return fetch
-
-    return register
-
-
 async def loaded(
     loader: KeyedLoader[Any, Any], pk: int | None, convert: Callable[[Any], T]
 ) -> T | None:

@@ -19,14 +19,14 @@ from resolvers.abroad.loaders import (
     ForeignProgrammeByIdLoader,
     StageResultsByForeignApplicationLoader,
 )
-from resolvers.context import Context, Info
+from resolvers.context import Info
 from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.people.loaders import PersonByIdLoader
 from resolvers.relay import encode_id
 from schema.common import (
     Node,
 )
-from schema.node import node_type
+from schema.node import fetched_by
 
 if TYPE_CHECKING:
     from schema.institutions import Institution
@@ -55,6 +55,7 @@ class ForeignFieldRule:
     min_average: Decimal = strawberry.field(description="Minimum school average (5-point).")
 
 
+@fetched_by(ForeignProgrammeByIdLoader)
 @strawberry.type(description="A programme of study abroad under a government quota.")
 class ForeignProgramme(Node):
     pk: strawberry.Private[int]
@@ -111,12 +112,6 @@ class ForeignProgramme(Node):
         ]
 
 
-@node_type("ForeignProgramme")
-async def fetch_foreign_programme(ctx: Context, pk: int) -> ForeignProgramme | None:
-    row = await ForeignProgrammeByIdLoader(ctx).load(pk)
-    return ForeignProgramme.from_row(row) if row else None
-
-
 @strawberry.type(description="What a stage decided about an application.")
 class ForeignStageResult:
     stage: ForeignStage = strawberry.field(description="The stage.")
@@ -126,6 +121,7 @@ class ForeignStageResult:
     decided_at: datetime = strawberry.field(description="When.")
 
 
+@fetched_by(ForeignApplicationByIdLoader)
 @strawberry.type(description="An applicant's way through a foreign programme's stages.")
 class ForeignApplication(Node):
     pk: strawberry.Private[int]
@@ -177,9 +173,3 @@ class ForeignApplication(Node):
             )
             for r in rows
         ]
-
-
-@node_type("ForeignApplication")
-async def fetch_foreign_application(ctx: Context, pk: int) -> ForeignApplication | None:
-    row = await ForeignApplicationByIdLoader(ctx).load(pk)
-    return ForeignApplication.from_row(row) if row else None

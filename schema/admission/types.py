@@ -31,12 +31,12 @@ from resolvers.admission.loaders import (
     PlacesByProgrammeLoader,
     ProgrammeByIdLoader,
 )
-from resolvers.context import Context, Info
+from resolvers.context import Info
 from resolvers.geography.loaders import DistrictByIdLoader
 from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Node
-from schema.node import node_type
+from schema.node import fetched_by
 
 if TYPE_CHECKING:
     from schema.geography import District
@@ -94,6 +94,7 @@ class FieldThreshold:
         )
 
 
+@fetched_by(AdmissionRoundByIdLoader)
 @strawberry.type(description="A round: registration, publication of lists, confirmation.")
 class AdmissionRound(Node):
     pk: strawberry.Private[int]
@@ -129,6 +130,7 @@ class AdmissionRound(Node):
         return AdmissionSeason.from_row(row)
 
 
+@fetched_by(AdmissionSeasonByIdLoader)
 @strawberry.type(description="An admission campaign and its policy: scales, thresholds, limits.")
 class AdmissionSeason(Node):
     pk: strawberry.Private[int]
@@ -175,18 +177,6 @@ class AdmissionSeason(Node):
         return [FieldThreshold.from_row(r) for r in rows]
 
 
-@node_type("AdmissionSeason")
-async def fetch_season(ctx: Context, pk: int) -> AdmissionSeason | None:
-    row = await AdmissionSeasonByIdLoader(ctx).load(pk)
-    return AdmissionSeason.from_row(row) if row else None
-
-
-@node_type("AdmissionRound")
-async def fetch_round(ctx: Context, pk: int) -> AdmissionRound | None:
-    row = await AdmissionRoundByIdLoader(ctx).load(pk)
-    return AdmissionRound.from_row(row) if row else None
-
-
 @strawberry.type(description="Places of one category in a programme.")
 class ProgrammePlaces:
     category: PlaceCategory = strawberry.field(description="Pool, quota or contract.")
@@ -194,6 +184,7 @@ class ProgrammePlaces:
     filled: int = strawberry.field(description="Places taken by confirmations.")
 
 
+@fetched_by(ProgrammeByIdLoader)
 @strawberry.type(description="A university programme offered in an admission season.")
 class Programme(Node):
     pk: strawberry.Private[int]
@@ -246,18 +237,13 @@ class Programme(Node):
         ]
 
 
-@node_type("Programme")
-async def fetch_programme(ctx: Context, pk: int) -> Programme | None:
-    row = await ProgrammeByIdLoader(ctx).load(pk)
-    return Programme.from_row(row) if row else None
-
-
 @strawberry.type(description="A score in one subject test.")
 class SubjectScore:
     subject: str = strawberry.field(description="Subject code, e.g. math.")
     score: int = strawberry.field(description="The score.")
 
 
+@fetched_by(NationalTestResultByIdLoader)
 @strawberry.type(description="A national test certificate: main, subject and state-language tests.")
 class NationalTestResult(Node):
     pk: strawberry.Private[int]
@@ -291,12 +277,7 @@ class NationalTestResult(Node):
         return Person.from_row(row) if row else None
 
 
-@node_type("NationalTestResult")
-async def fetch_test_result(ctx: Context, pk: int) -> NationalTestResult | None:
-    row = await NationalTestResultByIdLoader(ctx).load(pk)
-    return NationalTestResult.from_row(row) if row else None
-
-
+@fetched_by(AdmissionOfferByIdLoader)
 @strawberry.type(description="A place recommended to an applicant in a round.")
 class AdmissionOffer(Node):
     pk: strawberry.Private[int]
@@ -340,12 +321,6 @@ class AdmissionOffer(Node):
     async def application(self, info: Info) -> AdmissionApplication | None:
         row = await AdmissionApplicationByIdLoader(info.context).load(self.application_pk)
         return AdmissionApplication.from_row(row) if row else None
-
-
-@node_type("AdmissionOffer")
-async def fetch_offer(ctx: Context, pk: int) -> AdmissionOffer | None:
-    row = await AdmissionOfferByIdLoader(ctx).load(pk)
-    return AdmissionOffer.from_row(row) if row else None
 
 
 @strawberry.type(description="Where an application stands in one category of its programme.")
@@ -425,6 +400,7 @@ TIE_BREAKERS = (
 )
 
 
+@fetched_by(AdmissionApplicationByIdLoader)
 @strawberry.type(description="One choice of an applicant: a programme at a preference.")
 class AdmissionApplication(Node):
     pk: strawberry.Private[int]
@@ -494,12 +470,6 @@ class AdmissionApplication(Node):
     async def offers(self, info: Info) -> list[AdmissionOffer]:
         rows = await AdmissionOffersByApplicationLoader(info.context).load(self.pk)
         return [AdmissionOffer.from_row(r) for r in rows]
-
-
-@node_type("AdmissionApplication")
-async def fetch_application(ctx: Context, pk: int) -> AdmissionApplication | None:
-    row = await AdmissionApplicationByIdLoader(ctx).load(pk)
-    return AdmissionApplication.from_row(row) if row else None
 
 
 @strawberry.type(description="A line of a test-results file that was not loaded.")

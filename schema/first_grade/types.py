@@ -11,7 +11,7 @@ import strawberry
 from models import FirstGradeStage as FirstGradeStageEnum
 from models import FirstGradeStatus as FirstGradeStatusEnum
 from models import RejectionReason as RejectionReasonEnum
-from resolvers.context import Context, Info
+from resolvers.context import Info
 from resolvers.first_grade.loaders import (
     FirstGradeApplicationByIdLoader,
     FirstGradeHistoryByApplicationLoader,
@@ -33,7 +33,7 @@ from schema.intake import (
     enrollment_of,
     season_of,
 )
-from schema.node import node_type
+from schema.node import fetched_by
 from schema.people import Person
 
 strawberry.enum(
@@ -65,6 +65,7 @@ class FirstGradeStatusChange:
     reason: str | None = strawberry.field(description="Why, if said.")
 
 
+@fetched_by(FirstGradeApplicationByIdLoader)
 @strawberry.type(description="A guardian's application for a child's place in grade 1 (or 2).")
 class FirstGradeApplication(Node):
     pk: strawberry.Private[int]
@@ -145,12 +146,7 @@ class FirstGradeApplication(Node):
         ]
 
 
-@node_type("FirstGradeApplication")
-async def fetch_first_grade_application(ctx: Context, pk: int) -> FirstGradeApplication | None:
-    row = await FirstGradeApplicationByIdLoader(ctx).load(pk)
-    return FirstGradeApplication.from_row(row) if row else None
-
-
+@fetched_by(FirstGradeQuotaByIdLoader)
 @strawberry.type(description="A school's places in an entry grade for a season.")
 class FirstGradeQuota(Node):
     pk: strawberry.Private[int]
@@ -186,9 +182,3 @@ class FirstGradeQuota(Node):
     @strawberry.field(description="The season.")
     async def season(self, info: Info) -> IntakeSeason:
         return await season_of(info, self.season_pk)
-
-
-@node_type("FirstGradeQuota")
-async def fetch_first_grade_quota(ctx: Context, pk: int) -> FirstGradeQuota | None:
-    row = await FirstGradeQuotaByIdLoader(ctx).load(pk)
-    return FirstGradeQuota.from_row(row) if row else None

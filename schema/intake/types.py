@@ -12,7 +12,7 @@ import strawberry
 from models import BenefitStatus as BenefitStatusEnum
 from models import DeclineRule as DeclineRuleEnum
 from models import IntakeKind as IntakeKindEnum
-from resolvers.context import Context, Info
+from resolvers.context import Info
 from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.intake.loaders import (
     AgeGroupsBySeasonLoader,
@@ -24,7 +24,7 @@ from resolvers.intake.loaders import (
 from resolvers.relay import encode_id
 from schema.common import Node
 from schema.enrollments import Enrollment
-from schema.node import node_type
+from schema.node import fetched_by
 from schema.people import Person
 
 strawberry.enum(IntakeKindEnum, name="IntakeKind", description="Which intake a season belongs to.")
@@ -71,6 +71,7 @@ class PublicHoliday:
         return cls(date=row.day, name=row.name)
 
 
+@fetched_by(IntakeSeasonByIdLoader)
 @strawberry.type(
     description="One intake (a kindergarten year or a first-grade enrollment) and "
     "its policy: every figure here is set by the ministry per season."
@@ -160,12 +161,6 @@ class IntakeSeason(Node):
     async def benefit_categories(self, info: Info) -> list[BenefitCategory]:
         rows = await BenefitCategoriesBySeasonLoader(info.context).load(self.pk)
         return [BenefitCategory.from_row(r) for r in rows]
-
-
-@node_type("IntakeSeason")
-async def fetch_intake_season(ctx: Context, pk: int) -> IntakeSeason | None:
-    row = await IntakeSeasonByIdLoader(ctx).load(pk)
-    return IntakeSeason.from_row(row) if row else None
 
 
 async def season_of(info: Info, pk: int) -> IntakeSeason:

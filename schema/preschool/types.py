@@ -11,7 +11,7 @@ import strawberry
 from models import OfferStatus as OfferStatusEnum
 from models import QueueStatus as QueueStatusEnum
 from models import Residency as ResidencyEnum
-from resolvers.context import Context, Info
+from resolvers.context import Info
 from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.preschool.loaders import (
     KindergartenApplicationByIdLoader,
@@ -34,7 +34,7 @@ from schema.intake import (
     enrollment_of,
     season_of,
 )
-from schema.node import node_type
+from schema.node import fetched_by
 from schema.people import Person
 
 strawberry.enum(
@@ -106,6 +106,7 @@ class KindergartenPreference:
         )
 
 
+@fetched_by(KindergartenOfferByIdLoader)
 @strawberry.type(description="A place offered to a child, with the deadline for documents.")
 class KindergartenOffer(Node):
     pk: strawberry.Private[int]
@@ -142,6 +143,7 @@ class KindergartenOffer(Node):
         return KindergartenApplication.from_row(row) if row else None
 
 
+@fetched_by(KindergartenApplicationByIdLoader)
 @strawberry.type(description="A child's application to the kindergarten queue.")
 class KindergartenApplication(Node):
     pk: strawberry.Private[int]
@@ -221,18 +223,6 @@ class KindergartenApplication(Node):
             KindergartenStatusChange(status=r.status, at=r.at, actor=r.actor, reason=r.reason)
             for r in rows
         ]
-
-
-@node_type("KindergartenApplication")
-async def fetch_kindergarten_application(ctx: Context, pk: int) -> KindergartenApplication | None:
-    row = await KindergartenApplicationByIdLoader(ctx).load(pk)
-    return KindergartenApplication.from_row(row) if row else None
-
-
-@node_type("KindergartenOffer")
-async def fetch_kindergarten_offer(ctx: Context, pk: int) -> KindergartenOffer | None:
-    row = await KindergartenOfferByIdLoader(ctx).load(pk)
-    return KindergartenOffer.from_row(row) if row else None
 
 
 @strawberry.type(description="Places of an age group a kindergarten has free to offer.")
