@@ -32,7 +32,7 @@ from models import database
 from models.people import Sex
 from resolvers import clock
 from resolvers.access import KeyRing, Role, issue_token
-from resolvers.pin import make_pin
+from resolvers.people.pin import make_pin
 from resolvers.relay import encode_id
 from resolvers.settings import Settings
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Outcome
 from resolvers.audit import redact
 from resolvers.context import Context
-from resolvers.errors import DomainError, ErrorCode, Problem
+from resolvers.errors import AnyCode, DomainError, ErrorCode, Problem
 from resolvers.events import record_audit
 
 log = logging.getLogger("bilim.mutations")
@@ -23,43 +23,12 @@ R = TypeVar("R")
 
 # Constraint name -> what it means to the caller. A workflow checks these rules first to give a
 # precise message; the constraint is what holds under concurrent transactions.
-CONSTRAINT_CODES: dict[str, tuple[ErrorCode, str, str | None]] = {
-    "uq_person_pin_current": (ErrorCode.PIN_TAKEN, "This PIN belongs to another person", "pin"),
-    "uq_person_pin_pin_current": (
-        ErrorCode.PIN_TAKEN,
-        "This PIN belongs to another person",
-        "pin",
-    ),
-    "uq_enrollment_open_school": (
-        ErrorCode.ALREADY_ENROLLED,
-        "The pupil already has an open school enrollment",
-        "personId",
-    ),
-    "ex_enrollment_school_overlap": (
-        ErrorCode.ALREADY_ENROLLED,
-        "The pupil is enrolled at a school over these dates",
-        "entryDate",
-    ),
-    "uq_institution_legal_id": (
-        ErrorCode.LEGAL_ID_TAKEN,
-        "Another institution has this legal identifier",
-        "legalId",
-    ),
-    "uq_guardianship_active": (
-        ErrorCode.ALREADY_LINKED,
-        "This guardian is already linked to this child",
-        "guardianId",
-    ),
-    "ck_guardianship_not_self": (
-        ErrorCode.SELF_GUARDIANSHIP,
-        "A person cannot be their own guardian",
-        "guardianId",
-    ),
-}
+CONSTRAINT_CODES: dict[str, tuple[AnyCode, str, str | None]] = {}
 
 
-def register_constraint(name: str, code: ErrorCode, message: str, field: str | None) -> None:
-    """Let a domain map one of its constraints to a user error."""
+def register_constraint(name: str, code: AnyCode, message: str, field: str | None) -> None:
+    """Let a domain map one of its constraints to a user error (each domain registers its
+    own when its package is imported)."""
     CONSTRAINT_CODES[name] = (code, message, field)
 
 

@@ -3,18 +3,57 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, Generic, TypeAlias, TypeVar
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import Select, func, select
 
+from resolvers.abroad.errors import AbroadCode
+from resolvers.access.errors import AccessCode
+from resolvers.admission.errors import AdmissionCode
 from resolvers.context import Context
-from resolvers.errors import ErrorCode as ErrorCodeEnum
+from resolvers.enrollments.errors import EnrollmentCode
+from resolvers.errors import ErrorCode as HubCode
 from resolvers.errors import Problem
+from resolvers.first_grade.errors import FirstGradeCode
+from resolvers.institutions.errors import InstitutionCode
+from resolvers.intake.errors import IntakeCode
+from resolvers.licensing.errors import LicensingCode
+from resolvers.people.errors import PeopleCode
+from resolvers.preschool.errors import PreschoolCode
 from resolvers.relay import Ordering, Page, PageArgs, page_args, paged, slice_rows
 
-strawberry.enum(ErrorCodeEnum, name="ErrorCode", description="Stable codes of expected failures.")
-ErrorCode: TypeAlias = ErrorCodeEnum
+# Every domain's codes, after the hub-wide ones; a new domain adds its enum here.
+CODE_ENUMS: tuple[type[StrEnum], ...] = (
+    HubCode,
+    PeopleCode,
+    InstitutionCode,
+    EnrollmentCode,
+    IntakeCode,
+    PreschoolCode,
+    FirstGradeCode,
+    AdmissionCode,
+    AbroadCode,
+    LicensingCode,
+    AccessCode,
+)
+
+
+def join_codes(enums: tuple[type[StrEnum], ...]) -> type[StrEnum]:
+    """One enum of every code the enums hold, each once (a code several domains raise means
+    the same in each), in the order the enums come."""
+    names = dict.fromkeys(member.value for each in enums for member in each)
+    joined: type[StrEnum] = StrEnum("ErrorCode", {name: name for name in names})  # type: ignore[misc]
+    return joined
+
+
+if TYPE_CHECKING:
+    ErrorCode = StrEnum
+else:
+    ErrorCode = strawberry.enum(
+        join_codes(CODE_ENUMS), name="ErrorCode", description="Stable codes of expected failures."
+    )
 
 
 @strawberry.interface(description="An object with an opaque, globally unique ID.")
@@ -30,7 +69,9 @@ class UserError:
 
 
 def user_errors(problems: Sequence[Problem]) -> list[UserError]:
-    return [UserError(field=p.field, code=p.code, message=p.message) for p in problems]
+    return [
+        UserError(field=p.field, code=ErrorCode(p.code.value), message=p.message) for p in problems
+    ]
 
 
 @strawberry.type(description="Where a page sits in its list.")

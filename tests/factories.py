@@ -42,7 +42,7 @@ from models import (
 )
 from resolvers.clock import today
 from resolvers.enrollments import SECTOR_OF_KIND
-from resolvers.pin import make_pin
+from resolvers.people.pin import make_pin
 from resolvers.relay import encode_id
 
 _serial = itertools.count(1)

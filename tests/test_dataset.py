@@ -7,7 +7,7 @@ from sqlalchemy.engine import make_url
 
 from models.database import plain_url
 from resolvers import demo
-from resolvers.pin import parse_pin
+from resolvers.people.pin import parse_pin
 
 TABLES = ("institution", "person", "person_pin", "guardianship", "enrollment", "staff_position")
 

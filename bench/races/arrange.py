@@ -48,7 +48,7 @@ from models import (
 from resolvers import first_grade as first_grade_service
 from resolvers import intake as intake_service
 from resolvers.clock import today
-from resolvers.pin import make_pin
+from resolvers.people.pin import make_pin
 from resolvers.relay import encode_id
 
 try:

@@ -11,7 +11,7 @@ import asyncpg
 
 from bench.workloads import Bench
 from models.people import Sex
-from resolvers.pin import make_pin
+from resolvers.people.pin import make_pin
 
 FIRST_NAMES = {
     Sex.FEMALE: ("Айпери", "Нурай", "Бегимай", "Адинай", "Аруужан", "Мээрим", "Алина", "Сезим"),

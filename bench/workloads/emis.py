@@ -11,7 +11,7 @@ from bench.workloads.arrange import FIRST_NAMES, NewPerson, connect, insert_peop
 from models.people import Sex
 from resolvers.access import Role
 from resolvers.clock import today
-from resolvers.pin import make_pin
+from resolvers.people.pin import make_pin
 from resolvers.relay import encode_id
 
 

@@ -21,6 +21,7 @@ from models import (
 )
 from resolvers import admission as admission_service
 from resolvers import clock
+from resolvers.abroad.errors import AbroadCode
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
@@ -28,13 +29,13 @@ from resolvers.mutations import register_constraint
 
 register_constraint(
     "ck_foreign_programme_nominated",
-    ErrorCode.QUOTA_FULL,
+    AbroadCode.QUOTA_FULL,
     "Every place of the programme's quota is taken",
     "applicationId",
 )
 register_constraint(
     "uq_foreign_application_person",
-    ErrorCode.ALREADY_APPLIED,
+    AbroadCode.ALREADY_APPLIED,
     "The applicant already applied to this programme",
     "programmeId",
 )
@@ -94,7 +95,7 @@ async def apply_to_foreign_programme(
 def _require_window(programme: ForeignProgramme) -> None:
     if not programme.opens_on <= clock.today() <= programme.closes_on:
         raise DomainError(
-            ErrorCode.WINDOW_CLOSED,
+            AbroadCode.WINDOW_CLOSED,
             f"Applications run from {programme.opens_on} to {programme.closes_on}",
             field="programmeId",
         )
@@ -106,7 +107,7 @@ def _require_age(programme: ForeignProgramme, person: Person) -> None:
         programme.max_age is not None and age > programme.max_age
     ):
         raise DomainError(
-            ErrorCode.AGE_OUT_OF_RANGE,
+            AbroadCode.AGE_OUT_OF_RANGE,
             f"On {programme.age_on} the applicant is {age}; the programme admits ages "
             f"{programme.min_age or 0} to {programme.max_age or 'any'}",
             field="personId",
@@ -119,7 +120,7 @@ async def _require_school_average(
     """The programme admits the field, and the average reaches the field's minimum."""
     if not Decimal(0) <= school_average <= Decimal(5):
         raise DomainError(
-            ErrorCode.SCORE_OUT_OF_RANGE,
+            AbroadCode.SCORE_OUT_OF_RANGE,
             "A school average lies between 0 and 5",
             field="schoolAverage",
         )
@@ -130,11 +131,11 @@ async def _require_school_average(
     )
     if rule is None:
         raise DomainError(
-            ErrorCode.NOT_ELIGIBLE, f"The programme does not admit {code}", field="fieldOfStudy"
+            AbroadCode.NOT_ELIGIBLE, f"The programme does not admit {code}", field="fieldOfStudy"
         )
     if school_average < rule.min_average:
         raise DomainError(
-            ErrorCode.SCHOOL_AVERAGE_TOO_LOW,
+            AbroadCode.SCHOOL_AVERAGE_TOO_LOW,
             f"{code} needs a school average of {rule.min_average}",
             field="schoolAverage",
         )
@@ -196,13 +197,13 @@ async def _application_at(
         raise NotFound("The application", field="applicationId")
     if application.status != ForeignApplicationStatus.IN_PROGRESS:
         raise DomainError(
-            ErrorCode.WRONG_STAGE,
+            AbroadCode.WRONG_STAGE,
             f"The application is {application.status.value}",
             field="applicationId",
         )
     if stage != application.stage:
         raise DomainError(
-            ErrorCode.WRONG_STAGE,
+            AbroadCode.WRONG_STAGE,
             f"The application is at the {application.stage.value} stage",
             field="stage",
         )

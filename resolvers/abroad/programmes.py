@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ForeignFieldRule, ForeignProgramme, ForeignStage, Institution, InstitutionKind
 from resolvers import admission as admission_service
+from resolvers.abroad.errors import AbroadCode
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
@@ -104,7 +105,7 @@ async def _check_university(
         raise NotFound("The foreign university", field="institutionId")
     if inst.kind != InstitutionKind.FOREIGN_UNIVERSITY or inst.country_code != country:
         raise DomainError(
-            ErrorCode.WRONG_INSTITUTION_KIND,
+            AbroadCode.WRONG_INSTITUTION_KIND,
             "The institution is not a university of that country",
             field="institutionId",
         )

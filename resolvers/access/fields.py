@@ -33,7 +33,8 @@ from graphql import (
     visit,
 )
 
-from resolvers.errors import ErrorCode, RequestError
+from resolvers.access.errors import AccessCode
+from resolvers.errors import RequestError
 
 # Output and filter fields that are personal whatever their name ("Type.field").
 PERSONAL_FIELDS: set[str] = {
@@ -185,14 +186,14 @@ def check_scope(
     asked = use.all & personal
     if asked and not personal_granted:
         raise RequestError(
-            ErrorCode.PERSONAL_DATA_NOT_GRANTED,
+            AccessCode.PERSONAL_DATA_NOT_GRANTED,
             "This API key is not granted personal data: " + ", ".join(sorted(asked)),
             fields=sorted(asked),
         )
     outside = sorted(p for p in use.output if not field_allowed(p, allowed))
     if outside:
         raise RequestError(
-            ErrorCode.FIELD_NOT_IN_SCOPE,
+            AccessCode.FIELD_NOT_IN_SCOPE,
             "Outside this API key's scope: " + ", ".join(outside),
             fields=outside,
         )

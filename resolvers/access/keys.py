@@ -20,6 +20,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from models import ApiKey, Region
+from resolvers.access.errors import AccessCode
 from resolvers.access.principals import KeyGrant, Principal, Role, require
 from resolvers.errors import DomainError, ErrorCode, NotFound, RequestError
 from resolvers.relay import Ordering
@@ -99,13 +100,13 @@ async def create_api_key(
         )
     if not allowed_fields or len(allowed_fields) > MAX_SCOPE_ENTRIES:
         raise DomainError(
-            ErrorCode.INVALID_SCOPE,
+            AccessCode.INVALID_SCOPE,
             f"List 1-{MAX_SCOPE_ENTRIES} fields as Type.field or Type.*",
             field="allowedFields",
         )
     if unknown:
         raise DomainError(
-            ErrorCode.INVALID_SCOPE,
+            AccessCode.INVALID_SCOPE,
             "Not in the schema: " + ", ".join(sorted(unknown)[:20]),
             field="allowedFields",
         )
@@ -146,7 +147,7 @@ async def revoke_api_key(session: AsyncSession, principal: Principal, *, key_id:
     if row is None:
         raise NotFound("The API key", field="id")
     if row.revoked_at is not None:
-        raise DomainError(ErrorCode.ALREADY_REVOKED, "The key is already revoked", field="id")
+        raise DomainError(AccessCode.ALREADY_REVOKED, "The key is already revoked", field="id")
     row.revoked_at = datetime.now(UTC)
     row.revoked_by = principal.subject
     await session.flush()

@@ -24,6 +24,7 @@ from models import (
 from resolvers import clock
 from resolvers import licensing as licensing_service
 from resolvers.access import Principal, require
+from resolvers.admission.errors import AdmissionCode
 from resolvers.admission.policy import load_season
 from resolvers.errors import DomainError, ErrorCode, Problem
 from resolvers.events import emit
@@ -46,7 +47,9 @@ async def issue_admission_order(
     require(principal.is_ministry, "Only the ministry issues the admission order")
     season = await load_season(session, season_id, lock=True)
     if season.status == SeasonStatus.CLOSED:
-        raise DomainError(ErrorCode.SEASON_CLOSED, "The season is already closed", field="seasonId")
+        raise DomainError(
+            AdmissionCode.SEASON_CLOSED, "The season is already closed", field="seasonId"
+        )
     number = number.strip()
     if not number or len(number) > MAX_ORDER_NUMBER:
         raise DomainError(
@@ -96,7 +99,7 @@ async def _require_rounds_over(session: AsyncSession, season: AdmissionSeason, t
         r.status != RoundStatus.PUBLISHED or today <= r.confirmation_closes for r in rounds
     ):
         raise DomainError(
-            ErrorCode.ROUND_NOT_READY,
+            AdmissionCode.ROUND_NOT_READY,
             "Every round is published and its confirmation window over before the order",
             field="seasonId",
         )
@@ -127,7 +130,7 @@ async def _require_licensed_universities(
         return
     first, *more = [
         Problem(
-            ErrorCode.LICENCE_REQUIRED,
+            AdmissionCode.LICENCE_REQUIRED,
             f"University {i} holds no licence in force for higher education on "
             f"{today.isoformat()} and {season.studies_start.isoformat()}; its confirmed "
             "places cannot be enrolled",

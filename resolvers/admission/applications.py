@@ -40,6 +40,7 @@ from resolvers.admission.eligibility import (
     admission_closed,
     check_programme_eligibility,
 )
+from resolvers.admission.errors import AdmissionCode
 from resolvers.admission.policy import load_season, require_open, round_open_for_registration
 from resolvers.admission.rules import may_act_for_applicant, may_manage_admissions
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
@@ -48,13 +49,13 @@ from resolvers.mutations import register_constraint
 
 register_constraint(
     "uq_admission_application_programme",
-    ErrorCode.DUPLICATE_CHOICE,
+    AdmissionCode.DUPLICATE_CHOICE,
     "The applicant already applied to this programme",
     "choices",
 )
 register_constraint(
     "uq_admission_application_preference",
-    ErrorCode.DUPLICATE_CHOICE,
+    AdmissionCode.DUPLICATE_CHOICE,
     "Two applications hold the same preference",
     "choices",
 )
@@ -122,7 +123,7 @@ async def _registration_round(session: AsyncSession, season: AdmissionSeason) ->
     rnd = await round_open_for_registration(session, season.id, clock.today())
     if rnd is None:
         raise DomainError(
-            ErrorCode.WINDOW_CLOSED,
+            AdmissionCode.WINDOW_CLOSED,
             "No round of this season is open for registration",
             field="seasonId",
         )
@@ -134,13 +135,15 @@ def _check_choice_list(season: AdmissionSeason, choices: Sequence[Choice]) -> No
         raise DomainError(ErrorCode.INVALID_INPUT, "Choose at least one programme", field="choices")
     if len(choices) > season.max_choices:
         raise DomainError(
-            ErrorCode.TOO_MANY_CHOICES,
+            AdmissionCode.TOO_MANY_CHOICES,
             f"At most {season.max_choices} choices this season",
             field="choices",
         )
     ids = [c.programme_id for c in choices]
     if len(set(ids)) != len(ids):
-        raise DomainError(ErrorCode.DUPLICATE_CHOICE, "A programme appears twice", field="choices")
+        raise DomainError(
+            AdmissionCode.DUPLICATE_CHOICE, "A programme appears twice", field="choices"
+        )
 
 
 async def _certificate(
@@ -154,13 +157,13 @@ async def _certificate(
     # A certificate of someone else is "unknown" to this applicant: numbers are not probed.
     if cert is None or cert.person_id != person_id:
         raise DomainError(
-            ErrorCode.UNKNOWN_CERTIFICATE,
+            AdmissionCode.UNKNOWN_CERTIFICATE,
             "No national test certificate of the applicant has this number",
             field="certificateNumber",
         )
     if cert.year != season.year:
         raise DomainError(
-            ErrorCode.NOT_ELIGIBLE,
+            AdmissionCode.NOT_ELIGIBLE,
             f"The certificate is of {cert.year}; this season admits on {season.year} results",
             field="certificateNumber",
         )
@@ -179,7 +182,7 @@ async def _require_no_place(session: AsyncSession, season: AdmissionSeason, pers
     )
     if placed is not None:
         raise DomainError(
-            ErrorCode.ALREADY_PLACED,
+            AdmissionCode.ALREADY_PLACED,
             "The applicant has confirmed a place this season",
             field="personId",
         )
@@ -377,7 +380,7 @@ async def record_creative_score(
     require_open(season)
     if not 0 <= score <= season.subject_score_max:
         raise DomainError(
-            ErrorCode.SCORE_OUT_OF_RANGE,
+            AdmissionCode.SCORE_OUT_OF_RANGE,
             f"The creative score lies between 0 and {season.subject_score_max}",
             field="score",
         )

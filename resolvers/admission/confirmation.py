@@ -18,15 +18,16 @@ from models import (
 )
 from resolvers import clock
 from resolvers.access import Principal, require
+from resolvers.admission.errors import AdmissionCode
 from resolvers.admission.policy import load_season, require_open
 from resolvers.admission.rules import may_act_for_applicant
-from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.errors import DomainError, NotFound
 from resolvers.events import emit
 from resolvers.mutations import register_constraint
 
 register_constraint(
     "uq_admission_offer_confirmed",
-    ErrorCode.ALREADY_CONFIRMED,
+    AdmissionCode.ALREADY_CONFIRMED,
     "The applicant has already confirmed a place this season",
     "offerId",
 )
@@ -88,11 +89,11 @@ async def _recommended_offer(
     )
     if offer.status == AdmissionOfferStatus.CONFIRMED:
         raise DomainError(
-            ErrorCode.ALREADY_CONFIRMED, "This place is already confirmed", field="offerId"
+            AdmissionCode.ALREADY_CONFIRMED, "This place is already confirmed", field="offerId"
         )
     if offer.status != AdmissionOfferStatus.RECOMMENDED:
         raise DomainError(
-            ErrorCode.OFFER_NOT_OPEN, f"This place is {offer.status.value}", field="offerId"
+            AdmissionCode.OFFER_NOT_OPEN, f"This place is {offer.status.value}", field="offerId"
         )
     return offer
 
@@ -102,7 +103,7 @@ async def _require_confirmation_window(session: AsyncSession, offer: AdmissionOf
     assert rnd is not None
     if not rnd.confirmation_opens <= clock.today() <= rnd.confirmation_closes:
         raise DomainError(
-            ErrorCode.WINDOW_CLOSED,
+            AdmissionCode.WINDOW_CLOSED,
             f"Confirmation runs from {rnd.confirmation_opens} to {rnd.confirmation_closes}",
             field="offerId",
         )

@@ -23,7 +23,8 @@ from models import (
 )
 from models.admission import QUOTA_CATEGORIES
 from resolvers import licensing as licensing_service
-from resolvers.errors import ErrorCode, Problem
+from resolvers.admission.errors import AdmissionCode
+from resolvers.errors import AnyCode, Problem
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Standing:
     in force covering higher education, and the programme the accreditation its classifier
     entry requires. A standing is the refusal of a programme that may not: code and why."""
 
-    code: ErrorCode
+    code: AnyCode
     message: str
 
 
@@ -85,13 +86,13 @@ async def admission_closed(
     for p in rows:
         if p.institution_id in unlicensed:
             closed[p.id] = Standing(
-                ErrorCode.LICENCE_REQUIRED,
+                AdmissionCode.LICENCE_REQUIRED,
                 f"The university of {p.code} holds no licence in force on {on.isoformat()} "
                 "covering higher education",
             )
         elif (p.institution_id, p.programme_code) in unaccredited:
             closed[p.id] = Standing(
-                ErrorCode.ACCREDITATION_REQUIRED,
+                AdmissionCode.ACCREDITATION_REQUIRED,
                 f"{p.code} ({p.programme_code}) holds no accreditation in force on "
                 f"{on.isoformat()}",
             )
@@ -130,13 +131,15 @@ async def check_programme_eligibility(
     problems += _state_language(season, cert, field)
     if wants_grant and season.intake == Intake.WINTER:
         problems.append(
-            Problem(ErrorCode.CONTRACT_ONLY, "The winter intake has contract places only", field)
+            Problem(
+                AdmissionCode.CONTRACT_ONLY, "The winter intake has contract places only", field
+            )
         )
     problems += _subject_tests(programme, cert, thresholds, field)
     problems += _main_score(programme, cert, thresholds, wants_grant, wants_contract, field)
     if wants_contract and places.get(PlaceCategory.CONTRACT, 0) <= 0:
         problems.append(
-            Problem(ErrorCode.NOT_ELIGIBLE, f"{programme.code} has no contract places", field)
+            Problem(AdmissionCode.NOT_ELIGIBLE, f"{programme.code} has no contract places", field)
         )
     grant_category: PlaceCategory | None = None
     if wants_grant:
@@ -150,7 +153,7 @@ def _state_language(season: AdmissionSeason, cert: NationalTestResult, field: st
         return []
     return [
         Problem(
-            ErrorCode.STATE_LANGUAGE_NOT_PASSED,
+            AdmissionCode.STATE_LANGUAGE_NOT_PASSED,
             f"The state-language test needs {season.state_language_threshold}, "
             f"the certificate has {cert.state_language_score}",
             field,
@@ -167,7 +170,7 @@ def _subject_tests(
         if score is None:
             problems.append(
                 Problem(
-                    ErrorCode.MISSING_SUBJECT_TEST,
+                    AdmissionCode.MISSING_SUBJECT_TEST,
                     f"{programme.code} requires the {subject} subject test",
                     field,
                 )
@@ -175,7 +178,7 @@ def _subject_tests(
         elif score < thresholds.subject_min:
             problems.append(
                 Problem(
-                    ErrorCode.BELOW_THRESHOLD,
+                    AdmissionCode.BELOW_THRESHOLD,
                     f"The {subject} score {score} is below the threshold {thresholds.subject_min}",
                     field,
                 )
@@ -197,7 +200,7 @@ def _main_score(
     )
     return [
         Problem(
-            ErrorCode.BELOW_THRESHOLD,
+            AdmissionCode.BELOW_THRESHOLD,
             f"The main score {cert.main_score} is below the {funding} threshold "
             f"{minimum} of {programme.field_of_study}",
             field,
@@ -223,7 +226,7 @@ def _grant_category(
     if applicant.pool is None:
         return None, [
             Problem(
-                ErrorCode.NOT_ELIGIBLE,
+                AdmissionCode.NOT_ELIGIBLE,
                 "No school record places the applicant in a pool of grant places",
                 field,
             )
@@ -233,7 +236,7 @@ def _grant_category(
         return category, []
     return category, [
         Problem(
-            ErrorCode.NOT_ELIGIBLE,
+            AdmissionCode.NOT_ELIGIBLE,
             f"{programme.code} has no grant places for the {category.value} pool",
             field,
         )

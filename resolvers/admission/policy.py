@@ -28,13 +28,14 @@ from models import (
 )
 from models.admission import QUOTA_CATEGORIES
 from resolvers.access import Principal, require
+from resolvers.admission.errors import AdmissionCode
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.mutations import register_constraint
 
 register_constraint(
     "uq_admission_season_year_intake",
-    ErrorCode.SEASON_EXISTS,
+    AdmissionCode.SEASON_EXISTS,
     "A season of this year and intake exists",
     "year",
 )
@@ -89,7 +90,9 @@ async def load_season(
 
 def require_open(season: AdmissionSeason, field: str = "seasonId") -> None:
     if season.status != SeasonStatus.OPEN:
-        raise DomainError(ErrorCode.SEASON_CLOSED, "The admission season is closed", field=field)
+        raise DomainError(
+            AdmissionCode.SEASON_CLOSED, "The admission season is closed", field=field
+        )
 
 
 async def create_season(
@@ -185,7 +188,7 @@ async def update_round(
     moved = {k for k, v in dates.items() if v is not None}
     if rnd.status != RoundStatus.PLANNED and moved - {"confirmation_closes"}:
         raise DomainError(
-            ErrorCode.ROUND_ALREADY_PUBLISHED,
+            AdmissionCode.ROUND_ALREADY_PUBLISHED,
             "A published round keeps its dates (its confirmation deadline may move)",
             field="roundId",
         )
@@ -225,7 +228,7 @@ async def set_field_threshold(
     ):
         if not 0 <= value <= top:
             raise DomainError(
-                ErrorCode.SCORE_OUT_OF_RANGE, f"{name} lies between 0 and {top}", field=name
+                AdmissionCode.SCORE_OUT_OF_RANGE, f"{name} lies between 0 and {top}", field=name
             )
     stmt = (
         pg_insert(FieldThreshold)

@@ -18,6 +18,7 @@ from models import (
     ProgrammePlaces,
 )
 from resolvers.access import Principal, require
+from resolvers.admission.errors import AdmissionCode
 from resolvers.admission.policy import load_season, normalise_code, require_open
 from resolvers.admission.rules import may_manage_admissions
 from resolvers.errors import DomainError, ErrorCode, NotFound
@@ -32,7 +33,7 @@ register_constraint(
 )
 register_constraint(
     "ck_admission_programme_places_filled",
-    ErrorCode.PLACES_FULL,
+    AdmissionCode.PLACES_FULL,
     "All places of this category are taken",
     "places",
 )
@@ -109,7 +110,7 @@ async def _managed_university(
     require(may_manage_admissions(principal, inst.id), "This university is outside your scope")
     if inst.kind != InstitutionKind.UNIVERSITY:
         raise DomainError(
-            ErrorCode.WRONG_INSTITUTION_KIND,
+            AdmissionCode.WRONG_INSTITUTION_KIND,
             "Programmes belong to universities",
             field="institutionId",
         )
@@ -142,7 +143,7 @@ async def _classified(session: AsyncSession, programme_code: str | None) -> str 
     entry = await session.get(ProgrammeCode, programme_code.strip().upper())
     if entry is None or entry.level not in (EducationLevel.HIGHER, EducationLevel.POSTGRADUATE):
         raise DomainError(
-            ErrorCode.UNKNOWN_PROGRAMME,
+            AdmissionCode.UNKNOWN_PROGRAMME,
             f"No higher-education programme has the code {programme_code[:20]!r}",
             field="programmeCode",
         )
@@ -155,7 +156,7 @@ def _check_places(season: AdmissionSeason, places: dict[PlaceCategory, int]) -> 
             raise DomainError(ErrorCode.INVALID_INPUT, "Places are not negative", field="places")
         if season.intake == Intake.WINTER and category != PlaceCategory.CONTRACT and count > 0:
             raise DomainError(
-                ErrorCode.CONTRACT_ONLY,
+                AdmissionCode.CONTRACT_ONLY,
                 "The winter intake has contract places only",
                 field="places",
             )

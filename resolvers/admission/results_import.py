@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AdmissionSeason, Intake, NationalTestImport, NationalTestResult, Person
 from resolvers.access import Principal, require
-from resolvers.errors import DomainError, ErrorCode
+from resolvers.admission.errors import AdmissionCode
+from resolvers.errors import AnyCode, DomainError, ErrorCode
 from resolvers.events import emit
 
 MAX_IMPORT_BYTES = 16 * 1024 * 1024
@@ -36,7 +37,7 @@ class RowProblem:
     """Why one line of the file was not loaded."""
 
     line: int
-    code: ErrorCode
+    code: AnyCode
     message: str
 
 
@@ -65,8 +66,13 @@ class _Row:
     subject_scores: dict[str, int]
 
 
+def _stored_code(value: str) -> AnyCode:
+    """A problem's code as stored with an import: the domain's own, or a hub-wide one."""
+    return AdmissionCode(value) if value in AdmissionCode.__members__ else ErrorCode(value)
+
+
 class _RowError(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: AnyCode, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
 
@@ -120,7 +126,7 @@ def _parse_row(line: int, values: dict[str, str], subjects: list[str]) -> _Row:
         raise _RowError(ErrorCode.INVALID_INPUT, "certificate_number is 4-20 letters and digits")
     pin = values["pin"].strip()
     if not PIN_FORM.match(pin):
-        raise _RowError(ErrorCode.INVALID_PIN, "pin is not a 14-digit PIN")
+        raise _RowError(AdmissionCode.INVALID_PIN, "pin is not a 14-digit PIN")
     scores: dict[str, int] = {}
     for column in subjects:
         raw = values[column].strip()
@@ -144,17 +150,18 @@ def _check_scales(row: _Row, season: AdmissionSeason | None) -> None:
         )
     if not 0 <= row.main_score <= season.main_score_max:
         raise _RowError(
-            ErrorCode.SCORE_OUT_OF_RANGE, f"main_score lies between 0 and {season.main_score_max}"
+            AdmissionCode.SCORE_OUT_OF_RANGE,
+            f"main_score lies between 0 and {season.main_score_max}",
         )
     if not 0 <= row.state_language_score <= season.state_language_score_max:
         raise _RowError(
-            ErrorCode.SCORE_OUT_OF_RANGE,
+            AdmissionCode.SCORE_OUT_OF_RANGE,
             f"state_language_score lies between 0 and {season.state_language_score_max}",
         )
     for subject, score in row.subject_scores.items():
         if not 0 <= score <= season.subject_score_max:
             raise _RowError(
-                ErrorCode.SCORE_OUT_OF_RANGE,
+                AdmissionCode.SCORE_OUT_OF_RANGE,
                 f"subject_{subject} lies between 0 and {season.subject_score_max}",
             )
 
@@ -226,7 +233,7 @@ async def _previous_report(session: AsyncSession, sha256: str) -> ImportReport |
         rows_unchanged=previous.rows_total - previous.rows_rejected,
         rows_rejected=previous.rows_rejected,
         problems=[
-            RowProblem(line=p["line"], code=ErrorCode(p["code"]), message=p["message"])
+            RowProblem(line=p["line"], code=_stored_code(p["code"]), message=p["message"])
             for p in previous.problems
         ],
         already_imported=True,
@@ -331,19 +338,19 @@ def _new_result(row: _Row, known: _Known) -> dict[str, Any] | None:
     if person_id is None:
         raise _RowError(ErrorCode.NOT_FOUND, "No person holds this PIN")
     if row.certificate_number in known.seen:
-        raise _RowError(ErrorCode.CERTIFICATE_CONFLICT, "The certificate repeats in the file")
+        raise _RowError(AdmissionCode.CERTIFICATE_CONFLICT, "The certificate repeats in the file")
     known.seen.add(row.certificate_number)
     old = known.stored.get(row.certificate_number)
     if old is not None:
         if not _same(old, person_id, row):
             raise _RowError(
-                ErrorCode.CERTIFICATE_CONFLICT,
+                AdmissionCode.CERTIFICATE_CONFLICT,
                 "The certificate is stored with other data; correct it, not reload it",
             )
         return None
     if (person_id, row.year) in known.person_years:
         raise _RowError(
-            ErrorCode.CERTIFICATE_CONFLICT, "The person has another certificate this year"
+            AdmissionCode.CERTIFICATE_CONFLICT, "The person has another certificate this year"
         )
     known.person_years.add((person_id, row.year))
     return {

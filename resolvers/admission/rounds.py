@@ -25,9 +25,10 @@ from models import (
 from resolvers import clock
 from resolvers.access import Principal, require
 from resolvers.admission.eligibility import admission_closed
+from resolvers.admission.errors import AdmissionCode
 from resolvers.admission.policy import load_season, require_open
 from resolvers.admission.ranking import Slot, SlotState, assign_places, total_of
-from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.errors import DomainError, NotFound
 from resolvers.events import emit
 
 OFFER_COPY_COLUMNS = [
@@ -118,11 +119,11 @@ async def _require_publishable(session: AsyncSession, rnd: AdmissionRound, today
     end, and one whose earlier rounds are not published and done confirming."""
     if rnd.status == RoundStatus.PUBLISHED:
         raise DomainError(
-            ErrorCode.ROUND_ALREADY_PUBLISHED, "The round is published", field="roundId"
+            AdmissionCode.ROUND_ALREADY_PUBLISHED, "The round is published", field="roundId"
         )
     if today <= rnd.registration_closes or today < rnd.publication_on:
         raise DomainError(
-            ErrorCode.ROUND_NOT_READY,
+            AdmissionCode.ROUND_NOT_READY,
             f"The round publishes on {rnd.publication_on}, after registration closes",
             field="roundId",
         )
@@ -140,13 +141,13 @@ async def _require_publishable(session: AsyncSession, rnd: AdmissionRound, today
     for other in earlier:
         if other.status != RoundStatus.PUBLISHED:
             raise DomainError(
-                ErrorCode.ROUND_NOT_READY,
+                AdmissionCode.ROUND_NOT_READY,
                 f"Round {other.number} is not published yet",
                 field="roundId",
             )
         if today <= other.confirmation_closes:
             raise DomainError(
-                ErrorCode.ROUND_NOT_READY,
+                AdmissionCode.ROUND_NOT_READY,
                 f"Round {other.number}'s confirmation window is still open",
                 field="roundId",
             )

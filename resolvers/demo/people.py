@@ -49,7 +49,7 @@ from resolvers.demo.state import (
     cohort_day,
     year_day,
 )
-from resolvers.pin import make_pin
+from resolvers.people.pin import make_pin
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Enrollments (Ed-Fi's student-school association): the workflow (enroll, transfer,
 withdraw), the lists (``queries``), who may read them (``rules``) and the loaders."""
 
+from resolvers.enrollments.errors import EnrollmentCode
 from resolvers.enrollments.queries import (
     ENROLLMENT_COLUMNS,
     ENROLLMENT_ORDERINGS,
@@ -14,6 +15,20 @@ from resolvers.enrollments.workflow import (
     enroll_student,
     transfer_student,
     withdraw_student,
+)
+from resolvers.mutations import register_constraint
+
+register_constraint(
+    "uq_enrollment_open_school",
+    EnrollmentCode.ALREADY_ENROLLED,
+    "The pupil already has an open school enrollment",
+    "personId",
+)
+register_constraint(
+    "ex_enrollment_school_overlap",
+    EnrollmentCode.ALREADY_ENROLLED,
+    "The pupil is enrolled at a school over these dates",
+    "entryDate",
 )
 
 __all__ = [

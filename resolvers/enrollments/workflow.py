@@ -14,6 +14,7 @@ from resolvers import licensing as licensing_service
 from resolvers import people as people_service
 from resolvers.access import Principal, require
 from resolvers.clock import today
+from resolvers.enrollments.errors import EnrollmentCode
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.institutions.rules import may_manage_institution
@@ -34,19 +35,19 @@ def _check_placement(inst: Institution, *, grade_level: int | None, programme: s
     if inst.kind == InstitutionKind.SCHOOL:
         if grade_level is None or not 1 <= grade_level <= 12:
             raise DomainError(
-                ErrorCode.INVALID_GRADE,
+                EnrollmentCode.INVALID_GRADE,
                 "A school enrollment has a grade from 1 to 12",
                 field="gradeLevel",
             )
     elif inst.kind == InstitutionKind.KINDERGARTEN:
         if grade_level not in (None, 0):
             raise DomainError(
-                ErrorCode.INVALID_GRADE, "Kindergartens have no grades", field="gradeLevel"
+                EnrollmentCode.INVALID_GRADE, "Kindergartens have no grades", field="gradeLevel"
             )
     else:
         if grade_level is not None:
             raise DomainError(
-                ErrorCode.INVALID_GRADE, "Only schools have grades", field="gradeLevel"
+                EnrollmentCode.INVALID_GRADE, "Only schools have grades", field="gradeLevel"
             )
         if not programme:
             raise DomainError(
@@ -57,13 +58,13 @@ def _check_placement(inst: Institution, *, grade_level: int | None, programme: s
 def _check_open(inst: Institution, on: date) -> None:
     if inst.closed_on is not None and inst.closed_on <= on:
         raise DomainError(
-            ErrorCode.INSTITUTION_CLOSED,
+            EnrollmentCode.INSTITUTION_CLOSED,
             "The institution is closed on that date",
             field="institutionId",
         )
     if inst.opened_on is not None and inst.opened_on > on:
         raise DomainError(
-            ErrorCode.INSTITUTION_CLOSED,
+            EnrollmentCode.INSTITUTION_CLOSED,
             "The institution is not open yet on that date",
             field="institutionId",
         )
@@ -160,7 +161,7 @@ async def enroll_student(
     sector = SECTOR_OF_KIND[inst.kind]
     if await _open_enrollment_here(session, person.id, inst.id, sector) is not None:
         raise DomainError(
-            ErrorCode.ALREADY_ENROLLED,
+            EnrollmentCode.ALREADY_ENROLLED,
             "The pupil already has an open school enrollment"
             if sector == Sector.SCHOOL
             else "The person is already enrolled here",
@@ -196,7 +197,9 @@ async def _load_enrollment(session: AsyncSession, enrollment_id: int, field: str
 
 def _ensure_open(enrollment: Enrollment, field: str) -> None:
     if enrollment.exit_date is not None:
-        raise DomainError(ErrorCode.NOT_ENROLLED, "This enrollment has already ended", field=field)
+        raise DomainError(
+            EnrollmentCode.NOT_ENROLLED, "This enrollment has already ended", field=field
+        )
 
 
 async def _load_open_enrollment(
@@ -244,7 +247,7 @@ async def _receiving(
         )
     if SECTOR_OF_KIND[target.kind] != old.sector:
         raise DomainError(
-            ErrorCode.WRONG_INSTITUTION_KIND,
+            EnrollmentCode.WRONG_INSTITUTION_KIND,
             "A transfer stays within the same level of education",
             field="toInstitutionId",
         )

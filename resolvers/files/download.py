@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from resolvers.errors import ErrorCode, RequestError
+from resolvers.errors import AnyCode, ErrorCode, RequestError
 from resolvers.files.links import verify_link
 from resolvers.files.store import FileStore, is_sha256
 
@@ -20,7 +20,7 @@ RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 IMMUTABLE = "private, max-age=3600, immutable"
 
 
-def _error(status: int, code: ErrorCode, message: str) -> Response:
+def _error(status: int, code: AnyCode, message: str) -> Response:
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code.value}}]})
     return Response(body, status_code=status, media_type="application/json")
 

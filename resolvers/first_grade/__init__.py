@@ -14,7 +14,6 @@ verification, withdrawal), ``quotas``, ``allocation`` (ranking into the quotas),
 (``from resolvers import first_grade as first_grade_service``).
 """
 
-from resolvers.errors import ErrorCode
 from resolvers.first_grade.admission import admit_to_first_grade
 from resolvers.first_grade.allocation import AllocationResult, allocate_first_grade_places
 from resolvers.first_grade.applications import (
@@ -28,6 +27,7 @@ from resolvers.first_grade.eligibility import (
     open_first_grade_season,
     stage_on,
 )
+from resolvers.first_grade.errors import FirstGradeCode
 from resolvers.first_grade.queries import (
     APPLICATION_COLUMNS,
     APPLICATION_ORDERINGS,
@@ -50,13 +50,13 @@ from resolvers.mutations import register_constraint
 # What the enrollment's constraints mean to a caller when a race reaches the database first.
 register_constraint(
     "uq_first_grade_application_active_child",
-    ErrorCode.DUPLICATE_APPLICATION,
+    FirstGradeCode.DUPLICATE_APPLICATION,
     "The child already has an application this season",
     "childId",
 )
 register_constraint(
     "ck_first_grade_quota_admitted",
-    ErrorCode.QUOTA_BELOW_ADMITTED,
+    FirstGradeCode.QUOTA_BELOW_ADMITTED,
     "The quota would be below the places already admitted (or overfilled)",
     "places",
 )

@@ -34,6 +34,7 @@ from resolvers.first_grade.eligibility import (
     open_first_grade_season,
     stage_on,
 )
+from resolvers.first_grade.errors import FirstGradeCode
 from resolvers.first_grade.events import HISTORY
 from resolvers.first_grade.rules import ENDED, OPEN, application_readable, may_withdraw
 from resolvers.institutions.rules import may_manage_institution
@@ -45,7 +46,7 @@ from resolvers.intake import (
     guardians_child_for_update,
     open_enrollment,
 )
-from resolvers.pin import check_pin_matches, parse_pin
+from resolvers.people.pin import check_pin_matches, parse_pin
 
 FGA = FirstGradeApplication
 CERTIFICATE_MAX = 40
@@ -66,7 +67,7 @@ def _check_child_pin(child: Person, pin: str) -> None:
     parse_pin(pin, field="pin")
     if child.pin != pin:
         raise DomainError(
-            ErrorCode.PIN_MISMATCH, "The PIN is not the child's current PIN", field="pin"
+            FirstGradeCode.PIN_MISMATCH, "The PIN is not the child's current PIN", field="pin"
         )
     check_pin_matches(pin, sex=child.sex, birth_date=child.birth_date, field="pin")
 
@@ -92,16 +93,18 @@ async def _school_taking(
         raise NotFound("The school", field="schoolId")
     if school.kind != InstitutionKind.SCHOOL:
         raise DomainError(
-            ErrorCode.WRONG_INSTITUTION_KIND, "This is not a school", field="schoolId"
+            FirstGradeCode.WRONG_INSTITUTION_KIND, "This is not a school", field="schoolId"
         )
     if school.closed_on is not None and school.closed_on <= season.school_year_starts:
-        raise DomainError(ErrorCode.INSTITUTION_CLOSED, "The school is closed", field="schoolId")
+        raise DomainError(
+            FirstGradeCode.INSTITUTION_CLOSED, "The school is closed", field="schoolId"
+        )
     await licensing_service.require_teaching_licence(
         session, institution_id=school.id, on=on, level=EducationLevel.PRIMARY, field="schoolId"
     )
     if language.value not in school.languages:
         raise DomainError(
-            ErrorCode.LANGUAGE_NOT_TAUGHT,
+            FirstGradeCode.LANGUAGE_NOT_TAUGHT,
             "The school does not teach in this language",
             field="language",
         )
@@ -131,7 +134,7 @@ async def _counted_address(
     catchment = await in_catchment(session, school_id, district_id, where)
     if stage == FirstGradeStage.CATCHMENT and not catchment:
         raise DomainError(
-            ErrorCode.NOT_IN_CATCHMENT,
+            FirstGradeCode.NOT_IN_CATCHMENT,
             "In stage 1 a school takes children registered in its catchment area",
             field="schoolId",
         )
@@ -151,13 +154,13 @@ async def _check_not_applied_or_enrolled(
     )
     if duplicate is not None:
         raise DomainError(
-            ErrorCode.DUPLICATE_APPLICATION,
+            FirstGradeCode.DUPLICATE_APPLICATION,
             "The child already has an application this season",
             field="childId",
         )
     if await open_enrollment(session, child_id, (Sector.SCHOOL,)) is not None:
         raise DomainError(
-            ErrorCode.ALREADY_ENROLLED, "The child already attends a school", field="childId"
+            FirstGradeCode.ALREADY_ENROLLED, "The child already attends a school", field="childId"
         )
 
 
@@ -249,7 +252,7 @@ async def verify_application(
     require(may_manage_institution(principal, school), "This school is outside your scope")
     if application.status != FirstGradeStatus.SUBMITTED:
         raise DomainError(
-            ErrorCode.APPLICATION_NOT_PENDING,
+            FirstGradeCode.APPLICATION_NOT_PENDING,
             "Only a submitted application is verified",
             field="applicationId",
         )
@@ -263,7 +266,7 @@ async def verify_application(
     else:
         if rejection_reason is None:
             raise DomainError(
-                ErrorCode.REJECTION_REASON_REQUIRED,
+                FirstGradeCode.REJECTION_REASON_REQUIRED,
                 "A rejection carries a reason code",
                 field="rejectionReason",
             )
@@ -325,14 +328,14 @@ async def withdraw_first_grade_application(
     application = await _withdrawable_for_update(session, principal, application_id)
     if application.status == FirstGradeStatus.ADMITTED:
         raise DomainError(
-            ErrorCode.APPLICATION_CLOSED,
+            FirstGradeCode.APPLICATION_CLOSED,
             "The child is admitted and enrolled: leaving school is a withdrawal from the "
             "school (withdrawStudent), not of the application",
             field="applicationId",
         )
     if application.status not in OPEN:
         raise DomainError(
-            ErrorCode.APPLICATION_CLOSED,
+            FirstGradeCode.APPLICATION_CLOSED,
             f"The application is closed ({application.status.value})",
             field="applicationId",
         )

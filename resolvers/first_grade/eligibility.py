@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CatchmentArea, FirstGradeStage, IntakeKind, IntakeSeason
-from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.errors import DomainError, NotFound
+from resolvers.first_grade.errors import FirstGradeCode
 from resolvers.intake import current_season
 
 
@@ -23,13 +24,13 @@ def entry_grade(born: date, season: IntakeSeason, *, finished_preschool: bool) -
         return 2
     if born.year > season.year - season.grade1_birth_year_offset:
         raise DomainError(
-            ErrorCode.CHILD_TOO_YOUNG,
+            FirstGradeCode.CHILD_TOO_YOUNG,
             f"Children born in {season.year - season.grade1_birth_year_offset} or earlier "
             f"enter school in {season.year}",
             field="childId",
         )
     raise DomainError(
-        ErrorCode.CHILD_TOO_OLD,
+        FirstGradeCode.CHILD_TOO_OLD,
         f"Children born before {season.year - season.grade2_birth_year_offset} do not apply "
         "through first-grade enrollment",
         field="childId",
@@ -50,7 +51,7 @@ def stage_on(season: IntakeSeason, on: date) -> FirstGradeStage:
     if season.stage2_ends < on <= season.ends_on:
         return FirstGradeStage.DIRECTOR
     raise DomainError(
-        ErrorCode.SEASON_CLOSED,
+        FirstGradeCode.SEASON_CLOSED,
         "Applications are not taken today (between or outside the season's stages)",
         field="schoolId",
     )

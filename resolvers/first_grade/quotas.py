@@ -20,6 +20,7 @@ from resolvers.access import Principal
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import emit
 from resolvers.first_grade.eligibility import first_grade_season
+from resolvers.first_grade.errors import FirstGradeCode
 from resolvers.first_grade.rules import PENDING
 from resolvers.intake import managed_intake_institution
 
@@ -44,12 +45,14 @@ async def set_quota(
     school = await managed_intake_institution(session, principal, school_id, InstitutionKind.SCHOOL)
     season = await first_grade_season(session, season_id)
     if grade_level not in (1, 2):
-        raise DomainError(ErrorCode.INVALID_GRADE, "Entry grades are 1 and 2", field="gradeLevel")
+        raise DomainError(
+            FirstGradeCode.INVALID_GRADE, "Entry grades are 1 and 2", field="gradeLevel"
+        )
     if classes < 0 or places < 0 or classes > 30:
         raise DomainError(ErrorCode.INVALID_INPUT, "Classes are 0 to 30", field="classes")
     if places > classes * season.class_size_max:
         raise DomainError(
-            ErrorCode.CLASS_SIZE_EXCEEDED,
+            FirstGradeCode.CLASS_SIZE_EXCEEDED,
             f"{classes} class(es) hold at most {classes * season.class_size_max} pupils",
             field="places",
         )

@@ -2,6 +2,7 @@
 (``queries``), who may add and manage them (``rules``) and the loaders."""
 
 from resolvers.institutions.catchment import add_catchment_area
+from resolvers.institutions.errors import InstitutionCode
 from resolvers.institutions.queries import (
     INSTITUTION_COLUMNS,
     INSTITUTION_ORDERINGS,
@@ -17,6 +18,14 @@ from resolvers.institutions.rules import (
     can_create_institution,
     managed_institution,
     may_manage_institution,
+)
+from resolvers.mutations import register_constraint
+
+register_constraint(
+    "uq_institution_legal_id",
+    InstitutionCode.LEGAL_ID_TAKEN,
+    "Another institution has this legal identifier",
+    "legalId",
 )
 
 __all__ = [

@@ -8,6 +8,7 @@ from models import CatchmentArea, Institution, InstitutionKind
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.institutions.errors import InstitutionCode
 from resolvers.institutions.registry import check_district
 from resolvers.institutions.rules import may_manage_institution
 
@@ -28,7 +29,7 @@ async def add_catchment_area(
     require(may_manage_institution(principal, inst), "This institution is outside your scope")
     if inst.kind != InstitutionKind.SCHOOL:
         raise DomainError(
-            ErrorCode.WRONG_INSTITUTION_KIND,
+            InstitutionCode.WRONG_INSTITUTION_KIND,
             "Only schools have catchment areas",
             field="institutionId",
         )

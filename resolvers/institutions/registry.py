@@ -14,8 +14,9 @@ from models import District, Institution, InstitutionKind, Language, Ownership, 
 from resolvers.access import Principal, Role, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.institutions.errors import InstitutionCode
 from resolvers.institutions.rules import can_create_institution, may_manage_institution
-from resolvers.pin import LEGAL_ID
+from resolvers.people.pin import LEGAL_ID
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _apply(inst: Institution, f: InstitutionFields) -> None:
     if f.legal_id is not None:
         if not LEGAL_ID.match(f.legal_id):
             raise DomainError(
-                ErrorCode.INVALID_LEGAL_ID,
+                InstitutionCode.INVALID_LEGAL_ID,
                 "A legal-entity identifier is 14 digits",
                 field="legalId",
             )
@@ -136,7 +137,7 @@ async def _legal_id_free(session: AsyncSession, legal_id: str | None, own_id: in
     other = await session.scalar(select(Institution.id).where(Institution.legal_id == legal_id))
     if other is not None and other != own_id:
         raise DomainError(
-            ErrorCode.LEGAL_ID_TAKEN,
+            InstitutionCode.LEGAL_ID_TAKEN,
             "Another institution has this legal identifier",
             field="legalId",
         )

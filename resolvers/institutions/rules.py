@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Institution, InstitutionKind
 from resolvers.access import Principal, Role, require
-from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.errors import DomainError, NotFound
+from resolvers.institutions.errors import InstitutionCode
 
 
 def institution_in_scope(principal: Principal, inst: Any = Institution) -> ColumnElement[bool]:
@@ -75,6 +76,8 @@ async def managed_institution(
     if inst is None:
         raise NotFound(f"The {label}", field=field)
     if inst.kind != kind:
-        raise DomainError(ErrorCode.WRONG_INSTITUTION_KIND, f"This is not a {label}", field=field)
+        raise DomainError(
+            InstitutionCode.WRONG_INSTITUTION_KIND, f"This is not a {label}", field=field
+        )
     require(may_manage_institution(principal, inst), f"This {label} is outside your scope")
     return inst

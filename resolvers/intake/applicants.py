@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Enrollment, Guardianship, Institution, InstitutionKind, Person, Sector
 from resolvers import institutions as institutions_service
 from resolvers.access import Principal, Role, require
-from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.errors import DomainError, NotFound
 from resolvers.institutions.rules import institution_in_scope
+from resolvers.intake.errors import IntakeCode
 
 OFFICER_ROLES = frozenset({Role.SCHOOL_ADMIN, Role.DISTRICT_OFFICER, Role.REGION_OFFICER})
 
@@ -37,7 +38,7 @@ async def require_guardian_of(session: AsyncSession, principal: Principal, child
     )
     if linked is None:
         raise DomainError(
-            ErrorCode.NOT_GUARDIAN, "You are not this child's guardian", field="childId"
+            IntakeCode.NOT_GUARDIAN, "You are not this child's guardian", field="childId"
         )
 
 

@@ -24,6 +24,7 @@ from models import (
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.intake.errors import IntakeCode
 from resolvers.intake.seasons import CODE_MAX, age_groups
 
 
@@ -96,30 +97,30 @@ def _check_policy(season: IntakeSeason, changes: PolicyChanges) -> None:
         or len(changes.weekend_days) > 3
     ):
         raise DomainError(
-            ErrorCode.INVALID_POLICY,
+            IntakeCode.INVALID_POLICY,
             "Weekend days are up to 3 distinct ISO weekdays (1 = Monday)",
             field="weekendDays",
         )
     if changes.name is not None and not 1 <= len(changes.name.strip()) <= 120:
-        raise DomainError(ErrorCode.INVALID_POLICY, "A name is 1 to 120 characters", field="name")
+        raise DomainError(IntakeCode.INVALID_POLICY, "A name is 1 to 120 characters", field="name")
     if changes.age_groups is not None:
         if season.kind != IntakeKind.KINDERGARTEN:
             raise DomainError(
-                ErrorCode.INVALID_POLICY,
+                IntakeCode.INVALID_POLICY,
                 "Only kindergarten seasons have age groups",
                 field="ageGroups",
             )
         codes = [g.code.strip() for g in changes.age_groups]
         if not codes or len(set(codes)) != len(codes) or len(codes) > 10:
             raise DomainError(
-                ErrorCode.INVALID_POLICY,
+                IntakeCode.INVALID_POLICY,
                 "Give 1 to 10 age groups with distinct codes",
                 field="ageGroups",
             )
         for g in changes.age_groups:
             if not (1 <= len(g.code.strip()) <= 16 and 0 <= g.min_months < g.max_months <= 120):
                 raise DomainError(
-                    ErrorCode.INVALID_POLICY,
+                    IntakeCode.INVALID_POLICY,
                     "An age group has a code of 1-16 characters and 0 <= from < to <= 120 months",
                     field="ageGroups",
                 )
@@ -127,14 +128,14 @@ def _check_policy(season: IntakeSeason, changes: PolicyChanges) -> None:
         codes = [b.code.strip().lower() for b in changes.benefit_categories]
         if len(set(codes)) != len(codes) or len(codes) > 30:
             raise DomainError(
-                ErrorCode.INVALID_POLICY,
+                IntakeCode.INVALID_POLICY,
                 "Give at most 30 benefit categories with distinct codes",
                 field="benefitCategories",
             )
         for b in changes.benefit_categories:
             if not (1 <= len(b.code.strip()) <= CODE_MAX and 1 <= len(b.name.strip()) <= 200):
                 raise DomainError(
-                    ErrorCode.INVALID_POLICY,
+                    IntakeCode.INVALID_POLICY,
                     "A benefit category has a code (1-40) and a name (1-200 characters)",
                     field="benefitCategories",
                 )
@@ -232,7 +233,7 @@ async def open_intake_season(
         select(IntakeSeason.id).where(IntakeSeason.kind == kind, IntakeSeason.year == year)
     )
     if exists_already is not None:
-        raise DomainError(ErrorCode.SEASON_EXISTS, "This season exists already", field="year")
+        raise DomainError(IntakeCode.SEASON_EXISTS, "This season exists already", field="year")
     template = await session.scalar(
         select(IntakeSeason).where(IntakeSeason.kind == kind).order_by(IntakeSeason.year.desc())
     )

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BenefitCategory, IntakeKind, IntakeSeason, KindergartenAgeGroup, PublicHoliday
-from resolvers.errors import DomainError, ErrorCode
+from resolvers.errors import DomainError
+from resolvers.intake.errors import IntakeCode
 
 CODE_MAX = 40
 
@@ -35,7 +36,7 @@ async def current_season(
     )
     if season is None:
         raise DomainError(
-            ErrorCode.SEASON_CLOSED,
+            IntakeCode.SEASON_CLOSED,
             f"No {kind.value.replace('_', '-')} season is open today",
             field=field,
         )
@@ -65,7 +66,7 @@ async def benefit_category(
     )
     if found is None:
         raise DomainError(
-            ErrorCode.UNKNOWN_BENEFIT_CATEGORY,
+            IntakeCode.UNKNOWN_BENEFIT_CATEGORY,
             f"{code.strip()[:CODE_MAX]!r} is not a benefit category of this season",
             field=field,
         )

@@ -17,6 +17,7 @@ Modules: ``rules`` (exemption, levels of a placement, policy, access predicates)
 """
 
 from resolvers.errors import ErrorCode
+from resolvers.licensing.errors import LicensingCode
 from resolvers.licensing.guards import (
     licence_in_force,
     require_accreditation,
@@ -31,19 +32,19 @@ from resolvers.mutations import register_constraint
 # The workflows check these first for a precise message; the constraints hold under concurrency.
 register_constraint(
     "uq_licence_application_open",
-    ErrorCode.APPLICATION_PENDING,
+    LicensingCode.APPLICATION_PENDING,
     "The institution already has an application under review",
     "institutionId",
 )
 register_constraint(
     "uq_licence_live_institution",
-    ErrorCode.WRONG_LICENCE_STATE,
+    LicensingCode.WRONG_LICENCE_STATE,
     "The institution already holds a licence in force",
     "institutionId",
 )
 register_constraint(
     "uq_accreditation_open",
-    ErrorCode.ACCREDITATION_PENDING,
+    LicensingCode.ACCREDITATION_PENDING,
     "An accreditation of this subject is already in progress",
     "institutionId",
 )

@@ -26,6 +26,7 @@ from resolvers.access import Principal, Role, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.licensing.dossier import programmes_of
+from resolvers.licensing.errors import LicensingCode
 from resolvers.licensing.licences import clean_text
 from resolvers.licensing.rules import agency_may_accredit, may_apply_for, may_license
 
@@ -196,7 +197,7 @@ async def apply_for_accreditation(
     today = clock.today()
     if not agency_may_accredit(agency, today):
         raise DomainError(
-            ErrorCode.AGENCY_NOT_RECOGNISED,
+            LicensingCode.AGENCY_NOT_RECOGNISED,
             "The agency is not on the national register (foreign agencies: also on the European "
             "register)",
             field="agencyId",
@@ -216,7 +217,7 @@ async def apply_for_accreditation(
     )
     if pending is not None:
         raise DomainError(
-            ErrorCode.ACCREDITATION_PENDING,
+            LicensingCode.ACCREDITATION_PENDING,
             "An accreditation of this subject is already in progress",
             field="institutionId" if programme_id is None else "programmeCode",
         )
@@ -262,14 +263,14 @@ async def advance_accreditation(
     )
     if acc.outcome != AccreditationOutcome.PENDING:
         raise DomainError(
-            ErrorCode.CASE_CLOSED,
+            LicensingCode.CASE_CLOSED,
             f"The accreditation was decided ({acc.outcome.value}) on {acc.decided_on}",
             field="accreditationId",
         )
     expected = ACCREDITATION_STEPS[ACCREDITATION_STEPS.index(acc.step) + 1]
     if step != expected:
         raise DomainError(
-            ErrorCode.WRONG_ACCREDITATION_STEP,
+            LicensingCode.WRONG_ACCREDITATION_STEP,
             f"After {acc.step.value} comes {expected.value}",
             field="step",
         )
@@ -311,7 +312,7 @@ async def _decide(
     assert agency is not None
     if not agency_may_accredit(agency, on):
         raise DomainError(
-            ErrorCode.AGENCY_NOT_RECOGNISED,
+            LicensingCode.AGENCY_NOT_RECOGNISED,
             "The agency is no longer on the register; its decision cannot be recorded",
             field="accreditationId",
         )

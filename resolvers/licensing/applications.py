@@ -34,6 +34,7 @@ from resolvers.licensing.dossier import (
     validate_documents,
     validate_dossier,
 )
+from resolvers.licensing.errors import LicensingCode
 from resolvers.licensing.licences import clean_text, issue_licence
 from resolvers.licensing.rules import licence_required, may_apply_for, may_license
 
@@ -101,7 +102,7 @@ async def apply_for_licence(
     require(may_apply_for(principal, inst), "You may not apply for this institution")
     if not licence_required(inst.kind, inst.ownership):
         raise DomainError(
-            ErrorCode.LICENCE_EXEMPT,
+            LicensingCode.LICENCE_EXEMPT,
             f"A {inst.ownership.value} {inst.kind.value} teaches without a licence: it is exempt",
             field="institutionId",
         )
@@ -124,7 +125,7 @@ async def apply_for_licence(
     )
     if pending is not None:
         raise DomainError(
-            ErrorCode.APPLICATION_PENDING,
+            LicensingCode.APPLICATION_PENDING,
             "The institution already has an application under review",
             field="institutionId",
         )
@@ -161,7 +162,7 @@ async def _locked_application(
 
 def _closed(application: LicenceApplication) -> DomainError:
     return DomainError(
-        ErrorCode.CASE_CLOSED,
+        LicensingCode.CASE_CLOSED,
         f"The application was {application.status.value} on {application.decided_on}",
         field="applicationId",
     )
@@ -187,7 +188,7 @@ async def supplement_licence_application(
         raise _closed(application)
     if application.status != LicenceApplicationStatus.AWAITING_DOCUMENTS:
         raise DomainError(
-            ErrorCode.WRONG_APPLICATION_STATE,
+            LicensingCode.WRONG_APPLICATION_STATE,
             "No documents were requested for this application",
             field="applicationId",
         )
@@ -259,7 +260,7 @@ async def _request_documents(
     wanted = clean_text(requested, "requestedDocuments", required=True)
     if application.status != LicenceApplicationStatus.SUBMITTED:
         raise DomainError(
-            ErrorCode.WRONG_APPLICATION_STATE,
+            LicensingCode.WRONG_APPLICATION_STATE,
             "Documents are already requested; wait for the applicant",
             field="decision",
         )
@@ -285,7 +286,7 @@ async def _approve(
     why = clean_text(reasons, "reasons", required=False)
     if application.status != LicenceApplicationStatus.SUBMITTED:
         raise DomainError(
-            ErrorCode.WRONG_APPLICATION_STATE,
+            LicensingCode.WRONG_APPLICATION_STATE,
             "The requested documents have not been supplied yet",
             field="decision",
         )

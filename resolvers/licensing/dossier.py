@@ -23,6 +23,7 @@ from models import (
     ProgrammeCode,
 )
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
+from resolvers.licensing.errors import LicensingCode
 from resolvers.licensing.rules import policy_for
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -90,7 +91,7 @@ async def programmes_of(session: AsyncSession, codes: list[str]) -> list[Program
     unknown = [c for c in wanted if c not in known]
     if unknown:
         raise DomainError(
-            ErrorCode.UNKNOWN_PROGRAMME,
+            LicensingCode.UNKNOWN_PROGRAMME,
             f"Not in the programme classifier: {', '.join(unknown)}",
             field="programmeCodes",
         )
@@ -263,7 +264,7 @@ def check_rules(
         if per_student < policy.min_area_per_student:
             problems.append(
                 Problem(
-                    ErrorCode.FLOOR_AREA_TOO_SMALL,
+                    LicensingCode.FLOOR_AREA_TOO_SMALL,
                     f"Rule: at least {policy.min_area_per_student} m2 per student per address "
                     f"(policy {policy.year}); this address gives {per_student:.2f} m2",
                     f"{where}.floorArea",
@@ -277,7 +278,7 @@ def check_rules(
         ):
             problems.append(
                 Problem(
-                    ErrorCode.PREMISES_TENURE_TOO_SHORT,
+                    LicensingCode.PREMISES_TENURE_TOO_SHORT,
                     f"Rule: premises held for at least {policy.min_premises_years} years "
                     f"(policy {policy.year}); the {a.tenure.value} ends {a.tenure_until}",
                     f"{where}.tenureUntil",
@@ -292,7 +293,7 @@ def check_rules(
         if missing:
             problems.append(
                 Problem(
-                    ErrorCode.DOCUMENTS_MISSING,
+                    LicensingCode.DOCUMENTS_MISSING,
                     f"Rule: every teaching address has its required documents; address {i} "
                     f"lacks {', '.join(missing)}",
                     f"{where}",
@@ -304,7 +305,7 @@ def check_rules(
         if not (clinical_base or "").strip() or not has_agreement:
             problems.append(
                 Problem(
-                    ErrorCode.CLINICAL_BASE_REQUIRED,
+                    LicensingCode.CLINICAL_BASE_REQUIRED,
                     "Rule: medical programmes need a clinical base, named and with its agreement "
                     f"attached ({', '.join(medical)})",
                     "clinicalBase",

@@ -18,7 +18,8 @@ from models import (
     Licence,
     ProgrammeCode,
 )
-from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.errors import DomainError, NotFound
+from resolvers.licensing.errors import LicensingCode
 from resolvers.licensing.rules import accreditation_valid_on, licence_required, licence_valid_on
 
 
@@ -56,7 +57,7 @@ async def require_teaching_licence(
     if found is None:
         covering = f" covering {' or '.join(levels)} education" if levels else ""
         raise DomainError(
-            ErrorCode.LICENCE_REQUIRED,
+            LicensingCode.LICENCE_REQUIRED,
             f"The institution holds no licence in force on {on.isoformat()}{covering}",
             field=field,
         )
@@ -114,7 +115,7 @@ async def require_teaching_licences(
         levels = _level_values(level)
         covering = f" covering {' or '.join(levels)} education" if levels else ""
         raise DomainError(
-            ErrorCode.LICENCE_REQUIRED,
+            LicensingCode.LICENCE_REQUIRED,
             f"Institution {min(missing)} holds no licence in force on {on.isoformat()}{covering}",
             field=field,
         )
@@ -175,7 +176,7 @@ async def require_accreditation(
     )
     if needed is None:
         raise DomainError(
-            ErrorCode.UNKNOWN_PROGRAMME,
+            LicensingCode.UNKNOWN_PROGRAMME,
             f"No programme has the code {programme_code!r}",
             field=field,
         )
@@ -195,7 +196,7 @@ async def require_accreditation(
     )
     if found is None:
         raise DomainError(
-            ErrorCode.ACCREDITATION_REQUIRED,
+            LicensingCode.ACCREDITATION_REQUIRED,
             f"The programme {programme_code} holds no accreditation in force on {on.isoformat()}",
             field=field,
         )

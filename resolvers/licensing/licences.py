@@ -38,6 +38,7 @@ from resolvers.licensing.dossier import (
     store_dossier,
     validate_dossier,
 )
+from resolvers.licensing.errors import LicensingCode
 from resolvers.licensing.rules import may_license
 
 LIVE = (LicenceStatus.ACTIVE, LicenceStatus.SUSPENDED)
@@ -155,7 +156,7 @@ async def _locked_licence(session: AsyncSession, principal: Principal, licence_i
 
 def _wrong_state(licence: Licence, doing: str) -> DomainError:
     return DomainError(
-        ErrorCode.WRONG_LICENCE_STATE,
+        LicensingCode.WRONG_LICENCE_STATE,
         f"A {licence.status.value} licence cannot be {doing}",
         field="licenceId",
     )
@@ -201,7 +202,7 @@ async def restore_licence(
         raise _wrong_state(licence, "restored")
     if licence.valid_until is not None and licence.valid_until < today:
         raise DomainError(
-            ErrorCode.WRONG_LICENCE_STATE,
+            LicensingCode.WRONG_LICENCE_STATE,
             "The licence's validity has ended; it expires instead",
             field="licenceId",
         )
@@ -226,7 +227,7 @@ async def revoke_licence(
     basis = clean_text(legal_basis, "legalBasis", required=False, limit=400)
     if basis is None:
         raise DomainError(
-            ErrorCode.LEGAL_BASIS_REQUIRED,
+            LicensingCode.LEGAL_BASIS_REQUIRED,
             "Name the legal basis of the revocation (e.g. the court decision's reference)",
             field="legalBasis",
         )

@@ -1,6 +1,8 @@
 """People: persons and their PINs (``registration``), guardianship, staff posts, the person
 list (``queries``), who may read and act on whom (``rules``) and the loaders."""
 
+from resolvers.mutations import register_constraint
+from resolvers.people.errors import PeopleCode
 from resolvers.people.guardianship import link_guardian
 from resolvers.people.queries import (
     PERSON_COLUMNS,
@@ -12,6 +14,22 @@ from resolvers.people.queries import (
 from resolvers.people.registration import load_person_for_update, register_person, reissue_pin
 from resolvers.people.rules import can_read_person, can_register_person, require_person_access
 from resolvers.people.staff import appoint_staff
+
+PIN_TAKEN_MESSAGE = "This PIN belongs to another person"
+register_constraint("uq_person_pin_current", PeopleCode.PIN_TAKEN, PIN_TAKEN_MESSAGE, "pin")
+register_constraint("uq_person_pin_pin_current", PeopleCode.PIN_TAKEN, PIN_TAKEN_MESSAGE, "pin")
+register_constraint(
+    "uq_guardianship_active",
+    PeopleCode.ALREADY_LINKED,
+    "This guardian is already linked to this child",
+    "guardianId",
+)
+register_constraint(
+    "ck_guardianship_not_self",
+    PeopleCode.SELF_GUARDIANSHIP,
+    "A person cannot be their own guardian",
+    "guardianId",
+)
 
 __all__ = [
     "PERSON_COLUMNS",

@@ -13,6 +13,7 @@ from resolvers.access import Principal, require
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.people.errors import PeopleCode
 from resolvers.people.registration import load_person_for_update
 from resolvers.people.rules import can_read_person, can_register_person, require_person_access
 
@@ -38,7 +39,9 @@ async def link_guardian(
     )
     if guardian_id == child_id:
         raise DomainError(
-            ErrorCode.SELF_GUARDIANSHIP, "A person cannot be their own guardian", field="guardianId"
+            PeopleCode.SELF_GUARDIANSHIP,
+            "A person cannot be their own guardian",
+            field="guardianId",
         )
     guardian = await session.get(Person, guardian_id)
     if guardian is None:
@@ -59,7 +62,7 @@ async def link_guardian(
     )
     if active is not None:
         raise DomainError(
-            ErrorCode.ALREADY_LINKED,
+            PeopleCode.ALREADY_LINKED,
             "This guardian is already linked to this child",
             field="guardianId",
         )

@@ -12,8 +12,9 @@ from models import District, Person, PersonPin, PinChangeReason, Sex
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.people.errors import PeopleCode
+from resolvers.people.pin import check_pin_matches, parse_pin
 from resolvers.people.rules import can_read_person, can_register_person
-from resolvers.pin import check_pin_matches, parse_pin
 
 NAME_MAX = 100
 
@@ -60,7 +61,7 @@ async def register_person(
     )
     check_pin_matches(pin, sex=sex, birth_date=birth_date)
     if await _pin_owner(session, pin) is not None:
-        raise DomainError(ErrorCode.PIN_TAKEN, "This PIN belongs to another person", field="pin")
+        raise DomainError(PeopleCode.PIN_TAKEN, "This PIN belongs to another person", field="pin")
     if (
         registered_district_id is not None
         and await session.get(District, registered_district_id) is None
@@ -115,7 +116,7 @@ async def reissue_pin(
         person.birth_date,
     ):
         raise DomainError(
-            ErrorCode.PIN_MISMATCH,
+            PeopleCode.PIN_MISMATCH,
             "A re-issued PIN keeps the person's sex and birth date; use CORRECTED to fix them",
             field="newPin",
         )
@@ -125,7 +126,9 @@ async def reissue_pin(
         )
     owner = await _pin_owner(session, new_pin)
     if owner is not None:
-        raise DomainError(ErrorCode.PIN_TAKEN, "This PIN belongs to another person", field="newPin")
+        raise DomainError(
+            PeopleCode.PIN_TAKEN, "This PIN belongs to another person", field="newPin"
+        )
     now = datetime.now(UTC)
     await session.execute(
         update(PersonPin)

@@ -14,9 +14,9 @@ accepted offer becomes an enrollment), ``exits`` (withdrawal, first-grade admiss
 use the names re-exported here (``from resolvers import preschool as preschool_service``).
 """
 
-from resolvers.errors import ErrorCode
 from resolvers.mutations import register_constraint
 from resolvers.preschool.admission import confirm_admission
+from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.exits import cancel_for_school, withdraw_application
 from resolvers.preschool.offers import (
     accept_offer,
@@ -46,19 +46,19 @@ from resolvers.preschool.rules import application_readable, may_handle_applicati
 # What the queue's constraints mean to a caller when a race reaches the database first.
 register_constraint(
     "uq_kindergarten_application_active_child",
-    ErrorCode.DUPLICATE_APPLICATION,
+    PreschoolCode.DUPLICATE_APPLICATION,
     "The child already has an active application",
     "childId",
 )
 register_constraint(
     "uq_kindergarten_offer_live",
-    ErrorCode.NOT_IN_QUEUE,
+    PreschoolCode.NOT_IN_QUEUE,
     "The child already holds an offer",
     "applicationId",
 )
 register_constraint(
     "ck_kindergarten_places_free_places",
-    ErrorCode.NO_FREE_PLACES,
+    PreschoolCode.NO_FREE_PLACES,
     "No place is free any more",
     "kindergartenId",
 )

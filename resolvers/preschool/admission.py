@@ -26,6 +26,7 @@ from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import emit
 from resolvers.intake import managed_intake_institution
+from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.rows import HISTORY, application_for_update, offer_for_update
 
 
@@ -117,7 +118,7 @@ async def confirm_admission(
     application = await application_for_update(session, offer.application_id, "offerId")
     if offer.status != OfferStatus.ACCEPTED:
         raise DomainError(
-            ErrorCode.OFFER_NOT_ACCEPTED,
+            PreschoolCode.OFFER_NOT_ACCEPTED,
             "Only an offer the family accepted is confirmed",
             field="offerId",
         )

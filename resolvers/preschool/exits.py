@@ -19,9 +19,10 @@ from models import (
 from models.preschool import ACTIVE_QUEUE_STATUSES
 from resolvers.access import Principal, Role, require
 from resolvers.clock import today
-from resolvers.errors import DomainError, ErrorCode
+from resolvers.errors import DomainError
 from resolvers.events import emit
 from resolvers.intake import REASON_MAX, any_of, clean_text, emit_many, require_guardian_of
+from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.offers import LIVE, cancel_live_offer
 from resolvers.preschool.places import return_place, return_places
 from resolvers.preschool.rows import HISTORY, application_for_update
@@ -74,7 +75,7 @@ async def withdraw_application(
         )
     if application.status not in (*ACTIVE_QUEUE_STATUSES, QueueStatus.ADMITTED):
         raise DomainError(
-            ErrorCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
+            PreschoolCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
         )
     note = clean_text(reason, REASON_MAX, "reason")
     await cancel_live_offer(session, application.id)

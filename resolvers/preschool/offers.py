@@ -35,6 +35,7 @@ from resolvers.intake import (
     managed_intake_institution,
     require_guardian_of,
 )
+from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.places import free_places_for_update, return_place, return_places
 from resolvers.preschool.rows import HISTORY, application_for_update, offer_for_update
 from resolvers.preschool.rules import kindergarten_ids_of
@@ -84,7 +85,7 @@ async def _check_turn(
     )
     if not in_queue:
         raise DomainError(
-            ErrorCode.NOT_IN_QUEUE,
+            PreschoolCode.NOT_IN_QUEUE,
             "The child is not waiting in this kindergarten's queue for this intake",
             field="applicationId",
         )
@@ -92,7 +93,7 @@ async def _check_turn(
     group = next((p for p in places if p.age_group == application.age_group), None)
     if group is None or group.free_places == 0:
         raise DomainError(
-            ErrorCode.NO_FREE_PLACES,
+            PreschoolCode.NO_FREE_PLACES,
             "No place is free in the child's age group",
             field="applicationId",
         )
@@ -101,7 +102,7 @@ async def _check_turn(
     )
     if first != application.id:
         raise DomainError(
-            ErrorCode.OUT_OF_TURN,
+            PreschoolCode.OUT_OF_TURN,
             "Other children come before this one in the queue",
             field="applicationId",
         )
@@ -246,7 +247,7 @@ async def offer_places(
         picks = await _next_in_queues(session, inst.id, season.year, places, count)
     if not picks:
         raise DomainError(
-            ErrorCode.NOT_IN_QUEUE,
+            PreschoolCode.NOT_IN_QUEUE,
             "Nobody waits in these queues for this intake",
             field="kindergartenId",
         )
@@ -265,10 +266,12 @@ async def accept_offer(
     application = await application_for_update(session, offer.application_id, "offerId")
     await require_guardian_of(session, principal, application.child_id)
     if offer.status != OfferStatus.OPEN:
-        raise DomainError(ErrorCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId")
+        raise DomainError(
+            PreschoolCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId"
+        )
     if today() > offer.deadline:
         raise DomainError(
-            ErrorCode.OFFER_EXPIRED,
+            PreschoolCode.OFFER_EXPIRED,
             f"The offer expired on {offer.deadline.isoformat()}",
             field="offerId",
         )
@@ -318,7 +321,9 @@ async def decline_offer(
     application = await application_for_update(session, offer.application_id, "offerId")
     await require_guardian_of(session, principal, application.child_id)
     if offer.status not in LIVE:
-        raise DomainError(ErrorCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId")
+        raise DomainError(
+            PreschoolCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId"
+        )
     offer.status = OfferStatus.DECLINED
     offer.decided_at = datetime.now(UTC)
     await session.flush()

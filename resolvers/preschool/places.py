@@ -16,6 +16,7 @@ from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import emit
 from resolvers.intake import age_groups, current_season, managed_intake_institution
+from resolvers.preschool.errors import PreschoolCode
 
 
 def _group_holding(
@@ -25,7 +26,7 @@ def _group_holding(
     group = next((g for g in groups if g.code == age_group), None)
     if group is None:
         raise DomainError(
-            ErrorCode.UNKNOWN_AGE_GROUP,
+            PreschoolCode.UNKNOWN_AGE_GROUP,
             f"{age_group[:16]!r} is not an age group of this season",
             field="ageGroup",
         )
@@ -37,7 +38,7 @@ def _group_holding(
         )
     if free_places > count * group.group_size:
         raise DomainError(
-            ErrorCode.EXCEEDS_GROUP_SIZE,
+            PreschoolCode.EXCEEDS_GROUP_SIZE,
             f"{count} group(s) of {group.code} hold at most {count * group.group_size}",
             field="freePlaces",
         )
@@ -116,7 +117,7 @@ async def free_places_for_update(
     places = list(await session.scalars(stmt))
     if sum(p.free_places for p in places) == 0:
         raise DomainError(
-            ErrorCode.NO_FREE_PLACES,
+            PreschoolCode.NO_FREE_PLACES,
             "No free places are declared here" + (f" for {age_group}" if age_group else ""),
             field="kindergartenId",
         )

@@ -42,6 +42,7 @@ from resolvers.intake import (
     open_enrollment,
     require_guardian_of,
 )
+from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.offers import cancel_live_offer
 from resolvers.preschool.rows import HISTORY, application_for_update
 from resolvers.preschool.rules import may_handle_application
@@ -56,7 +57,7 @@ def place_in_age_group(
     1 September of the season's year; a child younger than the youngest group waits for the
     first September they reach it (domain.md: groups 2-3 ... 6-7, by age)."""
     if not groups:
-        raise DomainError(ErrorCode.INVALID_POLICY, "The season has no age groups")
+        raise DomainError(PreschoolCode.INVALID_POLICY, "The season has no age groups")
     for year in range(season.year, season.year + 8):
         months = months_between(born, date(year, 9, 1))
         for group in groups:
@@ -65,7 +66,7 @@ def place_in_age_group(
         if months >= groups[-1].max_months:
             break
     raise DomainError(
-        ErrorCode.CHILD_TOO_OLD,
+        PreschoolCode.CHILD_TOO_OLD,
         "The child is past the oldest kindergarten group at this intake",
         field="childId",
     )
@@ -98,13 +99,13 @@ async def preferred_kindergartens(
             raise NotFound("A preferred kindergarten", field="kindergartenIds")
         if inst.kind != InstitutionKind.KINDERGARTEN:
             raise DomainError(
-                ErrorCode.WRONG_INSTITUTION_KIND,
+                PreschoolCode.WRONG_INSTITUTION_KIND,
                 f"{inst.name} is not a kindergarten",
                 field="kindergartenIds",
             )
         if inst.closed_on is not None and inst.closed_on <= on:
             raise DomainError(
-                ErrorCode.INSTITUTION_CLOSED, f"{inst.name} is closed", field="kindergartenIds"
+                PreschoolCode.INSTITUTION_CLOSED, f"{inst.name} is closed", field="kindergartenIds"
             )
         result.append(inst)
     return result
@@ -115,13 +116,13 @@ def _check_age(child: Person, season: IntakeSeason, on: date) -> None:
     months = months_between(child.birth_date, on)
     if months < season.min_age_months:
         raise DomainError(
-            ErrorCode.CHILD_TOO_YOUNG,
+            PreschoolCode.CHILD_TOO_YOUNG,
             f"A child is registered from the age of {season.min_age_months} months",
             field="childId",
         )
     if months >= season.max_age_months:
         raise DomainError(
-            ErrorCode.CHILD_TOO_OLD,
+            PreschoolCode.CHILD_TOO_OLD,
             f"A child is registered until the age of {season.max_age_months // 12} years",
             field="childId",
         )
@@ -135,13 +136,13 @@ async def _check_not_queued_or_placed(session: AsyncSession, child_id: int) -> N
     )
     if active is not None:
         raise DomainError(
-            ErrorCode.DUPLICATE_APPLICATION,
+            PreschoolCode.DUPLICATE_APPLICATION,
             "The child already has an active application; transfer it instead",
             field="childId",
         )
     if await open_enrollment(session, child_id, (Sector.PRESCHOOL, Sector.SCHOOL)) is not None:
         raise DomainError(
-            ErrorCode.ALREADY_ENROLLED,
+            PreschoolCode.ALREADY_ENROLLED,
             "The child already holds a place; transfer the existing application instead",
             field="childId",
         )
@@ -237,7 +238,7 @@ async def verify_benefit(
     )
     if application.status not in ACTIVE_QUEUE_STATUSES:
         raise DomainError(
-            ErrorCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
+            PreschoolCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
         )
     if application.benefit_status == BenefitStatus.NONE:
         raise DomainError(
@@ -297,7 +298,7 @@ async def transfer_application(
     await require_guardian_of(session, principal, application.child_id)
     if application.status not in (*ACTIVE_QUEUE_STATUSES, QueueStatus.ADMITTED):
         raise DomainError(
-            ErrorCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
+            PreschoolCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
         )
     season = await session.get(IntakeSeason, application.season_id)
     assert season is not None

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
 from resolvers import admission as admission_service
+from resolvers.admission.errors import AdmissionCode
 from resolvers.context import Context
 from resolvers.errors import DomainError
 from resolvers.errors import ErrorCode as Code
@@ -325,7 +326,7 @@ def _round_dates(
 def _choices(input: ApplyToProgrammesInput) -> list[admission_service.Choice]:
     if len(input.choices) > MAX_CHOICES_INPUT:
         raise DomainError(
-            Code.TOO_MANY_CHOICES, f"At most {MAX_CHOICES_INPUT} choices", field="choices"
+            AdmissionCode.TOO_MANY_CHOICES, f"At most {MAX_CHOICES_INPUT} choices", field="choices"
         )
     return [
         admission_service.Choice(

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import EducationLevel, Enrollment, InstitutionKind, Ownership
 from resolvers import licensing as licensing_service
 from resolvers.access import Role
-from resolvers.errors import DomainError, ErrorCode
+from resolvers.admission.errors import AdmissionCode
+from resolvers.errors import DomainError
 from tests.conftest import Hub
 from tests.factories import (
     gid,
@@ -276,7 +277,7 @@ class TestGuardsForOtherAdmissionPaths:
             await licensing_service.require_teaching_licence(
                 session, institution_id=kg.id, on=today(), level=EducationLevel.PRESCHOOL
             )
-        assert refused.value.code == ErrorCode.LICENCE_REQUIRED
+        assert refused.value.code == AdmissionCode.LICENCE_REQUIRED
         # and any licence in force is enough when no level is named
         await licensing_service.require_teaching_licence(session, institution_id=kg.id, on=today())
 
@@ -298,7 +299,7 @@ class TestGuardsForOtherAdmissionPaths:
             await licensing_service.require_accreditation(
                 session, institution_id=uni.id, programme_code="HE-ECONOMICS", on=today()
             )
-        assert refused.value.code == ErrorCode.ACCREDITATION_REQUIRED
+        assert refused.value.code == AdmissionCode.ACCREDITATION_REQUIRED
         # when the programme is accredited, then admission may open
         agency = await make_accreditation_agency(session)
         programme = await make_institution_programme(session, institution=uni)
@@ -317,7 +318,7 @@ class TestGuardsForOtherAdmissionPaths:
             await licensing_service.require_accreditation(
                 session, institution_id=uni.id, programme_code="HE-MEDICINE", on=today()
             )
-        assert refused.value.code == ErrorCode.ACCREDITATION_REQUIRED
+        assert refused.value.code == AdmissionCode.ACCREDITATION_REQUIRED
 
     async def test_programme_without_the_requirement_and_unknown_codes(
         self, session: AsyncSession
@@ -330,7 +331,7 @@ class TestGuardsForOtherAdmissionPaths:
             await licensing_service.require_accreditation(
                 session, institution_id=college.id, programme_code="NOPE", on=today()
             )
-        assert unknown.value.code == ErrorCode.UNKNOWN_PROGRAMME
+        assert unknown.value.code == AdmissionCode.UNKNOWN_PROGRAMME
 
     async def test_expired_accreditation_refuses(self, session: AsyncSession) -> None:
         uni = await make_institution(session, kind=InstitutionKind.UNIVERSITY)
@@ -347,4 +348,4 @@ class TestGuardsForOtherAdmissionPaths:
             await licensing_service.require_accreditation(
                 session, institution_id=uni.id, programme_code="HE-ECONOMICS", on=today()
             )
-        assert refused.value.code == ErrorCode.ACCREDITATION_REQUIRED
+        assert refused.value.code == AdmissionCode.ACCREDITATION_REQUIRED

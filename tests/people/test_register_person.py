@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import Outcome, Person, PersonPin, Sex
 from resolvers.access import Role
-from resolvers.pin import make_pin
+from resolvers.people.pin import make_pin
 from tests.conftest import Hub
 from tests.factories import make_institution, make_person
 from tests.people.helpers import (

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import Outcome, Person, PersonPin, Sex
-from resolvers.pin import make_pin
+from resolvers.people.pin import make_pin
 from tests.conftest import Hub
 from tests.factories import gid, make_person
 from tests.people.helpers import audit_entries, count_rows, outbox_topics, user_error_codes

@@ -12,7 +12,8 @@ from datetime import date
 
 from models.people import Sex
 from resolvers.clock import today
-from resolvers.errors import DomainError, ErrorCode
+from resolvers.errors import DomainError
+from resolvers.people.errors import PeopleCode
 
 _PIN = re.compile(r"^[0-9]{14}$")
 LEGAL_ID = re.compile(r"^[0-9]{14}$")
@@ -32,10 +33,10 @@ def parse_pin(pin: str, *, field: str = "pin") -> PinFacts:
     Rule (domain.md, People): 14 digits, sex digit 1 or 2, a real calendar date DDMMYYYY.
     """
     if not _PIN.match(pin):
-        raise DomainError(ErrorCode.INVALID_PIN, "A PIN is exactly 14 digits", field=field)
+        raise DomainError(PeopleCode.INVALID_PIN, "A PIN is exactly 14 digits", field=field)
     if pin[0] not in "12":
         raise DomainError(
-            ErrorCode.INVALID_PIN,
+            PeopleCode.INVALID_PIN,
             "The first digit of a PIN is 1 (female) or 2 (male)",
             field=field,
         )
@@ -44,13 +45,13 @@ def parse_pin(pin: str, *, field: str = "pin") -> PinFacts:
         born = date(year, month, day)
     except ValueError:
         raise DomainError(
-            ErrorCode.INVALID_PIN,
+            PeopleCode.INVALID_PIN,
             "Digits 2-9 of a PIN must be a real date (DDMMYYYY)",
             field=field,
         ) from None
     if year < 1900 or born > today():
         raise DomainError(
-            ErrorCode.INVALID_PIN, "The birth date in the PIN is out of range", field=field
+            PeopleCode.INVALID_PIN, "The birth date in the PIN is out of range", field=field
         )
     return PinFacts(sex=Sex.FEMALE if pin[0] == "1" else Sex.MALE, birth_date=born)
 
@@ -60,13 +61,13 @@ def check_pin_matches(pin: str, *, sex: Sex, birth_date: date, field: str = "pin
     facts = parse_pin(pin, field=field)
     if facts.sex != sex:
         raise DomainError(
-            ErrorCode.PIN_MISMATCH,
+            PeopleCode.PIN_MISMATCH,
             "The PIN's sex digit does not match the person's sex",
             field=field,
         )
     if facts.birth_date != birth_date:
         raise DomainError(
-            ErrorCode.PIN_MISMATCH,
+            PeopleCode.PIN_MISMATCH,
             "The PIN's birth date does not match the person's birth date",
             field=field,
         )

@@ -1,0 +1,26 @@
+"""The stable error codes of this domain; clients may switch on them, never rename one.
+A code another domain also raises means the same there: the schema joins every domain's
+codes into one ``ErrorCode`` enum (schema/common.py)."""
+
+import enum
+
+
+class FirstGradeCode(enum.StrEnum):
+    """First-grade enrollment."""
+
+    PIN_MISMATCH = "PIN_MISMATCH"
+    WRONG_INSTITUTION_KIND = "WRONG_INSTITUTION_KIND"
+    INSTITUTION_CLOSED = "INSTITUTION_CLOSED"
+    ALREADY_ENROLLED = "ALREADY_ENROLLED"
+    INVALID_GRADE = "INVALID_GRADE"
+    SEASON_CLOSED = "SEASON_CLOSED"
+    CHILD_TOO_YOUNG = "CHILD_TOO_YOUNG"
+    CHILD_TOO_OLD = "CHILD_TOO_OLD"
+    DUPLICATE_APPLICATION = "DUPLICATE_APPLICATION"
+    APPLICATION_CLOSED = "APPLICATION_CLOSED"
+    NOT_IN_CATCHMENT = "NOT_IN_CATCHMENT"
+    LANGUAGE_NOT_TAUGHT = "LANGUAGE_NOT_TAUGHT"
+    APPLICATION_NOT_PENDING = "APPLICATION_NOT_PENDING"
+    REJECTION_REASON_REQUIRED = "REJECTION_REASON_REQUIRED"
+    CLASS_SIZE_EXCEEDED = "CLASS_SIZE_EXCEEDED"
+    QUOTA_BELOW_ADMITTED = "QUOTA_BELOW_ADMITTED"

@@ -1,0 +1,26 @@
+"""The stable error codes of this domain; clients may switch on them, never rename one.
+A code another domain also raises means the same there: the schema joins every domain's
+codes into one ``ErrorCode`` enum (schema/common.py)."""
+
+import enum
+
+
+class PreschoolCode(enum.StrEnum):
+    """The kindergarten queue."""
+
+    WRONG_INSTITUTION_KIND = "WRONG_INSTITUTION_KIND"
+    INSTITUTION_CLOSED = "INSTITUTION_CLOSED"
+    ALREADY_ENROLLED = "ALREADY_ENROLLED"
+    UNKNOWN_AGE_GROUP = "UNKNOWN_AGE_GROUP"
+    INVALID_POLICY = "INVALID_POLICY"
+    CHILD_TOO_YOUNG = "CHILD_TOO_YOUNG"
+    CHILD_TOO_OLD = "CHILD_TOO_OLD"
+    DUPLICATE_APPLICATION = "DUPLICATE_APPLICATION"
+    NOT_IN_QUEUE = "NOT_IN_QUEUE"
+    OUT_OF_TURN = "OUT_OF_TURN"
+    NO_FREE_PLACES = "NO_FREE_PLACES"
+    EXCEEDS_GROUP_SIZE = "EXCEEDS_GROUP_SIZE"
+    OFFER_NOT_OPEN = "OFFER_NOT_OPEN"
+    OFFER_EXPIRED = "OFFER_EXPIRED"
+    OFFER_NOT_ACCEPTED = "OFFER_NOT_ACCEPTED"
+    APPLICATION_CLOSED = "APPLICATION_CLOSED"
