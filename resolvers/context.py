@@ -37,6 +37,9 @@ class Context:
     auth_error: RequestError | None = None
     # The worker's safety machinery (resolvers.safety.Guard); None when run outside the app.
     guard: Any = None
+    # The GraphQL schema the request runs on (graphql-core's), for steps that check names
+    # against it (a partner key's field list); set by the view.
+    graphql_schema: Any = None
     # Set by the RequestGuard extension before execution: the operation, its raw variables
     # (redacted when audited), its cost report, and the personal fields a partner reads.
     operation_name: str | None = None

@@ -133,23 +133,23 @@ class Builder:
 
     def persons(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
         from schema.common import bounds
-        from schema.people import _person_filter
+        from schema.people import person_filter
 
         if self.principal.is_anonymous:
             raise Unsupported("anonymous")  # the resolver's UNAUTHENTICATED
         args = self.args("Query", nodes[0])
         page = bounds(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
-        stmt = persons_query(self.principal, _person_filter(args.get("filter")))
+        stmt = persons_query(self.principal, person_filter(args.get("filter")))
         ordering = PERSON_ORDERINGS[args["order_by"].value]
         return self.connection("Person", nodes, stmt, ordering, page, correlate=None)
 
     def institutions(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
         from schema.common import bounds
-        from schema.institutions import _institution_filter
+        from schema.institutions import institution_filter
 
         args = self.args("Query", nodes[0])
         page = bounds(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
-        stmt = institutions_query(_institution_filter(args.get("filter")))
+        stmt = institutions_query(institution_filter(args.get("filter")))
         ordering = INSTITUTION_ORDERINGS[args["order_by"].value]
         return self.connection("Institution", nodes, stmt, ordering, page, correlate=None)
 

@@ -13,6 +13,7 @@ from models import FirstGradeStatus as FirstGradeStatusEnum
 from models import RejectionReason as RejectionReasonEnum
 from resolvers.context import Info
 from resolvers.first_grade.loaders import (
+    FirstGradeApplicantByIdLoader,
     FirstGradeApplicationByIdLoader,
     FirstGradeHistoryByApplicationLoader,
     FirstGradeQuotaByIdLoader,
@@ -107,11 +108,11 @@ class FirstGradeApplication(Node):
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person | None:
-        return await applicant_of(info, self.row.child_id)
+        return await applicant_of(info, self.row.child_id, FirstGradeApplicantByIdLoader)
 
     @strawberry.field(description="The guardian who applied.")
     async def guardian(self, info: Info) -> Person | None:
-        return await applicant_of(info, self.row.guardian_id)
+        return await applicant_of(info, self.row.guardian_id, FirstGradeApplicantByIdLoader)
 
     @strawberry.field(description="The chosen school.")
     async def school(self, info: Info) -> Institution:

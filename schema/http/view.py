@@ -93,6 +93,7 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             response=response,
             guard=self.state.guard,
+            graphql_schema=getattr(self.schema, "_schema", None),
         )
 
     async def authenticate(self, request: Any) -> tuple[Principal, RequestError | None]:

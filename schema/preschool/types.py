@@ -14,6 +14,7 @@ from models import Residency as ResidencyEnum
 from resolvers.context import Info
 from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.preschool.loaders import (
+    KindergartenApplicantByIdLoader,
     KindergartenApplicationByIdLoader,
     KindergartenHistoryByApplicationLoader,
     KindergartenOfferByIdLoader,
@@ -177,11 +178,11 @@ class KindergartenApplication(Node):
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person | None:
-        return await applicant_of(info, self.row.child_id)
+        return await applicant_of(info, self.row.child_id, KindergartenApplicantByIdLoader)
 
     @strawberry.field(description="The guardian who applied.")
     async def guardian(self, info: Info) -> Person | None:
-        return await applicant_of(info, self.row.guardian_id)
+        return await applicant_of(info, self.row.guardian_id, KindergartenApplicantByIdLoader)
 
     @strawberry.field(description="The season it was registered in.")
     async def season(self, info: Info) -> IntakeSeason:
