@@ -226,7 +226,7 @@ def import_test_results(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
     data_dir: Path | None = DataDir,
 ) -> None:
-    """Load the testing centre's national test results (CSV; columns in the README)."""
+    """Load the national test results (CSV; columns in docs/domains/admission.md)."""
     from resolvers.admission.cli import ImportRefused, import_file
 
     with Database(_settings(data_dir)) as db:

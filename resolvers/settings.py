@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     max_tokens: int = 4_000
     max_page_size: int = 100
 
-    # --- API safety (README "Security") ---
+    # --- API safety (docs/security.md) ---
     # Secret mixed into API-key hashes; without it a file in the data folder holds one.
     api_key_pepper: str = ""
     # off: the persisted-query extension is refused; apq: automatic persisted queries;

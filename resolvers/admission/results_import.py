@@ -1,5 +1,6 @@
 """National test (ORT) results: the testing centre's CSV file, checked row by row and loaded in
-one transaction per file (domain.md, "University admission"; the columns are in README.md).
+one transaction per file (domain.md, "University admission"; the columns are in
+docs/domains/admission.md).
 
 A bad row is reported with its line number and reason and the good rows load; the same file
 loaded again changes nothing (files are recognised by their SHA-256, rows by certificate).

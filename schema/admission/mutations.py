@@ -41,7 +41,7 @@ MAX_CHOICES_INPUT = 20
 @strawberry.input(description="Load a testing-centre CSV file of national test results.")
 class ImportTestResultsInput:
     file: Upload = strawberry.field(
-        description="The CSV file (UTF-8; columns in the README), at most 16 MB."
+        description="The CSV file (UTF-8; columns in docs/domains/admission.md), at most 16 MB."
     )
 
 
