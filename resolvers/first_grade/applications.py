@@ -3,7 +3,6 @@ check of the documents, and withdrawal while the application is open (domain.md 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from resolvers.events import emit
 from resolvers.first_grade.eligibility import (
     entry_grade,
     in_catchment,
+    licence_days,
     open_first_grade_season,
     stage_on,
 )
@@ -84,10 +84,11 @@ def _birth_certificate(value: str) -> str:
 
 
 async def _school_taking(
-    session: AsyncSession, school_id: int, season: IntakeSeason, on: date, language: Language
+    session: AsyncSession, school_id: int, season: IntakeSeason, language: Language
 ) -> Institution:
-    """The chosen school: a school open at the school year's start, licensed today if it
-    needs a licence, teaching in the chosen language."""
+    """The chosen school: a school open at the school year's start, licensed (if it needs a
+    licence) on the days allocation checks, today and the first school day, teaching in the
+    chosen language."""
     school = await session.get(Institution, school_id)
     if school is None:
         raise NotFound("The school", field="schoolId")
@@ -99,9 +100,14 @@ async def _school_taking(
         raise DomainError(
             FirstGradeCode.INSTITUTION_CLOSED, "The school is closed", field="schoolId"
         )
-    await licensing_service.require_teaching_licence(
-        session, institution_id=school.id, on=on, level=EducationLevel.PRIMARY, field="schoolId"
-    )
+    for day in licence_days(season):
+        await licensing_service.require_teaching_licence(
+            session,
+            institution_id=school.id,
+            on=day,
+            level=EducationLevel.PRIMARY,
+            field="schoolId",
+        )
     if language.value not in school.languages:
         raise DomainError(
             FirstGradeCode.LANGUAGE_NOT_TAUGHT,
@@ -187,8 +193,9 @@ async def apply_for_first_grade(
     the school's catchment area apply, in stage 2 the actual residence counts; the school
     teaches in the chosen language; one active application per child and season (also a
     partial unique index); a benefit names a category of the season, with proof. A school
-    that needs a licence (private ones) holds one in force today covering primary education,
-    or takes no applications (``LICENCE_REQUIRED``, issue 5).
+    that needs a licence (private ones) holds one in force covering primary education today
+    and on the first school day, the days allocation checks, or takes no applications
+    (``LICENCE_REQUIRED``, issue 5; issue 12, finding 10).
     """
     child = await guardians_child_for_update(session, principal, child_id)
     _check_child_pin(child, pin)
@@ -196,7 +203,7 @@ async def apply_for_first_grade(
     on = today()
     season = await open_first_grade_season(session, on)
     stage = stage_on(season, on)
-    school = await _school_taking(session, school_id, season, on, language)
+    school = await _school_taking(session, school_id, season, language)
     grade = entry_grade(child.birth_date, season, finished_preschool=finished_preschool_programme)
     benefit = await claim_benefit(session, season.id, benefit_code, benefit_proof)
     counted = await _counted_address(session, school.id, child, stage, address_district_id, address)

@@ -18,6 +18,7 @@ from resolvers.people.staff import appoint_staff
 PIN_TAKEN_MESSAGE = "This PIN belongs to another person"
 register_constraint("uq_person_pin_current", PeopleCode.PIN_TAKEN, PIN_TAKEN_MESSAGE, "pin")
 register_constraint("uq_person_pin_pin_current", PeopleCode.PIN_TAKEN, PIN_TAKEN_MESSAGE, "pin")
+register_constraint("ex_person_pin_one_holder", PeopleCode.PIN_TAKEN, PIN_TAKEN_MESSAGE, "pin")
 register_constraint(
     "uq_guardianship_active",
     PeopleCode.ALREADY_LINKED,
