@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationType, get_operation_ast
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -236,6 +236,18 @@ async def note_credential_refused(ctx: Any, error: GraphQLError, *, action: str)
     """Record a refused token or key (the caller counts as anonymous: it is named by address)."""
     why = CREDENTIAL_REFUSALS.get(error.message, "bad_credential")
     await note(ctx, reason=code_of(error) or ErrorCode.UNAUTHENTICATED, why=why, action=action)
+
+
+def action_of(document: DocumentNode, operation_name: str | None) -> tuple[bool, str]:
+    """Whether an operation writes, and what it asks: its kind and root fields (names from the
+    schema, never argument values), e.g. ``mutation registerPerson``."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return False, "query"
+    kind = operation.operation
+    fields = {s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)}
+    names = ",".join(sorted(fields))[:180]
+    return kind == OperationType.MUTATION, f"{kind.value} {names}".strip()
 
 
 def looks_like_mutation(query: object) -> bool:

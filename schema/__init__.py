@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -169,18 +169,11 @@ class RefusalLog(SchemaExtension):
 
 
 def _what_is_asked(ec: ExecutionContext) -> tuple[bool, str]:
-    """Whether the operation writes, and its root fields (``mutation registerPerson``)."""
-    document = ec.graphql_document
-    if document is None:
+    """Whether the operation writes, and what it asks (``mutation registerPerson``)."""
+    if ec.graphql_document is None:  # refused before it parsed (too many tokens)
         writes = security.looks_like_mutation(ec.query)
         return writes, "mutation" if writes else "query"
-    operation = get_operation_ast(document, ec.operation_name)
-    if operation is None:
-        return False, "query"
-    kind = operation.operation
-    fields = {s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)}
-    names = ",".join(sorted(fields))[:180]
-    return kind == OperationType.MUTATION, f"{kind.value} {names}".strip()
+    return security.action_of(ec.graphql_document, ec.operation_name)
 
 
 class BilimSchema(strawberry.Schema):

@@ -146,7 +146,8 @@ async def _run(
             )
         except RequestError as err:
             # A partner leaving its subgraph is a security event on this path too.
-            await security.note_refusals(ctx, [err], writes=False, action="query")
+            _, action = security.action_of(statement.plan.document, operation.operation_name)
+            await security.note_refusals(ctx, [err], writes=False, action=action)
             return _response(response, ctx, None, [err.formatted])
         try:
             answer = await database.fetch_bytes(
