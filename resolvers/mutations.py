@@ -126,62 +126,76 @@ async def perform(
         "details": details,
     }
     async with ctx.db_lock:
-        session = ctx.session
         allowed = attempts_allowed(ctx)
-        number = 0
-        while True:
-            number += 1
-            ctx.forget_loaders()
-            savepoint = await session.begin_nested()
-            try:
-                value = await action(session)
-                await session.flush()
-            except DomainError as err:
-                await savepoint.rollback()
-                problems = err.problems
-            except IntegrityError as err:
-                await savepoint.rollback()
-                known = CONSTRAINT_CODES.get(constraint_of(err) or "")
-                if known is None:
-                    await _failed(ctx, attempt, row, err)
-                    raise
-                code, message, fld = known
-                problems = [Problem(code=code, message=message, field=fld)]
-            except DBAPIError as err:
-                await _roll_back(ctx, savepoint)
-                if not is_retryable(err) or ctx.failed:
-                    await _failed(ctx, attempt, row, err)
-                    raise
-                log.info(
-                    "%s.lost_race",
-                    operation,
-                    extra={"event": operation, "attempt": number, "request_id": ctx.request_id},
-                )
-                if number < allowed:
-                    await asyncio.sleep(RETRY_PAUSE * 2 ** (number - 1) * random.uniform(0.5, 1.5))
-                    continue
-                problems = [Problem(code=ErrorCode.CONFLICT, message=CONFLICT_MESSAGE)]
-            except GraphQLError as err:
-                # A malformed argument the step found (a bad id): refused like a malformed
-                # request, as a top-level error; audited as a refusal.
-                await _roll_back(ctx, savepoint)
-                refusal = str((err.extensions or {}).get("code") or ErrorCode.INVALID_INPUT)
-                await _refused(ctx, attempt, row, [refusal], number)
-                attempt.settled = True
-                raise
-            except Exception as err:
-                await _roll_back(ctx, savepoint)
-                await _failed(ctx, attempt, row, err)
-                raise
-            except BaseException:
-                # Cancelled (the client went away): nothing of the attempt is kept.
-                attempt.settled = True
-                await _roll_back(ctx, savepoint)
-                raise
-            else:
-                return await _succeeded(ctx, attempt, row, savepoint, value, number)
-            await _refused(ctx, attempt, row, [p.code.value for p in problems], number)
-            return MutationResult(problems=problems)
+        for number in range(1, allowed + 1):
+            result = await _run_once(ctx, attempt, row, action, number)
+            if result is not None:
+                return result
+            log.info(
+                "%s.lost_race",
+                operation,
+                extra={"event": operation, "attempt": number, "request_id": ctx.request_id},
+            )
+            if number < allowed:
+                await asyncio.sleep(RETRY_PAUSE * 2 ** (number - 1) * random.uniform(0.5, 1.5))
+        problems = [Problem(code=ErrorCode.CONFLICT, message=CONFLICT_MESSAGE)]
+        await _refused(ctx, attempt, row, [ErrorCode.CONFLICT.value], allowed)
+        return MutationResult(problems=problems)
+
+
+async def _run_once(
+    ctx: Context,
+    attempt: Attempt,
+    row: dict[str, Any],
+    action: Callable[[AsyncSession], Awaitable[R]],
+    number: int,
+) -> MutationResult[R] | None:
+    """One attempt of the step in a savepoint: its result, or None when it lost a race (its
+    savepoint rolled back, its locks released)."""
+    session = ctx.session
+    ctx.forget_loaders()
+    savepoint = await session.begin_nested()
+    try:
+        value = await action(session)
+        await session.flush()
+    except DomainError as err:
+        await savepoint.rollback()
+        problems = err.problems
+    except IntegrityError as err:
+        await savepoint.rollback()
+        known = CONSTRAINT_CODES.get(constraint_of(err) or "")
+        if known is None:
+            await _failed(ctx, attempt, row, err)
+            raise
+        code, message, fld = known
+        problems = [Problem(code=code, message=message, field=fld)]
+    except DBAPIError as err:
+        await _roll_back(ctx, savepoint)
+        if is_retryable(err) and not ctx.failed:
+            return None
+        await _failed(ctx, attempt, row, err)
+        raise
+    except GraphQLError as err:
+        # A malformed argument the step found: refused like a malformed request, as a top-level
+        # error (nothing of the request is kept); audited as a refusal.
+        await _roll_back(ctx, savepoint)
+        refusal = str((err.extensions or {}).get("code") or ErrorCode.INVALID_INPUT)
+        await _refused(ctx, attempt, row, [refusal], number)
+        attempt.settled = True
+        raise
+    except Exception as err:
+        await _roll_back(ctx, savepoint)
+        await _failed(ctx, attempt, row, err)
+        raise
+    except BaseException:
+        # Cancelled (the client went away): nothing of the attempt is kept.
+        attempt.settled = True
+        await _roll_back(ctx, savepoint)
+        raise
+    else:
+        return await _succeeded(ctx, attempt, row, savepoint, value, number)
+    await _refused(ctx, attempt, row, [p.code.value for p in problems], number)
+    return MutationResult(problems=problems)
 
 
 async def _succeeded(
