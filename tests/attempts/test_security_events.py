@@ -20,7 +20,8 @@ from resolvers.access import ALGORITHM, Role
 from resolvers.access.keys import load_pepper
 from resolvers.people.pin import make_pin
 from resolvers.security import OVERFLOW, Event, SecurityLog
-from tests.conftest import Hub
+from resolvers.settings import Settings
+from tests.conftest import Hub, running_hub
 from tests.factories import BISHKEK, BISHKEK_LENIN, gid, make_api_key, make_person
 from tests.people.helpers import error_codes
 from tests.security.conftest import with_key
@@ -121,6 +122,22 @@ class TestRefusedWrites:
             1,
         )
         assert source.startswith("sub:ministry:")
+
+    async def test_over_budget_mutation_is_recorded(self, settings: Settings) -> None:
+        # given a budget of 15 points an hour; a mutation costs 11
+        async with running_hub(settings.model_copy(update={"points_per_hour": 15})) as hub:
+            ministry = hub.token(Role.MINISTRY)
+            first = await hub.gql(REGISTER, {"input": person()}, token=ministry)
+            assert "errors" not in first, first
+
+            # when a second one comes within the hour
+            second = await hub.gql(REGISTER, {"input": person()}, token=ministry)
+
+            # then it is refused and recorded
+            assert error_codes(second) == ["RATE_LIMITED"]
+            assert [(r[1], r[2], r[3]) for r in what(await events(hub))] == [
+                ("RATE_LIMITED", "over_budget", "mutation registerPerson")
+            ]
 
     async def test_a_read_refused_to_an_anonymous_caller_is_no_event(self, hub: Hub) -> None:
         body = await hub.gql("{ persons(first: 1) { totalCount } }")
