@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -188,9 +187,8 @@ class TestAFieldRefusedAsAMalformedRequest:
         ]
 
 
-@pytest.mark.parametrize("order", ["refusal first", "refusal second"])
 async def test_anonymous_caller_is_refused_every_field_and_nothing_is_audited(
-    hub: Hub, engine: AsyncEngine, order: str
+    hub: Hub, engine: AsyncEngine
 ) -> None:
     body = await hub.gql(TWO_PLAIN_REGISTRATIONS, {"a": person(PIN_A), "b": person(PIN_B)})
     assert body["data"] is None
