@@ -5,6 +5,8 @@ lifespan and the middleware; the ``bilim`` command line is cli.py."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -62,9 +64,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             gc.collect()
             gc.freeze()
             database.keep_freed_memory()
+        # Security events counted in memory reach their rows every few seconds, and at the end.
+        flusher = asyncio.create_task(state.guard.security.run())
         try:
             yield
         finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await state.guard.security.flush()
             for each in (engine, bookkeeping, read_engine):
                 if each is not None:
                     await each.dispose()

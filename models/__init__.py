@@ -36,7 +36,7 @@ from models.admission import (
 )
 from models.base import Base
 from models.enrollments import Enrollment, ExitReason, Sector
-from models.events import AuditEntry, OutboxEvent, Outcome
+from models.events import AuditEntry, OutboxEvent, Outcome, SecurityEvent
 from models.files import FileObject
 from models.first_grade import (
     FirstGradeApplication,
@@ -200,6 +200,7 @@ __all__ = [
     "RoundStatus",
     "SeasonStatus",
     "Sector",
+    "SecurityEvent",
     "Sex",
     "StaffPosition",
     "StaffRole",

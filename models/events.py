@@ -1,4 +1,5 @@
-"""The audit trail (append-only, enforced by a trigger) and the transactional outbox."""
+"""The audit trail (append-only, enforced by a trigger), the security events (refused writes
+and failed authentications, counted per minute) and the transactional outbox."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, String, func, text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +19,9 @@ class Outcome(enum.StrEnum):
     SUCCEEDED = "succeeded"
     REJECTED = "rejected"
     FORBIDDEN = "forbidden"
+    # An unexpected fault, or a change rolled back after it was made (its payload failed, or
+    # the request's transaction did not commit): nothing of the attempt was kept.
+    ERROR = "error"
 
 
 class AuditEntry(Base):
@@ -49,6 +53,49 @@ class AuditEntry(Base):
     outcome: Mapped[Outcome] = enum_column(Outcome)
     error_codes: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class SecurityEvent(Base):
+    """Refused attempts to write and failed authentications of one source, for one reason and
+    action, within one minute: the first is written at once, the rest only counted, so a flood
+    adds a row per source and reason a minute, not a row per request. Rows are never deleted;
+    an update may only raise ``count`` and move ``last_at`` (a trigger holds both)."""
+
+    __tablename__ = "security_event"
+    __table_args__ = (
+        Index(
+            "uq_security_event_minute_source",
+            "minute",
+            "source",
+            "reason",
+            "why",
+            "action",
+            unique=True,
+        ),
+        Index("ix_security_event_last_at", "last_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
+    last_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
+    # Who: "ip:<address>" (anonymous callers, refused credentials), "sub:<role>:<subject>" (a
+    # token), "key:<prefix>" (a partner's key); "*" gathers sources past the per-minute cap.
+    source: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    # Why: the stable code the caller got (UNAUTHENTICATED, FORBIDDEN, FIELD_NOT_IN_SCOPE, ...)
+    # and a word from a fixed list saying more (expired_token, anonymous_write, ...).
+    reason: Mapped[str] = mapped_column(String(60))
+    why: Mapped[str] = mapped_column(String(60))
+    # What: the mutation's root fields or audited operation, or the kind of request.
+    action: Mapped[str] = mapped_column(String(200))
+    count: Mapped[int] = mapped_column(Integer)
+    # The first request of the row, as the hub's logs name it.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxEvent(Base):

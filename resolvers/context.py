@@ -32,7 +32,11 @@ class Context:
     # DataLoaders dispatch their batches as separate tasks; one session serves one statement at
     # a time, so every database call of the request goes through this lock.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # The transaction can no longer be committed (a savepoint could not be rolled back).
     failed: bool = False
+    # The request's mutation attempts (resolvers.mutations.Attempt), in order; each is settled
+    # once its field's payload is complete (schema/execution.py).
+    attempts: list[Any] = field(default_factory=list, repr=False)
     # A bad bearer token: the view answers UNAUTHENTICATED without running the operation.
     auth_error: RequestError | None = None
     # The worker's safety machinery (resolvers.safety.Guard); None when run outside the app.
@@ -61,6 +65,11 @@ class Context:
         has not opened its session yet (called for query operations, before they execute)."""
         if self.read_sessions is not None and self._session is None:
             self.sessions = self.read_sessions
+
+    @property
+    def settled(self) -> bool:
+        """Every mutation attempt of the request was settled (kept or rolled back)."""
+        return all(attempt.settled for attempt in self.attempts)
 
     def forget_loaders(self) -> None:
         """Drop the request's loaders and what they cached: reads after a mutation see its

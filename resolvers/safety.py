@@ -43,6 +43,8 @@ from resolvers.access import fields as scope
 from resolvers.access import keys as api_keys
 from resolvers.audit import redact
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.faults import is_unavailable, unavailable_error
+from resolvers.security import SecurityLog
 from resolvers.settings import Settings
 
 log = logging.getLogger("bilim.safety")
@@ -100,6 +102,8 @@ class Guard:
         self.production = settings.environment == "production"
         self.ledger = cost_service.Ledger(engine)
         self.charges = 0
+        # Refused writes and failed authentications (resolvers/security.py).
+        self.security = SecurityLog(engine)
 
     # --- before parsing (the view) ---
 
@@ -270,10 +274,15 @@ class RequestGuard(SchemaExtension):
             ec.result = GraphQLExecutionResult(data=None, errors=[err])
             yield
             return
-        except Exception:
+        except Exception as err:
             # Fail closed: without its checks the operation does not run.
-            log.exception("safety.guard_failed", extra={"request_id": ctx.request_id})
-            ec.result = GraphQLExecutionResult(data=None, errors=[_internal(ctx.request_id)])
+            if is_unavailable(err):
+                log.warning("safety.database_unavailable", extra={"request_id": ctx.request_id})
+                failure = unavailable_error(ctx.request_id)
+            else:
+                log.exception("safety.guard_failed", extra={"request_id": ctx.request_id})
+                failure = _internal(ctx.request_id)
+            ec.result = GraphQLExecutionResult(data=None, errors=[failure])
             yield
             return
         yield

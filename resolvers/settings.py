@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     pool_size: int = 8
     pool_max_overflow: int = 4
     statement_timeout_ms: int = 15_000
+    # A mutation that loses a race (deadlock, serialization failure) runs again, up to this
+    # many times in all, before it answers CONFLICT.
+    mutation_attempts: int = Field(default=3, ge=1, le=10)
 
     # Hot read queries answered by one SQL statement that builds their JSON (schema/compiled/).
     compiled_queries: bool = True

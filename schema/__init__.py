@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import strawberry
@@ -22,8 +22,10 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
+from resolvers import security
 from resolvers.context import Info
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.faults import is_unavailable, unavailable_error
 from resolvers.safety import RequestGuard
 from resolvers.settings import get_settings
 from schema import (
@@ -40,6 +42,7 @@ from schema import (
     preschool,
 )
 from schema.common import Node
+from schema.execution import SettlingExecutor
 from schema.node import resolve_node
 
 log = logging.getLogger("bilim.graphql")
@@ -96,9 +99,12 @@ Mutation = merge_types(
     ),
 )
 get_object_definition(Query, strict=True).description = "Everything a client can read."
-get_object_definition(
-    Mutation, strict=True
-).description = "Every workflow step; each takes one `input`."
+get_object_definition(Mutation, strict=True).description = (
+    "Every workflow step; each takes one `input`. Several fields in one document run in order, "
+    "each kept on its own: a field whose payload fails is rolled back and answers with a user "
+    "error; a field refused outright (not signed in, a malformed argument) refuses the whole "
+    "document, and nothing of it is kept. CONFLICT (a lost race) may be sent again."
+)
 
 
 class ErrorPolicy(SchemaExtension):
@@ -127,8 +133,12 @@ class ErrorPolicy(SchemaExtension):
             return error
         context: Any = self.execution_context.context
         request_id = getattr(context, "request_id", None)
-        if context is not None:
-            context.failed = True
+        if is_unavailable(original):
+            log.warning(
+                "graphql.database_unavailable",
+                extra={"event": "graphql.database_unavailable", "request_id": request_id},
+            )
+            return unavailable_error(request_id, nodes=error.nodes, path=error.path)
         log.error(
             "graphql.unexpected_error",
             exc_info=(type(original), original, original.__traceback__),
@@ -140,6 +150,30 @@ class ErrorPolicy(SchemaExtension):
             path=error.path,
             extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
         )
+
+
+class RefusalLog(SchemaExtension):
+    """Records the refusals of a request as security events (resolvers/security.py): every
+    refused attempt to write (not signed in, not allowed, too complex or costly, over budget, not
+    on the allow-list), and a partner leaving its subgraph. Listed before the error policy, it
+    sees the errors with their codes."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        ec = self.execution_context
+        result = ec.result
+        if result is None or not result.errors:
+            return
+        writes, action = _what_is_asked(ec)
+        await security.note_refusals(ec.context, result.errors, writes=writes, action=action)
+
+
+def _what_is_asked(ec: ExecutionContext) -> tuple[bool, str]:
+    """Whether the operation writes, and what it asks (``mutation registerPerson``)."""
+    if ec.graphql_document is None:  # refused before it parsed (too many tokens)
+        writes = security.looks_like_mutation(ec.query)
+        return writes, "mutation" if writes else "query"
+    return security.action_of(ec.graphql_document, ec.operation_name)
 
 
 class BilimSchema(strawberry.Schema):
@@ -167,7 +201,9 @@ def build_schema() -> strawberry.Schema:
     return BilimSchema(
         query=Query,
         mutation=Mutation,
+        execution_context_class=SettlingExecutor,
         extensions=[
+            RefusalLog,
             ErrorPolicy,
             # The limit rules are built once: the validation cache is keyed by the rule classes,
             # and each limiter instance makes new classes (a cache miss on every request).
@@ -204,6 +240,7 @@ def build_schema() -> strawberry.Schema:
             *licensing.NODE_TYPES,
             access.ApiKey,
             access.AuditEntry,
+            access.SecurityEvent,
         ],
     )
 

@@ -343,6 +343,9 @@ async def _read_upload(upload: Any) -> tuple[bytes, str | None]:
     reader = getattr(upload, "read", None)
     if reader is None:
         raise DomainError(Code.INVALID_FILE, "Send the file as a multipart upload", field="file")
+    seek = getattr(upload, "seek", None)
+    if seek is not None:
+        await seek(0)  # a step that lost a race runs again and reads the file again
     data = await reader(limit + 1)
     if len(data) > limit:
         raise DomainError(Code.FILE_TOO_LARGE, f"The file is over {limit} bytes", field="file")

@@ -18,9 +18,11 @@ from starlette.responses import Response
 from strawberry.types import ExecutionResult
 
 from models import database
+from resolvers import security
 from resolvers.access import Principal
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from resolvers.safety import operation_name_of
 from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
@@ -143,6 +145,9 @@ async def _run(
                 statement.query,
             )
         except RequestError as err:
+            # A partner leaving its subgraph is a security event on this path too.
+            _, action = security.action_of(statement.plan.document, operation.operation_name)
+            await security.note_refusals(ctx, [err], writes=False, action=action)
             return _response(response, ctx, None, [err.formatted])
         try:
             answer = await database.fetch_bytes(
@@ -150,7 +155,12 @@ async def _run(
             )
             if answer is None:
                 raise RuntimeError("the compiled statement returned no row")
-        except Exception:
+        except Exception as err:
+            if is_unavailable(err):
+                # Load balancers and clients retry a 503; the audit cannot be written either.
+                response.status_code = 503
+                response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+                return _response(response, ctx, None, [unavailable_error(request_id).formatted])
             log.exception("graphql.compiled_failed", extra={"request_id": request_id})
             failure = GraphQLError(
                 "Unexpected error; quote the request id when you report it",

@@ -18,13 +18,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from resolvers import assets
+from resolvers import assets, security
 from resolvers.access import ANONYMOUS, Principal, principal_from_token
 from resolvers.access.keys import looks_like_key
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
+from resolvers.mutations import fault_code, record_rolled_back
 from schema import TOO_COMPLEX, schema
 from schema.compiled import endpoint as compiled_endpoint
 from schema.http.limits import error_body
@@ -121,6 +124,15 @@ class GraphQLView(GraphQL[Context, None]):
             return principal_from_token(credential, self.state.keyring, self.state.settings), None
         except RequestError as err:
             return ANONYMOUS, err
+        except Exception as err:
+            # A partner's key is checked in the database: without it, no answer yet.
+            if not is_unavailable(err):
+                raise
+            return ANONYMOUS, RequestError(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "The database cannot be reached; try again shortly",
+                retryAfter=RETRY_AFTER_SECONDS,
+            )
 
     async def execute_single(
         self,
@@ -133,8 +145,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         auth_error = context.auth_error
         if auth_error is not None:
-            sub_response.status_code = 401
-            return ExecutionResult(data=None, errors=[auth_error])
+            return await self._refuse_credential(context, sub_response, auth_error, request_data)
         started = time.perf_counter()
         try:
             try:
@@ -143,35 +154,95 @@ class GraphQLView(GraphQL[Context, None]):
                 )
             except RequestError as err:
                 return ExecutionResult(data=None, errors=[err])
+            except Exception as err:
+                if not is_unavailable(err):
+                    raise
+                return self._unavailable(sub_response, [unavailable_error(context.request_id)])
             if query is not request_data.query:
                 request_data = dataclasses.replace(request_data, query=query)
-            result = await super().execute_single(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=root_value,
-                request_data=request_data,
-            )
-            ok = not result.errors
-            self._code_errors(result, context)
             try:
-                await context.close(commit=ok)
-            except Exception:
-                log.exception("graphql.commit_failed", extra={"request_id": context.request_id})
-                error = GraphQLError(
-                    "The change could not be saved; try again",
-                    extensions={
-                        "code": ErrorCode.INTERNAL_ERROR.value,
-                        "requestId": context.request_id,
-                    },
+                result = await super().execute_single(
+                    request=request,
+                    request_adapter=request_adapter,
+                    sub_response=sub_response,
+                    context=context,
+                    root_value=root_value,
+                    request_data=request_data,
                 )
-                return ExecutionResult(data=None, errors=[error])
-            REQUESTS.labels("ok" if ok else "error").inc()
-            return result
+            except HTTPException as err:
+                if isinstance(err.__cause__, InvalidOperationTypeError):
+                    # A mutation sent by GET (a cross-site link, a crawler): refused, recorded.
+                    await security.note(
+                        context,
+                        reason=ErrorCode.BAD_REQUEST,
+                        why="mutation_over_get",
+                        action=f"{err.__cause__.operation_type.value} over GET",
+                    )
+                raise
+            self._code_errors(result, context)
+            return await self._end(context, sub_response, result)
         finally:
-            await context.close(commit=False)
+            try:
+                await context.close(commit=False)
+            except Exception:
+                log.warning("graphql.close_failed", extra={"request_id": context.request_id})
             LATENCY.observe(time.perf_counter() - started)
+
+    async def _refuse_credential(
+        self, context: Context, sub_response: Any, error: GraphQLError, request_data: Any
+    ) -> ExecutionResult:
+        """A refused token or key: 401 and a security event; 503 when the key could not be
+        checked for want of the database."""
+        if (error.extensions or {}).get("code") == ErrorCode.SERVICE_UNAVAILABLE:
+            error.extensions = {**(error.extensions or {}), "requestId": context.request_id}
+            return self._unavailable(sub_response, [error])
+        sub_response.status_code = 401
+        writes = security.looks_like_mutation(getattr(request_data, "query", None))
+        await security.note_credential_refused(
+            context, error, action="mutation" if writes else "request"
+        )
+        return ExecutionResult(data=None, errors=[error])
+
+    async def _end(
+        self, context: Context, sub_response: Any, result: ExecutionResult
+    ) -> ExecutionResult:
+        """Commit what the operation settled, or roll it all back: a response without data, or
+        one whose attempts were not all settled and had errors, keeps nothing (its attempts are
+        audited apart). 503 when the database could not serve it."""
+        commit = (
+            result.data is not None
+            and not context.failed
+            and (context.settled or not result.errors)
+        )
+        codes = sorted({str((e.extensions or {}).get("code")) for e in result.errors or ()})
+        try:
+            await context.close(commit=commit)
+        except Exception as err:
+            log.exception("graphql.commit_failed", extra={"request_id": context.request_id})
+            await record_rolled_back(context, [fault_code(err).value])
+            if is_unavailable(err):
+                return self._unavailable(sub_response, [unavailable_error(context.request_id)])
+            error = GraphQLError(
+                "The change could not be saved; try again",
+                extensions={
+                    "code": ErrorCode.INTERNAL_ERROR.value,
+                    "requestId": context.request_id,
+                },
+            )
+            return ExecutionResult(data=None, errors=[error])
+        if not commit:
+            await record_rolled_back(context, codes)
+        REQUESTS.labels("ok" if not result.errors else "error").inc()
+        if ErrorCode.SERVICE_UNAVAILABLE.value in codes:
+            self._unavailable(sub_response, [])
+        return result
+
+    def _unavailable(self, sub_response: Any, errors: list[GraphQLError]) -> ExecutionResult:
+        """HTTP 503 with ``Retry-After``: load balancers and clients retry on it."""
+        sub_response.status_code = 503
+        sub_response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+        REQUESTS.labels("error").inc()
+        return ExecutionResult(data=None, errors=errors)
 
     def _code_errors(self, result: ExecutionResult, context: Context) -> None:
         """Give every error its code, and take the field suggestions out of the errors of a
@@ -216,6 +287,17 @@ class GraphQLView(GraphQL[Context, None]):
             response = Response(
                 error_body(ErrorCode.BAD_REQUEST, e.reason),
                 status_code=e.status_code,
+                media_type="application/json",
+            )
+        except Exception as e:
+            # The database went away where no error path expected it: still a 503, not a 500.
+            if not is_unavailable(e):
+                raise
+            log.warning("graphql.database_unavailable", extra={"event": "graphql.unavailable"})
+            response = Response(
+                error_body(ErrorCode.SERVICE_UNAVAILABLE, "The database cannot be reached"),
+                status_code=503,
+                headers={"retry-after": str(RETRY_AFTER_SECONDS)},
                 media_type="application/json",
             )
         await response(scope, receive, send)

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuditEntry, Outcome
+from models import AuditEntry, Outcome, SecurityEvent
 from resolvers.access import Role
 from schema.node import NODE_RESOLVERS
 from tests.conftest import Hub
@@ -33,7 +33,11 @@ PUBLIC_TYPES = {
     "AdmissionSeason", "AdmissionRound", "Programme", "ForeignProgramme",
     "Licence", "Accreditation", "AccreditationAgency", "InstitutionProgramme",
 }  # fmt: skip
-GUARDED_TYPES = {"Person", "Guardianship", "StaffPosition", "Enrollment", "ApiKey", "AuditEntry"}
+GUARDED_TYPES = {
+    "Person", "Guardianship", "StaffPosition", "Enrollment", "ApiKey", "AuditEntry",
+    "SecurityEvent",
+}  # fmt: skip
+AUDITORS_READ = {"AuditEntry", "SecurityEvent"}
 # The workflow domains' guarded types: another family's object through node/nodes is tested in
 # tests/security/test_idor_domains.py.
 GUARDED_IN_DOMAINS = {
@@ -74,6 +78,7 @@ class World:
     catchment: int
     audit: int
     api_key: int
+    security_event: int
 
 
 @pytest.fixture
@@ -91,6 +96,16 @@ async def world(session: AsyncSession, pepper: bytes) -> World:
     area = await make_catchment_area(session, institution=school)
     entry = AuditEntry(actor="x", role="ministry", operation="people.x", outcome=Outcome.SUCCEEDED)
     session.add(entry)
+    event = SecurityEvent(
+        minute=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+        source="ip:203.0.113.7",
+        role="anonymous",
+        reason="UNAUTHENTICATED",
+        why="anonymous_write",
+        action="mutation registerPerson",
+        count=1,
+    )
+    session.add(event)
     key, _ = await make_api_key(session, pepper=pepper, allowed_fields=["Query.persons"])
     await session.flush()
     from sqlalchemy import select
@@ -115,6 +130,7 @@ async def world(session: AsyncSession, pepper: bytes) -> World:
         catchment=area.id,
         audit=entry.id,
         api_key=key.id,
+        security_event=event.id,
     )
 
 
@@ -128,6 +144,7 @@ def out_of_reach(w: World) -> dict[str, str]:
         "Enrollment": gid("Enrollment", w.other_enrollment),
         "ApiKey": gid("ApiKey", w.api_key),
         "AuditEntry": gid("AuditEntry", w.audit),
+        "SecurityEvent": gid("SecurityEvent", w.security_event),
     }
 
 
@@ -238,7 +255,7 @@ class TestAnotherFamilysChild:
         targets = {
             t: i
             for t, i in out_of_reach(world).items()
-            if not (role == Role.AUDITOR and t == "AuditEntry")
+            if not (role == Role.AUDITOR and t in AUDITORS_READ)
         }
 
         # when
