@@ -3,9 +3,9 @@
 ``security_event`` table holds refused attempts to write and failed authentications, one row
 per source, reason and action a minute with a count (issues 12.6 and 22.5).
 
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-05 10:00:00
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-03 15:20:00
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
