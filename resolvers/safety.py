@@ -170,7 +170,11 @@ class Guard:
         estimate = cost_service.estimate(schema, document, operation_name, variables)
         subject, limit = self.budget_of(principal, ctx.request)
         if estimate.nodes > self.settings.max_nodes:
-            ctx.cost = CostReport(estimate.points, estimate.nodes, limit, limit, None)
+            # Refused, and still a point spent: a flood of refusals costs its sender.
+            refused = await self.ledger.charge(subject=subject, points=1, limit=limit)
+            ctx.cost = CostReport(
+                estimate.points, estimate.nodes, limit, refused.remaining, refused.reset_at
+            )
             raise RequestError(
                 ErrorCode.QUERY_TOO_COSTLY,
                 f"The query asks for up to {estimate.nodes:,} objects; the limit is "
@@ -181,25 +185,18 @@ class Guard:
             estimate.points, estimate.nodes, limit, charged.remaining, charged.reset_at
         )
         if not charged.granted:
-            if ctx.response is not None and hasattr(ctx.response, "headers"):
-                ctx.response.headers["retry-after"] = str(
-                    max(
-                        1,
-                        int(
-                            (
-                                charged.reset_at - datetime.now(charged.reset_at.tzinfo)
-                            ).total_seconds()
-                        ),
-                    )
-                )
-            raise RequestError(
-                ErrorCode.RATE_LIMITED,
-                f"This request costs {estimate.points} points; {charged.remaining} of "
-                f"{limit} remain until {charged.reset_at.isoformat()}",
-            )
+            raise _over_budget(ctx, charged, estimate.points)
         self.charges += 1
         if self.charges % FORGET_EVERY == 0:
             await cost_service.forget_old_windows(self.engine)
+
+    async def charge_refusal(self, ctx: Any) -> RequestError | None:
+        """Spend one point of the caller's budget on a request refused before its cost was
+        known (it did not parse or validate, its input or persisted query was refused), so a
+        flood of refusals costs its sender; RATE_LIMITED once the budget is spent."""
+        subject, limit = self.budget_of(ctx.principal, ctx.request)
+        charged = await self.ledger.charge(subject=subject, points=1, limit=limit)
+        return None if charged.granted else _over_budget(ctx, charged, 1)
 
     async def audit_personal_read(self, ctx: Any, result: Any) -> None:
         """A partner read personal data: say who, with which key, what and how it went."""
@@ -225,6 +222,18 @@ class Guard:
             "access.personal_read",
             extra={"event": "access.personal_read", "key": principal.api_key_prefix},
         )
+
+
+def _over_budget(ctx: Any, charged: cost_service.Charge, points: int) -> RequestError:
+    """RATE_LIMITED, with ``Retry-After`` on the response: when the caller's window resets."""
+    if ctx.response is not None and hasattr(ctx.response, "headers"):
+        wait = (charged.reset_at - datetime.now(charged.reset_at.tzinfo)).total_seconds()
+        ctx.response.headers["retry-after"] = str(max(1, int(wait)))
+    return RequestError(
+        ErrorCode.RATE_LIMITED,
+        f"This request costs {points} points; {charged.remaining} of "
+        f"{charged.limit} remain until {charged.reset_at.isoformat()}",
+    )
 
 
 def operation_name_of(document: DocumentNode | None, name: str | None) -> str | None:

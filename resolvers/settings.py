@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4_000
+    # Fields of one operation with its fragments expanded, and the most selections of one
+    # response name in one selection set (graphql compares those pairwise): resolvers/shape.py.
+    max_fields: int = 1_000
+    max_repeated_fields: int = 10
     max_page_size: int = 100
 
     # --- API safety (docs/security.md) ---

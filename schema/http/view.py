@@ -142,7 +142,7 @@ class GraphQLView(GraphQL[Context, None]):
                     context.principal, request_data.query, request_data.extensions
                 )
             except RequestError as err:
-                return ExecutionResult(data=None, errors=[err])
+                return await self._refused(ExecutionResult(data=None, errors=[err]), context)
             if query is not request_data.query:
                 request_data = dataclasses.replace(request_data, query=query)
             result = await super().execute_single(
@@ -155,6 +155,9 @@ class GraphQLView(GraphQL[Context, None]):
             )
             ok = not result.errors
             self._code_errors(result, context)
+            if not ok and context.cost is None:
+                # Refused before the guard weighed it (parse, validation, input): not free.
+                result = await self._refused(result, context)
             try:
                 await context.close(commit=ok)
             except Exception:
@@ -172,6 +175,12 @@ class GraphQLView(GraphQL[Context, None]):
         finally:
             await context.close(commit=False)
             LATENCY.observe(time.perf_counter() - started)
+
+    async def _refused(self, result: ExecutionResult, context: Context) -> ExecutionResult:
+        """A refused request spends a point of its caller's budget (at least one, as every
+        request does); past the budget it is answered RATE_LIMITED."""
+        over = await self.state.guard.charge_refusal(context)
+        return result if over is None else ExecutionResult(data=None, errors=[over])
 
     def _code_errors(self, result: ExecutionResult, context: Context) -> None:
         """Give every error its code, and take the field suggestions out of the errors of a
