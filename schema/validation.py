@@ -1,6 +1,7 @@
 """Validation within the hub's limits: a document is measured first (resolvers/shape.py, each
 fragment once) and refused over its limits before graphql's rules walk it; graphql's rules are
-cached per document, as strawberry's ValidationCache does."""
+cached per document, as strawberry's ValidationCache does; then the operation's input values
+are checked (resolvers/inputs.py: text, names, integers), before anything executes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from graphql import ValidationContext, ValidationRule
 from strawberry.extensions import ValidationCache
 
-from resolvers import shape
+from resolvers import inputs, shape
 from resolvers.settings import get_settings
 
 
@@ -39,7 +40,8 @@ class WithinLimits(ValidationRule):
 
 
 class Validation(ValidationCache):
-    """Refuse a document over the limits in microseconds; validate the others (cached)."""
+    """Refuse a document over the limits in microseconds; validate the others (cached), then
+    check their input values."""
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
@@ -50,5 +52,9 @@ class Validation(ValidationCache):
             yield
             return
         gql = ec.schema._schema
-        ec.pre_execution_errors = self.cached_validate_document(gql, document, ec.validation_rules)
+        errors = self.cached_validate_document(gql, document, ec.validation_rules)
+        if not errors:
+            bad = inputs.refusal(gql, document, ec.operation_name, ec.variables)
+            errors = [bad] if bad is not None else errors
+        ec.pre_execution_errors = errors
         yield

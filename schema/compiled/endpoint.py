@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,9 +22,11 @@ from models import database
 from resolvers.access import Principal
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.inputs import refusal as input_refusal
 from resolvers.safety import operation_name_of
 from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
+from schema.http.limits import decode_json
 from schema.http.metrics import COMPILED, LATENCY, REQUESTS
 
 if TYPE_CHECKING:
@@ -76,9 +79,9 @@ async def _operation(request: Request) -> _Operation | None:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return None
     try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        return None
+        data = decode_json(await request.body())
+    except (ValueError, HTTPException):
+        return None  # the normal path answers it 400
     if not isinstance(data, dict):
         return None
     query, variables = data.get("query"), data.get("variables")
@@ -112,6 +115,8 @@ async def _statement(
     plan = compiler.plan(query, operation.operation_name)
     if plan is None:
         return None
+    if input_refusal(compiler.gql, plan.document, operation.operation_name, operation.variables):
+        return None  # the normal path refuses it with the same check
     try:
         sql, args = compiler.prepared(plan, principal, operation.variables)
     except Unsupported:

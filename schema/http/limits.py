@@ -1,18 +1,67 @@
-"""Request bodies the hub refuses before anything parses them, and the JSON error body of a
-request refused over HTTP."""
+"""Request bodies the hub refuses before anything parses them, the JSON it takes from them,
+and the JSON error body of a request refused over HTTP."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from resolvers.errors import ErrorCode
 
 MAX_BODY = 1_000_000
+# The deepest JSON a request may carry: the schema's inputs nest a few levels; the hub's own
+# walks of variables (cost, scope, audit, the compiled path) recurse, and Python's stack does
+# not take 1,000 levels (issue 22.3: 5,000 levels answered 500).
+MAX_JSON_DEPTH = 32
 # File uploads (the national test results file) may be larger than a JSON request.
 MAX_UPLOAD_BODY = 17 * 1024 * 1024
+
+
+def decode_json(data: str | bytes) -> Any:
+    """JSON from a request (a body, GET's ``variables`` and ``extensions``, multipart
+    ``operations``): 400 for invalid UTF-8 or nesting deeper than :data:`MAX_JSON_DEPTH`.
+
+    A lone surrogate escape (``"\\ud800"``) is valid JSON text but no Unicode: it is kept, and
+    the operation's input check refuses it with a typed error like a NUL."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as err:
+        if "surrogate" not in str(err):
+            raise
+        value = _with_surrogates(data)
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise HTTPException(400, f"The JSON nests deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _with_surrogates(data: str | bytes) -> Any:
+    """The standard library's decoder keeps lone surrogate escapes that orjson refuses; text
+    that is not UTF-8 and NaN or Infinity are still refused."""
+
+    def constant(name: str) -> Any:
+        raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+    try:
+        text = data.decode() if isinstance(data, bytes) else data
+        return json.loads(text, parse_constant=constant)
+    except (UnicodeDecodeError, RecursionError) as err:
+        raise json.JSONDecodeError("Not UTF-8 JSON", "", 0) from err
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Does a decoded JSON value nest deeper than ``limit``? (Walked without recursion.)"""
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def error_body(code: ErrorCode, message: str) -> bytes:

@@ -27,12 +27,15 @@ from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
 from schema import TOO_COMPLEX, schema
 from schema.compiled import endpoint as compiled_endpoint
+from schema.http import limits
 from schema.http.limits import error_body
 from schema.http.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("bilim")
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A JSON text is an object or a list (a batch, refused) when it starts with one of these.
+JSON_CONTAINER = re.compile(rb"[ \t\r\n]*[{\[]")
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 # Request ids: a random prefix per process and a counter (unique without a system call each).
@@ -71,6 +74,27 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return limits.decode_json(data)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """A JSON body must be an object (strawberry takes ``null`` for one and fails with a
+        500); the rest is strawberry's."""
+        if (
+            request.method == "POST"
+            and "json" in (request.content_type or "")
+            and not JSON_CONTAINER.match(await request.get_body())
+        ):
+            raise HTTPException(400, "A GraphQL request is a JSON object")
+        return await super().parse_http_body(request)
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """Multipart ``operations`` must be an object too."""
+        operations = await super().parse_multipart(request)
+        if not isinstance(operations, dict):
+            raise HTTPException(400, "Multipart operations are a JSON object")
+        return operations
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal, auth_error = await self.authenticate(request)
