@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.routing import Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from models import database
 from resolvers.access import KeyRing
@@ -86,6 +87,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY)
+    if settings.trusted_proxies:
+        # The caller behind a trusted proxy, by uvicorn's rule (the rightmost X-Forwarded-For
+        # entry that is not a trusted proxy): the same rule `bilim serve` gives uvicorn, here
+        # for any server. Applying it twice gives the same client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -124,17 +124,10 @@ class Guard:
             return f"sub:{principal.role.value}:{principal.subject}"[
                 :160
             ], self.settings.points_per_hour
-        address = "unknown"
-        if request is not None:
-            forwarded = (
-                request.headers.get("x-forwarded-for")
-                if self.settings.trust_forwarded_for
-                else None
-            )
-            if forwarded:
-                address = forwarded.split(",")[0].strip()[:64]
-            elif request.client is not None:
-                address = request.client.host
+        # The connection's peer, or the client a trusted proxy names: the server (bilim serve)
+        # and app.py apply BILIM_TRUSTED_PROXIES to the request's client before it gets here.
+        client = getattr(request, "client", None)
+        address = client.host[:64] if client is not None and client.host else "unknown"
         return f"ip:{address}", self.settings.anonymous_points_per_hour
 
     async def admit(

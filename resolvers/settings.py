@@ -76,8 +76,10 @@ class Settings(BaseSettings):
     # least one per request; mutations cost more). Anonymous callers share one per address.
     points_per_hour: int = 5_000
     anonymous_points_per_hour: int = 10_000
-    # Behind a trusted proxy, the anonymous caller's address is X-Forwarded-For's first entry.
-    trust_forwarded_for: bool = False
+    # Proxies whose X-Forwarded-For names the caller (uvicorn's forwarded_allow_ips: addresses,
+    # networks such as 10.0.0.0/8, or "*", comma-separated). Empty: none; the caller is the
+    # connection's peer, and a client's own X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
     # --- files (lesson media, library books, homework): docs/operating.md "Files" ---
     # local: a folder (file_store_dir, default <data dir>/files); s3: an S3-compatible bucket.
     file_store: Literal["local", "s3"] = "local"
