@@ -111,8 +111,19 @@ class Guard:
         self, principal: Principal, query: str | None, extensions: dict[str, Any] | None
     ) -> str | None:
         return await persisted.resolve_query(
-            self.mode, self.store, self.allow_list, principal, query, extensions
+            self.mode,
+            self.store,
+            self.allow_list,
+            query,
+            extensions,
+            max_bytes=self.settings.persisted_query_max_bytes,
         )
+
+    def registration(
+        self, principal: Principal, query: str | None, extensions: dict[str, Any] | None
+    ) -> tuple[str, str] | None:
+        """What the request would teach the persisted-query store once admitted."""
+        return persisted.registration(self.mode, self.allow_list, principal, query, extensions)
 
     # --- after validation, before execution (the extension) ---
 
@@ -182,6 +193,9 @@ class Guard:
         self.charges += 1
         if self.charges % FORGET_EVERY == 0:
             await cost_service.forget_old_windows(self.engine)
+        if ctx.persist is not None and self.store is not None:
+            # Parsed, validated, checked and paid for: now the hub may learn the document.
+            await self.store.put(*ctx.persist)
 
     async def charge_refusal(self, ctx: Any) -> RequestError | None:
         """Spend one point of the caller's budget on a request refused before its cost was

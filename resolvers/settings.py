@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # allowlist: apq, and portal clients (no token, guardians, pupils) may send only the
     # operations of portals/**/*.graphql.
     persisted_queries: Literal["off", "apq", "allowlist"] = "apq"
+    # The longest document a client may persist (the portals' longest is under 1 kB).
+    persisted_query_max_bytes: int = 20_000
     # Where the portals' operations live (default: the repository's portals/).
     portals_dir: Path | None = None
     # GitHub's node limit: the most objects one request may ask for.

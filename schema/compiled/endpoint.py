@@ -136,6 +136,9 @@ async def _run(
     request_id = ctx.request_id
     ctx.operation_name = operation_name_of(statement.plan.document, operation.operation_name)
     ctx.variables = operation.variables
+    ctx.persist = state.guard.registration(
+        statement.principal, operation.query, operation.extensions
+    )
     ok = False
     try:
         try:

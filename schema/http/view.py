@@ -167,6 +167,9 @@ class GraphQLView(GraphQL[Context, None]):
                 )
             except RequestError as err:
                 return await self._refused(ExecutionResult(data=None, errors=[err]), context)
+            context.persist = self.state.guard.registration(
+                context.principal, request_data.query, request_data.extensions
+            )
             if query is not request_data.query:
                 request_data = dataclasses.replace(request_data, query=query)
             result = await super().execute_single(
