@@ -44,10 +44,19 @@ class Settings(BaseSettings):
     # Extra HS256 keys as "kid:secret,kid:secret"; the data folder's keys are always accepted.
     jwt_keys: str = ""
     token_ttl_minutes: int = 60 * 8
+    # The longest a token may live (exp - iat, and exp - now): a longer one is refused.
+    token_max_lifetime_minutes: int = 60 * 24
 
     pool_size: int = 8
     pool_max_overflow: int = 4
     statement_timeout_ms: int = 15_000
+
+    # /metrics (Prometheus): None serves it outside production only; true or false decide.
+    serve_metrics: bool | None = None
+    # A request body must keep arriving: 408 after this many seconds without a byte of it, or
+    # when the whole body takes longer than body_timeout_seconds (an upload included).
+    body_idle_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 120.0
 
     # Hot read queries answered by one SQL statement that builds their JSON (schema/compiled/).
     compiled_queries: bool = True
@@ -98,6 +107,13 @@ class Settings(BaseSettings):
     # Connections for the hub's bookkeeping (budgets, keys, persisted queries), apart from the
     # request pool so that bookkeeping commits even when the request rolls back.
     bookkeeping_pool_size: int = 4
+
+
+def metrics_served(settings: Settings) -> bool:
+    """Is /metrics served? By default outside production only (it tells who calls how much)."""
+    if settings.serve_metrics is not None:
+        return settings.serve_metrics
+    return settings.environment != "production"
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@ and the JSON error body of a request refused over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -70,12 +71,22 @@ def error_body(code: ErrorCode, message: str) -> bytes:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes before anything parses them."""
+    """Refuse request bodies over ``limit`` bytes before anything parses them (413), and bodies
+    that stop arriving: no byte for ``idle_timeout`` seconds, or not all of it within
+    ``timeout`` seconds (408). A request that declares a body and never sends it would hold
+    its connection and the worker's attention for as long as the client likes (issue 22.10);
+    the server's keep-alive timeout does not cover a request being read."""
 
     def __init__(
-        self, app: ASGIApp, limit: int = MAX_BODY, upload_limit: int = MAX_UPLOAD_BODY
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY,
+        upload_limit: int = MAX_UPLOAD_BODY,
+        idle_timeout: float = 10.0,
+        timeout: float = 120.0,
     ) -> None:
         self.app, self.limit, self.upload_limit = app, limit, upload_limit
+        self.idle_timeout, self.timeout = idle_timeout, timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,34 +98,50 @@ class BodyLimit:
             limit = self.upload_limit
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await self._refuse(send, limit)
+            await self._refuse(send, 413, f"The request body is over {limit} bytes")
             return
         seen = 0
+        complete = False
+        deadline = asyncio.get_running_loop().time() + self.timeout
 
         async def limited() -> Any:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, complete
+            if complete:
+                return await receive()  # the body is read: the app waits for a disconnect
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                async with asyncio.timeout(min(self.idle_timeout, left)):
+                    message = await receive()
+            except TimeoutError:
+                raise _TooSlow from None
             seen += len(message.get("body", b""))
             if seen > limit:
                 raise _TooLarge
+            complete = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await self._refuse(send, limit)
+            await self._refuse(send, 413, f"The request body is over {limit} bytes")
+        except _TooSlow:
+            await self._refuse(send, 408, "The request body did not arrive in time")
 
-    async def _refuse(self, send: Send, limit: int) -> None:
-        body = error_body(ErrorCode.BAD_REQUEST, f"The request body is over {limit} bytes")
+    async def _refuse(self, send: Send, status: int, message: str) -> None:
+        body = error_body(ErrorCode.BAD_REQUEST, message)
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json")],
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
             }
         )
         await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):
+    pass
+
+
+class _TooSlow(Exception):
     pass
