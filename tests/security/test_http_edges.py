@@ -4,7 +4,7 @@ answered 408, and a token that could live for a century refused (tests/access)."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
@@ -40,9 +40,9 @@ class TestMetrics:
 async def call(settings: Settings, receive: Receive, length: int = 100) -> tuple[int, Any]:
     """One POST to /graphql straight through the ASGI app, its body read from ``receive``."""
     app = create_app(settings)
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {
