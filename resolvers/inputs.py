@@ -57,6 +57,10 @@ WIDE_INTS: dict[str, tuple[int, int]] = {
     "TeachingAddressInput.plannedStudents": INT4,
     "LicenceDocumentInput.sizeBytes": INT4,
     "CreateApiKeyInput.pointsPerHour": INT4,
+    "PlacesInput.places": INT4,
+    "SetFirstGradeQuotaInput.places": INT4,
+    "DeclareFreePlacesInput.freePlaces": INT4,
+    "CreateForeignProgrammeInput.quota": INT4,
 }
 PAGE_SIZES = {"first", "last"}
 YEAR_NAME = re.compile(r"^(year|.*Year)$")

@@ -127,6 +127,30 @@ class TestIntegersFitTheirColumns:
                     missed.append((case.location, value, body.get("errors")))
         assert missed == []
 
+    async def test_integers_past_an_integer_column_are_refused_where_it_is_wide(
+        self, hub: Hub, ministry: str
+    ) -> None:
+        # the inputs stored in `integer` columns take more than a smallint, not more than those
+        integer_columns = {
+            "PlacesInput.places",  # admission_programme_places.places
+            "SetFirstGradeQuotaInput.places",  # first_grade_quota.places
+            "DeclareFreePlacesInput.freePlaces",  # kindergarten_places.free_places
+            "CreateForeignProgrammeInput.quota",  # foreign_programme.quota
+            "CreateInstitutionInput.designCapacity",  # institution.design_capacity
+        }
+        wide = [c for c in cases(lambda s: s == "Int", 2**31) if c.location in WIDE_INTS]
+        assert {c.location for c in wide} == set(WIDE_INTS) >= integer_columns
+        missed = []
+        for case in wide:
+            body = await hub.gql(case.query, case.variables, token=ministry)
+            if not refused_at(body, case.location):
+                missed.append((case.location, 2**31, body.get("errors")))
+            fits = json.loads(json.dumps(case.variables).replace(str(2**31), "40000"))
+            body = await hub.gql(case.query, fits, token=ministry)
+            if "INVALID_INPUT" in error_codes(body):
+                missed.append((case.location, 40_000, body.get("errors")))
+        assert missed == []
+
     @pytest.mark.parametrize(
         ("query", "location"),
         [
