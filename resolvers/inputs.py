@@ -4,8 +4,9 @@ whatever its field: filters, mutation inputs, cursors, IDs. Issue 22.3.
 
 * **Text** holds no NUL (PostgreSQL refuses it in text) and no lone surrogate (not Unicode:
   PostgreSQL refuses it in UTF-8, and JSON can carry one as ``"\\ud800"``).
-* **Names** (an input field or argument called ``name``, ``...Name`` or ``patronymic``) hold no
-  bidirectional control: U+202E and its kin reorder what an officer reads on the screen.
+* **Names** (an input field or argument called ``name``, ``...Name``, ``nameRu``, ``nameKy``,
+  ``nameEn`` or ``patronymic``) hold no bidirectional control: U+202E and its kin reorder what
+  an officer reads on the screen.
 * **Integers** fit the column they reach: an ``Int`` input is a small integer (PostgreSQL's
   ``smallint``, which grades, ages, scores, thresholds, group sizes and years are stored in)
   unless :data:`WIDE_INTS` lists it with a wider range; years are calendar years a school
@@ -64,7 +65,7 @@ WIDE_INTS: dict[str, tuple[int, int]] = {
 }
 PAGE_SIZES = {"first", "last"}
 YEAR_NAME = re.compile(r"^(year|.*Year)$")
-NAME = re.compile(r"^(name|.*Name|patronymic)$")
+NAME = re.compile(r"^(name|.*Name|name(Ru|Ky|En)|patronymic)$")
 # Unicode's Bidi_Control characters.
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"

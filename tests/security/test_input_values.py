@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import Person
-from resolvers.inputs import SMALLINT, WIDE_INTS, YEAR, int_range
+from resolvers.inputs import SMALLINT, WIDE_INTS, YEAR, int_range, is_name
 from tests.conftest import Hub
 from tests.people.helpers import count_rows, error_codes
 from tests.security.schema_inputs import TEXT_SCALARS, Case, cases
@@ -213,10 +213,19 @@ class TestNames:
         body = await hub.gql(query, token=ministry)
         assert refused_at(body, "CreateInstitutionInput.name")
 
+    async def test_an_institutions_russian_name_refuses_them(self, hub: Hub, ministry: str) -> None:
+        query = """mutation($i: CreateInstitutionInput!) {
+          createInstitution(input: $i) { userErrors { code } } }"""
+        institution = {"name": "Школа 1", "nameRu": "Школа \u202e1", "kind": "SCHOOL"}
+        body = await hub.gql(query, {"i": institution | {"ownership": "STATE"}}, token=ministry)
+        assert refused_at(body, "CreateInstitutionInput.nameRu")
+
     def test_every_name_input_of_the_schema_is_covered(self) -> None:
         locations = {case.location for case in TEXT_CASES}
         names = {loc for loc in locations if loc.rpartition(".")[2] in {"name", "nameRu"}}
         assert {"CreateInstitutionInput.name", "RegisterAccreditationAgencyInput.name"} <= names
+        assert {"CreateInstitutionInput.nameRu", "UpdateInstitutionInput.nameRu"} <= names
+        assert all(is_name(location) for location in names)
 
     async def test_kyrgyz_and_russian_letters_are_names(self, hub: Hub, ministry: str) -> None:
         body = await hub.gql(
