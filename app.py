@@ -1,7 +1,7 @@
 """Bilim Hub: the Starlette application. It wires settings, the database engines, the schema,
-the routes (``/graphql``, ``/healthz``, ``/readyz``, ``/metrics``, GraphiQL assets, stored
-files), the
-lifespan and the middleware; the ``bilim`` command line is cli.py."""
+the routes (``/graphql``, ``/healthz``, ``/readyz``, ``/metrics`` where settings allow it,
+GraphiQL assets, stored files), the lifespan and the middleware; the ``bilim`` command line is
+cli.py."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.routing import Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from models import database
 from resolvers.access import KeyRing
 from resolvers.access.keys import load_pepper
 from resolvers.safety import Guard
-from resolvers.settings import Settings
+from resolvers.settings import Settings, metrics_served
 from schema.compiled import Compiler
 from schema.http.files import files
 from schema.http.health import healthz, readyz
@@ -82,18 +83,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
     view = GraphQLView(
         state, graphql_ide="graphiql", allow_queries_via_get=True, multipart_uploads_enabled=True
     )
-    app = Starlette(
-        routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics),
-            Route("/graphiql/{name}", graphiql_asset),
-            Route("/files/{sha256}", files),
-        ],
-        lifespan=lifespan,
+    routes = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphiql/{name}", graphiql_asset),
+        Route("/files/{sha256}", files),
+    ]
+    if metrics_served(settings):
+        routes.append(Route("/metrics", metrics))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(
+        BodyLimit,
+        limit=MAX_BODY,
+        idle_timeout=settings.body_idle_timeout_seconds,
+        timeout=settings.body_timeout_seconds,
     )
-    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    if settings.trusted_proxies:
+        # The caller behind a trusted proxy, by uvicorn's rule (the rightmost X-Forwarded-For
+        # entry that is not a trusted proxy): the same rule `bilim serve` gives uvicorn, here
+        # for any server. Applying it twice gives the same client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -111,7 +112,18 @@ def serve(
             log_level="info",
             loop="auto",
             http="auto",
+            **server_options(settings),
         )
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings from the hub's: X-Forwarded-For believed only from the trusted
+    proxies (uvicorn believes 127.0.0.1 by default, so anyone on the host could pick their
+    address, and with it a fresh anonymous budget)."""
+    return {
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies or "",
+    }
 
 
 def _load_demo(url: str) -> None:

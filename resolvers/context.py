@@ -50,6 +50,8 @@ class Context:
     variables: dict[str, Any] | None = None
     cost: Any = None
     personal_read: frozenset[str] = frozenset()
+    # A persisted-query registration (hash, document), stored once the request is admitted.
+    persist: tuple[str, str] | None = None
     # The request's DataLoaders by class (resolvers.loaders.RequestLoader), made on first use.
     loader_cache: dict[type, Any] = field(default_factory=dict, repr=False)
 

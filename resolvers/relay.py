@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.sql.elements import UnaryExpression
 
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.inputs import text_problem
 
 MAX_PAGE = 100
 
@@ -90,6 +91,9 @@ def _from_json(value: Any) -> Any:
             raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid") from None
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid")
+        # A forged cursor must not carry into SQL what the arguments' check refuses (a NUL).
+        if isinstance(value, str) and text_problem(value) is not None:
             raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid")
         return value
     raise RequestError(ErrorCode.INVALID_PAGINATION, "The cursor is not valid")

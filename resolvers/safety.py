@@ -115,8 +115,19 @@ class Guard:
         self, principal: Principal, query: str | None, extensions: dict[str, Any] | None
     ) -> str | None:
         return await persisted.resolve_query(
-            self.mode, self.store, self.allow_list, principal, query, extensions
+            self.mode,
+            self.store,
+            self.allow_list,
+            query,
+            extensions,
+            max_bytes=self.settings.persisted_query_max_bytes,
         )
+
+    def registration(
+        self, principal: Principal, query: str | None, extensions: dict[str, Any] | None
+    ) -> tuple[str, str] | None:
+        """What the request would teach the persisted-query store once admitted."""
+        return persisted.registration(self.mode, self.allow_list, principal, query, extensions)
 
     # --- after validation, before execution (the extension) ---
 
@@ -128,17 +139,10 @@ class Guard:
             return f"sub:{principal.role.value}:{principal.subject}"[
                 :160
             ], self.settings.points_per_hour
-        address = "unknown"
-        if request is not None:
-            forwarded = (
-                request.headers.get("x-forwarded-for")
-                if self.settings.trust_forwarded_for
-                else None
-            )
-            if forwarded:
-                address = forwarded.split(",")[0].strip()[:64]
-            elif request.client is not None:
-                address = request.client.host
+        # The connection's peer, or the client a trusted proxy names: the server (bilim serve)
+        # and app.py apply BILIM_TRUSTED_PROXIES to the request's client before it gets here.
+        client = getattr(request, "client", None)
+        address = client.host[:64] if client is not None and client.host else "unknown"
         return f"ip:{address}", self.settings.anonymous_points_per_hour
 
     async def admit(
@@ -174,7 +178,11 @@ class Guard:
         estimate = cost_service.estimate(schema, document, operation_name, variables)
         subject, limit = self.budget_of(principal, ctx.request)
         if estimate.nodes > self.settings.max_nodes:
-            ctx.cost = CostReport(estimate.points, estimate.nodes, limit, limit, None)
+            # Refused, and still a point spent: a flood of refusals costs its sender.
+            refused = await self.ledger.charge(subject=subject, points=1, limit=limit)
+            ctx.cost = CostReport(
+                estimate.points, estimate.nodes, limit, refused.remaining, refused.reset_at
+            )
             raise RequestError(
                 ErrorCode.QUERY_TOO_COSTLY,
                 f"The query asks for up to {estimate.nodes:,} objects; the limit is "
@@ -185,25 +193,21 @@ class Guard:
             estimate.points, estimate.nodes, limit, charged.remaining, charged.reset_at
         )
         if not charged.granted:
-            if ctx.response is not None and hasattr(ctx.response, "headers"):
-                ctx.response.headers["retry-after"] = str(
-                    max(
-                        1,
-                        int(
-                            (
-                                charged.reset_at - datetime.now(charged.reset_at.tzinfo)
-                            ).total_seconds()
-                        ),
-                    )
-                )
-            raise RequestError(
-                ErrorCode.RATE_LIMITED,
-                f"This request costs {estimate.points} points; {charged.remaining} of "
-                f"{limit} remain until {charged.reset_at.isoformat()}",
-            )
+            raise _over_budget(ctx, charged, estimate.points)
         self.charges += 1
         if self.charges % FORGET_EVERY == 0:
             await cost_service.forget_old_windows(self.engine)
+        if ctx.persist is not None and self.store is not None:
+            # Parsed, validated, checked and paid for: now the hub may learn the document.
+            await self.store.put(*ctx.persist)
+
+    async def charge_refusal(self, ctx: Any) -> RequestError | None:
+        """Spend one point of the caller's budget on a request refused before its cost was
+        known (it did not parse or validate, its input or persisted query was refused), so a
+        flood of refusals costs its sender; RATE_LIMITED once the budget is spent."""
+        subject, limit = self.budget_of(ctx.principal, ctx.request)
+        charged = await self.ledger.charge(subject=subject, points=1, limit=limit)
+        return None if charged.granted else _over_budget(ctx, charged, 1)
 
     async def audit_personal_read(self, ctx: Any, result: Any) -> None:
         """A partner read personal data: say who, with which key, what and how it went."""
@@ -229,6 +233,18 @@ class Guard:
             "access.personal_read",
             extra={"event": "access.personal_read", "key": principal.api_key_prefix},
         )
+
+
+def _over_budget(ctx: Any, charged: cost_service.Charge, points: int) -> RequestError:
+    """RATE_LIMITED, with ``Retry-After`` on the response: when the caller's window resets."""
+    if ctx.response is not None and hasattr(ctx.response, "headers"):
+        wait = (charged.reset_at - datetime.now(charged.reset_at.tzinfo)).total_seconds()
+        ctx.response.headers["retry-after"] = str(max(1, int(wait)))
+    return RequestError(
+        ErrorCode.RATE_LIMITED,
+        f"This request costs {points} points; {charged.remaining} of "
+        f"{charged.limit} remain until {charged.reset_at.isoformat()}",
+    )
 
 
 def operation_name_of(document: DocumentNode | None, name: str | None) -> str | None:

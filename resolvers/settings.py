@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # Extra HS256 keys as "kid:secret,kid:secret"; the data folder's keys are always accepted.
     jwt_keys: str = ""
     token_ttl_minutes: int = 60 * 8
+    # The longest a token may live (exp - iat, and exp - now): a longer one is refused.
+    token_max_lifetime_minutes: int = 60 * 24
 
     pool_size: int = 8
     pool_max_overflow: int = 4
@@ -52,12 +54,23 @@ class Settings(BaseSettings):
     # many times in all, before it answers CONFLICT.
     mutation_attempts: int = Field(default=3, ge=1, le=10)
 
+    # /metrics (Prometheus): None serves it outside production only; true or false decide.
+    serve_metrics: bool | None = None
+    # A request body must keep arriving: 408 after this many seconds without a byte of it, or
+    # when the whole body takes longer than body_timeout_seconds (an upload included).
+    body_idle_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 120.0
+
     # Hot read queries answered by one SQL statement that builds their JSON (schema/compiled/).
     compiled_queries: bool = True
 
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4_000
+    # Fields of one operation with its fragments expanded, and the most selections of one
+    # response name in one selection set (graphql compares those pairwise): resolvers/shape.py.
+    max_fields: int = 1_000
+    max_repeated_fields: int = 10
     max_page_size: int = 100
 
     # --- API safety (docs/security.md) ---
@@ -67,6 +80,8 @@ class Settings(BaseSettings):
     # allowlist: apq, and portal clients (no token, guardians, pupils) may send only the
     # operations of portals/**/*.graphql.
     persisted_queries: Literal["off", "apq", "allowlist"] = "apq"
+    # The longest document a client may persist (the portals' longest is under 1 kB).
+    persisted_query_max_bytes: int = 20_000
     # Where the portals' operations live (default: the repository's portals/).
     portals_dir: Path | None = None
     # GitHub's node limit: the most objects one request may ask for.
@@ -75,8 +90,10 @@ class Settings(BaseSettings):
     # least one per request; mutations cost more). Anonymous callers share one per address.
     points_per_hour: int = 5_000
     anonymous_points_per_hour: int = 10_000
-    # Behind a trusted proxy, the anonymous caller's address is X-Forwarded-For's first entry.
-    trust_forwarded_for: bool = False
+    # Proxies whose X-Forwarded-For names the caller (uvicorn's forwarded_allow_ips: addresses,
+    # networks such as 10.0.0.0/8, or "*", comma-separated). Empty: none; the caller is the
+    # connection's peer, and a client's own X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
     # --- files (lesson media, library books, homework): docs/operating.md "Files" ---
     # local: a folder (file_store_dir, default <data dir>/files); s3: an S3-compatible bucket.
     file_store: Literal["local", "s3"] = "local"
@@ -93,6 +110,13 @@ class Settings(BaseSettings):
     # Connections for the hub's bookkeeping (budgets, keys, persisted queries), apart from the
     # request pool so that bookkeeping commits even when the request rolls back.
     bookkeeping_pool_size: int = 4
+
+
+def metrics_served(settings: Settings) -> bool:
+    """Is /metrics served? By default outside production only (it tells who calls how much)."""
+    if settings.serve_metrics is not None:
+        return settings.serve_metrics
+    return settings.environment != "production"
 
 
 @lru_cache(maxsize=1)

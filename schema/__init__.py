@@ -9,15 +9,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
@@ -44,11 +36,12 @@ from schema import (
 from schema.common import Node
 from schema.execution import SettlingExecutor
 from schema.node import resolve_node
+from schema.validation import Validation, WithinLimits
 
 log = logging.getLogger("bilim.graphql")
 
 MAX_NODES = 100
-# Messages of strawberry's depth, alias and token limiters.
+# Messages of the limits' refusals (strawberry's token limiter gives no code of its own).
 TOO_COMPLEX = re.compile(r"exceeds maximum operation depth|aliases found|more than \d+ tokens")
 
 
@@ -184,16 +177,9 @@ class BilimSchema(strawberry.Schema):
         return None
 
 
-def limit_rules() -> list[Any]:
-    """The depth and alias limits as validation rules (built once per process)."""
-    settings = get_settings()
-    return [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
-
-
-LIMIT_RULES = limit_rules()
+# The depth, alias and field limits as a validation rule, for the compiled path (the schema
+# checks them in its Validation extension, before graphql's own rules).
+LIMIT_RULES: list[Any] = [WithinLimits]
 
 
 def build_schema() -> strawberry.Schema:
@@ -205,13 +191,11 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             RefusalLog,
             ErrorPolicy,
-            # The limit rules are built once: the validation cache is keyed by the rule classes,
-            # and each limiter instance makes new classes (a cache miss on every request).
-            lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             # Both caches live at module level in strawberry, shared by the fresh instances.
             lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            # The depth, alias and field limits first (resolvers/shape.py), then graphql's rules.
+            lambda: Validation(maxsize=512),
             # After validation, before execution: scope, allow-list, cost and budget.
             RequestGuard,
         ],

@@ -137,11 +137,26 @@ def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Princ
         raise _unauthenticated("The token is from another issuer") from None
     except jwt.PyJWTError:
         raise _unauthenticated("The token's signature or claims are invalid") from None
+    _check_lifetime(claims, settings)
     principal = principal_from_claims(claims)
     if len(ring.verified) >= VERIFIED_TOKENS_KEPT:
         ring.verified.clear()
     ring.verified[token] = (principal, int(claims["nbf"]), int(claims["exp"]))
     return principal
+
+
+def _check_lifetime(claims: dict[str, Any], settings: Settings) -> None:
+    """The token's times are numbers (PyJWT also takes a numeric string for ``exp``), and it
+    lives no longer than ``token_max_lifetime_minutes``: a token valid for a century is a key
+    that never changes."""
+    times = [claims[name] for name in ("exp", "iat", "nbf")]
+    if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+        raise _unauthenticated("The token's exp, iat and nbf must be numbers")
+    longest = 60 * settings.token_max_lifetime_minutes
+    if claims["exp"] - claims["iat"] > longest or claims["exp"] - time.time() > longest:
+        raise _unauthenticated(
+            f"The token lives longer than {settings.token_max_lifetime_minutes} minutes"
+        )
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

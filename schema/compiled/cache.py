@@ -47,8 +47,10 @@ class Compiler:
     def __init__(self, schema: strawberry.Schema, rules: Sequence[Any], max_tokens: int) -> None:
         self.schema = schema
         self.gql: GraphQLSchema = schema._schema
-        # The normal path's checks: graphql's rules plus the depth and alias limits.
-        self.rules = [*specified_rules, *rules]
+        # The normal path's checks: the depth, alias and field limits first (alone: a
+        # document over them is refused before graphql's rules walk it), then graphql's rules.
+        self.limits = list(rules)
+        self.rules = list(specified_rules)
         self.max_tokens = max_tokens
         self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
         self.templates: OrderedDict[tuple[Any, ...], Template] = OrderedDict()
@@ -59,7 +61,7 @@ class Compiler:
         if key in self.plans:
             self.plans.move_to_end(key)
             return self.plans[key]
-        plan = plan_query(self.gql, self.rules, self.max_tokens, query, operation_name)
+        plan = plan_query(self.gql, self.limits, self.rules, self.max_tokens, query, operation_name)
         self.plans[key] = plan
         if len(self.plans) > PLANS_KEPT:
             self.plans.popitem(last=False)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,9 +24,11 @@ from resolvers.access import Principal
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
+from resolvers.inputs import refusal as input_refusal
 from resolvers.safety import operation_name_of
 from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
+from schema.http.limits import decode_json
 from schema.http.metrics import COMPILED, LATENCY, REQUESTS
 
 if TYPE_CHECKING:
@@ -78,9 +81,9 @@ async def _operation(request: Request) -> _Operation | None:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return None
     try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        return None
+        data = decode_json(await request.body())
+    except (ValueError, HTTPException):
+        return None  # the normal path answers it 400
     if not isinstance(data, dict):
         return None
     query, variables = data.get("query"), data.get("variables")
@@ -114,6 +117,8 @@ async def _statement(
     plan = compiler.plan(query, operation.operation_name)
     if plan is None:
         return None
+    if input_refusal(compiler.gql, plan.document, operation.operation_name, operation.variables):
+        return None  # the normal path refuses it with the same check
     try:
         sql, args = compiler.prepared(plan, principal, operation.variables)
     except Unsupported:
@@ -133,6 +138,9 @@ async def _run(
     request_id = ctx.request_id
     ctx.operation_name = operation_name_of(statement.plan.document, operation.operation_name)
     ctx.variables = operation.variables
+    ctx.persist = state.guard.registration(
+        statement.principal, operation.query, operation.extensions
+    )
     ok = False
     try:
         try:

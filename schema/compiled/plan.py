@@ -62,19 +62,20 @@ class Plan:
 
 def plan_query(
     gql: GraphQLSchema,
+    limits: Sequence[Any],
     rules: Sequence[Any],
     max_tokens: int,
     query: str,
     operation_name: str | None,
 ) -> Plan | None:
     """The plan of a query text, or None when the compiled path does not answer it: it does not
-    parse or validate under ``rules`` (the normal path reports why), it is not a query, it has
-    directives, or a field of it has no compiled form."""
+    parse, or validate under ``limits`` then ``rules`` (the normal path reports why), it is
+    not a query, it has directives, or a field of it has no compiled form."""
     try:
         document = parse(query, max_tokens=max_tokens)
     except GraphQLError:
         return None
-    if validate(gql, document, rules):
+    if validate(gql, document, limits) or validate(gql, document, rules):
         return None  # the normal path reports the errors
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY:

@@ -30,12 +30,15 @@ from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_er
 from resolvers.mutations import fault_code, record_rolled_back
 from schema import TOO_COMPLEX, schema
 from schema.compiled import endpoint as compiled_endpoint
+from schema.http import limits
 from schema.http.limits import error_body
 from schema.http.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("bilim")
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A JSON text is an object or a list (a batch, refused) when it starts with one of these.
+JSON_CONTAINER = re.compile(rb"[ \t\r\n]*[{\[]")
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 # Request ids: a random prefix per process and a counter (unique without a system call each).
@@ -74,6 +77,27 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return limits.decode_json(data)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """A JSON body must be an object (strawberry takes ``null`` for one and fails with a
+        500); the rest is strawberry's."""
+        if (
+            request.method == "POST"
+            and "json" in (request.content_type or "")
+            and not JSON_CONTAINER.match(await request.get_body())
+        ):
+            raise HTTPException(400, "A GraphQL request is a JSON object")
+        return await super().parse_http_body(request)
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """Multipart ``operations`` must be an object too."""
+        operations = await super().parse_multipart(request)
+        if not isinstance(operations, dict):
+            raise HTTPException(400, "Multipart operations are a JSON object")
+        return operations
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal, auth_error = await self.authenticate(request)
@@ -153,11 +177,14 @@ class GraphQLView(GraphQL[Context, None]):
                     context.principal, request_data.query, request_data.extensions
                 )
             except RequestError as err:
-                return ExecutionResult(data=None, errors=[err])
+                return await self._refused(ExecutionResult(data=None, errors=[err]), context)
             except Exception as err:
                 if not is_unavailable(err):
                     raise
                 return self._unavailable(sub_response, [unavailable_error(context.request_id)])
+            context.persist = self.state.guard.registration(
+                context.principal, request_data.query, request_data.extensions
+            )
             if query is not request_data.query:
                 request_data = dataclasses.replace(request_data, query=query)
             try:
@@ -180,6 +207,9 @@ class GraphQLView(GraphQL[Context, None]):
                     )
                 raise
             self._code_errors(result, context)
+            if result.errors and context.cost is None:
+                # Refused before the guard weighed it (parse, validation, input): not free.
+                result = await self._refused(result, context)
             return await self._end(context, sub_response, result)
         finally:
             try:
@@ -243,6 +273,12 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         REQUESTS.labels("error").inc()
         return ExecutionResult(data=None, errors=errors)
+
+    async def _refused(self, result: ExecutionResult, context: Context) -> ExecutionResult:
+        """A refused request spends a point of its caller's budget (at least one, as every
+        request does); past the budget it is answered RATE_LIMITED."""
+        over = await self.state.guard.charge_refusal(context)
+        return result if over is None else ExecutionResult(data=None, errors=[over])
 
     def _code_errors(self, result: ExecutionResult, context: Context) -> None:
         """Give every error its code, and take the field suggestions out of the errors of a
