@@ -13,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from resolvers.access import Principal
 from resolvers.errors import RequestError
+from resolvers.relay import CursorKeys
 
 T = TypeVar("T")
 
@@ -24,6 +25,8 @@ class Context:
     principal: Principal
     sessions: async_sessionmaker[AsyncSession]
     request_id: str
+    # Seal and open the request's cursors (the hub's keys: resolvers.access.KeyRing.cursors).
+    cursors: CursorKeys
     request: Any = None
     response: Any = None
     # Sessions on the read replica (``BILIM_READ_DATABASE_URL``), for query operations only.

@@ -34,7 +34,9 @@ from graphql import (
 )
 
 from resolvers.access.errors import AccessCode
+from resolvers.access.principals import Principal
 from resolvers.errors import RequestError
+from resolvers.relay import Ordering
 
 # Output and filter fields that are personal whatever their name ("Type.field").
 PERSONAL_FIELDS: set[str] = {
@@ -198,6 +200,29 @@ def check_scope(
             fields=outside,
         )
     return asked
+
+
+def without_personal_data(principal: Principal) -> bool:
+    """Is this caller a partner whose key is not granted personal data?"""
+    return principal.grant is not None and not principal.grant.personal_data
+
+
+def ordering_for(principal: Principal, ordering: Ordering, *, asked: bool) -> Ordering:
+    """The order a list is read in: ``ordering``, unless it is by personal fields and the
+    caller is a partner not granted personal data (the order and its cursors would tell what
+    the fields hold: who comes first, where a page starts). Such a partner asking for it is
+    refused; a list it reads in that order by default comes in the order of its last key (the
+    id) instead."""
+    if not ordering.personal or not without_personal_data(principal):
+        return ordering
+    if not asked:
+        return Ordering(ordering.keys[-1:])
+    fields = sorted(ordering.personal)
+    raise RequestError(
+        AccessCode.PERSONAL_DATA_NOT_GRANTED,
+        "This API key is not granted personal data, so it may not order by: " + ", ".join(fields),
+        fields=fields,
+    )
 
 
 def unknown_fields(schema: GraphQLSchema, entries: Iterable[str]) -> list[str]:

@@ -24,6 +24,7 @@ from resolvers.errors import ErrorCode, RequestError
 from resolvers.safety import operation_name_of
 from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
+from schema.compiled.sql import seal_cursors
 from schema.http.metrics import COMPILED, LATENCY, REQUESTS
 
 if TYPE_CHECKING:
@@ -113,7 +114,9 @@ async def _statement(
     if plan is None:
         return None
     try:
-        sql, args = compiler.prepared(plan, principal, operation.variables)
+        sql, args = compiler.prepared(
+            plan, principal, operation.variables, view.state.keyring.cursors
+        )
     except Unsupported:
         return None
     return _Statement(principal, plan, query, operation, sql, args)
@@ -150,6 +153,7 @@ async def _run(
             )
             if answer is None:
                 raise RuntimeError("the compiled statement returned no row")
+            answer = seal_cursors(answer, state.keyring.cursors)
         except Exception:
             log.exception("graphql.compiled_failed", extra={"request_id": request_id})
             failure = GraphQLError(
