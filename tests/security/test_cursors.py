@@ -117,14 +117,14 @@ async def world(hub: Hub, session: AsyncSession, pepper: bytes) -> World:
         *(b.isoformat() for b in BIRTHS),
         "2025-09-0",
     ]
-    scoped = {"scopes": [f"institution:{school.id}"]}
+    scoped = [f"institution:{school.id}"]
     callers = {
         "anonymous": ("token", ""),
         "ministry": ("token", hub.token(Role.MINISTRY)),
         "region officer": ("token", hub.token(Role.REGION_OFFICER, scopes=[f"region:{BISHKEK}"])),
         "district officer": ("token", hub.token(Role.DISTRICT_OFFICER, scopes=["district:50"])),
-        "school admin": ("token", hub.token(Role.SCHOOL_ADMIN, **scoped)),
-        "teacher": ("token", hub.token(Role.TEACHER, person_id=teacher.id, **scoped)),
+        "school admin": ("token", hub.token(Role.SCHOOL_ADMIN, scopes=scoped)),
+        "teacher": ("token", hub.token(Role.TEACHER, person_id=teacher.id, scopes=scoped)),
         "guardian": ("token", hub.token(Role.GUARDIAN, person_id=mother.id)),
         "pupil": ("token", hub.token(Role.PUPIL, person_id=pupils[0].id)),
         "partner granted personal data": ("key", granted),
