@@ -40,8 +40,9 @@ class Context:
     auth_error: RequestError | None = None
     # The worker's safety machinery (resolvers.safety.Guard); None when run outside the app.
     guard: Any = None
-    # Set by the RequestGuard extension before execution: the operation, its raw variables
-    # (redacted when audited), its cost report, and the personal fields a partner reads.
+    # Set by the RequestGuard extension before execution: the operation, its variables
+    # (redacted when the operation is audited: resolvers.audit.redact_variables), its cost
+    # report, and the personal fields a partner reads.
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     cost: Any = None

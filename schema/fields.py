@@ -39,7 +39,7 @@ from strawberry.permission import BasePermission
 from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
 from strawberry.types.nodes import SelectedField
 
-from resolvers.access.fields import ordering_for, without_personal_data
+from resolvers.access.fields import PERSONAL_MARK, ordering_for, without_personal_data
 from resolvers.context import Context, Info
 from resolvers.loaders import PagesByParent
 from resolvers.mutations import MutationResult, perform
@@ -57,6 +57,13 @@ from schema.common import (
 from schema.permissions import SignedIn
 
 Step = Callable[..., Awaitable[Any]]
+
+
+def personal(description: str, **options: Any) -> Any:
+    """A field or input field that holds personal data not named like it (an identifier such as
+    a birth certificate's number): partners not granted personal data may not read or set it,
+    and the audit trail never keeps its value (:func:`resolvers.access.fields.personal_fields`)."""
+    return strawberry.field(description=description, metadata={PERSONAL_MARK: True}, **options)
 
 
 class Payload:

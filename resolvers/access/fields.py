@@ -57,6 +57,11 @@ PERSONAL_FIELDS: set[str] = {
     "PersonFilter.bornBefore",
 }
 
+# The mark a schema field or input field carries in its metadata when it holds personal data
+# (``schema.fields.personal``): an identifier like a birth certificate's number, which no name
+# rule would catch.
+PERSONAL_MARK = "personal"
+
 # Names that look personal but are not: an institution's address is public.
 PUBLIC_FIELDS: set[str] = {
     "Institution.address",
@@ -82,17 +87,26 @@ def mark_personal(*fields: str) -> None:
 
 @lru_cache(maxsize=4)
 def personal_fields(schema: GraphQLSchema) -> frozenset[str]:
-    """Every personal "Type.field" of the schema: the registry plus personal-looking names."""
+    """Every personal "Type.field" of the schema, output and input fields alike: the registry,
+    the fields marked personal, and personal-looking names. The one rule of what is personal:
+    partners' grants and the audit trail's redaction both read it."""
     found = set(PERSONAL_FIELDS)
     for name, gtype in schema.type_map.items():
         if name.startswith("__"):
             continue
         fields = getattr(gtype, "fields", None) or {}
-        for field_name in fields:
+        for field_name, field in fields.items():
             pair = f"{name}.{field_name}"
-            if pair not in PUBLIC_FIELDS and PERSONAL_NAME.match(field_name):
+            if _marked_personal(field) or (
+                pair not in PUBLIC_FIELDS and PERSONAL_NAME.match(field_name)
+            ):
                 found.add(pair)
     return frozenset(found)
+
+
+def _marked_personal(field: Any) -> bool:
+    definition = (getattr(field, "extensions", None) or {}).get("strawberry-definition")
+    return bool((getattr(definition, "metadata", None) or {}).get(PERSONAL_MARK))
 
 
 def is_structural(type_name: str) -> bool:

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionResult
 
 from models import database
 from resolvers.access import Principal
+from resolvers.audit import redact_variables
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.safety import operation_name_of
@@ -134,6 +135,8 @@ async def _run(
     request_id = ctx.request_id
     ctx.operation_name = operation_name_of(statement.plan.document, operation.operation_name)
     ctx.variables = operation.variables
+    if statement.principal.grant is not None:  # audited if it reads personal fields
+        ctx.variables = redact_variables(compiler.gql, statement.plan.document, ctx.variables)
     ok = False
     try:
         try:

@@ -22,6 +22,7 @@ from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Node
 from schema.enrollments import Enrollment
+from schema.fields import personal
 from schema.geography import District
 from schema.institutions import Institution, Language
 from schema.intake import (
@@ -76,7 +77,7 @@ class FirstGradeApplication(Node):
         description="The child finished the pre-school programme."
     )
     stage: FirstGradeStage = strawberry.field(description="The stage it was made in.")
-    birth_certificate: str = strawberry.field(description="Birth certificate series and number.")
+    birth_certificate: str = personal(description="Birth certificate series and number.")
     address: str | None = strawberry.field(description="The address the stage counts.")
     catchment: bool = strawberry.field(description="That address is in the school's catchment.")
     benefit_status: BenefitStatus = strawberry.field(description="The claimed benefit's proof.")

@@ -24,6 +24,7 @@ from resolvers.preschool.loaders import (
 from resolvers.relay import encode_id
 from schema.common import Node
 from schema.enrollments import Enrollment
+from schema.fields import personal
 from schema.institutions import Institution
 from schema.intake import (
     BenefitCategory,
@@ -155,7 +156,7 @@ class KindergartenApplication(Node):
     intake_year: int = strawberry.field(description="The September intake the child waits for.")
     age_group: str = strawberry.field(description="Age group at that intake.")
     benefit_status: BenefitStatus = strawberry.field(description="The claimed benefit's proof.")
-    benefit_proof: str | None = strawberry.field(description="The proof document named.")
+    benefit_proof: str | None = personal(description="The proof document named.")
     residency: Residency = strawberry.field(description="Resident or not.")
     contact_phone: str | None = strawberry.field(description="The family's contact phone.")
 
