@@ -4,7 +4,6 @@ workflows ask the same questions of one person, and who may register people."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, any_, exists, false, literal, or_, select, true
@@ -13,8 +12,8 @@ from sqlalchemy.orm import aliased
 
 from models import Enrollment, Guardianship, Institution, Person, StaffPosition
 from resolvers.access import PERSONAL_ROLES, SCOPED_ROLES, Principal, Role
-from resolvers.errors import NotFound
 from resolvers.institutions.rules import institution_in_scope
+from resolvers.lookup import readable_or_not_found
 
 
 def children_of(person_id: int) -> Any:
@@ -135,17 +134,25 @@ def can_register_person(principal: Principal) -> bool:
     )
 
 
-async def require_person_access(
-    session: AsyncSession, principal: Principal, person: Person, *, pin: str | None, field: str
-) -> None:
-    """May this principal act on this person? Either they may already read the person, or they
-    show the person's current PIN (the officer holds the documents). Otherwise the person is
-    reported as not found, so an id alone never reveals, nor grants access to, anyone."""
-    if pin is not None and person.pin is not None and secrets.compare_digest(pin, person.pin):
-        return
-    if await can_read_person(session, principal, person.id):
-        return
-    raise NotFound("The person", field=field)
+async def person_for_action(
+    session: AsyncSession,
+    principal: Principal,
+    person_id: int,
+    *,
+    field: str,
+    pin: str | None = None,
+    what: str = "The person",
+    lock: bool = False,
+) -> Person:
+    """The person a mutation acts on: one this principal may read, or whose current PIN they
+    show (the officer holds the documents). Anyone else is reported as not found, exactly as
+    an unknown id is, so an id alone never reveals, nor grants access to, anyone."""
+    readable = person_readable(principal)
+    if pin is not None:
+        readable = or_(readable, Person.pin == pin)
+    return await readable_or_not_found(
+        session, Person, person_id, readable, what=what, field=field, lock=lock
+    )
 
 
 async def can_read_person(session: AsyncSession, principal: Principal, person_id: int) -> bool:

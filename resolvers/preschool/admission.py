@@ -111,11 +111,11 @@ async def confirm_admission(
     preschool education (``LICENCE_REQUIRED``, issue 5): a suspended kindergarten admits no
     one, and the child's offer stays accepted until the licence is restored.
     """
-    offer = await offer_for_update(session, offer_id)
+    offer = await offer_for_update(session, principal, offer_id)
     inst = await managed_intake_institution(
         session, principal, offer.kindergarten_id, InstitutionKind.KINDERGARTEN
     )
-    application = await application_for_update(session, offer.application_id, "offerId")
+    application = await application_for_update(session, principal, offer.application_id, "offerId")
     if offer.status != OfferStatus.ACCEPTED:
         raise DomainError(
             PreschoolCode.OFFER_NOT_ACCEPTED,

@@ -65,7 +65,7 @@ async def withdraw_application(
     """Take a child out of the queue, or out of their kindergarten (guardian's request or a
     commission's conclusion: domain.md, Exit). A live offer is cancelled; a held place ends
     today; either way the place returns to its age group, free for the next child."""
-    application = await application_for_update(session, application_id)
+    application = await application_for_update(session, principal, application_id)
     if principal.role == Role.GUARDIAN:
         await require_guardian_of(session, principal, application.child_id)
     else:

@@ -262,8 +262,8 @@ async def accept_offer(
 ) -> KindergartenOffer:
     """The guardian accepts an open offer before its deadline (issue 3; domain.md: documents
     are due within the deadline)."""
-    offer = await offer_for_update(session, offer_id)
-    application = await application_for_update(session, offer.application_id, "offerId")
+    offer = await offer_for_update(session, principal, offer_id)
+    application = await application_for_update(session, principal, offer.application_id, "offerId")
     await require_guardian_of(session, principal, application.child_id)
     if offer.status != OfferStatus.OPEN:
         raise DomainError(
@@ -317,8 +317,8 @@ async def decline_offer(
 ) -> KindergartenOffer:
     """The guardian declines an offer: the place returns to the kindergarten, and the
     application follows the season's decline rule."""
-    offer = await offer_for_update(session, offer_id)
-    application = await application_for_update(session, offer.application_id, "offerId")
+    offer = await offer_for_update(session, principal, offer_id)
+    application = await application_for_update(session, principal, offer.application_id, "offerId")
     await require_guardian_of(session, principal, application.child_id)
     if offer.status not in LIVE:
         raise DomainError(

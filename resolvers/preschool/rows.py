@@ -1,28 +1,41 @@
 """The queue's rows as the workflow takes them: an application or offer locked for the
-transition (NOT_FOUND when missing), and the status history every transition appends to."""
+transition, reached through the caller's row rule (NOT_FOUND when missing or not theirs to
+read: :mod:`resolvers.lookup`), and the status history every transition appends to."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import KindergartenApplication, KindergartenApplicationEvent, KindergartenOffer
-from resolvers.errors import NotFound
+from resolvers.access import Principal
 from resolvers.intake import StatusHistory
+from resolvers.lookup import readable_or_not_found
+from resolvers.preschool.rules import application_readable, offer_readable
 
 HISTORY = StatusHistory(KindergartenApplicationEvent)
 
 
 async def application_for_update(
-    session: AsyncSession, application_id: int, field: str = "applicationId"
+    session: AsyncSession, principal: Principal, application_id: int, field: str = "applicationId"
 ) -> KindergartenApplication:
-    application = await session.get(KindergartenApplication, application_id, with_for_update=True)
-    if application is None:
-        raise NotFound("The application", field=field)
-    return application
+    return await readable_or_not_found(
+        session,
+        KindergartenApplication,
+        application_id,
+        application_readable(principal),
+        what="The application",
+        field=field,
+    )
 
 
-async def offer_for_update(session: AsyncSession, offer_id: int) -> KindergartenOffer:
-    offer = await session.get(KindergartenOffer, offer_id, with_for_update=True)
-    if offer is None:
-        raise NotFound("The offer", field="offerId")
-    return offer
+async def offer_for_update(
+    session: AsyncSession, principal: Principal, offer_id: int
+) -> KindergartenOffer:
+    return await readable_or_not_found(
+        session,
+        KindergartenOffer,
+        offer_id,
+        offer_readable(principal),
+        what="The offer",
+        field="offerId",
+    )
