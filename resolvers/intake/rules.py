@@ -14,14 +14,16 @@ from models import FirstGradeApplication, KindergartenApplication, Person
 from resolvers import first_grade as first_grade_service
 from resolvers import preschool as preschool_service
 from resolvers.access import Principal
-from resolvers.people.rules import person_readable
+from resolvers.people.rules import person_readable, reads_applicants_as_staff
 
 
 def applicant_readable(principal: Principal) -> ColumnElement[bool]:
-    """People the principal may read, plus the children and guardians of the applications
-    they may read: an officer handling an application sees who it is for and who made it,
-    though the child is not (yet) enrolled at their institution."""
-    if principal.is_ministry or principal.is_anonymous:
+    """People the principal may read, plus, for the staff handling applications, the children
+    and guardians of the applications they may read: an officer sees who it is for and who
+    made it, though the child is not (yet) enrolled at their institution. A guardian reads
+    only the people they read anyway: never the child's other guardian, who may have made the
+    application (:func:`resolvers.people.rules.reads_applicants_as_staff`)."""
+    if principal.is_ministry or principal.is_anonymous or not reads_applicants_as_staff(principal):
         return person_readable(principal)
     ka, fga = KindergartenApplication, FirstGradeApplication
     return or_(

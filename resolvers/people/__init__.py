@@ -16,6 +16,7 @@ from resolvers.people.rules import (
     can_read_person,
     can_register_person,
     person_for_action,
+    reads_contacts_given_by,
 )
 from resolvers.people.staff import appoint_staff
 
@@ -46,6 +47,7 @@ __all__ = [
     "link_guardian",
     "person_for_action",
     "persons_query",
+    "reads_contacts_given_by",
     "register_person",
     "reissue_pin",
 ]

@@ -105,6 +105,44 @@ def reads_everyone_enrolled_at(
     return false()
 
 
+# --- the other guardian (issue 22.8) -----------------------------------------------------------
+#
+# A child may have two guardians who live apart, and one may have reason to keep from the other
+# where they live, how to reach them, even what they are now called. The hub is not the way
+# one learns about the other: a guardian reads themself and their children, and of the child's
+# other guardian nothing at all (not their name, PIN, birth date or address, not their contacts
+# on an application, not even the link that ties them to the child, whose kind and dates tell
+# of custody). The staff who handle the family (the school, the officers, the ministry) read
+# both, within their scope: they are the reason the records exist.
+
+
+def guardianship_readable(principal: Principal, link: Any = Guardianship) -> ColumnElement[bool]:
+    """May this principal read this guardianship link? Whoever may read both its guardian and
+    its child: a guardian their own links to their children, never the link of the child's
+    other guardian; a pupil none (they do not read their guardians); staff and officers the
+    links between people they read."""
+    return and_(
+        person_readable(principal, link.child_id), person_readable(principal, link.guardian_id)
+    )
+
+
+def reads_applicants_as_staff(principal: Principal) -> bool:
+    """Does reading an intake application let this principal read the people on it, beyond
+    those they read anyway? Staff handling it do (a child not yet enrolled with them, the
+    guardian who applied); a guardian or pupil does not, so a guardian never reads the child's
+    other guardian through the application the other one made."""
+    return principal.role not in PERSONAL_ROLES
+
+
+def reads_contacts_given_by(principal: Principal, guardian_id: int) -> bool:
+    """May this principal read the contacts (phone, address) that guardian ``guardian_id`` gave
+    on an application this principal reads? The guardian who gave them, and the staff who
+    handle the application; not the child's other guardian."""
+    if principal.role in PERSONAL_ROLES:
+        return principal.person_id == guardian_id
+    return True
+
+
 def staff_readable(principal: Principal) -> ColumnElement[bool]:
     """Staff posts are read by whoever may read the staff member."""
     return person_readable(principal, StaffPosition.person_id)
