@@ -13,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from resolvers.access import Principal
 from resolvers.errors import RequestError
+from resolvers.relay import CursorKeys
 
 T = TypeVar("T")
 
@@ -24,6 +25,8 @@ class Context:
     principal: Principal
     sessions: async_sessionmaker[AsyncSession]
     request_id: str
+    # Seal and open the request's cursors (the hub's keys: resolvers.access.KeyRing.cursors).
+    cursors: CursorKeys
     request: Any = None
     response: Any = None
     # Sessions on the read replica (``BILIM_READ_DATABASE_URL``), for query operations only.
@@ -44,8 +47,9 @@ class Context:
     # The GraphQL schema the request runs on (graphql-core's), for steps that check names
     # against it (a partner key's field list); set by the view.
     graphql_schema: Any = None
-    # Set by the RequestGuard extension before execution: the operation, its raw variables
-    # (redacted when audited), its cost report, and the personal fields a partner reads.
+    # Set by the RequestGuard extension before execution: the operation, its variables
+    # (redacted when the operation is audited: resolvers.audit.redact_variables), its cost
+    # report, and the personal fields a partner reads.
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     cost: Any = None

@@ -41,7 +41,7 @@ from resolvers import persisted
 from resolvers.access import Principal, Role
 from resolvers.access import fields as scope
 from resolvers.access import keys as api_keys
-from resolvers.audit import redact
+from resolvers.audit import redact, redact_variables
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.faults import is_unavailable, unavailable_error
 from resolvers.security import SecurityLog
@@ -273,8 +273,13 @@ class RequestGuard(SchemaExtension):
             yield
             return
         ctx.operation_name = operation_name_of(ec.graphql_document, ec.operation_name)
-        ctx.variables = ec.variables
         operation = get_operation_ast(ec.graphql_document, ec.operation_name)
+        ctx.variables = ec.variables
+        if (operation is not None and operation.operation == OperationType.MUTATION) or (
+            ctx.principal.grant is not None
+        ):
+            # Audited (every mutation, a partner's personal reads): kept redacted.
+            ctx.variables = redact_variables(ec.schema._schema, ec.graphql_document, ec.variables)
         if operation is not None and operation.operation == OperationType.QUERY:
             ctx.read_from_replica()
         try:

@@ -150,9 +150,9 @@ async def list_connection(
     ``pageInfo`` is asked for), one more only if ``totalCount`` is asked for."""
 
     async def load() -> Page:
-        page_stmt = paged(stmt, args, ordering)
+        page_stmt = paged(stmt, args, ordering, ctx.cursors)
         rows = list(await ctx.run(lambda s: s.execute(page_stmt)))
-        return slice_rows(rows, args, ordering)
+        return slice_rows(rows, args, ordering, ctx.cursors)
 
     async def count() -> int:
         total = select(func.count()).select_from(stmt.order_by(None).subquery())

@@ -19,6 +19,7 @@ from resolvers.access.principals import (
     Role,
 )
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.relay import CursorKeys
 from resolvers.settings import Settings
 
 ALGORITHM = "HS256"
@@ -27,13 +28,15 @@ VERIFIED_TOKENS_KEPT = 10_000
 
 class KeyRing:
     """HS256 signing keys by key id. The data folder holds the hub's own keys (created on
-    first use); more may come from settings, so keys can rotate with several active at once."""
+    first use); more may come from settings, so keys can rotate with several active at once.
+    Cursors are sealed with keys derived from these (``cursors``), so they rotate with them."""
 
     def __init__(self, keys: dict[str, str], active: str) -> None:
         if active not in keys:
             raise ValueError("active key id is not in the key ring")
         self.keys = keys
         self.active = active
+        self.cursors = CursorKeys(keys, active)
         # Tokens already verified by this process, with their validity window: clients send the
         # same token many times, and verifying it again is most of a small request's cost.
         self.verified: dict[str, tuple[Principal, int, int]] = {}
@@ -60,6 +63,7 @@ class KeyRing:
         kid = f"k{int(time.time())}{secrets.randbelow(1000):03d}"
         self.keys[kid] = secrets.token_urlsafe(48)
         self.active = kid
+        self.cursors = CursorKeys(self.keys, kid)
         stored = json.loads(path.read_text()) if path.exists() else {"keys": {}}
         stored["keys"][kid] = self.keys[kid]
         stored["active"] = kid

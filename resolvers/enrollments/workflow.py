@@ -20,10 +20,12 @@ from resolvers import people as people_service
 from resolvers.access import Principal, require
 from resolvers.clock import today
 from resolvers.enrollments.errors import EnrollmentCode
+from resolvers.enrollments.rules import enrollment_readable
 from resolvers.enrollments.school_entry import enter_school
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.institutions.rules import may_manage_institution
+from resolvers.lookup import readable_or_not_found
 
 SECTOR_OF_KIND = {
     InstitutionKind.KINDERGARTEN: Sector.PRESCHOOL,
@@ -171,11 +173,8 @@ async def enroll_student(
         raise NotFound("The institution", field="institutionId")
     require(may_manage_institution(principal, inst), "This institution is outside your scope")
     # Lock the person so two enrollments of the same pupil are decided one after the other.
-    person = await session.get(Person, person_id, with_for_update=True)
-    if person is None:
-        raise NotFound("The person", field="personId")
-    await people_service.require_person_access(
-        session, principal, person, pin=pin, field="personId"
+    person = await people_service.person_for_action(
+        session, principal, person_id, pin=pin, field="personId", lock=True
     )
     await _check_start(
         session,
@@ -235,14 +234,6 @@ def _ensure_open(enrollment: Enrollment, field: str) -> None:
         raise DomainError(
             EnrollmentCode.NOT_ENROLLED, "This enrollment has already ended", field=field
         )
-
-
-async def _load_open_enrollment(
-    session: AsyncSession, enrollment_id: int, field: str
-) -> Enrollment:
-    enrollment = await _load_enrollment(session, enrollment_id, field)
-    _ensure_open(enrollment, field)
-    return enrollment
 
 
 async def _transferable(
@@ -400,11 +391,20 @@ async def withdraw_student(
     exit_date: date,
     reason: ExitReason,
 ) -> Enrollment:
-    """End an enrollment (withdrawal, graduation, ...) at an institution the caller manages."""
-    enrollment = await _load_open_enrollment(session, enrollment_id, "enrollmentId")
+    """End an enrollment (withdrawal, graduation, ...) at an institution the caller manages;
+    one the caller may not read is not found, as an unknown id is."""
+    enrollment = await readable_or_not_found(
+        session,
+        Enrollment,
+        enrollment_id,
+        enrollment_readable(principal),
+        what="The enrollment",
+        field="enrollmentId",
+    )
     inst = await session.get(Institution, enrollment.institution_id)
     assert inst is not None
     require(may_manage_institution(principal, inst), "This institution is outside your scope")
+    _ensure_open(enrollment, "enrollmentId")
     if reason == ExitReason.TRANSFERRED:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "Use transferStudent for transfers", field="reason"

@@ -46,6 +46,7 @@ from resolvers.intake import (
     guardians_child_for_update,
     open_enrollment,
 )
+from resolvers.lookup import readable_or_not_found
 from resolvers.people.pin import check_pin_matches, parse_pin
 
 FGA = FirstGradeApplication
@@ -251,9 +252,14 @@ async def verify_application(
 ) -> FirstGradeApplication:
     """The school checks the documents: a valid application is verified (its benefit
     confirmed or not), an invalid one is rejected with a reason code (issue 3)."""
-    application = await session.get(FGA, application_id, with_for_update=True)
-    if application is None:
-        raise NotFound("The application", field="applicationId")
+    application = await readable_or_not_found(
+        session,
+        FGA,
+        application_id,
+        application_readable(principal),
+        what="The application",
+        field="applicationId",
+    )
     school = await session.get(Institution, application.school_id)
     assert school is not None
     require(may_manage_institution(principal, school), "This school is outside your scope")
@@ -301,15 +307,14 @@ async def _withdrawable_for_update(
     scope its school lies (``may_manage_institution``, as verification checks). Both are
     exactly the readers of ``application_readable``; to anyone else it does not exist, and
     they neither lock it nor learn that it is there."""
-    application = await session.scalar(
-        select(FGA)
-        .where(FGA.id == application_id, application_readable(principal))
-        .with_for_update(of=FGA)
-        .execution_options(populate_existing=True)
+    return await readable_or_not_found(
+        session,
+        FGA,
+        application_id,
+        application_readable(principal),
+        what="The application",
+        field="applicationId",
     )
-    if application is None:
-        raise NotFound("The application", field="applicationId")
-    return application
 
 
 async def withdraw_first_grade_application(

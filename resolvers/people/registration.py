@@ -14,7 +14,7 @@ from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.people.errors import PeopleCode
 from resolvers.people.pin import check_pin_matches, parse_pin
-from resolvers.people.rules import can_read_person, can_register_person
+from resolvers.people.rules import can_register_person, person_for_action
 
 NAME_MAX = 100
 
@@ -90,13 +90,6 @@ async def register_person(
     return person
 
 
-async def load_person_for_update(session: AsyncSession, person_id: int, *, field: str) -> Person:
-    person = await session.get(Person, person_id, with_for_update=True)
-    if person is None:
-        raise NotFound("The person", field=field)
-    return person
-
-
 async def reissue_pin(
     session: AsyncSession,
     principal: Principal,
@@ -112,10 +105,7 @@ async def reissue_pin(
     a PIN of their own history only.
     """
     require(can_register_person(principal), "Only officers and school administrators change PINs")
-    person = await load_person_for_update(session, person_id, field="personId")
-    require(
-        await can_read_person(session, principal, person.id), "This person is outside your scope"
-    )
+    person = await person_for_action(session, principal, person_id, field="personId", lock=True)
     facts = parse_pin(new_pin, field="newPin")
     if reason == PinChangeReason.REISSUED and (facts.sex, facts.birth_date) != (
         person.sex,

@@ -115,7 +115,7 @@ async def confirm_admission(
     the child's row is locked first (resolvers/locks.py), so a school admission of the same
     child lands wholly before this one, and is seen, or after it, and ends the place.
     """
-    ref = await offer_ref(session, offer_id)
+    ref = await offer_ref(session, principal, offer_id)
     inst = await managed_intake_institution(
         session, principal, ref.kindergarten_id, InstitutionKind.KINDERGARTEN
     )

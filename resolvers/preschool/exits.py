@@ -66,7 +66,7 @@ async def withdraw_application(
     today; either way the place returns to its age group, free for the next child. Locks in
     the order of resolvers/locks.py: the child, the application, its offer, the places rows,
     the enrollment."""
-    application = await child_application_for_update(session, application_id)
+    application = await child_application_for_update(session, principal, application_id)
     if principal.role == Role.GUARDIAN:
         await require_guardian_of(session, principal, application.child_id)
     else:

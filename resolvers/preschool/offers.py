@@ -270,7 +270,7 @@ async def accept_offer(
     are due within the deadline). A child with a school place open today or later accepts no
     kindergarten place (``ALREADY_ENROLLED``, K7): the child's row is locked first, so a school
     admission of the child runs wholly before or after."""
-    ref = await offer_ref(session, offer_id)
+    ref = await offer_ref(session, principal, offer_id)
     await require_guardian_of(session, principal, ref.child_id)
     offer, application = await offer_rows_for_update(session, ref)
     if offer.status != OfferStatus.OPEN:
@@ -326,7 +326,7 @@ async def decline_offer(
 ) -> KindergartenOffer:
     """The guardian declines an offer: the place returns to the kindergarten, and the
     application follows the season's decline rule."""
-    ref = await offer_ref(session, offer_id)
+    ref = await offer_ref(session, principal, offer_id)
     await require_guardian_of(session, principal, ref.child_id)
     offer, application = await offer_rows_for_update(session, ref)
     if offer.status not in LIVE:

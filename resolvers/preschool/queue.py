@@ -236,7 +236,7 @@ async def verify_benefit(
 
     Rule (issue 3): only a verified benefit puts a child ahead of earlier registrants.
     """
-    application = await application_for_update(session, application_id)
+    application = await application_for_update(session, principal, application_id)
     require(
         await may_handle_application(session, principal, application),
         "This application is outside your kindergartens",
@@ -299,7 +299,7 @@ async def transfer_application(
     """Move an application to other kindergartens (the family moves), keeping its original
     registration time (domain.md). A live offer is cancelled and its place returned; a child
     who already holds a place keeps it until admitted at the new kindergarten."""
-    application = await child_application_for_update(session, application_id)
+    application = await child_application_for_update(session, principal, application_id)
     await require_guardian_of(session, principal, application.child_id)
     if application.status not in (*ACTIVE_QUEUE_STATUSES, QueueStatus.ADMITTED):
         raise DomainError(

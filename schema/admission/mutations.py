@@ -32,7 +32,7 @@ from schema.admission.types import (
     Programme,
 )
 from schema.common import UserError, user_errors
-from schema.fields import Payload, mutation
+from schema.fields import Payload, mutation, personal
 from schema.node import pk_of
 
 MAX_CHOICES_INPUT = 20
@@ -228,7 +228,7 @@ class ProgrammeChoiceInput:
 class ApplyToProgrammesInput:
     season_id: strawberry.ID = strawberry.field(description="The season.")
     person_id: strawberry.ID = strawberry.field(description="The applicant.")
-    certificate_number: str = strawberry.field(description="The applicant's test certificate.")
+    certificate_number: str = personal(description="The applicant's test certificate.")
     choices: list[ProgrammeChoiceInput] = strawberry.field(
         description="Programmes, first choice first (at most the season's limit)."
     )

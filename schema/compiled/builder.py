@@ -13,38 +13,43 @@ from datetime import date, datetime
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, GraphQLObjectType, GraphQLSchema
+from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, NullValueNode, VariableNode
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import ColumnElement, FromClause, Select, Text, and_, cast, func, select, true
 from strawberry.types.arguments import convert_arguments
 
 from models import Enrollment, Region
 from resolvers.access import Principal
+from resolvers.access.fields import ordering_for
 from resolvers.enrollments import ENROLLMENT_ORDERINGS, enrollment_filter_clauses
 from resolvers.enrollments.rules import enrollment_readable
 from resolvers.institutions import INSTITUTION_ORDERINGS, institutions_query
 from resolvers.people import PERSON_ORDERINGS, persons_query
 from resolvers.people.rules import person_readable
-from resolvers.relay import Ordering, PageArgs, decode_id
+from resolvers.relay import CursorKeys, Ordering, PageArgs, decode_id
 from schema.compiled.plan import Fields, Plan, Unsupported, connection_type, entities, named
 from schema.compiled.sql import (
     NULL_JSON,
     adapt,
     adapt_ordering,
     aggregate_order_by,
-    b64url,
     global_id,
     json_list,
     json_object,
     json_raw,
     json_string,
+    json_text,
     lit,
+    unsealed_cursor,
 )
 
 
 def cursor_of(ordering: Ordering, src: FromClause) -> ColumnElement[Any]:
-    """The cursor of a row, as :func:`resolvers.relay.encode_cursor` makes it: ``jsonb``'s
-    text form is Python's ``json.dumps`` with ``ensure_ascii=False``."""
+    """A row's cursor, still to be sealed: its list's digest and the text
+    :func:`resolvers.relay.cursor_text` writes (``jsonb``'s text form is Python's
+    ``json.dumps`` with ``ensure_ascii=False``), between the markers the endpoint replaces by
+    the sealed cursor (:func:`schema.compiled.sql.seal_cursors`). Sealing is Python's: the
+    key never reaches the database."""
     values = []
     for col, _ in ordering.keys:
         value: ColumnElement[Any] = src.c[col.key]
@@ -54,7 +59,17 @@ def cursor_of(ordering: Ordering, src: FromClause) -> ColumnElement[Any]:
         if python_type is date:
             value = func.jsonb_build_object(lit("$d"), value)
         values.append(value)
-    return b64url(cast(func.jsonb_build_array(*values), Text))
+    return unsealed_cursor(ordering.digest, cast(func.jsonb_build_array(*values), Text))
+
+
+def _asked(node: FieldNode, name: str, variables: VariableValues) -> bool:
+    """Does the request give the argument ``name`` a value (not left to its default)?"""
+    for argument in node.arguments or ():
+        if argument.name.value == name:
+            if isinstance(argument.value, VariableNode):
+                return variables.coerced.get(argument.value.name.value) is not None
+            return not isinstance(argument.value, NullValueNode)
+    return False
 
 
 class Builder:
@@ -66,12 +81,14 @@ class Builder:
         plan: Plan,
         principal: Principal,
         variables: VariableValues,
+        cursors: CursorKeys,
     ) -> None:
         self.gql: GraphQLSchema = schema._schema
         self.schema = schema
         self.plan = plan
         self.principal = principal
         self.variables = variables
+        self.cursors = cursors
         self.fields = Fields(self.gql, plan.fragments)
         self.entities = entities()
 
@@ -349,7 +366,9 @@ class Builder:
     ) -> ColumnElement[Any]:
         if args.last is not None or args.before is not None:
             raise Unsupported("backwards pages")
-        page = _Page.of(stmt, ordering, args, correlate)
+        asked = _asked(nodes[0], "orderBy", self.variables)
+        ordering = ordering_for(self.principal, ordering, asked=asked)  # refused: normal path
+        page = _Page.of(stmt, ordering, args, correlate, self.cursors)
         type_name = connection_type(self.gql, nodes[0])
         selected = self.fields.collect(type_name, nodes)
         pairs: list[tuple[str, ColumnElement[Any]]] = []
@@ -409,7 +428,7 @@ class Builder:
                 cursors = func.array_agg(
                     aggregate_order_by(cursor_of(page.ordering, page.src), *first_or_last)
                 )
-                pairs.append((key, cursors[1]))
+                pairs.append((key, json_text(cursors[1])))
         return json_object(pairs)
 
 
@@ -430,13 +449,18 @@ class _Page:
 
     @classmethod
     def of(
-        cls, stmt: Select[Any], ordering: Ordering, args: PageArgs, correlate: FromClause | None
+        cls,
+        stmt: Select[Any],
+        ordering: Ordering,
+        args: PageArgs,
+        correlate: FromClause | None,
+        cursors: CursorKeys,
     ) -> _Page:
         if correlate is not None:
             stmt = stmt.correlate(correlate)
         after = stmt
         if args.after is not None:
-            after = after.where(ordering.after(ordering.decode(args.after)))
+            after = after.where(ordering.after(ordering.decode(args.after, cursors)))
         page = after.order_by(*ordering.clauses()).limit(args.size).subquery()
         # Aggregates over the page keep its order; the page holds exactly its rows, so the
         # index walk stops at the page's end and nothing needs numbering.

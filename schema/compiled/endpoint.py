@@ -21,6 +21,7 @@ from strawberry.types import ExecutionResult
 from models import database
 from resolvers import security
 from resolvers.access import Principal
+from resolvers.audit import redact_variables
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
@@ -28,6 +29,7 @@ from resolvers.inputs import refusal as input_refusal
 from resolvers.safety import operation_name_of
 from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
+from schema.compiled.sql import seal_cursors
 from schema.http.limits import decode_json
 from schema.http.metrics import COMPILED, LATENCY, REQUESTS
 
@@ -120,7 +122,9 @@ async def _statement(
     if input_refusal(compiler.gql, plan.document, operation.operation_name, operation.variables):
         return None  # the normal path refuses it with the same check
     try:
-        sql, args = compiler.prepared(plan, principal, operation.variables)
+        sql, args = compiler.prepared(
+            plan, principal, operation.variables, view.state.keyring.cursors
+        )
     except Unsupported:
         return None
     return _Statement(principal, plan, query, operation, sql, args)
@@ -141,6 +145,8 @@ async def _run(
     ctx.persist = state.guard.registration(
         statement.principal, operation.query, operation.extensions
     )
+    if statement.principal.grant is not None:  # audited if it reads personal fields
+        ctx.variables = redact_variables(compiler.gql, statement.plan.document, ctx.variables)
     ok = False
     try:
         try:
@@ -163,6 +169,7 @@ async def _run(
             )
             if answer is None:
                 raise RuntimeError("the compiled statement returned no row")
+            answer = seal_cursors(answer, state.keyring.cursors)
         except Exception as err:
             if is_unavailable(err):
                 # Load balancers and clients retry a 503; the audit cannot be written either.

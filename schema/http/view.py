@@ -117,6 +117,7 @@ class GraphQLView(GraphQL[Context, None]):
             sessions=self.state.sessions,
             read_sessions=self.state.read_sessions,
             request_id=request_id,
+            cursors=self.state.keyring.cursors,
             request=request,
             response=response,
             guard=self.state.guard,

@@ -23,6 +23,7 @@ from resolvers.access import Principal, Role
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
 from resolvers.mutations import perform
+from resolvers.relay import CursorKeys
 from resolvers.settings import Settings
 from tests.conftest import Hub, running_hub
 from tests.enrollments.helpers import ENROLL_STUDENT
@@ -228,6 +229,7 @@ class TestStepLosingEveryRace:
             principal=Principal(subject="ministry:race", role=Role.MINISTRY),
             sessions=database.session_factory(engine),
             request_id="req-race",
+            cursors=CursorKeys({"k": "race"}, "k"),
         )
 
         # when the step runs as a mutation

@@ -573,6 +573,6 @@ class TestWithdrawStudent:
             date="2026-11-20",
         )
 
-        # then
-        assert user_error_codes(payload) == ["FORBIDDEN"]
+        # then the other school does not read the enrollment: it is not there (issue 22.7)
+        assert user_error_codes(payload) == ["NOT_FOUND"]
         assert await open_school_enrollments(engine, schools.pupil) == 1
