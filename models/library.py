@@ -116,6 +116,9 @@ class BibRecord(Timestamped, Base):
         Index("ix_bib_record_textbook", "grade", "school_subject", "language", "id"),
     )
 
+    # Server-made values (ids, stamps, defaults) come back with the INSERT/UPDATE itself.
+    __mapper_args__ = {"eager_defaults": True}
+
     id: Mapped[int] = mapped_column(primary_key=True)
     gid: Mapped[str] = global_id_column("BibRecord")
     kind: Mapped[BibKind] = enum_column(BibKind)
@@ -168,6 +171,9 @@ class BibFile(Base):
         ),
         Index("ix_bib_file_record", "record_id", "id"),
     )
+
+    # Server-made values (ids, stamps, defaults) come back with the INSERT/UPDATE itself.
+    __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gid: Mapped[str] = global_id_column("BibFile")
@@ -236,6 +242,9 @@ class LibraryItem(Timestamped, Base):
         Index("ix_library_item_record", "record_id", "institution_id", "status"),
     )
 
+    # Server-made values (ids, stamps, defaults) come back with the INSERT/UPDATE itself.
+    __mapper_args__ = {"eager_defaults": True}
+
     id: Mapped[int] = mapped_column(primary_key=True)
     gid: Mapped[str] = global_id_column("LibraryItem")
     record_id: Mapped[int] = mapped_column(ForeignKey("bib_record.id"))
@@ -286,6 +295,9 @@ class Loan(Base):
         Index("ix_loan_due_open", "due_on", postgresql_where=text("returned_at IS NULL")),
     )
 
+    # Server-made values (ids, stamps, defaults) come back with the INSERT/UPDATE itself.
+    __mapper_args__ = {"eager_defaults": True}
+
     id: Mapped[int] = mapped_column(primary_key=True)
     gid: Mapped[str] = global_id_column("Loan")
     item_id: Mapped[int] = mapped_column(ForeignKey("library_item.id"))
@@ -334,6 +346,9 @@ class Hold(Base):
         ),
         Index("ix_library_hold_person", "person_id", "id"),
     )
+
+    # Server-made values (ids, stamps, defaults) come back with the INSERT/UPDATE itself.
+    __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gid: Mapped[str] = global_id_column("Hold")
