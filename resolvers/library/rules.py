@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, inspect, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -68,7 +68,7 @@ def borrower_at(institution_id: Any, person_id: Any) -> ColumnElement[bool]:
 
 def _aliased(clauses: list[Any], alias: Any) -> list[Any]:
     """The registry's enrollment clauses, stated on ``alias`` instead of the table."""
-    adapter = ClauseAdapter(alias)
+    adapter = ClauseAdapter(inspect(alias).selectable)
     return [adapter.traverse(c) for c in clauses]
 
 
