@@ -173,7 +173,7 @@ async def renew_loan(session: AsyncSession, principal: Principal, *, loan_id: in
     the library's staff or the borrower; the loan is open (LOAN_CLOSED); renewals left under
     the policy (RENEWAL_LIMIT_REACHED); nobody waits for the title here
     (RENEWAL_BLOCKED_BY_HOLD)."""
-    loan = await session.get(Loan, loan_id, with_for_update=True)
+    loan = await session.get(Loan, loan_id, with_for_update=True, populate_existing=True)
     if loan is None or not (
         may_run_library(principal, loan.institution_id) or principal.person_id == loan.person_id
     ):

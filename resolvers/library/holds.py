@@ -149,7 +149,7 @@ async def place_hold(
 
 async def cancel_hold(session: AsyncSession, principal: Principal, *, hold_id: int) -> Hold:
     """Leave a queue; a copy set aside for the hold passes to the next person waiting."""
-    hold = await session.get(Hold, hold_id, with_for_update=True)
+    hold = await session.get(Hold, hold_id, with_for_update=True, populate_existing=True)
     if hold is None or not await may_act_for(
         session, principal, hold.person_id, hold.institution_id
     ):
@@ -159,7 +159,7 @@ async def cancel_hold(session: AsyncSession, principal: Principal, *, hold_id: i
     item_id = hold.item_id
     await _close(session, hold, HoldStatus.CANCELLED)
     if item_id is not None:
-        item = await session.get(LibraryItem, item_id, with_for_update=True)
+        item = await session.get(LibraryItem, item_id, with_for_update=True, populate_existing=True)
         assert item is not None
         await route_copy(session, item, await policy_for(session, item.institution_id))
     return hold
@@ -266,7 +266,7 @@ async def expire_holds(session: AsyncSession, *, on: date | None = None) -> int:
         await emit(
             session, topic="library.hold_expired", aggregate_type="Hold", aggregate_id=hold.id
         )
-        item = await session.get(LibraryItem, item_id, with_for_update=True)
+        item = await session.get(LibraryItem, item_id, with_for_update=True, populate_existing=True)
         if item is None:
             continue
         if item.institution_id not in policies:
