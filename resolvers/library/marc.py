@@ -10,7 +10,7 @@ barcode) are added to the library given."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,13 +67,24 @@ class ParsedRecord:
     barcodes: tuple[str, ...]
 
 
-def _chunks(data: bytes) -> Iterator[tuple[int, int, bytes]]:
-    offset = 0
-    for number, chunk in enumerate(data.split(TERMINATOR), start=1):
-        raw = chunk.strip(b"\r\n")
-        if raw:
-            yield number, offset, raw + TERMINATOR
-        offset += len(chunk) + 1
+def _chunks(blocks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """The records of a file read block by block: (number, byte offset, bytes), each ending
+    with its terminator. A file is never held whole."""
+    number = offset = 0
+    carry = b""
+    for block in blocks:
+        carry += block
+        *whole, carry = carry.split(TERMINATOR)
+        for chunk in whole:
+            number += 1
+            raw = chunk.strip(b"\r\n")
+            if raw:
+                yield number, offset, raw + TERMINATOR
+            else:
+                number -= 1
+            offset += len(chunk) + 1
+    if carry.strip(b"\r\n"):
+        yield number + 1, offset, carry.strip(b"\r\n")
 
 
 def _first(record: pymarc.Record, tag: str, code: str) -> str | None:
@@ -149,9 +160,10 @@ def draft_of(record: pymarc.Record) -> RecordDraft:
     )
 
 
-def parse_marc(data: bytes) -> Iterator[ParsedRecord | MarcProblem]:
-    """Each record of an ISO 2709 file: parsed, or the problem that stopped it."""
-    for position, offset, chunk in _chunks(data):
+def parse_marc(blocks: Iterable[bytes]) -> Iterator[ParsedRecord | MarcProblem]:
+    """Each record of an ISO 2709 file (given as blocks of bytes): parsed, or the problem
+    that stopped it."""
+    for position, offset, chunk in _chunks(blocks):
         try:
             record = pymarc.Record(data=chunk, to_unicode=True, force_utf8=True)
         except Exception as err:  # pymarc raises its own and ValueError/IndexError alike
@@ -173,13 +185,13 @@ def _why(err: Exception) -> str:
 
 
 async def import_marc(
-    session: AsyncSession, data: bytes, *, institution_id: int | None = None
+    session: AsyncSession, blocks: Iterable[bytes], *, institution_id: int | None = None
 ) -> MarcImportReport:
     """Load a MARC file into the catalogue, ``BATCH`` records per statement; the caller
     commits. Bad records are reported and skipped; the rest load."""
     report = MarcImportReport()
     batch: list[ParsedRecord] = []
-    for parsed in parse_marc(data):
+    for parsed in parse_marc(blocks):
         report.records += 1
         if isinstance(parsed, MarcProblem):
             report.problems.append(parsed)
