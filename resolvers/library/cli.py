@@ -27,7 +27,10 @@ async def import_marc_file(url: str, path: Path, *, institution_id: int | None) 
     engine = database.create_engine(url, pool_size=1, max_overflow=0)
     try:
         async with database.session_factory(engine)() as session:
-            if institution_id is not None and await session.get(Institution, institution_id) is None:
+            if (
+                institution_id is not None
+                and await session.get(Institution, institution_id) is None
+            ):
                 raise ImportRefused(f"No institution has id {institution_id}")
             report = await import_marc(session, _blocks(path), institution_id=institution_id)
             await session.commit()

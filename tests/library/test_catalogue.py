@@ -86,7 +86,14 @@ class TestCreateBibRecord:
     ) -> None:
         data = await hub.data(
             CREATE,
-            {"input": {"kind": "BOOK", "title": "Жамиля", "language": "KY", "isbn": "978-0-00-000000-1"}},
+            {
+                "input": {
+                    "kind": "BOOK",
+                    "title": "Жамиля",
+                    "language": "KY",
+                    "isbn": "978-0-00-000000-1",
+                }
+            },
             token=ministry,
         )
         assert data["createBibRecord"]["userErrors"][0]["code"] == "INVALID_ISBN"
@@ -120,7 +127,9 @@ class TestSearch:
         self, hub: Hub, session: AsyncSession
     ) -> None:
         # given a Russian book whose title says "книги" (plural)
-        await make_record(session, title="Детские книги Кыргызстана", language=Language.RU, authors=())
+        await make_record(
+            session, title="Детские книги Кыргызстана", language=Language.RU, authors=()
+        )
         await make_record(session, title="Алгебра", language=Language.RU, authors=())
         await session.commit()
         # when someone searches the singular, then the stemmer finds it
@@ -161,7 +170,9 @@ class TestSearch:
         # given two Kyrgyz mathematics textbooks and a Russian one
         await make_textbook(session, grade=5, subject="Математика")
         await make_textbook(session, grade=6, subject="Математика")
-        await make_textbook(session, grade=5, subject="Математика", language=Language.RU, title="Математика 5 класс")
+        await make_textbook(
+            session, grade=5, subject="Математика", language=Language.RU, title="Математика 5 класс"
+        )
         await session.commit()
         # when filtered by language and grade
         assert await titles(hub, "математика", language="KY", grade=5) == ["Математика 5"]
@@ -188,7 +199,14 @@ class TestDigitalFiles:
         payload = await upload(
             hub,
             ministry,
-            {"input": {"recordId": gid("BibRecord", record.id), "access": "OPEN", "licence": "CC BY 4.0", "file": None}},
+            {
+                "input": {
+                    "recordId": gid("BibRecord", record.id),
+                    "access": "OPEN",
+                    "licence": "CC BY 4.0",
+                    "file": None,
+                }
+            },
             PDF,
         )
         # then it is stored by content, the record is open access ...
@@ -246,6 +264,7 @@ class TestDigitalFiles:
             PDF,
         )
         assert payload["userErrors"] == []
+
         # when each reads the record
         def files_for(token: str | None) -> object:
             return hub.data(RECORD_FILES, {"id": gid("BibRecord", record.id)}, token=token)

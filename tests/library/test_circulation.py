@@ -4,7 +4,7 @@ renewals, holds with a queue per title, and the overdue and hold-expiry jobs."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -113,13 +113,17 @@ class TestCheckOutItem:
         data = await hub.data(
             CHECK_OUT, lend(desk, desk["pupil"], "NOPE-1"), token=librarian_of(hub, desk)
         )
-        assert data["checkOutItem"]["userErrors"] == [{"field": "barcode", "code": "UNKNOWN_BARCODE"}]
+        assert data["checkOutItem"]["userErrors"] == [
+            {"field": "barcode", "code": "UNKNOWN_BARCODE"}
+        ]
         assert await open_loans(session) == 0
 
     async def test_someone_not_enrolled_there_cannot_borrow(
         self, hub: Hub, desk: dict, session: AsyncSession
     ) -> None:
-        data = await hub.data(CHECK_OUT, lend(desk, desk["stranger"]), token=librarian_of(hub, desk))
+        data = await hub.data(
+            CHECK_OUT, lend(desk, desk["stranger"]), token=librarian_of(hub, desk)
+        )
         assert data["checkOutItem"]["userErrors"] == [
             {"field": "personId", "code": "BORROWER_NOT_ELIGIBLE"}
         ]
@@ -193,7 +197,12 @@ class TestReturnAndRenew:
         await hub.data(CHECK_OUT, lend(desk, desk["pupil"]), token=token)
         data = await hub.data(
             RETURN,
-            {"input": {"institutionId": gid("Institution", desk["school"].id), "barcode": desk["item"].barcode}},
+            {
+                "input": {
+                    "institutionId": gid("Institution", desk["school"].id),
+                    "barcode": desk["item"].barcode,
+                }
+            },
             token=token,
         )
         assert data["returnItem"]["userErrors"] == []
@@ -206,7 +215,12 @@ class TestReturnAndRenew:
     async def test_returning_a_copy_on_the_shelf_is_refused(self, hub: Hub, desk: dict) -> None:
         data = await hub.data(
             RETURN,
-            {"input": {"institutionId": gid("Institution", desk["school"].id), "barcode": desk["item"].barcode}},
+            {
+                "input": {
+                    "institutionId": gid("Institution", desk["school"].id),
+                    "barcode": desk["item"].barcode,
+                }
+            },
             token=librarian_of(hub, desk),
         )
         assert data["returnItem"]["userErrors"][0]["code"] == "LOAN_CLOSED"
@@ -219,14 +233,18 @@ class TestReturnAndRenew:
         second = await hub.data(RENEW, loan, token=pupil)
         third = await hub.data(RENEW, loan, token=pupil)
         assert first["renewLoan"]["loan"]["renewals"] == 1
-        assert first["renewLoan"]["loan"]["dueOn"] == (clock.today() + timedelta(days=28)).isoformat()
+        assert (
+            first["renewLoan"]["loan"]["dueOn"] == (clock.today() + timedelta(days=28)).isoformat()
+        )
         assert second["renewLoan"]["userErrors"] == []
         assert third["renewLoan"]["userErrors"][0]["code"] == "RENEWAL_LIMIT_REACHED"
 
     async def test_another_pupil_cannot_renew_your_loan(self, hub: Hub, desk: dict) -> None:
         lent = await hub.data(CHECK_OUT, lend(desk, desk["pupil"]), token=librarian_of(hub, desk))
         other = hub.token(Role.PUPIL, person_id=desk["stranger"].id)
-        data = await hub.data(RENEW, {"input": {"loanId": lent["checkOutItem"]["loan"]["id"]}}, token=other)
+        data = await hub.data(
+            RENEW, {"input": {"loanId": lent["checkOutItem"]["loan"]["id"]}}, token=other
+        )
         assert data["renewLoan"]["userErrors"][0]["code"] == "NOT_FOUND"
 
 
@@ -254,7 +272,12 @@ class TestLeavers:
         # ... and their open loan is on the librarian's list of leavers
         listed = await hub.data(
             LOANS,
-            {"filter": {"institutionId": gid("Institution", desk["school"].id), "borrowerLeft": True}},
+            {
+                "filter": {
+                    "institutionId": gid("Institution", desk["school"].id),
+                    "borrowerLeft": True,
+                }
+            },
             token=token,
         )
         assert listed["loans"]["totalCount"] == 1
@@ -282,7 +305,12 @@ class TestHolds:
         pupil = hub.token(Role.PUPIL, person_id=desk["pupil"].id)
         data = await hub.data(
             PLACE_HOLD,
-            {"input": {"recordId": gid("BibRecord", desk["record"].id), "institutionId": gid("Institution", desk["school"].id)}},
+            {
+                "input": {
+                    "recordId": gid("BibRecord", desk["record"].id),
+                    "institutionId": gid("Institution", desk["school"].id),
+                }
+            },
             token=pupil,
         )
         assert data["placeHold"]["userErrors"] == [{"code": "HOLD_NOT_NEEDED"}]
@@ -294,9 +322,14 @@ class TestHolds:
         # given the one copy out with the pupil, and the teacher waiting for it
         token = librarian_of(hub, desk)
         await hub.data(CHECK_OUT, lend(desk, desk["pupil"]), token=token)
-        teacher = hub.token(Role.TEACHER, person_id=desk["teacher"].id, scopes=[f"institution:{desk['school'].id}"])
+        teacher = hub.token(
+            Role.TEACHER, person_id=desk["teacher"].id, scopes=[f"institution:{desk['school'].id}"]
+        )
         hold_input = {
-            "input": {"recordId": gid("BibRecord", desk["record"].id), "institutionId": gid("Institution", desk["school"].id)}
+            "input": {
+                "recordId": gid("BibRecord", desk["record"].id),
+                "institutionId": gid("Institution", desk["school"].id),
+            }
         }
         placed = await hub.data(PLACE_HOLD, hold_input, token=teacher)
         assert placed["placeHold"]["hold"]["queuePosition"] == 1
@@ -304,12 +337,19 @@ class TestHolds:
         assert again["placeHold"]["userErrors"][0]["code"] == "ALREADY_ON_HOLD"
         # the pupil cannot renew while someone waits
         loans = await hub.data(LOANS, {"filter": {"open": True}}, token=token)
-        blocked = await hub.data(RENEW, {"input": {"loanId": loans["loans"]["nodes"][0]["id"]}}, token=token)
+        blocked = await hub.data(
+            RENEW, {"input": {"loanId": loans["loans"]["nodes"][0]["id"]}}, token=token
+        )
         assert blocked["renewLoan"]["userErrors"][0]["code"] == "RENEWAL_BLOCKED_BY_HOLD"
         # when the copy comes back, it is set aside for the teacher ...
         await hub.data(
             RETURN,
-            {"input": {"institutionId": gid("Institution", desk["school"].id), "barcode": desk["item"].barcode}},
+            {
+                "input": {
+                    "institutionId": gid("Institution", desk["school"].id),
+                    "barcode": desk["item"].barcode,
+                }
+            },
             token=token,
         )
         assert await session.scalar(select(Hold.status)) == HoldStatus.READY
@@ -318,7 +358,7 @@ class TestHolds:
         assert taken["checkOutItem"]["userErrors"][0]["code"] == "ITEM_HELD_FOR_ANOTHER"
         # ... and when the teacher does not come by the pickup day, the job expires the hold
         await session.commit()
-        report = await run_library_jobs(session, on=date.today() + timedelta(days=30))
+        report = await run_library_jobs(session, on=clock.today() + timedelta(days=30))
         await session.commit()
         assert report.expired_holds == 1
         status = await session.scalar(
@@ -338,10 +378,17 @@ class TestHolds:
                 "personId": gid("Person", desk["teacher"].id),
             }
         }
-        assert (await hub.data(PLACE_HOLD, hold_input, token=token))["placeHold"]["userErrors"] == []
+        assert (await hub.data(PLACE_HOLD, hold_input, token=token))["placeHold"][
+            "userErrors"
+        ] == []
         await hub.data(
             RETURN,
-            {"input": {"institutionId": gid("Institution", desk["school"].id), "barcode": desk["item"].barcode}},
+            {
+                "input": {
+                    "institutionId": gid("Institution", desk["school"].id),
+                    "barcode": desk["item"].barcode,
+                }
+            },
             token=token,
         )
         data = await hub.data(CHECK_OUT, lend(desk, desk["teacher"]), token=token)
@@ -351,10 +398,17 @@ class TestHolds:
     async def test_a_hold_is_cancelled_by_its_person(self, hub: Hub, desk: dict) -> None:
         token = librarian_of(hub, desk)
         await hub.data(CHECK_OUT, lend(desk, desk["pupil"]), token=token)
-        teacher = hub.token(Role.TEACHER, person_id=desk["teacher"].id, scopes=[f"institution:{desk['school'].id}"])
+        teacher = hub.token(
+            Role.TEACHER, person_id=desk["teacher"].id, scopes=[f"institution:{desk['school'].id}"]
+        )
         placed = await hub.data(
             PLACE_HOLD,
-            {"input": {"recordId": gid("BibRecord", desk["record"].id), "institutionId": gid("Institution", desk["school"].id)}},
+            {
+                "input": {
+                    "recordId": gid("BibRecord", desk["record"].id),
+                    "institutionId": gid("Institution", desk["school"].id),
+                }
+            },
             token=teacher,
         )
         hold_id = placed["placeHold"]["hold"]["id"]

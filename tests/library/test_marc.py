@@ -39,20 +39,58 @@ def marc(
     record = pymarc.Record(force_utf8=True)
     record.add_field(Field(tag="001", data=f"ctl-{title}"))
     if isbn:
-        record.add_field(Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", f"{isbn} (pbk.)")]))
-    record.add_field(Field(tag="041", indicators=Indicators(" ", " "), subfields=[Subfield("a", language)]))
+        record.add_field(
+            Field(
+                tag="020",
+                indicators=Indicators(" ", " "),
+                subfields=[Subfield("a", f"{isbn} (pbk.)")],
+            )
+        )
+    record.add_field(
+        Field(tag="041", indicators=Indicators(" ", " "), subfields=[Subfield("a", language)])
+    )
     for i, author in enumerate(authors):
-        record.add_field(Field(tag="100" if i == 0 else "700", indicators=Indicators("1", " "), subfields=[Subfield("a", f"{author},")]))
+        record.add_field(
+            Field(
+                tag="100" if i == 0 else "700",
+                indicators=Indicators("1", " "),
+                subfields=[Subfield("a", f"{author},")],
+            )
+        )
     if title:
-        record.add_field(Field(tag="245", indicators=Indicators("1", "0"), subfields=[Subfield("a", f"{title} /")]))
-    record.add_field(Field(tag="264", indicators=Indicators(" ", "1"), subfields=[Subfield("b", "Билим,"), Subfield("c", "2021.")]))
+        record.add_field(
+            Field(
+                tag="245", indicators=Indicators("1", "0"), subfields=[Subfield("a", f"{title} /")]
+            )
+        )
+    record.add_field(
+        Field(
+            tag="264",
+            indicators=Indicators(" ", "1"),
+            subfields=[Subfield("b", "Билим,"), Subfield("c", "2021.")],
+        )
+    )
     if textbook:
         grade, subject = textbook
-        record.add_field(Field(tag="521", indicators=Indicators(" ", " "), subfields=[Subfield("a", f"{grade}-класс")]))
-        record.add_field(Field(tag="655", indicators=Indicators(" ", "4"), subfields=[Subfield("a", "Окуу китеби")]))
-        record.add_field(Field(tag="658", indicators=Indicators(" ", " "), subfields=[Subfield("a", subject)]))
+        record.add_field(
+            Field(
+                tag="521",
+                indicators=Indicators(" ", " "),
+                subfields=[Subfield("a", f"{grade}-класс")],
+            )
+        )
+        record.add_field(
+            Field(
+                tag="655", indicators=Indicators(" ", "4"), subfields=[Subfield("a", "Окуу китеби")]
+            )
+        )
+        record.add_field(
+            Field(tag="658", indicators=Indicators(" ", " "), subfields=[Subfield("a", subject)])
+        )
     for barcode in barcodes:
-        record.add_field(Field(tag="952", indicators=Indicators(" ", " "), subfields=[Subfield("p", barcode)]))
+        record.add_field(
+            Field(tag="952", indicators=Indicators(" ", " "), subfields=[Subfield("p", barcode)])
+        )
     return record.as_marc()
 
 
@@ -94,16 +132,17 @@ class TestImportMarc:
         titles = set(await session.scalars(select(BibRecord.title)))
         assert titles == {"Жамиля", "Ак кеме", "Математика"}
         textbook = await session.scalar(select(BibRecord).where(BibRecord.title == "Математика"))
-        assert textbook is not None and (textbook.kind, textbook.grade) == (BibKind.TEXTBOOK, 5)
+        assert textbook is not None
+        assert (textbook.kind, textbook.grade) == (BibKind.TEXTBOOK, 5)
         assert await session.scalar(select(func.count()).select_from(LibraryItem)) == 3
 
-    async def test_bilim_import_marc_prints_each_problem(
-        self, db_url: str, tmp_path: Path
-    ) -> None:
+    async def test_bilim_import_marc_prints_each_problem(self, db_url: str, tmp_path: Path) -> None:
         path = tmp_path / "one.mrc"
         path.write_bytes(marc("Манас") + marc(None))
         env = {"DATABASE_URL": db_url, "BILIM_DATA_DIR": str(tmp_path)}
-        result = await asyncio.to_thread(CliRunner().invoke, cli, ["import", "marc", str(path)], env=env)
+        result = await asyncio.to_thread(
+            CliRunner().invoke, cli, ["import", "marc", str(path)], env=env
+        )
         assert result.exit_code == 0, result.output
         assert "record 2 (byte " in result.output
         assert "MARC_TITLE_MISSING" in result.output
@@ -115,7 +154,11 @@ class TestExportMarc:
         self, hub: Hub, session: AsyncSession
     ) -> None:
         record = await make_record(
-            session, title="Кылым карытар бир күн", authors=("Чыңгыз Айтматов",), isbn="9785170900121", year=1980
+            session,
+            title="Кылым карытар бир күн",
+            authors=("Чыңгыз Айтматов",),
+            isbn="9785170900121",
+            year=1980,
         )
         await session.commit()
         data = await hub.data(EXPORT, {"id": gid("BibRecord", record.id)})
@@ -124,7 +167,9 @@ class TestExportMarc:
         assert back["245"]["a"] == "Кылым карытар бир күн"
         assert back["100"]["a"] == "Чыңгыз Айтматов"
         assert back["020"]["a"] == "9785170900121"
-        (from_xml,) = pymarc.parse_xml_to_array(__import__("io").BytesIO(data["node"]["marcXml"].encode()))
+        (from_xml,) = pymarc.parse_xml_to_array(
+            __import__("io").BytesIO(data["node"]["marcXml"].encode())
+        )
         assert from_xml["041"]["a"] == "kir"
 
 

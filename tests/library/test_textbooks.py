@@ -47,19 +47,38 @@ async def arrange(session: AsyncSession) -> dict:
     year = school_year_of(clock.today())
     first = await make_institution(session, languages=["ky", "ru"])
     second = await make_institution(session, languages=["ky"])
-    chuy = await make_institution(session, languages=["ru"], region_id=CHUY, district_id=CHUY_SOKULUK)
-    for school, count, group in ((first, 3, "5А"), (first, 2, "5Б"), (second, 4, "5А"), (chuy, 2, "5А")):
+    chuy = await make_institution(
+        session, languages=["ru"], region_id=CHUY, district_id=CHUY_SOKULUK
+    )
+    for school, count, group in (
+        (first, 3, "5А"),
+        (first, 2, "5Б"),
+        (second, 4, "5А"),
+        (chuy, 2, "5А"),
+    ):
         for _ in range(count):
             pupil = await make_person(session)
-            await make_enrollment(session, person=pupil, institution=school, grade_level=5, class_group=group)
+            await make_enrollment(
+                session, person=pupil, institution=school, grade_level=5, class_group=group
+            )
     math_ky = await make_textbook(session, approved_for=year, title="Математика 5")
-    math_ru = await make_textbook(session, approved_for=year, language=Language.RU, title="Математика 5 (рус.)")
+    math_ru = await make_textbook(
+        session, approved_for=year, language=Language.RU, title="Математика 5 (рус.)"
+    )
     unapproved = await make_textbook(session, title="Математика 5 (эски)")
     await make_items(session, record=math_ky, institution=first, count=4)
     await make_items(session, record=math_ky, institution=second, count=6)
     await make_items(session, record=unapproved, institution=first, count=5)
     await session.commit()
-    return {"year": year, "first": first, "second": second, "chuy": chuy, "math_ky": math_ky, "math_ru": math_ru, "unapproved": unapproved}
+    return {
+        "year": year,
+        "first": first,
+        "second": second,
+        "chuy": chuy,
+        "math_ky": math_ky,
+        "math_ru": math_ru,
+        "unapproved": unapproved,
+    }
 
 
 class TestTextbookProvision:
@@ -80,7 +99,9 @@ class TestTextbookProvision:
         shortages = [(r["needed"], r["held"], r["shortfall"]) for r in report["breakdown"]]
         assert shortages == [(2, 0, 2), (5, 4, 1), (4, 6, 0)]
 
-    async def test_a_region_and_a_title(self, hub: Hub, ministry: str, session: AsyncSession) -> None:
+    async def test_a_region_and_a_title(
+        self, hub: Hub, ministry: str, session: AsyncSession
+    ) -> None:
         await arrange(session)
         data = await hub.data(
             PROVISION,
@@ -96,9 +117,15 @@ class TestTextbookProvision:
     ) -> None:
         await arrange(session)
         officer = hub.token(Role.REGION_OFFICER, scopes=[f"region:{CHUY}"])
-        own = await hub.data(PROVISION, {"filter": {"regionId": gid("Region", CHUY)}, "by": "REGION"}, token=officer)
+        own = await hub.data(
+            PROVISION, {"filter": {"regionId": gid("Region", CHUY)}, "by": "REGION"}, token=officer
+        )
         assert own["textbookProvision"]["total"]["needed"] == 2
-        other = await hub.gql(PROVISION, {"filter": {"regionId": gid("Region", BISHKEK)}, "by": "REGION"}, token=officer)
+        other = await hub.gql(
+            PROVISION,
+            {"filter": {"regionId": gid("Region", BISHKEK)}, "by": "REGION"},
+            token=officer,
+        )
         assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
@@ -135,7 +162,10 @@ class TestIssueTextbooks:
         # and the provision report counts them as issued
         report = await hub.data(
             PROVISION,
-            {"filter": {"institutionId": gid("Institution", given["first"].id)}, "by": "INSTITUTION"},
+            {
+                "filter": {"institutionId": gid("Institution", given["first"].id)},
+                "by": "INSTITUTION",
+            },
             token=librarian,
         )
         assert report["textbookProvision"]["total"]["issued"] == 4
@@ -151,12 +181,17 @@ class TestIssueTextbooks:
                 "input": {
                     "institutionId": gid("Institution", given["first"].id),
                     "grade": 5,
-                    "recordIds": [gid("BibRecord", given["math_ky"].id), gid("BibRecord", given["unapproved"].id)],
+                    "recordIds": [
+                        gid("BibRecord", given["math_ky"].id),
+                        gid("BibRecord", given["unapproved"].id),
+                    ],
                 }
             },
             token=librarian,
         )
-        assert data["issueTextbooks"]["userErrors"] == [{"field": "recordIds", "code": "TEXTBOOK_NOT_APPROVED"}]
+        assert data["issueTextbooks"]["userErrors"] == [
+            {"field": "recordIds", "code": "TEXTBOOK_NOT_APPROVED"}
+        ]
         assert await session.scalar(select(func.count()).select_from(Loan)) == 0
 
     async def test_an_empty_class_is_refused(self, hub: Hub, session: AsyncSession) -> None:
@@ -164,7 +199,13 @@ class TestIssueTextbooks:
         librarian = hub.token(Role.LIBRARIAN, scopes=[f"institution:{given['first'].id}"])
         data = await hub.data(
             ISSUE,
-            {"input": {"institutionId": gid("Institution", given["first"].id), "grade": 9, "recordIds": [gid("BibRecord", given["math_ky"].id)]}},
+            {
+                "input": {
+                    "institutionId": gid("Institution", given["first"].id),
+                    "grade": 9,
+                    "recordIds": [gid("BibRecord", given["math_ky"].id)],
+                }
+            },
             token=librarian,
         )
         assert data["issueTextbooks"]["userErrors"][0]["code"] == "NO_PUPILS_IN_CLASS"
