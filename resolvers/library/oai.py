@@ -59,7 +59,7 @@ SETS: dict[str, tuple[str, Any]] = {
 }
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SECOND = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-RECORD_COLUMNS = (
+RECORD_COLUMNS: tuple[Any, ...] = (
     BibRecord.id,
     BibRecord.updated_at,
     BibRecord.kind,
@@ -183,12 +183,8 @@ class Harvest:
             clauses.append(
                 tuple_(BibRecord.updated_at, BibRecord.id) > tuple_(moment, self.after[1])
             )
-        return (
-            select(*RECORD_COLUMNS)
-            .where(*clauses)
-            .order_by(BibRecord.updated_at, BibRecord.id)
-            .limit(PAGE + 1)
-        )
+        stmt: Select[Any] = select(*RECORD_COLUMNS)
+        return stmt.where(*clauses).order_by(BibRecord.updated_at, BibRecord.id).limit(PAGE + 1)
 
 
 def check_arguments(args: Mapping[str, list[str]]) -> str:
@@ -359,10 +355,15 @@ def _harvest(args: Mapping[str, list[str]]) -> Harvest:
         return Harvest.from_token(token[0])
     return Harvest(
         prefix=args["metadataPrefix"][0],
-        start=(args.get("from") or [None])[0],
-        end=(args.get("until") or [None])[0],
-        set_spec=(args.get("set") or [None])[0],
+        start=_one(args, "from"),
+        end=_one(args, "until"),
+        set_spec=_one(args, "set"),
     )
+
+
+def _one(args: Mapping[str, list[str]], name: str) -> str | None:
+    values = args.get(name)
+    return values[0] if values else None
 
 
 async def _single(
@@ -375,7 +376,7 @@ async def _single(
         if "resumptionToken" in args:
             raise OaiError("badResumptionToken", "The set list is complete in one answer")
         return list_sets()
-    identifier = (args.get("identifier") or [None])[0]
+    identifier = _one(args, "identifier")
     row = None
     if identifier is not None:
         record_id = record_id_of(identifier)

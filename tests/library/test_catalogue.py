@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -266,14 +267,14 @@ class TestDigitalFiles:
         assert payload["userErrors"] == []
 
         # when each reads the record
-        def files_for(token: str | None) -> object:
-            return hub.data(RECORD_FILES, {"id": gid("BibRecord", record.id)}, token=token)
+        async def files_for(token: str | None) -> dict[str, Any]:
+            return await hub.data(RECORD_FILES, {"id": gid("BibRecord", record.id)}, token=token)
 
         seen_inside = await files_for(hub.token(Role.PUPIL, person_id=inside.id))
         seen_outside = await files_for(hub.token(Role.PUPIL, person_id=outside.id))
         seen_anonymous = await files_for(None)
         # then only the school's pupil sees (and may download) the file
-        assert len(seen_inside["node"]["files"]) == 1  # type: ignore[index]
-        assert seen_outside["node"]["files"] == []  # type: ignore[index]
-        assert seen_anonymous["node"]["files"] == []  # type: ignore[index]
-        assert seen_inside["node"]["openAccess"] is False  # type: ignore[index]
+        assert len(seen_inside["node"]["files"]) == 1
+        assert seen_outside["node"]["files"] == []
+        assert seen_anonymous["node"]["files"] == []
+        assert seen_inside["node"]["openAccess"] is False
