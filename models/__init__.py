@@ -71,6 +71,7 @@ from models.library import (
     LibraryHolding,
     LibraryItem,
     LibraryPolicy,
+    LibraryWord,
     Loan,
     TextbookApproval,
 )
@@ -195,6 +196,7 @@ __all__ = [
     "LibraryHolding",
     "LibraryItem",
     "LibraryPolicy",
+    "LibraryWord",
     "Licence",
     "LicenceAction",
     "LicenceAddress",

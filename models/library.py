@@ -106,11 +106,6 @@ class BibRecord(Timestamped, Base):
         CheckConstraint("length(btrim(title)) > 0", name="title"),
         Index("uq_bib_record_isbn", "isbn", unique=True, postgresql_where=text("isbn IS NOT NULL")),
         Index("ix_bib_record_search", "search_vector", postgresql_using="gin"),
-        Index(
-            "ix_bib_record_folded_trgm",
-            text("folded gin_trgm_ops"),
-            postgresql_using="gin",
-        ),
         # OAI-PMH harvests in datestamp order, selective by date.
         Index("ix_bib_record_updated", "updated_at", "id"),
         Index("ix_bib_record_textbook", "grade", "school_subject", "language", "id"),
@@ -158,6 +153,20 @@ class BibRecord(Timestamped, Base):
             persisted=True,
         ),
     )
+
+
+class LibraryWord(Base):
+    """Every folded word of the catalogue once (kept by a trigger on ``bib_record``, migration
+    0012): a search word with a typo is matched to the catalogue's words by trigram
+    similarity here, in a table of words rather than of records, and the words found join
+    the full-text query (resolvers/library/search.py)."""
+
+    __tablename__ = "library_word"
+    __table_args__ = (
+        Index("ix_library_word_trgm", text("word gin_trgm_ops"), postgresql_using="gin"),
+    )
+
+    word: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class BibFile(Base):

@@ -67,6 +67,26 @@ HOLDING_TRIGGERS = (
     "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION library_holding_apply()",
 )
 
+# The catalogue's words, each once: what a misspelt search word is compared with.
+WORDS_FUNCTION = """
+CREATE FUNCTION library_words_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO library_word (word)
+    SELECT DISTINCT w FROM new_rows, unnest(string_to_array(new_rows.folded, ' ')) AS w
+    WHERE length(w) BETWEEN 3 AND 100
+    ORDER BY w
+    ON CONFLICT (word) DO NOTHING;
+    RETURN NULL;
+END
+$$
+"""
+WORDS_TRIGGERS = (
+    "CREATE TRIGGER library_words_insert AFTER INSERT ON bib_record "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION library_words_add()",
+    "CREATE TRIGGER library_words_update AFTER UPDATE ON bib_record "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION library_words_add()",
+)
+
 
 def upgrade() -> None:
     op.create_table('bib_record',
@@ -100,7 +120,14 @@ def upgrade() -> None:
     sa.CheckConstraint('year IS NULL OR year BETWEEN 1000 AND 2200', name=op.f('ck_bib_record_year')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bib_record'))
     )
-    op.create_index('ix_bib_record_folded_trgm', 'bib_record', [sa.literal_column('folded gin_trgm_ops')], unique=False, postgresql_using='gin')
+    op.create_table('library_word',
+    sa.Column('word', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('word', name=op.f('pk_library_word'))
+    )
+    op.create_index('ix_library_word_trgm', 'library_word', [sa.literal_column('word gin_trgm_ops')], unique=False, postgresql_using='gin')
+    op.execute(WORDS_FUNCTION)
+    for statement in WORDS_TRIGGERS:
+        op.execute(statement)
     op.create_index('ix_bib_record_search', 'bib_record', ['search_vector'], unique=False, postgresql_using='gin')
     op.create_index('ix_bib_record_textbook', 'bib_record', ['grade', 'school_subject', 'language', 'id'], unique=False)
     op.create_index('ix_bib_record_updated', 'bib_record', ['updated_at', 'id'], unique=False)
@@ -267,5 +294,9 @@ def downgrade() -> None:
     op.drop_index('ix_bib_record_updated', table_name='bib_record')
     op.drop_index('ix_bib_record_textbook', table_name='bib_record')
     op.drop_index('ix_bib_record_search', table_name='bib_record', postgresql_using='gin')
-    op.drop_index('ix_bib_record_folded_trgm', table_name='bib_record', postgresql_using='gin')
+    op.execute('DROP TRIGGER IF EXISTS library_words_insert ON bib_record')
+    op.execute('DROP TRIGGER IF EXISTS library_words_update ON bib_record')
+    op.execute('DROP FUNCTION IF EXISTS library_words_add()')
+    op.drop_index('ix_library_word_trgm', table_name='library_word', postgresql_using='gin')
+    op.drop_table('library_word')
     op.drop_table('bib_record')

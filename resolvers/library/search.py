@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
-from models import BibKind, BibRecord, Language, TextbookApproval
+from models import BibKind, BibRecord, Language, LibraryWord, TextbookApproval
 from resolvers.library.text import folded_words
 from resolvers.relay import Ordering
 
@@ -19,8 +19,11 @@ RECORD_COLUMNS = tuple(
     c for c in BibRecord.__table__.c if c.key not in ("search_vector", "words", "folded")
 )
 MAX_QUERY = 200
-# Below this word similarity a typo is too far from any word of the record.
-TYPO_SIMILARITY = 0.5
+MAX_WORDS = 8
+# Words this short are matched as typed (their trigrams say little).
+TYPO_MIN_LENGTH = 4
+# A misspelt word stands for at most this many of the catalogue's words.
+TYPO_CANDIDATES = 3
 
 
 @dataclass(frozen=True)
@@ -67,29 +70,41 @@ class Match:
     score: ColumnElement[float]
 
 
+def _spellings(word: str) -> Any:
+    """``word`` as a prefix, or one of the catalogue's words closest to it by trigrams (a
+    typo: "aitmatof" finds "aitmatov"), as tsquery text, e.g. ``(aitmatof:* | aitmatov)``."""
+    if len(word) < TYPO_MIN_LENGTH:
+        return literal(f"{word}:*")
+    close = (
+        select(LibraryWord.word)
+        .where(LibraryWord.word.bool_op("%")(word), LibraryWord.word != word)
+        .order_by(LibraryWord.word.op("<->")(word))
+        .limit(TYPO_CANDIDATES)
+        .subquery()
+    )
+    candidates = select(func.string_agg(close.c.word, literal(" | "))).scalar_subquery()
+    return func.concat(f"({word}:*", func.coalesce(literal(" | ").concat(candidates), ""), ")")
+
+
 def match(text: str) -> Match | None:
     """The records ``text`` finds: its words stemmed as Russian or English, or its folded
-    words as prefixes, or (for typos) a folded word close enough to one of the record's.
-    None when ``text`` has no words."""
-    words = folded_words(text[:MAX_QUERY])
+    words as prefixes or as the catalogue's words closest to them (typos). One full-text
+    query, so one GIN index scan finds the records, whatever the spelling. None when
+    ``text`` has no words."""
+    words = folded_words(text[:MAX_QUERY])[:MAX_WORDS]
     if not words:
         return None
     raw = " ".join(text[:MAX_QUERY].split())
-    prefixes = " & ".join(f"{w}:*" for w in words)
+    folded = func.to_tsquery(
+        cast(literal("simple"), REGCONFIG), func.concat_ws(" & ", *[_spellings(w) for w in words])
+    )
     query = or_tsquery(
         func.websearch_to_tsquery(cast(literal("russian"), REGCONFIG), raw),
         func.websearch_to_tsquery(cast(literal("english"), REGCONFIG), raw),
-        func.to_tsquery(cast(literal("simple"), REGCONFIG), prefixes),
+        folded,
     )
-    folded = " ".join(words)
-    found = or_(
-        BibRecord.search_vector.bool_op("@@")(query),
-        literal(folded).bool_op("<%")(BibRecord.folded),
-    )
-    score = func.ts_rank(BibRecord.search_vector, query) + func.word_similarity(
-        folded, BibRecord.folded
-    )
-    return Match(where=found, score=cast(score, Float))
+    found = BibRecord.search_vector.bool_op("@@")(query)
+    return Match(where=found, score=cast(func.ts_rank(BibRecord.search_vector, query), Float))
 
 
 def or_tsquery(*queries: Any) -> Any:
