@@ -4,8 +4,8 @@ open access, selective harvesting by datestamp (a record's last change, to the s
 resumption tokens.
 
 A list answers one page of ``PAGE`` records, read in (datestamp, id) order from the index on
-those columns and written to the response record by record as the database streams them:
-however large the catalogue, a harvest holds one page at a time, and the resumption token
+those columns and written to the response record by record: however large the catalogue, a
+harvest holds one page at a time, and the resumption token
 (the position after the page's last record, the request's arguments, and the cursor) lets the
 next request continue there. Tokens carry no state on the server and do not expire."""
 
@@ -403,8 +403,10 @@ async def _list(
     sent = 0
     last: tuple[datetime, int] | None = None
     more = False
-    result = await session.stream(stmt)
-    async for row in result:
+    # One page (at most PAGE + 1 rows) is read at once; the harvest as a whole streams page by
+    # page, each page written out record by record.
+    rows = (await session.execute(stmt)).all()
+    for row in rows:
         if sent == PAGE:
             more = True
             break
@@ -413,7 +415,6 @@ async def _list(
         yield _record(row, headers_only=headers_only)
         last = (row.updated_at, row.id)
         sent += 1
-    await result.close()
     if sent == 0:
         if harvest.after is not None:
             raise OaiError("badResumptionToken", "The resumption token is past the end")
