@@ -26,9 +26,22 @@ def _schema(folder: Path, name: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(folder / name)))
 
 
+def _published(folder: Path) -> etree.XMLSchema:
+    """The published OAI-PMH.xsd with the published oai_dc.xsd beside it: the protocol's
+    schema does not import oai_dc, yet processes a record's metadata strictly, so the two
+    are joined in a schema of their own."""
+    joined = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+        targetNamespace="http://www.openarchives.org/OAI/2.0/" elementFormDefault="qualified">
+      <xs:import namespace="http://www.openarchives.org/OAI/2.0/oai_dc/"
+          schemaLocation="{(folder / "oai_dc.xsd").resolve().as_uri()}"/>
+      <xs:include schemaLocation="{(folder / "OAI-PMH.xsd").resolve().as_uri()}"/>
+    </xs:schema>"""
+    return etree.XMLSchema(etree.fromstring(joined.encode()))
+
+
 VALIDATORS = [_schema(SCHEMAS, "oai-pmh.xsd")]
 if os.environ.get("BILIM_OAI_XSD_DIR"):
-    VALIDATORS.append(_schema(Path(os.environ["BILIM_OAI_XSD_DIR"]), "OAI-PMH.xsd"))
+    VALIDATORS.append(_published(Path(os.environ["BILIM_OAI_XSD_DIR"])))
 
 
 async def harvest(hub: Hub, **args: str) -> Any:
