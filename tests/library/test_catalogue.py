@@ -1,6 +1,8 @@
 """The one catalogue: records added by librarians and the ministry, searched by anyone in
 Kyrgyz, Russian and English (Cyrillic or Latin, with typos), with counts per filter value;
-digital files stored by content and read through signed links."""
+digital files stored by content and read through signed links (S6: textbooks in Kyrgyz,
+Russian, Uzbek and Tajik plus a general collection; S1: textbooks name a grade of the
+12-year standard)."""
 
 from __future__ import annotations
 

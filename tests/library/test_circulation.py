@@ -1,5 +1,7 @@
 """A library's desk: lending copies to the institution's own people, taking them back,
-renewals, holds with a queue per title, and the overdue and hold-expiry jobs."""
+renewals, holds with a queue per title, and the overdue and hold-expiry jobs (P3: a
+borrower is the one person row, a pupil or a member of staff by their open enrollment or
+post)."""
 
 from __future__ import annotations
 

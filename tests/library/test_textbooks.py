@@ -1,8 +1,11 @@
 """The textbook fund: the need from the registry's pupils and the ministry's approvals, the
 stock from the schools' libraries, provision for a school, a district, a region and the
-country, and issuing a class its set."""
+country, and issuing a class its set (S6: textbooks per language of instruction; G1: the
+regions the ministry reads by; S3: a set is lent for the school year, due in late May)."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,6 +162,9 @@ class TestIssueTextbooks:
         (title,) = again["issueTextbooks"]["issue"]["titles"]
         assert (title["issued"], title["alreadyHad"]) == (0, 3)
         assert await session.scalar(select(func.count()).select_from(Loan)) == 4
+        # and the set is lent for the school year: due at its end, 31 May (S3)
+        dues = set((await session.scalars(select(Loan.due_on))).all())
+        assert dues == {date(school_year_of(clock.today()) + 1, 5, 31)}
         # and the provision report counts them as issued
         report = await hub.data(
             PROVISION,
