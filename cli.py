@@ -224,7 +224,8 @@ def keys_rotate(data_dir: Path | None = DataDir) -> None:
 @jobs_cli.command("run")
 def jobs_run(data_dir: Path | None = DataDir) -> None:
     """Run the scheduled jobs once (cron this daily): expire kindergarten offers past their
-    deadline under each season's decline rule, and expire licences and accreditations."""
+    deadline under each season's decline rule, expire licences and accreditations, mark
+    overdue library loans and expire library holds not picked up."""
     from resolvers import jobs
 
     with Database(_settings(data_dir)) as db:
@@ -255,6 +256,37 @@ def import_test_results(
     typer.echo(
         f"rows: {report.rows_total}, loaded: {report.rows_loaded}, "
         f"unchanged: {report.rows_unchanged}, rejected: {report.rows_rejected}"
+    )
+
+
+@import_cli.command("marc")
+def import_marc(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="MARC 21 (ISO 2709) file."),
+    institution: int | None = typer.Option(
+        None, help="Institution id whose library holds the copies named in 952 $p."
+    ),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load a library's catalogue (MARC 21): bad records are reported with their position
+    and a code, the rest loaded; records whose ISBN is known are matched, not duplicated."""
+    from resolvers.library.cli import ImportRefused, import_marc_file
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        try:
+            report = asyncio.run(import_marc_file(db.url, file, institution_id=institution))
+        except ImportRefused as err:
+            typer.echo(f"The import was refused: {err}", err=True)
+            raise typer.Exit(1) from None
+    for problem in report.problems:
+        typer.echo(
+            f"record {problem.position} (byte {problem.offset}): "
+            f"{problem.code.value}: {problem.message}",
+            err=True,
+        )
+    typer.echo(
+        f"records: {report.records}, created: {report.created}, matched: {report.matched}, "
+        f"copies: {report.items}, rejected: {len(report.problems)}"
     )
 
 

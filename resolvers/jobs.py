@@ -10,6 +10,7 @@ from models import Outcome, database
 from resolvers import preschool as preschool_service
 from resolvers.access import Principal, Role
 from resolvers.events import record_audit
+from resolvers.library import run_library_jobs
 from resolvers.licensing.policy import run_licensing_jobs
 
 log = logging.getLogger("bilim.jobs")
@@ -45,12 +46,27 @@ async def run_all(url: str) -> dict[str, int]:
                 },
             )
             await session.commit()
+            library = await run_library_jobs(session)
+            await record_audit(
+                session,
+                principal=JOB_PRINCIPAL,
+                request_id=None,
+                operation="library.run_jobs",
+                outcome=Outcome.SUCCEEDED,
+                details={
+                    "overdue_loans": library.overdue_loans,
+                    "expired_holds": library.expired_holds,
+                },
+            )
+            await session.commit()
     finally:
         await engine.dispose()
     done = {
         "expired_offers": expired,
         "expired_licences": licensing.licences_expired,
         "expired_accreditations": licensing.accreditations_expired,
+        "overdue_loans": library.overdue_loans,
+        "expired_holds": library.expired_holds,
     }
     log.info("jobs.run", extra=done)
     return done

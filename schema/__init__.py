@@ -29,6 +29,7 @@ from schema import (
     geography,
     institutions,
     intake,
+    library,
     licensing,
     people,
     preschool,
@@ -74,6 +75,7 @@ Query = merge_types(
         admission.Query,
         abroad.Query,
         licensing.Query,
+        library.Query,
     ),
 )
 Mutation = merge_types(
@@ -88,6 +90,7 @@ Mutation = merge_types(
         admission.Mutation,
         abroad.Mutation,
         licensing.Mutation,
+        library.Mutation,
         access.Mutation,
     ),
 )
@@ -222,6 +225,7 @@ def build_schema() -> strawberry.Schema:
             abroad.ForeignProgramme,
             abroad.ForeignApplication,
             *licensing.NODE_TYPES,
+            *library.NODE_TYPES,
             access.ApiKey,
             access.AuditEntry,
             access.SecurityEvent,

@@ -19,6 +19,7 @@ from resolvers.errors import Problem
 from resolvers.first_grade.errors import FirstGradeCode
 from resolvers.institutions.errors import InstitutionCode
 from resolvers.intake.errors import IntakeCode
+from resolvers.library.errors import LibraryCode
 from resolvers.licensing.errors import LicensingCode
 from resolvers.people.errors import PeopleCode
 from resolvers.preschool.errors import PreschoolCode
@@ -36,6 +37,7 @@ CODE_ENUMS: tuple[type[StrEnum], ...] = (
     AdmissionCode,
     AbroadCode,
     LicensingCode,
+    LibraryCode,
     AccessCode,
 )
 

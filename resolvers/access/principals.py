@@ -27,6 +27,8 @@ class Role(enum.StrEnum):
     PARTNER = "partner"
     # Reads the audit trail, and nothing else.
     AUDITOR = "auditor"
+    # Runs an institution's library (holdings, loans, holds, textbook sets; issue 17).
+    LIBRARIAN = "librarian"
 
 
 SCOPED_ROLES = {
@@ -35,6 +37,7 @@ SCOPED_ROLES = {
     Role.SCHOOL_ADMIN: "institution",
     Role.TEACHER: "institution",
     Role.ADMISSION_OFFICER: "institution",
+    Role.LIBRARIAN: "institution",
 }
 # End users of the portals and apps; in allow-list mode they send only the portals' operations.
 PERSONAL_ROLES = {Role.GUARDIAN, Role.PUPIL}
