@@ -27,6 +27,10 @@ class Role(enum.StrEnum):
     PARTNER = "partner"
     # Reads the audit trail, and nothing else.
     AUDITOR = "auditor"
+    # Learning content (issue 16): without a scope, the national team that imports the
+    # curriculum and edits, reviews and publishes lessons; with an ``institution`` scope, a
+    # university's course team (open courses, runs, results, certificates).
+    CONTENT_EDITOR = "content_editor"
 
 
 SCOPED_ROLES = {
