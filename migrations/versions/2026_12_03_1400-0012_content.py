@@ -181,7 +181,6 @@ def upgrade() -> None:
     sa.Column('attempts', sa.SmallInteger(), server_default=sa.text('1'), nullable=False),
     sa.Column('seconds_spent', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('best_score', sa.Numeric(precision=5, scale=2), nullable=True),
-    sa.Column('last_score', sa.Numeric(precision=5, scale=2), nullable=True),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),

@@ -81,7 +81,6 @@ class LessonProgress(Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
     seconds_spent: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     best_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
-    last_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
