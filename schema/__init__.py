@@ -30,6 +30,7 @@ from schema import (
     abroad,
     access,
     admission,
+    content,
     enrollments,
     first_grade,
     geography,
@@ -78,6 +79,7 @@ Query = merge_types(
         admission.Query,
         abroad.Query,
         licensing.Query,
+        content.Query,
     ),
 )
 Mutation = merge_types(
@@ -92,6 +94,7 @@ Mutation = merge_types(
         admission.Mutation,
         abroad.Mutation,
         licensing.Mutation,
+        content.Mutation,
         access.Mutation,
     ),
 )
@@ -202,6 +205,7 @@ def build_schema() -> strawberry.Schema:
             abroad.ForeignProgramme,
             abroad.ForeignApplication,
             *licensing.NODE_TYPES,
+            *content.NODE_TYPES,
             access.ApiKey,
             access.AuditEntry,
         ],

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from resolvers.abroad.errors import AbroadCode
 from resolvers.access.errors import AccessCode
 from resolvers.admission.errors import AdmissionCode
+from resolvers.content.errors import ContentCode
 from resolvers.context import Context
 from resolvers.enrollments.errors import EnrollmentCode
 from resolvers.errors import ErrorCode as HubCode
@@ -36,6 +37,7 @@ CODE_ENUMS: tuple[type[StrEnum], ...] = (
     AdmissionCode,
     AbroadCode,
     LicensingCode,
+    ContentCode,
     AccessCode,
 )
 

@@ -28,6 +28,9 @@ from resolvers.content.courses import (
     enroll_in_course_run,
 )
 from resolvers.content.curriculum import (
+    MAX_BYTES as MAX_CURRICULUM_BYTES,
+)
+from resolvers.content.curriculum import (
     CurriculumImport,
     LineProblem,
     check_grade,
@@ -68,6 +71,7 @@ from resolvers.content.progress import (
 from resolvers.content.queries import (
     COURSE_ORDERINGS,
     LESSON_ORDERINGS,
+    MY_ENROLLMENT_ORDERING,
     RUN_ORDERINGS,
     UNIT_ORDERINGS,
     CourseFilter,
@@ -75,7 +79,9 @@ from resolvers.content.queries import (
     UnitFilter,
     curriculum_units_query,
     lessons_query,
+    my_course_enrollments_query,
     open_courses_query,
+    subjects_query,
 )
 from resolvers.content.quizzes import Answer, QuestionSpec, set_lesson_quiz
 from resolvers.content.rules import may_edit_lessons, may_offer_courses
@@ -85,6 +91,8 @@ __all__ = [
     "COURSE_ORDERINGS",
     "LESSON_ORDERINGS",
     "MAX_BATCH",
+    "MAX_CURRICULUM_BYTES",
+    "MY_ENROLLMENT_ORDERING",
     "PROGRESS_ORDERINGS",
     "RUN_ORDERINGS",
     "UNIT_ORDERINGS",
@@ -125,6 +133,7 @@ __all__ = [
     "lessons_query",
     "may_edit_lessons",
     "may_offer_courses",
+    "my_course_enrollments_query",
     "next_lessons_query",
     "offline_pack",
     "open_courses_query",
@@ -141,6 +150,7 @@ __all__ = [
     "set_lesson_quiz",
     "subject_code",
     "subject_codes",
+    "subjects_query",
     "submit_lesson_for_review",
     "sync_lesson_progress",
     "update_lesson",

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 
 from models import (
+    CourseEnrollment,
     CourseRun,
     CurriculumStandard,
     CurriculumUnit,
@@ -16,6 +17,7 @@ from models import (
     LessonStatus,
     OpenCourse,
     StudyLevel,
+    Subject,
 )
 from resolvers.access import Principal
 from resolvers.content.rules import lesson_visible
@@ -64,6 +66,7 @@ COURSE_ORDERINGS = {
     "ID": Ordering(((OpenCourse.id, False),)),
 }
 RUN_ORDERINGS = {"STARTS_ON": Ordering(((CourseRun.starts_on, False), (CourseRun.id, False)))}
+MY_ENROLLMENT_ORDERING = Ordering(((CourseEnrollment.id, True),))
 
 
 @dataclass(frozen=True)
@@ -160,3 +163,13 @@ def open_courses_query(flt: CourseFilter) -> Select[Any]:
     if flt.programme_code is not None:
         stmt = stmt.where(OpenCourse.programme_code == flt.programme_code)
     return stmt
+
+
+def my_course_enrollments_query(person_id: int) -> Select[Any]:
+    """A learner's own course enrollments."""
+    return select(*CourseEnrollment.__table__.c).where(CourseEnrollment.person_id == person_id)
+
+
+def subjects_query() -> Select[Any]:
+    """The curriculum's subjects, by code (public)."""
+    return select(*Subject.__table__.c).order_by(Subject.code)
