@@ -15,7 +15,7 @@ from resolvers.relay import encode_id
 from schema.common import Connection
 from schema.content.courses import CourseEnrollment
 from schema.content.types import (
-    BigInt,
+    ByteCount,
     Lesson,
     LessonProgress,
     MediaKind,
@@ -105,7 +105,7 @@ class PackFile:
     kind: MediaKind = strawberry.field(description="What the file is for.")
     rendition: str = strawberry.field(description="Which rendition it is.")
     sha256: str = strawberry.field(description="SHA-256 of its content (hex): check it.")
-    size_bytes: BigInt = strawberry.field(description="Size in bytes.")
+    size_bytes: ByteCount = strawberry.field(description="Size in bytes.")
     media_type: str = strawberry.field(description="Its media type.")
     name: str = strawberry.field(description="A file name to save it under.")
     url: str = strawberry.field(
@@ -136,7 +136,7 @@ class OfflinePack:
     version: str = strawberry.field(
         description="A hash of the pack's lessons and files: it changes when they do."
     )
-    total_bytes: BigInt = strawberry.field(description="All its files, in bytes.")
+    total_bytes: ByteCount = strawberry.field(description="All its files, in bytes.")
     lessons: list[PackLesson] = strawberry.field(description="Its lessons, in curriculum order.")
     files: list[PackFile] = strawberry.field(description="Its files.")
     links_expire_at: datetime = strawberry.field(description="When the files' links expire.")
@@ -150,7 +150,7 @@ class OfflinePack:
                 kind=f.kind,
                 rendition=f.rendition,
                 sha256=f.sha256,
-                size_bytes=BigInt(f.size_bytes),
+                size_bytes=ByteCount(f.size_bytes),
                 media_type=f.media_type,
                 name=f.name,
                 url=download_link(
@@ -174,7 +174,7 @@ class OfflinePack:
             term=pack.term,
             bandwidth=pack.bandwidth,
             version=pack.version,
-            total_bytes=BigInt(pack.total_bytes),
+            total_bytes=ByteCount(pack.total_bytes),
             lessons=lessons,
             files=files,
             links_expire_at=datetime.fromtimestamp(expires, UTC),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NewType, TypeAlias
+from typing import Any, TypeAlias
 
 import strawberry
 
@@ -36,15 +36,9 @@ from schema.common import Node
 from schema.institutions import Language as LanguageEnum
 from schema.node import fetched_by, loaded
 
-if TYPE_CHECKING:
-    BigInt: TypeAlias = int
-else:
-    BigInt = strawberry.scalar(
-        NewType("BigInt", int),
-        serialize=int,
-        parse_value=int,
-        description="A whole number beyond 32 bits (file sizes in bytes), as a JSON number.",
-    )
+# Sizes pass 2**31 (a video, a term's pack): GraphQL's Int is 32 bits, so they are Floats,
+# whole numbers exact up to 2**53.
+ByteCount: TypeAlias = float
 
 strawberry.enum(
     CurriculumStandardEnum,
@@ -151,7 +145,7 @@ class LessonMedia:
     rendition: str = strawberry.field(
         description="240p/360p/480p/720p/1080p, audio, a language (subtitles) or a name."
     )
-    size_bytes: BigInt = strawberry.field(description="Size in bytes.")
+    size_bytes: ByteCount = strawberry.field(description="Size in bytes (a whole number).")
     media_type: str = strawberry.field(description="The media type its bytes show.")
     height: int | None = strawberry.field(description="Video height in pixels.")
     bitrate_kbps: int | None = strawberry.field(description="Bitrate in kbit/s (video, audio).")
@@ -164,7 +158,7 @@ class LessonMedia:
             lesson_pk=row.lesson_id,
             kind=row.kind,
             rendition=row.rendition,
-            size_bytes=BigInt(row.size_bytes),
+            size_bytes=ByteCount(row.size_bytes),
             media_type=row.media_type,
             height=row.height,
             bitrate_kbps=row.bitrate_kbps,
