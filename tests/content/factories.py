@@ -94,7 +94,7 @@ async def make_lesson(
     language: str = "ky",
     title: str = "Бөлчөктөрдү кошуу",
     summary: str | None = "Окшош бөлүмдүү бөлчөктөрдү кошууну үйрөнөбүз",
-    body: str | None = "Бөлчөктөр: алымы жана бөлүмү.",
+    body: str | None = "Сабактын тексти.",
     status: LessonStatus = LessonStatus.PUBLISHED,
     position: int = 1,
     duration_seconds: int | None = 1200,
