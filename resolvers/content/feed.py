@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -107,7 +108,7 @@ def next_lessons_query(
             Lesson.term >= term,
             ~done,
         )
-        .distinct(Lesson.subject_code)
+        .ext(distinct_on(Lesson.subject_code))
         .order_by(
             Lesson.subject_code,
             Lesson.term,
