@@ -60,6 +60,12 @@ async def subject_codes(session: AsyncSession) -> frozenset[str]:
     return _subjects
 
 
+def known_subject_codes() -> frozenset[str] | None:
+    """The subject codes this process has read already, or None before the first read (the
+    compiled path, which reads nothing on its own, leaves such a request to the resolvers)."""
+    return _subjects
+
+
 def subject_code(value: str, known: frozenset[str], *, field: str = "subject") -> str:
     """A known subject's code (case aside), or UNKNOWN_SUBJECT."""
     code = value.strip().upper()

@@ -1,7 +1,8 @@
 """The compiled path: hot read operations answered by one SQL statement.
 
 For a query whose every field is one the compiler knows (people, institutions, enrollments,
-guardianship and geography, their relations and connections), PostgreSQL builds the JSON of
+guardianship and geography, their relations and connections; the portals' lesson lists),
+PostgreSQL builds the JSON of
 the whole selection, global IDs and cursors included, and the hub sends it on as it comes:
 no per-field Python work, one statement whatever the depth. The statement is made of the
 same parts as the normal path's: the filters, orderings and page rules of :mod:`resolvers`,

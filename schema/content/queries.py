@@ -64,24 +64,24 @@ async def _subject(ctx: Context, value: str | None) -> str | None:
     return content_service.subject_code(value, known)
 
 
-async def lesson_filter(
-    ctx: Context, flt: LessonFilterInput | None
+def lesson_filter_known(
+    flt: LessonFilterInput | None, known: frozenset[str]
 ) -> content_service.LessonFilter:
-    """The domain's filter, or a top-level error naming the bad argument (UNKNOWN_SUBJECT,
-    INVALID_GRADE, INVALID_TERM, LANGUAGE_NOT_OFFERED)."""
+    """The domain's filter, the subject codes known; DomainError naming a bad argument
+    (UNKNOWN_SUBJECT, INVALID_GRADE, INVALID_TERM, LANGUAGE_NOT_OFFERED). The compiled path
+    builds its lesson lists with it too."""
     flt = flt or LessonFilterInput()
-    try:
-        for grade in (flt.grade, flt.grade_min, flt.grade_max):
-            if grade is not None:
-                content_service.check_grade(grade)
-        if flt.term is not None:
-            content_service.check_term(flt.term)
-        language = None
-        if flt.language is not None:
-            language = content_service.lesson_language(flt.language.value)
-        subject = await _subject(ctx, flt.subject)
-    except DomainError as err:
-        raise request_error(err) from None
+    for grade in (flt.grade, flt.grade_min, flt.grade_max):
+        if grade is not None:
+            content_service.check_grade(grade)
+    if flt.term is not None:
+        content_service.check_term(flt.term)
+    language = None
+    if flt.language is not None:
+        language = content_service.lesson_language(flt.language.value)
+    subject = None
+    if flt.subject is not None:
+        subject = content_service.subject_code(flt.subject, known)
     return content_service.LessonFilter(
         grade=flt.grade,
         grade_min=flt.grade_min,
@@ -93,6 +93,17 @@ async def lesson_filter(
         unit_id=query_pk(flt.unit_id, "CurriculumUnit") if flt.unit_id else None,
         status=flt.status,
     )
+
+
+async def lesson_filter(
+    ctx: Context, flt: LessonFilterInput | None
+) -> content_service.LessonFilter:
+    """:func:`lesson_filter_known`, a bad argument as a top-level error with its code."""
+    known = await ctx.run(content_service.subject_codes)
+    try:
+        return lesson_filter_known(flt, known)
+    except DomainError as err:
+        raise request_error(err) from None
 
 
 @strawberry.type
