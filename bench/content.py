@@ -2,6 +2,7 @@
 
     python -m bench.content [--lessons 20000] [--learners 400000] [--duration 15]
                             [--workers 1] [--connections 4] [--samples 400]
+                            [--data-dir DIR [--reuse]] [--no-progress]
 
 Builds a database (embedded PostgreSQL unless DATABASE_URL is set): the registry's synthetic
 country (``bilim seed``: schools and their pupils, at the scale that gives ``--learners``
@@ -20,6 +21,11 @@ VACUUM ANALYZE, then ``bilim serve`` as production runs it, and measures through
   the rows counted in the database (none lost, none twice).
 
 Targets: >= 2,000 req/s; search p95 < 50 ms; feed p50 < 15 ms; 1,000 statements/s.
+
+First it measures ``public/Regions`` the same way: its figure on the idle machine is on record
+(docs/performance.md), so a run on a busy machine says how busy it was. The database stays in
+the data folder: ``--data-dir DIR --reuse`` measures it again without loading (about 15 minutes
+at these sizes on a busy machine).
 """
 
 from __future__ import annotations
@@ -491,6 +497,20 @@ def measure_list(url: str, duration: int, connections: int, work: Path) -> dict[
     return {"rps": rps, "p50": p50, "p99": p99, "pages": len(pages)}
 
 
+def measure_calibration(url: str, duration: int, connections: int, work: Path) -> dict[str, Any]:
+    """``public/Regions`` under the same conditions: a query whose figure on the idle machine is
+    on record (4,422 req/s with one worker, docs/performance.md), so a run on a busy machine
+    says how busy it was."""
+    query = (PORTALS.parent / "public" / "Regions.graphql").read_text()
+    script = work / "regions.lua"
+    _lua(script, json.dumps({"query": query}), "")
+    text = script.read_text().replace('wrk.headers["Authorization"] = "Bearer "\n', "")
+    script.write_text(text)
+    _wrk(url, script, connections=connections, duration=2)  # warm
+    rps, p50, p99, _bad = _wrk(url, script, connections=connections, duration=duration)
+    return {"rps": rps, "p50": p50, "p99": p99}
+
+
 def measure_search(url: str, samples: int) -> dict[str, Any]:
     query = (PORTALS / "LessonSearch.graphql").read_text()
     times = []
@@ -589,7 +609,19 @@ def main() -> None:
     parser.add_argument("--progress-calls", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database a run before left in --data-dir (load nothing)",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="skip the progress statements (they add rows: a --reuse run measures more)",
+    )
     args = parser.parse_args()
+    if args.reuse and args.data_dir is None:
+        parser.error("--reuse needs --data-dir")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bilim-bench-content-"))
     embedded = None
     db_url = os.environ.get("DATABASE_URL")
@@ -608,23 +640,31 @@ def main() -> None:
 def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
     from resolvers import demo
 
-    started = time.perf_counter()
-    database.migrate(db_url)
-    # bilim seed's country at the scale that gives the learners asked for (~1.4 M pupils at 1).
-    scale = min(2.0, args.learners / 1_400_000 * 1.02)
-    institutions = 2000 if args.learners >= 200_000 else None
-    asyncio.run(
-        demo.load(db_url, scale=scale, seed=args.seed, progress=True, institutions=institutions)
-    )
-    content = asyncio.run(load_content(db_url, args.lessons, args.seed))
-    learners = asyncio.run(load_progress(db_url, args.learners, args.seed))
-    asyncio.run(_vacuum(db_url))
-    loaded = time.perf_counter() - started
-    print(
-        f"loaded in {loaded:.0f} s: {content['lessons']:,} lessons ({content['units']:,} topics, "
-        f"{content['files']:,} files), {learners['learners']:,} learners, "
-        f"{learners['progress']:,} progress rows"
-    )
+    if args.reuse:
+        learners = asyncio.run(_loaded(db_url))
+        print(
+            f"reusing {args.data_dir}: {learners['lessons']:,} lessons, "
+            f"{learners['learners']:,} learners, {learners['progress']:,} progress rows"
+        )
+    else:
+        started = time.perf_counter()
+        database.migrate(db_url)
+        # bilim seed's country at the scale that gives the learners asked for (~1.4 M pupils
+        # at 1).
+        scale = min(2.0, args.learners / 1_400_000 * 1.02)
+        institutions = 2000 if args.learners >= 200_000 else None
+        asyncio.run(
+            demo.load(db_url, scale=scale, seed=args.seed, progress=True, institutions=institutions)
+        )
+        content = asyncio.run(load_content(db_url, args.lessons, args.seed))
+        learners = asyncio.run(load_progress(db_url, args.learners, args.seed))
+        asyncio.run(_vacuum(db_url))
+        loaded = time.perf_counter() - started
+        print(
+            f"loaded in {loaded:.0f} s: {content['lessons']:,} lessons "
+            f"({content['units']:,} topics, {content['files']:,} files), "
+            f"{learners['learners']:,} learners, {learners['progress']:,} progress rows"
+        )
     settings = Settings(data_dir=data_dir)
     ring = KeyRing.load(settings)
     server, url = _start_hub(db_url, data_dir, args.workers)
@@ -637,11 +677,14 @@ def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
             issue_token(ring, settings, role=Role.PUPIL, person_id=p, ttl_minutes=120)
             for p in sample
         ]
-        results = {
+        results: dict[str, Any] = {
+            "calibration": measure_calibration(url, args.duration, args.connections, work),
             "list": measure_list(url, args.duration, args.connections, work),
             "search": measure_search(url, args.samples),
             "feed": measure_feed(url, tokens),
-            "record": measure_progress(
+        }
+        if not args.no_progress:
+            results["record"] = measure_progress(
                 url,
                 db_url,
                 ring,
@@ -652,8 +695,8 @@ def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
                 calls=args.progress_calls,
                 connections=args.connections,
                 work=work,
-            ),
-            "sync": measure_progress(
+            )
+            results["sync"] = measure_progress(
                 url,
                 db_url,
                 ring,
@@ -664,8 +707,7 @@ def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
                 calls=max(1, args.progress_calls // 25),
                 connections=args.connections,
                 work=work,
-            ),
-        }
+            )
     finally:
         _stop_hub(server)
     _report(results, args)
@@ -675,6 +717,26 @@ async def _vacuum(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def _loaded(url: str) -> dict[str, Any]:
+    """What an earlier run loaded: its lessons, learners (those with progress) and progress."""
+    conn = await asyncpg.connect(url)
+    try:
+        pupils = [
+            r["learner_id"]
+            for r in await conn.fetch(
+                "SELECT DISTINCT learner_id FROM lesson_progress ORDER BY learner_id"
+            )
+        ]
+        return {
+            "lessons": await conn.fetchval("SELECT count(*) FROM lesson"),
+            "learners": len(pupils),
+            "progress": await conn.fetchval("SELECT count(*) FROM lesson_progress"),
+            "pupils": pupils,
+        }
     finally:
         await conn.close()
 
@@ -691,8 +753,13 @@ async def _lesson_ids(url: str) -> list[int]:
 
 def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
     lst, search, feed = results["list"], results["search"], results["feed"]
-    record, sync = results["record"], results["sync"]
+    cal = results["calibration"]
     print(f"workers: {args.workers}, connections: {args.connections}")
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
+    print(
+        f"calibration, public/Regions: {cal['rps']:,.0f} req/s, p50 {cal['p50']:.1f} ms "
+        "(4,422 req/s on the idle machine)"
+    )
     print(
         f"anonymous lesson list: {lst['rps']:,.0f} req/s, p50 {lst['p50']:.1f} ms, "
         f"p99 {lst['p99']:.1f} ms ({lst['pages']} pages rotating; target >= 2,000 req/s)"
@@ -705,10 +772,13 @@ def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
         f"pupil's feed: p50 {feed['p50']:.1f} ms, p95 {feed['p95']:.1f} ms over {feed['n']} "
         "pupils (target p50 < 15 ms)"
     )
-    for name, r in (
-        ("recordLessonProgress (1 a request)", record),
-        ("syncLessonProgress (50 a request)", sync),
+    for name, key in (
+        ("recordLessonProgress (1 a request)", "record"),
+        ("syncLessonProgress (50 a request)", "sync"),
     ):
+        if key not in results:
+            continue
+        r = results[key]
         print(
             f"{name}: {r['statements_per_s']:,.0f} statements/s ({r['requests_per_s']:,.0f} req/s, "
             f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms); sent {r['statements_sent']:,}, kept "
