@@ -91,7 +91,7 @@ class TestRecordLessonProgress:
         await session.commit()
         token = learner(hub, pupil)
         # when the pupil completes it, once wrong on the choice, then right on both
-        answers = [
+        answers: list[dict[str, Any]] = [
             {"questionId": gid("QuizQuestion", choice.id), "choices": [0]},
             {"questionId": gid("QuizQuestion", numeric.id), "number": "0.749"},
         ]
