@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, NewType
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -18,6 +19,18 @@ from schema.institutions import Language
 strawberry.enum(
     ProgressVerbEnum, name="ProgressVerb", description="What a progress statement says."
 )
+
+# strawberry's own UUID scalar has no description, and every type of the graph has one.
+if TYPE_CHECKING:
+    UUID = uuid.UUID
+else:
+    UUID = strawberry.scalar(
+        NewType("UUID", uuid.UUID),
+        name="UUID",
+        description="A UUID in its text form (RFC 9562).",
+        serialize=str,
+        parse_value=uuid.UUID,
+    )
 
 
 @strawberry.input(description="Narrow a lesson list; every field given must hold.")
@@ -177,7 +190,7 @@ class QuizAnswerInput:
 
 @strawberry.input(description="One progress statement; its id makes it count once.")
 class ProgressStatementInput:
-    statement_id: uuid.UUID = strawberry.field(
+    statement_id: UUID = strawberry.field(
         description="A UUID the device makes once per statement (resending it counts once)."
     )
     lesson_id: strawberry.ID = strawberry.field(description="The published lesson.")
