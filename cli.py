@@ -290,6 +290,30 @@ def import_marc(
     )
 
 
+@import_cli.command("curriculum")
+def import_curriculum(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load the curriculum (CSV; columns in docs/domains/content.md): good lines loaded, each
+    bad line reported with its number and code."""
+    from resolvers.content.cli import ImportRefused, import_file
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        try:
+            report = asyncio.run(import_file(db.url, file))
+        except ImportRefused as err:
+            typer.echo(f"The file was refused: {err}", err=True)
+            raise typer.Exit(1) from None
+    for problem in report.problems:
+        typer.echo(f"line {problem.line}: {problem.code.value}: {problem.message}", err=True)
+    typer.echo(
+        f"lines: {report.lines}, created: {report.created}, updated: {report.updated}, "
+        f"rejected: {report.rejected}"
+    )
+
+
 @keys_cli.command("create-partner")
 def keys_create_partner(
     name: str = typer.Option(..., help="The partner and purpose."),

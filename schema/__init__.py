@@ -24,6 +24,7 @@ from schema import (
     abroad,
     access,
     admission,
+    content,
     enrollments,
     first_grade,
     geography,
@@ -76,6 +77,7 @@ Query = merge_types(
         abroad.Query,
         licensing.Query,
         library.Query,
+        content.Query,
     ),
 )
 Mutation = merge_types(
@@ -91,6 +93,7 @@ Mutation = merge_types(
         abroad.Mutation,
         licensing.Mutation,
         library.Mutation,
+        content.Mutation,
         access.Mutation,
     ),
 )
@@ -226,6 +229,7 @@ def build_schema() -> strawberry.Schema:
             abroad.ForeignApplication,
             *licensing.NODE_TYPES,
             *library.NODE_TYPES,
+            *content.NODE_TYPES,
             access.ApiKey,
             access.AuditEntry,
             access.SecurityEvent,

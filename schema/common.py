@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from resolvers.abroad.errors import AbroadCode
 from resolvers.access.errors import AccessCode
 from resolvers.admission.errors import AdmissionCode
+from resolvers.content.errors import ContentCode
 from resolvers.context import Context
 from resolvers.enrollments.errors import EnrollmentCode
 from resolvers.errors import ErrorCode as HubCode
@@ -38,6 +39,7 @@ CODE_ENUMS: tuple[type[StrEnum], ...] = (
     AbroadCode,
     LicensingCode,
     LibraryCode,
+    ContentCode,
     AccessCode,
 )
 

@@ -35,6 +35,10 @@ MODULES: tuple[str, ...] = (
     "bench.workloads.licensing",
     "bench.workloads.study_abroad",
     "bench.workloads.university_admission",
+    "bench.workloads.sanarip_sabak",
+    "bench.workloads.primary_1_4",
+    "bench.workloads.school_5_9",
+    "bench.workloads.open_courses",
 )
 
 

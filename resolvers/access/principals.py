@@ -29,6 +29,10 @@ class Role(enum.StrEnum):
     AUDITOR = "auditor"
     # Runs an institution's library (holdings, loans, holds, textbook sets; issue 17).
     LIBRARIAN = "librarian"
+    # Learning content (issue 16): without a scope, the national team that imports the
+    # curriculum and edits, reviews and publishes lessons; with an ``institution`` scope, a
+    # university's course team (open courses, runs, results, certificates).
+    CONTENT_EDITOR = "content_editor"
 
 
 SCOPED_ROLES = {

@@ -19,10 +19,12 @@ from sqlalchemy import ColumnElement, FromClause, Select, Text, and_, cast, func
 from strawberry.types.arguments import convert_arguments
 
 from models import Enrollment, Region
+from resolvers import content as content_service
 from resolvers.access import Principal
 from resolvers.access.fields import ordering_for
 from resolvers.enrollments import ENROLLMENT_ORDERINGS, enrollment_filter_clauses
 from resolvers.enrollments.rules import enrollment_readable
+from resolvers.errors import DomainError
 from resolvers.institutions import INSTITUTION_ORDERINGS, institutions_query
 from resolvers.people import PERSON_ORDERINGS, persons_query
 from resolvers.people.rules import person_readable
@@ -125,6 +127,8 @@ class Builder:
                 pairs.append((key, self.institutions(nodes)))
             elif name == "regions":
                 pairs.append((key, self.regions(nodes)))
+            elif name == "lessons":
+                pairs.append((key, self.lessons(nodes)))
             else:
                 raise Unsupported(name)
         # As bytes: the hub sends them on without decoding and encoding 200 kB of text.
@@ -178,6 +182,23 @@ class Builder:
         page = bounds(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
         stmt = select(*Region.__table__.c)
         return self.connection("Region", nodes, stmt, REGION_ORDER, page, correlate=None)
+
+    def lessons(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
+        from schema.common import bounds
+        from schema.content.queries import lesson_filter_known
+
+        known = content_service.known_subject_codes()
+        if known is None:
+            raise Unsupported("subjects not read yet")  # the resolvers read them once
+        args = self.args("Query", nodes[0])
+        page = bounds(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+        try:
+            flt = lesson_filter_known(args.get("filter"), known)
+        except DomainError:
+            raise Unsupported("filter") from None  # the resolvers' typed error
+        stmt = content_service.lessons_query(self.principal, flt)
+        ordering = content_service.LESSON_ORDERINGS[args["order_by"].value]
+        return self.connection("Lesson", nodes, stmt, ordering, page, correlate=None)
 
     # objects
 
@@ -323,6 +344,10 @@ class Builder:
         if type_name == "District" and name == "region":
             return self.object_by(
                 "Region", lambda r: r.c.id == src.c.region_id, nodes, correlate=src
+            )
+        if type_name == "Lesson" and name == "subject":
+            return self.object_by(
+                "Subject", lambda s: s.c.code == src.c.subject_code, nodes, correlate=src
             )
         if type_name == "Region" and name == "districts":
             return self.list_of(
