@@ -36,7 +36,22 @@ from models.admission import (
 )
 from models.base import Base
 from models.enrollments import Enrollment, ExitReason, Sector
-from models.events import AuditEntry, OutboxEvent, Outcome
+from models.events import (
+    AuditEntry,
+    DeliveryAttempt,
+    DeliveryStatus,
+    EndpointStatus,
+    EventConsumer,
+    Notice,
+    NoticeChannel,
+    NoticeLanguage,
+    NoticePreference,
+    OutboxEvent,
+    OutboxRetention,
+    Outcome,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from models.files import FileObject
 from models.first_grade import (
     FirstGradeApplication,
@@ -129,12 +144,16 @@ __all__ = [
     "CatchmentArea",
     "CostBudget",
     "DeclineRule",
+    "DeliveryAttempt",
+    "DeliveryStatus",
     "District",
     "DistrictKind",
     "DistrictPool",
     "DocumentKind",
     "EducationLevel",
+    "EndpointStatus",
     "Enrollment",
+    "EventConsumer",
     "ExitReason",
     "FieldThreshold",
     "FileObject",
@@ -177,8 +196,13 @@ __all__ = [
     "LicensingPolicy",
     "NationalTestImport",
     "NationalTestResult",
+    "Notice",
+    "NoticeChannel",
+    "NoticeLanguage",
+    "NoticePreference",
     "OfferStatus",
     "OutboxEvent",
+    "OutboxRetention",
     "Outcome",
     "Ownership",
     "PersistedQuery",
@@ -205,4 +229,6 @@ __all__ = [
     "StaffRole",
     "StageDecision",
     "StudyLevel",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
