@@ -18,9 +18,11 @@ from starlette.routing import Route
 from models import database
 from resolvers.access import KeyRing
 from resolvers.access.keys import load_pepper
+from resolvers.events import dispatches
 from resolvers.safety import Guard
 from resolvers.settings import Settings
 from schema.compiled import Compiler
+from schema.events.wiring import events_runtime
 from schema.http.files import files
 from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
@@ -33,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (bilim serve sets it for its workers)")
-    state: Any = SimpleNamespace(settings=settings, compiler=None)
+    state: Any = SimpleNamespace(settings=settings, compiler=None, events=None)
     if settings.compiled_queries:
         from schema import LIMIT_RULES, schema
 
@@ -56,6 +58,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.keyring = state.keyring
         app.state.compiler = state.compiler
+        # Events: the live feed of subscriptions in every worker; the dispatcher too unless
+        # it runs apart (`bilim events run`, BILIM_EVENT_DISPATCHER=false).
+        state.events = events_runtime(settings)
+        await state.events.start(dispatch=dispatches(settings))
+        app.state.events = state.events
         if settings.environment != "test":
             # What is loaded by now lives as long as the worker: the collector stops walking
             # it (a small query's p99 on the normal path: 96 -> 7 ms).
@@ -65,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await state.events.stop()
             for each in (engine, bookkeeping, read_engine):
                 if each is not None:
                     await each.dispose()

@@ -31,6 +31,7 @@ from schema import (
     access,
     admission,
     enrollments,
+    events,
     first_grade,
     geography,
     institutions,
@@ -78,6 +79,7 @@ Query = merge_types(
         admission.Query,
         abroad.Query,
         licensing.Query,
+        events.Query,
     ),
 )
 Mutation = merge_types(
@@ -93,6 +95,7 @@ Mutation = merge_types(
         abroad.Mutation,
         licensing.Mutation,
         access.Mutation,
+        events.Mutation,
     ),
 )
 get_object_definition(Query, strict=True).description = "Everything a client can read."
@@ -167,6 +170,7 @@ def build_schema() -> strawberry.Schema:
     return BilimSchema(
         query=Query,
         mutation=Mutation,
+        subscription=events.Subscription,
         extensions=[
             ErrorPolicy,
             # The limit rules are built once: the validation cache is keyed by the rule classes,
@@ -204,6 +208,8 @@ def build_schema() -> strawberry.Schema:
             *licensing.NODE_TYPES,
             access.ApiKey,
             access.AuditEntry,
+            events.WebhookSubscription,
+            events.WebhookDelivery,
         ],
     )
 

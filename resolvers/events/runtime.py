@@ -76,14 +76,7 @@ async def key_principal(engine: AsyncEngine, key_id: int) -> Principal | None:
 class EventsRuntime:
     """The events machinery of one process."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        recipients: Recipients | None = None,
-        exposure: Exposure | None = None,
-        extra_consumers: Sequence[Consumer] = (),
-    ) -> None:
+    def __init__(self, settings: Settings) -> None:
         assert settings.database_url
         self.settings = settings
         self.engine = database.create_engine(
@@ -118,11 +111,22 @@ class EventsRuntime:
             concurrency=settings.webhook_concurrency,
             allow_private=settings.webhook_allow_private,
         )
-        consumers: list[Consumer] = list(extra_consumers)
+        self.consumers: list[Consumer] = []
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def add_consumers(
+        self,
+        *,
+        recipients: Recipients | None = None,
+        exposure: Exposure | None = None,
+        others: Sequence[Consumer] = (),
+    ) -> None:
+        """The durable consumers this process serves when it dispatches: notices to the
+        families ``recipients`` names, webhooks carrying what ``exposure`` lets out."""
         if recipients is not None:
-            consumers.append(NoticeConsumer(self.engine, recipients, self.notice_kick.set))
+            self.consumers.append(NoticeConsumer(self.engine, recipients, self.notice_kick.set))
         if exposure is not None:
-            consumers.append(
+            self.consumers.append(
                 WebhookFanout(
                     self.engine,
                     lambda key_id: key_principal(self.engine, key_id),
@@ -130,25 +134,28 @@ class EventsRuntime:
                     self.webhook_kick.set,
                 )
             )
-        self.dispatcher = Dispatcher(
+        self.consumers.extend(others)
+
+    def dispatcher(self) -> Dispatcher:
+        s = self.settings
+        return Dispatcher(
             self.engine,
-            consumers,
+            self.consumers,
             self.wakeup,
             DispatchSettings(
-                batch=settings.events_batch,
-                lease_seconds=settings.events_lease_seconds,
-                poll_seconds=settings.events_poll_seconds,
+                batch=s.events_batch,
+                lease_seconds=s.events_lease_seconds,
+                poll_seconds=s.events_poll_seconds,
             ),
             worker=self.worker,
         )
-        self.tasks: list[asyncio.Task[Any]] = []
 
     async def start(self, *, dispatch: bool) -> None:
         """Listen for new events; with ``dispatch``, also serve the consumers, send notices
         and deliveries, and prune."""
         self.wakeup.start()
         if dispatch:
-            self._spawn(self.dispatcher.run(), "events-dispatcher")
+            self._spawn(self.dispatcher().run(), "events-dispatcher")
             self._spawn(self._loop(self.notice_sender.send_due, self.notice_kick), "notices")
             self._spawn(self._loop(self.webhook_sender.send_due, self.webhook_kick), "webhooks")
             self._spawn(self._retention(), "events-retention")

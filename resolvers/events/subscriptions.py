@@ -12,9 +12,12 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from resolvers.context import Context
 from resolvers.events.outbox import Event, Position, head, read_after
 from resolvers.events.wakeup import Wakeup, wait_for
 
@@ -150,3 +153,23 @@ class ConnectionLimits:
         self.open[subject] -= 1
         if self.open[subject] <= 0:
             del self.open[subject]
+
+
+@dataclass
+class LiveContext(Context):
+    """The context of one graphql-transport-ws connection (each operation on it runs with a
+    copy holding its own session and loaders): the connection's parameters, the worker's
+    events runtime, and when the caller's token expires."""
+
+    connection_params: dict[str, Any] | None = None
+    events: Any = None
+    expires_at: float | None = None
+    # Counted in the worker's connection limits (released when the socket closes).
+    admitted: bool = False
+    # The credential of connection_init, to check a partner's key again later.
+    credential: Any = None
+    # The caller's children (guardians), for a cheap first look at each event.
+    children: set[int] | None = None
+
+    def for_operation(self) -> LiveContext:
+        return replace(self, _session=None, loader_cache={}, db_lock=asyncio.Lock())

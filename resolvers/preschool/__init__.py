@@ -41,6 +41,7 @@ from resolvers.preschool.queue import (
     transfer_application,
     verify_benefit,
 )
+from resolvers.preschool.reminders import remind_expiring_offers
 from resolvers.preschool.rules import application_readable, may_handle_application, offer_readable
 
 # What the queue's constraints mean to a caller when a race reaches the database first.
@@ -84,6 +85,7 @@ __all__ = [
     "place_in_age_group",
     "process_expired_offers",
     "queue_positions_query",
+    "remind_expiring_offers",
     "transfer_application",
     "verify_benefit",
     "withdraw_application",
