@@ -153,8 +153,8 @@ class EventsRuntime:
     async def start(self, *, dispatch: bool) -> None:
         """Listen for new events; with ``dispatch``, also serve the consumers, send notices
         and deliveries, and prune."""
-        self.wakeup.start()
         if dispatch:
+            self.wakeup.start()
             self._spawn(self.dispatcher().run(), "events-dispatcher")
             self._spawn(self._loop(self.notice_sender.send_due, self.notice_kick), "notices")
             self._spawn(self._loop(self.webhook_sender.send_due, self.webhook_kick), "webhooks")
@@ -188,6 +188,7 @@ class EventsRuntime:
 
     async def feed(self) -> LiveFeed:
         """This worker's live feed, started on first use."""
+        self.wakeup.start()
         await self.live.start()
         return self.live
 
