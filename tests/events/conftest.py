@@ -71,7 +71,7 @@ async def serve(settings: Settings) -> AsyncIterator[LiveHub]:
     port = free_port()
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets"
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="auto"
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
