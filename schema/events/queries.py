@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models import Notice as NoticeRow
 from models import WebhookEndpoint
 from resolvers import events as events_service
+from resolvers.access.errors import AccessCode
 from resolvers.context import Context, Info
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.events import rules
@@ -55,7 +56,7 @@ def feed_types_of(ctx: Context, types: list[str] | None) -> list[str]:
     outside = [t for t in types if t not in mine]
     if outside:
         raise RequestError(
-            ErrorCode.FORBIDDEN, "Outside this API key's scope: " + ", ".join(outside)
+            AccessCode.FIELD_NOT_IN_SCOPE, "Outside this API key's scope: " + ", ".join(outside)
         )
     return types
 
