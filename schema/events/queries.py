@@ -22,7 +22,7 @@ from resolvers.events.loaders import (
     NoticePreferenceByPersonLoader,
     NoticesBySubjectLoader,
 )
-from resolvers.relay import Ordering, decode_id
+from resolvers.relay import Ordering, decode_id, encode_id
 from schema.common import Connection
 from schema.events.catalogue import APPLICATION_TYPES, aggregate_types, feed_types
 from schema.events.exposure import readable_nodes
@@ -87,23 +87,27 @@ class Query:
         wanted = aggregate_types(feed_types_of(ctx, types))
         page = await ctx.run(lambda s: events_service.changes_since(s, position, wanted, first))
         nodes = await readable_nodes(ctx, page.events)
-        return ChangeFeed(
-            changes=[
+        changes = []
+        for event, (type_name, node) in zip(page.events, nodes, strict=True):
+            kind = events_service.change_kind(event.topic)
+            # A deleted object has no row left to hold a row rule: its deletion says only its
+            # global ID, to whoever reads its type (`wanted` holds only those).
+            if node is None and kind != events_service.ChangeKind.DELETED:
+                continue
+            changes.append(
                 Change(
                     cursor=event.position.encode(),
-                    operation=ChangeOperation(events_service.change_kind(event.topic).value),
+                    operation=ChangeOperation(kind.value),
                     type_name=type_name,
-                    object_id=node.id,
+                    object_id=strawberry.ID(
+                        node.id if node is not None else encode_id(type_name, event.aggregate_id)
+                    ),
                     event_type=event.topic,
                     at=event.at,
                     node=node,
                 )
-                for event, (type_name, node) in zip(page.events, nodes, strict=True)
-                if node is not None
-            ],
-            end_cursor=page.end.encode(),
-            has_more=page.has_more,
-        )
+            )
+        return ChangeFeed(changes=changes, end_cursor=page.end.encode(), has_more=page.has_more)
 
     @strawberry.field(
         description="The change feed's cursor of now: take it before a full sync, then pull "

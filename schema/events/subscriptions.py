@@ -177,9 +177,7 @@ async def check_readable(
     return type_name, pk
 
 
-@strawberry.type(
-    description="What a client follows live over graphql-transport-ws (`/graphql`)."
-)
+@strawberry.type(description="What a client follows live over graphql-transport-ws (`/graphql`).")
 class Subscription:
     @strawberry.subscription(
         description="An application's status changed: one application (`applicationId`), or "

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from resolvers.access import Role
 from resolvers.access.keys import load_pepper
 from resolvers.events import retention
+from resolvers.relay import encode_id
 from tests.conftest import Hub
 from tests.factories import make_api_key
 from tests.institutions.test_institution_registry import CREATE_INSTITUTION, school_input
@@ -104,6 +105,26 @@ class TestChanges:
         assert body["errors"][0]["extensions"]["code"] == "CURSOR_EXPIRED"
         fresh = (await hub.client.post("/graphql", json={"query": CURSOR}, headers=key)).json()
         assert "errors" not in await feed(hub, key, since=fresh["data"]["changesCursor"])
+
+    async def test_a_deletion_names_the_object_gone(
+        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given a partner's cursor, then an institution deleted (no row left to read)
+        key = await partner_key(hub, session, ["Institution.id", "Institution.name"])
+        start = (await hub.client.post("/graphql", json={"query": CURSOR}, headers=key)).json()
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox (topic, aggregate_type, aggregate_id, payload) "
+                    "VALUES ('institutions.institution_deleted', 'Institution', 987654, '{}')"
+                )
+            )
+        # when it pulls, then the deletion comes with the object's ID and no node
+        body = await feed(hub, key, since=start["data"]["changesCursor"])
+        [change] = body["data"]["changes"]["changes"]
+        assert change["operation"] == "DELETED"
+        assert change["objectId"] == encode_id("Institution", 987654)
+        assert change["node"] is None
 
     async def test_a_bad_cursor_is_refused(self, hub: Hub, session: AsyncSession) -> None:
         key = await partner_key(hub, session, ["Institution.id", "Institution.name"])
