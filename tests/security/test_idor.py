@@ -39,7 +39,7 @@ GUARDED_TYPES = {"Person", "Guardianship", "StaffPosition", "Enrollment", "ApiKe
 GUARDED_IN_DOMAINS = {
     "KindergartenApplication", "KindergartenOffer", "FirstGradeApplication",
     "AdmissionApplication", "AdmissionOffer", "NationalTestResult", "ForeignApplication",
-    "LicenceApplication",
+    "LicenceApplication", "WebhookSubscription", "WebhookDelivery",
 }  # fmt: skip
 
 NODE = "query($id: ID!) { node(id: $id) { id } }"
