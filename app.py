@@ -15,15 +15,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from models import database
 from resolvers.access import KeyRing
 from resolvers.access.keys import load_pepper
+from resolvers.events import dispatches
 from resolvers.safety import Guard
 from resolvers.settings import Settings, metrics_served
 from schema.compiled import Compiler
+from schema.events.wiring import events_runtime
 from schema.http.files import files
 from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
@@ -37,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (bilim serve sets it for its workers)")
-    state: Any = SimpleNamespace(settings=settings, compiler=None)
+    state: Any = SimpleNamespace(settings=settings, compiler=None, events=None)
     if settings.compiled_queries:
         from schema import LIMIT_RULES, schema
 
@@ -60,6 +62,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.keyring = state.keyring
         app.state.compiler = state.compiler
+        # Events: the live feed of subscriptions in every worker; the dispatcher too unless
+        # it runs apart (`bilim events run`, BILIM_EVENT_DISPATCHER=false).
+        state.events = events_runtime(settings)
+        await state.events.start(dispatch=dispatches(settings))
+        app.state.events = state.events
         if settings.environment != "test":
             # What is loaded by now lives as long as the worker: the collector stops walking
             # it (a small query's p99 on the normal path: 96 -> 7 ms).
@@ -75,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await state.guard.security.flush()
+            await state.events.stop()
             for each in (engine, bookkeeping, read_engine):
                 if each is not None:
                     await each.dispose()
@@ -86,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphiql/{name}", graphiql_asset),

@@ -4,6 +4,7 @@ imports."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -32,6 +33,8 @@ jobs_cli = typer.Typer(help="Scheduled jobs (run daily by cron or a timer).", no
 cli.add_typer(jobs_cli, name="jobs")
 import_cli = typer.Typer(help="Load data files from partner systems.", no_args_is_help=True)
 cli.add_typer(import_cli, name="import")
+events_cli = typer.Typer(help="Events leaving the hub (outbox dispatcher).", no_args_is_help=True)
+cli.add_typer(events_cli, name="events")
 
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
@@ -232,6 +235,59 @@ def jobs_run(data_dir: Path | None = DataDir) -> None:
         database.migrate(db.url)
         done = asyncio.run(jobs.run_all(db.url))
         typer.echo(", ".join(f"{k}: {v}" for k, v in done.items()), err=True)
+
+
+@events_cli.command("run")
+def events_run(data_dir: Path | None = DataDir) -> None:
+    """Run the outbox dispatcher alone (notices, webhooks, retention) until stopped; run the
+    hub's workers with BILIM_EVENT_DISPATCHER=false then, or let both share the work."""
+    from schema.events.wiring import events_runtime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings(data_dir)
+    with Database(settings) as db:
+        database.migrate(db.url)
+        settings.database_url = db.url
+
+        async def run() -> None:
+            runtime = events_runtime(settings)
+            await runtime.start(dispatch=True)
+            typer.echo(f"Dispatching events as {runtime.worker}", err=True)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await runtime.stop()
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run())
+
+
+@events_cli.command("status")
+def events_status(data_dir: Path | None = DataDir) -> None:
+    """Each consumer's position, backlog and last error."""
+    from resolvers.events import status
+
+    with Database(_settings(data_dir)) as db:
+        for line in asyncio.run(status.report(db.url)):
+            typer.echo(line)
+
+
+@events_cli.command("prune")
+def events_prune(data_dir: Path | None = DataDir) -> None:
+    """Remove delivered events past the retention (the hub's workers also do this hourly)."""
+    from resolvers.events import retention
+
+    settings = _settings(data_dir)
+    with Database(settings) as db:
+        engine = database.create_engine(db.url, pool_size=1, max_overflow=0)
+
+        async def run() -> retention.Pruned:
+            try:
+                return await retention.prune(engine, retention_days=settings.events_retention_days)
+            finally:
+                await engine.dispose()
+
+        typer.echo(str(asyncio.run(run())), err=True)
 
 
 @import_cli.command("test-results")

@@ -63,7 +63,23 @@ from models.content import (
     Subject,
 )
 from models.enrollments import Enrollment, ExitReason, Sector
-from models.events import AuditEntry, OutboxEvent, Outcome, SecurityEvent
+from models.events import (
+    AuditEntry,
+    DeliveryAttempt,
+    DeliveryStatus,
+    EndpointStatus,
+    EventConsumer,
+    Notice,
+    NoticeChannel,
+    NoticeLanguage,
+    NoticePreference,
+    OutboxEvent,
+    OutboxRetention,
+    Outcome,
+    SecurityEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from models.files import FileObject
 from models.first_grade import (
     FirstGradeApplication,
@@ -189,12 +205,16 @@ __all__ = [
     "CurriculumStandard",
     "CurriculumUnit",
     "DeclineRule",
+    "DeliveryAttempt",
+    "DeliveryStatus",
     "District",
     "DistrictKind",
     "DistrictPool",
     "DocumentKind",
     "EducationLevel",
+    "EndpointStatus",
     "Enrollment",
+    "EventConsumer",
     "ExitReason",
     "FieldThreshold",
     "FileAccess",
@@ -255,9 +275,14 @@ __all__ = [
     "MediaKind",
     "NationalTestImport",
     "NationalTestResult",
+    "Notice",
+    "NoticeChannel",
+    "NoticeLanguage",
+    "NoticePreference",
     "OfferStatus",
     "OpenCourse",
     "OutboxEvent",
+    "OutboxRetention",
     "Outcome",
     "Ownership",
     "PersistedQuery",
@@ -292,4 +317,6 @@ __all__ = [
     "StudyLevel",
     "Subject",
     "TextbookApproval",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -107,6 +107,40 @@ class Settings(BaseSettings):
     # How long a download link the graph hands out stays valid.
     file_link_ttl_seconds: int = 3600
 
+    # --- events leaving the hub (docs/domains/events.md) ---
+    # The outbox dispatcher runs in every hub worker (None: yes, except under the tests,
+    # which start it themselves); `bilim events run` runs it alone.
+    event_dispatcher: bool | None = None
+    # A direct server URL for LISTEN when DATABASE_URL leads to PgBouncer (transaction mode
+    # cannot carry LISTEN): without it the dispatcher polls.
+    events_listen_url: str | None = None
+    events_poll_seconds: float = 1.0
+    events_batch: int = 500
+    events_lease_seconds: float = 30.0
+    # Delivered events are kept this long (the change feed resumes within it), then pruned.
+    events_retention_days: int = 30
+    # Webhook URLs may lead to loopback and private addresses (tests and development only).
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 15.0
+    webhook_concurrency: int = 64
+    webhook_endpoints_per_key: int = 20
+    # Notices to families: e-mail through "file" (one .eml per message in <data dir>/mail/)
+    # or "smtp"; SMS through an HTTP gateway when sms_gateway_url is set.
+    notice_email: Literal["file", "smtp"] = "file"
+    notice_from: str = "Bilim Hub <noreply@bilim.edu.kg>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str = ""
+    sms_sender: str = "BilimHub"
+    # GraphQL subscriptions (graphql-transport-ws on /graphql), per worker.
+    ws_connections_per_principal: int = 5
+    ws_subscriptions_per_connection: int = 20
+    ws_idle_seconds: float = 300.0
+
     # Connections for the hub's bookkeeping (budgets, keys, persisted queries), apart from the
     # request pool so that bookkeeping commits even when the request rolls back.
     bookkeeping_pool_size: int = 4

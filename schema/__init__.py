@@ -26,6 +26,7 @@ from schema import (
     admission,
     content,
     enrollments,
+    events,
     first_grade,
     geography,
     institutions,
@@ -78,6 +79,7 @@ Query = merge_types(
         licensing.Query,
         library.Query,
         content.Query,
+        events.Query,
     ),
 )
 Mutation = merge_types(
@@ -95,6 +97,7 @@ Mutation = merge_types(
         library.Mutation,
         content.Mutation,
         access.Mutation,
+        events.Mutation,
     ),
 )
 get_object_definition(Query, strict=True).description = "Everything a client can read."
@@ -194,6 +197,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         execution_context_class=SettlingExecutor,
+        subscription=events.Subscription,
         extensions=[
             RefusalLog,
             ErrorPolicy,
@@ -233,6 +237,8 @@ def build_schema() -> strawberry.Schema:
             access.ApiKey,
             access.AuditEntry,
             access.SecurityEvent,
+            events.WebhookSubscription,
+            events.WebhookDelivery,
         ],
     )
 

@@ -17,6 +17,7 @@ from resolvers.context import Context
 from resolvers.enrollments.errors import EnrollmentCode
 from resolvers.errors import ErrorCode as HubCode
 from resolvers.errors import Problem
+from resolvers.events.errors import EventsCode
 from resolvers.first_grade.errors import FirstGradeCode
 from resolvers.institutions.errors import InstitutionCode
 from resolvers.intake.errors import IntakeCode
@@ -41,6 +42,7 @@ CODE_ENUMS: tuple[type[StrEnum], ...] = (
     LibraryCode,
     ContentCode,
     AccessCode,
+    EventsCode,
 )
 
 

@@ -79,6 +79,13 @@ STRUCTURAL_TYPES = {"PageInfo", "UserError", "Viewer", "RateLimit", "CostReport"
 ALWAYS_ALLOWED = {"Query.viewer", "Query.rateLimit", "Query.node", "Query.nodes"}
 
 
+def allow_every_key(*, fields: Iterable[str] = (), types: Iterable[str] = ()) -> None:
+    """Fields and types every key may use whatever its subgraph (a key's own plumbing, such
+    as its webhook subscriptions); domains call this at import time."""
+    ALWAYS_ALLOWED.update(fields)
+    STRUCTURAL_TYPES.update(types)
+
+
 def mark_personal(*fields: str) -> None:
     """Register more personal fields ("Type.field"); domains call this at import time."""
     PERSONAL_FIELDS.update(fields)

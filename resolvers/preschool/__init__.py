@@ -46,6 +46,7 @@ from resolvers.preschool.queue import (
     transfer_application,
     verify_benefit,
 )
+from resolvers.preschool.reminders import remind_expiring_offers
 from resolvers.preschool.rules import application_readable, may_handle_application, offer_readable
 from resolvers.preschool.school import leave_for_school, require_not_at_school
 
@@ -93,6 +94,7 @@ __all__ = [
     "place_in_age_group",
     "process_expired_offers",
     "queue_positions_query",
+    "remind_expiring_offers",
     "require_not_at_school",
     "transfer_application",
     "verify_benefit",

@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -19,19 +20,23 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from resolvers import assets, security
 from resolvers.access import ANONYMOUS, Principal, principal_from_token
 from resolvers.access.keys import looks_like_key
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.events.subscriptions import LiveContext
 from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from resolvers.mutations import fault_code, record_rolled_back
 from schema import TOO_COMPLEX, schema
 from schema.compiled import endpoint as compiled_endpoint
-from schema.http import limits
+from schema.http import limits, live
 from schema.http.limits import error_body
+from schema.http.live import LiveHandler
 from schema.http.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("bilim")
@@ -71,8 +76,18 @@ class GraphQLView(GraphQL[Context, None]):
             or self.state.settings.environment == "production"
         )
 
+    # graphql-transport-ws only (the legacy graphql-ws protocol is not offered).
+    graphql_transport_ws_handler_class = LiveHandler
+
     def __init__(self, app_state: Any, **kwargs: Any) -> None:
-        super().__init__(schema, **kwargs)
+        settings = app_state.settings
+        super().__init__(
+            schema,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=settings.ws_subscriptions_per_connection,
+            connection_init_wait_timeout=timedelta(seconds=10),
+            **kwargs,
+        )
         self.state = app_state
 
     def encode_json(self, data: object) -> bytes:
@@ -100,6 +115,18 @@ class GraphQLView(GraphQL[Context, None]):
         return operations
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        if self.is_websocket_request(request):
+            # The caller is known at connection_init (on_ws_connect), not at the handshake.
+            return LiveContext(
+                principal=ANONYMOUS,
+                sessions=self.state.sessions,
+                request_id=new_request_id(),
+                cursors=self.state.keyring.cursors,
+                request=request,
+                guard=self.state.guard,
+                graphql_schema=getattr(self.schema, "_schema", None),
+                events=getattr(self.state, "events", None),
+            )
         principal, auth_error = await self.authenticate(request)
         ctx = self.context_for(request, response, principal)
         ctx.auth_error = auth_error
@@ -158,6 +185,10 @@ class GraphQLView(GraphQL[Context, None]):
                 "The database cannot be reached; try again shortly",
                 retryAfter=RETRY_AFTER_SECONDS,
             )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        assert isinstance(context, LiveContext)
+        return await live.accept(self, context)
 
     async def execute_single(
         self,

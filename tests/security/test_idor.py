@@ -44,7 +44,7 @@ AUDITORS_READ = {"AuditEntry", "SecurityEvent"}
 GUARDED_IN_DOMAINS = {
     "KindergartenApplication", "KindergartenOffer", "FirstGradeApplication",
     "AdmissionApplication", "AdmissionOffer", "NationalTestResult", "ForeignApplication",
-    "LicenceApplication",
+    "LicenceApplication", "WebhookSubscription", "WebhookDelivery",
 }  # fmt: skip
 
 NODE = "query($id: ID!) { node(id: $id) { id } }"

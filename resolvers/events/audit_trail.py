@@ -1,38 +1,15 @@
-"""The audit trail and the transactional outbox: written in the same transaction as the change
-they describe, so an event exists if and only if its change was committed."""
+"""The audit trail: who did what, when, with what outcome, written in the transaction of the
+change it records (or of its refusal)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from models import AuditEntry, OutboxEvent, Outcome
+from models import AuditEntry, Outcome
 from resolvers.access import Principal
-
-log = logging.getLogger("bilim.events")
-
-
-async def emit(
-    session: AsyncSession,
-    *,
-    topic: str,
-    aggregate_type: str,
-    aggregate_id: int,
-    payload: dict[str, Any] | None = None,
-) -> None:
-    """Queue a domain event (``domain.event_name``) in the current transaction."""
-    await session.execute(
-        insert(OutboxEvent).values(
-            topic=topic,
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            payload=payload or {},
-        )
-    )
-    log.info("%s", topic, extra={"event": topic, "aggregate_id": aggregate_id})
 
 
 def audit_values(
