@@ -246,6 +246,28 @@ def import_test_results(
     )
 
 
+@import_cli.command("population")
+def import_population(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load the population by district and age (CSV: year,district_code,age,count)."""
+    from resolvers.analytics.population import PopulationRefused, import_file
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        try:
+            report = asyncio.run(import_file(db.url, file))
+        except PopulationRefused as err:
+            typer.echo(f"The file was refused: {err}", err=True)
+            raise typer.Exit(1) from None
+    for problem in report.problems:
+        typer.echo(f"line {problem.line}: {problem.code.value}: {problem.message}", err=True)
+    typer.echo(f"rows: {report.rows_total}, loaded: {report.rows_loaded}")
+    if report.problems:
+        raise typer.Exit(2)
+
+
 @keys_cli.command("create-partner")
 def keys_create_partner(
     name: str = typer.Option(..., help="The partner and purpose."),

@@ -34,6 +34,7 @@ from models.admission import (
     RoundStatus,
     SeasonStatus,
 )
+from models.analytics import Population, StatRefresh, stat_cell
 from models.base import Base
 from models.enrollments import Enrollment, ExitReason, Sector
 from models.events import AuditEntry, OutboxEvent, Outcome
@@ -186,6 +187,7 @@ __all__ = [
     "PersonPin",
     "PinChangeReason",
     "PlaceCategory",
+    "Population",
     "PremisesTenure",
     "ProgrammeCode",
     "ProgrammePlaces",
@@ -204,5 +206,7 @@ __all__ = [
     "StaffPosition",
     "StaffRole",
     "StageDecision",
+    "StatRefresh",
     "StudyLevel",
+    "stat_cell",
 ]

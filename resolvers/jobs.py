@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from models import Outcome, database
+from resolvers import analytics as analytics_service
 from resolvers import preschool as preschool_service
 from resolvers.access import Principal, Role
 from resolvers.events import record_audit
@@ -45,12 +46,16 @@ async def run_all(url: str) -> dict[str, int]:
                 },
             )
             await session.commit()
+            # After the day's expiries, so the census counts what they changed.
+            rollups = await analytics_service.refresh_recent(session)
+            await session.commit()
     finally:
         await engine.dispose()
     done = {
         "expired_offers": expired,
         "expired_licences": licensing.licences_expired,
         "expired_accreditations": licensing.accreditations_expired,
+        "statistics_cells": sum(rollups.values()),
     }
     log.info("jobs.run", extra=done)
     return done

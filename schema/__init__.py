@@ -30,6 +30,7 @@ from schema import (
     abroad,
     access,
     admission,
+    analytics,
     enrollments,
     first_grade,
     geography,
@@ -78,6 +79,7 @@ Query = merge_types(
         admission.Query,
         abroad.Query,
         licensing.Query,
+        analytics.Query,
     ),
 )
 Mutation = merge_types(
