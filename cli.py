@@ -31,6 +31,8 @@ jobs_cli = typer.Typer(help="Scheduled jobs (run daily by cron or a timer).", no
 cli.add_typer(jobs_cli, name="jobs")
 import_cli = typer.Typer(help="Load data files from partner systems.", no_args_is_help=True)
 cli.add_typer(import_cli, name="import")
+schema_cli = typer.Typer(help="Schema compatibility for clients.", no_args_is_help=True)
+cli.add_typer(schema_cli, name="schema")
 
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
@@ -266,6 +268,46 @@ def import_population(
     typer.echo(f"rows: {report.rows_total}, loaded: {report.rows_loaded}")
     if report.problems:
         raise typer.Exit(2)
+
+
+@schema_cli.command("check")
+def schema_check(
+    against: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="The released SDL (default: merge base on main)."
+    ),
+) -> None:
+    """Fail on breaking changes against the released schema unless listed in
+    schema-changes.txt; print dangerous changes and deprecations without a date."""
+    from schema import check, schema
+
+    old = against.read_text() if against is not None else check.released_sdl()
+    if old is None:
+        typer.echo("No released schema: not a git checkout with main; pass --against", err=True)
+        raise typer.Exit(2)
+    result = check.check(old, schema.as_str() + "\n")
+    for line in result.dangerous:
+        typer.echo(f"dangerous: {line}")
+    for line in result.intended:
+        typer.echo(f"breaking (intended): {line}")
+    for line in result.undated_deprecations:
+        typer.echo(f"deprecation without a date: {line}")
+    for line in result.breaking:
+        typer.echo(f"BREAKING: {line}")
+    if not result.ok:
+        raise typer.Exit(1)
+    typer.echo("No unintended breaking changes", err=True)
+
+
+@schema_cli.command("usage")
+def schema_usage() -> None:
+    """Which portal operations still use a deprecated field."""
+    from schema import check, schema
+
+    used = check.usage(schema._schema)
+    if not used:
+        typer.echo("No portal operation uses a deprecated field", err=True)
+    for name, files in sorted(used.items()):
+        typer.echo(f"{name}: {', '.join(files)}")
 
 
 @keys_cli.command("create-partner")
