@@ -161,11 +161,15 @@ def seed(
 @cli.command("export-schema")
 def export_schema(
     output: Path | None = typer.Option(None, help="File to write (default stdout)."),
+    federation: bool = typer.Option(
+        False, "--federation", help="The subgraph SDL with @link and @key (for gateways)."
+    ),
 ) -> None:
-    """Print the GraphQL schema (SDL)."""
+    """Print the GraphQL schema (SDL): the clients' (schema.graphql), or the subgraph's."""
     from schema import schema
+    from schema.federation import client_sdl, federation_sdl
 
-    sdl = schema.as_str() + "\n"
+    sdl = federation_sdl(schema) if federation else client_sdl(schema)
     if output is None:
         sys.stdout.write(sdl)
     else:
@@ -279,12 +283,13 @@ def schema_check(
     """Fail on breaking changes against the released schema unless listed in
     schema-changes.txt; print dangerous changes and deprecations without a date."""
     from schema import check, schema
+    from schema.federation import client_sdl
 
     old = against.read_text() if against is not None else check.released_sdl()
     if old is None:
         typer.echo("No released schema: not a git checkout with main; pass --against", err=True)
         raise typer.Exit(2)
-    result = check.check(old, schema.as_str() + "\n")
+    result = check.check(old, client_sdl(schema))
     for line in result.dangerous:
         typer.echo(f"dangerous: {line}")
     for line in result.intended:

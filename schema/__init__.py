@@ -41,6 +41,7 @@ from schema import (
     preschool,
 )
 from schema.common import Node
+from schema.federation import declare_entities
 from schema.node import resolve_node
 
 log = logging.getLogger("bilim.graphql")
@@ -144,7 +145,7 @@ class ErrorPolicy(SchemaExtension):
         )
 
 
-class BilimSchema(strawberry.Schema):
+class BilimSchema(strawberry.federation.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -166,8 +167,11 @@ LIMIT_RULES = limit_rules()
 
 def build_schema() -> strawberry.Schema:
     settings = get_settings()
+    declare_entities()
     return BilimSchema(
         query=Query,
+        # The newest version the gateways in use compose (tests/federation).
+        federation_version="2.5",
         mutation=Mutation,
         extensions=[
             ErrorPolicy,
