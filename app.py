@@ -1,6 +1,6 @@
 """Bilim Hub: the Starlette application. It wires settings, the database engines, the schema,
 the routes (``/graphql``, ``/healthz``, ``/readyz``, ``/metrics``, GraphiQL assets, stored
-files), the
+files, the ``/stats`` page), the
 lifespan and the middleware; the ``bilim`` command line is cli.py."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from schema.http.files import files
 from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
 from schema.http.metrics import metrics
+from schema.http.stats import stats_asset, stats_page
 from schema.http.view import GraphQLView, graphiql_asset
 
 
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/metrics", metrics),
             Route("/graphiql/{name}", graphiql_asset),
             Route("/files/{sha256}", files),
+            Route("/stats", stats_page),
+            Route("/stats/assets/{name}", stats_asset),
         ],
         lifespan=lifespan,
     )

@@ -117,5 +117,6 @@ class TestSubgraph:
             token=resolver_hub.token(Role.MINISTRY),
         )
         assert len([e for e in body["_entities"] if e]) == 100
-        person_reads = [s for s in resolver_hub.counter.statements if "FROM person" in s]
+        statements = resolver_hub.counter.statements or []
+        person_reads = [s for s in statements if "FROM person" in s]
         assert len(person_reads) == 1, resolver_hub.counter.statements
