@@ -16,9 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import InstitutionKind, Sex, stat_cell
 from resolvers import analytics as analytics_service
 from resolvers.access import Role
+from resolvers.access.keys import load_pepper
 from tests.analytics.helpers import CENSUS, add_pupils, add_teachers
 from tests.conftest import Hub
-from tests.factories import BISHKEK_LENIN, CHUY, CHUY_SOKULUK, gid, make_institution
+from tests.factories import (
+    BISHKEK_LENIN,
+    CHUY,
+    CHUY_SOKULUK,
+    gid,
+    make_api_key,
+    make_institution,
+)
 
 STATISTICS = """
 query Statistics($measure: Measure!, $groupBy: [StatisticsDimension!], $date: Date,
@@ -28,6 +36,11 @@ query Statistics($measure: Measure!, $groupBy: [StatisticsDimension!], $date: Da
     cells { grade sex settlement level count suppressed region { code } }
   }
 }
+"""
+
+STATISTICS_BY_GRADE = """
+{ statistics(measure: PUPILS, groupBy: [GRADE], censusDate: "2026-09-15") {
+    total cells { grade count suppressed } } }
 """
 
 EXPORT = """
@@ -196,6 +209,24 @@ class TestDisclosureControl:
                 ),
             )
             assert counts(body, "grade")[1] is None
+
+    async def test_a_partners_api_key_never_sees_a_small_cell(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given: a partner whose key's subgraph holds the statistics
+        await arrange_grades(session)
+        _, key = await make_api_key(
+            session,
+            pepper=load_pepper(hub.settings),
+            allowed_fields=["Query.statistics", "StatisticsTable.*", "StatisticsCell.*"],
+        )
+        await session.commit()
+        # when
+        response = await hub.post(STATISTICS_BY_GRADE, headers={"Authorization": f"Bearer {key}"})
+        # then
+        body = response.json()
+        assert "errors" not in body, body
+        assert counts(body["data"], "grade") == {1: None, 2: None, 3: 10}
 
     async def test_two_dimensions_hide_a_cell_in_its_row_and_its_column(
         self, hub: Hub, session: AsyncSession
