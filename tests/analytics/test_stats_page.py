@@ -142,6 +142,8 @@ async def test_stats_page_draws_its_charts_from_the_graph_on_a_phone(
                 timeout=60_000,
             )
             facts = await page_facts(page)
+            if shot := os.environ.get("BILIM_STATS_SCREENSHOT"):  # to look at the page by eye
+                await page.screenshot(path=shot, full_page=True)
             await browser.close()
     finally:
         hub.terminate()
