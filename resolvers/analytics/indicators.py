@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.access import Principal
-from resolvers.analytics.disclosure import Cell, suppress
+from resolvers.analytics.disclosure import Cell, suppress, under_threshold
 from resolvers.analytics.rules import THRESHOLD, sees_exact_counts
 from resolvers.analytics.statistics import default_census_date, source_for
 
@@ -135,6 +135,8 @@ def _indicator(
         for cells, people in ((tops, top_people), (bottoms, bottom_people)):
             if people and cells:
                 suppress(cells[:-1] if areas[-1] is None else cells, THRESHOLD)
+                if areas[-1] is None:
+                    cells[-1].suppressed = under_threshold(cells[-1].count, THRESHOLD)
     out: list[IndicatorValue] = []
     for i, area in enumerate(areas):
         numerator = tops[i].shown
