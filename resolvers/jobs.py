@@ -48,6 +48,14 @@ async def run_all(url: str) -> dict[str, int]:
             await session.commit()
             # After the day's expiries, so the census counts what they changed.
             rollups = await analytics_service.refresh_recent(session)
+            await record_audit(
+                session,
+                principal=JOB_PRINCIPAL,
+                request_id=None,
+                operation="analytics.refresh_rollups",
+                outcome=Outcome.SUCCEEDED,
+                details={"cells": rollups},
+            )
             await session.commit()
     finally:
         await engine.dispose()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import InstitutionKind, Sex, stat_cell
 from resolvers import analytics as analytics_service
+from resolvers import jobs
 from resolvers.access import Role
 from resolvers.access.keys import load_pepper
 from tests.analytics.helpers import CENSUS, add_pupils, add_teachers
@@ -130,6 +131,19 @@ class TestRollups:
         )
         assert body["statistics"]["fromRollup"] is True
         assert body["statistics"]["total"] == 10
+
+    async def test_the_daily_job_rolls_up_the_last_five_census_dates(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        school = await make_institution(session)
+        await add_pupils(session, school, n=5, grade=2)
+        await session.commit()
+        done = await jobs.run_all(hub.settings.database_url or "")
+        assert done["statistics_cells"] > 0
+        body = await hub.data("{ censusDates }")
+        assert body["censusDates"] == [
+            d.isoformat() for d in analytics_service.recent_census_dates(5)
+        ]
 
     async def test_rollup_catches_up_with_changes_when_refreshed(
         self, hub: Hub, session: AsyncSession
