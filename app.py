@@ -1,7 +1,7 @@
 """Bilim Hub: the Starlette application. It wires settings, the database engines, the schema,
 the routes (``/graphql``, ``/healthz``, ``/readyz``, ``/metrics`` where settings allow it,
-GraphiQL assets, stored files, the library's OAI-PMH ``/oai``), the lifespan and the
-middleware; the ``bilim`` command line is cli.py."""
+GraphiQL assets, stored files, the library's OAI-PMH ``/oai``, the ``/stats`` page), the
+lifespan and the middleware; the ``bilim`` command line is cli.py."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
 from schema.http.metrics import metrics
 from schema.http.oai import oai
+from schema.http.stats import stats_asset, stats_page
 from schema.http.view import GraphQLView, graphiql_asset
 
 
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphiql/{name}", graphiql_asset),
         Route("/files/{sha256}", files),
         Route("/oai", oai, methods=["GET", "POST"]),
+        Route("/stats", stats_page),
+        Route("/stats/assets/{name}", stats_asset),
     ]
     if metrics_served(settings):
         routes.append(Route("/metrics", metrics))

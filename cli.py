@@ -35,6 +35,8 @@ import_cli = typer.Typer(help="Load data files from partner systems.", no_args_i
 cli.add_typer(import_cli, name="import")
 events_cli = typer.Typer(help="Events leaving the hub (outbox dispatcher).", no_args_is_help=True)
 cli.add_typer(events_cli, name="events")
+schema_cli = typer.Typer(help="Schema compatibility for clients.", no_args_is_help=True)
+cli.add_typer(schema_cli, name="schema")
 
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
@@ -174,11 +176,15 @@ def seed(
 @cli.command("export-schema")
 def export_schema(
     output: Path | None = typer.Option(None, help="File to write (default stdout)."),
+    federation: bool = typer.Option(
+        False, "--federation", help="The subgraph SDL with @link and @key (for gateways)."
+    ),
 ) -> None:
-    """Print the GraphQL schema (SDL)."""
+    """Print the GraphQL schema (SDL): the clients' (schema.graphql), or the subgraph's."""
     from schema import schema
+    from schema.federation import client_sdl, federation_sdl
 
-    sdl = schema.as_str() + "\n"
+    sdl = federation_sdl(schema) if federation else client_sdl(schema)
     if output is None:
         sys.stdout.write(sdl)
     else:
@@ -368,6 +374,69 @@ def import_curriculum(
         f"lines: {report.lines}, created: {report.created}, updated: {report.updated}, "
         f"rejected: {report.rejected}"
     )
+
+
+@import_cli.command("population")
+def import_population(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load the population by district and age (CSV: year,district_code,age,count)."""
+    from resolvers.analytics.population import PopulationRefused, import_file
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        try:
+            report = asyncio.run(import_file(db.url, file))
+        except PopulationRefused as err:
+            typer.echo(f"The file was refused: {err}", err=True)
+            raise typer.Exit(1) from None
+    for problem in report.problems:
+        typer.echo(f"line {problem.line}: {problem.code.value}: {problem.message}", err=True)
+    typer.echo(f"rows: {report.rows_total}, loaded: {report.rows_loaded}")
+    if report.problems:
+        raise typer.Exit(2)
+
+
+@schema_cli.command("check")
+def schema_check(
+    against: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="The released SDL (default: merge base on main)."
+    ),
+) -> None:
+    """Fail on breaking changes against the released schema unless listed in
+    schema-changes.txt; print dangerous changes and deprecations without a date."""
+    from schema import check, schema
+    from schema.federation import client_sdl
+
+    old = against.read_text() if against is not None else check.released_sdl()
+    if old is None:
+        typer.echo("No released schema: not a git checkout with main; pass --against", err=True)
+        raise typer.Exit(2)
+    result = check.check(old, client_sdl(schema))
+    for line in result.dangerous:
+        typer.echo(f"dangerous: {line}")
+    for line in result.intended:
+        typer.echo(f"breaking (intended): {line}")
+    for line in result.undated_deprecations:
+        typer.echo(f"deprecation without a date: {line}")
+    for line in result.breaking:
+        typer.echo(f"BREAKING: {line}")
+    if not result.ok:
+        raise typer.Exit(1)
+    typer.echo("No unintended breaking changes", err=True)
+
+
+@schema_cli.command("usage")
+def schema_usage() -> None:
+    """Which portal operations still use a deprecated field."""
+    from schema import check, schema
+
+    used = check.usage(schema._schema)
+    if not used:
+        typer.echo("No portal operation uses a deprecated field", err=True)
+    for name, files in sorted(used.items()):
+        typer.echo(f"{name}: {', '.join(files)}")
 
 
 @keys_cli.command("create-partner")

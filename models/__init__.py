@@ -34,6 +34,7 @@ from models.admission import (
     RoundStatus,
     SeasonStatus,
 )
+from models.analytics import Population, StatRefresh, stat_cell
 from models.base import Base
 from models.content import (
     AssessmentKind,
@@ -290,6 +291,7 @@ __all__ = [
     "PersonPin",
     "PinChangeReason",
     "PlaceCategory",
+    "Population",
     "PremisesTenure",
     "ProgrammeCode",
     "ProgrammePlaces",
@@ -314,9 +316,11 @@ __all__ = [
     "StaffPosition",
     "StaffRole",
     "StageDecision",
+    "StatRefresh",
     "StudyLevel",
     "Subject",
     "TextbookApproval",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "stat_cell",
 ]

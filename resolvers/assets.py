@@ -26,12 +26,15 @@ PACKAGES: list[tuple[str, str, list[str]]] = [
     ("react", "18.3.1", ["umd/react.production.min.js"]),
     ("react-dom", "18.3.1", ["umd/react-dom.production.min.js"]),
     ("graphiql", "3.8.3", ["graphiql.min.js", "graphiql.min.css"]),
+    # The /stats page's charts (schema/http/stats.py).
+    ("chart.js", "4.6.1", ["dist/chart.umd.min.js"]),
 ]
 FILES = {
     "react.js": ("react", "umd/react.production.min.js"),
     "react-dom.js": ("react-dom", "umd/react-dom.production.min.js"),
     "graphiql.js": ("graphiql", "graphiql.min.js"),
     "graphiql.css": ("graphiql", "graphiql.min.css"),
+    "chart.js": ("chart.js", "dist/chart.umd.min.js"),
 }
 CDN = {
     "react.js": "https://unpkg.com/react@18.3.1/umd/react.production.min.js",
@@ -50,12 +53,15 @@ def installed(data_dir: Path) -> bool:
     return all((folder / name).is_file() for name in FILES)
 
 
-def install(data_dir: Path, *, timeout: float = 30.0) -> Path:
-    """Fetch the packages from the npm registry, verify them, and unpack the browser builds."""
+def install(data_dir: Path, *, timeout: float = 30.0, only: frozenset[str] | None = None) -> Path:
+    """Fetch the packages from the npm registry (all, or the ``only`` ones), verify them, and
+    unpack the browser builds."""
     folder = assets_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     with httpx.Client(timeout=timeout, follow_redirects=True) as client:
         for package, version, wanted in PACKAGES:
+            if only is not None and package not in only:
+                continue
             meta = client.get(f"{REGISTRY}/{package}/{version}")
             meta.raise_for_status()
             dist = meta.json()["dist"]

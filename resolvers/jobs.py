@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from models import Outcome, database
+from resolvers import analytics as analytics_service
 from resolvers import preschool as preschool_service
 from resolvers.access import Principal, Role
 from resolvers.events import record_audit
@@ -58,6 +59,8 @@ async def run_all(url: str) -> dict[str, int]:
             )
             await session.commit()
             library = await run_library_jobs(session)
+            # After the day's expiries, so the census counts what they changed.
+            rollups = await analytics_service.refresh_recent(session)
             await record_audit(
                 session,
                 principal=JOB_PRINCIPAL,
@@ -69,6 +72,14 @@ async def run_all(url: str) -> dict[str, int]:
                     "expired_holds": library.expired_holds,
                 },
             )
+            await record_audit(
+                session,
+                principal=JOB_PRINCIPAL,
+                request_id=None,
+                operation="analytics.refresh_rollups",
+                outcome=Outcome.SUCCEEDED,
+                details={"cells": rollups},
+            )
             await session.commit()
     finally:
         await engine.dispose()
@@ -79,6 +90,7 @@ async def run_all(url: str) -> dict[str, int]:
         "expired_accreditations": licensing.accreditations_expired,
         "overdue_loans": library.overdue_loans,
         "expired_holds": library.expired_holds,
+        "statistics_cells": sum(rollups.values()),
     }
     log.info("jobs.run", extra=done)
     return done

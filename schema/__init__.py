@@ -24,6 +24,7 @@ from schema import (
     abroad,
     access,
     admission,
+    analytics,
     content,
     enrollments,
     events,
@@ -38,6 +39,7 @@ from schema import (
 )
 from schema.common import Node
 from schema.execution import SettlingExecutor
+from schema.federation import declare_entities
 from schema.node import resolve_node
 from schema.validation import Validation, WithinLimits
 
@@ -80,6 +82,7 @@ Query = merge_types(
         library.Query,
         content.Query,
         events.Query,
+        analytics.Query,
     ),
 )
 Mutation = merge_types(
@@ -178,7 +181,7 @@ def _what_is_asked(ec: ExecutionContext) -> tuple[bool, str]:
     return security.action_of(ec.graphql_document, ec.operation_name)
 
 
-class BilimSchema(strawberry.Schema):
+class BilimSchema(strawberry.federation.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -193,8 +196,11 @@ LIMIT_RULES: list[Any] = [WithinLimits]
 
 def build_schema() -> strawberry.Schema:
     settings = get_settings()
+    declare_entities()
     return BilimSchema(
         query=Query,
+        # The newest version the gateways in use compose (tests/federation).
+        federation_version="2.5",
         mutation=Mutation,
         execution_context_class=SettlingExecutor,
         subscription=events.Subscription,

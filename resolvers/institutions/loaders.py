@@ -21,3 +21,10 @@ class CatchmentAreasByInstitutionLoader(ByParent):
     columns = tuple(CatchmentArea.__table__.c)
     parent = CatchmentArea.institution_id
     order_by = (CatchmentArea.id,)
+
+
+class InstitutionByLegalIdLoader(ById):
+    """Institutions by legal-entity identifier (P2): a federation key partners know."""
+
+    columns = INSTITUTION_COLUMNS
+    key = Institution.legal_id

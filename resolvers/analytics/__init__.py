@@ -1,0 +1,40 @@
+"""EMIS statistics: the census as of a date, its rollups, disclosure control, the ministry's
+indicators, the population table and exports (docs/domains/analytics.md)."""
+
+from resolvers.analytics.census import latest_census_date, recent_census_dates
+from resolvers.analytics.dimensions import (
+    ISCED_BY_GRADE,
+    Dimension,
+    IscedLevel,
+    Measure,
+    Settlement,
+)
+from resolvers.analytics.disclosure import Cell
+from resolvers.analytics.export import ExportFormat, export
+from resolvers.analytics.indicators import AreaLevel, IndicatorKind, IndicatorValue, indicators
+from resolvers.analytics.rollups import recount, refresh, refresh_recent, rolled_up_dates
+from resolvers.analytics.statistics import Filters, StatisticsTable, statistics
+
+__all__ = [
+    "ISCED_BY_GRADE",
+    "AreaLevel",
+    "Cell",
+    "Dimension",
+    "ExportFormat",
+    "Filters",
+    "IndicatorKind",
+    "IndicatorValue",
+    "IscedLevel",
+    "Measure",
+    "Settlement",
+    "StatisticsTable",
+    "export",
+    "indicators",
+    "latest_census_date",
+    "recent_census_dates",
+    "recount",
+    "refresh",
+    "refresh_recent",
+    "rolled_up_dates",
+    "statistics",
+]

@@ -1,0 +1,116 @@
+"""A statistics query: one measure as of a census date, grouped and filtered by dimensions,
+read from the rollup (or counted live for a date without one) and protected by disclosure
+control unless the caller may see exact counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from resolvers.access import Principal
+from resolvers.analytics.census import CELLS_SQL, latest_census_date
+from resolvers.analytics.dimensions import PERSON_MEASURES, Dimension, Measure
+from resolvers.analytics.disclosure import Cell, suppress, under_threshold
+from resolvers.analytics.rules import THRESHOLD, sees_exact_counts
+from resolvers.errors import ErrorCode, RequestError
+
+MAX_GROUP_BY = 3
+
+
+@dataclass
+class Filters:
+    """Keep only cells whose dimension value is one of the listed ones; ages in a range."""
+
+    values: dict[Dimension, list[Any]] = field(default_factory=dict)
+    age_from: int | None = None
+    age_to: int | None = None
+
+
+@dataclass
+class StatisticsTable:
+    measure: Measure
+    census_date: date
+    group_by: list[Dimension]
+    cells: list[Cell]
+    total: int
+    total_suppressed: bool
+    exact: bool
+    from_rollup: bool
+
+
+async def source_for(session: AsyncSession, census_date: date) -> tuple[str, bool]:
+    """The FROM clause of a census date's cells: its rollup, or the live count without one."""
+    rolled = await session.scalar(
+        text("SELECT true FROM stat_refresh WHERE census_date = :d"), {"d": census_date}
+    )
+    if rolled:
+        return "(SELECT * FROM stat_cell WHERE census_date = :d) AS cells", True
+    return f"({CELLS_SQL}) AS cells", False
+
+
+async def default_census_date(session: AsyncSession) -> date:
+    """The latest census date that has a rollup, else the latest census day."""
+    latest = await session.scalar(text("SELECT max(census_date) FROM stat_refresh"))
+    return latest if isinstance(latest, date) else latest_census_date()
+
+
+async def statistics(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    measure: Measure,
+    census_date: date | None,
+    group_by: list[Dimension],
+    filters: Filters,
+) -> StatisticsTable:
+    """Count ``measure`` as of ``census_date`` by ``group_by``; hide small counts of people
+    from all but the ministry (disclosure.py)."""
+    if len(group_by) > MAX_GROUP_BY or len(set(group_by)) != len(group_by):
+        raise RequestError(
+            ErrorCode.INVALID_INPUT, f"Group by at most {MAX_GROUP_BY} distinct dimensions"
+        )
+    day = census_date or await default_census_date(session)
+    source, rolled = await source_for(session, day)
+    params: dict[str, Any] = {"d": day, "measure": measure.value}
+    where = ["measure = :measure"]
+    for dim, values in filters.values.items():
+        params[f"f_{dim.value}"] = values
+        where.append(f"{dim.value} = ANY(:f_{dim.value})")
+    if filters.age_from is not None:
+        params["age_from"] = filters.age_from
+        where.append("age >= :age_from")
+    if filters.age_to is not None:
+        params["age_to"] = filters.age_to
+        where.append("age <= :age_to")
+    keys = ", ".join(d.value for d in group_by)
+    select_keys = f"{keys}, " if keys else ""
+    group = f"GROUP BY {keys} ORDER BY {keys}" if keys else ""
+    rows = await session.execute(
+        text(
+            f"SELECT {select_keys}sum(count)::bigint FROM {source} "
+            f"WHERE {' AND '.join(where)} {group}"
+        ),
+        params,
+    )
+    cells = [Cell(keys=tuple(r[:-1]), count=int(r[-1] or 0)) for r in rows]
+    cells = [c for c in cells if c.count > 0]
+    total = sum(c.count for c in cells)
+    exact = sees_exact_counts(principal) or measure not in PERSON_MEASURES
+    total_hidden = False
+    if not exact:
+        suppress(cells, THRESHOLD)
+        total_hidden = under_threshold(total, THRESHOLD)
+    return StatisticsTable(
+        measure=measure,
+        census_date=day,
+        group_by=list(group_by),
+        cells=cells,
+        total=total,
+        total_suppressed=total_hidden,
+        exact=exact,
+        from_rollup=rolled,
+    )
