@@ -32,6 +32,7 @@ from models.admission import (
     QuotaHolder,
     RoundCutoff,
     RoundStatus,
+    SchoolPool,
     SeasonStatus,
 )
 from models.base import Base
@@ -47,7 +48,14 @@ from models.first_grade import (
     RejectionReason,
 )
 from models.geography import District, DistrictKind, Region, RegionKind
-from models.institutions import CatchmentArea, Institution, InstitutionKind, Language, Ownership
+from models.institutions import (
+    CatchmentArea,
+    Institution,
+    InstitutionKind,
+    Language,
+    Ownership,
+    SchoolType,
+)
 from models.intake import (
     BenefitCategory,
     BenefitStatus,
@@ -198,6 +206,8 @@ __all__ = [
     "Residency",
     "RoundCutoff",
     "RoundStatus",
+    "SchoolPool",
+    "SchoolType",
     "SeasonStatus",
     "Sector",
     "SecurityEvent",
