@@ -32,6 +32,7 @@ from models.admission import (
     QuotaHolder,
     RoundCutoff,
     RoundStatus,
+    SchoolPool,
     SeasonStatus,
 )
 from models.analytics import Population, StatRefresh, stat_cell
@@ -91,7 +92,14 @@ from models.first_grade import (
     RejectionReason,
 )
 from models.geography import District, DistrictKind, Region, RegionKind
-from models.institutions import CatchmentArea, Institution, InstitutionKind, Language, Ownership
+from models.institutions import (
+    CatchmentArea,
+    Institution,
+    InstitutionKind,
+    Language,
+    Ownership,
+    SchoolType,
+)
 from models.intake import (
     BenefitCategory,
     BenefitStatus,
@@ -309,6 +317,8 @@ __all__ = [
     "Residency",
     "RoundCutoff",
     "RoundStatus",
+    "SchoolPool",
+    "SchoolType",
     "SeasonStatus",
     "Sector",
     "SecurityEvent",

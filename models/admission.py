@@ -171,6 +171,21 @@ class DistrictPool(Base):
     )
 
 
+class SchoolPool(Base):
+    """Which grant pool one school belongs to, over its district's (issue 14.8: the
+    high-mountain category belongs to a settlement or school, not a whole district)."""
+
+    __tablename__ = "admission_school_pool"
+
+    school_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True
+    )
+    pool: Mapped[AdmissionPool] = enum_column(AdmissionPool)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
 class AdmissionRound(Timestamped, Base):
     """A round of a season: registration window, publication of recommended lists, and a
     confirmation window."""

@@ -108,13 +108,19 @@ class FirstGradeApplication(Timestamped, Base):
 
 
 class FirstGradeQuota(Base):
-    """Places of a school in an entry grade for a season. ``admitted`` counts admissions; the
-    CHECK keeps it within ``places`` under any concurrency."""
+    """Places of a school in an entry grade and language of instruction for a season (domain.md
+    F1, F5; issue 14.4: the Kyrgyz, Russian, Uzbek and Tajik streams of a school are separate
+    pools). ``admitted`` counts admissions; the CHECK keeps it within ``places`` under any
+    concurrency."""
 
     __tablename__ = "first_grade_quota"
     __table_args__ = (
         UniqueConstraint(
-            "season_id", "school_id", "grade_level", name="uq_first_grade_quota_grade"
+            "season_id",
+            "school_id",
+            "grade_level",
+            "language",
+            name="uq_first_grade_quota_language",
         ),
         CheckConstraint("grade_level IN (1, 2)", name="grade"),
         CheckConstraint("classes >= 0 AND places >= 0", name="sizes"),
@@ -125,6 +131,7 @@ class FirstGradeQuota(Base):
     season_id: Mapped[int] = mapped_column(ForeignKey("intake_season.id"))
     school_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     grade_level: Mapped[int] = mapped_column(SmallInteger)
+    language: Mapped[Language] = enum_column(Language, server_default=text("'ky'"))
     classes: Mapped[int] = mapped_column(SmallInteger)
     places: Mapped[int] = mapped_column(Integer)
     admitted: Mapped[int] = mapped_column(Integer, server_default=text("0"))

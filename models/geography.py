@@ -34,6 +34,8 @@ class Region(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
+    # Code in the national classifier of administrative-territorial units (SOATE).
+    soate: Mapped[str | None] = mapped_column(String(14), unique=True)
     kind: Mapped[RegionKind] = enum_column(RegionKind)
     name_ky: Mapped[str] = mapped_column(String(200))
     name_ru: Mapped[str] = mapped_column(String(200))
@@ -57,6 +59,8 @@ class District(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
     code: Mapped[str] = mapped_column(String(32), unique=True)
+    # SOATE code; null where no public source confirmed it (docs/domains/registry.md).
+    soate: Mapped[str | None] = mapped_column(String(14), unique=True)
     kind: Mapped[DistrictKind] = enum_column(DistrictKind)
     name_ky: Mapped[str] = mapped_column(String(200))
     name_ru: Mapped[str] = mapped_column(String(200))

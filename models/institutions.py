@@ -8,12 +8,14 @@ from datetime import date
 
 from sqlalchemy import (
     ARRAY,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     String,
     text,
 )
@@ -45,6 +47,21 @@ class Language(enum.StrEnum):
     EN = "en"
 
 
+class SchoolType(enum.StrEnum):
+    """What a school is (domain.md S1, F6; issue 14.3): the grades it teaches by default, and
+    whether it takes first graders through e-enrollment."""
+
+    PRIMARY_1_4 = "primary_1_4"
+    PRIMARY_1_6 = "primary_1_6"
+    BASIC = "basic"  # grades 1-9
+    COMPLETE_11 = "complete_11"  # grades 1-11 (the legacy model)
+    COMPLETE_12 = "complete_12"  # grades 1-12 (the 12-year standard)
+    GYMNASIUM = "gymnasium"
+    LYCEUM = "lyceum"
+    BOARDING = "boarding"
+    SPECIAL_NEEDS = "special_needs"
+
+
 class Institution(Timestamped, Base):
     """An institution that teaches or cares for learners."""
 
@@ -67,6 +84,18 @@ class Institution(Timestamped, Base):
             unique=True,
             postgresql_where=text("legal_id IS NOT NULL"),
         ),
+        CheckConstraint(
+            "kind = 'school' OR (school_type IS NULL AND grade_from IS NULL"
+            " AND grade_to IS NULL AND NOT outside_e_enrollment)",
+            name="school_profile",
+        ),
+        CheckConstraint(
+            "(grade_from IS NULL) = (grade_to IS NULL)"
+            " AND (grade_from IS NULL OR 1 <= grade_from AND grade_from <= grade_to"
+            " AND grade_to <= 12)",
+            name="grades",
+        ),
+        CheckConstraint("shifts BETWEEN 1 AND 3", name="shifts"),
         Index("ix_institution_region_kind", "region_id", "kind", "id"),
         Index("ix_institution_name", "name", "id"),
         ForeignKeyConstraint(
@@ -91,6 +120,13 @@ class Institution(Timestamped, Base):
         ARRAY(String(2)), server_default=text("'{}'::varchar[]")
     )
     design_capacity: Mapped[int | None] = mapped_column(Integer)
+    # Schools only (issue 14.3): the type, the grades taught, the shifts a day (design
+    # capacity is per shift), and whether first graders come outside e-enrollment (F6).
+    school_type: Mapped[SchoolType | None] = enum_column(SchoolType, nullable=True)
+    grade_from: Mapped[int | None] = mapped_column(SmallInteger)
+    grade_to: Mapped[int | None] = mapped_column(SmallInteger)
+    shifts: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    outside_e_enrollment: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     opened_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
 

@@ -147,9 +147,12 @@ class BenefitCategory(Base):
 
 
 class PublicHoliday(Base):
-    """A non-working day; deadlines in working days skip these and the season's weekend."""
+    """The ministry's decision on one day, over the statutory calendar the ``holidays`` package
+    computes: a day off (``working`` false: an extra holiday, a moved rest day) or a working
+    day (``working`` true: a weekend day worked in exchange, a statutory date moved away)."""
 
     __tablename__ = "public_holiday"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    working: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

@@ -371,6 +371,7 @@ async def make_first_grade_application(
     applied_at: datetime | None = None,
     status: FirstGradeStatus = FirstGradeStatus.VERIFIED,
     grade_level: int = 1,
+    language: Language = Language.KY,
 ) -> FirstGradeApplication:
     from sqlalchemy import select
 
@@ -386,7 +387,7 @@ async def make_first_grade_application(
         child_id=child.id,
         guardian_id=guardian.id,
         school_id=school.id,
-        language=Language.KY,
+        language=language,
         grade_level=grade_level,
         finished_preschool_programme=False,
         stage=FirstGradeStage.CATCHMENT,
@@ -410,11 +411,13 @@ async def make_first_grade_quota(
     season: IntakeSeason,
     places: int,
     grade_level: int = 1,
+    language: Language = Language.KY,
 ) -> FirstGradeQuota:
     quota = FirstGradeQuota(
         season_id=season.id,
         school_id=school.id,
         grade_level=grade_level,
+        language=language,
         classes=max(1, -(-places // season.class_size_max)),
         places=places,
     )

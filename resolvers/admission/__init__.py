@@ -32,6 +32,7 @@ from resolvers.admission.policy import (
     normalise_code,
     set_district_pool,
     set_field_threshold,
+    set_school_pool,
     update_round,
     update_season,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "set_district_pool",
     "set_field_threshold",
     "set_programme_places",
+    "set_school_pool",
     "test_results_query",
     "update_round",
     "update_season",

@@ -29,6 +29,7 @@ from models import (
     PlaceCategory,
     ProgrammePlaces,
     QuotaHolder,
+    SchoolPool,
     Sector,
 )
 from resolvers import clock
@@ -300,14 +301,16 @@ async def _quotas(
 
 
 async def pool_of_applicant(session: AsyncSession, person_id: int) -> AdmissionPool | None:
-    """The grant pool of the school the applicant last attended: its district's
-    classification, else its parent district's; None without a school record."""
+    """The grant pool of the school the applicant last attended: the school's own
+    classification (issue 14.8), else its district's, else its parent district's; None without
+    a school record."""
     parent_pool = DistrictPool.__table__.alias("parent_pool")
     row = (
         await session.execute(
-            select(func.coalesce(DistrictPool.pool, parent_pool.c.pool))
+            select(func.coalesce(SchoolPool.pool, DistrictPool.pool, parent_pool.c.pool))
             .select_from(Enrollment)
             .join(Institution, Institution.id == Enrollment.institution_id)
+            .outerjoin(SchoolPool, SchoolPool.school_id == Institution.id)
             .outerjoin(District, District.id == Institution.district_id)
             .outerjoin(DistrictPool, DistrictPool.district_id == Institution.district_id)
             .outerjoin(parent_pool, parent_pool.c.district_id == District.parent_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,11 +19,14 @@ from models import (
     District,
     DistrictPool,
     FieldThreshold,
+    Institution,
+    InstitutionKind,
     Intake,
     Person,
     PlaceCategory,
     QuotaHolder,
     RoundStatus,
+    SchoolPool,
     SeasonStatus,
 )
 from models.admission import QUOTA_CATEGORIES
@@ -260,6 +263,35 @@ async def set_field_threshold(
     row = await session.get(FieldThreshold, threshold_id, populate_existing=True)
     assert row is not None
     return row
+
+
+async def set_school_pool(
+    session: AsyncSession, principal: Principal, *, school_id: int, pool: AdmissionPool | None
+) -> Institution:
+    """Put one school into a grant pool over its district's, or (``None``) back to its
+    district's (ministry only; issue 14.8)."""
+    _require_ministry(principal)
+    school = await session.get(Institution, school_id)
+    if school is None or school.kind != InstitutionKind.SCHOOL:
+        raise NotFound("The school", field="schoolId")
+    if pool is None:
+        await session.execute(delete(SchoolPool).where(SchoolPool.school_id == school_id))
+    else:
+        await session.execute(
+            pg_insert(SchoolPool)
+            .values(school_id=school_id, pool=pool)
+            .on_conflict_do_update(
+                index_elements=[SchoolPool.school_id], set_={"pool": pool, "updated_at": func.now()}
+            )
+        )
+    await emit(
+        session,
+        topic="admission.school_pool_set",
+        aggregate_type="Institution",
+        aggregate_id=school_id,
+        payload={"pool": None if pool is None else pool.value},
+    )
+    return school
 
 
 async def set_district_pool(

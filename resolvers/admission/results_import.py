@@ -31,7 +31,7 @@ REQUIRED_COLUMNS = ("certificate_number", "year", "pin", "main_score", "state_la
 SUBJECT_PREFIX = "subject_"
 CERTIFICATE = re.compile(r"^[A-Za-z0-9-]{4,20}$")
 SUBJECT_CODE = re.compile(r"^[a-z0-9_]{1,40}$")
-PIN_FORM = re.compile(r"^[0-9]{14}$")
+PIN_FORM = re.compile(r"[0-9]{14}")
 
 
 @dataclass
@@ -127,7 +127,7 @@ def _parse_row(line: int, values: dict[str, str], subjects: list[str]) -> _Row:
     if not CERTIFICATE.match(certificate):
         raise _RowError(ErrorCode.INVALID_INPUT, "certificate_number is 4-20 letters and digits")
     pin = values["pin"].strip()
-    if not PIN_FORM.match(pin):
+    if not PIN_FORM.fullmatch(pin):
         raise _RowError(AdmissionCode.INVALID_PIN, "pin is not a 14-digit PIN")
     scores: dict[str, int] = {}
     for column in subjects:

@@ -86,9 +86,9 @@ async def _count_against_quotas(
 ) -> None:
     """Add the admissions to their schools' quotas (CHECK ``admitted <= places``)."""
     counts = (
-        select(FGA.school_id, FGA.grade_level, func.count().label("n"))
+        select(FGA.school_id, FGA.grade_level, FGA.language, func.count().label("n"))
         .where(any_of(FGA.id, application_ids))
-        .group_by(FGA.school_id, FGA.grade_level)
+        .group_by(FGA.school_id, FGA.grade_level, FGA.language)
         .subquery()
     )
     await session.execute(
@@ -97,6 +97,7 @@ async def _count_against_quotas(
             FirstGradeQuota.season_id == season_id,
             FirstGradeQuota.school_id == counts.c.school_id,
             FirstGradeQuota.grade_level == counts.c.grade_level,
+            FirstGradeQuota.language == counts.c.language,
         )
         .values(admitted=FirstGradeQuota.admitted + counts.c.n)
         .execution_options(synchronize_session=False)

@@ -64,7 +64,8 @@ def _schools_in_scope(principal: Principal, school_id: int | None) -> Select[Any
 
 
 def _ranking(season: IntakeSeason, application_ids: list[int]) -> Select[Any]:
-    """The applications (locked by the caller), numbered per (school, grade) in priority
+    """The applications (locked by the caller), numbered per (school, grade, language of
+    instruction: each stream its own quota, F1/F5) in priority
     order: catchment first, then (if the season says so) siblings at the school, then verified
     benefits by their category's rank, then time of application (domain.md, Priority)."""
     benefit_rank = case(
@@ -92,8 +93,9 @@ def _ranking(season: IntakeSeason, application_ids: list[int]) -> Select[Any]:
             FGA.id,
             FGA.school_id,
             FGA.grade_level,
+            FGA.language,
             func.row_number()
-            .over(partition_by=(FGA.school_id, FGA.grade_level), order_by=order)
+            .over(partition_by=(FGA.school_id, FGA.grade_level, FGA.language), order_by=order)
             .label("place"),
         )
         .where(any_of(FGA.id, application_ids))
@@ -218,13 +220,14 @@ async def _reject_enrolled_elsewhere(
 async def _rank(
     session: AsyncSession, season: IntakeSeason, application_ids: list[int], free: FreePlaces
 ) -> tuple[list[int], list[int]]:
-    """The applications ranked within their school's free places, and the rest."""
+    """The applications ranked within their school's free places in their language, and the
+    rest."""
     admit: list[int] = []
     wait: list[int] = []
     if not application_ids:
         return admit, wait
     for row in await session.execute(_ranking(season, application_ids)):
-        places = free.get((row.school_id, row.grade_level), 0)
+        places = free.get((row.school_id, row.grade_level, row.language), 0)
         (admit if row.place <= places else wait).append(row.id)
     return admit, wait
 

@@ -97,6 +97,12 @@ async def _school_taking(
         raise DomainError(
             FirstGradeCode.WRONG_INSTITUTION_KIND, "This is not a school", field="schoolId"
         )
+    if school.outside_e_enrollment:
+        raise DomainError(
+            FirstGradeCode.OUTSIDE_E_ENROLLMENT,
+            "This school admits first graders outside e-enrollment: apply to the school",
+            field="schoolId",
+        )
     if school.closed_on is not None and school.closed_on <= season.school_year_starts:
         raise DomainError(
             FirstGradeCode.INSTITUTION_CLOSED, "The school is closed", field="schoolId"
@@ -206,6 +212,12 @@ async def apply_for_first_grade(
     stage = stage_on(season, on)
     school = await _school_taking(session, school_id, season, language)
     grade = entry_grade(child.birth_date, season, finished_preschool=finished_preschool_programme)
+    if school.grade_from is not None and not school.grade_from <= grade <= (school.grade_to or 12):
+        raise DomainError(
+            FirstGradeCode.GRADE_NOT_TAUGHT,
+            f"The school does not teach grade {grade}",
+            field="schoolId",
+        )
     benefit = await claim_benefit(session, season.id, benefit_code, benefit_proof)
     counted = await _counted_address(session, school.id, child, stage, address_district_id, address)
     await _check_not_applied_or_enrolled(session, child.id, season.id)

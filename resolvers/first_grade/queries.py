@@ -54,5 +54,5 @@ def quotas_query(season_id: int, school_id: int) -> Select[Any]:
     return (
         select(*QUOTA_COLUMNS)
         .where(FirstGradeQuota.season_id == season_id, FirstGradeQuota.school_id == school_id)
-        .order_by(FirstGradeQuota.grade_level)
+        .order_by(FirstGradeQuota.grade_level, FirstGradeQuota.language)
     )

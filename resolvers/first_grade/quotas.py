@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from models import (
     Institution,
     InstitutionKind,
     IntakeSeason,
+    Language,
 )
 from resolvers.access import Principal
 from resolvers.errors import DomainError, ErrorCode
@@ -25,8 +26,8 @@ from resolvers.first_grade.rules import PENDING
 from resolvers.intake import managed_intake_institution
 
 FGA = FirstGradeApplication
-# Free places of a (school, entry grade).
-FreePlaces = dict[tuple[int, int], int]
+# Free places of a (school, entry grade, language of instruction).
+FreePlaces = dict[tuple[int, int, str], int]
 
 
 async def set_quota(
@@ -38,15 +39,22 @@ async def set_quota(
     grade_level: int,
     classes: int,
     places: int,
+    language: Language = Language.KY,
 ) -> FirstGradeQuota:
-    """Set a school's places in an entry grade (domain.md: quotas from design capacity; a
-    class holds at most 36 pupils, season policy). Places already admitted stay admitted: the
-    quota cannot drop below them (CHECK constraint)."""
+    """Set a school's places in an entry grade and language of instruction (domain.md F1, F5:
+    a class holds at most 36 pupils, season policy). Places already admitted stay admitted:
+    the quota cannot drop below them (CHECK constraint)."""
     school = await managed_intake_institution(session, principal, school_id, InstitutionKind.SCHOOL)
     season = await first_grade_season(session, season_id)
     if grade_level not in (1, 2):
         raise DomainError(
             FirstGradeCode.INVALID_GRADE, "Entry grades are 1 and 2", field="gradeLevel"
+        )
+    if school.languages and language.value not in school.languages:
+        raise DomainError(
+            FirstGradeCode.LANGUAGE_NOT_TAUGHT,
+            f"The school does not teach in {language.value}",
+            field="language",
         )
     if classes < 0 or places < 0 or classes > 30:
         raise DomainError(ErrorCode.INVALID_INPUT, "Classes are 0 to 30", field="classes")
@@ -62,11 +70,12 @@ async def set_quota(
             season_id=season.id,
             school_id=school.id,
             grade_level=grade_level,
+            language=language,
             classes=classes,
             places=places,
         )
         .on_conflict_do_update(
-            constraint="uq_first_grade_quota_grade",
+            constraint="uq_first_grade_quota_language",
             set_={"classes": classes, "places": places},
         )
         .returning(FirstGradeQuota.id)
@@ -79,7 +88,12 @@ async def set_quota(
         topic="enrollment.first_grade_quota_set",
         aggregate_type="FirstGradeQuota",
         aggregate_id=quota.id,
-        payload={"school_id": school.id, "grade_level": grade_level, "places": places},
+        payload={
+            "school_id": school.id,
+            "grade_level": grade_level,
+            "language": language.value,
+            "places": places,
+        },
     )
     return quota
 
@@ -87,16 +101,20 @@ async def set_quota(
 async def add_default_quotas(
     session: AsyncSession, season: IntakeSeason, schools: Select[Any]
 ) -> None:
-    """Give the schools applied to that have no quota one from their design capacity: the
-    capacity shared among the season's grades, in classes of at most the season's class
-    size."""
-    places = func.coalesce(Institution.design_capacity, 0) / season.grades_per_school
+    """Give the schools applied to that have no quota for a (grade, language) one derived from
+    the school's profile (issue 14.3): the design capacity (per shift) times the shifts, shared
+    among the grades the school teaches (the season's ``grades_per_school`` for a school with
+    no grades recorded) and its languages of instruction, in classes of at most the season's
+    class size; none in a grade the school does not teach or for a school outside
+    e-enrollment (F6)."""
+    places = _default_places(season)
     classes = func.ceil(places / float(season.class_size_max))
     needed = (
         select(
             literal(season.id),
             FGA.school_id,
             FGA.grade_level,
+            FGA.language,
             classes,
             func.least(places, classes * season.class_size_max),
         )
@@ -105,13 +123,30 @@ async def add_default_quotas(
         .distinct()
         # Rows are inserted in one order by every allocation, so two inserting the same
         # schools' quotas wait for each other in that order (resolvers/locks.py).
-        .order_by(FGA.school_id, FGA.grade_level)
+        .order_by(FGA.school_id, FGA.grade_level, FGA.language)
     )
     await session.execute(
         pg_insert(FirstGradeQuota)
-        .from_select(["season_id", "school_id", "grade_level", "classes", "places"], needed)
-        .on_conflict_do_nothing(constraint="uq_first_grade_quota_grade")
+        .from_select(
+            ["season_id", "school_id", "grade_level", "language", "classes", "places"], needed
+        )
+        .on_conflict_do_nothing(constraint="uq_first_grade_quota_language")
     )
+
+
+def _default_places(season: IntakeSeason) -> Any:
+    grades = func.coalesce(
+        Institution.grade_to - Institution.grade_from + 1, season.grades_per_school
+    )
+    streams = func.greatest(func.coalesce(func.cardinality(Institution.languages), 0), 1)
+    per_stream = (
+        func.coalesce(Institution.design_capacity, 0) * Institution.shifts // grades // streams
+    )
+    teaches = or_(
+        Institution.grade_from.is_(None),
+        FGA.grade_level.between(Institution.grade_from, Institution.grade_to),
+    )
+    return case((and_(teaches, ~Institution.outside_e_enrollment), per_stream), else_=0)
 
 
 async def free_places_for_update(
@@ -120,11 +155,12 @@ async def free_places_for_update(
     """The schools' free places per entry grade, their quota rows locked ``FOR UPDATE`` so
     that concurrent allocations never overfill a school."""
     return {
-        (row.school_id, row.grade_level): row.places - row.admitted
+        (row.school_id, row.grade_level, row.language): row.places - row.admitted
         for row in await session.execute(
             select(
                 FirstGradeQuota.school_id,
                 FirstGradeQuota.grade_level,
+                FirstGradeQuota.language,
                 FirstGradeQuota.places,
                 FirstGradeQuota.admitted,
             )

@@ -19,6 +19,7 @@ from resolvers.institutions.rules import (
     managed_institution,
     may_manage_institution,
 )
+from resolvers.institutions.schools import DEFAULT_GRADES, SchoolProfile
 from resolvers.mutations import register_constraint
 
 register_constraint(
@@ -29,10 +30,12 @@ register_constraint(
 )
 
 __all__ = [
+    "DEFAULT_GRADES",
     "INSTITUTION_COLUMNS",
     "INSTITUTION_ORDERINGS",
     "InstitutionFields",
     "InstitutionFilter",
+    "SchoolProfile",
     "add_catchment_area",
     "can_create_institution",
     "create_institution",

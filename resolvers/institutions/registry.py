@@ -5,7 +5,7 @@ digits and unique)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.institutions.errors import InstitutionCode
 from resolvers.institutions.rules import can_create_institution, may_manage_institution
+from resolvers.institutions.schools import SchoolProfile, apply_school_profile
 
 # P2: a legal entity's identifier is 14 digits (no published checksum).
 LEGAL_ID = re.compile(r"^[0-9]{14}$")
@@ -39,6 +40,7 @@ class InstitutionFields:
     design_capacity: int | None = None
     opened_on: date | None = None
     closed_on: date | None = None
+    school: SchoolProfile = field(default_factory=SchoolProfile)
 
 
 async def _check_place(session: AsyncSession, f: InstitutionFields, inst: Institution) -> None:
@@ -128,6 +130,7 @@ def _apply(inst: Institution, f: InstitutionFields) -> None:
         inst.opened_on = f.opened_on
     if f.closed_on is not None:
         inst.closed_on = f.closed_on
+    apply_school_profile(inst, f.school)
     if inst.opened_on and inst.closed_on and inst.closed_on < inst.opened_on:
         raise DomainError(
             ErrorCode.INVALID_DATE, "An institution closes after it opens", field="closedOn"
@@ -164,7 +167,7 @@ async def create_institution(
         raise DomainError(
             ErrorCode.INVALID_INPUT, "Name, kind and ownership are required", field="name"
         )
-    inst = Institution(country_code="KG", languages=[])
+    inst = Institution(country_code="KG", languages=[], shifts=1, outside_e_enrollment=False)
     _apply(inst, fields)
     await _check_place(session, fields, inst)
     await _legal_id_free(session, inst.legal_id, None)

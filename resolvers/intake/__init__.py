@@ -4,7 +4,8 @@ parts the two intake workflows (the kindergarten queue, first-grade enrollment) 
 domain.md: "Dates and thresholds change every year: they are policy rows per admission season,
 not literals." Every figure the two intake workflows use comes from here.
 
-Modules: ``seasons`` (the running season, age groups, benefit categories, ages, working days),
+Modules: ``seasons`` (the running season, age groups, benefit categories, ages), ``calendar``
+(working days: the statutory holidays and the ministry's overrides),
 ``policy`` (the ministry's edits), ``applicants`` (who acts for a child, officers' scope),
 ``claims`` (text and benefits an application carries), ``history`` (status history, outbox
 events and id arrays in bulk), ``queries``, ``rules`` and ``loaders``. ``rules`` (and
@@ -18,6 +19,12 @@ from resolvers.intake.applicants import (
     officer_scope,
     open_enrollment,
     require_guardian_of,
+)
+from resolvers.intake.calendar import (
+    CalendarDay,
+    add_working_days,
+    holidays_of_year,
+    statutory_holidays,
 )
 from resolvers.intake.claims import (
     PHONE_MAX,
@@ -36,10 +43,9 @@ from resolvers.intake.policy import (
     set_public_holidays,
     update_intake_policy,
 )
-from resolvers.intake.queries import MAX_SEASONS, holidays_query, seasons_query
+from resolvers.intake.queries import MAX_SEASONS, seasons_query
 from resolvers.intake.seasons import (
     CODE_MAX,
-    add_working_days,
     age_groups,
     benefit_category,
     current_season,
@@ -56,6 +62,7 @@ __all__ = [
     "AgeGroupRule",
     "BenefitClaim",
     "BenefitRule",
+    "CalendarDay",
     "PolicyChanges",
     "StatusHistory",
     "add_working_days",
@@ -67,7 +74,7 @@ __all__ = [
     "current_season",
     "emit_many",
     "guardians_child_for_update",
-    "holidays_query",
+    "holidays_of_year",
     "managed_intake_institution",
     "months_between",
     "officer_scope",
@@ -76,5 +83,6 @@ __all__ = [
     "require_guardian_of",
     "seasons_query",
     "set_public_holidays",
+    "statutory_holidays",
     "update_intake_policy",
 ]

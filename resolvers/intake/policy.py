@@ -24,6 +24,7 @@ from models import (
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
+from resolvers.intake.calendar import CalendarDay, holidays_of_year
 from resolvers.intake.errors import IntakeCode
 from resolvers.intake.seasons import CODE_MAX, age_groups
 
@@ -288,17 +289,22 @@ async def open_intake_season(
 
 
 async def set_public_holidays(
-    session: AsyncSession, principal: Principal, *, year: int, days: list[tuple[date, str]]
-) -> list[PublicHoliday]:
-    """Replace one year's public holidays (ministry only); working-day deadlines use them."""
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    year: int,
+    days: list[tuple[date, str, bool]],
+) -> list[CalendarDay]:
+    """Replace one year's decreed days (ministry only): days off and working days that
+    override the statutory calendar working-day deadlines are counted on."""
     require(principal.is_ministry, "Only the ministry keeps the holiday calendar")
     if not 2000 <= year <= 2100:
         raise DomainError(ErrorCode.INVALID_INPUT, "The year is out of range", field="year")
-    if len(days) > 40 or len({d for d, _ in days}) != len(days):
+    if len(days) > 40 or len({d for d, _, _ in days}) != len(days):
         raise DomainError(
             ErrorCode.INVALID_INPUT, "Give at most 40 distinct days", field="holidays"
         )
-    for day, name in days:
+    for day, name, _ in days:
         if day.year != year:
             raise DomainError(
                 ErrorCode.INVALID_DATE, f"{day.isoformat()} is not in {year}", field="holidays"
@@ -312,7 +318,7 @@ async def set_public_holidays(
             PublicHoliday.day >= date(year, 1, 1), PublicHoliday.day <= date(year, 12, 31)
         )
     )
-    rows = [PublicHoliday(day=d, name=n.strip()) for d, n in sorted(days)]
+    rows = [PublicHoliday(day=d, name=n.strip(), working=w) for d, n, w in sorted(days)]
     session.add_all(rows)
     await session.flush()
     await emit(
@@ -322,4 +328,4 @@ async def set_public_holidays(
         aggregate_id=year,
         payload={"days": len(rows)},
     )
-    return rows
+    return await holidays_of_year(session, year)

@@ -1,13 +1,12 @@
-"""The intake's public lists: seasons with their policy, and the holiday calendar."""
+"""The intake's public lists: seasons with their policy (the calendar: ``calendar``)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
 
-from models import IntakeKind, IntakeSeason, PublicHoliday
+from models import IntakeKind, IntakeSeason
 
 MAX_SEASONS = 100
 
@@ -18,12 +17,3 @@ def seasons_query(kind: IntakeKind | None) -> Select[Any]:
     if kind is not None:
         stmt = stmt.where(IntakeSeason.kind == kind)
     return stmt.limit(MAX_SEASONS)
-
-
-def holidays_query(year: int) -> Select[date, str]:
-    """The public holidays of a calendar year, in date order."""
-    return (
-        select(PublicHoliday.day, PublicHoliday.name)
-        .where(PublicHoliday.day.between(date(year, 1, 1), date(year, 12, 31)))
-        .order_by(PublicHoliday.day)
-    )

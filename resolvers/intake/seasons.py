@@ -1,16 +1,15 @@
-"""The season a workflow runs in, its age groups and benefit categories, ages in months and
-working-day deadlines on the holiday calendar."""
+"""The season a workflow runs in, its age groups and benefit categories, ages in months
+(working-day deadlines: ``calendar``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import BenefitCategory, IntakeKind, IntakeSeason, KindergartenAgeGroup, PublicHoliday
+from models import BenefitCategory, IntakeKind, IntakeSeason, KindergartenAgeGroup
 from resolvers.errors import DomainError
 from resolvers.intake.errors import IntakeCode
 
@@ -77,22 +76,3 @@ def months_between(born: date, on: date) -> int:
     """Whole months of age on ``on``."""
     months = (on.year - born.year) * 12 + (on.month - born.month)
     return months - 1 if on.day < born.day else months
-
-
-async def add_working_days(
-    session: AsyncSession, start: date, days: int, weekend: Sequence[int]
-) -> date:
-    """The ``days``-th working day after ``start``: weekends (ISO weekdays of the season's
-    policy) and the public holidays of the calendar table are skipped."""
-    horizon = start + timedelta(days=days * 3 + 31)
-    holidays = set(
-        await session.scalars(
-            select(PublicHoliday.day).where(PublicHoliday.day > start, PublicHoliday.day <= horizon)
-        )
-    )
-    day, counted = start, 0
-    while counted < days:
-        day += timedelta(days=1)
-        if day.isoweekday() not in weekend and day not in holidays:
-            counted += 1
-    return day

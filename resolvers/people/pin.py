@@ -15,7 +15,8 @@ from resolvers.clock import today
 from resolvers.errors import DomainError
 from resolvers.people.errors import PeopleCode
 
-_PIN = re.compile(r"^[0-9]{14}$")
+# fullmatch, not match with "$": "$" also matches before a trailing newline (issue 14.10).
+_PIN = re.compile(r"[0-9]{14}")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def parse_pin(pin: str, *, field: str = "pin") -> PinFacts:
 
     Rule (domain.md, People): 14 digits, sex digit 1 or 2, a real calendar date DDMMYYYY.
     """
-    if not _PIN.match(pin):
+    if not _PIN.fullmatch(pin):
         raise DomainError(PeopleCode.INVALID_PIN, "A PIN is exactly 14 digits", field=field)
     if pin[0] not in "12":
         raise DomainError(

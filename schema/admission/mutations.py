@@ -16,14 +16,13 @@ from resolvers.context import Context
 from resolvers.errors import DomainError
 from resolvers.errors import ErrorCode as Code
 from resolvers.mutations import MutationResult
+from schema.admission.pools import PoolMutation
 from schema.admission.types import (
     AdmissionApplication,
     AdmissionOffer,
     AdmissionOrder,
-    AdmissionPool,
     AdmissionRound,
     AdmissionSeason,
-    DistrictPool,
     FieldThreshold,
     Funding,
     Intake,
@@ -141,18 +140,6 @@ class SetFieldThresholdInput:
 @strawberry.type(description="Result of setting a threshold.")
 class FieldThresholdPayload(Payload):
     threshold: FieldThreshold | None = strawberry.field(description="The threshold.")
-    user_errors: list[UserError] = strawberry.field(description="Why nothing was written.")
-
-
-@strawberry.input(description="Put a district's schools into a grant pool.")
-class SetDistrictPoolInput:
-    district_id: strawberry.ID = strawberry.field(description="The district.")
-    pool: AdmissionPool = strawberry.field(description="The pool.")
-
-
-@strawberry.type(description="Result of classifying a district.")
-class DistrictPoolPayload(Payload):
-    district_pool: DistrictPool | None = strawberry.field(description="The classification.")
     user_errors: list[UserError] = strawberry.field(description="Why nothing was written.")
 
 
@@ -363,7 +350,7 @@ SEASON_CHANGES = (
 
 
 @strawberry.type
-class Mutation:
+class Mutation(PoolMutation):
     @mutation(
         "admission.import_test_results",
         ImportTestResultsPayload,
@@ -451,21 +438,6 @@ class Mutation:
             grant_main_min=input.grant_main_min,
             contract_main_min=input.contract_main_min,
             subject_min=input.subject_min,
-        )
-
-    @mutation(
-        "admission.set_district_pool",
-        DistrictPoolPayload,
-        description="Put a district's schools into a grant pool (ministry).",
-    )
-    async def set_district_pool(
-        session: AsyncSession, ctx: Context, input: SetDistrictPoolInput
-    ) -> Any:
-        return await admission_service.set_district_pool(
-            session,
-            ctx.principal,
-            district_id=pk_of(input.district_id, "District", field="districtId"),
-            pool=input.pool,
         )
 
     @mutation(

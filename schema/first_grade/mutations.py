@@ -83,6 +83,10 @@ class SetFirstGradeQuotaInput:
     grade_level: int = strawberry.field(default=1, description="Entry grade (1 or 2).")
     classes: int = strawberry.field(description="Classes to open.")
     places: int = strawberry.field(description="Places in all (at most classes x class size).")
+    language: Language = strawberry.field(
+        default=Language.KY,
+        description="Language of instruction of the stream (F1): each has its own places.",
+    )
 
 
 @strawberry.type(description="Result of setFirstGradeQuota.")
@@ -204,6 +208,7 @@ class Mutation:
             grade_level=input.grade_level,
             classes=input.classes,
             places=input.places,
+            language=input.language,
         )
 
     @mutation(

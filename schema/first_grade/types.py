@@ -160,12 +160,15 @@ class FirstGradeApplication(Node):
 
 
 @fetched_by(FirstGradeQuotaByIdLoader)
-@strawberry.type(description="A school's places in an entry grade for a season.")
+@strawberry.type(
+    description="A school's places in an entry grade and language of instruction for a season."
+)
 class FirstGradeQuota(Node):
     pk: strawberry.Private[int]
     school_pk: strawberry.Private[int]
     season_pk: strawberry.Private[int]
     grade_level: int = strawberry.field(description="Entry grade (1 or 2).")
+    language: Language = strawberry.field(description="Language of instruction of the stream.")
     classes: int = strawberry.field(description="Classes opened.")
     places: int = strawberry.field(description="Places in all.")
     admitted: int = strawberry.field(description="Places taken by admissions.")
@@ -178,6 +181,7 @@ class FirstGradeQuota(Node):
             school_pk=row.school_id,
             season_pk=row.season_id,
             grade_level=row.grade_level,
+            language=row.language,
             classes=row.classes,
             places=row.places,
             admitted=row.admitted,

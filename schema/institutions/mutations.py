@@ -21,6 +21,7 @@ from schema.institutions.types import (
     InstitutionKind,
     Language,
     Ownership,
+    SchoolType,
 )
 from schema.node import pk_of
 
@@ -45,6 +46,15 @@ class CreateInstitutionInput:
     )
     design_capacity: int | None = strawberry.field(default=None, description="Places by design.")
     opened_on: date | None = strawberry.field(default=None, description="Opening date.")
+    school_type: SchoolType | None = strawberry.field(
+        default=None, description="What a school is; brings its default grades and F6 flag."
+    )
+    grade_from: int | None = strawberry.field(default=None, description="First grade taught.")
+    grade_to: int | None = strawberry.field(default=None, description="Last grade taught.")
+    shifts: int | None = strawberry.field(default=None, description="Shifts a day (1-3).")
+    outside_e_enrollment: bool | None = strawberry.field(
+        default=None, description="Takes first graders outside e-enrollment (F6)."
+    )
 
 
 @strawberry.input(description="Changes to an institution; fields left out stay as they are.")
@@ -61,6 +71,15 @@ class UpdateInstitutionInput:
     design_capacity: int | None = strawberry.field(default=None, description="Places by design.")
     opened_on: date | None = strawberry.field(default=None, description="Opening date.")
     closed_on: date | None = strawberry.field(default=None, description="Closing date.")
+    school_type: SchoolType | None = strawberry.field(
+        default=None, description="What a school is; brings its default grades and F6 flag."
+    )
+    grade_from: int | None = strawberry.field(default=None, description="First grade taught.")
+    grade_to: int | None = strawberry.field(default=None, description="Last grade taught.")
+    shifts: int | None = strawberry.field(default=None, description="Shifts a day (1-3).")
+    outside_e_enrollment: bool | None = strawberry.field(
+        default=None, description="Takes first graders outside e-enrollment (F6)."
+    )
 
 
 @strawberry.type(description="Result of createInstitution / updateInstitution.")
@@ -106,6 +125,13 @@ def _fields(
         languages=_languages(input.languages),
         design_capacity=input.design_capacity,
         opened_on=input.opened_on,
+        school=institutions_service.SchoolProfile(
+            school_type=input.school_type,
+            grade_from=input.grade_from,
+            grade_to=input.grade_to,
+            shifts=input.shifts,
+            outside_e_enrollment=input.outside_e_enrollment,
+        ),
         **more,
     )
 

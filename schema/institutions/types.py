@@ -11,6 +11,7 @@ import strawberry
 from models import InstitutionKind as InstitutionKindEnum
 from models import Language as LanguageEnum
 from models import Ownership as OwnershipEnum
+from models import SchoolType as SchoolTypeEnum
 from resolvers import licensing as licensing_service
 from resolvers.context import Context, Info
 from resolvers.enrollments.loaders import EnrollmentsByInstitutionLoader
@@ -45,6 +46,13 @@ strawberry.enum(OwnershipEnum, name="Ownership", description="Who owns an instit
 Ownership: TypeAlias = OwnershipEnum
 strawberry.enum(LanguageEnum, name="Language", description="Language of instruction (ISO 639-1).")
 Language: TypeAlias = LanguageEnum
+strawberry.enum(
+    SchoolTypeEnum,
+    name="SchoolType",
+    description="What a school is: primary (1-4 or 1-6), basic (1-9), complete (1-11 or 1-12), "
+    "gymnasium, lyceum, boarding, special-needs.",
+)
+SchoolType: TypeAlias = SchoolTypeEnum
 
 EnrollmentT = Annotated["Enrollment", strawberry.lazy("schema.enrollments")]
 StaffPositionT = Annotated["StaffPosition", strawberry.lazy("schema.people")]
@@ -98,6 +106,14 @@ class Institution(Node):
     design_capacity: int | None = strawberry.field(description="Places by design.")
     opened_on: date | None = strawberry.field(description="Opening date.")
     closed_on: date | None = strawberry.field(description="Closing date, if closed.")
+    school_type: SchoolType | None = strawberry.field(description="What a school is (schools).")
+    grade_from: int | None = strawberry.field(description="First grade taught (schools).")
+    grade_to: int | None = strawberry.field(description="Last grade taught (schools).")
+    shifts: int = strawberry.field(description="Shifts a day; design capacity is per shift.")
+    outside_e_enrollment: bool = strawberry.field(
+        description="Takes first graders outside e-enrollment (special-needs, boarding, "
+        "selective lyceums: domain.md F6)."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Institution:
@@ -117,6 +133,11 @@ class Institution(Node):
             design_capacity=row.design_capacity,
             opened_on=row.opened_on,
             closed_on=row.closed_on,
+            school_type=row.school_type,
+            grade_from=row.grade_from,
+            grade_to=row.grade_to,
+            shifts=row.shifts,
+            outside_e_enrollment=row.outside_e_enrollment,
         )
 
     @strawberry.field(description="Region (null for foreign universities).")

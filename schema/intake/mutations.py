@@ -84,21 +84,30 @@ class OpenIntakeSeasonInput:
     year: int = strawberry.field(description="The intake's year.")
 
 
-@strawberry.input(description="A public holiday.")
+@strawberry.input(description="A day the ministry decrees: a day off, or a working day.")
 class PublicHolidayInput:
     date: dt.date = strawberry.field(description="The day.")
-    name: str = strawberry.field(description="The holiday.")
+    name: str = strawberry.field(description="The holiday, or why the day is worked.")
+    working: bool = strawberry.field(
+        default=False,
+        description="True: a working day (a weekend day worked in exchange, or a statutory "
+        "holiday the decree moved elsewhere).",
+    )
 
 
-@strawberry.input(description="Replace a year's public holidays.")
+@strawberry.input(
+    description="Replace a year's decreed days; statutory holidays are computed and need no row."
+)
 class SetPublicHolidaysInput:
     year: int = strawberry.field(description="Calendar year.")
-    holidays: list[PublicHolidayInput] = strawberry.field(description="All of the year's days.")
+    holidays: list[PublicHolidayInput] = strawberry.field(
+        description="All of the year's decreed days."
+    )
 
 
 @strawberry.type(description="Result of setPublicHolidays.")
 class SetPublicHolidaysPayload(Payload):
-    holidays: list[PublicHoliday] = strawberry.field(description="The year's holidays.")
+    holidays: list[PublicHoliday] = strawberry.field(description="The year's days off now.")
     user_errors: list[UserError] = strawberry.field(description="Why nothing was written.")
 
 
@@ -166,7 +175,7 @@ class Mutation:
     @mutation(
         "intake.set_public_holidays",
         SetPublicHolidaysPayload,
-        description="Replace a year's public holidays (ministry).",
+        description="Replace a year's decreed days off and working days (ministry).",
     )
     async def set_public_holidays(
         session: AsyncSession, ctx: Context, input: SetPublicHolidaysInput
@@ -175,5 +184,5 @@ class Mutation:
             session,
             ctx.principal,
             year=input.year,
-            days=[(h.date, h.name) for h in input.holidays],
+            days=[(h.date, h.name, h.working) for h in input.holidays],
         )

@@ -27,12 +27,14 @@ class Query:
         rows = await info.context.run(lambda s: s.execute(stmt))
         return [IntakeSeason.from_row(r) for r in rows]
 
-    @strawberry.field(description="Public holidays of a year (public).")
+    @strawberry.field(
+        description="Days off of a year (public): the statutory holidays and the ministry's "
+        "decreed days, less the days it made working days."
+    )
     async def public_holidays(
         self, info: Info, year: Annotated[int, strawberry.argument(description="Calendar year.")]
     ) -> list[PublicHoliday]:
         if not 2000 <= year <= 2100:
             raise RequestError(Code.INVALID_INPUT, "The year is out of range")
-        stmt = intake_service.holidays_query(year)
-        rows = await info.context.run(lambda s: s.execute(stmt))
+        rows = await info.context.run(lambda s: intake_service.holidays_of_year(s, year))
         return [PublicHoliday.from_row(r) for r in rows]

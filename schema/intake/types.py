@@ -66,10 +66,13 @@ class BenefitCategory:
 class PublicHoliday:
     date: dt.date = strawberry.field(description="The day.")
     name: str = strawberry.field(description="The holiday.")
+    decreed: bool = strawberry.field(
+        description="Set by the ministry; false: a statutory holiday the calendar computes."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> PublicHoliday:
-        return cls(date=row.day, name=row.name)
+        return cls(date=row.day, name=row.name, decreed=row.decreed)
 
 
 @fetched_by(IntakeSeasonByIdLoader)

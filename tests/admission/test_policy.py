@@ -244,3 +244,42 @@ class TestCreateProgramme:
             "creativeScore": 70,
             "totalScore": application["totalScore"] + 70,
         }
+
+
+SET_SCHOOL_POOL = """
+mutation SetSchoolPool($input: SetSchoolPoolInput!) {
+  setSchoolPool(input: $input) { school { id } userErrors { code } }
+}
+"""
+
+
+class TestSchoolPool:
+    async def test_a_school_set_high_altitude_overrides_its_districts_pool_u4(
+        self, hub: Hub, ministry: str, session: AsyncSession, on_day: Callable[[date], None]
+    ) -> None:
+        # given an applicant from a Bishkek school: the district's pool
+        campaign = await arrange_campaign(session)
+        person, _ = await make_applicant(session, campaign)
+        school_id = campaign.bishkek_school.id
+        await session.commit()
+        person_id = person.id
+        assert await pool_of_applicant(session, person_id) == "bishkek"
+        school = {"schoolId": gid("Institution", school_id)}
+        # when the ministry puts that one school in the high-altitude pool (an officer may not)
+        officer = hub.token(Role.ADMISSION_OFFICER, scopes=["institution:1"])
+        refused = await hub.data(
+            SET_SCHOOL_POOL, {"input": {**school, "pool": "HIGH_ALTITUDE"}}, token=officer
+        )
+        body = await hub.data(
+            SET_SCHOOL_POOL, {"input": {**school, "pool": "HIGH_ALTITUDE"}}, token=ministry
+        )
+        # then the applicant competes in the school's pool, and back in the district's once
+        # the school's is cleared
+        assert refused["setSchoolPool"]["userErrors"][0]["code"] == "FORBIDDEN"
+        assert body["setSchoolPool"]["userErrors"] == []
+        assert await pool_of_applicant(session, person_id) == "high_altitude"
+        cleared = await hub.data(
+            SET_SCHOOL_POOL, {"input": {**school, "pool": None}}, token=ministry
+        )
+        assert cleared["setSchoolPool"]["userErrors"] == []
+        assert await pool_of_applicant(session, person_id) == "bishkek"

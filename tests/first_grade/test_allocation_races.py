@@ -269,9 +269,11 @@ class TestChildEnrolledElsewhereDuringAllocation:
 class TestAllocationsRacingEachOther:
     async def arrange_district(self, session: AsyncSession) -> tuple[School, Institution, list]:
         """Two schools of one district, each one place short: the first with a quota of two,
-        the second with a default quota of two from its design capacity."""
+        the second (one Kyrgyz stream) with a default quota of two from its design capacity."""
         s = await arrange(session, grades_per_school=1)
-        second = await make_institution(session, kind=InstitutionKind.SCHOOL, design_capacity=2)
+        second = await make_institution(
+            session, kind=InstitutionKind.SCHOOL, design_capacity=2, languages=["ky"]
+        )
         first_apps = await applicants(session, s, 3)
         second_apps = await applicants(session, s, 3, school=second)
         await make_first_grade_quota(session, school=s.school, season=s.season, places=2)

@@ -471,7 +471,8 @@ class TestAllocate:
     async def test_default_quota_comes_from_design_capacity(
         self, hub: Hub, session: AsyncSession, engine: AsyncEngine
     ) -> None:
-        # given a school of design capacity 900 (12 grades: 75 places, 3 classes) and 2 children
+        # given a Kyrgyz- and Russian-medium school of design capacity 900 (12 grades, 2
+        # streams: 37 Kyrgyz places, 2 classes) and 2 children applying to the Kyrgyz stream
         s = await arrange(session)
         for _ in range(2):
             child = await child_of(session, s, born=date(s.season.year - 6, 1, 1))
@@ -488,7 +489,7 @@ class TestAllocate:
             "query($s: ID!, $k: ID!) { firstGradeQuotas(seasonId: $s, schoolId: $k) { classes places admitted free } }",
             {"s": gid("IntakeSeason", s.season.id), "k": s.id},
         )
-        assert data["firstGradeQuotas"] == [{"classes": 3, "places": 75, "admitted": 2, "free": 73}]
+        assert data["firstGradeQuotas"] == [{"classes": 2, "places": 37, "admitted": 2, "free": 35}]
 
     async def test_guardian_sees_only_their_childrens_applications(
         self, hub: Hub, session: AsyncSession

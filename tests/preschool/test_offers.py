@@ -16,6 +16,7 @@ from models import (
     PublicHoliday,
     Sector,
 )
+from resolvers import intake as intake_service
 from resolvers import jobs
 from resolvers.access import Role
 from resolvers.clock import today
@@ -187,7 +188,12 @@ class TestOfferPlaces:
             gid("KindergartenApplication", apps[0].id),
         }
         async with engine.connect() as conn:
-            holidays = set((await conn.execute(select(PublicHoliday.day))).scalars())
+            decreed = set((await conn.execute(select(PublicHoliday.day))).scalars())
+            holidays = decreed | {
+                day
+                for year in (today().year, today().year + 1)
+                for day in intake_service.statutory_holidays(year)
+            }
             free = (await conn.execute(select(KindergartenPlaces.free_places))).scalar_one()
         assert {o["deadline"] for o in offers} == {
             working_days_after(today(), 15, holidays).isoformat()
