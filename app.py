@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from models import database
@@ -93,19 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     view = GraphQLView(
         state, graphql_ide="graphiql", allow_queries_via_get=True, multipart_uploads_enabled=True
     )
-    routes = [
-        Route("/graphql", view, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", view),
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/graphiql/{name}", graphiql_asset),
-        Route("/files/{sha256}", files),
-        Route("/oai", oai, methods=["GET", "POST"]),
-        Route("/stats", stats_page),
-        Route("/stats/assets/{name}", stats_asset),
-    ]
-    if metrics_served(settings):
-        routes.append(Route("/metrics", metrics))
+    routes = _routes(view, settings)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(
         BodyLimit,
@@ -119,6 +107,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # for any server. Applying it twice gives the same client.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
+
+
+def _routes(view: GraphQLView, settings: Settings) -> list[BaseRoute]:
+    """The hub's routes: the graph (HTTP and websocket), health, assets, files, the library's
+    OAI-PMH, the statistics page and, where settings allow, the metrics."""
+    routes: list[BaseRoute] = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphiql/{name}", graphiql_asset),
+        Route("/files/{sha256}", files),
+        Route("/oai", oai, methods=["GET", "POST"]),
+        Route("/stats", stats_page),
+        Route("/stats/assets/{name}", stats_asset),
+    ]
+    if metrics_served(settings):
+        routes.append(Route("/metrics", metrics))
+    return routes
 
 
 def _engines(settings: Settings) -> tuple[AsyncEngine, AsyncEngine, AsyncEngine | None]:

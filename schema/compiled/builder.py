@@ -276,6 +276,8 @@ class Builder:
         stmt = select(agg).where(where(alias)).correlate(correlate)
         return stmt.scalar_subquery()
 
+    # long: one branch per relation the compiler knows, each a few lines; split by type it
+    # would only scatter the table of relations.
     def relation(
         self, type_name: str, name: str, src: FromClause, nodes: list[FieldNode]
     ) -> ColumnElement[Any]:
