@@ -444,3 +444,38 @@ class AdmissionOrder(Base):
     issued_on: Mapped[date] = mapped_column(Date)
     issued_by: Mapped[str] = mapped_column(String(120))
     enrollments: Mapped[int] = mapped_column(Integer)
+
+
+class RecognitionRoute(enum.StrEnum):
+    """How a foreign applicant's education document counts for admission (domain.md U6)."""
+
+    EQUIVALENCE = "equivalence"  # the certificate is equivalent; the applicant sits the test
+    TEST_EXEMPTION = "test_exemption"  # the state-language test is not required of them
+    SUBSTITUTE_TEST = "substitute_test"  # a substitute test's results stand as the certificate
+
+
+class RecognitionStatus(enum.StrEnum):
+    RECOGNISED = "recognised"
+    REFUSED = "refused"
+
+
+class DocumentRecognition(Timestamped, Base):
+    """An officer's decision on a foreign applicant's education document in a season (U6):
+    recognised by a route, or refused. One per applicant and season; a later decision
+    replaces it."""
+
+    __tablename__ = "admission_document_recognition"
+    __table_args__ = (
+        UniqueConstraint("season_id", "person_id", name="uq_admission_document_recognition"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("admission_season.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    country: Mapped[str] = mapped_column(String(60))
+    document_number: Mapped[str] = mapped_column(String(40))
+    route: Mapped[RecognitionRoute] = enum_column(RecognitionRoute)
+    status: Mapped[RecognitionStatus] = enum_column(RecognitionStatus)
+    # The equivalence certificate's or the refusal's reference.
+    reference: Mapped[str] = mapped_column(String(120))
+    decided_by: Mapped[str] = mapped_column(String(120))

@@ -96,4 +96,6 @@ class Enrollment(Timestamped, Base):
     grade_level: Mapped[int | None] = mapped_column(SmallInteger)
     programme: Mapped[str | None] = mapped_column(String(200))
     class_group: Mapped[str | None] = mapped_column(String(20))
+    # The commission's decision that let the child in outside the entry-age rule (F4, K1).
+    age_decision: Mapped[str | None] = mapped_column(String(120))
     previous_enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollment.id"))

@@ -60,6 +60,7 @@ class IntakeSeason(Timestamped, Base):
         CheckConstraint("offer_deadline_working_days BETWEEN 1 AND 90", name="deadline"),
         CheckConstraint("class_size_max BETWEEN 1 AND 60", name="class_size"),
         CheckConstraint("grades_per_school BETWEEN 1 AND 12", name="grades_per_school"),
+        CheckConstraint("grade_age_tolerance_years BETWEEN 0 AND 6", name="grade_age_tolerance"),
         CheckConstraint(
             "grade2_birth_year_offset = grade1_birth_year_offset + 1", name="entry_offsets"
         ),
@@ -103,6 +104,10 @@ class IntakeSeason(Timestamped, Base):
     grade1_birth_year_offset: Mapped[int] = mapped_column(SmallInteger, server_default=text("6"))
     grade2_birth_year_offset: Mapped[int] = mapped_column(SmallInteger, server_default=text("7"))
     preschool_programme_grade2: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # How many years older than a grade's age (F4) a pupil may be enrolled without a
+    # commission's decision (the 11-year model's later entry, repeated years): policy, no
+    # public source fixed it.
+    grade_age_tolerance_years: Mapped[int] = mapped_column(SmallInteger, server_default=text("2"))
     sibling_priority: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Computed,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -57,6 +58,12 @@ class OfferStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class OfferHold(enum.StrEnum):
+    """Why a waiting application is passed over when places are offered (read, not stored)."""
+
+    STARTS_SCHOOL = "starts_school"  # the child starts school by the day a place would begin
+
+
 class KindergartenApplication(Timestamped, Base):
     """A child's place in the kindergarten queue, from registration to admission or exit."""
 
@@ -97,6 +104,9 @@ class KindergartenApplication(Timestamped, Base):
     # The intake (1 September of this year) whose age group the child waits for.
     intake_year: Mapped[int] = mapped_column(SmallInteger)
     age_group: Mapped[str] = mapped_column(String(16))
+    # The child's first school day (F4), computed by a trigger from the birth date and the
+    # season's policy: no place is offered that would begin on it or later.
+    starts_school_on: Mapped[date] = mapped_column(Date, server_default=FetchedValue())
     benefit_category_id: Mapped[int | None] = mapped_column(ForeignKey("benefit_category.id"))
     benefit_status: Mapped[BenefitStatus] = enum_column(BenefitStatus)
     benefit_proof: Mapped[str | None] = mapped_column(String(300))

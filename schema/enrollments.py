@@ -109,6 +109,11 @@ class EnrollStudentInput:
         default=None,
         description="The person's current PIN: needed when you may not read them yet.",
     )
+    age_decision: str | None = strawberry.field(
+        default=None,
+        description="The reference of the commission's decision that admits the child outside "
+        "the entry-age rule (grade) or the kindergarten age range; kept on the enrollment.",
+    )
 
 
 @strawberry.input(description="Move a pupil to another institution.")
@@ -124,6 +129,11 @@ class TransferStudentInput:
     pin: str | None = strawberry.field(
         default=None,
         description="The pupil's current PIN: needed unless you manage the current institution.",
+    )
+    age_decision: str | None = strawberry.field(
+        default=None,
+        description="The reference of the commission's decision that admits the pupil to the "
+        "new grade outside the entry-age rule.",
     )
 
 
@@ -160,6 +170,7 @@ class Mutation:
             programme=input.programme,
             class_group=input.class_group,
             pin=input.pin,
+            age_decision=input.age_decision,
         )
 
     @mutation(
@@ -182,6 +193,7 @@ class Mutation:
             programme=input.programme,
             class_group=input.class_group,
             pin=input.pin,
+            age_decision=input.age_decision,
         )
 
     @mutation(

@@ -87,7 +87,9 @@ def accept(town: Town, offer: Offer, mother: Person) -> Request:
 
 
 def enroll(town: Town, child: Person, school: Institution) -> Request:
-    """The receiving school's admin enrolls the child in grade 1 today, showing the PIN."""
+    """The receiving school's admin enrolls the child in grade 1 today, showing the PIN (the
+    child is due at school next September: enrolled ahead of the entry-age rule, F4, on a
+    commission's decision, since the races are about K7, not the age)."""
     return Request(
         "enroll student",
         "emis/EnrollStudent",
@@ -98,6 +100,7 @@ def enroll(town: Town, child: Person, school: Institution) -> Request:
                 "entryDate": today().isoformat(),
                 "gradeLevel": 1,
                 "pin": child.pin,
+                "ageDecision": "ПМПК №1",
             }
         },
         town.tokens.school_admin(school.id),

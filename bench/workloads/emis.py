@@ -168,7 +168,7 @@ async def enroll_student(bench: Bench, n: int) -> list[Call]:
                     first_name=FIRST_NAMES[sex][k % len(FIRST_NAMES[sex])],
                     patronymic="Бакытовна" if sex == Sex.FEMALE else "Бакытович",
                     sex=sex,
-                    birth_date=date(school_year - 10 + k % 4, 1 + k % 12, 1 + k % 28),
+                    birth_date=date(school_year - 9 + k % 4, 1 + k % 12, 1 + k % 28),
                     district_id=schools[k % len(schools)]["district_id"],
                     address=None,
                 )
@@ -177,7 +177,8 @@ async def enroll_student(bench: Bench, n: int) -> list[Call]:
     calls = []
     for k, ((person_id, pin), person) in enumerate(zip(made, people, strict=True)):
         school = schools[k % len(schools)]["id"]
-        grade = school_year - 6 - person.birth_date.year
+        # The entry-age rule (domain.md F4): grade g takes children born in Y-5-g.
+        grade = school_year - 5 - person.birth_date.year
         calls.append(
             Call(
                 {

@@ -51,6 +51,7 @@ from resolvers.admission.queries import (
     seasons_query,
     test_results_query,
 )
+from resolvers.admission.recognition import decide_document_recognition
 from resolvers.admission.results_import import (
     MAX_IMPORT_BYTES,
     ImportReport,
@@ -84,6 +85,7 @@ __all__ = [
     "create_programme",
     "create_round",
     "create_season",
+    "decide_document_recognition",
     "grant_quota",
     "import_test_results",
     "issue_admission_order",

@@ -43,6 +43,7 @@ from resolvers.admission.eligibility import (
 )
 from resolvers.admission.errors import AdmissionCode
 from resolvers.admission.policy import load_season, require_open, round_open_for_registration
+from resolvers.admission.recognition import recognition_of
 from resolvers.admission.rules import (
     admission_application_readable,
     may_act_for_applicant,
@@ -211,6 +212,7 @@ async def _eligible_choices(
         certificate=cert,
         quotas=await _quotas(session, season, person_id),
         pool=await pool_of_applicant(session, person_id),
+        recognition=await recognition_of(session, season.id, person_id),
     )
     closed = await admission_closed(
         session, [p for p in programmes.values() if p.season_id == season.id], clock.today()

@@ -15,11 +15,14 @@ from models import (
     AdmissionPool,
     AdmissionProgramme,
     AdmissionSeason,
+    DocumentRecognition,
     EducationLevel,
     Funding,
     Intake,
     NationalTestResult,
     PlaceCategory,
+    RecognitionRoute,
+    RecognitionStatus,
 )
 from models.admission import QUOTA_CATEGORIES
 from resolvers import licensing as licensing_service
@@ -36,6 +39,8 @@ class ApplicantFacts:
     certificate: NationalTestResult
     pool: AdmissionPool | None
     quotas: frozenset[PlaceCategory]
+    # The decision on a foreign education document (U6), if the applicant has one.
+    recognition: DocumentRecognition | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,8 @@ async def check_programme_eligibility(
     else their school's pool. Every failed rule is one problem, so the answer says why.
     ``standing`` (from :func:`admission_closed`) refuses a programme that cannot open
     admission: an unlicensed university or a programme without the accreditation it needs
-    (issue 5).
+    (issue 5). U6: a refused foreign document is a problem; a recognised test exemption
+    waives the state-language test (``resolvers/admission/recognition.py``).
     """
     cert = applicant.certificate
     wants_grant = funding in (Funding.GRANT, Funding.BOTH)
@@ -128,7 +134,7 @@ async def check_programme_eligibility(
     problems: list[Problem] = []
     if standing is not None:
         problems.append(Problem(standing.code, standing.message, field))
-    problems += _state_language(season, cert, field)
+    problems += _foreign_documents(season, applicant, cert, field)
     if wants_grant and season.intake == Intake.WINTER:
         problems.append(
             Problem(
@@ -146,6 +152,26 @@ async def check_programme_eligibility(
         grant_category, refused = _grant_category(programme, places, applicant, field)
         problems += refused
     return Eligibility(problems=problems, grant_category=grant_category)
+
+
+def _foreign_documents(
+    season: AdmissionSeason, applicant: ApplicantFacts, cert: NationalTestResult, field: str
+) -> list[Problem]:
+    """U6: a refused foreign document makes the applicant ineligible; a recognised test
+    exemption waives the state-language test; otherwise that test is required as of all."""
+    recognition = applicant.recognition
+    if recognition is not None and recognition.status == RecognitionStatus.REFUSED:
+        return [
+            Problem(
+                AdmissionCode.DOCUMENTS_NOT_RECOGNISED,
+                "The applicant's foreign education document was not recognised "
+                f"({recognition.reference})",
+                field,
+            )
+        ]
+    if recognition is not None and recognition.route == RecognitionRoute.TEST_EXEMPTION:
+        return []
+    return _state_language(season, cert, field)
 
 
 def _state_language(season: AdmissionSeason, cert: NationalTestResult, field: str) -> list[Problem]:

@@ -32,3 +32,5 @@ class AdmissionCode(enum.StrEnum):
     LICENCE_REQUIRED = "LICENCE_REQUIRED"
     ACCREDITATION_REQUIRED = "ACCREDITATION_REQUIRED"
     UNKNOWN_PROGRAMME = "UNKNOWN_PROGRAMME"
+    # U6: the applicant's foreign education document was refused recognition.
+    DOCUMENTS_NOT_RECOGNISED = "DOCUMENTS_NOT_RECOGNISED"

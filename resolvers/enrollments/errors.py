@@ -13,3 +13,6 @@ class EnrollmentCode(enum.StrEnum):
     ALREADY_ENROLLED = "ALREADY_ENROLLED"
     NOT_ENROLLED = "NOT_ENROLLED"
     INVALID_GRADE = "INVALID_GRADE"
+    # The entry-age rule (F4) or the kindergarten age range (K1), without a commission's decision.
+    CHILD_TOO_YOUNG = "CHILD_TOO_YOUNG"
+    CHILD_TOO_OLD = "CHILD_TOO_OLD"

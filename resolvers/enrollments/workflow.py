@@ -19,6 +19,7 @@ from resolvers import licensing as licensing_service
 from resolvers import people as people_service
 from resolvers.access import Principal, require
 from resolvers.clock import today
+from resolvers.enrollments.ages import check_entry_age, clean_decision
 from resolvers.enrollments.errors import EnrollmentCode
 from resolvers.enrollments.rules import enrollment_readable
 from resolvers.enrollments.school_entry import enter_school
@@ -95,16 +96,29 @@ async def _check_start(
     on: date,
     grade_level: int | None,
     programme: str | None,
+    age_decision: str | None,
     date_field: str,
     institution_field: str,
+    check_age: bool = True,
 ) -> None:
     """May ``person`` start at ``inst`` on ``on`` in this grade or programme? The date is after
     their birth and not over a year ahead, the institution is open then, the placement suits
-    its kind, and an institution that needs a licence holds one in force covering the level
-    (``LICENCE_REQUIRED``, issue 5)."""
+    its kind, the child is of age for the grade or the kindergarten unless a commission decided
+    otherwise (F4, K1; ``resolvers/enrollments/ages.py``), and an institution that needs a
+    licence holds one in force covering the level (``LICENCE_REQUIRED``, issue 5)."""
     _check_entry_date(person, on, date_field)
     _check_open(inst, on)
     _check_placement(inst, grade_level=grade_level, programme=programme)
+    if check_age:
+        await check_entry_age(
+            session,
+            person,
+            inst.kind,
+            on=on,
+            grade_level=grade_level,
+            decision=age_decision,
+            date_field=date_field,
+        )
     await licensing_service.require_teaching_licence(
         session,
         institution_id=inst.id,
@@ -123,6 +137,19 @@ async def _open_enrollment_here(
     else:
         clauses.append(Enrollment.sector == Sector.SCHOOL)
     return await session.scalar(select(Enrollment.id).where(*clauses).limit(1))
+
+
+async def _check_not_enrolled_here(
+    session: AsyncSession, person_id: int, institution_id: int, sector: Sector
+) -> None:
+    if await _open_enrollment_here(session, person_id, institution_id, sector) is not None:
+        raise DomainError(
+            EnrollmentCode.ALREADY_ENROLLED,
+            "The pupil already has an open school enrollment"
+            if sector == Sector.SCHOOL
+            else "The person is already enrolled here",
+            field="personId",
+        )
 
 
 async def _check_not_at_school(session: AsyncSession, person_id: int, on: date) -> None:
@@ -157,6 +184,7 @@ async def enroll_student(
     programme: str | None,
     class_group: str | None,
     pin: str | None = None,
+    age_decision: str | None = None,
 ) -> Enrollment:
     """Open an enrollment of a person at an institution the caller manages.
 
@@ -166,8 +194,11 @@ async def enroll_student(
     shows their PIN (an id alone grants nothing); an institution that needs a licence holds one
     in force on the entry date covering the level (``LICENCE_REQUIRED``, issue 5). K7: a child
     entering school leaves the kindergarten and its queue that day (the school-entry steps),
-    and a child at school is not enrolled in a kindergarten (``ALREADY_ENROLLED``).
+    and a child at school is not enrolled in a kindergarten (``ALREADY_ENROLLED``). F4, K1: the
+    child is of age for the grade or the kindergarten (``CHILD_TOO_YOUNG``, ``CHILD_TOO_OLD``)
+    unless ``age_decision`` names a commission's decision, which the enrollment keeps.
     """
+    decision = clean_decision(age_decision)
     inst = await session.get(Institution, institution_id)
     if inst is None:
         raise NotFound("The institution", field="institutionId")
@@ -183,18 +214,12 @@ async def enroll_student(
         on=entry_date,
         grade_level=grade_level,
         programme=programme,
+        age_decision=decision,
         date_field="entryDate",
         institution_field="institutionId",
     )
     sector = SECTOR_OF_KIND[inst.kind]
-    if await _open_enrollment_here(session, person.id, inst.id, sector) is not None:
-        raise DomainError(
-            EnrollmentCode.ALREADY_ENROLLED,
-            "The pupil already has an open school enrollment"
-            if sector == Sector.SCHOOL
-            else "The person is already enrolled here",
-            field="personId",
-        )
+    await _check_not_enrolled_here(session, person.id, inst.id, sector)
     if sector == Sector.PRESCHOOL:
         await _check_not_at_school(session, person.id, entry_date)
     if sector == Sector.SCHOOL:
@@ -207,6 +232,7 @@ async def enroll_student(
         grade_level=grade_level,
         programme=(programme or "").strip()[:200] or None,
         class_group=(class_group or "").strip()[:20] or None,
+        age_decision=decision,
     )
     session.add(enrollment)
     await session.flush()
@@ -215,7 +241,11 @@ async def enroll_student(
         topic="enrollments.student_enrolled",
         aggregate_type="Enrollment",
         aggregate_id=enrollment.id,
-        payload={"institution_id": inst.id, "sector": sector.value},
+        payload={
+            "institution_id": inst.id,
+            "sector": sector.value,
+            "age_decision": decision is not None,
+        },
     )
     return enrollment
 
@@ -300,6 +330,7 @@ async def _continue_at(
     grade_level: int | None,
     programme: str | None,
     class_group: str | None,
+    age_decision: str | None,
 ) -> Enrollment:
     """Close ``old`` as transferred on ``on`` and open its continuation at ``target``."""
     old.exit_date = on
@@ -316,6 +347,7 @@ async def _continue_at(
         programme=(programme or old.programme or "").strip()[:200] or None,
         class_group=(class_group or "").strip()[:20] or None,
         previous_enrollment_id=old.id,
+        age_decision=age_decision,
     )
     session.add(new)
     await session.flush()
@@ -340,6 +372,7 @@ async def transfer_student(
     programme: str | None,
     class_group: str | None,
     pin: str | None = None,
+    age_decision: str | None = None,
 ) -> Enrollment:
     """Close an enrollment and open the next one at another institution, in one transaction.
 
@@ -348,8 +381,12 @@ async def transfer_student(
     the pupil's documents); the transfer date falls within the old enrollment; the new one
     links back to the old; a receiving institution that needs a licence holds one in force on
     the transfer date covering the level (``LICENCE_REQUIRED``, issue 5). K7: a transfer into
-    a school ends the pupil's kindergarten side too, as any school entry does.
+    a school ends the pupil's kindergarten side too, as any school entry does. F4, K1: a new
+    grade, and a kindergarten place, are checked against the age rules as enrolling is; a
+    pupil moving in the same grade keeps the standing (and any commission's decision) they
+    were admitted with; ``age_decision`` names a new decision.
     """
+    decision = clean_decision(age_decision)
     old = await _transferable(session, principal, enrollment_id, pin)
     target = await _receiving(session, principal, old, to_institution_id)
     if transfer_date < old.entry_date:
@@ -361,6 +398,11 @@ async def transfer_student(
     person = await session.get(Person, old.person_id)
     assert person is not None
     grade = grade_level if grade_level is not None else old.grade_level
+    # A pupil keeping the grade they were admitted to keeps that standing: only a new grade,
+    # or a kindergarten place, is checked (F4, K1).
+    keeps_grade = grade == old.grade_level and old.sector != Sector.PRESCHOOL
+    if keeps_grade:
+        decision = decision or old.age_decision
     await _check_start(
         session,
         person,
@@ -368,6 +410,8 @@ async def transfer_student(
         on=transfer_date,
         grade_level=grade,
         programme=programme or old.programme,
+        age_decision=decision,
+        check_age=not keeps_grade,
         date_field="date",
         institution_field="toInstitutionId",
     )
@@ -380,6 +424,7 @@ async def transfer_student(
         grade_level=grade,
         programme=programme,
         class_group=class_group,
+        age_decision=decision,
     )
 
 

@@ -48,7 +48,7 @@ from resolvers.preschool.queue import (
 )
 from resolvers.preschool.reminders import remind_expiring_offers
 from resolvers.preschool.rules import application_readable, may_handle_application, offer_readable
-from resolvers.preschool.school import leave_for_school, require_not_at_school
+from resolvers.preschool.school import leave_for_school, offer_hold, require_not_at_school
 
 # K7: whatever path opens a school enrollment ends the child's kindergarten side with it.
 enrollments_service.on_school_entry(leave_for_school)
@@ -89,6 +89,7 @@ __all__ = [
     "kindergarten_places",
     "leave_for_school",
     "may_handle_application",
+    "offer_hold",
     "offer_places",
     "offer_readable",
     "place_in_age_group",

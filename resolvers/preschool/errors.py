@@ -24,3 +24,5 @@ class PreschoolCode(enum.StrEnum):
     OFFER_EXPIRED = "OFFER_EXPIRED"
     OFFER_NOT_ACCEPTED = "OFFER_NOT_ACCEPTED"
     APPLICATION_CLOSED = "APPLICATION_CLOSED"
+    # F4 (issue 14.6): the child starts school by the day the place would begin.
+    STARTS_SCHOOL_FIRST = "STARTS_SCHOOL_FIRST"

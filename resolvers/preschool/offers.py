@@ -49,11 +49,18 @@ KA = KindergartenApplication
 Picks = dict[int, list[int]]
 
 
+def place_begins(season: IntakeSeason, on: date) -> date:
+    """The day a place offered on ``on`` begins: the season's first day, or ``on`` if later."""
+    return max(on, season.school_year_starts)
+
+
 def _queue_candidates(
-    kindergarten_id: int, intake_year: int, age_group: str, limit: int
+    kindergarten_id: int, intake_year: int, age_group: str, limit: int, begins: date
 ) -> Select[Any]:
     """The next waiting children of a (kindergarten, intake, group) queue in offer order,
-    locked; rows another transaction is offering right now are skipped, not waited for."""
+    locked; rows another transaction is offering right now are skipped, not waited for.
+    Children who start school by the day the place begins are passed over (F4, issue 14.6):
+    they keep their queue time, and their application says why (``offer_hold``)."""
     return (
         select(KA.id)
         .join(KindergartenPreference, KindergartenPreference.application_id == KA.id)
@@ -62,6 +69,7 @@ def _queue_candidates(
             KA.status == QueueStatus.WAITING,
             KA.intake_year == intake_year,
             KA.age_group == age_group,
+            KA.starts_school_on > begins,
         )
         .order_by(KA.benefit_verified.desc(), KA.registered_at, KA.id)
         .limit(limit)
@@ -90,6 +98,14 @@ async def _check_turn(
             field="applicationId",
         )
     assert application is not None
+    begins = place_begins(season, today())
+    if application.starts_school_on <= begins:
+        raise DomainError(
+            PreschoolCode.STARTS_SCHOOL_FIRST,
+            f"The child starts school on {application.starts_school_on.isoformat()}, by the "
+            f"day the place would begin ({begins.isoformat()})",
+            field="applicationId",
+        )
     group = next((p for p in places if p.age_group == application.age_group), None)
     if group is None or group.free_places == 0:
         raise DomainError(
@@ -98,7 +114,7 @@ async def _check_turn(
             field="applicationId",
         )
     first = await session.scalar(
-        _queue_candidates(kindergarten_id, season.year, application.age_group, 1)
+        _queue_candidates(kindergarten_id, season.year, application.age_group, 1, begins)
     )
     if first != application.id:
         raise DomainError(
@@ -115,6 +131,7 @@ async def _next_in_queues(
     intake_year: int,
     places: list[KindergartenPlaces],
     count: int | None,
+    begins: date,
 ) -> Picks:
     """The children next in each age group's queue, as many as the group has free places,
     ``count`` at most in all (all free places if unset)."""
@@ -128,7 +145,7 @@ async def _next_in_queues(
             continue
         ids = list(
             await session.scalars(
-                _queue_candidates(kindergarten_id, intake_year, p.age_group, wanted)
+                _queue_candidates(kindergarten_id, intake_year, p.age_group, wanted, begins)
             )
         )
         if ids:
@@ -223,7 +240,9 @@ async def offer_places(
     forbids two live offers for one child. ``application_id`` offers one place to a named
     child, who must be first in their queue. A kindergarten that needs a licence (private
     ones; domain.md, "Licensing and accreditation") offers nothing without one in force today
-    covering preschool education (``LICENCE_REQUIRED``, issue 5).
+    covering preschool education (``LICENCE_REQUIRED``, issue 5). F4 (issue 14.6): no place
+    goes to a child who starts school by the day it would begin (``STARTS_SCHOOL_FIRST`` for
+    a named child; passed over in the queue otherwise).
     """
     inst = await managed_intake_institution(
         session, principal, kindergarten_id, InstitutionKind.KINDERGARTEN
@@ -250,7 +269,8 @@ async def offer_places(
         group = await _check_turn(session, inst.id, season, places, named)
         picks = {group.id: [application_id]}
     else:
-        picks = await _next_in_queues(session, inst.id, season.year, places, count)
+        begins = place_begins(season, on)
+        picks = await _next_in_queues(session, inst.id, season.year, places, count, begins)
     if not picks:
         raise DomainError(
             PreschoolCode.NOT_IN_QUEUE,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -26,6 +27,7 @@ from models import (
     ExitReason,
     KindergartenApplication,
     KindergartenOffer,
+    OfferHold,
     OfferStatus,
     QueueStatus,
     Sector,
@@ -49,6 +51,17 @@ def school_place_from(on: date) -> tuple[ColumnElement[bool], ...]:
         Enrollment.sector == Sector.SCHOOL,
         or_(Enrollment.exit_date.is_(None), Enrollment.exit_date > on),
     )
+
+
+def offer_hold(application: Any, on: date) -> OfferHold | None:
+    """Why no place is offered to this waiting application, as the guardian reads it (F4,
+    issue 14.6): the child starts school by the day a place of their intake would begin
+    (the intake's first day, or ``on`` if later), so the queue passes them over."""
+    if application.status != QueueStatus.WAITING:
+        return None
+    starts: date = application.starts_school_on
+    begins = max(on, starts.replace(year=application.intake_year))
+    return OfferHold.STARTS_SCHOOL if starts <= begins else None
 
 
 async def require_not_at_school(

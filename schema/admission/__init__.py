@@ -1,7 +1,9 @@
 """University admission in the graph: types in ``types``, root lists in ``queries``,
 mutations in ``mutations``."""
 
-from schema.admission.mutations import Mutation
+from strawberry.tools import merge_types
+
+from schema.admission import mutations, recognition
 from schema.admission.queries import Query
 from schema.admission.types import (
     AdmissionApplication,
@@ -11,6 +13,8 @@ from schema.admission.types import (
     NationalTestResult,
     Programme,
 )
+
+Mutation = merge_types("Mutation", (mutations.Mutation, recognition.Mutation))
 
 __all__ = [
     "AdmissionApplication",

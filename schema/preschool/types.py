@@ -8,10 +8,13 @@ from typing import Any, TypeAlias
 
 import strawberry
 
+from models import OfferHold as OfferHoldEnum
 from models import OfferStatus as OfferStatusEnum
 from models import QueueStatus as QueueStatusEnum
 from models import Residency as ResidencyEnum
 from resolvers import people as people_service
+from resolvers import preschool as preschool_service
+from resolvers.clock import today
 from resolvers.context import Info
 from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.preschool.loaders import (
@@ -50,6 +53,12 @@ strawberry.enum(ResidencyEnum, name="Residency", description="Resident or not of
 Residency: TypeAlias = ResidencyEnum
 strawberry.enum(OfferStatusEnum, name="KindergartenOfferStatus", description="An offer's state.")
 KindergartenOfferStatus: TypeAlias = OfferStatusEnum
+strawberry.enum(
+    OfferHoldEnum,
+    name="KindergartenOfferHold",
+    description="Why a waiting application is passed over when places are offered.",
+)
+KindergartenOfferHold: TypeAlias = OfferHoldEnum
 
 
 @strawberry.type(description="One status an application went through.")
@@ -172,6 +181,9 @@ class KindergartenApplication(Node):
     contact_phone: str | None = strawberry.field(
         description="The family's contact phone.", resolver=_contact_phone
     )
+    starts_school_on: date = strawberry.field(
+        description="The child's first school day by the entry-age rule (F4)."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> KindergartenApplication:
@@ -186,7 +198,15 @@ class KindergartenApplication(Node):
             benefit_status=row.benefit_status,
             benefit_proof=row.benefit_proof,
             residency=row.residency,
+            starts_school_on=row.starts_school_on,
         )
+
+    @strawberry.field(
+        description="Why no place is offered to the child today, if so: STARTS_SCHOOL when the "
+        "child starts school by the day a place would begin (the queue passes them over)."
+    )
+    def offer_hold(self) -> KindergartenOfferHold | None:
+        return preschool_service.offer_hold(self.row, today())
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person | None:

@@ -61,7 +61,7 @@ class TestEnrollStudentNeedsThePin:
             "personId": gid("Person", child.id),
             "institutionId": gid("Institution", school.id),
             "entryDate": "2026-09-01",
-            "gradeLevel": 1,
+            "gradeLevel": 3,
             "pin": child.pin,
         }
         body = await hub.data(ENROLL_STUDENT, {"input": variables}, token=token)

@@ -209,6 +209,9 @@ class TestChildEnrolledElsewhereDuringAllocation:
                 programme=None,
                 class_group=None,
                 pin=a.children[0].pin,
+                # ahead of the entry-age rule (F4) on a commission's decision: the scenario is
+                # about the allocation's locks, not the age
+                age_decision="ПМПК №1",
             )
             # when the school allocates meanwhile, and the enrollment then commits
             allocation = asyncio.create_task(
@@ -251,6 +254,7 @@ class TestChildEnrolledElsewhereDuringAllocation:
                             "entryDate": today().isoformat(),
                             "gradeLevel": 1,
                             "pin": a.children[0].pin,
+                            "ageDecision": "ПМПК №1",  # ahead of F4: the race is at issue
                         }
                     },
                     token=admin_token(hub, elsewhere),

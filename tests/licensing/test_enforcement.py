@@ -131,7 +131,7 @@ class TestEnrollmentNeedsALicence:
     ) -> None:
         # given an exempt institution with no licence
         inst = await make_institution(session, kind=kind, ownership=ownership)
-        child = await make_person(session, birth_date=date(2021, 4, 1))
+        child = await make_person(session, birth_date=date(2020, 4, 1))
         await session.commit()
         # when a child is enrolled, then it succeeds
         assert await _codes(hub, ministry, _enroll(child.id, inst.id, grade=grade)) == []

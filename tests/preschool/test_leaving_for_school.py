@@ -179,11 +179,14 @@ async def kindergarten_side(engine: AsyncEngine, seat: Seat) -> dict[str, Any]:
 
 
 def enroll_values(town: Town, school: Institution, on: date) -> dict[str, Any]:
+    # The child is due in grade 1 next September and enters it ahead of the entry-age rule
+    # (F4) on a commission's decision: these scenarios are about what school entry ends (K7).
     return {
         "personId": gid("Person", town.child.id),
         "institutionId": gid("Institution", school.id),
         "entryDate": on.isoformat(),
         "gradeLevel": 1,
+        "ageDecision": "ПМПК №1",
     }
 
 
@@ -561,6 +564,7 @@ class TestEnrollmentRacingAcceptance:
                 programme=None,
                 class_group=None,
                 pin=town.child.pin,
+                age_decision="ПМПК №1",  # ahead of the entry-age rule, as enroll_values says
             )
             # when the mother accepts meanwhile, and the enrollment then commits
             acceptance = asyncio.create_task(
