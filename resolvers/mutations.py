@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Outcome
+from resolvers.access import ANONYMOUS
 from resolvers.audit import redact
 from resolvers.context import Context
 from resolvers.errors import AnyCode, DomainError, ErrorCode, Problem
@@ -65,16 +66,19 @@ async def perform(
     action: Callable[[AsyncSession], Awaitable[R]],
     *,
     details: dict[str, Any] | None = None,
+    anonymous: bool = False,
 ) -> MutationResult[R]:
     """Run one mutation's workflow step in a savepoint of the request's transaction.
 
     Expected failures (:class:`DomainError`, or a constraint the database enforces) roll back
     the savepoint and come back as problems; the audit row records the outcome either way.
-    """
+    An ``anonymous`` operation (a pupil's concern report) is audited without its caller and
+    its variables: the trail must not say who sent what."""
     request: dict[str, Any] = {
         "operation_name": ctx.operation_name,
-        "variables": redact(ctx.variables or {}),
+        "variables": {} if anonymous else redact(ctx.variables or {}),
     }
+    actor = ANONYMOUS if anonymous else ctx.principal
     async with ctx.db_lock:
         ctx.forget_loaders()
         session = ctx.session
@@ -102,7 +106,7 @@ async def perform(
             target_type, target_id = target_of(value)
             await record_audit(
                 session,
-                principal=ctx.principal,
+                principal=actor,
                 request_id=ctx.request_id,
                 operation=operation,
                 outcome=Outcome.SUCCEEDED,
@@ -118,7 +122,7 @@ async def perform(
         forbidden = ErrorCode.FORBIDDEN in codes
         await record_audit(
             session,
-            principal=ctx.principal,
+            principal=actor,
             request_id=ctx.request_id,
             operation=operation,
             outcome=Outcome.FORBIDDEN if forbidden else Outcome.REJECTED,

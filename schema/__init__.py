@@ -36,6 +36,7 @@ from schema import (
     institutions,
     intake,
     licensing,
+    lms,
     people,
     preschool,
 )
@@ -78,6 +79,7 @@ Query = merge_types(
         admission.Query,
         abroad.Query,
         licensing.Query,
+        lms.Query,
     ),
 )
 Mutation = merge_types(
@@ -92,6 +94,7 @@ Mutation = merge_types(
         admission.Mutation,
         abroad.Mutation,
         licensing.Mutation,
+        lms.Mutation,
         access.Mutation,
     ),
 )
@@ -202,6 +205,7 @@ def build_schema() -> strawberry.Schema:
             abroad.ForeignProgramme,
             abroad.ForeignApplication,
             *licensing.NODE_TYPES,
+            *lms.NODE_TYPES,
             access.ApiKey,
             access.AuditEntry,
         ],

@@ -20,6 +20,7 @@ from resolvers.first_grade.errors import FirstGradeCode
 from resolvers.institutions.errors import InstitutionCode
 from resolvers.intake.errors import IntakeCode
 from resolvers.licensing.errors import LicensingCode
+from resolvers.lms.errors import LmsCode
 from resolvers.people.errors import PeopleCode
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.relay import Ordering, Page, PageArgs, page_args, paged, slice_rows
@@ -36,6 +37,7 @@ CODE_ENUMS: tuple[type[StrEnum], ...] = (
     AdmissionCode,
     AbroadCode,
     LicensingCode,
+    LmsCode,
     AccessCode,
 )
 

@@ -14,6 +14,7 @@ from resolvers.lms.classes import (
     create_class_group,
 )
 from resolvers.lms.concerns import (
+    CONCERN_ORDER,
     Reported,
     advance_concern_report,
     concern_reports_query,
@@ -128,6 +129,7 @@ for name, code, message, field in (
 __all__ = [
     "ACADEMIC_YEAR_ORDER",
     "CLASS_ORDER",
+    "CONCERN_ORDER",
     "RESULT_RULE",
     "SUBMISSION_FILES",
     "AttendanceEntry",

@@ -46,9 +46,12 @@ from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.lms.errors import LmsCode
 from resolvers.lms.rules import can_report_concern, concern_readable, is_counsellor
 from resolvers.lms.years import school_policy
+from resolvers.relay import Ordering
 
 MIN_BODY, MAX_BODY, MAX_NOTE = 10, 4000, 2000
 QUOTA_PURPOSE = b"bilim-hub concern quota v1"
+
+CONCERN_ORDER = Ordering(((ConcernReport.id, True),))
 
 # Where a report may go from where it is (counsellors move it on).
 TRANSITIONS: dict[ConcernStatus, frozenset[ConcernStatus]] = {

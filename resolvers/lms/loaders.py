@@ -10,15 +10,18 @@ from sqlalchemy.orm import aliased
 
 from models import (
     AcademicYear,
+    Attendance,
     ClassGroup,
     ClassMembership,
     ClassSubject,
     ConcernReport,
     ConcernReportEvent,
+    FileObject,
     Homework,
     HomeworkFile,
     HomeworkSubmission,
     Lesson,
+    Mark,
     Person,
     Room,
     StaffPosition,
@@ -151,9 +154,14 @@ class SubmissionsByHomeworkLoader(ByParent):
 
 
 class FilesBySubmissionLoader(ByParent):
-    columns = tuple(HomeworkFile.__table__.c)
+    """A submission's files with their stored size and type."""
+
+    columns = (*HomeworkFile.__table__.c, FileObject.size_bytes, FileObject.media_type)
     parent = HomeworkFile.submission_id
     order_by = (HomeworkFile.position,)
+
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (FileObject.sha256 == HomeworkFile.sha256,)
 
 
 class TeacherNameByIdLoader(ById):
@@ -180,3 +188,45 @@ class ConcernEventsByReportLoader(ByParent):
     columns = tuple(ConcernReportEvent.__table__.c)
     parent = ConcernReportEvent.report_id
     order_by = (ConcernReportEvent.at, ConcernReportEvent.id)
+
+
+class AbsencesByLessonLoader(ByParent):
+    """A lesson's absences, of the pupils the caller may read (a guardian: their child's)."""
+
+    columns = tuple(Attendance.__table__.c)
+    parent = Attendance.lesson_id
+    order_by = (Attendance.pupil_id,)
+
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (person_readable(self.principal, Attendance.pupil_id),)
+
+
+class MarksByLessonLoader(ByParent):
+    """A lesson's current marks, of the pupils the caller may read."""
+
+    columns = tuple(Mark.__table__.c)
+    parent = Mark.lesson_id
+    order_by = (Mark.pupil_id, Mark.id)
+
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (
+            Mark.superseded_at.is_(None),
+            person_readable(self.principal, Mark.pupil_id),
+        )
+
+
+class MarkHistoryByLessonLoader(ByParent):
+    """Every mark ever given in a lesson, corrections and what they replaced."""
+
+    columns = tuple(Mark.__table__.c)
+    parent = Mark.lesson_id
+    order_by = (Mark.pupil_id, Mark.work, Mark.id)
+
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (person_readable(self.principal, Mark.pupil_id),)
+
+
+class HomeworkByLessonLoader(ByParent):
+    columns = tuple(Homework.__table__.c)
+    parent = Homework.lesson_id
+    order_by = (Homework.id,)

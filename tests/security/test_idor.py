@@ -19,6 +19,7 @@ from tests.factories import (
     gid,
     make_api_key,
     make_catchment_area,
+    make_class_teacher,
     make_enrollment,
     make_family,
     make_institution,
@@ -32,6 +33,7 @@ PUBLIC_TYPES = {
     "IntakeSeason", "FirstGradeQuota",
     "AdmissionSeason", "AdmissionRound", "Programme", "ForeignProgramme",
     "Licence", "Accreditation", "AccreditationAgency", "InstitutionProgramme",
+    "AcademicYear", "Term", "Subject", "Room",
 }  # fmt: skip
 GUARDED_TYPES = {"Person", "Guardianship", "StaffPosition", "Enrollment", "ApiKey", "AuditEntry"}
 # The workflow domains' guarded types: another family's object through node/nodes is tested in
@@ -40,6 +42,11 @@ GUARDED_IN_DOMAINS = {
     "KindergartenApplication", "KindergartenOffer", "FirstGradeApplication",
     "AdmissionApplication", "AdmissionOffer", "NationalTestResult", "ForeignApplication",
     "LicenceApplication",
+}  # fmt: skip
+# The school LMS's guarded types: another family's (or school's) objects are tested in
+# tests/lms/test_lms_access.py.
+GUARDED_IN_LMS = {
+    "ClassGroup", "TimetableSlot", "Lesson", "Homework", "HomeworkSubmission", "ConcernReport",
 }  # fmt: skip
 
 NODE = "query($id: ID!) { node(id: $id) { id } }"
@@ -132,7 +139,9 @@ def out_of_reach(w: World) -> dict[str, str]:
 
 
 def test_every_node_type_is_public_or_guarded() -> None:
-    assert set(NODE_RESOLVERS) == PUBLIC_TYPES | GUARDED_TYPES | GUARDED_IN_DOMAINS
+    assert set(NODE_RESOLVERS) == (
+        PUBLIC_TYPES | GUARDED_TYPES | GUARDED_IN_DOMAINS | GUARDED_IN_LMS
+    )
 
 
 class TestAnotherFamilysChild:
@@ -263,7 +272,7 @@ class TestTeacherReadsTheirClasses:
             session, person=left, institution=school, class_group="3А", exit_date=date(2026, 1, 10)
         )
         teacher = await make_person(session, birth_date=date(1990, 1, 1))
-        await make_staff_position(session, person=teacher, institution=school, class_groups=["3А"])
+        await make_class_teacher(session, school=school, teacher=teacher, class_name="3А")
         await session.commit()
         token = hub.token(Role.TEACHER, scopes=[f"institution:{school.id}"], person_id=teacher.id)
 
