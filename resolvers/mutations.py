@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +42,28 @@ def constraint_of(err: DBAPIError) -> str | None:
         if name:
             return str(name)
     return None
+
+
+# A constraint of a partitioned table is reported under its partition's index's name; the
+# index is attached to the parent's, whose name the domain registered.
+_PARENT_INDEX = text(
+    "SELECT parent.relname FROM pg_class child"
+    " JOIN pg_inherits i ON i.inhrelid = child.oid"
+    " JOIN pg_class parent ON parent.oid = i.inhparent"
+    " WHERE child.relname = :name AND child.relkind = 'i'"
+)
+
+
+async def _known_constraint(
+    session: AsyncSession, name: str | None
+) -> tuple[AnyCode, str, str | None] | None:
+    if not name:
+        return None
+    known = CONSTRAINT_CODES.get(name)
+    if known is None:
+        parent = await session.scalar(_PARENT_INDEX, {"name": name})
+        known = CONSTRAINT_CODES.get(parent or "")
+    return known
 
 
 @dataclass
@@ -91,7 +114,7 @@ async def perform(
             problems = err.problems
         except IntegrityError as err:
             await savepoint.rollback()
-            known = CONSTRAINT_CODES.get(constraint_of(err) or "")
+            known = await _known_constraint(session, constraint_of(err))
             if known is None:
                 ctx.failed = True
                 raise

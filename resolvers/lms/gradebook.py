@@ -182,9 +182,7 @@ async def record_marks(
     current = {
         (row.pupil_id, row.work): row
         for row in await session.execute(
-            select(
-                Mark.id, Mark.pupil_id, Mark.work, Mark.value, Mark.criterion, Mark.comment
-            ).where(
+            select(*Mark.__table__.c).where(
                 Mark.academic_year_id == lesson.academic_year_id,
                 Mark.lesson_id == lesson.id,
                 Mark.pupil_id.in_({e.pupil_id for e in entries}),

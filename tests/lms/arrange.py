@@ -57,6 +57,7 @@ class School:
     teacher: Person
     post: StaffPosition
     slot: TimetableSlot
+    subject: str = "mathematics"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -102,16 +103,27 @@ async def arrange_school(
     guardian = await make_person(session, birth_date=date(1985, 1, 1), first_name="Гульнара")
     await make_guardianship(session, guardian=guardian, child=members[0])
     teacher, post = await make_teacher(session, school=school)
+    subject = "mathematics" if grade <= 6 else "algebra"
     await make_teaching_assignment(
-        session, klass=klass, subject="mathematics", teacher=teacher, post=post
+        session, klass=klass, subject=subject, teacher=teacher, post=post
     )
     await make_bell_schedule(session, school=school)
     slot = await make_slot(
-        session, klass=klass, subject="mathematics", teacher=teacher, weekday=MONDAY, period=1
+        session, klass=klass, subject=subject, teacher=teacher, weekday=MONDAY, period=1
     )
     await session.commit()
     return School(
-        school, last_year, this_year, klass, members, enrollments, guardian, teacher, post, slot
+        school,
+        last_year,
+        this_year,
+        klass,
+        members,
+        enrollments,
+        guardian,
+        teacher,
+        post,
+        slot,
+        subject,
     )
 
 
