@@ -163,7 +163,7 @@ class TestMarksFollowTheSchemeOfTheGrade:
     async def test_the_database_refuses_a_mark_for_a_pupil_outside_the_class(
         self, session: AsyncSession
     ) -> None:
-        s, lesson = await _marked_lesson(session, grade=6, model=CurriculumModel.ELEVEN_YEAR)
+        _, lesson = await _marked_lesson(session, grade=6, model=CurriculumModel.ELEVEN_YEAR)
         other = await arrange_school(session, grade=6)
         session.add(
             Mark(
