@@ -144,10 +144,7 @@ async def next_year(session: AsyncSession, year: AcademicYear) -> AcademicYear |
     """The academic year after ``year``, if the ministry has created it."""
     return (
         await session.scalars(
-            select(AcademicYear)
-            .where(AcademicYear.starts_on > year.ends_on)
-            .order_by(AcademicYear.starts_on)
-            .limit(1)
+            select(AcademicYear).where(AcademicYear.start_year == year.start_year + 1)
         )
     ).first()
 

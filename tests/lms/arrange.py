@@ -84,10 +84,11 @@ async def arrange_school(
 ) -> School:
     """A school with last year's (or this year's) class of ``grade``: ``pupils`` pupils, the
     first one's guardian, a mathematics teacher with a Monday slot in period 1."""
-    places = {}
-    if region_id is not None:
-        places = {"region_id": region_id, "district_id": district_id}
-    school = await make_institution(session, **places)
+    school = (
+        await make_institution(session)
+        if region_id is None
+        else await make_institution(session, region_id=region_id, district_id=district_id)
+    )
     this = school_year_of(today())
     last_year = await make_academic_year(session, start_year=this - 1)
     this_year = await make_academic_year(session, start_year=this)
