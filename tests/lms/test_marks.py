@@ -286,9 +286,8 @@ class TestGradebook:
             )
         await session.commit()
         token = teacher_token(hub, s)
-        for lesson, mark in zip(
-            lessons, ({"value": 5}, {"value": 4}, {"value": 3, "work": "TEST"}), strict=True
-        ):
+        given: list[dict[str, Any]] = [{"value": 5}, {"value": 4}, {"value": 3, "work": "TEST"}]
+        for lesson, mark in zip(lessons, given, strict=True):
             await hub.data(RECORD_MARKS, _marks(s, lesson, mark), token=token)
         math = gid("Subject", await subject_id(session, "mathematics"))
         term = await _term(session, s, 1)
