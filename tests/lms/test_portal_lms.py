@@ -101,6 +101,7 @@ async def _arrange(hub: Hub, session: AsyncSession, *, pupils: int, weeks: int) 
     term = await session.scalar(
         select(Term.id).where(Term.academic_year_id == s.klass.academic_year_id, Term.number == 1)
     )
+    assert term is not None
     monday = s.lesson_day(1)
     return {
         "school": s,
