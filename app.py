@@ -26,6 +26,7 @@ from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
 from schema.http.metrics import metrics
 from schema.http.view import GraphQLView, graphiql_asset
+from schema.lms.oneroster import oneroster_routes
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/metrics", metrics),
             Route("/graphiql/{name}", graphiql_asset),
             Route("/files/{sha256}", files),
+            *oneroster_routes,
         ],
         lifespan=lifespan,
     )
