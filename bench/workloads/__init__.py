@@ -32,6 +32,7 @@ MODULES: tuple[str, ...] = (
     "bench.workloads.first_grade",
     "bench.workloads.kindergarten_queue",
     "bench.workloads.licensing",
+    "bench.workloads.lms",
     "bench.workloads.study_abroad",
     "bench.workloads.university_admission",
 )
