@@ -1,10 +1,12 @@
 """Bilim Hub: the Starlette application. It wires settings, the database engines, the schema,
-the routes (``/graphql``, ``/healthz``, ``/readyz``, ``/metrics``, GraphiQL assets, stored
-files), the
-lifespan and the middleware; the ``bilim`` command line is cli.py."""
+the routes (``/graphql``, ``/healthz``, ``/readyz``, ``/metrics`` where settings allow it,
+GraphiQL assets, stored files, the library's OAI-PMH ``/oai``), the lifespan and the
+middleware; the ``bilim`` command line is cli.py."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,18 +15,22 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from models import database
 from resolvers.access import KeyRing
 from resolvers.access.keys import load_pepper
+from resolvers.events import dispatches
 from resolvers.safety import Guard
-from resolvers.settings import Settings
+from resolvers.settings import Settings, metrics_served
 from schema.compiled import Compiler
+from schema.events.wiring import events_runtime
 from schema.http.files import files
 from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
 from schema.http.metrics import metrics
+from schema.http.oai import oai
 from schema.http.view import GraphQLView, graphiql_asset
 from schema.lms.oneroster import oneroster_routes
 
@@ -34,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (bilim serve sets it for its workers)")
-    state: Any = SimpleNamespace(settings=settings, compiler=None)
+    state: Any = SimpleNamespace(settings=settings, compiler=None, events=None)
     if settings.compiled_queries:
         from schema import LIMIT_RULES, schema
 
@@ -57,15 +63,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.keyring = state.keyring
         app.state.compiler = state.compiler
+        # Events: the live feed of subscriptions in every worker; the dispatcher too unless
+        # it runs apart (`bilim events run`, BILIM_EVENT_DISPATCHER=false).
+        state.events = events_runtime(settings)
+        await state.events.start(dispatch=dispatches(settings))
+        app.state.events = state.events
         if settings.environment != "test":
             # What is loaded by now lives as long as the worker: the collector stops walking
             # it (a small query's p99 on the normal path: 96 -> 7 ms).
             gc.collect()
             gc.freeze()
             database.keep_freed_memory()
+        # Security events counted in memory reach their rows every few seconds, and at the end.
+        flusher = asyncio.create_task(state.guard.security.run())
         try:
             yield
         finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await state.guard.security.flush()
+            await state.events.stop()
             for each in (engine, bookkeeping, read_engine):
                 if each is not None:
                     await each.dispose()
@@ -75,19 +93,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
     view = GraphQLView(
         state, graphql_ide="graphiql", allow_queries_via_get=True, multipart_uploads_enabled=True
     )
-    app = Starlette(
-        routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics),
-            Route("/graphiql/{name}", graphiql_asset),
-            Route("/files/{sha256}", files),
-            *oneroster_routes,
-        ],
-        lifespan=lifespan,
+    routes = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphiql/{name}", graphiql_asset),
+        Route("/files/{sha256}", files),
+        Route("/oai", oai, methods=["GET", "POST"]),
+        *oneroster_routes,
+    ]
+    if metrics_served(settings):
+        routes.append(Route("/metrics", metrics))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(
+        BodyLimit,
+        limit=MAX_BODY,
+        idle_timeout=settings.body_idle_timeout_seconds,
+        timeout=settings.body_timeout_seconds,
     )
-    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    if settings.trusted_proxies:
+        # The caller behind a trusted proxy, by uvicorn's rule (the rightmost X-Forwarded-For
+        # entry that is not a trusted proxy): the same rule `bilim serve` gives uvicorn, here
+        # for any server. Applying it twice gives the same client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

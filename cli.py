@@ -4,10 +4,12 @@ imports."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -33,6 +35,8 @@ import_cli = typer.Typer(help="Load data files from partner systems.", no_args_i
 cli.add_typer(import_cli, name="import")
 lms_cli = typer.Typer(help="The school LMS's batch work.", no_args_is_help=True)
 cli.add_typer(lms_cli, name="lms")
+events_cli = typer.Typer(help="Events leaving the hub (outbox dispatcher).", no_args_is_help=True)
+cli.add_typer(events_cli, name="events")
 
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
@@ -113,7 +117,18 @@ def serve(
             log_level="info",
             loop="auto",
             http="auto",
+            **server_options(settings),
         )
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings from the hub's: X-Forwarded-For believed only from the trusted
+    proxies (uvicorn believes 127.0.0.1 by default, so anyone on the host could pick their
+    address, and with it a fresh anonymous budget)."""
+    return {
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies or "",
+    }
 
 
 def _load_demo(url: str) -> None:
@@ -214,7 +229,8 @@ def keys_rotate(data_dir: Path | None = DataDir) -> None:
 @jobs_cli.command("run")
 def jobs_run(data_dir: Path | None = DataDir) -> None:
     """Run the scheduled jobs once (cron this daily): expire kindergarten offers past their
-    deadline under each season's decline rule, and expire licences and accreditations."""
+    deadline under each season's decline rule, expire licences and accreditations, mark
+    overdue library loans and expire library holds not picked up."""
     from resolvers import jobs
 
     with Database(_settings(data_dir)) as db:
@@ -243,12 +259,65 @@ def lms_close_year(
         typer.echo(f"closed {asyncio.run(run(db.url))} schools", err=True)
 
 
+@events_cli.command("run")
+def events_run(data_dir: Path | None = DataDir) -> None:
+    """Run the outbox dispatcher alone (notices, webhooks, retention) until stopped; run the
+    hub's workers with BILIM_EVENT_DISPATCHER=false then, or let both share the work."""
+    from schema.events.wiring import events_runtime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings(data_dir)
+    with Database(settings) as db:
+        database.migrate(db.url)
+        settings.database_url = db.url
+
+        async def run() -> None:
+            runtime = events_runtime(settings)
+            await runtime.start(dispatch=True)
+            typer.echo(f"Dispatching events as {runtime.worker}", err=True)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await runtime.stop()
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run())
+
+
+@events_cli.command("status")
+def events_status(data_dir: Path | None = DataDir) -> None:
+    """Each consumer's position, backlog and last error."""
+    from resolvers.events import status
+
+    with Database(_settings(data_dir)) as db:
+        for line in asyncio.run(status.report(db.url)):
+            typer.echo(line)
+
+
+@events_cli.command("prune")
+def events_prune(data_dir: Path | None = DataDir) -> None:
+    """Remove delivered events past the retention (the hub's workers also do this hourly)."""
+    from resolvers.events import retention
+
+    settings = _settings(data_dir)
+    with Database(settings) as db:
+        engine = database.create_engine(db.url, pool_size=1, max_overflow=0)
+
+        async def run() -> retention.Pruned:
+            try:
+                return await retention.prune(engine, retention_days=settings.events_retention_days)
+            finally:
+                await engine.dispose()
+
+        typer.echo(str(asyncio.run(run())), err=True)
+
+
 @import_cli.command("test-results")
 def import_test_results(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
     data_dir: Path | None = DataDir,
 ) -> None:
-    """Load the testing centre's national test results (CSV; columns in the README)."""
+    """Load the national test results (CSV; columns in docs/domains/admission.md)."""
     from resolvers.admission.cli import ImportRefused, import_file
 
     with Database(_settings(data_dir)) as db:
@@ -265,6 +334,61 @@ def import_test_results(
     typer.echo(
         f"rows: {report.rows_total}, loaded: {report.rows_loaded}, "
         f"unchanged: {report.rows_unchanged}, rejected: {report.rows_rejected}"
+    )
+
+
+@import_cli.command("marc")
+def import_marc(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="MARC 21 (ISO 2709) file."),
+    institution: int | None = typer.Option(
+        None, help="Institution id whose library holds the copies named in 952 $p."
+    ),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load a library's catalogue (MARC 21): bad records are reported with their position
+    and a code, the rest loaded; records whose ISBN is known are matched, not duplicated."""
+    from resolvers.library.cli import ImportRefused, import_marc_file
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        try:
+            report = asyncio.run(import_marc_file(db.url, file, institution_id=institution))
+        except ImportRefused as err:
+            typer.echo(f"The import was refused: {err}", err=True)
+            raise typer.Exit(1) from None
+    for problem in report.problems:
+        typer.echo(
+            f"record {problem.position} (byte {problem.offset}): "
+            f"{problem.code.value}: {problem.message}",
+            err=True,
+        )
+    typer.echo(
+        f"records: {report.records}, created: {report.created}, matched: {report.matched}, "
+        f"copies: {report.items}, rejected: {len(report.problems)}"
+    )
+
+
+@import_cli.command("curriculum")
+def import_curriculum(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Load the curriculum (CSV; columns in docs/domains/content.md): good lines loaded, each
+    bad line reported with its number and code."""
+    from resolvers.content.cli import ImportRefused, import_file
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        try:
+            report = asyncio.run(import_file(db.url, file))
+        except ImportRefused as err:
+            typer.echo(f"The file was refused: {err}", err=True)
+            raise typer.Exit(1) from None
+    for problem in report.problems:
+        typer.echo(f"line {problem.line}: {problem.code.value}: {problem.message}", err=True)
+    typer.echo(
+        f"lines: {report.lines}, created: {report.created}, updated: {report.updated}, "
+        f"rejected: {report.rejected}"
     )
 
 

@@ -15,7 +15,8 @@ constraints still hold). Then it measures through the real GraphQL endpoint, in 
 
 * a guardian's week of the diary (``portals/lms/Diary.graphql``): median, p95;
 * a class's gradebook for a term and subject (``ClassGradebook``): median, p95;
-* marking a class in one ``recordMarks`` (``RecordMarks``, after ``recordLesson``): median, p95;
+* marking a class in one ``recordMarks`` (``RecordMarks``, after ``recordClassLesson``):
+  median, p95;
 * year-end promotion for the country: ``closeAcademicYear`` (the ministry) and
   ``--workers`` processes working off the schools' closures.
 
@@ -247,9 +248,9 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
         until = min(term1.ends_on, term1.starts_on + timedelta(weeks=args.weeks))
         await step(
             "lessons",
-            """INSERT INTO lesson (academic_year_id, institution_id, class_group_id, subject_id,
-                 slot_id, teacher_id, on_date, starts_minute, ends_minute, subgroup, topic,
-                 status, attendance_taken_at, recorded_by)
+            """INSERT INTO class_lesson (academic_year_id, institution_id, class_group_id,
+                 subject_id, slot_id, teacher_id, on_date, starts_minute, ends_minute, subgroup,
+                 topic, status, attendance_taken_at, recorded_by)
                SELECT s.academic_year_id, s.institution_id, s.class_group_id, s.subject_id, s.id,
                       s.teacher_id, d::date, s.starts_minute, s.ends_minute, 0,
                       'Тема ' || extract(doy FROM d), 'held', d + interval '9 hours', 'bench'
@@ -272,7 +273,7 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
                            ELSE 2 + (m.pupil_id + l.id) % 4 END,
                       CASE WHEN k.curriculum_model = 'twelve_year' THEN 'Молодец' END,
                       l.teacher_id, 'bench'
-               FROM lesson l JOIN class_group k ON k.id = l.class_group_id
+               FROM class_lesson l JOIN class_group k ON k.id = l.class_group_id
                JOIN class_membership m ON m.class_group_id = l.class_group_id
                WHERE l.academic_year_id = $1 AND (m.pupil_id + l.id) % 4 = 0""",
             year_id,
@@ -284,7 +285,7 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
                SELECT l.academic_year_id, l.id, m.pupil_id, l.class_group_id, l.on_date,
                       CASE WHEN (m.pupil_id + l.id) % 3 = 0 THEN 'excused' ELSE 'absent' END,
                       CASE WHEN (m.pupil_id + l.id) % 3 = 0 THEN 'болеет' END, 'bench'
-               FROM lesson l JOIN class_membership m ON m.class_group_id = l.class_group_id
+               FROM class_lesson l JOIN class_membership m ON m.class_group_id = l.class_group_id
                WHERE l.academic_year_id = $1 AND (m.pupil_id * 7 + l.id) % 20 = 0""",
             year_id,
         )
@@ -309,7 +310,7 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
         await conn.execute("ANALYZE")
         counts = {
             table: await conn.fetchval(f"SELECT count(*) FROM {table}")
-            for table in ("class_group", "class_membership", "lesson", "mark", "attendance")
+            for table in ("class_group", "class_membership", "class_lesson", "mark", "attendance")
         }
         return {
             "year_id": year_id,
@@ -395,7 +396,7 @@ async def measure(url: str, data_dir: Path, data: dict[str, Any], args: argparse
                 )  # fmt: skip
                 variables = {
                     "classGroupId": encode_id("ClassGroup", a["class_group_id"]),
-                    "subjectId": encode_id("Subject", a["subject_id"]),
+                    "subjectId": encode_id("SchoolSubject", a["subject_id"]),
                     "termId": encode_id("Term", term),
                 }
                 started = time.perf_counter()
@@ -406,7 +407,7 @@ async def measure(url: str, data_dir: Path, data: dict[str, Any], args: argparse
             results.append(("a class's gradebook for a term and subject", _stats(timings)))
 
             # 3. marking a class in one recordMarks (a lesson of the second term recorded first)
-            record_lesson = (PORTALS / "RecordLesson.graphql").read_text()
+            record_class_lesson = (PORTALS / "RecordClassLesson.graphql").read_text()
             record_marks = (PORTALS / "RecordMarks.graphql").read_text()
             term2 = await conn.fetchrow(
                 "SELECT starts_on FROM term WHERE academic_year_id = $1 AND number = 2",
@@ -433,12 +434,12 @@ async def measure(url: str, data_dir: Path, data: dict[str, Any], args: argparse
                     days=(slot["weekday"] - 1 - term2["starts_on"].weekday()) % 7
                 )
                 body = await gql(
-                    record_lesson,
+                    record_class_lesson,
                     {"input": {"slotId": encode_id("TimetableSlot", slot["id"]),
                                "date": on.isoformat(), "topic": "Контрольная"}},
                     token,
                 )  # fmt: skip
-                lesson = body["data"]["recordLesson"]
+                lesson = body["data"]["recordClassLesson"]
                 assert not lesson["userErrors"], lesson
                 pupils = await conn.fetch(
                     "SELECT pupil_id FROM class_membership WHERE class_group_id = $1",

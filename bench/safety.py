@@ -3,7 +3,7 @@ through the in-process client (no network), on an embedded PostgreSQL.
 
     python -m bench.safety --requests 2000
 
-Run it on a commit before the safety work and after to compare (the README quotes both)."""
+Run it on a commit before the safety work and after to compare (docs/performance.md quotes both)."""
 
 from __future__ import annotations
 

@@ -15,9 +15,9 @@ import models
 config = context.config
 target_metadata = models.Base.metadata
 
-# A year's partitions of the LMS tables (lesson_y2025, ...) are made by a trigger when the year
-# is created (migration 0013); the models declare only their partitioned parents.
-YEAR_PARTITION = re.compile(r"^(lesson|attendance|mark)_y\d{4}$")
+# A year's partitions of the LMS tables (class_lesson_y2025, ...) are made by a trigger when the
+# year is created (migration 0019); the models declare only their partitioned parents.
+YEAR_PARTITION = re.compile(r"^(class_lesson|attendance|mark)_y\d{4}$")
 
 
 def include_object(

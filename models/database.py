@@ -150,7 +150,7 @@ class StatementCounter:
 # page faults, a quarter of its time in the kernel. A backend keeping up to 32 MB of freed
 # memory at hand (and taking blocks under 16 MB from its heap) answers it 25% faster. Set for
 # the embedded server only, and only when the caller has not set GLIBC_TUNABLES itself; the
-# README gives the same line for a real server's service unit.
+# docs/operating.md gives the same line for a real server's service unit.
 MALLOC_MMAP_THRESHOLD = 16 << 20
 MALLOC_TRIM_THRESHOLD = 32 << 20
 POSTGRES_MALLOC_TUNABLES = (

@@ -71,6 +71,16 @@ class Enrollment(Timestamped, Base):
             using="gist",
             where=text("sector = 'school'"),
         ),
+        # A child is never at school and in kindergarten over the same days (domain.md K7):
+        # of two overlapping enrollments of a person, neither is preschool beside school.
+        ExcludeConstraint(
+            ("person_id", "="),
+            (text("daterange(entry_date, exit_date, '[)')"), "&&"),
+            ("sector", "<>"),
+            name="ex_enrollment_preschool_school_overlap",
+            using="gist",
+            where=text("sector IN ('preschool', 'school')"),
+        ),
         Index(
             "ix_enrollment_institution_open",
             "institution_id",

@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
@@ -75,11 +76,15 @@ Index("uq_person_pin_current", Person.pin, unique=True, postgresql_where=Person.
 
 
 class PersonPin(Base):
-    """One PIN a person held, and when. Exactly one row per person is current."""
+    """One PIN a person held, and when. Exactly one row per person is current, and a PIN once
+    issued stays its holder's for life: no row gives it to anyone else (domain.md P1)."""
 
     __tablename__ = "person_pin"
     __table_args__ = (
         CheckConstraint("pin ~ '^[12][0-9]{13}$'", name="pin_format"),
+        ExcludeConstraint(
+            ("pin", "="), ("person_id", "<>"), name="ex_person_pin_one_holder", using="gist"
+        ),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="period"),
         Index(
             "uq_person_pin_pin_current",

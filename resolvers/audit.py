@@ -10,16 +10,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    ObjectFieldNode,
+    OperationDefinitionNode,
+    TypeInfo,
+    TypeInfoVisitor,
+    VariableNode,
+    Visitor,
+    get_named_type,
+    type_from_ast,
+    visit,
+)
 from sqlalchemy import Select, select
 
 from models import AuditEntry, Outcome
 from resolvers.access import Principal, Role
-from resolvers.access.fields import PERSONAL_NAME
+from resolvers.access.fields import PERSONAL_NAME, personal_fields
 from resolvers.relay import Ordering
 
 # Variables never kept in the audit trail: secrets, and personal values (the trail must not
 # become a second copy of the registry; the changed row itself says what was written).
 SECRET_NAME = re.compile(r"(?i)(pass(word)?|secret|token|api[_-]?key|authorization|pepper|otp)")
+PERSONAL = "[personal]"
 MAX_AUDIT_STRING = 200
 MAX_AUDIT_ITEMS = 50
 
@@ -27,12 +45,13 @@ AUDIT_ORDERING = Ordering(((AuditEntry.id, True),))
 
 
 def redact(value: Any, *, key: str = "", depth: int = 0) -> Any:
-    """Variables as the audit trail keeps them: secrets and personal values replaced, long
-    strings and lists cut."""
+    """Variables as the audit trail keeps them, by name alone: secrets and personal-looking
+    values replaced, long strings and lists cut (:func:`redact_variables` adds the fields
+    the schema says are personal)."""
     if key and SECRET_NAME.search(key):
         return "[secret]"
     if key and PERSONAL_NAME.match(key):
-        return "[personal]"
+        return PERSONAL
     if depth > 8:
         return "[deep]"
     if isinstance(value, dict):
@@ -48,6 +67,88 @@ def redact(value: Any, *, key: str = "", depth: int = 0) -> Any:
         return value
     # Uploaded files and other objects: their kind, never their content.
     return f"[{type(value).__name__}]"
+
+
+def redact_variables(
+    schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A request's variables as the audit trail keeps them. Every value that fills a personal
+    input field (:func:`resolvers.access.fields.personal_fields`, the hub's one rule of what is
+    personal: its registry, the fields marked personal, personal-looking names) is replaced,
+    found by the types the document gives the variables, whatever a variable is named and
+    however deep the field sits in an input; then :func:`redact` (secrets and personal-looking
+    names, long strings and lists cut)."""
+    personal = personal_fields(schema)
+    direct = _personal_positions(schema, document, personal)
+    declared = _declared_types(schema, document)
+    kept: dict[str, Any] = {}
+    for name, value in (variables or {}).items():
+        gtype = declared.get(name)
+        if name in direct:
+            kept[name] = PERSONAL
+        elif gtype is not None:
+            kept[name] = _by_type(value, gtype, personal, 0)
+        else:
+            kept[name] = value
+    redacted: dict[str, Any] = redact(kept)
+    return redacted
+
+
+def _declared_types(schema: GraphQLSchema, document: DocumentNode) -> dict[str, Any]:
+    declared: dict[str, Any] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for var in definition.variable_definitions or ():
+                declared[var.variable.name.value] = type_from_ast(schema, var.type)
+    return declared
+
+
+def _by_type(value: Any, gtype: Any, personal: frozenset[str], depth: int) -> Any:
+    """``value`` of input type ``gtype`` with the values of personal input fields replaced."""
+    if depth > 20:
+        return "[deep]"
+    if isinstance(gtype, GraphQLNonNull):
+        gtype = gtype.of_type
+    if isinstance(gtype, GraphQLList) and isinstance(value, list):
+        return [_by_type(v, gtype.of_type, personal, depth + 1) for v in value]
+    if isinstance(gtype, GraphQLInputObjectType) and isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            field = gtype.fields.get(key)
+            if f"{gtype.name}.{key}" in personal:
+                out[key] = PERSONAL
+            elif field is not None:
+                out[key] = _by_type(item, field.type, personal, depth + 1)
+            else:
+                out[key] = item
+        return out
+    return value
+
+
+def _personal_positions(
+    schema: GraphQLSchema, document: DocumentNode, personal: frozenset[str]
+) -> set[str]:
+    """Variables the document puts straight into a personal input field
+    (``{birthCertificate: $b}``), or into an argument named like a personal field."""
+    found: set[str] = set()
+    type_info = TypeInfo(schema)
+
+    class Positions(Visitor):
+        def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
+            parent = type_info.get_parent_input_type()
+            if (
+                isinstance(node.value, VariableNode)
+                and parent is not None
+                and f"{get_named_type(parent).name}.{node.name.value}" in personal
+            ):
+                found.add(node.value.name.value)
+
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            if isinstance(node.value, VariableNode) and PERSONAL_NAME.match(node.name.value):
+                found.add(node.value.name.value)
+
+    visit(document, TypeInfoVisitor(type_info, Positions()))
+    return found
 
 
 def can_read_audit(principal: Principal) -> bool:

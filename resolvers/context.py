@@ -13,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from resolvers.access import Principal
 from resolvers.errors import RequestError
+from resolvers.relay import CursorKeys
 
 T = TypeVar("T")
 
@@ -24,6 +25,8 @@ class Context:
     principal: Principal
     sessions: async_sessionmaker[AsyncSession]
     request_id: str
+    # Seal and open the request's cursors (the hub's keys: resolvers.access.KeyRing.cursors).
+    cursors: CursorKeys
     request: Any = None
     response: Any = None
     # Sessions on the read replica (``BILIM_READ_DATABASE_URL``), for query operations only.
@@ -32,17 +35,27 @@ class Context:
     # DataLoaders dispatch their batches as separate tasks; one session serves one statement at
     # a time, so every database call of the request goes through this lock.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # The transaction can no longer be committed (a savepoint could not be rolled back).
     failed: bool = False
+    # The request's mutation attempts (resolvers.mutations.Attempt), in order; each is settled
+    # once its field's payload is complete (schema/execution.py).
+    attempts: list[Any] = field(default_factory=list, repr=False)
     # A bad bearer token: the view answers UNAUTHENTICATED without running the operation.
     auth_error: RequestError | None = None
     # The worker's safety machinery (resolvers.safety.Guard); None when run outside the app.
     guard: Any = None
-    # Set by the RequestGuard extension before execution: the operation, its raw variables
-    # (redacted when audited), its cost report, and the personal fields a partner reads.
+    # The GraphQL schema the request runs on (graphql-core's), for steps that check names
+    # against it (a partner key's field list); set by the view.
+    graphql_schema: Any = None
+    # Set by the RequestGuard extension before execution: the operation, its variables
+    # (redacted when the operation is audited: resolvers.audit.redact_variables), its cost
+    # report, and the personal fields a partner reads.
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     cost: Any = None
     personal_read: frozenset[str] = frozenset()
+    # A persisted-query registration (hash, document), stored once the request is admitted.
+    persist: tuple[str, str] | None = None
     # The request's DataLoaders by class (resolvers.loaders.RequestLoader), made on first use.
     loader_cache: dict[type, Any] = field(default_factory=dict, repr=False)
 
@@ -58,6 +71,11 @@ class Context:
         has not opened its session yet (called for query operations, before they execute)."""
         if self.read_sessions is not None and self._session is None:
             self.sessions = self.read_sessions
+
+    @property
+    def settled(self) -> bool:
+        """Every mutation attempt of the request was settled (kept or rolled back)."""
+        return all(attempt.settled for attempt in self.attempts)
 
     def forget_loaders(self) -> None:
         """Drop the request's loaders and what they cached: reads after a mutation see its

@@ -83,6 +83,10 @@ class _Walker:
         self.nodes = 0
         self.fetches = 0
         self.mutations = 0
+        # A fragment's counts at multiplier 1, by (name, inside a page): the walk is linear in
+        # its multiplier, so each fragment is walked once however often it is spread (a
+        # document of nested fragments would otherwise be walked exponentially often).
+        self.fragment_counts: dict[tuple[str, bool], tuple[int, int, int]] = {}
 
     def _int(self, node: FieldNode, name: str) -> int | None:
         for arg in node.arguments or ():
@@ -130,11 +134,28 @@ class _Walker:
                 self.walk(target, selection.selection_set, multiplier, seen, in_page)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:  # cycles are refused by validation too
+                if name in seen:  # cycles are refused by validation too
                     continue
-                target = self.schema.get_type(fragment.type_condition.name.value)
-                self.walk(target, fragment.selection_set, multiplier, seen | {name}, in_page)
+                counts = self._fragment(name, seen, in_page)
+                self.nodes += multiplier * counts[0]
+                self.fetches += multiplier * counts[1]
+                self.mutations += multiplier * counts[2]
+
+    def _fragment(self, name: str, seen: frozenset[str], in_page: bool) -> tuple[int, int, int]:
+        """A fragment's nodes, fetches and mutation fields at multiplier 1, walked once."""
+        found = self.fragment_counts.get((name, in_page))
+        if found is not None:
+            return found
+        fragment = self.fragments.get(name)
+        if fragment is None:
+            return (0, 0, 0)
+        walker = _Walker(self.schema, self.fragments, self.variables)
+        walker.fragment_counts = self.fragment_counts
+        target = self.schema.get_type(fragment.type_condition.name.value)
+        walker.walk(target, fragment.selection_set, 1, seen | {name}, in_page)
+        counts = (walker.nodes, walker.fetches, walker.mutations)
+        self.fragment_counts[(name, in_page)] = counts
+        return counts
 
     def _field(
         self, parent: Any, node: FieldNode, multiplier: int, seen: frozenset[str], in_page: bool

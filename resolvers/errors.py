@@ -45,6 +45,10 @@ class ErrorCode(enum.StrEnum):
     BAD_REQUEST = "BAD_REQUEST"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # faults the client may retry: the mutation lost a race (a deadlock or serialization failure
+    # on every attempt; nothing was written), or the database cannot be reached (HTTP 503)
+    CONFLICT = "CONFLICT"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 @dataclass

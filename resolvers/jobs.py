@@ -1,6 +1,7 @@
 """Scheduled jobs (``bilim jobs run``): the work no request triggers, such as expiring
-kindergarten offers whose deadline passed. Each job runs in its own transaction with an audit
-row, as a system principal with the ministry's reach."""
+kindergarten offers whose deadline passed and reminding families two working days before.
+Each job runs in its own transaction with an audit row, as a system principal with the
+ministry's reach."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from models import Outcome, database
 from resolvers import preschool as preschool_service
 from resolvers.access import Principal, Role
 from resolvers.events import record_audit
+from resolvers.library import run_library_jobs
 from resolvers.licensing.policy import run_licensing_jobs
 
 log = logging.getLogger("bilim.jobs")
@@ -32,6 +34,16 @@ async def run_all(url: str) -> dict[str, int]:
                 details={"expired": expired},
             )
             await session.commit()
+            reminded = await preschool_service.remind_expiring_offers(session, JOB_PRINCIPAL)
+            await record_audit(
+                session,
+                principal=JOB_PRINCIPAL,
+                request_id=None,
+                operation="preschool.remind_expiring_offers",
+                outcome=Outcome.SUCCEEDED,
+                details={"reminded": reminded},
+            )
+            await session.commit()
             licensing = await run_licensing_jobs(session, JOB_PRINCIPAL)
             await record_audit(
                 session,
@@ -45,12 +57,28 @@ async def run_all(url: str) -> dict[str, int]:
                 },
             )
             await session.commit()
+            library = await run_library_jobs(session)
+            await record_audit(
+                session,
+                principal=JOB_PRINCIPAL,
+                request_id=None,
+                operation="library.run_jobs",
+                outcome=Outcome.SUCCEEDED,
+                details={
+                    "overdue_loans": library.overdue_loans,
+                    "expired_holds": library.expired_holds,
+                },
+            )
+            await session.commit()
     finally:
         await engine.dispose()
     done = {
         "expired_offers": expired,
+        "offer_reminders": reminded,
         "expired_licences": licensing.licences_expired,
         "expired_accreditations": licensing.accreditations_expired,
+        "overdue_loans": library.overdue_loans,
+        "expired_holds": library.expired_holds,
     }
     log.info("jobs.run", extra=done)
     return done

@@ -155,14 +155,14 @@ class PagesByParent(RequestLoader):
         parent = type(self).parent  # read on the class: a mapped attribute is a descriptor
         for (args, flt, ordering), parent_ids in groups.items():
             base = select(*self.columns).where(parent.in_(parent_ids), *self.where(flt))
-            stmt = paged_per_parent(base, parent, args, ordering)
+            stmt = paged_per_parent(base, parent, args, ordering, self.ctx.cursors)
             rows = await self.ctx.run(partial(_execute, stmt=stmt))
             by_parent: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
                 by_parent[row._mapping[parent.key]].append(row)
             for pid in parent_ids:
                 result[(pid, args, flt, ordering)] = slice_rows(
-                    by_parent.get(pid, []), args, ordering
+                    by_parent.get(pid, []), args, ordering, self.ctx.cursors
                 )
         return [result[k] for k in keys]
 

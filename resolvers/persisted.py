@@ -4,7 +4,12 @@ document it sent once before) and the allow-list of the portals' own operations.
 Modes (``BILIM_PERSISTED_QUERIES``): ``off`` refuses the protocol; ``apq`` serves it; in
 ``allowlist`` mode *portal clients* (callers without a token, guardians and pupils) may run only
 the operations of ``portals/**/*.graphql``, by hash or by text; officers, staff, the ministry
-and partners' keys may still send any operation their scope allows."""
+and partners' keys may still send any operation their scope allows.
+
+A document sent with its hash is stored only once the request is admitted: it parsed, validated
+against the schema and passed the input checks, and its cost was charged to the caller's budget
+(resolvers/safety.py), and only up to ``BILIM_PERSISTED_QUERY_MAX_BYTES`` (issue 22.9: a 99 kB
+body that was not GraphQL was stored for anyone, uncharged)."""
 
 from __future__ import annotations
 
@@ -22,7 +27,6 @@ from resolvers.access import PERSONAL_ROLES, Principal
 from resolvers.errors import ErrorCode, RequestError
 
 PORTALS_DIR = Path(__file__).resolve().parent.parent / "portals"
-MAX_DOCUMENT = 100_000
 CACHE_SIZE = 2_048
 
 
@@ -116,12 +120,12 @@ async def resolve_query(
     mode: str,
     store: PersistedStore | None,
     allow_list: AllowList | None,
-    principal: Principal,
     query: str | None,
     extensions: dict[str, Any] | None,
+    *,
+    max_bytes: int,
 ) -> str | None:
-    """The document a request runs: its ``query``, or the one its persisted hash names.
-    Registers a new hash when the request carries both (Apollo's protocol)."""
+    """The document a request runs: its ``query``, or the one its persisted hash names."""
     digest = requested_hash(extensions)
     if digest is None:
         return query
@@ -132,16 +136,10 @@ async def resolve_query(
             raise RequestError(
                 ErrorCode.PERSISTED_QUERY_HASH_MISMATCH, "The query does not match its sha256Hash"
             )
-        if len(query) > MAX_DOCUMENT:
-            raise RequestError(ErrorCode.BAD_REQUEST, "The document is too long to persist")
-        listed = allow_list is not None and digest in allow_list.by_hash
-        # In allow-list mode, a portal client cannot teach the hub new documents.
-        if (
-            store is not None
-            and not listed
-            and not (mode == "allowlist" and is_portal_client(principal))
-        ):
-            await store.put(digest, query)
+        if len(query.encode()) > max_bytes:
+            raise RequestError(
+                ErrorCode.BAD_REQUEST, f"A persisted document is at most {max_bytes} bytes"
+            )
         return query
     if allow_list is not None and digest in allow_list.by_hash:
         return allow_list.by_hash[digest]
@@ -149,3 +147,23 @@ async def resolve_query(
     if found is None:
         raise RequestError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
     return found
+
+
+def registration(
+    mode: str,
+    allow_list: AllowList | None,
+    principal: Principal,
+    query: str | None,
+    extensions: dict[str, Any] | None,
+) -> tuple[str, str] | None:
+    """The (hash, document) a request teaches the hub (Apollo's protocol: the document sent
+    with its hash), to store once the request is admitted; None when it teaches nothing (no
+    hash, a listed document, or a portal client in allow-list mode, who cannot teach)."""
+    if mode == "off" or query is None:
+        return None
+    digest = requested_hash(extensions)
+    if digest is None or (allow_list is not None and digest in allow_list.by_hash):
+        return None
+    if mode == "allowlist" and is_portal_client(principal):
+        return None
+    return digest, query

@@ -41,8 +41,10 @@ from resolvers import persisted
 from resolvers.access import Principal, Role
 from resolvers.access import fields as scope
 from resolvers.access import keys as api_keys
-from resolvers.audit import redact
+from resolvers.audit import redact, redact_variables
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.faults import is_unavailable, unavailable_error
+from resolvers.security import SecurityLog
 from resolvers.settings import Settings
 
 log = logging.getLogger("bilim.safety")
@@ -100,6 +102,8 @@ class Guard:
         self.production = settings.environment == "production"
         self.ledger = cost_service.Ledger(engine)
         self.charges = 0
+        # Refused writes and failed authentications (resolvers/security.py).
+        self.security = SecurityLog(engine)
 
     # --- before parsing (the view) ---
 
@@ -111,8 +115,19 @@ class Guard:
         self, principal: Principal, query: str | None, extensions: dict[str, Any] | None
     ) -> str | None:
         return await persisted.resolve_query(
-            self.mode, self.store, self.allow_list, principal, query, extensions
+            self.mode,
+            self.store,
+            self.allow_list,
+            query,
+            extensions,
+            max_bytes=self.settings.persisted_query_max_bytes,
         )
+
+    def registration(
+        self, principal: Principal, query: str | None, extensions: dict[str, Any] | None
+    ) -> tuple[str, str] | None:
+        """What the request would teach the persisted-query store once admitted."""
+        return persisted.registration(self.mode, self.allow_list, principal, query, extensions)
 
     # --- after validation, before execution (the extension) ---
 
@@ -124,17 +139,10 @@ class Guard:
             return f"sub:{principal.role.value}:{principal.subject}"[
                 :160
             ], self.settings.points_per_hour
-        address = "unknown"
-        if request is not None:
-            forwarded = (
-                request.headers.get("x-forwarded-for")
-                if self.settings.trust_forwarded_for
-                else None
-            )
-            if forwarded:
-                address = forwarded.split(",")[0].strip()[:64]
-            elif request.client is not None:
-                address = request.client.host
+        # The connection's peer, or the client a trusted proxy names: the server (bilim serve)
+        # and app.py apply BILIM_TRUSTED_PROXIES to the request's client before it gets here.
+        client = getattr(request, "client", None)
+        address = client.host[:64] if client is not None and client.host else "unknown"
         return f"ip:{address}", self.settings.anonymous_points_per_hour
 
     async def admit(
@@ -170,7 +178,11 @@ class Guard:
         estimate = cost_service.estimate(schema, document, operation_name, variables)
         subject, limit = self.budget_of(principal, ctx.request)
         if estimate.nodes > self.settings.max_nodes:
-            ctx.cost = CostReport(estimate.points, estimate.nodes, limit, limit, None)
+            # Refused, and still a point spent: a flood of refusals costs its sender.
+            refused = await self.ledger.charge(subject=subject, points=1, limit=limit)
+            ctx.cost = CostReport(
+                estimate.points, estimate.nodes, limit, refused.remaining, refused.reset_at
+            )
             raise RequestError(
                 ErrorCode.QUERY_TOO_COSTLY,
                 f"The query asks for up to {estimate.nodes:,} objects; the limit is "
@@ -181,25 +193,21 @@ class Guard:
             estimate.points, estimate.nodes, limit, charged.remaining, charged.reset_at
         )
         if not charged.granted:
-            if ctx.response is not None and hasattr(ctx.response, "headers"):
-                ctx.response.headers["retry-after"] = str(
-                    max(
-                        1,
-                        int(
-                            (
-                                charged.reset_at - datetime.now(charged.reset_at.tzinfo)
-                            ).total_seconds()
-                        ),
-                    )
-                )
-            raise RequestError(
-                ErrorCode.RATE_LIMITED,
-                f"This request costs {estimate.points} points; {charged.remaining} of "
-                f"{limit} remain until {charged.reset_at.isoformat()}",
-            )
+            raise _over_budget(ctx, charged, estimate.points)
         self.charges += 1
         if self.charges % FORGET_EVERY == 0:
             await cost_service.forget_old_windows(self.engine)
+        if ctx.persist is not None and self.store is not None:
+            # Parsed, validated, checked and paid for: now the hub may learn the document.
+            await self.store.put(*ctx.persist)
+
+    async def charge_refusal(self, ctx: Any) -> RequestError | None:
+        """Spend one point of the caller's budget on a request refused before its cost was
+        known (it did not parse or validate, its input or persisted query was refused), so a
+        flood of refusals costs its sender; RATE_LIMITED once the budget is spent."""
+        subject, limit = self.budget_of(ctx.principal, ctx.request)
+        charged = await self.ledger.charge(subject=subject, points=1, limit=limit)
+        return None if charged.granted else _over_budget(ctx, charged, 1)
 
     async def audit_personal_read(self, ctx: Any, result: Any) -> None:
         """A partner read personal data: say who, with which key, what and how it went."""
@@ -225,6 +233,18 @@ class Guard:
             "access.personal_read",
             extra={"event": "access.personal_read", "key": principal.api_key_prefix},
         )
+
+
+def _over_budget(ctx: Any, charged: cost_service.Charge, points: int) -> RequestError:
+    """RATE_LIMITED, with ``Retry-After`` on the response: when the caller's window resets."""
+    if ctx.response is not None and hasattr(ctx.response, "headers"):
+        wait = (charged.reset_at - datetime.now(charged.reset_at.tzinfo)).total_seconds()
+        ctx.response.headers["retry-after"] = str(max(1, int(wait)))
+    return RequestError(
+        ErrorCode.RATE_LIMITED,
+        f"This request costs {points} points; {charged.remaining} of "
+        f"{charged.limit} remain until {charged.reset_at.isoformat()}",
+    )
 
 
 def operation_name_of(document: DocumentNode | None, name: str | None) -> str | None:
@@ -253,8 +273,13 @@ class RequestGuard(SchemaExtension):
             yield
             return
         ctx.operation_name = operation_name_of(ec.graphql_document, ec.operation_name)
-        ctx.variables = ec.variables
         operation = get_operation_ast(ec.graphql_document, ec.operation_name)
+        ctx.variables = ec.variables
+        if (operation is not None and operation.operation == OperationType.MUTATION) or (
+            ctx.principal.grant is not None
+        ):
+            # Audited (every mutation, a partner's personal reads): kept redacted.
+            ctx.variables = redact_variables(ec.schema._schema, ec.graphql_document, ec.variables)
         if operation is not None and operation.operation == OperationType.QUERY:
             ctx.read_from_replica()
         try:
@@ -270,10 +295,15 @@ class RequestGuard(SchemaExtension):
             ec.result = GraphQLExecutionResult(data=None, errors=[err])
             yield
             return
-        except Exception:
+        except Exception as err:
             # Fail closed: without its checks the operation does not run.
-            log.exception("safety.guard_failed", extra={"request_id": ctx.request_id})
-            ec.result = GraphQLExecutionResult(data=None, errors=[_internal(ctx.request_id)])
+            if is_unavailable(err):
+                log.warning("safety.database_unavailable", extra={"request_id": ctx.request_id})
+                failure = unavailable_error(ctx.request_id)
+            else:
+                log.exception("safety.guard_failed", extra={"request_id": ctx.request_id})
+                failure = _internal(ctx.request_id)
+            ec.result = GraphQLExecutionResult(data=None, errors=[failure])
             yield
             return
         yield

@@ -44,10 +44,22 @@ class Settings(BaseSettings):
     # Extra HS256 keys as "kid:secret,kid:secret"; the data folder's keys are always accepted.
     jwt_keys: str = ""
     token_ttl_minutes: int = 60 * 8
+    # The longest a token may live (exp - iat, and exp - now): a longer one is refused.
+    token_max_lifetime_minutes: int = 60 * 24
 
     pool_size: int = 8
     pool_max_overflow: int = 4
     statement_timeout_ms: int = 15_000
+    # A mutation that loses a race (deadlock, serialization failure) runs again, up to this
+    # many times in all, before it answers CONFLICT.
+    mutation_attempts: int = Field(default=3, ge=1, le=10)
+
+    # /metrics (Prometheus): None serves it outside production only; true or false decide.
+    serve_metrics: bool | None = None
+    # A request body must keep arriving: 408 after this many seconds without a byte of it, or
+    # when the whole body takes longer than body_timeout_seconds (an upload included).
+    body_idle_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 120.0
 
     # Hot read queries answered by one SQL statement that builds their JSON (schema/compiled/).
     compiled_queries: bool = True
@@ -55,15 +67,21 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4_000
+    # Fields of one operation with its fragments expanded, and the most selections of one
+    # response name in one selection set (graphql compares those pairwise): resolvers/shape.py.
+    max_fields: int = 1_000
+    max_repeated_fields: int = 10
     max_page_size: int = 100
 
-    # --- API safety (README "Security") ---
+    # --- API safety (docs/security.md) ---
     # Secret mixed into API-key hashes; without it a file in the data folder holds one.
     api_key_pepper: str = ""
     # off: the persisted-query extension is refused; apq: automatic persisted queries;
     # allowlist: apq, and portal clients (no token, guardians, pupils) may send only the
     # operations of portals/**/*.graphql.
     persisted_queries: Literal["off", "apq", "allowlist"] = "apq"
+    # The longest document a client may persist (the portals' longest is under 1 kB).
+    persisted_query_max_bytes: int = 20_000
     # Where the portals' operations live (default: the repository's portals/).
     portals_dir: Path | None = None
     # GitHub's node limit: the most objects one request may ask for.
@@ -72,8 +90,10 @@ class Settings(BaseSettings):
     # least one per request; mutations cost more). Anonymous callers share one per address.
     points_per_hour: int = 5_000
     anonymous_points_per_hour: int = 10_000
-    # Behind a trusted proxy, the anonymous caller's address is X-Forwarded-For's first entry.
-    trust_forwarded_for: bool = False
+    # Proxies whose X-Forwarded-For names the caller (uvicorn's forwarded_allow_ips: addresses,
+    # networks such as 10.0.0.0/8, or "*", comma-separated). Empty: none; the caller is the
+    # connection's peer, and a client's own X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
     # --- files (lesson media, library books, homework): docs/operating.md "Files" ---
     # local: a folder (file_store_dir, default <data dir>/files); s3: an S3-compatible bucket.
     file_store: Literal["local", "s3"] = "local"
@@ -87,9 +107,50 @@ class Settings(BaseSettings):
     # How long a download link the graph hands out stays valid.
     file_link_ttl_seconds: int = 3600
 
+    # --- events leaving the hub (docs/domains/events.md) ---
+    # The outbox dispatcher runs in every hub worker (None: yes, except under the tests,
+    # which start it themselves); `bilim events run` runs it alone.
+    event_dispatcher: bool | None = None
+    # A direct server URL for LISTEN when DATABASE_URL leads to PgBouncer (transaction mode
+    # cannot carry LISTEN): without it the dispatcher polls.
+    events_listen_url: str | None = None
+    events_poll_seconds: float = 1.0
+    events_batch: int = 500
+    events_lease_seconds: float = 30.0
+    # Delivered events are kept this long (the change feed resumes within it), then pruned.
+    events_retention_days: int = 30
+    # Webhook URLs may lead to loopback and private addresses (tests and development only).
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 15.0
+    webhook_concurrency: int = 64
+    webhook_endpoints_per_key: int = 20
+    # Notices to families: e-mail through "file" (one .eml per message in <data dir>/mail/)
+    # or "smtp"; SMS through an HTTP gateway when sms_gateway_url is set.
+    notice_email: Literal["file", "smtp"] = "file"
+    notice_from: str = "Bilim Hub <noreply@bilim.edu.kg>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str = ""
+    sms_sender: str = "BilimHub"
+    # GraphQL subscriptions (graphql-transport-ws on /graphql), per worker.
+    ws_connections_per_principal: int = 5
+    ws_subscriptions_per_connection: int = 20
+    ws_idle_seconds: float = 300.0
+
     # Connections for the hub's bookkeeping (budgets, keys, persisted queries), apart from the
     # request pool so that bookkeeping commits even when the request rolls back.
     bookkeeping_pool_size: int = 4
+
+
+def metrics_served(settings: Settings) -> bool:
+    """Is /metrics served? By default outside production only (it tells who calls how much)."""
+    if settings.serve_metrics is not None:
+        return settings.serve_metrics
+    return settings.environment != "production"
 
 
 @lru_cache(maxsize=1)

@@ -4,49 +4,48 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
+from resolvers import security
 from resolvers.context import Info
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.faults import is_unavailable, unavailable_error
 from resolvers.safety import RequestGuard
 from resolvers.settings import get_settings
 from schema import (
     abroad,
     access,
     admission,
+    content,
     enrollments,
+    events,
     first_grade,
     geography,
     institutions,
     intake,
+    library,
     licensing,
     lms,
     people,
     preschool,
 )
 from schema.common import Node
+from schema.execution import SettlingExecutor
 from schema.node import resolve_node
+from schema.validation import Validation, WithinLimits
 
 log = logging.getLogger("bilim.graphql")
 
 MAX_NODES = 100
-# Messages of strawberry's depth, alias and token limiters.
+# Messages of the limits' refusals (strawberry's token limiter gives no code of its own).
 TOO_COMPLEX = re.compile(r"exceeds maximum operation depth|aliases found|more than \d+ tokens")
 
 
@@ -80,6 +79,9 @@ Query = merge_types(
         abroad.Query,
         licensing.Query,
         lms.Query,
+        library.Query,
+        content.Query,
+        events.Query,
     ),
 )
 Mutation = merge_types(
@@ -95,13 +97,19 @@ Mutation = merge_types(
         abroad.Mutation,
         licensing.Mutation,
         lms.Mutation,
+        library.Mutation,
+        content.Mutation,
         access.Mutation,
+        events.Mutation,
     ),
 )
 get_object_definition(Query, strict=True).description = "Everything a client can read."
-get_object_definition(
-    Mutation, strict=True
-).description = "Every workflow step; each takes one `input`."
+get_object_definition(Mutation, strict=True).description = (
+    "Every workflow step; each takes one `input`. Several fields in one document run in order, "
+    "each kept on its own: a field whose payload fails is rolled back and answers with a user "
+    "error; a field refused outright (not signed in, a malformed argument) refuses the whole "
+    "document, and nothing of it is kept. CONFLICT (a lost race) may be sent again."
+)
 
 
 class ErrorPolicy(SchemaExtension):
@@ -130,8 +138,12 @@ class ErrorPolicy(SchemaExtension):
             return error
         context: Any = self.execution_context.context
         request_id = getattr(context, "request_id", None)
-        if context is not None:
-            context.failed = True
+        if is_unavailable(original):
+            log.warning(
+                "graphql.database_unavailable",
+                extra={"event": "graphql.database_unavailable", "request_id": request_id},
+            )
+            return unavailable_error(request_id, nodes=error.nodes, path=error.path)
         log.error(
             "graphql.unexpected_error",
             exc_info=(type(original), original, original.__traceback__),
@@ -145,6 +157,30 @@ class ErrorPolicy(SchemaExtension):
         )
 
 
+class RefusalLog(SchemaExtension):
+    """Records the refusals of a request as security events (resolvers/security.py): every
+    refused attempt to write (not signed in, not allowed, too complex or costly, over budget, not
+    on the allow-list), and a partner leaving its subgraph. Listed before the error policy, it
+    sees the errors with their codes."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        ec = self.execution_context
+        result = ec.result
+        if result is None or not result.errors:
+            return
+        writes, action = _what_is_asked(ec)
+        await security.note_refusals(ec.context, result.errors, writes=writes, action=action)
+
+
+def _what_is_asked(ec: ExecutionContext) -> tuple[bool, str]:
+    """Whether the operation writes, and what it asks (``mutation registerPerson``)."""
+    if ec.graphql_document is None:  # refused before it parsed (too many tokens)
+        writes = security.looks_like_mutation(ec.query)
+        return writes, "mutation" if writes else "query"
+    return security.action_of(ec.graphql_document, ec.operation_name)
+
+
 class BilimSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -153,16 +189,9 @@ class BilimSchema(strawberry.Schema):
         return None
 
 
-def limit_rules() -> list[Any]:
-    """The depth and alias limits as validation rules (built once per process)."""
-    settings = get_settings()
-    return [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
-
-
-LIMIT_RULES = limit_rules()
+# The depth, alias and field limits as a validation rule, for the compiled path (the schema
+# checks them in its Validation extension, before graphql's own rules).
+LIMIT_RULES: list[Any] = [WithinLimits]
 
 
 def build_schema() -> strawberry.Schema:
@@ -170,15 +199,16 @@ def build_schema() -> strawberry.Schema:
     return BilimSchema(
         query=Query,
         mutation=Mutation,
+        execution_context_class=SettlingExecutor,
+        subscription=events.Subscription,
         extensions=[
+            RefusalLog,
             ErrorPolicy,
-            # The limit rules are built once: the validation cache is keyed by the rule classes,
-            # and each limiter instance makes new classes (a cache miss on every request).
-            lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             # Both caches live at module level in strawberry, shared by the fresh instances.
             lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            # The depth, alias and field limits first (resolvers/shape.py), then graphql's rules.
+            lambda: Validation(maxsize=512),
             # After validation, before execution: scope, allow-list, cost and budget.
             RequestGuard,
         ],
@@ -206,8 +236,13 @@ def build_schema() -> strawberry.Schema:
             abroad.ForeignApplication,
             *licensing.NODE_TYPES,
             *lms.NODE_TYPES,
+            *library.NODE_TYPES,
+            *content.NODE_TYPES,
             access.ApiKey,
             access.AuditEntry,
+            access.SecurityEvent,
+            events.WebhookSubscription,
+            events.WebhookDelivery,
         ],
     )
 

@@ -12,13 +12,16 @@ from sqlalchemy import Select, func, select
 from resolvers.abroad.errors import AbroadCode
 from resolvers.access.errors import AccessCode
 from resolvers.admission.errors import AdmissionCode
+from resolvers.content.errors import ContentCode
 from resolvers.context import Context
 from resolvers.enrollments.errors import EnrollmentCode
 from resolvers.errors import ErrorCode as HubCode
 from resolvers.errors import Problem
+from resolvers.events.errors import EventsCode
 from resolvers.first_grade.errors import FirstGradeCode
 from resolvers.institutions.errors import InstitutionCode
 from resolvers.intake.errors import IntakeCode
+from resolvers.library.errors import LibraryCode
 from resolvers.licensing.errors import LicensingCode
 from resolvers.lms.errors import LmsCode
 from resolvers.people.errors import PeopleCode
@@ -38,7 +41,10 @@ CODE_ENUMS: tuple[type[StrEnum], ...] = (
     AbroadCode,
     LicensingCode,
     LmsCode,
+    LibraryCode,
+    ContentCode,
     AccessCode,
+    EventsCode,
 )
 
 
@@ -152,9 +158,9 @@ async def list_connection(
     ``pageInfo`` is asked for), one more only if ``totalCount`` is asked for."""
 
     async def load() -> Page:
-        page_stmt = paged(stmt, args, ordering)
+        page_stmt = paged(stmt, args, ordering, ctx.cursors)
         rows = list(await ctx.run(lambda s: s.execute(page_stmt)))
-        return slice_rows(rows, args, ordering)
+        return slice_rows(rows, args, ordering, ctx.cursors)
 
     async def count() -> int:
         total = select(func.count()).select_from(stmt.order_by(None).subquery())

@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date
-from typing import Any, TypeAlias
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ExitReason as ExitReasonEnum
-from models import Sector as SectorEnum
 from resolvers import enrollments as enrollments_service
 from resolvers.context import Context, Info
 from resolvers.enrollments.loaders import EnrollmentByIdLoader
-from resolvers.errors import ErrorCode as Code
-from resolvers.errors import RequestError
-from resolvers.loaders import PagesByParent
 from resolvers.people.loaders import PersonByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Connection, Node, UserError
-from schema.fields import ChildPages, Listing, Payload, connection, mutation
+from schema.enrollment_lists import (
+    EnrollmentFilterInput,
+    EnrollmentOrder,
+    ExitReason,
+    Sector,
+    enrollment_filter,
+)
+from schema.fields import Listing, Payload, connection, mutation
 from schema.institutions import Institution, institution_of
-from schema.node import fetched_by, loaded, pk_of, query_pk
+from schema.node import fetched_by, loaded, pk_of
 from schema.people import Person
 from schema.permissions import signed_in
-
-strawberry.enum(SectorEnum, name="Sector", description="Level of education of an enrollment.")
-Sector: TypeAlias = SectorEnum
-strawberry.enum(ExitReasonEnum, name="ExitReason", description="Why an enrollment ended.")
-ExitReason: TypeAlias = ExitReasonEnum
 
 
 @fetched_by(EnrollmentByIdLoader)
@@ -80,57 +77,6 @@ class Enrollment(Node):
     async def previous_enrollment(self, info: Info) -> Enrollment | None:
         loader = EnrollmentByIdLoader(info.context)
         return await loaded(loader, self.previous_pk, Enrollment.from_row)
-
-
-@strawberry.input(description="Narrow an enrollment list; every field given must hold.")
-class EnrollmentFilterInput:
-    current: bool | None = strawberry.field(
-        default=None, description="Only open (true) or only ended (false) enrollments."
-    )
-    sector: Sector | None = strawberry.field(default=None, description="Only this level.")
-    grade_level: int | None = strawberry.field(default=None, description="Only this grade.")
-    class_group: str | None = strawberry.field(default=None, description="Only this class.")
-    institution_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only at this institution (root list)."
-    )
-    region_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only at institutions of this region (root list)."
-    )
-
-
-@strawberry.enum(description="Orders of enrollment lists.")
-class EnrollmentOrder(enum.Enum):
-    ENTRY_DATE = "ENTRY_DATE"
-    ENTRY_DATE_DESC = "ENTRY_DATE_DESC"
-    ID = "ID"
-
-
-def enrollment_filter(flt: EnrollmentFilterInput | None) -> enrollments_service.EnrollmentFilter:
-    if flt is None:
-        return enrollments_service.EnrollmentFilter()
-    if flt.class_group is not None and len(flt.class_group) > 20:
-        raise RequestError(Code.INVALID_INPUT, "`classGroup` is at most 20 characters")
-    return enrollments_service.EnrollmentFilter(
-        current=flt.current,
-        sector=flt.sector,
-        grade_level=flt.grade_level,
-        class_group=flt.class_group,
-        institution_id=query_pk(flt.institution_id, "Institution") if flt.institution_id else None,
-        region_id=query_pk(flt.region_id, "Region") if flt.region_id else None,
-    )
-
-
-def enrollment_pages(
-    loader: PagesByParent,
-    parent_id: int,
-    filter: EnrollmentFilterInput | None,
-    order_by: EnrollmentOrder | None,
-    *,
-    default: EnrollmentOrder,
-) -> ChildPages:
-    """A parent's enrollments (a person's, an institution's), a page per parent."""
-    ordering = enrollments_service.ENROLLMENT_ORDERINGS[(order_by or default).name]
-    return ChildPages(loader, parent_id, enrollment_filter(filter), ordering, Enrollment.from_row)
 
 
 @strawberry.type

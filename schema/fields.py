@@ -37,7 +37,9 @@ import strawberry
 from sqlalchemy import Select
 from strawberry.permission import BasePermission
 from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
+from strawberry.types.nodes import SelectedField
 
+from resolvers.access.fields import PERSONAL_MARK, ordering_for, without_personal_data
 from resolvers.context import Context, Info
 from resolvers.loaders import PagesByParent
 from resolvers.mutations import MutationResult, perform
@@ -55,6 +57,13 @@ from schema.common import (
 from schema.permissions import SignedIn
 
 Step = Callable[..., Awaitable[Any]]
+
+
+def personal(description: str, **options: Any) -> Any:
+    """A field or input field that holds personal data not named like it (an identifier such as
+    a birth certificate's number): partners not granted personal data may not read or set it,
+    and the audit trail never keeps its value (:func:`resolvers.access.fields.personal_fields`)."""
+    return strawberry.field(description=description, metadata={PERSONAL_MARK: True}, **options)
 
 
 class Payload:
@@ -172,6 +181,12 @@ class ChildPages:
         )
 
 
+def _asks(info: Info, name: str) -> bool:
+    """Does the request give the field's argument ``name`` a value (not left to its default)?"""
+    field = info.selected_fields[0]
+    return isinstance(field, SelectedField) and field.arguments.get(name) is not None
+
+
 _PAGING = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
     for name, annotation in (("first", First), ("after", After), ("last", Last), ("before", Before))
@@ -202,16 +217,12 @@ def connection(
             source = step(self, ctx, **arguments)
             if inspect.isawaitable(source):
                 source = await source
+            ordering = source.ordering
+            if ordering.personal and without_personal_data(ctx.principal):
+                ordering = ordering_for(ctx.principal, ordering, asked=_asks(info, "orderBy"))
             if isinstance(source, Listing):
-                return await list_connection(
-                    ctx, source.stmt, args, source.ordering, source.convert
-                )
-            pages, pid, flt, ordering = (
-                source.loader,
-                source.parent_id,
-                source.filter,
-                source.ordering,
-            )
+                return await list_connection(ctx, source.stmt, args, ordering, source.convert)
+            pages, pid, flt = source.loader, source.parent_id, source.filter
             return await page_connection(
                 args,
                 lambda: pages.page(pid, args, flt, ordering),

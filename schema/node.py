@@ -16,6 +16,8 @@ T = TypeVar("T")
 
 # GraphQL type name -> how to fetch one such object for this request (None if unreadable).
 NODE_RESOLVERS: dict[str, Callable[[Context, int], Awaitable[Any]]] = {}
+# GraphQL type name -> the node type (registered by fetched_by).
+NODE_TYPES: dict[str, type] = {}
 
 
 async def loaded(
@@ -29,6 +31,13 @@ async def loaded(
     return None if row is None else convert(row)
 
 
+def node_class(name: str) -> Any:
+    """The node type registered under ``name``: how a type reaches another that refers back to
+    it (Person.enrollments and Enrollment.person) by name, as strawberry.lazy does for
+    annotations, instead of importing it."""
+    return NODE_TYPES[name]
+
+
 def fetched_by(loader: Callable[[Context], KeyedLoader[Any, Any]]) -> Callable[[type[T]], type[T]]:
     """Register the node type below (a strawberry type with ``from_row``) for ``node`` and
     ``nodes``, fetched by primary key through ``loader``."""
@@ -39,7 +48,9 @@ def fetched_by(loader: Callable[[Context], KeyedLoader[Any, Any]]) -> Callable[[
         async def fetch(ctx: Context, pk: int) -> Any:
             return await loaded(loader(ctx), pk, convert)
 
-        NODE_RESOLVERS[get_object_definition(cls, strict=True).name] = fetch
+        name = get_object_definition(cls, strict=True).name
+        NODE_RESOLVERS[name] = fetch
+        NODE_TYPES[name] = cls
         return cls
 
     return register

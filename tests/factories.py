@@ -16,6 +16,8 @@ from models import (
     BenefitStatus,
     CatchmentArea,
     ClassGroup,
+    ClassLesson,
+    ClassLessonStatus,
     ClassMembership,
     CurriculumModel,
     Enrollment,
@@ -34,8 +36,6 @@ from models import (
     KindergartenPlaces,
     KindergartenPreference,
     Language,
-    Lesson,
-    LessonStatus,
     Ownership,
     Person,
     PersonPin,
@@ -43,11 +43,11 @@ from models import (
     QueueStatus,
     Residency,
     Room,
+    SchoolSubject,
     Sector,
     Sex,
     StaffPosition,
     StaffRole,
-    Subject,
     TeachingAssignment,
     Term,
     TimetableSlot,
@@ -959,7 +959,7 @@ async def make_pupil_in_class(
 async def subject_id(session: AsyncSession, code: str) -> int:
     from sqlalchemy import select
 
-    found = await session.scalar(select(Subject.id).where(Subject.code == code))
+    found = await session.scalar(select(SchoolSubject.id).where(SchoolSubject.code == code))
     assert found is not None, code
     return found
 
@@ -1069,8 +1069,8 @@ async def make_room(session: AsyncSession, *, school: Institution, name: str = "
 
 async def make_lesson(
     session: AsyncSession, *, slot: TimetableSlot, on: date, topic: str | None = "Тема"
-) -> Lesson:
-    lesson = Lesson(
+) -> ClassLesson:
+    lesson = ClassLesson(
         academic_year_id=slot.academic_year_id,
         institution_id=slot.institution_id,
         class_group_id=slot.class_group_id,
@@ -1082,7 +1082,7 @@ async def make_lesson(
         ends_minute=slot.ends_minute,
         subgroup=slot.subgroup,
         topic=topic,
-        status=LessonStatus.HELD,
+        status=ClassLessonStatus.HELD,
         recorded_by="factory",
     )
     session.add(lesson)

@@ -54,7 +54,7 @@ def _bilim(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def _wait_ready(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
         try:
@@ -130,7 +130,7 @@ class _Log:
         threading.Thread(target=lambda: self.lines.extend(stream), daemon=True).start()
 
     def wait_for(self, text: str, count: int) -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while sum(text in line for line in list(self.lines)) < count:
             assert time.monotonic() < deadline, "".join(self.lines)
             time.sleep(0.1)

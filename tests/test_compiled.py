@@ -21,7 +21,8 @@ from app import create_app
 from models import InstitutionKind, Sex, database
 from resolvers.access import KeyRing, Role, issue_token
 from resolvers.access.keys import load_pepper
-from resolvers.relay import encode_cursor
+from resolvers.institutions import INSTITUTION_ORDERINGS
+from resolvers.relay import cursor_text
 from resolvers.settings import Settings
 from tests.factories import (
     BISHKEK,
@@ -56,6 +57,11 @@ class Pair:
 
     def token(self, role: Role, **kwargs: Any) -> str:
         return issue_token(KeyRing.load(self.settings), self.settings, role=role, **kwargs)
+
+    def cursor(self, values: list[Any]) -> str:
+        """A cursor of ``institutions(orderBy: ID)`` holding ``values``, sealed by the hub."""
+        digest = INSTITUTION_ORDERINGS["ID"].digest
+        return KeyRing.load(self.settings).cursors.seal(digest, cursor_text(values))
 
     async def both(
         self, query: str, variables: dict[str, Any] | None, headers: dict[str, str]
@@ -538,7 +544,7 @@ async def test_a_variable_used_as_a_cursor_and_elsewhere_is_taken_whole(
       }
     }"""
     ministry = world.callers["ministry"]
-    for value in (None, encode_cursor([0]), encode_cursor([1]), "Лицей", "мектеб"):
+    for value in (None, pair.cursor([0]), pair.cursor([1]), "Лицей", "мектеб"):
         fast, slow, _ = await pair.both(query, {"c": value, "first": 5}, ministry)
         assert fast == slow, value
 
@@ -563,11 +569,11 @@ async def test_cursors_of_another_list_or_forged_are_invalid_pagination(
     ministry = world.callers["ministry"]
     query = "query($c: String) { institutions(first: 2, after: $c, orderBy: ID) { nodes { id } } }"
     # a good cursor first, so the later ones meet a kept statement of the same shape
-    fast, slow, _ = await pair.both(query, {"c": encode_cursor([1])}, ministry)
+    fast, slow, _ = await pair.both(query, {"c": pair.cursor([1])}, ministry)
     assert fast == slow
     assert "errors" not in fast
     for values in (["x"], [2**40], [-(2**40)], ["Лицей", 3], [True]):
-        fast, slow, _ = await pair.both(query, {"c": encode_cursor(values)}, ministry)
+        fast, slow, _ = await pair.both(query, {"c": pair.cursor(values)}, ministry)
         assert fast == slow, values
         assert fast["errors"][0]["extensions"]["code"] == "INVALID_PAGINATION", fast
 

@@ -31,10 +31,15 @@ MODULES: tuple[str, ...] = (
     "bench.workloads.emis",
     "bench.workloads.first_grade",
     "bench.workloads.kindergarten_queue",
+    "bench.workloads.library",
     "bench.workloads.licensing",
     "bench.workloads.lms",
     "bench.workloads.study_abroad",
     "bench.workloads.university_admission",
+    "bench.workloads.sanarip_sabak",
+    "bench.workloads.primary_1_4",
+    "bench.workloads.school_5_9",
+    "bench.workloads.open_courses",
 )
 
 

@@ -177,10 +177,10 @@ async def _lessons(conn: Any, school: School, n: int) -> list[tuple[int, int, da
         c, week = i % len(school.slots), i // len(school.slots)
         on = mondays[week % len(mondays)]
         lesson = await conn.fetchval(
-            "INSERT INTO lesson (academic_year_id, institution_id, class_group_id, subject_id,"
-            " slot_id, teacher_id, on_date, starts_minute, ends_minute, subgroup, topic, status,"
-            " recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 480, 525, 0, 'Дроби', 'held',"
-            " 'bench') RETURNING id",
+            "INSERT INTO class_lesson (academic_year_id, institution_id, class_group_id,"
+            " subject_id, slot_id, teacher_id, on_date, starts_minute, ends_minute, subgroup,"
+            " topic, status, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 480, 525, 0,"
+            " 'Дроби', 'held', 'bench') RETURNING id",
             school.year_id, school.id, school.classes[c], school.math, school.slots[c],
             school.teachers[c], on,
         )  # fmt: skip
@@ -230,13 +230,13 @@ async def class_gradebook(bench: Bench, n: int) -> list[Call]:
             )  # fmt: skip
     variables = {
         "classGroupId": encode_id("ClassGroup", s.classes[0]),
-        "subjectId": encode_id("Subject", s.math),
+        "subjectId": encode_id("SchoolSubject", s.math),
         "termId": encode_id("Term", s.term_ids[0]),
     }
     return [Call(variables, _teacher(bench, s))]
 
 
-async def record_lesson(bench: Bench, n: int) -> list[Call]:
+async def record_class_lesson(bench: Bench, n: int) -> list[Call]:
     async with _connect(bench) as conn:
         s = await _school(conn, classes=_classes_for(n), pupils=1)
     mondays = _mondays(s)
@@ -272,7 +272,7 @@ async def record_attendance(bench: Bench, n: int) -> list[Call]:
              "status": "ABSENT" if i % 10 == 0 else "PRESENT"}
             for i, p in enumerate(pupils)
         ]  # fmt: skip
-        return {"input": {"lessonId": encode_id("Lesson", lesson), "entries": entries}}
+        return {"input": {"lessonId": encode_id("ClassLesson", lesson), "entries": entries}}
 
     return await _lesson_calls(bench, n, CLASS_SIZE, variables)
 
@@ -282,14 +282,14 @@ async def record_marks(bench: Bench, n: int) -> list[Call]:
         marks = [
             {"pupilId": encode_id("Person", p), "value": 2 + i % 4} for i, p in enumerate(pupils)
         ]
-        return {"input": {"lessonId": encode_id("Lesson", lesson), "marks": marks}}
+        return {"input": {"lessonId": encode_id("ClassLesson", lesson), "marks": marks}}
 
     return await _lesson_calls(bench, n, CLASS_SIZE, variables)
 
 
 async def assign_homework(bench: Bench, n: int) -> list[Call]:
     def variables(lesson: int, pupils: list[int], on: date) -> dict[str, Any]:
-        return {"input": {"lessonId": encode_id("Lesson", lesson), "text": "№ 12, 14",
+        return {"input": {"lessonId": encode_id("ClassLesson", lesson), "text": "№ 12, 14",
                           "dueOn": (on + timedelta(days=7)).isoformat()}}  # fmt: skip
 
     return await _lesson_calls(bench, n, 1, variables)
@@ -369,7 +369,7 @@ async def set_timetable_slot(bench: Bench, n: int) -> list[Call]:
                     "classGroupId": encode_id("ClassGroup", s.classes[i // len(free)]),
                     "weekday": free[i % len(free)][0],
                     "period": free[i % len(free)][1],
-                    "subjectId": encode_id("Subject", s.math),
+                    "subjectId": encode_id("SchoolSubject", s.math),
                     "teacherId": encode_id("Person", s.teachers[i // len(free)]),
                 }
             },
@@ -522,7 +522,7 @@ async def advance_concern_report(bench: Bench, n: int) -> list[Call]:
 WORKLOADS = [
     Workload("lms/TeacherDay", teacher_day),
     Workload("lms/ClassGradebook", class_gradebook),
-    Workload("lms/RecordLesson", record_lesson),
+    Workload("lms/RecordClassLesson", record_class_lesson),
     Workload("lms/RecordAttendance", record_attendance),
     Workload("lms/RecordMarks", record_marks),
     Workload("lms/AssignHomework", assign_homework),

@@ -2,16 +2,16 @@
 their subjects, the timetable, lessons with attendance and marks, homework, and the pupils'
 anonymous concern channel.
 
-The three big tables (``lesson``, ``attendance``, ``mark``) are partitioned by academic year
+The three big tables (``class_lesson``, ``attendance``, ``mark``) are partitioned by academic year
 (PostgreSQL declarative partitioning, LIST on ``academic_year_id``); a year's partitions are
-made by a trigger when the year is created (migration 0012)."""
+made by a trigger when the year is created (migration 0019)."""
 
 from models.lms.classes import (
     ClassGroup,
     ClassMembership,
     ClassSubject,
     CurriculumPlan,
-    Subject,
+    SchoolSubject,
     TeachingAssignment,
 )
 from models.lms.concerns import (
@@ -24,8 +24,8 @@ from models.lms.concerns import (
 from models.lms.gradebook import (
     Attendance,
     AttendanceStatus,
-    Lesson,
-    LessonStatus,
+    ClassLesson,
+    ClassLessonStatus,
     Mark,
     MarkWork,
     ResultOverride,
@@ -54,6 +54,8 @@ __all__ = [
     "AttendanceStatus",
     "BellPeriod",
     "ClassGroup",
+    "ClassLesson",
+    "ClassLessonStatus",
     "ClassMembership",
     "ClassSubject",
     "ClosureStatus",
@@ -67,8 +69,6 @@ __all__ = [
     "Homework",
     "HomeworkFile",
     "HomeworkSubmission",
-    "Lesson",
-    "LessonStatus",
     "LmsPolicy",
     "Mark",
     "MarkWork",
@@ -76,7 +76,7 @@ __all__ = [
     "PromotionOutcome",
     "ResultOverride",
     "Room",
-    "Subject",
+    "SchoolSubject",
     "SubmissionStatus",
     "TeachingAssignment",
     "Term",

@@ -27,14 +27,14 @@ from models.lms.years import CurriculumModel
 from models.types import enum_column, global_id_column
 
 
-class Subject(Timestamped, Base):
+class SchoolSubject(Timestamped, Base):
     """A school subject of the state basic curriculum."""
 
     __tablename__ = "subject"
     __table_args__ = (CheckConstraint("code ~ '^[a-z][a-z0-9_]{1,39}$'", name="code_format"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    gid: Mapped[str] = global_id_column("Subject")
+    gid: Mapped[str] = global_id_column("SchoolSubject")
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_ky: Mapped[str] = mapped_column(String(120))
     name_ru: Mapped[str] = mapped_column(String(120))

@@ -1,5 +1,5 @@
 """Lessons and what is recorded in them: attendance, marks with their scheme, and the
-results a teacher sets apart from the computed rule. ``lesson``, ``attendance`` and ``mark``
+results a teacher sets apart from the computed rule. ``class_lesson``, ``attendance`` and ``mark``
 are partitioned by academic year (LIST on ``academic_year_id``): a year's rows live in that
 year's partitions, made when the year is created; old years can be detached and archived
 whole."""
@@ -33,40 +33,40 @@ from models.types import enum_column
 PARTITIONED_BY_YEAR = {"postgresql_partition_by": "LIST (academic_year_id)"}
 
 
-class LessonStatus(enum.StrEnum):
+class ClassLessonStatus(enum.StrEnum):
     HELD = "held"
     CANCELLED = "cancelled"
 
 
-class Lesson(Base):
+class ClassLesson(Base):
     """A timetable slot on a date (or an extra lesson), taught by the slot's teacher or by a
     replacement, with its topic. Recorded once per slot and date (a unique key); a teacher is
     never in two lessons at once, replacements included (an exclusion constraint)."""
 
-    __tablename__ = "lesson"
+    __tablename__ = "class_lesson"
     __table_args__ = (
         ForeignKeyConstraint(
             ["class_group_id", "subject_id"],
             ["class_subject.class_group_id", "class_subject.subject_id"],
-            name="fk_lesson_subject_of_class",
+            name="fk_class_lesson_subject_of_class",
         ),
         CheckConstraint("ends_minute > starts_minute", name="time"),
         CheckConstraint("subgroup BETWEEN 0 AND 2", name="subgroup"),
-        Index("uq_lesson_slot_date", "academic_year_id", "slot_id", "on_date", unique=True),
+        Index("uq_class_lesson_slot_date", "academic_year_id", "slot_id", "on_date", unique=True),
         Index(
-            "ix_lesson_class_subject_date",
+            "ix_class_lesson_class_subject_date",
             "academic_year_id",
             "class_group_id",
             "subject_id",
             "on_date",
         ),
-        Index("ix_lesson_class_date", "academic_year_id", "class_group_id", "on_date"),
+        Index("ix_class_lesson_class_date", "academic_year_id", "class_group_id", "on_date"),
         ExcludeConstraint(
             ("academic_year_id", "="),
             ("teacher_id", "="),
             ("on_date", "="),
             (text("int4range(starts_minute, ends_minute)"), "&&"),
-            name="ex_lesson_teacher_busy",
+            name="ex_class_lesson_teacher_busy",
             using="gist",
             where=text("status = 'held'"),
         ),
@@ -75,7 +75,7 @@ class Lesson(Base):
 
     academic_year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), primary_key=True)
     id: Mapped[int] = mapped_column(
-        BigInteger, primary_key=True, server_default=text("nextval('lesson_id_seq')")
+        BigInteger, primary_key=True, server_default=text("nextval('class_lesson_id_seq')")
     )
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
     class_group_id: Mapped[int] = mapped_column(Integer)
@@ -89,7 +89,7 @@ class Lesson(Base):
     ends_minute: Mapped[int] = mapped_column(SmallInteger)
     subgroup: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     topic: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[LessonStatus] = enum_column(LessonStatus)
+    status: Mapped[ClassLessonStatus] = enum_column(ClassLessonStatus)
     attendance_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -113,7 +113,7 @@ class Attendance(Base):
     __table_args__ = (
         ForeignKeyConstraint(
             ["academic_year_id", "lesson_id"],
-            ["lesson.academic_year_id", "lesson.id"],
+            ["class_lesson.academic_year_id", "class_lesson.id"],
             name="fk_attendance_lesson",
         ),
         CheckConstraint("status <> 'present'", name="not_present"),
@@ -162,7 +162,7 @@ class Mark(Base):
     __table_args__ = (
         ForeignKeyConstraint(
             ["academic_year_id", "lesson_id"],
-            ["lesson.academic_year_id", "lesson.id"],
+            ["class_lesson.academic_year_id", "class_lesson.id"],
             name="fk_mark_lesson",
         ),
         CheckConstraint(

@@ -35,7 +35,7 @@ class Homework(Timestamped, Base):
     __table_args__ = (
         ForeignKeyConstraint(
             ["academic_year_id", "lesson_id"],
-            ["lesson.academic_year_id", "lesson.id"],
+            ["class_lesson.academic_year_id", "class_lesson.id"],
             name="fk_homework_lesson",
         ),
         UniqueConstraint("academic_year_id", "lesson_id"),

@@ -48,7 +48,7 @@ class AssessmentScheme(enum.StrEnum):
 class AcademicYear(Timestamped, Base):
     """A school year: early September to late May by default, its dates set by the ministry
     each year (S3). Creating one makes its partitions of the lesson, attendance and mark
-    tables (a trigger, migration 0012)."""
+    tables (a trigger, migration 0019)."""
 
     __tablename__ = "academic_year"
     __table_args__ = (
@@ -128,7 +128,7 @@ class LmsPolicy(Timestamped, Base):
 
 class AssessmentRule(Base):
     """The assessment scheme of a grade under a curriculum model, and the range of its values
-    (S2): seeded by migration 0012, changed by the ministry as the standard changes."""
+    (S2): seeded by migration 0019, changed by the ministry as the standard changes."""
 
     __tablename__ = "assessment_rule"
     __table_args__ = (

@@ -34,7 +34,9 @@ from graphql import (
 )
 
 from resolvers.access.errors import AccessCode
+from resolvers.access.principals import Principal
 from resolvers.errors import RequestError
+from resolvers.relay import Ordering
 
 # Output and filter fields that are personal whatever their name ("Type.field").
 PERSONAL_FIELDS: set[str] = {
@@ -55,6 +57,11 @@ PERSONAL_FIELDS: set[str] = {
     "PersonFilter.bornBefore",
 }
 
+# The mark a schema field or input field carries in its metadata when it holds personal data
+# (``schema.fields.personal``): an identifier like a birth certificate's number, which no name
+# rule would catch.
+PERSONAL_MARK = "personal"
+
 # Names that look personal but are not: an institution's address is public.
 PUBLIC_FIELDS: set[str] = {
     "Institution.address",
@@ -72,6 +79,13 @@ STRUCTURAL_TYPES = {"PageInfo", "UserError", "Viewer", "RateLimit", "CostReport"
 ALWAYS_ALLOWED = {"Query.viewer", "Query.rateLimit", "Query.node", "Query.nodes"}
 
 
+def allow_every_key(*, fields: Iterable[str] = (), types: Iterable[str] = ()) -> None:
+    """Fields and types every key may use whatever its subgraph (a key's own plumbing, such
+    as its webhook subscriptions); domains call this at import time."""
+    ALWAYS_ALLOWED.update(fields)
+    STRUCTURAL_TYPES.update(types)
+
+
 def mark_personal(*fields: str) -> None:
     """Register more personal fields ("Type.field"); domains call this at import time."""
     PERSONAL_FIELDS.update(fields)
@@ -80,17 +94,26 @@ def mark_personal(*fields: str) -> None:
 
 @lru_cache(maxsize=4)
 def personal_fields(schema: GraphQLSchema) -> frozenset[str]:
-    """Every personal "Type.field" of the schema: the registry plus personal-looking names."""
+    """Every personal "Type.field" of the schema, output and input fields alike: the registry,
+    the fields marked personal, and personal-looking names. The one rule of what is personal:
+    partners' grants and the audit trail's redaction both read it."""
     found = set(PERSONAL_FIELDS)
     for name, gtype in schema.type_map.items():
         if name.startswith("__"):
             continue
         fields = getattr(gtype, "fields", None) or {}
-        for field_name in fields:
+        for field_name, field in fields.items():
             pair = f"{name}.{field_name}"
-            if pair not in PUBLIC_FIELDS and PERSONAL_NAME.match(field_name):
+            if _marked_personal(field) or (
+                pair not in PUBLIC_FIELDS and PERSONAL_NAME.match(field_name)
+            ):
                 found.add(pair)
     return frozenset(found)
+
+
+def _marked_personal(field: Any) -> bool:
+    definition = (getattr(field, "extensions", None) or {}).get("strawberry-definition")
+    return bool((getattr(definition, "metadata", None) or {}).get(PERSONAL_MARK))
 
 
 def is_structural(type_name: str) -> bool:
@@ -198,6 +221,29 @@ def check_scope(
             fields=outside,
         )
     return asked
+
+
+def without_personal_data(principal: Principal) -> bool:
+    """Is this caller a partner whose key is not granted personal data?"""
+    return principal.grant is not None and not principal.grant.personal_data
+
+
+def ordering_for(principal: Principal, ordering: Ordering, *, asked: bool) -> Ordering:
+    """The order a list is read in: ``ordering``, unless it is by personal fields and the
+    caller is a partner not granted personal data (the order and its cursors would tell what
+    the fields hold: who comes first, where a page starts). Such a partner asking for it is
+    refused; a list it reads in that order by default comes in the order of its last key (the
+    id) instead."""
+    if not ordering.personal or not without_personal_data(principal):
+        return ordering
+    if not asked:
+        return Ordering(ordering.keys[-1:])
+    fields = sorted(ordering.personal)
+    raise RequestError(
+        AccessCode.PERSONAL_DATA_NOT_GRANTED,
+        "This API key is not granted personal data, so it may not order by: " + ", ".join(fields),
+        fields=fields,
+    )
 
 
 def unknown_fields(schema: GraphQLSchema, entries: Iterable[str]) -> list[str]:

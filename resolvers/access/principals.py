@@ -30,6 +30,12 @@ class Role(enum.StrEnum):
     # Receives pupils' anonymous concern reports (issue 15) in their regions or districts;
     # reads nothing else, and is never a school's staff.
     COUNSELLOR = "counsellor"
+    # Runs an institution's library (holdings, loans, holds, textbook sets; issue 17).
+    LIBRARIAN = "librarian"
+    # Learning content (issue 16): without a scope, the national team that imports the
+    # curriculum and edits, reviews and publishes lessons; with an ``institution`` scope, a
+    # university's course team (open courses, runs, results, certificates).
+    CONTENT_EDITOR = "content_editor"
 
 
 SCOPED_ROLES = {
@@ -38,6 +44,7 @@ SCOPED_ROLES = {
     Role.SCHOOL_ADMIN: "institution",
     Role.TEACHER: "institution",
     Role.ADMISSION_OFFICER: "institution",
+    Role.LIBRARIAN: "institution",
 }
 # Roles whose token needs one of several kinds of scope.
 EITHER_SCOPE_ROLES = {Role.COUNSELLOR: ("region", "district")}

@@ -20,6 +20,7 @@ from resolvers.access.principals import (
     Role,
 )
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.relay import CursorKeys
 from resolvers.settings import Settings
 
 ALGORITHM = "HS256"
@@ -28,13 +29,15 @@ VERIFIED_TOKENS_KEPT = 10_000
 
 class KeyRing:
     """HS256 signing keys by key id. The data folder holds the hub's own keys (created on
-    first use); more may come from settings, so keys can rotate with several active at once."""
+    first use); more may come from settings, so keys can rotate with several active at once.
+    Cursors are sealed with keys derived from these (``cursors``), so they rotate with them."""
 
     def __init__(self, keys: dict[str, str], active: str) -> None:
         if active not in keys:
             raise ValueError("active key id is not in the key ring")
         self.keys = keys
         self.active = active
+        self.cursors = CursorKeys(keys, active)
         # Tokens already verified by this process, with their validity window: clients send the
         # same token many times, and verifying it again is most of a small request's cost.
         self.verified: dict[str, tuple[Principal, int, int]] = {}
@@ -61,6 +64,7 @@ class KeyRing:
         kid = f"k{int(time.time())}{secrets.randbelow(1000):03d}"
         self.keys[kid] = secrets.token_urlsafe(48)
         self.active = kid
+        self.cursors = CursorKeys(self.keys, kid)
         stored = json.loads(path.read_text()) if path.exists() else {"keys": {}}
         stored["keys"][kid] = self.keys[kid]
         stored["active"] = kid
@@ -138,11 +142,26 @@ def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Princ
         raise _unauthenticated("The token is from another issuer") from None
     except jwt.PyJWTError:
         raise _unauthenticated("The token's signature or claims are invalid") from None
+    _check_lifetime(claims, settings)
     principal = principal_from_claims(claims)
     if len(ring.verified) >= VERIFIED_TOKENS_KEPT:
         ring.verified.clear()
     ring.verified[token] = (principal, int(claims["nbf"]), int(claims["exp"]))
     return principal
+
+
+def _check_lifetime(claims: dict[str, Any], settings: Settings) -> None:
+    """The token's times are numbers (PyJWT also takes a numeric string for ``exp``), and it
+    lives no longer than ``token_max_lifetime_minutes``: a token valid for a century is a key
+    that never changes."""
+    times = [claims[name] for name in ("exp", "iat", "nbf")]
+    if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+        raise _unauthenticated("The token's exp, iat and nbf must be numbers")
+    longest = 60 * settings.token_max_lifetime_minutes
+    if claims["exp"] - claims["iat"] > longest or claims["exp"] - time.time() > longest:
+        raise _unauthenticated(
+            f"The token lives longer than {settings.token_max_lifetime_minutes} minutes"
+        )
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

@@ -42,9 +42,14 @@ from resolvers.admission.eligibility import (
 )
 from resolvers.admission.errors import AdmissionCode
 from resolvers.admission.policy import load_season, require_open, round_open_for_registration
-from resolvers.admission.rules import may_act_for_applicant, may_manage_admissions
+from resolvers.admission.rules import (
+    admission_application_readable,
+    may_act_for_applicant,
+    may_manage_admissions,
+)
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
 from resolvers.events import emit
+from resolvers.lookup import readable_or_not_found
 from resolvers.mutations import register_constraint
 
 register_constraint(
@@ -363,9 +368,14 @@ async def record_creative_score(
 ) -> AdmissionApplication:
     """Record an applicant's creative test score for a programme that has one (the
     university's admission officers); it adds to the ranking score."""
-    application = await session.get(AdmissionApplication, application_id, with_for_update=True)
-    if application is None:
-        raise NotFound("The application", field="applicationId")
+    application = await readable_or_not_found(
+        session,
+        AdmissionApplication,
+        application_id,
+        admission_application_readable(principal),
+        what="The application",
+        field="applicationId",
+    )
     programme = await session.get(AdmissionProgramme, application.programme_id)
     assert programme is not None
     require(

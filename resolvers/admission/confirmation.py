@@ -20,9 +20,10 @@ from resolvers import clock
 from resolvers.access import Principal, require
 from resolvers.admission.errors import AdmissionCode
 from resolvers.admission.policy import load_season, require_open
-from resolvers.admission.rules import may_act_for_applicant
-from resolvers.errors import DomainError, NotFound
+from resolvers.admission.rules import may_act_for_applicant, offer_readable
+from resolvers.errors import DomainError
 from resolvers.events import emit
+from resolvers.lookup import readable_or_not_found
 from resolvers.mutations import register_constraint
 
 register_constraint(
@@ -80,9 +81,14 @@ async def _recommended_offer(
     session: AsyncSession, principal: Principal, offer_id: int
 ) -> AdmissionOffer:
     """The offer, locked, if the caller may act for its applicant and it is still open."""
-    offer = await session.get(AdmissionOffer, offer_id, with_for_update=True)
-    if offer is None:
-        raise NotFound("The recommended place", field="offerId")
+    offer = await readable_or_not_found(
+        session,
+        AdmissionOffer,
+        offer_id,
+        offer_readable(principal),
+        what="The recommended place",
+        field="offerId",
+    )
     require(
         await may_act_for_applicant(session, principal, offer.person_id),
         "Only the applicant, or the guardian of a minor applicant, may confirm",

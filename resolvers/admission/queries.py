@@ -51,7 +51,10 @@ APPLICATION_ORDERINGS = {
     "ID": Ordering(((AdmissionApplication.id, False),)),
 }
 TEST_RESULT_ORDERINGS = {
-    "CERTIFICATE": Ordering(((NationalTestResult.certificate_number, False),)),
+    "CERTIFICATE": Ordering(
+        ((NationalTestResult.certificate_number, False),),
+        personal=frozenset({"NationalTestResult.certificateNumber"}),
+    ),
     "ID": Ordering(((NationalTestResult.id, False),)),
 }
 

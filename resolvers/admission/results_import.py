@@ -1,5 +1,6 @@
 """National test (ORT) results: the testing centre's CSV file, checked row by row and loaded in
-one transaction per file (domain.md, "University admission"; the columns are in README.md).
+one transaction per file (domain.md, "University admission"; the columns are in
+docs/domains/admission.md).
 
 A bad row is reported with its line number and reason and the good rows load; the same file
 loaded again changes nothing (files are recognised by their SHA-256, rows by certificate).
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ARRAY, Integer, String, any_, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AdmissionSeason, Intake, NationalTestImport, NationalTestResult, Person
@@ -182,7 +184,8 @@ async def import_test_results(
 
     Each row is checked on its own (certificate format, known PIN, year with a season, scores
     within the season's scales, no conflict with a stored certificate); bad rows are reported
-    by line, good rows load together. A file already loaded returns its first report.
+    by line, good rows load together. A file already loaded returns its first report, also when
+    the first load commits while this one runs (a double click, issue 12.5).
     """
     require(principal.is_ministry, "Only the ministry imports national test results")
     sha256 = hashlib.sha256(data).hexdigest()
@@ -214,7 +217,14 @@ async def import_test_results(
         rows_rejected=len(problems),
         problems=problems[:MAX_REPORTED_PROBLEMS],
     )
-    report.id = await _store(session, principal, report, filename, new_rows)
+    stored = await _store(session, principal, report, filename, new_rows)
+    if stored is None:
+        # The same file was loaded by a transaction that committed while this one ran: its
+        # report is the answer (the insert waited for it, so the row is visible now).
+        previous = await _previous_report(session, sha256)
+        assert previous is not None
+        return previous
+    report.id = stored
     return report
 
 
@@ -379,36 +389,43 @@ async def _store(
     report: ImportReport,
     filename: str | None,
     new_rows: list[dict[str, Any]],
-) -> int:
+) -> int | None:
     """Record the import with its reported problems, insert its new certificates and emit the
-    event; the import's id."""
-    batch = NationalTestImport(
-        sha256=report.sha256,
-        filename=(filename or "")[:200] or None,
-        imported_by=principal.subject[:120],
-        rows_total=report.rows_total,
-        rows_loaded=report.rows_loaded,
-        rows_unchanged=report.rows_unchanged,
-        rows_rejected=report.rows_rejected,
-        problems=[
-            {"line": p.line, "code": p.code.value, "message": p.message} for p in report.problems
-        ],
+    event; the import's id, or None when a concurrent transaction stored the same file first
+    (the file's row is inserted first, so nothing else is written then)."""
+    batch_id = await session.scalar(
+        pg_insert(NationalTestImport)
+        .values(
+            sha256=report.sha256,
+            filename=(filename or "")[:200] or None,
+            imported_by=principal.subject[:120],
+            rows_total=report.rows_total,
+            rows_loaded=report.rows_loaded,
+            rows_unchanged=report.rows_unchanged,
+            rows_rejected=report.rows_rejected,
+            problems=[
+                {"line": p.line, "code": p.code.value, "message": p.message}
+                for p in report.problems
+            ],
+        )
+        .on_conflict_do_nothing(index_elements=[NationalTestImport.sha256])
+        .returning(NationalTestImport.id)
     )
-    session.add(batch)
-    await session.flush()
+    if batch_id is None:
+        return None
     if new_rows:
         for r in new_rows:
-            r["import_id"] = batch.id
+            r["import_id"] = batch_id
         await session.execute(insert(NationalTestResult), new_rows)
     await emit(
         session,
         topic="admission.test_results_imported",
         aggregate_type="NationalTestImport",
-        aggregate_id=batch.id,
+        aggregate_id=batch_id,
         payload={
             "loaded": report.rows_loaded,
             "rejected": report.rows_rejected,
             "unchanged": report.rows_unchanged,
         },
     )
-    return batch.id
+    return batch_id

@@ -1,5 +1,6 @@
 """Enrollments (Ed-Fi's student-school association): the workflow (enroll, transfer,
-withdraw), the lists (``queries``), who may read them (``rules``) and the loaders."""
+withdraw), the lists (``queries``), who may read them (``rules``), the loaders, and the hook
+by which higher domains end what a child leaves for school (``school_entry``, K7)."""
 
 from resolvers.enrollments.errors import EnrollmentCode
 from resolvers.enrollments.queries import (
@@ -8,6 +9,12 @@ from resolvers.enrollments.queries import (
     EnrollmentFilter,
     enrollment_filter_clauses,
     enrollments_query,
+)
+from resolvers.enrollments.school_entry import (
+    SchoolEntryStep,
+    enter_school,
+    on_school_entry,
+    school_entry_steps,
 )
 from resolvers.enrollments.workflow import (
     MAX_DAYS_AHEAD,
@@ -30,6 +37,12 @@ register_constraint(
     "The pupil is enrolled at a school over these dates",
     "entryDate",
 )
+register_constraint(
+    "ex_enrollment_preschool_school_overlap",
+    EnrollmentCode.ALREADY_ENROLLED,
+    "A child is never at school and in kindergarten over the same dates",
+    "entryDate",
+)
 
 __all__ = [
     "ENROLLMENT_COLUMNS",
@@ -37,9 +50,13 @@ __all__ = [
     "MAX_DAYS_AHEAD",
     "SECTOR_OF_KIND",
     "EnrollmentFilter",
+    "SchoolEntryStep",
     "enroll_student",
     "enrollment_filter_clauses",
     "enrollments_query",
+    "enter_school",
+    "on_school_entry",
+    "school_entry_steps",
     "transfer_student",
     "withdraw_student",
 ]

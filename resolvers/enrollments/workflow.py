@@ -1,12 +1,17 @@
 """The enrollment workflow (Ed-Fi's student-school association): enroll, transfer, withdraw.
-Each step checks its guard, writes the enrollment and an outbox event."""
+Each step checks its guard, writes the enrollment and an outbox event.
+
+Enrolling or transferring locks the person's row first (``resolvers/locks.py``), so every
+workflow on one child runs after the other; opening a school enrollment runs the school-entry
+steps higher domains registered (``school_entry``: the kindergarten queue's, K7) before the
+enrollment is inserted."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Enrollment, ExitReason, Institution, InstitutionKind, Person, Sector
@@ -15,9 +20,12 @@ from resolvers import people as people_service
 from resolvers.access import Principal, require
 from resolvers.clock import today
 from resolvers.enrollments.errors import EnrollmentCode
+from resolvers.enrollments.rules import enrollment_readable
+from resolvers.enrollments.school_entry import enter_school
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.institutions.rules import may_manage_institution
+from resolvers.lookup import readable_or_not_found
 
 SECTOR_OF_KIND = {
     InstitutionKind.KINDERGARTEN: Sector.PRESCHOOL,
@@ -117,6 +125,27 @@ async def _open_enrollment_here(
     return await session.scalar(select(Enrollment.id).where(*clauses).limit(1))
 
 
+async def _check_not_at_school(session: AsyncSession, person_id: int, on: date) -> None:
+    """A kindergarten place from ``on`` is refused to a child at school then or later (K7;
+    the exclusion constraint ``ex_enrollment_preschool_school_overlap`` holds it too)."""
+    at_school = await session.scalar(
+        select(Enrollment.id)
+        .where(
+            Enrollment.person_id == person_id,
+            Enrollment.sector == Sector.SCHOOL,
+            or_(Enrollment.exit_date.is_(None), Enrollment.exit_date > on),
+        )
+        .limit(1)
+    )
+    if at_school is not None:
+        raise DomainError(
+            EnrollmentCode.ALREADY_ENROLLED,
+            "The child is at school over these dates: a child at school holds no "
+            "kindergarten place",
+            field="entryDate",
+        )
+
+
 async def enroll_student(
     session: AsyncSession,
     principal: Principal,
@@ -135,18 +164,17 @@ async def enroll_student(
     index and an exclusion constraint against overlapping periods); school enrollments carry a
     grade 1-12; the institution is open on the entry date; the caller may read the person or
     shows their PIN (an id alone grants nothing); an institution that needs a licence holds one
-    in force on the entry date covering the level (``LICENCE_REQUIRED``, issue 5).
+    in force on the entry date covering the level (``LICENCE_REQUIRED``, issue 5). K7: a child
+    entering school leaves the kindergarten and its queue that day (the school-entry steps),
+    and a child at school is not enrolled in a kindergarten (``ALREADY_ENROLLED``).
     """
     inst = await session.get(Institution, institution_id)
     if inst is None:
         raise NotFound("The institution", field="institutionId")
     require(may_manage_institution(principal, inst), "This institution is outside your scope")
     # Lock the person so two enrollments of the same pupil are decided one after the other.
-    person = await session.get(Person, person_id, with_for_update=True)
-    if person is None:
-        raise NotFound("The person", field="personId")
-    await people_service.require_person_access(
-        session, principal, person, pin=pin, field="personId"
+    person = await people_service.person_for_action(
+        session, principal, person_id, pin=pin, field="personId", lock=True
     )
     await _check_start(
         session,
@@ -167,6 +195,10 @@ async def enroll_student(
             else "The person is already enrolled here",
             field="personId",
         )
+    if sector == Sector.PRESCHOOL:
+        await _check_not_at_school(session, person.id, entry_date)
+    if sector == Sector.SCHOOL:
+        await enter_school(session, principal.subject, [person.id], entry_date)
     enrollment = Enrollment(
         person_id=person.id,
         institution_id=inst.id,
@@ -189,7 +221,9 @@ async def enroll_student(
 
 
 async def _load_enrollment(session: AsyncSession, enrollment_id: int, field: str) -> Enrollment:
-    enrollment = await session.get(Enrollment, enrollment_id, with_for_update=True)
+    enrollment = await session.get(
+        Enrollment, enrollment_id, with_for_update=True, populate_existing=True
+    )
     if enrollment is None:
         raise NotFound("The enrollment", field=field)
     return enrollment
@@ -202,28 +236,30 @@ def _ensure_open(enrollment: Enrollment, field: str) -> None:
         )
 
 
-async def _load_open_enrollment(
-    session: AsyncSession, enrollment_id: int, field: str
-) -> Enrollment:
-    enrollment = await _load_enrollment(session, enrollment_id, field)
-    _ensure_open(enrollment, field)
-    return enrollment
-
-
 async def _transferable(
     session: AsyncSession, principal: Principal, enrollment_id: int, pin: str | None
 ) -> Enrollment:
-    """The open enrollment to close, locked. A caller who does not manage its institution shows
-    the pupil's PIN (the receiving school holds the pupil's documents); otherwise it is not
-    found, so an id alone reveals nothing."""
-    old = await _load_enrollment(session, enrollment_id, "enrollmentId")
-    source = await session.get(Institution, old.institution_id)
+    """The open enrollment to close, locked after its pupil's row (resolvers/locks.py). A
+    caller who does not manage its institution shows the pupil's PIN (the receiving school
+    holds the pupil's documents); otherwise it is not found, so an id alone reveals nothing."""
+    found = (
+        await session.execute(
+            select(Enrollment.person_id, Enrollment.institution_id).where(
+                Enrollment.id == enrollment_id
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound("The enrollment", field="enrollmentId")
+    source = await session.get(Institution, found.institution_id)
     assert source is not None
     if not may_manage_institution(principal, source):
-        pupil = await session.get(Person, old.person_id)
+        pupil = await session.get(Person, found.person_id)
         assert pupil is not None
         if pin is None or pupil.pin is None or not secrets.compare_digest(pin, pupil.pin):
             raise NotFound("The enrollment", field="enrollmentId")
+    await session.get(Person, found.person_id, with_for_update=True)
+    old = await _load_enrollment(session, enrollment_id, "enrollmentId")
     _ensure_open(old, "enrollmentId")
     return old
 
@@ -256,6 +292,7 @@ async def _receiving(
 
 async def _continue_at(
     session: AsyncSession,
+    actor: str,
     old: Enrollment,
     target: Institution,
     *,
@@ -268,6 +305,8 @@ async def _continue_at(
     old.exit_date = on
     old.exit_reason = ExitReason.TRANSFERRED
     await session.flush()
+    if old.sector == Sector.SCHOOL:
+        await enter_school(session, actor, [old.person_id], on)
     new = Enrollment(
         person_id=old.person_id,
         institution_id=target.id,
@@ -308,7 +347,8 @@ async def transfer_student(
     also manages the current institution or shows the pupil's PIN (the receiving school holds
     the pupil's documents); the transfer date falls within the old enrollment; the new one
     links back to the old; a receiving institution that needs a licence holds one in force on
-    the transfer date covering the level (``LICENCE_REQUIRED``, issue 5).
+    the transfer date covering the level (``LICENCE_REQUIRED``, issue 5). K7: a transfer into
+    a school ends the pupil's kindergarten side too, as any school entry does.
     """
     old = await _transferable(session, principal, enrollment_id, pin)
     target = await _receiving(session, principal, old, to_institution_id)
@@ -333,6 +373,7 @@ async def transfer_student(
     )
     return await _continue_at(
         session,
+        principal.subject,
         old,
         target,
         on=transfer_date,
@@ -350,11 +391,20 @@ async def withdraw_student(
     exit_date: date,
     reason: ExitReason,
 ) -> Enrollment:
-    """End an enrollment (withdrawal, graduation, ...) at an institution the caller manages."""
-    enrollment = await _load_open_enrollment(session, enrollment_id, "enrollmentId")
+    """End an enrollment (withdrawal, graduation, ...) at an institution the caller manages;
+    one the caller may not read is not found, as an unknown id is."""
+    enrollment = await readable_or_not_found(
+        session,
+        Enrollment,
+        enrollment_id,
+        enrollment_readable(principal),
+        what="The enrollment",
+        field="enrollmentId",
+    )
     inst = await session.get(Institution, enrollment.institution_id)
     assert inst is not None
     require(may_manage_institution(principal, inst), "This institution is outside your scope")
+    _ensure_open(enrollment, "enrollmentId")
     if reason == ExitReason.TRANSFERRED:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "Use transferStudent for transfers", field="reason"

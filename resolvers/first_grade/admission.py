@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     EducationLevel,
     Enrollment,
-    ExitReason,
     FirstGradeApplication,
     FirstGradeQuota,
     FirstGradeStatus,
@@ -22,7 +21,7 @@ from models import (
 from resolvers import licensing as licensing_service
 from resolvers import preschool as preschool_service
 from resolvers.access import Principal
-from resolvers.clock import today
+from resolvers.first_grade.eligibility import licence_days
 from resolvers.first_grade.events import HISTORY, emit_for
 from resolvers.first_grade.rules import PENDING
 from resolvers.intake import any_of
@@ -31,7 +30,7 @@ FGA = FirstGradeApplication
 
 
 async def _require_licences(
-    session: AsyncSession, application_ids: Sequence[int], start: date
+    session: AsyncSession, application_ids: Sequence[int], season: IntakeSeason
 ) -> None:
     """Every school admitting holds the licence it needs today and on the first school day."""
     school_ids = list(
@@ -39,7 +38,7 @@ async def _require_licences(
             select(FGA.school_id).where(any_of(FGA.id, application_ids)).distinct()
         )
     )
-    for day in sorted({today(), start}):
+    for day in licence_days(season):
         await licensing_service.require_teaching_licences(
             session,
             institution_ids=school_ids,
@@ -104,29 +103,6 @@ async def _count_against_quotas(
     )
 
 
-async def _end_kindergarten_places(
-    session: AsyncSession, application_ids: Sequence[int], start: date
-) -> list[int]:
-    """End the children's open kindergarten enrollments on the first school day; the
-    children's ids."""
-    children = select(FGA.child_id).where(any_of(FGA.id, application_ids))
-    await session.execute(
-        update(Enrollment)
-        .where(
-            Enrollment.person_id.in_(children),
-            Enrollment.sector == Sector.PRESCHOOL,
-            Enrollment.exit_date.is_(None),
-        )
-        .values(
-            exit_date=func.greatest(Enrollment.entry_date, start),
-            exit_reason=ExitReason.COMPLETED_LEVEL,
-            updated_at=func.now(),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return list(await session.scalars(children))
-
-
 async def admit_to_first_grade(
     session: AsyncSession,
     principal: Principal,
@@ -136,20 +112,27 @@ async def admit_to_first_grade(
 ) -> None:
     """Admit applications: the one path every first-grade admission takes.
 
-    In one transaction (issue 3, "one person, one record, across systems"): open each child's
-    school enrollment on the school year's start date in the entry grade; count it against
-    the school's quota (CHECK ``admitted <= places``); end the child's open kindergarten
-    enrollment on that same date; cancel any open kindergarten-queue application, returning
-    its offered place. Every school admitting holds the licence it needs, in force today and
-    on the first school day, covering primary education (``LICENCE_REQUIRED``, issue 5).
+    In one transaction (issue 3, "one person, one record, across systems"; domain.md K7): the
+    children leave the kindergarten side first (``preschool_service.leave_for_school``: the
+    kindergarten enrollment ends on the school year's start date, queue applications and live
+    offers are cancelled, the seats go back to free places), then each child's school
+    enrollment opens on that date in the entry grade and counts against the school's quota
+    (CHECK ``admitted <= places``). Every school admitting holds the licence it needs, in force
+    today and on the first school day, covering primary education (``LICENCE_REQUIRED``,
+    issue 5).
+
+    The caller holds the children's person rows, the schools' quota rows and the applications
+    (steps 1-3 of ``resolvers/locks.py``): allocation takes them in that order.
     """
     if not application_ids:
         return
     start = season.school_year_starts
-    await _require_licences(session, application_ids, start)
+    await _require_licences(session, application_ids, season)
+    children = list(
+        await session.scalars(select(FGA.child_id).where(any_of(FGA.id, application_ids)))
+    )
+    await preschool_service.leave_for_school(session, principal.subject, children, start)
     await _open_school_enrollments(session, application_ids, start)
     await _count_against_quotas(session, season.id, application_ids)
-    child_ids = await _end_kindergarten_places(session, application_ids, start)
-    await preschool_service.cancel_for_school(session, principal.subject, child_ids)
     await HISTORY.record(session, principal.subject, application_ids, FirstGradeStatus.ADMITTED)
     await emit_for(session, "enrollment.first_grade_admitted", application_ids)

@@ -1,5 +1,11 @@
 """Allocation: a season's verified applications ranked per school and entry grade, the first
-ones admitted into the quota, the rest waitlisted (domain.md F3, F5)."""
+ones admitted into the quota, the rest waitlisted (domain.md F3, F5).
+
+Locks follow ``resolvers/locks.py``: the applicants' person rows, then the schools' quota
+rows, then the applications, then (through admission) the kindergarten side and the
+enrollments. So two allocations over the same children (a school's and its district's), an
+allocation and a quota change, an allocation and a withdrawal, and an allocation and any
+kindergarten or registry workflow on one of its children each run one after the other."""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, select, update
+from sqlalchemy import Select, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -27,13 +33,13 @@ from models import (
 )
 from resolvers import licensing as licensing_service
 from resolvers.access import Principal, Role, require
-from resolvers.clock import today
 from resolvers.first_grade.admission import admit_to_first_grade
-from resolvers.first_grade.eligibility import first_grade_season
+from resolvers.first_grade.eligibility import first_grade_season, licence_days
 from resolvers.first_grade.events import HISTORY, emit_for
 from resolvers.first_grade.quotas import FreePlaces, add_default_quotas, free_places_for_update
 from resolvers.first_grade.rules import PENDING
-from resolvers.intake import any_of, managed_intake_institution, officer_scope
+from resolvers.intake import any_of, emit_many, managed_intake_institution, officer_scope
+from resolvers.locks import lock_persons
 
 log = logging.getLogger("bilim.enrollment")
 
@@ -57,26 +63,10 @@ def _schools_in_scope(principal: Principal, school_id: int | None) -> Select[Any
     return stmt
 
 
-def _ranking(season: IntakeSeason, schools: Select[Any]) -> Select[Any]:
-    """Pending applications of the schools, numbered per (school, grade) in priority order:
-    catchment first, then (if the season says so) siblings at the school, then verified
-    benefits by their category's rank, then time of application (domain.md, Priority).
-
-    The ranked rows are locked ``FOR UPDATE`` by the same statement, so no withdrawal can
-    change one between ranking and admission: one that committed first is seen withdrawn
-    (the lock re-reads the row) and left out, its place going to the next child; one that
-    comes later waits, then finds the application admitted or waitlisted."""
-    locked = (
-        select(FGA.id)
-        .where(
-            FGA.season_id == season.id,
-            FGA.status.in_(PENDING),
-            FGA.school_id.in_(schools),
-        )
-        .order_by(FGA.id)
-        .with_for_update(of=FGA)
-        .cte("locked")
-    )
+def _ranking(season: IntakeSeason, application_ids: list[int]) -> Select[Any]:
+    """The applications (locked by the caller), numbered per (school, grade) in priority
+    order: catchment first, then (if the season says so) siblings at the school, then verified
+    benefits by their category's rank, then time of application (domain.md, Priority)."""
     benefit_rank = case(
         (FGA.benefit_status == BenefitStatus.VERIFIED, BenefitCategory.rank), else_=None
     )
@@ -106,7 +96,7 @@ def _ranking(season: IntakeSeason, schools: Select[Any]) -> Select[Any]:
             .over(partition_by=(FGA.school_id, FGA.grade_level), order_by=order)
             .label("place"),
         )
-        .join(locked, locked.c.id == FGA.id)
+        .where(any_of(FGA.id, application_ids))
         .outerjoin(BenefitCategory, BenefitCategory.id == FGA.benefit_category_id)
     )
 
@@ -116,7 +106,7 @@ async def _licensed_schools(
 ) -> Select[Any]:
     """The schools to allocate: the one named (managed by the caller, and licensed if it
     needs to be), or those in the caller's scope less the ones lacking a licence they need."""
-    days = sorted({today(), season.school_year_starts})
+    days = licence_days(season)
     if school_id is not None:
         await managed_intake_institution(session, principal, school_id, InstitutionKind.SCHOOL)
         for day in days:
@@ -151,24 +141,56 @@ async def _licensed_schools(
     return schools
 
 
-async def _reject_enrolled_elsewhere(
-    session: AsyncSession, actor: str, season: IntakeSeason, schools: Select[Any]
+def _pending_at(season: IntakeSeason, schools: Select[Any]) -> tuple[Any, ...]:
+    return (FGA.season_id == season.id, FGA.status.in_(PENDING), FGA.school_id.in_(schools))
+
+
+async def _lock_applicants(
+    session: AsyncSession, season: IntakeSeason, schools: Select[Any]
 ) -> list[int]:
-    """Children who meanwhile got a school place elsewhere cannot be admitted twice: their
-    pending applications are rejected (ALREADY_ENROLLED)."""
+    """Step 1: the person rows of the children with applications pending at the schools,
+    locked in id order; their ids. From here on no other workflow opens a school or
+    kindergarten place for them, or changes their applications, until this one commits."""
+    return await lock_persons(session, select(FGA.child_id).where(*_pending_at(season, schools)))
+
+
+async def _lock_pending(
+    session: AsyncSession, season: IntakeSeason, schools: Select[Any], children: list[int]
+) -> list[int]:
+    """Step 3: the locked children's pending applications, locked in id order. A withdrawal
+    that committed first is seen (the lock re-reads the row) and left out, its place going to
+    the next child; one that comes later waits, then finds the application admitted or
+    waitlisted. An application verified after step 1 waits for the next allocation."""
+    return list(
+        await session.scalars(
+            select(FGA.id)
+            .where(*_pending_at(season, schools), any_of(FGA.child_id, children))
+            .order_by(FGA.id)
+            .with_for_update()
+        )
+    )
+
+
+async def _reject_enrolled_elsewhere(
+    session: AsyncSession, actor: str, season: IntakeSeason, application_ids: list[int]
+) -> list[int]:
+    """Children who hold a school place from the first school day on (enrolled elsewhere,
+    before this allocation locked them) are not admitted twice, and the allocation goes on
+    without them: each such application is rejected with the reason ``already_enrolled``,
+    which the guardian and the school read on it, in its history and in an outbox event
+    (issue 12, finding 4)."""
+    start = season.school_year_starts
     enrolled = aliased(Enrollment)
     already = list(
         (
             await session.execute(
                 update(FGA)
                 .where(
-                    FGA.season_id == season.id,
-                    FGA.status.in_(PENDING),
-                    FGA.school_id.in_(schools),
+                    any_of(FGA.id, application_ids),
                     exists().where(
                         enrolled.person_id == FGA.child_id,
                         enrolled.sector == Sector.SCHOOL,
-                        enrolled.exit_date.is_(None),
+                        or_(enrolled.exit_date.is_(None), enrolled.exit_date > start),
                     ),
                 )
                 .values(
@@ -181,17 +203,27 @@ async def _reject_enrolled_elsewhere(
             )
         ).scalars()
     )
-    await HISTORY.record(session, actor, already, FirstGradeStatus.REJECTED, "already_enrolled")
+    if already:
+        reason = RejectionReason.ALREADY_ENROLLED.value
+        await HISTORY.record(session, actor, already, FirstGradeStatus.REJECTED, reason)
+        await emit_many(
+            session,
+            topic="enrollment.first_grade_rejected",
+            aggregate_type="FirstGradeApplication",
+            events=[(i, {"rejection_reason": reason}) for i in already],
+        )
     return already
 
 
 async def _rank(
-    session: AsyncSession, season: IntakeSeason, schools: Select[Any], free: FreePlaces
+    session: AsyncSession, season: IntakeSeason, application_ids: list[int], free: FreePlaces
 ) -> tuple[list[int], list[int]]:
     """The applications ranked within their school's free places, and the rest."""
     admit: list[int] = []
     wait: list[int] = []
-    for row in await session.execute(_ranking(season, schools)):
+    if not application_ids:
+        return admit, wait
+    for row in await session.execute(_ranking(season, application_ids)):
         places = free.get((row.school_id, row.grade_level), 0)
         (admit if row.place <= places else wait).append(row.id)
     return admit, wait
@@ -225,13 +257,15 @@ async def allocate_first_grade_places(
 
     Rules (domain.md; issue 3): quotas per school and entry grade (default: design capacity
     divided by the season's number of grades, in classes of at most 36); priority is
-    catchment, then the season's benefit categories, then time of application. Quota rows are
-    locked ``FOR UPDATE`` and ``admitted <= places`` is a CHECK, so concurrent allocations
-    never overfill a school; the applications ranked are locked ``FOR UPDATE`` by the ranking
-    statement itself, so a concurrent change of one (a withdrawal) lands wholly before the
-    ranking or after the admission. Set-based: one ranking statement for all schools in scope.
-    Licences (issue 5): allocating one named school that needs a licence and holds none in
-    force today and on the first school day covering primary education is refused
+    catchment, then the season's benefit categories, then time of application. Locks in the
+    order of ``resolvers/locks.py`` (issue 12, finding 3): the applicants' person rows, the
+    quota rows (``admitted <= places`` is a CHECK, so concurrent allocations never overfill a
+    school), the applications; a concurrent change of one of them (a withdrawal, a school or
+    kindergarten place opened elsewhere) lands wholly before or after. A child who holds a
+    school place by then is left out with the typed reason ``already_enrolled`` while
+    everyone else is allocated (finding 4). Set-based: one ranking statement for all schools
+    in scope. Licences (issue 5): allocating one named school that needs a licence and holds
+    none in force today and on the first school day covering primary education is refused
     (``LICENCE_REQUIRED``, nothing written); an allocation across a district or region leaves
     such schools out, their applications untouched.
     """
@@ -242,10 +276,13 @@ async def allocate_first_grade_places(
     )
     season = await first_grade_season(session, season_id)
     schools = await _licensed_schools(session, principal, season, school_id)
-    rejected = await _reject_enrolled_elsewhere(session, principal.subject, season, schools)
+    children = await _lock_applicants(session, season, schools)
     await add_default_quotas(session, season, schools)
     free = await free_places_for_update(session, season.id, schools)
-    admit, wait = await _rank(session, season, schools, free)
+    pending = await _lock_pending(session, season, schools, children)
+    rejected = await _reject_enrolled_elsewhere(session, principal.subject, season, pending)
+    ranked = sorted(set(pending) - set(rejected))
+    admit, wait = await _rank(session, season, ranked, free)
     await admit_to_first_grade(session, principal, season=season, application_ids=admit)
     await _waitlist(session, principal.subject, wait)
     log.info(

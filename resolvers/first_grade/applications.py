@@ -3,7 +3,6 @@ check of the documents, and withdrawal while the application is open (domain.md 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from resolvers.events import emit
 from resolvers.first_grade.eligibility import (
     entry_grade,
     in_catchment,
+    licence_days,
     open_first_grade_season,
     stage_on,
 )
@@ -46,6 +46,7 @@ from resolvers.intake import (
     guardians_child_for_update,
     open_enrollment,
 )
+from resolvers.lookup import readable_or_not_found
 from resolvers.people.pin import check_pin_matches, parse_pin
 
 FGA = FirstGradeApplication
@@ -84,10 +85,11 @@ def _birth_certificate(value: str) -> str:
 
 
 async def _school_taking(
-    session: AsyncSession, school_id: int, season: IntakeSeason, on: date, language: Language
+    session: AsyncSession, school_id: int, season: IntakeSeason, language: Language
 ) -> Institution:
-    """The chosen school: a school open at the school year's start, licensed today if it
-    needs a licence, teaching in the chosen language."""
+    """The chosen school: a school open at the school year's start, licensed (if it needs a
+    licence) on the days allocation checks, today and the first school day, teaching in the
+    chosen language."""
     school = await session.get(Institution, school_id)
     if school is None:
         raise NotFound("The school", field="schoolId")
@@ -99,9 +101,14 @@ async def _school_taking(
         raise DomainError(
             FirstGradeCode.INSTITUTION_CLOSED, "The school is closed", field="schoolId"
         )
-    await licensing_service.require_teaching_licence(
-        session, institution_id=school.id, on=on, level=EducationLevel.PRIMARY, field="schoolId"
-    )
+    for day in licence_days(season):
+        await licensing_service.require_teaching_licence(
+            session,
+            institution_id=school.id,
+            on=day,
+            level=EducationLevel.PRIMARY,
+            field="schoolId",
+        )
     if language.value not in school.languages:
         raise DomainError(
             FirstGradeCode.LANGUAGE_NOT_TAUGHT,
@@ -187,8 +194,9 @@ async def apply_for_first_grade(
     the school's catchment area apply, in stage 2 the actual residence counts; the school
     teaches in the chosen language; one active application per child and season (also a
     partial unique index); a benefit names a category of the season, with proof. A school
-    that needs a licence (private ones) holds one in force today covering primary education,
-    or takes no applications (``LICENCE_REQUIRED``, issue 5).
+    that needs a licence (private ones) holds one in force covering primary education today
+    and on the first school day, the days allocation checks, or takes no applications
+    (``LICENCE_REQUIRED``, issue 5; issue 12, finding 10).
     """
     child = await guardians_child_for_update(session, principal, child_id)
     _check_child_pin(child, pin)
@@ -196,7 +204,7 @@ async def apply_for_first_grade(
     on = today()
     season = await open_first_grade_season(session, on)
     stage = stage_on(season, on)
-    school = await _school_taking(session, school_id, season, on, language)
+    school = await _school_taking(session, school_id, season, language)
     grade = entry_grade(child.birth_date, season, finished_preschool=finished_preschool_programme)
     benefit = await claim_benefit(session, season.id, benefit_code, benefit_proof)
     counted = await _counted_address(session, school.id, child, stage, address_district_id, address)
@@ -244,9 +252,14 @@ async def verify_application(
 ) -> FirstGradeApplication:
     """The school checks the documents: a valid application is verified (its benefit
     confirmed or not), an invalid one is rejected with a reason code (issue 3)."""
-    application = await session.get(FGA, application_id, with_for_update=True)
-    if application is None:
-        raise NotFound("The application", field="applicationId")
+    application = await readable_or_not_found(
+        session,
+        FGA,
+        application_id,
+        application_readable(principal),
+        what="The application",
+        field="applicationId",
+    )
     school = await session.get(Institution, application.school_id)
     assert school is not None
     require(may_manage_institution(principal, school), "This school is outside your scope")
@@ -294,15 +307,14 @@ async def _withdrawable_for_update(
     scope its school lies (``may_manage_institution``, as verification checks). Both are
     exactly the readers of ``application_readable``; to anyone else it does not exist, and
     they neither lock it nor learn that it is there."""
-    application = await session.scalar(
-        select(FGA)
-        .where(FGA.id == application_id, application_readable(principal))
-        .with_for_update(of=FGA)
-        .execution_options(populate_existing=True)
+    return await readable_or_not_found(
+        session,
+        FGA,
+        application_id,
+        application_readable(principal),
+        what="The application",
+        field="applicationId",
     )
-    if application is None:
-        raise NotFound("The application", field="applicationId")
-    return application
 
 
 async def withdraw_first_grade_application(

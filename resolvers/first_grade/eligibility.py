@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CatchmentArea, FirstGradeStage, IntakeKind, IntakeSeason
+from resolvers.clock import today
 from resolvers.errors import DomainError, NotFound
 from resolvers.first_grade.errors import FirstGradeCode
 from resolvers.intake import current_season
@@ -88,3 +89,11 @@ async def first_grade_season(session: AsyncSession, season_id: int) -> IntakeSea
     if season is None or season.kind != IntakeKind.FIRST_GRADE:
         raise NotFound("The first-grade season", field="seasonId")
     return season
+
+
+def licence_days(season: IntakeSeason) -> list[date]:
+    """The days a school that needs a licence must hold one in force to take part in the
+    season: today, and the first school day its pupils enter on. Applying, allocating and
+    admitting all check these same days (issue 12, finding 10), so no school takes an
+    application it could never allocate."""
+    return sorted({today(), season.school_year_starts})

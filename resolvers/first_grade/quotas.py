@@ -103,6 +103,9 @@ async def add_default_quotas(
         .join(Institution, Institution.id == FGA.school_id)
         .where(FGA.season_id == season.id, FGA.status.in_(PENDING), FGA.school_id.in_(schools))
         .distinct()
+        # Rows are inserted in one order by every allocation, so two inserting the same
+        # schools' quotas wait for each other in that order (resolvers/locks.py).
+        .order_by(FGA.school_id, FGA.grade_level)
     )
     await session.execute(
         pg_insert(FirstGradeQuota)

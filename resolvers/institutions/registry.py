@@ -4,6 +4,7 @@ digits and unique)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,7 +17,9 @@ from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.institutions.errors import InstitutionCode
 from resolvers.institutions.rules import can_create_institution, may_manage_institution
-from resolvers.people.pin import LEGAL_ID
+
+# P2: a legal entity's identifier is 14 digits (no published checksum).
+LEGAL_ID = re.compile(r"^[0-9]{14}$")
 
 
 @dataclass

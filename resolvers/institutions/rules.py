@@ -23,7 +23,7 @@ def institution_in_scope(principal: Principal, inst: Any = Institution) -> Colum
         clauses.append(inst.region_id.in_(principal.region_ids))
     if principal.role == Role.DISTRICT_OFFICER:
         clauses.append(inst.district_id.in_(principal.district_ids))
-    if principal.role in (Role.SCHOOL_ADMIN, Role.TEACHER):
+    if principal.role in (Role.SCHOOL_ADMIN, Role.TEACHER, Role.LIBRARIAN):
         clauses.append(inst.id.in_(principal.institution_ids))
     if principal.role == Role.PARTNER:
         # A key without regions covers the country; the fields it reads are scoped instead.

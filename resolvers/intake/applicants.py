@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Enrollment, Guardianship, Institution, InstitutionKind, Person, Sector
 from resolvers import institutions as institutions_service
+from resolvers import people as people_service
 from resolvers.access import Principal, Role, require
-from resolvers.errors import DomainError, NotFound
+from resolvers.errors import DomainError
 from resolvers.institutions.rules import institution_in_scope
 from resolvers.intake.errors import IntakeCode
 
@@ -46,11 +47,13 @@ async def guardians_child_for_update(
     session: AsyncSession, principal: Principal, child_id: int
 ) -> Person:
     """The child the guardian applies for, locked so that two applications for them are
-    decided one after the other."""
-    await require_guardian_of(session, principal, child_id)
-    child = await session.get(Person, child_id, with_for_update=True)
-    if child is None:
-        raise NotFound("The child", field="childId")
+    decided one after the other. A child the caller may not read is not found, as an unknown
+    id is; one they read but are not the guardian of (themself) is NOT_GUARDIAN."""
+    require(principal.role == Role.GUARDIAN, "Only a guardian applies for a child")
+    child = await people_service.person_for_action(
+        session, principal, child_id, what="The child", field="childId", lock=True
+    )
+    await require_guardian_of(session, principal, child.id)
     return child
 
 

@@ -28,7 +28,13 @@ from resolvers.events import emit
 from resolvers.licensing.dossier import programmes_of
 from resolvers.licensing.errors import LicensingCode
 from resolvers.licensing.licences import clean_text
-from resolvers.licensing.rules import agency_may_accredit, may_apply_for, may_license
+from resolvers.licensing.rules import (
+    accreditation_readable,
+    agency_may_accredit,
+    may_apply_for,
+    may_license,
+)
+from resolvers.lookup import readable_or_not_found
 
 
 def may_keep_register(principal: Principal) -> bool:
@@ -252,9 +258,14 @@ async def advance_accreditation(
     every step; the institution records its own self-assessment. The council decision accredits
     (validity per decision, open-ended when ``valid_until`` is null) or denies; the agency must
     still be on the register then. A decided accreditation is closed (``CASE_CLOSED``)."""
-    acc = await session.get(Accreditation, accreditation_id, with_for_update=True)
-    if acc is None:
-        raise NotFound("The accreditation", field="accreditationId")
+    acc = await readable_or_not_found(
+        session,
+        Accreditation,
+        accreditation_id,
+        accreditation_readable(principal),
+        what="The accreditation",
+        field="accreditationId",
+    )
     inst = await session.get(Institution, acc.institution_id)
     require(
         may_license(principal, inst)

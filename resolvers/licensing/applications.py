@@ -36,7 +36,13 @@ from resolvers.licensing.dossier import (
 )
 from resolvers.licensing.errors import LicensingCode
 from resolvers.licensing.licences import clean_text, issue_licence
-from resolvers.licensing.rules import licence_required, may_apply_for, may_license
+from resolvers.licensing.rules import (
+    application_readable,
+    licence_required,
+    may_apply_for,
+    may_license,
+)
+from resolvers.lookup import readable_or_not_found
 
 OPEN = (LicenceApplicationStatus.SUBMITTED, LicenceApplicationStatus.AWAITING_DOCUMENTS)
 
@@ -150,11 +156,16 @@ async def apply_for_licence(
 
 
 async def _locked_application(
-    session: AsyncSession, application_id: int
+    session: AsyncSession, principal: Principal, application_id: int
 ) -> tuple[LicenceApplication, Institution]:
-    application = await session.get(LicenceApplication, application_id, with_for_update=True)
-    if application is None:
-        raise NotFound("The application", field="applicationId")
+    application = await readable_or_not_found(
+        session,
+        LicenceApplication,
+        application_id,
+        application_readable(principal),
+        what="The application",
+        field="applicationId",
+    )
     inst = await session.get(Institution, application.institution_id)
     assert inst is not None
     return application, inst
@@ -178,7 +189,7 @@ async def supplement_licence_application(
 ) -> LicenceApplication:
     """Supply the documents an officer asked for: the review clock runs again, the deadline
     moved back by the days it stood still."""
-    application, inst = await _locked_application(session, application_id)
+    application, inst = await _locked_application(session, principal, application_id)
     require(
         may_apply_for(principal, inst)
         or (principal.person_id is not None and application.applicant_subject == principal.subject),
@@ -234,7 +245,7 @@ async def review_licence_application(
     ``valid_until`` is null) or refuse with reasons. A decided case is closed (``CASE_CLOSED``);
     approval waits for requested documents (``WRONG_APPLICATION_STATE``). The row lock makes two
     officers deciding at once act one after the other."""
-    application, inst = await _locked_application(session, application_id)
+    application, inst = await _locked_application(session, principal, application_id)
     require(may_license(principal, inst), "This institution is outside your licensing scope")
     if application.status not in OPEN:
         raise _closed(application)

@@ -39,7 +39,7 @@ from resolvers.lms.homework import (
     submit_homework,
 )
 from resolvers.lms.journal import Journal, JournalRow, journal
-from resolvers.lms.lessons import LessonRecord, day_slots_query, record_lesson
+from resolvers.lms.lessons import LessonRecord, day_slots_query, record_class_lesson
 from resolvers.lms.promotion import (
     ClosureRequest,
     close_academic_year,
@@ -112,9 +112,10 @@ for name, code, message, field in (
      "The room is taken at that time", "roomId"),
     ("fk_timetable_slot_assigned_teacher", LmsCode.TEACHER_NOT_ASSIGNED,
      "The teacher is not assigned this subject in this class", "teacherId"),
-    ("ex_lesson_teacher_busy", LmsCode.TIMETABLE_CLASH,
+    ("ex_class_lesson_teacher_busy", LmsCode.TIMETABLE_CLASH,
      "The teacher gives another lesson at that time", "replacementTeacherId"),
-    ("ck_lesson_in_term", LmsCode.DATE_IN_HOLIDAYS, "The date falls in the holidays", "date"),
+    ("ck_class_lesson_in_term", LmsCode.DATE_IN_HOLIDAYS,
+     "The date falls in the holidays", "date"),
     ("ck_register_pupil_in_class", LmsCode.PUPIL_NOT_IN_CLASS,
      "The pupil is not in this class on the lesson's date", None),
     ("ck_mark_scheme_of_grade", LmsCode.MARK_OUTSIDE_SCHEME,
@@ -178,7 +179,7 @@ __all__ = [
     "override_result",
     "pupils_of_lesson",
     "record_attendance",
-    "record_lesson",
+    "record_class_lesson",
     "record_marks",
     "report_by_receipt",
     "report_concern",

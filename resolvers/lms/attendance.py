@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Attendance, AttendanceStatus, ClassMembership, Lesson
+from models import Attendance, AttendanceStatus, ClassLesson, ClassMembership
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, Problem
@@ -30,7 +30,7 @@ class AttendanceEntry:
     minutes_late: int | None = None
 
 
-async def pupils_of_lesson(session: AsyncSession, lesson: Lesson) -> set[int]:
+async def pupils_of_lesson(session: AsyncSession, lesson: ClassLesson) -> set[int]:
     """The pupils in the lesson's class on its date."""
     return set(
         await session.scalars(
@@ -78,7 +78,7 @@ async def record_attendance(
     lesson_id: int,
     entries: list[AttendanceEntry],
     on: date | None = None,
-) -> Lesson:
+) -> ClassLesson:
     """Take a lesson's register for the whole class at once (issue 15): every entry is for a
     pupil of the class on the lesson's date (PUPIL_NOT_IN_CLASS otherwise, also held by a
     trigger), and nothing is written unless all are. Pupils not listed (or listed PRESENT)
@@ -135,9 +135,10 @@ async def record_attendance(
             )
         )
     await session.execute(
-        update(Lesson)
+        update(ClassLesson)
         .where(
-            tuple_(Lesson.academic_year_id, Lesson.id) == tuple_(lesson.academic_year_id, lesson.id)
+            tuple_(ClassLesson.academic_year_id, ClassLesson.id)
+            == tuple_(lesson.academic_year_id, lesson.id)
         )
         .values(attendance_taken_at=func.now(), updated_at=func.now())
         .execution_options(synchronize_session=False)

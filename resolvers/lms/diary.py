@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Attendance,
+    ClassLesson,
     ClassMembership,
     Homework,
-    Lesson,
     Mark,
     PublicHoliday,
     Term,
@@ -126,10 +126,10 @@ async def _rows(
     )
     lessons = list(
         await session.execute(
-            select(*Lesson.__table__.c).where(
-                Lesson.academic_year_id.in_(years),
-                Lesson.class_group_id.in_(classes),
-                Lesson.on_date.between(start, end),
+            select(*ClassLesson.__table__.c).where(
+                ClassLesson.academic_year_id.in_(years),
+                ClassLesson.class_group_id.in_(classes),
+                ClassLesson.on_date.between(start, end),
             )
         )
     )

@@ -14,12 +14,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    ClassLesson,
     ClassMembership,
     Homework,
     HomeworkFile,
     HomeworkSubmission,
     Institution,
-    Lesson,
     SubmissionStatus,
 )
 from resolvers.access import Principal, Role
@@ -51,7 +51,7 @@ SUBMISSION_FILES = FilePolicy(
 
 
 async def _writable(
-    session: AsyncSession, principal: Principal, lesson: Lesson, *, field: str
+    session: AsyncSession, principal: Principal, lesson: ClassLesson, *, field: str
 ) -> None:
     inst = await session.get(Institution, lesson.institution_id)
     assert inst is not None

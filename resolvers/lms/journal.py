@@ -16,8 +16,8 @@ from models import (
     AssessmentRule,
     Attendance,
     ClassGroup,
+    ClassLesson,
     ClassMembership,
-    Lesson,
     LmsPolicy,
     Mark,
     ResultOverride,
@@ -123,14 +123,14 @@ async def journal(
     )
     lessons = list(
         await session.execute(
-            select(*Lesson.__table__.c)
+            select(*ClassLesson.__table__.c)
             .where(
-                Lesson.academic_year_id == year,
-                Lesson.class_group_id == class_group_id,
-                Lesson.subject_id == subject_id,
-                Lesson.on_date.between(start, end),
+                ClassLesson.academic_year_id == year,
+                ClassLesson.class_group_id == class_group_id,
+                ClassLesson.subject_id == subject_id,
+                ClassLesson.on_date.between(start, end),
             )
-            .order_by(Lesson.on_date, Lesson.starts_minute, Lesson.id)
+            .order_by(ClassLesson.on_date, ClassLesson.starts_minute, ClassLesson.id)
         )
     )
     marks = await session.execute(

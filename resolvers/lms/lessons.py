@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Institution, Lesson, LessonStatus, TimetableSlot
+from models import ClassLesson, ClassLessonStatus, Institution, TimetableSlot
 from resolvers.access import Principal, Role
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.lms.classes import require_staff, require_year_open
@@ -59,9 +59,9 @@ def _teacher_of(
     return slot.teacher_id
 
 
-async def record_lesson(
+async def record_class_lesson(
     session: AsyncSession, principal: Principal, record: LessonRecord
-) -> Lesson:
+) -> ClassLesson:
     """Record a lesson of a timetable slot on a date: its topic, who gave it, or that it was
     cancelled. The date is a school day of the year (DATE_OUTSIDE_YEAR, DATE_IN_HOLIDAYS) on
     the slot's weekday while the slot is in force."""
@@ -96,10 +96,10 @@ async def record_lesson(
         "teacher_id": teacher_id,
         "replaced_teacher_id": slot.teacher_id if teacher_id != slot.teacher_id else None,
         "topic": topic,
-        "status": LessonStatus.CANCELLED if record.cancelled else LessonStatus.HELD,
+        "status": ClassLessonStatus.CANCELLED if record.cancelled else ClassLessonStatus.HELD,
         "recorded_by": principal.subject,
     }
-    stmt = pg_insert(Lesson).values(
+    stmt = pg_insert(ClassLesson).values(
         academic_year_id=year.id,
         institution_id=inst.id,
         class_group_id=slot.class_group_id,
@@ -112,17 +112,19 @@ async def record_lesson(
         **values,
     )
     upsert = stmt.on_conflict_do_update(
-        index_elements=[Lesson.academic_year_id, Lesson.slot_id, Lesson.on_date],
+        index_elements=[ClassLesson.academic_year_id, ClassLesson.slot_id, ClassLesson.on_date],
         set_={**values, "updated_at": func.now()},
-    ).returning(Lesson)
-    lesson: Lesson = (await session.scalars(upsert)).one()
+    ).returning(ClassLesson)
+    lesson: ClassLesson = (await session.scalars(upsert)).one()
     return lesson
 
 
-async def lesson_for_update(session: AsyncSession, lesson_id: int, *, field: str) -> Lesson:
+async def lesson_for_update(session: AsyncSession, lesson_id: int, *, field: str) -> ClassLesson:
     """A lesson, locked: what is recorded in one lesson is decided one request at a time."""
     lesson = (
-        await session.scalars(select(Lesson).where(Lesson.id == lesson_id).with_for_update())
+        await session.scalars(
+            select(ClassLesson).where(ClassLesson.id == lesson_id).with_for_update()
+        )
     ).first()
     if lesson is None:
         raise NotFound("The lesson", field=field)
@@ -131,7 +133,7 @@ async def lesson_for_update(session: AsyncSession, lesson_id: int, *, field: str
 
 async def writable_lesson(
     session: AsyncSession, principal: Principal, lesson_id: int, *, field: str, on: date
-) -> tuple[Lesson, Institution]:
+) -> tuple[ClassLesson, Institution]:
     """A held lesson, not in the future, that the caller may record in (or NOT_FOUND: a
     lesson of another teacher's class is not revealed)."""
     lesson = await lesson_for_update(session, lesson_id, field=field)
@@ -147,7 +149,7 @@ async def writable_lesson(
     )
     if not allowed:
         raise NotFound("The lesson", field=field)
-    if lesson.status == LessonStatus.CANCELLED:
+    if lesson.status == ClassLessonStatus.CANCELLED:
         raise DomainError(LmsCode.LESSON_CANCELLED, "The lesson was cancelled", field=field)
     if lesson.on_date > on:
         raise DomainError(
@@ -162,7 +164,7 @@ async def writable_lesson(
 def day_slots_query(teacher_id: int, on: date) -> Any:
     """A teacher's slots on a date with the lesson recorded in each, and the lessons they give
     in others' slots (replacements): what the teacher's portal opens on in the morning."""
-    recorded = select(Lesson).where(Lesson.on_date == on).subquery()
+    recorded = select(ClassLesson).where(ClassLesson.on_date == on).subquery()
     own = (
         select(
             TimetableSlot.id.label("slot_id"),

@@ -12,6 +12,7 @@ from models import (
     AcademicYear,
     Attendance,
     ClassGroup,
+    ClassLesson,
     ClassMembership,
     ClassSubject,
     ConcernReport,
@@ -20,12 +21,11 @@ from models import (
     Homework,
     HomeworkFile,
     HomeworkSubmission,
-    Lesson,
     Mark,
     Person,
     Room,
+    SchoolSubject,
     StaffPosition,
-    Subject,
     TeachingAssignment,
     Term,
     TimetableSlot,
@@ -59,11 +59,11 @@ class TermsByYearLoader(ByParent):
     order_by = (Term.number,)
 
 
-class SubjectByIdLoader(ById):
+class SchoolSubjectByIdLoader(ById):
     """Subjects of the state curriculum are public."""
 
-    columns = tuple(Subject.__table__.c)
-    key = Subject.id
+    columns = tuple(SchoolSubject.__table__.c)
+    key = SchoolSubject.id
 
 
 class ClassGroupByIdLoader(ById):
@@ -119,11 +119,11 @@ class RoomByIdLoader(ById):
 
 
 class LessonByIdLoader(ById):
-    columns = tuple(Lesson.__table__.c)
-    key = Lesson.id
+    columns = tuple(ClassLesson.__table__.c)
+    key = ClassLesson.id
 
     def rule(self) -> ColumnElement[bool]:
-        return _of_readable_class(self.principal, Lesson.class_group_id)
+        return _of_readable_class(self.principal, ClassLesson.class_group_id)
 
 
 class HomeworkByIdLoader(ById):

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import BellPeriod, ClassSubject, Lesson, Room, TeachingAssignment, TimetableSlot
+from models import BellPeriod, ClassLesson, ClassSubject, Room, TeachingAssignment, TimetableSlot
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
@@ -234,7 +234,9 @@ async def _end_replaced(
         if slot.valid_from < start:
             slot.valid_to = start
             continue
-        used = await session.scalar(select(Lesson.id).where(Lesson.slot_id == slot.id).limit(1))
+        used = await session.scalar(
+            select(ClassLesson.id).where(ClassLesson.slot_id == slot.id).limit(1)
+        )
         if used is not None:
             raise DomainError(
                 LmsCode.TIMETABLE_CLASH,

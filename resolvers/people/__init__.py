@@ -11,13 +11,19 @@ from resolvers.people.queries import (
     PersonFilter,
     persons_query,
 )
-from resolvers.people.registration import load_person_for_update, register_person, reissue_pin
-from resolvers.people.rules import can_read_person, can_register_person, require_person_access
+from resolvers.people.registration import register_person, reissue_pin
+from resolvers.people.rules import (
+    can_read_person,
+    can_register_person,
+    person_for_action,
+    reads_contacts_given_by,
+)
 from resolvers.people.staff import appoint_staff
 
 PIN_TAKEN_MESSAGE = "This PIN belongs to another person"
 register_constraint("uq_person_pin_current", PeopleCode.PIN_TAKEN, PIN_TAKEN_MESSAGE, "pin")
 register_constraint("uq_person_pin_pin_current", PeopleCode.PIN_TAKEN, PIN_TAKEN_MESSAGE, "pin")
+register_constraint("ex_person_pin_one_holder", PeopleCode.PIN_TAKEN, PIN_TAKEN_MESSAGE, "pin")
 register_constraint(
     "uq_guardianship_active",
     PeopleCode.ALREADY_LINKED,
@@ -40,9 +46,9 @@ __all__ = [
     "can_read_person",
     "can_register_person",
     "link_guardian",
-    "load_person_for_update",
+    "person_for_action",
     "persons_query",
+    "reads_contacts_given_by",
     "register_person",
     "reissue_pin",
-    "require_person_access",
 ]

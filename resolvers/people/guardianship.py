@@ -8,14 +8,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import GuardianKind, Guardianship, Person
+from models import GuardianKind, Guardianship
 from resolvers.access import Principal, require
 from resolvers.clock import today
-from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import emit
 from resolvers.people.errors import PeopleCode
-from resolvers.people.registration import load_person_for_update
-from resolvers.people.rules import can_read_person, can_register_person, require_person_access
+from resolvers.people.rules import can_register_person, person_for_action
 
 
 async def link_guardian(
@@ -32,7 +31,8 @@ async def link_guardian(
 
     Rules: nobody is their own guardian; one active link per pair; the caller may read the child
     and may read the guardian or shows the guardian's PIN (a link gives the guardian access to the
-    child's records, so it is never made from an id alone).
+    child's records, so it is never made from an id alone); a child or guardian the caller may
+    not reach is not found, as an unknown id is.
     """
     require(
         can_register_person(principal), "Only officers and school administrators link guardians"
@@ -43,12 +43,12 @@ async def link_guardian(
             "A person cannot be their own guardian",
             field="guardianId",
         )
-    guardian = await session.get(Person, guardian_id)
-    if guardian is None:
-        raise NotFound("The guardian", field="guardianId")
-    child = await load_person_for_update(session, child_id, field="childId")
-    require(await can_read_person(session, principal, child.id), "This child is outside your scope")
-    await require_person_access(session, principal, guardian, pin=guardian_pin, field="guardianId")
+    child = await person_for_action(
+        session, principal, child_id, what="The child", field="childId", lock=True
+    )
+    guardian = await person_for_action(
+        session, principal, guardian_id, pin=guardian_pin, what="The guardian", field="guardianId"
+    )
     if guardian.birth_date >= child.birth_date:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "A guardian is older than the child", field="guardianId"

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement
 from models import Guardianship, Person, PersonPin, StaffPosition
 from resolvers.loaders import ById, ByParent, PagesByParent
 from resolvers.people.queries import PERSON_COLUMNS
-from resolvers.people.rules import person_readable, staff_readable
+from resolvers.people.rules import guardianship_readable, person_readable, staff_readable
 
 
 class PersonByIdLoader(ById):
@@ -21,13 +21,13 @@ class PersonByIdLoader(ById):
 
 
 class GuardianshipByIdLoader(ById):
-    """A guardianship link, readable with its child."""
+    """A guardianship link, readable with both its guardian and its child."""
 
     columns = tuple(Guardianship.__table__.c)
     key = Guardianship.id
 
     def rule(self) -> ColumnElement[bool]:
-        return person_readable(self.principal, Guardianship.child_id)
+        return guardianship_readable(self.principal)
 
 
 class StaffPositionByIdLoader(ById):
@@ -47,7 +47,8 @@ class PinsByPersonLoader(ByParent):
 
 
 class GuardianshipsByChildLoader(ByParent):
-    """A child's guardians the caller may read."""
+    """A child's links to the guardians the caller may read (the child being read already,
+    this is :func:`guardianship_readable`)."""
 
     columns = tuple(Guardianship.__table__.c)
     parent = Guardianship.child_id
@@ -58,7 +59,8 @@ class GuardianshipsByChildLoader(ByParent):
 
 
 class GuardianshipsByGuardianLoader(ByParent):
-    """A guardian's children the caller may read."""
+    """A guardian's links to the children the caller may read (the guardian being read
+    already, this is :func:`guardianship_readable`)."""
 
     columns = tuple(Guardianship.__table__.c)
     parent = Guardianship.guardian_id

@@ -16,7 +16,6 @@ from resolvers.errors import DomainError
 from resolvers.people.errors import PeopleCode
 
 _PIN = re.compile(r"^[0-9]{14}$")
-LEGAL_ID = re.compile(r"^[0-9]{14}$")
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,13 @@ PERSON_COLUMNS: tuple[Any, ...] = (
 
 PERSON_ORDERINGS = {
     "LAST_NAME": Ordering(
-        ((Person.last_name, False), (Person.first_name, False), (Person.id, False))
+        ((Person.last_name, False), (Person.first_name, False), (Person.id, False)),
+        personal=frozenset({"Person.lastName", "Person.firstName"}),
     ),
-    "BIRTH_DATE": Ordering(((Person.birth_date, False), (Person.id, False))),
+    "BIRTH_DATE": Ordering(
+        ((Person.birth_date, False), (Person.id, False)),
+        personal=frozenset({"Person.birthDate"}),
+    ),
     "CREATED_AT": Ordering(((Person.created_at, False), (Person.id, False))),
     "ID": Ordering(((Person.id, False),)),
 }

@@ -1,5 +1,5 @@
-"""Registering people and their PINs (domain.md, People: one person row, a PIN history, the
-current PIN unique)."""
+"""Registering people and their PINs (domain.md P1: one person row, a PIN history, the
+current PIN unique, and a PIN for life: once issued, never anyone else's)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.people.errors import PeopleCode
 from resolvers.people.pin import check_pin_matches, parse_pin
-from resolvers.people.rules import can_read_person, can_register_person
+from resolvers.people.rules import can_register_person, person_for_action
 
 NAME_MAX = 100
 
@@ -32,10 +32,13 @@ def _clean_name(value: str | None, field: str, *, required: bool) -> str | None:
     return cleaned
 
 
-async def _pin_owner(session: AsyncSession, pin: str) -> int | None:
-    return await session.scalar(
-        select(PersonPin.person_id).where(PersonPin.pin == pin, PersonPin.valid_to.is_(None))
-    )
+async def _held_by_another(session: AsyncSession, pin: str, person_id: int | None) -> bool:
+    """Is ``pin`` now, or was it ever, the PIN of a person other than ``person_id``? (The
+    exclusion constraint ``ex_person_pin_one_holder`` holds the same under concurrency.)"""
+    holder = select(PersonPin.id).where(PersonPin.pin == pin)
+    if person_id is not None:
+        holder = holder.where(PersonPin.person_id != person_id)
+    return await session.scalar(holder.limit(1)) is not None
 
 
 async def register_person(
@@ -53,14 +56,15 @@ async def register_person(
 ) -> Person:
     """Register a person with their current PIN.
 
-    Rules (domain.md, People): the PIN is well formed and agrees with the sex and birth date
-    given; no other person holds it as their current PIN.
+    Rules (domain.md P1): the PIN is well formed and agrees with the sex and birth date
+    given; it is not, and never was, another person's (a PIN is for life: ``PIN_TAKEN``, issue
+    12, finding 9).
     """
     require(
         can_register_person(principal), "Only officers and school administrators register people"
     )
     check_pin_matches(pin, sex=sex, birth_date=birth_date)
-    if await _pin_owner(session, pin) is not None:
+    if await _held_by_another(session, pin, None):
         raise DomainError(PeopleCode.PIN_TAKEN, "This PIN belongs to another person", field="pin")
     if (
         registered_district_id is not None
@@ -86,13 +90,6 @@ async def register_person(
     return person
 
 
-async def load_person_for_update(session: AsyncSession, person_id: int, *, field: str) -> Person:
-    person = await session.get(Person, person_id, with_for_update=True)
-    if person is None:
-        raise NotFound("The person", field=field)
-    return person
-
-
 async def reissue_pin(
     session: AsyncSession,
     principal: Principal,
@@ -103,13 +100,12 @@ async def reissue_pin(
 ) -> Person:
     """Give a person a new current PIN and keep the old one in their history.
 
-    Rule (domain.md, People): a PIN can be re-issued; history is kept; the current PIN is unique.
+    Rule (domain.md P1): a PIN can be re-issued; history is kept; the current PIN is unique; a
+    PIN that is or was another person's is never given (``PIN_TAKEN``): a person may get back
+    a PIN of their own history only.
     """
     require(can_register_person(principal), "Only officers and school administrators change PINs")
-    person = await load_person_for_update(session, person_id, field="personId")
-    require(
-        await can_read_person(session, principal, person.id), "This person is outside your scope"
-    )
+    person = await person_for_action(session, principal, person_id, field="personId", lock=True)
     facts = parse_pin(new_pin, field="newPin")
     if reason == PinChangeReason.REISSUED and (facts.sex, facts.birth_date) != (
         person.sex,
@@ -124,8 +120,7 @@ async def reissue_pin(
         raise DomainError(
             ErrorCode.INVALID_INPUT, "This is already the person's PIN", field="newPin"
         )
-    owner = await _pin_owner(session, new_pin)
-    if owner is not None:
+    if await _held_by_another(session, new_pin, person.id):
         raise DomainError(
             PeopleCode.PIN_TAKEN, "This PIN belongs to another person", field="newPin"
         )

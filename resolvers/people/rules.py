@@ -4,7 +4,6 @@ workflows ask the same questions of one person, and who may register people."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, exists, false, literal, or_, select, true
@@ -22,8 +21,8 @@ from models import (
     TeachingAssignment,
 )
 from resolvers.access import PERSONAL_ROLES, SCOPED_ROLES, Principal, Role
-from resolvers.errors import NotFound
 from resolvers.institutions.rules import institution_in_scope
+from resolvers.lookup import readable_or_not_found
 
 
 def children_of(person_id: int) -> Any:
@@ -130,6 +129,44 @@ def reads_everyone_enrolled_at(
     return false()
 
 
+# --- the other guardian (issue 22.8) -----------------------------------------------------------
+#
+# A child may have two guardians who live apart, and one may have reason to keep from the other
+# where they live, how to reach them, even what they are now called. The hub is not the way
+# one learns about the other: a guardian reads themself and their children, and of the child's
+# other guardian nothing at all (not their name, PIN, birth date or address, not their contacts
+# on an application, not even the link that ties them to the child, whose kind and dates tell
+# of custody). The staff who handle the family (the school, the officers, the ministry) read
+# both, within their scope: they are the reason the records exist.
+
+
+def guardianship_readable(principal: Principal, link: Any = Guardianship) -> ColumnElement[bool]:
+    """May this principal read this guardianship link? Whoever may read both its guardian and
+    its child: a guardian their own links to their children, never the link of the child's
+    other guardian; a pupil none (they do not read their guardians); staff and officers the
+    links between people they read."""
+    return and_(
+        person_readable(principal, link.child_id), person_readable(principal, link.guardian_id)
+    )
+
+
+def reads_applicants_as_staff(principal: Principal) -> bool:
+    """Does reading an intake application let this principal read the people on it, beyond
+    those they read anyway? Staff handling it do (a child not yet enrolled with them, the
+    guardian who applied); a guardian or pupil does not, so a guardian never reads the child's
+    other guardian through the application the other one made."""
+    return principal.role not in PERSONAL_ROLES
+
+
+def reads_contacts_given_by(principal: Principal, guardian_id: int) -> bool:
+    """May this principal read the contacts (phone, address) that guardian ``guardian_id`` gave
+    on an application this principal reads? The guardian who gave them, and the staff who
+    handle the application; not the child's other guardian."""
+    if principal.role in PERSONAL_ROLES:
+        return principal.person_id == guardian_id
+    return True
+
+
 def staff_readable(principal: Principal) -> ColumnElement[bool]:
     """Staff posts are read by whoever may read the staff member."""
     return person_readable(principal, StaffPosition.person_id)
@@ -159,17 +196,25 @@ def can_register_person(principal: Principal) -> bool:
     )
 
 
-async def require_person_access(
-    session: AsyncSession, principal: Principal, person: Person, *, pin: str | None, field: str
-) -> None:
-    """May this principal act on this person? Either they may already read the person, or they
-    show the person's current PIN (the officer holds the documents). Otherwise the person is
-    reported as not found, so an id alone never reveals, nor grants access to, anyone."""
-    if pin is not None and person.pin is not None and secrets.compare_digest(pin, person.pin):
-        return
-    if await can_read_person(session, principal, person.id):
-        return
-    raise NotFound("The person", field=field)
+async def person_for_action(
+    session: AsyncSession,
+    principal: Principal,
+    person_id: int,
+    *,
+    field: str,
+    pin: str | None = None,
+    what: str = "The person",
+    lock: bool = False,
+) -> Person:
+    """The person a mutation acts on: one this principal may read, or whose current PIN they
+    show (the officer holds the documents). Anyone else is reported as not found, exactly as
+    an unknown id is, so an id alone never reveals, nor grants access to, anyone."""
+    readable = person_readable(principal)
+    if pin is not None:
+        readable = or_(readable, Person.pin == pin)
+    return await readable_or_not_found(
+        session, Person, person_id, readable, what=what, field=field, lock=lock
+    )
 
 
 async def can_read_person(session: AsyncSession, principal: Principal, person_id: int) -> bool:

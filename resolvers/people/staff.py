@@ -6,12 +6,12 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Institution, Person, StaffPosition, StaffRole
+from models import Institution, StaffPosition, StaffRole
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.institutions.rules import may_manage_institution
-from resolvers.people.rules import require_person_access
+from resolvers.people.rules import person_for_action
 
 
 async def appoint_staff(
@@ -28,17 +28,14 @@ async def appoint_staff(
     pin: str | None = None,
 ) -> StaffPosition:
     """Appoint a person to a post at an institution the caller manages; the caller may read the
-    person or shows their PIN (see :func:`require_person_access`)."""
+    person or shows their PIN (see :func:`person_for_action`)."""
     institution = await session.get(Institution, institution_id)
     if institution is None:
         raise NotFound("The institution", field="institutionId")
     require(
         may_manage_institution(principal, institution), "This institution is outside your scope"
     )
-    person = await session.get(Person, person_id)
-    if person is None:
-        raise NotFound("The person", field="personId")
-    await require_person_access(session, principal, person, pin=pin, field="personId")
+    await person_for_action(session, principal, person_id, pin=pin, field="personId")
     if not 0 < rate <= 2:
         raise DomainError(ErrorCode.INVALID_INPUT, "A rate is above 0 and at most 2", field="rate")
     post = StaffPosition(

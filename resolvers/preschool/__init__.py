@@ -9,15 +9,20 @@ a partial unique index keeps a child from holding two live offers.
 
 Modules: ``queue`` (registration, benefit checks, transfers), ``places`` (free places per age
 group), ``offers`` (offering places, accepting, declining, expiry), ``admission`` (an
-accepted offer becomes an enrollment), ``exits`` (withdrawal, first-grade admission),
-``rows`` (locked rows, status history), ``queries``, ``rules`` and ``loaders``. Other domains
-use the names re-exported here (``from resolvers import preschool as preschool_service``).
+accepted offer becomes an enrollment), ``exits`` (withdrawal), ``school`` (a child leaving
+for school, K7), ``rows`` (locked rows, status history), ``queries``, ``rules`` and
+``loaders``. Other domains use the names re-exported here (``from resolvers import preschool
+as preschool_service``). Importing the package registers ``leave_for_school`` with the
+registry's school-entry hook (``resolvers/enrollments/school_entry.py``), so that
+``enrollStudent`` and ``transferStudent`` into a school end the kindergarten side too.
+Locks follow ``resolvers/locks.py``.
 """
 
+from resolvers import enrollments as enrollments_service
 from resolvers.mutations import register_constraint
 from resolvers.preschool.admission import confirm_admission
 from resolvers.preschool.errors import PreschoolCode
-from resolvers.preschool.exits import cancel_for_school, withdraw_application
+from resolvers.preschool.exits import withdraw_application
 from resolvers.preschool.offers import (
     accept_offer,
     decline_offer,
@@ -41,7 +46,12 @@ from resolvers.preschool.queue import (
     transfer_application,
     verify_benefit,
 )
+from resolvers.preschool.reminders import remind_expiring_offers
 from resolvers.preschool.rules import application_readable, may_handle_application, offer_readable
+from resolvers.preschool.school import leave_for_school, require_not_at_school
+
+# K7: whatever path opens a school enrollment ends the child's kindergarten side with it.
+enrollments_service.on_school_entry(leave_for_school)
 
 # What the queue's constraints mean to a caller when a race reaches the database first.
 register_constraint(
@@ -73,17 +83,19 @@ __all__ = [
     "application_readable",
     "applications_query",
     "apply_to_kindergarten_queue",
-    "cancel_for_school",
     "confirm_admission",
     "declare_free_places",
     "decline_offer",
     "kindergarten_places",
+    "leave_for_school",
     "may_handle_application",
     "offer_places",
     "offer_readable",
     "place_in_age_group",
     "process_expired_offers",
     "queue_positions_query",
+    "remind_expiring_offers",
+    "require_not_at_school",
     "transfer_application",
     "verify_benefit",
     "withdraw_application",

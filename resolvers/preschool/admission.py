@@ -27,7 +27,8 @@ from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import emit
 from resolvers.intake import managed_intake_institution
 from resolvers.preschool.errors import PreschoolCode
-from resolvers.preschool.rows import HISTORY, application_for_update, offer_for_update
+from resolvers.preschool.rows import HISTORY, offer_ref, offer_rows_for_update
+from resolvers.preschool.school import require_not_at_school
 
 
 async def _check_entry_date(
@@ -109,13 +110,16 @@ async def confirm_admission(
     Rule (issue 3): only an accepted offer is confirmed, by an officer of its kindergarten. A
     kindergarten that needs a licence holds one in force today and on the entry date, covering
     preschool education (``LICENCE_REQUIRED``, issue 5): a suspended kindergarten admits no
-    one, and the child's offer stays accepted until the licence is restored.
+    one, and the child's offer stays accepted until the licence is restored. A child with a
+    school place open on the entry date or later is not admitted (``ALREADY_ENROLLED``, K7);
+    the child's row is locked first (resolvers/locks.py), so a school admission of the same
+    child lands wholly before this one, and is seen, or after it, and ends the place.
     """
-    offer = await offer_for_update(session, offer_id)
+    ref = await offer_ref(session, principal, offer_id)
     inst = await managed_intake_institution(
-        session, principal, offer.kindergarten_id, InstitutionKind.KINDERGARTEN
+        session, principal, ref.kindergarten_id, InstitutionKind.KINDERGARTEN
     )
-    application = await application_for_update(session, offer.application_id, "offerId")
+    offer, application = await offer_rows_for_update(session, ref)
     if offer.status != OfferStatus.ACCEPTED:
         raise DomainError(
             PreschoolCode.OFFER_NOT_ACCEPTED,
@@ -124,6 +128,7 @@ async def confirm_admission(
         )
     start = entry_date or today()
     await _check_entry_date(session, application, inst, start)
+    await require_not_at_school(session, application.child_id, start)
     previous = await _end_held_place(session, application, start)
     enrollment = Enrollment(
         person_id=application.child_id,

@@ -11,8 +11,11 @@ from models import (
     KindergartenApplicationEvent,
     KindergartenOffer,
     KindergartenPreference,
+    Person,
 )
+from resolvers.intake.rules import applicant_readable
 from resolvers.loaders import ById, ByParent, KeyedLoader
+from resolvers.people import PERSON_COLUMNS
 from resolvers.preschool.queries import APPLICATION_COLUMNS, OFFER_COLUMNS, queue_positions_query
 from resolvers.preschool.rules import application_readable, offer_readable
 
@@ -61,3 +64,15 @@ class QueuePositionByPreferenceLoader(KeyedLoader[int, Any]):
         rows = await self.ctx.run(lambda s: s.execute(stmt))
         found = {row.preference_id: row for row in rows}
         return [found.get(i) for i in keys]
+
+
+class KindergartenApplicantByIdLoader(ById):
+    """The child or guardian of an application the caller may read."""
+
+    columns = PERSON_COLUMNS
+    key = Person.id
+
+    def rule(self) -> ColumnElement[bool]:
+        return applicant_readable(
+            self.principal, KindergartenApplication, application_readable(self.principal)
+        )

@@ -30,6 +30,7 @@ from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import emit
 from resolvers.intake import (
     add_working_days,
+    any_of,
     current_season,
     emit_many,
     managed_intake_institution,
@@ -37,13 +38,13 @@ from resolvers.intake import (
 )
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.places import free_places_for_update, return_place, return_places
-from resolvers.preschool.rows import HISTORY, application_for_update, offer_for_update
+from resolvers.preschool.rows import HISTORY, LIVE, offer_ref, offer_rows_for_update
 from resolvers.preschool.rules import kindergarten_ids_of
+from resolvers.preschool.school import require_not_at_school
 
 log = logging.getLogger("bilim.preschool")
 
 KA = KindergartenApplication
-LIVE = (OfferStatus.OPEN, OfferStatus.ACCEPTED)
 # Places picked for offers: places row id -> the applications offered one of its places.
 Picks = dict[int, list[int]]
 
@@ -73,10 +74,9 @@ async def _check_turn(
     kindergarten_id: int,
     season: IntakeSeason,
     places: list[KindergartenPlaces],
-    application_id: int,
+    application: KindergartenApplication | None,
 ) -> KindergartenPlaces:
     """For an offer to one named child: they wait in this queue and nobody waits before them."""
-    application = await session.get(KA, application_id, with_for_update=True)
     in_queue = (
         application is not None
         and application.status == QueueStatus.WAITING
@@ -239,9 +239,15 @@ async def offer_places(
     season = await current_season(session, IntakeKind.KINDERGARTEN, on)
     if count is not None and not 1 <= count <= 1000:
         raise DomainError(ErrorCode.INVALID_INPUT, "Offer 1 to 1,000 places", field="count")
+    # A named child's application is locked before the places rows (resolvers/locks.py).
+    named = (
+        await session.get(KA, application_id, with_for_update=True, populate_existing=True)
+        if application_id is not None
+        else None
+    )
     places = await free_places_for_update(session, season.id, inst.id, age_group)
     if application_id is not None:
-        group = await _check_turn(session, inst.id, season, places, application_id)
+        group = await _check_turn(session, inst.id, season, places, named)
         picks = {group.id: [application_id]}
     else:
         picks = await _next_in_queues(session, inst.id, season.year, places, count)
@@ -261,10 +267,12 @@ async def accept_offer(
     session: AsyncSession, principal: Principal, *, offer_id: int
 ) -> KindergartenOffer:
     """The guardian accepts an open offer before its deadline (issue 3; domain.md: documents
-    are due within the deadline)."""
-    offer = await offer_for_update(session, offer_id)
-    application = await application_for_update(session, offer.application_id, "offerId")
-    await require_guardian_of(session, principal, application.child_id)
+    are due within the deadline). A child with a school place open today or later accepts no
+    kindergarten place (``ALREADY_ENROLLED``, K7): the child's row is locked first, so a school
+    admission of the child runs wholly before or after."""
+    ref = await offer_ref(session, principal, offer_id)
+    await require_guardian_of(session, principal, ref.child_id)
+    offer, application = await offer_rows_for_update(session, ref)
     if offer.status != OfferStatus.OPEN:
         raise DomainError(
             PreschoolCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId"
@@ -275,6 +283,7 @@ async def accept_offer(
             f"The offer expired on {offer.deadline.isoformat()}",
             field="offerId",
         )
+    await require_not_at_school(session, application.child_id, today())
     offer.status = OfferStatus.ACCEPTED
     offer.decided_at = datetime.now(UTC)
     application.status = QueueStatus.ACCEPTED
@@ -317,9 +326,9 @@ async def decline_offer(
 ) -> KindergartenOffer:
     """The guardian declines an offer: the place returns to the kindergarten, and the
     application follows the season's decline rule."""
-    offer = await offer_for_update(session, offer_id)
-    application = await application_for_update(session, offer.application_id, "offerId")
-    await require_guardian_of(session, principal, application.child_id)
+    ref = await offer_ref(session, principal, offer_id)
+    await require_guardian_of(session, principal, ref.child_id)
+    offer, application = await offer_rows_for_update(session, ref)
     if offer.status not in LIVE:
         raise DomainError(
             PreschoolCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId"
@@ -343,17 +352,33 @@ async def decline_offer(
     return offer
 
 
-async def _expire_open_offers(session: AsyncSession, on: date) -> list[Any]:
-    """Mark expired the open offers whose deadline is before ``on``: their ids, applications
-    and places rows."""
+def _expiring(on: date) -> Any:
+    return (KindergartenOffer.status == OfferStatus.OPEN, KindergartenOffer.deadline < on)
+
+
+async def _lock_expiring(session: AsyncSession, on: date) -> list[int]:
+    """The applications whose open offers expire, locked in id order before their offers
+    (resolvers/locks.py): an offer changes only under its application's lock."""
+    return list(
+        await session.scalars(
+            select(KA.id)
+            .where(KA.id.in_(select(KindergartenOffer.application_id).where(*_expiring(on))))
+            .order_by(KA.id)
+            .with_for_update()
+        )
+    )
+
+
+async def _expire_open_offers(
+    session: AsyncSession, on: date, application_ids: list[int]
+) -> list[Any]:
+    """Mark expired the applications' open offers whose deadline is before ``on``: their ids,
+    applications and places rows."""
     return list(
         (
             await session.execute(
                 update(KindergartenOffer)
-                .where(
-                    KindergartenOffer.status == OfferStatus.OPEN,
-                    KindergartenOffer.deadline < on,
-                )
+                .where(any_of(KindergartenOffer.application_id, application_ids), *_expiring(on))
                 .values(status=OfferStatus.EXPIRED, decided_at=func.now())
                 .returning(
                     KindergartenOffer.id,
@@ -389,7 +414,10 @@ async def process_expired_offers(
         raise DomainError(
             ErrorCode.INVALID_DATE, "Offers cannot be expired ahead of time", field="asOf"
         )
-    expired = await _expire_open_offers(session, on or today())
+    applications = await _lock_expiring(session, on or today())
+    if not applications:
+        return 0
+    expired = await _expire_open_offers(session, on or today(), applications)
     if not expired:
         return 0
     await return_places(session, (row.places_id for row in expired))
@@ -407,7 +435,8 @@ async def process_expired_offers(
 async def cancel_live_offer(
     session: AsyncSession, application_id: int, status: OfferStatus = OfferStatus.CANCELLED
 ) -> KindergartenOffer | None:
-    """End an application's open or accepted offer, if it has one, and return its place."""
+    """End the locked application's open or accepted offer, if it has one. The caller gives
+    its place back (``return_places``, after every other row it locks)."""
     offer = await session.scalar(
         select(KindergartenOffer)
         .where(
@@ -420,5 +449,4 @@ async def cancel_live_offer(
         offer.status = status
         offer.decided_at = datetime.now(UTC)
         await session.flush()
-        await return_place(session, offer.places_id)
     return offer

@@ -44,7 +44,12 @@ from resolvers.intake import (
 )
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.offers import cancel_live_offer
-from resolvers.preschool.rows import HISTORY, application_for_update
+from resolvers.preschool.places import return_place
+from resolvers.preschool.rows import (
+    HISTORY,
+    application_for_update,
+    child_application_for_update,
+)
 from resolvers.preschool.rules import may_handle_application
 
 KA = KindergartenApplication
@@ -231,7 +236,7 @@ async def verify_benefit(
 
     Rule (issue 3): only a verified benefit puts a child ahead of earlier registrants.
     """
-    application = await application_for_update(session, application_id)
+    application = await application_for_update(session, principal, application_id)
     require(
         await may_handle_application(session, principal, application),
         "This application is outside your kindergartens",
@@ -294,7 +299,7 @@ async def transfer_application(
     """Move an application to other kindergartens (the family moves), keeping its original
     registration time (domain.md). A live offer is cancelled and its place returned; a child
     who already holds a place keeps it until admitted at the new kindergarten."""
-    application = await application_for_update(session, application_id)
+    application = await child_application_for_update(session, principal, application_id)
     await require_guardian_of(session, principal, application.child_id)
     if application.status not in (*ACTIVE_QUEUE_STATUSES, QueueStatus.ADMITTED):
         raise DomainError(
@@ -306,7 +311,9 @@ async def transfer_application(
         session, kindergarten_ids, season.max_preferences, today()
     )
     await _check_not_attending(session, application, kindergartens)
-    await cancel_live_offer(session, application.id)
+    offer = await cancel_live_offer(session, application.id)
+    if offer is not None:
+        await return_place(session, offer.places_id)
     await session.execute(
         delete(KindergartenPreference).where(
             KindergartenPreference.application_id == application.id

@@ -1,9 +1,17 @@
 """Access in the graph: who is calling (`viewer`), their budget (`rateLimit`), partners' API
-keys and the audit trail."""
+keys, the audit trail and the security events."""
 
 from schema.access.mutations import Mutation
-from schema.access.queries import AuditLogFilter, Query
-from schema.access.types import ApiKey, AuditEntry, Outcome, RateLimit, Role, Viewer
+from schema.access.queries import AuditLogFilter, Query, SecurityEventFilter
+from schema.access.types import (
+    ApiKey,
+    AuditEntry,
+    Outcome,
+    RateLimit,
+    Role,
+    SecurityEvent,
+    Viewer,
+)
 
 __all__ = [
     "ApiKey",
@@ -14,5 +22,7 @@ __all__ = [
     "Query",
     "RateLimit",
     "Role",
+    "SecurityEvent",
+    "SecurityEventFilter",
     "Viewer",
 ]

@@ -70,10 +70,6 @@ class Mutation:
         description="Create a data partner's API key (the ministry only).",
     )
     async def create_api_key(session: AsyncSession, ctx: Context, input: CreateApiKeyInput) -> Any:
-        # The graph the scope is checked against: the one this request runs on (imported here,
-        # where it is complete).
-        from schema import schema as graph
-
         return await keys_service.create_api_key(
             session,
             ctx.principal,
@@ -84,7 +80,7 @@ class Mutation:
             region_ids=[pk_of(r, "Region", field="regionIds") for r in input.region_ids],
             points_per_hour=input.points_per_hour,
             ttl_days=input.ttl_days,
-            unknown=unknown_fields(graph._schema, input.allowed_fields),
+            unknown=unknown_fields(ctx.graphql_schema, input.allowed_fields),
         )
 
     @mutation(

@@ -1,5 +1,5 @@
-"""The access domain's root fields: the caller, its budget, partners' keys (the ministry) and
-the audit trail (auditors)."""
+"""The access domain's root fields: the caller, its budget, partners' keys (the ministry), the
+audit trail and the security events (auditors)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,21 @@ import strawberry
 from strawberry.tools import merge_types
 
 from resolvers import audit as audit_service
+from resolvers import security as security_service
 from resolvers.access import keys as keys_service
 from resolvers.context import Context, Info
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
 from resolvers.relay import decode_id
-from schema.access.types import ApiKey, AuditEntry, Outcome, RateLimit, Role, Viewer
+from schema.access.types import (
+    ApiKey,
+    AuditEntry,
+    Outcome,
+    RateLimit,
+    Role,
+    SecurityEvent,
+    Viewer,
+)
 from schema.common import Connection
 from schema.fields import Listing, connection
 from schema.permissions import allowed
@@ -121,4 +130,52 @@ class AuditQuery:
         return Listing(stmt, audit_service.AUDIT_ORDERING, AuditEntry.from_row)
 
 
-Query = merge_types("AccessQuery", (ViewerQuery, RateLimitQuery, KeyQuery, AuditQuery))
+@strawberry.input(description="Narrow the security events; every field given must hold.")
+class SecurityEventFilter:
+    source: str | None = strawberry.field(
+        default=None, description="This source, e.g. ip:203.0.113.7 or key:ab12cd34."
+    )
+    reason: str | None = strawberry.field(default=None, description="This code.")
+    why: str | None = strawberry.field(default=None, description="This word, e.g. expired_token.")
+    since: datetime | None = strawberry.field(default=None, description="Last seen at or after.")
+    until: datetime | None = strawberry.field(default=None, description="First seen before.")
+
+
+def _event_filter(flt: SecurityEventFilter | None) -> security_service.EventFilter:
+    if flt is None:
+        return security_service.EventFilter()
+    return security_service.EventFilter(
+        source=_short(flt.source, "source"),
+        reason=_short(flt.reason, "reason"),
+        why=_short(flt.why, "why"),
+        since=flt.since,
+        until=flt.until,
+    )
+
+
+@strawberry.type
+class SecurityEventQuery:
+    @connection(
+        Connection[SecurityEvent],
+        description="Refused writes and failed authentications, newest first (auditors only).",
+        permission_classes=[
+            allowed(
+                security_service.can_read_security_events,
+                "Only auditors read the security events",
+            )
+        ],
+    )
+    async def security_events(
+        self, ctx: Context, filter: SecurityEventFilter | None = None
+    ) -> Listing:
+        # This worker's counts noted since its last flush, so the auditor reads them too.
+        security = getattr(ctx.guard, "security", None)
+        if security is not None:
+            await security.flush()
+        stmt = security_service.events_query(_event_filter(filter))
+        return Listing(stmt, security_service.EVENT_ORDERING, SecurityEvent.from_row)
+
+
+Query = merge_types(
+    "AccessQuery", (ViewerQuery, RateLimitQuery, KeyQuery, AuditQuery, SecurityEventQuery)
+)

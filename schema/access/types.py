@@ -1,5 +1,5 @@
-"""The access domain's types: the caller (`Viewer`), its hourly budget, partners' API keys and
-rows of the audit trail."""
+"""The access domain's types: the caller (`Viewer`), its hourly budget, partners' API keys, rows
+of the audit trail and security events."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from strawberry.scalars import JSON
 
 from models import Outcome as OutcomeEnum
 from resolvers.access import Role as RoleEnum
-from resolvers.access.loaders import ApiKeyByIdLoader, AuditEntryByIdLoader
+from resolvers.access.loaders import (
+    ApiKeyByIdLoader,
+    AuditEntryByIdLoader,
+    SecurityEventByIdLoader,
+)
 from resolvers.context import Info
 from resolvers.geography.loaders import DistrictByIdLoader, RegionByIdLoader
 from resolvers.institutions.loaders import InstitutionByIdLoader
@@ -29,7 +33,11 @@ strawberry.enum(
     RoleEnum, name="Role", description="What a caller may do; officers' roles are scoped."
 )
 Role: TypeAlias = RoleEnum
-strawberry.enum(OutcomeEnum, name="Outcome", description="How an audited operation ended.")
+strawberry.enum(
+    OutcomeEnum,
+    name="Outcome",
+    description="How an audited operation ended (ERROR: a fault, or a change rolled back).",
+)
 Outcome: TypeAlias = OutcomeEnum
 
 PersonT = Annotated["Person", strawberry.lazy("schema.people")]
@@ -134,7 +142,9 @@ class AuditEntry(Node):
     operation_name: str | None = strawberry.field(description="The GraphQL operation's name.")
     target_type: str | None = strawberry.field(description="Type of the changed object.")
     target_id: strawberry.ID | None = strawberry.field(description="Global ID of that object.")
-    outcome: Outcome = strawberry.field(description="Succeeded, rejected or forbidden.")
+    outcome: Outcome = strawberry.field(
+        description="Succeeded, rejected, forbidden, or error (nothing of it was kept)."
+    )
     error_codes: list[str] = strawberry.field(description="Codes of the refusal, if any.")
     variables: JSON = strawberry.field(
         description="Variables, secrets and personal values redacted."
@@ -164,4 +174,46 @@ class AuditEntry(Node):
             error_codes=list(row.error_codes or []),
             variables=cast(JSON, row.variables or {}),
             details=cast(JSON, row.details or {}),
+        )
+
+
+@fetched_by(SecurityEventByIdLoader)
+@strawberry.type(
+    description=(
+        "Refused attempts to write, or failed authentications, of one source for one reason "
+        "and action within one minute (docs/security.md, 'Security events')."
+    )
+)
+class SecurityEvent(Node):
+    pk: strawberry.Private[int]
+    minute: datetime = strawberry.field(description="The minute the refusals fell in.")
+    first_at: datetime = strawberry.field(description="The first refusal of the row.")
+    last_at: datetime = strawberry.field(description="The last refusal counted in the row.")
+    source: str = strawberry.field(
+        description="Who: ip:<address>, sub:<role>:<subject>, key:<prefix>, or * (past the cap)."
+    )
+    role: str = strawberry.field(description="The caller's role (anonymous for a refused one).")
+    reason: str = strawberry.field(description="The code the caller got, e.g. UNAUTHENTICATED.")
+    why: str = strawberry.field(description="More of why, from a fixed list: expired_token, ...")
+    action: str = strawberry.field(
+        description="What was asked: a mutation's root fields, an operation, or the request."
+    )
+    count: int = strawberry.field(description="How many refusals the row counts.")
+    request_id: str | None = strawberry.field(description="The first refusal's request.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> SecurityEvent:
+        return cls(
+            id=strawberry.ID(encode_id("SecurityEvent", row.id)),
+            pk=row.id,
+            minute=row.minute,
+            first_at=row.first_at,
+            last_at=row.last_at,
+            source=row.source,
+            role=row.role,
+            reason=row.reason,
+            why=row.why,
+            action=row.action,
+            count=row.count,
+            request_id=row.request_id,
         )

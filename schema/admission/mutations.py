@@ -32,7 +32,7 @@ from schema.admission.types import (
     Programme,
 )
 from schema.common import UserError, user_errors
-from schema.fields import Payload, mutation
+from schema.fields import Payload, mutation, personal
 from schema.node import pk_of
 
 MAX_CHOICES_INPUT = 20
@@ -41,7 +41,7 @@ MAX_CHOICES_INPUT = 20
 @strawberry.input(description="Load a testing-centre CSV file of national test results.")
 class ImportTestResultsInput:
     file: Upload = strawberry.field(
-        description="The CSV file (UTF-8; columns in the README), at most 16 MB."
+        description="The CSV file (UTF-8; columns in docs/domains/admission.md), at most 16 MB."
     )
 
 
@@ -228,7 +228,7 @@ class ProgrammeChoiceInput:
 class ApplyToProgrammesInput:
     season_id: strawberry.ID = strawberry.field(description="The season.")
     person_id: strawberry.ID = strawberry.field(description="The applicant.")
-    certificate_number: str = strawberry.field(description="The applicant's test certificate.")
+    certificate_number: str = personal(description="The applicant's test certificate.")
     choices: list[ProgrammeChoiceInput] = strawberry.field(
         description="Programmes, first choice first (at most the season's limit)."
     )
@@ -343,6 +343,9 @@ async def _read_upload(upload: Any) -> tuple[bytes, str | None]:
     reader = getattr(upload, "read", None)
     if reader is None:
         raise DomainError(Code.INVALID_FILE, "Send the file as a multipart upload", field="file")
+    seek = getattr(upload, "seek", None)
+    if seek is not None:
+        await seek(0)  # a step that lost a race runs again and reads the file again
     data = await reader(limit + 1)
     if len(data) > limit:
         raise DomainError(Code.FILE_TOO_LARGE, f"The file is over {limit} bytes", field="file")

@@ -22,7 +22,7 @@ from schema.admission.types import (
     RankExplanation,
 )
 from schema.common import Connection
-from schema.fields import Listing, connection
+from schema.fields import Listing, connection, personal
 from schema.node import query_pk
 from schema.permissions import signed_in
 
@@ -30,9 +30,7 @@ from schema.permissions import signed_in
 @strawberry.input(description="Narrow a test result list; every field given must hold.")
 class TestResultFilterInput:
     year: int | None = strawberry.field(default=None, description="Only this test year.")
-    certificate_number: str | None = strawberry.field(
-        default=None, description="Only this certificate."
-    )
+    certificate_number: str | None = personal(default=None, description="Only this certificate.")
     person_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only this person."
     )

@@ -36,6 +36,7 @@ from resolvers.geography.loaders import DistrictByIdLoader
 from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Node
+from schema.fields import personal
 from schema.node import fetched_by
 
 if TYPE_CHECKING:
@@ -248,7 +249,7 @@ class SubjectScore:
 class NationalTestResult(Node):
     pk: strawberry.Private[int]
     person_pk: strawberry.Private[int]
-    certificate_number: str = strawberry.field(description="The certificate's number.")
+    certificate_number: str = personal(description="The certificate's number.")
     year: int = strawberry.field(description="Year of the test.")
     main_score: int = strawberry.field(description="Main test score.")
     state_language_score: int = strawberry.field(description="State-language test score.")

@@ -13,38 +13,45 @@ from datetime import date, datetime
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, GraphQLObjectType, GraphQLSchema
+from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, NullValueNode, VariableNode
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import ColumnElement, FromClause, Select, Text, and_, cast, func, select, true
 from strawberry.types.arguments import convert_arguments
 
 from models import Enrollment, Region
+from resolvers import content as content_service
 from resolvers.access import Principal
+from resolvers.access.fields import ordering_for
 from resolvers.enrollments import ENROLLMENT_ORDERINGS, enrollment_filter_clauses
 from resolvers.enrollments.rules import enrollment_readable
+from resolvers.errors import DomainError
 from resolvers.institutions import INSTITUTION_ORDERINGS, institutions_query
 from resolvers.people import PERSON_ORDERINGS, persons_query
 from resolvers.people.rules import person_readable
-from resolvers.relay import Ordering, PageArgs, decode_id
+from resolvers.relay import CursorKeys, Ordering, PageArgs, decode_id
 from schema.compiled.plan import Fields, Plan, Unsupported, connection_type, entities, named
 from schema.compiled.sql import (
     NULL_JSON,
     adapt,
     adapt_ordering,
     aggregate_order_by,
-    b64url,
     global_id,
     json_list,
     json_object,
     json_raw,
     json_string,
+    json_text,
     lit,
+    unsealed_cursor,
 )
 
 
 def cursor_of(ordering: Ordering, src: FromClause) -> ColumnElement[Any]:
-    """The cursor of a row, as :func:`resolvers.relay.encode_cursor` makes it: ``jsonb``'s
-    text form is Python's ``json.dumps`` with ``ensure_ascii=False``."""
+    """A row's cursor, still to be sealed: its list's digest and the text
+    :func:`resolvers.relay.cursor_text` writes (``jsonb``'s text form is Python's
+    ``json.dumps`` with ``ensure_ascii=False``), between the markers the endpoint replaces by
+    the sealed cursor (:func:`schema.compiled.sql.seal_cursors`). Sealing is Python's: the
+    key never reaches the database."""
     values = []
     for col, _ in ordering.keys:
         value: ColumnElement[Any] = src.c[col.key]
@@ -54,7 +61,17 @@ def cursor_of(ordering: Ordering, src: FromClause) -> ColumnElement[Any]:
         if python_type is date:
             value = func.jsonb_build_object(lit("$d"), value)
         values.append(value)
-    return b64url(cast(func.jsonb_build_array(*values), Text))
+    return unsealed_cursor(ordering.digest, cast(func.jsonb_build_array(*values), Text))
+
+
+def _asked(node: FieldNode, name: str, variables: VariableValues) -> bool:
+    """Does the request give the argument ``name`` a value (not left to its default)?"""
+    for argument in node.arguments or ():
+        if argument.name.value == name:
+            if isinstance(argument.value, VariableNode):
+                return variables.coerced.get(argument.value.name.value) is not None
+            return not isinstance(argument.value, NullValueNode)
+    return False
 
 
 class Builder:
@@ -66,12 +83,14 @@ class Builder:
         plan: Plan,
         principal: Principal,
         variables: VariableValues,
+        cursors: CursorKeys,
     ) -> None:
         self.gql: GraphQLSchema = schema._schema
         self.schema = schema
         self.plan = plan
         self.principal = principal
         self.variables = variables
+        self.cursors = cursors
         self.fields = Fields(self.gql, plan.fragments)
         self.entities = entities()
 
@@ -108,6 +127,8 @@ class Builder:
                 pairs.append((key, self.institutions(nodes)))
             elif name == "regions":
                 pairs.append((key, self.regions(nodes)))
+            elif name == "lessons":
+                pairs.append((key, self.lessons(nodes)))
             else:
                 raise Unsupported(name)
         # As bytes: the hub sends them on without decoding and encoding 200 kB of text.
@@ -133,23 +154,23 @@ class Builder:
 
     def persons(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
         from schema.common import bounds
-        from schema.people import _person_filter
+        from schema.people import person_filter
 
         if self.principal.is_anonymous:
             raise Unsupported("anonymous")  # the resolver's UNAUTHENTICATED
         args = self.args("Query", nodes[0])
         page = bounds(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
-        stmt = persons_query(self.principal, _person_filter(args.get("filter")))
+        stmt = persons_query(self.principal, person_filter(args.get("filter")))
         ordering = PERSON_ORDERINGS[args["order_by"].value]
         return self.connection("Person", nodes, stmt, ordering, page, correlate=None)
 
     def institutions(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
         from schema.common import bounds
-        from schema.institutions import _institution_filter
+        from schema.institutions import institution_filter
 
         args = self.args("Query", nodes[0])
         page = bounds(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
-        stmt = institutions_query(_institution_filter(args.get("filter")))
+        stmt = institutions_query(institution_filter(args.get("filter")))
         ordering = INSTITUTION_ORDERINGS[args["order_by"].value]
         return self.connection("Institution", nodes, stmt, ordering, page, correlate=None)
 
@@ -161,6 +182,23 @@ class Builder:
         page = bounds(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
         stmt = select(*Region.__table__.c)
         return self.connection("Region", nodes, stmt, REGION_ORDER, page, correlate=None)
+
+    def lessons(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
+        from schema.common import bounds
+        from schema.content.queries import lesson_filter_known
+
+        known = content_service.known_subject_codes()
+        if known is None:
+            raise Unsupported("subjects not read yet")  # the resolvers read them once
+        args = self.args("Query", nodes[0])
+        page = bounds(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+        try:
+            flt = lesson_filter_known(args.get("filter"), known)
+        except DomainError:
+            raise Unsupported("filter") from None  # the resolvers' typed error
+        stmt = content_service.lessons_query(self.principal, flt)
+        ordering = content_service.LESSON_ORDERINGS[args["order_by"].value]
+        return self.connection("Lesson", nodes, stmt, ordering, page, correlate=None)
 
     # objects
 
@@ -307,6 +345,10 @@ class Builder:
             return self.object_by(
                 "Region", lambda r: r.c.id == src.c.region_id, nodes, correlate=src
             )
+        if type_name == "Lesson" and name == "subject":
+            return self.object_by(
+                "Subject", lambda s: s.c.code == src.c.subject_code, nodes, correlate=src
+            )
         if type_name == "Region" and name == "districts":
             return self.list_of(
                 "District",
@@ -349,7 +391,9 @@ class Builder:
     ) -> ColumnElement[Any]:
         if args.last is not None or args.before is not None:
             raise Unsupported("backwards pages")
-        page = _Page.of(stmt, ordering, args, correlate)
+        asked = _asked(nodes[0], "orderBy", self.variables)
+        ordering = ordering_for(self.principal, ordering, asked=asked)  # refused: normal path
+        page = _Page.of(stmt, ordering, args, correlate, self.cursors)
         type_name = connection_type(self.gql, nodes[0])
         selected = self.fields.collect(type_name, nodes)
         pairs: list[tuple[str, ColumnElement[Any]]] = []
@@ -409,7 +453,7 @@ class Builder:
                 cursors = func.array_agg(
                     aggregate_order_by(cursor_of(page.ordering, page.src), *first_or_last)
                 )
-                pairs.append((key, cursors[1]))
+                pairs.append((key, json_text(cursors[1])))
         return json_object(pairs)
 
 
@@ -430,13 +474,18 @@ class _Page:
 
     @classmethod
     def of(
-        cls, stmt: Select[Any], ordering: Ordering, args: PageArgs, correlate: FromClause | None
+        cls,
+        stmt: Select[Any],
+        ordering: Ordering,
+        args: PageArgs,
+        correlate: FromClause | None,
+        cursors: CursorKeys,
     ) -> _Page:
         if correlate is not None:
             stmt = stmt.correlate(correlate)
         after = stmt
         if args.after is not None:
-            after = after.where(ordering.after(ordering.decode(args.after)))
+            after = after.where(ordering.after(ordering.decode(args.after, cursors)))
         page = after.order_by(*ordering.clauses()).limit(args.size).subquery()
         # Aggregates over the page keep its order; the page holds exactly its rows, so the
         # index walk stops at the page's end and nothing needs numbering.

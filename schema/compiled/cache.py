@@ -1,7 +1,7 @@
 """The compiled path's caches: plans per query text, and statements per shape of request.
 
 A statement is built once per *shape* of request and kept as SQL text (:meth:`Compiler.prepared`):
-the primary keys inside global IDs and the values inside cursors are stood in for by unique
+the primary keys inside global IDs and the values inside (opened) cursors are stood in for by unique
 values, which must reach the SQL only as bind arguments. So the query builders the compiled
 path reuses (``persons_query``, ``institutions_query``, the row rules) must never decide in
 Python on an ID's key or a cursor's values; they decide in SQL. A stand-in that does not come
@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 
 from resolvers.access import Principal
 from resolvers.errors import RequestError
-from resolvers.relay import INT4_MAX, decode_cursor_any, decode_id, encode_cursor, encode_id
+from resolvers.relay import INT4_MAX, CursorKeys, cursor_text, decode_id, encode_id
 from schema.compiled.builder import Builder
 from schema.compiled.plan import Plan, Unsupported, plan_query
 
@@ -47,8 +47,10 @@ class Compiler:
     def __init__(self, schema: strawberry.Schema, rules: Sequence[Any], max_tokens: int) -> None:
         self.schema = schema
         self.gql: GraphQLSchema = schema._schema
-        # The normal path's checks: graphql's rules plus the depth and alias limits.
-        self.rules = [*specified_rules, *rules]
+        # The normal path's checks: the depth, alias and field limits first (alone: a
+        # document over them is refused before graphql's rules walk it), then graphql's rules.
+        self.limits = list(rules)
+        self.rules = list(specified_rules)
         self.max_tokens = max_tokens
         self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
         self.templates: OrderedDict[tuple[Any, ...], Template] = OrderedDict()
@@ -59,14 +61,18 @@ class Compiler:
         if key in self.plans:
             self.plans.move_to_end(key)
             return self.plans[key]
-        plan = plan_query(self.gql, self.rules, self.max_tokens, query, operation_name)
+        plan = plan_query(self.gql, self.limits, self.rules, self.max_tokens, query, operation_name)
         self.plans[key] = plan
         if len(self.plans) > PLANS_KEPT:
             self.plans.popitem(last=False)
         return plan
 
     def statement(
-        self, plan: Plan, principal: Principal, raw_variables: dict[str, Any] | None
+        self,
+        plan: Plan,
+        principal: Principal,
+        raw_variables: dict[str, Any] | None,
+        cursors: CursorKeys,
     ) -> Select[Any]:
         """The one statement answering ``plan`` for this caller; raises Unsupported when this
         request must take the normal path (its arguments or variables need the resolvers'
@@ -76,14 +82,18 @@ class Compiler:
         )
         if isinstance(coerced, list):
             raise Unsupported("variables")
-        builder = Builder(self.schema, plan, principal, coerced)
+        builder = Builder(self.schema, plan, principal, coerced, cursors)
         try:
             return builder.root()
         except (RequestError, GraphQLError) as err:
             raise Unsupported(str(err)) from None
 
     def prepared(
-        self, plan: Plan, principal: Principal, raw_variables: dict[str, Any] | None
+        self,
+        plan: Plan,
+        principal: Principal,
+        raw_variables: dict[str, Any] | None,
+        cursors: CursorKeys,
     ) -> tuple[str, tuple[Any, ...]]:
         """The SQL text and arguments answering ``plan`` for this caller.
 
@@ -97,12 +107,12 @@ class Compiler:
         )
         if isinstance(coerced, list):
             raise Unsupported("variables")
-        shape = _RequestShape(plan, self.gql)
+        shape = _RequestShape(plan, self.gql, cursors)
         stand_ins = shape.substitute(variables)
         key = (plan.source, _rule_key(principal), shape.key)
         template = self.templates.get(key)
         if template is None:
-            template = self._template(plan, principal, stand_ins, shape)
+            template = self._template(plan, principal, stand_ins, shape, cursors)
             self.templates[key] = template
             if len(self.templates) > TEMPLATES_KEPT:
                 self.templates.popitem(last=False)
@@ -110,7 +120,7 @@ class Compiler:
             self.templates.move_to_end(key)
         if template.sql is None:
             # This shape could not be templated: build the statement for this request.
-            sql, _, processed = _text_of(self.statement(plan, principal, variables))
+            sql, _, processed = _text_of(self.statement(plan, principal, variables, cursors))
             return sql, tuple(processed)
         args = list(template.defaults)
         for position, stand_in in template.slots:
@@ -118,12 +128,17 @@ class Compiler:
         return template.sql, tuple(args)
 
     def _template(
-        self, plan: Plan, principal: Principal, stand_ins: dict[str, Any], shape: _RequestShape
+        self,
+        plan: Plan,
+        principal: Principal,
+        stand_ins: dict[str, Any],
+        shape: _RequestShape,
+        cursors: CursorKeys,
     ) -> Template:
         self.templates_built += 1
         if shape.collides():
             return Template(None, (), ())
-        sql, values, processed = _text_of(self.statement(plan, principal, stand_ins))
+        sql, values, processed = _text_of(self.statement(plan, principal, stand_ins, cursors))
         slots = []
         found: set[Any] = set()
         for position, value in enumerate(values):
@@ -177,9 +192,10 @@ class _RequestShape:
     """A request's variables split into their shape and their free values: the primary keys
     of global IDs and the values inside cursors, replaced by unique stand-ins."""
 
-    def __init__(self, plan: Plan, gql: GraphQLSchema) -> None:
+    def __init__(self, plan: Plan, gql: GraphQLSchema, cursors: CursorKeys) -> None:
         self.plan = plan
         self.gql = gql
+        self.cursors = cursors
         self.parts: list[Any] = []
         self.real: dict[Any, Any] = {}
 
@@ -275,7 +291,7 @@ class _RequestShape:
 
     def _cursor(self, value: str, path: str) -> str:
         try:
-            decoded = decode_cursor_any(value)
+            digest, decoded = self.cursors.values(value)
         except RequestError:
             self.parts.append((path, value))
             return value
@@ -292,8 +308,9 @@ class _RequestShape:
             else:
                 kinds.append(type(component).__name__)
                 replaced.append(stand_in)
-        self.parts.append((path, "cursor", tuple(kinds)))
-        return encode_cursor(replaced)
+        self.parts.append((path, "cursor", digest, tuple(kinds)))
+        # Sealed again around the stand-ins: the builder opens it as it opens any cursor.
+        return self.cursors.seal(digest, cursor_text(replaced))
 
 
 def _frozen(value: Any) -> Any:

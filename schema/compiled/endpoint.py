@@ -12,18 +12,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import ExecutionResult
 
 from models import database
+from resolvers import security
 from resolvers.access import Principal
+from resolvers.audit import redact_variables
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
+from resolvers.inputs import refusal as input_refusal
 from resolvers.safety import operation_name_of
 from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
+from schema.compiled.sql import seal_cursors
+from schema.http.limits import decode_json
 from schema.http.metrics import COMPILED, LATENCY, REQUESTS
 
 if TYPE_CHECKING:
@@ -76,9 +83,9 @@ async def _operation(request: Request) -> _Operation | None:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return None
     try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        return None
+        data = decode_json(await request.body())
+    except (ValueError, HTTPException):
+        return None  # the normal path answers it 400
     if not isinstance(data, dict):
         return None
     query, variables = data.get("query"), data.get("variables")
@@ -112,8 +119,12 @@ async def _statement(
     plan = compiler.plan(query, operation.operation_name)
     if plan is None:
         return None
+    if input_refusal(compiler.gql, plan.document, operation.operation_name, operation.variables):
+        return None  # the normal path refuses it with the same check
     try:
-        sql, args = compiler.prepared(plan, principal, operation.variables)
+        sql, args = compiler.prepared(
+            plan, principal, operation.variables, view.state.keyring.cursors
+        )
     except Unsupported:
         return None
     return _Statement(principal, plan, query, operation, sql, args)
@@ -131,6 +142,11 @@ async def _run(
     request_id = ctx.request_id
     ctx.operation_name = operation_name_of(statement.plan.document, operation.operation_name)
     ctx.variables = operation.variables
+    ctx.persist = state.guard.registration(
+        statement.principal, operation.query, operation.extensions
+    )
+    if statement.principal.grant is not None:  # audited if it reads personal fields
+        ctx.variables = redact_variables(compiler.gql, statement.plan.document, ctx.variables)
     ok = False
     try:
         try:
@@ -143,6 +159,9 @@ async def _run(
                 statement.query,
             )
         except RequestError as err:
+            # A partner leaving its subgraph is a security event on this path too.
+            _, action = security.action_of(statement.plan.document, operation.operation_name)
+            await security.note_refusals(ctx, [err], writes=False, action=action)
             return _response(response, ctx, None, [err.formatted])
         try:
             answer = await database.fetch_bytes(
@@ -150,7 +169,13 @@ async def _run(
             )
             if answer is None:
                 raise RuntimeError("the compiled statement returned no row")
-        except Exception:
+            answer = seal_cursors(answer, state.keyring.cursors)
+        except Exception as err:
+            if is_unavailable(err):
+                # Load balancers and clients retry a 503; the audit cannot be written either.
+                response.status_code = 503
+                response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+                return _response(response, ctx, None, [unavailable_error(request_id).formatted])
             log.exception("graphql.compiled_failed", extra={"request_id": request_id})
             failure = GraphQLError(
                 "Unexpected error; quote the request id when you report it",

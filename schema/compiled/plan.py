@@ -38,7 +38,7 @@ from sqlalchemy import ColumnElement, FromClause, Text, cast, func
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.enum import StrawberryEnumDefinition
 
-from models import District, Enrollment, Guardianship, Institution, Person, Region
+from models import District, Enrollment, Guardianship, Institution, Lesson, Person, Region, Subject
 from schema.compiled.sql import cast_enum, enum_json, json_text, lit
 
 
@@ -62,19 +62,20 @@ class Plan:
 
 def plan_query(
     gql: GraphQLSchema,
+    limits: Sequence[Any],
     rules: Sequence[Any],
     max_tokens: int,
     query: str,
     operation_name: str | None,
 ) -> Plan | None:
     """The plan of a query text, or None when the compiled path does not answer it: it does not
-    parse or validate under ``rules`` (the normal path reports why), it is not a query, it has
-    directives, or a field of it has no compiled form."""
+    parse, or validate under ``limits`` then ``rules`` (the normal path reports why), it is
+    not a query, it has directives, or a field of it has no compiled form."""
     try:
         document = parse(query, max_tokens=max_tokens)
     except GraphQLError:
         return None
-    if validate(gql, document, rules):
+    if validate(gql, document, limits) or validate(gql, document, rules):
         return None  # the normal path reports the errors
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY:
@@ -224,6 +225,9 @@ def entities() -> dict[str, Entity]:
                 "Guardianship": Entity(Guardianship, _scalars_of(Guardianship, "Guardianship", {})),
                 "Region": Entity(Region, _scalars_of(Region, "Region", {})),
                 "District": Entity(District, _scalars_of(District, "District", {})),
+                # The portals' lesson lists (issue 16): the most read page in a closure week.
+                "Lesson": Entity(Lesson, _scalars_of(Lesson, "Lesson", {})),
+                "Subject": Entity(Subject, _scalars_of(Subject, "Subject", {})),
             }
         )
     return _ENTITIES
@@ -236,8 +240,9 @@ RELATIONS = {
     "Institution": {"region", "district", "enrollments"},
     "District": {"region"},
     "Region": {"districts"},
+    "Lesson": {"subject"},
 }
-ROOTS = {"node", "persons", "institutions", "regions", "__typename"}
+ROOTS = {"node", "persons", "institutions", "regions", "lessons", "__typename"}
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
 EDGE_FIELDS = {"cursor", "node", "__typename"}
@@ -332,6 +337,8 @@ class _Shape:
                 self.check_connection("Institution", nodes)
             elif name == "regions":
                 self.check_connection("Region", nodes)
+            elif name == "lessons":
+                self.check_connection("Lesson", nodes)
             del key
 
     def _only_known_conditions(self, nodes: Sequence[FieldNode]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.types import TypeDecorator
 
-from resolvers.relay import Ordering
+from resolvers.relay import CursorKeys, Ordering
 
 
 def lit(value: str) -> ColumnElement[Any]:
@@ -103,6 +104,28 @@ def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElemen
         prefix = ","
     parts.append(json_raw("}"))
     return _concat(parts)
+
+
+# A cursor in the statement's answer, between markers no JSON text holds raw (PostgreSQL
+# escapes control characters inside strings): START, the list's digest in hex, the values'
+# JSON text, END. The endpoint seals each before the answer leaves the hub.
+CURSOR_START, CURSOR_END = b"\x01", b"\x02"
+_UNSEALED = re.compile(CURSOR_START + rb"([0-9a-f]{8})([^\x02]*)" + CURSOR_END)
+
+
+def unsealed_cursor(digest: bytes, text: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A cursor's digest and plain text, marked for :func:`seal_cursors`."""
+    start = literal_column("E'\\x01" + digest.hex() + "'", Text)
+    return json_text(start.op("||")(text).op("||")(literal_column("E'\\x02'", Text)))
+
+
+def seal_cursors(answer: bytes, keys: CursorKeys) -> bytes:
+    """The statement's answer with every marked cursor sealed (a JSON string)."""
+    if CURSOR_START not in answer:
+        return answer
+    return _UNSEALED.sub(
+        lambda m: b'"' + keys.seal(bytes.fromhex(m[1].decode()), m[2]).encode() + b'"', answer
+    )
 
 
 def json_list(element: ColumnElement[Any], *order: Any) -> ColumnElement[Any]:

@@ -12,7 +12,7 @@ from resolvers import first_grade as first_grade_service
 from resolvers.context import Context
 from resolvers.mutations import MutationResult
 from schema.common import UserError, user_errors
-from schema.fields import Payload, mutation
+from schema.fields import Payload, mutation, personal
 from schema.first_grade.types import (
     FirstGradeApplication,
     FirstGradeQuota,
@@ -26,7 +26,7 @@ from schema.node import optional_pk, pk_of
 class ApplyForFirstGradeInput:
     child_id: strawberry.ID = strawberry.field(description="The child (a Person).")
     pin: str = strawberry.field(description="The child's 14-digit PIN.")
-    birth_certificate: str = strawberry.field(description="Birth certificate series and number.")
+    birth_certificate: str = personal(description="Birth certificate series and number.")
     school_id: strawberry.ID = strawberry.field(description="The chosen school.")
     language: Language = strawberry.field(description="Language of instruction.")
     finished_preschool_programme: bool = strawberry.field(
@@ -35,7 +35,7 @@ class ApplyForFirstGradeInput:
     benefit_category: str | None = strawberry.field(
         default=None, description="Code of a benefit category of the season, if any."
     )
-    benefit_proof: str | None = strawberry.field(
+    benefit_proof: str | None = personal(
         default=None, description="The document proving the benefit."
     )
     address_district_id: strawberry.ID | None = strawberry.field(

@@ -11,8 +11,10 @@ import strawberry
 from models import FirstGradeStage as FirstGradeStageEnum
 from models import FirstGradeStatus as FirstGradeStatusEnum
 from models import RejectionReason as RejectionReasonEnum
+from resolvers import people as people_service
 from resolvers.context import Info
 from resolvers.first_grade.loaders import (
+    FirstGradeApplicantByIdLoader,
     FirstGradeApplicationByIdLoader,
     FirstGradeHistoryByApplicationLoader,
     FirstGradeQuotaByIdLoader,
@@ -22,6 +24,7 @@ from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Node
 from schema.enrollments import Enrollment
+from schema.fields import personal
 from schema.geography import District
 from schema.institutions import Institution, Language
 from schema.intake import (
@@ -65,6 +68,15 @@ class FirstGradeStatusChange:
     reason: str | None = strawberry.field(description="Why, if said.")
 
 
+def _address(root: Any, info: Info) -> str | None:
+    """The address the applying guardian gave: hidden from the child's other guardian."""
+    row = root.row
+    if not people_service.reads_contacts_given_by(info.context.principal, row.guardian_id):
+        return None
+    address: str | None = row.address
+    return address
+
+
 @fetched_by(FirstGradeApplicationByIdLoader)
 @strawberry.type(description="A guardian's application for a child's place in grade 1 (or 2).")
 class FirstGradeApplication(Node):
@@ -76,8 +88,10 @@ class FirstGradeApplication(Node):
         description="The child finished the pre-school programme."
     )
     stage: FirstGradeStage = strawberry.field(description="The stage it was made in.")
-    birth_certificate: str = strawberry.field(description="Birth certificate series and number.")
-    address: str | None = strawberry.field(description="The address the stage counts.")
+    birth_certificate: str = personal(description="Birth certificate series and number.")
+    address: str | None = strawberry.field(
+        description="The address the stage counts.", resolver=_address
+    )
     catchment: bool = strawberry.field(description="That address is in the school's catchment.")
     benefit_status: BenefitStatus = strawberry.field(description="The claimed benefit's proof.")
     applied_at: datetime = strawberry.field(description="Time of application (priority).")
@@ -97,7 +111,6 @@ class FirstGradeApplication(Node):
             finished_preschool_programme=row.finished_preschool_programme,
             stage=row.stage,
             birth_certificate=row.birth_certificate,
-            address=row.address,
             catchment=row.catchment,
             benefit_status=row.benefit_status,
             applied_at=row.applied_at,
@@ -107,11 +120,11 @@ class FirstGradeApplication(Node):
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person | None:
-        return await applicant_of(info, self.row.child_id)
+        return await applicant_of(info, self.row.child_id, FirstGradeApplicantByIdLoader)
 
     @strawberry.field(description="The guardian who applied.")
     async def guardian(self, info: Info) -> Person | None:
-        return await applicant_of(info, self.row.guardian_id)
+        return await applicant_of(info, self.row.guardian_id, FirstGradeApplicantByIdLoader)
 
     @strawberry.field(description="The chosen school.")
     async def school(self, info: Info) -> Institution:

@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -18,21 +19,31 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
-from resolvers import assets
+from resolvers import assets, security
 from resolvers.access import ANONYMOUS, Principal, principal_from_token
 from resolvers.access.keys import looks_like_key
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.events.subscriptions import LiveContext
+from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
+from resolvers.mutations import fault_code, record_rolled_back
 from schema import TOO_COMPLEX, schema
 from schema.compiled import endpoint as compiled_endpoint
+from schema.http import limits, live
 from schema.http.limits import error_body
+from schema.http.live import LiveHandler
 from schema.http.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("bilim")
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A JSON text is an object or a list (a batch, refused) when it starts with one of these.
+JSON_CONTAINER = re.compile(rb"[ \t\r\n]*[{\[]")
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 # Request ids: a random prefix per process and a counter (unique without a system call each).
@@ -65,14 +76,57 @@ class GraphQLView(GraphQL[Context, None]):
             or self.state.settings.environment == "production"
         )
 
+    # graphql-transport-ws only (the legacy graphql-ws protocol is not offered).
+    graphql_transport_ws_handler_class = LiveHandler
+
     def __init__(self, app_state: Any, **kwargs: Any) -> None:
-        super().__init__(schema, **kwargs)
+        settings = app_state.settings
+        super().__init__(
+            schema,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=settings.ws_subscriptions_per_connection,
+            connection_init_wait_timeout=timedelta(seconds=10),
+            **kwargs,
+        )
         self.state = app_state
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return limits.decode_json(data)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """A JSON body must be an object (strawberry takes ``null`` for one and fails with a
+        500); the rest is strawberry's."""
+        if (
+            request.method == "POST"
+            and "json" in (request.content_type or "")
+            and not JSON_CONTAINER.match(await request.get_body())
+        ):
+            raise HTTPException(400, "A GraphQL request is a JSON object")
+        return await super().parse_http_body(request)
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """Multipart ``operations`` must be an object too."""
+        operations = await super().parse_multipart(request)
+        if not isinstance(operations, dict):
+            raise HTTPException(400, "Multipart operations are a JSON object")
+        return operations
+
     async def get_context(self, request: Any, response: Any) -> Context:
+        if self.is_websocket_request(request):
+            # The caller is known at connection_init (on_ws_connect), not at the handshake.
+            return LiveContext(
+                principal=ANONYMOUS,
+                sessions=self.state.sessions,
+                request_id=new_request_id(),
+                cursors=self.state.keyring.cursors,
+                request=request,
+                guard=self.state.guard,
+                graphql_schema=getattr(self.schema, "_schema", None),
+                events=getattr(self.state, "events", None),
+            )
         principal, auth_error = await self.authenticate(request)
         ctx = self.context_for(request, response, principal)
         ctx.auth_error = auth_error
@@ -90,9 +144,11 @@ class GraphQLView(GraphQL[Context, None]):
             sessions=self.state.sessions,
             read_sessions=self.state.read_sessions,
             request_id=request_id,
+            cursors=self.state.keyring.cursors,
             request=request,
             response=response,
             guard=self.state.guard,
+            graphql_schema=getattr(self.schema, "_schema", None),
         )
 
     async def authenticate(self, request: Any) -> tuple[Principal, RequestError | None]:
@@ -120,6 +176,19 @@ class GraphQLView(GraphQL[Context, None]):
             return principal_from_token(credential, self.state.keyring, self.state.settings), None
         except RequestError as err:
             return ANONYMOUS, err
+        except Exception as err:
+            # A partner's key is checked in the database: without it, no answer yet.
+            if not is_unavailable(err):
+                raise
+            return ANONYMOUS, RequestError(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "The database cannot be reached; try again shortly",
+                retryAfter=RETRY_AFTER_SECONDS,
+            )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        assert isinstance(context, LiveContext)
+        return await live.accept(self, context)
 
     async def execute_single(
         self,
@@ -132,8 +201,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         auth_error = context.auth_error
         if auth_error is not None:
-            sub_response.status_code = 401
-            return ExecutionResult(data=None, errors=[auth_error])
+            return await self._refuse_credential(context, sub_response, auth_error, request_data)
         started = time.perf_counter()
         try:
             try:
@@ -141,36 +209,108 @@ class GraphQLView(GraphQL[Context, None]):
                     context.principal, request_data.query, request_data.extensions
                 )
             except RequestError as err:
-                return ExecutionResult(data=None, errors=[err])
+                return await self._refused(ExecutionResult(data=None, errors=[err]), context)
+            except Exception as err:
+                if not is_unavailable(err):
+                    raise
+                return self._unavailable(sub_response, [unavailable_error(context.request_id)])
+            context.persist = self.state.guard.registration(
+                context.principal, request_data.query, request_data.extensions
+            )
             if query is not request_data.query:
                 request_data = dataclasses.replace(request_data, query=query)
-            result = await super().execute_single(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=root_value,
-                request_data=request_data,
-            )
-            ok = not result.errors
-            self._code_errors(result, context)
             try:
-                await context.close(commit=ok)
-            except Exception:
-                log.exception("graphql.commit_failed", extra={"request_id": context.request_id})
-                error = GraphQLError(
-                    "The change could not be saved; try again",
-                    extensions={
-                        "code": ErrorCode.INTERNAL_ERROR.value,
-                        "requestId": context.request_id,
-                    },
+                result = await super().execute_single(
+                    request=request,
+                    request_adapter=request_adapter,
+                    sub_response=sub_response,
+                    context=context,
+                    root_value=root_value,
+                    request_data=request_data,
                 )
-                return ExecutionResult(data=None, errors=[error])
-            REQUESTS.labels("ok" if ok else "error").inc()
-            return result
+            except HTTPException as err:
+                if isinstance(err.__cause__, InvalidOperationTypeError):
+                    # A mutation sent by GET (a cross-site link, a crawler): refused, recorded.
+                    await security.note(
+                        context,
+                        reason=ErrorCode.BAD_REQUEST,
+                        why="mutation_over_get",
+                        action=f"{err.__cause__.operation_type.value} over GET",
+                    )
+                raise
+            self._code_errors(result, context)
+            if result.errors and context.cost is None:
+                # Refused before the guard weighed it (parse, validation, input): not free.
+                result = await self._refused(result, context)
+            return await self._end(context, sub_response, result)
         finally:
-            await context.close(commit=False)
+            try:
+                await context.close(commit=False)
+            except Exception:
+                log.warning("graphql.close_failed", extra={"request_id": context.request_id})
             LATENCY.observe(time.perf_counter() - started)
+
+    async def _refuse_credential(
+        self, context: Context, sub_response: Any, error: GraphQLError, request_data: Any
+    ) -> ExecutionResult:
+        """A refused token or key: 401 and a security event; 503 when the key could not be
+        checked for want of the database."""
+        if (error.extensions or {}).get("code") == ErrorCode.SERVICE_UNAVAILABLE:
+            error.extensions = {**(error.extensions or {}), "requestId": context.request_id}
+            return self._unavailable(sub_response, [error])
+        sub_response.status_code = 401
+        writes = security.looks_like_mutation(getattr(request_data, "query", None))
+        await security.note_credential_refused(
+            context, error, action="mutation" if writes else "request"
+        )
+        return ExecutionResult(data=None, errors=[error])
+
+    async def _end(
+        self, context: Context, sub_response: Any, result: ExecutionResult
+    ) -> ExecutionResult:
+        """Commit what the operation settled, or roll it all back: a response without data, or
+        one whose attempts were not all settled and had errors, keeps nothing (its attempts are
+        audited apart). 503 when the database could not serve it."""
+        commit = (
+            result.data is not None
+            and not context.failed
+            and (context.settled or not result.errors)
+        )
+        codes = sorted({str((e.extensions or {}).get("code")) for e in result.errors or ()})
+        try:
+            await context.close(commit=commit)
+        except Exception as err:
+            log.exception("graphql.commit_failed", extra={"request_id": context.request_id})
+            await record_rolled_back(context, [fault_code(err).value])
+            if is_unavailable(err):
+                return self._unavailable(sub_response, [unavailable_error(context.request_id)])
+            error = GraphQLError(
+                "The change could not be saved; try again",
+                extensions={
+                    "code": ErrorCode.INTERNAL_ERROR.value,
+                    "requestId": context.request_id,
+                },
+            )
+            return ExecutionResult(data=None, errors=[error])
+        if not commit:
+            await record_rolled_back(context, codes)
+        REQUESTS.labels("ok" if not result.errors else "error").inc()
+        if ErrorCode.SERVICE_UNAVAILABLE.value in codes:
+            self._unavailable(sub_response, [])
+        return result
+
+    def _unavailable(self, sub_response: Any, errors: list[GraphQLError]) -> ExecutionResult:
+        """HTTP 503 with ``Retry-After``: load balancers and clients retry on it."""
+        sub_response.status_code = 503
+        sub_response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+        REQUESTS.labels("error").inc()
+        return ExecutionResult(data=None, errors=errors)
+
+    async def _refused(self, result: ExecutionResult, context: Context) -> ExecutionResult:
+        """A refused request spends a point of its caller's budget (at least one, as every
+        request does); past the budget it is answered RATE_LIMITED."""
+        over = await self.state.guard.charge_refusal(context)
+        return result if over is None else ExecutionResult(data=None, errors=[over])
 
     def _code_errors(self, result: ExecutionResult, context: Context) -> None:
         """Give every error its code, and take the field suggestions out of the errors of a
@@ -215,6 +355,17 @@ class GraphQLView(GraphQL[Context, None]):
             response = Response(
                 error_body(ErrorCode.BAD_REQUEST, e.reason),
                 status_code=e.status_code,
+                media_type="application/json",
+            )
+        except Exception as e:
+            # The database went away where no error path expected it: still a 503, not a 500.
+            if not is_unavailable(e):
+                raise
+            log.warning("graphql.database_unavailable", extra={"event": "graphql.unavailable"})
+            response = Response(
+                error_body(ErrorCode.SERVICE_UNAVAILABLE, "The database cannot be reached"),
+                status_code=503,
+                headers={"retry-after": str(RETRY_AFTER_SECONDS)},
                 media_type="application/json",
             )
         await response(scope, receive, send)

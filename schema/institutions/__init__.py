@@ -6,7 +6,7 @@ from schema.institutions.queries import (
     InstitutionFilter,
     InstitutionOrder,
     Query,
-    _institution_filter,
+    institution_filter,
 )
 from schema.institutions.types import (
     CatchmentArea,
@@ -27,6 +27,6 @@ __all__ = [
     "Mutation",
     "Ownership",
     "Query",
-    "_institution_filter",
+    "institution_filter",
     "institution_of",
 ]

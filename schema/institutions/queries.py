@@ -42,7 +42,7 @@ class InstitutionOrder(enum.Enum):
     ID = "ID"
 
 
-def _institution_filter(flt: InstitutionFilter | None) -> institutions_service.InstitutionFilter:
+def institution_filter(flt: InstitutionFilter | None) -> institutions_service.InstitutionFilter:
     if flt is None:
         return institutions_service.InstitutionFilter()
     if flt.name is not None and len(flt.name) > 100:
@@ -70,6 +70,6 @@ class Query:
         filter: InstitutionFilter | None = None,
         order_by: InstitutionOrder = InstitutionOrder.NAME,
     ) -> Listing:
-        stmt = institutions_service.institutions_query(_institution_filter(filter))
+        stmt = institutions_service.institutions_query(institution_filter(filter))
         ordering = institutions_service.INSTITUTION_ORDERINGS[order_by.value]
         return Listing(stmt, ordering, Institution.from_row)

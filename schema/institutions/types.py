@@ -29,12 +29,13 @@ from resolvers.people import STAFF_ORDER
 from resolvers.people.loaders import StaffPositionsByInstitutionLoader
 from resolvers.relay import encode_id
 from schema.common import Connection, Node
+from schema.enrollment_lists import EnrollmentFilterInput, EnrollmentOrder, enrollment_pages
 from schema.fields import ChildPages, connection
 from schema.geography import District, Region
-from schema.node import fetched_by, loaded
+from schema.node import fetched_by, loaded, node_class
 
 if TYPE_CHECKING:
-    from schema.enrollments import Enrollment, EnrollmentFilterInput, EnrollmentOrder
+    from schema.enrollments import Enrollment
     from schema.licensing.types import Accreditation, InstitutionProgramme, Licence
     from schema.people import StaffPosition
 
@@ -46,8 +47,6 @@ strawberry.enum(LanguageEnum, name="Language", description="Language of instruct
 Language: TypeAlias = LanguageEnum
 
 EnrollmentT = Annotated["Enrollment", strawberry.lazy("schema.enrollments")]
-EnrollmentFilterT = Annotated["EnrollmentFilterInput", strawberry.lazy("schema.enrollments")]
-EnrollmentOrderT = Annotated["EnrollmentOrder", strawberry.lazy("schema.enrollments")]
 StaffPositionT = Annotated["StaffPosition", strawberry.lazy("schema.people")]
 LicenceT = Annotated["Licence", strawberry.lazy("schema.licensing.types")]
 AccreditationT = Annotated["Accreditation", strawberry.lazy("schema.licensing.types")]
@@ -139,11 +138,9 @@ class Institution(Node):
     def enrollments(
         self,
         ctx: Context,
-        filter: EnrollmentFilterT | None = None,
-        order_by: EnrollmentOrderT | None = None,
+        filter: EnrollmentFilterInput | None = None,
+        order_by: EnrollmentOrder | None = None,
     ) -> ChildPages:
-        from schema.enrollments import EnrollmentOrder, enrollment_pages
-
         pages = EnrollmentsByInstitutionLoader(ctx)
         return enrollment_pages(pages, self.pk, filter, order_by, default=EnrollmentOrder.ID)
 
@@ -151,10 +148,9 @@ class Institution(Node):
         Connection[StaffPositionT], description="Staff posts you may read at this institution."
     )
     def staff(self, ctx: Context, current_only: bool = True) -> ChildPages:
-        from schema.people import StaffPosition
-
         pages = StaffPositionsByInstitutionLoader(ctx)
-        return ChildPages(pages, self.pk, current_only, STAFF_ORDER, StaffPosition.from_row)
+        convert = node_class("StaffPosition").from_row
+        return ChildPages(pages, self.pk, current_only, STAFF_ORDER, convert)
 
     # --- licensing (issue 5): public facts only ---
 
@@ -167,34 +163,26 @@ class Institution(Node):
 
     @strawberry.field(description="The licence in force, else the most recent one (public).")
     async def licence(self, info: Info) -> LicenceT | None:
-        from schema.licensing.types import Licence
-
         rows = await LicencesByInstitutionLoader(info.context).load(self.pk)
-        return Licence.from_row(rows[0]) if rows else None
+        return node_class("Licence").from_row(rows[0]) if rows else None
 
     @strawberry.field(
         description="May admit learners today: exempt, or holding a licence in force today."
     )
     async def may_teach_today(self, info: Info) -> bool:
-        from schema.licensing.types import Licence
-
         if not licensing_service.licence_required(self.kind, self.ownership):
             return True
         rows = await LicencesByInstitutionLoader(info.context).load(self.pk)
-        return bool(rows) and Licence.from_row(rows[0]).valid_today()
+        return bool(rows) and node_class("Licence").from_row(rows[0]).valid_today()
 
     @strawberry.field(
         description="Institutional accreditation in force today, else the latest decided one."
     )
     async def accreditation(self, info: Info) -> AccreditationT | None:
-        from schema.licensing.types import current_accreditation
-
         loader = InstitutionalAccreditationsByInstitutionLoader(info.context)
-        return current_accreditation(await loader.load(self.pk))
+        return node_class("Accreditation").current(await loader.load(self.pk))
 
     @strawberry.field(description="Programmes it teaches (by classifier code).")
     async def programmes(self, info: Info) -> list[InstitutionProgrammeT]:
-        from schema.licensing.types import InstitutionProgramme
-
         rows = await InstitutionProgrammesByInstitutionLoader(info.context).load(self.pk)
-        return [InstitutionProgramme.from_row(r) for r in rows]
+        return [node_class("InstitutionProgramme").from_row(r) for r in rows]

@@ -4,6 +4,7 @@ the season node, its age groups and benefit categories, and the holiday calendar
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeAlias
 
@@ -12,15 +13,15 @@ import strawberry
 from models import BenefitStatus as BenefitStatusEnum
 from models import DeclineRule as DeclineRuleEnum
 from models import IntakeKind as IntakeKindEnum
-from resolvers.context import Info
+from resolvers.context import Context, Info
 from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.intake.loaders import (
     AgeGroupsBySeasonLoader,
-    ApplicantByIdLoader,
     BenefitCategoriesBySeasonLoader,
     BenefitCategoryByIdLoader,
     IntakeSeasonByIdLoader,
 )
+from resolvers.loaders import KeyedLoader
 from resolvers.relay import encode_id
 from schema.common import Node
 from schema.enrollments import Enrollment
@@ -174,9 +175,12 @@ async def benefit_of(info: Info, pk: int | None) -> BenefitCategory | None:
     return BenefitCategory.from_row(row) if row else None
 
 
-async def applicant_of(info: Info, pk: int) -> Person | None:
-    """The child or guardian of an application (null if the caller may not read them)."""
-    row = await ApplicantByIdLoader(info.context).load(pk)
+async def applicant_of(
+    info: Info, pk: int, loader: Callable[[Context], KeyedLoader[Any, Any]]
+) -> Person | None:
+    """The child or guardian of an application, read through the workflow's applicant loader
+    (null if the caller may not read them)."""
+    row = await loader(info.context).load(pk)
     return Person.from_row(row) if row else None
 
 

@@ -443,6 +443,12 @@ class Accreditation(Node):
             valid_until=row.valid_until,
         )
 
+    @classmethod
+    def current(cls, rows: list[Any]) -> Accreditation | None:
+        """The accreditation in force today, else the most recent one readable."""
+        items = [cls.from_row(r) for r in rows]
+        return next((item for item in items if item.valid_today()), items[0] if items else None)
+
     @strawberry.field(description="In force today.")
     def valid_today(self) -> bool:
         today = clock.today()
@@ -478,15 +484,6 @@ class Accreditation(Node):
         ]
 
 
-def current_accreditation(rows: list[Any]) -> Accreditation | None:
-    """The accreditation in force today, else the most recent one readable."""
-    items = [Accreditation.from_row(r) for r in rows]
-    for item in items:
-        if item.valid_today():
-            return item
-    return items[0] if items else None
-
-
 @fetched_by(InstitutionProgrammeByIdLoader)
 @strawberry.type(
     description="A programme an institution teaches, keyed by classifier code: the subject of "
@@ -519,7 +516,7 @@ class InstitutionProgramme(Node):
     @strawberry.field(description="The accreditation in force today, else the latest decided.")
     async def accreditation(self, info: Info) -> Accreditation | None:
         rows = await AccreditationsByProgrammeLoader(info.context).load(self.pk)
-        return current_accreditation(rows)
+        return Accreditation.current(rows)
 
 
 @strawberry.type(description="What a run of the licensing jobs did.")

@@ -5,17 +5,17 @@ recorded day by day (``records``), the concern channel (``concerns``), the root 
 from schema.lms.concerns import ConcernReport
 from schema.lms.mutations import Mutation
 from schema.lms.queries import Query
-from schema.lms.records import Homework, HomeworkSubmission, Lesson
-from schema.lms.types import AcademicYear, ClassGroup, Room, Subject, Term, TimetableSlot
+from schema.lms.records import ClassLesson, Homework, HomeworkSubmission
+from schema.lms.types import AcademicYear, ClassGroup, Room, SchoolSubject, Term, TimetableSlot
 
 NODE_TYPES = [
     AcademicYear,
     Term,
-    Subject,
+    SchoolSubject,
     ClassGroup,
     Room,
     TimetableSlot,
-    Lesson,
+    ClassLesson,
     Homework,
     HomeworkSubmission,
     ConcernReport,

@@ -8,11 +8,11 @@ import strawberry
 
 from models import AssessmentScheme as AssessmentSchemeEnum
 from models import AttendanceStatus as AttendanceStatusEnum
+from models import ClassLessonStatus as LessonStatusEnum
 from models import ClosureStatus as ClosureStatusEnum
 from models import ConcernCategory as ConcernCategoryEnum
 from models import ConcernStatus as ConcernStatusEnum
 from models import CurriculumModel as CurriculumModelEnum
-from models import LessonStatus as LessonStatusEnum
 from models import MarkWork as MarkWorkEnum
 from models import PromotionOutcome as PromotionOutcomeEnum
 from models import SubmissionStatus as SubmissionStatusEnum
@@ -34,8 +34,10 @@ strawberry.enum(
     AttendanceStatusEnum, name="AttendanceStatus", description="A pupil's attendance at a lesson."
 )
 AttendanceStatus: TypeAlias = AttendanceStatusEnum
-strawberry.enum(LessonStatusEnum, name="LessonStatus", description="Whether a lesson took place.")
-LessonStatus: TypeAlias = LessonStatusEnum
+strawberry.enum(
+    LessonStatusEnum, name="ClassLessonStatus", description="Whether a lesson took place."
+)
+ClassLessonStatus: TypeAlias = LessonStatusEnum
 strawberry.enum(MarkWorkEnum, name="MarkWork", description="What a mark is for.")
 MarkWork: TypeAlias = MarkWorkEnum
 strawberry.enum(

@@ -133,7 +133,7 @@ class SetTimetableSlotInput:
 
 
 @strawberry.input(description="Record a lesson of a timetable slot on a date.")
-class RecordLessonInput:
+class RecordClassLessonInput:
     slot_id: ID = strawberry.field(description="The timetable slot.")
     date: date = strawberry.field(description="The day.")
     topic: str | None = strawberry.field(default=None, description="The topic.")

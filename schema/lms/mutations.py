@@ -32,7 +32,7 @@ from schema.lms.inputs import (
     DecidePromotionInput,
     OverrideResultInput,
     RecordAttendanceInput,
-    RecordLessonInput,
+    RecordClassLessonInput,
     RecordMarksInput,
     ReportConcernInput,
     ReviewHomeworkInput,
@@ -41,7 +41,7 @@ from schema.lms.inputs import (
     SetTimetableSlotInput,
     SubmitHomeworkInput,
 )
-from schema.lms.records import Homework, HomeworkSubmission, Lesson, Mark, ResultOverride
+from schema.lms.records import ClassLesson, Homework, HomeworkSubmission, Mark, ResultOverride
 from schema.lms.types import (
     AcademicYear,
     BellPeriod,
@@ -130,8 +130,8 @@ class TimetableSlotPayload(Payload):
 
 
 @strawberry.type(description="Result of a change to a lesson.")
-class LessonPayload(Payload):
-    lesson: Lesson | None = strawberry.field(description="The lesson.")
+class ClassLessonPayload(Payload):
+    lesson: ClassLesson | None = strawberry.field(description="The lesson.")
     user_errors: list[UserError] = strawberry.field(description="Why nothing was written.")
 
 
@@ -310,7 +310,7 @@ class Mutation:
             session,
             ctx.principal,
             class_group_id=pk_of(input.class_group_id, "ClassGroup", field="classGroupId"),
-            subject_id=pk_of(input.subject_id, "Subject", field="subjectId"),
+            subject_id=pk_of(input.subject_id, "SchoolSubject", field="subjectId"),
             teacher_id=pk_of(input.teacher_id, "Person", field="teacherId"),
         )
         return await session.get(ClassGroupModel, assignment.class_group_id)
@@ -358,7 +358,7 @@ class Mutation:
             weekday=input.weekday,
             period=input.period,
             subgroup=input.subgroup,
-            subject_id=optional_pk(input.subject_id, "Subject", field="subjectId"),
+            subject_id=optional_pk(input.subject_id, "SchoolSubject", field="subjectId"),
             teacher_id=optional_pk(input.teacher_id, "Person", field="teacherId"),
             room_id=optional_pk(input.room_id, "Room", field="roomId"),
             effective_from=input.effective_from,
@@ -366,12 +366,14 @@ class Mutation:
         return await lms_service.set_timetable_slot(session, ctx.principal, change)
 
     @mutation(
-        "lms.record_lesson",
-        LessonPayload,
+        "lms.record_class_lesson",
+        ClassLessonPayload,
         description="Record a lesson of a timetable slot on a date: topic, replacement, or "
         "cancellation (recording again edits it).",
     )
-    async def record_lesson(session: AsyncSession, ctx: Context, input: RecordLessonInput) -> Any:
+    async def record_class_lesson(
+        session: AsyncSession, ctx: Context, input: RecordClassLessonInput
+    ) -> Any:
         record = lms_service.LessonRecord(
             slot_id=pk_of(input.slot_id, "TimetableSlot", field="slotId"),
             on_date=input.date,
@@ -381,11 +383,11 @@ class Mutation:
             ),
             cancelled=input.cancelled,
         )
-        return await lms_service.record_lesson(session, ctx.principal, record)
+        return await lms_service.record_class_lesson(session, ctx.principal, record)
 
     @mutation(
         "lms.record_attendance",
-        LessonPayload,
+        ClassLessonPayload,
         description="Take a lesson's register for the whole class, all or nothing.",
     )
     async def record_attendance(
@@ -403,7 +405,7 @@ class Mutation:
         return await lms_service.record_attendance(
             session,
             ctx.principal,
-            lesson_id=pk_of(input.lesson_id, "Lesson", field="lessonId"),
+            lesson_id=pk_of(input.lesson_id, "ClassLesson", field="lessonId"),
             entries=entries,
         )
 
@@ -427,7 +429,7 @@ class Mutation:
         return await lms_service.record_marks(
             session,
             ctx.principal,
-            lesson_id=pk_of(input.lesson_id, "Lesson", field="lessonId"),
+            lesson_id=pk_of(input.lesson_id, "ClassLesson", field="lessonId"),
             entries=entries,
             correction_reason=input.correction_reason,
         )
@@ -443,7 +445,7 @@ class Mutation:
     ) -> Any:
         setting = lms_service.ResultSetting(
             class_group_id=pk_of(input.class_group_id, "ClassGroup", field="classGroupId"),
-            subject_id=pk_of(input.subject_id, "Subject", field="subjectId"),
+            subject_id=pk_of(input.subject_id, "SchoolSubject", field="subjectId"),
             pupil_id=pk_of(input.pupil_id, "Person", field="pupilId"),
             period=input.term if input.term is not None else 5,
             value=input.value,
@@ -459,7 +461,7 @@ class Mutation:
         return await lms_service.assign_homework(
             session,
             ctx.principal,
-            lesson_id=pk_of(input.lesson_id, "Lesson", field="lessonId"),
+            lesson_id=pk_of(input.lesson_id, "ClassLesson", field="lessonId"),
             text=input.text,
             due_on=input.due_on,
             accepts_submissions=input.accepts_submissions,

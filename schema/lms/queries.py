@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from models import BellPeriod as BellPeriodModel
 from models import ClassGroup as ClassGroupModel
 from models import CurriculumPlan
-from models import Subject as SubjectModel
+from models import SchoolSubject as SubjectModel
 from models import TimetableSlot as SlotModel
 from resolvers import lms as lms_service
 from resolvers.access import Role
@@ -33,7 +33,7 @@ from schema.lms.types import (
     ClassGroup,
     ClassSubject,
     LmsPolicy,
-    Subject,
+    SchoolSubject,
     TimetableSlot,
     clock,
 )
@@ -85,11 +85,11 @@ class Query:
         )
 
     @strawberry.field(description="The subjects of the state basic curriculum (public).")
-    async def subjects(self, info: Info) -> list[Subject]:
+    async def school_subjects(self, info: Info) -> list[SchoolSubject]:
         rows = await info.context.run(
             lambda s: s.execute(select(*SubjectModel.__table__.c).order_by(SubjectModel.code))
         )
-        return [Subject.from_row(r) for r in rows]
+        return [SchoolSubject.from_row(r) for r in rows]
 
     @strawberry.field(description="A grade's subjects and weekly hours in the state plan.")
     async def curriculum_plan(
@@ -243,7 +243,7 @@ class Query:
                 s,
                 info.context.principal,
                 class_group_id=query_pk(class_group_id, "ClassGroup"),
-                subject_id=query_pk(subject_id, "Subject"),
+                subject_id=query_pk(subject_id, "SchoolSubject"),
                 term_id=query_pk(term_id, "Term"),
             )
         )

@@ -26,12 +26,12 @@ from resolvers.lms.loaders import (
 )
 from resolvers.relay import encode_id
 from schema.common import Node
-from schema.lms.enums import AssessmentScheme, AttendanceStatus, LessonStatus, MarkWork
+from schema.lms.enums import AssessmentScheme, AttendanceStatus, ClassLessonStatus, MarkWork
 from schema.lms.enums import SubmissionStatus as SubmissionStatusT
 from schema.lms.types import (
     ClassGroup,
     Room,
-    Subject,
+    SchoolSubject,
     Term,
     TimetableSlot,
     class_of,
@@ -104,7 +104,7 @@ class Absence:
 
 @fetched_by(LessonByIdLoader)
 @strawberry.type(description="A lesson given (or cancelled) on a date: a slot of the timetable.")
-class Lesson(Node):
+class ClassLesson(Node):
     pk: strawberry.Private[int]
     row: strawberry.Private[Any]
     date: date = strawberry.field(description="The day.")
@@ -112,15 +112,15 @@ class Lesson(Node):
     ends_at: time = strawberry.field(description="When it ends.")
     subgroup: int = strawberry.field(description="0: the whole class; 1 or 2: a half.")
     topic: str | None = strawberry.field(description="The lesson's topic.")
-    status: LessonStatus = strawberry.field(description="Held or cancelled.")
+    status: ClassLessonStatus = strawberry.field(description="Held or cancelled.")
     attendance_taken_at: datetime | None = strawberry.field(
         description="When the register was taken (null: not yet)."
     )
 
     @classmethod
-    def from_row(cls, row: Any) -> Lesson:
+    def from_row(cls, row: Any) -> ClassLesson:
         return cls(
-            id=strawberry.ID(encode_id("Lesson", row.id)),
+            id=strawberry.ID(encode_id("ClassLesson", row.id)),
             pk=row.id,
             row=row,
             date=row.on_date,
@@ -137,7 +137,7 @@ class Lesson(Node):
         return await class_of(info, self.row.class_group_id)
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
+    async def subject(self, info: Info) -> SchoolSubject:
         return await subject_of(info, self.row.subject_id)
 
     @strawberry.field(description="Who gave it (null if you may not read them).")
@@ -249,12 +249,14 @@ class Homework(Node):
         )
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
+    async def subject(self, info: Info) -> SchoolSubject:
         return await subject_of(info, self.row.subject_id)
 
     @strawberry.field(description="The lesson that set it.")
-    async def lesson(self, info: Info) -> Lesson | None:
-        return await loaded(LessonByIdLoader(info.context), self.row.lesson_id, Lesson.from_row)
+    async def lesson(self, info: Info) -> ClassLesson | None:
+        return await loaded(
+            LessonByIdLoader(info.context), self.row.lesson_id, ClassLesson.from_row
+        )
 
     @strawberry.field(description="Work handed in, by the pupils you may read.")
     async def submissions(self, info: Info) -> list[HomeworkSubmission]:
@@ -318,7 +320,7 @@ class Gradebook:
     min_value: int | None = strawberry.field(description="The scheme's lowest mark.")
     max_value: int | None = strawberry.field(description="The scheme's highest mark.")
     result_rule: str = strawberry.field(description="The rule that computes term results.")
-    lessons: list[Lesson] = strawberry.field(description="The term's lessons, in order.")
+    lessons: list[ClassLesson] = strawberry.field(description="The term's lessons, in order.")
     rows: list[GradebookRow] = strawberry.field(description="One line per pupil.")
 
     @classmethod
@@ -340,7 +342,7 @@ class Gradebook:
             min_value=journal.scheme.min_value,
             max_value=journal.scheme.max_value,
             result_rule=journal.rule,
-            lessons=[Lesson.from_row(r) for r in journal.lessons],
+            lessons=[ClassLesson.from_row(r) for r in journal.lessons],
             rows=[
                 GradebookRow(
                     pupil_pk=row.pupil_id,
@@ -360,7 +362,7 @@ class Gradebook:
         return await class_of(info, self.class_pk)
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
+    async def subject(self, info: Info) -> SchoolSubject:
         return await subject_of(info, self.subject_pk)
 
 
@@ -382,7 +384,7 @@ class DiaryLesson:
     ends_at: time = strawberry.field(description="When it ends.")
     subgroup: int = strawberry.field(description="0: the whole class; 1 or 2: a half.")
     topic: str | None = strawberry.field(description="The topic, once recorded.")
-    status: LessonStatus | None = strawberry.field(
+    status: ClassLessonStatus | None = strawberry.field(
         description="Held or cancelled, once recorded (null: not yet)."
     )
     homework: DiaryHomework | None = strawberry.field(description="The homework it set.")
@@ -422,7 +424,7 @@ class DiaryLesson:
         )
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
+    async def subject(self, info: Info) -> SchoolSubject:
         return await subject_of(info, self.entry.subject_id)
 
     @strawberry.field(description="Who teaches it (or gave it): their name.")
@@ -496,7 +498,7 @@ class TeacherLesson:
         return await class_of(info, self.row.class_group_id)
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
+    async def subject(self, info: Info) -> SchoolSubject:
         return await subject_of(info, self.row.subject_id)
 
     @strawberry.field(description="The room.")
@@ -504,5 +506,7 @@ class TeacherLesson:
         return await room_of(info, self.row.room_id)
 
     @strawberry.field(description="The lesson, once recorded (null: not yet).")
-    async def lesson(self, info: Info) -> Lesson | None:
-        return await loaded(LessonByIdLoader(info.context), self.row.lesson_id, Lesson.from_row)
+    async def lesson(self, info: Info) -> ClassLesson | None:
+        return await loaded(
+            LessonByIdLoader(info.context), self.row.lesson_id, ClassLesson.from_row
+        )

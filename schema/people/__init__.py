@@ -2,7 +2,7 @@
 the registry's people mutations."""
 
 from schema.people.mutations import Mutation
-from schema.people.queries import PersonFilter, PersonOrder, Query, _person_filter
+from schema.people.queries import PersonFilter, PersonOrder, Query, person_filter
 from schema.people.types import (
     GuardianKind,
     Guardianship,
@@ -27,5 +27,5 @@ __all__ = [
     "Sex",
     "StaffPosition",
     "StaffRole",
-    "_person_filter",
+    "person_filter",
 ]

@@ -50,7 +50,7 @@ class PersonOrder(enum.Enum):
     ID = "ID"
 
 
-def _person_filter(flt: PersonFilter | None) -> people_service.PersonFilter:
+def person_filter(flt: PersonFilter | None) -> people_service.PersonFilter:
     if flt is None:
         return people_service.PersonFilter()
     if flt.name is not None and len(flt.name) > 100:
@@ -83,6 +83,6 @@ class Query:
         filter: PersonFilter | None = None,
         order_by: PersonOrder = PersonOrder.LAST_NAME,
     ) -> Listing:
-        stmt = people_service.persons_query(ctx.principal, _person_filter(filter))
+        stmt = people_service.persons_query(ctx.principal, person_filter(filter))
         ordering = people_service.PERSON_ORDERINGS[order_by.value]
         return Listing(stmt, ordering, Person.from_row)

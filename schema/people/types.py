@@ -25,13 +25,14 @@ from resolvers.people.loaders import (
 )
 from resolvers.relay import encode_id
 from schema.common import Connection, Node
+from schema.enrollment_lists import EnrollmentFilterInput, EnrollmentOrder, enrollment_pages
 from schema.fields import ChildPages, connection
 from schema.geography import District
 from schema.institutions import Institution, institution_of
 from schema.node import fetched_by, loaded
 
 if TYPE_CHECKING:
-    from schema.enrollments import Enrollment, EnrollmentFilterInput, EnrollmentOrder
+    from schema.enrollments import Enrollment
 
 strawberry.enum(SexEnum, name="Sex", description="Sex as recorded by the civil registry.")
 Sex: TypeAlias = SexEnum
@@ -45,8 +46,6 @@ strawberry.enum(StaffRoleEnum, name="StaffRole", description="A post at an insti
 StaffRole: TypeAlias = StaffRoleEnum
 
 EnrollmentT = Annotated["Enrollment", strawberry.lazy("schema.enrollments")]
-EnrollmentFilterT = Annotated["EnrollmentFilterInput", strawberry.lazy("schema.enrollments")]
-EnrollmentOrderT = Annotated["EnrollmentOrder", strawberry.lazy("schema.enrollments")]
 
 
 @strawberry.type(description="A PIN a person held, and when.")
@@ -118,11 +117,9 @@ class Person(Node):
     def enrollments(
         self,
         ctx: Context,
-        filter: EnrollmentFilterT | None = None,
-        order_by: EnrollmentOrderT | None = None,
+        filter: EnrollmentFilterInput | None = None,
+        order_by: EnrollmentOrder | None = None,
     ) -> ChildPages:
-        from schema.enrollments import EnrollmentOrder, enrollment_pages
-
         pages = EnrollmentsByPersonLoader(ctx)
         return enrollment_pages(
             pages, self.pk, filter, order_by, default=EnrollmentOrder.ENTRY_DATE_DESC

@@ -16,7 +16,7 @@ from resolvers.errors import DomainError
 from resolvers.errors import ErrorCode as Code
 from resolvers.mutations import MutationResult
 from schema.common import UserError, user_errors
-from schema.fields import Payload, mutation
+from schema.fields import Payload, mutation, personal
 from schema.node import pk_of
 from schema.preschool.types import (
     KindergartenApplication,
@@ -35,7 +35,7 @@ class ApplyToKindergartenQueueInput:
     benefit_category: str | None = strawberry.field(
         default=None, description="Code of a benefit category of the season, if any."
     )
-    benefit_proof: str | None = strawberry.field(
+    benefit_proof: str | None = personal(
         default=None, description="The document proving the benefit (series and number)."
     )
     residency: Residency = strawberry.field(

@@ -11,9 +11,11 @@ import strawberry
 from models import OfferStatus as OfferStatusEnum
 from models import QueueStatus as QueueStatusEnum
 from models import Residency as ResidencyEnum
+from resolvers import people as people_service
 from resolvers.context import Info
 from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.preschool.loaders import (
+    KindergartenApplicantByIdLoader,
     KindergartenApplicationByIdLoader,
     KindergartenHistoryByApplicationLoader,
     KindergartenOfferByIdLoader,
@@ -24,6 +26,7 @@ from resolvers.preschool.loaders import (
 from resolvers.relay import encode_id
 from schema.common import Node
 from schema.enrollments import Enrollment
+from schema.fields import personal
 from schema.institutions import Institution
 from schema.intake import (
     BenefitCategory,
@@ -143,6 +146,15 @@ class KindergartenOffer(Node):
         return KindergartenApplication.from_row(row) if row else None
 
 
+def _contact_phone(root: Any, info: Info) -> str | None:
+    """The phone the applying guardian gave: hidden from the child's other guardian."""
+    row = root.row
+    if not people_service.reads_contacts_given_by(info.context.principal, row.guardian_id):
+        return None
+    phone: str | None = row.contact_phone
+    return phone
+
+
 @fetched_by(KindergartenApplicationByIdLoader)
 @strawberry.type(description="A child's application to the kindergarten queue.")
 class KindergartenApplication(Node):
@@ -155,9 +167,11 @@ class KindergartenApplication(Node):
     intake_year: int = strawberry.field(description="The September intake the child waits for.")
     age_group: str = strawberry.field(description="Age group at that intake.")
     benefit_status: BenefitStatus = strawberry.field(description="The claimed benefit's proof.")
-    benefit_proof: str | None = strawberry.field(description="The proof document named.")
+    benefit_proof: str | None = personal(description="The proof document named.")
     residency: Residency = strawberry.field(description="Resident or not.")
-    contact_phone: str | None = strawberry.field(description="The family's contact phone.")
+    contact_phone: str | None = strawberry.field(
+        description="The family's contact phone.", resolver=_contact_phone
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> KindergartenApplication:
@@ -172,16 +186,15 @@ class KindergartenApplication(Node):
             benefit_status=row.benefit_status,
             benefit_proof=row.benefit_proof,
             residency=row.residency,
-            contact_phone=row.contact_phone,
         )
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person | None:
-        return await applicant_of(info, self.row.child_id)
+        return await applicant_of(info, self.row.child_id, KindergartenApplicantByIdLoader)
 
     @strawberry.field(description="The guardian who applied.")
     async def guardian(self, info: Info) -> Person | None:
-        return await applicant_of(info, self.row.guardian_id)
+        return await applicant_of(info, self.row.guardian_id, KindergartenApplicantByIdLoader)
 
     @strawberry.field(description="The season it was registered in.")
     async def season(self, info: Info) -> IntakeSeason:

@@ -68,6 +68,13 @@ def bad_tokens(hub: Hub) -> dict[str, str]:
         "scope-not-a-list": signed(hub, claims(hub, role="region_officer", scope="region:8")),
         "guardian-without-person": signed(hub, claims(hub, role="guardian")),
         "missing-exp": signed(hub, claims(hub, exp=None)),
+        # issue 22.10: times that are not numbers, lifetimes over the configured maximum
+        "string-exp": signed(hub, claims(hub, exp=str(now + 600))),
+        "string-iat": signed(hub, claims(hub, iat=str(now))),
+        "century-long": signed(hub, claims(hub, exp=now + 100 * 365 * 86400)),
+        "issued-long-ago-for-long": signed(
+            hub, claims(hub, iat=now - 3 * 86400, nbf=now - 3 * 86400, exp=now + 600)
+        ),
         "missing-role": signed(hub, claims(hub, role=None)),
         "garbage": "not.a.token",
     }
@@ -90,6 +97,10 @@ BAD_TOKEN_NAMES = [
     "scope-not-a-list",
     "guardian-without-person",
     "missing-exp",
+    "string-exp",
+    "string-iat",
+    "century-long",
+    "issued-long-ago-for-long",
     "missing-role",
     "garbage",
 ]

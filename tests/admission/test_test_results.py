@@ -9,13 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from typer.testing import CliRunner
 
 from cli import cli
-from models import NationalTestResult
-from resolvers.access import Role
+from models import NationalTestImport, NationalTestResult, database
+from resolvers import admission as admission_service
+from resolvers.access import Principal, Role
 from tests.conftest import Hub
 from tests.factories import make_admission_season, make_person
 
@@ -144,6 +145,70 @@ class TestImportTestResults:
         )
         body = await hub.data(RESULTS, {}, token=hub.token(Role.PUPIL, person_id=owner))
         assert [n["certificateNumber"] for n in body["testResults"]["nodes"]] == ["ORT2026000004"]
+
+
+async def _blocked_on_a_lock(engine: AsyncEngine, task: asyncio.Task[Any]) -> None:
+    """Wait until another backend of this database waits for a lock."""
+    async with engine.connect() as conn:
+        for _ in range(200):
+            waiting = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+            await conn.rollback()
+            if waiting:
+                return
+            assert not task.done(), task.result()
+            await asyncio.sleep(0.05)
+    raise AssertionError("the concurrent import never waited for the first one")
+
+
+class TestImportingTwiceAtOnce:
+    """Issue 12.5: a double click sends the same file twice at once; the second answer is the
+    first's report, never INTERNAL_ERROR."""
+
+    async def test_second_upload_waiting_for_the_first_answers_already_imported(
+        self, hub: Hub, ministry: str, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given the file being imported in a transaction that has not committed yet
+        data, _ = await _file(session)
+        ministry_principal = Principal(subject="ministry:race", role=Role.MINISTRY)
+        async with database.session_factory(engine)() as first:
+            report = await admission_service.import_test_results(
+                first, ministry_principal, data=data, filename="ort.csv"
+            )
+            assert report.rows_loaded == 2
+            # when the same file is uploaded meanwhile, and the first import then commits
+            second = asyncio.create_task(_upload(hub, ministry, data))
+            await _blocked_on_a_lock(engine, second)
+            await first.commit()
+        payload = await second
+
+        # then the second answer is the first's report, and the rows are there once
+        assert payload["userErrors"] == []
+        assert payload["report"]["alreadyImported"] is True
+        assert (payload["report"]["rowsTotal"], payload["report"]["rowsLoaded"]) == (6, 0)
+        assert payload["report"]["rowsRejected"] == 4
+        assert await _stored(session) == 2
+        assert await session.scalar(select(func.count()).select_from(NationalTestImport)) == 1
+
+    async def test_two_uploads_at_once_load_the_file_once(
+        self, hub: Hub, ministry: str, session: AsyncSession
+    ) -> None:
+        # given a file
+        data, _ = await _file(session)
+
+        # when it is uploaded twice at once
+        payloads = await asyncio.gather(*(_upload(hub, ministry, data) for _ in range(2)))
+
+        # then one loads it, the other answers that it was loaded
+        reports = sorted(
+            (p["report"]["alreadyImported"], p["report"]["rowsLoaded"]) for p in payloads
+        )
+        assert reports == [(False, 2), (True, 0)]
+        assert await _stored(session) == 2
 
 
 class TestImportCommand:

@@ -288,16 +288,40 @@ class TestOpenSchoolEnrollmentConstraint:
                 exit_date=date(2026, 3, 1),
             )
 
-    async def test_kindergarten_and_school_places_may_overlap(
-        self, session: AsyncSession, schools: Schools, engine: AsyncEngine
+    async def test_database_refuses_kindergarten_and_school_places_over_the_same_days_k7(
+        self, session: AsyncSession, schools: Schools
     ) -> None:
-        # when
+        # given a pupil at school since September (domain.md K7: a child at school holds no
+        # kindergarten place)
         await make_enrollment(session, person=schools.pupil, institution=schools.first)
-        await make_enrollment(session, person=schools.pupil, institution=schools.kindergarten)
         await session.commit()
 
-        # then
-        assert await count_rows(engine, Enrollment, Enrollment.exit_date.is_(None)) == 2
+        # when a kindergarten place overlapping it is written past the workflows, then the
+        # exclusion constraint refuses it
+        with pytest.raises(IntegrityError, match="ex_enrollment_preschool_school_overlap"):
+            await make_enrollment(
+                session,
+                person=schools.pupil,
+                institution=schools.kindergarten,
+                entry_date=date(2025, 5, 1),
+            )
+
+    async def test_kindergarten_place_that_ends_as_school_begins_is_kept(
+        self, session: AsyncSession, schools: Schools, engine: AsyncEngine
+    ) -> None:
+        # when the kindergarten place ends on the first school day (the day excluded)
+        await make_enrollment(
+            session,
+            person=schools.pupil,
+            institution=schools.kindergarten,
+            entry_date=date(2022, 9, 1),
+            exit_date=date(2025, 9, 1),
+        )
+        await make_enrollment(session, person=schools.pupil, institution=schools.first)
+        await session.commit()
+
+        # then both are stored
+        assert await count_rows(engine, Enrollment, Enrollment.person_id == schools.pupil.id) == 2
 
 
 class TestTransferStudent:
@@ -549,6 +573,6 @@ class TestWithdrawStudent:
             date="2026-11-20",
         )
 
-        # then
-        assert user_error_codes(payload) == ["FORBIDDEN"]
+        # then the other school does not read the enrollment: it is not there (issue 22.7)
+        assert user_error_codes(payload) == ["NOT_FOUND"]
         assert await open_school_enrollments(engine, schools.pupil) == 1

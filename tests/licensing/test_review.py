@@ -185,8 +185,8 @@ class TestReviewLicenceApplication:
             chuy_officer,
             {"applicationId": app_id, "decision": "APPROVE"},
         )
-        # then it is forbidden, and the officer does not even see the file
-        assert [e["code"] for e in result["userErrors"]] == ["FORBIDDEN"]
+        # then the officer does not even see the file: it is not there for them (issue 22.7)
+        assert [e["code"] for e in result["userErrors"]] == ["NOT_FOUND"]
         listed = await hub.data(APPLICATIONS, token=chuy_officer)
         assert listed["licenceApplications"]["totalCount"] == 0
         assert await count(session, Licence) == 0

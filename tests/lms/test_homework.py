@@ -39,7 +39,7 @@ async def _homework(hub: Hub, session: AsyncSession) -> tuple[School, str]:
         ASSIGN,
         {
             "input": {
-                "lessonId": gid("Lesson", lesson.id),
+                "lessonId": gid("ClassLesson", lesson.id),
                 "text": "Решить № 12",
                 "dueOn": (lesson.on_date + timedelta(days=7)).isoformat(),
                 "acceptsSubmissions": True,
@@ -81,7 +81,7 @@ class TestHomework:
         await session.commit()
         data = await hub.data(
             ASSIGN,
-            {"input": {"lessonId": gid("Lesson", lesson.id), "text": "№ 1",
+            {"input": {"lessonId": gid("ClassLesson", lesson.id), "text": "№ 1",
                        "dueOn": lesson.on_date.isoformat()}},
             token=teacher_token(hub, s),
         )  # fmt: skip

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Attendance, Lesson
+from models import Attendance, ClassLesson
 from tests.conftest import Hub
 from tests.factories import (
     gid,
@@ -22,8 +22,8 @@ from tests.factories import (
 )
 from tests.lms.arrange import admin_token, arrange_school, first_weekday, teacher_token
 
-RECORD_LESSON = """mutation($input: RecordLessonInput!) {
-  recordLesson(input: $input) {
+RECORD_LESSON = """mutation($input: RecordClassLessonInput!) {
+  recordClassLesson(input: $input) {
     lesson { id date topic status teacher { id } replacedTeacher { id } }
     userErrors { field code message }
   }
@@ -50,7 +50,7 @@ class TestRecordLesson:
             }
         }
         data = await hub.data(RECORD_LESSON, variables, token=teacher_token(hub, s))
-        lesson = data["recordLesson"]["lesson"]
+        lesson = data["recordClassLesson"]["lesson"]
         assert (lesson["topic"], lesson["status"], lesson["teacher"]) == (
             "Дроби",
             "HELD",
@@ -59,8 +59,8 @@ class TestRecordLesson:
         # recording again edits the same lesson
         variables["input"]["topic"] = "Дроби и проценты"
         again = await hub.data(RECORD_LESSON, variables, token=teacher_token(hub, s))
-        assert again["recordLesson"]["lesson"]["id"] == lesson["id"]
-        count = await session.scalar(select(func.count()).select_from(Lesson))
+        assert again["recordClassLesson"]["lesson"]["id"] == lesson["id"]
+        count = await session.scalar(select(func.count()).select_from(ClassLesson))
         assert count == 1
 
     async def test_a_date_the_slot_does_not_fall_on_is_refused(
@@ -73,7 +73,7 @@ class TestRecordLesson:
             {"input": {"slotId": gid("TimetableSlot", s.slot.id), "date": tuesday.isoformat()}},
             token=teacher_token(hub, s),
         )
-        assert data["recordLesson"]["userErrors"][0]["code"] == "WRONG_WEEKDAY"
+        assert data["recordClassLesson"]["userErrors"][0]["code"] == "WRONG_WEEKDAY"
 
     async def test_a_date_in_the_holidays_or_outside_the_year_is_refused(
         self, hub: Hub, session: AsyncSession
@@ -89,7 +89,7 @@ class TestRecordLesson:
                 {"input": {"slotId": gid("TimetableSlot", s.slot.id), "date": day.isoformat()}},
                 token=teacher_token(hub, s),
             )
-            codes.append(data["recordLesson"]["userErrors"][0]["code"])
+            codes.append(data["recordClassLesson"]["userErrors"][0]["code"])
         assert codes == ["DATE_IN_HOLIDAYS", "DATE_OUTSIDE_YEAR"]
         assert start  # the year the dates were taken from
 
@@ -109,7 +109,7 @@ class TestRecordLesson:
             },
             token=teacher_token(hub, s, colleague),
         )
-        assert data["recordLesson"]["userErrors"][0]["code"] == "NOT_YOUR_LESSON"
+        assert data["recordClassLesson"]["userErrors"][0]["code"] == "NOT_YOUR_LESSON"
 
     async def test_the_school_names_a_replacement_who_is_free(
         self, hub: Hub, session: AsyncSession
@@ -128,7 +128,7 @@ class TestRecordLesson:
             },
             token=admin_token(hub, s),
         )
-        lesson = data["recordLesson"]["lesson"]
+        lesson = data["recordClassLesson"]["lesson"]
         assert lesson["teacher"] == {"id": gid("Person", colleague.id)}
         assert lesson["replacedTeacher"] == {"id": gid("Person", s.teacher.id)}
 
@@ -162,7 +162,7 @@ class TestRecordLesson:
         )
 
         # then the exclusion constraint on lessons refuses it
-        assert data["recordLesson"]["userErrors"][0]["code"] == "TIMETABLE_CLASH"
+        assert data["recordClassLesson"]["userErrors"][0]["code"] == "TIMETABLE_CLASH"
 
 
 class TestRecordAttendance:
@@ -181,7 +181,7 @@ class TestRecordAttendance:
         ]
         data = await hub.data(
             ATTENDANCE,
-            {"input": {"lessonId": gid("Lesson", lesson.id), "entries": entries}},
+            {"input": {"lessonId": gid("ClassLesson", lesson.id), "entries": entries}},
             token=teacher_token(hub, s),
         )
 
@@ -204,7 +204,7 @@ class TestRecordAttendance:
         ]
         data = await hub.data(
             ATTENDANCE,
-            {"input": {"lessonId": gid("Lesson", lesson.id), "entries": entries}},
+            {"input": {"lessonId": gid("ClassLesson", lesson.id), "entries": entries}},
             token=teacher_token(hub, s),
         )
         assert data["recordAttendance"]["userErrors"] == [
@@ -222,7 +222,7 @@ class TestRecordAttendance:
         s = await arrange_school(session)
         lesson = await make_lesson(session, slot=s.slot, on=s.lesson_day())
         await session.commit()
-        lesson_id = gid("Lesson", lesson.id)
+        lesson_id = gid("ClassLesson", lesson.id)
         first = [{"pupilId": gid("Person", p.id), "status": "ABSENT"} for p in s.pupils[:2]]
         await hub.data(
             ATTENDANCE,
@@ -247,7 +247,7 @@ class TestRecordAttendance:
             ATTENDANCE,
             {
                 "input": {
-                    "lessonId": gid("Lesson", lesson.id),
+                    "lessonId": gid("ClassLesson", lesson.id),
                     "entries": [{"pupilId": gid("Person", s.pupils[0].id), "status": "EXCUSED"}],
                 }
             },
@@ -267,7 +267,7 @@ class TestRecordAttendance:
         await session.commit()
         data = await hub.data(
             ATTENDANCE,
-            {"input": {"lessonId": gid("Lesson", lesson.id), "entries": []}},
+            {"input": {"lessonId": gid("ClassLesson", lesson.id), "entries": []}},
             token=teacher_token(hub, s, colleague),
         )
         assert data["recordAttendance"]["userErrors"][0]["code"] == "NOT_FOUND"
@@ -281,7 +281,7 @@ class TestRecordAttendance:
         await session.commit()
         data = await hub.data(
             ATTENDANCE,
-            {"input": {"lessonId": gid("Lesson", lesson.id), "entries": []}},
+            {"input": {"lessonId": gid("ClassLesson", lesson.id), "entries": []}},
             token=teacher_token(hub, s),
         )
         assert data["recordAttendance"]["userErrors"][0]["code"] == "LESSON_IN_FUTURE"

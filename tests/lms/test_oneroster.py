@@ -65,7 +65,7 @@ async def _marked(hub: Hub, session: AsyncSession) -> School:
     lesson = await make_lesson(session, slot=s.slot, on=s.lesson_day())
     await session.commit()
     marks = [{"pupilId": gid("Person", p.id), "value": 4} for p in s.pupils]
-    variables = {"input": {"lessonId": gid("Lesson", lesson.id), "marks": marks}}
+    variables = {"input": {"lessonId": gid("ClassLesson", lesson.id), "marks": marks}}
     await hub.data(RECORD_MARKS, variables, token=teacher_token(hub, s))
     s.extra["lesson"] = lesson
     return s
@@ -260,7 +260,7 @@ class TestGradebookResults:
         lesson = s.extra["lesson"]
         correction = {
             "input": {
-                "lessonId": gid("Lesson", lesson.id),
+                "lessonId": gid("ClassLesson", lesson.id),
                 "marks": [{"pupilId": gid("Person", s.pupils[0].id), "value": 5}],
                 "correctionReason": "Пересчитано после проверки",
             }

@@ -68,7 +68,7 @@ async def _arrange(hub: Hub, session: AsyncSession, *, pupils: int, weeks: int) 
     await session.commit()
     teacher = teacher_token(hub, s)
     for lesson in lessons:
-        lesson_id = gid("Lesson", lesson.id)
+        lesson_id = gid("ClassLesson", lesson.id)
         marks = [
             {"pupilId": gid("Person", p.id), "value": 2 + i % 4} for i, p in enumerate(s.pupils)
         ]
@@ -108,7 +108,7 @@ async def _arrange(hub: Hub, session: AsyncSession, *, pupils: int, weeks: int) 
         "variables": {
             "on": monday.isoformat(),
             "classGroupId": s.class_id,
-            "subjectId": gid("Subject", await subject_id(session, "mathematics")),
+            "subjectId": gid("SchoolSubject", await subject_id(session, "mathematics")),
             "termId": gid("Term", term),
             "filter": {"schoolId": s.id},
             "first": 50,

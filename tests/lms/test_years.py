@@ -53,7 +53,7 @@ class TestCreateAcademicYear:
                 .scalars()
                 .all()
             )
-        assert names == {"lesson_y2030", "attendance_y2030", "mark_y2030"}
+        assert names == {"class_lesson_y2030", "attendance_y2030", "mark_y2030"}
         listed = (await hub.data(YEARS))["academicYears"]["nodes"]
         assert {"name": "2030-2031", "terms": [{"number": n} for n in (1, 2, 3, 4)]} in listed
 

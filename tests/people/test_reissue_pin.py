@@ -101,41 +101,6 @@ class TestReissuePin:
         assert by_old["persons"]["totalCount"] == 0
         assert by_new["persons"]["nodes"] == [{"id": gid("Person", person.id)}]
 
-    async def test_retired_pin_is_no_longer_current_so_it_can_be_registered_again(
-        self, hub: Hub, ministry: str, session: AsyncSession, engine: AsyncEngine
-    ) -> None:
-        # Only the *current* PIN is unique (domain.md, People); the code lets a retired PIN
-        # become someone else's current PIN. This pins that behaviour down.
-        # given
-        person = await make_person(session, pin=OLD_PIN, birth_date=BIRTH)
-        await session.commit()
-        await reissue(hub, ministry, person, NEW_PIN)
-
-        # when
-        data = await hub.data(
-            REGISTER_PERSON,
-            {
-                "input": {
-                    "pin": OLD_PIN,
-                    "firstName": "Жаңы",
-                    "lastName": "Адам",
-                    "birthDate": BIRTH.isoformat(),
-                    "sex": "FEMALE",
-                }
-            },
-            token=ministry,
-        )
-
-        # then
-        assert data["registerPerson"]["userErrors"] == []
-        assert await count_rows(engine, PersonPin, PersonPin.pin == OLD_PIN) == 2
-        assert (
-            await count_rows(
-                engine, PersonPin, PersonPin.pin == OLD_PIN, PersonPin.valid_to.is_(None)
-            )
-            == 1
-        )
-
     async def test_reissued_pin_that_changes_sex_is_a_mismatch(
         self, hub: Hub, ministry: str, session: AsyncSession, engine: AsyncEngine
     ) -> None:

@@ -53,7 +53,12 @@ async def ask(
 ) -> tuple[bool, CostReport]:
     """Run the guard's pre-execution checks for one request: was it admitted, at what cost."""
     ctx = SimpleNamespace(
-        principal=principal, request=None, response=None, cost=None, personal_read=frozenset()
+        principal=principal,
+        request=None,
+        response=None,
+        cost=None,
+        personal_read=frozenset(),
+        persist=None,
     )
     try:
         await guard.admit(ctx, schema._schema, document or parse(REGIONS), None, None, REGIONS)

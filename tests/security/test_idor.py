@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuditEntry, Outcome
+from models import AuditEntry, Outcome, SecurityEvent
 from resolvers.access import Role
 from schema.node import NODE_RESOLVERS
 from tests.conftest import Hub
@@ -33,20 +34,24 @@ PUBLIC_TYPES = {
     "IntakeSeason", "FirstGradeQuota",
     "AdmissionSeason", "AdmissionRound", "Programme", "ForeignProgramme",
     "Licence", "Accreditation", "AccreditationAgency", "InstitutionProgramme",
-    "AcademicYear", "Term", "Subject", "Room",
+    "AcademicYear", "Term", "SchoolSubject", "Room",
 }  # fmt: skip
-GUARDED_TYPES = {"Person", "Guardianship", "StaffPosition", "Enrollment", "ApiKey", "AuditEntry"}
+GUARDED_TYPES = {
+    "Person", "Guardianship", "StaffPosition", "Enrollment", "ApiKey", "AuditEntry",
+    "SecurityEvent",
+}  # fmt: skip
+AUDITORS_READ = {"AuditEntry", "SecurityEvent"}
 # The workflow domains' guarded types: another family's object through node/nodes is tested in
 # tests/security/test_idor_domains.py.
 GUARDED_IN_DOMAINS = {
     "KindergartenApplication", "KindergartenOffer", "FirstGradeApplication",
     "AdmissionApplication", "AdmissionOffer", "NationalTestResult", "ForeignApplication",
-    "LicenceApplication",
+    "LicenceApplication", "WebhookSubscription", "WebhookDelivery",
 }  # fmt: skip
 # The school LMS's guarded types: another family's (or school's) objects are tested in
 # tests/lms/test_lms_access.py.
 GUARDED_IN_LMS = {
-    "ClassGroup", "TimetableSlot", "Lesson", "Homework", "HomeworkSubmission", "ConcernReport",
+    "ClassGroup", "TimetableSlot", "ClassLesson", "Homework", "HomeworkSubmission", "ConcernReport",
 }  # fmt: skip
 
 NODE = "query($id: ID!) { node(id: $id) { id } }"
@@ -81,6 +86,7 @@ class World:
     catchment: int
     audit: int
     api_key: int
+    security_event: int
 
 
 @pytest.fixture
@@ -98,6 +104,16 @@ async def world(session: AsyncSession, pepper: bytes) -> World:
     area = await make_catchment_area(session, institution=school)
     entry = AuditEntry(actor="x", role="ministry", operation="people.x", outcome=Outcome.SUCCEEDED)
     session.add(entry)
+    event = SecurityEvent(
+        minute=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+        source="ip:203.0.113.7",
+        role="anonymous",
+        reason="UNAUTHENTICATED",
+        why="anonymous_write",
+        action="mutation registerPerson",
+        count=1,
+    )
+    session.add(event)
     key, _ = await make_api_key(session, pepper=pepper, allowed_fields=["Query.persons"])
     await session.flush()
     from sqlalchemy import select
@@ -122,6 +138,7 @@ async def world(session: AsyncSession, pepper: bytes) -> World:
         catchment=area.id,
         audit=entry.id,
         api_key=key.id,
+        security_event=event.id,
     )
 
 
@@ -135,6 +152,7 @@ def out_of_reach(w: World) -> dict[str, str]:
         "Enrollment": gid("Enrollment", w.other_enrollment),
         "ApiKey": gid("ApiKey", w.api_key),
         "AuditEntry": gid("AuditEntry", w.audit),
+        "SecurityEvent": gid("SecurityEvent", w.security_event),
     }
 
 
@@ -247,7 +265,7 @@ class TestAnotherFamilysChild:
         targets = {
             t: i
             for t, i in out_of_reach(world).items()
-            if not (role == Role.AUDITOR and t == "AuditEntry")
+            if not (role == Role.AUDITOR and t in AUDITORS_READ)
         }
 
         # when
@@ -303,3 +321,133 @@ class TestTeacherReadsTheirClasses:
             headers={"kid": hub.keyring.active},
         )
         assert (await hub.post("{ viewer { role } }", token=unsigned)).status_code == 401
+
+
+# --- "not yours" answers as "unknown" (issue 22.7) --------------------------------------------
+
+NOBODY = 2**31 - 11
+
+# Mutations on the registry's people and enrollments, each with the input naming the second
+# family's child (or their enrollment) through ``target`` (a global ID).
+REGISTRY_MUTATIONS: list[tuple[str, str, str, Any]] = [
+    (
+        "withdrawStudent",
+        "WithdrawStudentInput",
+        "enrollment",
+        lambda w, target: {
+            "enrollmentId": target("Enrollment", w.other_enrollment),
+            "date": "2026-01-10",
+        },
+    ),
+    (
+        "transferStudent",
+        "TransferStudentInput",
+        "enrollment",
+        lambda w, target: {
+            "enrollmentId": target("Enrollment", w.other_enrollment),
+            "toInstitutionId": gid("Institution", w.school),
+            "date": "2026-01-10",
+        },
+    ),
+    (
+        "reissuePin",
+        "ReissuePinInput",
+        "person",
+        lambda w, target: {"personId": target("Person", w.other_child), "newPin": "21705201699999"},
+    ),
+    (
+        "linkGuardian",
+        "LinkGuardianInput",
+        "guardianship",
+        lambda w, target: {
+            "guardianId": gid("Person", w.mother),
+            "childId": target("Person", w.other_child),
+            "kind": "MOTHER",
+        },
+    ),
+    (
+        "linkGuardian",
+        "LinkGuardianInput",
+        "guardianship",
+        lambda w, target: {
+            "guardianId": target("Person", w.other_mother),
+            "childId": gid("Person", w.child),
+            "kind": "FATHER",
+        },
+    ),
+    (
+        "enrollStudent",
+        "EnrollStudentInput",
+        "enrollment",
+        lambda w, target: {
+            "personId": target("Person", w.other_child),
+            "institutionId": gid("Institution", w.school),
+            "entryDate": "2026-01-10",
+            "gradeLevel": 3,
+        },
+    ),
+    (
+        "appointStaff",
+        "AppointStaffInput",
+        "staffPosition",
+        lambda w, target: {
+            "personId": target("Person", w.other_mother),
+            "institutionId": gid("Institution", w.school),
+            "role": "TEACHER",
+            "startDate": "2026-01-10",
+        },
+    ),
+]
+
+
+def registry_mutation(name: str, input_type: str, field: str) -> str:
+    return (
+        f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ "
+        f"{field} {{ id }} userErrors {{ field code message }} }} }}"
+    )
+
+
+class TestNotYoursAnswersAsUnknown:
+    @pytest.mark.parametrize(
+        "role",
+        [
+            Role.GUARDIAN,
+            Role.PUPIL,
+            Role.TEACHER,
+            Role.SCHOOL_ADMIN,
+            Role.DISTRICT_OFFICER,
+            Role.REGION_OFFICER,
+            Role.AUDITOR,
+        ],
+    )
+    async def test_registry_mutations_answer_the_other_familys_child_as_an_unknown_id(
+        self, hub: Hub, world: World, role: Role
+    ) -> None:
+        # given a caller of the first family's school, district or region (or the first
+        # mother, or her child), who may not read the second family
+        scopes = {
+            Role.SCHOOL_ADMIN: [f"institution:{world.school}"],
+            Role.TEACHER: [f"institution:{world.school}"],
+            Role.DISTRICT_OFFICER: ["district:50"],
+            Role.REGION_OFFICER: ["region:8"],
+        }
+        person = {Role.PUPIL: world.child}.get(role, world.mother)
+        token = hub.token(role, scopes=scopes.get(role), person_id=person)
+
+        def theirs(type_name: str, pk: int) -> str:
+            return gid(type_name, pk)
+
+        def unknown(type_name: str, pk: int) -> str:
+            return gid(type_name, NOBODY)
+
+        for name, input_type, field, build in REGISTRY_MUTATIONS:
+            document = registry_mutation(name, input_type, field)
+
+            # when it names the second family's child, and an id nobody has
+            given = await hub.gql(document, {"input": build(world, theirs)}, token=token)
+            nothing = await hub.gql(document, {"input": build(world, unknown)}, token=token)
+
+            # then the answers are the same, word for word
+            assert "errors" not in given, (name, given)
+            assert given["data"] == nothing["data"], (name, role, given, nothing)
+            assert given["data"][name]["userErrors"], (name, given)

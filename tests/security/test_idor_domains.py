@@ -29,6 +29,7 @@ from models import (
     FirstGradeStatus,
     ForeignApplication,
     ForeignStageResult,
+    Institution,
     IntakeKind,
     KindergartenApplication,
     KindergartenApplicationEvent,
@@ -631,3 +632,121 @@ class TestActingOnFamilyAsObjects:
 
         # then none of them is refused access: the refusals above are about who asks
         assert [name for name, c in codes.items() if c & REFUSALS] == []
+
+
+# --- "not yours" answers as "unknown" (issue 22.7) --------------------------------------------
+
+# A primary key no row has (a valid 32-bit key, so the lookup runs).
+NOBODY = 2**31 - 11
+
+# Signed-in outsiders: anonymous callers and partners are refused every mutation before any id
+# is looked at (above), so only these could tell "another family's" from "unknown".
+SIGNED_IN_OUTSIDERS = [c for c in OUTSIDERS if c not in (ANONYMOUS, PARTNER)]
+
+# The mutations that take the id of a family's person rather than of a workflow record, and
+# the one that takes an accreditation still in progress (read by licensing staff and the
+# institution only), with the input built from family A's ids.
+MORE_MUTATIONS: list[tuple[str, str, str, Any]] = [
+    (
+        "applyToKindergartenQueue",
+        "ApplyToKindergartenQueueInput",
+        "application",
+        lambda w: {
+            "childId": gid("Person", w.people["leaver"]),
+            "kindergartenIds": [gid("Institution", w.institutions["kindergarten"])],
+        },
+    ),
+    (
+        "applyForFirstGrade",
+        "ApplyForFirstGradeInput",
+        "application",
+        lambda w: {
+            "childId": gid("Person", w.people["leaver"]),
+            "pin": "21503200700011",
+            "birthCertificate": "I-AN 123456",
+            "schoolId": gid("Institution", w.institutions["school"]),
+            "language": "KY",
+        },
+    ),
+    (
+        "applyToProgrammes",
+        "ApplyToProgrammesInput",
+        "applications",
+        lambda w: {
+            "seasonId": gid("AdmissionSeason", 1),
+            "personId": gid("Person", w.people["leaver"]),
+            "certificateNumber": "ORT-0001",
+            "choices": [],
+        },
+    ),
+    (
+        "applyToForeignProgramme",
+        "ApplyToForeignProgrammeInput",
+        "application",
+        lambda w: {
+            "programmeId": gid("ForeignProgramme", 1),
+            "personId": gid("Person", w.people["leaver"]),
+            "fieldOfStudy": "engineering",
+            "schoolAverage": "4.5",
+        },
+    ),
+    (
+        "advanceAccreditation",
+        "AdvanceAccreditationInput",
+        "accreditation",
+        lambda w: {"accreditationId": w.targets["Accreditation"], "step": "DECISION_TO_START"},
+    ),
+]
+
+
+def nowhere(w: World) -> World:
+    """The same inputs with every id of family A's replaced by one that names nothing."""
+    return World(
+        targets={t: gid(t, NOBODY) for t in w.targets},
+        people=dict.fromkeys(w.people, NOBODY),
+        institutions=w.institutions,
+        partner_key=w.partner_key,
+        secrets=w.secrets,
+    )
+
+
+@pytest.fixture
+async def world_in_progress(world: World, session: AsyncSession) -> World:
+    """Family A's world, and school A's accreditation in progress."""
+    from tests.factories import make_accreditation, make_accreditation_agency
+
+    school = await session.get(Institution, world.institutions["school"])
+    assert school is not None
+    agency = await make_accreditation_agency(session)
+    acc = await make_accreditation(session, institution=school, agency=agency, outcome="pending")
+    await session.commit()
+    return World(
+        targets={**world.targets, "Accreditation": gid("Accreditation", acc.id)},
+        people=world.people,
+        institutions=world.institutions,
+        partner_key=world.partner_key,
+        secrets=world.secrets,
+    )
+
+
+class TestNotYoursAnswersAsUnknown:
+    @pytest.mark.parametrize("caller", SIGNED_IN_OUTSIDERS)
+    async def test_every_mutation_answers_another_familys_object_as_an_unknown_id(
+        self, hub: Hub, world_in_progress: World, engine: AsyncEngine, caller: str
+    ) -> None:
+        # given family A's objects, and the same inputs naming nothing
+        w = world_in_progress
+        before = await snapshot(engine, w)
+        every = [(n, i, f, b) for n, _, i, f, b in MUTATIONS] + MORE_MUTATIONS
+
+        # when the outsider sends each mutation with family A's ids and with unknown ones
+        for name, input_type, field, build in every:
+            document = mutation_document(name, input_type, field)
+            theirs = await ask(hub, w, caller, document, {"input": build(w)})
+            unknown = await ask(hub, w, caller, document, {"input": build(nowhere(w))})
+
+            # then the two answers are the same, word for word: nothing tells them apart
+            assert "errors" not in theirs, (name, theirs)
+            assert theirs["data"] == unknown["data"], (name, caller, theirs, unknown)
+            assert theirs["data"][name]["userErrors"], (name, theirs)
+        assert await snapshot(engine, w) == before

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.access import Role
 from tests.conftest import Hub
@@ -128,3 +130,61 @@ class TestIntrospection:
 
     async def test_introspection_is_on_in_development(self, hub: Hub) -> None:
         assert "errors" not in await hub.gql(self.INTROSPECT)
+
+
+async def stored(engine: AsyncEngine) -> list[str]:
+    """The hashes of the documents the hub has learned."""
+    async with engine.connect() as conn:
+        return list(await conn.scalars(text("SELECT sha256 FROM persisted_query")))
+
+
+class TestWhatIsStored:
+    """Issue 22.9: only documents that parsed and validated, within the size limit, from a
+    request charged to its caller's budget."""
+
+    @pytest.mark.parametrize(
+        "document",
+        [
+            "x" * 99_000,  # not GraphQL, and too long
+            "not GraphQL at all",
+            "{ regions(first: 1) { nodes { password } } }",  # GraphQL, but not this schema's
+            '{ node(id: "a\\u0000") { id } }',  # valid, but its input is refused
+        ],
+    )
+    async def test_a_document_that_is_refused_is_not_stored(
+        self, hub: Hub, engine: AsyncEngine, document: str
+    ) -> None:
+        # when an anonymous caller sends it with its hash, then the hash alone
+        sent = (await hub.client.post("/graphql", json=persisted(sha(document), document))).json()
+        again = (await hub.client.post("/graphql", json=persisted(sha(document)))).json()
+
+        # then it was refused, and the hub did not learn it
+        assert error_codes(sent)
+        assert error_codes(again) == ["PERSISTED_QUERY_NOT_FOUND"]
+        assert await stored(engine) == []
+
+    async def test_documents_over_the_size_limit_are_refused(self, make_hub: HubMaker) -> None:
+        async with make_hub(persisted_query_max_bytes=40) as hub:
+            body = await hub.client.post("/graphql", json=persisted(sha(UNLISTED), UNLISTED))
+        assert error_codes(body.json()) == ["BAD_REQUEST"]
+        assert "at most 40 bytes" in body.json()["errors"][0]["message"]
+
+    async def test_learning_a_document_is_charged(
+        self, make_hub: HubMaker, engine: AsyncEngine
+    ) -> None:
+        async with make_hub(anonymous_points_per_hour=1) as hub:
+            # given a caller who has spent its budget
+            assert "errors" not in await hub.gql("{ regions(first: 1) { totalCount } }")
+
+            # when it sends a new document with its hash
+            body = await hub.client.post("/graphql", json=persisted(sha(UNLISTED), UNLISTED))
+
+        # then it is refused and the hub learns nothing
+        assert error_codes(body.json()) == ["RATE_LIMITED"]
+        assert await stored(engine) == []
+
+    async def test_an_admitted_document_is_stored_once(self, hub: Hub, engine: AsyncEngine) -> None:
+        body = (await hub.client.post("/graphql", json=persisted(sha(UNLISTED), UNLISTED))).json()
+        assert "errors" not in body
+        assert body["extensions"]["cost"]["remaining"] < body["extensions"]["cost"]["limit"]
+        assert await stored(engine) == [sha(UNLISTED)]

@@ -1,6 +1,6 @@
 """The LMS rules the database holds (issue 15), and the reference data it starts with.
 
-Rules: a year's partitions of ``lesson``, ``attendance`` and ``mark`` are made when the year
+Rules: a year's partitions of ``class_lesson``, ``attendance`` and ``mark`` are made when the year
 is created; a term lies within its year; a class membership needs an open enrollment, ends
 when the enrollment ends, and keeps the class's pupil count (whose CHECK is the size limit);
 a lesson falls in a term of its year; attendance and marks are only for pupils of the lesson's
@@ -12,8 +12,8 @@ curriculum models (S1, S2), the subjects of the state basic curriculum and their
 per grade (the ministry's yearly basic curriculum plans give the tables; these rows follow the
 weekly loads of the 2018/19 plan for the 11-year model and are data the ministry edits).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-10 09:10:00
 """
 
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -32,7 +32,7 @@ CREATE FUNCTION lms_make_year_partitions() RETURNS trigger LANGUAGE plpgsql AS $
 DECLARE
     parent text;
 BEGIN
-    FOREACH parent IN ARRAY ARRAY['lesson', 'attendance', 'mark'] LOOP
+    FOREACH parent IN ARRAY ARRAY['class_lesson', 'attendance', 'mark'] LOOP
         EXECUTE format(
             'CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES IN (%s)',
             parent || '_y' || NEW.start_year, parent, NEW.id
@@ -105,20 +105,20 @@ CREATE TRIGGER enrollment_ends_class_membership AFTER UPDATE OF exit_date ON enr
     FOR EACH ROW WHEN (NEW.exit_date IS NOT NULL AND OLD.exit_date IS NULL)
     EXECUTE FUNCTION lms_enrollment_ended();
 
-CREATE FUNCTION lms_lesson_in_term() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION lms_class_lesson_in_term() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM term t
      WHERE t.academic_year_id = NEW.academic_year_id
        AND NEW.on_date BETWEEN t.starts_on AND t.ends_on;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'a lesson falls in a term of its academic year'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_lesson_in_term';
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_class_lesson_in_term';
     END IF;
     RETURN NEW;
 END $$;
 
-CREATE TRIGGER lesson_in_term BEFORE INSERT OR UPDATE OF on_date ON lesson
-    FOR EACH ROW EXECUTE FUNCTION lms_lesson_in_term();
+CREATE TRIGGER class_lesson_in_term BEFORE INSERT OR UPDATE OF on_date ON class_lesson
+    FOR EACH ROW EXECUTE FUNCTION lms_class_lesson_in_term();
 
 -- Attendance and marks copy the lesson's class and date (and a mark its subject), and are
 -- refused for a pupil not in that class on that date.
@@ -126,7 +126,7 @@ CREATE FUNCTION lms_register_row() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     l record;
 BEGIN
-    SELECT class_group_id, subject_id, on_date INTO l FROM lesson
+    SELECT class_group_id, subject_id, on_date INTO l FROM class_lesson
      WHERE academic_year_id = NEW.academic_year_id AND id = NEW.lesson_id;
     IF NOT FOUND THEN
         RETURN NEW;  -- the foreign key reports the missing lesson
@@ -151,7 +151,7 @@ DECLARE
     r record;
 BEGIN
     SELECT l.subject_id, a.scheme, a.min_value, a.max_value INTO r
-      FROM lesson l
+      FROM class_lesson l
       JOIN class_group c ON c.id = l.class_group_id
       LEFT JOIN assessment_rule a ON a.curriculum_model = c.curriculum_model
                                   AND a.grade = c.grade
@@ -180,7 +180,7 @@ DROP_FUNCTIONS = """
 DROP TRIGGER mark_b_fits_grade ON mark;
 DROP TRIGGER mark_a_pupil_in_class ON mark;
 DROP TRIGGER attendance_pupil_in_class ON attendance;
-DROP TRIGGER lesson_in_term ON lesson;
+DROP TRIGGER class_lesson_in_term ON class_lesson;
 DROP TRIGGER enrollment_ends_class_membership ON enrollment;
 DROP TRIGGER class_membership_size ON class_membership;
 DROP TRIGGER class_membership_open_enrollment ON class_membership;
@@ -188,7 +188,7 @@ DROP TRIGGER term_within_year ON term;
 DROP TRIGGER academic_year_partitions ON academic_year;
 DROP FUNCTION lms_mark_fits_grade();
 DROP FUNCTION lms_register_row();
-DROP FUNCTION lms_lesson_in_term();
+DROP FUNCTION lms_class_lesson_in_term();
 DROP FUNCTION lms_enrollment_ended();
 DROP FUNCTION lms_class_size();
 DROP FUNCTION lms_membership_needs_open_enrollment();
@@ -343,7 +343,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The years' partitions go with their parents (0012's downgrade).
+    # The years' partitions go with their parents (0018's downgrade).
     for statement in _statements(DROP_FUNCTIONS, ";\n"):
         op.execute(statement)
     for table in ("curriculum_plan", "subject", "assessment_rule", "lms_policy"):

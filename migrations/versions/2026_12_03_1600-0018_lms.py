@@ -1,7 +1,7 @@
 """lms
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-03 14:38:32.713296
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0012'
-down_revision: str | None = '0011'
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -35,7 +35,7 @@ def _exit_reasons(reasons: tuple[str, ...]) -> None:
 def upgrade() -> None:
     # The partitioned tables' ids come from sequences (identity columns on partitioned tables
     # need PostgreSQL 17; a sequence works on every supported server).
-    op.execute("CREATE SEQUENCE lesson_id_seq AS bigint")
+    op.execute("CREATE SEQUENCE class_lesson_id_seq AS bigint")
     op.execute("CREATE SEQUENCE mark_id_seq AS bigint")
     _exit_reasons(EXIT_REASONS + ("promoted", "retained"))
     # What class memberships and teaching assignments point at (composite foreign keys).
@@ -78,7 +78,7 @@ def upgrade() -> None:
     op.create_index(op.f('ix_concern_quota_day'), 'concern_quota', ['day'], unique=False)
     op.create_table('subject',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('gid', sa.Text(), sa.Computed("rtrim(translate(encode(CAST(('Subject:' || id::text) AS bytea), 'base64'), '+/', '-_'), '=')", persisted=True), nullable=False),
+    sa.Column('gid', sa.Text(), sa.Computed("rtrim(translate(encode(CAST(('SchoolSubject:' || id::text) AS bytea), 'base64'), '+/', '-_'), '=')", persisted=True), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
     sa.Column('name_ky', sa.String(length=120), nullable=False),
     sa.Column('name_ru', sa.String(length=120), nullable=False),
@@ -388,9 +388,9 @@ def upgrade() -> None:
     )
     op.create_index('ix_timetable_slot_class', 'timetable_slot', ['class_group_id', 'weekday', 'starts_minute'], unique=False)
     op.create_index('ix_timetable_slot_teacher', 'timetable_slot', ['teacher_id', 'weekday', 'starts_minute'], unique=False)
-    op.create_table('lesson',
+    op.create_table('class_lesson',
     sa.Column('academic_year_id', sa.Integer(), nullable=False),
-    sa.Column('id', sa.BigInteger(), server_default=sa.text("nextval('lesson_id_seq')"), nullable=False),
+    sa.Column('id', sa.BigInteger(), server_default=sa.text("nextval('class_lesson_id_seq')"), nullable=False),
     sa.Column('institution_id', sa.Integer(), nullable=False),
     sa.Column('class_group_id', sa.Integer(), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),
@@ -402,26 +402,26 @@ def upgrade() -> None:
     sa.Column('ends_minute', sa.SmallInteger(), nullable=False),
     sa.Column('subgroup', sa.SmallInteger(), server_default=sa.text('0'), nullable=False),
     sa.Column('topic', sa.String(length=500), nullable=True),
-    sa.Column('status', sa.Enum('held', 'cancelled', name='lessonstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('held', 'cancelled', name='classlessonstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('attendance_taken_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('recorded_by', sa.String(length=120), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    postgresql.ExcludeConstraint((sa.column('academic_year_id'), '='), (sa.column('teacher_id'), '='), (sa.column('on_date'), '='), (sa.text('int4range(starts_minute, ends_minute)'), '&&'), where=sa.text("status = 'held'"), using='gist', name='ex_lesson_teacher_busy'),
-    sa.CheckConstraint('ends_minute > starts_minute', name=op.f('ck_lesson_time')),
-    sa.CheckConstraint('subgroup BETWEEN 0 AND 2', name=op.f('ck_lesson_subgroup')),
-    sa.ForeignKeyConstraint(['academic_year_id'], ['academic_year.id'], name=op.f('fk_lesson_academic_year_id_academic_year')),
-    sa.ForeignKeyConstraint(['class_group_id', 'subject_id'], ['class_subject.class_group_id', 'class_subject.subject_id'], name='fk_lesson_subject_of_class'),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_lesson_institution_id_institution')),
-    sa.ForeignKeyConstraint(['replaced_teacher_id'], ['person.id'], name=op.f('fk_lesson_replaced_teacher_id_person')),
-    sa.ForeignKeyConstraint(['slot_id'], ['timetable_slot.id'], name=op.f('fk_lesson_slot_id_timetable_slot')),
-    sa.ForeignKeyConstraint(['teacher_id'], ['person.id'], name=op.f('fk_lesson_teacher_id_person')),
-    sa.PrimaryKeyConstraint('academic_year_id', 'id', name=op.f('pk_lesson')),
+    postgresql.ExcludeConstraint((sa.column('academic_year_id'), '='), (sa.column('teacher_id'), '='), (sa.column('on_date'), '='), (sa.text('int4range(starts_minute, ends_minute)'), '&&'), where=sa.text("status = 'held'"), using='gist', name='ex_class_lesson_teacher_busy'),
+    sa.CheckConstraint('ends_minute > starts_minute', name=op.f('ck_class_lesson_time')),
+    sa.CheckConstraint('subgroup BETWEEN 0 AND 2', name=op.f('ck_class_lesson_subgroup')),
+    sa.ForeignKeyConstraint(['academic_year_id'], ['academic_year.id'], name=op.f('fk_class_lesson_academic_year_id_academic_year')),
+    sa.ForeignKeyConstraint(['class_group_id', 'subject_id'], ['class_subject.class_group_id', 'class_subject.subject_id'], name='fk_class_lesson_subject_of_class'),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_class_lesson_institution_id_institution')),
+    sa.ForeignKeyConstraint(['replaced_teacher_id'], ['person.id'], name=op.f('fk_class_lesson_replaced_teacher_id_person')),
+    sa.ForeignKeyConstraint(['slot_id'], ['timetable_slot.id'], name=op.f('fk_class_lesson_slot_id_timetable_slot')),
+    sa.ForeignKeyConstraint(['teacher_id'], ['person.id'], name=op.f('fk_class_lesson_teacher_id_person')),
+    sa.PrimaryKeyConstraint('academic_year_id', 'id', name=op.f('pk_class_lesson')),
     postgresql_partition_by='LIST (academic_year_id)'
     )
-    op.create_index('ix_lesson_class_date', 'lesson', ['academic_year_id', 'class_group_id', 'on_date'], unique=False)
-    op.create_index('ix_lesson_class_subject_date', 'lesson', ['academic_year_id', 'class_group_id', 'subject_id', 'on_date'], unique=False)
-    op.create_index('uq_lesson_slot_date', 'lesson', ['academic_year_id', 'slot_id', 'on_date'], unique=True)
+    op.create_index('ix_class_lesson_class_date', 'class_lesson', ['academic_year_id', 'class_group_id', 'on_date'], unique=False)
+    op.create_index('ix_class_lesson_class_subject_date', 'class_lesson', ['academic_year_id', 'class_group_id', 'subject_id', 'on_date'], unique=False)
+    op.create_index('uq_class_lesson_slot_date', 'class_lesson', ['academic_year_id', 'slot_id', 'on_date'], unique=True)
     op.create_table('attendance',
     sa.Column('academic_year_id', sa.Integer(), nullable=False),
     sa.Column('lesson_id', sa.BigInteger(), nullable=False),
@@ -436,7 +436,7 @@ def upgrade() -> None:
     sa.CheckConstraint("minutes_late IS NULL OR (status = 'late' AND minutes_late BETWEEN 1 AND 90)", name=op.f('ck_attendance_minutes_late')),
     sa.CheckConstraint("status <> 'excused' OR reason IS NOT NULL", name=op.f('ck_attendance_excused_reason')),
     sa.CheckConstraint("status <> 'present'", name=op.f('ck_attendance_not_present')),
-    sa.ForeignKeyConstraint(['academic_year_id', 'lesson_id'], ['lesson.academic_year_id', 'lesson.id'], name='fk_attendance_lesson'),
+    sa.ForeignKeyConstraint(['academic_year_id', 'lesson_id'], ['class_lesson.academic_year_id', 'class_lesson.id'], name='fk_attendance_lesson'),
     sa.ForeignKeyConstraint(['pupil_id'], ['person.id'], name=op.f('fk_attendance_pupil_id_person')),
     sa.PrimaryKeyConstraint('academic_year_id', 'lesson_id', 'pupil_id', name=op.f('pk_attendance')),
     postgresql_partition_by='LIST (academic_year_id)'
@@ -457,7 +457,7 @@ def upgrade() -> None:
     sa.Column('accepts_submissions', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.ForeignKeyConstraint(['academic_year_id', 'lesson_id'], ['lesson.academic_year_id', 'lesson.id'], name='fk_homework_lesson'),
+    sa.ForeignKeyConstraint(['academic_year_id', 'lesson_id'], ['class_lesson.academic_year_id', 'class_lesson.id'], name='fk_homework_lesson'),
     sa.ForeignKeyConstraint(['class_group_id'], ['class_group.id'], name=op.f('fk_homework_class_group_id_class_group')),
     sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_homework_subject_id_subject')),
     sa.ForeignKeyConstraint(['teacher_id'], ['person.id'], name=op.f('fk_homework_teacher_id_person')),
@@ -484,7 +484,7 @@ def upgrade() -> None:
     sa.Column('superseded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('correction_reason', sa.String(length=300), nullable=True),
     sa.CheckConstraint("(scheme = 'descriptive' AND value IS NULL AND criterion IS NULL AND comment IS NOT NULL) OR (scheme = 'five_point' AND value BETWEEN 1 AND 5 AND criterion IS NULL) OR (scheme = 'points' AND value >= 0 AND criterion IS NULL) OR (scheme = 'criteria' AND value >= 0 AND criterion ~ '^[A-Z]$')", name=op.f('ck_mark_fits_scheme')),
-    sa.ForeignKeyConstraint(['academic_year_id', 'lesson_id'], ['lesson.academic_year_id', 'lesson.id'], name='fk_mark_lesson'),
+    sa.ForeignKeyConstraint(['academic_year_id', 'lesson_id'], ['class_lesson.academic_year_id', 'class_lesson.id'], name='fk_mark_lesson'),
     sa.ForeignKeyConstraint(['pupil_id'], ['person.id'], name=op.f('fk_mark_pupil_id_person')),
     sa.ForeignKeyConstraint(['teacher_id'], ['person.id'], name=op.f('fk_mark_teacher_id_person')),
     sa.PrimaryKeyConstraint('academic_year_id', 'id', name=op.f('pk_mark')),
@@ -548,10 +548,10 @@ def downgrade() -> None:
     op.drop_index('ix_attendance_pupil_date', table_name='attendance')
     op.drop_index('ix_attendance_class_date', table_name='attendance')
     op.drop_table('attendance')
-    op.drop_index('uq_lesson_slot_date', table_name='lesson')
-    op.drop_index('ix_lesson_class_subject_date', table_name='lesson')
-    op.drop_index('ix_lesson_class_date', table_name='lesson')
-    op.drop_table('lesson')
+    op.drop_index('uq_class_lesson_slot_date', table_name='class_lesson')
+    op.drop_index('ix_class_lesson_class_subject_date', table_name='class_lesson')
+    op.drop_index('ix_class_lesson_class_date', table_name='class_lesson')
+    op.drop_table('class_lesson')
     op.drop_index('ix_timetable_slot_teacher', table_name='timetable_slot')
     op.drop_index('ix_timetable_slot_class', table_name='timetable_slot')
     op.drop_table('timetable_slot')
@@ -591,5 +591,5 @@ def downgrade() -> None:
     op.drop_constraint(op.f('uq_staff_position_id'), 'staff_position', type_='unique')
     op.drop_constraint(op.f('uq_enrollment_id'), 'enrollment', type_='unique')
     op.execute("DROP SEQUENCE mark_id_seq")
-    op.execute("DROP SEQUENCE lesson_id_seq")
+    op.execute("DROP SEQUENCE class_lesson_id_seq")
     # ### end Alembic commands ###

@@ -1,0 +1,791 @@
+"""Benchmark of learning content at the issue's sizes (issue 16).
+
+    python -m bench.content [--lessons 20000] [--learners 400000] [--duration 15]
+                            [--workers 1] [--connections 4] [--samples 400]
+                            [--data-dir DIR [--reuse]] [--no-progress]
+
+Builds a database (embedded PostgreSQL unless DATABASE_URL is set): the registry's synthetic
+country (``bilim seed``: schools and their pupils, at the scale that gives ``--learners``
+current pupils), then by bulk COPY the curriculum and ``--lessons`` published lessons over all
+grades, subjects and the four languages, each with five files and a quiz question, and for
+every learner progress in three lessons of their grade (1.2 M progress rows and statements).
+VACUUM ANALYZE, then ``bilim serve`` as production runs it, and measures through HTTP:
+
+* the anonymous lesson list by grade, subject and language (the portal's ``Lessons``, rotating
+  over 48 pages), with ``wrk`` and ``--connections`` connections: req/s, p50, p99;
+* search (the portal's ``LessonSearch``: Kyrgyz and Russian, Cyrillic and Latin, suffixes,
+  typos), one request at a time: p50, p95;
+* a pupil's feed (the portal's ``MyLearning``) for ``--samples`` pupils: p50, p95;
+* progress statements: ``recordLessonProgress`` one statement a request, and
+  ``syncLessonProgress`` 50 a request, each statement sent once by ``wrk``; statements/s, then
+  the rows counted in the database (none lost, none twice).
+
+Targets: >= 2,000 req/s; search p95 < 50 ms; feed p50 < 15 ms; 1,000 statements/s.
+
+First it measures ``public/Regions`` the same way: its figure on the idle machine is on record
+(docs/performance.md), so a run on a busy machine says how busy it was. The database stays in
+the data folder: ``--data-dir DIR --reuse`` measures it again without loading (about 15 minutes
+at these sizes on a busy machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.api import _free_port, _lua, _lua_calls, _stop_hub, _wrk
+from bench.workloads import Call
+from models import database
+from resolvers.access import KeyRing, Role, issue_token
+from resolvers.relay import encode_id
+from resolvers.settings import Settings
+
+PORTALS = Path(__file__).resolve().parent.parent / "portals" / "sanarip-sabak"
+LANGUAGES = ("ky", "ru", "uz", "tg")
+# Subjects by grade band, and the words their topics are named with, per language.
+SUBJECTS = {
+    "MATHEMATICS": range(1, 7),
+    "ALGEBRA": range(7, 13),
+    "GEOMETRY": range(7, 13),
+    "KYRGYZ_LANGUAGE": range(1, 13),
+    "RUSSIAN_LANGUAGE": range(1, 13),
+    "ENGLISH": range(2, 13),
+    "NATURE_STUDIES": range(1, 5),
+    "HOMELAND_STUDIES": range(1, 5),
+    "BIOLOGY": range(5, 12),
+    "PHYSICS": range(7, 12),
+    "CHEMISTRY": range(8, 12),
+    "GEOGRAPHY": range(5, 11),
+    "HISTORY_KYRGYZSTAN": range(5, 12),
+    "INFORMATICS": range(5, 12),
+}
+WORDS = {
+    "ky": (
+        "Бөлчөктөр",
+        "Теңдемелер",
+        "Кыргыз каганаты",
+        "Манас эпосу",
+        "Өсүмдүктөр",
+        "Күч жана кыймыл",
+        "Суу айлануусу",
+        "Сандар",
+        "Үй жаныбарлары",
+        "Тоолор жана өзөндөр",
+        "Химиялык реакциялар",
+        "Алгоритмдер",
+        "Сөз түркүмдөрү",
+        "Жер шары",
+        "Электр тогу",
+        "Клетка",
+    ),
+    "ru": (
+        "Дроби",
+        "Уравнения",
+        "Кыргызский каганат",
+        "Эпос Манас",
+        "Растения",
+        "Сила и движение",
+        "Круговорот воды",
+        "Числа",
+        "Домашние животные",
+        "Горы и реки",
+        "Химические реакции",
+        "Алгоритмы",
+        "Части речи",
+        "Земной шар",
+        "Электрический ток",
+        "Клетка",
+    ),
+    "uz": (
+        "Касрлар",
+        "Тенгламалар",
+        "Қирғиз хоқонлиги",
+        "Манас достони",
+        "Ўсимликлар",
+        "Куч ва ҳаракат",
+        "Сувнинг айланиши",
+        "Сонлар",
+        "Уй ҳайвонлари",
+        "Тоғлар ва дарёлар",
+        "Кимёвий реакциялар",
+        "Алгоритмлар",
+        "Сўз туркумлари",
+        "Ер шари",
+        "Электр токи",
+        "Ҳужайра",
+    ),
+    "tg": (
+        "Касрҳо",
+        "Муодилаҳо",
+        "Хоқонии қирғиз",
+        "Достони Манас",
+        "Растаниҳо",
+        "Қувва ва ҳаракат",
+        "Гардиши об",
+        "Ададҳо",
+        "Ҳайвоноти хонагӣ",
+        "Кӯҳҳо ва дарёҳо",
+        "Реаксияҳои кимиёвӣ",
+        "Алгоритмҳо",
+        "Ҳиссаҳои нутқ",
+        "Кураи замин",
+        "Ҷараёни барқ",
+        "Ҳуҷайра",
+    ),
+}
+# What readers type: a word, a Kyrgyz word with suffixes, Latin letters, a typo, Russian forms.
+SEARCHES = (
+    "бөлчөк",
+    "бөлчөктөрдү",
+    "bolchok",
+    "bölchöktör",
+    "теңдеме",
+    "kyrgyz kaganaty",
+    "манас",
+    "өсүмдүк",
+    "дроби",
+    "дробей",
+    "уравнение",
+    "растений",
+    "каганатыы",
+    "алгоритм",
+    "electr togu",
+    "клетка",
+    "жер шары",
+    "круговорот",
+    "числа",
+    "химия реакция",
+)
+PROGRESS_PER_LEARNER = 3
+
+
+async def _copy(conn: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    await conn.copy_records_to_table(table, records=rows, columns=columns)
+
+
+async def load_content(url: str, lessons: int, seed: int) -> dict[str, Any]:
+    """The curriculum, ``lessons`` published lessons with files and quizzes (bulk COPY)."""
+    rng = random.Random(seed)
+    conn = await asyncpg.connect(url)
+    try:
+        slots = [(s, g) for s, grades in SUBJECTS.items() for g in grades]
+        topics = -(-lessons // len(LANGUAGES))
+        per_slot = -(-topics // len(slots))
+        units: list[tuple[Any, ...]] = []
+        unit_id = 0
+        for subject, grade in slots:
+            for k in range(per_slot):
+                unit_id += 1
+                term = 1 + k * 4 // per_slot
+                word = WORDS["ky"][(unit_id + k) % len(WORDS["ky"])]
+                units.append(
+                    (
+                        unit_id,
+                        "twelve_year",
+                        subject,
+                        grade,
+                        term,
+                        1 + k // 4,
+                        word,
+                        1 + k % 4,
+                        f"{word} {k + 1}",
+                        ["Окуучу түшүнөт"],
+                        2,
+                        list(LANGUAGES),
+                    )
+                )
+        await _copy(
+            conn,
+            "curriculum_unit",
+            [
+                "id",
+                "standard",
+                "subject_code",
+                "grade",
+                "term",
+                "unit_no",
+                "unit_title",
+                "topic_no",
+                "topic_title",
+                "outcomes",
+                "hours",
+                "languages",
+            ],
+            units,
+        )
+        now = datetime.now(UTC)
+        rows: list[tuple[Any, ...]] = []
+        lesson_id = 0
+        for unit in units[:topics]:
+            for language in LANGUAGES:
+                lesson_id += 1
+                word = WORDS[language][(unit[0] + unit[7]) % len(WORDS[language])]
+                rows.append(
+                    (
+                        lesson_id,
+                        unit[0],
+                        language,
+                        "twelve_year",
+                        unit[2],
+                        unit[3],
+                        unit[4],
+                        unit[5],
+                        unit[7],
+                        1,
+                        f"{word}: {unit[7]}-сабак",
+                        f"{word} {unit[3]}",
+                        f"{word}. " * 20,
+                        rng.randint(600, 2400),
+                        "published",
+                        1,
+                        "bench",
+                        now,
+                    )
+                )
+        await _copy(
+            conn,
+            "lesson",
+            [
+                "id",
+                "unit_id",
+                "language",
+                "standard",
+                "subject_code",
+                "grade",
+                "term",
+                "unit_no",
+                "topic_no",
+                "position",
+                "title",
+                "summary",
+                "body",
+                "duration_seconds",
+                "status",
+                "version",
+                "author",
+                "published_at",
+            ],
+            rows,
+        )
+        files, media = [], []
+        for lesson in rows:
+            for kind, rendition, height, size, media_type in (
+                ("video", "240p", 240, 22_000_000, "video/mp4"),
+                ("video", "480p", 480, 64_000_000, "video/mp4"),
+                ("video", "720p", 720, 150_000_000, "video/mp4"),
+                ("audio", "audio", None, 9_000_000, "audio/mpeg"),
+                ("subtitles", lesson[2], None, 6_000, "text/vtt"),
+            ):
+                sha = uuid.uuid5(uuid.NAMESPACE_OID, f"{lesson[0]}/{rendition}").hex * 2
+                files.append((sha, size, media_type))
+                media.append((lesson[0], kind, rendition, sha, size, media_type, height, 400))
+        await _copy(conn, "file_object", ["sha256", "size_bytes", "media_type"], files)
+        await _copy(
+            conn,
+            "lesson_media",
+            [
+                "lesson_id",
+                "kind",
+                "rendition",
+                "sha256",
+                "size_bytes",
+                "media_type",
+                "height",
+                "bitrate_kbps",
+            ],
+            media,
+        )
+        await _copy(
+            conn,
+            "quiz_question",
+            ["lesson_id", "position", "kind", "prompt", "choices", "answer", "points"],
+            [(r[0], 1, "single_choice", "?", ["a", "b", "c"], '{"choice": 1}', 1) for r in rows],
+        )
+        for table in ("curriculum_unit", "lesson"):
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        return {"lessons": len(rows), "units": len(units), "files": len(files)}
+    finally:
+        await conn.close()
+
+
+async def load_progress(url: str, learners: int, seed: int) -> dict[str, Any]:
+    """Progress of ``learners`` pupils (with an open school enrollment) in three lessons of
+    their grade in their school's first language, with the statements it adds up to."""
+    rng = random.Random(seed)
+    conn = await asyncpg.connect(url)
+    try:
+        pupils = await conn.fetch(
+            "SELECT e.person_id, e.grade_level, i.languages[1] AS language FROM enrollment e "
+            "JOIN institution i ON i.id = e.institution_id WHERE e.sector = 'school' "
+            "AND e.exit_date IS NULL AND e.grade_level BETWEEN 1 AND 12 ORDER BY e.person_id "
+            "LIMIT $1",
+            learners,
+        )
+        by_place: dict[tuple[int, str], list[int]] = {}
+        for r in await conn.fetch("SELECT id, grade, language FROM lesson ORDER BY id"):
+            by_place.setdefault((r["grade"], r["language"]), []).append(r["id"])
+        progress, statements = [], []
+        now = datetime.now(UTC)
+        for p in pupils:
+            language = p["language"] if p["language"] in LANGUAGES else "ky"
+            choices = (
+                by_place.get((p["grade_level"], language)) or by_place[(p["grade_level"], "ky")]
+            )
+            for lesson in rng.sample(choices, min(PROGRESS_PER_LEARNER, len(choices))):
+                done = rng.random() < 0.6
+                at = now - timedelta(days=rng.randint(1, 60))
+                seconds = rng.randint(60, 2400)
+                progress.append(
+                    (
+                        p["person_id"],
+                        lesson,
+                        "completed" if done else "started",
+                        1,
+                        seconds,
+                        at,
+                        at if done else None,
+                    )
+                )
+                statements.append(
+                    (
+                        p["person_id"],
+                        uuid.UUID(int=rng.getrandbits(128)),
+                        lesson,
+                        1,
+                        "completed" if done else "started",
+                        seconds,
+                        at,
+                        "bench",
+                    )
+                )
+        await _copy(
+            conn,
+            "lesson_progress",
+            [
+                "learner_id",
+                "lesson_id",
+                "status",
+                "attempts",
+                "seconds_spent",
+                "started_at",
+                "completed_at",
+            ],
+            progress,
+        )
+        await _copy(
+            conn,
+            "lesson_progress_statement",
+            [
+                "learner_id",
+                "statement_id",
+                "lesson_id",
+                "attempt",
+                "verb",
+                "seconds",
+                "occurred_at",
+                "recorded_by",
+            ],
+            statements,
+        )
+        return {
+            "learners": len(pupils),
+            "progress": len(progress),
+            "grades": sorted({p["grade_level"] for p in pupils}),
+            "pupils": [p["person_id"] for p in pupils],
+        }
+    finally:
+        await conn.close()
+
+
+def _start_hub(db_url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """``bilim serve`` as production runs it; budgets lifted (one address sends everything)."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "BILIM_DATA_DIR": str(data_dir),
+        "BILIM_FETCH_ASSETS": "false",
+        "BILIM_POINTS_PER_HOUR": str(10**9),
+        "BILIM_ANONYMOUS_POINTS_PER_HOUR": str(10**9),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(url.replace("/graphql", "/readyz"), timeout=2).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            _stop_hub(server)
+            sys.exit("the hub did not start")
+        time.sleep(0.5)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _timed(
+    client: httpx.Client, url: str, query: str, variables: dict[str, Any], token: str | None
+) -> float:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    started = time.perf_counter()
+    response = client.post(url, json={"query": query, "variables": variables}, headers=headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"{query[:40]}... {variables}: {response.text[:300]}")
+    return elapsed
+
+
+def measure_list(url: str, duration: int, connections: int, work: Path) -> dict[str, Any]:
+    """The anonymous lesson list, over 48 (grade, subject, language) pages."""
+    query = (PORTALS / "Lessons.graphql").read_text()
+    pages = [
+        {"grade": g, "subject": s, "language": lang.upper()}
+        for s, grades in list(SUBJECTS.items())[:4]
+        for g in list(grades)[:3]
+        for lang in LANGUAGES
+    ][:48]
+    bodies = [json.dumps({"query": query, "variables": v}) for v in pages]
+    with httpx.Client(timeout=30) as client:
+        # Each worker reads the subject codes once, through the resolvers.
+        for body in bodies * 2:
+            client.post(url, content=body, headers={"Content-Type": "application/json"})
+    script = work / "lessons.lua"
+    _lua(script, bodies[0], "", rotation=bodies)
+    text = script.read_text().replace('wrk.headers["Authorization"] = "Bearer "\n', "")
+    script.write_text(text)
+    _wrk(url, script, connections=connections, duration=3)  # warm
+    rps, p50, p99, _bad = _wrk(url, script, connections=connections, duration=duration)
+    return {"rps": rps, "p50": p50, "p99": p99, "pages": len(pages)}
+
+
+def measure_calibration(url: str, duration: int, connections: int, work: Path) -> dict[str, Any]:
+    """``public/Regions`` under the same conditions: a query whose figure on the idle machine is
+    on record (4,422 req/s with one worker, docs/performance.md), so a run on a busy machine
+    says how busy it was."""
+    query = (PORTALS.parent / "public" / "Regions.graphql").read_text()
+    script = work / "regions.lua"
+    _lua(script, json.dumps({"query": query}), "")
+    text = script.read_text().replace('wrk.headers["Authorization"] = "Bearer "\n', "")
+    script.write_text(text)
+    _wrk(url, script, connections=connections, duration=2)  # warm
+    rps, p50, p99, _bad = _wrk(url, script, connections=connections, duration=duration)
+    return {"rps": rps, "p50": p50, "p99": p99}
+
+
+def measure_search(url: str, samples: int) -> dict[str, Any]:
+    query = (PORTALS / "LessonSearch.graphql").read_text()
+    times = []
+    with httpx.Client(timeout=30) as client:
+        for k in range(samples):
+            variables: dict[str, Any] = {"query": SEARCHES[k % len(SEARCHES)]}
+            if k % 3 == 0:
+                variables["grade"] = 1 + k % 12
+            times.append(_timed(client, url, query, variables, None))
+    return {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "n": samples}
+
+
+def measure_feed(url: str, tokens: list[str]) -> dict[str, Any]:
+    query = (PORTALS / "MyLearning.graphql").read_text()
+    times = []
+    with httpx.Client(timeout=30) as client:
+        for token in tokens[:5]:
+            _timed(client, url, query, {}, token)  # warm
+        for token in tokens:
+            times.append(_timed(client, url, query, {}, token))
+    return {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "n": len(tokens)}
+
+
+async def _statement_rows(url: str) -> tuple[int, int]:
+    conn = await asyncpg.connect(url)
+    try:
+        statements = await conn.fetchval("SELECT count(*) FROM lesson_progress_statement")
+        seconds = await conn.fetchval("SELECT coalesce(sum(seconds_spent), 0) FROM lesson_progress")
+        return int(statements), int(seconds)
+    finally:
+        await conn.close()
+
+
+def measure_progress(
+    url: str,
+    db_url: str,
+    ring: KeyRing,
+    settings: Settings,
+    pupils: list[int],
+    lessons: list[int],
+    *,
+    batch: int,
+    calls: int,
+    connections: int,
+    work: Path,
+) -> dict[str, Any]:
+    """Statements sent once each by wrk (one or ``batch`` a request); then the database must
+    hold every one exactly once, their seconds added once."""
+    name = "RecordLessonProgress" if batch == 1 else "SyncLessonProgress"
+    query = (PORTALS / f"{name}.graphql").read_text()
+    rng = random.Random(batch)
+    when = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    sent: list[Call] = []
+    for k in range(calls):
+        pupil = pupils[k % len(pupils)]
+        token = issue_token(ring, settings, role=Role.PUPIL, person_id=pupil, ttl_minutes=120)
+        items = [
+            {
+                "statementId": str(uuid.uuid4()),
+                "lessonId": encode_id("Lesson", rng.choice(lessons)),
+                "verb": "PROGRESSED",
+                "occurredAt": when,
+                "seconds": 30,
+            }
+            for _ in range(batch)
+        ]
+        variables = {"input": items[0]} if batch == 1 else {"input": {"statements": items}}
+        sent.append(Call(variables, token))
+    before = asyncio.run(_statement_rows(db_url))
+    script = work / f"{name}.lua"
+    _lua_calls(script, query, sent, once=True)
+    rps, p50, p99, bad = _wrk(url, script, connections=connections, duration=600, timeout=30)
+    after = asyncio.run(_statement_rows(db_url))
+    statements = calls * batch
+    return {
+        "requests_per_s": rps,
+        "statements_per_s": rps * batch,
+        "p50": p50,
+        "p99": p99,
+        "bad": bad,
+        "statements_sent": statements,
+        "statements_kept": after[0] - before[0],
+        "seconds_added": after[1] - before[1],
+        "seconds_sent": statements * 30,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lessons", type=int, default=20_000)
+    parser.add_argument("--learners", type=int, default=400_000)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument("--progress-calls", type=int, default=4000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database a run before left in --data-dir (load nothing)",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="skip the progress statements (they add rows: a --reuse run measures more)",
+    )
+    args = parser.parse_args()
+    if args.reuse and args.data_dir is None:
+        parser.error("--reuse needs --data-dir")
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bilim-bench-content-"))
+    embedded = None
+    db_url = os.environ.get("DATABASE_URL")
+    if not db_url:
+        embedded = database.EmbeddedPostgres(data_dir)
+        server_url = embedded.start()
+        asyncio.run(database.ensure_database(server_url, database.EMBEDDED_DATABASE))
+        db_url = embedded.url()
+    try:
+        _run(args, db_url, data_dir)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
+    from resolvers import demo
+
+    if args.reuse:
+        learners = asyncio.run(_loaded(db_url))
+        print(
+            f"reusing {args.data_dir}: {learners['lessons']:,} lessons, "
+            f"{learners['learners']:,} learners, {learners['progress']:,} progress rows"
+        )
+    else:
+        started = time.perf_counter()
+        database.migrate(db_url)
+        # bilim seed's country at the scale that gives the learners asked for (~1.4 M pupils
+        # at 1).
+        scale = min(2.0, args.learners / 1_400_000 * 1.02)
+        institutions = 2000 if args.learners >= 200_000 else None
+        asyncio.run(
+            demo.load(db_url, scale=scale, seed=args.seed, progress=True, institutions=institutions)
+        )
+        content = asyncio.run(load_content(db_url, args.lessons, args.seed))
+        learners = asyncio.run(load_progress(db_url, args.learners, args.seed))
+        asyncio.run(_vacuum(db_url))
+        loaded = time.perf_counter() - started
+        print(
+            f"loaded in {loaded:.0f} s: {content['lessons']:,} lessons "
+            f"({content['units']:,} topics, {content['files']:,} files), "
+            f"{learners['learners']:,} learners, {learners['progress']:,} progress rows"
+        )
+    settings = Settings(data_dir=data_dir)
+    ring = KeyRing.load(settings)
+    server, url = _start_hub(db_url, data_dir, args.workers)
+    work = Path(tempfile.mkdtemp(prefix="bilim-bench-wrk-"))
+    try:
+        lesson_ids = asyncio.run(_lesson_ids(db_url))
+        rng = random.Random(args.seed)
+        sample = rng.sample(learners["pupils"], min(args.samples, len(learners["pupils"])))
+        tokens = [
+            issue_token(ring, settings, role=Role.PUPIL, person_id=p, ttl_minutes=120)
+            for p in sample
+        ]
+        results: dict[str, Any] = {
+            "calibration": measure_calibration(url, args.duration, args.connections, work),
+            "list": measure_list(url, args.duration, args.connections, work),
+            "search": measure_search(url, args.samples),
+            "feed": measure_feed(url, tokens),
+        }
+        if not args.no_progress:
+            results["record"] = measure_progress(
+                url,
+                db_url,
+                ring,
+                settings,
+                sample,
+                lesson_ids,
+                batch=1,
+                calls=args.progress_calls,
+                connections=args.connections,
+                work=work,
+            )
+            results["sync"] = measure_progress(
+                url,
+                db_url,
+                ring,
+                settings,
+                sample,
+                lesson_ids,
+                batch=50,
+                calls=max(1, args.progress_calls // 25),
+                connections=args.connections,
+                work=work,
+            )
+    finally:
+        _stop_hub(server)
+    _report(results, args)
+
+
+async def _vacuum(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def _loaded(url: str) -> dict[str, Any]:
+    """What an earlier run loaded: its lessons, learners (those with progress) and progress."""
+    conn = await asyncpg.connect(url)
+    try:
+        pupils = [
+            r["learner_id"]
+            for r in await conn.fetch(
+                "SELECT DISTINCT learner_id FROM lesson_progress ORDER BY learner_id"
+            )
+        ]
+        return {
+            "lessons": await conn.fetchval("SELECT count(*) FROM lesson"),
+            "learners": len(pupils),
+            "progress": await conn.fetchval("SELECT count(*) FROM lesson_progress"),
+            "pupils": pupils,
+        }
+    finally:
+        await conn.close()
+
+
+async def _lesson_ids(url: str) -> list[int]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [
+            r["id"] for r in await conn.fetch("SELECT id FROM lesson WHERE status = 'published'")
+        ]
+    finally:
+        await conn.close()
+
+
+def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
+    lst, search, feed = results["list"], results["search"], results["feed"]
+    cal = results["calibration"]
+    print(f"workers: {args.workers}, connections: {args.connections}")
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
+    print(
+        f"calibration, public/Regions: {cal['rps']:,.0f} req/s, p50 {cal['p50']:.1f} ms "
+        "(4,422 req/s on the idle machine)"
+    )
+    print(
+        f"anonymous lesson list: {lst['rps']:,.0f} req/s, p50 {lst['p50']:.1f} ms, "
+        f"p99 {lst['p99']:.1f} ms ({lst['pages']} pages rotating; target >= 2,000 req/s)"
+    )
+    print(
+        f"search: p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms over {search['n']} "
+        "queries (target p95 < 50 ms)"
+    )
+    print(
+        f"pupil's feed: p50 {feed['p50']:.1f} ms, p95 {feed['p95']:.1f} ms over {feed['n']} "
+        "pupils (target p50 < 15 ms)"
+    )
+    for name, key in (
+        ("recordLessonProgress (1 a request)", "record"),
+        ("syncLessonProgress (50 a request)", "sync"),
+    ):
+        if key not in results:
+            continue
+        r = results[key]
+        print(
+            f"{name}: {r['statements_per_s']:,.0f} statements/s ({r['requests_per_s']:,.0f} req/s, "
+            f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms); sent {r['statements_sent']:,}, kept "
+            f"{r['statements_kept']:,}, seconds added {r['seconds_added']:,} of "
+            f"{r['seconds_sent']:,}; bad answers {r['bad']}"
+        )
+
+
+if __name__ == "__main__":
+    main()

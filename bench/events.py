@@ -1,0 +1,461 @@
+"""Events benchmark (issue 18): subscriptions and webhooks against a hub worker started as
+production starts it.
+
+    python -m bench.events                     # embedded PostgreSQL in a fresh folder
+    python -m bench.events --subscribers 2000 --rate 200 --seconds 30 --backlog 100000
+
+1. Opens ``--subscribers`` graphql-transport-ws connections to one worker, each a guardian
+   following their child's kindergarten application, and reports the worker's memory.
+2. Commits ``--rate`` status changes a second for ``--seconds`` (each a transaction changing
+   one application's status and writing its outbox event) and measures commit-to-socket
+   latency on the subscribers' side (p50, p99).
+3. Puts ``--backlog`` events in the outbox for a partner's webhook endpoint on a local
+   receiver, runs ``bilim events run``, and measures how fast the deliveries drain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import psutil
+from websockets.asyncio.client import connect
+
+from models import database
+from resolvers.access import KeyRing, Role, issue_token
+from resolvers.access.keys import hash_secret, load_pepper
+from resolvers.relay import encode_id
+from resolvers.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBSCRIBE = (
+    "subscription S($id: ID!) { applicationStatusChanged(applicationId: $id) "
+    "{ status application { ... on KindergartenApplication { id } } } }"
+)
+RECEIVER = """
+import sys
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+import uvicorn
+
+async def hook(request):
+    await request.body()
+    return Response(status_code=204)
+
+uvicorn.run(Starlette(routes=[Route("/hook", hook, methods=["POST"])]), host="127.0.0.1",
+            port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def worker_rss_mb(server: subprocess.Popen[bytes]) -> float:
+    parent = psutil.Process(server.pid)
+    procs = [parent, *parent.children(recursive=True)]
+    return max(p.memory_info().rss for p in procs if "postgres" not in p.name()) / 2**20
+
+
+async def load_families(url: str, n: int) -> tuple[list[int], list[int]]:
+    """``n`` guardians, each with a child waiting in this year's kindergarten queue."""
+    conn = await asyncpg.connect(url)
+    try:
+        year = datetime.now(UTC).year
+        season = await conn.fetchval(
+            "SELECT id FROM intake_season WHERE kind = 'kindergarten' AND year = $1", year
+        )
+        assert season, "the migrations seed this year's seasons"
+        start = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM person")
+        people = []
+        for i in range(n):
+            people.append((start + 2 * i, "Асанова", "Гульнара", "female", date(1990, 1, 1)))
+            people.append((start + 2 * i + 1, "Асанов", "Айбек", "male", date(year - 4, 3, 1)))
+        await conn.copy_records_to_table(
+            "person",
+            records=people,
+            columns=["id", "last_name", "first_name", "sex", "birth_date"],
+        )
+        await conn.execute("SELECT setval('person_id_seq', (SELECT max(id) FROM person))")
+        guardians = [start + 2 * i for i in range(n)]
+        await conn.copy_records_to_table(
+            "guardianship",
+            records=[(g, g + 1, "mother") for g in guardians],
+            columns=["guardian_id", "child_id", "kind"],
+        )
+        apps = await conn.fetch(
+            "INSERT INTO kindergarten_application (child_id, guardian_id, season_id, status, "
+            "intake_year, age_group, benefit_status, residency) "
+            "SELECT g + 1, g, $1, 'waiting', $2, '3-4', 'none', 'resident' "
+            "FROM unnest($3::int[]) AS g ORDER BY g RETURNING id",
+            season,
+            year,
+            guardians,
+        )
+        return guardians, [r["id"] for r in apps]
+    finally:
+        await conn.close()
+
+
+def start_hub(
+    db_url: str, data_dir: Path, *, dispatcher: bool
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "BILIM_DATA_DIR": str(data_dir),
+        "BILIM_FETCH_ASSETS": "false",
+        "BILIM_POINTS_PER_HOUR": str(10**9),
+        "BILIM_EVENT_DISPATCHER": "true" if dispatcher else "false",
+        "BILIM_WS_IDLE_SECONDS": "3600",
+        "BILIM_EVENTS_POLL_SECONDS": "0.5",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    server.kill()
+    sys.exit("the hub did not start")
+
+
+def start_receiver(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", RECEIVER, str(port)], cwd=ROOT)
+
+
+def start_dispatcher(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``bilim events run`` alone, as a deployment runs it beside the web workers."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from cli import main; main()", "events", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+class Subscriber:
+    def __init__(self, app_id: int, token: str) -> None:
+        self.app_id = app_id
+        self.token = token
+        self.received: list[float] = []
+        self.ready = asyncio.Event()
+        self.failed: str | None = None
+
+    async def run(self, ws_url: str, stop: asyncio.Event) -> None:
+        # A socket that fails to open or subscribe is counted, not waited for forever.
+        try:
+            await self._run(ws_url, stop)
+        except Exception as err:
+            self.failed = f"{type(err).__name__}: {err}"[:200]
+        finally:
+            self.ready.set()
+
+    async def _run(self, ws_url: str, stop: asyncio.Event) -> None:
+        async with connect(
+            ws_url,
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            max_queue=64,
+            open_timeout=120,
+            ping_interval=None,
+        ) as ws:
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "connection_init",
+                        "payload": {"Authorization": f"Bearer {self.token}"},
+                    }
+                )
+            )
+            ack = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            if ack["type"] != "connection_ack":
+                raise RuntimeError(f"no connection_ack: {ack}")
+            variables = {"id": encode_id("KindergartenApplication", self.app_id)}
+            await ws.send(
+                json.dumps(
+                    {
+                        "id": "1",
+                        "type": "subscribe",
+                        "payload": {"query": SUBSCRIBE, "variables": variables},
+                    }
+                )
+            )
+            self.ready.set()
+            while not stop.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 1.0)
+                except TimeoutError:
+                    continue
+                message = json.loads(raw)
+                if message["type"] == "next":
+                    self.received.append(time.time())
+                elif message["type"] == "ping":
+                    await ws.send(json.dumps({"type": "pong"}))
+
+
+async def produce(url: str, apps: list[int], rate: int, seconds: int) -> dict[int, list[float]]:
+    """``rate`` status changes a second, each its own transaction with its outbox event;
+    commit times by application."""
+    pool = await asyncpg.create_pool(url, min_size=4, max_size=8)
+    committed: dict[int, list[float]] = {}
+    status = dict.fromkeys(apps, "waiting")
+
+    async def one(app_id: int) -> None:
+        new = "offered" if status[app_id] == "waiting" else "waiting"
+        status[app_id] = new
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "UPDATE kindergarten_application SET status = $1 WHERE id = $2", new, app_id
+            )
+            await conn.execute(
+                "INSERT INTO outbox (topic, aggregate_type, aggregate_id, payload) "
+                "VALUES ('preschool.bench_status', 'KindergartenApplication', $1, '{}')",
+                app_id,
+            )
+        committed.setdefault(app_id, []).append(time.time())
+
+    total = rate * seconds
+    started = time.monotonic()
+    tasks = []
+    for i in range(total):
+        app_id = apps[i % len(apps)]
+        due = started + i / rate
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        tasks.append(asyncio.create_task(one(app_id)))
+    await asyncio.gather(*tasks)
+    await pool.close()
+    return committed
+
+
+async def subscriptions(args: argparse.Namespace, db_url: str, data_dir: Path) -> dict[str, Any]:
+    guardians, apps = await load_families(db_url, args.subscribers)
+    settings = Settings(data_dir=data_dir)
+    ring = KeyRing.load(settings, data_dir)
+    server, url = start_hub(db_url, data_dir, dispatcher=False)
+    try:
+        idle_rss = worker_rss_mb(server)
+        stop_event = asyncio.Event()
+        subs = [
+            Subscriber(a, issue_token(ring, settings, role=Role.GUARDIAN, person_id=g))
+            for g, a in zip(guardians, apps, strict=True)
+        ]
+        ws_url = url.replace("http://", "ws://") + "/graphql"
+        tasks = []
+        for batch in range(0, len(subs), 100):
+            for s in subs[batch : batch + 100]:
+                tasks.append(asyncio.create_task(s.run(ws_url, stop_event)))
+            await asyncio.gather(*(s.ready.wait() for s in subs[batch : batch + 100]))
+            print(f"  {batch + 100} sockets opened", flush=True)
+        await asyncio.sleep(2)
+        failed = [s.failed for s in subs if s.failed]
+        if failed:
+            print(f"{len(failed)} subscriptions failed, e.g. {failed[0]}")
+        open_rss = worker_rss_mb(server)
+        print(f"{len(subs)} subscriptions open: worker RSS {open_rss:.0f} MB (idle {idle_rss:.0f})")
+        committed = await produce(db_url, apps, args.rate, args.seconds)
+        await asyncio.sleep(3)
+        busy_rss = worker_rss_mb(server)
+        stop_event.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        stop(server)
+    latencies = []
+    lost = 0
+    by_app = {s.app_id: s.received for s in subs}
+    for app_id, times in committed.items():
+        got = by_app[app_id]
+        lost += max(0, len(times) - len(got))
+        latencies += [(r - c) * 1000 for c, r in zip(times, got, strict=False)]
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
+    return {
+        "subscribers": len(subs) - len(failed),
+        "events": sum(len(t) for t in committed.values()),
+        "pushed": len(latencies),
+        "missing": lost,
+        "p50_ms": statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": p99,
+        "rss_idle_mb": idle_rss,
+        "rss_open_mb": open_rss,
+        "rss_busy_mb": busy_rss,
+    }
+
+
+async def webhooks(args: argparse.Namespace, db_url: str, data_dir: Path) -> dict[str, Any]:
+    port = free_port()
+    receiver = start_receiver(port)
+    settings = Settings(data_dir=data_dir)
+    pepper = load_pepper(settings, data_dir)
+    conn = await asyncpg.connect(db_url)
+    try:
+        key_id = await conn.fetchval(
+            "INSERT INTO api_key (prefix, secret_hash, name, created_by, expires_at, "
+            "allowed_fields, personal_data, points_per_hour) VALUES ('bench001', $1, "
+            "'bench partner', 'bench', now() + interval '1 day', $2, false, 100000) RETURNING id",
+            hash_secret(pepper, "bench-secret"),
+            ["Institution.*"],
+        )
+        # The dispatcher starts its consumers at the head: create them first, then the backlog.
+        await conn.execute(
+            "INSERT INTO event_consumer (name, after_txid, after_id) VALUES "
+            "('webhooks', (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint - 1, "
+            "9223372036854775807), ('notices', (pg_snapshot_xmin(pg_current_snapshot())::text)"
+            "::bigint - 1, 9223372036854775807) ON CONFLICT DO NOTHING"
+        )
+        await conn.execute(
+            "INSERT INTO webhook_endpoint (api_key_id, url, event_types, secret, status, "
+            "created_by) VALUES ($1, $2, ARRAY['institutions.*'], $3, 'active', 'bench')",
+            key_id,
+            f"http://127.0.0.1:{port}/hook",
+            "whsec_" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        )
+        institution = await conn.fetchval(
+            "INSERT INTO institution (kind, ownership, name, region_id, languages) "
+            "VALUES ('school', 'state', 'Орто мектеп №1', 8, ARRAY['ky']) RETURNING id"
+        )
+        await conn.execute(
+            "INSERT INTO outbox (topic, aggregate_type, aggregate_id, payload) "
+            "SELECT 'institutions.institution_updated', 'Institution', $1, '{}' "
+            "FROM generate_series(1, $2)",
+            institution,
+            args.backlog,
+        )
+    finally:
+        await conn.close()
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "BILIM_DATA_DIR": str(data_dir),
+        "BILIM_WEBHOOK_ALLOW_PRIVATE": "true",
+    }
+    started = time.monotonic()
+    dispatcher = start_dispatcher(env)
+    peak_rss = 0.0
+    conn = await asyncpg.connect(db_url)
+    try:
+        while True:
+            await asyncio.sleep(1)
+            peak_rss = max(peak_rss, psutil.Process(dispatcher.pid).memory_info().rss / 2**20)
+            done = await conn.fetchval(
+                "SELECT count(*) FROM webhook_delivery WHERE status = 'delivered'"
+            )
+            if done >= args.backlog:
+                break
+            if time.monotonic() - started > 3600:
+                break
+        elapsed = time.monotonic() - started
+        # CPU seconds say what the wall clock cannot on a shared machine: the dispatcher's
+        # own cost per delivery.
+        times = psutil.Process(dispatcher.pid).cpu_times()
+        cpu = times.user + times.system
+        failed = await conn.fetchval(
+            "SELECT count(*) FROM webhook_delivery WHERE status <> 'delivered'"
+        )
+    finally:
+        await conn.close()
+        stop(dispatcher)
+        receiver.terminate()
+        receiver.wait()
+    return {
+        "backlog": args.backlog,
+        "delivered": done,
+        "not_delivered": failed,
+        "seconds": elapsed,
+        "per_second": done / elapsed,
+        "dispatcher_rss_mb": peak_rss,
+        "dispatcher_cpu_s": cpu,
+    }
+
+
+async def run(args: argparse.Namespace) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="bilim-bench-events-"))
+    configured = os.environ.get("DATABASE_URL")
+    embedded = None
+    if configured:
+        db_url = configured
+    else:
+        embedded = database.EmbeddedPostgres(data_dir)
+        server_url = embedded.start()
+        await database.ensure_database(server_url, database.EMBEDDED_DATABASE)
+        db_url = embedded.url()
+    try:
+        await asyncio.to_thread(database.migrate, db_url)
+        if args.subscribers:
+            result = await subscriptions(args, db_url, data_dir)
+            print(
+                f"subscriptions: {result['subscribers']} open, {result['events']} events at "
+                f"{args.rate}/s: p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
+                f"{result['missing']} not pushed; worker RSS {result['rss_open_mb']:.0f} MB open, "
+                f"{result['rss_busy_mb']:.0f} MB after the load (idle {result['rss_idle_mb']:.0f})"
+            )
+        if args.backlog:
+            result = await webhooks(args, db_url, data_dir)
+            print(
+                f"webhooks: {result['delivered']:,} of {result['backlog']:,} delivered in "
+                f"{result['seconds']:.0f} s = {result['per_second']:.0f}/s "
+                f"(dispatcher RSS {result['dispatcher_rss_mb']:.0f} MB, "
+                f"{result['dispatcher_cpu_s']:.0f} CPU s = "
+                f"{result['delivered'] / max(result['dispatcher_cpu_s'], 0.001):.0f} "
+                "deliveries per CPU second)"
+            )
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--subscribers", type=int, default=2000)
+    parser.add_argument("--rate", type=int, default=200, help="status changes per second")
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--backlog", type=int, default=100_000)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

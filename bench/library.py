@@ -1,0 +1,438 @@
+"""The libraries at national scale (issue 17): 500,000 catalogue records and 5,000,000 copies
+over every school of the dataset. Measures the public catalogue search (anonymous, 4
+connections, wrk), a checkout at the desk, the textbook provision of the country and of a
+region, and a full OAI-PMH harvest of the catalogue with the worker's peak memory.
+
+    python -m bench.library [--scale 1.0] [--records 500000] [--items 5000000] [--duration 20]
+
+Runs on an embedded PostgreSQL in ``--data-dir`` (kept: a second run skips loading) unless
+DATABASE_URL names a server. The hub runs as production runs it (`bilim serve`, one worker
+by default) and is called over HTTP, so figures include GraphQL parsing, validation,
+authorization and serialisation. Needs `wrk` (Debian: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.api import RESULTS, _free_port, _ms, _stop_hub
+from models import database
+from resolvers import clock
+from resolvers.access import KeyRing, Role, issue_token
+from resolvers.library.text import fold
+from resolvers.library.textbooks import school_year_of
+from resolvers.relay import encode_id
+from resolvers.settings import Settings
+
+PORTALS = Path(__file__).resolve().parent.parent / "portals"
+SUBJECTS = ("Математика", "Кыргыз тили", "Орус тили", "Табият таануу")
+LANGS = ("ky", "ru", "uz", "tg")
+EDITIONS = 5
+WORDS = {
+    "ky": "китеп жомок тарых адабият мектеп балдар ата журт тоо кыргыз элдин ыр дастан эл "
+    "илим жаштар окуу дүйнө турмуш жер суу күн ай жылдыз бакыт эмгек",
+    "ru": "история литература природа наука дети школа жизнь мир земля язык математика "
+    "физика химия биология рассказы сказки повести стихи культура искусство",
+    "en": "history literature nature science children school life world language stories "
+    "poems culture art mathematics physics chemistry biology tales",
+}
+AUTHORS = (
+    "Чыңгыз Айтматов", "Түгөлбай Сыдыкбеков", "Аалы Токомбаев", "Касым Тыныстанов",
+    "Токтогул Сатылганов", "Мукай Элебаев", "Алыкул Осмонов", "Жоомарт Бөкөнбаев",
+    "Sooronbay Jusuev", "Leo Tolstoy", "Александр Пушкин", "Fyodor Dostoevsky",
+    "Mark Twain", "Абай Кунанбаев", "Сагымбай Орозбаков", "Саякбай Каралаев",
+)  # fmt: skip
+SEARCHES = [
+    ("Айтматов", None),
+    ("Chyngyz Aitmatov", None),
+    ("Chingiz Aytmatov", None),
+    ("жомоктор", None),
+    ("Манас", None),
+    ("китеп балдар", {"language": "KY"}),
+    ("история", None),
+    ("сказки детям", {"language": "RU"}),
+    ("children stories", None),
+    ("Tolstoy", None),
+    ("Токомбаев", None),
+    ("Айтматоф", None),
+    ("математика", {"kind": "TEXTBOOK", "grade": 5}),
+    ("Кыргыз тили", {"kind": "TEXTBOOK"}),
+    ("", {"openAccess": True, "language": "EN"}),
+    ("adabiyat", None),
+    ("физика", {"language": "RU"}),
+    ("тарых", {"openAccess": True}),
+]
+
+
+# --- the dataset ------------------------------------------------------------------------------
+
+
+def _title(rng: random.Random, lang: str) -> str:
+    words = WORDS[lang].split()
+    return " ".join(rng.sample(words, rng.randint(2, 5))).capitalize()
+
+
+def _record_rows(count: int, rng: random.Random) -> list[tuple[Any, ...]]:
+    """Textbooks (every language, grade 1-11, the subjects, a few editions), then books."""
+    rows: list[tuple[Any, ...]] = []
+    for lang in LANGS:
+        for grade in range(1, 12):
+            for subject in SUBJECTS:
+                for edition in range(1, EDITIONS + 1):
+                    title = f"{subject} {grade}-класс ({edition}-басылыш)"
+                    words = f"{title} {subject}"
+                    rows.append(
+                        ("textbook", title, lang, ["Авторлор тобу"], grade, subject, "school",
+                         False, words, fold(words), 2015 + edition)
+                    )  # fmt: skip
+    while len(rows) < count:
+        lang = rng.choices(("ky", "ru", "en", "uz", "tg"), (40, 35, 15, 5, 5))[0]
+        title = _title(rng, lang if lang in WORDS else "ky")
+        author = rng.choice(AUTHORS)
+        words = f"{title} {author}"
+        rows.append(
+            ("book", title, lang, [author], None, None, None, rng.random() < 0.2,
+             words, fold(words), rng.randint(1950, 2026))
+        )  # fmt: skip
+    return rows
+
+
+async def _load_records(conn: asyncpg.Connection, count: int, rng: random.Random) -> None:
+    rows = _record_rows(count, rng)
+    await conn.copy_records_to_table(
+        "bib_record",
+        records=rows,
+        columns=[
+            "kind", "title", "language", "authors", "grade", "school_subject", "audience",
+            "open_access", "words", "folded", "year",
+        ],
+    )  # fmt: skip
+
+
+async def _load_items(conn: asyncpg.Connection, items: int, year: int) -> None:
+    """Approve each (language, grade, subject)'s first edition; every school holds copies of
+    its language's approved textbooks for most of its pupils (60-110%), and every institution
+    a share of the general collection, up to ``items`` copies in all. Copies out with pupils
+    are marked on loan (the summary counts them as issued)."""
+    await conn.execute(
+        "INSERT INTO textbook_approval (record_id, school_year, approved_by) "
+        "SELECT min(id), $1, 'bench' FROM bib_record WHERE kind = 'textbook' "
+        "GROUP BY language, grade, school_subject",
+        year,
+    )
+    await conn.execute(
+        """
+        INSERT INTO library_item (record_id, institution_id, barcode, status)
+        SELECT a.record_id, p.institution_id, 'T' || a.record_id || '-' || g,
+               CASE WHEN g % 10 < 6 THEN 'on_loan' ELSE 'available' END
+        FROM (SELECT e.institution_id, e.grade_level, count(*) AS n FROM enrollment e
+              WHERE e.exit_date IS NULL AND e.sector = 'school' GROUP BY 1, 2) p
+        JOIN institution i ON i.id = p.institution_id
+        JOIN (SELECT r.id AS record_id, r.grade, r.language FROM textbook_approval t
+              JOIN bib_record r ON r.id = t.record_id WHERE t.school_year = $1) a
+          ON a.grade = p.grade_level AND a.language = i.languages[1]
+        CROSS JOIN LATERAL generate_series(
+            1, greatest(1, (p.n * (0.6 + (hashint4(p.institution_id + a.record_id) & 255)
+            / 510.0))::int)) g
+        """,
+        year,
+    )
+    held = await conn.fetchval("SELECT count(*) FROM library_item")
+    general = await conn.fetchval("SELECT count(*) FROM bib_record WHERE kind = 'book'")
+    first = await conn.fetchval("SELECT min(id) FROM bib_record WHERE kind = 'book'")
+    institutions = await conn.fetchval(
+        "SELECT count(*) FROM institution WHERE region_id IS NOT NULL"
+    )
+    per = max(1, (items - held) // (2 * institutions))
+    await conn.execute(
+        """
+        INSERT INTO library_item (record_id, institution_id, barcode)
+        SELECT $1 + ((i.id::bigint * 7919 + k * 104729) % $2), i.id,
+               'G' || ($1 + ((i.id::bigint * 7919 + k * 104729) % $2)) || '-' || c
+        FROM institution i CROSS JOIN generate_series(1, $3) k CROSS JOIN generate_series(1, 2) c
+        WHERE i.region_id IS NOT NULL
+        """,
+        first,
+        general,
+        per,
+    )
+
+
+async def load(url: str, *, scale: float, records: int, items: int, seed: int) -> None:
+    from resolvers import demo
+
+    if not await demo.is_loaded(url):
+        started = time.perf_counter()
+        await demo.load(url, scale=scale, seed=seed, progress=True)
+        print(f"registry seeded in {time.perf_counter() - started:.0f} s")
+    conn = await asyncpg.connect(url)
+    try:
+        if await conn.fetchval("SELECT count(*) FROM bib_record") == 0:
+            started = time.perf_counter()
+            await _load_records(conn, records, random.Random(seed))
+            print(f"{records:,} records in {time.perf_counter() - started:.0f} s")
+            started = time.perf_counter()
+            await _load_items(conn, items, school_year_of(clock.today()))
+            count = await conn.fetchval("SELECT count(*) FROM library_item")
+            print(f"{count:,} copies in {time.perf_counter() - started:.0f} s")
+            started = time.perf_counter()
+            await conn.execute("VACUUM ANALYZE")
+            print(f"vacuumed in {time.perf_counter() - started:.0f} s")
+    finally:
+        await conn.close()
+
+
+# --- the hub and the measurements ----------------------------------------------------------
+
+
+def start_hub(db_url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "BILIM_DATA_DIR": str(data_dir),
+        "BILIM_FETCH_ASSETS": "false",
+        # The budgets are not what is measured.
+        "BILIM_POINTS_PER_HOUR": str(10**9),
+        "BILIM_ANONYMOUS_POINTS_PER_HOUR": str(10**9),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port),
+         "--workers", str(workers), "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    _stop_hub(server)
+    sys.exit("the hub did not start")
+
+
+def search_bodies() -> list[str]:
+    query = (PORTALS / "lib-kg" / "CatalogueSearch.graphql").read_text()
+    return [
+        json.dumps({"query": query, "variables": {"search": text or None, "filter": flt}})
+        for text, flt in SEARCHES
+    ]
+
+
+def wrk_search(base: str, *, connections: int, duration: int) -> dict[str, float]:
+    """Anonymous searches in rotation; p50/p95/p99 from wrk's own latency record."""
+    bodies = ",\n".join(json.dumps(b) for b in search_bodies())
+    script = (
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f"bodies = {{\n{bodies}\n}}\ni = 0\n"
+        "request = function()\n  i = i % #bodies + 1\n"
+        "  return wrk.format(nil, nil, nil, bodies[i])\nend\n"
+        "bad = 0\nresponse = function(status, headers, body)\n"
+        "  if status ~= 200 or string.find(body, '\"errors\"') then bad = bad + 1 end\nend\n"
+        "done = function(summary, latency, requests)\n"
+        '  io.write(string.format("p95_us=%d\\n", latency:percentile(95)))\n'
+        "end\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout=5s", "--latency",
+         "-s", handle.name, f"{base}/graphql"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(handle.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p95 = int(re.search(r"^p95_us=(\d+)", out, re.M).group(1)) / 1000  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": p50,
+        "p95": p95,
+        "p99": p99,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+async def checkouts(base: str, url: str, ring: KeyRing, settings: Settings, n: int) -> list[float]:
+    """``n`` checkouts, one after another, each of its own copy to a pupil of its school."""
+    conn = await asyncpg.connect(url)
+    try:
+        record = await conn.fetchval("SELECT min(id) FROM bib_record WHERE kind = 'book'")
+        pairs = await conn.fetch(
+            "SELECT DISTINCT ON (institution_id) institution_id, person_id FROM enrollment "
+            "WHERE exit_date IS NULL AND sector = 'school' ORDER BY institution_id, person_id "
+            "LIMIT $1",
+            n,
+        )
+        stamp = int(time.time())
+        calls = []
+        for k, pair in enumerate(pairs):
+            barcode = f"CO-{stamp}-{k}"
+            await conn.execute(
+                "INSERT INTO library_item (record_id, institution_id, barcode) VALUES ($1, $2, $3)",
+                record, pair["institution_id"], barcode,
+            )  # fmt: skip
+            calls.append((pair["institution_id"], pair["person_id"], barcode))
+    finally:
+        await conn.close()
+    query = (PORTALS / "library" / "CheckOutItem.graphql").read_text()
+    times = []
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        for school, person, barcode in calls:
+            token = issue_token(
+                ring, settings, role=Role.LIBRARIAN, scopes=[f"institution:{school}"]
+            )
+            variables = {
+                "input": {
+                    "institutionId": encode_id("Institution", school),
+                    "barcode": barcode,
+                    "personId": encode_id("Person", person),
+                }
+            }
+            started = time.perf_counter()
+            response = await client.post(
+                "/graphql", json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )  # fmt: skip
+            times.append((time.perf_counter() - started) * 1000)
+            answer = response.json()["data"]["checkOutItem"]
+            assert answer["userErrors"] == [], answer
+    return times
+
+
+async def provision(base: str, token: str, filter: dict[str, Any] | None, by: str) -> list[float]:
+    query = (PORTALS / "library" / "TextbookProvision.graphql").read_text()
+    times = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        for _ in range(7):
+            started = time.perf_counter()
+            response = await client.post(
+                "/graphql",
+                json={"query": query, "variables": {"filter": filter, "by": by}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            times.append((time.perf_counter() - started) * 1000)
+            assert "errors" not in response.json(), response.text
+    return times
+
+
+def _memory(pid: int) -> tuple[float, float]:
+    """The process's resident and peak resident memory (MiB)."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+async def harvest(base: str, pid: int) -> dict[str, float]:
+    """A full ListRecords harvest, following every resumption token."""
+    rss_before, peak_before = _memory(pid)
+    records = pages = 0
+    started = time.perf_counter()
+    params: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        while True:
+            body = (await client.get("/oai", params=params)).text
+            pages += 1
+            records += body.count("<record")
+            token = re.search(r"<resumptionToken[^>]*>([^<]+)</resumptionToken>", body)
+            if token is None:
+                break
+            params = {"verb": "ListRecords", "resumptionToken": token.group(1)}
+    elapsed = time.perf_counter() - started
+    rss_after, peak_after = _memory(pid)
+    return {
+        "records": records, "pages": pages, "seconds": elapsed,
+        "rss_before": rss_before, "rss_after": rss_after,
+        "peak_before": peak_before, "peak_after": peak_after,
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="registry scale (1.0: country)")
+    parser.add_argument("--records", type=int, default=500_000)
+    parser.add_argument("--items", type=int, default=5_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--duration", type=int, default=20, help="seconds of search load")
+    parser.add_argument("--checkouts", type=int, default=300)
+    parser.add_argument("--data-dir", type=Path, default=RESULTS / "library-data")
+    parser.add_argument("--no-harvest", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    settings = Settings(data_dir=args.data_dir)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = None
+    db_url = settings.database_url or ""
+    if not db_url:
+        embedded = database.EmbeddedPostgres(args.data_dir)
+        asyncio.run(database.ensure_database(embedded.start(), database.EMBEDDED_DATABASE))
+        db_url = embedded.url()
+    server = None
+    try:
+        database.migrate(db_url)
+        asyncio.run(
+            load(db_url, scale=args.scale, records=args.records, items=args.items, seed=args.seed)
+        )
+        ring = KeyRing.load(settings, args.data_dir)
+        ministry = issue_token(ring, settings, role=Role.MINISTRY, ttl_minutes=240)
+        server, base = start_hub(db_url, args.data_dir, args.workers)
+        results: dict[str, Any] = {}
+        # warm the caches the way a running portal has them
+        wrk_search(base, connections=args.connections, duration=3)
+        results["search"] = wrk_search(base, connections=args.connections, duration=args.duration)
+        print("search:", results["search"])
+        times = asyncio.run(checkouts(base, db_url, ring, settings, args.checkouts))
+        results["checkout"] = {"n": len(times), "p50": statistics.median(times),
+                               "p95": statistics.quantiles(times, n=20)[18]}  # fmt: skip
+        print("checkout:", results["checkout"])
+        country = asyncio.run(provision(base, ministry, None, "REGION"))
+        region = asyncio.run(
+            provision(base, ministry, {"regionId": encode_id("Region", 8)}, "INSTITUTION")
+        )
+        results["provision"] = {
+            "country_median": statistics.median(country), "country_max": max(country),
+            "region_median": statistics.median(region), "region_max": max(region),
+        }  # fmt: skip
+        print("provision:", results["provision"])
+        if not args.no_harvest:
+            results["harvest"] = asyncio.run(harvest(base, server.pid))
+            print("harvest:", results["harvest"])
+        out = RESULTS / f"library-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        out.write_text(json.dumps(results, indent=2))
+        print(f"written to {out}")
+    finally:
+        if server is not None:
+            _stop_hub(server)
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    main()

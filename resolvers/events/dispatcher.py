@@ -1,0 +1,146 @@
+"""The dispatcher: reads the outbox in transaction order and hands each event to every
+durable consumer at least once, recording each consumer's progress apart.
+
+One loop per consumer: take the consumer's lease (skipped if another worker holds it), read
+the settled events after its position, deliver them, acknowledge the last one. A crash
+between delivery and acknowledgement offers the batch again (at least once, never lost);
+acknowledged events are never offered again. Woken by ``LISTEN`` (:mod:`.wakeup`), polling
+when nothing wakes it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from resolvers.events import consumers as progress
+from resolvers.events.consumers import Consumer
+from resolvers.events.outbox import Position, read_after
+from resolvers.events.wakeup import Wakeup, wait_for
+
+log = logging.getLogger("bilim.events")
+
+MAX_PAUSE_SECONDS = 60.0
+
+
+def worker_name() -> str:
+    """This process among the hub's workers (host, pid and a random tail)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    batch: int = 500
+    lease_seconds: float = 30.0
+    poll_seconds: float = 1.0
+
+
+class Dispatcher:
+    """Serves every consumer it is given, sharing the work with the other dispatchers that
+    run against the same database."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        consumers: Sequence[Consumer],
+        wakeup: Wakeup | None,
+        settings: DispatchSettings | None = None,
+        *,
+        worker: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.consumers = list(consumers)
+        self.wakeup = wakeup
+        self.settings = settings or DispatchSettings()
+        self.worker = worker or worker_name()
+        self.delivered = 0
+        self.last_delivery: float | None = None
+
+    async def run(self) -> None:
+        """Serve until cancelled; give the leases back on the way out."""
+        async with self.engine.begin() as conn:
+            await progress.ensure_consumers(conn, [c.name for c in self.consumers])
+        try:
+            await asyncio.gather(*(self._serve(c) for c in self.consumers))
+        finally:
+            with contextlib.suppress(Exception):
+                async with self.engine.begin() as conn:
+                    await progress.release(conn, [c.name for c in self.consumers], self.worker)
+
+    async def _serve(self, consumer: Consumer) -> None:
+        waiter = self.wakeup.waiter() if self.wakeup else asyncio.Event()
+        try:
+            while True:
+                try:
+                    busy = await self._round(consumer)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:
+                    await self._failed(consumer, err)
+                    continue
+                if not busy:
+                    await wait_for(waiter, self.settings.poll_seconds)
+        finally:
+            if self.wakeup:
+                self.wakeup.forget(waiter)
+
+    async def _round(self, consumer: Consumer) -> bool:
+        """One batch for one consumer; False when there was nothing to do."""
+        s = self.settings
+        async with self.engine.begin() as conn:
+            position = await progress.take_lease(conn, consumer.name, self.worker, s.lease_seconds)
+        if position is None:
+            return False  # another worker serves it
+        async with self.engine.connect() as conn:
+            events = await read_after(conn, position, s.batch)
+        if not events:
+            return False
+        async with self._keep_lease(consumer.name):
+            await consumer.deliver(events)
+        last: Position = events[-1].position
+        async with self.engine.begin() as conn:
+            kept = await progress.acknowledge(
+                conn, consumer.name, self.worker, last, len(events), s.lease_seconds
+            )
+        if not kept:
+            log.warning("events.lease_lost", extra={"consumer": consumer.name})
+            return False
+        self.delivered += len(events)
+        self.last_delivery = time.monotonic()
+        return len(events) == s.batch
+
+    @contextlib.asynccontextmanager
+    async def _keep_lease(self, name: str) -> AsyncIterator[None]:
+        """Renew the lease while a slow batch is delivered, so no other worker takes it."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.settings.lease_seconds / 3)
+                async with self.engine.begin() as conn:
+                    await progress.renew_lease(conn, name, self.worker, self.settings.lease_seconds)
+
+        task = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _failed(self, consumer: Consumer, err: Exception) -> None:
+        log.exception("events.delivery_failed", extra={"consumer": consumer.name})
+        failures = 1
+        with contextlib.suppress(Exception):
+            async with self.engine.begin() as conn:
+                failures = await progress.record_failure(
+                    conn, consumer.name, self.worker, f"{type(err).__name__}: {err}"
+                )
+        await asyncio.sleep(min(MAX_PAUSE_SECONDS, 2 ** min(failures, 6)))

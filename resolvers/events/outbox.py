@@ -1,0 +1,176 @@
+"""The transactional outbox: writing an event in the workflow's transaction, and reading
+events in transaction order without ever skipping one.
+
+Order and the horizon: an ``id`` from a sequence is taken when a row is inserted, not when
+its transaction commits, so a reader that walked ids could pass an id whose transaction
+commits later and lose it. Each event carries its transaction's id (``txid``, xid8 as a
+number); readers take events ordered by ``(txid, id)`` and only those whose transaction is
+older than the oldest transaction still running (``pg_snapshot_xmin``). Every transaction
+below that horizon has ended, so nothing can appear behind a reader's position. The price:
+a long transaction still running holds delivery back until it ends (docs/domains/events.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import and_, func, insert, literal, or_, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from models import OutboxEvent
+
+log = logging.getLogger("bilim.events")
+
+# The oldest transaction still running: every transaction below it has ended.
+HORIZON_SQL = "(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"
+MAX_ID = 2**63 - 1
+
+
+async def emit(
+    session: AsyncSession,
+    *,
+    topic: str,
+    aggregate_type: str,
+    aggregate_id: int,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Queue a domain event (``domain.event_name``) in the current transaction: it exists if
+    and only if the change it describes was committed. The payload holds ids and codes only."""
+    await session.execute(
+        insert(OutboxEvent).values(
+            topic=topic,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            payload=payload or {},
+        )
+    )
+    log.info("%s", topic, extra={"event": topic, "aggregate_id": aggregate_id})
+
+
+class Position(NamedTuple):
+    """A place in the outbox's order: after the event ``(txid, id)``."""
+
+    txid: int
+    id: int
+
+    def encode(self) -> str:
+        """The opaque cursor a partner keeps (the change feed)."""
+        return base64.urlsafe_b64encode(f"o1:{self.txid}:{self.id}".encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> Position | None:
+        """The position of a cursor, or None when it is not one."""
+        try:
+            raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+            tag, txid, pk = raw.split(":")
+            position = cls(int(txid), int(pk))
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        if tag != "o1" or not (0 <= position.txid <= MAX_ID and 0 <= position.id <= MAX_ID):
+            return None
+        return position
+
+
+@dataclass(frozen=True)
+class Event:
+    """One outbox event as readers see it."""
+
+    id: int
+    txid: int
+    at: datetime
+    topic: str
+    aggregate_type: str
+    aggregate_id: int
+    payload: dict[str, Any]
+
+    @property
+    def position(self) -> Position:
+        return Position(self.txid, self.id)
+
+    @property
+    def domain(self) -> str:
+        return self.topic.partition(".")[0]
+
+
+EVENT_COLUMNS = (
+    OutboxEvent.id,
+    OutboxEvent.txid,
+    OutboxEvent.at,
+    OutboxEvent.topic,
+    OutboxEvent.aggregate_type,
+    OutboxEvent.aggregate_id,
+    OutboxEvent.payload,
+)
+
+
+def event_of(row: Any) -> Event:
+    return Event(
+        id=row.id,
+        txid=row.txid,
+        at=row.at,
+        topic=row.topic,
+        aggregate_type=row.aggregate_type,
+        aggregate_id=row.aggregate_id,
+        payload=row.payload or {},
+    )
+
+
+def after(position: Position) -> Any:
+    """Events after ``position`` in outbox order."""
+    return tuple_(OutboxEvent.txid, OutboxEvent.id) > tuple_(
+        literal(position.txid), literal(position.id)
+    )
+
+
+def settled() -> Any:
+    """Events whose transaction has ended (committed: they are visible; else they are gone)."""
+    return OutboxEvent.txid < text(HORIZON_SQL)
+
+
+async def read_after(
+    conn: AsyncConnection | AsyncSession,
+    position: Position,
+    limit: int,
+    *,
+    aggregate_types: Sequence[str] | None = None,
+) -> list[Event]:
+    """Up to ``limit`` settled events after ``position``, in outbox order."""
+    stmt = (
+        select(*EVENT_COLUMNS)
+        .where(after(position), settled())
+        .order_by(OutboxEvent.txid, OutboxEvent.id)
+        .limit(limit)
+    )
+    if aggregate_types is not None:
+        stmt = stmt.where(OutboxEvent.aggregate_type.in_(list(aggregate_types)))
+    rows = await conn.execute(stmt)
+    return [event_of(r) for r in rows]
+
+
+async def head(conn: AsyncConnection | AsyncSession) -> Position:
+    """Where a new reader starts: after every settled event (those still settling come)."""
+    horizon = int((await conn.execute(text(f"SELECT {HORIZON_SQL}"))).scalar_one())
+    return Position(horizon - 1, MAX_ID)
+
+
+def between(low: Position, high: Position) -> Any:
+    """Events after ``low`` and up to ``high``."""
+    return and_(
+        after(low),
+        or_(
+            OutboxEvent.txid < high.txid,
+            and_(OutboxEvent.txid == high.txid, OutboxEvent.id <= high.id),
+        ),
+    )
+
+
+async def count_after(conn: AsyncConnection | AsyncSession, position: Position) -> int:
+    """Settled events after ``position`` (a consumer's backlog)."""
+    stmt = select(func.count()).select_from(OutboxEvent).where(after(position), settled())
+    return int((await conn.execute(stmt)).scalar_one())

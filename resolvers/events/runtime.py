@@ -1,0 +1,209 @@
+"""Everything of the events domain that runs in a process: the wake-up listener, the
+dispatcher with its consumers (notices, webhooks), the senders of notices and deliveries, the
+retention job, and the live feed of this worker's subscriptions. ``bilim serve`` runs it in
+each worker (app lifespan); ``bilim events run`` runs the dispatching part alone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models import ApiKey, database
+from resolvers.access import KeyGrant, Principal, Role
+from resolvers.events.consumers import Consumer
+from resolvers.events.dispatcher import Dispatcher, DispatchSettings, worker_name
+from resolvers.events.notices import NoticeConsumer, NoticeSender, Recipients, transports
+from resolvers.events.retention import prune
+from resolvers.events.subscriptions import ConnectionLimits, LiveFeed
+from resolvers.events.wakeup import Wakeup, wait_for
+from resolvers.events.webhooks import Exposure, WebhookFanout, WebhookSender
+from resolvers.settings import Settings
+
+log = logging.getLogger("bilim.events")
+
+RETENTION_EVERY_SECONDS = 3600.0
+
+# httpx logs a line per request at INFO: at hundreds of deliveries a second that is the
+# dispatcher's main cost, and every attempt is recorded in delivery_attempt anyway.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def dispatches(settings: Settings) -> bool:
+    """Does a hub worker run the dispatcher under these settings?"""
+    if settings.event_dispatcher is not None:
+        return settings.event_dispatcher
+    return settings.environment != "test"
+
+
+async def key_principal(engine: AsyncEngine, key_id: int) -> Principal | None:
+    """The partner behind a key as its requests see it, or None once revoked or expired."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    ApiKey.prefix,
+                    ApiKey.allowed_fields,
+                    ApiKey.personal_data,
+                    ApiKey.region_ids,
+                    ApiKey.points_per_hour,
+                ).where(
+                    ApiKey.id == key_id,
+                    ApiKey.revoked_at.is_(None),
+                    ApiKey.expires_at > datetime.now(UTC),
+                )
+            )
+        ).first()
+    if row is None:
+        return None
+    return Principal(
+        subject=f"key:{row.prefix}",
+        role=Role.PARTNER,
+        region_ids=frozenset(row.region_ids or ()),
+        api_key_prefix=row.prefix,
+        grant=KeyGrant(
+            key_id=key_id,
+            fields=frozenset(row.allowed_fields or ()),
+            personal_data=row.personal_data,
+            points_per_hour=row.points_per_hour,
+        ),
+    )
+
+
+class EventsRuntime:
+    """The events machinery of one process."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.database_url
+        self.settings = settings
+        self.engine = database.create_engine(
+            settings.database_url,
+            pool_size=6,
+            max_overflow=4,
+            statement_timeout_ms=60_000,
+            application_name="bilim-hub-events",
+            pgbouncer=settings.pgbouncer,
+        )
+        listen = settings.events_listen_url or (
+            None if settings.pgbouncer else settings.database_url
+        )
+        self.wakeup = Wakeup(listen)
+        self.worker = worker_name()
+        self.limits = ConnectionLimits(settings.ws_connections_per_principal)
+        self.live = LiveFeed(self.engine, self.wakeup, settings.events_poll_seconds)
+        self.client = httpx.AsyncClient(
+            timeout=settings.webhook_timeout_seconds,
+            follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=settings.webhook_concurrency,
+                max_keepalive_connections=settings.webhook_concurrency,
+            ),
+        )
+        self.notice_kick = asyncio.Event()
+        self.webhook_kick = asyncio.Event()
+        self.notice_sender = NoticeSender(self.engine, transports(settings, self.client))
+        self.webhook_sender = WebhookSender(
+            self.engine,
+            self.client,
+            concurrency=settings.webhook_concurrency,
+            allow_private=settings.webhook_allow_private,
+        )
+        self.consumers: list[Consumer] = []
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def add_consumers(
+        self,
+        *,
+        recipients: Recipients | None = None,
+        exposure: Exposure | None = None,
+        others: Sequence[Consumer] = (),
+    ) -> None:
+        """The durable consumers this process serves when it dispatches: notices to the
+        families ``recipients`` names, webhooks carrying what ``exposure`` lets out."""
+        if recipients is not None:
+            self.consumers.append(NoticeConsumer(self.engine, recipients, self.notice_kick.set))
+        if exposure is not None:
+            self.consumers.append(
+                WebhookFanout(
+                    self.engine,
+                    lambda key_id: key_principal(self.engine, key_id),
+                    exposure,
+                    self.webhook_kick.set,
+                )
+            )
+        self.consumers.extend(others)
+
+    def dispatcher(self) -> Dispatcher:
+        s = self.settings
+        return Dispatcher(
+            self.engine,
+            self.consumers,
+            self.wakeup,
+            DispatchSettings(
+                batch=s.events_batch,
+                lease_seconds=s.events_lease_seconds,
+                poll_seconds=s.events_poll_seconds,
+            ),
+            worker=self.worker,
+        )
+
+    async def start(self, *, dispatch: bool) -> None:
+        """Listen for new events; with ``dispatch``, also serve the consumers, send notices
+        and deliveries, and prune."""
+        if dispatch:
+            self.wakeup.start()
+            self._spawn(self.dispatcher().run(), "events-dispatcher")
+            self._spawn(self._loop(self.notice_sender.send_due, self.notice_kick), "notices")
+            self._spawn(self._loop(self.webhook_sender.send_due, self.webhook_kick), "webhooks")
+            self._spawn(self._retention(), "events-retention")
+
+    def _spawn(self, work: Awaitable[Any], name: str) -> None:
+        self.tasks.append(asyncio.create_task(work, name=name))  # type: ignore[arg-type]
+
+    async def _loop(self, step: Callable[[], Awaitable[int]], kick: asyncio.Event) -> None:
+        while True:
+            try:
+                done = await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("events.sender_failed")
+                done = 0
+                await asyncio.sleep(self.settings.events_poll_seconds)
+            if done == 0:
+                await wait_for(kick, self.settings.events_poll_seconds)
+
+    async def _retention(self) -> None:
+        while True:
+            try:
+                await prune(self.engine, retention_days=self.settings.events_retention_days)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("events.prune_failed")
+            await asyncio.sleep(RETENTION_EVERY_SECONDS)
+
+    async def feed(self) -> LiveFeed:
+        """This worker's live feed, started on first use."""
+        self.wakeup.start()
+        await self.live.start()
+        return self.live
+
+    async def stop(self) -> None:
+        await self.live.stop()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.tasks.clear()
+        await self.wakeup.stop()
+        await self.client.aclose()
+        await self.engine.dispose()

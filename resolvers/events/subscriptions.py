@@ -1,0 +1,175 @@
+"""The live feed behind GraphQL subscriptions: each hub worker tails the outbox from the
+moment it starts (woken by ``LISTEN``) and hands every event to its local subscribers whose
+filter takes it. Not a durable consumer: a socket that was closed missed what happened
+meanwhile, as a client expects; it reads the current state when it comes back.
+
+Also the limits of one worker's sockets: connections per principal, held here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from resolvers.context import Context
+from resolvers.events.outbox import Event, Position, head, read_after
+from resolvers.events.wakeup import Wakeup, wait_for
+
+log = logging.getLogger("bilim.events")
+
+QUEUE_SIZE = 1000
+READ_BATCH = 1000
+
+
+class Subscription:
+    """One subscriber's queue of events; ``lagging`` once it fell ``QUEUE_SIZE`` behind (its
+    operation ends with an error rather than skip events silently)."""
+
+    def __init__(self, feed: LiveFeed, wants: Callable[[Event], bool]) -> None:
+        self.feed = feed
+        self.wants = wants
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(QUEUE_SIZE)
+        self.lagging = False
+
+    def offer(self, event: Event) -> None:
+        if self.lagging or not self.wants(event):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.lagging = True
+            self.queue = asyncio.Queue(1)
+            self.queue.put_nowait(None)
+
+    async def next(self) -> Event | None:
+        """The next event, or None when this subscriber fell behind."""
+        return await self.queue.get()
+
+    def drain(self) -> list[Event]:
+        """Events already waiting (a subscriber coalesces them)."""
+        found = []
+        while not self.queue.empty():
+            each = self.queue.get_nowait()
+            if each is None:
+                self.lagging = True
+                break
+            found.append(each)
+        return found
+
+    def end(self) -> None:
+        """Wake the subscriber with no event (the worker is stopping)."""
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
+
+    def close(self) -> None:
+        self.feed.subscribers.discard(self)
+
+
+class LiveFeed:
+    """Tails the outbox for this worker's subscribers."""
+
+    def __init__(self, engine: AsyncEngine, wakeup: Wakeup | None, poll_seconds: float) -> None:
+        self.engine = engine
+        self.wakeup = wakeup
+        self.poll_seconds = poll_seconds
+        self.subscribers: set[Subscription] = set()
+        self.position: Position | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start tailing from now (once; later calls wait until it runs)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._tail(), name="events-live-feed")
+        await self._ready.wait()
+
+    def subscribe(self, wants: Callable[[Event], bool]) -> Subscription:
+        each = Subscription(self, wants)
+        self.subscribers.add(each)
+        return each
+
+    async def _tail(self) -> None:
+        waiter = self.wakeup.waiter() if self.wakeup else asyncio.Event()
+        async with self.engine.connect() as conn:
+            self.position = await head(conn)
+        self._ready.set()
+        try:
+            while True:
+                try:
+                    read = await self._read()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("events.live_feed_failed")
+                    read = 0
+                    await asyncio.sleep(self.poll_seconds)
+                if read < READ_BATCH:
+                    await wait_for(waiter, self.poll_seconds)
+        finally:
+            if self.wakeup:
+                self.wakeup.forget(waiter)
+
+    async def _read(self) -> int:
+        assert self.position is not None
+        async with self.engine.connect() as conn:
+            events = await read_after(conn, self.position, READ_BATCH)
+        for event in events:
+            for each in list(self.subscribers):
+                each.offer(event)
+        if events:
+            self.position = events[-1].position
+        return len(events)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for each in list(self.subscribers):
+            each.end()
+
+
+class ConnectionLimits:
+    """Open sockets per principal on this worker."""
+
+    def __init__(self, per_principal: int) -> None:
+        self.per_principal = per_principal
+        self.open: Counter[str] = Counter()
+
+    def admit(self, subject: str) -> bool:
+        if self.open[subject] >= self.per_principal:
+            return False
+        self.open[subject] += 1
+        return True
+
+    def leave(self, subject: str) -> None:
+        self.open[subject] -= 1
+        if self.open[subject] <= 0:
+            del self.open[subject]
+
+
+@dataclass
+class LiveContext(Context):
+    """The context of one graphql-transport-ws connection (each operation on it runs with a
+    copy holding its own session and loaders): the connection's parameters, the worker's
+    events runtime, and when the caller's token expires."""
+
+    connection_params: dict[str, Any] | None = None
+    events: Any = None
+    expires_at: float | None = None
+    # Counted in the worker's connection limits (released when the socket closes).
+    admitted: bool = False
+    # The credential of connection_init, to check a partner's key again later.
+    credential: Any = None
+    # The caller's children (guardians), for a cheap first look at each event.
+    children: set[int] | None = None
+
+    def for_operation(self) -> LiveContext:
+        return replace(self, _session=None, loader_cache={}, db_lock=asyncio.Lock())

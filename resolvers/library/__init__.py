@@ -1,0 +1,116 @@
+"""The libraries (issue 17; domain.md S6): one catalogue for the national e-library and the
+school, college and university libraries, their copies, circulation and holds, and the
+textbook fund.
+
+Parts: ``text`` (search text and the folded Latin spelling), ``search`` (the catalogue
+search and facets), ``catalogue`` (records, approvals, digital files), ``holdings`` (copies,
+policy rows), ``circulation`` (checkout, return, renewal, the overdue job), ``holds`` (queues,
+the expiry job), ``textbooks`` (provision and issuing sets), ``marc`` (MARC 21 import and
+export), ``oai`` (the OAI-PMH data provider), ``jobs``, ``rules`` and ``loaders``."""
+
+from resolvers.library.catalogue import (
+    BOOK_FILES,
+    FileDraft,
+    RecordDraft,
+    approve_textbook,
+    attach_bib_file,
+    create_bib_record,
+    normalize_isbn,
+)
+from resolvers.library.circulation import (
+    LOAN_ORDERINGS,
+    LoanFilter,
+    check_out_item,
+    loans_query,
+    renew_loan,
+    require_borrower,
+    return_item,
+)
+from resolvers.library.errors import LibraryCode
+from resolvers.library.holdings import (
+    ITEM_ORDERINGS,
+    ItemFilter,
+    Policy,
+    add_library_items,
+    items_query,
+    set_library_policy,
+)
+from resolvers.library.holds import HOLD_ORDERINGS, HoldFilter, cancel_hold, holds_query, place_hold
+from resolvers.library.jobs import LibraryJobReport, run_library_jobs
+from resolvers.library.search import CatalogueFilter, catalogue_query, facet_counts
+from resolvers.library.textbooks import (
+    ProvisionFilter,
+    ProvisionLevel,
+    ProvisionRow,
+    TextbookIssue,
+    TitleIssue,
+    issue_textbooks,
+    school_year_of,
+    textbook_provision,
+)
+from resolvers.mutations import register_constraint
+
+# The workflows check these first for a precise message; the constraints hold under concurrency.
+register_constraint(
+    "uq_loan_open_item", LibraryCode.ITEM_ON_LOAN, "This copy is already on loan", "barcode"
+)
+register_constraint(
+    "uq_library_item_barcode",
+    LibraryCode.DUPLICATE_BARCODE,
+    "A barcode is already used at this library",
+    "barcodes",
+)
+register_constraint(
+    "uq_bib_record_isbn",
+    LibraryCode.DUPLICATE_ISBN,
+    "A record with this ISBN is in the catalogue",
+    "isbn",
+)
+register_constraint(
+    "uq_library_hold_open",
+    LibraryCode.ALREADY_ON_HOLD,
+    "This person already waits for this title",
+    "recordId",
+)
+
+__all__ = [
+    "BOOK_FILES",
+    "HOLD_ORDERINGS",
+    "ITEM_ORDERINGS",
+    "LOAN_ORDERINGS",
+    "CatalogueFilter",
+    "FileDraft",
+    "HoldFilter",
+    "ItemFilter",
+    "LibraryCode",
+    "LibraryJobReport",
+    "LoanFilter",
+    "Policy",
+    "ProvisionFilter",
+    "ProvisionLevel",
+    "ProvisionRow",
+    "RecordDraft",
+    "TextbookIssue",
+    "TitleIssue",
+    "add_library_items",
+    "approve_textbook",
+    "attach_bib_file",
+    "cancel_hold",
+    "catalogue_query",
+    "check_out_item",
+    "create_bib_record",
+    "facet_counts",
+    "holds_query",
+    "issue_textbooks",
+    "items_query",
+    "loans_query",
+    "normalize_isbn",
+    "place_hold",
+    "renew_loan",
+    "require_borrower",
+    "return_item",
+    "run_library_jobs",
+    "school_year_of",
+    "set_library_policy",
+    "textbook_provision",
+]

@@ -1,0 +1,32 @@
+"""The stable error codes of this domain; clients may switch on them, never rename one.
+A code another domain also raises means the same there: the schema joins every domain's
+codes into one ``ErrorCode`` enum (schema/common.py)."""
+
+import enum
+
+
+class LibraryCode(enum.StrEnum):
+    """The catalogue, circulation and the textbook fund (issue 17)."""
+
+    INVALID_ISBN = "INVALID_ISBN"
+    DUPLICATE_ISBN = "DUPLICATE_ISBN"
+    INVALID_MARC = "INVALID_MARC"
+    MARC_TITLE_MISSING = "MARC_TITLE_MISSING"
+    UNKNOWN_LANGUAGE = "UNKNOWN_LANGUAGE"
+    UNKNOWN_BARCODE = "UNKNOWN_BARCODE"
+    DUPLICATE_BARCODE = "DUPLICATE_BARCODE"
+    BORROWER_NOT_ELIGIBLE = "BORROWER_NOT_ELIGIBLE"
+    ITEM_NOT_AVAILABLE = "ITEM_NOT_AVAILABLE"
+    ITEM_ON_LOAN = "ITEM_ON_LOAN"
+    ITEM_HELD_FOR_ANOTHER = "ITEM_HELD_FOR_ANOTHER"
+    LOAN_LIMIT_REACHED = "LOAN_LIMIT_REACHED"
+    LOAN_CLOSED = "LOAN_CLOSED"
+    RENEWAL_LIMIT_REACHED = "RENEWAL_LIMIT_REACHED"
+    RENEWAL_BLOCKED_BY_HOLD = "RENEWAL_BLOCKED_BY_HOLD"
+    HOLD_NOT_NEEDED = "HOLD_NOT_NEEDED"
+    NO_COPIES_HERE = "NO_COPIES_HERE"
+    ALREADY_ON_HOLD = "ALREADY_ON_HOLD"
+    HOLD_CLOSED = "HOLD_CLOSED"
+    NOT_A_TEXTBOOK = "NOT_A_TEXTBOOK"
+    TEXTBOOK_NOT_APPROVED = "TEXTBOOK_NOT_APPROVED"
+    NO_PUPILS_IN_CLASS = "NO_PUPILS_IN_CLASS"

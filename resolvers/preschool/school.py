@@ -1,0 +1,188 @@
+"""A child at school holds no kindergarten place, queue application or offer (domain.md K7).
+
+One rule, one place. Whatever opens a school enrollment (first-grade allocation,
+``enrollStudent``, ``transferStudent`` into a school) calls :func:`leave_for_school` in its
+transaction; the registry reaches it through the hook of ``resolvers/enrollments/
+school_entry.py``. The other way round, accepting or confirming a kindergarten offer refuses a
+child with a school place (:func:`require_not_at_school`). The database holds the rule too: an
+exclusion constraint forbids a person's preschool and school enrollments to overlap
+(``ex_enrollment_preschool_school_overlap``).
+
+Locks follow ``resolvers/locks.py``: the caller holds the children's person rows; then the
+queue applications, their offers, the places rows the seats return to, and the enrollments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Enrollment,
+    ExitReason,
+    KindergartenApplication,
+    KindergartenOffer,
+    OfferStatus,
+    QueueStatus,
+    Sector,
+)
+from models.preschool import ACTIVE_QUEUE_STATUSES
+from resolvers.errors import DomainError
+from resolvers.intake import any_of, emit_many
+from resolvers.preschool.errors import PreschoolCode
+from resolvers.preschool.places import return_places
+from resolvers.preschool.rows import HISTORY, LIVE
+
+KA = KindergartenApplication
+# A child leaving for school ends these applications: queued, or holding the place.
+ENDED_BY_SCHOOL = (*ACTIVE_QUEUE_STATUSES, QueueStatus.ADMITTED)
+
+
+def school_place_from(on: date) -> tuple[ColumnElement[bool], ...]:
+    """Clauses of a school enrollment still running on or after ``on`` (open, future, or
+    ending later): the ones a kindergarten place from ``on`` would overlap."""
+    return (
+        Enrollment.sector == Sector.SCHOOL,
+        or_(Enrollment.exit_date.is_(None), Enrollment.exit_date > on),
+    )
+
+
+async def require_not_at_school(
+    session: AsyncSession, child_id: int, on: date, field: str = "offerId"
+) -> None:
+    """Refuse (``ALREADY_ENROLLED``) a kindergarten place from ``on`` to a child with a
+    school enrollment open then or later (K7). The caller holds the child's row, so no school
+    place can be opened for them meanwhile."""
+    starts = await session.scalar(
+        select(func.min(Enrollment.entry_date)).where(
+            Enrollment.person_id == child_id, *school_place_from(on)
+        )
+    )
+    if starts is not None:
+        raise DomainError(
+            PreschoolCode.ALREADY_ENROLLED,
+            f"The child is enrolled at a school from {starts.isoformat()}: a child at school "
+            "holds no kindergarten place",
+            field=field,
+        )
+
+
+async def _lock_applications(
+    session: AsyncSession, child_ids: Sequence[int]
+) -> dict[int, int | None]:
+    """The children's applications a school place ends, locked in id order: id -> the
+    kindergarten enrollment each holds (if any)."""
+    rows = await session.execute(
+        select(KA.id, KA.enrollment_id)
+        .where(any_of(KA.child_id, child_ids), KA.status.in_(ENDED_BY_SCHOOL))
+        .order_by(KA.id)
+        .with_for_update()
+    )
+    return {row.id: row.enrollment_id for row in rows}
+
+
+async def _cancel_offers(session: AsyncSession, application_ids: Sequence[int]) -> list[int]:
+    """Cancel the applications' open or accepted offers; the places rows of their seats."""
+    return list(
+        await session.scalars(
+            update(KindergartenOffer)
+            .where(
+                any_of(KindergartenOffer.application_id, application_ids),
+                KindergartenOffer.status.in_(LIVE),
+            )
+            .values(status=OfferStatus.CANCELLED, decided_at=func.now())
+            .returning(KindergartenOffer.places_id)
+        )
+    )
+
+
+async def _end_places(
+    session: AsyncSession, child_ids: Sequence[int], start: date
+) -> list[tuple[int, int]]:
+    """End the children's kindergarten enrollments still running on the first school day,
+    that day (an enrollment that was to begin later ends as it begins); (id, kindergarten)."""
+    ended = await session.execute(
+        update(Enrollment)
+        .where(
+            any_of(Enrollment.person_id, child_ids),
+            Enrollment.sector == Sector.PRESCHOOL,
+            or_(Enrollment.exit_date.is_(None), Enrollment.exit_date > start),
+        )
+        .values(
+            exit_date=func.greatest(Enrollment.entry_date, start),
+            exit_reason=ExitReason.COMPLETED_LEVEL,
+            updated_at=func.now(),
+        )
+        .returning(Enrollment.id, Enrollment.institution_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [(row.id, row.institution_id) for row in ended]
+
+
+async def _held_seats(
+    session: AsyncSession, holding: dict[int, int | None], ended: Sequence[tuple[int, int]]
+) -> list[int]:
+    """The places rows of the seats held through the applications whose enrollment just
+    ended: the seat each was admitted to (its latest admitted offer at that kindergarten)."""
+    kindergarten_of = dict(ended)
+    held = {a: e for a, e in holding.items() if e is not None and e in kindergarten_of}
+    if not held:
+        return []
+    latest = await session.execute(
+        select(
+            KindergartenOffer.application_id,
+            KindergartenOffer.kindergarten_id,
+            KindergartenOffer.places_id,
+        )
+        .where(
+            any_of(KindergartenOffer.application_id, list(held)),
+            KindergartenOffer.status == OfferStatus.ADMITTED,
+        )
+        .order_by(KindergartenOffer.application_id, KindergartenOffer.id.desc())
+        .ext(distinct_on(KindergartenOffer.application_id))
+    )
+    return [
+        r.places_id for r in latest if kindergarten_of[held[r.application_id]] == r.kindergarten_id
+    ]
+
+
+async def leave_for_school(
+    session: AsyncSession, actor: str, child_ids: Sequence[int], start: date
+) -> list[int]:
+    """Children starting school on ``start`` leave the kindergarten and its queue (K7): each
+    open kindergarten enrollment ends on ``start``; every waiting, offered, accepted or
+    admitted application is cancelled with its live offer; every seat offered to them or held
+    by them returns to its age group's free places. Set-based (an allocation passes thousands
+    of children); the ids of the applications cancelled.
+
+    The caller holds the children's person rows (``resolvers/locks.py``, step 1); this locks
+    the applications, then offers, places rows and enrollments, in that order.
+    """
+    if not child_ids:
+        return []
+    holding = await _lock_applications(session, child_ids)
+    cancelled = list(holding)
+    seats = await _cancel_offers(session, cancelled) if cancelled else []
+    ended = await _end_places(session, child_ids, start)
+    seats += await _held_seats(session, holding, ended)
+    await return_places(session, seats)
+    if not cancelled:
+        return []
+    await session.execute(
+        update(KA)
+        .where(any_of(KA.id, cancelled))
+        .values(status=QueueStatus.CANCELLED, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    await HISTORY.record(session, actor, cancelled, QueueStatus.CANCELLED, "left for school")
+    await emit_many(
+        session,
+        topic="preschool.application_cancelled",
+        aggregate_type="KindergartenApplication",
+        events=[(i, {"reason": "school_entry"}) for i in cancelled],
+    )
+    return cancelled
