@@ -35,6 +35,7 @@ from schema.http.view import GraphQLView, graphiql_asset
 from schema.lms.oneroster import oneroster_routes
 
 
+# long: the whole wiring of the app (state, lifespan, routes, middleware) in one place.
 def create_app(settings: Settings | None = None) -> Starlette:
     """The hub as an ASGI app; the database URL comes from settings (``DATABASE_URL``)."""
     settings = settings or Settings()

@@ -148,6 +148,7 @@ def _clean(entry: MarkEntry) -> MarkEntry:
     return MarkEntry(entry.pupil_id, entry.work, entry.value, criterion, comment)
 
 
+# long: one all-or-nothing workflow over the whole class (checks, then writes), read in order.
 async def record_marks(
     session: AsyncSession,
     principal: Principal,

@@ -121,6 +121,7 @@ class Handed:
     spool_dir: Path
 
 
+# long: the checks on a hand-in and its files, then the replace-or-insert, read in order.
 async def submit_homework(
     session: AsyncSession,
     principal: Principal,

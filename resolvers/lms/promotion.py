@@ -271,6 +271,7 @@ async def _continue_enrollments(
     return {row.previous_enrollment_id: row.id for row in rows}
 
 
+# long: one school's classes carried into the next year in set-based statements, in order.
 async def _continue_classes(
     session: AsyncSession,
     year: AcademicYear,

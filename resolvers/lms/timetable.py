@@ -33,6 +33,7 @@ class PeriodTimes:
     ends_minute: int
 
 
+# long: the shift's periods checked, then the slots moved with them, in one workflow.
 async def set_bell_schedule(
     session: AsyncSession,
     principal: Principal,

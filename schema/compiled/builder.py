@@ -276,6 +276,7 @@ class Builder:
         stmt = select(agg).where(where(alias)).correlate(correlate)
         return stmt.scalar_subquery()
 
+    # long: every kind of relation (to-one, list, connection) compiled in one dispatch.
     def relation(
         self, type_name: str, name: str, src: FromClause, nodes: list[FieldNode]
     ) -> ColumnElement[Any]:
