@@ -33,8 +33,10 @@ from schema.http.metrics import metrics
 from schema.http.oai import oai
 from schema.http.stats import stats_asset, stats_page
 from schema.http.view import GraphQLView, graphiql_asset
+from schema.lms.oneroster import oneroster_routes
 
 
+# long: the whole wiring of the app (state, lifespan, routes, middleware) in one place.
 def create_app(settings: Settings | None = None) -> Starlette:
     """The hub as an ASGI app; the database URL comes from settings (``DATABASE_URL``)."""
     settings = settings or Settings()
@@ -122,6 +124,7 @@ def _routes(view: GraphQLView, settings: Settings) -> list[BaseRoute]:
         Route("/oai", oai, methods=["GET", "POST"]),
         Route("/stats", stats_page),
         Route("/stats/assets/{name}", stats_asset),
+        *oneroster_routes,
     ]
     if metrics_served(settings):
         routes.append(Route("/metrics", metrics))

@@ -33,6 +33,8 @@ jobs_cli = typer.Typer(help="Scheduled jobs (run daily by cron or a timer).", no
 cli.add_typer(jobs_cli, name="jobs")
 import_cli = typer.Typer(help="Load data files from partner systems.", no_args_is_help=True)
 cli.add_typer(import_cli, name="import")
+lms_cli = typer.Typer(help="The school LMS's batch work.", no_args_is_help=True)
+cli.add_typer(lms_cli, name="lms")
 events_cli = typer.Typer(help="Events leaving the hub (outbox dispatcher).", no_args_is_help=True)
 cli.add_typer(events_cli, name="events")
 schema_cli = typer.Typer(help="Schema compatibility for clients.", no_args_is_help=True)
@@ -241,6 +243,26 @@ def jobs_run(data_dir: Path | None = DataDir) -> None:
         database.migrate(db.url)
         done = asyncio.run(jobs.run_all(db.url))
         typer.echo(", ".join(f"{k}: {v}" for k, v in done.items()), err=True)
+
+
+@lms_cli.command("close-year")
+def lms_close_year(
+    workers: int = typer.Option(2, min=1, max=32, help="Schools closed at once."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Close the schools whose year-end closure is pending (after the ministry's
+    closeAcademicYear), each school in its own transaction; safe to run again or in parallel."""
+    from resolvers import lms as lms_service
+
+    async def run(url: str) -> int:
+        done = await asyncio.gather(
+            *(lms_service.run_pending_closures(url) for _ in range(workers))
+        )
+        return sum(done)
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        typer.echo(f"closed {asyncio.run(run(db.url))} schools", err=True)
 
 
 @events_cli.command("run")

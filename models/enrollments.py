@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +38,10 @@ class ExitReason(enum.StrEnum):
     WITHDRAWN = "withdrawn"
     GRADUATED = "graduated"
     COMPLETED_LEVEL = "completed_level"
+    # Year-end promotion (issue 15): the year's enrollment ends and the next year's begins,
+    # in the next grade or (retained) in the same one.
+    PROMOTED = "promoted"
+    RETAINED = "retained"
     MOVED_ABROAD = "moved_abroad"
     EXPELLED = "expelled"
     DECEASED = "deceased"
@@ -83,6 +96,8 @@ class Enrollment(Timestamped, Base):
             "person_id",
             postgresql_where=text("exit_date IS NULL"),
         ),
+        # What a class membership points at: this pupil at this school in this grade (lms).
+        UniqueConstraint("id", "person_id", "institution_id", "grade_level"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

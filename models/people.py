@@ -15,10 +15,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    UniqueConstraint,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, ExcludeConstraint
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
@@ -149,6 +150,8 @@ class StaffPosition(Base):
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="period"),
         CheckConstraint("rate > 0 AND rate <= 2", name="rate"),
+        # What a teaching assignment points at: this person's post at this school (lms).
+        UniqueConstraint("id", "person_id", "institution_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,11 +160,6 @@ class StaffPosition(Base):
     role: Mapped[StaffRole] = enum_column(StaffRole)
     title: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str | None] = mapped_column(String(100))
-    # Classes a teacher teaches at this institution (enrollment.class_group values): the
-    # pupils a teacher's token may read.
-    class_groups: Mapped[list[str]] = mapped_column(
-        ARRAY(String(20)), server_default=text("'{}'::varchar[]")
-    )
     rate: Mapped[float] = mapped_column(server_default=text("1.0"))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)

@@ -30,11 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from graphql import GraphQLError
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from models import Outcome
 from resolvers import security
+from resolvers.access import ANONYMOUS
 from resolvers.audit import redact
 from resolvers.context import Context
 from resolvers.errors import AnyCode, DomainError, ErrorCode, Problem
@@ -70,6 +72,28 @@ def constraint_of(err: DBAPIError) -> str | None:
         if name:
             return str(name)
     return None
+
+
+# A constraint of a partitioned table is reported under its partition's index's name; the
+# index is attached to the parent's, whose name the domain registered.
+_PARENT_INDEX = text(
+    "SELECT parent.relname FROM pg_class child"
+    " JOIN pg_inherits i ON i.inhrelid = child.oid"
+    " JOIN pg_class parent ON parent.oid = i.inhparent"
+    " WHERE child.relname = :name AND child.relkind = 'i'"
+)
+
+
+async def _known_constraint(
+    session: AsyncSession, name: str | None
+) -> tuple[AnyCode, str, str | None] | None:
+    if not name:
+        return None
+    known = CONSTRAINT_CODES.get(name)
+    if known is None:
+        parent = await session.scalar(_PARENT_INDEX, {"name": name})
+        known = CONSTRAINT_CODES.get(parent or "")
+    return known
 
 
 @dataclass
@@ -112,17 +136,20 @@ async def perform(
     action: Callable[[AsyncSession], Awaitable[R]],
     *,
     details: dict[str, Any] | None = None,
+    anonymous: bool = False,
 ) -> MutationResult[R]:
     """Run one mutation's workflow step as the module says; the step may run more than once
-    (it must read its input again each time)."""
+    (it must read its input again each time). An ``anonymous`` operation (a pupil's concern
+    report) is audited without its caller and its variables: the trail must not say who sent
+    what."""
     attempt = Attempt()
     ctx.attempts.append(attempt)
     row = {
-        "principal": ctx.principal,
+        "principal": ANONYMOUS if anonymous else ctx.principal,
         "request_id": ctx.request_id,
         "operation": operation,
         "operation_name": ctx.operation_name,
-        "variables": redact(ctx.variables or {}),
+        "variables": {} if anonymous else redact(ctx.variables or {}),
         "details": details,
     }
     async with ctx.db_lock:
@@ -163,7 +190,7 @@ async def _run_once(
         problems = err.problems
     except IntegrityError as err:
         await savepoint.rollback()
-        known = CONSTRAINT_CODES.get(constraint_of(err) or "")
+        known = await _known_constraint(session, constraint_of(err))
         if known is None:
             await _failed(ctx, attempt, row, err)
             raise

@@ -23,6 +23,7 @@ from resolvers.institutions.errors import InstitutionCode
 from resolvers.intake.errors import IntakeCode
 from resolvers.library.errors import LibraryCode
 from resolvers.licensing.errors import LicensingCode
+from resolvers.lms.errors import LmsCode
 from resolvers.people.errors import PeopleCode
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.relay import Ordering, Page, PageArgs, page_args, paged, slice_rows
@@ -39,6 +40,7 @@ CODE_ENUMS: tuple[type[StrEnum], ...] = (
     AdmissionCode,
     AbroadCode,
     LicensingCode,
+    LmsCode,
     LibraryCode,
     ContentCode,
     AccessCode,

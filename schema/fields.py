@@ -120,16 +120,20 @@ def mutation(
     *,
     description: str,
     permission_classes: Sequence[type[BasePermission]] = (SignedIn,),
+    anonymous: bool = False,
 ) -> Callable[[Step], Any]:
     """Declare a mutation field running ``step(session, ctx, input)`` as the audited operation
-    ``operation`` (``domain.action``)."""
+    ``operation`` (``domain.action``); an ``anonymous`` one is audited without its caller and
+    variables (:func:`resolvers.mutations.perform`)."""
 
     def declare(step: Step) -> Any:
         (input_parameter,) = _parameters(step, 2)
 
         async def resolve(info: Info, input: Any) -> Any:
             ctx = info.context
-            result = await perform(ctx, operation, lambda session: step(session, ctx, input))
+            result = await perform(
+                ctx, operation, lambda session: step(session, ctx, input), anonymous=anonymous
+            )
             return payload.from_result(result)
 
         info = inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)

@@ -9,10 +9,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    AcademicYear,
     ApiKey,
+    BellPeriod,
     BenefitCategory,
     BenefitStatus,
     CatchmentArea,
+    ClassGroup,
+    ClassLesson,
+    ClassLessonStatus,
+    ClassMembership,
+    CurriculumModel,
     Enrollment,
     FirstGradeApplication,
     FirstGradeQuota,
@@ -35,10 +42,15 @@ from models import (
     PinChangeReason,
     QueueStatus,
     Residency,
+    Room,
+    SchoolSubject,
     Sector,
     Sex,
     StaffPosition,
     StaffRole,
+    TeachingAssignment,
+    Term,
+    TimetableSlot,
 )
 from resolvers.clock import today
 from resolvers.enrollments import SECTOR_OF_KIND
@@ -162,7 +174,7 @@ async def make_staff_position(
     institution: Institution,
     role: StaffRole = StaffRole.TEACHER,
     start_date: date = date(2020, 9, 1),
-    class_groups: list[str] | None = None,
+    subject: str | None = None,
 ) -> StaffPosition:
     post = StaffPosition(
         person_id=person.id,
@@ -170,7 +182,7 @@ async def make_staff_position(
         role=role,
         start_date=start_date,
         rate=1.0,
-        class_groups=class_groups or [],
+        subject=subject,
     )
     session.add(post)
     await session.flush()
@@ -828,3 +840,288 @@ async def make_api_key(
     session.add(key)
     await session.flush()
     return key, f"bk_{prefix}_{secret}"
+
+
+# --- school LMS -----------------------------------------------------------------------------
+
+
+def school_year_of(on: date) -> int:
+    """The calendar year the school year holding ``on`` began in."""
+    return on.year if on.month >= 8 else on.year - 1
+
+
+async def make_academic_year(session: AsyncSession, *, start_year: int) -> AcademicYear:
+    """A school year (1 September to 31 May) with the usual four terms; its partitions come
+    with it. The year of that start, if it exists already."""
+    from sqlalchemy import select
+
+    from resolvers.lms import default_terms
+
+    found = await session.scalar(select(AcademicYear).where(AcademicYear.start_year == start_year))
+    if found is not None:
+        return found
+    starts, ends = date(start_year, 9, 1), date(start_year + 1, 5, 31)
+    year = AcademicYear(
+        start_year=start_year, name=f"{start_year}-{start_year + 1}", starts_on=starts, ends_on=ends
+    )
+    session.add(year)
+    await session.flush()
+    for t in default_terms(starts, ends):
+        session.add(
+            Term(
+                academic_year_id=year.id, number=t.number, starts_on=t.starts_on, ends_on=t.ends_on
+            )
+        )
+    await session.flush()
+    return year
+
+
+async def make_class_group(
+    session: AsyncSession,
+    *,
+    school: Institution,
+    year: AcademicYear,
+    grade: int = 5,
+    letter: str = "А",
+    curriculum_model: CurriculumModel | None = None,
+    capacity: int = 36,
+    homeroom_teacher: Person | None = None,
+    shift: int = 1,
+) -> ClassGroup:
+    """A class with its grade's curriculum (the cohort's model unless given)."""
+    from resolvers.lms.classes import add_curriculum
+
+    model = curriculum_model or (
+        CurriculumModel.TWELVE_YEAR
+        if year.start_year - grade + 1 >= 2025
+        else CurriculumModel.ELEVEN_YEAR
+    )
+    klass = ClassGroup(
+        institution_id=school.id,
+        academic_year_id=year.id,
+        grade=grade,
+        letter=letter,
+        language=Language.KY,
+        shift=shift,
+        curriculum_model=model,
+        homeroom_teacher_id=homeroom_teacher.id if homeroom_teacher else None,
+        capacity=capacity,
+    )
+    session.add(klass)
+    await session.flush()
+    await add_curriculum(session, klass)
+    return klass
+
+
+async def make_pupil_in_class(
+    session: AsyncSession,
+    *,
+    klass: ClassGroup,
+    pupil: Person | None = None,
+    since: date | None = None,
+    **person: Any,
+) -> tuple[Person, Enrollment]:
+    """A pupil enrolled at the class's school in its grade, and in the class."""
+    from sqlalchemy import select
+
+    year = await session.get(AcademicYear, klass.academic_year_id)
+    assert year is not None
+    school = await session.get(Institution, klass.institution_id)
+    assert school is not None
+    pupil = pupil or await make_person(
+        session, birth_date=date(year.start_year - 5 - klass.grade, 3, 14), **person
+    )
+    enrollment = await session.scalar(
+        select(Enrollment).where(
+            Enrollment.person_id == pupil.id,
+            Enrollment.institution_id == school.id,
+            Enrollment.exit_date.is_(None),
+        )
+    ) or await make_enrollment(
+        session,
+        person=pupil,
+        institution=school,
+        grade_level=klass.grade,
+        entry_date=year.starts_on,
+    )
+    session.add(
+        ClassMembership(
+            class_group_id=klass.id,
+            enrollment_id=enrollment.id,
+            pupil_id=pupil.id,
+            institution_id=klass.institution_id,
+            academic_year_id=klass.academic_year_id,
+            grade=klass.grade,
+            since=since or year.starts_on,
+        )
+    )
+    await session.flush()
+    return pupil, enrollment
+
+
+async def subject_id(session: AsyncSession, code: str) -> int:
+    from sqlalchemy import select
+
+    found = await session.scalar(select(SchoolSubject.id).where(SchoolSubject.code == code))
+    assert found is not None, code
+    return found
+
+
+async def make_teacher(
+    session: AsyncSession, *, school: Institution, first_name: str = "Чолпон", **kwargs: Any
+) -> tuple[Person, StaffPosition]:
+    teacher = await make_person(
+        session, birth_date=date(1985, 4, 2), first_name=first_name, last_name="Бекова", **kwargs
+    )
+    post = await make_staff_position(session, person=teacher, institution=school)
+    return teacher, post
+
+
+async def make_teaching_assignment(
+    session: AsyncSession,
+    *,
+    klass: ClassGroup,
+    subject: str,
+    teacher: Person,
+    post: StaffPosition,
+) -> TeachingAssignment:
+    assignment = TeachingAssignment(
+        class_group_id=klass.id,
+        subject_id=await subject_id(session, subject),
+        teacher_id=teacher.id,
+        staff_position_id=post.id,
+        institution_id=klass.institution_id,
+        academic_year_id=klass.academic_year_id,
+        since=date(2020, 9, 1),
+    )
+    session.add(assignment)
+    await session.flush()
+    return assignment
+
+
+async def make_bell_schedule(
+    session: AsyncSession, *, school: Institution, shift: int = 1, periods: int = 7
+) -> list[BellPeriod]:
+    """Periods of 45 minutes from 08:00 with 10-minute breaks (shift 2 from 13:30)."""
+    start = 8 * 60 if shift == 1 else 13 * 60 + 30
+    rows = [
+        BellPeriod(
+            institution_id=school.id,
+            shift=shift,
+            number=n,
+            starts_minute=start + (n - 1) * 55,
+            ends_minute=start + (n - 1) * 55 + 45,
+        )
+        for n in range(1, periods + 1)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def make_slot(
+    session: AsyncSession,
+    *,
+    klass: ClassGroup,
+    subject: str,
+    teacher: Person,
+    weekday: int,
+    period: int,
+    room: Room | None = None,
+    subgroup: int = 0,
+) -> TimetableSlot:
+    """A weekly slot for the whole year (the class's teacher must be assigned already)."""
+    from sqlalchemy import select
+
+    bell = await session.scalar(
+        select(BellPeriod).where(
+            BellPeriod.institution_id == klass.institution_id,
+            BellPeriod.shift == klass.shift,
+            BellPeriod.number == period,
+        )
+    )
+    assert bell is not None
+    year = await session.get(AcademicYear, klass.academic_year_id)
+    assert year is not None
+    slot = TimetableSlot(
+        academic_year_id=klass.academic_year_id,
+        institution_id=klass.institution_id,
+        class_group_id=klass.id,
+        subject_id=await subject_id(session, subject),
+        teacher_id=teacher.id,
+        room_id=room.id if room else None,
+        weekday=weekday,
+        shift=klass.shift,
+        period=period,
+        starts_minute=bell.starts_minute,
+        ends_minute=bell.ends_minute,
+        subgroup=subgroup,
+        valid_from=year.starts_on,
+    )
+    session.add(slot)
+    await session.flush()
+    return slot
+
+
+async def make_room(session: AsyncSession, *, school: Institution, name: str = "204") -> Room:
+    room = Room(institution_id=school.id, name=name, capacity=30)
+    session.add(room)
+    await session.flush()
+    return room
+
+
+async def make_lesson(
+    session: AsyncSession, *, slot: TimetableSlot, on: date, topic: str | None = "Тема"
+) -> ClassLesson:
+    lesson = ClassLesson(
+        academic_year_id=slot.academic_year_id,
+        institution_id=slot.institution_id,
+        class_group_id=slot.class_group_id,
+        subject_id=slot.subject_id,
+        slot_id=slot.id,
+        teacher_id=slot.teacher_id,
+        on_date=on,
+        starts_minute=slot.starts_minute,
+        ends_minute=slot.ends_minute,
+        subgroup=slot.subgroup,
+        topic=topic,
+        status=ClassLessonStatus.HELD,
+        recorded_by="factory",
+    )
+    session.add(lesson)
+    await session.flush()
+    return lesson
+
+
+async def make_class_teacher(
+    session: AsyncSession,
+    *,
+    school: Institution,
+    teacher: Person,
+    class_name: str,
+    subject: str = "mathematics",
+) -> StaffPosition:
+    """A teacher of a class this school year: a staff post, the class (e.g. 5А) with the
+    pupils whose open enrollment names it, and a teaching assignment. (Teachers' rights come
+    from teaching assignments since the LMS, not from a free-text list on the post.)"""
+    from sqlalchemy import select
+
+    grade, letter = int(class_name[:-1]), class_name[-1]
+    year = await make_academic_year(session, start_year=school_year_of(today()))
+    klass = await make_class_group(session, school=school, year=year, grade=grade, letter=letter)
+    enrolled = await session.scalars(
+        select(Enrollment).where(
+            Enrollment.institution_id == school.id,
+            Enrollment.class_group == class_name,
+            Enrollment.grade_level == grade,
+            Enrollment.exit_date.is_(None),
+        )
+    )
+    for enrollment in enrolled:
+        pupil = await session.get(Person, enrollment.person_id)
+        await make_pupil_in_class(session, klass=klass, pupil=pupil)
+    post = await make_staff_position(session, person=teacher, institution=school)
+    await make_teaching_assignment(
+        session, klass=klass, subject=subject, teacher=teacher, post=post
+    )
+    return post

@@ -30,12 +30,12 @@ from tests.factories import (
     CHUY_SOKULUK,
     gid,
     make_api_key,
+    make_class_teacher,
     make_enrollment,
     make_family,
     make_guardianship,
     make_institution,
     make_person,
-    make_staff_position,
 )
 
 PORTALS = Path(__file__).resolve().parent.parent / "portals"
@@ -193,7 +193,7 @@ async def world(pair: Pair, session: AsyncSession, settings: Settings) -> World:
         .values(previous_enrollment_id=first.id)
     )
     teacher = await make_person(session, last_name="Мугалимова", birth_date=date(1985, 2, 2))
-    await make_staff_position(session, person=teacher, institution=school, class_groups=["5А"])
+    await make_class_teacher(session, school=school, teacher=teacher, class_name="5А")
     father = await make_person(
         session, last_name="Сыдыков", sex=Sex.MALE, birth_date=date(1984, 1, 1)
     )

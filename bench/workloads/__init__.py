@@ -33,6 +33,7 @@ MODULES: tuple[str, ...] = (
     "bench.workloads.kindergarten_queue",
     "bench.workloads.library",
     "bench.workloads.licensing",
+    "bench.workloads.lms",
     "bench.workloads.study_abroad",
     "bench.workloads.university_admission",
     "bench.workloads.sanarip_sabak",

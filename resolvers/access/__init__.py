@@ -5,6 +5,7 @@ principal may read is each domain's own rule (``resolvers/<domain>/rules.py``)."
 
 from resolvers.access.principals import (
     ANONYMOUS,
+    EITHER_SCOPE_ROLES,
     KEY_ONLY_ROLES,
     PERSONAL_ROLES,
     ROLES_WITH_PERSON,
@@ -26,6 +27,7 @@ from resolvers.access.tokens import (
 __all__ = [
     "ALGORITHM",
     "ANONYMOUS",
+    "EITHER_SCOPE_ROLES",
     "KEY_ONLY_ROLES",
     "PERSONAL_ROLES",
     "ROLES_WITH_PERSON",

@@ -27,6 +27,9 @@ class Role(enum.StrEnum):
     PARTNER = "partner"
     # Reads the audit trail, and nothing else.
     AUDITOR = "auditor"
+    # Receives pupils' anonymous concern reports (issue 15) in their regions or districts;
+    # reads nothing else, and is never a school's staff.
+    COUNSELLOR = "counsellor"
     # Runs an institution's library (holdings, loans, holds, textbook sets; issue 17).
     LIBRARIAN = "librarian"
     # Learning content (issue 16): without a scope, the national team that imports the
@@ -43,6 +46,8 @@ SCOPED_ROLES = {
     Role.ADMISSION_OFFICER: "institution",
     Role.LIBRARIAN: "institution",
 }
+# Roles whose token needs one of several kinds of scope.
+EITHER_SCOPE_ROLES = {Role.COUNSELLOR: ("region", "district")}
 # End users of the portals and apps; in allow-list mode they send only the portals' operations.
 PERSONAL_ROLES = {Role.GUARDIAN, Role.PUPIL}
 # Roles whose token must name the person: a teacher reads the classes that person teaches.

@@ -12,6 +12,7 @@ from typing import Any
 import jwt
 
 from resolvers.access.principals import (
+    EITHER_SCOPE_ROLES,
     KEY_ONLY_ROLES,
     ROLES_WITH_PERSON,
     SCOPED_ROLES,
@@ -185,6 +186,9 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     needed = SCOPED_ROLES.get(role)
     if needed and not scopes[needed]:
         raise _unauthenticated(f"The role {role.value} needs a {needed} scope")
+    either = EITHER_SCOPE_ROLES.get(role)
+    if either and not any(scopes[kind] for kind in either):
+        raise _unauthenticated(f"The role {role.value} needs a {' or '.join(either)} scope")
     person_id = claims.get("pid")
     if role in ROLES_WITH_PERSON and not isinstance(person_id, int):
         raise _unauthenticated(f"The role {role.value} needs a person")

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, any_, exists, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, Integer, and_, exists, false, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from models import Enrollment, Guardianship, Institution, Person, StaffPosition
+from models import (
+    ClassGroup,
+    ClassMembership,
+    Enrollment,
+    Guardianship,
+    Institution,
+    Person,
+    StaffPosition,
+    TeachingAssignment,
+)
 from resolvers.access import PERSONAL_ROLES, SCOPED_ROLES, Principal, Role
 from resolvers.institutions.rules import institution_in_scope
 from resolvers.lookup import readable_or_not_found
@@ -31,16 +40,31 @@ def national_partner(principal: Principal) -> bool:
 
 
 def taught_by(principal: Principal, enrolled: Any) -> ColumnElement[bool]:
-    """Open enrollments in a class the teacher teaches at that institution (in scope)."""
-    post = aliased(StaffPosition)
+    """Open enrollments at an institution in the teacher's scope whose pupil is now in a class
+    the teacher teaches (a current teaching assignment, issue 15) or is the home-room teacher
+    of. Teaching assignments replaced the free-text class lists of staff posts."""
+    member, taught, klass = (
+        aliased(ClassMembership),
+        aliased(TeachingAssignment),
+        aliased(ClassGroup),
+    )
     return and_(
         enrolled.exit_date.is_(None),
         enrolled.institution_id.in_(principal.institution_ids),
         exists().where(
-            post.person_id == principal.person_id,
-            post.institution_id == enrolled.institution_id,
-            post.end_date.is_(None),
-            enrolled.class_group == any_(post.class_groups),
+            member.enrollment_id == enrolled.id,
+            member.until.is_(None),
+            or_(
+                exists().where(
+                    taught.class_group_id == member.class_group_id,
+                    taught.teacher_id == principal.person_id,
+                    taught.ended_on.is_(None),
+                ),
+                exists().where(
+                    klass.id == member.class_group_id,
+                    klass.homeroom_teacher_id == principal.person_id,
+                ),
+            ),
         ),
     )
 

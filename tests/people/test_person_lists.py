@@ -24,6 +24,7 @@ from tests.factories import (
     CHUY,
     CHUY_SOKULUK,
     gid,
+    make_class_teacher,
     make_enrollment,
     make_institution,
     make_person,
@@ -126,7 +127,7 @@ async def registry(session: AsyncSession) -> Registry:
     await make_enrollment(session, person=in_chuy, institution=chuy, grade_level=5)
     # A teacher of 5А at the Lenin school.
     teacher = await make_person(session, last_name="Мугалимова", first_name="Гүлнара")
-    await make_staff_position(session, person=teacher, institution=lenin, class_groups=["5А"])
+    await make_class_teacher(session, school=lenin, teacher=teacher, class_name="5А")
     await session.commit()
     return Registry(lenin, oktyabr, chuy, teacher, grade5, [moved, working])
 

@@ -27,11 +27,11 @@ from tests.factories import (
     BISHKEK,
     gid,
     make_api_key,
+    make_class_teacher,
     make_enrollment,
     make_guardianship,
     make_institution,
     make_person,
-    make_staff_position,
 )
 from tests.people.helpers import error_codes
 from tests.security.conftest import with_key
@@ -102,7 +102,7 @@ async def world(hub: Hub, session: AsyncSession, pepper: bytes) -> World:
     for child in pupils[:2]:
         await make_guardianship(session, guardian=mother, child=child)
     teacher = await make_person(session, last_name="Мамытова", birth_date=date(1980, 8, 8))
-    await make_staff_position(session, person=teacher, institution=school, class_groups=["4А"])
+    await make_class_teacher(session, school=school, teacher=teacher, class_name="4А")
     fields = ["Query.persons", "Person.*", "Query.institutions", "Institution.*"]
     _, granted = await make_api_key(
         session, pepper=pepper, allowed_fields=fields, personal_data=True

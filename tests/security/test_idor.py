@@ -20,6 +20,7 @@ from tests.factories import (
     gid,
     make_api_key,
     make_catchment_area,
+    make_class_teacher,
     make_enrollment,
     make_family,
     make_institution,
@@ -33,6 +34,7 @@ PUBLIC_TYPES = {
     "IntakeSeason", "FirstGradeQuota",
     "AdmissionSeason", "AdmissionRound", "Programme", "ForeignProgramme",
     "Licence", "Accreditation", "AccreditationAgency", "InstitutionProgramme",
+    "AcademicYear", "Term", "SchoolSubject", "Room",
 }  # fmt: skip
 GUARDED_TYPES = {
     "Person", "Guardianship", "StaffPosition", "Enrollment", "ApiKey", "AuditEntry",
@@ -55,6 +57,11 @@ PUBLIC_IN_CONTENT = {
 }  # fmt: skip
 GUARDED_IN_CONTENT = {
     "BibFile", "Loan", "Hold", "Lesson", "CourseEnrollment", "CourseCertificate",
+}  # fmt: skip
+# The school LMS's guarded types: another family's (or school's) objects are tested in
+# tests/lms/test_lms_access.py.
+GUARDED_IN_LMS = {
+    "ClassGroup", "TimetableSlot", "ClassLesson", "Homework", "HomeworkSubmission", "ConcernReport",
 }  # fmt: skip
 
 NODE = "query($id: ID!) { node(id: $id) { id } }"
@@ -161,7 +168,12 @@ def out_of_reach(w: World) -> dict[str, str]:
 
 def test_every_node_type_is_public_or_guarded() -> None:
     assert set(NODE_RESOLVERS) == (
-        PUBLIC_TYPES | GUARDED_TYPES | GUARDED_IN_DOMAINS | PUBLIC_IN_CONTENT | GUARDED_IN_CONTENT
+        PUBLIC_TYPES
+        | GUARDED_TYPES
+        | GUARDED_IN_DOMAINS
+        | PUBLIC_IN_CONTENT
+        | GUARDED_IN_CONTENT
+        | GUARDED_IN_LMS
     )
 
 
@@ -293,7 +305,7 @@ class TestTeacherReadsTheirClasses:
             session, person=left, institution=school, class_group="3А", exit_date=date(2026, 1, 10)
         )
         teacher = await make_person(session, birth_date=date(1990, 1, 1))
-        await make_staff_position(session, person=teacher, institution=school, class_groups=["3А"])
+        await make_class_teacher(session, school=school, teacher=teacher, class_name="3А")
         await session.commit()
         token = hub.token(Role.TEACHER, scopes=[f"institution:{school.id}"], person_id=teacher.id)
 

@@ -1,0 +1,352 @@
+"""Classes (issue 15): a school's class groups for a year with the subjects of the state
+curriculum, their pupils (through their enrollments) and their teachers (within their posts).
+
+The database holds the rules that must hold under concurrent requests: a pupil is in a class
+only through an open enrollment at that school in that grade (foreign keys and a trigger),
+in one class at a time, and a class holds no more pupils than its capacity (a CHECK on the
+count its trigger keeps). The workflow checks them first to say precisely what is wrong."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Integer, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    AcademicYearClosure,
+    ClassGroup,
+    ClassMembership,
+    ClassSubject,
+    ClosureStatus,
+    CurriculumPlan,
+    Enrollment,
+    Institution,
+    InstitutionKind,
+    Language,
+    Sector,
+    TeachingAssignment,
+)
+from resolvers.access import Principal, require
+from resolvers.clock import today
+from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
+from resolvers.lms.errors import LmsCode
+from resolvers.lms.rules import holds_post, may_manage_school
+from resolvers.lms.years import academic_year, require_in_year, school_policy
+
+LETTER = re.compile(r"^[А-ЯЁӨҮҢA-Z0-9]{1,3}$")
+MAX_PUPILS_PER_CALL = 60
+
+
+def class_name(grade: int, letter: str) -> str:
+    return f"{grade}{letter}"
+
+
+async def school_of(
+    session: AsyncSession, principal: Principal, institution_id: int, *, field: str
+) -> Institution:
+    """A school the caller manages (NOT_FOUND, WRONG_INSTITUTION_KIND or FORBIDDEN)."""
+    inst = await session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound("The school", field=field)
+    if inst.kind != InstitutionKind.SCHOOL:
+        raise DomainError(LmsCode.WRONG_INSTITUTION_KIND, "This is not a school", field=field)
+    require(may_manage_school(principal, inst), "This school is outside your scope")
+    return inst
+
+
+async def class_group(
+    session: AsyncSession, class_group_id: int, *, field: str, lock: bool = False
+) -> ClassGroup:
+    klass = await session.get(ClassGroup, class_group_id, with_for_update=lock)
+    if klass is None:
+        raise NotFound("The class", field=field)
+    return klass
+
+
+async def managed_class(
+    session: AsyncSession, principal: Principal, class_group_id: int, *, field: str
+) -> tuple[ClassGroup, Institution]:
+    """A class of a school the caller manages, locked: changes to one class's pupils,
+    teachers and timetable are decided one after another."""
+    klass = await class_group(session, class_group_id, field=field, lock=True)
+    inst = await session.get(Institution, klass.institution_id)
+    assert inst is not None
+    if not may_manage_school(principal, inst):
+        raise NotFound("The class", field=field)
+    return klass, inst
+
+
+async def require_year_open(
+    session: AsyncSession, year_id: int, institution_id: int, *, field: str
+) -> None:
+    """A school's closed year takes no more changes (YEAR_CLOSED)."""
+    closed = await session.scalar(
+        select(AcademicYearClosure.id).where(
+            AcademicYearClosure.academic_year_id == year_id,
+            AcademicYearClosure.institution_id == institution_id,
+            AcademicYearClosure.status == ClosureStatus.DONE,
+        )
+    )
+    if closed is not None:
+        raise DomainError(
+            LmsCode.YEAR_CLOSED, "The school has closed this academic year", field=field
+        )
+
+
+async def add_curriculum(session: AsyncSession, klass: ClassGroup) -> None:
+    """Give a class the subjects (and weekly hours) of the state curriculum for its grade."""
+    plan = select(
+        literal(klass.id, Integer),
+        CurriculumPlan.subject_id,
+        CurriculumPlan.weekly_hours,
+    ).where(
+        CurriculumPlan.curriculum_model == klass.curriculum_model,
+        CurriculumPlan.grade == klass.grade,
+    )
+    await session.execute(
+        insert(ClassSubject).from_select(["class_group_id", "subject_id", "weekly_hours"], plan)
+    )
+
+
+async def create_class_group(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    school_id: int,
+    year_id: int,
+    grade: int,
+    letter: str,
+    language: Language,
+    shift: int,
+    homeroom_teacher_id: int | None,
+    capacity: int | None,
+) -> ClassGroup:
+    """Open a class of a school for a year ("5А"), with the subjects of the curriculum its
+    cohort learns under (S1: the 12-year standard or the legacy model). Its capacity is the
+    school's class size limit (F5: 36 unless the school's policy row says otherwise)."""
+    inst = await school_of(session, principal, school_id, field="schoolId")
+    year = await academic_year(session, year_id, field="academicYearId")
+    await require_year_open(session, year.id, inst.id, field="academicYearId")
+    policy = await school_policy(session, inst.id)
+    letter = letter.strip().upper()
+    if not LETTER.match(letter):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "A class letter is 1-3 capital letters or digits",
+            field="letter",
+        )
+    model = policy.curriculum_model(year.start_year, grade)
+    if not 1 <= grade <= policy.last_grade(model):
+        raise DomainError(
+            LmsCode.INVALID_GRADE,
+            f"This school teaches grades 1 to {policy.last_grade(model)}",
+            field="grade",
+        )
+    if inst.languages and language.value not in inst.languages:
+        raise DomainError(
+            LmsCode.LANGUAGE_NOT_TAUGHT,
+            "The school does not teach in this language",
+            field="language",
+        )
+    if not 1 <= shift <= 3:
+        raise DomainError(ErrorCode.INVALID_INPUT, "The shift is 1, 2 or 3", field="shift")
+    capacity = capacity if capacity is not None else policy.max_class_size
+    if not 1 <= capacity <= policy.max_class_size:
+        raise DomainError(
+            LmsCode.CLASS_SIZE_EXCEEDED,
+            f"A class here holds at most {policy.max_class_size} pupils",
+            field="capacity",
+        )
+    if homeroom_teacher_id is not None:
+        await require_staff(session, homeroom_teacher_id, inst.id, field="homeroomTeacherId")
+    klass = ClassGroup(
+        institution_id=inst.id,
+        academic_year_id=year.id,
+        grade=grade,
+        letter=letter,
+        language=language,
+        shift=shift,
+        curriculum_model=model,
+        homeroom_teacher_id=homeroom_teacher_id,
+        capacity=capacity,
+    )
+    session.add(klass)
+    await session.flush()
+    await add_curriculum(session, klass)
+    return klass
+
+
+async def require_staff(
+    session: AsyncSession, person_id: int, institution_id: int, *, field: str
+) -> int:
+    post = await holds_post(session, person_id, institution_id, on=today())
+    if post is None:
+        raise DomainError(LmsCode.NOT_STAFF, "The person holds no post at this school", field=field)
+    return post
+
+
+async def _open_enrollments(session: AsyncSession, pupil_ids: list[int]) -> dict[int, Any]:
+    rows = await session.execute(
+        select(
+            Enrollment.id, Enrollment.person_id, Enrollment.institution_id, Enrollment.grade_level
+        ).where(
+            Enrollment.person_id.in_(pupil_ids),
+            Enrollment.sector == Sector.SCHOOL,
+            Enrollment.exit_date.is_(None),
+        )
+    )
+    return {row.person_id: row for row in rows}
+
+
+def _check_pupils(klass: ClassGroup, pupil_ids: list[int], enrollments: dict[int, Any]) -> None:
+    problems = []
+    for i, pupil_id in enumerate(pupil_ids):
+        found = enrollments.get(pupil_id)
+        if found is None or found.institution_id != klass.institution_id:
+            problems.append(
+                (LmsCode.NOT_ENROLLED, "The pupil has no open enrollment at this school", i)
+            )
+        elif found.grade_level != klass.grade:
+            problems.append(
+                (LmsCode.INVALID_GRADE, f"The pupil is in grade {found.grade_level}", i)
+            )
+    if problems:
+        (code, message, i), *more = problems
+        raise DomainError(
+            code,
+            message,
+            field=f"pupilIds[{i}]",
+            more=[Problem(code=c, message=m, field=f"pupilIds[{j}]") for c, m, j in more],
+        )
+
+
+async def assign_pupils_to_class(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    class_group_id: int,
+    pupil_ids: list[int],
+    since: date | None,
+) -> ClassGroup:
+    """Put pupils in a class from a date, all or none (issue 15). Each needs an open
+    enrollment at the class's school in its grade (the database holds this too); a pupil in
+    another class of the year moves; one already here stays; the class never holds more than
+    its capacity (CLASS_SIZE_EXCEEDED, held by a CHECK when two assignments race)."""
+    if not pupil_ids or len(pupil_ids) > MAX_PUPILS_PER_CALL:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"Give 1 to {MAX_PUPILS_PER_CALL} pupils", field="pupilIds"
+        )
+    if len(set(pupil_ids)) != len(pupil_ids):
+        raise DomainError(ErrorCode.INVALID_INPUT, "A pupil is listed twice", field="pupilIds")
+    klass, _inst = await managed_class(session, principal, class_group_id, field="classGroupId")
+    year = await academic_year(session, klass.academic_year_id, field="classGroupId")
+    await require_year_open(session, year.id, klass.institution_id, field="classGroupId")
+    since = since or max(year.starts_on, min(today(), year.ends_on))
+    require_in_year(year, since, field="since")
+    enrollments = await _open_enrollments(session, pupil_ids)
+    _check_pupils(klass, pupil_ids, enrollments)
+    current = {
+        row.pupil_id: row
+        for row in await session.execute(
+            select(ClassMembership.id, ClassMembership.pupil_id, ClassMembership.class_group_id)
+            .where(
+                ClassMembership.pupil_id.in_(pupil_ids),
+                ClassMembership.academic_year_id == year.id,
+                ClassMembership.until.is_(None),
+            )
+            .with_for_update()
+        )
+    }
+    joining = [p for p in pupil_ids if getattr(current.get(p), "class_group_id", None) != klass.id]
+    if klass.pupil_count + len(joining) > klass.capacity:
+        raise DomainError(
+            LmsCode.CLASS_SIZE_EXCEEDED,
+            f"{class_name(klass.grade, klass.letter)} holds at most {klass.capacity} pupils"
+            f" ({klass.pupil_count} now)",
+            field="pupilIds",
+        )
+    moving = [current[p].id for p in joining if p in current]
+    if moving:
+        await session.execute(
+            update(ClassMembership)
+            .where(ClassMembership.id.in_(moving))
+            .values(until=func.greatest(since, ClassMembership.since), updated_at=func.now())
+        )
+    if joining:
+        await session.execute(
+            insert(ClassMembership),
+            [
+                {
+                    "class_group_id": klass.id,
+                    "enrollment_id": enrollments[p].id,
+                    "pupil_id": p,
+                    "institution_id": klass.institution_id,
+                    "academic_year_id": year.id,
+                    "grade": klass.grade,
+                    "since": since,
+                }
+                for p in joining
+            ],
+        )
+        # The registry's free-text class follows, so EMIS lists by class stay right.
+        await session.execute(
+            update(Enrollment)
+            .where(Enrollment.id.in_([enrollments[p].id for p in joining]))
+            .values(class_group=class_name(klass.grade, klass.letter), updated_at=func.now())
+        )
+    await session.refresh(klass)
+    return klass
+
+
+async def assign_teacher(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    class_group_id: int,
+    subject_id: int,
+    teacher_id: int,
+) -> TeachingAssignment:
+    """Make a teacher the teacher of a subject in a class (issue 15: within their post at the
+    school); the rows that give teachers their rights. Assigning again is a no-op; an ended
+    assignment resumes."""
+    klass, inst = await managed_class(session, principal, class_group_id, field="classGroupId")
+    await require_year_open(session, klass.academic_year_id, inst.id, field="classGroupId")
+    taught = await session.scalar(
+        select(ClassSubject.id).where(
+            ClassSubject.class_group_id == klass.id, ClassSubject.subject_id == subject_id
+        )
+    )
+    if taught is None:
+        raise DomainError(
+            LmsCode.SUBJECT_NOT_IN_CURRICULUM,
+            "The class does not learn this subject",
+            field="subjectId",
+        )
+    post = await require_staff(session, teacher_id, inst.id, field="teacherId")
+    found = await session.scalar(
+        select(TeachingAssignment).where(
+            TeachingAssignment.class_group_id == klass.id,
+            TeachingAssignment.subject_id == subject_id,
+            TeachingAssignment.teacher_id == teacher_id,
+        )
+    )
+    if found is not None:
+        found.ended_on = None
+        found.staff_position_id = post
+        await session.flush()
+        return found
+    assignment = TeachingAssignment(
+        class_group_id=klass.id,
+        subject_id=subject_id,
+        teacher_id=teacher_id,
+        staff_position_id=post,
+        institution_id=inst.id,
+        academic_year_id=klass.academic_year_id,
+        since=today(),
+    )
+    session.add(assignment)
+    await session.flush()
+    return assignment

@@ -1,0 +1,457 @@
+"""Year-end promotion (issue 15): closing a school's academic year moves every pupil with an
+open enrollment there up a grade, keeps repeaters where the council decided so, and ends the
+enrollments of those who finished their last grade.
+
+The choice: a new enrollment per year (Ed-Fi's student-school association per school year),
+not a graded period inside one enrollment. The year's enrollment ends on the day after the
+year (exit reason ``promoted`` or ``retained``) and the next one begins that day in the next
+grade (or the same), linked to it by ``previous_enrollment_id``. Every row then says one
+grade for one period, the registry's lists by grade are right from that day, a class
+membership points at the enrollment of its own year (the foreign key on the grade holds), and
+the history of grades is the chain of enrollments.
+
+Closing is idempotent: a school's closure row is unique per year, and a done closure does
+nothing again. Each school closes in one transaction; a country's closure is the ministry's
+request (every school gets a pending closure row) worked off school by school by
+:func:`run_pending_closures` (``bilim lms close-year``), several workers at once
+(``FOR UPDATE SKIP LOCKED``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, literal, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    AcademicYear,
+    AcademicYearClosure,
+    ClassGroup,
+    ClassMembership,
+    ClosureStatus,
+    Enrollment,
+    Institution,
+    InstitutionKind,
+    Outcome,
+    PromotionDecision,
+    PromotionOutcome,
+    Sector,
+    database,
+)
+from resolvers.access import Principal, Role, require
+from resolvers.clock import today
+from resolvers.errors import DomainError, NotFound
+from resolvers.events import emit, record_audit
+from resolvers.institutions.rules import institution_in_scope
+from resolvers.lms.classes import add_curriculum, school_of
+from resolvers.lms.errors import LmsCode
+from resolvers.lms.rules import may_manage_school
+from resolvers.lms.years import Policy, academic_year, next_year, school_policy
+
+log = logging.getLogger("bilim.lms")
+
+JOB_PRINCIPAL = Principal(subject="job:lms-year-end", role=Role.MINISTRY)
+
+
+@dataclass(frozen=True)
+class ClosureRequest:
+    """What a closing request did: schools closed now, and schools left to the job."""
+
+    year: AcademicYear
+    closed: list[AcademicYearClosure]
+    pending: int
+
+    @property
+    def audit_target(self) -> AcademicYear:
+        return self.year
+
+
+async def _years(session: AsyncSession, year_id: int) -> tuple[AcademicYear, AcademicYear]:
+    year = await academic_year(session, year_id, field="academicYearId")
+    if today() < year.ends_on:
+        raise DomainError(
+            LmsCode.YEAR_NOT_OVER,
+            f"The {year.name} year ends on {year.ends_on.isoformat()}",
+            field="academicYearId",
+        )
+    following = await next_year(session, year)
+    if following is None:
+        raise DomainError(
+            LmsCode.NEXT_YEAR_MISSING,
+            "Create the next academic year first: pupils move into its classes",
+            field="academicYearId",
+        )
+    return year, following
+
+
+async def close_academic_year(
+    session: AsyncSession, principal: Principal, *, year_id: int, school_id: int | None
+) -> ClosureRequest:
+    """Close a school year (issue 15): one school now, in this transaction; or, for the
+    ministry and officers, every school in their scope, queued for the job (one transaction per
+    school). Closing again does nothing more."""
+    year, following = await _years(session, year_id)
+    if school_id is not None:
+        inst = await school_of(session, principal, school_id, field="schoolId")
+        closure = await close_school_year(session, year, following, inst, principal.subject)
+        return ClosureRequest(year, [closure], 0)
+    require(
+        principal.role in (Role.MINISTRY, Role.REGION_OFFICER, Role.DISTRICT_OFFICER),
+        "Close your own school's year (give schoolId)",
+    )
+    schools = select(
+        literal(year.id),
+        Institution.id,
+        literal(ClosureStatus.PENDING.value),
+        literal(principal.subject),
+    ).where(Institution.kind == InstitutionKind.SCHOOL, institution_in_scope(principal))
+    await session.execute(
+        pg_insert(AcademicYearClosure)
+        .from_select(["academic_year_id", "institution_id", "status", "requested_by"], schools)
+        .on_conflict_do_nothing()
+    )
+    pending = await session.scalar(
+        select(func.count()).where(
+            AcademicYearClosure.academic_year_id == year.id,
+            AcademicYearClosure.status == ClosureStatus.PENDING,
+        )
+    )
+    return ClosureRequest(year, [], int(pending or 0))
+
+
+async def decide_promotion(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    year_id: int,
+    enrollment_id: int,
+    outcome: PromotionOutcome,
+    reason: str,
+) -> PromotionDecision:
+    """Record the council's decision for a pupil's year end: repeat the grade, leave the
+    school having completed the level, or (undoing either) be promoted."""
+    year = await academic_year(session, year_id, field="academicYearId")
+    enrollment = await session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.sector != Sector.SCHOOL:
+        raise NotFound("The enrollment", field="enrollmentId")
+    inst = await session.get(Institution, enrollment.institution_id)
+    assert inst is not None
+    if not may_manage_school(principal, inst):
+        raise NotFound("The enrollment", field="enrollmentId")
+    if enrollment.exit_date is not None or enrollment.entry_date > year.ends_on:
+        raise DomainError(
+            LmsCode.NOT_ENROLLED, "The enrollment is not open in this year", field="enrollmentId"
+        )
+    reason = reason.strip()
+    if not 1 <= len(reason) <= 300:
+        raise DomainError(LmsCode.INVALID_TRANSITION, "Say why (1-300 characters)", field="reason")
+    stmt = pg_insert(PromotionDecision).values(
+        academic_year_id=year.id,
+        enrollment_id=enrollment.id,
+        institution_id=inst.id,
+        outcome=outcome,
+        reason=reason,
+        decided_by=principal.subject,
+    )
+    decision: PromotionDecision = (
+        await session.scalars(
+            stmt.on_conflict_do_update(
+                constraint="uq_promotion_decision_academic_year_id",
+                set_={
+                    "outcome": outcome,
+                    "reason": reason,
+                    "decided_by": principal.subject,
+                    "decided_at": func.now(),
+                },
+            ).returning(PromotionDecision)
+        )
+    ).one()
+    return decision
+
+
+# --- one school, one transaction ----------------------------------------------------------
+
+
+async def _claim(
+    session: AsyncSession, year: AcademicYear, inst_id: int, actor: str
+) -> AcademicYearClosure:
+    await session.execute(
+        pg_insert(AcademicYearClosure)
+        .values(
+            academic_year_id=year.id,
+            institution_id=inst_id,
+            status=ClosureStatus.PENDING,
+            requested_by=actor,
+        )
+        .on_conflict_do_nothing()
+    )
+    closure = await session.scalar(
+        select(AcademicYearClosure)
+        .where(
+            AcademicYearClosure.academic_year_id == year.id,
+            AcademicYearClosure.institution_id == inst_id,
+        )
+        .with_for_update()
+    )
+    assert closure is not None
+    return closure
+
+
+def _reason_sql(policy: Policy, start_year: int) -> Any:
+    """The exit reason of each open enrollment at year end, as SQL over the enrollment and
+    its decision: the council's decision, else graduation from the last grade (leaving a basic
+    school after 9th grade), else promotion."""
+    last = (
+        "9"
+        if policy.basic_only
+        else f"CASE WHEN {start_year} - e.grade_level + 1 >= {policy.twelve_year_from}"
+        " THEN 12 ELSE 11 END"
+    )
+    left = "'completed_level'" if policy.basic_only else "'graduated'"
+    return text(
+        "CASE WHEN d.outcome = 'retain' THEN 'retained'"
+        " WHEN d.outcome = 'leave' THEN 'completed_level'"
+        f" WHEN e.grade_level >= {last} THEN {left}"
+        " ELSE 'promoted' END"
+    )
+
+
+async def _end_enrollments(
+    session: AsyncSession, year: AcademicYear, inst_id: int, policy: Policy, on: date
+) -> list[Any]:
+    """End the year's open enrollments at the school on ``on``; their ids, pupils, grades and
+    exit reasons."""
+    reason = _reason_sql(policy, year.start_year).compile(compile_kwargs={"literal_binds": True})
+    rows = await session.execute(
+        text(
+            "UPDATE enrollment AS x SET exit_date = :on, exit_reason = r.reason,"
+            " updated_at = now()"
+            " FROM (SELECT e.id, " + str(reason) + " AS reason FROM enrollment e"
+            " LEFT JOIN promotion_decision d ON d.enrollment_id = e.id"
+            "  AND d.academic_year_id = :year"
+            " WHERE e.institution_id = :school AND e.sector = 'school'"
+            "  AND e.exit_date IS NULL AND e.entry_date < :on) AS r"
+            " WHERE x.id = r.id"
+            " RETURNING x.id, x.person_id, x.grade_level, x.programme, r.reason"
+        ),
+        {"on": on, "year": year.id, "school": inst_id},
+    )
+    return list(rows)
+
+
+async def _continue_enrollments(
+    session: AsyncSession, inst_id: int, ended: list[Any], on: date
+) -> dict[int, int]:
+    """Open the next year's enrollments of the promoted and the retained; old id -> new id."""
+    staying = [r for r in ended if r.reason in ("promoted", "retained")]
+    if not staying:
+        return {}
+    rows = await session.execute(
+        insert(Enrollment)
+        .values(
+            [
+                {
+                    "person_id": r.person_id,
+                    "institution_id": inst_id,
+                    "sector": Sector.SCHOOL,
+                    "entry_date": on,
+                    "grade_level": r.grade_level + (1 if r.reason == "promoted" else 0),
+                    "programme": r.programme,
+                    "previous_enrollment_id": r.id,
+                }
+                for r in staying
+            ]
+        )
+        .returning(Enrollment.id, Enrollment.previous_enrollment_id)
+    )
+    return {row.previous_enrollment_id: row.id for row in rows}
+
+
+# long: one school's classes carried into the next year in set-based statements, in order.
+async def _continue_classes(
+    session: AsyncSession,
+    year: AcademicYear,
+    following: AcademicYear,
+    inst_id: int,
+    policy: Policy,
+    promoted: dict[int, int],
+    on: date,
+) -> int:
+    """The year's classes go on as next year's (5А becomes 6А with its promoted pupils and its
+    home-room teacher); graduating classes end. A class already made for next year under the
+    same name is used as it is. Returns how many classes went on."""
+    if not promoted:
+        return 0
+    members = list(
+        await session.execute(
+            select(
+                ClassMembership.enrollment_id,
+                ClassMembership.pupil_id,
+                ClassGroup.id.label("class_id"),
+                ClassGroup.grade,
+                ClassGroup.letter,
+                ClassGroup.language,
+                ClassGroup.shift,
+                ClassGroup.curriculum_model,
+                ClassGroup.homeroom_teacher_id,
+                ClassGroup.capacity,
+            )
+            .join(ClassGroup, ClassGroup.id == ClassMembership.class_group_id)
+            .where(
+                ClassMembership.enrollment_id.in_(list(promoted)),
+                ClassMembership.until == on,
+                ClassGroup.academic_year_id == year.id,
+            )
+        )
+    )
+    olds: dict[int, Any] = {m.class_id: m for m in members}
+    if not olds:
+        return 0
+    made = await session.execute(
+        pg_insert(ClassGroup)
+        .values(
+            [
+                {
+                    "institution_id": inst_id,
+                    "academic_year_id": following.id,
+                    "grade": c.grade + 1,
+                    "letter": c.letter,
+                    "language": c.language,
+                    "shift": c.shift,
+                    "curriculum_model": c.curriculum_model,
+                    "homeroom_teacher_id": c.homeroom_teacher_id,
+                    "capacity": max(c.capacity, policy.max_class_size),
+                    "previous_id": c.class_id,
+                }
+                for c in olds.values()
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(ClassGroup)
+    )
+    for klass in made.scalars():
+        await add_curriculum(session, klass)
+    next_classes = {
+        (row.grade, row.letter): row.id
+        for row in await session.execute(
+            select(ClassGroup.id, ClassGroup.grade, ClassGroup.letter).where(
+                ClassGroup.institution_id == inst_id,
+                ClassGroup.academic_year_id == following.id,
+            )
+        )
+    }
+    await session.execute(
+        insert(ClassMembership),
+        [
+            {
+                "class_group_id": next_classes[(m.grade + 1, m.letter)],
+                "enrollment_id": promoted[m.enrollment_id],
+                "pupil_id": m.pupil_id,
+                "institution_id": inst_id,
+                "academic_year_id": following.id,
+                "grade": m.grade + 1,
+                "since": on,
+            }
+            for m in members
+        ],
+    )
+    # The registry's free-text class of the new enrollments names their class.
+    await session.execute(
+        text(
+            "UPDATE enrollment AS e SET class_group = c.grade::text || c.letter"
+            " FROM class_membership m JOIN class_group c ON c.id = m.class_group_id"
+            " WHERE m.enrollment_id = e.id AND m.academic_year_id = :year"
+            " AND m.institution_id = :school AND m.since = :on"
+        ),
+        {"year": following.id, "school": inst_id, "on": on},
+    )
+    return len(olds)
+
+
+async def close_school_year(
+    session: AsyncSession,
+    year: AcademicYear,
+    following: AcademicYear,
+    inst: Institution,
+    actor: str,
+) -> AcademicYearClosure:
+    """Close one school's year in the caller's transaction: end the year's enrollments,
+    continue the promoted and retained into next year, carry the classes on (issue 15)."""
+    closure = await _claim(session, year, inst.id, actor)
+    if closure.status == ClosureStatus.DONE:
+        return closure
+    policy = await school_policy(session, inst.id)
+    on = year.ends_on + timedelta(days=1)
+    ended = await _end_enrollments(session, year, inst.id, policy, on)
+    continued = await _continue_enrollments(session, inst.id, ended, on)
+    reasons = [r.reason for r in ended]
+    promoted = {r.id: continued[r.id] for r in ended if r.reason == "promoted"}
+    classes = await _continue_classes(session, year, following, inst.id, policy, promoted, on)
+    closure.status = ClosureStatus.DONE
+    closure.done_at = datetime.now(UTC)
+    closure.promoted = reasons.count("promoted")
+    closure.retained = reasons.count("retained")
+    closure.graduated = reasons.count("graduated")
+    closure.left_school = reasons.count("completed_level")
+    closure.classes_continued = classes
+    await session.flush()
+    await emit(
+        session,
+        topic="lms.school_year_closed",
+        aggregate_type="AcademicYearClosure",
+        aggregate_id=closure.id,
+        payload={"institution_id": inst.id, "academic_year_id": year.id},
+    )
+    return closure
+
+
+async def run_pending_closures(url: str, *, year_id: int | None = None) -> int:
+    """Close every school whose closure is pending, each in its own transaction (one audit row
+    each); several processes may run this at once. Returns how many schools it closed."""
+    engine = database.create_engine(url, pool_size=1, max_overflow=0)
+    done = 0
+    try:
+        sessions = database.session_factory(engine)
+        while True:
+            async with sessions() as session:
+                closure = await session.scalar(
+                    select(AcademicYearClosure)
+                    .where(
+                        AcademicYearClosure.status == ClosureStatus.PENDING,
+                        *(
+                            [AcademicYearClosure.academic_year_id == year_id]
+                            if year_id is not None
+                            else []
+                        ),
+                    )
+                    .order_by(AcademicYearClosure.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                if closure is None:
+                    return done
+                year = await session.get(AcademicYear, closure.academic_year_id)
+                inst = await session.get(Institution, closure.institution_id)
+                assert year is not None
+                assert inst is not None
+                following = await next_year(session, year)
+                if following is None:
+                    raise RuntimeError("Create the next academic year first")
+                await close_school_year(session, year, following, inst, JOB_PRINCIPAL.subject)
+                await record_audit(
+                    session,
+                    principal=JOB_PRINCIPAL,
+                    request_id=None,
+                    operation="lms.close_school_year",
+                    outcome=Outcome.SUCCEEDED,
+                    target_type="AcademicYearClosure",
+                    target_id=closure.id,
+                )
+                await session.commit()
+                done += 1
+    finally:
+        await engine.dispose()
