@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import NoticeLanguage, NoticePreference
+from models import NoticeLanguage, NoticePreference, Person
 from resolvers.access import Principal
-from resolvers.errors import DomainError, ErrorCode, Forbidden
+from resolvers.errors import DomainError, ErrorCode, Forbidden, NotFound
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,180}\.[A-Za-z]{2,24}$")
 # An international number, e.g. +996 555 123 456 (spaces and dashes allowed).
@@ -34,9 +35,16 @@ async def set_notice_preferences(
     email: str | None,
     phone: str | None,
 ) -> NoticePreference:
-    """Set the caller's own language and contacts for notices (a person's token only)."""
+    """Set the caller's own language and contacts for notices (a person's token only; NOT_FOUND
+    when the token's person is not in the register)."""
     if principal.person_id is None or principal.grant is not None:
         raise Forbidden("Only a person sets their own notice preferences")
+    # A signed token may name a person the register does not hold (or no longer holds): the
+    # same answer as an unknown id, not a foreign-key fault. KEY SHARE keeps the row until the
+    # insert commits, the lock the foreign key would take anyway.
+    person = select(Person.id).where(Person.id == principal.person_id)
+    if await session.scalar(person.with_for_update(key_share=True)) is None:
+        raise NotFound("The person")
     values = {
         "person_id": principal.person_id,
         "language": language,

@@ -280,9 +280,16 @@ REFUSED_LISTS = {PARTNER: "FIELD_NOT_IN_SCOPE", ANONYMOUS: "UNAUTHENTICATED"}
 # are not this child's guardian", a FORBIDDEN of its own).
 REFUSALS = {"NOT_FOUND", "FORBIDDEN", "NOT_GUARDIAN"}
 
+# A partner's webhook endpoints and their deliveries are guarded in the events domain but are
+# no family's or school's record: nobody here owns one. Their rule (a partner reads its key's,
+# the ministry all) is resolvers/events/rules.py; tests/events/test_webhooks.py checks it.
+PARTNERS_OBJECTS = {"WebhookSubscription", "WebhookDelivery"}
+# The guarded workflow types: family A's world holds one object of each.
+ARRANGED = GUARDED_IN_DOMAINS - PARTNERS_OBJECTS
+
 # The legitimate readers, and which of family A's objects each reads.
 READERS: dict[str, set[str]] = {
-    "guardian_of_the_family": GUARDED_IN_DOMAINS - {"LicenceApplication"},
+    "guardian_of_the_family": ARRANGED - {"LicenceApplication"},
     "the_leaver": {
         "AdmissionApplication",
         "AdmissionOffer",
@@ -297,7 +304,7 @@ READERS: dict[str, set[str]] = {
         "NationalTestResult",
     },
     "licensing_officer": {"LicenceApplication"},
-    "ministry": set(GUARDED_IN_DOMAINS),
+    "ministry": set(ARRANGED),
 }
 
 
@@ -389,8 +396,10 @@ async def readable(hub: Hub, w: World, caller: str) -> dict[str, set[str]]:
 
 
 class TestReadingFamilyAsObjects:
-    def test_every_guarded_domain_type_is_arranged(self) -> None:
-        assert set(READERS["ministry"]) == GUARDED_IN_DOMAINS
+    def test_every_guarded_domain_type_is_arranged(self, world: World) -> None:
+        # a type newly guarded in a domain fails here until it is arranged or said not to be
+        # a family's (PARTNERS_OBJECTS)
+        assert set(world.targets) == ARRANGED == READERS["ministry"]
 
     @pytest.mark.parametrize("caller", OUTSIDERS)
     async def test_outsiders_find_none_of_them_by_node_nodes_or_lists(
