@@ -19,7 +19,7 @@ def _residents() -> dict[str, tuple[str, str]]:
 
 
 @strawberry.type(description="A room in a dormitory.")
-class Room:
+class DormitoryRoom:
     building: str
     number: str
 
@@ -29,9 +29,9 @@ class Person:
     id: strawberry.ID
 
     @strawberry.field(description="The dormitory room the person lives in, if any.")
-    def dormitory_room(self) -> Room | None:
+    def dormitory_room(self) -> DormitoryRoom | None:
         room = _residents().get(str(self.id))
-        return Room(building=room[0], number=room[1]) if room else None
+        return DormitoryRoom(building=room[0], number=room[1]) if room else None
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Person:
