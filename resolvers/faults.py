@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import asyncpg
 from graphql import GraphQLError, Node
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
 from resolvers.errors import ErrorCode
@@ -69,6 +69,10 @@ def is_unavailable(error: BaseException) -> bool:
         ):
             return True
         if isinstance(each, asyncpg.InterfaceError | SAInterfaceError) and "closed" in str(each):
+            return True
+        # The connection was invalidated earlier in the transaction (the server went away):
+        # the commit only says it cannot reconnect before a rollback.
+        if isinstance(each, PendingRollbackError) and "reconnect" in str(each):
             return True
         # A socket error inside the driver: a connection attempt to a socket that is gone
         # (FileNotFoundError for a Unix socket), refused or timing out.
