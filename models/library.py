@@ -302,6 +302,14 @@ class Loan(Base):
         ),
         Index("ix_loan_person", "person_id", "id"),
         Index("ix_loan_due_open", "due_on", postgresql_where=text("returned_at IS NULL")),
+        # A borrower's open loans at a library (the loan limit at checkout), counted from
+        # the index alone.
+        Index(
+            "ix_loan_open_borrower",
+            "person_id",
+            "institution_id",
+            postgresql_where=text("returned_at IS NULL AND NOT textbook_issue"),
+        ),
     )
 
     # Server-made values (ids, stamps, defaults) come back with the INSERT/UPDATE itself.

@@ -289,8 +289,15 @@ def upgrade() -> None:
         sa.Column(
             "language",
             sa.Enum(
-                "ky", "ru", "uz", "tg", "en",
-                name="language", native_enum=False, create_constraint=True, length=32,
+                "ky",
+                "ru",
+                "uz",
+                "tg",
+                "en",
+                name="language",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
             ),
             nullable=False,
         ),  # fmt: skip
