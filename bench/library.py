@@ -491,6 +491,7 @@ def main() -> None:
         if not args.no_harvest:
             results["harvest"] = asyncio.run(harvest(base, server.pid))
             print("harvest:", results["harvest"])
+        RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / f"library-{time.strftime('%Y%m%d-%H%M%S')}.json"
         out.write_text(json.dumps(results, indent=2))
         print(f"written to {out}")

@@ -285,11 +285,14 @@ class TestProvisionSummary:
         returned = await hub.data(RETURN, {"input": where}, token=librarian)
         assert returned["returnItem"]["userErrors"] == []
         await assert_summary_is_a_recount(session, year)
-        pupil = await session.scalar(
-            select(Enrollment.person_id).where(
-                Enrollment.institution_id == first, Enrollment.class_group == "5Б"
+        pupil = (
+            await session.scalars(
+                select(Enrollment.person_id).where(
+                    Enrollment.institution_id == first, Enrollment.class_group == "5Б"
+                )
             )
-        )
+        ).first()
+        assert pupil is not None
         lent = await hub.data(
             CHECK_OUT, {"input": {**where, "personId": gid("Person", pupil)}}, token=librarian
         )
