@@ -34,7 +34,7 @@ STATEMENT_BUDGET = {
     "library/ApproveTextbook": 8,
     "library/AttachBibFile": 7,
     "library/AddLibraryItems": 7,
-    "library/CheckOutItem": 15,
+    "library/CheckOutItem": 13,
     "library/RenewLoan": 7,
     "library/PlaceHold": 12,
     "library/ReturnItem": 13,
