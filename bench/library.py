@@ -5,6 +5,10 @@ region, and a full OAI-PMH harvest of the catalogue with the worker's peak memor
 
     python -m bench.library [--scale 1.0] [--records 500000] [--items 5000000] [--duration 20]
 
+Besides wall-clock latencies it reports the CPU milliseconds per request of the hub (its
+workers) and of PostgreSQL (the postmaster and its backends, embedded server only), read
+from /proc: on a loaded machine those still say what a request costs.
+
 Runs on an embedded PostgreSQL in ``--data-dir`` (kept: a second run skips loading) unless
 DATABASE_URL names a server. The hub runs as production runs it (`bilim serve`, one worker
 by default) and is called over HTTP, so figures include GraphQL parsing, validation,
@@ -337,6 +341,58 @@ async def provision(base: str, token: str, filter: dict[str, Any] | None, by: st
     return times
 
 
+def _stat(pid: int) -> list[str]:
+    # Fields after the command name: [0] state, [1] ppid, ... [11] utime, [12] stime,
+    # [13] cutime, [14] cstime (proc(5), counted from field 3).
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(root: int | None) -> float:
+    """CPU time (user + system) of a process, its live children and the children it has
+    reaped: the hub's workers, or PostgreSQL's postmaster and its backends. What a request
+    costs in CPU, unlike its wall-clock time, does not grow with other load on the machine."""
+    if root is None:
+        return 0.0
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = _stat(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if int(entry.name) == root:
+            ticks += sum(int(f) for f in fields[11:15])
+        elif int(fields[1]) == root:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    found = data_dir / "pgdata" / "postmaster.pid"
+    return int(found.read_text().split()[0]) if found.exists() else None
+
+
+class CpuMeter:
+    """CPU milliseconds per request of the hub and of PostgreSQL over a phase."""
+
+    def __init__(self, hub: int, postgres: int | None) -> None:
+        self.pids = (hub, postgres)
+        self.start = (0.0, 0.0)
+
+    def __enter__(self) -> CpuMeter:
+        self.start = (cpu_seconds(self.pids[0]), cpu_seconds(self.pids[1]))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end = (cpu_seconds(self.pids[0]), cpu_seconds(self.pids[1]))
+
+    def per_request(self, requests: float) -> dict[str, float]:
+        spent = zip(self.start, self.end, strict=True)
+        hub, pg = (1000 * (b - a) / max(requests, 1) for a, b in spent)
+        return {"hub_cpu_ms": round(hub, 2), "postgres_cpu_ms": round(pg, 2)}
+
+
 def _memory(pid: int) -> tuple[float, float]:
     """The process's resident and peak resident memory (MiB)."""
     fields = dict(
@@ -403,27 +459,39 @@ def main() -> None:
         ring = KeyRing.load(settings, args.data_dir)
         ministry = issue_token(ring, settings, role=Role.MINISTRY, ttl_minutes=240)
         server, base = start_hub(db_url, args.data_dir, args.workers)
-        results: dict[str, Any] = {}
+        results: dict[str, Any] = {"load_before": os.getloadavg()}
+        postgres = postmaster_pid(args.data_dir) if embedded is not None else None
         # warm the caches the way a running portal has them
         wrk_search(base, connections=args.connections, duration=3)
-        results["search"] = wrk_search(base, connections=args.connections, duration=args.duration)
-        print("search:", results["search"])
-        times = asyncio.run(checkouts(base, db_url, ring, settings, args.checkouts))
+        with CpuMeter(server.pid, postgres) as cpu:
+            results["search"] = wrk_search(
+                base, connections=args.connections, duration=args.duration
+            )
+        results["search"] |= cpu.per_request(results["search"]["rps"] * args.duration)
+        print("search:", results["search"], "load", os.getloadavg())
+        with CpuMeter(server.pid, postgres) as cpu:
+            times = asyncio.run(checkouts(base, db_url, ring, settings, args.checkouts))
         results["checkout"] = {"n": len(times), "p50": statistics.median(times),
-                               "p95": statistics.quantiles(times, n=20)[18]}  # fmt: skip
-        print("checkout:", results["checkout"])
-        country = asyncio.run(provision(base, ministry, None, "REGION"))
-        region = asyncio.run(
-            provision(base, ministry, {"regionId": encode_id("Region", 8)}, "INSTITUTION")
-        )
+                               "p95": statistics.quantiles(times, n=20)[18],
+                               **cpu.per_request(len(times))}  # fmt: skip
+        print("checkout:", results["checkout"], "load", os.getloadavg())
+        with CpuMeter(server.pid, postgres) as country_cpu:
+            country = asyncio.run(provision(base, ministry, None, "REGION"))
+        with CpuMeter(server.pid, postgres) as region_cpu:
+            region = asyncio.run(
+                provision(base, ministry, {"regionId": encode_id("Region", 8)}, "INSTITUTION")
+            )
         results["provision"] = {
             "country_median": statistics.median(country), "country_max": max(country),
+            "country_cpu": country_cpu.per_request(len(country)),
             "region_median": statistics.median(region), "region_max": max(region),
+            "region_cpu": region_cpu.per_request(len(region)),
         }  # fmt: skip
-        print("provision:", results["provision"])
+        print("provision:", results["provision"], "load", os.getloadavg())
         if not args.no_harvest:
             results["harvest"] = asyncio.run(harvest(base, server.pid))
             print("harvest:", results["harvest"])
+        RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / f"library-{time.strftime('%Y%m%d-%H%M%S')}.json"
         out.write_text(json.dumps(results, indent=2))
         print(f"written to {out}")

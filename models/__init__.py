@@ -129,6 +129,8 @@ from models.library import (
     LibraryWord,
     Loan,
     TextbookApproval,
+    TextbookNeed,
+    TextbookPupils,
 )
 from models.licensing import (
     Accreditation,
@@ -409,6 +411,8 @@ __all__ = [
     "TeachingAssignment",
     "Term",
     "TextbookApproval",
+    "TextbookNeed",
+    "TextbookPupils",
     "TimetableSlot",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -302,6 +302,14 @@ class Loan(Base):
         ),
         Index("ix_loan_person", "person_id", "id"),
         Index("ix_loan_due_open", "due_on", postgresql_where=text("returned_at IS NULL")),
+        # A borrower's open loans at a library (the loan limit at checkout), counted from
+        # the index alone.
+        Index(
+            "ix_loan_open_borrower",
+            "person_id",
+            "institution_id",
+            postgresql_where=text("returned_at IS NULL AND NOT textbook_issue"),
+        ),
     )
 
     # Server-made values (ids, stamps, defaults) come back with the INSERT/UPDATE itself.
@@ -369,3 +377,34 @@ class Hold(Base):
     item_id: Mapped[int | None] = mapped_column(ForeignKey("library_item.id"))
     expires_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TextbookPupils(Base):
+    """How many pupils an institution has open enrollments for in each grade: the need side
+    of the textbook fund, kept by statement triggers on ``enrollment`` (migration 0034) so
+    that provision reads one row per school and grade instead of every enrollment."""
+
+    __tablename__ = "textbook_pupils"
+
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), primary_key=True)
+    grade_level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    pupils: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class TextbookNeed(Base):
+    """The textbook fund of a school, grade and textbook language for a school year: copies
+    needed (pupils times approved titles, for the school's language of instruction), held,
+    issued and covered (``least(held, needed)`` per title, summed), kept by triggers
+    (migration 0034) on enrollments, holdings, approvals, records and institutions, so the
+    country's and a region's provision read a few thousand rows."""
+
+    __tablename__ = "textbook_need"
+
+    school_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), primary_key=True)
+    grade: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    language: Mapped[Language] = enum_column(Language, primary_key=True)
+    needed: Mapped[int] = mapped_column(Integer)
+    held: Mapped[int] = mapped_column(Integer)
+    issued: Mapped[int] = mapped_column(Integer)
+    covered: Mapped[int] = mapped_column(Integer)

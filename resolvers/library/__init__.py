@@ -37,7 +37,12 @@ from resolvers.library.holdings import (
 )
 from resolvers.library.holds import HOLD_ORDERINGS, HoldFilter, cancel_hold, holds_query, place_hold
 from resolvers.library.jobs import LibraryJobReport, run_library_jobs
-from resolvers.library.search import CatalogueFilter, catalogue_query, facet_counts
+from resolvers.library.search import (
+    CatalogueFilter,
+    FacetCounts,
+    catalogue_query,
+    facet_counts,
+)
 from resolvers.library.textbooks import (
     ProvisionFilter,
     ProvisionLevel,
@@ -79,6 +84,7 @@ __all__ = [
     "ITEM_ORDERINGS",
     "LOAN_ORDERINGS",
     "CatalogueFilter",
+    "FacetCounts",
     "FileDraft",
     "HoldFilter",
     "ItemFilter",

@@ -104,28 +104,32 @@ async def check_out_item(
             LibraryCode.ITEM_NOT_AVAILABLE, f"This copy is {item.status.value}", field="barcode"
         )
     await fulfil_hold_on_checkout(session, item, person_id)
-    policy = await policy_for(session, inst.id)
-    await _within_limit(session, inst.id, person_id, policy)
+    policy = await _within_limit(session, inst.id, person_id)
     return await _lend(session, item, person_id, due_on=today() + timedelta(days=policy.loan_days))
 
 
-async def _within_limit(
-    session: AsyncSession, institution_id: int, person_id: int, policy: Policy
-) -> None:
-    open_loans = await session.scalar(
-        select(func.count()).where(
+async def _within_limit(session: AsyncSession, institution_id: int, person_id: int) -> Policy:
+    """The library's policy, once the borrower is found to have fewer open loans (textbook
+    sets aside) there than it allows: one statement, the count read from the open-loans
+    index alone (``ix_loan_open_borrower``, migration 0035)."""
+    open_loans = (
+        select(func.count())
+        .where(
             Loan.person_id == person_id,
             Loan.institution_id == institution_id,
             Loan.returned_at.is_(None),
             Loan.textbook_issue.is_(False),
         )
+        .scalar_subquery()
     )
-    if (open_loans or 0) >= policy.max_loans:
+    policy, count = await policy_for(session, institution_id, also=open_loans)
+    if count >= policy.max_loans:
         raise DomainError(
             LibraryCode.LOAN_LIMIT_REACHED,
             f"The borrower has {policy.max_loans} books out already",
             field="personId",
         )
+    return policy
 
 
 async def _lend(

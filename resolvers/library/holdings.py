@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -152,11 +152,32 @@ class Policy:
     hold_pickup_days: int
 
 
-async def policy_for(session: AsyncSession, institution_id: int) -> Policy:
-    """The library's circulation policy row, or the hub's default one."""
+@overload
+async def policy_for(session: AsyncSession, institution_id: int) -> Policy: ...
+
+
+@overload
+async def policy_for(
+    session: AsyncSession, institution_id: int, *, also: ScalarSelect[Any]
+) -> tuple[Policy, int]: ...
+
+
+async def policy_for(
+    session: AsyncSession, institution_id: int, *, also: ScalarSelect[Any] | None = None
+) -> Policy | tuple[Policy, int]:
+    """The library's circulation policy row, or the hub's default one; with ``also``, that
+    count read in the same statement."""
+    columns: list[Any] = [
+        LibraryPolicy.loan_days,
+        LibraryPolicy.max_renewals,
+        LibraryPolicy.max_loans,
+        LibraryPolicy.hold_pickup_days,
+    ]
+    if also is not None:
+        columns.append(also)
     row = (
         await session.execute(
-            select(LibraryPolicy)
+            select(*columns)
             .where(
                 (LibraryPolicy.institution_id == institution_id)
                 | LibraryPolicy.institution_id.is_(None)
@@ -164,13 +185,13 @@ async def policy_for(session: AsyncSession, institution_id: int) -> Policy:
             .order_by(LibraryPolicy.institution_id.is_(None))
             .limit(1)
         )
-    ).scalar_one()
-    return Policy(
-        loan_days=row.loan_days,
-        max_renewals=row.max_renewals,
-        max_loans=row.max_loans,
-        hold_pickup_days=row.hold_pickup_days,
+    ).one()
+    policy = Policy(
+        loan_days=row[0], max_renewals=row[1], max_loans=row[2], hold_pickup_days=row[3]
     )
+    if also is None:
+        return policy
+    return policy, int(row[4] or 0)
 
 
 async def set_library_policy(

@@ -209,27 +209,32 @@ async def route_copy(session: AsyncSession, item: LibraryItem, policy: Policy) -
 async def fulfil_hold_on_checkout(session: AsyncSession, item: LibraryItem, person_id: int) -> None:
     """At checkout: a copy on the hold shelf goes only to the person it was set aside for
     (ITEM_HELD_FOR_ANOTHER); the borrower's open hold on the title is fulfilled."""
-    ready = await session.scalar(
-        select(Hold)
-        .where(Hold.item_id == item.id, Hold.status == HoldStatus.READY)
-        .with_for_update()
+    # One statement for both: the hold the copy is set aside for, and the borrower's own
+    # waiting hold on the title (each by its partial index).
+    holds = list(
+        await session.scalars(
+            select(Hold)
+            .where(
+                ((Hold.item_id == item.id) & (Hold.status == HoldStatus.READY))
+                | (
+                    (Hold.record_id == item.record_id)
+                    & (Hold.institution_id == item.institution_id)
+                    & (Hold.person_id == person_id)
+                    & (Hold.status == HoldStatus.WAITING)
+                )
+            )
+            .order_by(Hold.id)
+            .with_for_update()
+        )
     )
+    ready = next((h for h in holds if h.status == HoldStatus.READY), None)
     if item.status == ItemStatus.ON_HOLD_SHELF and (ready is None or ready.person_id != person_id):
         raise DomainError(
             LibraryCode.ITEM_HELD_FOR_ANOTHER,
             "This copy is set aside for another reader",
             field="barcode",
         )
-    own = ready or await session.scalar(
-        select(Hold)
-        .where(
-            Hold.record_id == item.record_id,
-            Hold.institution_id == item.institution_id,
-            Hold.person_id == person_id,
-            Hold.status == HoldStatus.WAITING,
-        )
-        .with_for_update()
-    )
+    own = ready or next((h for h in holds if h.status == HoldStatus.WAITING), None)
     if own is not None:
         await _close(session, own, HoldStatus.FULFILLED)
 

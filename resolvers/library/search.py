@@ -1,14 +1,32 @@
 """Searching the one catalogue: full text in Russian and English with PostgreSQL's stemmers,
 the folded Latin spelling for Kyrgyz (and every language) matched by prefix, trigram
 similarity for typos (resolvers/library/text.py says why), filters, and counts per filter
-value (facets)."""
+value (facets).
+
+A search reads at most ``WINDOW`` matching records (2,001): its pages, its ``totalCount`` and
+its facet counts are taken from them, so a common word ("история", 45,000 records) costs a
+window's heap pages instead of all of them (docs/domains/library.md: 0.6-2 s to a few ms).
+More than ``CAP`` matches is said as such (``CatalogueFacets.exact`` false, ``totalCount``
+2,001): the reader narrows the search. By relevance, the window is the first matches the
+GIN index yields, ranked among themselves: stock PostgreSQL has no index that returns
+full-text matches in rank order (the RUM extension has; the embedded server lacks it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from models import BibKind, BibRecord, Language, LibraryWord, TextbookApproval
@@ -24,6 +42,9 @@ MAX_WORDS = 8
 TYPO_MIN_LENGTH = 4
 # A misspelt word stands for at most this many of the catalogue's words.
 TYPO_CANDIDATES = 3
+# Matches counted exactly; a search reads at most one more (WINDOW) to know there are more.
+CAP = 2000
+WINDOW = CAP + 1
 
 
 @dataclass(frozen=True)
@@ -71,8 +92,10 @@ class Match:
 
 
 def _spellings(word: str) -> Any:
-    """``word`` as a prefix, or one of the catalogue's words closest to it by trigrams (a
-    typo: "aitmatof" finds "aitmatov"), as tsquery text, e.g. ``(aitmatof:* | aitmatov)``."""
+    """``word`` as a prefix, and, when no word of the catalogue starts with it (a typo:
+    "aitmatof"), the catalogue's words closest to it by trigrams, as tsquery text, e.g.
+    ``(aitmatof:* | aitmatov)``. The word table is asked for neighbours only then: the CASE is
+    evaluated once per statement, its branch's subquery only when taken."""
     if len(word) < TYPO_MIN_LENGTH:
         return literal(f"{word}:*")
     close = (
@@ -83,14 +106,18 @@ def _spellings(word: str) -> Any:
         .subquery()
     )
     candidates = select(func.string_agg(close.c.word, literal(" | "))).scalar_subquery()
-    return func.concat(f"({word}:*", func.coalesce(literal(" | ").concat(candidates), ""), ")")
+    known = select(LibraryWord.word).where(LibraryWord.word.startswith(word, autoescape=True))
+    return case(
+        (known.exists(), literal(f"{word}:*")),
+        else_=func.concat(f"({word}:*", func.coalesce(literal(" | ").concat(candidates), ""), ")"),
+    )
 
 
 def match(text: str) -> Match | None:
     """The records ``text`` finds: its words stemmed as Russian or English, or its folded
-    words as prefixes or as the catalogue's words closest to them (typos). One full-text
-    query, so one GIN index scan finds the records, whatever the spelling. None when
-    ``text`` has no words."""
+    words as prefixes or, for a word no catalogue word starts with, as the catalogue's words
+    closest to it (typos). One full-text query, so one GIN index scan finds the records,
+    whatever the spelling. None when ``text`` has no words."""
     words = folded_words(text[:MAX_QUERY])[:MAX_WORDS]
     if not words:
         return None
@@ -122,58 +149,57 @@ def catalogue_query(
     text: str | None, flt: CatalogueFilter, order: str
 ) -> tuple[Select[Any], Ordering]:
     """The page statement and order of a catalogue search (by relevance when there is text,
-    else as ``order`` says)."""
+    else as ``order`` says), over its window of at most ``WINDOW`` records: by relevance the
+    first matches found, ranked; by title or newest the first in that order."""
     found = match(text) if text else None
     clauses = filter_clauses(flt)
+    if found is not None:
+        clauses.append(found.where)
     if found is not None and order == "RELEVANCE":
-        inner = (
+        window = (
             select(*RECORD_COLUMNS, found.score.label("score"))
-            .where(found.where, *clauses)
+            .where(*clauses)
+            .limit(WINDOW)
             .subquery("found")
         )
-        stmt = select(*inner.c)
-        return stmt, Ordering(((inner.c.score, True), (inner.c.id, True)))
-    stmt = select(*RECORD_COLUMNS).where(*clauses)
-    if found is not None:
-        stmt = stmt.where(found.where)
+        return select(*window.c), Ordering(((window.c.score, True), (window.c.id, True)))
     if order == "TITLE":
-        return stmt, Ordering(((BibRecord.title, False), (BibRecord.id, False)))
-    return stmt, Ordering(((BibRecord.id, True),))
+        inner = select(*RECORD_COLUMNS).where(*clauses).order_by(BibRecord.title, BibRecord.id)
+        window = inner.limit(WINDOW).subquery("found")
+        return select(*window.c), Ordering(((window.c.title, False), (window.c.id, False)))
+    inner = select(*RECORD_COLUMNS).where(*clauses).order_by(BibRecord.id.desc())
+    window = inner.limit(WINDOW).subquery("found")
+    return select(*window.c), Ordering(((window.c.id, True),))
 
 
 FACETS = ("language", "kind", "grade", "school_subject", "open_access")
 
 
-async def facet_counts(
-    session: Any, text: str | None, flt: CatalogueFilter
-) -> dict[str, list[tuple[Any, int]]]:
-    """How many records of the search have each value of each facet (one statement, grouping
-    sets): the counts a portal shows beside its filters."""
-    found = match(text) if text else None
-    clauses = filter_clauses(flt)
-    if found is not None:
-        clauses.append(found.where)
-    columns = [
-        BibRecord.language,
-        BibRecord.kind,
-        BibRecord.grade,
-        BibRecord.school_subject,
-        BibRecord.open_access,
-    ]
-    grouping = func.grouping_sets(*[tuple_(c) for c in columns])
-    stmt = (
-        select(
-            *columns,
-            func.grouping(*columns).label("g"),
-            func.count().label("n"),
-        )
-        .where(*clauses)
-        .group_by(grouping)
-    )
-    rows = (await session.execute(stmt)).all()
+@dataclass(frozen=True)
+class FacetCounts:
+    """Counts per facet value among ``counted`` matching records; ``exact`` when those are
+    all the matches (at most ``CAP``), else they are the first ``WINDOW`` found."""
+
+    values: dict[str, list[tuple[Any, int]]]
+    counted: int
+
+    @property
+    def exact(self) -> bool:
+        return self.counted <= CAP
+
+
+async def facet_counts(session: Any, text: str | None, flt: CatalogueFilter) -> FacetCounts:
+    """How many records of the search have each value of each facet, and how many records
+    in all (one statement, grouping sets over the search's window): the counts a portal shows
+    beside its filters."""
+    rows = (await session.execute(facet_stmt(text, flt))).all()
     counts: dict[str, list[tuple[Any, int]]] = {name: [] for name in FACETS}
-    width = len(columns)
+    width = len(FACETS)
+    counted = 0
     for row in rows:
+        if row.g == (1 << width) - 1:  # the empty grouping set: every record of the window
+            counted = int(row.n)
+            continue
         # grouping() sets a bit for each column left out; the one column kept has its bit 0.
         for i, name in enumerate(FACETS):
             if not row.g & (1 << (width - 1 - i)):
@@ -182,4 +208,30 @@ async def facet_counts(
                     counts[name].append((value, int(row.n)))
     for name in FACETS:
         counts[name].sort(key=lambda pair: (-pair[1], str(pair[0])))
-    return counts
+    return FacetCounts(values=counts, counted=counted)
+
+
+def facet_stmt(text: str | None, flt: CatalogueFilter) -> Select[Any]:
+    found = match(text) if text else None
+    clauses = filter_clauses(flt)
+    if found is not None:
+        clauses.append(found.where)
+    window = (
+        select(
+            BibRecord.language,
+            BibRecord.kind,
+            BibRecord.grade,
+            BibRecord.school_subject,
+            BibRecord.open_access,
+        )
+        .where(*clauses)
+        .limit(WINDOW)
+        .subquery("found")
+    )
+    columns = [window.c[name] for name in FACETS]
+    grouping = func.grouping_sets(*[tuple_(c) for c in columns], tuple_())
+    return select(
+        *columns,
+        func.grouping(*columns).label("g"),
+        func.count().label("n"),
+    ).group_by(grouping)

@@ -7,7 +7,13 @@ Provision is counted at the grain of one school and one title: ``covered`` is th
 the need the school's own copies meet (``least(held, needed)``), so a surplus in one school
 never hides a shortage in another; the provision rate of a district, region or the country
 is their covered over their needed. A pupil's language of instruction is the school's first
-language (``institution.languages``): the registry records none per pupil yet."""
+language (``institution.languages``): the registry records none per pupil yet.
+
+Reading: a school, district, region or the country without a subject filter reads the
+summary ``textbook_need`` (one row per school, grade and textbook language, kept by triggers,
+migration 0034); a subject filter or the title level counts (school, title) cells, with the
+pupils from ``textbook_pupils`` (also kept by triggers) instead of every enrollment.
+``recount`` counts everything from enrollments and holdings: what the summary must equal."""
 
 from __future__ import annotations
 
@@ -79,9 +85,51 @@ class ProvisionRow:
         return 1.0 if self.needed == 0 else round(self.covered / self.needed, 4)
 
 
-def _provision_sql(flt: ProvisionFilter) -> tuple[str, dict[str, Any]]:
+def _summary_sql(flt: ProvisionFilter) -> tuple[str, dict[str, Any]]:
+    """The statement over the summary rows (school, grade, textbook language) a filter
+    without a subject covers; the same row names as the cells statement below."""
+    params: dict[str, Any] = {"year": flt.school_year}
+    where = ["c.school_year = :year", "s.kind = 'school'"]
+    if flt.grade is not None:
+        where.append("c.grade = :grade")
+        params["grade"] = flt.grade
+    if flt.language is not None:
+        where.append("c.language = :language AND s.languages[1] = :language")
+        params["language"] = flt.language
+    for key, column in (
+        ("region_id", "s.region_id"),
+        ("district_id", "s.district_id"),
+        ("institution_id", "s.id"),
+    ):
+        value = getattr(flt, key)
+        if value is not None:
+            where.append(f"{column} = :{key}")
+            params[key] = value
+    sql = f"""
+    SELECT {{keys}} sum(c.needed)::bigint AS needed, sum(c.held)::bigint AS held,
+           sum(c.issued)::bigint AS issued, sum(c.covered)::bigint AS covered
+    FROM textbook_need c JOIN institution s ON s.id = c.institution_id
+    WHERE {" AND ".join(where)}
+    {{group}}
+    """
+    return sql, params
+
+
+PUPILS_BY_SUMMARY = """
+        SELECT p.institution_id, p.grade_level, p.pupils AS n
+        FROM textbook_pupils p JOIN schools s ON s.id = p.institution_id
+        WHERE p.pupils > 0{pupil_filter}"""
+PUPILS_BY_RECOUNT = """
+        SELECT e.institution_id, e.grade_level, count(*) AS n
+        FROM enrollment e JOIN schools s ON s.id = e.institution_id
+        WHERE e.exit_date IS NULL{pupil_filter}
+        GROUP BY e.institution_id, e.grade_level"""
+
+
+def _provision_sql(flt: ProvisionFilter, *, recount: bool = False) -> tuple[str, dict[str, Any]]:
     """The statement of (school, title) rows: needed, held, issued. Filters narrow it at
-    the source, so a region's report reads only that region's schools and summaries."""
+    the source, so a region's report reads only that region's schools and summaries. The
+    pupils come from ``textbook_pupils``, or with ``recount`` from the enrollments."""
     params: dict[str, Any] = {"year": flt.school_year}
     titles, schools, pupils = ["a.school_year = :year"], ["i.kind = 'school'"], []
     if flt.grade is not None:
@@ -105,6 +153,11 @@ def _provision_sql(flt: ProvisionFilter) -> tuple[str, dict[str, Any]]:
             schools.append(f"{column} = :{key}")
             params[key] = value
     pupil_filter = "".join(f" AND {p}" for p in pupils)
+    if not recount:
+        pupil_filter = pupil_filter.replace("e.grade_level", "p.grade_level")
+    pupils_sql = (PUPILS_BY_RECOUNT if recount else PUPILS_BY_SUMMARY).format(
+        pupil_filter=pupil_filter
+    )
     sql = f"""
     WITH approved AS MATERIALIZED (
         SELECT r.id AS record_id, r.grade, r.language
@@ -113,11 +166,7 @@ def _provision_sql(flt: ProvisionFilter) -> tuple[str, dict[str, Any]]:
     ), schools AS MATERIALIZED (
         SELECT i.id, i.region_id, i.district_id, i.languages[1] AS language
         FROM institution i WHERE {" AND ".join(schools)}
-    ), pupils AS (
-        SELECT e.institution_id, e.grade_level, count(*) AS n
-        FROM enrollment e JOIN schools s ON s.id = e.institution_id
-        WHERE e.exit_date IS NULL{pupil_filter}
-        GROUP BY e.institution_id, e.grade_level
+    ), pupils AS ({pupils_sql}
     ), need AS (
         SELECT p.institution_id, a.record_id, p.n AS needed
         FROM pupils p
@@ -159,10 +208,15 @@ async def textbook_provision(
     level: ProvisionLevel,
     limit: int = MAX_BREAKDOWN,
     only_short: bool = False,
+    recount: bool = False,
 ) -> list[ProvisionRow]:
     """Provision grouped at ``level``, the largest shortfall first (at most ``limit`` rows;
-    one row at COUNTRY level)."""
-    sql, params = _provision_sql(flt)
+    one row at COUNTRY level). ``recount`` counts from the enrollments and holdings instead
+    of the summaries (what the tests compare the summaries with)."""
+    if recount or level == ProvisionLevel.TITLE or flt.school_subject is not None:
+        sql, params = _provision_sql(flt, recount=recount)
+    else:
+        sql, params = _summary_sql(flt)
     keys = LEVEL_KEYS[level]
     names = ("region_id", "district_id", "institution_id", "record_id")[: len(keys)]
     select_keys = "".join(f"{k} AS {n}, " for k, n in zip(keys, names, strict=True))

@@ -194,11 +194,13 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _facets(counts: dict[str, list[tuple[object, int]]]) -> CatalogueFacets:
+def _facets(counts: library_service.FacetCounts) -> CatalogueFacets:
     def listed(name: str) -> list[FacetCount]:
-        return [FacetCount(value=_shown(v), count=n) for v, n in counts[name]]
+        return [FacetCount(value=_shown(v), count=n) for v, n in counts.values[name]]
 
     return CatalogueFacets(
+        counted=counts.counted,
+        exact=counts.exact,
         language=listed("language"),
         kind=listed("kind"),
         grade=listed("grade"),
@@ -212,7 +214,10 @@ class Query:
     @connection(
         Connection[BibRecord],
         description="Search the one catalogue (anyone): words in Kyrgyz, Russian or English, "
-        "Cyrillic or Latin; typos forgiven.",
+        "Cyrillic or Latin; typos forgiven. A search reads at most 2,001 matching records: "
+        "`totalCount` 2,001 means more than 2,000 (`catalogueFacets.exact` is false), and the "
+        "order (by relevance: among the first 2,001 matches found) and pages cover those; "
+        "narrow the search or filter to see others.",
     )
     def catalogue(
         self,
@@ -226,7 +231,10 @@ class Query:
         )
         return Listing(stmt, ordering, BibRecord.from_row)
 
-    @strawberry.field(description="How many records of a catalogue search have each filter value.")
+    @strawberry.field(
+        description="How many records of a catalogue search have each filter value: exact up "
+        "to 2,000 matches; past that, counted among the first 2,001 found (`exact` false)."
+    )
     async def catalogue_facets(
         self,
         info: Info,

@@ -406,6 +406,13 @@ class FacetCount:
 
 @strawberry.type(description="Counts per filter value of a catalogue search.")
 class CatalogueFacets:
+    counted: int = strawberry.field(
+        description="The records these counts are among: every match when `exact`, else the "
+        "first 2,001 found (the search has more than 2,000)."
+    )
+    exact: bool = strawberry.field(
+        description="Whether the counts cover every match (at most 2,000 of them)."
+    )
     language: list[FacetCount] = strawberry.field(description="Per language.")
     kind: list[FacetCount] = strawberry.field(description="Per kind (BOOK, TEXTBOOK ...).")
     grade: list[FacetCount] = strawberry.field(description="Per grade (textbooks).")

@@ -11,11 +11,13 @@ import json
 import zipfile
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BibFile, BibRecord, FileObject, Language
 from resolvers.access import Role
+from resolvers.library import search
 from tests.conftest import Hub
 from tests.factories import gid, make_enrollment, make_institution, make_person
 from tests.library.factories import make_record, make_textbook
@@ -31,6 +33,10 @@ query($search: String, $filter: CatalogueFilterInput) {
 FACETS = """
 query($search: String) {
   catalogueFacets(search: $search) { language { value count } kind { value count } openAccess { value count } }
+}"""
+COUNTED = """
+query($search: String, $filter: CatalogueFilterInput) {
+  catalogueFacets(search: $search, filter: $filter) { counted exact language { value count } }
 }"""
 ATTACH = """
 mutation($input: AttachBibFileInput!) {
@@ -185,6 +191,29 @@ class TestSearch:
         assert {f["value"]: f["count"] for f in facets["language"]} == {"KY": 2, "RU": 1}
         assert facets["kind"] == [{"value": "TEXTBOOK", "count": 3}]
         assert facets["openAccess"] == [{"value": "false", "count": 3}]
+
+    async def test_past_the_cap_a_search_says_more_and_counts_among_its_window(
+        self, hub: Hub, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a cap of 2 matches (the hub's is 2,000) and five books on one subject
+        monkeypatch.setattr(search, "CAP", 2)
+        monkeypatch.setattr(search, "WINDOW", 3)
+        for n in range(4):
+            await make_record(session, title=f"Тарых {n}", language=Language.KY)
+        await make_record(session, title="Тарых 4", language=Language.RU)
+        await session.commit()
+        # when anyone searches, the total says "more than 2" (3) and the facets are counted
+        # among the three records read, marked inexact
+        data = await hub.data(SEARCH, {"search": "тарых"})
+        assert data["catalogue"]["totalCount"] == 3
+        assert len(data["catalogue"]["nodes"]) == 3
+        facets = (await hub.data(COUNTED, {"search": "тарых"}))["catalogueFacets"]
+        assert (facets["counted"], facets["exact"]) == (3, False)
+        assert sum(f["count"] for f in facets["language"]) == 3
+        # and narrowed to Russian, the one match is counted exactly
+        narrowed = await hub.data(COUNTED, {"search": "тарых", "filter": {"language": "RU"}})
+        assert narrowed["catalogueFacets"]["counted"] == 1
+        assert narrowed["catalogueFacets"]["exact"] is True
 
     async def test_a_long_search_is_a_request_error(self, hub: Hub) -> None:
         body = await hub.gql(SEARCH, {"search": "x" * 500})

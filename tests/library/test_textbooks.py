@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Language, Loan
+from models import Enrollment, Institution, Language, LibraryItem, Loan, TextbookApproval
 from resolvers import clock
 from resolvers.access import Role
 from resolvers.library import school_year_of
+from resolvers.library.textbooks import ProvisionFilter, ProvisionLevel, textbook_provision
 from tests.conftest import Hub
 from tests.factories import (
     BISHKEK,
@@ -215,3 +216,120 @@ class TestIssueTextbooks:
             token=librarian,
         )
         assert data["issueTextbooks"]["userErrors"][0]["code"] == "NO_PUPILS_IN_CLASS"
+
+
+CHECK_OUT = """
+mutation($input: CheckOutItemInput!) { checkOutItem(input: $input) { loan { id } userErrors { code } } }
+"""
+RETURN = """
+mutation($input: ReturnItemInput!) { returnItem(input: $input) { loan { id } userErrors { code } } }
+"""
+
+
+async def assert_summary_is_a_recount(session: AsyncSession, year: int) -> None:
+    """The summaries (textbook_need, textbook_pupils) give what counting every enrollment
+    and holding gives, for the country, each school, a grade and a language."""
+    await session.rollback()  # a fresh snapshot: what the hub committed
+    filters = [
+        ProvisionFilter(school_year=year),
+        ProvisionFilter(school_year=year, grade=5),
+        ProvisionFilter(school_year=year, language="ky"),
+        ProvisionFilter(school_year=year, region_id=BISHKEK),
+    ]
+    for flt in filters:
+        for level in (ProvisionLevel.COUNTRY, ProvisionLevel.INSTITUTION):
+            summary = await textbook_provision(session, flt, level=level)
+            recount = await textbook_provision(session, flt, level=level, recount=True)
+            assert summary == recount, (flt, level)
+
+
+class TestProvisionSummary:
+    async def test_the_summary_equals_a_recount_after_every_kind_of_change(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given the schools above (S6: need per language of instruction)
+        given = await arrange(session)
+        year, first = given["year"], given["first"].id
+        second, chuy = given["second"].id, given["chuy"].id
+        math_ky, math_ru = given["math_ky"].id, given["math_ru"].id
+        librarian = hub.token(Role.LIBRARIAN, scopes=[f"institution:{first}"])
+        await assert_summary_is_a_recount(session, year)
+        before = await textbook_provision(
+            session, ProvisionFilter(school_year=year), level=ProvisionLevel.COUNTRY
+        )
+        assert (before[0].needed, before[0].held, before[0].covered) == (11, 10, 8)
+
+        # when 5A is issued its set (three loans in one statement)
+        issued = await hub.data(
+            ISSUE,
+            {
+                "input": {
+                    "institutionId": gid("Institution", first),
+                    "grade": 5,
+                    "classGroup": "5А",
+                    "recordIds": [gid("BibRecord", math_ky)],
+                }
+            },
+            token=librarian,
+        )
+        assert issued["issueTextbooks"]["userErrors"] == []
+        await assert_summary_is_a_recount(session, year)
+
+        # when one copy comes back and is lent again at the desk to a 5B pupil
+        barcode = await session.scalar(
+            select(LibraryItem.barcode)
+            .where(LibraryItem.institution_id == first, LibraryItem.status == "on_loan")
+            .limit(1)
+        )
+        where = {"institutionId": gid("Institution", first), "barcode": barcode}
+        returned = await hub.data(RETURN, {"input": where}, token=librarian)
+        assert returned["returnItem"]["userErrors"] == []
+        await assert_summary_is_a_recount(session, year)
+        pupil = (
+            await session.scalars(
+                select(Enrollment.person_id).where(
+                    Enrollment.institution_id == first, Enrollment.class_group == "5Б"
+                )
+            )
+        ).first()
+        assert pupil is not None
+        lent = await hub.data(
+            CHECK_OUT, {"input": {**where, "personId": gid("Person", pupil)}}, token=librarian
+        )
+        assert lent["checkOutItem"]["userErrors"] == []
+        await assert_summary_is_a_recount(session, year)
+
+        # when a pupil leaves, another joins grade 5, and a copy is lost
+        await session.execute(
+            update(Enrollment)
+            .where(Enrollment.person_id == pupil)
+            .values(exit_date=clock.today(), exit_reason="transferred")
+        )
+        newcomer = await make_person(session)
+        school = await session.get(Institution, chuy)
+        assert school is not None
+        await make_enrollment(session, person=newcomer, institution=school, grade_level=5)
+        await session.execute(
+            update(LibraryItem)
+            .where(LibraryItem.institution_id == second)
+            .where(LibraryItem.id == select(func.min(LibraryItem.id)).scalar_subquery())
+            .values(status="lost")
+        )
+        await session.commit()
+        await assert_summary_is_a_recount(session, year)
+
+        # when a school teaches in Russian first, and the Russian textbook's approval is
+        # withdrawn
+        await session.execute(
+            update(Institution).where(Institution.id == second).values(languages=["ru", "ky"])
+        )
+        await session.commit()
+        await assert_summary_is_a_recount(session, year)
+        await session.execute(delete(TextbookApproval).where(TextbookApproval.record_id == math_ru))
+        await session.commit()
+        await assert_summary_is_a_recount(session, year)
+        after = await textbook_provision(
+            session, ProvisionFilter(school_year=year), level=ProvisionLevel.COUNTRY
+        )
+        # then only the first school's 4 pupils still need a (Kyrgyz) book
+        assert after[0].needed == 4

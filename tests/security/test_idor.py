@@ -48,16 +48,20 @@ GUARDED_IN_DOMAINS = {
     "AdmissionApplication", "AdmissionOffer", "NationalTestResult", "ForeignApplication",
     "LicenceApplication", "WebhookSubscription", "WebhookDelivery",
 }  # fmt: skip
-# The library's and learning content's: public catalogue and course pages; loans, holds, files
-# with access rules, draft lessons, course enrollments and certificates read through their row
-# rules (their loaders' ``rule``). Their workflows' tests cover who may act on them; a
-# node/nodes test per guarded type, as test_idor_domains.py has, is still to write.
+# The library's and learning content's: public catalogue and course pages; draft lessons, course
+# enrollments and certificates read through their row rules (their loaders' ``rule``). Their
+# workflows' tests cover who may act on them; a node/nodes test per guarded type, as
+# test_idor_domains.py has, is still to write.
 PUBLIC_IN_CONTENT = {
     "BibRecord", "LibraryItem", "CurriculumUnit", "OpenCourse", "CourseRun",
 }  # fmt: skip
 GUARDED_IN_CONTENT = {
-    "BibFile", "Loan", "Hold", "Lesson", "CourseEnrollment", "CourseCertificate",
+    "Lesson", "CourseEnrollment", "CourseCertificate",
 }  # fmt: skip
+# The library's guarded types: loans and holds (the borrower, their guardian, the library's
+# staff) and digital files with access rules; a stranger's node/nodes is tested in
+# tests/library/test_library_access.py.
+GUARDED_IN_LIBRARY = {"Loan", "Hold", "BibFile"}
 # The school LMS's guarded types: another family's (or school's) objects are tested in
 # tests/lms/test_lms_access.py.
 GUARDED_IN_LMS = {
@@ -173,6 +177,7 @@ def test_every_node_type_is_public_or_guarded() -> None:
         | GUARDED_IN_DOMAINS
         | PUBLIC_IN_CONTENT
         | GUARDED_IN_CONTENT
+        | GUARDED_IN_LIBRARY
         | GUARDED_IN_LMS
     )
 

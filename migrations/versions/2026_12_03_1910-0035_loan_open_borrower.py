@@ -1,0 +1,31 @@
+"""A borrower's open loans at a library, counted from an index alone at every checkout
+(the loan limit, issue 17's checkout target).
+
+Revision ID: 0035
+Revises: 0034
+Create Date: 2026-12-03 19:10:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0035"
+down_revision: str | None = "0034"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_loan_open_borrower",
+        "loan",
+        ["person_id", "institution_id"],
+        unique=False,
+        postgresql_where=sa.text("returned_at IS NULL AND NOT textbook_issue"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_loan_open_borrower", table_name="loan")
