@@ -11,7 +11,7 @@ touch. Every recount first locks the pairs' ``textbook_pupils`` rows in key orde
 writer of a pair goes through that lock, so two transactions never recount one pair from
 snapshots that miss each other's change.
 
-Revision ID: 0034
+Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-03 19:00:00
 """
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0034"
+revision: str = "0027"
 down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

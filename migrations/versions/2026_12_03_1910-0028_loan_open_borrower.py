@@ -1,8 +1,8 @@
 """A borrower's open loans at a library, counted from an index alone at every checkout
 (the loan limit, issue 17's checkout target).
 
-Revision ID: 0035
-Revises: 0034
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-03 19:10:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0035"
-down_revision: str | None = "0034"
+revision: str = "0028"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
