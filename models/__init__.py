@@ -65,7 +65,6 @@ from models.content import (
     ProgressVerb,
     QuestionKind,
     QuizQuestion,
-    Subject,
 )
 from models.enrollments import Enrollment, ExitReason, Sector
 from models.events import (
@@ -186,7 +185,6 @@ from models.lms import (
     PromotionOutcome,
     ResultOverride,
     Room,
-    SchoolSubject,
     SubmissionStatus,
     TeachingAssignment,
     Term,
@@ -213,6 +211,7 @@ from models.preschool import (
     QueueStatus,
     Residency,
 )
+from models.subjects import Subject
 
 __all__ = [
     "AcademicYear",
@@ -393,7 +392,6 @@ __all__ = [
     "RoundCutoff",
     "RoundStatus",
     "SchoolPool",
-    "SchoolSubject",
     "SchoolType",
     "SeasonStatus",
     "Sector",

@@ -108,7 +108,10 @@ async def lesson_filter(
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The curriculum's subjects (public).")
+    @strawberry.field(
+        description="The subjects of the state basic curriculum, one register for learning"
+        " content and the LMS (public)."
+    )
     async def subjects(self, info: Info) -> list[Subject]:
         from sqlalchemy import select
 
