@@ -69,7 +69,7 @@ QUERY_STATEMENTS = {
     "sanarip-sabak/Subjects": 1,
     "sanarip-sabak/CurriculumUnits": 2,
     "sanarip-sabak/OfflinePack": 3,
-    "sanarip-sabak/MyLearning": 6,
+    "sanarip-sabak/MyLearning": 5,
     "sanarip-sabak/LessonsForReview": 4,
     "primary-1-4/Lessons": 3,
     "primary-1-4/LessonSearch": 1,
