@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,6 +59,7 @@ async def _completed(
         run_id=run_id,
         person_id=person_id,
         status=CourseEnrollmentStatus.COMPLETED,
+        final_score=Decimal("87.50"),
         completed_on=date(2026, 11, 30),
     )
     session.add(enrollment)
@@ -112,6 +114,15 @@ async def world(session: AsyncSession) -> World:
     )
 
 
+def _token(hub: Hub, role: Role | None, world: World) -> str | None:
+    """A token of ``role`` for a person with no part in the world (a teacher's names a school:
+    the second university stands in)."""
+    if role is None:
+        return None
+    scopes = [f"institution:{world.other_university}"] if role == Role.TEACHER else None
+    return hub.token(role, person_id=world.guardian, scopes=scopes)
+
+
 async def _node(hub: Hub, global_id: str, token: str | None) -> object:
     return (await hub.data(NODE, {"id": global_id}, token=token))["node"]
 
@@ -131,7 +142,7 @@ class TestUnpublishedLessons:
         self, hub: Hub, world: World, role: Role | None
     ) -> None:
         # given a caller who is not a lesson editor (anonymous, pupil, guardian, teacher)
-        token = None if role is None else hub.token(role, person_id=world.guardian)
+        token = _token(hub, role, world)
 
         # when
         draft = await _node(hub, world.draft, token)
@@ -226,7 +237,7 @@ class TestCourseEnrollmentsAndCertificates:
     @pytest.mark.parametrize("role", [None, Role.GUARDIAN, Role.TEACHER, Role.PUPIL])
     async def test_others_read_none(self, hub: Hub, world: World, role: Role | None) -> None:
         # given anonymous, or a person who is neither learner, their guardian nor course team
-        token = None if role is None else hub.token(role, person_id=world.guardian)
+        token = _token(hub, role, world)
 
         # when
         ids = [world.enrollment, world.other_enrollment, world.certificate, world.other_certificate]
