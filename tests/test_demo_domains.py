@@ -3,6 +3,7 @@ content, the school LMS and the libraries is added through the domains' workflow
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from resolvers import demo
@@ -25,7 +26,9 @@ async def test_the_demo_slice_fills_every_portal(db_url: str, hub: Hub) -> None:
     await demo.load(db_url, scale=0.002, seed=7, progress=False)
 
     # when the slice is added (on a Thursday: last week's lessons are in the past)
+    started = time.perf_counter()
     added = await demo.load_domains(db_url, day=date(2026, 12, 3))
+    took = time.perf_counter() - started
     again = await demo.load_domains(db_url, day=date(2026, 12, 3))
 
     # then
@@ -33,6 +36,8 @@ async def test_the_demo_slice_fills_every_portal(db_url: str, hub: Hub) -> None:
     assert added["lms"]["class_groups"] == 1
     assert added["library"]["copies"] > 0
     assert again == {}, "a second run adds nothing"
+    print(f"demo slice added in {took:.2f} s")  # noqa: T201 - the start-up cost, read with -s
+    assert took < 30, "bilim serve --demo starts in reasonable time"
     data = await hub.data(PORTALS, token=hub.token(Role.MINISTRY))
     assert data["lessons"]["totalCount"] == 4  # two topics, Kyrgyz and Russian
     assert {"mathematics", "fine_arts", "alphabet"} <= {s["code"] for s in data["subjects"]}

@@ -102,8 +102,8 @@ class _School:
 
 
 async def _school(session: AsyncSession) -> _School | None:
-    """The demo's school with the most grade-5 pupils that has teachers (a Bishkek one first
-    when the demo is small: the first region's schools are made first)."""
+    """The demo's school with the most grade-5 pupils that has teachers (its first 30 pupils
+    of grade 5 make the class)."""
     counts = (
         select(Enrollment.institution_id, func.count().label("n"))
         .join(Institution, Institution.id == Enrollment.institution_id)
