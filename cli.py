@@ -141,6 +141,7 @@ def _load_demo(url: str) -> None:
         typer.echo("Demo data: the database already holds data, nothing loaded", err=True)
         return
     asyncio.run(demo.load(url, scale=demo.DEMO_SCALE, seed=1, progress=True))
+    asyncio.run(demo.load_domains(url))  # lessons, a class's week, the catalogue
 
 
 @cli.command()

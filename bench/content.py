@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -59,20 +60,20 @@ PORTALS = Path(__file__).resolve().parent.parent / "portals" / "sanarip-sabak"
 LANGUAGES = ("ky", "ru", "uz", "tg")
 # Subjects by grade band, and the words their topics are named with, per language.
 SUBJECTS = {
-    "MATHEMATICS": range(1, 7),
-    "ALGEBRA": range(7, 13),
-    "GEOMETRY": range(7, 13),
-    "KYRGYZ_LANGUAGE": range(1, 13),
-    "RUSSIAN_LANGUAGE": range(1, 13),
-    "ENGLISH": range(2, 13),
-    "NATURE_STUDIES": range(1, 5),
-    "HOMELAND_STUDIES": range(1, 5),
-    "BIOLOGY": range(5, 12),
-    "PHYSICS": range(7, 12),
-    "CHEMISTRY": range(8, 12),
-    "GEOGRAPHY": range(5, 11),
-    "HISTORY_KYRGYZSTAN": range(5, 12),
-    "INFORMATICS": range(5, 12),
+    "mathematics": range(1, 7),
+    "algebra": range(7, 13),
+    "geometry": range(7, 13),
+    "kyrgyz_language": range(1, 13),
+    "russian_language": range(1, 13),
+    "english": range(2, 13),
+    "natural_science": range(1, 5),
+    "homeland_studies": range(1, 5),
+    "biology": range(5, 12),
+    "physics": range(7, 12),
+    "chemistry": range(8, 12),
+    "geography": range(5, 11),
+    "history_kyrgyzstan": range(5, 12),
+    "informatics": range(5, 12),
 }
 WORDS = {
     "ky": (
@@ -523,15 +524,73 @@ def measure_search(url: str, samples: int) -> dict[str, Any]:
     return {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "n": samples}
 
 
-def measure_feed(url: str, tokens: list[str]) -> dict[str, Any]:
+def _ticks(pid: int, *, children: bool) -> int:
+    """CPU clock ticks a process has used (user + system), with its exited children's."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    used = int(fields[11]) + int(fields[12])
+    return used + (int(fields[13]) + int(fields[14]) if children else 0)
+
+
+def cpu_seconds(hub_pid: int, postmaster_pid: int | None) -> tuple[float, float | None]:
+    """CPU seconds used so far by the hub's process and by PostgreSQL (the postmaster, its
+    live backends and those that exited): a figure the machine's load does not inflate, as
+    wall-clock latency under load is (the brief's "speed under load")."""
+    tick = os.sysconf("SC_CLK_TCK")
+    hub = _ticks(hub_pid, children=True) / tick
+    if postmaster_pid is None:
+        return hub, None
+    backends = [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and _parent(int(p.name)) == postmaster_pid
+    ]
+    ticks = _ticks(postmaster_pid, children=True)
+    for pid in backends:
+        # One that exited meanwhile is counted with the postmaster's children.
+        with contextlib.suppress(OSError):
+            ticks += _ticks(pid, children=False)
+    return hub, ticks / tick
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return None
+
+
+def postmaster_of(data_dir: Path) -> int | None:
+    """The embedded PostgreSQL's postmaster (None with DATABASE_URL: another machine's)."""
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    if os.environ.get("DATABASE_URL") or not pid_file.exists():
+        return None
+    return int(pid_file.read_text().split()[0])
+
+
+def measure_feed(
+    url: str, tokens: list[str], *, hub_pid: int | None = None, postmaster_pid: int | None = None
+) -> dict[str, Any]:
+    """A pupil's feed, one request at a time: latency, and the CPU milliseconds each request
+    cost the hub and PostgreSQL (the figures to compare across machines and loads)."""
     query = (PORTALS / "MyLearning.graphql").read_text()
     times = []
     with httpx.Client(timeout=30) as client:
         for token in tokens[:5]:
             _timed(client, url, query, {}, token)  # warm
+        before = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
         for token in tokens:
             times.append(_timed(client, url, query, {}, token))
-    return {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "n": len(tokens)}
+        after = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
+    result: dict[str, Any] = {
+        "p50": statistics.median(times),
+        "p95": _percentile(times, 0.95),
+        "n": len(tokens),
+    }
+    if before is not None and after is not None:
+        result["hub_cpu_ms"] = (after[0] - before[0]) * 1000 / len(tokens)
+        if before[1] is not None and after[1] is not None:
+            result["db_cpu_ms"] = (after[1] - before[1]) * 1000 / len(tokens)
+    return result
 
 
 async def _statement_rows(url: str) -> tuple[int, int]:
@@ -542,6 +601,33 @@ async def _statement_rows(url: str) -> tuple[int, int]:
         return int(statements), int(seconds)
     finally:
         await conn.close()
+
+
+# wrk's main thread sleeps the whole ``--duration`` whatever its threads do, so a run of calls
+# sent once each went on idle for minutes after the last answer. The script interrupts wrk
+# when the last call is answered: SIGINT ends that sleep and wrk reports at once (the signal
+# is process-directed, and Linux gives the main thread, which does not block it, first take).
+ENDS_WHEN_ANSWERED = """
+ffi.cdef[[
+  int getpid(void);
+  int kill(int pid, int sig);
+]]
+local answer_one = response
+local ended = false
+response = function(status, headers, body)
+  answer_one(status, headers, body)
+  if once and not ended and answered >= #calls then
+    ended = true
+    ffi.C.kill(ffi.C.getpid(), 2)
+  end
+end
+"""
+
+
+def calls_script(path: Path, query: str, calls: list[Call]) -> None:
+    """A wrk script sending each call once (bench.api's), ending wrk at the last answer."""
+    _lua_calls(path, query, calls, once=True)
+    path.write_text(path.read_text() + ENDS_WHEN_ANSWERED)
 
 
 def measure_progress(
@@ -581,7 +667,7 @@ def measure_progress(
         sent.append(Call(variables, token))
     before = asyncio.run(_statement_rows(db_url))
     script = work / f"{name}.lua"
-    _lua_calls(script, query, sent, once=True)
+    calls_script(script, query, sent)
     rps, p50, p99, bad = _wrk(url, script, connections=connections, duration=600, timeout=30)
     after = asyncio.run(_statement_rows(db_url))
     statements = calls * batch
@@ -681,7 +767,9 @@ def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
             "calibration": measure_calibration(url, args.duration, args.connections, work),
             "list": measure_list(url, args.duration, args.connections, work),
             "search": measure_search(url, args.samples),
-            "feed": measure_feed(url, tokens),
+            "feed": measure_feed(
+                url, tokens, hub_pid=server.pid, postmaster_pid=postmaster_of(data_dir)
+            ),
         }
         if not args.no_progress:
             results["record"] = measure_progress(
@@ -772,6 +860,11 @@ def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
         f"pupil's feed: p50 {feed['p50']:.1f} ms, p95 {feed['p95']:.1f} ms over {feed['n']} "
         "pupils (target p50 < 15 ms)"
     )
+    if "hub_cpu_ms" in feed:
+        print(
+            f"pupil's feed, CPU per request: hub {feed['hub_cpu_ms']:.2f} ms, PostgreSQL "
+            f"{feed.get('db_cpu_ms', float('nan')):.2f} ms (the load does not inflate these)"
+        )
     for name, key in (
         ("recordLessonProgress (1 a request)", "record"),
         ("syncLessonProgress (50 a request)", "sync"),

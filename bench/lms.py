@@ -396,7 +396,7 @@ async def measure(url: str, data_dir: Path, data: dict[str, Any], args: argparse
                 )  # fmt: skip
                 variables = {
                     "classGroupId": encode_id("ClassGroup", a["class_group_id"]),
-                    "subjectId": encode_id("SchoolSubject", a["subject_id"]),
+                    "subjectId": encode_id("Subject", a["subject_id"]),
                     "termId": encode_id("Term", term),
                 }
                 started = time.perf_counter()

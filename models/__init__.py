@@ -65,7 +65,6 @@ from models.content import (
     ProgressVerb,
     QuestionKind,
     QuizQuestion,
-    Subject,
 )
 from models.enrollments import Enrollment, ExitReason, Sector
 from models.events import (
@@ -188,7 +187,6 @@ from models.lms import (
     PromotionOutcome,
     ResultOverride,
     Room,
-    SchoolSubject,
     SubmissionStatus,
     TeachingAssignment,
     Term,
@@ -215,6 +213,7 @@ from models.preschool import (
     QueueStatus,
     Residency,
 )
+from models.subjects import Subject
 
 __all__ = [
     "AcademicYear",
@@ -395,7 +394,6 @@ __all__ = [
     "RoundCutoff",
     "RoundStatus",
     "SchoolPool",
-    "SchoolSubject",
     "SchoolType",
     "SeasonStatus",
     "Sector",

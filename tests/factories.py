@@ -43,11 +43,11 @@ from models import (
     QueueStatus,
     Residency,
     Room,
-    SchoolSubject,
     Sector,
     Sex,
     StaffPosition,
     StaffRole,
+    Subject,
     TeachingAssignment,
     Term,
     TimetableSlot,
@@ -962,7 +962,7 @@ async def make_pupil_in_class(
 async def subject_id(session: AsyncSession, code: str) -> int:
     from sqlalchemy import select
 
-    found = await session.scalar(select(SchoolSubject.id).where(SchoolSubject.code == code))
+    found = await session.scalar(select(Subject.id).where(Subject.code == code))
     assert found is not None, code
     return found
 

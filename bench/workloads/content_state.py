@@ -29,7 +29,7 @@ async def lessons(
     n: int,
     *,
     grade: int,
-    subject: str = "MATHEMATICS",
+    subject: str = "mathematics",
     language: str = "ky",
     term: int = 1,
     status: str = "published",

@@ -230,7 +230,7 @@ async def class_gradebook(bench: Bench, n: int) -> list[Call]:
             )  # fmt: skip
     variables = {
         "classGroupId": encode_id("ClassGroup", s.classes[0]),
-        "subjectId": encode_id("SchoolSubject", s.math),
+        "subjectId": encode_id("Subject", s.math),
         "termId": encode_id("Term", s.term_ids[0]),
     }
     return [Call(variables, _teacher(bench, s))]
@@ -369,7 +369,7 @@ async def set_timetable_slot(bench: Bench, n: int) -> list[Call]:
                     "classGroupId": encode_id("ClassGroup", s.classes[i // len(free)]),
                     "weekday": free[i % len(free)][0],
                     "period": free[i % len(free)][1],
-                    "subjectId": encode_id("SchoolSubject", s.math),
+                    "subjectId": encode_id("Subject", s.math),
                     "teacherId": encode_id("Person", s.teachers[i // len(free)]),
                 }
             },

@@ -15,7 +15,7 @@ from resolvers.access import Role
 from resolvers.relay import encode_id
 
 GRADE = 6
-SUBJECTS = ("INFORMATICS", "TECHNOLOGY", "ART", "MUSIC", "ETHICS")
+SUBJECTS = ("informatics", "technology", "fine_arts", "music", "ethics")
 
 
 def _pupil(bench: Bench, person_id: int) -> str:
@@ -31,7 +31,7 @@ async def _reader(bench: Bench) -> str:
 async def lessons(bench: Bench, n: int) -> list[Call]:
     async with connect(bench) as conn:
         await state.lessons(conn, 24, grade=GRADE)
-    variables = {"grade": GRADE, "subject": "MATHEMATICS", "language": "KY", "term": 1}
+    variables = {"grade": GRADE, "subject": "mathematics", "language": "KY", "term": 1}
     return [Call(variables, await _reader(bench))]
 
 
@@ -55,13 +55,13 @@ async def subjects(bench: Bench, n: int) -> list[Call]:
 async def curriculum_units(bench: Bench, n: int) -> list[Call]:
     async with connect(bench) as conn:
         await state.lessons(conn, 30, grade=GRADE, media=False)
-    return [Call({"grade": GRADE, "subject": "MATHEMATICS"}, await _reader(bench))]
+    return [Call({"grade": GRADE, "subject": "mathematics"}, await _reader(bench))]
 
 
 async def offline_pack(bench: Bench, n: int) -> list[Call]:
     async with connect(bench) as conn:
         await state.lessons(conn, 12, grade=GRADE, term=2)
-    variables = {"grade": GRADE, "subject": "MATHEMATICS", "language": "KY", "term": 2}
+    variables = {"grade": GRADE, "subject": "mathematics", "language": "KY", "term": 2}
     return [Call({**variables, "bandwidth": "MEDIUM"}, await _reader(bench))]
 
 

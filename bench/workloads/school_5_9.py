@@ -19,7 +19,7 @@ async def _reader(bench: Bench) -> str:
 
 
 async def lessons(bench: Bench, n: int) -> list[Call]:
-    variables = {"grade": GRADE, "subject": "MATHEMATICS", "language": "KY"}
+    variables = {"grade": GRADE, "subject": "mathematics", "language": "KY"}
     return [Call(variables, await _reader(bench))]
 
 

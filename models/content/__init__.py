@@ -17,7 +17,7 @@ from models.content.courses import (
     CourseRun,
     OpenCourse,
 )
-from models.content.curriculum import CurriculumStandard, CurriculumUnit, Subject
+from models.content.curriculum import CurriculumStandard, CurriculumUnit
 from models.content.lessons import (
     FOLD_FUNCTION,
     Lesson,
@@ -58,5 +58,4 @@ __all__ = [
     "ProgressVerb",
     "QuestionKind",
     "QuizQuestion",
-    "Subject",
 ]

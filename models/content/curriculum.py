@@ -1,6 +1,7 @@
-"""The state standard's structure: subjects, and per subject and grade the units and topics a
-year is made of, with their learning outcomes, hours and the languages lessons exist in
-(domain.md S1: the 12-year standard and the legacy 11-year model run side by side)."""
+"""The state standard's structure: per subject (the register in models/subjects.py) and grade
+the units and topics a year is made of, with their learning outcomes, hours and the languages
+lessons exist in (domain.md S1: the 12-year standard and the legacy 11-year model run side by
+side)."""
 
 from __future__ import annotations
 
@@ -33,17 +34,6 @@ class CurriculumStandard(enum.StrEnum):
 
     TWELVE_YEAR = "twelve_year"
     ELEVEN_YEAR = "eleven_year"
-
-
-class Subject(Base):
-    """A school subject of the curriculum (reference data, loaded by the migration)."""
-
-    __tablename__ = "content_subject"
-
-    code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name_ky: Mapped[str] = mapped_column(String(200))
-    name_ru: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[str] = mapped_column(String(200))
 
 
 class CurriculumUnit(Timestamped, Base):
@@ -87,7 +77,7 @@ class CurriculumUnit(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     gid: Mapped[str] = global_id_column("CurriculumUnit")
     standard: Mapped[CurriculumStandard] = enum_column(CurriculumStandard)
-    subject_code: Mapped[str] = mapped_column(ForeignKey("content_subject.code"))
+    subject_code: Mapped[str] = mapped_column(ForeignKey("subject.code"))
     grade: Mapped[int] = mapped_column(SmallInteger)
     term: Mapped[int] = mapped_column(SmallInteger)
     unit_no: Mapped[int] = mapped_column(SmallInteger)

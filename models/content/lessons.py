@@ -136,7 +136,7 @@ class Lesson(Timestamped, Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("curriculum_unit.id"))
     language: Mapped[str] = mapped_column(String(2))
     standard: Mapped[CurriculumStandard] = enum_column(CurriculumStandard)
-    subject_code: Mapped[str] = mapped_column(ForeignKey("content_subject.code"))
+    subject_code: Mapped[str] = mapped_column(ForeignKey("subject.code"))
     grade: Mapped[int] = mapped_column(SmallInteger)
     term: Mapped[int] = mapped_column(SmallInteger)
     unit_no: Mapped[int] = mapped_column(SmallInteger)

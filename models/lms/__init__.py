@@ -11,7 +11,6 @@ from models.lms.classes import (
     ClassMembership,
     ClassSubject,
     CurriculumPlan,
-    SchoolSubject,
     TeachingAssignment,
 )
 from models.lms.concerns import (
@@ -76,7 +75,6 @@ __all__ = [
     "PromotionOutcome",
     "ResultOverride",
     "Room",
-    "SchoolSubject",
     "SubmissionStatus",
     "TeachingAssignment",
     "Term",

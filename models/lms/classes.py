@@ -27,20 +27,6 @@ from models.lms.years import CurriculumModel
 from models.types import enum_column, global_id_column
 
 
-class SchoolSubject(Timestamped, Base):
-    """A school subject of the state basic curriculum."""
-
-    __tablename__ = "subject"
-    __table_args__ = (CheckConstraint("code ~ '^[a-z][a-z0-9_]{1,39}$'", name="code_format"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    gid: Mapped[str] = global_id_column("SchoolSubject")
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name_ky: Mapped[str] = mapped_column(String(120))
-    name_ru: Mapped[str] = mapped_column(String(120))
-    name_en: Mapped[str] = mapped_column(String(120))
-
-
 class CurriculumPlan(Timestamped, Base):
     """Weekly hours of a subject in a grade under a curriculum model (the state basic
     curriculum); a new class takes its subjects from here."""

@@ -66,9 +66,22 @@ def known_subject_codes() -> frozenset[str] | None:
     return _subjects
 
 
+# Learning content's codes before the register was merged with the LMS's (migration 0043):
+# upper-case codes still name their subject (curriculum files and portal filters written before
+# then keep working), and the two subjects content named differently map to the register's.
+LEGACY_SUBJECT_CODES = {"art": "fine_arts", "nature_studies": "natural_science"}
+
+
+def canonical_subject_code(value: str) -> str:
+    """The register's code for a code as a caller may write it: either case, or a legacy
+    learning-content code (``ART`` is ``fine_arts``)."""
+    code = value.strip().lower()
+    return LEGACY_SUBJECT_CODES.get(code, code)
+
+
 def subject_code(value: str, known: frozenset[str], *, field: str = "subject") -> str:
-    """A known subject's code (case aside), or UNKNOWN_SUBJECT."""
-    code = value.strip().upper()
+    """A known subject's code (case aside, legacy codes mapped), or UNKNOWN_SUBJECT."""
+    code = canonical_subject_code(value)
     if code not in known:
         raise DomainError(
             ContentCode.UNKNOWN_SUBJECT, f"No subject has the code {code!r}", field=field
@@ -227,7 +240,7 @@ def _parse(row: dict[str, str], known: frozenset[str]) -> dict[str, Any]:
     standard = STANDARD_NAMES.get((row.get("standard") or "").strip().lower())
     if standard is None:
         raise _LineError(ContentCode.INVALID_STANDARD, "`standard` is 12 or 11 (the school model)")
-    subject = (row.get("subject") or "").strip().upper()
+    subject = canonical_subject_code(row.get("subject") or "")
     if not subject:
         raise _LineError(ContentCode.MISSING_FIELD, "`subject` is empty")
     if subject not in known:

@@ -12,7 +12,7 @@ the LMS lands, the class (its language, and the unit its teacher is on) replaces
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -30,6 +30,7 @@ from models import (
     Sector,
 )
 from models.content.curriculum import LESSON_LANGUAGES
+from resolvers import institutions as institutions_service
 from resolvers.content.queries import LESSON_COLUMNS
 from resolvers.relay import Ordering
 
@@ -46,6 +47,8 @@ class Placement:
     institution_id: int | None
     grade: int | None
     language: str
+    # The school's row, read with the enrollment: the feed's ``school`` needs no statement.
+    school: Any = field(default=None, compare=False)
 
 
 def current_term(day: date) -> int:
@@ -69,7 +72,7 @@ async def placement(session: AsyncSession, person_id: int, language: str | None)
     the learner asks for one."""
     row = (
         await session.execute(
-            select(Enrollment.institution_id, Enrollment.grade_level, Institution.languages)
+            select(Enrollment.grade_level, *institutions_service.INSTITUTION_COLUMNS)
             .join(Institution, Institution.id == Enrollment.institution_id)
             .where(
                 Enrollment.person_id == person_id,
@@ -83,7 +86,7 @@ async def placement(session: AsyncSession, person_id: int, language: str | None)
         return Placement(None, None, language or LESSON_LANGUAGES[0])
     taught = [lang for lang in row.languages or () if lang in LESSON_LANGUAGES]
     chosen = language or (taught[0] if taught else LESSON_LANGUAGES[0])
-    return Placement(row.institution_id, row.grade_level, chosen)
+    return Placement(row.id, row.grade_level, chosen, school=row)
 
 
 def next_lessons_query(

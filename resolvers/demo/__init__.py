@@ -13,10 +13,12 @@ batch is generated in a worker thread while the previous one is being copied.
 Its parts: ``reference`` (the country's totals, regions' shares, places and institution names
 drawn from) and ``names`` (people's names), ``state`` (what the generator's parts share),
 ``institutions`` (the plan of institutions), ``people`` (households, staff and students) and
-``load`` (the database side).
+``load`` (the database side); ``domains`` adds a small slice of learning content, the school
+LMS and the libraries for ``bilim serve --demo`` (after ``load``; the benchmarks do without).
 """
 
+from resolvers.demo.domains import load_domains
 from resolvers.demo.load import INSTITUTIONS, Generator, is_loaded, load
 from resolvers.demo.reference import DEMO_SCALE, PUPILS
 
-__all__ = ["DEMO_SCALE", "INSTITUTIONS", "PUPILS", "Generator", "is_loaded", "load"]
+__all__ = ["DEMO_SCALE", "INSTITUTIONS", "PUPILS", "Generator", "is_loaded", "load", "load_domains"]

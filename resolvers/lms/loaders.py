@@ -24,8 +24,8 @@ from models import (
     Mark,
     Person,
     Room,
-    SchoolSubject,
     StaffPosition,
+    Subject,
     TeachingAssignment,
     Term,
     TimetableSlot,
@@ -59,11 +59,11 @@ class TermsByYearLoader(ByParent):
     order_by = (Term.number,)
 
 
-class SchoolSubjectByIdLoader(ById):
+class SubjectByIdLoader(ById):
     """Subjects of the state curriculum are public."""
 
-    columns = tuple(SchoolSubject.__table__.c)
-    key = SchoolSubject.id
+    columns = tuple(Subject.__table__.c)
+    key = Subject.id
 
 
 class ClassGroupByIdLoader(ById):

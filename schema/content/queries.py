@@ -11,6 +11,7 @@ from resolvers import clock
 from resolvers import content as content_service
 from resolvers.context import Context, Info
 from resolvers.errors import DomainError
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from schema.common import Connection
 from schema.content.courses import CertificateCheck, OpenCourse
 from schema.content.inputs import (
@@ -108,7 +109,10 @@ async def lesson_filter(
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The curriculum's subjects (public).")
+    @strawberry.field(
+        description="The subjects of the state basic curriculum, one register for learning"
+        " content and the LMS (public)."
+    )
     async def subjects(self, info: Info) -> list[Subject]:
         from sqlalchemy import select
 
@@ -227,6 +231,8 @@ class Query:
         except DomainError as err:
             raise request_error(err) from None
         place = await ctx.run(lambda s: content_service.placement(s, person_id, wanted))
+        if place.school is not None:  # read with the enrollment, in the same statement
+            InstitutionByIdLoader(ctx).loader.prime(place.school.id, place.school)
         return placement_learning(person_id, place, content_service.current_term(clock.today()))
 
     @connection(Connection[OpenCourse], description="Open courses of universities (public).")

@@ -34,6 +34,7 @@ from resolvers.relay import encode_id
 from resolvers.settings import Settings, get_settings
 from schema.common import Node
 from schema.institutions import Language as LanguageEnum
+from schema.lms import Subject
 from schema.node import fetched_by, loaded
 
 # Sizes pass 2**31 (a video, a term's pack): GraphQL's Int is 32 bits, so they are Floats,
@@ -73,18 +74,6 @@ def download_link(ctx: Context, sha256: str, *, name: str, media_type: str, ttl:
     """A signed link serving a stored file (with range requests) for ``ttl`` seconds."""
     ring = ctx.request.app.state.keyring
     return file_link(ring, sha256, name=name, media_type=media_type, ttl_seconds=ttl)
-
-
-@strawberry.type(description="A school subject of the curriculum.")
-class Subject:
-    code: str = strawberry.field(description="Stable code, e.g. MATHEMATICS.")
-    name_ky: str = strawberry.field(description="Name in Kyrgyz.")
-    name_ru: str = strawberry.field(description="Name in Russian.")
-    name_en: str = strawberry.field(description="Name in English.")
-
-    @classmethod
-    def from_row(cls, row: Any) -> Subject:
-        return cls(code=row.code, name_ky=row.name_ky, name_ru=row.name_ru, name_en=row.name_en)
 
 
 async def subject_of(info: Info, code: str) -> Subject:

@@ -6,12 +6,12 @@ from schema.lms.concerns import ConcernReport
 from schema.lms.mutations import Mutation
 from schema.lms.queries import Query
 from schema.lms.records import ClassLesson, Homework, HomeworkSubmission
-from schema.lms.types import AcademicYear, ClassGroup, Room, SchoolSubject, Term, TimetableSlot
+from schema.lms.types import AcademicYear, ClassGroup, Room, Subject, Term, TimetableSlot
 
 NODE_TYPES = [
     AcademicYear,
     Term,
-    SchoolSubject,
+    Subject,
     ClassGroup,
     Room,
     TimetableSlot,

@@ -310,7 +310,7 @@ class Mutation:
             session,
             ctx.principal,
             class_group_id=pk_of(input.class_group_id, "ClassGroup", field="classGroupId"),
-            subject_id=pk_of(input.subject_id, "SchoolSubject", field="subjectId"),
+            subject_id=pk_of(input.subject_id, "Subject", field="subjectId"),
             teacher_id=pk_of(input.teacher_id, "Person", field="teacherId"),
         )
         return await session.get(ClassGroupModel, assignment.class_group_id)
@@ -358,7 +358,7 @@ class Mutation:
             weekday=input.weekday,
             period=input.period,
             subgroup=input.subgroup,
-            subject_id=optional_pk(input.subject_id, "SchoolSubject", field="subjectId"),
+            subject_id=optional_pk(input.subject_id, "Subject", field="subjectId"),
             teacher_id=optional_pk(input.teacher_id, "Person", field="teacherId"),
             room_id=optional_pk(input.room_id, "Room", field="roomId"),
             effective_from=input.effective_from,
@@ -445,7 +445,7 @@ class Mutation:
     ) -> Any:
         setting = lms_service.ResultSetting(
             class_group_id=pk_of(input.class_group_id, "ClassGroup", field="classGroupId"),
-            subject_id=pk_of(input.subject_id, "SchoolSubject", field="subjectId"),
+            subject_id=pk_of(input.subject_id, "Subject", field="subjectId"),
             pupil_id=pk_of(input.pupil_id, "Person", field="pupilId"),
             period=input.term if input.term is not None else 5,
             value=input.value,

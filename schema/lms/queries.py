@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from models import BellPeriod as BellPeriodModel
 from models import ClassGroup as ClassGroupModel
 from models import CurriculumPlan
-from models import SchoolSubject as SubjectModel
+from models import Subject as SubjectModel
 from models import TimetableSlot as SlotModel
 from resolvers import lms as lms_service
 from resolvers.access import Role
@@ -33,7 +33,7 @@ from schema.lms.types import (
     ClassGroup,
     ClassSubject,
     LmsPolicy,
-    SchoolSubject,
+    Subject,
     TimetableSlot,
     clock,
 )
@@ -84,12 +84,15 @@ class Query:
             AcademicYear.from_row,
         )
 
-    @strawberry.field(description="The subjects of the state basic curriculum (public).")
-    async def school_subjects(self, info: Info) -> list[SchoolSubject]:
+    @strawberry.field(
+        description="The subjects of the state basic curriculum (public).",
+        deprecation_reason="The one register is `subjects`; since 2026-12-03",
+    )
+    async def school_subjects(self, info: Info) -> list[Subject]:
         rows = await info.context.run(
             lambda s: s.execute(select(*SubjectModel.__table__.c).order_by(SubjectModel.code))
         )
-        return [SchoolSubject.from_row(r) for r in rows]
+        return [Subject.from_row(r) for r in rows]
 
     @strawberry.field(description="A grade's subjects and weekly hours in the state plan.")
     async def curriculum_plan(
@@ -243,7 +246,7 @@ class Query:
                 s,
                 info.context.principal,
                 class_group_id=query_pk(class_group_id, "ClassGroup"),
-                subject_id=query_pk(subject_id, "SchoolSubject"),
+                subject_id=query_pk(subject_id, "Subject"),
                 term_id=query_pk(term_id, "Term"),
             )
         )

@@ -31,7 +31,7 @@ from schema.lms.enums import SubmissionStatus as SubmissionStatusT
 from schema.lms.types import (
     ClassGroup,
     Room,
-    SchoolSubject,
+    Subject,
     Term,
     TimetableSlot,
     class_of,
@@ -137,7 +137,7 @@ class ClassLesson(Node):
         return await class_of(info, self.row.class_group_id)
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> SchoolSubject:
+    async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.row.subject_id)
 
     @strawberry.field(description="Who gave it (null if you may not read them).")
@@ -249,7 +249,7 @@ class Homework(Node):
         )
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> SchoolSubject:
+    async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.row.subject_id)
 
     @strawberry.field(description="The lesson that set it.")
@@ -362,7 +362,7 @@ class Gradebook:
         return await class_of(info, self.class_pk)
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> SchoolSubject:
+    async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.subject_pk)
 
 
@@ -424,7 +424,7 @@ class DiaryLesson:
         )
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> SchoolSubject:
+    async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.entry.subject_id)
 
     @strawberry.field(description="Who teaches it (or gave it): their name.")
@@ -498,7 +498,7 @@ class TeacherLesson:
         return await class_of(info, self.row.class_group_id)
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> SchoolSubject:
+    async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.row.subject_id)
 
     @strawberry.field(description="The room.")

@@ -18,7 +18,7 @@ from resolvers.lms.loaders import (
     ClassSubjectsByClassLoader,
     CurrentMembersByClassLoader,
     RoomByIdLoader,
-    SchoolSubjectByIdLoader,
+    SubjectByIdLoader,
     TeachingAssignmentsByClassLoader,
     TermByIdLoader,
     TermsByYearLoader,
@@ -94,9 +94,12 @@ async def year_of(info: Info, pk: int) -> AcademicYear:
     return AcademicYear.from_row(await AcademicYearByIdLoader(info.context).load(pk))
 
 
-@fetched_by(SchoolSubjectByIdLoader)
-@strawberry.type(description="A subject of the state basic curriculum.")
-class SchoolSubject(Node):
+@fetched_by(SubjectByIdLoader)
+@strawberry.type(
+    description="A subject of the state basic curriculum: one register for learning content"
+    " (curriculum units, lessons) and the LMS (plans, classes, timetable, marks)."
+)
+class Subject(Node):
     pk: strawberry.Private[int]
     code: str = strawberry.field(description="Stable code, e.g. mathematics.")
     name_ky: str = strawberry.field(description="Name in Kyrgyz.")
@@ -104,9 +107,9 @@ class SchoolSubject(Node):
     name_en: str = strawberry.field(description="Name in English.")
 
     @classmethod
-    def from_row(cls, row: Any) -> SchoolSubject:
+    def from_row(cls, row: Any) -> Subject:
         return cls(
-            id=strawberry.ID(encode_id("SchoolSubject", row.id)),
+            id=strawberry.ID(encode_id("Subject", row.id)),
             pk=row.id,
             code=row.code,
             name_ky=row.name_ky,
@@ -115,8 +118,8 @@ class SchoolSubject(Node):
         )
 
 
-async def subject_of(info: Info, pk: int) -> SchoolSubject:
-    return SchoolSubject.from_row(await SchoolSubjectByIdLoader(info.context).load(pk))
+async def subject_of(info: Info, pk: int) -> Subject:
+    return Subject.from_row(await SubjectByIdLoader(info.context).load(pk))
 
 
 async def person_of(info: Info, pk: int | None) -> Person | None:
@@ -129,7 +132,7 @@ class ClassSubject:
     weekly_hours: Decimal = strawberry.field(description="Lessons a week in the plan.")
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> SchoolSubject:
+    async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.subject_pk)
 
 
@@ -140,7 +143,7 @@ class SubjectHours:
     scheduled: int = strawberry.field(description="Lessons a week the timetable gives it.")
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> SchoolSubject:
+    async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.subject_pk)
 
     @strawberry.field(description="Scheduled minus planned (negative: lessons missing).")
@@ -159,7 +162,7 @@ class TeachingAssignment:
         return cls(subject_pk=row.subject_id, teacher_pk=row.teacher_id, since=row.since)
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> SchoolSubject:
+    async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.subject_pk)
 
     @strawberry.field(description="The teacher (null if you may not read them).")
@@ -299,7 +302,7 @@ class TimetableSlot(Node):
         return await class_of(info, self.row.class_group_id)
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> SchoolSubject:
+    async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.row.subject_id)
 
     @strawberry.field(description="The teacher (null if you may not read them).")

@@ -59,7 +59,7 @@ def learner(hub: Hub, person: Person) -> str:
 async def make_unit(
     session: AsyncSession,
     *,
-    subject_code: str = "MATHEMATICS",
+    subject_code: str = "mathematics",
     grade: int = 5,
     term: int = 1,
     unit_no: int | None = None,

@@ -51,7 +51,7 @@ async def lessons(session: AsyncSession) -> None:
 @pytest.mark.parametrize(
     "flt",
     [
-        {"grade": 5, "subject": "MATHEMATICS", "language": "KY"},
+        {"grade": 5, "subject": "mathematics", "language": "KY"},
         {"grade": 5, "subject": "mathematics", "language": "KY", "term": 2},
         {"gradeMin": 1, "gradeMax": 4},
         {"gradeMin": 5, "gradeMax": 9, "language": "RU"},

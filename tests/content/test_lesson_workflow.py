@@ -111,7 +111,7 @@ class TestCreateLesson:
         assert result["userErrors"] == []
         lesson = result["lesson"]
         assert lesson["status"] == "DRAFT"
-        assert (lesson["grade"], lesson["subjectCode"], lesson["term"]) == (5, "MATHEMATICS", 2)
+        assert (lesson["grade"], lesson["subjectCode"], lesson["term"]) == (5, "mathematics", 2)
         assert (lesson["language"], lesson["version"], lesson["position"]) == ("RU", 1, 1)
         history = await hub.data(HISTORY, {"id": lesson["id"]}, token=editor(hub))
         assert history["node"]["history"] == [

@@ -57,7 +57,7 @@ def _name(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
 
-WARM_UP = '{ lessons(first: 1, filter: {subject: "MATHEMATICS"}) { totalCount } }'
+WARM_UP = '{ lessons(first: 1, filter: {subject: "mathematics"}) { totalCount } }'
 QUERIES = [p for p in DOCUMENTS if _operation(p).operation == OperationType.QUERY]
 MUTATIONS = [p for p in DOCUMENTS if _operation(p).operation == OperationType.MUTATION]
 
@@ -69,7 +69,7 @@ QUERY_STATEMENTS = {
     "sanarip-sabak/Subjects": 1,
     "sanarip-sabak/CurriculumUnits": 2,
     "sanarip-sabak/OfflinePack": 3,
-    "sanarip-sabak/MyLearning": 6,
+    "sanarip-sabak/MyLearning": 5,
     "sanarip-sabak/LessonsForReview": 4,
     "primary-1-4/Lessons": 3,
     "primary-1-4/LessonSearch": 1,
@@ -165,7 +165,7 @@ def _query_call(name: str, world: World, hub: Hub) -> tuple[dict[str, Any], str 
         "Lessons": (
             {
                 "grade": 6 if "primary" not in name else 2,
-                "subject": "MATHEMATICS",
+                "subject": "mathematics",
                 "language": "KY",
                 "first": 50,
             },
@@ -174,9 +174,9 @@ def _query_call(name: str, world: World, hub: Hub) -> tuple[dict[str, Any], str 
         "LessonSearch": ({"query": "бөлчөк сабат"}, anonymous),
         "Lesson": ({"id": world.lesson_id}, pupil),
         "Subjects": ({}, anonymous),
-        "CurriculumUnits": ({"grade": 6, "subject": "MATHEMATICS", "first": 100}, anonymous),
+        "CurriculumUnits": ({"grade": 6, "subject": "mathematics", "first": 100}, anonymous),
         "OfflinePack": (
-            {"grade": 6, "subject": "MATHEMATICS", "language": "KY", "term": 1},
+            {"grade": 6, "subject": "mathematics", "language": "KY", "term": 1},
             anonymous,
         ),
         "MyLearning": ({}, pupil),

@@ -454,7 +454,7 @@ class TestAssignTeacher:
         variables = {
             "input": {
                 "classGroupId": s.class_id,
-                "subjectId": gid("SchoolSubject", await _subject(session, "mathematics")),
+                "subjectId": gid("Subject", await _subject(session, "mathematics")),
                 "teacherId": gid("Person", physicist.id),
             }
         }
@@ -488,7 +488,7 @@ class TestAssignTeacher:
             {
                 "input": {
                     "classGroupId": s.class_id,
-                    "subjectId": gid("SchoolSubject", await _subject(session, subject)),
+                    "subjectId": gid("Subject", await _subject(session, subject)),
                     "teacherId": gid("Person", person.id),
                 }
             },

@@ -289,7 +289,7 @@ class TestGradebook:
         given: list[dict[str, Any]] = [{"value": 5}, {"value": 4}, {"value": 3, "work": "TEST"}]
         for lesson, mark in zip(lessons, given, strict=True):
             await hub.data(RECORD_MARKS, _marks(s, lesson, mark), token=token)
-        math = gid("SchoolSubject", await subject_id(session, "mathematics"))
+        math = gid("Subject", await subject_id(session, "mathematics"))
         term = await _term(session, s, 1)
         variables = {"c": s.class_id, "s": math, "t": term}
 
@@ -316,7 +316,7 @@ class TestGradebook:
 
     async def test_an_override_needs_a_reason(self, hub: Hub, session: AsyncSession) -> None:
         s, _lesson = await _marked_lesson(session, grade=6, model=CurriculumModel.ELEVEN_YEAR)
-        math = gid("SchoolSubject", await subject_id(session, "mathematics"))
+        math = gid("Subject", await subject_id(session, "mathematics"))
         data = await hub.data(
             OVERRIDE,
             {"input": {"classGroupId": s.class_id, "subjectId": math,
@@ -327,7 +327,7 @@ class TestGradebook:
 
     async def test_a_guardian_reads_no_gradebook(self, hub: Hub, session: AsyncSession) -> None:
         s, _lesson = await _marked_lesson(session, grade=6, model=CurriculumModel.ELEVEN_YEAR)
-        math = gid("SchoolSubject", await subject_id(session, "mathematics"))
+        math = gid("Subject", await subject_id(session, "mathematics"))
         variables = {"c": s.class_id, "s": math, "t": await _term(session, s, 1)}
         guardian = hub.token(Role.GUARDIAN, person_id=s.guardian.id)
         assert (await hub.data(GRADEBOOK, variables, token=guardian))["gradebook"] is None
@@ -346,7 +346,7 @@ class TestGradebook:
                 _marks(s, lesson, *[{"value": 2 + i % 4} for i in range(pupils)]),
                 token=teacher_token(resolver_hub, s),
             )
-            math = gid("SchoolSubject", await subject_id(session, "mathematics"))
+            math = gid("Subject", await subject_id(session, "mathematics"))
             variables = {"c": s.class_id, "s": math, "t": await _term(session, s, 1)}
             resolver_hub.counter.reset()
             await resolver_hub.data(GRADEBOOK, variables, token=teacher_token(resolver_hub, s))

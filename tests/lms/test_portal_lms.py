@@ -108,7 +108,7 @@ async def _arrange(hub: Hub, session: AsyncSession, *, pupils: int, weeks: int) 
         "variables": {
             "on": monday.isoformat(),
             "classGroupId": s.class_id,
-            "subjectId": gid("SchoolSubject", await subject_id(session, "mathematics")),
+            "subjectId": gid("Subject", await subject_id(session, "mathematics")),
             "termId": gid("Term", term),
             "filter": {"schoolId": s.id},
             "first": 50,

@@ -49,7 +49,7 @@ async def _slot_input(
         "classGroupId": s.class_id,
         "weekday": weekday,
         "period": period,
-        "subjectId": gid("SchoolSubject", await subject_id(session, "mathematics")),
+        "subjectId": gid("Subject", await subject_id(session, "mathematics")),
         "teacherId": gid("Person", s.teacher.id),
         "effectiveFrom": s.this_year.starts_on.isoformat(),
         **more,
@@ -150,7 +150,7 @@ class TestSetTimetableSlot:
             )
         await session.commit()
         token = admin_token(hub, s)
-        english = gid("SchoolSubject", await subject_id(session, "foreign_language"))
+        english = gid("Subject", await subject_id(session, "foreign_language"))
         halves = []
         for half, teacher in ((1, s.teacher), (2, colleague)):
             halves.append(
@@ -177,7 +177,7 @@ class TestSetTimetableSlot:
                 "input": await _slot_input(
                     session,
                     s,
-                    subjectId=gid("SchoolSubject", await subject_id(session, "chemistry")),
+                    subjectId=gid("Subject", await subject_id(session, "chemistry")),
                 )
             },
             token=admin_token(hub, s),

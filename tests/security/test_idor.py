@@ -34,7 +34,7 @@ PUBLIC_TYPES = {
     "IntakeSeason", "FirstGradeQuota",
     "AdmissionSeason", "AdmissionRound", "Programme", "ForeignProgramme",
     "Licence", "Accreditation", "AccreditationAgency", "InstitutionProgramme",
-    "AcademicYear", "Term", "SchoolSubject", "Room",
+    "AcademicYear", "Term", "Subject", "Room",
 }  # fmt: skip
 GUARDED_TYPES = {
     "Person", "Guardianship", "StaffPosition", "Enrollment", "ApiKey", "AuditEntry",

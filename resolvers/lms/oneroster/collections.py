@@ -51,7 +51,7 @@ from models import (
     Mark,
     Person,
     Region,
-    SchoolSubject,
+    Subject,
     TeachingAssignment,
     Term,
 )
@@ -151,19 +151,19 @@ def courses() -> Select[Any]:
             CurriculumPlan.gid.label("sourced_id"),
             literal("active").label("status"),
             CurriculumPlan.updated_at.label("modified"),
-            (SchoolSubject.name_en + ", grade " + _text(CurriculumPlan.grade)).label("title"),
+            (Subject.name_en + ", grade " + _text(CurriculumPlan.grade)).label("title"),
             (
-                SchoolSubject.code
+                Subject.code
                 + "-"
                 + _text(CurriculumPlan.grade)
                 + "-"
                 + _text(CurriculumPlan.curriculum_model)
             ).label("course_code"),
             _text(CurriculumPlan.grade).label("grade"),
-            SchoolSubject.code.label("subject"),
+            Subject.code.label("subject"),
             cast(null(), Integer).label("region_id"),
         )
-        .join(SchoolSubject, SchoolSubject.id == CurriculumPlan.subject_id)
+        .join(Subject, Subject.id == CurriculumPlan.subject_id)
         .subquery()
     )
     return select(inner)
@@ -176,14 +176,10 @@ def classes() -> Select[Any]:
             ClassSubject.gid.label("sourced_id"),
             literal("active").label("status"),
             func.greatest(ClassSubject.updated_at, ClassGroup.updated_at).label("modified"),
-            (_text(ClassGroup.grade) + ClassGroup.letter + " " + SchoolSubject.name_en).label(
-                "title"
-            ),
-            (_text(ClassGroup.grade) + ClassGroup.letter + "-" + SchoolSubject.code).label(
-                "class_code"
-            ),
+            (_text(ClassGroup.grade) + ClassGroup.letter + " " + Subject.name_en).label("title"),
+            (_text(ClassGroup.grade) + ClassGroup.letter + "-" + Subject.code).label("class_code"),
             _text(ClassGroup.grade).label("grade"),
-            SchoolSubject.code.label("subject"),
+            Subject.code.label("subject"),
             plan.gid.label("course_id"),
             Institution.gid.label("school_id"),
             AcademicYear.gid.label("term_id"),
@@ -191,7 +187,7 @@ def classes() -> Select[Any]:
             Institution.region_id.label("region_id"),
         )
         .join(ClassGroup, ClassGroup.id == ClassSubject.class_group_id)
-        .join(SchoolSubject, SchoolSubject.id == ClassSubject.subject_id)
+        .join(Subject, Subject.id == ClassSubject.subject_id)
         .join(Institution, Institution.id == ClassGroup.institution_id)
         .join(AcademicYear, AcademicYear.id == ClassGroup.academic_year_id)
         .outerjoin(
