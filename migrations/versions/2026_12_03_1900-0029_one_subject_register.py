@@ -7,8 +7,8 @@ natural_science); curriculum units and lessons keep their code column, now a for
 ``subject.code``; ``content_subject`` goes. The stored global IDs become ``Subject:N`` (the one
 GraphQL type is ``Subject``).
 
-Revision ID: 0043
-Revises: 0026
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-03 19:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0043"
-down_revision: str | None = "0026"
+revision: str = "0029"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
