@@ -18,6 +18,7 @@ from models import (
     ForeignApplication,
     ForeignApplicationStatus,
     ForeignStage,
+    IntakeKind,
     KindergartenApplication,
     Person,
     database,
@@ -57,7 +58,7 @@ async def family(session: AsyncSession) -> dict[str, Any]:
         kindergartens=[queue.kindergartens[0]],
         season=queue.season,
     )
-    fg_season = await make_intake_season(session, kind="first_grade")
+    fg_season = await make_intake_season(session, kind=IntakeKind.FIRST_GRADE)
     fga = await make_first_grade_application(
         session, child=child, guardian=queue.mother, school=queue.school, season=fg_season
     )
