@@ -240,8 +240,6 @@ class LiveContext(Context):
     admitted: bool = False
     # The credential of connection_init, to check a partner's key again later.
     credential: Any = None
-    # The caller's children (guardians), for a cheap first look at each event.
-    children: set[int] | None = None
 
     def for_operation(self) -> LiveContext:
         return replace(self, _session=None, loader_cache={}, db_lock=asyncio.Lock())
