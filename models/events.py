@@ -194,6 +194,8 @@ class WebhookEndpoint(Base):
     status: Mapped[EndpointStatus] = enum_column(EndpointStatus)
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where the partner is told when the endpoint is disabled (never logged).
+    contact_email: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -267,7 +269,8 @@ class Notice(Base):
     # The application (GraphQL type and key) it is about: who may read it may read the notice.
     subject_type: Mapped[str] = mapped_column(String(60))
     subject_id: Mapped[int] = mapped_column(BigInteger)
-    person_id: Mapped[int] = mapped_column(BigInteger)
+    # The person told (null: a partner, told about its webhook endpoint).
+    person_id: Mapped[int | None] = mapped_column(BigInteger)
     channel: Mapped[NoticeChannel] = enum_column(NoticeChannel)
     # The e-mail address or phone number (never logged).
     address: Mapped[str | None] = mapped_column(String(200))

@@ -98,6 +98,8 @@ class EventsRuntime:
         self.worker = worker_name()
         self.limits = ConnectionLimits(settings.ws_connections_per_principal)
         self.live = LiveFeed(self.engine, self.wakeup, settings.events_poll_seconds)
+        # What the live feed's router read for the subscribers (given by the schema layer).
+        self.audience: Any = None
         self.client = httpx.AsyncClient(
             timeout=settings.webhook_timeout_seconds,
             follow_redirects=False,

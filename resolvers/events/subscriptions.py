@@ -3,6 +3,12 @@ moment it starts (woken by ``LISTEN``) and hands every event to its local subscr
 filter takes it. Not a durable consumer: a socket that was closed missed what happened
 meanwhile, as a client expects; it reads the current state when it comes back.
 
+Routing: each subscriber registers under keys (an application, a reader, a kindergarten, a
+pupil ...), and a router given by the layer above names each event's keys, once per batch
+of events for all subscribers, in a few set-based statements. An event is offered only to
+the subscribers under its keys (and those under ``EVERYTHING``), so the cost of an event
+grows with the subscribers it concerns, not with every open socket of the worker.
+
 Also the limits of one worker's sockets: connections per principal, held here."""
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,23 +31,39 @@ log = logging.getLogger("bilim.events")
 
 QUEUE_SIZE = 1000
 READ_BATCH = 1000
+# The key every event carries: a subscriber under it is offered everything.
+EVERYTHING = ("*",)
+
+Router = Callable[[Sequence[Event]], Awaitable[Mapping[int, Collection[Hashable]]]]
+"""Names the routing keys of each event of a batch (by event id)."""
 
 
 class Subscription:
     """One subscriber's queue of events; ``lagging`` once it fell ``QUEUE_SIZE`` behind (its
-    operation ends with an error rather than skip events silently)."""
+    operation ends with an error rather than skip events silently). The queue is made on
+    the first event: most sockets wait far longer than they receive."""
 
-    def __init__(self, feed: LiveFeed, wants: Callable[[Event], bool]) -> None:
+    __slots__ = ("feed", "keys", "lagging", "queue", "wants")
+
+    def __init__(
+        self, feed: LiveFeed, wants: Callable[[Event], bool], keys: Collection[Hashable]
+    ) -> None:
         self.feed = feed
         self.wants = wants
-        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(QUEUE_SIZE)
+        self.keys: frozenset[Hashable] = frozenset(keys)
+        self.queue: asyncio.Queue[Event | None] | None = None
         self.lagging = False
+
+    def _queue(self) -> asyncio.Queue[Event | None]:
+        if self.queue is None:
+            self.queue = asyncio.Queue(QUEUE_SIZE)
+        return self.queue
 
     def offer(self, event: Event) -> None:
         if self.lagging or not self.wants(event):
             return
         try:
-            self.queue.put_nowait(event)
+            self._queue().put_nowait(event)
         except asyncio.QueueFull:
             self.lagging = True
             self.queue = asyncio.Queue(1)
@@ -49,13 +71,14 @@ class Subscription:
 
     async def next(self) -> Event | None:
         """The next event, or None when this subscriber fell behind."""
-        return await self.queue.get()
+        return await self._queue().get()
 
     def drain(self) -> list[Event]:
         """Events already waiting (a subscriber coalesces them)."""
-        found = []
-        while not self.queue.empty():
-            each = self.queue.get_nowait()
+        found: list[Event] = []
+        queue = self._queue()
+        while not queue.empty():
+            each = queue.get_nowait()
             if each is None:
                 self.lagging = True
                 break
@@ -65,10 +88,17 @@ class Subscription:
     def end(self) -> None:
         """Wake the subscriber with no event (the worker is stopping)."""
         with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
+            self._queue().put_nowait(None)
+
+    def rekey(self, keys: Collection[Hashable]) -> None:
+        """Follow other keys from now on (e.g. the kindergartens an application names)."""
+        self.feed._unindex(self)
+        self.keys = frozenset(keys)
+        self.feed._index(self)
 
     def close(self) -> None:
         self.feed.subscribers.discard(self)
+        self.feed._unindex(self)
 
 
 class LiveFeed:
@@ -79,6 +109,8 @@ class LiveFeed:
         self.wakeup = wakeup
         self.poll_seconds = poll_seconds
         self.subscribers: set[Subscription] = set()
+        self.by_key: dict[Hashable, set[Subscription]] = {}
+        self.router: Router | None = None
         self.position: Position | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -89,10 +121,26 @@ class LiveFeed:
             self._task = asyncio.create_task(self._tail(), name="events-live-feed")
         await self._ready.wait()
 
-    def subscribe(self, wants: Callable[[Event], bool]) -> Subscription:
-        each = Subscription(self, wants)
+    def subscribe(
+        self, wants: Callable[[Event], bool], keys: Collection[Hashable] = (EVERYTHING,)
+    ) -> Subscription:
+        """A subscriber offered the events under ``keys`` that ``wants`` takes."""
+        each = Subscription(self, wants, keys)
         self.subscribers.add(each)
+        self._index(each)
         return each
+
+    def _index(self, each: Subscription) -> None:
+        for key in each.keys:
+            self.by_key.setdefault(key, set()).add(each)
+
+    def _unindex(self, each: Subscription) -> None:
+        for key in each.keys:
+            found = self.by_key.get(key)
+            if found is not None:
+                found.discard(each)
+                if not found:
+                    del self.by_key[key]
 
     async def _tail(self) -> None:
         waiter = self.wakeup.waiter() if self.wakeup else asyncio.Event()
@@ -119,12 +167,36 @@ class LiveFeed:
         assert self.position is not None
         async with self.engine.connect() as conn:
             events = await read_after(conn, self.position, READ_BATCH)
-        for event in events:
-            for each in list(self.subscribers):
-                each.offer(event)
+        if events and self.subscribers:
+            keys = await self._route(events)
+            for event in events:
+                for each in self._audience(keys.get(event.id, ())):
+                    each.offer(event)
         if events:
             self.position = events[-1].position
         return len(events)
+
+    async def _route(self, events: Sequence[Event]) -> Mapping[int, Collection[Hashable]]:
+        if self.router is None:
+            # Nothing names the keys: every subscriber is offered every event.
+            return {e.id: list(self.by_key) for e in events}
+        try:
+            return await self.router(events)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A router that fails must not lose events: offer the batch to every subscriber
+            # (each filter and row rule still decides), slower but complete.
+            log.exception("events.live_route_failed")
+            return {e.id: list(self.by_key) for e in events}
+
+    def _audience(self, keys: Collection[Hashable]) -> set[Subscription]:
+        found: set[Subscription] = set(self.by_key.get(EVERYTHING, ()))
+        for key in keys:
+            under = self.by_key.get(key)
+            if under:
+                found |= under
+        return found
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -168,8 +240,6 @@ class LiveContext(Context):
     admitted: bool = False
     # The credential of connection_init, to check a partner's key again later.
     credential: Any = None
-    # The caller's children (guardians), for a cheap first look at each event.
-    children: set[int] | None = None
 
     def for_operation(self) -> LiveContext:
         return replace(self, _session=None, loader_cache={}, db_lock=asyncio.Lock())

@@ -35,6 +35,9 @@ from standardwebhooks import Webhook
 from models import (
     DeliveryStatus,
     EndpointStatus,
+    Notice,
+    NoticeChannel,
+    NoticeLanguage,
     OutboxEvent,
     WebhookDelivery,
     WebhookEndpoint,
@@ -52,6 +55,7 @@ SCHEDULE = Schedule(
     tuple(timedelta(seconds=s) for s in (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400))
 )
 EVENT_TYPE = re.compile(r"^[a-z_]{2,30}\.([a-z0-9_]{2,60}|\*)$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MAX_EVENT_TYPES = 50
 CLAIM = 200
 LEASE_SECONDS = 60.0
@@ -187,10 +191,15 @@ async def create_endpoint(
     description: str | None,
     allow_private: bool,
     max_per_key: int,
+    contact_email: str | None = None,
 ) -> tuple[WebhookEndpoint, str]:
     """Register a partner's endpoint for event types (their scope is checked by the caller,
-    which knows the graph); return it with its signing secret, shown once."""
+    which knows the graph); return it with its signing secret, shown once. The contact
+    e-mail, if given, is told when the endpoint is disabled."""
     assert principal.grant is not None
+    contact = (contact_email or "").strip() or None
+    if contact is not None and (len(contact) > 200 or not EMAIL.match(contact)):
+        raise DomainError(ErrorCode.INVALID_INPUT, "Not an e-mail address", field="contactEmail")
     await check_url(url, allow_private=allow_private)
     count = await session.scalar(
         select(func.count())
@@ -209,6 +218,7 @@ async def create_endpoint(
         description=(description or "").strip()[:200] or None,
         secret=secret,
         status=EndpointStatus.ACTIVE,
+        contact_email=contact,
         created_by=principal.subject,
     )
     session.add(endpoint)
@@ -434,12 +444,13 @@ class WebhookSender:
         )
 
     async def _disable(self, conn: Any, endpoint_ids: set[int], reason: str) -> None:
-        """Disable endpoints and say so in the outbox (the partner's key sees it in the
-        change feed and the endpoint's status)."""
+        """Disable endpoints and say so: in the outbox (the partner's key sees it in the
+        change feed and the endpoint's status), and in a message to the partner's contact
+        e-mail, sent and retried as notices are."""
         if not endpoint_ids:
             return
         disabled = list(
-            await conn.scalars(
+            await conn.execute(
                 update(WebhookEndpoint)
                 .where(
                     WebhookEndpoint.id.in_(endpoint_ids),
@@ -450,19 +461,57 @@ class WebhookSender:
                     disabled_reason=reason,
                     disabled_at=func.now(),
                 )
-                .returning(WebhookEndpoint.id)
+                .returning(
+                    WebhookEndpoint.id,
+                    WebhookEndpoint.url,
+                    WebhookEndpoint.contact_email,
+                    WebhookEndpoint.disabled_at,
+                )
             )
         )
-        for endpoint_id in disabled:
+        for endpoint in disabled:
             await conn.execute(
                 insert(OutboxEvent).values(
                     topic="events.webhook_endpoint_disabled",
                     aggregate_type="WebhookSubscription",
-                    aggregate_id=endpoint_id,
+                    aggregate_id=endpoint.id,
                     payload={"reason": reason},
                 )
             )
-            log.warning("events.webhook_endpoint_disabled", extra={"endpoint_id": endpoint_id})
+            if endpoint.contact_email:
+                await conn.execute(
+                    insert(Notice)
+                    .values(**disabled_notice(endpoint, reason))
+                    .on_conflict_do_nothing(constraint="uq_notice_dedupe_key")
+                )
+            log.warning("events.webhook_endpoint_disabled", extra={"endpoint_id": endpoint.id})
+
+
+def disabled_notice(endpoint: Any, reason: str) -> dict[str, Any]:
+    """The message to a partner whose endpoint was disabled (Russian and English: partners
+    are organisations, the hub's partner documentation is in both)."""
+    title = "Bilim Hub: вебхук отключён / webhook endpoint disabled"
+    body = (
+        f"Адрес {endpoint.url} больше не получает события Bilim Hub: {reason}.\n"
+        "Исправьте приёмник, включите подписку снова (setWebhookSubscriptionEnabled) и "
+        "повторите пропущенные доставки (replayWebhookDelivery).\n\n"
+        f"The endpoint {endpoint.url} no longer receives Bilim Hub events: {reason}.\n"
+        "Fix the receiver, enable the subscription again (setWebhookSubscriptionEnabled) and "
+        "replay the deliveries it missed (replayWebhookDelivery).\n"
+    )
+    return {
+        "dedupe_key": f"webhook-disabled:{endpoint.id}:{endpoint.disabled_at.timestamp():.0f}",
+        "event_type": "events.webhook_endpoint_disabled",
+        "subject_type": "WebhookSubscription",
+        "subject_id": endpoint.id,
+        "person_id": None,
+        "channel": NoticeChannel.EMAIL,
+        "address": endpoint.contact_email,
+        "language": NoticeLanguage.RU,
+        "title": title,
+        "body": body,
+        "status": DeliveryStatus.PENDING,
+    }
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -15,6 +15,7 @@ from models import Attendance, AttendanceStatus, ClassLesson, ClassMembership
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, Problem
+from resolvers.lms.diary import diary_changed
 from resolvers.lms.errors import LmsCode
 from resolvers.lms.lessons import writable_lesson
 
@@ -100,7 +101,9 @@ async def record_attendance(
     )
     if keep:
         dropped = dropped.where(Attendance.pupil_id.not_in(keep))
-    await session.execute(dropped)
+    # Whose diary changes: pupils no longer marked absent or late, and those marked now.
+    touched = set(await session.scalars(dropped.returning(Attendance.pupil_id)))
+    touched |= set(keep)
     if missing:
         stmt = pg_insert(Attendance).values(
             [
@@ -144,4 +147,5 @@ async def record_attendance(
         .execution_options(synchronize_session=False)
     )
     await session.refresh(lesson)
+    await diary_changed(session, topic="lms.attendance_recorded", lesson=lesson, pupil_ids=touched)
     return lesson

@@ -27,6 +27,7 @@ from models import (
 from resolvers import people as people_service
 from resolvers.access import Principal
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.events import emit
 
 MAX_DAYS = 31
 
@@ -254,4 +255,24 @@ def _entry(slot: Any, on: date, lesson: Any) -> DiaryLesson:
         teacher_id=lesson.teacher_id if lesson is not None else slot.teacher_id,
         room_id=slot.room_id if slot is not None else None,
         lesson=lesson,
+    )
+
+
+async def diary_changed(
+    session: AsyncSession, *, topic: str, lesson: Any, pupil_ids: set[int] | list[int]
+) -> None:
+    """Say in the outbox, in the workflow's transaction, whose diary a lesson's change touched
+    (``diaryUpdated`` pushes it to the pupil and their guardians; issue 18). Ids only."""
+    if not pupil_ids:
+        return
+    await emit(
+        session,
+        topic=topic,
+        aggregate_type="ClassLesson",
+        aggregate_id=lesson.id,
+        payload={
+            "pupil_ids": sorted(pupil_ids),
+            "on_date": lesson.on_date.isoformat(),
+            "class_group_id": lesson.class_group_id,
+        },
     )

@@ -30,6 +30,7 @@ from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
 from resolvers.lms.attendance import pupils_of_lesson
 from resolvers.lms.classes import class_group
+from resolvers.lms.diary import diary_changed
 from resolvers.lms.errors import LmsCode
 from resolvers.lms.lessons import writable_lesson
 from resolvers.lms.rules import may_write_lesson
@@ -228,6 +229,12 @@ async def record_marks(
             .returning(*Mark.__table__.c)
         )
         rows = list(await session.execute(stmt))
+        await diary_changed(
+            session,
+            topic="lms.marks_recorded",
+            lesson=lesson,
+            pupil_ids={e.pupil_id for e in new},
+        )
     unchanged = [current[(e.pupil_id, e.work)] for e in entries if e not in new]
     return rows + unchanged
 

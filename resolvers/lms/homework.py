@@ -25,6 +25,8 @@ from models import (
 from resolvers.access import Principal, Role
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.files import FilePolicy, FileStore, receive_file
+from resolvers.lms.attendance import pupils_of_lesson
+from resolvers.lms.diary import diary_changed
 from resolvers.lms.errors import LmsCode
 from resolvers.lms.lessons import lesson_for_update
 from resolvers.lms.rules import may_write_lesson
@@ -110,6 +112,12 @@ async def assign_homework(
             ).returning(Homework)
         )
     ).one()
+    await diary_changed(
+        session,
+        topic="lms.homework_assigned",
+        lesson=lesson,
+        pupil_ids=await pupils_of_lesson(session, lesson),
+    )
     return homework
 
 
@@ -239,4 +247,7 @@ async def review_homework(
     submission.feedback_at = datetime.now(UTC)
     submission.status = SubmissionStatus.ACCEPTED if accept else SubmissionStatus.RETURNED
     await session.flush()
+    await diary_changed(
+        session, topic="lms.homework_reviewed", lesson=lesson, pupil_ids=[submission.pupil_id]
+    )
     return submission

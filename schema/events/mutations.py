@@ -51,6 +51,9 @@ class CreateWebhookSubscriptionInput:
         description="Event types ('preschool.place_offered') or whole domains ('licensing.*')."
     )
     description: str | None = strawberry.field(default=None, description="A note for you.")
+    contact_email: str | None = strawberry.field(
+        default=None, description="An e-mail address told when the endpoint is disabled."
+    )
 
 
 @strawberry.type(description="The new subscription and its signing secret (shown once).")
@@ -157,6 +160,7 @@ class Mutation:
             url=input.url.strip(),
             event_types=types,
             description=input.description,
+            contact_email=input.contact_email,
             allow_private=settings.webhook_allow_private,
             max_per_key=settings.webhook_endpoints_per_key,
         )

@@ -1,28 +1,30 @@
 """The ``Subscription`` root: an application's status (kindergarten, first grade,
-university, abroad) and a kindergarten queue position, pushed over graphql-transport-ws as
-events commit. Each push reads the application through its own row rule with the
-subscriber's principal (a guardian only their children's), in a session opened for that push
-and closed after it; ``diaryUpdated`` waits for the LMS."""
+university, abroad), a kindergarten queue position and a pupil's diary, pushed over
+graphql-transport-ws as events commit. Who may see each event is the subscriber's row rule:
+for guardians and applicants decided in memory from what the live feed's router read once
+for every subscriber (schema/events/audience.py), for others read through the rule with the
+subscriber's principal, once per event for all callers of one scope."""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from datetime import datetime
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
 
-from resolvers.access import Principal, Role
+from resolvers import lms as lms_service
+from resolvers import people as people_service
+from resolvers.access import PERSONAL_ROLES, Principal
 from resolvers.context import Context, Info
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.events import Event
 from resolvers.events.subscriptions import LiveContext
 from resolvers.events.subscriptions import Subscription as Listener
-from resolvers.people.rules import children_of
 from resolvers.preschool.loaders import (
     KindergartenPreferencesByApplicationLoader,
     QueuePositionByPreferenceLoader,
@@ -30,8 +32,22 @@ from resolvers.preschool.loaders import (
 from resolvers.relay import decode_id, encode_id
 from schema.abroad import ForeignApplication
 from schema.admission import AdmissionApplication
+from schema.events.audience import (
+    ALL_APPLICATIONS,
+    DIARY_TOPICS,
+    UNRESOLVED,
+    Audience,
+    View,
+    application_key,
+    kindergarten_key,
+    kindergartens_named,
+    pupil_key,
+    pupils_named,
+    reader_key,
+)
 from schema.events.catalogue import APPLICATION_TYPES, applications_of
 from schema.first_grade import FirstGradeApplication
+from schema.lms.records import Diary
 from schema.node import NODE_RESOLVERS, resolve_node
 from schema.permissions import signed_in
 from schema.preschool import KindergartenApplication
@@ -42,7 +58,6 @@ Application = Annotated[
 ]
 # A queue subscriber recomputes its positions at most this often, however many events come.
 QUEUE_RECOMPUTE_SECONDS = 0.5
-SYSTEM = Principal(subject="events:subscriptions", role=Role.MINISTRY)
 
 
 @strawberry.type(description="An application's status changed.")
@@ -66,6 +81,93 @@ class QueuePositionChange:
     event_type: str = strawberry.field(description="The last event that moved it.")
     positions: list[QueueSpot] = strawberry.field(description="One per preferred kindergarten.")
     application: KindergartenApplication = strawberry.field(description="The application now.")
+
+
+@strawberry.enum(description="What changed in a pupil's diary.")
+class DiaryChangeKind(enum.Enum):
+    MARKS = "marks"
+    ATTENDANCE = "attendance"
+    HOMEWORK = "homework"
+
+
+DIARY_KINDS = {
+    "lms.marks_recorded": DiaryChangeKind.MARKS,
+    "lms.attendance_recorded": DiaryChangeKind.ATTENDANCE,
+    "lms.homework_assigned": DiaryChangeKind.HOMEWORK,
+    "lms.homework_reviewed": DiaryChangeKind.HOMEWORK,
+}
+assert set(DIARY_KINDS) == DIARY_TOPICS
+
+
+@strawberry.type(description="A pupil's diary changed: a lesson's marks, attendance or homework.")
+class DiaryChange:
+    pupil_pk: strawberry.Private[int]
+    lesson_pk: strawberry.Private[int | None]
+    event_type: str = strawberry.field(description="The event, e.g. lms.marks_recorded.")
+    at: datetime = strawberry.field(description="When it was committed.")
+    kind: DiaryChangeKind = strawberry.field(description="What changed.")
+    on_date: date | None = strawberry.field(description="The lesson's day.")
+
+    @strawberry.field(description="The pupil.")
+    def pupil_id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("Person", self.pupil_pk))
+
+    @strawberry.field(description="The lesson (a ClassLesson) the change was recorded in.")
+    def lesson_id(self) -> strawberry.ID | None:
+        if self.lesson_pk is None:
+            return None
+        return strawberry.ID(encode_id("ClassLesson", self.lesson_pk))
+
+    @strawberry.field(
+        description="The pupil's diary of that day as you may read it now (null when you "
+        "may not, or the day is unknown)."
+    )
+    async def diary(self, info: Info) -> Diary | None:
+        day = self.on_date
+        if day is None:
+            return None
+        found = await info.context.run(
+            lambda s: lms_service.diary(
+                s, info.context.principal, pupil_id=self.pupil_pk, start=day, end=day
+            )
+        )
+        return None if found is None else Diary.from_diary(found)
+
+
+def diary_change(event: Event, pupil: int) -> DiaryChange:
+    raw = event.payload.get("on_date")
+    try:
+        on = date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        on = None
+    lesson = event.aggregate_id if event.aggregate_type == "ClassLesson" else None
+    return DiaryChange(
+        pupil_pk=pupil,
+        lesson_pk=lesson,
+        event_type=event.topic,
+        at=event.at,
+        kind=DIARY_KINDS[event.topic],
+        on_date=on,
+    )
+
+
+async def may_read_pupil(ctx: LiveContext, pupil: int, event: Event) -> bool:
+    """May this subscriber read the pupil now (the person rule: the pupil, their guardians,
+    whoever reads the person)? In memory for guardians and pupils, else through the rule."""
+    view = view_of(ctx, ("Person", pupil))
+    if view is not None:
+        decided = view.readable_by(ctx.principal)
+        if decided is not None:
+            return decided
+
+    async def read() -> bool:
+        try:
+            return await ctx.run(lambda s: people_service.can_read_person(s, ctx.principal, pupil))
+        finally:
+            await done_with_event(ctx)
+
+    found: bool = await SHARED.once(("person", event.id, pupil, rule_class(ctx.principal)), read)
+    return found
 
 
 class Shared:
@@ -119,49 +221,37 @@ async def done_with_event(ctx: Context) -> None:
     await ctx.close(commit=False)
 
 
-async def owner_of(ctx: Context, app: tuple[str, int], event: Event) -> int | None:
-    """The person an application is for (the child; the applicant at university or abroad),
-    read once per event for all subscribers, as the system."""
-
-    async def read() -> int | None:
-        system = Context(
-            principal=SYSTEM, sessions=ctx.sessions, request_id="events-live", cursors=ctx.cursors
-        )
-        try:
-            node = await NODE_RESOLVERS[app[0]](system, app[1])
-        finally:
-            await system.close(commit=False)
-        if node is None:
-            return None
-        row = getattr(node, "row", None)
-        return getattr(row, "child_id", None) if row is not None else node.person_pk
-
-    owner: int | None = await SHARED.once(("owner", event.id, app), read)
-    return owner
-
-
-async def children(ctx: LiveContext) -> set[int]:
-    """A guardian's children, read once per connection (and again on a new guardianship)."""
-    if ctx.children is None:
-        assert ctx.principal.person_id is not None
-        stmt = select(children_of(ctx.principal.person_id).subquery())
-        ctx.children = set(await ctx.run(lambda s: s.scalars(stmt)))
-        await done_with_event(ctx)
-    return ctx.children
+def view_of(ctx: LiveContext, key: tuple[str, int]) -> View | None:
+    """What the live feed's router read of an object for the batch its event came in."""
+    audience = getattr(ctx.events, "audience", None)
+    return audience.view(key) if isinstance(audience, Audience) else None
 
 
 async def readable_application(ctx: LiveContext, app: tuple[str, int], event: Event) -> Any:
-    """The application as this subscriber may read it now (None: not theirs to see)."""
-    principal = ctx.principal
-    if principal.role == Role.GUARDIAN and principal.person_id is not None:
-        # A cheap first look: is it one of the guardian's children's (or their own)?
-        owner = await owner_of(ctx, app, event)
-        if owner is None or owner not in (await children(ctx)) | {principal.person_id}:
-            return None
+    """The application as this subscriber may read it now (None: not theirs to see). A
+    guardian or an applicant is decided in memory from what the router read once for every
+    subscriber; other callers read through their row rule, once per event for all callers
+    the rule cannot tell apart."""
+    view = view_of(ctx, app)
+    if view is not None:
+        decided = view.readable_by(ctx.principal)
+        if decided is not None:
+            return view.node if decided else None
     fetch = NODE_RESOLVERS[app[0]]
     return await SHARED.once(
-        ("node", event.id, app, rule_class(principal)), lambda: fetch(ctx, app[1])
+        ("node", event.id, app, rule_class(ctx.principal)), lambda: fetch(ctx, app[1])
     )
+
+
+def status_keys(ctx: LiveContext, only: tuple[str, int] | None) -> set[Hashable]:
+    """Where a status subscription listens: one application; else, for a guardian or an
+    applicant, the applications the router finds they may read; else every application."""
+    if only is not None:
+        return {application_key(only)}
+    principal = ctx.principal
+    if principal.role in PERSONAL_ROLES and principal.person_id is not None:
+        return {reader_key(principal.person_id), UNRESOLVED}
+    return {ALL_APPLICATIONS}
 
 
 def status_of(node: Any) -> str:
@@ -194,23 +284,17 @@ class Subscription:
         only = None
         if application_id is not None:
             only = await check_readable(ctx, application_id, APPLICATION_TYPES)
-        person = ctx.principal.person_id
 
         def wants(event: Event) -> bool:
-            if event.topic == "people.guardian_linked":
-                return event.payload.get("guardian_id") == person
             apps = applications_of(event)
             return bool(apps) and (only is None or only in apps)
 
         feed = await ctx.events.feed()
-        subscription = feed.subscribe(wants)
+        subscription = feed.subscribe(wants, status_keys(ctx, only))
         last: dict[tuple[str, int], str] = {}
         try:
             while True:
                 event = await next_event(subscription)
-                if event.topic == "people.guardian_linked":
-                    ctx.children = None
-                    continue
                 for app in applications_of(event):
                     if only is not None and app != only:
                         continue
@@ -246,11 +330,18 @@ class Subscription:
                 return False
             if ("KindergartenApplication", pk) in applications_of(event):
                 return True
-            named = event.payload.get("kindergarten_ids") or [event.payload.get("kindergarten_id")]
+            named = kindergartens_named(event)
             return any(k in kindergartens for k in named) or named == [None]
 
+        def keys() -> set[Hashable]:
+            return {
+                application_key(("KindergartenApplication", pk)),
+                kindergarten_key(None),
+                *(kindergarten_key(k) for k in kindergartens),
+            }
+
         feed = await ctx.events.feed()
-        subscription = feed.subscribe(wants)
+        subscription = feed.subscribe(wants, keys())
         try:
             while True:
                 event = await next_event(subscription)
@@ -260,7 +351,10 @@ class Subscription:
                 node = await resolve_node(ctx, application_id)
                 if node is None:
                     raise RequestError(ErrorCode.NOT_FOUND, "The application is no longer yours")
+                before = kindergartens
                 kindergartens, now = await queue_spots(ctx, pk)
+                if kindergartens != before:
+                    subscription.rekey(keys())
                 if now != spots:
                     spots = now
                     yield QueuePositionChange(
@@ -273,6 +367,38 @@ class Subscription:
                 await asyncio.sleep(
                     max(0.0, QUEUE_RECOMPUTE_SECONDS - (time.monotonic() - started))
                 )
+        finally:
+            subscription.close()
+
+    @strawberry.subscription(
+        description="A pupil's diary changed (a lesson's marks, attendance or homework): for the "
+        "pupil, their guardians, and whoever may read the pupil.",
+        permission_classes=[signed_in("Sign in to follow the diary")],
+    )
+    async def diary_updated(
+        self, info: Info, pupil_id: strawberry.ID
+    ) -> AsyncGenerator[DiaryChange, None]:
+        ctx = live(info)
+        type_name, pk = decode_id(pupil_id)
+        readable = type_name == "Person" and await ctx.run(
+            lambda s: people_service.can_read_person(s, ctx.principal, pk)
+        )
+        await done_with_event(ctx)
+        if not readable:
+            raise RequestError(ErrorCode.NOT_FOUND, "No such pupil you may read")
+
+        def wants(event: Event) -> bool:
+            return pk in pupils_named(event)
+
+        feed = await ctx.events.feed()
+        subscription = feed.subscribe(wants, {pupil_key(pk)})
+        try:
+            while True:
+                event = await next_event(subscription)
+                if not await may_read_pupil(ctx, pk, event):
+                    continue
+                yield diary_change(event, pk)
+                await done_with_event(ctx)
         finally:
             subscription.close()
 

@@ -118,6 +118,9 @@ class WebhookSubscription(Node):
     status: WebhookStatus = strawberry.field(description="Whether it receives deliveries.")
     disabled_reason: str | None = strawberry.field(description="Why it was disabled.")
     disabled_at: datetime | None = strawberry.field(description="When it was disabled.")
+    contact_email: str | None = strawberry.field(
+        description="Who is told when it is disabled (an e-mail address)."
+    )
     created_at: datetime = strawberry.field(description="When it was registered.")
 
     @classmethod
@@ -131,6 +134,7 @@ class WebhookSubscription(Node):
             status=row.status,
             disabled_reason=row.disabled_reason,
             disabled_at=row.disabled_at,
+            contact_email=row.contact_email,
             created_at=row.created_at,
         )
 

@@ -7,6 +7,7 @@ from models import database
 from resolvers.access import KeyRing
 from resolvers.events import EventsRuntime
 from resolvers.settings import Settings
+from schema.events.audience import Audience
 from schema.events.exposure import Exposure
 from schema.events.families import FamilyNotices
 
@@ -19,6 +20,9 @@ def events_runtime(settings: Settings) -> EventsRuntime:
     sessions = database.session_factory(runtime.engine)
     # A payload's connections carry cursors sealed as a request's are (the hub's keys).
     cursors = KeyRing.load(settings).cursors
+    # The live feed routes each batch of events once for all this worker's subscribers.
+    runtime.audience = Audience(sessions, cursors)
+    runtime.live.router = runtime.audience.route
     runtime.add_consumers(
         recipients=FamilyNotices(sessions, cursors),
         exposure=Exposure(schema._schema, sessions, cursors),

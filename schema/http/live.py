@@ -97,7 +97,18 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Any, None]):
     def on_request_accepted(self) -> None:
         super().on_request_accepted()
         self.last_active = time.monotonic()
-        self.watchdog = asyncio.create_task(self._watch())
+        self.key_checked = time.monotonic()
+        self.closing = False
+        self.sweeper.watch(self)
+
+    @property
+    def sweeper(self) -> Sweeper:
+        """The view's one timer for all its sockets (made on first use, in its loop)."""
+        found = getattr(self.view, "bilim_sweeper", None)
+        if found is None:
+            found = Sweeper()
+            self.view.bilim_sweeper = found  # type: ignore[attr-defined]
+        return found
 
     async def handle_message(self, message: Message) -> None:
         self.last_active = time.monotonic()
@@ -111,34 +122,37 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Any, None]):
         finally:
             await own.close(commit=False)
 
-    async def _watch(self) -> None:
-        """Close the socket when the token expires, when no operation has run for the idle
-        spell, or when the partner's key was revoked."""
+    def due_to_close(self, now: float, wall: float) -> tuple[int, str] | None:
+        """Why this socket should close now, if it should: the token expired, or no
+        operation ran for the idle spell."""
         ctx: LiveContext = self._connection
+        if ctx.expires_at is not None and wall >= ctx.expires_at:
+            return CLOSE_EXPIRED, "The token has expired"
         settings = self.view.state.settings  # type: ignore[attr-defined]
-        checked = time.monotonic()
-        while True:
-            await asyncio.sleep(WATCH_SECONDS)
-            if ctx.expires_at is not None and time.time() >= ctx.expires_at:
-                await self.websocket.close(CLOSE_EXPIRED, "The token has expired")
-                return
-            idle = time.monotonic() - self.last_active
-            if not self.operations and idle > settings.ws_idle_seconds:
-                await self.websocket.close(CLOSE_IDLE, "Idle")
-                return
-            if ctx.principal.grant is not None and time.monotonic() - checked > KEY_RECHECK_SECONDS:
-                checked = time.monotonic()
-                _, error = await self.view.authenticate(ctx.credential)  # type: ignore[attr-defined]
-                if error is not None:
-                    await self.websocket.close(CLOSE_EXPIRED, "The API key is no longer valid")
-                    return
+        if not self.operations and now - self.last_active > settings.ws_idle_seconds:
+            return CLOSE_IDLE, "Idle"
+        return None
+
+    def key_due(self, now: float) -> bool:
+        """Is it time to check a partner's key again?"""
+        ctx: LiveContext = self._connection
+        return ctx.principal.grant is not None and now - self.key_checked > KEY_RECHECK_SECONDS
+
+    async def close_with(self, code: int, reason: str) -> None:
+        self.closing = True
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code, reason)
+
+    async def recheck_key(self) -> None:
+        """Close the socket when the partner's key was revoked or expired."""
+        self.key_checked = time.monotonic()
+        ctx: LiveContext = self._connection
+        _, error = await self.view.authenticate(ctx.credential)  # type: ignore[attr-defined]
+        if error is not None:
+            await self.close_with(CLOSE_EXPIRED, "The API key is no longer valid")
 
     async def shutdown(self) -> None:
-        watchdog = getattr(self, "watchdog", None)
-        if watchdog is not None:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await watchdog
+        self.sweeper.forget(self)
         try:
             await super().shutdown()
         finally:
@@ -146,3 +160,40 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Any, None]):
             if ctx.admitted and ctx.events is not None:
                 ctx.events.limits.leave(ctx.principal.subject)
                 ctx.admitted = False
+
+
+class Sweeper:
+    """One timer per worker for every socket's expiry, idle spell and key check (a task per
+    socket cost each of 2,000 sockets a wake-up a second and a task's memory)."""
+
+    def __init__(self) -> None:
+        self.handlers: set[LiveHandler] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.pending: set[asyncio.Task[None]] = set()
+
+    def watch(self, handler: LiveHandler) -> None:
+        self.handlers.add(handler)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._sweep(), name="ws-sweeper")
+
+    def forget(self, handler: LiveHandler) -> None:
+        self.handlers.discard(handler)
+
+    async def _sweep(self) -> None:
+        while self.handlers:
+            await asyncio.sleep(WATCH_SECONDS)
+            now, wall = time.monotonic(), time.time()
+            for handler in list(self.handlers):
+                if handler.closing:
+                    continue
+                due = handler.due_to_close(now, wall)
+                if due is not None:
+                    self._spawn(handler.close_with(*due))
+                elif handler.key_due(now):
+                    handler.key_checked = now
+                    self._spawn(handler.recheck_key())
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,14 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from standardwebhooks import Webhook
 
-from models import EndpointStatus, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from models import (
+    DeliveryStatus,
+    EndpointStatus,
+    Notice,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from resolvers.access import KeyGrant, Principal, Role
 from resolvers.access.keys import load_pepper
 from resolvers.settings import Settings
@@ -199,6 +207,82 @@ class TestDelivery:
             assert replay["replayWebhookDelivery"]["webhookDelivery"]["status"] == "PENDING"
             await eventually(lambda: arrived(hook, 2))
             await eventually(lambda: _status(engine, "delivered"))
+
+    async def test_the_partner_is_told_by_mail_when_its_endpoint_is_disabled(
+        self, live_hub: LiveHub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given an endpoint registered with a contact e-mail (an address may name a person:
+        # personal data, set only by a key granted it)
+        _, key = await make_api_key(
+            session,
+            pepper=load_pepper(live_hub.settings),
+            allowed_fields=SCHOOL_FIELDS,
+            personal_data=True,
+        )
+        await session.commit()
+        async with receiver() as hook:
+            hook.answers = [410]
+            body = await live_hub.gql(
+                CREATE,
+                {
+                    "input": {
+                        "url": hook.url,
+                        "eventTypes": ["institutions.*"],
+                        "contactEmail": "ops@partner.example",
+                    }
+                },
+                headers={"X-Api-Key": key},
+            )
+            assert body["data"]["createWebhookSubscription"]["userErrors"] == [], body
+            # when the receiver answers 410 Gone and the endpoint is disabled
+            await new_school(live_hub)
+            await eventually(lambda: _endpoint_status(engine, EndpointStatus.DISABLED))
+        # then a message to the contact is written and sent (the mail folder by default)
+        mail = live_hub.settings.data_dir / "mail"
+
+        async def sent() -> list[Path]:
+            return sorted(mail.glob("*.eml")) if mail.exists() else []
+
+        (message,) = await eventually(sent)
+        text = message.read_text()
+        assert "To: ops@partner.example" in text
+        assert "webhook endpoint disabled" in text
+
+        async def recorded() -> Any:
+            async with engine.connect() as conn:
+                row = (
+                    await conn.execute(select(Notice.subject_type, Notice.status, Notice.person_id))
+                ).one()
+            return row if row.status == DeliveryStatus.DELIVERED else None
+
+        notice = await eventually(recorded)
+        assert notice.subject_type == "WebhookSubscription"
+        assert notice.person_id is None
+
+    async def test_a_contact_that_is_not_an_email_address_is_refused(
+        self, live_hub: LiveHub, session: AsyncSession
+    ) -> None:
+        _, key = await make_api_key(
+            session,
+            pepper=load_pepper(live_hub.settings),
+            allowed_fields=SCHOOL_FIELDS,
+            personal_data=True,
+        )
+        await session.commit()
+        body = await live_hub.gql(
+            CREATE,
+            {
+                "input": {
+                    "url": "http://127.0.0.1:9/hook",
+                    "eventTypes": ["institutions.*"],
+                    "contactEmail": "not an address",
+                }
+            },
+            headers={"X-Api-Key": key},
+        )
+        assert body.get("data"), body
+        errors = body["data"]["createWebhookSubscription"]["userErrors"]
+        assert [(e["field"], e["code"]) for e in errors] == [("contactEmail", "INVALID_INPUT")]
 
 
 class TestRegistration:

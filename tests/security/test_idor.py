@@ -27,6 +27,7 @@ from tests.factories import (
     make_person,
     make_staff_position,
 )
+from tests.security.conftest import with_key
 
 # Node types anyone may read (public registries and policy), and the ones bound by row rules.
 PUBLIC_TYPES = {
@@ -471,3 +472,115 @@ class TestNotYoursAnswersAsUnknown:
             assert "errors" not in given, (name, given)
             assert given["data"] == nothing["data"], (name, role, given, nothing)
             assert given["data"][name]["userErrors"], (name, given)
+
+
+# --- partners' webhook objects (events) -----------------------------------------------------
+
+PARTNER_FIELDS = [
+    "Query.node",
+    "Query.nodes",
+    "WebhookSubscription.*",
+    "WebhookDelivery.*",
+    "Institution.id",
+]
+
+
+async def partner_with_delivery(session: AsyncSession, pepper: bytes) -> tuple[str, dict[str, str]]:
+    """A partner's key with one endpoint and one delivery to it (global IDs by type)."""
+    from models import DeliveryStatus, EndpointStatus, WebhookDelivery, WebhookEndpoint
+
+    key, secret = await make_api_key(session, pepper=pepper, allowed_fields=PARTNER_FIELDS)
+    endpoint = WebhookEndpoint(
+        api_key_id=key.id,
+        url="https://partner.example/hook",
+        event_types=["institutions.*"],
+        secret="whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        status=EndpointStatus.ACTIVE,
+        created_by=f"key:{key.prefix}",
+    )
+    session.add(endpoint)
+    await session.flush()
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event_id=1,
+        event_type="institutions.institution_updated",
+        body="{}",
+        status=DeliveryStatus.DELIVERED,
+    )
+    session.add(delivery)
+    await session.flush()
+    return secret, {
+        "WebhookSubscription": gid("WebhookSubscription", endpoint.id),
+        "WebhookDelivery": gid("WebhookDelivery", delivery.id),
+    }
+
+
+async def by_key(hub: Hub, key: str, query: str, variables: dict[str, Any]) -> Any:
+    """``node`` or ``nodes`` as a partner's key reads it."""
+    body = (await with_key(hub, key, query, variables)).json()
+    assert "errors" not in body, body
+    return body["data"]["node" if "node(" in query else "nodes"]
+
+
+class TestPartnersWebhookObjects:
+    """A partner's endpoints and deliveries are read by its own key and the ministry only
+    (resolvers/events/rules.py), by node and nodes alike; the other partner's, a family's or
+    an officer's caller finds them as if they did not exist."""
+
+    async def test_each_partner_reads_its_own_and_not_the_others(
+        self, hub: Hub, session: AsyncSession, pepper: bytes
+    ) -> None:
+        # given two partners, each with an endpoint and a delivery
+        key_a, mine_a = await partner_with_delivery(session, pepper)
+        key_b, mine_b = await partner_with_delivery(session, pepper)
+        await session.commit()
+        for key, mine, theirs in ((key_a, mine_a, mine_b), (key_b, mine_b, mine_a)):
+            # when the partner asks for its own and the other's by node and nodes
+            own = [await by_key(hub, key, NODE, {"id": i}) for i in mine.values()]
+            other = [await by_key(hub, key, NODE, {"id": i}) for i in theirs.values()]
+            both = await by_key(hub, key, NODES, {"ids": [*mine.values(), *theirs.values()]})
+            # then its own are there and the other's are null
+            assert own == [{"id": i} for i in mine.values()]
+            assert other == [None, None]
+            assert both == [*({"id": i} for i in mine.values()), None, None]
+
+    @pytest.mark.parametrize(
+        "role",
+        [
+            Role.ANONYMOUS,
+            Role.GUARDIAN,
+            Role.PUPIL,
+            Role.TEACHER,
+            Role.SCHOOL_ADMIN,
+            Role.DISTRICT_OFFICER,
+            Role.REGION_OFFICER,
+            Role.AUDITOR,
+        ],
+    )
+    async def test_no_person_but_the_ministry_reads_them(
+        self, hub: Hub, session: AsyncSession, pepper: bytes, role: Role
+    ) -> None:
+        # given a partner's endpoint and delivery
+        _, objects = await partner_with_delivery(session, pepper)
+        person = await make_person(session, birth_date=date(1980, 1, 1))
+        await session.commit()
+        scopes = {
+            Role.SCHOOL_ADMIN: ["institution:1"],
+            Role.TEACHER: ["institution:1"],
+            Role.DISTRICT_OFFICER: ["district:50"],
+            Role.REGION_OFFICER: ["region:8"],
+        }
+        token = (
+            None
+            if role == Role.ANONYMOUS
+            else hub.token(role, scopes=scopes.get(role), person_id=person.id)
+        )
+        ids = list(objects.values())
+        # when a caller of that role asks for them
+        by_node = [(await hub.data(NODE, {"id": i}, token=token))["node"] for i in ids]
+        by_nodes = (await hub.data(NODES, {"ids": ids}, token=token))["nodes"]
+        # then nothing, as for an unknown ID; and the ministry reads both
+        assert by_node == [None, None]
+        assert by_nodes == [None, None]
+        ministry = (await hub.data(NODES, {"ids": ids}, token=hub.token(Role.MINISTRY)))["nodes"]
+        assert ministry == [{"id": i} for i in ids]
