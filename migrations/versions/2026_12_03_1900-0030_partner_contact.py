@@ -1,8 +1,8 @@
 """Partners are told when their webhook endpoint is disabled (issue 18): an endpoint may carry
 a contact e-mail, and a notice may be for a partner rather than a person.
 
-Revision ID: 0040
-Revises: 0026
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-03 19:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0040"
-down_revision: str | None = "0026"
+revision: str = "0030"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
