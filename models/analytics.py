@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     SmallInteger,
@@ -51,6 +52,20 @@ stat_cell = Table(
 )
 
 
+# An area whose cells a change may have altered, from a census date on: written by triggers on
+# the counted tables (migration 0031), taken and recounted by the nightly refresh. No unique
+# key, so writers never wait on each other's marks; the refresh takes the earliest per area.
+stat_dirty = Table(
+    "stat_dirty",
+    Base.metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("region_id", Integer, nullable=False),
+    Column("district_id", Integer, nullable=True),
+    Column("since", Date, nullable=False),
+    Index("ix_stat_dirty_area", "region_id", "district_id"),
+)
+
+
 class StatRefresh(Base):
     """When a census date's rollup was last rebuilt, how many cells it holds, and how long
     the rebuild took (the job's own record; the default census date is the latest here)."""
@@ -63,6 +78,8 @@ class StatRefresh(Base):
     )
     cells: Mapped[int] = mapped_column(Integer)
     duration_ms: Mapped[int] = mapped_column(Integer)
+    # How many areas the last refresh recounted; null when it rebuilt the whole date.
+    areas: Mapped[int | None] = mapped_column(Integer)
 
 
 class Population(Base):

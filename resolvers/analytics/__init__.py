@@ -12,11 +12,21 @@ from resolvers.analytics.dimensions import (
 from resolvers.analytics.disclosure import Cell
 from resolvers.analytics.export import ExportFormat, export
 from resolvers.analytics.indicators import AreaLevel, IndicatorKind, IndicatorValue, indicators
-from resolvers.analytics.rollups import recount, refresh, refresh_recent, rolled_up_dates
+from resolvers.analytics.rollups import (
+    Area,
+    rebuild_recent,
+    recount,
+    refresh,
+    refresh_areas,
+    refresh_recent,
+    rolled_up_dates,
+    take_changed_areas,
+)
 from resolvers.analytics.statistics import Filters, StatisticsTable, statistics
 
 __all__ = [
     "ISCED_BY_GRADE",
+    "Area",
     "AreaLevel",
     "Cell",
     "Dimension",
@@ -31,10 +41,13 @@ __all__ = [
     "export",
     "indicators",
     "latest_census_date",
+    "rebuild_recent",
     "recent_census_dates",
     "recount",
     "refresh",
+    "refresh_areas",
     "refresh_recent",
     "rolled_up_dates",
     "statistics",
+    "take_changed_areas",
 ]
