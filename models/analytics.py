@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -97,3 +99,23 @@ class Population(Base):
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), primary_key=True)
     age: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class DisclosurePolicy(Base):
+    """The disclosure control rule for counts of people, as the ministry sets it: the
+    threshold under which a cell is hidden and whether secondary suppression protects the
+    hidden cells from subtraction, with the source the rule follows (one row; every change is
+    an audited mutation, setDisclosurePolicy)."""
+
+    __tablename__ = "disclosure_policy"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("threshold BETWEEN 2 AND 100", name="threshold"),
+        CheckConstraint("length(source) BETWEEN 10 AND 1000", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    threshold: Mapped[int] = mapped_column(SmallInteger)
+    secondary_suppression: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -12,6 +12,12 @@ from resolvers.analytics.dimensions import (
 from resolvers.analytics.disclosure import Cell
 from resolvers.analytics.export import ExportFormat, export
 from resolvers.analytics.indicators import AreaLevel, IndicatorKind, IndicatorValue, indicators
+from resolvers.analytics.policy import (
+    DisclosureRule,
+    disclosure_rule,
+    may_set_disclosure_rule,
+    set_disclosure_rule,
+)
 from resolvers.analytics.rollups import (
     Area,
     rebuild_recent,
@@ -30,6 +36,7 @@ __all__ = [
     "AreaLevel",
     "Cell",
     "Dimension",
+    "DisclosureRule",
     "ExportFormat",
     "Filters",
     "IndicatorKind",
@@ -38,9 +45,11 @@ __all__ = [
     "Measure",
     "Settlement",
     "StatisticsTable",
+    "disclosure_rule",
     "export",
     "indicators",
     "latest_census_date",
+    "may_set_disclosure_rule",
     "rebuild_recent",
     "recent_census_dates",
     "recount",
@@ -48,6 +57,7 @@ __all__ = [
     "refresh_areas",
     "refresh_recent",
     "rolled_up_dates",
+    "set_disclosure_rule",
     "statistics",
     "take_changed_areas",
 ]

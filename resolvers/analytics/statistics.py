@@ -15,7 +15,8 @@ from resolvers.access import Principal
 from resolvers.analytics.census import CELLS_SQL, latest_census_date
 from resolvers.analytics.dimensions import PERSON_MEASURES, Dimension, Measure
 from resolvers.analytics.disclosure import Cell, suppress, under_threshold
-from resolvers.analytics.rules import THRESHOLD, sees_exact_counts
+from resolvers.analytics.policy import disclosure_rule
+from resolvers.analytics.rules import sees_exact_counts
 from resolvers.errors import ErrorCode, RequestError
 
 MAX_GROUP_BY = 3
@@ -102,8 +103,9 @@ async def statistics(
     exact = sees_exact_counts(principal) or measure not in PERSON_MEASURES
     total_hidden = False
     if not exact:
-        suppress(cells, THRESHOLD)
-        total_hidden = under_threshold(total, THRESHOLD)
+        rule = await disclosure_rule(session)
+        suppress(cells, rule.threshold, secondary=rule.secondary_suppression)
+        total_hidden = under_threshold(total, rule.threshold)
     return StatisticsTable(
         measure=measure,
         census_date=day,
