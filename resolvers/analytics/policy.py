@@ -15,6 +15,9 @@ from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode
 
 THRESHOLDS = range(2, 101)
+# The rule read once per request: kept in the request's session (a page's five tables read it
+# once; a change through setDisclosurePolicy replaces it there).
+_CACHED = "analytics.disclosure_rule"
 
 
 @dataclass(frozen=True)
@@ -29,15 +32,20 @@ class DisclosureRule:
 
 async def disclosure_rule(session: AsyncSession) -> DisclosureRule:
     """The rule in force (the policy row migration 0032 writes and the ministry changes)."""
+    cached = session.info.get(_CACHED)
+    if isinstance(cached, DisclosureRule):
+        return cached
     row = await session.scalar(select(DisclosurePolicy))
     if row is None:
         raise LookupError("disclosure_policy has no row: run the migrations")
-    return DisclosureRule(
+    rule = DisclosureRule(
         threshold=row.threshold,
         secondary_suppression=row.secondary_suppression,
         source=row.source,
         changed_at=row.changed_at,
     )
+    session.info[_CACHED] = rule
+    return rule
 
 
 def may_set_disclosure_rule(principal: Principal) -> bool:
@@ -77,4 +85,5 @@ async def set_disclosure_rule(
     row.changed_at = func.now()
     await session.flush()
     await session.refresh(row)
+    session.info.pop(_CACHED, None)
     return row
