@@ -14,7 +14,7 @@ holds exactly one hidden cell. A total itself under the threshold is hidden as w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,11 +37,18 @@ def under_threshold(count: int, threshold: int) -> bool:
     return 0 < count < threshold
 
 
-def suppress(cells: Sequence[Cell], threshold: int, *, secondary: bool = True) -> int:
-    """Mark the cells to hide (primary, then secondary unless the policy turns it off);
-    return how many are hidden."""
+def suppress(
+    cells: Sequence[Cell],
+    threshold: int,
+    *,
+    secondary: bool = True,
+    also: Set[tuple[Any, ...]] = frozenset(),
+) -> int:
+    """Mark the cells to hide (primary: small, or keyed in ``also``, which a linked table
+    would give away; then secondary unless the policy turns it off); return how many are
+    hidden."""
     for cell in cells:
-        cell.suppressed = under_threshold(cell.count, threshold)
+        cell.suppressed = under_threshold(cell.count, threshold) or cell.keys in also
     if not secondary:
         return sum(c.suppressed for c in cells)
     width = len(cells[0].keys) if cells else 0
