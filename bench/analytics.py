@@ -174,17 +174,13 @@ async def rollups(url: str) -> list[tuple[str, str]]:
                     CpuMeter.since(start, meter.snapshot()),
                 )
             )
-            for label, exit_day in (
-                (
-                    "after the census (today)",
-                    analytics_service.latest_census_date() + timedelta(days=30),
-                ),
-                (
-                    "back-dated before the latest census",
-                    analytics_service.latest_census_date() - timedelta(days=1),
-                ),
-            ):
-                await _day_of_changes(session, exit_day)
+            latest = analytics_service.latest_census_date()
+            days = (
+                ("after the census (today)", latest + timedelta(days=30)),
+                ("back-dated before the latest census", latest - timedelta(days=1)),
+            )
+            for shift, (label, exit_day) in enumerate(days):
+                await _day_of_changes(session, exit_day, shift)
                 start = meter.snapshot()
                 touched = await analytics_service.refresh_recent(session)
                 await session.commit()
@@ -207,16 +203,16 @@ async def rollups(url: str) -> list[tuple[str, str]]:
     return out
 
 
-async def _day_of_changes(session: Any, exit_day: date) -> None:
-    """A day of changes: school enrollments spread over the country end (every 997th open
-    one, so most districts are touched)."""
+async def _day_of_changes(session: Any, exit_day: date, shift: int) -> None:
+    """A day of changes: school enrollments spread over the country end (one open enrollment
+    in 997, ``shift`` choosing which, so most districts are touched)."""
     await session.execute(
         text(
             "UPDATE enrollment SET exit_date = :day, exit_reason = 'transferred' "
             "WHERE id IN (SELECT id FROM enrollment WHERE sector = 'school' "
-            "AND exit_date IS NULL AND entry_date <= :day AND id % 997 = 0 LIMIT :n)"
+            "AND exit_date IS NULL AND entry_date <= :day AND id % 997 = :shift LIMIT :n)"
         ),
-        {"day": exit_day, "n": DAY_OF_CHANGES},
+        {"day": exit_day, "n": DAY_OF_CHANGES, "shift": shift},
     )
     await session.commit()
 
