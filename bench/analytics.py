@@ -2,11 +2,15 @@
 
     python -m bench.analytics [--scale 1.0] [--samples 30] [--data-dir DIR]
 
-Seeds the demo dataset as ``bilim seed --scale`` does (into an embedded PostgreSQL in
-``--data-dir``, kept and reused when given, or DATABASE_URL), rebuilds the census rollups as
-``bilim jobs run`` does, then applies a day of changes and rebuilds them again; then measures
-through the real GraphQL endpoint (in process, one request at a time, as an anonymous caller
-so disclosure control runs, and as the ministry):
+Seeds the demo dataset as ``bilim seed --scale`` does (binary COPY; into an embedded
+PostgreSQL in ``--data-dir``, kept and reused when given, or DATABASE_URL), builds the census
+rollups of five dates in full, then applies a day of changes (2,000 exits spread over the
+country: once dated after the census, once back-dated before it) and runs the nightly refresh
+(``bilim jobs run``: only the changed districts of the dates they alter); then measures through
+the real GraphQL endpoint (in process, one request at a time, as an anonymous caller so
+disclosure control runs, and as the ministry). Every figure carries the CPU time of the hub
+process and of the PostgreSQL server (from /proc) and the load average, since wall-clock time
+on a shared machine is noise:
 
 * every one-dimension statistics query (p95 over dimensions x samples), target < 100 ms;
 * two-dimension queries, target < 300 ms;
@@ -67,7 +71,7 @@ query Bench($measure: Measure!, $groupBy: [StatisticsDimension!]) {
 ENTITIES = """
 query Entities($r: [_Any!]!) { _entities(representations: $r) { ... on Person { id firstName } } }
 """
-# A day of changes: this many school enrollments end and as many pupils enroll elsewhere.
+# A day of changes: this many school enrollments end.
 DAY_OF_CHANGES = 2_000
 
 
@@ -88,50 +92,129 @@ async def seed(url: str, scale: float) -> str:
     return f"seeded in {time.perf_counter() - started:.0f} s ({summary})"
 
 
+def _ticks(pid: int) -> int:
+    """User + system CPU of a process, in clock ticks (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+class CpuMeter:
+    """CPU seconds of this process and of the PostgreSQL server (its postmaster and every
+    backend of it), so that figures taken on a loaded machine are not wall-clock noise. Reads
+    /proc: the server must run on this machine (the embedded one does)."""
+
+    def __init__(self, backend_pid: int | None) -> None:
+        self.postmaster = (
+            _parent(backend_pid) if backend_pid and _proc_readable(backend_pid) else None
+        )
+
+    def server(self) -> float:
+        if self.postmaster is None:
+            return float("nan")
+        ticks = 0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (
+                        int(entry.name) == self.postmaster
+                        or _parent(int(entry.name)) == self.postmaster
+                    ):
+                        ticks += _ticks(int(entry.name))
+                except (OSError, ValueError, IndexError):
+                    continue
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def snapshot(self) -> tuple[float, float, float]:
+        return time.perf_counter(), time.process_time(), self.server()
+
+    @staticmethod
+    def since(start: tuple[float, float, float], end: tuple[float, float, float]) -> str:
+        wall, hub, server = (b - a for a, b in zip(start, end, strict=True))
+        return (
+            f"{wall:.1f} s wall, CPU {hub:.1f} s hub + {server:.1f} s PostgreSQL "
+            f"(load {os.getloadavg()[0]:.1f})"
+        )
+
+
+def _proc_readable(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").exists()
+
+
+def per_request(
+    start: tuple[float, float, float], end: tuple[float, float, float], requests: int
+) -> str:
+    """CPU per request of the hub and of PostgreSQL (what an idle machine's latency is made
+    of), with the load average beside it."""
+    _, hub, server = ((b - a) / requests for a, b in zip(start, end, strict=True))
+    return (
+        f"CPU/request {hub * 1000:.1f} ms hub + {server * 1000:.1f} ms PostgreSQL "
+        f"(load {os.getloadavg()[0]:.1f})"
+    )
+
+
 async def rollups(url: str) -> list[tuple[str, str]]:
-    """The job's rebuild from scratch, then after a day of changes (latest date, all five)."""
+    """The job's first build (every census date in full), then its nightly refresh after a
+    day of changes (only the changed districts of the dates they alter), with CPU figures."""
     engine = database.create_engine(url, pool_size=1, max_overflow=0)
     out: list[tuple[str, str]] = []
     try:
         async with database.session_factory(engine)() as session:
-            started = time.perf_counter()
-            cells = await analytics_service.refresh_recent(session)
+            meter = CpuMeter(await session.scalar(text("SELECT pg_backend_pid()")))
+            await session.commit()
+            start = meter.snapshot()
+            cells = await analytics_service.rebuild_recent(session)
             await session.commit()
             out.append(
                 (
-                    "rollups: rebuild 5 census dates",
-                    f"{time.perf_counter() - started:.1f} s ({sum(cells.values()):,} cells)",
+                    f"rollups: build 5 census dates in full ({sum(cells.values()):,} cells)",
+                    CpuMeter.since(start, meter.snapshot()),
                 )
             )
             latest = analytics_service.latest_census_date()
-            # a day of changes after the census: some pupils leave, as many join elsewhere
-            await session.execute(
-                text(
-                    "UPDATE enrollment SET exit_date = :day, exit_reason = 'transferred' "
-                    "WHERE id IN (SELECT id FROM enrollment WHERE sector = 'school' "
-                    "AND exit_date IS NULL ORDER BY id LIMIT :n)"
-                ),
-                {"day": latest - timedelta(days=1), "n": DAY_OF_CHANGES},
+            days = (
+                ("after the census (today)", latest + timedelta(days=30)),
+                ("back-dated before the latest census", latest - timedelta(days=1)),
             )
-            await session.commit()
-            started = time.perf_counter()
-            await analytics_service.refresh(session, latest)
-            await session.commit()
-            out.append(
-                ("rollups: refresh the latest date after a day", ms(time.perf_counter() - started))
-            )
-            started = time.perf_counter()
-            await analytics_service.refresh_recent(session)
-            await session.commit()
-            out.append(
-                (
-                    "rollups: the job's refresh (5 dates) after a day",
-                    f"{time.perf_counter() - started:.1f} s",
+            for shift, (label, exit_day) in enumerate(days):
+                await _day_of_changes(session, exit_day, shift)
+                start = meter.snapshot()
+                touched = await analytics_service.refresh_recent(session)
+                await session.commit()
+                areas = await session.scalar(
+                    text(
+                        "SELECT coalesce(sum(areas), 0) FROM stat_refresh "
+                        "WHERE census_date = ANY(:d)"
+                    ),
+                    {"d": [date.fromisoformat(d) for d in touched]},
                 )
-            )
+                out.append(
+                    (
+                        f"rollups: nightly refresh, {DAY_OF_CHANGES:,} exits {label}: "
+                        f"{len(touched)} date(s), {areas} area(s) recounted",
+                        CpuMeter.since(start, meter.snapshot()),
+                    )
+                )
     finally:
         await engine.dispose()
     return out
+
+
+async def _day_of_changes(session: Any, exit_day: date, shift: int) -> None:
+    """A day of changes: school enrollments spread over the country end (one open enrollment
+    in 997, ``shift`` choosing which, so most districts are touched)."""
+    await session.execute(
+        text(
+            "UPDATE enrollment SET exit_date = :day, exit_reason = 'transferred' "
+            "WHERE id IN (SELECT id FROM enrollment WHERE sector = 'school' "
+            "AND exit_date IS NULL AND entry_date <= :day AND id % 997 = :shift LIMIT :n)"
+        ),
+        {"day": exit_day, "n": DAY_OF_CHANGES, "shift": shift},
+    )
+    await session.commit()
 
 
 async def measure(url: str, data_dir: Path, samples: int) -> list[tuple[str, str]]:
@@ -143,6 +226,8 @@ async def measure(url: str, data_dir: Path, samples: int) -> list[tuple[str, str
     ministry = issue_token(ring, settings, role=Role.MINISTRY)
     out: list[tuple[str, str]] = []
     async with app.router.lifespan_context(app):
+        async with app.state.engine.connect() as conn:
+            meter = CpuMeter(await conn.scalar(text("SELECT pg_backend_pid()")))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
 
@@ -163,6 +248,7 @@ async def measure(url: str, data_dir: Path, samples: int) -> list[tuple[str, str
                     ("two dimensions", [list(p) for p in TWO]),
                 ):
                     times: list[float] = []
+                    start = meter.snapshot()
                     for group in groups:
                         await timed(STATISTICS, {"measure": "PUPILS", "groupBy": group}, token)
                         for _ in range(samples):
@@ -174,7 +260,8 @@ async def measure(url: str, data_dir: Path, samples: int) -> list[tuple[str, str
                     out.append(
                         (
                             f"statistics, {label} ({who})",
-                            f"median {ms(statistics.median(times))}, p95 {ms(p95(times))}",
+                            f"median {ms(statistics.median(times))}, p95 {ms(p95(times))}; "
+                            + per_request(start, meter.snapshot(), len(groups) * (samples + 1)),
                         )
                     )
             latest = analytics_service.latest_census_date()
@@ -183,6 +270,7 @@ async def measure(url: str, data_dir: Path, samples: int) -> list[tuple[str, str
                 for i in range(1, 6)
             }
             page_times = []
+            start = meter.snapshot()
             for _ in range(samples):
                 page_times.append(
                     await timed(STATS_LATEST, {}, None) + await timed(STATS_YEARS, dates, None)
@@ -190,7 +278,8 @@ async def measure(url: str, data_dir: Path, samples: int) -> list[tuple[str, str
             out.append(
                 (
                     "/stats page's two operations together",
-                    f"median {ms(statistics.median(page_times))}, p95 {ms(p95(page_times))}",
+                    f"median {ms(statistics.median(page_times))}, p95 {ms(p95(page_times))}; "
+                    + per_request(start, meter.snapshot(), samples),
                 )
             )
             engine = app.state.engine

@@ -38,7 +38,7 @@ from models.admission import (
     SchoolPool,
     SeasonStatus,
 )
-from models.analytics import Population, StatRefresh, stat_cell
+from models.analytics import DisclosurePolicy, Population, StatRefresh, stat_cell
 from models.base import Base
 from models.content import (
     AssessmentKind,
@@ -278,6 +278,7 @@ __all__ = [
     "DeclineRule",
     "DeliveryAttempt",
     "DeliveryStatus",
+    "DisclosurePolicy",
     "District",
     "DistrictKind",
     "DistrictPool",

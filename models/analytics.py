@@ -11,16 +11,19 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     SmallInteger,
     String,
     Table,
+    Text,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -51,6 +54,20 @@ stat_cell = Table(
 )
 
 
+# An area whose cells a change may have altered, from a census date on: written by triggers on
+# the counted tables (migration 0031), taken and recounted by the nightly refresh. No unique
+# key, so writers never wait on each other's marks; the refresh takes the earliest per area.
+stat_dirty = Table(
+    "stat_dirty",
+    Base.metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("region_id", Integer, nullable=False),
+    Column("district_id", Integer, nullable=True),
+    Column("since", Date, nullable=False),
+    Index("ix_stat_dirty_area", "region_id", "district_id"),
+)
+
+
 class StatRefresh(Base):
     """When a census date's rollup was last rebuilt, how many cells it holds, and how long
     the rebuild took (the job's own record; the default census date is the latest here)."""
@@ -63,6 +80,8 @@ class StatRefresh(Base):
     )
     cells: Mapped[int] = mapped_column(Integer)
     duration_ms: Mapped[int] = mapped_column(Integer)
+    # How many areas the last refresh recounted; null when it rebuilt the whole date.
+    areas: Mapped[int | None] = mapped_column(Integer)
 
 
 class Population(Base):
@@ -80,3 +99,23 @@ class Population(Base):
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), primary_key=True)
     age: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class DisclosurePolicy(Base):
+    """The disclosure control rule for counts of people, as the ministry sets it: the
+    threshold under which a cell is hidden and whether secondary suppression protects the
+    hidden cells from subtraction, with the source the rule follows (one row; every change is
+    an audited mutation, setDisclosurePolicy)."""
+
+    __tablename__ = "disclosure_policy"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("threshold BETWEEN 2 AND 100", name="threshold"),
+        CheckConstraint("length(source) BETWEEN 10 AND 1000", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    threshold: Mapped[int] = mapped_column(SmallInteger)
+    secondary_suppression: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

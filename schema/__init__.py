@@ -104,6 +104,7 @@ Mutation = merge_types(
         content.Mutation,
         access.Mutation,
         events.Mutation,
+        analytics.Mutation,
     ),
 )
 get_object_definition(Query, strict=True).description = "Everything a client can read."

@@ -40,6 +40,7 @@ MODULES: tuple[str, ...] = (
     "bench.workloads.primary_1_4",
     "bench.workloads.school_5_9",
     "bench.workloads.open_courses",
+    "bench.workloads.stats",
 )
 
 

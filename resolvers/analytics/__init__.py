@@ -12,14 +12,31 @@ from resolvers.analytics.dimensions import (
 from resolvers.analytics.disclosure import Cell
 from resolvers.analytics.export import ExportFormat, export
 from resolvers.analytics.indicators import AreaLevel, IndicatorKind, IndicatorValue, indicators
-from resolvers.analytics.rollups import recount, refresh, refresh_recent, rolled_up_dates
+from resolvers.analytics.policy import (
+    DisclosureRule,
+    disclosure_rule,
+    may_set_disclosure_rule,
+    set_disclosure_rule,
+)
+from resolvers.analytics.rollups import (
+    Area,
+    rebuild_recent,
+    recount,
+    refresh,
+    refresh_areas,
+    refresh_recent,
+    rolled_up_dates,
+    take_changed_areas,
+)
 from resolvers.analytics.statistics import Filters, StatisticsTable, statistics
 
 __all__ = [
     "ISCED_BY_GRADE",
+    "Area",
     "AreaLevel",
     "Cell",
     "Dimension",
+    "DisclosureRule",
     "ExportFormat",
     "Filters",
     "IndicatorKind",
@@ -28,13 +45,19 @@ __all__ = [
     "Measure",
     "Settlement",
     "StatisticsTable",
+    "disclosure_rule",
     "export",
     "indicators",
     "latest_census_date",
+    "may_set_disclosure_rule",
+    "rebuild_recent",
     "recent_census_dates",
     "recount",
     "refresh",
+    "refresh_areas",
     "refresh_recent",
     "rolled_up_dates",
+    "set_disclosure_rule",
     "statistics",
+    "take_changed_areas",
 ]

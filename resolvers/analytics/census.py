@@ -29,9 +29,15 @@ CELL_COLUMNS = (
     "count",
 )
 
-_INSTITUTIONS = f"""
+# The areas a partial recount is limited to: parallel arrays of region and district ids (0 for
+# "no district"), bound as :area_regions and :area_districts.
+AREAS = "(SELECT * FROM unnest(CAST(:area_regions AS int[]), CAST(:area_districts AS int[])))"
+INSTITUTION_IN_AREAS = f"(i.region_id, coalesce(i.district_id, 0)) IN {AREAS}"
+QUEUE_IN_AREAS = f"(d.region_id, d.id) IN {AREAS}"
+
+_INSTITUTIONS = """
 inst AS (
-    SELECT i.id, i.region_id, i.district_id, {SETTLEMENT_SQL} AS settlement,
+    SELECT i.id, i.region_id, i.district_id, {settlement} AS settlement,
            i.kind AS institution_kind, i.ownership, i.languages[1] AS language,
            i.design_capacity
     FROM institution AS i
@@ -40,18 +46,20 @@ inst AS (
     WHERE i.kind <> 'foreign_university'
       AND (i.opened_on IS NULL OR i.opened_on <= :d)
       AND (i.closed_on IS NULL OR i.closed_on > :d)
+      AND {institutions}
 ),
 enr AS (
     SELECT e.institution_id, e.sector, e.grade_level, e.class_group, e.person_id
     FROM enrollment AS e
     WHERE e.entry_date <= :d AND (e.exit_date IS NULL OR e.exit_date > :d)
       AND e.sector IN ('preschool', 'school', 'vocational', 'higher')
+      AND {enrollments}
 )"""
 
 _AGE = "date_part('year', age(CAST(:d AS date), p.birth_date))::smallint"
 
-CELLS_SQL = f"""
-WITH {_INSTITUTIONS}
+_CELLS = f"""
+WITH __INSTITUTIONS__
 SELECT CASE e.sector WHEN 'school' THEN 'pupils' WHEN 'preschool' THEN 'preschool_children'
             ELSE 'students' END AS measure,
        inst.region_id, inst.district_id, inst.settlement, inst.institution_kind,
@@ -102,9 +110,25 @@ FROM kindergarten_application AS a
 JOIN person AS p ON p.id = a.child_id
 JOIN district AS d ON d.id = p.registered_district_id
 JOIN region AS r ON r.id = d.region_id
-WHERE a.status = 'waiting' AND a.registered_at < CAST(:d AS date) + 1
+WHERE a.status = 'waiting' AND a.registered_at < CAST(:d AS date) + 1 AND __QUEUE__
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 """
+
+
+def cells_sql(*, in_areas: bool = False) -> str:
+    """The census statement: every cell of a date (``:d``), or only the cells of the listed
+    areas (a partial recount after changes there, rollups.py)."""
+    institutions = _INSTITUTIONS.format(
+        settlement=SETTLEMENT_SQL,
+        institutions=INSTITUTION_IN_AREAS if in_areas else "true",
+        enrollments="e.institution_id IN (SELECT id FROM inst)" if in_areas else "true",
+    )
+    return _CELLS.replace("__INSTITUTIONS__", institutions).replace(
+        "__QUEUE__", QUEUE_IN_AREAS if in_areas else "true"
+    )
+
+
+CELLS_SQL = cells_sql()
 
 
 def census_date_of(year: int) -> date:

@@ -2,7 +2,9 @@
 suppression; Hundepool et al., *Statistical Disclosure Control*, Wiley 2012, sections 4.2
 and 5.2, as the Eurostat handbook applies it to frequency tables).
 
-Primary suppression hides every cell counting from 1 to ``threshold - 1`` people. Secondary
+The threshold and whether secondary suppression runs are the ministry's policy row
+(policy.py), not constants. Primary suppression hides every cell counting from 1 to
+``threshold - 1`` people. Secondary
 suppression then treats each line of the table (the cells that differ in one grouped
 dimension only) as published with its total, since the same query grouped by one dimension
 fewer returns that total: a line with exactly one hidden cell would give it away by
@@ -12,7 +14,7 @@ holds exactly one hidden cell. A total itself under the threshold is hidden as w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +37,20 @@ def under_threshold(count: int, threshold: int) -> bool:
     return 0 < count < threshold
 
 
-def suppress(cells: Sequence[Cell], threshold: int) -> int:
-    """Mark the cells to hide (primary, then secondary); return how many are hidden."""
+def suppress(
+    cells: Sequence[Cell],
+    threshold: int,
+    *,
+    secondary: bool = True,
+    also: Set[tuple[Any, ...]] = frozenset(),
+) -> int:
+    """Mark the cells to hide (primary: small, or keyed in ``also``, which a linked table
+    would give away; then secondary unless the policy turns it off); return how many are
+    hidden."""
     for cell in cells:
-        cell.suppressed = under_threshold(cell.count, threshold)
+        cell.suppressed = under_threshold(cell.count, threshold) or cell.keys in also
+    if not secondary:
+        return sum(c.suppressed for c in cells)
     width = len(cells[0].keys) if cells else 0
     changed = True
     while changed:

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.access import Principal
 from resolvers.analytics.disclosure import Cell, suppress, under_threshold
-from resolvers.analytics.rules import THRESHOLD, sees_exact_counts
+from resolvers.analytics.policy import DisclosureRule, disclosure_rule
+from resolvers.analytics.rules import sees_exact_counts
 from resolvers.analytics.statistics import default_census_date, source_for
 
 
@@ -112,9 +113,10 @@ async def indicators(
     for counts in sums.values():
         counts["pupils_in_classes"] = counts.get("pupils", 0) if counts.get("classes") else 0
     region_of = await _regions_of_districts(session) if by == AreaLevel.DISTRICT else {}
+    rule = None if sees_exact_counts(principal) else await disclosure_rule(session)
     values: list[IndicatorValue] = []
     for kind in kinds:
-        values.extend(_indicator(kind, sums, by, region_of, exact=sees_exact_counts(principal)))
+        values.extend(_indicator(kind, sums, by, region_of, rule=rule))
     return day, values
 
 
@@ -124,19 +126,25 @@ def _indicator(
     by: AreaLevel,
     region_of: dict[int, int],
     *,
-    exact: bool,
+    rule: DisclosureRule | None,
 ) -> list[IndicatorValue]:
+    """One indicator per area; with a ``rule`` (all but the ministry) its parts that count
+    people are protected by it."""
     top, bottom, top_people, bottom_people = _PARTS[kind]
     areas = sorted(sums, key=lambda a: (a is None, a or 0))
     tops = [Cell(keys=(a,), count=sums[a].get(top) or 0) for a in areas]
     bottoms = [Cell(keys=(a,), count=sums[a].get(bottom) or 0) for a in areas] if bottom else []
-    if not exact:
+    if rule is not None:
         # The areas and the country form one line: the country's figure is their total.
         for cells, people in ((tops, top_people), (bottoms, bottom_people)):
             if people and cells:
-                suppress(cells[:-1] if areas[-1] is None else cells, THRESHOLD)
+                suppress(
+                    cells[:-1] if areas[-1] is None else cells,
+                    rule.threshold,
+                    secondary=rule.secondary_suppression,
+                )
                 if areas[-1] is None:
-                    cells[-1].suppressed = under_threshold(cells[-1].count, THRESHOLD)
+                    cells[-1].suppressed = under_threshold(cells[-1].count, rule.threshold)
     out: list[IndicatorValue] = []
     for i, area in enumerate(areas):
         numerator = tops[i].shown

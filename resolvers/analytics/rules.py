@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from resolvers.access import Principal, Role
 
-# Cells counting fewer people than this are hidden from callers without exact access (the
-# statistics committee's and Eurostat's usual minimum frequency for counts of persons).
-THRESHOLD = 5
+# The threshold under which counts of people are hidden from everyone else is the ministry's
+# policy row (policy.py: disclosure_rule), not a constant here.
 
 
 def sees_exact_counts(principal: Principal) -> bool:

@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.access import Principal
 from resolvers.analytics.census import CELLS_SQL, latest_census_date
+from resolvers.analytics.differencing import Row as LinkedRow
+from resolvers.analytics.differencing import conditions_of, linked_risks
 from resolvers.analytics.dimensions import PERSON_MEASURES, Dimension, Measure
 from resolvers.analytics.disclosure import Cell, suppress, under_threshold
-from resolvers.analytics.rules import THRESHOLD, sees_exact_counts
+from resolvers.analytics.policy import disclosure_rule
+from resolvers.analytics.rules import sees_exact_counts
 from resolvers.errors import ErrorCode, RequestError
 
 MAX_GROUP_BY = 3
@@ -68,32 +71,21 @@ async def statistics(
     filters: Filters,
 ) -> StatisticsTable:
     """Count ``measure`` as of ``census_date`` by ``group_by``; hide small counts of people
-    from all but the ministry (disclosure.py)."""
+    from all but the ministry (disclosure.py), and what a differently filtered table would
+    give away (differencing.py)."""
     if len(group_by) > MAX_GROUP_BY or len(set(group_by)) != len(group_by):
         raise RequestError(
             ErrorCode.INVALID_INPUT, f"Group by at most {MAX_GROUP_BY} distinct dimensions"
         )
     day = census_date or await default_census_date(session)
     source, rolled = await source_for(session, day)
-    params: dict[str, Any] = {"d": day, "measure": measure.value}
-    where = ["measure = :measure"]
-    for dim, values in filters.values.items():
-        params[f"f_{dim.value}"] = values
-        where.append(f"{dim.value} = ANY(:f_{dim.value})")
-    if filters.age_from is not None:
-        params["age_from"] = filters.age_from
-        where.append("age >= :age_from")
-    if filters.age_to is not None:
-        params["age_to"] = filters.age_to
-        where.append("age <= :age_to")
+    where, params = _where(filters)
+    params.update({"d": day, "measure": measure.value})
     keys = ", ".join(d.value for d in group_by)
     select_keys = f"{keys}, " if keys else ""
     group = f"GROUP BY {keys} ORDER BY {keys}" if keys else ""
     rows = await session.execute(
-        text(
-            f"SELECT {select_keys}sum(count)::bigint FROM {source} "
-            f"WHERE {' AND '.join(where)} {group}"
-        ),
+        text(f"SELECT {select_keys}sum(count)::bigint FROM {source} WHERE {where} {group}"),
         params,
     )
     cells = [Cell(keys=tuple(r[:-1]), count=int(r[-1] or 0)) for r in rows]
@@ -102,8 +94,16 @@ async def statistics(
     exact = sees_exact_counts(principal) or measure not in PERSON_MEASURES
     total_hidden = False
     if not exact:
-        suppress(cells, THRESHOLD)
-        total_hidden = under_threshold(total, THRESHOLD)
+        rule = await disclosure_rule(session)
+        risky, total_hidden = await _linked_risks(
+            session, source, day, measure, group_by, filters, rule.threshold
+        )
+        if total_hidden:
+            # A total that would give a group away is not published in detail either: its
+            # cells would add up to it.
+            risky = {c.keys for c in cells}
+        suppress(cells, rule.threshold, secondary=rule.secondary_suppression, also=risky)
+        total_hidden |= under_threshold(total, rule.threshold)
     return StatisticsTable(
         measure=measure,
         census_date=day,
@@ -114,3 +114,57 @@ async def statistics(
         exact=exact,
         from_rollup=rolled,
     )
+
+
+def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of a table's cells (its measure and filters) and its parameters."""
+    params: dict[str, Any] = {}
+    where = ["measure = :measure"]
+    for dim, values in filters.values.items():
+        params[f"f_{dim.value}"] = values
+        where.append(f"{dim.value} = ANY(:f_{dim.value})")
+    if filters.age_from is not None:
+        params["age_from"] = filters.age_from
+        where.append("age >= :age_from")
+    if filters.age_to is not None:
+        params["age_to"] = filters.age_to
+        where.append("age <= :age_to")
+    return " AND ".join(where), params
+
+
+async def _linked_risks(
+    session: AsyncSession,
+    source: str,
+    day: date,
+    measure: Measure,
+    group_by: list[Dimension],
+    filters: Filters,
+    threshold: int,
+) -> tuple[set[tuple[Any, ...]], bool]:
+    """The cells (and whether the total) that a table with one filter dropped or narrowed
+    would give away (differencing.py); one more statement, only for filtered tables."""
+    conditions = conditions_of(
+        {d.value: v for d, v in filters.values.items()}, filters.age_from, filters.age_to
+    )
+    if not conditions:
+        return set(), False
+    keys = [d.value for d in group_by]
+    columns = keys + [c.column for c in conditions if c.column not in keys]
+    listed = ", ".join(columns)
+    rows = await session.execute(
+        text(
+            f"SELECT {listed}, sum(count)::bigint FROM {source} WHERE measure = :measure "
+            f"GROUP BY {listed}"
+        ),
+        {"d": day, "measure": measure.value},
+    )
+    at = {column: i for i, column in enumerate(columns)}
+    cells = [
+        LinkedRow(
+            keys=tuple(r[at[k]] for k in keys),
+            values=tuple(r[at[c.column]] for c in conditions),
+            count=int(r[-1] or 0),
+        )
+        for r in rows
+    ]
+    return linked_risks(cells, conditions, threshold)

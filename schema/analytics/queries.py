@@ -12,6 +12,7 @@ from resolvers.analytics import Dimension as DimensionEnum
 from resolvers.context import Info
 from schema.analytics.types import (
     AreaLevel,
+    DisclosurePolicy,
     GradeLevel,
     Indicator,
     IndicatorKind,
@@ -132,6 +133,14 @@ class Query:
             )
         )
         return Indicators(census_date=day, values=[Indicator.from_value(v) for v in values])
+
+    @strawberry.field(
+        description="The disclosure control rule in force (public: anyone may know how the "
+        "published tables are protected)."
+    )
+    async def disclosure_policy(self, info: Info) -> DisclosurePolicy:
+        rule = await info.context.run(analytics_service.disclosure_rule)
+        return DisclosurePolicy.from_row(rule)
 
     @strawberry.field(description="Census dates with a rollup, oldest first.")
     async def census_dates(self, info: Info) -> list[date]:

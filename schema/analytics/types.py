@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from datetime import date
-from typing import TypeAlias
+from datetime import date, datetime
+from typing import Any, TypeAlias
 
 import strawberry
 
@@ -231,3 +231,28 @@ class Indicators:
 class GradeLevel:
     grade: int = strawberry.field(description="Grade, 0 (preparatory) to 12.")
     isced: IscedLevel = strawberry.field(description="Its ISCED 2011 level.")
+
+
+@strawberry.type(
+    description="The disclosure control rule for counts of people, as the ministry set it: "
+    "cells under the threshold are hidden from every caller but the ministry."
+)
+class DisclosurePolicy:
+    threshold: int = strawberry.field(
+        description="Cells counting from 1 to threshold - 1 people are hidden."
+    )
+    secondary_suppression: bool = strawberry.field(
+        description="More cells are hidden so that no hidden cell can be found by subtraction "
+        "from a total."
+    )
+    source: str = strawberry.field(description="The decree or handbook the rule follows.")
+    changed_at: datetime | None = strawberry.field(description="When the rule was last set.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> DisclosurePolicy:
+        return cls(
+            threshold=row.threshold,
+            secondary_suppression=row.secondary_suppression,
+            source=row.source,
+            changed_at=row.changed_at,
+        )
