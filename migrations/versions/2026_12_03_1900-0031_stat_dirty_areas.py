@@ -10,7 +10,7 @@ per statement, not per row, so bulk loads (COPY) stay cheap; plain inserts witho
 key, so concurrent writers never wait on each other's marks.
 
 Revision ID: 0031
-Revises: 0026
+Revises: 0030
 Create Date: 2026-12-03 19:00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0031"
-down_revision: str | None = "0026"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
