@@ -33,9 +33,7 @@ def sample(name: str, **labels: str) -> float:
 def request_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
     """The request log lines, as the JSON formatter writes them."""
     formatter = JsonFormatter()
-    return [
-        json.loads(formatter.format(r)) for r in caplog.records if r.name == "bilim.request"
-    ]
+    return [json.loads(formatter.format(r)) for r in caplog.records if r.name == "bilim.request"]
 
 
 class TestLogLine:
