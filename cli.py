@@ -1,24 +1,29 @@
 """The ``bilim`` command line: serve the hub, migrate, seed, tokens, keys, assets, jobs and
-imports."""
+imports.
+
+Commands that do not serve must start fast (``bilim --help`` and ``bilim token`` under a
+second): this module imports nothing of the hub at the top; each command imports what it
+uses, and only ``serve`` and the schema commands build the GraphQL schema."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import os
+import signal
 import sys
+import time
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from models import database
-from resolvers import assets
-from resolvers.access import KeyRing, Principal, Role, issue_token, principal_from_token
-from resolvers.access.keys import load_pepper
-from resolvers.errors import RequestError
-from resolvers.settings import Settings
+if TYPE_CHECKING:
+    from models.database import EmbeddedPostgres
+    from resolvers.settings import Settings
 
 cli = typer.Typer(
     help="Bilim Hub: one GraphQL graph over the education systems.",
@@ -43,7 +48,29 @@ cli.add_typer(schema_cli, name="schema")
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
 
+class TokenRole(enum.StrEnum):
+    """The roles a bearer token can carry: resolvers.access.Role without anonymous callers
+    (who need no token) and partners (API keys only). Spelled out so that --help imports
+    nothing of the hub; tests/test_cli.py holds the list to the enum."""
+
+    MINISTRY = "ministry"
+    REGION_OFFICER = "region_officer"
+    DISTRICT_OFFICER = "district_officer"
+    SCHOOL_ADMIN = "school_admin"
+    TEACHER = "teacher"
+    GUARDIAN = "guardian"
+    PUPIL = "pupil"
+    ADMISSION_OFFICER = "admission_officer"
+    LICENSING_OFFICER = "licensing_officer"
+    AUDITOR = "auditor"
+    COUNSELLOR = "counsellor"
+    LIBRARIAN = "librarian"
+    CONTENT_EDITOR = "content_editor"
+
+
 def _settings(data_dir: Path | None) -> Settings:
+    from resolvers.settings import Settings
+
     settings = Settings()
     if data_dir is not None:
         settings.data_dir = data_dir.expanduser().resolve()
@@ -53,18 +80,22 @@ def _settings(data_dir: Path | None) -> Settings:
 class Database:
     """The database the command works on: ``DATABASE_URL``, or the embedded server."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, quiet: bool = False) -> None:
         self.settings = settings
-        self.embedded: database.EmbeddedPostgres | None = None
+        self.embedded: EmbeddedPostgres | None = None
         self.url = settings.database_url or ""
+        self.quiet = quiet
 
     def __enter__(self) -> Database:
+        from models import database
+
         if not self.url:
             self.embedded = database.EmbeddedPostgres(self.settings.data_dir)
             server = self.embedded.start()
             asyncio.run(database.ensure_database(server, database.EMBEDDED_DATABASE))
             self.url = self.embedded.url()
-            typer.echo(f"Embedded PostgreSQL running, data in {self.embedded.pgdata}", err=True)
+            if not self.quiet:
+                typer.echo(f"Embedded PostgreSQL running, data in {self.embedded.pgdata}", err=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -72,55 +103,132 @@ class Database:
             self.embedded.stop()
 
 
+class Stopped(Exception):
+    """SIGTERM (systemd, ``docker stop``): leave as Ctrl-C does, stopping the database."""
+
+
+def _stop_on_term(signum: int, frame: object) -> None:
+    raise Stopped
+
+
+def _quiet_startup(verbose: bool) -> None:
+    """Logs on stdout, one format (resolvers/telemetry/logs.py); without ``--verbose``, no
+    initdb or migration chatter and no warning about XDG_RUNTIME_DIR (the embedded server
+    falls back to /tmp, which is fine)."""
+    from resolvers.telemetry import logs
+
+    fmt: Any = os.environ.get("BILIM_LOG_FORMAT", "auto")
+    logs.configure(fmt if fmt in ("auto", "json", "human") else "auto", _log_level(verbose))
+    if not verbose:
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def _log_level(verbose: bool) -> str:
+    return os.environ.get("BILIM_LOG_LEVEL", "DEBUG" if verbose else "INFO").upper()
+
+
 @cli.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on (1-65535)."),
     demo: bool = typer.Option(False, "--demo", help="Load demo data into an empty database."),
-    workers: int = typer.Option(1, help="Worker processes."),
-    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log requests."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (1-64)."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show the database's start, migrations and debug logs."
+    ),
     data_dir: Path | None = DataDir,
 ) -> None:
-    """Run the hub: embedded PostgreSQL unless DATABASE_URL is set, migrations, then HTTP."""
+    """Run the hub: embedded PostgreSQL unless DATABASE_URL is set, migrations, then HTTP.
+    Logs go to stdout, one line per request: JSON, or a short form at a terminal
+    (BILIM_LOG_FORMAT=json|human|auto)."""
+    signal.signal(signal.SIGTERM, _stop_on_term)
+    settings = _settings(data_dir)
+    _metrics_folder(settings.data_dir)  # before anything imports prometheus_client
+    _quiet_startup(verbose)
+    try:
+        with Database(settings, quiet=True) as db:
+            _prepare(db, settings, demo=demo)
+            _announce(db, settings, host, port, workers)
+            _run_server(host, port, workers, settings, verbose)
+    except Stopped:
+        typer.echo("Stopped (SIGTERM); the database is stopped", err=True)
+
+
+def _metrics_folder(data_dir: Path) -> None:
+    """Prometheus multiprocess mode: each worker writes its metrics into files of this folder
+    and /metrics sums them. Emptied at each start (the last run's workers are gone)."""
+    import shutil
+
+    folder = data_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
+def _prepare(db: Database, settings: Settings, *, demo: bool) -> None:
+    """Migrations, demo data, browser assets and keys: what must be there before HTTP."""
+    from models import database
+    from resolvers import assets
+    from resolvers.access import KeyRing
+    from resolvers.access.keys import load_pepper
+
+    database.migrate(db.url)
+    if demo:
+        _load_demo(db.url)
+    if settings.fetch_assets and not assets.installed(settings.data_dir):
+        try:
+            assets.install(settings.data_dir, timeout=20)
+            typer.echo("GraphiQL assets installed into the data folder", err=True)
+        except assets.AssetsUnavailable as err:  # the page falls back to the CDN and says so
+            typer.echo(f"GraphiQL assets not installed: {err}", err=True)
+    load_pepper(settings)  # likewise the API-key pepper
+    KeyRing.load(settings)  # create the signing key before workers race to
+    os.environ["DATABASE_URL"] = db.url
+    os.environ["BILIM_DATA_DIR"] = str(settings.data_dir)
+
+
+def _announce(db: Database, settings: Settings, host: str, port: int, workers: int) -> None:
+    """The few lines a person needs: where the data is, the URL, how to get a token."""
+    where = (
+        f"embedded PostgreSQL in {db.embedded.pgdata}"
+        if db.embedded is not None
+        else "the server at DATABASE_URL"
+    )
+    shown = f"[{host}]" if ":" in host else host
+    folder = f" --data-dir {settings.data_dir}" if "BILIM_DATA_DIR" not in os.environ else ""
+    lines = [
+        f"Bilim Hub: data in {where}",
+        f"  GraphQL  http://{shown}:{port}/graphql ({workers} worker{'s' * (workers > 1)})",
+        f"  token    bilim token --role ministry{folder}",
+        "  stop     Ctrl-C (or SIGTERM)",
+    ]
+    typer.echo("\n".join(lines), err=True)
+
+
+def _run_server(host: str, port: int, workers: int, settings: Settings, verbose: bool) -> None:
     import uvicorn
 
-    settings = _settings(data_dir)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    with Database(settings) as db:
-        database.migrate(db.url)
-        if demo:
-            _load_demo(db.url)
-        if settings.fetch_assets and not assets.installed(settings.data_dir):
-            try:
-                assets.install(settings.data_dir, timeout=20)
-                typer.echo("GraphiQL assets installed into the data folder", err=True)
-            except Exception as err:  # offline: the page falls back to the CDN and says so
-                typer.echo(
-                    f"GraphiQL assets not installed ({type(err).__name__}); "
-                    "run `bilim assets install` when online",
-                    err=True,
-                )
-        load_pepper(settings)  # likewise the API-key pepper
-        KeyRing.load(settings)  # create the signing key before workers race to
-        os.environ["DATABASE_URL"] = db.url
-        os.environ["BILIM_DATA_DIR"] = str(settings.data_dir)
-        typer.echo(
-            f"Bilim Hub on http://{host}:{port}/graphql "
-            f"(token: bilim token --role ministry --data-dir {settings.data_dir})",
-            err=True,
-        )
-        uvicorn.run(
-            "app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=access_log,
-            log_level="info",
-            loop="auto",
-            http="auto",
-            **server_options(settings),
-        )
+    from resolvers.telemetry import logs
+
+    fmt: Any = os.environ.get("BILIM_LOG_FORMAT", "auto")
+    uvicorn.run(
+        "app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # One line per request comes from the hub (bilim.request), with more in it.
+        access_log=False,
+        log_config=logs.logging_config(
+            fmt if fmt in ("auto", "json", "human") else "auto", _log_level(verbose)
+        ),
+        loop="auto",
+        http="auto",
+        # A worker answers the supervisor's pings only once the app is imported (the schema
+        # is built then): 5 s, uvicorn's default, killed starting workers on a busy machine.
+        timeout_worker_healthcheck=60,
+        **server_options(settings),
+    )
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -133,19 +241,28 @@ def server_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _loaded_line(stats: dict[str, int], seconds: float) -> str:
+    return f"Demo data loaded in {seconds:.0f} s: " + ", ".join(
+        f"{n:,} {name}" for name, n in stats.items() if n
+    )
+
+
 def _load_demo(url: str) -> None:
     from resolvers import demo
 
-    loaded = asyncio.run(demo.is_loaded(url))
-    if loaded:
+    if asyncio.run(demo.is_loaded(url)):
         typer.echo("Demo data: the database already holds data, nothing loaded", err=True)
         return
-    asyncio.run(demo.load(url, scale=demo.DEMO_SCALE, seed=1, progress=True))
+    started = time.monotonic()
+    stats = asyncio.run(demo.load(url, scale=demo.DEMO_SCALE, seed=1, progress=True))
+    typer.echo(_loaded_line(stats, time.monotonic() - started), err=True)
 
 
 @cli.command()
 def migrate(data_dir: Path | None = DataDir) -> None:
     """Apply pending migrations."""
+    from models import database
+
     with Database(_settings(data_dir)) as db:
         database.migrate(db.url)
         typer.echo("Migrations at head", err=True)
@@ -158,9 +275,14 @@ def seed(
     institutions: int | None = typer.Option(
         None, help="Institutions to make (default: the country's number times the scale)."
     ),
+    add: bool = typer.Option(
+        False, "--add", help="Add a second set to a database that already holds data."
+    ),
     data_dir: Path | None = DataDir,
 ) -> None:
-    """Load a deterministic synthetic dataset (bulk COPY) at the given scale."""
+    """Load a deterministic synthetic dataset (bulk COPY) at the given scale into a database
+    without institutions (refused otherwise, unless --add)."""
+    from models import database
     from resolvers import demo
 
     if not 0 < scale <= 2:
@@ -169,10 +291,19 @@ def seed(
         raise typer.BadParameter("institutions is between 10 and 20,000")
     with Database(_settings(data_dir)) as db:
         database.migrate(db.url)
+        if asyncio.run(demo.is_loaded(db.url)) and not add:
+            typer.echo(
+                "The database already holds institutions: seeding again would add a second "
+                "set beside them (new ids and PINs, the same names). Use a fresh --data-dir "
+                "or database, or pass --add to add a second set on purpose.",
+                err=True,
+            )
+            raise typer.Exit(1)
+        started = time.monotonic()
         stats = asyncio.run(
             demo.load(db.url, scale=scale, seed=seed, progress=True, institutions=institutions)
         )
-        typer.echo(", ".join(f"{k}: {v:,}" for k, v in stats.items()), err=True)
+        typer.echo(_loaded_line(stats, time.monotonic() - started), err=True)
 
 
 @cli.command("export-schema")
@@ -195,19 +326,20 @@ def export_schema(
 
 @cli.command()
 def token(
-    role: Role = typer.Option(..., help="Role of the token."),
+    role: TokenRole = typer.Option(..., help="Role of the token."),
     scope: list[str] = typer.Option([], help="region:ID, district:ID or institution:ID (repeat)."),
     person: int | None = typer.Option(None, help="Person id (guardians and pupils)."),
     ttl: int | None = typer.Option(None, help="Minutes until the token expires."),
     data_dir: Path | None = DataDir,
 ) -> None:
     """Print a bearer token signed with the key of the data folder the server uses."""
+    from resolvers.access import KeyRing, Role, issue_token, principal_from_token
+    from resolvers.errors import RequestError
+
     settings = _settings(data_dir)
     ring = KeyRing.load(settings)
-    if role == Role.ANONYMOUS:
-        raise typer.BadParameter("anonymous callers need no token")
     value = issue_token(
-        ring, settings, role=role, person_id=person, scopes=list(scope), ttl_minutes=ttl
+        ring, settings, role=Role(role.value), person_id=person, scopes=list(scope), ttl_minutes=ttl
     )
     try:
         principal_from_token(value, ring, settings)
@@ -218,14 +350,23 @@ def token(
 
 @assets_cli.command("install")
 def assets_install(data_dir: Path | None = DataDir) -> None:
-    """Fetch GraphiQL and React from the npm registry into the data folder."""
-    folder = assets.install(_settings(data_dir).data_dir)
+    """Fetch GraphiQL and React from the npm registry into the data folder (the registry npm
+    uses on this machine: BILIM_NPM_REGISTRY, NPM_CONFIG_REGISTRY, ~/.npmrc or npm's config)."""
+    from resolvers import assets
+
+    try:
+        folder = assets.install(_settings(data_dir).data_dir)
+    except assets.AssetsUnavailable as err:
+        typer.echo(f"GraphiQL assets not installed: {err}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"GraphiQL assets in {folder}", err=True)
 
 
 @keys_cli.command("rotate")
 def keys_rotate(data_dir: Path | None = DataDir) -> None:
     """Add a new active signing key; tokens signed with older keys stay valid."""
+    from resolvers.access import KeyRing
+
     settings = _settings(data_dir)
     ring = KeyRing.load(settings)
     kid = ring.rotate(settings.data_dir / "signing-keys.json")
@@ -237,6 +378,7 @@ def jobs_run(data_dir: Path | None = DataDir) -> None:
     """Run the scheduled jobs once (cron this daily): expire kindergarten offers past their
     deadline under each season's decline rule, expire licences and accreditations, mark
     overdue library loans and expire library holds not picked up."""
+    from models import database
     from resolvers import jobs
 
     with Database(_settings(data_dir)) as db:
@@ -252,6 +394,7 @@ def lms_close_year(
 ) -> None:
     """Close the schools whose year-end closure is pending (after the ministry's
     closeAcademicYear), each school in its own transaction; safe to run again or in parallel."""
+    from models import database
     from resolvers import lms as lms_service
 
     async def run(url: str) -> int:
@@ -269,6 +412,7 @@ def lms_close_year(
 def events_run(data_dir: Path | None = DataDir) -> None:
     """Run the outbox dispatcher alone (notices, webhooks, retention) until stopped; run the
     hub's workers with BILIM_EVENT_DISPATCHER=false then, or let both share the work."""
+    from models import database
     from schema.events.wiring import events_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -303,6 +447,7 @@ def events_status(data_dir: Path | None = DataDir) -> None:
 @events_cli.command("prune")
 def events_prune(data_dir: Path | None = DataDir) -> None:
     """Remove delivered events past the retention (the hub's workers also do this hourly)."""
+    from models import database
     from resolvers.events import retention
 
     settings = _settings(data_dir)
@@ -324,6 +469,7 @@ def import_test_results(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Load the national test results (CSV; columns in docs/domains/admission.md)."""
+    from models import database
     from resolvers.admission.cli import ImportRefused, import_file
 
     with Database(_settings(data_dir)) as db:
@@ -353,6 +499,7 @@ def import_marc(
 ) -> None:
     """Load a library's catalogue (MARC 21): bad records are reported with their position
     and a code, the rest loaded; records whose ISBN is known are matched, not duplicated."""
+    from models import database
     from resolvers.library.cli import ImportRefused, import_marc_file
 
     with Database(_settings(data_dir)) as db:
@@ -381,6 +528,7 @@ def import_curriculum(
 ) -> None:
     """Load the curriculum (CSV; columns in docs/domains/content.md): good lines loaded, each
     bad line reported with its number and code."""
+    from models import database
     from resolvers.content.cli import ImportRefused, import_file
 
     with Database(_settings(data_dir)) as db:
@@ -404,6 +552,7 @@ def import_population(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Load the population by district and age (CSV: year,district_code,age,count)."""
+    from models import database
     from resolvers.analytics.population import PopulationRefused, import_file
 
     with Database(_settings(data_dir)) as db:
@@ -472,8 +621,10 @@ def keys_create_partner(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Create a data partner's API key and print it (shown once; only its hash is kept)."""
+    from models import database
+    from resolvers.access import Principal, Role
     from resolvers.access.fields import unknown_fields
-    from resolvers.access.keys import create_api_key
+    from resolvers.access.keys import create_api_key, load_pepper
     from resolvers.errors import DomainError
     from schema import schema
 
