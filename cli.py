@@ -111,20 +111,19 @@ def _stop_on_term(signum: int, frame: object) -> None:
     raise Stopped
 
 
-def _quiet_startup(verbose: bool) -> None:
+def _quiet_startup(settings: Settings, verbose: bool) -> None:
     """Logs on stdout, one format (resolvers/telemetry/logs.py); without ``--verbose``, no
     initdb or migration chatter and no warning about XDG_RUNTIME_DIR (the embedded server
     falls back to /tmp, which is fine)."""
     from resolvers.telemetry import logs
 
-    fmt: Any = os.environ.get("BILIM_LOG_FORMAT", "auto")
-    logs.configure(fmt if fmt in ("auto", "json", "human") else "auto", _log_level(verbose))
+    logs.configure(settings.log_format, _log_level(settings, verbose))
     if not verbose:
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
-def _log_level(verbose: bool) -> str:
-    return os.environ.get("BILIM_LOG_LEVEL", "DEBUG" if verbose else "INFO").upper()
+def _log_level(settings: Settings, verbose: bool) -> str:
+    return settings.log_level or ("DEBUG" if verbose else "INFO")
 
 
 @cli.command()
@@ -133,6 +132,9 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on (1-65535)."),
     demo: bool = typer.Option(False, "--demo", help="Load demo data into an empty database."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (1-64)."),
+    access_log: bool = typer.Option(
+        True, "--access-log/--no-access-log", help="Log a line per request (bilim.request)."
+    ),
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Show the database's start, migrations and debug logs."
     ),
@@ -144,12 +146,12 @@ def serve(
     signal.signal(signal.SIGTERM, _stop_on_term)
     settings = _settings(data_dir)
     _metrics_folder(settings.data_dir)  # before anything imports prometheus_client
-    _quiet_startup(verbose)
+    _quiet_startup(settings, verbose)
     try:
         with Database(settings, quiet=True) as db:
             _prepare(db, settings, demo=demo)
             _announce(db, settings, host, port, workers)
-            _run_server(host, port, workers, settings, verbose)
+            _run_server(host, port, workers, settings, verbose, access_log=access_log)
     except Stopped:
         typer.echo("Stopped (SIGTERM); the database is stopped", err=True)
 
@@ -205,12 +207,13 @@ def _announce(db: Database, settings: Settings, host: str, port: int, workers: i
     typer.echo("\n".join(lines), err=True)
 
 
-def _run_server(host: str, port: int, workers: int, settings: Settings, verbose: bool) -> None:
+def _run_server(
+    host: str, port: int, workers: int, settings: Settings, verbose: bool, *, access_log: bool
+) -> None:
     import uvicorn
 
     from resolvers.telemetry import logs
 
-    fmt: Any = os.environ.get("BILIM_LOG_FORMAT", "auto")
     uvicorn.run(
         "app:create_app",
         factory=True,
@@ -220,7 +223,7 @@ def _run_server(host: str, port: int, workers: int, settings: Settings, verbose:
         # One line per request comes from the hub (bilim.request), with more in it.
         access_log=False,
         log_config=logs.logging_config(
-            fmt if fmt in ("auto", "json", "human") else "auto", _log_level(verbose)
+            settings.log_format, _log_level(settings, verbose), request_log=access_log
         ),
         loop="auto",
         http="auto",

