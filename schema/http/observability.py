@@ -20,8 +20,15 @@ from strawberry.types import ExecutionResult
 
 from resolvers.access import Principal
 from resolvers.context import Context
-from resolvers.telemetry import CURRENT, RequestRecord, logs, metrics, note_context, note_result
-from resolvers.telemetry import request_id_from as _request_id_from
+from resolvers.telemetry import (
+    CURRENT,
+    RequestRecord,
+    logs,
+    metrics,
+    note_context,
+    note_result,
+    request_id_from,
+)
 from schema import schema
 from schema.http.view import GraphQLView
 
@@ -44,7 +51,7 @@ class Observe:
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         given = next((v for k, v in headers if k == _REQUEST_ID), None)
         given_text = given.decode("latin-1") if given is not None else None
-        request_id = _request_id_from(given_text)
+        request_id = request_id_from(given_text)
         if request_id != given_text:
             # The view and everything after it read the id from the headers: one id throughout.
             headers = [(k, v) for k, v in headers if k != _REQUEST_ID]
