@@ -158,7 +158,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 def loaded_line(stats: dict[str, int], seconds: float) -> str:
     return f"Demo data loaded in {seconds:.0f} s: " + ", ".join(
-        f"{n:,} {name}" for name, n in stats.items() if n
+        f"{n:,} {name.replace('_', ' ')}" for name, n in stats.items() if n
     )
 
 
