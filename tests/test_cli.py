@@ -60,7 +60,7 @@ def _bilim(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def _wait_ready(url: str, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert process.poll() is None, "".join(_log_of(process).lines)
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                 return
@@ -73,7 +73,8 @@ def _wait_ready(url: str, process: subprocess.Popen[str]) -> None:
 def _serve(
     data_dir: Path, port: int, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    """`bilim serve` in a process of its own, its output read as it comes (``_log_of``)."""
+    process = subprocess.Popen(
         [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port), *args],
         env={**_env(data_dir), **(env or {})},
         # The hub's logs (stdout) and its few lines to a person (stderr), in one stream.
@@ -81,6 +82,12 @@ def _serve(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    _logs[process.pid] = _Log(process)
+    return process
+
+
+def _log_of(process: subprocess.Popen[str]) -> _Log:
+    return _logs[process.pid]
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
@@ -97,7 +104,6 @@ class TestServe:
         data_dir, port = tmp_path / "hub", _free_port()
         url = f"http://127.0.0.1:{port}"
         process = _serve(data_dir, port)
-        _Log(process)
         try:
             _wait_ready(url, process)
             token = _bilim("token", "--role", "ministry", env=_env(data_dir)).stdout.strip()
@@ -113,7 +119,6 @@ class TestServe:
         assert not (data_dir / "pgdata" / "postmaster.pid").exists()
         # and a second start on the same folder sees the data
         process = _serve(data_dir, port)
-        _Log(process)
         try:
             _wait_ready(url, process)
             token = _bilim("token", "--role", "ministry", env=_env(data_dir)).stdout.strip()
@@ -125,6 +130,9 @@ class TestServe:
             assert counted["data"]["persons"]["totalCount"] == 1
         finally:
             _stop(process)
+
+
+_logs: dict[int, _Log] = {}
 
 
 class _Log:
@@ -193,7 +201,7 @@ class TestWorkers:
         data_dir, port = tmp_path / "hub", _free_port()
         url = f"http://127.0.0.1:{port}"
         process = _serve(data_dir, port, "--workers", "2", env={"BILIM_POINTS_PER_HOUR": "200"})
-        log = _Log(process)
+        log = _log_of(process)
         try:
             log.wait_for("Application startup complete", count=2)
             _wait_ready(url, process)
@@ -252,7 +260,6 @@ class TestStopping:
         data_dir, port = tmp_path / "hub", _free_port()
         url = f"http://127.0.0.1:{port}"
         killed = _serve(data_dir, port)
-        _Log(killed)
         _wait_ready(url, killed)
         killed.send_signal(signal.SIGKILL)
         killed.wait(timeout=30)
@@ -260,7 +267,7 @@ class TestStopping:
         assert killed.pid in _holders(data_dir)
         # when a hub starts again on the folder
         process = _serve(data_dir, port)
-        log = _Log(process)
+        log = _log_of(process)
         try:
             _wait_ready(url, process)
             # then it serves, and the dead hub is no longer a holder
@@ -283,7 +290,7 @@ class TestWorkerMetrics:
         data_dir, port = tmp_path / "hub", _free_port()
         url = f"http://127.0.0.1:{port}"
         process = _serve(data_dir, port, "--workers", "2")
-        log = _Log(process)
+        log = _log_of(process)
         try:
             log.wait_for("Application startup complete", count=2)
             _wait_ready(url, process)
