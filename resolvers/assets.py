@@ -13,6 +13,10 @@ import hashlib
 import io
 import json
 import logging
+import os
+import re
+import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -20,7 +24,44 @@ import httpx
 
 log = logging.getLogger("bilim.assets")
 
-REGISTRY = "https://registry.npmjs.org"
+DEFAULT_REGISTRY = "https://registry.npmjs.org"
+REGISTRY_VARIABLES = ("BILIM_NPM_REGISTRY", "NPM_CONFIG_REGISTRY", "npm_config_registry")
+_NPMRC_REGISTRY = re.compile(r"^\s*registry\s*=\s*(\S+)\s*$", re.MULTILINE)
+
+
+class AssetsUnavailable(RuntimeError):
+    """The packages could not be fetched; the message says from where and what to do."""
+
+
+def registry() -> str:
+    """The npm registry this machine uses: ``BILIM_NPM_REGISTRY``, npm's own environment
+    setting (``NPM_CONFIG_REGISTRY``), the user's ``.npmrc``, what ``npm config get registry``
+    answers when npm is installed, else the public registry."""
+    for name in REGISTRY_VARIABLES:
+        if os.environ.get(name):
+            return os.environ[name].rstrip("/")
+    npmrc = Path(os.environ.get("NPM_CONFIG_USERCONFIG") or Path.home() / ".npmrc")
+    if npmrc.is_file():
+        found = _NPMRC_REGISTRY.search(npmrc.read_text(errors="replace"))
+        if found:
+            return found.group(1).rstrip("/")
+    npm = shutil.which("npm")
+    if npm is not None:
+        try:
+            answer = subprocess.run(
+                [npm, "config", "get", "registry"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            answer = ""
+        if answer.startswith(("http://", "https://")):
+            return answer.rstrip("/")
+    return DEFAULT_REGISTRY
+
+
 # package, version, files wanted from the tarball (under package/)
 PACKAGES: list[tuple[str, str, list[str]]] = [
     ("react", "18.3.1", ["umd/react.production.min.js"]),
@@ -55,14 +96,32 @@ def installed(data_dir: Path) -> bool:
 
 def install(data_dir: Path, *, timeout: float = 30.0, only: frozenset[str] | None = None) -> Path:
     """Fetch the packages from the npm registry (all, or the ``only`` ones), verify them, and
-    unpack the browser builds."""
+    unpack the browser builds. :class:`AssetsUnavailable` when the registry cannot be reached
+    or answers with an error."""
+    source = registry()
+    try:
+        return _install(source, data_dir, timeout=timeout, only=only)
+    except httpx.HTTPError as err:
+        reason = (
+            f"HTTP {err.response.status_code}"
+            if isinstance(err, httpx.HTTPStatusError)
+            else type(err).__name__
+        )
+        raise AssetsUnavailable(
+            f"cannot fetch GraphiQL's files from the npm registry {source} ({reason}); "
+            "when online run `bilim assets install`, or set BILIM_NPM_REGISTRY (or npm's "
+            "registry) to a registry this machine can reach"
+        ) from err
+
+
+def _install(source: str, data_dir: Path, *, timeout: float, only: frozenset[str] | None) -> Path:
     folder = assets_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     with httpx.Client(timeout=timeout, follow_redirects=True) as client:
         for package, version, wanted in PACKAGES:
             if only is not None and package not in only:
                 continue
-            meta = client.get(f"{REGISTRY}/{package}/{version}")
+            meta = client.get(f"{source}/{package}/{version}")
             meta.raise_for_status()
             dist = meta.json()["dist"]
             tarball = client.get(dist["tarball"])

@@ -51,6 +51,8 @@ class Context:
     # (redacted when the operation is audited: resolvers.audit.redact_variables), its cost
     # report, and the personal fields a partner reads.
     operation_name: str | None = None
+    # query, mutation or subscription, for the request's log line and metrics.
+    operation_type: str | None = None
     variables: dict[str, Any] | None = None
     cost: Any = None
     personal_read: frozenset[str] = frozenset()

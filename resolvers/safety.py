@@ -274,6 +274,7 @@ class RequestGuard(SchemaExtension):
             return
         ctx.operation_name = operation_name_of(ec.graphql_document, ec.operation_name)
         operation = get_operation_ast(ec.graphql_document, ec.operation_name)
+        ctx.operation_type = operation.operation.value if operation is not None else None
         ctx.variables = ec.variables
         if (operation is not None and operation.operation == OperationType.MUTATION) or (
             ctx.principal.grant is not None

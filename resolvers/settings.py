@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # many times in all, before it answers CONFLICT.
     mutation_attempts: int = Field(default=3, ge=1, le=10)
 
+    # Logs on stdout (resolvers/telemetry/logs.py): JSON lines, a short human form, or auto
+    # (human when stdout is a terminal); the level of the hub's and uvicorn's loggers.
+    log_format: Literal["auto", "json", "human"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     # /metrics (Prometheus): None serves it outside production only; true or false decide.
     serve_metrics: bool | None = None
     # A request body must keep arriving: 408 after this many seconds without a byte of it, or

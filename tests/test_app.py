@@ -25,7 +25,10 @@ class TestProbes:
         await hub.data(REGIONS)
         response = await hub.client.get("/metrics")
         assert response.status_code == 200
-        assert 'bilim_graphql_requests_total{outcome="ok"}' in response.text
+        assert (
+            'bilim_graphql_requests_total{operation="_unnamed",outcome="ok",type="query"}'
+            in response.text
+        )
 
 
 class TestHttpTransport:

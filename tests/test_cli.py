@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -17,11 +18,14 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from cli import cli
 from resolvers.access import KeyRing, principal_from_token
 from resolvers.settings import Settings
+from tests.factories import make_institution
 
 REGISTER = """mutation { registerPerson(input: {pin: "21705201600123", firstName: "Азамат",
   lastName: "Асанов", birthDate: "2016-05-17", sex: MALE}) { person { id } userErrors { code } } }"""
@@ -56,7 +60,7 @@ def _bilim(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def _wait_ready(url: str, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert process.poll() is None, "".join(_log_of(process).lines)
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                 return
@@ -69,13 +73,21 @@ def _wait_ready(url: str, process: subprocess.Popen[str]) -> None:
 def _serve(
     data_dir: Path, port: int, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    """`bilim serve` in a process of its own, its output read as it comes (``_log_of``)."""
+    process = subprocess.Popen(
         [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port), *args],
         env={**_env(data_dir), **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # The hub's logs (stdout) and its few lines to a person (stderr), in one stream.
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
+    _logs[process.pid] = _Log(process)
+    return process
+
+
+def _log_of(process: subprocess.Popen[str]) -> _Log:
+    return _logs[process.pid]
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
@@ -120,13 +132,17 @@ class TestServe:
             _stop(process)
 
 
+_logs: dict[int, _Log] = {}
+
+
 class _Log:
-    """The hub's log lines (stderr), read as they come so the pipe never fills."""
+    """The hub's output (logs and the lines to a person), read as it comes so the pipe never
+    fills."""
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.lines: list[str] = []
-        assert process.stderr is not None
-        stream = process.stderr
+        assert process.stdout is not None
+        stream = process.stdout
         threading.Thread(target=lambda: self.lines.extend(stream), daemon=True).start()
 
     def wait_for(self, text: str, count: int) -> None:
@@ -185,7 +201,7 @@ class TestWorkers:
         data_dir, port = tmp_path / "hub", _free_port()
         url = f"http://127.0.0.1:{port}"
         process = _serve(data_dir, port, "--workers", "2", env={"BILIM_POINTS_PER_HOUR": "200"})
-        log = _Log(process)
+        log = _log_of(process)
         try:
             log.wait_for("Application startup complete", count=2)
             _wait_ready(url, process)
@@ -214,6 +230,226 @@ class TestWorkers:
 
         # then together they ran exactly the budget
         assert sum(ran) == 200
+
+
+def _postgres_of(data_dir: Path) -> list[psutil.Process]:
+    """PostgreSQL server processes running on this data folder."""
+    pgdata = str(data_dir / "pgdata")
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            if proc.info["name"] == "postgres" and pgdata in " ".join(proc.info["cmdline"] or []):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _holders(data_dir: Path) -> list[int]:
+    path = data_dir / "pgdata" / ".handle_pids.json"
+    return list(json.loads(path.read_text())) if path.exists() else []
+
+
+class TestStopping:
+    @pytest.mark.slow
+    def test_sigterm_stops_hub_and_database_and_a_start_recovers_from_a_killed_hub(
+        self, tmp_path: Path
+    ) -> None:
+        # given a hub that was killed outright (kill -9): its PostgreSQL left running, its pid
+        # left on the server's list of holders
+        data_dir, port = tmp_path / "hub", _free_port()
+        url = f"http://127.0.0.1:{port}"
+        killed = _serve(data_dir, port)
+        _wait_ready(url, killed)
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=30)
+        assert _postgres_of(data_dir)
+        assert killed.pid in _holders(data_dir)
+        # when a hub starts again on the folder
+        process = _serve(data_dir, port)
+        log = _log_of(process)
+        try:
+            _wait_ready(url, process)
+            # then it serves, and the dead hub is no longer a holder
+            assert httpx.post(f"{url}/graphql", json={"query": REGIONS}).status_code == 200
+            assert _holders(data_dir) == [process.pid]
+        finally:
+            # and SIGTERM (systemd, docker stop) stops it as Ctrl-C does
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=90)
+        assert process.returncode == 0, "".join(log.lines)
+        assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+        assert _postgres_of(data_dir) == []
+        assert _holders(data_dir) == []
+
+
+class TestWorkerMetrics:
+    @pytest.mark.slow
+    def test_metrics_of_two_workers_are_summed_and_sigterm_stops_them(self, tmp_path: Path) -> None:
+        # given `bilim serve --workers 2`
+        data_dir, port = tmp_path / "hub", _free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = _serve(data_dir, port, "--workers", "2")
+        log = _log_of(process)
+        try:
+            log.wait_for("Application startup complete", count=2)
+            _wait_ready(url, process)
+
+            # when 40 queries arrive over 8 connections at once
+            async def send() -> None:
+                async def one_connection() -> None:
+                    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+                        for _ in range(5):
+                            body = {
+                                "query": "query Regions { regions(first: 2) { nodes { code } } }"
+                            }
+                            assert (await client.post("/graphql", json=body)).status_code == 200
+
+                await asyncio.gather(*(one_connection() for _ in range(8)))
+
+            asyncio.run(send())
+            # then both workers served some (each keeps its own files) and every scrape, by
+            # whichever worker, counts all 40
+            counted = {
+                name.split("_")[-1]
+                for name in os.listdir(data_dir / "metrics")
+                if name.startswith("counter_")
+            }
+            assert len(counted) >= 2, counted
+            for _ in range(4):
+                text = httpx.get(f"{url}/metrics", headers={"connection": "close"}).text
+                line = 'bilim_graphql_requests_total{operation="Regions",outcome="ok",type="query"}'
+                assert f"{line} 40.0" in text, text
+                assert (
+                    'bilim_graphql_request_seconds_count{operation="Regions",type="query"} 40.0'
+                    in text
+                )
+            # and each request has its JSON line
+            lines = [json.loads(x) for x in log.lines if '"http.request"' in x]
+            assert sum(1 for x in lines if x.get("operation") == "Regions") == 40
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=90)
+        assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+        assert _postgres_of(data_dir) == []
+
+
+class TestFastCommands:
+    """`bilim --help` and `bilim token` build no schema (issue 20: they took 8-11 s)."""
+
+    HEAVY = ("schema", "strawberry", "models", "sqlalchemy", "app", "prometheus_client")
+
+    def _imported_by(self, code: str) -> list[str]:
+        probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        ).stdout.split("\n")[-2]
+        return [m for m in out.split() if m.split(".")[0] in self.HEAVY]
+
+    def test_importing_the_cli_imports_no_schema_model_or_sql(self) -> None:
+        assert self._imported_by("import cli") == []
+
+    def test_help_builds_no_schema(self) -> None:
+        code = (
+            "import contextlib, io\nfrom cli import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            "    cli(['--help'])"
+        )
+        assert self._imported_by(code) == []
+
+    def test_token_builds_no_schema(self, tmp_path: Path) -> None:
+        code = (
+            "import contextlib, io\nfrom cli import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            f"    cli(['token', '--role', 'ministry', '--data-dir', {str(tmp_path)!r}])"
+        )
+        imported = self._imported_by(code)
+        assert not [
+            m for m in imported if m.split(".")[0] in ("schema", "strawberry", "models", "app")
+        ]
+
+    def test_role_choices_are_the_roles_a_token_takes(self) -> None:
+        from cli import TokenRole
+        from resolvers.access import Role
+
+        assert {r.value for r in TokenRole} == {r.value for r in Role} - {"anonymous", "partner"}
+        result = CliRunner().invoke(cli, ["token", "--help"], terminal_width=400)
+        assert "anonymous" not in result.output
+        assert "partner" not in result.output
+
+    def test_a_partner_token_is_refused(self, tmp_path: Path) -> None:
+        result = CliRunner().invoke(
+            cli, ["token", "--role", "partner", "--data-dir", str(tmp_path)]
+        )
+        assert result.exit_code == 2
+        assert "partner" in result.output
+
+
+class TestServeArguments:
+    @pytest.mark.parametrize(
+        ("args", "named"),
+        [
+            (["--port", "99999"], "--port"),
+            (["--port", "0"], "--port"),
+            (["--workers", "0"], "--workers"),
+        ],
+    )
+    def test_out_of_range_values_are_refused_before_anything_starts(
+        self, tmp_path: Path, args: list[str], named: str
+    ) -> None:
+        result = CliRunner().invoke(cli, ["serve", *args, "--data-dir", str(tmp_path)])
+        assert result.exit_code == 2
+        assert named in result.output
+        assert not (tmp_path / "pgdata").exists()
+
+
+class TestSeed:
+    async def test_seeding_a_database_with_institutions_is_refused(
+        self, db_url: str, session: AsyncSession, tmp_path: Path
+    ) -> None:
+        # given a database that already holds an institution
+        await make_institution(session)
+        await session.commit()
+        before = await session.scalar(text("SELECT count(*) FROM institution"))
+        env = {"DATABASE_URL": db_url, "BILIM_DATA_DIR": str(tmp_path)}
+        # when `bilim seed` runs on it
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["seed"], env=env)
+        # then it says why it refuses and adds nothing
+        assert result.exit_code == 1
+        assert "already holds institutions" in result.output
+        assert "--add" in result.output
+        assert await session.scalar(text("SELECT count(*) FROM institution")) == before
+
+
+class TestAssets:
+    def test_unreachable_registry_is_one_line_saying_what_to_do(self, tmp_path: Path) -> None:
+        # given a registry that cannot be reached, set the way npm users set theirs
+        env = {"NPM_CONFIG_REGISTRY": "http://127.0.0.1:9/npm"}
+        # when the assets are installed
+        result = CliRunner().invoke(
+            cli, ["assets", "install", "--data-dir", str(tmp_path)], env=env
+        )
+        # then one line names the registry and what to do, and no traceback
+        assert result.exit_code == 1
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        assert "http://127.0.0.1:9/npm" in lines[0]
+        assert "bilim assets install" in lines[0]
+        assert "Traceback" not in result.output
+
+    def test_the_registry_comes_from_npms_config(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from resolvers import assets
+
+        for name in assets.REGISTRY_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        npmrc = tmp_path / "npmrc"
+        npmrc.write_text("fund=false\nregistry=https://npm.example.kg/\n")
+        monkeypatch.setenv("NPM_CONFIG_USERCONFIG", str(npmrc))
+        assert assets.registry() == "https://npm.example.kg"
+        monkeypatch.setenv("BILIM_NPM_REGISTRY", "https://mirror.example.kg/npm/")
+        assert assets.registry() == "https://mirror.example.kg/npm"
 
 
 class TestToken:

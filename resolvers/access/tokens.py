@@ -7,7 +7,7 @@ import json
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
@@ -20,8 +20,10 @@ from resolvers.access.principals import (
     Role,
 )
 from resolvers.errors import ErrorCode, RequestError
-from resolvers.relay import CursorKeys
 from resolvers.settings import Settings
+
+if TYPE_CHECKING:
+    from resolvers.relay import CursorKeys
 
 ALGORITHM = "HS256"
 VERIFIED_TOKENS_KEPT = 10_000
@@ -37,10 +39,20 @@ class KeyRing:
             raise ValueError("active key id is not in the key ring")
         self.keys = keys
         self.active = active
-        self.cursors = CursorKeys(keys, active)
+        self._cursors: CursorKeys | None = None
         # Tokens already verified by this process, with their validity window: clients send the
         # same token many times, and verifying it again is most of a small request's cost.
         self.verified: dict[str, tuple[Principal, int, int]] = {}
+
+    @property
+    def cursors(self) -> CursorKeys:
+        """The cursor-sealing keys of this ring (made on first use: ``bilim token`` seals no
+        cursor and so does not import the SQL toolkit the cursors' module needs)."""
+        if self._cursors is None:
+            from resolvers.relay import CursorKeys
+
+            self._cursors = CursorKeys(self.keys, self.active)
+        return self._cursors
 
     @classmethod
     def load(cls, settings: Settings, data_dir: Path | None = None) -> KeyRing:
@@ -64,7 +76,7 @@ class KeyRing:
         kid = f"k{int(time.time())}{secrets.randbelow(1000):03d}"
         self.keys[kid] = secrets.token_urlsafe(48)
         self.active = kid
-        self.cursors = CursorKeys(self.keys, kid)
+        self._cursors = None
         stored = json.loads(path.read_text()) if path.exists() else {"keys": {}}
         stored["keys"][kid] = self.keys[kid]
         stored["active"] = kid

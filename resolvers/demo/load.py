@@ -94,6 +94,10 @@ async def _copy(conn: Any, table: str, rows: list[Row]) -> None:
         )
 
 
+PROGRESS_STEPS = 40
+PROGRESS_MIN_BATCH = 500
+
+
 class _Bar:
     """A rich progress bar on stderr, or nothing."""
 
@@ -170,7 +174,11 @@ async def load(
             )
             gen.plan()
             counts = dict.fromkeys(COLUMNS, 0)
-            bar = _Bar(progress, gen.total_units())
+            total = gen.total_units()
+            # Some forty steps of progress, however small the dataset (the demo's is one batch
+            # of the bulk size: the bar sat at 0 and jumped to the end).
+            gen.batch_rows = max(PROGRESS_MIN_BATCH, min(gen.batch_rows, total // PROGRESS_STEPS))
+            bar = _Bar(progress, total)
             bar.describe("Institutions")
             await _copy(conn, "institution", gen.institution_rows)
             counts["institution"] = len(gen.institution_rows)

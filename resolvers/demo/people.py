@@ -21,7 +21,6 @@ from resolvers.demo.names import (
     patronymic_of,
 )
 from resolvers.demo.reference import (
-    BATCH_ROWS,
     CLASS_LETTERS,
     GRADE_WEIGHTS,
     KINDERGARTEN_COHORT_WEIGHTS,
@@ -75,7 +74,7 @@ class PeopleMaker(GeneratorState):
         return batch
 
     def _full(self) -> bool:
-        return len(self.rows["person"]) >= BATCH_ROWS
+        return len(self.rows["person"]) >= self.batch_rows
 
     def _person(
         self,

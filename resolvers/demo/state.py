@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from resolvers.demo.reference import STREETS
+from resolvers.demo.reference import BATCH_ROWS, STREETS
 
 Row = tuple[Any, ...]
 
@@ -141,6 +141,8 @@ class GeneratorState:
         self.pin_serials = pin_serials
         self.rows: dict[str, list[Row]] = {t: [] for t in PEOPLE_TABLES}
         self.units = 0
+        # People per batch: where batches split changes no row, only how often progress moves.
+        self.batch_rows = BATCH_ROWS
         self.insts: list[Inst] = []
         self.schools_by_region: dict[int, list[Inst]] = {}
         self.schools_by_district: dict[int, list[Inst]] = {}

@@ -7,7 +7,6 @@ budget on, this path answers, errors included."""
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +26,11 @@ from resolvers.errors import ErrorCode, RequestError
 from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from resolvers.inputs import refusal as input_refusal
 from resolvers.safety import operation_name_of
+from resolvers.telemetry import note_result
 from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
 from schema.compiled.sql import seal_cursors
 from schema.http.limits import decode_json
-from schema.http.metrics import COMPILED, LATENCY, REQUESTS
 
 if TYPE_CHECKING:
     from schema.http.view import GraphQLView
@@ -136,70 +135,60 @@ async def _run(
     """Admit the operation (budget, subgraph, audit), run the statement and send its JSON."""
     state = view.state
     operation = statement.operation
-    started = time.perf_counter()
     response = Response(media_type="application/json")
     ctx = view.context_for(request, response, statement.principal)
     request_id = ctx.request_id
     ctx.operation_name = operation_name_of(statement.plan.document, operation.operation_name)
+    ctx.operation_type = "query"
     ctx.variables = operation.variables
     ctx.persist = state.guard.registration(
         statement.principal, operation.query, operation.extensions
     )
     if statement.principal.grant is not None:  # audited if it reads personal fields
         ctx.variables = redact_variables(compiler.gql, statement.plan.document, ctx.variables)
-    ok = False
     try:
-        try:
-            await state.guard.admit(
-                ctx,
-                compiler.gql,
-                statement.plan.document,
-                operation.operation_name,
-                operation.variables,
-                statement.query,
-            )
-        except RequestError as err:
-            # A partner leaving its subgraph is a security event on this path too.
-            _, action = security.action_of(statement.plan.document, operation.operation_name)
-            await security.note_refusals(ctx, [err], writes=False, action=action)
-            return _response(response, ctx, None, [err.formatted])
-        try:
-            answer = await database.fetch_bytes(
-                state.compiled_engine, statement.sql, statement.args
-            )
-            if answer is None:
-                raise RuntimeError("the compiled statement returned no row")
-            answer = seal_cursors(answer, state.keyring.cursors)
-        except Exception as err:
-            if is_unavailable(err):
-                # Load balancers and clients retry a 503; the audit cannot be written either.
-                response.status_code = 503
-                response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
-                return _response(response, ctx, None, [unavailable_error(request_id).formatted])
-            log.exception("graphql.compiled_failed", extra={"request_id": request_id})
-            failure = GraphQLError(
-                "Unexpected error; quote the request id when you report it",
-                extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
-            )
-            if ctx.personal_read:  # audited as the resolvers' path audits it: rejected
-                await state.guard.audit_personal_read(
-                    ctx, ExecutionResult(data=None, errors=[failure])
-                )
-            return _response(response, ctx, None, [failure.formatted])
-        ok = True
-        if ctx.personal_read:
-            await state.guard.audit_personal_read(ctx, ExecutionResult(data=None, errors=None))
-        return _response(response, ctx, answer, None)
-    finally:
-        REQUESTS.labels("ok" if ok else "error").inc()
-        COMPILED.inc()
-        LATENCY.observe(time.perf_counter() - started)
+        await state.guard.admit(
+            ctx,
+            compiler.gql,
+            statement.plan.document,
+            operation.operation_name,
+            operation.variables,
+            statement.query,
+        )
+    except RequestError as err:
+        # A partner leaving its subgraph is a security event on this path too.
+        _, action = security.action_of(statement.plan.document, operation.operation_name)
+        await security.note_refusals(ctx, [err], writes=False, action=action)
+        return _response(response, ctx, None, [err.formatted])
+    try:
+        answer = await database.fetch_bytes(state.compiled_engine, statement.sql, statement.args)
+        if answer is None:
+            raise RuntimeError("the compiled statement returned no row")
+        answer = seal_cursors(answer, state.keyring.cursors)
+    except Exception as err:
+        if is_unavailable(err):
+            # Load balancers and clients retry a 503; the audit cannot be written either.
+            response.status_code = 503
+            response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+            return _response(response, ctx, None, [unavailable_error(request_id).formatted])
+        log.exception("graphql.compiled_failed", extra={"request_id": request_id})
+        failure = GraphQLError(
+            "Unexpected error; quote the request id when you report it",
+            extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
+        )
+        if ctx.personal_read:  # audited as the resolvers' path audits it: rejected
+            await state.guard.audit_personal_read(ctx, ExecutionResult(data=None, errors=[failure]))
+        return _response(response, ctx, None, [failure.formatted])
+    if ctx.personal_read:
+        await state.guard.audit_personal_read(ctx, ExecutionResult(data=None, errors=None))
+    return _response(response, ctx, answer, None)
 
 
 def _response(
     response: Response, ctx: Context, data: bytes | None, errors: list[Any] | None
 ) -> Response:
     """The answer's JSON, written around the statement's bytes without decoding them."""
+    note_result(errors, compiled=True)
     parts = [b'{"data":', data if data is not None else b"null"]
     if errors:
         parts += [b',"errors":', orjson.dumps(errors)]

@@ -1,15 +1,26 @@
-"""Prometheus counters of the GraphQL endpoint, and ``/metrics`` that exposes them."""
+"""``/metrics``: the hub's Prometheus metrics (resolvers/telemetry/metrics.py), every worker's
+summed under ``bilim serve``, with the outbox consumers' backlog and lag read at each scrape."""
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+import logging
+
 from starlette.requests import Request
 from starlette.responses import Response
 
-REQUESTS = Counter("bilim_graphql_requests_total", "GraphQL requests", ["outcome"])
-COMPILED = Counter("bilim_graphql_compiled_total", "Queries answered by the compiled path")
-LATENCY = Histogram("bilim_graphql_seconds", "GraphQL request duration")
+from resolvers.events import status as events_status
+from resolvers.telemetry.metrics import COMPILED, CONTENT_TYPE, exposition, note_outbox
+
+__all__ = ["COMPILED", "metrics"]
+
+log = logging.getLogger("bilim.metrics")
 
 
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    engine = getattr(request.app.state, "bookkeeping_engine", None)
+    if engine is not None:
+        try:
+            note_outbox(await events_status.lag(engine))
+        except Exception:  # the other metrics are still worth serving
+            log.warning("metrics.outbox_unreadable", exc_info=True)
+    return Response(exposition(), media_type=CONTENT_TYPE)

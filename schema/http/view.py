@@ -7,7 +7,6 @@ import dataclasses
 import itertools
 import logging
 import re
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -37,7 +36,6 @@ from schema.compiled import endpoint as compiled_endpoint
 from schema.http import limits, live
 from schema.http.limits import error_body
 from schema.http.live import LiveHandler
-from schema.http.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("bilim")
 
@@ -202,7 +200,6 @@ class GraphQLView(GraphQL[Context, None]):
         auth_error = context.auth_error
         if auth_error is not None:
             return await self._refuse_credential(context, sub_response, auth_error, request_data)
-        started = time.perf_counter()
         try:
             try:
                 query = await self.state.guard.resolve_query(
@@ -248,7 +245,6 @@ class GraphQLView(GraphQL[Context, None]):
                 await context.close(commit=False)
             except Exception:
                 log.warning("graphql.close_failed", extra={"request_id": context.request_id})
-            LATENCY.observe(time.perf_counter() - started)
 
     async def _refuse_credential(
         self, context: Context, sub_response: Any, error: GraphQLError, request_data: Any
@@ -294,7 +290,6 @@ class GraphQLView(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if not commit:
             await record_rolled_back(context, codes)
-        REQUESTS.labels("ok" if not result.errors else "error").inc()
         if ErrorCode.SERVICE_UNAVAILABLE.value in codes:
             self._unavailable(sub_response, [])
         return result
@@ -303,7 +298,6 @@ class GraphQLView(GraphQL[Context, None]):
         """HTTP 503 with ``Retry-After``: load balancers and clients retry on it."""
         sub_response.status_code = 503
         sub_response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
-        REQUESTS.labels("error").inc()
         return ExecutionResult(data=None, errors=errors)
 
     async def _refused(self, result: ExecutionResult, context: Context) -> ExecutionResult:
