@@ -354,7 +354,13 @@ async def measure(url: str, data_dir: Path, data: dict[str, Any], args: argparse
                 assert "errors" not in body, body
                 return body
 
+            floor = issue_token(ring, settings, role=Role.GUARDIAN, person_id=1)
+
+            async def smallest() -> None:
+                await gql("query Floor { __typename }", {}, floor)
+
             for name, requests in (
+                ("the floor: `{ __typename }` signed in", [smallest] * len(data["guardians"])),
                 ("a guardian's week of the diary", _diary(gql, ring, settings, data)),
                 (
                     "a class's gradebook for a term and subject",

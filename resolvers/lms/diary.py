@@ -185,9 +185,12 @@ SELECT json_build_object(
                j.name_en)) FROM subject j
                WHERE j.id IN (SELECT subject_id FROM s UNION SELECT subject_id FROM l)),
   'teachers', (SELECT json_agg(json_build_array(p.id, concat_ws(' ', p.last_name,
-               p.first_name, p.patronymic))) FROM person p
-               WHERE p.id IN (SELECT teacher_id FROM s UNION SELECT teacher_id FROM l)
-                 AND EXISTS (SELECT FROM staff_position sp WHERE sp.person_id = p.id)),
+               p.first_name, p.patronymic)))
+               FROM (SELECT teacher_id FROM s UNION SELECT teacher_id FROM l) t
+               JOIN person p ON p.id = t.teacher_id
+               -- a probe of the index per teacher (LIMIT), not a scan of every post
+               CROSS JOIN LATERAL (SELECT FROM staff_position sp WHERE sp.person_id = p.id
+                                   LIMIT 1) post),
   'rooms', (SELECT json_agg(json_build_array(r.id, r.name, r.capacity)) FROM room r
             WHERE r.id IN (SELECT room_id FROM s)),
   'holidays', (SELECT json_agg(json_build_array(day, name)) FROM public_holiday
