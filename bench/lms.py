@@ -1,24 +1,31 @@
 """Benchmark of the school LMS at country scale (issue 15).
 
     python -m bench.lms [--pupils 400000] [--class-size 28.6] [--weeks 8] [--samples 200]
-                        [--workers 2]
+                        [--workers 2] [--data-dir DIR [--reuse]] [--no-promotion]
 
-Builds a fresh database (embedded PostgreSQL unless DATABASE_URL is set) and generates, in
-SQL, last school year's classes of the country: schools of 6 classes, classes of
-``--class-size`` pupils (400,000 pupils are ~14,000 classes) in grades 1-11, each pupil
-enrolled and in their class, three teachers per class, 30 weekly slots per class, and the
-first ``--weeks`` weeks of lessons with a mark for a quarter of the pupil-lessons and an
-absence for one in twenty (a term at 400,000 pupils: ~3.4 million lessons, ~24 million marks,
-~5 million absences). The load runs with ``session_replication_role = replica`` (no triggers,
-no foreign key checks: the generator makes valid rows by construction; CHECKs and exclusion
-constraints still hold). Then it measures through the real GraphQL endpoint, in process:
+Builds a database (embedded PostgreSQL unless DATABASE_URL is set; kept in ``--data-dir`` and
+measured again without loading with ``--reuse``) and generates, in SQL, last school year's
+classes of the country: schools of 6 classes, classes of ``--class-size`` pupils (400,000
+pupils are ~14,000 classes) in grades 1-11, each pupil enrolled and in their class, three
+teachers per class, 30 weekly slots per class, and the first ``--weeks`` weeks of lessons with
+a mark for a quarter of the pupil-lessons and an absence for one in twenty (a term at 400,000
+pupils: ~3.4 million lessons, ~24 million marks, ~5 million absences). The load runs with
+``session_replication_role = replica`` (no triggers, no foreign key checks: the generator
+makes valid rows by construction; CHECKs and exclusion constraints still hold). Then it
+measures through the real GraphQL endpoint, in process, one request at a time:
 
-* a guardian's week of the diary (``portals/lms/Diary.graphql``): median, p95;
-* a class's gradebook for a term and subject (``ClassGradebook``): median, p95;
-* marking a class in one ``recordMarks`` (``RecordMarks``, after ``recordClassLesson``):
-  median, p95;
-* year-end promotion for the country: ``closeAcademicYear`` (the ministry) and
-  ``--workers`` processes working off the schools' closures.
+* the floor: the smallest signed-in request (``{ __typename }``);
+* a guardian's week of the diary (``portals/lms/Diary.graphql``);
+* a class's gradebook for a term and subject (``ClassGradebook``);
+* marking a class in one ``recordMarks`` (``RecordMarks``, after ``recordClassLesson``);
+
+each with wall p50/p95 and, what a loaded machine does not distort, the CPU milliseconds per
+request of the hub and of PostgreSQL's backends and the statements per request
+(:mod:`bench.lms_meter`), then the plan of each statement of one request (EXPLAIN ANALYZE,
+BUFFERS). Last, year-end promotion: every school's closure queued (as the ministry's
+``closeAcademicYear`` does), ``--workers`` processes working them off, the time per school
+projected to the country's ~2,330 schools (on a copy of the database when ``--data-dir`` is
+given, so the data stays reusable).
 
 Targets: diary p50 < 15 ms, gradebook p50 < 25 ms, marking p50 < 40 ms, promotion < 5 min.
 """
@@ -40,7 +47,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.lms_meter import HEADER, Figures, Meter, load_average
+from bench.lms_meter import HEADER, Figures, Meter, load_average, server_cpu
 from models import database
 from resolvers import clock
 from resolvers.access import KeyRing, Role, issue_token
@@ -359,8 +366,9 @@ async def measure(url: str, data_dir: Path, data: dict[str, Any], args: argparse
             async def smallest() -> None:
                 await gql("query Floor { __typename }", {}, floor)
 
+            floors: list[Any] = [smallest] * len(data["guardians"])
             for name, requests in (
-                ("the floor: `{ __typename }` signed in", [smallest] * len(data["guardians"])),
+                ("the floor: `{ __typename }` signed in", floors),
                 ("a guardian's week of the diary", _diary(gql, ring, settings, data)),
                 (
                     "a class's gradebook for a term and subject",
@@ -499,10 +507,12 @@ def _marks_request(
     return send
 
 
-async def promotion(url: str, data: dict[str, Any], args: argparse.Namespace) -> str:
+async def promotion(
+    url: str, data: dict[str, Any], args: argparse.Namespace, pgdata: Path | None
+) -> str:
     """Year-end promotion: the ministry's closeAcademicYear queues every school, then
-    ``--workers`` processes close them (each school one transaction); CPU of this process and
-    of the server, and the time per school projected to the country's schools."""
+    ``--workers`` processes close them (each school one transaction); the time per school
+    projected to the country's schools."""
     from resolvers import lms as lms_service
 
     conn = await asyncpg.connect(url)
@@ -514,7 +524,7 @@ async def promotion(url: str, data: dict[str, Any], args: argparse.Namespace) ->
             " WHERE kind = 'school' ON CONFLICT DO NOTHING",
             year,
         )
-        pids = {r["pid"] for r in await conn.fetch("SELECT pid FROM pg_stat_activity")}
+        server_before = server_cpu(pgdata) if pgdata else None
         cpu = time.process_time()
         started = time.perf_counter()
         closed = sum(
@@ -524,21 +534,31 @@ async def promotion(url: str, data: dict[str, Any], args: argparse.Namespace) ->
         )
         elapsed = time.perf_counter() - started
         hub_cpu = time.process_time() - cpu
+        await asyncio.sleep(1)  # the workers' backends exit and are counted by the server
+        server_after = server_cpu(pgdata) if pgdata else None
         moved = await conn.fetchval(
             "SELECT count(*) FROM enrollment WHERE exit_reason IN ('promoted', 'retained')"
         )
-        del pids
     finally:
         await conn.close()
     country = round(400_000 / 28.6 / CLASSES_PER_SCHOOL)
     per_school = elapsed / max(1, closed) * args.workers
-    return (
+    text = (
         f"year-end promotion: {closed:,} schools, {moved:,} pupils moved on in {elapsed:.1f} s"
         f" ({args.workers} workers, {load_average()}); {per_school * 1000:.0f} ms per school"
-        f" and worker, closer CPU {hub_cpu / max(1, closed) * 1000:.0f} ms per school;"
-        f" the country ({country:,} schools) at this rate: "
-        f"{per_school * country / args.workers / 60:.1f} min with {args.workers} workers"
+        f" and worker; the country ({country:,} schools) at this rate: "
+        f"{per_school * country / args.workers / 60:.1f} min with {args.workers} workers."
+        f" CPU per school: workers {hub_cpu / max(1, closed) * 1000:.0f} ms"
     )
+    if server_before is not None and server_after is not None:
+        pg = (server_after - server_before) / max(1, closed)
+        total = pg + hub_cpu / max(1, closed)
+        text += (
+            f", PostgreSQL {pg * 1000:.0f} ms; the country's CPU at that rate:"
+            f" {total * country / 60:.1f} min, {total * country / 60 / args.workers:.1f} min"
+            f" on {args.workers} idle cores"
+        )
+    return text
 
 
 async def existing(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -593,19 +613,21 @@ async def run(args: argparse.Namespace) -> None:
                 print(f"  {table}: {count:,}")
             for step, seconds in data["timings"].items():
                 print(f"  {step}: {seconds:.1f} s")
-        print(f"measured at {load_average()}")
-        figures, plans = await measure(url, folder, data, args)
-        print(f"\n{HEADER}")
-        for each in figures:
-            print(each.row())
-        print(f"(after: {load_average()})")
-        print("\nplans of one request each (EXPLAIN ANALYZE, BUFFERS):" + "\n".join(plans))
+        if not args.promotion_only:
+            print(f"measured at {load_average()}")
+            figures, plans = await measure(url, folder, data, args)
+            print(f"\n{HEADER}")
+            for each in figures:
+                print(each.row())
+            print(f"(after: {load_average()})")
+            print("\nplans of one request each (EXPLAIN ANALYZE, BUFFERS):" + "\n".join(plans))
         if not args.no_promotion:
             # Promotion changes the data: with --data-dir it runs on a copy, kept reusable.
             target = url
             if args.data_dir:
                 target = await _copy(server, name, f"{name}_promotion")
-            print("\n" + await promotion(target, data, args))
+            pgdata = pg.pgdata if pg is not None else None
+            print("\n" + await promotion(target, data, args, pgdata))
     finally:
         if pg is not None:
             pg.stop()
@@ -633,6 +655,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="keep the embedded database here")
     parser.add_argument("--reuse", action="store_true", help="measure --data-dir's data again")
     parser.add_argument("--no-promotion", action="store_true", help="skip the year-end run")
+    parser.add_argument("--promotion-only", action="store_true", help="only the year-end run")
     args = parser.parse_args()
     if args.reuse and not args.data_dir:
         parser.error("--reuse needs --data-dir")

@@ -40,6 +40,17 @@ def _proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def server_cpu(pgdata: Path) -> float | None:
+    """CPU seconds of an embedded server's whole process tree so far: the postmaster's own and
+    its ended children's (backends that have exited, as a job's are once it is done)."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    return sum(int(f) for f in fields[11:15]) / TICK
+
+
 @dataclass
 class Captured:
     """The statements one request sent, with their parameters (to EXPLAIN them afterwards)."""

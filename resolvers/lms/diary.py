@@ -184,13 +184,12 @@ SELECT json_build_object(
   'subjects', (SELECT json_agg(json_build_array(j.id, j.code, j.name_ky, j.name_ru,
                j.name_en)) FROM subject j
                WHERE j.id IN (SELECT subject_id FROM s UNION SELECT subject_id FROM l)),
-  'teachers', (SELECT json_agg(json_build_array(p.id, concat_ws(' ', p.last_name,
-               p.first_name, p.patronymic)))
-               FROM (SELECT teacher_id FROM s UNION SELECT teacher_id FROM l) t
-               JOIN person p ON p.id = t.teacher_id
-               -- a probe of the index per teacher (LIMIT), not a scan of every post
-               CROSS JOIN LATERAL (SELECT FROM staff_position sp WHERE sp.person_id = p.id
-                                   LIMIT 1) post),
+  'teachers', (SELECT json_agg(json_build_array(t.teacher_id,
+               -- by the primary key, one teacher at a time: never a scan of people or posts
+               (SELECT concat_ws(' ', p.last_name, p.first_name, p.patronymic)
+                FROM person p WHERE p.id = t.teacher_id
+                  AND EXISTS (SELECT FROM staff_position sp WHERE sp.person_id = p.id))))
+               FROM (SELECT teacher_id FROM s UNION SELECT teacher_id FROM l) t),
   'rooms', (SELECT json_agg(json_build_array(r.id, r.name, r.capacity)) FROM room r
             WHERE r.id IN (SELECT room_id FROM s)),
   'holidays', (SELECT json_agg(json_build_array(day, name)) FROM public_holiday

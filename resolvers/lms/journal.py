@@ -106,8 +106,8 @@ async def _head(
 
 # A gradebook's pupils, marks, absences and set results in one statement (JSON built by
 # PostgreSQL). The year is a constant of the statement, so only its partitions are read; marks
-# read the partial index on (year, class, subject, date), absences the one on (year, class,
-# date), joined to the subject's lessons of the term.
+# read the partial index on (year, class, subject, date); absences are reached from the
+# subject's lessons of the term through the attendance's key.
 BODY_SQL = text(
     """
 SELECT json_build_object(
@@ -125,11 +125,14 @@ SELECT json_build_object(
               AND k.superseded_at IS NULL),
   'absences', (SELECT json_agg(json_build_array(a.pupil_id, a.status, a.reason,
                  a.minutes_late))
-               FROM attendance a JOIN class_lesson c
-                 ON c.academic_year_id = a.academic_year_id AND c.id = a.lesson_id
-               WHERE a.academic_year_id = :year AND a.class_group_id = :klass
-                 AND a.on_date BETWEEN :start AND :end
-                 AND c.academic_year_id = :year AND c.subject_id = :subject),
+               FROM class_lesson c
+               -- from the subject's lessons to their registers (the attendance's key)
+               CROSS JOIN LATERAL (SELECT pupil_id, status, reason, minutes_late
+                                   FROM attendance
+                                   WHERE academic_year_id = c.academic_year_id
+                                     AND lesson_id = c.id) a
+               WHERE c.academic_year_id = :year AND c.class_group_id = :klass
+                 AND c.subject_id = :subject AND c.on_date BETWEEN :start AND :end),
   'overrides', (SELECT json_agg(json_build_array(o.pupil_id, o.value, o.comment,
                   o.computed_value, o.reason, o.decided_by, o.decided_at))
                 FROM result_override o

@@ -259,7 +259,8 @@ async def _continue_enrollments(session: AsyncSession, inst_id: int, on: date) -
             "  e.programme, e.id FROM enrollment e"
             " WHERE e.institution_id = :school AND e.sector = 'school' AND e.exit_date = :on"
             "  AND e.exit_reason IN ('promoted', 'retained')"
-            "  AND NOT EXISTS (SELECT FROM enrollment n WHERE n.previous_enrollment_id = e.id)"
+            # ended by this transaction (now() is its start): by the index on the school
+            "  AND e.updated_at = now()"
         ),
         {"on": on, "school": inst_id},
     )
@@ -275,21 +276,23 @@ NEXT_CLASSES = text(
     " FROM class_group c"
     " WHERE c.institution_id = :school AND c.academic_year_id = :year"
     "  AND EXISTS (SELECT FROM class_membership m JOIN enrollment n"
-    "   ON n.previous_enrollment_id = m.enrollment_id AND n.grade_level = c.grade + 1"
+    "   ON n.person_id = m.pupil_id AND n.institution_id = c.institution_id"
+    "   AND n.entry_date = :on AND n.sector = 'school' AND n.grade_level = c.grade + 1"
     "   WHERE m.class_group_id = c.id AND m.until = :on)"
     " ORDER BY c.grade, c.letter"
     " ON CONFLICT DO NOTHING RETURNING id"
 )
 
-# The promoted pupils into their class's continuation, through their new enrollments.
+# The promoted pupils into their class's continuation, through their new enrollments (found
+# by pupil, school and day: the index on the person, not a scan for the previous enrollment).
 NEXT_MEMBERSHIPS = text(
     "INSERT INTO class_membership (class_group_id, enrollment_id, pupil_id, institution_id,"
     " academic_year_id, grade, since)"
     " SELECT k.id, n.id, m.pupil_id, :school, :following, c.grade + 1, :on"
     " FROM class_membership m"
     " JOIN class_group c ON c.id = m.class_group_id"
-    " JOIN enrollment n ON n.previous_enrollment_id = m.enrollment_id"
-    "  AND n.grade_level = c.grade + 1"
+    " JOIN enrollment n ON n.person_id = m.pupil_id AND n.institution_id = :school"
+    "  AND n.entry_date = :on AND n.sector = 'school' AND n.grade_level = c.grade + 1"
     " JOIN class_group k ON k.institution_id = :school AND k.academic_year_id = :following"
     "  AND k.grade = c.grade + 1 AND k.letter = c.letter"
     " WHERE c.institution_id = :school AND c.academic_year_id = :year AND m.until = :on"
@@ -320,8 +323,9 @@ async def _continue_classes(
         text(
             "SELECT count(*) FROM class_group c WHERE c.institution_id = :school"
             " AND c.academic_year_id = :year AND EXISTS (SELECT FROM class_membership m"
-            " JOIN enrollment n ON n.previous_enrollment_id = m.enrollment_id"
-            " AND n.grade_level = c.grade + 1 WHERE m.class_group_id = c.id AND m.until = :on)"
+            " JOIN enrollment n ON n.person_id = m.pupil_id AND n.institution_id = :school"
+            " AND n.entry_date = :on AND n.sector = 'school' AND n.grade_level = c.grade + 1"
+            " WHERE m.class_group_id = c.id AND m.until = :on)"
         ),
         params,
     )
