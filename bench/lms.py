@@ -1,24 +1,31 @@
 """Benchmark of the school LMS at country scale (issue 15).
 
     python -m bench.lms [--pupils 400000] [--class-size 28.6] [--weeks 8] [--samples 200]
-                        [--workers 2]
+                        [--workers 2] [--data-dir DIR [--reuse]] [--no-promotion]
 
-Builds a fresh database (embedded PostgreSQL unless DATABASE_URL is set) and generates, in
-SQL, last school year's classes of the country: schools of 6 classes, classes of
-``--class-size`` pupils (400,000 pupils are ~14,000 classes) in grades 1-11, each pupil
-enrolled and in their class, three teachers per class, 30 weekly slots per class, and the
-first ``--weeks`` weeks of lessons with a mark for a quarter of the pupil-lessons and an
-absence for one in twenty (a term at 400,000 pupils: ~3.4 million lessons, ~24 million marks,
-~5 million absences). The load runs with ``session_replication_role = replica`` (no triggers,
-no foreign key checks: the generator makes valid rows by construction; CHECKs and exclusion
-constraints still hold). Then it measures through the real GraphQL endpoint, in process:
+Builds a database (embedded PostgreSQL unless DATABASE_URL is set; kept in ``--data-dir`` and
+measured again without loading with ``--reuse``) and generates, in SQL, last school year's
+classes of the country: schools of 6 classes, classes of ``--class-size`` pupils (400,000
+pupils are ~14,000 classes) in grades 1-11, each pupil enrolled and in their class, three
+teachers per class, 30 weekly slots per class, and the first ``--weeks`` weeks of lessons with
+a mark for a quarter of the pupil-lessons and an absence for one in twenty (a term at 400,000
+pupils: ~3.4 million lessons, ~24 million marks, ~5 million absences). The load runs with
+``session_replication_role = replica`` (no triggers, no foreign key checks: the generator
+makes valid rows by construction; CHECKs and exclusion constraints still hold). Then it
+measures through the real GraphQL endpoint, in process, one request at a time:
 
-* a guardian's week of the diary (``portals/lms/Diary.graphql``): median, p95;
-* a class's gradebook for a term and subject (``ClassGradebook``): median, p95;
-* marking a class in one ``recordMarks`` (``RecordMarks``, after ``recordClassLesson``):
-  median, p95;
-* year-end promotion for the country: ``closeAcademicYear`` (the ministry) and
-  ``--workers`` processes working off the schools' closures.
+* the floor: the smallest signed-in request (``{ __typename }``);
+* a guardian's week of the diary (``portals/lms/Diary.graphql``);
+* a class's gradebook for a term and subject (``ClassGradebook``);
+* marking a class in one ``recordMarks`` (``RecordMarks``, after ``recordClassLesson``);
+
+each with wall p50/p95 and, what a loaded machine does not distort, the CPU milliseconds per
+request of the hub and of PostgreSQL's backends and the statements per request
+(:mod:`bench.lms_meter`), then the plan of each statement of one request (EXPLAIN ANALYZE,
+BUFFERS). Last, year-end promotion: every school's closure queued (as the ministry's
+``closeAcademicYear`` does), ``--workers`` processes working them off, the time per school
+projected to the country's ~2,330 schools (on a copy of the database when ``--data-dir`` is
+given, so the data stays reusable).
 
 Targets: diary p50 < 15 ms, gradebook p50 < 25 ms, marking p50 < 40 ms, promotion < 5 min.
 """
@@ -29,10 +36,10 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +47,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.lms_meter import HEADER, Figures, Meter, load_average, server_cpu
 from models import database
 from resolvers import clock
 from resolvers.access import KeyRing, Role, issue_token
@@ -326,25 +334,20 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
         await conn.close()
 
 
-def _stats(timings: list[float]) -> str:
-    timings.sort()
-    p50 = statistics.median(timings) * 1000
-    p95 = timings[int(len(timings) * 0.95)] * 1000
-    return f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"
-
-
 async def measure(url: str, data_dir: Path, data: dict[str, Any], args: argparse.Namespace
-                  ) -> list[tuple[str, str]]:  # fmt: skip
+                  ) -> tuple[list[Figures], list[str]]:  # fmt: skip
+    """The three requests through the real GraphQL endpoint, in process: CPU per request of
+    the hub and of PostgreSQL, statements, and the plans of one request of each."""
     from app import create_app
-    from resolvers import lms as lms_service
 
     settings = Settings(database_url=url, data_dir=data_dir, environment="test")
     app = create_app(settings)
     ring = KeyRing.load(settings)
-    results: list[tuple[str, str]] = []
-    rng = random.Random(7)
     conn = await asyncpg.connect(url)
+    figures: list[Figures] = []
+    plans: list[str] = []
     async with app.router.lifespan_context(app):
+        meter = Meter(conn, app.state.engine)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
 
@@ -358,162 +361,251 @@ async def measure(url: str, data_dir: Path, data: dict[str, Any], args: argparse
                 assert "errors" not in body, body
                 return body
 
-            # 1. a guardian's week of the diary (the second week of the term)
-            diary = (PORTALS / "Diary.graphql").read_text()
-            monday = data["term1"].starts_on + timedelta(
-                days=(7 - data["term1"].starts_on.weekday())
-            )
-            week = {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
-            timings = []
-            for i, (guardian, pupil) in enumerate(data["guardians"]):
-                token = issue_token(ring, settings, role=Role.GUARDIAN, person_id=guardian)
-                variables = week | {"pupilId": encode_id("Person", pupil)}
-                started = time.perf_counter()
-                body = await gql(diary, variables, token)
-                if i >= 10:  # the first ones warm the pools and caches
-                    timings.append(time.perf_counter() - started)
-                assert body["data"]["diary"]["days"]
-            results.append(("a guardian's week of the diary", _stats(timings)))
+            floor = issue_token(ring, settings, role=Role.GUARDIAN, person_id=1)
 
-            # 2. a class's gradebook for the term and a subject, read by its teacher
-            gradebook = (PORTALS / "ClassGradebook.graphql").read_text()
-            term = await conn.fetchval(
-                "SELECT id FROM term WHERE academic_year_id = $1 AND number = 1", data["year_id"]
-            )
-            assignments = await conn.fetch(
-                """SELECT ta.class_group_id, ta.subject_id, ta.teacher_id, ta.institution_id
-                   FROM teaching_assignment ta JOIN class_group k ON k.id = ta.class_group_id
-                   WHERE ta.academic_year_id = $1 AND k.grade >= 4
-                   ORDER BY random() LIMIT $2""",
-                data["year_id"],
-                args.samples,
-            )
-            timings = []
-            for i, a in enumerate(assignments):
-                token = issue_token(
-                    ring, settings, role=Role.TEACHER, person_id=a["teacher_id"],
-                    scopes=[f"institution:{a['institution_id']}"],
-                )  # fmt: skip
-                variables = {
-                    "classGroupId": encode_id("ClassGroup", a["class_group_id"]),
-                    "subjectId": encode_id("Subject", a["subject_id"]),
-                    "termId": encode_id("Term", term),
-                }
-                started = time.perf_counter()
-                body = await gql(gradebook, variables, token)
-                if i >= 10:
-                    timings.append(time.perf_counter() - started)
-                assert body["data"]["gradebook"]["rows"]
-            results.append(("a class's gradebook for a term and subject", _stats(timings)))
+            async def smallest() -> None:
+                await gql("query Floor { __typename }", {}, floor)
 
-            # 3. marking a class in one recordMarks (a lesson of the second term recorded first)
-            record_class_lesson = (PORTALS / "RecordClassLesson.graphql").read_text()
-            record_marks = (PORTALS / "RecordMarks.graphql").read_text()
-            term2 = await conn.fetchrow(
-                "SELECT starts_on FROM term WHERE academic_year_id = $1 AND number = 2",
-                data["year_id"],
-            )
-            slots = await conn.fetch(
-                """SELECT DISTINCT ON (s.class_group_id) s.id, s.weekday, s.teacher_id,
-                          s.institution_id, s.class_group_id
-                   FROM timetable_slot s JOIN class_group k ON k.id = s.class_group_id
-                   WHERE s.academic_year_id = $1 AND k.grade >= 4
-                     AND k.curriculum_model = 'eleven_year'
-                   ORDER BY s.class_group_id, s.id""",
-                data["year_id"],
-            )
-            slots = rng.sample(list(slots), min(args.samples, len(slots)))
-            timings = []
-            sizes = []
-            for i, slot in enumerate(slots):
-                token = issue_token(
-                    ring, settings, role=Role.TEACHER, person_id=slot["teacher_id"],
-                    scopes=[f"institution:{slot['institution_id']}"],
-                )  # fmt: skip
-                on = term2["starts_on"] + timedelta(
-                    days=(slot["weekday"] - 1 - term2["starts_on"].weekday()) % 7
-                )
-                body = await gql(
-                    record_class_lesson,
-                    {"input": {"slotId": encode_id("TimetableSlot", slot["id"]),
-                               "date": on.isoformat(), "topic": "Контрольная"}},
-                    token,
-                )  # fmt: skip
-                lesson = body["data"]["recordClassLesson"]
-                assert not lesson["userErrors"], lesson
-                pupils = await conn.fetch(
-                    "SELECT pupil_id FROM class_membership WHERE class_group_id = $1",
-                    slot["class_group_id"],
-                )
-                marks = [
-                    {"pupilId": encode_id("Person", p["pupil_id"]), "value": 2 + n % 4}
-                    for n, p in enumerate(pupils)
-                ]
-                started = time.perf_counter()
-                body = await gql(
-                    record_marks,
-                    {"input": {"lessonId": lesson["lesson"]["id"], "marks": marks}},
-                    token,
-                )
-                elapsed = time.perf_counter() - started
-                assert not body["data"]["recordMarks"]["userErrors"], body
-                if i >= 10:
-                    timings.append(elapsed)
-                    sizes.append(len(marks))
-            results.append(
+            floors: list[Any] = [smallest] * len(data["guardians"])
+            for name, requests in (
+                ("the floor: `{ __typename }` signed in", floors),
+                ("a guardian's week of the diary", _diary(gql, ring, settings, data)),
                 (
-                    f"marking a class in one recordMarks ({statistics.mean(sizes):.0f} pupils)",
-                    _stats(timings),
-                )
-            )
-
-            # 4. year-end promotion of the country
-            close = """mutation($input: CloseAcademicYearInput!) {
-              closeAcademicYear(input: $input) { pending userErrors { code message } } }"""
-            ministry = issue_token(ring, settings, role=Role.MINISTRY)
-            started = time.perf_counter()
-            body = await gql(
-                close, {"input": {"academicYearId": encode_id("AcademicYear", data["year_id"])}},
-                ministry,
-            )  # fmt: skip
-            queued = time.perf_counter() - started
-            assert not body["data"]["closeAcademicYear"]["userErrors"], body
-            started = time.perf_counter()
-            closed = sum(
-                await asyncio.gather(
-                    *(lms_service.run_pending_closures(url) for _ in range(args.workers))
-                )
-            )
-            elapsed = time.perf_counter() - started
-            promoted = await conn.fetchval(
-                "SELECT count(*) FROM enrollment WHERE exit_reason IN ('promoted', 'retained')"
-            )
-            results.append(
-                (
-                    f"year-end promotion: {closed:,} schools, {promoted:,} pupils moved on "
-                    f"({args.workers} workers; queuing {queued:.2f} s)",
-                    f"{elapsed:.1f} s",
-                )
-            )
+                    "a class's gradebook for a term and subject",
+                    await _gradebook(gql, conn, ring, settings, data, args),
+                ),
+                ("marking a class in one recordMarks", await _marking(gql, conn, ring, settings,
+                                                                      data, args)),
+            ):  # fmt: skip
+                figures.append(await meter.measure(name, requests))
+                plans.append(f"\n{name}:")
+                plans.extend(await meter.explain())
     await conn.close()
-    return results
+    return figures, plans
+
+
+Gql = Callable[[str, dict[str, Any], str], Awaitable[dict[str, Any]]]
+
+
+def _diary(gql: Gql, ring: KeyRing, settings: Settings, data: dict[str, Any]) -> list[Any]:
+    """A guardian reads their child's diary for the second week of the term."""
+    diary = (PORTALS / "Diary.graphql").read_text()
+    monday = data["term1"].starts_on + timedelta(days=(7 - data["term1"].starts_on.weekday()))
+    week = {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
+
+    def request(guardian: int, pupil: int) -> Callable[[], Awaitable[None]]:
+        token = issue_token(ring, settings, role=Role.GUARDIAN, person_id=guardian)
+        variables = week | {"pupilId": encode_id("Person", pupil)}
+
+        async def send() -> None:
+            body = await gql(diary, variables, token)
+            assert body["data"]["diary"]["days"]
+
+        return send
+
+    return [request(g, p) for g, p in data["guardians"]]
+
+
+async def _gradebook(
+    gql: Gql, conn: Any, ring: KeyRing, settings: Settings, data: dict[str, Any], args: Any
+) -> list[Any]:
+    """A teacher reads a class's gradebook for the first term and a subject they teach."""
+    gradebook = (PORTALS / "ClassGradebook.graphql").read_text()
+    term = await conn.fetchval(
+        "SELECT id FROM term WHERE academic_year_id = $1 AND number = 1", data["year_id"]
+    )
+    assignments = await conn.fetch(
+        """SELECT ta.class_group_id, ta.subject_id, ta.teacher_id, ta.institution_id
+           FROM teaching_assignment ta JOIN class_group k ON k.id = ta.class_group_id
+           WHERE ta.academic_year_id = $1 AND k.grade >= 4
+           ORDER BY random() LIMIT $2""",
+        data["year_id"],
+        args.samples,
+    )
+
+    def request(a: Any) -> Callable[[], Awaitable[None]]:
+        token = issue_token(
+            ring, settings, role=Role.TEACHER, person_id=a["teacher_id"],
+            scopes=[f"institution:{a['institution_id']}"],
+        )  # fmt: skip
+        variables = {
+            "classGroupId": encode_id("ClassGroup", a["class_group_id"]),
+            "subjectId": encode_id("Subject", a["subject_id"]),
+            "termId": encode_id("Term", term),
+        }
+
+        async def send() -> None:
+            body = await gql(gradebook, variables, token)
+            assert body["data"]["gradebook"]["rows"]
+
+        return send
+
+    return [request(a) for a in assignments]
+
+
+async def _marking(
+    gql: Gql, conn: Any, ring: KeyRing, settings: Settings, data: dict[str, Any], args: Any
+) -> list[Any]:
+    """A teacher marks the whole class in a lesson of the second term (recorded beforehand,
+    outside the measurement); a later run on the same data uses a later week."""
+    record_class_lesson = (PORTALS / "RecordClassLesson.graphql").read_text()
+    record_marks = (PORTALS / "RecordMarks.graphql").read_text()
+    term2 = await conn.fetchrow(
+        "SELECT starts_on, ends_on FROM term WHERE academic_year_id = $1 AND number = 2",
+        data["year_id"],
+    )
+    runs = await conn.fetchval("SELECT count(*) FROM class_lesson WHERE topic = 'Контрольная'")
+    week = 1 + int(runs) // max(1, args.samples)
+    slots = await conn.fetch(
+        """SELECT DISTINCT ON (s.class_group_id) s.id, s.weekday, s.teacher_id,
+                  s.institution_id, s.class_group_id
+           FROM timetable_slot s JOIN class_group k ON k.id = s.class_group_id
+           WHERE s.academic_year_id = $1 AND k.grade >= 4
+             AND k.curriculum_model = 'eleven_year'
+           ORDER BY s.class_group_id, s.id""",
+        data["year_id"],
+    )
+    chosen = random.Random(7).sample(list(slots), min(args.samples, len(slots)))
+    requests = []
+    for slot in chosen:
+        token = issue_token(
+            ring, settings, role=Role.TEACHER, person_id=slot["teacher_id"],
+            scopes=[f"institution:{slot['institution_id']}"],
+        )  # fmt: skip
+        on = term2["starts_on"] + timedelta(
+            days=(slot["weekday"] - 1 - term2["starts_on"].weekday()) % 7 + 7 * week
+        )
+        assert on <= term2["ends_on"], "run the benchmark on fresh data"
+        body = await gql(
+            record_class_lesson,
+            {"input": {"slotId": encode_id("TimetableSlot", slot["id"]),
+                       "date": on.isoformat(), "topic": "Контрольная"}},
+            token,
+        )  # fmt: skip
+        lesson = body["data"]["recordClassLesson"]
+        assert not lesson["userErrors"], lesson
+        pupils = await conn.fetch(
+            "SELECT pupil_id FROM class_membership WHERE class_group_id = $1",
+            slot["class_group_id"],
+        )
+        marks = [
+            {"pupilId": encode_id("Person", p["pupil_id"]), "value": 2 + n % 4}
+            for n, p in enumerate(pupils)
+        ]
+        variables = {"input": {"lessonId": lesson["lesson"]["id"], "marks": marks}}
+        requests.append(_marks_request(gql, record_marks, variables, token))
+    return requests
+
+
+def _marks_request(
+    gql: Gql, document: str, variables: dict[str, Any], token: str
+) -> Callable[[], Awaitable[None]]:
+    async def send() -> None:
+        body = await gql(document, variables, token)
+        assert not body["data"]["recordMarks"]["userErrors"], body
+
+    return send
+
+
+async def promotion(
+    url: str, data: dict[str, Any], args: argparse.Namespace, pgdata: Path | None
+) -> str:
+    """Year-end promotion: the ministry's closeAcademicYear queues every school, then
+    ``--workers`` processes close them (each school one transaction); the time per school
+    projected to the country's schools."""
+    from resolvers import lms as lms_service
+
+    conn = await asyncpg.connect(url)
+    try:
+        year = data["year_id"]
+        await conn.execute(
+            "INSERT INTO academic_year_closure (academic_year_id, institution_id, status,"
+            " requested_by) SELECT $1, id, 'pending', 'bench' FROM institution"
+            " WHERE kind = 'school' ON CONFLICT DO NOTHING",
+            year,
+        )
+        server_before = server_cpu(pgdata) if pgdata else None
+        cpu = time.process_time()
+        started = time.perf_counter()
+        closed = sum(
+            await asyncio.gather(
+                *(lms_service.run_pending_closures(url) for _ in range(args.workers))
+            )
+        )
+        elapsed = time.perf_counter() - started
+        hub_cpu = time.process_time() - cpu
+        await asyncio.sleep(1)  # the workers' backends exit and are counted by the server
+        server_after = server_cpu(pgdata) if pgdata else None
+        moved = await conn.fetchval(
+            "SELECT count(*) FROM enrollment WHERE exit_reason IN ('promoted', 'retained')"
+        )
+    finally:
+        await conn.close()
+    country = round(400_000 / 28.6 / CLASSES_PER_SCHOOL)
+    per_school = elapsed / max(1, closed) * args.workers
+    text = (
+        f"year-end promotion: {closed:,} schools, {moved:,} pupils moved on in {elapsed:.1f} s"
+        f" ({args.workers} workers, {load_average()}); {per_school * 1000:.0f} ms per school"
+        f" and worker; the country ({country:,} schools) at this rate: "
+        f"{per_school * country / args.workers / 60:.1f} min with {args.workers} workers."
+        f" CPU per school: workers {hub_cpu / max(1, closed) * 1000:.0f} ms"
+    )
+    if server_before is not None and server_after is not None:
+        pg = (server_after - server_before) / max(1, closed)
+        total = pg + hub_cpu / max(1, closed)
+        text += (
+            f", PostgreSQL {pg * 1000:.0f} ms; the country's CPU at that rate:"
+            f" {total * country / 60:.1f} min, {total * country / 60 / args.workers:.1f} min"
+            f" on {args.workers} idle cores"
+        )
+    return text
+
+
+async def existing(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """What the measurements need from a database an earlier run loaded (``--reuse``)."""
+    conn = await asyncpg.connect(url)
+    try:
+        last = school_year_now() - 1
+        year_id = await conn.fetchval("SELECT id FROM academic_year WHERE start_year = $1", last)
+        guardians = await conn.fetch(
+            "SELECT guardian_id, child_id FROM guardianship WHERE valid_from = '2015-01-01'"
+            " AND kind = 'mother' ORDER BY guardian_id LIMIT $1",
+            args.samples,
+        )
+        return {
+            "year_id": year_id,
+            "term1": default_terms(date(last, 9, 1), date(last + 1, 5, 31))[0],
+            "guardians": [(g["guardian_id"], g["child_id"]) for g in guardians],
+            "schools": await conn.fetchval(
+                "SELECT count(*) FROM institution WHERE kind = 'school'"
+            ),
+            "counts": {},
+            "timings": {},
+            "load_seconds": 0.0,
+        }
+    finally:
+        await conn.close()
 
 
 async def run(args: argparse.Namespace) -> None:
     configured = os.environ.get("DATABASE_URL")
-    with tempfile.TemporaryDirectory(prefix="bilim-bench-lms-") as tmp:
-        pg = None
-        if configured:
-            server = database.plain_url(configured)
-        else:
-            pg = database.EmbeddedPostgres(Path(tmp))
-            server = pg.start()
-        try:
-            name = f"bench_lms_{uuid.uuid4().hex[:8]}"
-            await database.ensure_database(server, name)
-            from sqlalchemy.engine import make_url
+    folder = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="bilim-lms-"))
+    pg = None
+    if configured:
+        server = database.plain_url(configured)
+    else:
+        pg = database.EmbeddedPostgres(folder)
+        server = pg.start()
+    try:
+        from sqlalchemy.engine import make_url
 
-            url = database.plain_url(make_url(server).set(database=name))
+        name = "bench_lms" if args.data_dir else f"bench_lms_{uuid.uuid4().hex[:8]}"
+        url = database.plain_url(make_url(server).set(database=name))
+        if args.reuse:
+            data = await existing(url, args)
+            print(f"reusing {folder} ({data['schools']:,} schools)")
+        else:
+            await database.ensure_database(server, name)
             await asyncio.to_thread(database.migrate, url)
             data = await load(url, args)
             print(f"generated in {data['load_seconds']:.1f} s ({data['schools']:,} schools):")
@@ -521,15 +613,36 @@ async def run(args: argparse.Namespace) -> None:
                 print(f"  {table}: {count:,}")
             for step, seconds in data["timings"].items():
                 print(f"  {step}: {seconds:.1f} s")
-            results = await measure(url, Path(tmp), data, args)
-            width = max(len(k) for k, _ in results)
-            print(f"\n{'measurement'.ljust(width)} | result")
-            print(f"{'-' * width}-|-------")
-            for key, value in results:
-                print(f"{key.ljust(width)} | {value}")
-        finally:
-            if pg is not None:
-                pg.stop()
+        if not args.promotion_only:
+            print(f"measured at {load_average()}")
+            figures, plans = await measure(url, folder, data, args)
+            print(f"\n{HEADER}")
+            for each in figures:
+                print(each.row())
+            print(f"(after: {load_average()})")
+            print("\nplans of one request each (EXPLAIN ANALYZE, BUFFERS):" + "\n".join(plans))
+        if not args.no_promotion:
+            # Promotion changes the data: with --data-dir it runs on a copy, kept reusable.
+            target = url
+            if args.data_dir:
+                target = await _copy(server, name, f"{name}_promotion")
+            pgdata = pg.pgdata if pg is not None else None
+            print("\n" + await promotion(target, data, args, pgdata))
+    finally:
+        if pg is not None:
+            pg.stop()
+
+
+async def _copy(server: str, name: str, copy: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    conn = await asyncpg.connect(database.plain_url(server))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{copy}"')
+        await conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    finally:
+        await conn.close()
+    return database.plain_url(make_url(server).set(database=copy))
 
 
 def main() -> None:
@@ -539,7 +652,14 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=8)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--data-dir", default=None, help="keep the embedded database here")
+    parser.add_argument("--reuse", action="store_true", help="measure --data-dir's data again")
+    parser.add_argument("--no-promotion", action="store_true", help="skip the year-end run")
+    parser.add_argument("--promotion-only", action="store_true", help="only the year-end run")
+    args = parser.parse_args()
+    if args.reuse and not args.data_dir:
+        parser.error("--reuse needs --data-dir")
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

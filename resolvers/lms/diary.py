@@ -6,30 +6,86 @@ statements, whatever the length of the range."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import Date, Integer, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import (
-    Attendance,
-    ClassLesson,
-    ClassMembership,
-    Homework,
-    Mark,
-    PublicHoliday,
-    Term,
-    TimetableSlot,
-)
+from models import AssessmentScheme, AttendanceStatus, ClassLessonStatus, MarkWork
 from resolvers import people as people_service
 from resolvers.access import Principal
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.events import emit
 
 MAX_DAYS = 31
+
+
+@dataclass(frozen=True)
+class DiarySubject:
+    id: int
+    code: str
+    name_ky: str
+    name_ru: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class DiaryRoom:
+    id: int
+    name: str
+    capacity: int | None
+
+
+@dataclass(frozen=True)
+class DiaryRecord:
+    """What was recorded of a lesson: the topic, held or cancelled, the register taken."""
+
+    id: int
+    slot_id: int | None
+    class_group_id: int
+    subject_id: int
+    teacher_id: int
+    on_date: date
+    starts_minute: int
+    ends_minute: int
+    subgroup: int
+    topic: str | None
+    status: ClassLessonStatus
+    register_taken: bool
+
+
+@dataclass(frozen=True)
+class DiaryHomework:
+    id: int
+    body: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class DiaryMark:
+    """One of the pupil's current marks, as :class:`schema.lms.records.Mark` reads it."""
+
+    lesson_id: int
+    pupil_id: int
+    work: MarkWork
+    scheme: AssessmentScheme
+    value: int | None
+    criterion: str | None
+    comment: str | None
+    on_date: date
+    recorded_at: datetime
+    correction_reason: str | None
+    superseded_at: None = None
+
+
+@dataclass(frozen=True)
+class DiaryAbsence:
+    status: AttendanceStatus
+    reason: str | None
 
 
 @dataclass
@@ -45,10 +101,13 @@ class DiaryLesson:
     subject_id: int
     teacher_id: int
     room_id: int | None
-    lesson: Any = None
-    homework: Any = None
-    marks: list[Any] = field(default_factory=list)
-    attendance: Any = None
+    lesson: DiaryRecord | None = None
+    homework: DiaryHomework | None = None
+    marks: list[DiaryMark] = field(default_factory=list)
+    attendance: DiaryAbsence | None = None
+    subject: DiarySubject | None = None
+    teacher_name: str | None = None
+    room: DiaryRoom | None = None
 
 
 @dataclass
@@ -74,110 +133,106 @@ def check_range(start: date, end: date) -> None:
         )
 
 
+# The whole diary of a pupil over a range in one statement: PostgreSQL builds one JSON
+# document of the memberships, the timetable, the lessons with their homework, the pupil's
+# marks and absences, the names shown (subjects, teachers, rooms) and the days off. The years
+# are passed to the partitioned tables as an array built once (an init plan), so only the
+# year's partitions are read (run-time pruning); each part reads an index on (class, date) or
+# (pupil, date). Teachers' names are those of people who hold a staff post (a guardian may not
+# read the teacher as a person, but sees who teaches their child).
+DIARY_SQL = text(
+    """
+WITH m AS MATERIALIZED (
+  SELECT class_group_id, academic_year_id, since, until FROM class_membership
+  WHERE pupil_id = :pupil AND since <= :end AND (until IS NULL OR until > :start)),
+ys AS MATERIALIZED (SELECT ARRAY(SELECT DISTINCT academic_year_id FROM m) AS years,
+                           ARRAY(SELECT DISTINCT class_group_id FROM m) AS classes),
+s AS MATERIALIZED (
+  SELECT t.id, t.class_group_id, t.subject_id, t.teacher_id, t.room_id, t.weekday, t.period,
+         t.starts_minute, t.ends_minute, t.subgroup, t.valid_from, t.valid_to
+  FROM timetable_slot t
+  WHERE t.class_group_id = ANY ((SELECT classes FROM ys)::int[])
+    AND t.valid_from <= :end AND (t.valid_to IS NULL OR t.valid_to > :start)),
+l AS MATERIALIZED (
+  SELECT c.academic_year_id, c.id, c.slot_id, c.class_group_id, c.subject_id, c.teacher_id,
+         c.on_date, c.starts_minute, c.ends_minute, c.subgroup, c.topic, c.status,
+         c.attendance_taken_at IS NOT NULL AS taken
+  FROM class_lesson c
+  WHERE c.academic_year_id = ANY ((SELECT years FROM ys)::int[])
+    AND c.class_group_id = ANY ((SELECT classes FROM ys)::int[])
+    AND c.on_date BETWEEN :start AND :end)
+SELECT json_build_object(
+  'members', (SELECT json_agg(json_build_array(class_group_id, since, until)) FROM m),
+  'slots', (SELECT json_agg(json_build_array(id, class_group_id, subject_id, teacher_id,
+              room_id, weekday, period, starts_minute, ends_minute, subgroup, valid_from,
+              valid_to)) FROM s),
+  'lessons', (SELECT json_agg(json_build_array(l.id, l.slot_id, l.class_group_id,
+              l.subject_id, l.teacher_id, l.on_date, l.starts_minute, l.ends_minute,
+              l.subgroup, l.topic, l.status, l.taken, h.id, h.body, h.due_on))
+              FROM l LEFT JOIN homework h
+                ON h.academic_year_id = l.academic_year_id AND h.lesson_id = l.id),
+  'marks', (SELECT json_agg(json_build_array(k.lesson_id, k.work, k.scheme, k.value,
+              k.criterion, k.comment, k.on_date, k.recorded_at, k.correction_reason)
+              ORDER BY k.id)
+            FROM mark k
+            WHERE k.academic_year_id = ANY ((SELECT years FROM ys)::int[])
+              AND k.pupil_id = :pupil AND k.on_date BETWEEN :start AND :end
+              AND k.superseded_at IS NULL),
+  'absences', (SELECT json_agg(json_build_array(a.lesson_id, a.status, a.reason))
+               FROM attendance a
+               WHERE a.academic_year_id = ANY ((SELECT years FROM ys)::int[])
+                 AND a.pupil_id = :pupil AND a.on_date BETWEEN :start AND :end),
+  'subjects', (SELECT json_agg(json_build_array(j.id, j.code, j.name_ky, j.name_ru,
+               j.name_en)) FROM subject j
+               WHERE j.id IN (SELECT subject_id FROM s UNION SELECT subject_id FROM l)),
+  'teachers', (SELECT json_agg(json_build_array(t.teacher_id,
+               -- by the primary key, one teacher at a time: never a scan of people or posts
+               (SELECT concat_ws(' ', p.last_name, p.first_name, p.patronymic)
+                FROM person p WHERE p.id = t.teacher_id
+                  AND EXISTS (SELECT FROM staff_position sp WHERE sp.person_id = p.id))))
+               FROM (SELECT teacher_id FROM s UNION SELECT teacher_id FROM l) t),
+  'rooms', (SELECT json_agg(json_build_array(r.id, r.name, r.capacity)) FROM room r
+            WHERE r.id IN (SELECT room_id FROM s)),
+  'holidays', (SELECT json_agg(json_build_array(day, name)) FROM public_holiday
+               WHERE day BETWEEN :start AND :end),
+  'terms', (SELECT json_agg(json_build_array(starts_on, ends_on)) FROM term
+            WHERE academic_year_id = ANY ((SELECT years FROM ys)::int[])))
+"""
+).bindparams(
+    bindparam("pupil", type_=Integer),
+    bindparam("start", type_=Date),
+    bindparam("end", type_=Date),
+)
+
+
 async def diary(
     session: AsyncSession, principal: Principal, *, pupil_id: int, start: date, end: date
 ) -> Diary | None:
     """A pupil's diary from ``start`` to ``end`` (at most 31 days), or None if the caller may
-    not read the pupil."""
+    not read the pupil. Two statements whatever the range: the person rule, then the diary."""
     check_range(start, end)
     if not await people_service.can_read_person(session, principal, pupil_id):
         return None
-    members = list(
-        await session.execute(
-            select(
-                ClassMembership.class_group_id,
-                ClassMembership.academic_year_id,
-                ClassMembership.since,
-                ClassMembership.until,
-            ).where(
-                ClassMembership.pupil_id == pupil_id,
-                ClassMembership.since <= end,
-                or_(ClassMembership.until.is_(None), ClassMembership.until > start),
-            )
-        )
-    )
+    found = (
+        await session.execute(DIARY_SQL, {"pupil": pupil_id, "start": start, "end": end})
+    ).scalar_one()
+    parts = found if isinstance(found, dict) else json.loads(found)
     days = [DiaryDay(start + timedelta(days=i), None) for i in range((end - start).days + 1)]
-    if not members:
+    if not parts["members"]:
         return Diary(pupil_id, start, end, days)
-    classes = {m.class_group_id for m in members}
-    years = {m.academic_year_id for m in members}
-    slots, lessons, marks, absences, homework, off = await _rows(
-        session, pupil_id, classes, years, start, end
-    )
-    _fill(days, members, slots, lessons, marks, absences, homework, off)
+    _fill(days, pupil_id, parts)
     return Diary(pupil_id, start, end, days)
 
 
-async def _rows(
-    session: AsyncSession,
-    pupil_id: int,
-    classes: set[int],
-    years: set[int],
-    start: date,
-    end: date,
-) -> tuple[list[Any], list[Any], list[Any], list[Any], list[Any], dict[date, str]]:
-    slots = list(
-        await session.execute(
-            select(*TimetableSlot.__table__.c).where(
-                TimetableSlot.class_group_id.in_(classes),
-                TimetableSlot.valid_from <= end,
-                or_(TimetableSlot.valid_to.is_(None), TimetableSlot.valid_to > start),
-            )
-        )
-    )
-    lessons = list(
-        await session.execute(
-            select(*ClassLesson.__table__.c).where(
-                ClassLesson.academic_year_id.in_(years),
-                ClassLesson.class_group_id.in_(classes),
-                ClassLesson.on_date.between(start, end),
-            )
-        )
-    )
-    marks = list(
-        await session.execute(
-            select(*Mark.__table__.c)
-            .where(
-                Mark.pupil_id == pupil_id,
-                Mark.on_date.between(start, end),
-                Mark.superseded_at.is_(None),
-            )
-            .order_by(Mark.id)
-        )
-    )
-    absences = list(
-        await session.execute(
-            select(*Attendance.__table__.c).where(
-                Attendance.pupil_id == pupil_id, Attendance.on_date.between(start, end)
-            )
-        )
-    )
-    keys = [(lesson.academic_year_id, lesson.id) for lesson in lessons]
-    homework = (
-        list(
-            await session.execute(
-                select(*Homework.__table__.c).where(
-                    tuple_(Homework.academic_year_id, Homework.lesson_id).in_(keys)
-                )
-            )
-        )
-        if keys
-        else []
-    )
-    return slots, lessons, marks, absences, homework, await _days_off(session, years, start, end)
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
-async def _days_off(
-    session: AsyncSession, years: set[int], start: date, end: date
-) -> dict[date, str]:
+def _days_off(parts: dict[str, Any], start: date, end: date) -> dict[date, str]:
     """Days without lessons in the range: public holidays by name, and the school holidays
     (days of the years outside their terms)."""
-    holidays = select(PublicHoliday.day, PublicHoliday.name).where(
-        PublicHoliday.day.between(start, end)
-    )
-    terms = select(Term.starts_on, Term.ends_on).where(Term.academic_year_id.in_(years))
-    found = {row.day: row.name for row in await session.execute(holidays)}
-    spans = [(t.starts_on, t.ends_on) for t in await session.execute(terms)]
+    found = {date.fromisoformat(day): name for day, name in parts["holidays"] or ()}
+    spans = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in parts["terms"] or ()]
     day = start
     while day <= end:
         if day not in found and not any(a <= day <= b for a, b in spans):
@@ -186,28 +241,90 @@ async def _days_off(
     return found
 
 
-def _fill(
-    days: list[DiaryDay],
-    members: list[Any],
-    slots: list[Any],
-    lessons: list[Any],
-    marks: list[Any],
-    absences: list[Any],
-    homework: list[Any],
-    off: dict[date, str],
-) -> None:
+@dataclass(frozen=True)
+class _Slot:
+    id: int
+    class_group_id: int
+    subject_id: int
+    teacher_id: int
+    room_id: int | None
+    weekday: int
+    period: int
+    starts_minute: int
+    ends_minute: int
+    subgroup: int
+    valid_from: date
+    valid_to: date | None
+
+
+def _parse(
+    parts: dict[str, Any], pupil_id: int
+) -> tuple[list[_Slot], list[DiaryRecord], dict[int, DiaryHomework], dict[int, list[DiaryMark]],
+           dict[int, DiaryAbsence]]:  # fmt: skip
+    slots = [
+        _Slot(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            date.fromisoformat(row[10]),
+            _day(row[11]),
+        )
+        for row in parts["slots"] or ()
+    ]
+    lessons, homework = [], {}
+    for row in parts["lessons"] or ():
+        on = date.fromisoformat(row[5])
+        lesson = DiaryRecord(
+            row[0], row[1], row[2], row[3], row[4], on, row[6], row[7], row[8], row[9],
+            ClassLessonStatus(row[10]), row[11],
+        )  # fmt: skip
+        lessons.append(lesson)
+        if row[12] is not None:
+            homework[lesson.id] = DiaryHomework(row[12], row[13], date.fromisoformat(row[14]))
+    marks: dict[int, list[DiaryMark]] = defaultdict(list)
+    for row in parts["marks"] or ():
+        marks[row[0]].append(
+            DiaryMark(
+                row[0],
+                pupil_id,
+                MarkWork(row[1]),
+                AssessmentScheme(row[2]),
+                row[3],
+                row[4],
+                row[5],
+                date.fromisoformat(row[6]),
+                datetime.fromisoformat(row[7]),
+                row[8],
+            )
+        )
+    absences = {
+        row[0]: DiaryAbsence(AttendanceStatus(row[1]), row[2]) for row in parts["absences"] or ()
+    }
+    return slots, lessons, homework, marks, absences
+
+
+# long: one pass over the days, laying each day's slots and lessons side by side, in order.
+def _fill(days: list[DiaryDay], pupil_id: int, parts: dict[str, Any]) -> None:
+    members = [(c, date.fromisoformat(a), _day(b)) for c, a, b in parts["members"]]
+    slots, lessons, homework_of, marks_of, absence_of = _parse(parts, pupil_id)
+    subjects = {row[0]: DiarySubject(*row) for row in parts["subjects"] or ()}
+    teachers = {row[0]: row[1] for row in parts["teachers"] or ()}
+    rooms = {row[0]: DiaryRoom(*row) for row in parts["rooms"] or ()}
+    off = _days_off(parts, days[0].on_date, days[-1].on_date)
     by_slot_day = {(lesson.slot_id, lesson.on_date): lesson for lesson in lessons}
-    homework_of = {(h.academic_year_id, h.lesson_id): h for h in homework}
-    marks_of: dict[int, list[Any]] = defaultdict(list)
-    for mark in marks:
-        marks_of[mark.lesson_id].append(mark)
-    absence_of = {a.lesson_id: a for a in absences}
     for day in days:
         day.day_off = off.get(day.on_date)
         in_class = {
-            m.class_group_id
-            for m in members
-            if m.since <= day.on_date and (m.until is None or m.until > day.on_date)
+            klass
+            for klass, since, until in members
+            if since <= day.on_date and (until is None or until > day.on_date)
         }
         entries: list[DiaryLesson] = []
         if day.day_off is None:
@@ -226,15 +343,17 @@ def _fill(
             ):
                 entries.append(_entry(None, day.on_date, lesson))
         for entry in entries:
+            entry.subject = subjects.get(entry.subject_id)
+            entry.teacher_name = teachers.get(entry.teacher_id)
+            entry.room = rooms.get(entry.room_id) if entry.room_id is not None else None
             if entry.lesson is not None:
-                key = (entry.lesson.academic_year_id, entry.lesson.id)
-                entry.homework = homework_of.get(key)
+                entry.homework = homework_of.get(entry.lesson.id)
                 entry.marks = marks_of.get(entry.lesson.id, [])
                 entry.attendance = absence_of.get(entry.lesson.id)
         day.lessons = sorted(entries, key=lambda e: (e.starts_minute, e.subgroup))
 
 
-def _in_force(slot: Any, on: date) -> bool:
+def _in_force(slot: _Slot, on: date) -> bool:
     return (
         slot.weekday == on.isoweekday()
         and slot.valid_from <= on
@@ -242,8 +361,8 @@ def _in_force(slot: Any, on: date) -> bool:
     )
 
 
-def _entry(slot: Any, on: date, lesson: Any) -> DiaryLesson:
-    source = lesson if lesson is not None else slot
+def _entry(slot: _Slot | None, on: date, lesson: DiaryRecord | None) -> DiaryLesson:
+    source: Any = lesson if lesson is not None else slot
     return DiaryLesson(
         on_date=on,
         period=slot.period if slot is not None else None,
@@ -252,7 +371,7 @@ def _entry(slot: Any, on: date, lesson: Any) -> DiaryLesson:
         subgroup=source.subgroup,
         class_group_id=source.class_group_id,
         subject_id=source.subject_id,
-        teacher_id=lesson.teacher_id if lesson is not None else slot.teacher_id,
+        teacher_id=lesson.teacher_id if lesson is not None else source.teacher_id,
         room_id=slot.room_id if slot is not None else None,
         lesson=lesson,
     )

@@ -11,7 +11,19 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    SmallInteger,
+    String,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -149,6 +161,37 @@ def _clean(entry: MarkEntry) -> MarkEntry:
     return MarkEntry(entry.pupil_id, entry.work, entry.value, criterion, comment)
 
 
+INSERT_MARKS = (
+    text(
+        "INSERT INTO mark (academic_year_id, lesson_id, pupil_id, class_group_id, subject_id,"
+        " on_date, work, scheme, value, criterion, comment, teacher_id, recorded_by,"
+        " correction_reason)"
+        " SELECT :year, :lesson, e.pupil_id, :klass, :subject, :on, e.work, :scheme, e.value,"
+        " e.criterion, e.comment, :teacher, :by, e.reason"
+        " FROM unnest(:pupils, :works, :values, :criteria, :comments, :reasons)"
+        " AS e(pupil_id, work, value, criterion, comment, reason)"
+        " RETURNING " + ", ".join(c.name for c in Mark.__table__.c)
+    )
+    .bindparams(
+        bindparam("year", type_=Integer),
+        bindparam("lesson", type_=BigInteger),
+        bindparam("klass", type_=Integer),
+        bindparam("subject", type_=Integer),
+        bindparam("on", type_=Date),
+        bindparam("scheme", type_=String),
+        bindparam("teacher", type_=Integer),
+        bindparam("by", type_=String),
+        bindparam("pupils", type_=ARRAY(Integer)),
+        bindparam("works", type_=ARRAY(String)),
+        bindparam("values", type_=ARRAY(SmallInteger)),
+        bindparam("criteria", type_=ARRAY(String)),
+        bindparam("comments", type_=ARRAY(String)),
+        bindparam("reasons", type_=ARRAY(String)),
+    )
+    .columns(*Mark.__table__.c)
+)
+
+
 # long: one all-or-nothing workflow over the whole class (checks, then writes), read in order.
 async def record_marks(
     session: AsyncSession,
@@ -202,33 +245,28 @@ async def record_marks(
         )
     rows: list[Any] = []
     if new:
-        teacher = principal.person_id
-        stmt = (
-            insert(Mark)
-            .values(
-                [
-                    {
-                        "academic_year_id": lesson.academic_year_id,
-                        "lesson_id": lesson.id,
-                        "pupil_id": e.pupil_id,
-                        "class_group_id": lesson.class_group_id,
-                        "subject_id": lesson.subject_id,
-                        "on_date": lesson.on_date,
-                        "work": e.work,
-                        "scheme": scheme.scheme,
-                        "value": e.value,
-                        "criterion": e.criterion,
-                        "comment": e.comment,
-                        "teacher_id": teacher,
-                        "recorded_by": principal.subject,
-                        "correction_reason": reason if (e.pupil_id, e.work) in current else None,
-                    }
-                    for e in new
-                ]
-            )
-            .returning(*Mark.__table__.c)
+        # One statement for the whole class whatever its size (the arrays unnested), so its
+        # text, compiled form and prepared plan are the same for every class.
+        found = await session.execute(
+            INSERT_MARKS,
+            {
+                "year": lesson.academic_year_id,
+                "lesson": lesson.id,
+                "klass": lesson.class_group_id,
+                "subject": lesson.subject_id,
+                "on": lesson.on_date,
+                "scheme": scheme.scheme.value,
+                "teacher": principal.person_id,
+                "by": principal.subject,
+                "pupils": [e.pupil_id for e in new],
+                "works": [e.work.value for e in new],
+                "values": [e.value for e in new],
+                "criteria": [e.criterion for e in new],
+                "comments": [e.comment for e in new],
+                "reasons": [reason if (e.pupil_id, e.work) in current else None for e in new],
+            },
         )
-        rows = list(await session.execute(stmt))
+        rows = list(found)
         await diary_changed(
             session,
             topic="lms.marks_recorded",

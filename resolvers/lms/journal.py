@@ -5,25 +5,28 @@ marks."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Date, Integer, and_, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     AssessmentRule,
-    Attendance,
+    AssessmentScheme,
+    AttendanceStatus,
     ClassGroup,
     ClassLesson,
-    ClassMembership,
     LmsPolicy,
-    Mark,
-    ResultOverride,
+    MarkWork,
+    Subject,
     Term,
 )
 from resolvers.access import Principal
+from resolvers.lms.diary import DiaryMark
 from resolvers.lms.gradebook import RESULT_RULE, Scheme, computed_result
 from resolvers.lms.rules import gradebook_readable
 
@@ -78,6 +81,10 @@ async def _head(
                 AssessmentRule.min_value,
                 AssessmentRule.max_value,
                 _min_marks(ClassGroup.institution_id).label("min_marks"),
+                Subject.code.label("subject_code"),
+                Subject.name_ky.label("subject_name_ky"),
+                Subject.name_ru.label("subject_name_ru"),
+                Subject.name_en.label("subject_name_en"),
             )
             .join(Term, Term.academic_year_id == ClassGroup.academic_year_id)
             .join(
@@ -87,6 +94,7 @@ async def _head(
                     AssessmentRule.grade == ClassGroup.grade,
                 ),
             )
+            .join(Subject, Subject.id == subject_id)
             .where(
                 ClassGroup.id == class_group_id,
                 Term.id == term_id,
@@ -94,6 +102,70 @@ async def _head(
             )
         )
     ).first()
+
+
+# A gradebook's pupils, marks, absences and set results in one statement (JSON built by
+# PostgreSQL). The year is a constant of the statement, so only its partitions are read; marks
+# read the partial index on (year, class, subject, date); absences are reached from the
+# subject's lessons of the term through the attendance's key.
+BODY_SQL = text(
+    """
+SELECT json_build_object(
+  'members', (SELECT json_agg(json_build_array(m.pupil_id, m.since, m.until)
+                ORDER BY m.pupil_id, m.since)
+              FROM class_membership m
+              WHERE m.class_group_id = :klass AND m.since <= :end
+                AND (m.until IS NULL OR m.until > :start)),
+  'marks', (SELECT json_agg(json_build_array(k.lesson_id, k.pupil_id, k.work, k.scheme,
+              k.value, k.criterion, k.comment, k.on_date, k.recorded_at, k.correction_reason)
+              ORDER BY k.on_date, k.id)
+            FROM mark k
+            WHERE k.academic_year_id = :year AND k.class_group_id = :klass
+              AND k.subject_id = :subject AND k.on_date BETWEEN :start AND :end
+              AND k.superseded_at IS NULL),
+  'absences', (SELECT json_agg(json_build_array(a.pupil_id, a.status, a.reason,
+                 a.minutes_late))
+               FROM class_lesson c
+               -- from the subject's lessons to their registers (the attendance's key)
+               CROSS JOIN LATERAL (SELECT pupil_id, status, reason, minutes_late
+                                   FROM attendance
+                                   WHERE academic_year_id = c.academic_year_id
+                                     AND lesson_id = c.id) a
+               WHERE c.academic_year_id = :year AND c.class_group_id = :klass
+                 AND c.subject_id = :subject AND c.on_date BETWEEN :start AND :end),
+  'overrides', (SELECT json_agg(json_build_array(o.pupil_id, o.value, o.comment,
+                  o.computed_value, o.reason, o.decided_by, o.decided_at))
+                FROM result_override o
+                WHERE o.class_group_id = :klass AND o.subject_id = :subject
+                  AND o.period = :period AND o.superseded_at IS NULL))
+"""
+).bindparams(
+    bindparam("klass", type_=Integer),
+    bindparam("subject", type_=Integer),
+    bindparam("year", type_=Integer),
+    bindparam("period", type_=Integer),
+    bindparam("start", type_=Date),
+    bindparam("end", type_=Date),
+)
+
+
+@dataclass(frozen=True)
+class JournalAbsence:
+    pupil_id: int
+    status: AttendanceStatus
+    reason: str | None
+    minutes_late: int | None
+
+
+@dataclass(frozen=True)
+class JournalOverride:
+    pupil_id: int
+    value: int | None
+    comment: str | None
+    computed_value: str | None
+    reason: str
+    decided_by: str
+    decided_at: datetime
 
 
 async def journal(
@@ -105,22 +177,12 @@ async def journal(
     term_id: int,
 ) -> Journal | None:
     """The gradebook of a class, subject and term, or None if there is none the caller may
-    read (:func:`resolvers.lms.rules.gradebook_readable`)."""
+    read (:func:`resolvers.lms.rules.gradebook_readable`). Three statements however many
+    pupils and marks: the head (class, term, scheme, subject), the lessons, the rest."""
     head = await _head(session, principal, class_group_id, subject_id, term_id)
     if head is None:
         return None
     year, start, end = head.academic_year_id, head.term_starts_on, head.term_ends_on
-    members = list(
-        await session.execute(
-            select(ClassMembership.pupil_id, ClassMembership.since, ClassMembership.until)
-            .where(
-                ClassMembership.class_group_id == class_group_id,
-                ClassMembership.since <= end,
-                or_(ClassMembership.until.is_(None), ClassMembership.until > start),
-            )
-            .order_by(ClassMembership.pupil_id, ClassMembership.since)
-        )
-    )
     lessons = list(
         await session.execute(
             select(*ClassLesson.__table__.c)
@@ -133,53 +195,59 @@ async def journal(
             .order_by(ClassLesson.on_date, ClassLesson.starts_minute, ClassLesson.id)
         )
     )
-    marks = await session.execute(
-        select(*Mark.__table__.c)
-        .where(
-            Mark.academic_year_id == year,
-            Mark.class_group_id == class_group_id,
-            Mark.subject_id == subject_id,
-            Mark.on_date.between(start, end),
-            Mark.superseded_at.is_(None),
+    found = (
+        await session.execute(
+            BODY_SQL,
+            {
+                "klass": class_group_id,
+                "subject": subject_id,
+                "year": year,
+                "period": head.term_number,
+                "start": start,
+                "end": end,
+            },
         )
-        .order_by(Mark.on_date, Mark.id)
-    )
-    lesson_ids = [lesson.id for lesson in lessons]
-    absences = await session.execute(
-        select(*Attendance.__table__.c).where(
-            Attendance.academic_year_id == year,
-            Attendance.lesson_id.in_(lesson_ids or [0]),
-        )
-    )
-    overrides = await session.execute(
-        select(*ResultOverride.__table__.c).where(
-            ResultOverride.class_group_id == class_group_id,
-            ResultOverride.subject_id == subject_id,
-            ResultOverride.period == head.term_number,
-            ResultOverride.superseded_at.is_(None),
-        )
-    )
+    ).scalar_one()
+    body = found if isinstance(found, dict) else json.loads(found)
     scheme = Scheme(head.scheme, head.min_value, head.max_value)
-    rows = _rows(members, marks, absences, overrides, scheme, int(head.min_marks))
+    rows = _rows(body, scheme, int(head.min_marks))
     return Journal(head, subject_id, head, scheme, RESULT_RULE, lessons, rows)
 
 
-def _rows(
-    members: list[Any], marks: Any, absences: Any, overrides: Any, scheme: Scheme, min_marks: int
-) -> list[JournalRow]:
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _rows(body: dict[str, Any], scheme: Scheme, min_marks: int) -> list[JournalRow]:
     rows: dict[int, JournalRow] = {}
-    for m in members:
+    for pupil_id, since, until in body["members"] or ():
         # A pupil who left and came back keeps one line, from their first day.
-        rows.setdefault(m.pupil_id, JournalRow(m.pupil_id, m.since, m.until)).until = m.until
+        row = rows.setdefault(pupil_id, JournalRow(pupil_id, date.fromisoformat(since), None))
+        row.until = _day(until)
     by_pupil: dict[int, list[Any]] = defaultdict(list)
-    for mark in marks:
-        by_pupil[mark.pupil_id].append(mark)
-    for absence in absences:
-        if absence.pupil_id in rows:
-            rows[absence.pupil_id].absences.append(absence)
-    for override in overrides:
-        if override.pupil_id in rows:
-            rows[override.pupil_id].override = override
+    for m in body["marks"] or ():
+        by_pupil[m[1]].append(
+            DiaryMark(
+                m[0],
+                m[1],
+                MarkWork(m[2]),
+                AssessmentScheme(m[3]),
+                m[4],
+                m[5],
+                m[6],
+                date.fromisoformat(m[7]),
+                datetime.fromisoformat(m[8]),
+                m[9],
+            )
+        )
+    for a in body["absences"] or ():
+        if a[0] in rows:
+            rows[a[0]].absences.append(JournalAbsence(a[0], AttendanceStatus(a[1]), a[2], a[3]))
+    for o in body["overrides"] or ():
+        if o[0] in rows:
+            rows[o[0]].override = JournalOverride(
+                o[0], o[1], o[2], o[3], o[4], o[5], datetime.fromisoformat(o[6])
+            )
     for pupil_id, row in rows.items():
         row.marks = by_pupil.get(pupil_id, [])
         row.computed = computed_result(scheme, row.marks, min_marks)

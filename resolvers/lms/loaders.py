@@ -22,9 +22,7 @@ from models import (
     HomeworkFile,
     HomeworkSubmission,
     Mark,
-    Person,
     Room,
-    StaffPosition,
     Subject,
     TeachingAssignment,
     Term,
@@ -35,9 +33,11 @@ from resolvers.lms.rules import class_readable, concern_readable
 from resolvers.loaders import ById, ByParent
 from resolvers.people.rules import person_readable
 
+_KLASS = aliased(ClassGroup)  # made once: see lms/rules.py
+
 
 def _of_readable_class(principal: Principal, class_group_id: Any) -> ColumnElement[bool]:
-    klass = aliased(ClassGroup)
+    klass = _KLASS
     return exists().where(klass.id == class_group_id, class_readable(principal, klass))
 
 
@@ -162,18 +162,6 @@ class FilesBySubmissionLoader(ByParent):
 
     def where(self) -> Sequence[ColumnElement[bool]]:
         return (FileObject.sha256 == HomeworkFile.sha256,)
-
-
-class TeacherNameByIdLoader(ById):
-    """The names of people who hold a staff post: what a diary shows of its teachers (a
-    guardian may not read the teacher as a person, but sees who teaches their child)."""
-
-    columns = (Person.id, Person.last_name, Person.first_name, Person.patronymic)
-    key = Person.id
-
-    def rule(self) -> ColumnElement[bool]:
-        post = aliased(StaffPosition)
-        return exists().where(post.person_id == Person.id)
 
 
 class ConcernReportByIdLoader(ById):

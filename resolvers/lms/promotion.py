@@ -10,6 +10,11 @@ grade for one period, the registry's lists by grade are right from that day, a c
 membership points at the enrollment of its own year (the foreign key on the grade holds), and
 the history of grades is the chain of enrollments.
 
+Set-based: a school's closure is a fixed number of statements whatever its size (end the
+year's enrollments with their reasons, open the next ones, carry the classes on with their
+subjects and pupils, name the registry's classes), each an UPDATE or INSERT ... SELECT; no
+pupil passes through Python.
+
 Closing is idempotent: a school's closure row is unique per year, and a done closure does
 nothing again. Each school closes in one transaction; a country's closure is the ministry's
 request (every school gets a pending closure row) worked off school by school by
@@ -23,15 +28,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, text
+from sqlalchemy import Integer, bindparam, func, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     AcademicYear,
     AcademicYearClosure,
-    ClassGroup,
-    ClassMembership,
     ClosureStatus,
     Enrollment,
     Institution,
@@ -47,7 +51,7 @@ from resolvers.clock import today
 from resolvers.errors import DomainError, NotFound
 from resolvers.events import emit, record_audit
 from resolvers.institutions.rules import institution_in_scope
-from resolvers.lms.classes import add_curriculum, school_of
+from resolvers.lms.classes import school_of
 from resolvers.lms.errors import LmsCode
 from resolvers.lms.rules import may_manage_school
 from resolvers.lms.years import Policy, academic_year, next_year, school_policy
@@ -222,154 +226,134 @@ def _reason_sql(policy: Policy, start_year: int) -> Any:
 
 async def _end_enrollments(
     session: AsyncSession, year: AcademicYear, inst_id: int, policy: Policy, on: date
-) -> list[Any]:
-    """End the year's open enrollments at the school on ``on``; their ids, pupils, grades and
-    exit reasons."""
+) -> dict[str, int]:
+    """End the year's open enrollments at the school on ``on`` (one statement); how many
+    left with each exit reason."""
     reason = _reason_sql(policy, year.start_year).compile(compile_kwargs={"literal_binds": True})
     rows = await session.execute(
         text(
-            "UPDATE enrollment AS x SET exit_date = :on, exit_reason = r.reason,"
+            "WITH ended AS (UPDATE enrollment AS x SET exit_date = :on, exit_reason = r.reason,"
             " updated_at = now()"
             " FROM (SELECT e.id, " + str(reason) + " AS reason FROM enrollment e"
             " LEFT JOIN promotion_decision d ON d.enrollment_id = e.id"
             "  AND d.academic_year_id = :year"
             " WHERE e.institution_id = :school AND e.sector = 'school'"
             "  AND e.exit_date IS NULL AND e.entry_date < :on) AS r"
-            " WHERE x.id = r.id"
-            " RETURNING x.id, x.person_id, x.grade_level, x.programme, r.reason"
+            " WHERE x.id = r.id RETURNING r.reason)"
+            " SELECT reason, count(*) AS n FROM ended GROUP BY reason"
         ),
         {"on": on, "year": year.id, "school": inst_id},
     )
-    return list(rows)
+    return {row.reason: int(row.n) for row in rows}
 
 
-async def _continue_enrollments(
-    session: AsyncSession, inst_id: int, ended: list[Any], on: date
-) -> dict[int, int]:
-    """Open the next year's enrollments of the promoted and the retained; old id -> new id."""
-    staying = [r for r in ended if r.reason in ("promoted", "retained")]
-    if not staying:
-        return {}
-    rows = await session.execute(
-        insert(Enrollment)
-        .values(
-            [
-                {
-                    "person_id": r.person_id,
-                    "institution_id": inst_id,
-                    "sector": Sector.SCHOOL,
-                    "entry_date": on,
-                    "grade_level": r.grade_level + (1 if r.reason == "promoted" else 0),
-                    "programme": r.programme,
-                    "previous_enrollment_id": r.id,
-                }
-                for r in staying
-            ]
-        )
-        .returning(Enrollment.id, Enrollment.previous_enrollment_id)
+async def _continue_enrollments(session: AsyncSession, inst_id: int, on: date) -> None:
+    """Open the next year's enrollments of the promoted and the retained (one INSERT ...
+    SELECT over the enrollments that ended on ``on``), each linked to the one it continues."""
+    await session.execute(
+        text(
+            "INSERT INTO enrollment (person_id, institution_id, sector, entry_date, grade_level,"
+            " programme, previous_enrollment_id)"
+            " SELECT e.person_id, e.institution_id, 'school', :on,"
+            "  e.grade_level + CASE WHEN e.exit_reason = 'promoted' THEN 1 ELSE 0 END,"
+            "  e.programme, e.id FROM enrollment e"
+            " WHERE e.institution_id = :school AND e.sector = 'school' AND e.exit_date = :on"
+            "  AND e.exit_reason IN ('promoted', 'retained')"
+            # ended by this transaction (now() is its start): by the index on the school
+            "  AND e.updated_at = now()"
+        ),
+        {"on": on, "school": inst_id},
     )
-    return {row.previous_enrollment_id: row.id for row in rows}
 
 
-# long: one school's classes carried into the next year in set-based statements, in order.
+# The year's classes that have promoted pupils, as next year's (5А becomes 6А): one statement.
+# A class already made for next year under the same name is kept as it is.
+NEXT_CLASSES = text(
+    "INSERT INTO class_group (institution_id, academic_year_id, grade, letter, language, shift,"
+    " curriculum_model, homeroom_teacher_id, capacity, previous_id)"
+    " SELECT c.institution_id, :following, c.grade + 1, c.letter, c.language, c.shift,"
+    "  c.curriculum_model, c.homeroom_teacher_id, greatest(c.capacity, :size), c.id"
+    " FROM class_group c"
+    " WHERE c.institution_id = :school AND c.academic_year_id = :year"
+    "  AND EXISTS (SELECT FROM class_membership m JOIN enrollment n"
+    "   ON n.person_id = m.pupil_id AND n.institution_id = c.institution_id"
+    "   AND n.entry_date = :on AND n.sector = 'school' AND n.grade_level = c.grade + 1"
+    "   WHERE m.class_group_id = c.id AND m.until = :on)"
+    " ORDER BY c.grade, c.letter"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+
+# The promoted pupils into their class's continuation, through their new enrollments (found
+# by pupil, school and day: the index on the person, not a scan for the previous enrollment).
+NEXT_MEMBERSHIPS = text(
+    "INSERT INTO class_membership (class_group_id, enrollment_id, pupil_id, institution_id,"
+    " academic_year_id, grade, since)"
+    " SELECT k.id, n.id, m.pupil_id, :school, :following, c.grade + 1, :on"
+    " FROM class_membership m"
+    " JOIN class_group c ON c.id = m.class_group_id"
+    " JOIN enrollment n ON n.person_id = m.pupil_id AND n.institution_id = :school"
+    "  AND n.entry_date = :on AND n.sector = 'school' AND n.grade_level = c.grade + 1"
+    " JOIN class_group k ON k.institution_id = :school AND k.academic_year_id = :following"
+    "  AND k.grade = c.grade + 1 AND k.letter = c.letter"
+    " WHERE c.institution_id = :school AND c.academic_year_id = :year AND m.until = :on"
+    " ORDER BY k.id, m.pupil_id"
+)
+
+
 async def _continue_classes(
     session: AsyncSession,
     year: AcademicYear,
     following: AcademicYear,
     inst_id: int,
     policy: Policy,
-    promoted: dict[int, int],
     on: date,
 ) -> int:
     """The year's classes go on as next year's (5А becomes 6А with its promoted pupils and its
-    home-room teacher); graduating classes end. A class already made for next year under the
-    same name is used as it is. Returns how many classes went on."""
-    if not promoted:
-        return 0
-    members = list(
-        await session.execute(
-            select(
-                ClassMembership.enrollment_id,
-                ClassMembership.pupil_id,
-                ClassGroup.id.label("class_id"),
-                ClassGroup.grade,
-                ClassGroup.letter,
-                ClassGroup.language,
-                ClassGroup.shift,
-                ClassGroup.curriculum_model,
-                ClassGroup.homeroom_teacher_id,
-                ClassGroup.capacity,
-            )
-            .join(ClassGroup, ClassGroup.id == ClassMembership.class_group_id)
-            .where(
-                ClassMembership.enrollment_id.in_(list(promoted)),
-                ClassMembership.until == on,
-                ClassGroup.academic_year_id == year.id,
-            )
-        )
-    )
-    olds: dict[int, Any] = {m.class_id: m for m in members}
-    if not olds:
-        return 0
-    made = await session.execute(
-        pg_insert(ClassGroup)
-        .values(
-            [
-                {
-                    "institution_id": inst_id,
-                    "academic_year_id": following.id,
-                    "grade": c.grade + 1,
-                    "letter": c.letter,
-                    "language": c.language,
-                    "shift": c.shift,
-                    "curriculum_model": c.curriculum_model,
-                    "homeroom_teacher_id": c.homeroom_teacher_id,
-                    "capacity": max(c.capacity, policy.max_class_size),
-                    "previous_id": c.class_id,
-                }
-                for c in olds.values()
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(ClassGroup)
-    )
-    for klass in made.scalars():
-        await add_curriculum(session, klass)
-    next_classes = {
-        (row.grade, row.letter): row.id
-        for row in await session.execute(
-            select(ClassGroup.id, ClassGroup.grade, ClassGroup.letter).where(
-                ClassGroup.institution_id == inst_id,
-                ClassGroup.academic_year_id == following.id,
-            )
-        )
+    home-room teacher, and the curriculum of its new grade); graduating classes end. Set-based:
+    one statement each for the classes, their subjects, the memberships and the registry's
+    class names, whatever the school's size. Returns how many classes went on."""
+    params = {
+        "school": inst_id,
+        "year": year.id,
+        "following": following.id,
+        "on": on,
+        "size": policy.max_class_size,
     }
-    await session.execute(
-        insert(ClassMembership),
-        [
-            {
-                "class_group_id": next_classes[(m.grade + 1, m.letter)],
-                "enrollment_id": promoted[m.enrollment_id],
-                "pupil_id": m.pupil_id,
-                "institution_id": inst_id,
-                "academic_year_id": following.id,
-                "grade": m.grade + 1,
-                "since": on,
-            }
-            for m in members
-        ],
+    went_on = await session.scalar(
+        text(
+            "SELECT count(*) FROM class_group c WHERE c.institution_id = :school"
+            " AND c.academic_year_id = :year AND EXISTS (SELECT FROM class_membership m"
+            " JOIN enrollment n ON n.person_id = m.pupil_id AND n.institution_id = :school"
+            " AND n.entry_date = :on AND n.sector = 'school' AND n.grade_level = c.grade + 1"
+            " WHERE m.class_group_id = c.id AND m.until = :on)"
+        ),
+        params,
     )
+    if not went_on:
+        return 0
+    made = [row.id for row in await session.execute(NEXT_CLASSES, params)]
+    if made:
+        await session.execute(
+            text(
+                "INSERT INTO class_subject (class_group_id, subject_id, weekly_hours)"
+                " SELECT k.id, p.subject_id, p.weekly_hours FROM class_group k"
+                " JOIN curriculum_plan p ON p.curriculum_model = k.curriculum_model"
+                "  AND p.grade = k.grade WHERE k.id = ANY(:made)"
+            ).bindparams(bindparam("made", type_=ARRAY(Integer))),
+            {"made": made},
+        )
+    await session.execute(NEXT_MEMBERSHIPS, params)
     # The registry's free-text class of the new enrollments names their class.
     await session.execute(
         text(
             "UPDATE enrollment AS e SET class_group = c.grade::text || c.letter"
             " FROM class_membership m JOIN class_group c ON c.id = m.class_group_id"
-            " WHERE m.enrollment_id = e.id AND m.academic_year_id = :year"
+            " WHERE m.enrollment_id = e.id AND m.academic_year_id = :following"
             " AND m.institution_id = :school AND m.since = :on"
         ),
-        {"year": following.id, "school": inst_id, "on": on},
+        params,
     )
-    return len(olds)
+    return int(went_on)
 
 
 async def close_school_year(
@@ -386,17 +370,15 @@ async def close_school_year(
         return closure
     policy = await school_policy(session, inst.id)
     on = year.ends_on + timedelta(days=1)
-    ended = await _end_enrollments(session, year, inst.id, policy, on)
-    continued = await _continue_enrollments(session, inst.id, ended, on)
-    reasons = [r.reason for r in ended]
-    promoted = {r.id: continued[r.id] for r in ended if r.reason == "promoted"}
-    classes = await _continue_classes(session, year, following, inst.id, policy, promoted, on)
+    reasons = await _end_enrollments(session, year, inst.id, policy, on)
+    await _continue_enrollments(session, inst.id, on)
+    classes = await _continue_classes(session, year, following, inst.id, policy, on)
     closure.status = ClosureStatus.DONE
     closure.done_at = datetime.now(UTC)
-    closure.promoted = reasons.count("promoted")
-    closure.retained = reasons.count("retained")
-    closure.graduated = reasons.count("graduated")
-    closure.left_school = reasons.count("completed_level")
+    closure.promoted = reasons.get("promoted", 0)
+    closure.retained = reasons.get("retained", 0)
+    closure.graduated = reasons.get("graduated", 0)
+    closure.left_school = reasons.get("completed_level", 0)
     closure.classes_continued = classes
     await session.flush()
     await emit(

@@ -43,6 +43,16 @@ SCHOOL_READERS = {
 }
 
 
+# Aliases made once (an ORM alias copies every column of its table: per request it cost more
+# than the statements it serves); a rule never nests one of its own aliases inside another.
+_CLASS_INST, _MEMBER, _TAUGHT = (
+    aliased(Institution),
+    aliased(ClassMembership),
+    aliased(TeachingAssignment),
+)
+_BOOK_KLASS, _BOOK_INST, _REGION = aliased(ClassGroup), aliased(Institution), aliased(Region)
+
+
 def own_pupil(principal: Principal, pupil_id: Any) -> ColumnElement[bool] | None:
     """Is ``pupil_id`` the caller (a pupil) or one of their children (a guardian)? None for
     other roles."""
@@ -65,11 +75,11 @@ def class_readable(principal: Principal, klass: Any = ClassGroup) -> ColumnEleme
     if principal.is_ministry:
         return true()
     if principal.role in SCHOOL_READERS:
-        inst = aliased(Institution)
+        inst = _CLASS_INST
         return exists().where(
             inst.id == klass.institution_id, institution_in_scope(principal, inst)
         )
-    member = aliased(ClassMembership)
+    member = _MEMBER
     own = own_pupil(principal, member.pupil_id)
     if own is None:
         return false()
@@ -82,7 +92,7 @@ def teaches(
     """Does this teacher hold a current assignment for this class (and subject)?"""
     if principal.role != Role.TEACHER or principal.person_id is None:
         return false()
-    taught = aliased(TeachingAssignment)
+    taught = _TAUGHT
     clauses = [
         taught.class_group_id == class_group_id,
         taught.teacher_id == principal.person_id,
@@ -102,8 +112,7 @@ def gradebook_readable(
     scope; the ministry. Guardians and pupils read their own marks in the diary instead."""
     if principal.is_ministry:
         return true()
-    klass = aliased(ClassGroup)
-    inst = aliased(Institution)
+    klass, inst = _BOOK_KLASS, _BOOK_INST
     if principal.role in (Role.REGION_OFFICER, Role.DISTRICT_OFFICER, Role.SCHOOL_ADMIN):
         return exists().where(
             klass.id == class_group_id,
@@ -192,7 +201,7 @@ def concern_readable(principal: Principal, report: Any = ConcernReport) -> Colum
     clauses: list[ColumnElement[bool]] = []
     if principal.region_ids:
         clauses.append(report.region_id.in_(principal.region_ids))
-        region = aliased(Region)
+        region = _REGION
         holds_every_region = ~exists().where(
             region.valid_to.is_(None), region.id.not_in(principal.region_ids)
         )

@@ -21,7 +21,6 @@ from resolvers.lms.loaders import (
     MarksByLessonLoader,
     SubmissionByIdLoader,
     SubmissionsByHomeworkLoader,
-    TeacherNameByIdLoader,
     TimetableSlotByIdLoader,
 )
 from resolvers.relay import encode_id
@@ -313,6 +312,7 @@ class GradebookRow:
 
 @strawberry.type(description="A class's gradebook for a subject and a term.")
 class Gradebook:
+    head: strawberry.Private[Any]
     class_pk: strawberry.Private[int]
     subject_pk: strawberry.Private[int]
     term: Term = strawberry.field(description="The term.")
@@ -335,6 +335,7 @@ class Gradebook:
             ends_on=head.term_ends_on,
         )
         return cls(
+            head=head,
             class_pk=head.id,
             subject_pk=journal.subject_id,
             term=term,
@@ -357,13 +358,23 @@ class Gradebook:
             ],
         )
 
+    # The gradebook's first statement read the class and the subject, under the gradebook's
+    # rule (stricter than the class's): no loader needed.
     @strawberry.field(description="The class.")
-    async def class_group(self, info: Info) -> ClassGroup | None:
-        return await class_of(info, self.class_pk)
+    def class_group(self) -> ClassGroup | None:
+        return ClassGroup.from_row(self.head)
 
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
-        return await subject_of(info, self.subject_pk)
+    def subject(self) -> Subject:
+        head = self.head
+        return Subject(
+            id=strawberry.ID(encode_id("Subject", self.subject_pk)),
+            pk=self.subject_pk,
+            code=head.subject_code,
+            name_ky=head.subject_name_ky,
+            name_ru=head.subject_name_ru,
+            name_en=head.subject_name_en,
+        )
 
 
 # --- the diary -----------------------------------------------------------------------------
@@ -400,7 +411,7 @@ class DiaryLesson:
         attendance = None
         if absence is not None:
             attendance = absence.status
-        elif lesson is not None and lesson.attendance_taken_at is not None:
+        elif lesson is not None and lesson.register_taken:
             attendance = AttendanceStatus.PRESENT
         hw = entry.homework
         return cls(
@@ -423,20 +434,22 @@ class DiaryLesson:
             attendance_reason=absence.reason if absence is not None else None,
         )
 
+    # The diary's statement brings the names it shows: no loader per lesson.
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
-        return await subject_of(info, self.entry.subject_id)
+    def subject(self) -> Subject:
+        found = self.entry.subject
+        assert found is not None, "every lesson's subject is in the diary's statement"
+        return Subject.from_row(found)
 
     @strawberry.field(description="Who teaches it (or gave it): their name.")
-    async def teacher_name(self, info: Info) -> str | None:
-        row = await TeacherNameByIdLoader(info.context).load(self.entry.teacher_id)
-        if row is None:
-            return None
-        return " ".join(p for p in (row.last_name, row.first_name, row.patronymic) if p)
+    def teacher_name(self) -> str | None:
+        name: str | None = self.entry.teacher_name
+        return name
 
     @strawberry.field(description="The room.")
-    async def room(self, info: Info) -> Room | None:
-        return await room_of(info, self.entry.room_id)
+    def room(self) -> Room | None:
+        found = self.entry.room
+        return None if found is None else Room.from_row(found)
 
 
 @strawberry.type(description="A day of a pupil's diary.")

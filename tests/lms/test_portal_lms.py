@@ -38,10 +38,10 @@ QUERIES = [p for p in TEXT if _operation(p).operation == OperationType.QUERY]
 # The most SQL statements each portal query may send, whatever the number of rows.
 STATEMENT_BUDGET = {
     "TeacherDay": 8,
-    "ClassGradebook": 10,
+    "ClassGradebook": 4,
     "SchoolTimetable": 8,
     "SchoolClasses": 5,
-    "Diary": 11,
+    "Diary": 2,
     "ConcernReports": 5,
     "ConcernReportStatus": 2,
 }
