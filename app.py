@@ -115,7 +115,7 @@ def _routes(view: GraphQLView, settings: Settings) -> list[BaseRoute]:
     """The hub's routes: the graph (HTTP and websocket), health, assets, files, the library's
     OAI-PMH, the statistics page and, where settings allow, the metrics."""
     routes: list[BaseRoute] = [
-        Route("/graphql", view, methods=["GET", "POST"]),
+        Route("/graphql", view, methods=["GET", "POST", "OPTIONS"]),
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
