@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -26,6 +27,7 @@ from resolvers.safety import Guard
 from resolvers.settings import Settings, metrics_served
 from schema.compiled import Compiler
 from schema.events.wiring import events_runtime
+from schema.http.cors import cors_options
 from schema.http.files import files
 from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
@@ -108,6 +110,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # entry that is not a trusted proxy): the same rule `bilim serve` gives uvicorn, here
         # for any server. Applying it twice gives the same client.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # Outermost: a refusal (413, 408, 503) still carries the CORS headers a browser needs to
+    # show it to the portal's script.
+    app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app
 
 

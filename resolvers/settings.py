@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     # many times in all, before it answers CONFLICT.
     mutation_attempts: int = Field(default=3, ge=1, le=10)
 
+    # --- browsers on other origins (CORS; docs/operating.md "Portals on other origins") ---
+    # Origins allowed to call /graphql from a browser, comma-separated ("*" for any). None:
+    # the dev servers' origins (DEV_ORIGINS) in development, no origin in test or production.
+    cors_origins: str | None = None
+    # How long a browser may keep a preflight's answer (Chromium keeps it 2 hours at most).
+    cors_max_age_seconds: int = Field(default=600, ge=0, le=86_400)
+
     # /metrics (Prometheus): None serves it outside production only; true or false decide.
     serve_metrics: bool | None = None
     # A request body must keep arriving: 408 after this many seconds without a byte of it, or
