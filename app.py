@@ -29,6 +29,7 @@ from schema.compiled import Compiler
 from schema.events.wiring import events_runtime
 from schema.http.cors import cors_options
 from schema.http.files import files
+from schema.http.graphiql import DEMO_TOKENS_PATH, demo_tokens, demo_tokens_served
 from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
 from schema.http.metrics import metrics
@@ -133,6 +134,8 @@ def _routes(view: GraphQLView, settings: Settings) -> list[BaseRoute]:
     ]
     if metrics_served(settings):
         routes.append(Route("/metrics", metrics))
+    if demo_tokens_served(settings):
+        routes.append(Route(DEMO_TOKENS_PATH, demo_tokens))
     return routes
 
 

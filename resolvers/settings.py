@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     pgbouncer: bool = False
     data_dir: Path = Field(default_factory=default_data_dir)
     environment: Literal["development", "production", "test"] = "development"
+    # The hub serves demo data: GraphiQL offers demo tokens (/demo/tokens) outside production,
+    # as it always does in development (schema/http/graphiql.py). Never in production.
+    demo: bool = False
     # `bilim serve` fetches GraphiQL's browser files from the npm registry when they are missing.
     fetch_assets: bool = True
 

@@ -17,6 +17,16 @@ drawn from) and ``names`` (people's names), ``state`` (what the generator's part
 """
 
 from resolvers.demo.load import INSTITUTIONS, Generator, is_loaded, load
+from resolvers.demo.personas import Persona, personas
 from resolvers.demo.reference import DEMO_SCALE, PUPILS
 
-__all__ = ["DEMO_SCALE", "INSTITUTIONS", "PUPILS", "Generator", "is_loaded", "load"]
+__all__ = [
+    "DEMO_SCALE",
+    "INSTITUTIONS",
+    "PUPILS",
+    "Generator",
+    "Persona",
+    "is_loaded",
+    "load",
+    "personas",
+]

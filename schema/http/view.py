@@ -34,7 +34,7 @@ from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_er
 from resolvers.mutations import fault_code, record_rolled_back
 from schema import TOO_COMPLEX, schema
 from schema.compiled import endpoint as compiled_endpoint
-from schema.http import limits, live, media
+from schema.http import graphiql, limits, live, media
 from schema.http.limits import error_body
 from schema.http.live import LiveHandler
 from schema.http.metrics import LATENCY, REQUESTS
@@ -376,7 +376,13 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(assets.page(local=assets.installed(self.state.settings.data_dir)))
+        settings = self.state.settings
+        return HTMLResponse(
+            graphiql.page(
+                local=assets.installed(settings.data_dir),
+                demo=graphiql.demo_tokens_served(settings),
+            )
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -40,7 +41,7 @@ async def served_hub(
     }
     args = [sys.executable, "-m", "uvicorn", "--factory", "app:create_app", "--port", str(port)]
     with log.open("wb") as out:
-        hub = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=out, stderr=out)
+        hub = _start(args, full_env, out)
         base = f"http://127.0.0.1:{port}"
         try:
             await _wait_until_up(base, hub, log)
@@ -51,6 +52,10 @@ async def served_hub(
                 hub.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 hub.kill()
+
+
+def _start(args: list[str], env: dict[str, str], out: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=out)
 
 
 async def _wait_until_up(base: str, hub: subprocess.Popen[bytes], log: Path) -> None:
