@@ -32,6 +32,7 @@ from schema.http.files import files
 from schema.http.graphiql import DEMO_TOKENS_PATH, demo_tokens, demo_tokens_served
 from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
+from schema.http.manifests import portal_manifest
 from schema.http.metrics import metrics
 from schema.http.oai import oai
 from schema.http.stats import stats_asset, stats_page
@@ -130,6 +131,7 @@ def _routes(view: GraphQLView, settings: Settings) -> list[BaseRoute]:
         Route("/oai", oai, methods=["GET", "POST"]),
         Route("/stats", stats_page),
         Route("/stats/assets/{name}", stats_asset),
+        Route("/persisted-queries/{portal}.json", portal_manifest),
         *oneroster_routes,
     ]
     if metrics_served(settings):
