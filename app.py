@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -28,9 +29,12 @@ from resolvers.telemetry import count_statements, traces
 from resolvers.telemetry import metrics as telemetry_metrics
 from schema.compiled import Compiler
 from schema.events.wiring import events_runtime
+from schema.http.cors import cors_options
 from schema.http.files import files
+from schema.http.graphiql import DEMO_TOKENS_PATH, demo_tokens, demo_tokens_served
 from schema.http.health import healthz, readyz
 from schema.http.limits import MAX_BODY, BodyLimit
+from schema.http.manifests import portal_manifest
 from schema.http.metrics import metrics
 from schema.http.oai import oai
 from schema.http.observability import Observe, ObservedView, Traced, observed_schema
@@ -126,6 +130,9 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         # entry that is not a trusted proxy): the same rule `bilim serve` gives uvicorn, here
         # for any server. Applying it twice gives the same client.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # Outside the body guard: a refusal (413, 408, 503) still carries the CORS headers a
+    # browser needs to show it to the portal's script.
+    app.add_middleware(CORSMiddleware, **cors_options(settings))
     # Outermost: the request's id, log line and metrics cover all of it; its trace span
     # (when tracing is on) wraps even that, so the log line can name the trace.
     app.add_middleware(Observe)
@@ -138,7 +145,7 @@ def _routes(view: GraphQLView, settings: Settings) -> list[BaseRoute]:
     """The hub's routes: the graph (HTTP and websocket), health, assets, files, the library's
     OAI-PMH, the statistics page and, where settings allow, the metrics."""
     routes: list[BaseRoute] = [
-        Route("/graphql", view, methods=["GET", "POST"]),
+        Route("/graphql", view, methods=["GET", "POST", "OPTIONS"]),
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -147,10 +154,13 @@ def _routes(view: GraphQLView, settings: Settings) -> list[BaseRoute]:
         Route("/oai", oai, methods=["GET", "POST"]),
         Route("/stats", stats_page),
         Route("/stats/assets/{name}", stats_asset),
+        Route("/persisted-queries/{portal}.json", portal_manifest),
         *oneroster_routes,
     ]
     if metrics_served(settings):
         routes.append(Route("/metrics", metrics))
+    if demo_tokens_served(settings):
+        routes.append(Route(DEMO_TOKENS_PATH, demo_tokens))
     return routes
 
 

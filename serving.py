@@ -89,6 +89,9 @@ def prepare(db: Database, settings: Settings, *, demo: bool) -> None:
     database.migrate(db.url)
     if demo:
         load_demo(db.url)
+        # The workers offer GraphiQL's demo role picker (never in production: the hub
+        # registers /demo/tokens only outside it).
+        os.environ["BILIM_DEMO"] = "true"
     if settings.fetch_assets and not assets.installed(settings.data_dir):
         try:
             assets.install(settings.data_dir, timeout=20)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     pgbouncer: bool = False
     data_dir: Path = Field(default_factory=default_data_dir)
     environment: Literal["development", "production", "test"] = "development"
+    # The hub serves demo data: GraphiQL offers demo tokens (/demo/tokens) outside production,
+    # as it always does in development (schema/http/graphiql.py). Never in production.
+    demo: bool = False
     # `bilim serve` fetches GraphiQL's browser files from the npm registry when they are missing.
     fetch_assets: bool = True
 
@@ -58,6 +61,14 @@ class Settings(BaseSettings):
     # (human when stdout is a terminal); the level of the hub's and uvicorn's loggers.
     log_format: Literal["auto", "json", "human"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
+
+    # --- browsers on other origins (CORS; docs/operating.md "Portals on other origins") ---
+    # Origins allowed to call /graphql from a browser, comma-separated ("*" for any). None:
+    # the dev servers' origins (DEV_ORIGINS) in development, no origin in test or production.
+    cors_origins: str | None = None
+    # How long a browser may keep a preflight's answer (Chromium keeps it 2 hours at most).
+    cors_max_age_seconds: int = Field(default=600, ge=0, le=86_400)
+
     # /metrics (Prometheus): None serves it outside production only; true or false decide.
     serve_metrics: bool | None = None
     # A request body must keep arriving: 408 after this many seconds without a byte of it, or

@@ -200,7 +200,13 @@ def connection(
     permission_classes: Sequence[type[BasePermission]] = (),
 ) -> Callable[[Callable[..., Listing | ChildPages | Awaitable[Listing | ChildPages]]], Any]:
     """Declare a list field ``returns`` (a ``Connection[...]``) paging what
-    ``step(self, ctx, **arguments)`` names."""
+    ``step(self, ctx, **arguments)`` names.
+
+    A list that needs a signed-in caller is nullable: an anonymous caller gets ``null`` there
+    and an ``UNAUTHENTICATED`` error located at the field, and the request's other fields are
+    answered (a non-null list's refusal would null the whole ``data``; issue 20)."""
+    if any(issubclass(p, SignedIn) for p in permission_classes):
+        returns = returns | None
 
     def declare(step: Callable[..., Any]) -> Any:
         async def resolve(

@@ -19,6 +19,17 @@ LMS and the libraries for ``bilim serve --demo`` (after ``load``; the benchmarks
 
 from resolvers.demo.domains import load_domains
 from resolvers.demo.load import INSTITUTIONS, Generator, is_loaded, load
+from resolvers.demo.personas import Persona, personas
 from resolvers.demo.reference import DEMO_SCALE, PUPILS
 
-__all__ = ["DEMO_SCALE", "INSTITUTIONS", "PUPILS", "Generator", "is_loaded", "load", "load_domains"]
+__all__ = [
+    "DEMO_SCALE",
+    "INSTITUTIONS",
+    "PUPILS",
+    "Generator",
+    "Persona",
+    "is_loaded",
+    "load",
+    "load_domains",
+    "personas",
+]

@@ -30,6 +30,7 @@ from resolvers.telemetry import note_result
 from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
 from schema.compiled.sql import seal_cursors
+from schema.http import media
 from schema.http.limits import decode_json
 
 if TYPE_CHECKING:
@@ -187,11 +188,19 @@ async def _run(
 def _response(
     response: Response, ctx: Context, data: bytes | None, errors: list[Any] | None
 ) -> Response:
-    """The answer's JSON, written around the statement's bytes without decoding them."""
+    """The answer's JSON, written around the statement's bytes without decoding them.
+    Refused before the statement ran, for a client accepting GraphQL over HTTP's own media
+    type: no data entry, and a 4xx (schema/http/media.py)."""
     note_result(errors, compiled=True)
-    parts = [b'{"data":', data if data is not None else b"null"]
-    if errors:
-        parts += [b',"errors":', orjson.dumps(errors)]
+    if data is None and errors and media.media_of(ctx.request.scope) == media.GRAPHQL_RESPONSE:
+        if response.status_code < 400:
+            codes = [(e.get("extensions") or {}).get("code") for e in errors]
+            response.status_code = media.request_error_status(codes)
+        parts = [b'{"errors":', orjson.dumps(errors)]
+    else:
+        parts = [b'{"data":', data if data is not None else b"null"]
+        if errors:
+            parts += [b',"errors":', orjson.dumps(errors)]
     if ctx.cost is not None:
         parts += [b',"extensions":', orjson.dumps({"cost": ctx.cost.as_extension()})]
     parts.append(b"}")

@@ -33,7 +33,7 @@ from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_er
 from resolvers.mutations import fault_code, record_rolled_back
 from schema import TOO_COMPLEX, schema
 from schema.compiled import endpoint as compiled_endpoint
-from schema.http import limits, live
+from schema.http import graphiql, limits, live, media
 from schema.http.limits import error_body
 from schema.http.live import LiveHandler
 
@@ -43,6 +43,10 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # A JSON text is an object or a list (a batch, refused) when it starts with one of these.
 JSON_CONTAINER = re.compile(rb"[ \t\r\n]*[{\[]")
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+# What /graphql answers to: every method, and those that may run a mutation (POST only).
+ALLOW = "GET, POST, OPTIONS"
+ALLOW_MUTATION = "POST"
 
 # Request ids: a random prefix per process and a counter (unique without a system call each).
 _REQUEST_PREFIX = uuid.uuid4().hex[:16]
@@ -197,6 +201,35 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: Any,
         request_data: Any,
     ) -> ExecutionResult:
+        result = await self._execute(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        scope = getattr(request, "scope", {})
+        if media.media_of(scope) == media.GRAPHQL_RESPONSE and media.is_request_error(
+            result.data, result.errors
+        ):
+            # GraphQL over HTTP: failed before execution, so no data entry and a 4xx.
+            scope[media.REQUEST_ERROR_KEY] = True
+            if not sub_response.status_code or sub_response.status_code < 400:
+                codes = [(e.extensions or {}).get("code") for e in result.errors or ()]
+                sub_response.status_code = media.request_error_status(codes)
+        return result
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        answer = await super().process_result(request, result)
+        if getattr(request, "scope", {}).get(media.REQUEST_ERROR_KEY):
+            answer.pop("data", None)
+        return answer
+
+    async def _execute(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
         auth_error = context.auth_error
         if auth_error is not None:
             return await self._refuse_credential(context, sub_response, auth_error, request_data)
@@ -227,13 +260,15 @@ class GraphQLView(GraphQL[Context, None]):
                 )
             except HTTPException as err:
                 if isinstance(err.__cause__, InvalidOperationTypeError):
-                    # A mutation sent by GET (a cross-site link, a crawler): refused, recorded.
+                    # A mutation sent by GET (a cross-site link, a crawler): refused, recorded,
+                    # and answered 405 as GraphQL over HTTP says (the view adds ``Allow``).
                     await security.note(
                         context,
                         reason=ErrorCode.BAD_REQUEST,
                         why="mutation_over_get",
                         action=f"{err.__cause__.operation_type.value} over GET",
                     )
+                    raise HTTPException(405, err.reason) from err.__cause__
                 raise
             self._code_errors(result, context)
             if result.errors and context.cost is None:
@@ -335,13 +370,24 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(assets.page(local=assets.installed(self.state.settings.data_dir)))
+        settings = self.state.settings
+        return HTMLResponse(
+            graphiql.page(
+                local=assets.installed(settings.data_dir),
+                demo=graphiql.demo_tokens_served(settings),
+            )
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        if request.method == "OPTIONS":
+            # A plain OPTIONS (a CORS preflight never gets here: the CORS middleware answers it).
+            await Response(status_code=204, headers={"allow": ALLOW})(scope, receive, send)
+            return
+        scope[media.MEDIA_KEY] = media.negotiate(request.headers.get("accept"))
         try:
             response = await compiled_endpoint.answer(self, request) or await self.run(request)
         except HTTPException as e:
@@ -350,6 +396,7 @@ class GraphQLView(GraphQL[Context, None]):
                 error_body(ErrorCode.BAD_REQUEST, e.reason),
                 status_code=e.status_code,
                 media_type="application/json",
+                headers={"allow": ALLOW_MUTATION} if e.status_code == 405 else None,
             )
         except Exception as e:
             # The database went away where no error path expected it: still a 503, not a 500.
@@ -362,6 +409,10 @@ class GraphQLView(GraphQL[Context, None]):
                 headers={"retry-after": str(RETRY_AFTER_SECONDS)},
                 media_type="application/json",
             )
+        if scope[media.MEDIA_KEY] == media.GRAPHQL_RESPONSE and response.headers.get(
+            "content-type", ""
+        ).startswith(media.JSON):
+            response.headers["content-type"] = f"{media.GRAPHQL_RESPONSE}; charset=utf-8"
         await response(scope, receive, send)
 
 
