@@ -213,6 +213,12 @@ from models.preschool import (
     QueueStatus,
     Residency,
 )
+from models.preschool_vouchers import (
+    KindergartenVoucher,
+    VoucherEndReason,
+    VoucherGround,
+    VoucherStatus,
+)
 from models.subjects import Subject
 
 __all__ = [
@@ -325,6 +331,7 @@ __all__ = [
     "KindergartenOffer",
     "KindergartenPlaces",
     "KindergartenPreference",
+    "KindergartenVoucher",
     "Language",
     "Lesson",
     "LessonAction",
@@ -413,6 +420,9 @@ __all__ = [
     "TextbookNeed",
     "TextbookPupils",
     "TimetableSlot",
+    "VoucherEndReason",
+    "VoucherGround",
+    "VoucherStatus",
     "WebhookDelivery",
     "WebhookEndpoint",
     "stat_cell",

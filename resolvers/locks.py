@@ -10,6 +10,9 @@ ascending id:
    ``FOR UPDATE`` of the workflows acting on one child (``enrollStudent``, ``transferStudent``,
    applying, the kindergarten offer's transitions). Holding a child's row serializes every
    workflow on that child: the kindergarten queue's and first grade's at once (rule K7).
+   A child's ``kindergarten_voucher`` rows (K8) change only under the child's row, so a
+   holder of it may take them at any point after it (the voucher workflows: before the
+   enrollment they open or end; a school entry: first thing in ``leave_for_school``).
 2. ``first_grade_quota`` rows: an allocation's capacity, locked before it ranks.
 3. ``first_grade_application`` rows: the applications an allocation ranks and admits.
 4. ``kindergarten_application`` rows.

@@ -231,6 +231,7 @@ def build_schema() -> strawberry.Schema:
             intake.IntakeSeason,
             preschool.KindergartenApplication,
             preschool.KindergartenOffer,
+            preschool.KindergartenVoucher,
             first_grade.FirstGradeApplication,
             first_grade.FirstGradeQuota,
             admission.AdmissionSeason,

@@ -56,7 +56,11 @@ class Region(Node):
             valid_to=row.valid_to,
         )
 
-    @strawberry.field(description="Current districts, cities and ayil aimaks of the region.")
+    @strawberry.field(
+        description="Current rayons, cities and city districts of the region (the units "
+        "directly under it; ayil aimaks lie inside their rayons: `districts(filter: {kind: "
+        "AYIL_AIMAK})`)."
+    )
     async def districts(self, info: Info) -> list[District]:
         rows = await DistrictsByRegionLoader(info.context).load(self.pk)
         return [District.from_row(r) for r in rows]

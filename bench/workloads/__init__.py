@@ -31,6 +31,7 @@ MODULES: tuple[str, ...] = (
     "bench.workloads.emis",
     "bench.workloads.first_grade",
     "bench.workloads.kindergarten_queue",
+    "bench.workloads.kindergarten_vouchers",
     "bench.workloads.library",
     "bench.workloads.licensing",
     "bench.workloads.lms",

@@ -21,11 +21,12 @@ class DistrictByIdLoader(ById):
 
 
 class DistrictsByRegionLoader(ByParent):
-    """A region's districts in force today."""
+    """A region's units in force today directly under it: rayons, cities, city districts (an
+    ayil aimak lies inside its rayon: the ``districts`` list, filtered by kind, gives them)."""
 
     columns = tuple(District.__table__.c)
     parent = District.region_id
     order_by = (District.name_en, District.id)
 
     def where(self) -> Sequence[ColumnElement[bool]]:
-        return (District.valid_to.is_(None),)
+        return (District.valid_to.is_(None), District.parent_id.is_(None))

@@ -10,11 +10,12 @@ a partial unique index keeps a child from holding two live offers.
 Modules: ``queue`` (registration, benefit checks, transfers), ``places`` (free places per age
 group), ``offers`` (offering places, accepting, declining, expiry), ``admission`` (an
 accepted offer becomes an enrollment), ``exits`` (withdrawal), ``school`` (a child leaving
-for school, K7), ``rows`` (locked rows, status history), ``queries``, ``rules`` and
-``loaders``. Other domains use the names re-exported here (``from resolvers import preschool
-as preschool_service``). Importing the package registers ``leave_for_school`` with the
-registry's school-entry hook (``resolvers/enrollments/school_entry.py``), so that
-``enrollStudent`` and ``transferStudent`` into a school end the kindergarten side too.
+for school, K7), ``rows`` (locked rows, status history), ``vouchers`` (K8: state-paid
+places in private kindergartens), ``queries``, ``rules`` and ``loaders``. Other domains use
+the names re-exported here (``from resolvers import preschool as preschool_service``).
+Importing the package registers ``leave_for_school`` with the registry's school-entry hook
+(``resolvers/enrollments/school_entry.py``), so that ``enrollStudent`` and
+``transferStudent`` into a school end the kindergarten side (and any voucher) too.
 Locks follow ``resolvers/locks.py``.
 """
 
@@ -49,6 +50,15 @@ from resolvers.preschool.queue import (
 from resolvers.preschool.reminders import remind_expiring_offers
 from resolvers.preschool.rules import application_readable, may_handle_application, offer_readable
 from resolvers.preschool.school import leave_for_school, offer_hold, require_not_at_school
+from resolvers.preschool.vouchers import (
+    VOUCHER_ORDERINGS,
+    claim_voucher,
+    decide_voucher,
+    end_voucher,
+    expire_vouchers,
+    use_voucher,
+    vouchers_query,
+)
 
 # K7: whatever path opens a school enrollment ends the child's kindergarten side with it.
 enrollments_service.on_school_entry(leave_for_school)
@@ -67,6 +77,24 @@ register_constraint(
     "applicationId",
 )
 register_constraint(
+    "uq_kindergarten_voucher_live_child",
+    PreschoolCode.DUPLICATE_VOUCHER,
+    "The child already holds a voucher",
+    "childId",
+)
+register_constraint(
+    "ck_kindergarten_voucher_transition",
+    PreschoolCode.VOUCHER_ENDED,
+    "The voucher cannot take this step from where it stands",
+    "voucherId",
+)
+register_constraint(
+    "ck_kindergarten_voucher_private_kindergarten",
+    PreschoolCode.NOT_PRIVATE_KINDERGARTEN,
+    "A voucher is used at a private kindergarten",
+    "kindergartenId",
+)
+register_constraint(
     "ck_kindergarten_places_free_places",
     PreschoolCode.NO_FREE_PLACES,
     "No place is free any more",
@@ -77,15 +105,20 @@ __all__ = [
     "APPLICATION_COLUMNS",
     "APPLICATION_ORDERINGS",
     "OFFER_COLUMNS",
+    "VOUCHER_ORDERINGS",
     "ApplicationFilter",
     "QueuePositionRow",
     "accept_offer",
     "application_readable",
     "applications_query",
     "apply_to_kindergarten_queue",
+    "claim_voucher",
     "confirm_admission",
+    "decide_voucher",
     "declare_free_places",
     "decline_offer",
+    "end_voucher",
+    "expire_vouchers",
     "kindergarten_places",
     "leave_for_school",
     "may_handle_application",
@@ -98,6 +131,8 @@ __all__ = [
     "remind_expiring_offers",
     "require_not_at_school",
     "transfer_application",
+    "use_voucher",
     "verify_benefit",
+    "vouchers_query",
     "withdraw_application",
 ]

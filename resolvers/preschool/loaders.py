@@ -11,13 +11,15 @@ from models import (
     KindergartenApplicationEvent,
     KindergartenOffer,
     KindergartenPreference,
+    KindergartenVoucher,
     Person,
 )
 from resolvers.intake.rules import applicant_readable
 from resolvers.loaders import ById, ByParent, KeyedLoader
 from resolvers.people import PERSON_COLUMNS
 from resolvers.preschool.queries import APPLICATION_COLUMNS, OFFER_COLUMNS, queue_positions_query
-from resolvers.preschool.rules import application_readable, offer_readable
+from resolvers.preschool.rules import application_readable, offer_readable, voucher_readable
+from resolvers.preschool.vouchers import VOUCHER_COLUMNS
 
 
 class KindergartenApplicationByIdLoader(ById):
@@ -75,4 +77,26 @@ class KindergartenApplicantByIdLoader(ById):
     def rule(self) -> ColumnElement[bool]:
         return applicant_readable(
             self.principal, KindergartenApplication, application_readable(self.principal)
+        )
+
+
+class KindergartenVoucherByIdLoader(ById):
+    """A voucher the caller may read (K8)."""
+
+    columns = VOUCHER_COLUMNS
+    key = KindergartenVoucher.id
+
+    def rule(self) -> ColumnElement[bool]:
+        return voucher_readable(self.principal)
+
+
+class KindergartenVoucherPersonByIdLoader(ById):
+    """The child or guardian of a voucher the caller may read."""
+
+    columns = PERSON_COLUMNS
+    key = Person.id
+
+    def rule(self) -> ColumnElement[bool]:
+        return applicant_readable(
+            self.principal, KindergartenVoucher, voucher_readable(self.principal)
         )

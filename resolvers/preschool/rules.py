@@ -6,7 +6,13 @@ from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from models import Institution, KindergartenApplication, KindergartenOffer, KindergartenPreference
+from models import (
+    Institution,
+    KindergartenApplication,
+    KindergartenOffer,
+    KindergartenPreference,
+    KindergartenVoucher,
+)
 from resolvers.access import Principal, Role
 from resolvers.institutions.rules import may_manage_institution
 from resolvers.intake import OFFICER_ROLES, officer_scope
@@ -81,3 +87,31 @@ async def may_handle_application(
         return False
     institutions = await session.scalars(select(Institution).where(Institution.id.in_(ids)))
     return any(may_manage_institution(principal, i) for i in institutions)
+
+
+def voucher_readable(principal: Principal) -> ColumnElement[bool]:
+    """May this principal read this voucher (K8)? A guardian: their children's; a district
+    officer: those of their districts; a region officer: those of their regions; the
+    ministry: all."""
+    if principal.is_ministry:
+        return true()
+    KV = KindergartenVoucher
+    if principal.role == Role.GUARDIAN and principal.person_id is not None:
+        return KV.child_id.in_(children_of(principal.person_id))
+    if principal.role == Role.DISTRICT_OFFICER:
+        return KV.district_id.in_(principal.district_ids)
+    if principal.role == Role.REGION_OFFICER:
+        return KV.region_id.in_(principal.region_ids)
+    return false()
+
+
+def may_decide_voucher(principal: Principal, voucher: KindergartenVoucher) -> bool:
+    """May this officer verify, refuse or end this voucher? An officer of its district (or
+    region), or the ministry: the district checks the family's eligibility proof."""
+    if principal.is_ministry:
+        return True
+    if principal.role == Role.DISTRICT_OFFICER:
+        return voucher.district_id in principal.district_ids
+    if principal.role == Role.REGION_OFFICER:
+        return voucher.region_id in principal.region_ids
+    return False

@@ -27,12 +27,16 @@ from models import (
     ExitReason,
     KindergartenApplication,
     KindergartenOffer,
+    KindergartenVoucher,
     OfferHold,
     OfferStatus,
     QueueStatus,
     Sector,
+    VoucherEndReason,
+    VoucherStatus,
 )
 from models.preschool import ACTIVE_QUEUE_STATUSES
+from models.preschool_vouchers import LIVE_VOUCHER_STATUSES
 from resolvers.errors import DomainError
 from resolvers.intake import any_of, emit_many
 from resolvers.preschool.errors import PreschoolCode
@@ -163,20 +167,55 @@ async def _held_seats(
     ]
 
 
+async def end_vouchers_for_school(
+    session: AsyncSession, actor: str, child_ids: Sequence[int], start: date
+) -> list[int]:
+    """Children starting school on ``start`` hold no voucher (K7, F4): every live voucher of
+    theirs ends, the reason ``school``. The caller holds the children's person rows and ends
+    their kindergarten enrollments; the ids of the vouchers ended."""
+    ended = list(
+        await session.scalars(
+            update(KindergartenVoucher)
+            .where(
+                any_of(KindergartenVoucher.child_id, child_ids),
+                KindergartenVoucher.status.in_(LIVE_VOUCHER_STATUSES),
+            )
+            .values(
+                status=VoucherStatus.ENDED,
+                end_reason=VoucherEndReason.SCHOOL,
+                ended_on=start,
+                ended_by=actor,
+                decided_at=func.coalesce(KindergartenVoucher.decided_at, func.now()),
+                updated_at=func.now(),
+            )
+            .returning(KindergartenVoucher.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    await emit_many(
+        session,
+        topic="preschool.voucher_ended",
+        aggregate_type="KindergartenVoucher",
+        events=[(i, {"status": "ended", "reason": "school"}) for i in ended],
+    )
+    return ended
+
+
 async def leave_for_school(
     session: AsyncSession, actor: str, child_ids: Sequence[int], start: date
 ) -> list[int]:
     """Children starting school on ``start`` leave the kindergarten and its queue (K7): each
     open kindergarten enrollment ends on ``start``; every waiting, offered, accepted or
     admitted application is cancelled with its live offer; every seat offered to them or held
-    by them returns to its age group's free places. Set-based (an allocation passes thousands
-    of children); the ids of the applications cancelled.
+    by them returns to its age group's free places; every live voucher ends (K8). Set-based
+    (an allocation passes thousands of children); the ids of the applications cancelled.
 
     The caller holds the children's person rows (``resolvers/locks.py``, step 1); this locks
     the applications, then offers, places rows and enrollments, in that order.
     """
     if not child_ids:
         return []
+    await end_vouchers_for_school(session, actor, child_ids, start)
     holding = await _lock_applications(session, child_ids)
     cancelled = list(holding)
     seats = await _cancel_offers(session, cancelled) if cancelled else []

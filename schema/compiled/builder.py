@@ -354,7 +354,9 @@ class Builder:
         if type_name == "Region" and name == "districts":
             return self.list_of(
                 "District",
-                lambda d: and_(d.c.region_id == src.c.id, d.c.valid_to.is_(None)),
+                lambda d: and_(
+                    d.c.region_id == src.c.id, d.c.valid_to.is_(None), d.c.parent_id.is_(None)
+                ),
                 lambda d: [d.c.name_en, d.c.id],
                 nodes,
                 src,

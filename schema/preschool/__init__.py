@@ -1,8 +1,9 @@
 """The kindergarten e-queue in the graph (types in ``types``, root fields in ``queries`` and
-``mutations``)."""
+``mutations``) and its vouchers (K8: ``vouchers``)."""
 
-from schema.preschool.mutations import Mutation
-from schema.preschool.queries import Query
+from strawberry.tools import merge_types
+
+from schema.preschool import mutations, queries, vouchers
 from schema.preschool.types import (
     KindergartenApplication,
     KindergartenApplicationStatus,
@@ -13,6 +14,10 @@ from schema.preschool.types import (
     QueuePosition,
     Residency,
 )
+from schema.preschool.vouchers import KindergartenVoucher
+
+Query = merge_types("Query", (queries.Query, vouchers.Query))
+Mutation = merge_types("Mutation", (mutations.Mutation, vouchers.Mutation))
 
 __all__ = [
     "KindergartenApplication",
@@ -21,6 +26,7 @@ __all__ = [
     "KindergartenOfferStatus",
     "KindergartenPlaces",
     "KindergartenPreference",
+    "KindergartenVoucher",
     "Mutation",
     "Query",
     "QueuePosition",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import District, DistrictPool, Region
+from models import District, DistrictKind, DistrictPool, Region
+from tests.conftest import Hub
 
 # region -> {kind: units}, today (valid_to IS NULL)
 EXPECTED = {
@@ -60,3 +61,51 @@ class TestAdministrativeUnits:
             "Mailuu-Suu City": "regional_town",
             "Tash-Kömür City": "regional_town",
         }
+
+
+REGIONS = "{ regions(first: 9) { nodes { code districts { kind } } } }"
+AIMAKS = "{ districts(first: 5, filter: { kind: AYIL_AIMAK }) { totalCount nodes { code } } }"
+
+
+async def _add_unit_inside_a_rayon(session: AsyncSession) -> None:
+    """An ayil aimak inside Ak-Suu rayon: no classifier rows are loaded (docs/domains/registry.md),
+    so the test brings its own unit under a rayon (code and names made up for the test)."""
+    rayon = (await session.scalars(select(District).where(District.code == "KG-Y-AKS"))).one()
+    session.add(
+        District(
+            region_id=rayon.region_id,
+            parent_id=rayon.id,
+            code="KG-Y-AKS-T01",
+            kind=DistrictKind.AYIL_AIMAK,
+            name_ky="Test aimak",
+            name_ru="Test aimak",
+            name_en="Test aimak",
+        )
+    )
+    await session.commit()
+
+
+async def _picker_lists_the_units_directly_under_a_region(hub: Hub, session: AsyncSession) -> None:
+    # given an ayil aimak inside its rayon
+    await _add_unit_inside_a_rayon(session)
+    # when a portal reads the regions and their districts (its address picker)
+    data = await hub.data(REGIONS)
+    kinds = [d["kind"] for r in data["regions"]["nodes"] for d in r["districts"]]
+    # then it gets the 57 rayons, cities and city districts; the aimak, inside its rayon,
+    # comes from the districts list by kind
+    assert len(kinds) == 57
+    assert "AYIL_AIMAK" not in kinds
+    aimaks = (await hub.data(AIMAKS))["districts"]
+    assert aimaks == {"totalCount": 1, "nodes": [{"code": "KG-Y-AKS-T01"}]}
+
+
+class TestAddressPickers:
+    async def test_a_regions_districts_are_the_units_directly_under_it_g1(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        await _picker_lists_the_units_directly_under_a_region(hub, session)
+
+    async def test_the_same_through_the_resolvers_g1(
+        self, resolver_hub: Hub, session: AsyncSession
+    ) -> None:
+        await _picker_lists_the_units_directly_under_a_region(resolver_hub, session)

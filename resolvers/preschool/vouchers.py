@@ -1,0 +1,440 @@
+"""Kindergarten vouchers (domain.md K8; issue 14.7): a place in a private kindergarten paid by
+the state, for a low-income family's child or a child with a disability.
+
+A voucher moves ``claimed -> verified -> in_use -> ended``; an officer may refuse a claim
+(with a reason), and a live voucher ends when the child starts school (K7, through
+:func:`end_vouchers_for_school`, which the school-entry hook runs), when the family gives it
+up or the child leaves, when it passes its last day (:func:`expire_vouchers`), or on an
+officer's decision (with a reason). The database holds one live voucher per child (partial
+unique index), what each state carries (CHECKs) and the transitions allowed (a trigger), and
+refuses a voucher used anywhere but at a private kindergarten (the same trigger).
+
+Locks: the child's person row first (``resolvers/locks.py``, step 1), then the voucher, then
+the enrollment: two claims, two uses, or a use racing a school admission of one child run one
+after the other.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    District,
+    EducationLevel,
+    Enrollment,
+    ExitReason,
+    Institution,
+    InstitutionKind,
+    IntakeKind,
+    IntakeSeason,
+    KindergartenVoucher,
+    Ownership,
+    Person,
+    Sector,
+    VoucherEndReason,
+    VoucherGround,
+    VoucherStatus,
+)
+from models.preschool_vouchers import LIVE_VOUCHER_STATUSES
+from resolvers import licensing as licensing_service
+from resolvers.access import Principal, Role, require
+from resolvers.clock import today
+from resolvers.errors import DomainError, ErrorCode, NotFound
+from resolvers.events import emit
+from resolvers.intake import (
+    PROOF_MAX,
+    REASON_MAX,
+    clean_text,
+    current_season,
+    emit_many,
+    guardians_child_for_update,
+    months_between,
+    open_enrollment,
+    require_guardian_of,
+)
+from resolvers.locks import lock_persons
+from resolvers.preschool.errors import PreschoolCode
+from resolvers.preschool.rules import may_decide_voucher, voucher_readable
+from resolvers.preschool.school import require_not_at_school
+from resolvers.relay import Ordering
+
+log = logging.getLogger(__name__)
+
+KV = KindergartenVoucher
+VOUCHER_COLUMNS = tuple(KV.__table__.c)
+VOUCHER_ORDERINGS = {
+    "CLAIMED_AT": Ordering(((KV.claimed_at, False), (KV.id, False))),
+    "ID": Ordering(((KV.id, False),)),
+}
+
+
+def vouchers_query(
+    principal: Principal,
+    *,
+    status: VoucherStatus | None = None,
+    child_id: int | None = None,
+    district_id: int | None = None,
+) -> Select[Any]:
+    """Vouchers the principal may read, narrowed by the filter."""
+    stmt = select(*VOUCHER_COLUMNS).where(voucher_readable(principal))
+    if status is not None:
+        stmt = stmt.where(KV.status == status)
+    if child_id is not None:
+        stmt = stmt.where(KV.child_id == child_id)
+    if district_id is not None:
+        stmt = stmt.where(KV.district_id == district_id)
+    return stmt
+
+
+async def _voucher_for_update(
+    session: AsyncSession, principal: Principal, voucher_id: int
+) -> KindergartenVoucher:
+    """The voucher the caller may read, locked after its child's person row (NOT_FOUND when
+    missing or not theirs to read: an id alone locks nothing)."""
+    child_id = await session.scalar(
+        select(KV.child_id).where(KV.id == voucher_id, voucher_readable(principal))
+    )
+    if child_id is None:
+        raise NotFound("The voucher", field="voucherId")
+    await lock_persons(session, [child_id])
+    voucher = await session.get(KV, voucher_id, with_for_update=True, populate_existing=True)
+    if voucher is None:
+        raise NotFound("The voucher", field="voucherId")
+    return voucher
+
+
+async def _voucher_district(
+    session: AsyncSession, child: Person, district_id: int | None
+) -> District:
+    """The district whose officers check the claim: the one named, else the child's
+    registered district."""
+    pk = district_id if district_id is not None else child.registered_district_id
+    if pk is None:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "The child has no registered district: name the district you live in",
+            field="districtId",
+        )
+    district = await session.get(District, pk)
+    if district is None:
+        raise NotFound("The district", field="districtId")
+    if district.valid_to is not None and district.valid_to <= today():
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "The district no longer exists", field="districtId"
+        )
+    return district
+
+
+async def _emit(session: AsyncSession, topic: str, voucher: KindergartenVoucher) -> None:
+    await emit(
+        session,
+        topic=f"preschool.voucher_{topic}",
+        aggregate_type="KindergartenVoucher",
+        aggregate_id=voucher.id,
+        payload={"status": voucher.status.value},
+    )
+
+
+async def claim_voucher(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    child_id: int,
+    ground: VoucherGround,
+    proof: str,
+    district_id: int | None,
+) -> KindergartenVoucher:
+    """A guardian claims a voucher for their child, naming the ground (low income or a
+    disability) and the document proving it (K8).
+
+    Rule: one live voucher per child (``DUPLICATE_VOUCHER``; the partial unique index holds it
+    when two claims race); no voucher for a child at school (``ALREADY_ENROLLED``, K7); a
+    kindergarten season is open (its end is the voucher's last day once verified).
+    """
+    child = await guardians_child_for_update(session, principal, child_id)
+    note = clean_text(proof, PROOF_MAX, "proof")
+    if note is None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Name the eligibility document", field="proof")
+    season = await current_season(session, IntakeKind.KINDERGARTEN, today())
+    district = await _voucher_district(session, child, district_id)
+    await require_not_at_school(session, child.id, today(), field="childId")
+    live = await session.scalar(
+        select(KV.id).where(KV.child_id == child.id, KV.status.in_(LIVE_VOUCHER_STATUSES))
+    )
+    if live is not None:
+        raise DomainError(
+            PreschoolCode.DUPLICATE_VOUCHER, "The child already holds a voucher", field="childId"
+        )
+    assert principal.person_id is not None  # a guardian's token carries their person
+    voucher = KV(
+        child_id=child.id,
+        guardian_id=principal.person_id,
+        season_id=season.id,
+        district_id=district.id,
+        region_id=district.region_id,
+        ground=ground,
+        proof=note,
+        status=VoucherStatus.CLAIMED,
+    )
+    session.add(voucher)
+    await session.flush()
+    await _emit(session, "claimed", voucher)
+    await session.refresh(voucher)
+    return voucher
+
+
+async def decide_voucher(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    voucher_id: int,
+    verified: bool,
+    reason: str | None,
+) -> KindergartenVoucher:
+    """An officer of the voucher's district records the check of the eligibility proof: the
+    voucher is verified (valid to the season's last day, a policy row) or refused (a reason is
+    required). Rule K8: only a verified voucher places a child (issue 14.7)."""
+    voucher = await _voucher_for_update(session, principal, voucher_id)
+    require(may_decide_voucher(principal, voucher), "Only the district's officers decide")
+    if voucher.status != VoucherStatus.CLAIMED:
+        raise DomainError(
+            PreschoolCode.VOUCHER_NOT_CLAIMED, "The voucher was already decided", field="voucherId"
+        )
+    note = clean_text(reason, REASON_MAX, "reason")
+    if not verified and note is None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Say why the voucher is refused", field="reason")
+    if verified:
+        season = await session.get(IntakeSeason, voucher.season_id)
+        assert season is not None
+        if season.ends_on < today():
+            raise DomainError(
+                PreschoolCode.VOUCHER_EXPIRED, "The claim's season is over", field="voucherId"
+            )
+        voucher.valid_until = season.ends_on
+    voucher.status = VoucherStatus.VERIFIED if verified else VoucherStatus.REFUSED
+    voucher.decided_at = datetime.now(UTC)
+    voucher.decided_by = principal.subject
+    voucher.decision_reason = note
+    await session.flush()
+    await _emit(session, "verified" if verified else "refused", voucher)
+    await session.refresh(voucher)
+    return voucher
+
+
+def _require_usable(voucher: KindergartenVoucher, start: date) -> None:
+    """A verified voucher whose last day is not before the place begins."""
+    if voucher.status in (VoucherStatus.ENDED, VoucherStatus.REFUSED):
+        raise DomainError(PreschoolCode.VOUCHER_ENDED, "The voucher is closed", field="voucherId")
+    if voucher.status != VoucherStatus.VERIFIED:
+        message = (
+            "The voucher is already used"
+            if voucher.status == VoucherStatus.IN_USE
+            else "The voucher is not verified yet"
+        )
+        raise DomainError(PreschoolCode.VOUCHER_NOT_VERIFIED, message, field="voucherId")
+    assert voucher.valid_until is not None
+    if start > voucher.valid_until or today() > voucher.valid_until:
+        raise DomainError(
+            PreschoolCode.VOUCHER_EXPIRED,
+            f"The voucher is valid until {voucher.valid_until.isoformat()}",
+            field="entryDate",
+        )
+
+
+async def _private_kindergarten(
+    session: AsyncSession, kindergarten_id: int, start: date
+) -> Institution:
+    """A private kindergarten, open on ``start``, holding a licence in force today and then
+    covering preschool education (``LICENCE_REQUIRED``: an unlicensed institution admits no
+    one, issue 5)."""
+    inst = await session.get(Institution, kindergarten_id)
+    if inst is None:
+        raise NotFound("The kindergarten", field="kindergartenId")
+    if inst.kind != InstitutionKind.KINDERGARTEN:
+        raise DomainError(
+            PreschoolCode.WRONG_INSTITUTION_KIND,
+            "This is not a kindergarten",
+            field="kindergartenId",
+        )
+    if inst.ownership != Ownership.PRIVATE:
+        raise DomainError(
+            PreschoolCode.NOT_PRIVATE_KINDERGARTEN,
+            "A voucher pays for a private kindergarten; a state one has the queue",
+            field="kindergartenId",
+        )
+    if inst.closed_on is not None and inst.closed_on <= start:
+        raise DomainError(
+            PreschoolCode.INSTITUTION_CLOSED, "The kindergarten is closed", field="kindergartenId"
+        )
+    for day in sorted({today(), start}):
+        await licensing_service.require_teaching_licence(
+            session,
+            institution_id=inst.id,
+            on=day,
+            level=EducationLevel.PRESCHOOL,
+            field="kindergartenId",
+        )
+    return inst
+
+
+async def _check_child(session: AsyncSession, voucher: KindergartenVoucher, start: date) -> None:
+    """The child is of kindergarten age on ``start`` (K1, the season's policy), holds no
+    kindergarten place, and has no school place then or later (K7)."""
+    child = await session.get(Person, voucher.child_id)
+    season = await session.get(IntakeSeason, voucher.season_id)
+    assert child is not None
+    assert season is not None
+    months = months_between(child.birth_date, start)
+    if months < season.min_age_months:
+        raise DomainError(
+            PreschoolCode.CHILD_TOO_YOUNG, "The child is too young", field="entryDate"
+        )
+    if months >= season.max_age_months:
+        raise DomainError(
+            PreschoolCode.CHILD_TOO_OLD, "The child is past kindergarten age", field="entryDate"
+        )
+    if await open_enrollment(session, child.id, [Sector.PRESCHOOL]) is not None:
+        raise DomainError(
+            PreschoolCode.ALREADY_ENROLLED,
+            "The child already holds a kindergarten place",
+            field="voucherId",
+        )
+    await require_not_at_school(session, child.id, start, field="voucherId")
+
+
+async def use_voucher(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    voucher_id: int,
+    kindergarten_id: int,
+    entry_date: date | None,
+) -> KindergartenVoucher:
+    """The guardian uses a verified voucher at a private licensed kindergarten: the child's
+    kindergarten enrollment opens there on ``entry_date`` (today if unset), paid by the state.
+
+    Rules: K8 (a verified voucher, within its validity, at a private kindergarten); the
+    licensing rule (issue 5: a kindergarten that needs a licence and holds none in force today
+    and on the first day admits no one); K1 (kindergarten age); K7 (no place for a child at
+    school). Two uses of one voucher racing each other run one after the other on the child's
+    row: the second finds it in use (``VOUCHER_NOT_VERIFIED``).
+    """
+    voucher = await _voucher_for_update(session, principal, voucher_id)
+    await require_guardian_of(session, principal, voucher.child_id)
+    start = entry_date or today()
+    if start < today():
+        raise DomainError(ErrorCode.INVALID_DATE, "The first day is in the past", field="entryDate")
+    _require_usable(voucher, start)
+    inst = await _private_kindergarten(session, kindergarten_id, start)
+    await _check_child(session, voucher, start)
+    enrollment = Enrollment(
+        person_id=voucher.child_id,
+        institution_id=inst.id,
+        sector=Sector.PRESCHOOL,
+        entry_date=start,
+        programme=None,
+        class_group=None,
+    )
+    session.add(enrollment)
+    await session.flush()
+    voucher.status = VoucherStatus.IN_USE
+    voucher.kindergarten_id = inst.id
+    voucher.enrollment_id = enrollment.id
+    voucher.used_on = start
+    await session.flush()
+    await _emit(session, "used", voucher)
+    await session.refresh(voucher)
+    return voucher
+
+
+async def _end_place(session: AsyncSession, voucher: KindergartenVoucher) -> None:
+    """The child leaves the kindergarten the voucher placed them in: the enrollment ends today
+    (or as it begins, if it was to begin later)."""
+    if voucher.enrollment_id is None:
+        return
+    place = await session.get(Enrollment, voucher.enrollment_id, with_for_update=True)
+    if place is not None and place.exit_date is None:
+        place.exit_date = max(today(), place.entry_date)
+        place.exit_reason = ExitReason.WITHDRAWN
+
+
+async def end_voucher(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    voucher_id: int,
+    reason: str | None,
+) -> KindergartenVoucher:
+    """End a live voucher. The guardian gives it up (the child leaves: a place it pays for
+    ends today); an officer of its district ends it with a reason (the state stops paying; the
+    place itself is the kindergarten's and the family's to end). Rule K8, issue 14.7."""
+    voucher = await _voucher_for_update(session, principal, voucher_id)
+    note = clean_text(reason, REASON_MAX, "reason")
+    if principal.role == Role.GUARDIAN:
+        await require_guardian_of(session, principal, voucher.child_id)
+        why = VoucherEndReason.LEFT
+    else:
+        require(may_decide_voucher(principal, voucher), "Only the district's officers decide")
+        if note is None:
+            raise DomainError(ErrorCode.INVALID_INPUT, "Say why the voucher ends", field="reason")
+        why = VoucherEndReason.OFFICER
+    if voucher.status not in LIVE_VOUCHER_STATUSES:
+        raise DomainError(PreschoolCode.VOUCHER_ENDED, "The voucher is closed", field="voucherId")
+    if why == VoucherEndReason.LEFT and voucher.status == VoucherStatus.IN_USE:
+        await _end_place(session, voucher)
+    voucher.status = VoucherStatus.ENDED
+    voucher.end_reason = why
+    voucher.end_note = note
+    voucher.ended_on = today()
+    voucher.ended_by = principal.subject
+    if voucher.decided_at is None:  # a claim given up before any decision
+        voucher.decided_at = datetime.now(UTC)
+    await session.flush()
+    await _emit(session, "ended", voucher)
+    await session.refresh(voucher)
+    return voucher
+
+
+async def expire_vouchers(
+    session: AsyncSession, principal: Principal, *, on: date | None = None
+) -> int:
+    """End verified and in-use vouchers whose last day is before ``on`` (today if unset): the
+    state stops paying (K8). The places stay (the kindergarten's and the family's to end).
+    The job ``bilim jobs run`` can call it; also a ministry mutation."""
+    require(principal.is_ministry, "Only the ministry runs the queue's jobs")
+    day = on or today()
+    if day > today():
+        raise DomainError(
+            ErrorCode.INVALID_DATE, "Vouchers are not expired ahead of time", field="asOf"
+        )
+    ended = list(
+        await session.scalars(
+            update(KV)
+            .where(
+                KV.status.in_((VoucherStatus.VERIFIED, VoucherStatus.IN_USE)),
+                KV.valid_until < day,
+            )
+            .values(
+                status=VoucherStatus.ENDED,
+                end_reason=VoucherEndReason.EXPIRED,
+                ended_on=day,
+                ended_by=principal.subject,
+                updated_at=func.now(),
+            )
+            .returning(KV.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    await emit_many(
+        session,
+        topic="preschool.voucher_ended",
+        aggregate_type="KindergartenVoucher",
+        events=[(i, {"status": "ended", "reason": "expired"}) for i in ended],
+    )
+    log.info("preschool.vouchers_expired", extra={"count": len(ended)})
+    return len(ended)
