@@ -320,7 +320,7 @@ class Query:
     )
     async def textbook_provision(
         self, info: Info, filter: TextbookProvisionFilterInput | None = None
-    ) -> TextbookProvision:
+    ) -> TextbookProvision | None:
         f = filter or TextbookProvisionFilterInput()
         flt = library_service.ProvisionFilter(
             school_year=f.school_year

@@ -144,7 +144,7 @@ class Query:
         info: Info,
         school_id: Annotated[ID, _id("The school.")],
         shift: Annotated[int, _id("The shift.")] = 1,
-    ) -> list[BellPeriod]:
+    ) -> list[BellPeriod] | None:
         stmt = (
             select(*BellPeriodModel.__table__.c)
             .where(
@@ -168,7 +168,7 @@ class Query:
         teacher_id: Annotated[ID | None, _id("A teacher.")] = None,
         room_id: Annotated[ID | None, _id("A room.")] = None,
         on: Annotated[date | None, _id("The date (today by default).")] = None,
-    ) -> list[TimetableSlot]:
+    ) -> list[TimetableSlot] | None:
         if [class_group_id, teacher_id, room_id].count(None) != 2:
             raise RequestError(
                 ErrorCode.INVALID_INPUT, "Give one of classGroupId, teacherId, roomId"
@@ -197,7 +197,7 @@ class Query:
         info: Info,
         on: Annotated[date | None, _id("The day (today by default).")] = None,
         teacher_id: Annotated[ID | None, _id("The teacher (you by default).")] = None,
-    ) -> list[TeacherLesson]:
+    ) -> list[TeacherLesson] | None:
         principal = info.context.principal
         pk = query_pk(teacher_id, "Person") if teacher_id else principal.person_id
         if pk is None or (pk != principal.person_id and principal.role == Role.TEACHER):

@@ -34,3 +34,30 @@ class TestAnonymousCallerAsksForPeople:
     async def test_a_signed_in_caller_gets_the_list(self, hub: Hub, ministry: str) -> None:
         body = await hub.data(BOTH, token=ministry)
         assert body["persons"] == {"totalCount": 0}
+
+
+class TestAnonymousCallerAsksForPlainPrivateFields:
+    """The same for private fields that are plain lists or objects, not connections: the
+    LMS's timetables and a teacher's day, the library's textbook provision."""
+
+    async def test_each_is_null_and_its_siblings_are_answered(self, hub: Hub) -> None:
+        school = "SW5zdGl0dXRpb246MQ"  # Institution:1; the refusal comes before any lookup
+        body = (
+            await hub.post(
+                "{ regions(first: 1) { nodes { code } }"
+                f' bellSchedule(schoolId: "{school}") {{ number }}'
+                f' timetable(classGroupId: "{school}") {{ id }}'
+                " teacherDay { date }"
+                " textbookProvision { schoolYear } }"
+            )
+        ).json()
+        assert len(body["data"]["regions"]["nodes"]) == 1
+        for field in ("bellSchedule", "timetable", "teacherDay", "textbookProvision"):
+            assert body["data"][field] is None
+        assert sorted(e["path"][0] for e in body["errors"]) == [
+            "bellSchedule",
+            "teacherDay",
+            "textbookProvision",
+            "timetable",
+        ]
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAUTHENTICATED"}
