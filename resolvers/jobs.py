@@ -1,5 +1,5 @@
 """Scheduled jobs (``bilim jobs run``): the work no request triggers, such as expiring
-kindergarten offers whose deadline passed and reminding families two working days before.
+kindergarten offers whose deadline passed, ending vouchers past their last day and reminding families two working days before.
 Each job runs in its own transaction with an audit row, as a system principal with the
 ministry's reach."""
 
@@ -33,6 +33,16 @@ async def run_all(url: str) -> dict[str, int]:
                 operation="preschool.process_expired_offers",
                 outcome=Outcome.SUCCEEDED,
                 details={"expired": expired},
+            )
+            await session.commit()
+            vouchers = await preschool_service.expire_vouchers(session, JOB_PRINCIPAL)
+            await record_audit(
+                session,
+                principal=JOB_PRINCIPAL,
+                request_id=None,
+                operation="preschool.expire_vouchers",
+                outcome=Outcome.SUCCEEDED,
+                details={"expired": vouchers},
             )
             await session.commit()
             reminded = await preschool_service.remind_expiring_offers(session, JOB_PRINCIPAL)
@@ -85,6 +95,7 @@ async def run_all(url: str) -> dict[str, int]:
         await engine.dispose()
     done = {
         "expired_offers": expired,
+        "expired_vouchers": vouchers,
         "offer_reminders": reminded,
         "expired_licences": licensing.licences_expired,
         "expired_accreditations": licensing.accreditations_expired,

@@ -507,6 +507,30 @@ class TestEndVoucher:
             )
         assert exit_date is None
 
+    async def test_the_nightly_jobs_expire_vouchers_k8(
+        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given a verified voucher whose last day was yesterday
+        f = await arrange(session)
+        await session.commit()
+        voucher = await verified(hub, f)
+        pk = await _pk(engine, voucher["id"])
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(KindergartenVoucher)
+                .where(KindergartenVoucher.id == pk)
+                .values(valid_until=today() - timedelta(days=1))
+            )
+        # when `bilim jobs run` runs
+        from resolvers import jobs
+
+        done = await jobs.run_all(hub.settings.database_url or "")
+        # then it ended as expired, and a second run finds nothing more
+        assert done["expired_vouchers"] == 1
+        row = await voucher_row(engine, voucher["id"])
+        assert (row.status, row.end_reason) == (VoucherStatus.ENDED, VoucherEndReason.EXPIRED)
+        assert (await jobs.run_all(hub.settings.database_url or ""))["expired_vouchers"] == 0
+
     async def test_only_the_ministry_runs_the_expiry(self, hub: Hub, session: AsyncSession) -> None:
         await session.commit()
         body = await hub.gql(EXPIRE, {"input": {}}, token=officer(hub))
