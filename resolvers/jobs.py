@@ -1,7 +1,7 @@
 """Scheduled jobs (``bilim jobs run``): the work no request triggers, such as expiring
 kindergarten offers whose deadline passed, ending vouchers past their last day and reminding
-families two working days before. Each job runs in its own transaction with an audit row, as a system principal with the
-ministry's reach."""
+families two working days before. Each job runs in its own transaction with an audit row,
+as a system principal with the ministry's reach."""
 
 from __future__ import annotations
 
