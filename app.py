@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
     provider = tracer_provider or traces.provider_from_environment()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (bilim serve sets it for its workers)")
-    state: Any = SimpleNamespace(settings=settings, compiler=None, events=None)
+    state: Any = SimpleNamespace(settings=settings, compiler=None, events=None, tracer=None)
+    if provider is not None:
+        state.tracer = traces.compiled_spans(provider)
     if settings.compiled_queries:
         from schema import LIMIT_RULES, schema
 

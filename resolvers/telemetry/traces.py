@@ -6,7 +6,8 @@ and no listener runs.
 Spans: the HTTP request (opentelemetry-instrumentation-asgi, which continues the caller's W3C
 ``traceparent``), the GraphQL operation with its parsing and validation (strawberry's
 OpenTelemetry extension) and each SQL statement (opentelemetry-instrumentation-sqlalchemy).
-The statements' text is recorded with its placeholders, never its parameters."""
+The compiled path makes its own two (schema/compiled/endpoint.py, :func:`compiled_spans`). The
+statements' text is recorded with its placeholders, never its parameters."""
 
 from __future__ import annotations
 
@@ -64,6 +65,14 @@ def trace_statements(provider: Any, *engines: AsyncEngine | None) -> list[Any]:
         for engine in engines
         if engine is not None
     ]
+
+
+def compiled_spans(provider: Any) -> Any:
+    """The tracer of the compiled path's own spans (its operation and its one statement go
+    straight to asyncpg, past strawberry's and SQLAlchemy's instrumentation)."""
+    from opentelemetry import trace
+
+    return trace.get_tracer("bilim.compiled", tracer_provider=provider)
 
 
 def stop_tracing(provider: Any) -> None:

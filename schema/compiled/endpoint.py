@@ -73,7 +73,36 @@ async def answer(view: GraphQLView, request: Request) -> Response | None:
     statement = await _statement(view, compiler, request, operation)
     if statement is None:
         return None
-    return await _run(view, compiler, request, statement)
+    tracer = view.state.tracer
+    if tracer is None:
+        return await _run(view, compiler, request, statement)
+    # Tracing on: the operation's span, as strawberry's extension gives the normal path.
+    name = operation_name_of(statement.plan.document, statement.operation.operation_name)
+    attributes = {"graphql.operation.type": "query", "bilim.compiled": True}
+    with tracer.start_as_current_span(
+        f"GraphQL {name}" if name else "GraphQL Query",
+        attributes=attributes | ({"graphql.operation.name": name} if name else {}),
+    ):
+        return await _run(view, compiler, request, statement)
+
+
+async def _fetch(state: Any, statement: _Statement) -> bytes | None:
+    """The statement's JSON; with tracing on, in a span of its own (its text with placeholders,
+    never its arguments), as SQLAlchemy's instrumentation gives the normal path's statements."""
+    if state.tracer is None:
+        return await database.fetch_bytes(state.compiled_engine, statement.sql, statement.args)
+    from opentelemetry.trace import SpanKind
+
+    with state.tracer.start_as_current_span(
+        "SELECT",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "db.system": "postgresql",
+            "db.statement": statement.sql,
+            "bilim.compiled": True,
+        },
+    ):
+        return await database.fetch_bytes(state.compiled_engine, statement.sql, statement.args)
 
 
 async def _operation(request: Request) -> _Operation | None:
@@ -162,7 +191,7 @@ async def _run(
         await security.note_refusals(ctx, [err], writes=False, action=action)
         return _response(response, ctx, None, [err.formatted])
     try:
-        answer = await database.fetch_bytes(state.compiled_engine, statement.sql, statement.args)
+        answer = await _fetch(state, statement)
         if answer is None:
             raise RuntimeError("the compiled statement returned no row")
         answer = seal_cursors(answer, state.keyring.cursors)

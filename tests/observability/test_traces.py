@@ -92,6 +92,53 @@ async def test_one_request_gives_the_span_tree_under_the_callers_trace(
             assert token not in str(value)
 
 
+async def test_the_compiled_path_gives_its_operation_and_its_statement(
+    settings: Settings, traced: InMemorySpanExporter
+) -> None:
+    # given a hub tracing into memory, with the compiled path on
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(traced))
+    app = create_app(
+        settings.model_copy(update={"compiled_queries": True}), tracer_provider=provider
+    )
+    token = issue_token(KeyRing.load(settings), settings, role=Role.MINISTRY)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            # when a query the compiled path answers arrives with a traceparent
+            response = await client.post(
+                "/graphql",
+                json={"query": PERSONS, "variables": {"first": 2}},
+                headers={
+                    "traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01",
+                    "authorization": f"Bearer {token}",
+                },
+            )
+    assert response.status_code == 200, response.text
+    spans = traced.get_finished_spans()
+    assert {f"{s.context.trace_id:032x}" for s in spans} == {TRACE_ID}
+    # then the operation's span, marked compiled, is under the request's
+    operation = next(s for s in spans if s.name == "GraphQL Persons")
+    assert operation.attributes is not None
+    assert operation.attributes["bilim.compiled"] is True
+    assert "GraphQL Persons" in _tree(spans)["POST /graphql"]
+    # and its one statement under it (beside the budget's and audit's own), with
+    # placeholders and no arguments
+    (statement,) = [
+        s
+        for s in spans
+        if s.parent is not None
+        and s.parent.span_id == operation.context.span_id
+        and (s.attributes or {}).get("db.system") == "postgresql"
+        and (s.attributes or {}).get("bilim.compiled") is True
+    ]
+    assert statement.attributes is not None
+    assert "$1" in str(statement.attributes["db.statement"])
+    for span in spans:
+        for value in (span.attributes or {}).values():
+            assert token not in str(value)
+
+
 def test_opentelemetry_is_not_imported_when_tracing_is_off() -> None:
     # given no OTLP endpoint, when the app is built
     code = (
