@@ -6,6 +6,9 @@ as a system principal with the ministry's reach."""
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Outcome, database
 from resolvers import analytics as analytics_service
@@ -20,54 +23,39 @@ log = logging.getLogger("bilim.jobs")
 JOB_PRINCIPAL = Principal(subject="job:bilim", role=Role.MINISTRY)
 
 
+async def _done(session: AsyncSession, operation: str, details: dict[str, Any]) -> None:
+    """A job's audit row, then its commit: each job stands alone."""
+    await record_audit(
+        session,
+        principal=JOB_PRINCIPAL,
+        request_id=None,
+        operation=operation,
+        outcome=Outcome.SUCCEEDED,
+        details=details,
+    )
+    await session.commit()
+
+
 async def run_all(url: str) -> dict[str, int]:
     """Run every job once against the database at ``url``; return what each did."""
     engine = database.create_engine(url, pool_size=1, max_overflow=0)
     try:
         async with database.session_factory(engine)() as session:
             expired = await preschool_service.process_expired_offers(session, JOB_PRINCIPAL)
-            await record_audit(
-                session,
-                principal=JOB_PRINCIPAL,
-                request_id=None,
-                operation="preschool.process_expired_offers",
-                outcome=Outcome.SUCCEEDED,
-                details={"expired": expired},
-            )
-            await session.commit()
+            await _done(session, "preschool.process_expired_offers", {"expired": expired})
             vouchers = await preschool_service.expire_vouchers(session, JOB_PRINCIPAL)
-            await record_audit(
-                session,
-                principal=JOB_PRINCIPAL,
-                request_id=None,
-                operation="preschool.expire_vouchers",
-                outcome=Outcome.SUCCEEDED,
-                details={"expired": vouchers},
-            )
-            await session.commit()
+            await _done(session, "preschool.expire_vouchers", {"expired": vouchers})
             reminded = await preschool_service.remind_expiring_offers(session, JOB_PRINCIPAL)
-            await record_audit(
-                session,
-                principal=JOB_PRINCIPAL,
-                request_id=None,
-                operation="preschool.remind_expiring_offers",
-                outcome=Outcome.SUCCEEDED,
-                details={"reminded": reminded},
-            )
-            await session.commit()
+            await _done(session, "preschool.remind_expiring_offers", {"reminded": reminded})
             licensing = await run_licensing_jobs(session, JOB_PRINCIPAL)
-            await record_audit(
+            await _done(
                 session,
-                principal=JOB_PRINCIPAL,
-                request_id=None,
-                operation="licensing.run_jobs",
-                outcome=Outcome.SUCCEEDED,
-                details={
+                "licensing.run_jobs",
+                {
                     "licences_expired": licensing.licences_expired,
                     "accreditations_expired": licensing.accreditations_expired,
                 },
             )
-            await session.commit()
             library = await run_library_jobs(session)
             # After the day's expiries, so the census counts what they changed.
             rollups = await analytics_service.refresh_recent(session)
@@ -82,15 +70,7 @@ async def run_all(url: str) -> dict[str, int]:
                     "expired_holds": library.expired_holds,
                 },
             )
-            await record_audit(
-                session,
-                principal=JOB_PRINCIPAL,
-                request_id=None,
-                operation="analytics.refresh_rollups",
-                outcome=Outcome.SUCCEEDED,
-                details={"cells": rollups},
-            )
-            await session.commit()
+            await _done(session, "analytics.refresh_rollups", {"cells": rollups})
     finally:
         await engine.dispose()
     done = {
