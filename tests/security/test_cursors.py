@@ -394,7 +394,7 @@ class TestPartnersNotGrantedPersonalData:
 
         # then it is refused, typed, naming the fields
         assert error_codes(body) == ["PERSONAL_DATA_NOT_GRANTED"], body
-        assert body["data"] is None
+        assert body["data"] == {"persons": None}  # the private list is nullable (issue 20)
         fields = body["errors"][0]["extensions"]["fields"]
         assert fields == sorted(PERSON_ORDERINGS[order].personal)
 
