@@ -6,6 +6,7 @@ the top."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 import warnings
@@ -173,7 +174,16 @@ def load_demo(url: str) -> None:
         return
     started = time.monotonic()
     stats = asyncio.run(demo.load(url, scale=demo.DEMO_SCALE, seed=1, progress=True))
-    # Lessons, a class's week and the catalogue, through the domains' own workflows.
-    for domain, counts in asyncio.run(demo.load_domains(url)).items():
+    # Lessons, a class's week and the catalogue, through the domains' own workflows: their
+    # events are the demo's, not news for the operator (one log line each otherwise).
+    events_log = logging.getLogger("bilim.events")
+    level = events_log.level
+    if events_log.getEffectiveLevel() > logging.DEBUG:
+        events_log.setLevel(logging.WARNING)
+    try:
+        added = asyncio.run(demo.load_domains(url))
+    finally:
+        events_log.setLevel(level)
+    for domain, counts in added.items():
         stats.update({f"{domain} {name}": n for name, n in counts.items()})
     typer.echo(loaded_line(stats, time.monotonic() - started), err=True)
