@@ -40,20 +40,19 @@ def _tree(spans: tuple[ReadableSpan, ...]) -> dict[str, list[str]]:
     return children
 
 
-async def test_one_request_gives_the_span_tree_under_the_callers_trace(
-    settings: Settings, traced: InMemorySpanExporter
-) -> None:
-    # given a hub tracing into memory, on the resolvers' path
+async def _traced_persons(
+    settings: Settings, traced: InMemorySpanExporter, *, compiled: bool
+) -> str:
+    """PERSONS sent with a W3C traceparent to a hub tracing into ``traced``; the token used."""
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(traced))
     app = create_app(
-        settings.model_copy(update={"compiled_queries": False}), tracer_provider=provider
+        settings.model_copy(update={"compiled_queries": compiled}), tracer_provider=provider
     )
     token = issue_token(KeyRing.load(settings), settings, role=Role.MINISTRY)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-            # when a request arrives with a W3C traceparent
             response = await client.post(
                 "/graphql",
                 json={"query": PERSONS, "variables": {"first": 2}},
@@ -63,6 +62,15 @@ async def test_one_request_gives_the_span_tree_under_the_callers_trace(
                 },
             )
     assert response.status_code == 200, response.text
+    return token
+
+
+async def test_one_request_gives_the_span_tree_under_the_callers_trace(
+    settings: Settings, traced: InMemorySpanExporter
+) -> None:
+    # given a hub tracing into memory, on the resolvers' path,
+    # when a request arrives with a W3C traceparent
+    token = await _traced_persons(settings, traced, compiled=False)
     spans = traced.get_finished_spans()
     # then every span belongs to the caller's trace
     assert spans
@@ -95,26 +103,9 @@ async def test_one_request_gives_the_span_tree_under_the_callers_trace(
 async def test_the_compiled_path_gives_its_operation_and_its_statement(
     settings: Settings, traced: InMemorySpanExporter
 ) -> None:
-    # given a hub tracing into memory, with the compiled path on
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(traced))
-    app = create_app(
-        settings.model_copy(update={"compiled_queries": True}), tracer_provider=provider
-    )
-    token = issue_token(KeyRing.load(settings), settings, role=Role.MINISTRY)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-            # when a query the compiled path answers arrives with a traceparent
-            response = await client.post(
-                "/graphql",
-                json={"query": PERSONS, "variables": {"first": 2}},
-                headers={
-                    "traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01",
-                    "authorization": f"Bearer {token}",
-                },
-            )
-    assert response.status_code == 200, response.text
+    # given a hub tracing into memory, with the compiled path on,
+    # when a query the compiled path answers arrives with a traceparent
+    token = await _traced_persons(settings, traced, compiled=True)
     spans = traced.get_finished_spans()
     assert {f"{s.context.trace_id:032x}" for s in spans} == {TRACE_ID}
     # then the operation's span, marked compiled, is under the request's
