@@ -437,7 +437,9 @@ async def withdraw_student(
     reason: ExitReason,
 ) -> Enrollment:
     """End an enrollment (withdrawal, graduation, ...) at an institution the caller manages;
-    one the caller may not read is not found, as an unknown id is."""
+    one the caller may not read is not found, as an unknown id is. K8: a kindergarten place
+    paid by a voucher ends the voucher with it, in this transaction (the database's trigger
+    on the exit date, migration 0034; so does a transfer's end of the old place)."""
     enrollment = await readable_or_not_found(
         session,
         Enrollment,

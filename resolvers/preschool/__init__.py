@@ -95,6 +95,18 @@ register_constraint(
     "kindergartenId",
 )
 register_constraint(
+    "ck_kindergarten_voucher_open_place",
+    PreschoolCode.VOUCHER_ENDED,
+    "A voucher pays only for an open kindergarten place",
+    "voucherId",
+)
+register_constraint(
+    "ck_kindergarten_voucher_school_entry",
+    PreschoolCode.STARTS_SCHOOL_FIRST,
+    "The child starts school by the day the place would begin",
+    "entryDate",
+)
+register_constraint(
     "ck_kindergarten_places_free_places",
     PreschoolCode.NO_FREE_PLACES,
     "No place is free any more",

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     Enrollment,
     ExitReason,
+    IntakeSeason,
     KindergartenApplication,
     KindergartenOffer,
     KindergartenVoucher,
@@ -66,6 +67,30 @@ def offer_hold(application: Any, on: date) -> OfferHold | None:
     starts: date = application.starts_school_on
     begins = max(on, starts.replace(year=application.intake_year))
     return OfferHold.STARTS_SCHOOL if starts <= begins else None
+
+
+def starts_school_on(season: IntakeSeason, born: date) -> date:
+    """The first school day of a child born on ``born`` (F4): the season's first school day
+    moved to the year the child enters grade 1 (birth year + the season's offset). The
+    database computes the same day for queue applications (migration 0023) and vouchers
+    (migration 0034)."""
+    first = season.school_year_starts
+    return first.replace(year=born.year + season.grade1_birth_year_offset)
+
+
+def require_before_school(
+    season: IntakeSeason, born: date, begins: date, field: str = "entryDate"
+) -> None:
+    """Refuse (``STARTS_SCHOOL_FIRST``) a kindergarten place beginning on ``begins`` to a
+    child who starts school by then (F4, issue 14.6): the place would end before it began."""
+    starts = starts_school_on(season, born)
+    if starts <= begins:
+        raise DomainError(
+            PreschoolCode.STARTS_SCHOOL_FIRST,
+            f"The child starts school on {starts.isoformat()}, by the day the place would "
+            f"begin ({begins.isoformat()})",
+            field=field,
+        )
 
 
 async def require_not_at_school(

@@ -7,7 +7,11 @@ A voucher moves ``claimed -> verified -> in_use -> ended``; an officer may refus
 up or the child leaves, when it passes its last day (:func:`expire_vouchers`), or on an
 officer's decision (with a reason). The database holds one live voucher per child (partial
 unique index), what each state carries (CHECKs) and the transitions allowed (a trigger), and
-refuses a voucher used anywhere but at a private kindergarten (the same trigger).
+refuses a voucher used anywhere but at a private kindergarten (the same trigger). Since
+migration 0034 it also ends the voucher in use on a place whatever ends that place
+(``withdrawStudent``, ``transferStudent``, an admission elsewhere: reason ``left``, with the
+outbox event), keeps a voucher in use only on an open place, and refuses a place from a day
+the child is already due at school (F4, as the queue does: ``STARTS_SCHOOL_FIRST``).
 
 Locks: the child's person row first (``resolvers/locks.py``, step 1), then the voucher, then
 the enrollment: two claims, two uses, or a use racing a school admission of one child run one
@@ -60,7 +64,7 @@ from resolvers.intake import (
 from resolvers.locks import lock_persons
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.rules import may_decide_voucher, voucher_readable
-from resolvers.preschool.school import require_not_at_school
+from resolvers.preschool.school import require_before_school, require_not_at_school
 from resolvers.relay import Ordering
 
 log = logging.getLogger(__name__)
@@ -153,7 +157,8 @@ async def claim_voucher(
     disability) and the document proving it (K8).
 
     Rule: one live voucher per child (``DUPLICATE_VOUCHER``; the partial unique index holds it
-    when two claims race); no voucher for a child at school (``ALREADY_ENROLLED``, K7); a
+    when two claims race); no voucher for a child at school (``ALREADY_ENROLLED``, K7) or who
+    starts school by today (``STARTS_SCHOOL_FIRST``, F4: no place could begin before it); a
     kindergarten season is open (its end is the voucher's last day once verified).
     """
     child = await guardians_child_for_update(session, principal, child_id)
@@ -163,6 +168,7 @@ async def claim_voucher(
     season = await current_season(session, IntakeKind.KINDERGARTEN, today())
     district = await _voucher_district(session, child, district_id)
     await require_not_at_school(session, child.id, today(), field="childId")
+    require_before_school(season, child.birth_date, today(), field="childId")
     live = await session.scalar(
         select(KV.id).where(KV.child_id == child.id, KV.status.in_(LIVE_VOUCHER_STATUSES))
     )
@@ -283,7 +289,8 @@ async def _private_kindergarten(
 
 
 async def _check_child(session: AsyncSession, voucher: KindergartenVoucher, start: date) -> None:
-    """The child is of kindergarten age on ``start`` (K1, the season's policy), holds no
+    """The child is of kindergarten age on ``start`` (K1, the season's policy), does not
+    start school by then (F4, the queue's school-entry rule: ``STARTS_SCHOOL_FIRST``), holds no
     kindergarten place, and has no school place then or later (K7)."""
     child = await session.get(Person, voucher.child_id)
     season = await session.get(IntakeSeason, voucher.season_id)
@@ -298,6 +305,7 @@ async def _check_child(session: AsyncSession, voucher: KindergartenVoucher, star
         raise DomainError(
             PreschoolCode.CHILD_TOO_OLD, "The child is past kindergarten age", field="entryDate"
         )
+    require_before_school(season, child.birth_date, start)
     if await open_enrollment(session, child.id, [Sector.PRESCHOOL]) is not None:
         raise DomainError(
             PreschoolCode.ALREADY_ENROLLED,
@@ -320,8 +328,9 @@ async def use_voucher(
 
     Rules: K8 (a verified voucher, within its validity, at a private kindergarten); the
     licensing rule (issue 5: a kindergarten that needs a licence and holds none in force today
-    and on the first day admits no one); K1 (kindergarten age); K7 (no place for a child at
-    school). Two uses of one voucher racing each other run one after the other on the child's
+    and on the first day admits no one); K1 (kindergarten age); F4 and issue 14.6 (no place
+    for a child who starts school by its first day, ``STARTS_SCHOOL_FIRST``; the database
+    holds it too); K7 (no place for a child at school). Two uses of one voucher racing each other run one after the other on the child's
     row: the second finds it in use (``VOUCHER_NOT_VERIFIED``).
     """
     voucher = await _voucher_for_update(session, principal, voucher_id)
@@ -385,8 +394,7 @@ async def end_voucher(
         why = VoucherEndReason.OFFICER
     if voucher.status not in LIVE_VOUCHER_STATUSES:
         raise DomainError(PreschoolCode.VOUCHER_ENDED, "The voucher is closed", field="voucherId")
-    if why == VoucherEndReason.LEFT and voucher.status == VoucherStatus.IN_USE:
-        await _end_place(session, voucher)
+    ends_place = why == VoucherEndReason.LEFT and voucher.status == VoucherStatus.IN_USE
     voucher.status = VoucherStatus.ENDED
     voucher.end_reason = why
     voucher.end_note = note
@@ -394,7 +402,12 @@ async def end_voucher(
     voucher.ended_by = principal.subject
     if voucher.decided_at is None:  # a claim given up before any decision
         voucher.decided_at = datetime.now(UTC)
+    # The voucher ends before its place does: the place's end would otherwise end it through
+    # the database's trigger (migration 0034) as "left" with no one named.
     await session.flush()
+    if ends_place:
+        await _end_place(session, voucher)
+        await session.flush()
     await _emit(session, "ended", voucher)
     await session.refresh(voucher)
     return voucher

@@ -36,7 +36,12 @@ from models import (
 from resolvers.access import Role
 from resolvers.clock import today
 from tests.conftest import Hub
-from tests.enrollments.helpers import ENROLL_STUDENT, run_mutation
+from tests.enrollments.helpers import (
+    ENROLL_STUDENT,
+    TRANSFER_STUDENT,
+    WITHDRAW_STUDENT,
+    run_mutation,
+)
 from tests.factories import (
     BISHKEK,
     BISHKEK_LENIN,
@@ -108,6 +113,14 @@ async def arrange(session: AsyncSession) -> Family:
     return Family(season, mother, child, private, unlicensed, state)
 
 
+@pytest.fixture
+async def f(session: AsyncSession) -> Family:
+    """The family, committed so that the hub sees it."""
+    family = await arrange(session)
+    await session.commit()
+    return family
+
+
 def mother_token(hub: Hub, f: Family) -> str:
     return hub.token(Role.GUARDIAN, person_id=f.mother.id)
 
@@ -158,6 +171,51 @@ async def use(hub: Hub, f: Family, voucher: dict[str, Any], kg: Institution) -> 
     return payload
 
 
+async def in_use(hub: Hub, f: Family, kg: Institution | None = None) -> dict[str, Any]:
+    """Claim, verify and use a voucher at ``kg`` (the licensed private kindergarten): the
+    voucher paying the child's place today."""
+    payload = await use(hub, f, await verified(hub, f), kg or f.private)
+    assert codes(payload) == []
+    voucher: dict[str, Any] = payload["voucher"]
+    return voucher
+
+
+async def use_outside_the_hub(
+    engine: AsyncEngine,
+    voucher: dict[str, Any],
+    kg: Institution,
+    *,
+    on: date | None = None,
+    place_ends: date | None = None,
+) -> None:
+    """Open a kindergarten place at ``kg`` from ``on`` (today) and set the voucher in use on
+    it, by statements outside the workflow: what the database alone holds."""
+    pk = await _pk(engine, voucher["id"])
+    start = on or today()
+    async with engine.begin() as conn:
+        child_id = await conn.scalar(
+            select(KindergartenVoucher.child_id).where(KindergartenVoucher.id == pk)
+        )
+        place = await conn.scalar(
+            insert(Enrollment)
+            .values(
+                person_id=child_id,
+                institution_id=kg.id,
+                sector="preschool",
+                entry_date=start,
+                exit_date=place_ends,
+                exit_reason="withdrawn" if place_ends else None,
+            )
+            .returning(Enrollment.id)
+        )
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(KindergartenVoucher)
+            .where(KindergartenVoucher.id == pk)
+            .values(status="in_use", kindergarten_id=kg.id, enrollment_id=place, used_on=start)
+        )
+
+
 def codes(payload: dict[str, Any]) -> list[str]:
     return [e["code"] for e in payload["userErrors"]]
 
@@ -178,11 +236,9 @@ async def _pk(engine: AsyncEngine, global_id: str) -> int:
 
 class TestClaimVoucher:
     async def test_guardian_claims_a_voucher_for_the_district_to_check_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
         # given a family of Bishkek's Lenin district
-        f = await arrange(session)
-        await session.commit()
         # when the mother claims a voucher on low income
         voucher = await claim(hub, f)
         # then it waits for the district's officers, the proof kept, the event published
@@ -192,8 +248,9 @@ class TestClaimVoucher:
         assert voucher["child"]["id"] == gid("Person", f.child.id)
         assert "preschool.voucher_claimed" in await outbox_topics(engine)
 
-    async def test_only_the_childs_guardian_claims(self, hub: Hub, session: AsyncSession) -> None:
-        f = await arrange(session)
+    async def test_only_the_childs_guardian_claims(
+        self, hub: Hub, session: AsyncSession, f: Family
+    ) -> None:
         stranger = await make_person(session, birth_date=date(1985, 1, 1))
         await session.commit()
         body = await hub.gql(
@@ -203,9 +260,7 @@ class TestClaimVoucher:
         )
         assert errors_of(body, "claimKindergartenVoucher") == ["NOT_FOUND"]
 
-    async def test_a_claim_names_its_proof(self, hub: Hub, session: AsyncSession) -> None:
-        f = await arrange(session)
-        await session.commit()
+    async def test_a_claim_names_its_proof(self, hub: Hub, f: Family) -> None:
         body = await hub.gql(
             CLAIM,
             {"input": {"childId": gid("Person", f.child.id), "ground": "DISABILITY", "proof": " "}},
@@ -213,10 +268,8 @@ class TestClaimVoucher:
         )
         assert errors_of(body, "claimKindergartenVoucher") == ["INVALID_INPUT"]
 
-    async def test_one_live_voucher_per_child_k8(self, hub: Hub, session: AsyncSession) -> None:
+    async def test_one_live_voucher_per_child_k8(self, hub: Hub, f: Family) -> None:
         # given a claimed voucher
-        f = await arrange(session)
-        await session.commit()
         await claim(hub, f)
         # when the mother claims another
         body = await hub.gql(
@@ -228,11 +281,9 @@ class TestClaimVoucher:
         assert errors_of(body, "claimKindergartenVoucher") == ["DUPLICATE_VOUCHER"]
 
     async def test_two_claims_at_once_leave_one_voucher_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
         # given a family
-        f = await arrange(session)
-        await session.commit()
         token = mother_token(hub, f)
         # when four claims for the child arrive at once (concurrent transactions)
         bodies = await asyncio.gather(
@@ -258,12 +309,9 @@ class TestClaimVoucher:
             assert len((await conn.execute(select(KindergartenVoucher.id))).all()) == 1
 
     async def test_the_database_holds_one_live_voucher_per_child_k8(
-        self, session: AsyncSession, engine: AsyncEngine
+        self, f: Family, engine: AsyncEngine
     ) -> None:
         # given a family, and two transactions that each insert a claim without the workflow
-        f = await arrange(session)
-        await session.commit()
-
         def row(proof: str) -> dict[str, Any]:
             return {
                 "child_id": f.child.id,
@@ -291,18 +339,14 @@ class TestClaimVoucher:
 
 class TestDecideVoucher:
     async def test_district_officer_verifies_until_the_seasons_end_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
-        f = await arrange(session)
-        await session.commit()
         voucher = await verified(hub, f)
         assert voucher["status"] == "VERIFIED"
         assert voucher["validUntil"] == f.season.ends_on.isoformat()
         assert "preschool.voucher_verified" in await outbox_topics(engine)
 
-    async def test_a_refusal_needs_a_reason_k8(self, hub: Hub, session: AsyncSession) -> None:
-        f = await arrange(session)
-        await session.commit()
+    async def test_a_refusal_needs_a_reason_k8(self, hub: Hub, f: Family) -> None:
         voucher = await claim(hub, f)
         body = await hub.gql(
             DECIDE, {"input": {"voucherId": voucher["id"], "verified": False}}, token=officer(hub)
@@ -325,10 +369,8 @@ class TestDecideVoucher:
         assert payload["voucher"]["decisionReason"] == "Доход выше порога"
 
     async def test_an_officer_of_another_district_does_not_see_it(
-        self, hub: Hub, session: AsyncSession
+        self, hub: Hub, f: Family
     ) -> None:
-        f = await arrange(session)
-        await session.commit()
         voucher = await claim(hub, f)
         body = await hub.gql(
             DECIDE,
@@ -337,11 +379,7 @@ class TestDecideVoucher:
         )
         assert errors_of(body, "decideKindergartenVoucher") == ["NOT_FOUND"]
 
-    async def test_the_guardian_cannot_verify_their_own_claim(
-        self, hub: Hub, session: AsyncSession
-    ) -> None:
-        f = await arrange(session)
-        await session.commit()
+    async def test_the_guardian_cannot_verify_their_own_claim(self, hub: Hub, f: Family) -> None:
         voucher = await claim(hub, f)
         body = await hub.gql(
             DECIDE,
@@ -350,11 +388,7 @@ class TestDecideVoucher:
         )
         assert errors_of(body, "decideKindergartenVoucher") == ["FORBIDDEN"]
 
-    async def test_a_decided_voucher_is_not_decided_again(
-        self, hub: Hub, session: AsyncSession
-    ) -> None:
-        f = await arrange(session)
-        await session.commit()
+    async def test_a_decided_voucher_is_not_decided_again(self, hub: Hub, f: Family) -> None:
         voucher = await verified(hub, f)
         body = await hub.gql(
             DECIDE,
@@ -366,11 +400,9 @@ class TestDecideVoucher:
 
 class TestUseVoucher:
     async def test_a_verified_voucher_opens_a_place_at_a_private_licensed_kindergarten_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
         # given a verified voucher
-        f = await arrange(session)
-        await session.commit()
         voucher = await verified(hub, f)
         # when the mother uses it at the licensed private kindergarten
         payload = await use(hub, f, voucher, f.private)
@@ -390,38 +422,27 @@ class TestUseVoucher:
             ).all()
         assert places == [(f.private.id, Sector.PRESCHOOL)]
 
-    async def test_an_unlicensed_kindergarten_admits_no_one(
-        self, hub: Hub, session: AsyncSession
-    ) -> None:
-        f = await arrange(session)
-        await session.commit()
+    async def test_an_unlicensed_kindergarten_admits_no_one(self, hub: Hub, f: Family) -> None:
         voucher = await verified(hub, f)
         payload = await use(hub, f, voucher, f.unlicensed)
         assert codes(payload) == ["LICENCE_REQUIRED"]
 
     async def test_a_state_kindergarten_is_not_paid_by_voucher_k8(
-        self, hub: Hub, session: AsyncSession
+        self, hub: Hub, f: Family
     ) -> None:
-        f = await arrange(session)
-        await session.commit()
         voucher = await verified(hub, f)
         payload = await use(hub, f, voucher, f.state)
         assert codes(payload) == ["NOT_PRIVATE_KINDERGARTEN"]
 
-    async def test_a_claim_not_yet_verified_places_no_one_k8(
-        self, hub: Hub, session: AsyncSession
-    ) -> None:
-        f = await arrange(session)
-        await session.commit()
+    async def test_a_claim_not_yet_verified_places_no_one_k8(self, hub: Hub, f: Family) -> None:
         voucher = await claim(hub, f)
         payload = await use(hub, f, voucher, f.private)
         assert codes(payload) == ["VOUCHER_NOT_VERIFIED"]
 
     async def test_two_uses_at_once_open_one_place_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, session: AsyncSession, f: Family, engine: AsyncEngine
     ) -> None:
         # given a verified voucher and a second licensed private kindergarten
-        f = await arrange(session)
         other = await make_institution(
             session, kind=InstitutionKind.KINDERGARTEN, ownership=Ownership.PRIVATE
         )
@@ -443,11 +464,9 @@ class TestUseVoucher:
 
 class TestEndVoucher:
     async def test_the_guardian_gives_it_up_and_the_place_ends(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
-        f = await arrange(session)
-        await session.commit()
-        voucher = (await use(hub, f, await verified(hub, f), f.private))["voucher"]
+        voucher = await in_use(hub, f)
         body = await hub.gql(
             END, {"input": {"voucherId": voucher["id"]}}, token=mother_token(hub, f)
         )
@@ -456,11 +475,7 @@ class TestEndVoucher:
         assert (payload["voucher"]["status"], payload["voucher"]["endReason"]) == ("ENDED", "LEFT")
         assert payload["voucher"]["enrollment"]["exitDate"] == today().isoformat()
 
-    async def test_an_officer_ends_it_with_a_reason_k8(
-        self, hub: Hub, session: AsyncSession
-    ) -> None:
-        f = await arrange(session)
-        await session.commit()
+    async def test_an_officer_ends_it_with_a_reason_k8(self, hub: Hub, f: Family) -> None:
         voucher = await verified(hub, f)
         body = await hub.gql(END, {"input": {"voucherId": voucher["id"]}}, token=officer(hub))
         assert errors_of(body, "endKindergartenVoucher") == ["INVALID_INPUT"]
@@ -482,12 +497,10 @@ class TestEndVoucher:
         assert errors_of(body, "endKindergartenVoucher") == ["VOUCHER_ENDED"]
 
     async def test_vouchers_past_their_last_day_expire_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
         # given a voucher in use whose last day was yesterday
-        f = await arrange(session)
-        await session.commit()
-        voucher = (await use(hub, f, await verified(hub, f), f.private))["voucher"]
+        voucher = await in_use(hub, f)
         pk = await _pk(engine, voucher["id"])
         async with engine.begin() as conn:
             await conn.execute(
@@ -508,11 +521,9 @@ class TestEndVoucher:
         assert exit_date is None
 
     async def test_the_nightly_jobs_expire_vouchers_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
         # given a verified voucher whose last day was yesterday
-        f = await arrange(session)
-        await session.commit()
         voucher = await verified(hub, f)
         pk = await _pk(engine, voucher["id"])
         async with engine.begin() as conn:
@@ -537,13 +548,12 @@ class TestEndVoucher:
         assert body["data"]["expireKindergartenVouchers"]["userErrors"][0]["code"] == "FORBIDDEN"
 
     async def test_starting_school_ends_the_voucher_and_its_place_k7_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, session: AsyncSession, f: Family, engine: AsyncEngine
     ) -> None:
         # given a child whose voucher pays a private kindergarten place
-        f = await arrange(session)
         school = await make_institution(session, kind=InstitutionKind.SCHOOL)
         await session.commit()
-        voucher = (await use(hub, f, await verified(hub, f), f.private))["voucher"]
+        voucher = await in_use(hub, f)
         first_day = today() + timedelta(days=30)
         # when the ministry enrolls the child at a school (a commission's age decision)
         payload = await run_mutation(
@@ -579,11 +589,9 @@ class TestEndVoucher:
 
 class TestDatabaseRules:
     async def test_an_ended_voucher_cannot_be_revived_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
         # given an ended voucher
-        f = await arrange(session)
-        await session.commit()
         voucher = await verified(hub, f)
         await hub.gql(END, {"input": {"voucherId": voucher["id"]}}, token=mother_token(hub, f))
         pk = await _pk(engine, voucher["id"])
@@ -600,38 +608,18 @@ class TestDatabaseRules:
                 )
 
     async def test_the_database_refuses_a_voucher_used_at_a_state_kindergarten_k8(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
-        f = await arrange(session)
-        await session.commit()
         voucher = await verified(hub, f)
-        pk = await _pk(engine, voucher["id"])
-        async with engine.begin() as conn:
-            place = await conn.scalar(
-                insert(Enrollment)
-                .values(
-                    person_id=f.child.id,
-                    institution_id=f.state.id,
-                    sector="preschool",
-                    entry_date=today(),
-                )
-                .returning(Enrollment.id)
-            )
         with pytest.raises(DBAPIError, match=r"private_kindergarten|private kindergarten"):
-            async with engine.begin() as conn:
-                await conn.execute(
-                    update(KindergartenVoucher)
-                    .where(KindergartenVoucher.id == pk)
-                    .values(status="in_use", kindergarten_id=f.state.id, enrollment_id=place)
-                )
+            await use_outside_the_hub(engine, voucher, f.state)
 
 
 class TestReadingVouchers:
     async def test_guardian_and_district_read_it_others_do_not(
-        self, hub: Hub, session: AsyncSession
+        self, hub: Hub, session: AsyncSession, f: Family
     ) -> None:
         # given a claimed voucher, and another family
-        f = await arrange(session)
         other_mother = await make_person(session, birth_date=date(1989, 2, 2))
         await session.commit()
         voucher = await claim(hub, f)
@@ -667,10 +655,8 @@ class TestReadingVouchers:
         }
 
     async def test_voucher_mutations_are_audited(
-        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+        self, hub: Hub, f: Family, engine: AsyncEngine
     ) -> None:
-        f = await arrange(session)
-        await session.commit()
         voucher = await verified(hub, f)
         pk = await _pk(engine, voucher["id"])
         async with engine.connect() as conn:
@@ -688,3 +674,171 @@ class TestReadingVouchers:
         # the proof is personal: the trail keeps no copy of it
         assert "Социалдык" not in str(rows[0].variables)
         assert pk > 0
+
+
+class TestThePlaceEndsTheVoucher:
+    """K8 (issue 14.7): a voucher pays for one place; whatever ends the place ends the voucher,
+    in the same transaction, and the database keeps no voucher in use on an ended place."""
+
+    async def test_withdrawing_the_child_ends_the_voucher_k8(
+        self, hub: Hub, f: Family, engine: AsyncEngine
+    ) -> None:
+        # given a voucher paying the child's place at the private kindergarten
+        voucher = await in_use(hub, f)
+        last_day = today() + timedelta(days=10)
+        # when the kindergarten withdraws the child
+        payload = await run_mutation(
+            hub,
+            WITHDRAW_STUDENT,
+            "withdrawStudent",
+            hub.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{f.private.id}"]),
+            enrollmentId=voucher["enrollment"]["id"],
+            date=last_day.isoformat(),
+        )
+        # then the voucher ends with the place, as the child left, on the place's last day
+        assert payload["userErrors"] == []
+        row = await voucher_row(engine, voucher["id"])
+        assert (row.status, row.end_reason, row.ended_on) == (
+            VoucherStatus.ENDED,
+            VoucherEndReason.LEFT,
+            last_day,
+        )
+        assert row.end_note == "the place ended: withdrawn"
+        assert "preschool.voucher_ended" in await outbox_topics(engine)
+
+    async def test_a_transfer_to_another_kindergarten_ends_the_voucher_k8(
+        self, hub: Hub, f: Family, engine: AsyncEngine
+    ) -> None:
+        # given a voucher paying the child's place at the private kindergarten
+        voucher = await in_use(hub, f)
+        # when the child is transferred to the state kindergarten
+        payload = await run_mutation(
+            hub,
+            TRANSFER_STUDENT,
+            "transferStudent",
+            hub.token(Role.MINISTRY),
+            enrollmentId=voucher["enrollment"]["id"],
+            toInstitutionId=gid("Institution", f.state.id),
+            date=today().isoformat(),
+        )
+        # then the voucher ends with the private place it paid for
+        assert payload["userErrors"] == []
+        row = await voucher_row(engine, voucher["id"])
+        assert (row.status, row.end_reason, row.ended_on) == (
+            VoucherStatus.ENDED,
+            VoucherEndReason.LEFT,
+            today(),
+        )
+
+    async def test_the_database_ends_the_voucher_when_a_statement_ends_the_place_k8(
+        self, hub: Hub, f: Family, engine: AsyncEngine
+    ) -> None:
+        # given a voucher in use
+        voucher = await in_use(hub, f)
+        row = await voucher_row(engine, voucher["id"])
+        # when a statement outside the hub ends the place
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(Enrollment)
+                .where(Enrollment.id == row.enrollment_id)
+                .values(exit_date=today(), exit_reason="deceased")
+            )
+        # then the database's trigger ended the voucher and wrote the event
+        row = await voucher_row(engine, voucher["id"])
+        assert (row.status, row.end_reason, row.end_note) == (
+            VoucherStatus.ENDED,
+            VoucherEndReason.LEFT,
+            "the place ended: deceased",
+        )
+        assert "preschool.voucher_ended" in await outbox_topics(engine)
+
+    async def test_the_database_keeps_no_voucher_in_use_on_an_ended_place_k8(
+        self, hub: Hub, f: Family, engine: AsyncEngine
+    ) -> None:
+        # given a verified voucher and a place at the private kindergarten that has ended
+        voucher = await verified(hub, f)
+        # when a statement outside the workflow sets the voucher in use on that place
+        # then the database refuses it
+        with pytest.raises(DBAPIError, match="pays for an open kindergarten place"):
+            await use_outside_the_hub(
+                engine, voucher, f.private, place_ends=today() + timedelta(days=1)
+            )
+
+
+async def due_at_school(session: AsyncSession, f: Family, first_day: date) -> None:
+    """The season's first school day moves to ``first_day``, and the child is born on 1
+    January six years before it: F4 puts them in grade 1 that day."""
+    f.season.school_year_starts = first_day
+    f.child.birth_date = date(first_day.year - f.season.grade1_birth_year_offset, 1, 1)
+    await session.commit()
+
+
+class TestSchoolEntryAndVouchers:
+    """The queue's school-entry rule (F4, issue 14.6) holds for voucher places too (K8): no
+    place for a child who starts school by the day it would begin."""
+
+    async def test_no_voucher_place_from_the_childs_first_school_day_f4_k8(
+        self, hub: Hub, session: AsyncSession, f: Family
+    ) -> None:
+        # given a verified voucher of a child due at school in 30 days
+        first_day = today() + timedelta(days=30)
+        await due_at_school(session, f, first_day)
+        voucher = await verified(hub, f)
+
+        async def use_from(day: date) -> dict[str, Any]:
+            body = await hub.gql(
+                USE,
+                {
+                    "input": {
+                        "voucherId": voucher["id"],
+                        "kindergartenId": gid("Institution", f.private.id),
+                        "entryDate": day.isoformat(),
+                    }
+                },
+                token=mother_token(hub, f),
+            )
+            payload: dict[str, Any] = body["data"]["useKindergartenVoucher"]
+            return payload
+
+        # when the mother uses it for a place from the first school day
+        refused = await use_from(first_day)
+        # then it is refused, and says why; a place from today, before school, is open to her
+        assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
+            ("entryDate", "STARTS_SCHOOL_FIRST")
+        ]
+        assert first_day.isoformat() in refused["userErrors"][0]["message"]
+        placed = await use_from(today())
+        assert codes(placed) == []
+        assert placed["voucher"]["status"] == "IN_USE"
+
+    async def test_a_child_due_at_school_by_today_claims_no_voucher_f4_k8(
+        self, hub: Hub, session: AsyncSession, f: Family
+    ) -> None:
+        # given a child whose first school day is today
+        await due_at_school(session, f, today())
+        # when the mother claims a voucher
+        body = await hub.gql(
+            CLAIM,
+            {
+                "input": {
+                    "childId": gid("Person", f.child.id),
+                    "ground": "LOW_INCOME",
+                    "proof": "№1",
+                }
+            },
+            token=mother_token(hub, f),
+        )
+        # then no voucher is claimed: no place could begin before school
+        assert errors_of(body, "claimKindergartenVoucher") == ["STARTS_SCHOOL_FIRST"]
+
+    async def test_the_database_refuses_a_voucher_place_from_the_first_school_day_f4_k8(
+        self, hub: Hub, session: AsyncSession, f: Family, engine: AsyncEngine
+    ) -> None:
+        # given a verified voucher of a child due at school in 30 days
+        first_day = today() + timedelta(days=30)
+        await due_at_school(session, f, first_day)
+        voucher = await verified(hub, f)
+        # when a statement outside the workflow uses it from that day
+        # then the database refuses it
+        with pytest.raises(DBAPIError, match="starts school on"):
+            await use_outside_the_hub(engine, voucher, f.private, on=first_day)
