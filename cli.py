@@ -14,8 +14,9 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import typer
 
@@ -314,30 +315,66 @@ def events_prune(data_dir: Path | None = DataDir) -> None:
         typer.echo(str(asyncio.run(run())), err=True)
 
 
+class _ImportReport(Protocol):
+    """What every import returns: its rejected lines, each with a code and a message."""
+
+    @property
+    def problems(self) -> Sequence[Any]: ...
+
+
+_Report = TypeVar("_Report", bound=_ImportReport)
+
+
+def _line(problem: Any) -> str:
+    return f"line {problem.line}"
+
+
+def _import_file(
+    data_dir: Path | None,
+    load: Callable[[str], Coroutine[Any, Any, _Report]],
+    refused: type[Exception],
+    summary: Callable[[_Report], str],
+    *,
+    where: Callable[[Any], str] = _line,
+) -> None:
+    """What every ``bilim import`` does with its file: migrate the hub's database, run
+    ``load`` (one transaction: the good lines committed), print each rejected line on stderr as
+    ``line N: CODE: message`` (``where`` names the place when a file has no lines) and the
+    summary on stdout. Exit status: 1 when the file was refused whole (nothing loaded), 2 when
+    some lines were rejected (the rest loaded), 0 when every line loaded."""
+    from models import database
+
+    with Database(_settings(data_dir)) as db:
+        database.migrate(db.url)
+        try:
+            report = asyncio.run(load(db.url))
+        except refused as err:
+            typer.echo(f"The file was refused: {err}", err=True)
+            raise typer.Exit(1) from None
+    for problem in report.problems:
+        typer.echo(f"{where(problem)}: {problem.code.value}: {problem.message}", err=True)
+    typer.echo(summary(report))
+    if report.problems:
+        raise typer.Exit(2)
+
+
 @import_cli.command("test-results")
 def import_test_results(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
     data_dir: Path | None = DataDir,
 ) -> None:
     """Load the national test results (CSV; columns in docs/domains/admission.md)."""
-    from models import database
     from resolvers.admission.cli import ImportRefused, import_file
+    from resolvers.admission.results_import import ImportReport
 
-    with Database(_settings(data_dir)) as db:
-        database.migrate(db.url)
-        try:
-            report = asyncio.run(import_file(db.url, file))
-        except ImportRefused as err:
-            typer.echo(f"The file was refused: {err}", err=True)
-            raise typer.Exit(1) from None
-    for problem in report.problems:
-        typer.echo(f"line {problem.line}: {problem.code.value}: {problem.message}", err=True)
-    if report.already_imported:
-        typer.echo("This file was imported before; nothing changed", err=True)
-    typer.echo(
-        f"rows: {report.rows_total}, loaded: {report.rows_loaded}, "
-        f"unchanged: {report.rows_unchanged}, rejected: {report.rows_rejected}"
-    )
+    def summary(report: ImportReport) -> str:
+        again = "This file was imported before; nothing changed\n"
+        return (again if report.already_imported else "") + (
+            f"rows: {report.rows_total}, loaded: {report.rows_loaded}, "
+            f"unchanged: {report.rows_unchanged}, rejected: {report.rows_rejected}"
+        )
+
+    _import_file(data_dir, lambda url: import_file(url, file), ImportRefused, summary)
 
 
 @import_cli.command("marc")
@@ -350,25 +387,21 @@ def import_marc(
 ) -> None:
     """Load a library's catalogue (MARC 21): bad records are reported with their position
     and a code, the rest loaded; records whose ISBN is known are matched, not duplicated."""
-    from models import database
     from resolvers.library.cli import ImportRefused, import_marc_file
+    from resolvers.library.marc import MarcImportReport
 
-    with Database(_settings(data_dir)) as db:
-        database.migrate(db.url)
-        try:
-            report = asyncio.run(import_marc_file(db.url, file, institution_id=institution))
-        except ImportRefused as err:
-            typer.echo(f"The import was refused: {err}", err=True)
-            raise typer.Exit(1) from None
-    for problem in report.problems:
-        typer.echo(
-            f"record {problem.position} (byte {problem.offset}): "
-            f"{problem.code.value}: {problem.message}",
-            err=True,
+    def summary(report: MarcImportReport) -> str:
+        return (
+            f"records: {report.records}, created: {report.created}, matched: {report.matched}, "
+            f"copies: {report.items}, rejected: {len(report.problems)}"
         )
-    typer.echo(
-        f"records: {report.records}, created: {report.created}, matched: {report.matched}, "
-        f"copies: {report.items}, rejected: {len(report.problems)}"
+
+    _import_file(
+        data_dir,
+        lambda url: import_marc_file(url, file, institution_id=institution),
+        ImportRefused,
+        summary,
+        where=lambda problem: f"record {problem.position} (byte {problem.offset})",
     )
 
 
@@ -379,22 +412,16 @@ def import_curriculum(
 ) -> None:
     """Load the curriculum (CSV; columns in docs/domains/content.md): good lines loaded, each
     bad line reported with its number and code."""
-    from models import database
     from resolvers.content.cli import ImportRefused, import_file
+    from resolvers.content.curriculum import CurriculumImport
 
-    with Database(_settings(data_dir)) as db:
-        database.migrate(db.url)
-        try:
-            report = asyncio.run(import_file(db.url, file))
-        except ImportRefused as err:
-            typer.echo(f"The file was refused: {err}", err=True)
-            raise typer.Exit(1) from None
-    for problem in report.problems:
-        typer.echo(f"line {problem.line}: {problem.code.value}: {problem.message}", err=True)
-    typer.echo(
-        f"lines: {report.lines}, created: {report.created}, updated: {report.updated}, "
-        f"rejected: {report.rejected}"
-    )
+    def summary(report: CurriculumImport) -> str:
+        return (
+            f"lines: {report.lines}, created: {report.created}, updated: {report.updated}, "
+            f"rejected: {report.rejected}"
+        )
+
+    _import_file(data_dir, lambda url: import_file(url, file), ImportRefused, summary)
 
 
 @import_cli.command("population")
@@ -403,21 +430,12 @@ def import_population(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Load the population by district and age (CSV: year,district_code,age,count)."""
-    from models import database
-    from resolvers.analytics.population import PopulationRefused, import_file
+    from resolvers.analytics.population import PopulationRefused, PopulationReport, import_file
 
-    with Database(_settings(data_dir)) as db:
-        database.migrate(db.url)
-        try:
-            report = asyncio.run(import_file(db.url, file))
-        except PopulationRefused as err:
-            typer.echo(f"The file was refused: {err}", err=True)
-            raise typer.Exit(1) from None
-    for problem in report.problems:
-        typer.echo(f"line {problem.line}: {problem.code.value}: {problem.message}", err=True)
-    typer.echo(f"rows: {report.rows_total}, loaded: {report.rows_loaded}")
-    if report.problems:
-        raise typer.Exit(2)
+    def summary(report: PopulationReport) -> str:
+        return f"rows: {report.rows_total}, loaded: {report.rows_loaded}"
+
+    _import_file(data_dir, lambda url: import_file(url, file), PopulationRefused, summary)
 
 
 @schema_cli.command("check")

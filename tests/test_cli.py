@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -489,3 +490,87 @@ class TestExportSchema:
         assert result.exit_code == 0
         committed = Path(__file__).resolve().parent.parent / "schema.graphql"
         assert target.read_text() == committed.read_text()
+
+
+class TestImports:
+    """Every `bilim import` reads its file the same way (cli._import_file): each rejected
+    line on stderr as `line N: CODE: message`, the summary on stdout, exit status 1 for a file
+    refused whole, 2 when some lines were rejected, 0 when all loaded."""
+
+    @staticmethod
+    def _run(
+        db_url: str,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        outcome: Exception | list[tuple[int, str]],
+    ) -> int:
+        import enum
+        from dataclasses import dataclass
+
+        import typer
+
+        from cli import _import_file
+
+        class Code(enum.StrEnum):
+            NOT_A_NUMBER = "NOT_A_NUMBER"
+
+        @dataclass
+        class Problem:
+            line: int
+            code: Code
+            message: str
+
+        @dataclass
+        class Report:
+            problems: list[Problem]
+
+        async def load(url: str) -> Report:
+            assert url == db_url
+            if isinstance(outcome, Exception):
+                raise outcome
+            return Report([Problem(n, Code.NOT_A_NUMBER, text) for n, text in outcome])
+
+        monkeypatch.setenv("DATABASE_URL", db_url)
+        try:
+            _import_file(tmp_path, load, ValueError, lambda r: f"rejected: {len(r.problems)}")
+        except typer.Exit as done:
+            return done.exit_code
+        return 0
+
+    def test_rejected_lines_are_printed_with_number_and_code_and_exit_2(
+        self, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    ) -> None:
+        status = self._run(db_url, tmp_path, monkeypatch, [(3, "'x' is not a number")])
+        out, err = capsys.readouterr()
+        assert status == 2
+        assert err.strip() == "line 3: NOT_A_NUMBER: 'x' is not a number"
+        assert out.strip() == "rejected: 1"
+
+    def test_a_clean_file_exits_0(
+        self, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    ) -> None:
+        assert self._run(db_url, tmp_path, monkeypatch, []) == 0
+        out, err = capsys.readouterr()
+        assert (out.strip(), err) == ("rejected: 0", "")
+
+    def test_a_refused_file_exits_1_saying_why(
+        self, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    ) -> None:
+        status = self._run(db_url, tmp_path, monkeypatch, ValueError("not UTF-8 CSV"))
+        out, err = capsys.readouterr()
+        assert status == 1
+        assert err.strip() == "The file was refused: not UTF-8 CSV"
+        assert out == ""
+
+    @pytest.mark.parametrize("command", ["test-results", "curriculum", "population"])
+    def test_every_csv_import_refuses_a_binary_file_with_exit_1(
+        self, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+    ) -> None:
+        path = tmp_path / "data.csv"
+        path.write_bytes(b"\xff\xfe\x00binary")
+        monkeypatch.setenv("DATABASE_URL", db_url)
+        result = CliRunner().invoke(
+            cli, ["import", command, str(path), "--data-dir", str(tmp_path)]
+        )
+        assert result.exit_code == 1, result.output
+        assert "The file was refused" in result.output

@@ -227,10 +227,10 @@ class TestImportCommand:
         second = await asyncio.to_thread(
             CliRunner().invoke, cli, ["import", "test-results", str(path)], env=env
         )
-        # then it reports the bad lines, loads the good rows once
-        assert first.exit_code == 0, first.output
+        # then it reports the bad lines (exit status 2), loads the good rows once
+        assert first.exit_code == 2, first.output
         assert "loaded: 2" in first.stdout
         assert "line 3: SCORE_OUT_OF_RANGE" in first.output
-        assert second.exit_code == 0
+        assert second.exit_code == 2
         assert "imported before" in second.output
         assert await _stored(session) == 2

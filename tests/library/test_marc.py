@@ -143,7 +143,7 @@ class TestImportMarc:
         result = await asyncio.to_thread(
             CliRunner().invoke, cli, ["import", "marc", str(path)], env=env
         )
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 2, result.output  # a record was rejected
         assert "record 2 (byte " in result.output
         assert "MARC_TITLE_MISSING" in result.output
         assert "created: 1" in result.output
