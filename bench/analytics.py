@@ -1,6 +1,7 @@
 """Benchmark of the EMIS statistics at country scale (issue 19).
 
     python -m bench.analytics [--scale 1.0] [--samples 30] [--data-dir DIR]
+                              [--measure-only] [--explain]
 
 Seeds the demo dataset as ``bilim seed --scale`` does (binary COPY; into an embedded
 PostgreSQL in ``--data-dir``, kept and reused when given, or DATABASE_URL), builds the census
@@ -16,6 +17,12 @@ on a shared machine is noise:
 * two-dimension queries, target < 300 ms;
 * the /stats page's two operations together, target < 1 s;
 * ``_entities`` for 100 persons: SQL statements and time (target: one statement).
+
+With ``--data-dir`` the seeded country is kept: a second run seeds nothing. ``--measure-only``
+also skips the rollups' build and the day of changes (the rollups the first run left are
+read). ``--explain`` adds, for every statistics query, the plan of each SQL statement the hub
+sent for it, run again under ``EXPLAIN (ANALYZE, BUFFERS)``: PostgreSQL's execution time and
+the buffers it touched, which a loaded machine changes far less than wall time.
 
 Prints a table; figures go to docs/performance.md.
 """
@@ -298,6 +305,76 @@ async def measure(url: str, data_dir: Path, samples: int) -> list[tuple[str, str
     return out
 
 
+class Captured:
+    """The statements (driver SQL and parameters) an engine sends while attached."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any]] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        self.statements.append((statement, parameters))
+
+
+def _plan_totals(plan: dict[str, Any]) -> tuple[float, int, int]:
+    """(execution ms, shared buffers hit, shared buffers read) of one EXPLAIN JSON plan."""
+    top = plan["Plan"]
+    return (
+        float(plan["Execution Time"]),
+        int(top.get("Shared Hit Blocks", 0)),
+        int(top.get("Shared Read Blocks", 0)),
+    )
+
+
+async def explain(url: str, data_dir: Path) -> list[tuple[str, str]]:
+    """Each statistics query once (anonymous: disclosure control runs), every SELECT it sent
+    explained with ANALYZE and BUFFERS on the server: what PostgreSQL spends per query."""
+    from sqlalchemy import event
+
+    from app import create_app
+
+    settings = Settings(database_url=url, data_dir=data_dir, environment="test")
+    app = create_app(settings)
+    out: list[tuple[str, str]] = []
+    async with app.router.lifespan_context(app):
+        engine = app.state.engine
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            for group in [[d] for d in ONE] + [list(p) for p in TWO]:
+                variables = {"measure": "PUPILS", "groupBy": group}
+                await client.post("/graphql", json={"query": STATISTICS, "variables": variables})
+                captured = Captured()
+                event.listen(engine.sync_engine, "before_cursor_execute", captured)
+                try:
+                    await client.post(
+                        "/graphql", json={"query": STATISTICS, "variables": variables}
+                    )
+                finally:
+                    event.remove(engine.sync_engine, "before_cursor_execute", captured)
+                selects = [
+                    (sql, params)
+                    for sql, params in captured.statements
+                    if sql.lstrip().upper().startswith(("SELECT", "WITH"))
+                ]
+                totals = []
+                async with engine.connect() as conn:
+                    for sql, params in selects:
+                        plan = await conn.exec_driver_sql(
+                            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", params
+                        )
+                        totals.append(_plan_totals(plan.scalar_one()[0]))
+                slowest = max(t[0] for t in totals)
+                out.append(
+                    (
+                        f"EXPLAIN statistics by {' x '.join(group)}",
+                        f"{len(selects)} SELECT(s): {sum(t[0] for t in totals):.1f} ms "
+                        f"executing (slowest {slowest:.1f} ms), buffers hit "
+                        f"{sum(t[1] for t in totals):,}, read {sum(t[2] for t in totals):,} "
+                        f"(load {os.getloadavg()[0]:.1f})",
+                    )
+                )
+    return out
+
+
 async def run(args: argparse.Namespace) -> None:
     configured = os.environ.get("DATABASE_URL")
     with tempfile.TemporaryDirectory(prefix="bilim-bench-analytics-") as tmp:
@@ -313,8 +390,10 @@ async def run(args: argparse.Namespace) -> None:
         try:
             await asyncio.to_thread(database.migrate, url)
             print(await seed(url, args.scale))
-            results = await rollups(url)
+            results = [] if args.measure_only else await rollups(url)
             results += await measure(url, Path(tmp), args.samples)
+            if args.explain:
+                results += await explain(url, Path(tmp))
             width = max(len(k) for k, _ in results)
             print(f"\n{'measurement'.ljust(width)} | result")
             print(f"{'-' * width}-|-------")
@@ -330,6 +409,16 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--data-dir", default=None, help="Keep the embedded database here.")
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="Skip the rollups' build and the day of changes (a second run on --data-dir).",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="Also EXPLAIN (ANALYZE, BUFFERS) every statement of each statistics query.",
+    )
     asyncio.run(run(parser.parse_args()))
 
 
