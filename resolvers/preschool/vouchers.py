@@ -330,8 +330,9 @@ async def use_voucher(
     licensing rule (issue 5: a kindergarten that needs a licence and holds none in force today
     and on the first day admits no one); K1 (kindergarten age); F4 and issue 14.6 (no place
     for a child who starts school by its first day, ``STARTS_SCHOOL_FIRST``; the database
-    holds it too); K7 (no place for a child at school). Two uses of one voucher racing each other run one after the other on the child's
-    row: the second finds it in use (``VOUCHER_NOT_VERIFIED``).
+    holds it too); K7 (no place for a child at school). Two uses of one voucher racing each
+    other run one after the other on the child's row: the second finds it in use
+    (``VOUCHER_NOT_VERIFIED``).
     """
     voucher = await _voucher_for_update(session, principal, voucher_id)
     await require_guardian_of(session, principal, voucher.child_id)
