@@ -6,7 +6,7 @@ services' REST bindings (``/schools/{id}/classes``, ``/classes/{id}/lineItems`` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -218,7 +218,6 @@ class View:
     fixed: tuple[tuple[str, str], ...] = ()
     parents: tuple[Parent, ...] = ()
     within: Within | None = None
-    name: str = field(default="", compare=False)
 
 
 def statement_of(name: str) -> tuple[Select[Any], Any]:

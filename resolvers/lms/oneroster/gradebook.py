@@ -53,7 +53,7 @@ from models import (
     Subject,
     Term,
 )
-from resolvers.lms.oneroster.shape import Ref, base, iso
+from resolvers.lms.oneroster.shape import STAMP, Ref, base, iso
 from resolvers.lms.oneroster.shape import text as _text
 
 # The kinds of mark have no rows; their dateLastModified is when this mapping was published.
@@ -109,7 +109,9 @@ def score_scales() -> Select[Any]:
         select(
             scale_id(ClassSubject.gid).label("sourced_id"),
             literal("active").label("status"),
-            func.greatest(ClassSubject.updated_at, ClassGroup.updated_at).label("modified"),
+            func.greatest(ClassSubject.updated_at, ClassGroup.updated_at, type_=STAMP).label(
+                "modified"
+            ),
             _text(rule.scheme).label("type"),
             ClassSubject.gid.label("class_id"),
             CurriculumPlan.gid.label("course_id"),
@@ -153,7 +155,7 @@ def line_items() -> Select[Any]:
     )
     minutes = func.make_interval(0, 0, 0, 0, 0, ClassLesson.starts_minute)
     starts = type_coerce(
-        (cast(ClassLesson.on_date, DateTime) + minutes).op("AT TIME ZONE")(LOCAL_ZONE),
+        func.timezone(LOCAL_ZONE, cast(ClassLesson.on_date, DateTime) + minutes),
         DateTime(timezone=True),
     )
     rule = AssessmentRule
@@ -163,7 +165,7 @@ def line_items() -> Select[Any]:
                 "sourced_id"
             ),
             literal("active").label("status"),
-            func.greatest(works.c.marked, ClassLesson.updated_at).label("modified"),
+            func.greatest(works.c.marked, ClassLesson.updated_at, type_=STAMP).label("modified"),
             (Subject.name_en + " " + _text(ClassLesson.on_date) + ": " + _text(works.c.work)).label(
                 "title"
             ),

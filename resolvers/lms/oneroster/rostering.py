@@ -38,7 +38,7 @@ from models import (
     TeachingAssignment,
     Term,
 )
-from resolvers.lms.oneroster.shape import Ref, base, iso
+from resolvers.lms.oneroster.shape import STAMP, Ref, base, iso
 from resolvers.lms.oneroster.shape import text as _text
 from resolvers.lms.oneroster.shape import ts as _ts
 
@@ -153,7 +153,9 @@ def classes() -> Select[Any]:
         select(
             ClassSubject.gid.label("sourced_id"),
             literal("active").label("status"),
-            func.greatest(ClassSubject.updated_at, ClassGroup.updated_at).label("modified"),
+            func.greatest(ClassSubject.updated_at, ClassGroup.updated_at, type_=STAMP).label(
+                "modified"
+            ),
             (_text(ClassGroup.grade) + ClassGroup.letter + " " + Subject.name_en).label("title"),
             (_text(ClassGroup.grade) + ClassGroup.letter + "-" + Subject.code).label("class_code"),
             _text(ClassGroup.grade).label("grade"),
@@ -246,7 +248,9 @@ def enrollments() -> Select[Any]:
         select(
             ("m" + _text(ClassMembership.id) + "-" + _text(ClassSubject.id)).label("sourced_id"),
             literal("active").label("status"),
-            func.greatest(ClassMembership.updated_at, ClassSubject.updated_at).label("modified"),
+            func.greatest(ClassMembership.updated_at, ClassSubject.updated_at, type_=STAMP).label(
+                "modified"
+            ),
             Person.gid.label("user_id"),
             ClassSubject.gid.label("class_id"),
             Institution.gid.label("school_id"),

@@ -13,6 +13,8 @@ from sqlalchemy import DateTime, String, cast
 # A reference to another object: Ref(plural, sourcedId, type) -> GUIDRef (None for no id).
 Ref = Callable[[str, str | None, str], dict[str, str] | None]
 
+# Every dateLastModified column: typed, so a filter compares times, never their text.
+STAMP = DateTime(timezone=True)
 GRADEBOOK_PLURALS = frozenset({"categories", "lineItems", "results", "scoreScales"})
 
 
