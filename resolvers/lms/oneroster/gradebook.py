@@ -36,7 +36,6 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.sql.expression import case
 
 from models import (
     AcademicYear,
@@ -208,34 +207,42 @@ def line_items() -> Select[Any]:
 
 
 def results() -> Select[Any]:
-    inner = (
-        select(
-            ("mark-" + _text(Mark.academic_year_id) + "-" + _text(Mark.id)).label("sourced_id"),
-            case((Mark.superseded_at.is_(None), "active"), else_="tobedeleted").label("status"),
-            func.coalesce(Mark.superseded_at, Mark.recorded_at).label("modified"),
-            line_item_id(Mark.academic_year_id, Mark.lesson_id, Mark.work).label("line_item_id"),
-            Person.gid.label("student_id"),
-            ClassSubject.gid.label("class_id"),
-            scale_id(ClassSubject.gid).label("scale_id"),
-            cast(Mark.value, Float).label("score"),
-            Mark.criterion.label("text_score"),
-            Mark.on_date.label("score_date"),
-            Mark.comment.label("comment"),
-            _text(Mark.scheme).label("scheme"),
-            Institution.region_id.label("region_id"),
+    # From the class to its marks, the year known: current marks through the partial index of
+    # current marks by (year, class, subject), corrected ones through theirs (migration 0037),
+    # so a class's results never scan the year's partition of marks.
+    def marks(current: bool) -> Select[Any]:
+        return (
+            select(
+                ("mark-" + _text(Mark.academic_year_id) + "-" + _text(Mark.id)).label("sourced_id"),
+                literal("active" if current else "tobedeleted").label("status"),
+                func.coalesce(Mark.superseded_at, Mark.recorded_at).label("modified"),
+                line_item_id(Mark.academic_year_id, Mark.lesson_id, Mark.work).label(
+                    "line_item_id"
+                ),
+                Person.gid.label("student_id"),
+                ClassSubject.gid.label("class_id"),
+                scale_id(ClassSubject.gid).label("scale_id"),
+                cast(Mark.value, Float).label("score"),
+                Mark.criterion.label("text_score"),
+                Mark.on_date.label("score_date"),
+                Mark.comment.label("comment"),
+                _text(Mark.scheme).label("scheme"),
+                Institution.region_id.label("region_id"),
+            )
+            .select_from(ClassSubject)
+            .join(ClassGroup, ClassGroup.id == ClassSubject.class_group_id)
+            .join(Institution, Institution.id == ClassGroup.institution_id)
+            .join(
+                Mark,
+                (Mark.academic_year_id == ClassGroup.academic_year_id)
+                & (Mark.class_group_id == ClassSubject.class_group_id)
+                & (Mark.subject_id == ClassSubject.subject_id),
+            )
+            .join(Person, Person.id == Mark.pupil_id)
+            .where(Mark.superseded_at.is_(None) if current else Mark.superseded_at.is_not(None))
         )
-        .select_from(Mark)
-        .join(Person, Person.id == Mark.pupil_id)
-        .join(
-            ClassSubject,
-            (ClassSubject.class_group_id == Mark.class_group_id)
-            & (ClassSubject.subject_id == Mark.subject_id),
-        )
-        .join(ClassGroup, ClassGroup.id == Mark.class_group_id)
-        .join(Institution, Institution.id == ClassGroup.institution_id)
-        .subquery()
-    )
-    return select(inner)
+
+    return select(union_all(marks(True), marks(False)).subquery())
 
 
 # --- rendering -------------------------------------------------------------------------------
