@@ -9,6 +9,7 @@ minor). The data and the rules are in resolvers/lms/oneroster."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from starlette.requests import Request
@@ -111,6 +112,27 @@ def _budget_headers(charged: Any) -> dict[str, str]:
     }
 
 
+async def _audit_personal_read(
+    request: Request, principal: Principal, view: oneroster.View, personal: frozenset[str]
+) -> None:
+    """A partner read personal data: the audit row the graph writes for it
+    (``access.personal_read``: who, which key, which fields), named by the path read. The
+    query parameters are not kept: a filter can hold a name."""
+    collection = oneroster.COLLECTIONS[view.collection]
+    fields = set(collection.graph) if collection.personal else set(collection.graph) & personal
+    guard = getattr(request.app.state, "guard", None)
+    if not fields or guard is None:
+        return
+    ctx = SimpleNamespace(
+        request_id=request.headers.get("x-request-id"),
+        principal=principal,
+        operation_name=f"oneroster {view.service}/{view.path}"[:120],
+        variables={},
+        personal_read=frozenset(fields),
+    )
+    await guard.audit_personal_read(ctx, None)
+
+
 def endpoint_of(view: oneroster.View) -> Any:
     async def endpoint(request: Request) -> JSONResponse:
         engine = request.app.state.read_engine or request.app.state.engine
@@ -121,6 +143,7 @@ def endpoint_of(view: oneroster.View) -> Any:
                 if principal.grant is None:
                     raise oneroster.Refused(401, "unauthorisedrequest", "Send a partner's API key")
                 charged = await _charge(request, principal, oneroster.page_points(view, query))
+                personal = _personal()
                 found = await oneroster.read(
                     conn,
                     principal,
@@ -128,10 +151,11 @@ def endpoint_of(view: oneroster.View) -> Any:
                     dict(request.path_params),
                     query,
                     _base_url(request),
-                    _personal(),
+                    personal,
                 )
         except oneroster.Refused as refused:
             return _failure(refused)
+        await _audit_personal_read(request, principal, view, personal)
         headers = _budget_headers(charged)
         if not isinstance(found, oneroster.Listing):
             return JSONResponse(found, headers=headers)

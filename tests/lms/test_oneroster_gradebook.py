@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from models import AuditEntry
 from resolvers.access.keys import load_pepper
 from resolvers.lms.oneroster import VIEWS
 from resolvers.lms.oneroster.gradebook import scale_values
@@ -304,6 +306,35 @@ class TestDemographics:
         found = response.json()["demographics"]
         assert found["birthDate"] == s.pupils[0].birth_date.isoformat()
         assert found["sex"] == s.pupils[0].sex.value
+
+    async def test_a_personal_read_is_audited_as_on_the_graph(
+        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given a partner granted personal data
+        s = await arrange_school(session)
+        headers = await partner(hub, session) | {"x-request-id": "roster-req-1"}
+        # when it reads users (names) and the classes (nothing personal)
+        await get(hub, f"{ROSTER}/users", headers, filter=f"givenName='{s.pupils[0].first_name}'")
+        await get(hub, f"{ROSTER}/classes", headers)
+        # then one audit row names the fields, the path and the request, not the filter
+        async with engine.connect() as conn:
+            audit = (
+                await conn.execute(
+                    select(AuditEntry.__table__).where(
+                        AuditEntry.operation == "access.personal_read"
+                    )
+                )
+            ).all()
+        assert len(audit) == 1
+        entry = audit[0]
+        assert (entry.operation_name, entry.request_id) == (
+            "oneroster rostering/users",
+            "roster-req-1",
+        )
+        assert entry.details == {
+            "fields": ["Person.firstName", "Person.lastName", "Person.patronymic"]
+        }
+        assert s.pupils[0].first_name not in str(entry.variables)
 
     async def test_a_key_without_personal_data_is_refused_demographics(
         self, hub: Hub, session: AsyncSession
