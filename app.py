@@ -77,6 +77,8 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         app.state.settings = settings
         app.state.keyring = state.keyring
         app.state.compiler = state.compiler
+        # The OneRoster endpoints spend from the same budgets as the graph.
+        app.state.guard = state.guard
         # Events: the live feed of subscriptions in every worker; the dispatcher too unless
         # it runs apart (`bilim events run`, BILIM_EVENT_DISPATCHER=false).
         state.events = events_runtime(settings)

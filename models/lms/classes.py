@@ -93,6 +93,8 @@ class ClassSubject(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("class_group_id", "subject_id"),
         CheckConstraint("weekly_hours >= 0 AND weekly_hours <= 12", name="hours"),
+        # OneRoster names a class by this row's global ID (its sourcedId).
+        Index("ix_class_subject_gid", "gid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -196,6 +196,14 @@ class Mark(Base):
             "on_date",
             postgresql_where=text("superseded_at IS NULL"),
         ),
+        # Corrected marks of a class (few), which OneRoster partners read as tobedeleted.
+        Index(
+            "ix_mark_superseded_class_subject",
+            "academic_year_id",
+            "class_group_id",
+            "subject_id",
+            postgresql_where=text("superseded_at IS NOT NULL"),
+        ),
         PARTITIONED_BY_YEAR,
     )
 

@@ -193,8 +193,10 @@ SELECT json_build_object(
                FROM (SELECT teacher_id FROM s UNION SELECT teacher_id FROM l) t),
   'rooms', (SELECT json_agg(json_build_array(r.id, r.name, r.capacity)) FROM room r
             WHERE r.id IN (SELECT room_id FROM s)),
+  -- A row with working = true is a working day the ministry decreed (a Saturday worked in
+  -- exchange, a holiday moved away): a school day, never a day off.
   'holidays', (SELECT json_agg(json_build_array(day, name)) FROM public_holiday
-               WHERE day BETWEEN :start AND :end),
+               WHERE day BETWEEN :start AND :end AND NOT working),
   'terms', (SELECT json_agg(json_build_array(starts_on, ends_on)) FROM term
             WHERE academic_year_id = ANY ((SELECT years FROM ys)::int[])))
 """

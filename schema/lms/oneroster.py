@@ -1,11 +1,15 @@
-"""The OneRoster 1.2 REST endpoints (issue 15): ``/ims/oneroster/rostering/v1p2/<collection>``
-and ``/ims/oneroster/gradebook/v1p2/results``, each also by sourcedId. Paged answers carry
-``X-Total-Count`` and a ``Link`` header (next, last), as the specification's REST binding
-says; errors carry its status info (``imsx_codeMajor`` and a code minor). The data and the
-rules are in resolvers/lms/oneroster."""
+"""The OneRoster 1.2 REST endpoints (issue 15): every path of the rostering and gradebook
+services' REST bindings the hub serves (resolvers/lms/oneroster/collections.py lists them)
+under ``/ims/oneroster/rostering/v1p2/`` and ``/ims/oneroster/gradebook/v1p2/``. Each request
+spends from the key's hourly budget as the graph's requests do (a page by its ``limit``).
+Paged answers carry ``X-Total-Count`` and a ``Link`` header (next, last), as the
+specification's REST binding says; errors carry its status info (``imsx_codeMajor`` and a code
+minor). The data and the rules are in resolvers/lms/oneroster."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from starlette.requests import Request
@@ -13,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from resolvers.access import Principal
+from resolvers.access.fields import personal_fields
 from resolvers.access.keys import load_pepper, principal_from_key
 from resolvers.errors import RequestError
 from resolvers.lms import oneroster
@@ -33,7 +38,7 @@ def _failure(refused: oneroster.Refused) -> JSONResponse:
             ]
         },
     }  # fmt: skip
-    return JSONResponse(body, status_code=refused.status)
+    return JSONResponse(body, status_code=refused.status, headers=refused.headers)
 
 
 def _credential(request: Request) -> str | None:
@@ -70,37 +75,101 @@ def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def collection(name: str) -> Any:
+def _personal() -> frozenset[str]:
+    """The graph's personal fields, as the field classifier decides them."""
+    from schema import schema as graph  # the schema package imports this module
+
+    return personal_fields(graph._schema)
+
+
+async def _charge(request: Request, principal: Principal, points: int) -> Any:
+    """Spend the request's points of the key's hourly budget (the graph's ledger); None when
+    the app runs without its guard (no budget to spend from)."""
+    guard = getattr(request.app.state, "guard", None)
+    if guard is None:
+        return None
+    subject, limit = guard.budget_of(principal, request)
+    charged = await guard.ledger.charge(subject=subject, points=points, limit=limit)
+    if not charged.granted:
+        wait = (charged.reset_at - datetime.now(UTC)).total_seconds()
+        raise oneroster.Refused(
+            429,
+            "server_busy",
+            f"This request costs {points} points; {charged.remaining} of {charged.limit}"
+            f" remain until {charged.reset_at.isoformat()}",
+            headers={"Retry-After": str(max(1, int(wait)))},
+        )
+    return charged
+
+
+def _budget_headers(charged: Any) -> dict[str, str]:
+    if charged is None:
+        return {}
+    return {
+        "X-RateLimit-Limit": str(charged.limit),
+        "X-RateLimit-Remaining": str(charged.remaining),
+        "X-RateLimit-Reset": str(int(charged.reset_at.timestamp())),
+    }
+
+
+async def _audit_personal_read(
+    request: Request, principal: Principal, view: oneroster.View, personal: frozenset[str]
+) -> None:
+    """A partner read personal data: the audit row the graph writes for it
+    (``access.personal_read``: who, which key, which fields), named by the path read. The
+    query parameters are not kept: a filter can hold a name."""
+    collection = oneroster.COLLECTIONS[view.collection]
+    fields = set(collection.graph) if collection.personal else set(collection.graph) & personal
+    guard = getattr(request.app.state, "guard", None)
+    if not fields or guard is None:
+        return
+    ctx = SimpleNamespace(
+        request_id=request.headers.get("x-request-id"),
+        principal=principal,
+        operation_name=f"oneroster {view.service}/{view.path}"[:120],
+        variables={},
+        personal_read=frozenset(fields),
+    )
+    await guard.audit_personal_read(ctx, None)
+
+
+def endpoint_of(view: oneroster.View) -> Any:
     async def endpoint(request: Request) -> JSONResponse:
         engine = request.app.state.read_engine or request.app.state.engine
+        query = dict(request.query_params)
         try:
             async with engine.connect() as conn:
                 principal = await _principal(request, conn)
-                sourced_id = request.path_params.get("sourced_id")
-                query = dict(request.query_params)
-                if sourced_id is not None:
-                    one = await oneroster.read_one(
-                        conn, principal, name, sourced_id, query, _base_url(request)
-                    )
-                    return JSONResponse(one)
-                listing = await oneroster.read_collection(
-                    conn, principal, name, query, _base_url(request)
+                if principal.grant is None:
+                    raise oneroster.Refused(401, "unauthorisedrequest", "Send a partner's API key")
+                charged = await _charge(request, principal, oneroster.page_points(view, query))
+                personal = _personal()
+                found = await oneroster.read(
+                    conn,
+                    principal,
+                    view,
+                    dict(request.path_params),
+                    query,
+                    _base_url(request),
+                    personal,
                 )
         except oneroster.Refused as refused:
             return _failure(refused)
-        headers = {"X-Total-Count": str(listing.total), "Link": _links(request, listing)}
-        return JSONResponse(listing.body, headers=headers)
+        await _audit_personal_read(request, principal, view, personal)
+        headers = _budget_headers(charged)
+        if not isinstance(found, oneroster.Listing):
+            return JSONResponse(found, headers=headers)
+        headers |= {"X-Total-Count": str(found.total), "Link": _links(request, found)}
+        return JSONResponse(found.body, headers=headers)
 
     return endpoint
 
 
 def _routes() -> list[Route]:
     routes = []
-    for name, each in oneroster.COLLECTIONS.items():
-        prefix = GRADEBOOK if each.service == "gradebook" else ROSTERING
-        endpoint = collection(name)
-        routes.append(Route(f"{prefix}/{name}", endpoint, methods=["GET"]))
-        routes.append(Route(f"{prefix}/{name}/{{sourced_id}}", endpoint, methods=["GET"]))
+    for view in oneroster.VIEWS:
+        prefix = GRADEBOOK if view.service == "gradebook" else ROSTERING
+        routes.append(Route(f"{prefix}/{view.path}", endpoint_of(view), methods=["GET"]))
     return routes
 
 

@@ -2,9 +2,9 @@
 
 Source: 1EdTech OneRoster v1.2, Rostering Service and Gradebook Service REST/JSON bindings
 (the ``onerosterv1p2rostersservice_getall<collection>_responsepayload_schema.json`` and
-``onerosterv1p2gradebookservice_getallresults_responsepayload_schema.json`` files published
-under https://purl.imsglobal.org/spec/or/v1p2/schema/json/). The machine the tests run on
-cannot fetch them, so this module writes down, for every object the hub returns, the required
+``onerosterv1p2gradebookservice_getall<collection>_responsepayload_schema.json`` files
+published under https://purl.imsglobal.org/spec/or/v1p2/schema/json/). No package on PyPI
+ships them and the machine the tests run on cannot fetch them, so this module writes down, for every object the hub returns, the required
 properties, their JSON types and formats, and the enumerations (status, org type, session
 type, class type, role, roleType, scoreStatus, GUIDRef type) as the published files define
 them; optional properties the hub does not send are left out, and ``additionalProperties``
@@ -161,6 +161,53 @@ RESULT = _object(
         "comment": {"type": "string"},
     },
 )
+RESULT["properties"]["scoreScale"] = GUID_REF
+CATEGORY = _object(["title"], {"title": {"type": "string"}, "weight": {"type": "number"}})
+LINE_ITEM = _object(
+    ["title", "assignDate", "dueDate", "class", "school", "category"],
+    {
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "assignDate": DATE_TIME,
+        "dueDate": DATE_TIME,
+        "class": GUID_REF,
+        "school": GUID_REF,
+        "category": GUID_REF,
+        "gradingPeriod": GUID_REF,
+        "academicSession": GUID_REF,
+        "scoreScale": GUID_REF,
+        "resultValueMin": {"type": "number"},
+        "resultValueMax": {"type": "number"},
+    },
+)
+SCORE_SCALE = _object(
+    ["title", "type", "class", "scoreScaleValue"],
+    {
+        "title": {"type": "string"},
+        "type": {"type": "string"},
+        "course": GUID_REF,
+        "class": GUID_REF,
+        "scoreScaleValue": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["itemValueLHS", "itemValueRHS"],
+                "properties": {
+                    "itemValueLHS": {"type": "string"},
+                    "itemValueRHS": {"type": "string"},
+                },
+            },
+        },
+    },
+)
+DEMOGRAPHICS = _object(
+    [],
+    {
+        "birthDate": DATE,
+        "sex": {"type": "string", "enum": ["male", "female", "other", "unspecified"]},
+    },
+)
 OBJECTS = {
     "orgs": ("org", ORG),
     "academicSessions": ("academicSession", ACADEMIC_SESSION),
@@ -169,6 +216,10 @@ OBJECTS = {
     "users": ("user", USER),
     "enrollments": ("enrollment", ENROLLMENT),
     "results": ("result", RESULT),
+    "categories": ("category", CATEGORY),
+    "lineItems": ("lineItem", LINE_ITEM),
+    "scoreScales": ("scoreScale", SCORE_SCALE),
+    "demographics": ("demographics", DEMOGRAPHICS),
 }
 
 

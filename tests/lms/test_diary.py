@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Attendance, AttendanceStatus, Homework, Mark, MarkWork
+from models import Attendance, AttendanceStatus, Homework, Mark, MarkWork, PublicHoliday
 from resolvers.access import Role
 from tests.conftest import Hub
 from tests.factories import gid, make_lesson, make_slot, make_teaching_assignment
@@ -136,6 +136,28 @@ class TestDiary:
         }
         day = (await hub.data(DIARY, week, token=guardian_token(hub, s)))["diary"]["days"][0]
         assert (day["dayOff"], day["lessons"]) == ("holidays", [])
+
+    async def test_a_decreed_working_day_is_a_school_day(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given the ministry's calendar (S3): Monday decreed a working day (working = true,
+        # e.g. a holiday moved away), Tuesday decreed a day off
+        s, monday = await _week(session)
+        tuesday = monday + timedelta(days=1)
+        await session.merge(PublicHoliday(day=monday, name="Moved holiday", working=True))
+        await session.merge(PublicHoliday(day=tuesday, name="Extra holiday", working=False))
+        await session.commit()
+        week = {
+            "id": gid("Person", s.pupils[0].id),
+            "from": monday.isoformat(),
+            "to": tuesday.isoformat(),
+        }
+        # when the guardian reads those two days
+        days = (await hub.data(DIARY, week, token=guardian_token(hub, s)))["diary"]["days"]
+        # then Monday is a school day with its lesson, Tuesday the decreed day off
+        assert days[0]["dayOff"] is None
+        assert [lesson["topic"] for lesson in days[0]["lessons"]] == ["Дроби"]
+        assert (days[1]["dayOff"], days[1]["lessons"]) == ("Extra holiday", [])
 
     async def test_more_than_a_month_is_refused(self, hub: Hub, session: AsyncSession) -> None:
         s, monday = await _week(session)

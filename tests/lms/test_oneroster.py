@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Institution
+from models import ClassGroup, Institution
 from resolvers.access.keys import load_pepper
 from tests.conftest import Hub
 from tests.factories import BISHKEK, gid, make_api_key, make_lesson
@@ -167,6 +167,15 @@ class TestRostering:
             hub, f"{ROSTER}/orgs", headers, filter=f"sourcedId='{s.id}' OR sourcedId='{other.id}'"
         )
         assert len(either.json()["orgs"]) == 2
+        # a class's subjects change when the class does (dateLastModified of both tables)
+        await session.execute(
+            update(ClassGroup).where(ClassGroup.id == s.klass.id).values(updated_at=later)
+        )
+        await session.commit()
+        classes = await get(
+            hub, f"{ROSTER}/classes", headers, filter=f"dateLastModified>'{since}'", limit=1000
+        )
+        assert {c["school"]["sourcedId"] for c in classes.json()["classes"]} == {s.id}
         contains = await get(hub, f"{ROSTER}/orgs", headers, filter="name~'kyrgyz'")
         assert [o["sourcedId"] for o in contains.json()["orgs"]] == ["KG"]
 

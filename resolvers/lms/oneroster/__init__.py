@@ -1,26 +1,33 @@
 """OneRoster 1.2 (issue 15): the rostering and gradebook collections partners' LMS and
 analytics tools read, as the specification's REST binding defines them (paging, filtering,
-sorting, field selection, ``dateLastModified`` for changes since a time).
+sorting, field selection, ``dateLastModified`` for changes since a time), by every path the
+binding lists for them (collections, single objects, typed collections, nested paths).
 
 Who may read: a data partner's API key (resolvers/access/keys) whose subgraph names
-``ClassGroup`` (the roster scope: orgs, sessions, courses, classes, enrollments); users and
-results also need the key's personal data grant, results a subgraph naming ``Mark``; a key
-limited to regions reads those regions' schools, classes, people and marks (the republic,
-academic sessions and courses are national)."""
+``ClassGroup`` (the roster scope: orgs, sessions, courses, classes, enrollments) or ``Mark``
+(the gradebook); a collection exporting fields of the graph (users: a person's names;
+demographics: birth date and sex; results: marks) needs them in the key's subgraph, and the
+key's personal data grant when the field classifier (resolvers/access/fields) counts any of
+them as personal (results always: marks of identified pupils). A key limited to regions reads
+those regions' schools, classes, people and marks (the republic, academic sessions, courses
+and the kinds of mark are national)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolvers.access import Principal
-from resolvers.lms.oneroster.collections import COLLECTIONS, Collection
+from resolvers.access.fields import field_allowed
+from resolvers.lms.oneroster.collections import COLLECTIONS, VIEWS, Collection, View
 from resolvers.lms.oneroster.query import Refused, page, params, where
+from resolvers.lms.oneroster.shape import references
 
-__all__ = ["COLLECTIONS", "Listing", "Refused", "read_collection", "read_one"]
+__all__ = ["COLLECTIONS", "VIEWS", "Listing", "Refused", "View", "page_points", "read"]
 
 
 @dataclass(frozen=True)
@@ -33,80 +40,108 @@ class Listing:
     offset: int
 
 
-def authorize(principal: Principal, collection: Collection) -> None:
+def page_points(view: View, query: dict[str, str]) -> int:
+    """What a request costs of the key's hourly budget, as the graph counts a connection: a
+    point per 100 objects a page may hold (its ``limit``), at least one."""
+    if view.one is not None:
+        return 1
+    try:
+        limit = int(query.get("limit", 100))
+    except ValueError:
+        return 1
+    return max(1, round(min(max(limit, 1), 1000) / 100))
+
+
+def authorize(principal: Principal, collection: Collection, personal: Iterable[str]) -> None:
+    """May this key read the collection? 401 without a partner's key, 403 (never data) outside
+    the key's scope or without the personal data grant the collection's fields need."""
     grant = principal.grant
     if grant is None:
         raise Refused(401, "unauthorisedrequest", "Send a partner's API key")
     scope = "Mark" if collection.service == "gradebook" else "ClassGroup"
     if not grant.names_type(scope):
         raise Refused(403, "forbidden", f"The key's scope does not include {scope}")
-    if collection.personal and not grant.personal_data:
+    outside = [f for f in collection.graph if not field_allowed(f, grant.fields)]
+    if outside:
+        raise Refused(403, "forbidden", "Outside the key's scope: " + ", ".join(outside))
+    is_personal = collection.personal or bool(set(collection.graph) & set(personal))
+    if is_personal and not grant.personal_data:
         raise Refused(403, "forbidden", "The key does not grant personal data")
 
 
-def _statement(principal: Principal, collection: Collection) -> tuple[Any, dict[str, Any]]:
+def _statement(principal: Principal, collection: Collection) -> tuple[Any, Any]:
+    """The collection's statement under the key's row rules, and its columns."""
     stmt = collection.statement()
-    inner = stmt.selected_columns
-    columns = {name: inner[column] for name, column in collection.fields.items()}
+    cols = stmt.selected_columns
     if principal.region_ids:
-        region = inner["region_id"]
+        region = cols["region_id"]
         stmt = stmt.where(or_(region.is_(None), region.in_(sorted(principal.region_ids))))
-    return stmt, columns
+    return stmt, cols
 
 
-def _ref(base_url: str) -> Any:
-    def ref(plural: str, sourced_id: str | None, kind: str) -> dict[str, str] | None:
-        if sourced_id is None:
-            return None
-        service = "gradebook" if plural in ("lineItems", "results") else "rostering"
-        return {
-            "href": f"{base_url}/ims/oneroster/{service}/v1p2/{plural}/{sourced_id}",
-            "sourcedId": sourced_id,
-            "type": kind,
-        }
+def _narrowed(principal: Principal, view: View, path: dict[str, str]) -> tuple[Any, Any]:
+    stmt, cols = _statement(principal, COLLECTIONS[view.collection])
+    conditions = [cols[c] == v for c, v in view.fixed]
+    if view.within is not None:
+        conditions += view.within(cols, path)
+    return (stmt.where(*conditions) if conditions else stmt), cols
 
-    return ref
+
+async def _check_parents(
+    conn: AsyncConnection, principal: Principal, view: View, path: dict[str, str]
+) -> None:
+    """404 ``unknownobject`` unless every object the path names exists for this key: one
+    statement for all of them."""
+    if not view.parents:
+        return
+    checks = []
+    for parent in view.parents:
+        stmt, cols = _statement(principal, COLLECTIONS[parent.collection])
+        conditions = [cols["sourced_id"] == path[parent.param]]
+        conditions += [cols[c] == v for c, v in parent.fixed]
+        conditions += [cols[c] == path[p] for c, p in parent.links]
+        checks.append(exists(stmt.where(*conditions)))
+    found = (await conn.execute(select(*checks))).one()
+    for parent, ok in zip(view.parents, found, strict=True):
+        if not ok:
+            singular = COLLECTIONS[parent.collection].singular
+            raise Refused(404, "unknownobject", f"No {singular} {path[parent.param][:80]}")
 
 
 def _select(rendered: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
     return rendered if fields is None else {k: v for k, v in rendered.items() if k in fields}
 
 
-async def read_collection(
+async def read(
     conn: AsyncConnection,
     principal: Principal,
-    name: str,
+    view: View,
+    path: dict[str, str],
     query: dict[str, str],
     base_url: str,
-) -> Listing:
-    """A page of a collection, filtered and sorted as the request asks."""
-    collection = COLLECTIONS[name]
-    authorize(principal, collection)
+    personal: Iterable[str] = (),
+) -> Listing | dict[str, Any]:
+    """A page of a view's collection (a Listing), or the one object a single-object view
+    names (``{singular: object}``), filtered, sorted and selected as the request asks."""
+    collection = COLLECTIONS[view.collection]
+    authorize(principal, collection, personal)
+    ref = references(base_url)
+    if view.one is not None:
+        p = params({k: v for k, v in query.items() if k == "fields"}, set(collection.fields))
+        stmt, cols = _narrowed(principal, view, path)
+        row = (
+            await conn.execute(stmt.where(cols["sourced_id"] == path[view.one]).limit(1))
+        ).first()
+        if row is None:
+            raise Refused(404, "unknownobject", f"No {collection.singular} {path[view.one][:80]}")
+        return {collection.singular: _select(collection.render(row, ref), p.fields)}
     p = params(query, set(collection.fields))
-    stmt, columns = _statement(principal, collection)
+    await _check_parents(conn, principal, view, path)
+    stmt, cols = _narrowed(principal, view, path)
+    columns = {name: cols[column] for name, column in collection.fields.items()}
     if p.filter:
         stmt = stmt.where(where(p.filter, columns))
     total = await conn.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = (await conn.execute(page(stmt, p, columns))).all()
-    ref = _ref(base_url)
     items = [_select(collection.render(row, ref), p.fields) for row in rows]
     return Listing({collection.plural: items}, total or 0, p.limit, p.offset)
-
-
-async def read_one(
-    conn: AsyncConnection,
-    principal: Principal,
-    name: str,
-    sourced_id: str,
-    query: dict[str, str],
-    base_url: str,
-) -> dict[str, Any]:
-    """One object of a collection by its sourcedId (404 ``unknownobject`` when none)."""
-    collection = COLLECTIONS[name]
-    authorize(principal, collection)
-    p = params({k: v for k, v in query.items() if k == "fields"}, set(collection.fields))
-    stmt, columns = _statement(principal, collection)
-    row = (await conn.execute(stmt.where(columns["sourcedId"] == sourced_id).limit(1))).first()
-    if row is None:
-        raise Refused(404, "unknownobject", f"No {collection.singular} {sourced_id[:80]}")
-    return {collection.singular: _select(collection.render(row, _ref(base_url)), p.fields)}

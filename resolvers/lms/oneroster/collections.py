@@ -1,446 +1,25 @@
-"""The OneRoster 1.2 collections over the hub's tables: rostering (orgs, academicSessions,
-courses, classes, users, enrollments) and gradebook (results). Each is one SQL statement with
-uniform column names, so filters, sorting and paging apply to every collection alike.
-
-How the hub maps onto OneRoster:
-- orgs: the republic (``national``), its regions (``state``), districts (``district``) and
-  schools (``school``), each the parent of the next.
-- academicSessions: an academic year (``schoolYear``; ``schoolYear`` is the year it ends, as
-  the specification counts) and its four quarters (``term``).
-- courses: a line of the state curriculum plan (a subject in a grade under the 12- or the
-  11-year standard), owned by the republic.
-- classes: a subject a class learns (5А's mathematics), ``scheduled``, in its school year.
-- users: pupils (``student``, at the school of their latest class) and teachers (``teacher``,
-  where they are assigned); no PIN is ever exported.
-- enrollments: a pupil in each subject of their class, a teacher in each subject they teach.
-- results: marks; a corrected mark is ``tobedeleted`` from the moment it was superseded, and
-  the correction is a new result, so a partner reading changes since a time sees both."""
+"""The OneRoster 1.2 collections the hub serves (rostering and gradebook) and the paths they
+are read by: each collection and one object of it, the typed collections the specification
+names (``schools``, ``students``, ``teachers``, ``terms``) and the nested paths of both
+services' REST bindings (``/schools/{id}/classes``, ``/classes/{id}/lineItems`` ...)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    DateTime,
-    Float,
-    Integer,
-    Select,
-    String,
-    cast,
-    func,
-    literal,
-    null,
-    select,
-    union_all,
-)
-from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.sql.expression import case
+from sqlalchemy import ColumnElement, Select, select
 
-from models import (
-    AcademicYear,
-    ClassGroup,
-    ClassMembership,
-    ClassSubject,
-    CurriculumPlan,
-    District,
-    Institution,
-    InstitutionKind,
-    Mark,
-    Person,
-    Region,
-    Subject,
-    TeachingAssignment,
-    Term,
-)
-
-REPUBLIC = "KG"
-# The republic's org has no row; its dateLastModified is when this mapping was published.
-REPUBLIC_MODIFIED = datetime.fromisoformat("2026-09-01T00:00:00+00:00")
-
-
-def _ts(value: Any) -> Any:
-    return cast(value, DateTime(timezone=True))
-
-
-def _text(value: Any) -> Any:
-    return cast(value, String)
-
-
-def orgs() -> Select[Any]:
-    republic = select(
-        literal(REPUBLIC).label("sourced_id"),
-        literal("active").label("status"),
-        literal(REPUBLIC_MODIFIED, DateTime(timezone=True)).label("modified"),
-        literal("Kyrgyz Republic").label("name"),
-        literal("national").label("type"),
-        literal(REPUBLIC).label("identifier"),
-        null().label("parent_id"),
-        null().label("parent_type"),
-        cast(null(), Integer).label("region_id"),
-    )
-    regions = select(
-        ("region-" + _text(Region.id)).label("sourced_id"),
-        literal("active"),
-        _ts(Region.valid_from),
-        Region.name_en,
-        literal("state"),
-        _text(Region.code),
-        literal(REPUBLIC),
-        literal("org"),
-        Region.id,
-    )
-    districts = select(
-        ("district-" + _text(District.id)).label("sourced_id"),
-        literal("active"),
-        _ts(District.valid_from),
-        District.name_en,
-        literal("district"),
-        _text(District.code),
-        "region-" + _text(District.region_id),
-        literal("org"),
-        District.region_id,
-    )
-    schools = select(
-        Institution.gid,
-        case((Institution.closed_on.is_(None), "active"), else_="tobedeleted"),
-        Institution.updated_at,
-        Institution.name,
-        literal("school"),
-        Institution.legal_id,
-        "district-" + _text(Institution.district_id),
-        literal("org"),
-        Institution.region_id,
-    ).where(Institution.kind == InstitutionKind.SCHOOL)
-    return select(union_all(republic, regions, districts, schools).subquery())
-
-
-def academic_sessions() -> Select[Any]:
-    years = select(
-        AcademicYear.gid.label("sourced_id"),
-        literal("active").label("status"),
-        AcademicYear.updated_at.label("modified"),
-        AcademicYear.name.label("title"),
-        AcademicYear.starts_on.label("start_date"),
-        AcademicYear.ends_on.label("end_date"),
-        literal("schoolYear").label("type"),
-        null().label("parent_id"),
-        _text(AcademicYear.start_year + 1).label("school_year"),
-        cast(null(), Integer).label("region_id"),
-    )
-    terms = select(
-        Term.gid,
-        literal("active"),
-        Term.updated_at,
-        AcademicYear.name + " Q" + _text(Term.number),
-        Term.starts_on,
-        Term.ends_on,
-        literal("term"),
-        AcademicYear.gid,
-        _text(AcademicYear.start_year + 1),
-        cast(null(), Integer),
-    ).join(AcademicYear, AcademicYear.id == Term.academic_year_id)
-    return select(union_all(years, terms).subquery())
-
-
-def courses() -> Select[Any]:
-    inner = (
-        select(
-            CurriculumPlan.gid.label("sourced_id"),
-            literal("active").label("status"),
-            CurriculumPlan.updated_at.label("modified"),
-            (Subject.name_en + ", grade " + _text(CurriculumPlan.grade)).label("title"),
-            (
-                Subject.code
-                + "-"
-                + _text(CurriculumPlan.grade)
-                + "-"
-                + _text(CurriculumPlan.curriculum_model)
-            ).label("course_code"),
-            _text(CurriculumPlan.grade).label("grade"),
-            Subject.code.label("subject"),
-            cast(null(), Integer).label("region_id"),
-        )
-        .join(Subject, Subject.id == CurriculumPlan.subject_id)
-        .subquery()
-    )
-    return select(inner)
-
-
-def classes() -> Select[Any]:
-    plan = CurriculumPlan
-    inner = (
-        select(
-            ClassSubject.gid.label("sourced_id"),
-            literal("active").label("status"),
-            func.greatest(ClassSubject.updated_at, ClassGroup.updated_at).label("modified"),
-            (_text(ClassGroup.grade) + ClassGroup.letter + " " + Subject.name_en).label("title"),
-            (_text(ClassGroup.grade) + ClassGroup.letter + "-" + Subject.code).label("class_code"),
-            _text(ClassGroup.grade).label("grade"),
-            Subject.code.label("subject"),
-            plan.gid.label("course_id"),
-            Institution.gid.label("school_id"),
-            AcademicYear.gid.label("term_id"),
-            ClassGroup.gid.label("class_group_id"),
-            Institution.region_id.label("region_id"),
-        )
-        .join(ClassGroup, ClassGroup.id == ClassSubject.class_group_id)
-        .join(Subject, Subject.id == ClassSubject.subject_id)
-        .join(Institution, Institution.id == ClassGroup.institution_id)
-        .join(AcademicYear, AcademicYear.id == ClassGroup.academic_year_id)
-        .outerjoin(
-            plan,
-            (plan.subject_id == ClassSubject.subject_id)
-            & (plan.grade == ClassGroup.grade)
-            & (plan.curriculum_model == ClassGroup.curriculum_model),
-        )
-        .subquery()
-    )
-    return select(inner)
-
-
-def users() -> Select[Any]:
-    pupils = (
-        select(
-            Person.gid.label("sourced_id"),
-            literal("active").label("status"),
-            Person.updated_at.label("modified"),
-            Person.first_name.label("given_name"),
-            Person.last_name.label("family_name"),
-            Person.patronymic.label("middle_name"),
-            literal("student").label("role"),
-            Institution.gid.label("org_id"),
-            _text(ClassMembership.grade).label("grade"),
-            Institution.region_id.label("region_id"),
-        )
-        .select_from(ClassMembership)
-        .ext(distinct_on(Person.id))
-        .join(Person, Person.id == ClassMembership.pupil_id)
-        .join(Institution, Institution.id == ClassMembership.institution_id)
-        .order_by(Person.id, ClassMembership.since.desc())
-    )
-    teachers = (
-        select(
-            Person.gid,
-            literal("active"),
-            Person.updated_at,
-            Person.first_name,
-            Person.last_name,
-            Person.patronymic,
-            literal("teacher"),
-            Institution.gid,
-            null(),
-            Institution.region_id,
-        )
-        .select_from(TeachingAssignment)
-        .ext(distinct_on(Person.id))
-        .join(Person, Person.id == TeachingAssignment.teacher_id)
-        .join(Institution, Institution.id == TeachingAssignment.institution_id)
-        .order_by(Person.id, TeachingAssignment.since.desc())
-    )
-    return select(union_all(pupils.subquery().select(), teachers.subquery().select()).subquery())
-
-
-def enrollments() -> Select[Any]:
-    pupils = (
-        select(
-            ("m" + _text(ClassMembership.id) + "-" + _text(ClassSubject.id)).label("sourced_id"),
-            literal("active").label("status"),
-            func.greatest(ClassMembership.updated_at, ClassSubject.updated_at).label("modified"),
-            Person.gid.label("user_id"),
-            ClassSubject.gid.label("class_id"),
-            Institution.gid.label("school_id"),
-            literal("student").label("role"),
-            literal(False).label("primary"),
-            ClassMembership.since.label("begin_date"),
-            ClassMembership.until.label("end_date"),
-            Institution.region_id.label("region_id"),
-        )
-        .select_from(ClassMembership)
-        .join(ClassSubject, ClassSubject.class_group_id == ClassMembership.class_group_id)
-        .join(Person, Person.id == ClassMembership.pupil_id)
-        .join(Institution, Institution.id == ClassMembership.institution_id)
-    )
-    teachers = (
-        select(
-            "t" + _text(TeachingAssignment.id),
-            literal("active"),
-            TeachingAssignment.updated_at,
-            Person.gid,
-            ClassSubject.gid,
-            Institution.gid,
-            literal("teacher"),
-            literal(True),
-            TeachingAssignment.since,
-            TeachingAssignment.ended_on,
-            Institution.region_id,
-        )
-        .select_from(TeachingAssignment)
-        .join(
-            ClassSubject,
-            (ClassSubject.class_group_id == TeachingAssignment.class_group_id)
-            & (ClassSubject.subject_id == TeachingAssignment.subject_id),
-        )
-        .join(Person, Person.id == TeachingAssignment.teacher_id)
-        .join(Institution, Institution.id == TeachingAssignment.institution_id)
-    )
-    return select(union_all(pupils, teachers).subquery())
-
-
-def results() -> Select[Any]:
-    inner = (
-        select(
-            ("mark-" + _text(Mark.academic_year_id) + "-" + _text(Mark.id)).label("sourced_id"),
-            case((Mark.superseded_at.is_(None), "active"), else_="tobedeleted").label("status"),
-            func.coalesce(Mark.superseded_at, Mark.recorded_at).label("modified"),
-            ("lesson-" + _text(Mark.academic_year_id) + "-" + _text(Mark.lesson_id)).label(
-                "line_item_id"
-            ),
-            Person.gid.label("student_id"),
-            ClassSubject.gid.label("class_id"),
-            cast(Mark.value, Float).label("score"),
-            Mark.criterion.label("text_score"),
-            Mark.on_date.label("score_date"),
-            Mark.comment.label("comment"),
-            _text(Mark.scheme).label("scheme"),
-            Institution.region_id.label("region_id"),
-        )
-        .select_from(Mark)
-        .join(Person, Person.id == Mark.pupil_id)
-        .join(
-            ClassSubject,
-            (ClassSubject.class_group_id == Mark.class_group_id)
-            & (ClassSubject.subject_id == Mark.subject_id),
-        )
-        .join(ClassGroup, ClassGroup.id == Mark.class_group_id)
-        .join(Institution, Institution.id == ClassGroup.institution_id)
-        .subquery()
-    )
-    return select(inner)
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-
-Ref = Callable[[str, str | None, str], dict[str, str] | None]
-
-
-def _iso(value: datetime | date | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return value.isoformat()
-
-
-def _base(row: Any) -> dict[str, Any]:
-    return {
-        "sourcedId": row.sourced_id,
-        "status": row.status,
-        "dateLastModified": _iso(row.modified),
-    }
-
-
-def render_org(row: Any, ref: Ref) -> dict[str, Any]:
-    out = _base(row) | {"name": row.name, "type": row.type}
-    if row.identifier:
-        out["identifier"] = row.identifier
-    parent = ref("orgs", row.parent_id, "org")
-    if parent:
-        out["parent"] = parent
-    return out
-
-
-def render_session(row: Any, ref: Ref) -> dict[str, Any]:
-    out = _base(row) | {
-        "title": row.title,
-        "startDate": _iso(row.start_date),
-        "endDate": _iso(row.end_date),
-        "type": row.type,
-        "schoolYear": row.school_year,
-    }
-    parent = ref("academicSessions", row.parent_id, "academicSession")
-    if parent:
-        out["parent"] = parent
-    return out
-
-
-def render_course(row: Any, ref: Ref) -> dict[str, Any]:
-    return _base(row) | {
-        "title": row.title,
-        "courseCode": row.course_code,
-        "grades": [row.grade],
-        "subjects": [row.subject],
-        "org": ref("orgs", REPUBLIC, "org"),
-    }
-
-
-def render_class(row: Any, ref: Ref) -> dict[str, Any]:
-    out = _base(row) | {
-        "title": row.title,
-        "classCode": row.class_code,
-        "classType": "scheduled",
-        "grades": [row.grade],
-        "subjects": [row.subject],
-        "school": ref("orgs", row.school_id, "org"),
-        "terms": [ref("academicSessions", row.term_id, "academicSession")],
-    }
-    # A subject outside the state plan (a school's own elective) has no course line.
-    out["course"] = ref("courses", row.course_id or f"local-{row.subject}", "course")
-    return out
-
-
-def render_user(row: Any, ref: Ref) -> dict[str, Any]:
-    out = _base(row) | {
-        "enabledUser": True,
-        "givenName": row.given_name,
-        "familyName": row.family_name,
-        "roles": [{"roleType": "primary", "role": row.role, "org": ref("orgs", row.org_id, "org")}],
-    }
-    if row.middle_name:
-        out["middleName"] = row.middle_name
-    if row.grade:
-        out["grades"] = [row.grade]
-    return out
-
-
-def render_enrollment(row: Any, ref: Ref) -> dict[str, Any]:
-    out = _base(row) | {
-        "user": ref("users", row.user_id, "user"),
-        "class": ref("classes", row.class_id, "class"),
-        "school": ref("orgs", row.school_id, "org"),
-        "role": row.role,
-        "primary": row.primary,
-        "beginDate": _iso(row.begin_date),
-    }
-    if row.end_date:
-        out["endDate"] = _iso(row.end_date)
-    return out
-
-
-def render_result(row: Any, ref: Ref) -> dict[str, Any]:
-    out = _base(row) | {
-        "lineItem": ref("lineItems", row.line_item_id, "lineItem"),
-        "student": ref("users", row.student_id, "user"),
-        "class": ref("classes", row.class_id, "class"),
-        "scoreStatus": "fully graded",
-        "scoreDate": _iso(row.score_date),
-    }
-    if row.score is not None:
-        out["score"] = row.score
-    if row.text_score:
-        out["textScore"] = row.text_score
-    if row.comment:
-        out["comment"] = row.comment
-    return out
+from resolvers.lms.oneroster import gradebook, rostering
+from resolvers.lms.oneroster.shape import Ref
 
 
 @dataclass(frozen=True)
 class Collection:
     """One OneRoster collection: its statement, its filterable fields (OneRoster name ->
-    column name of the statement) and how a row is rendered."""
+    column name of the statement), how a row is rendered, and the graph's fields it exports
+    (``Type.field``: the field classifier says whether they are personal data)."""
 
     plural: str
     singular: str
@@ -448,119 +27,318 @@ class Collection:
     statement: Callable[[], Select[Any]]
     fields: dict[str, str]
     render: Callable[[Any, Ref], dict[str, Any]]
+    graph: tuple[str, ...] = ()
+    # Personal whatever the classifier says: a pupil's marks.
     personal: bool = False
 
 
 BASE_FIELDS = {"sourcedId": "sourced_id", "status": "status", "dateLastModified": "modified"}
-COLLECTIONS = {
-    c.plural: c
-    for c in (
-        Collection(
-            "orgs",
-            "org",
-            "rostering",
-            orgs,
-            BASE_FIELDS | {"name": "name", "type": "type", "identifier": "identifier"},
-            render_org,
-        ),
-        Collection(
-            "academicSessions",
-            "academicSession",
-            "rostering",
-            academic_sessions,
-            BASE_FIELDS
-            | {
-                "title": "title",
-                "startDate": "start_date",
-                "endDate": "end_date",
-                "type": "type",
-                "schoolYear": "school_year",
-            },
-            render_session,
-        ),
-        Collection(
-            "courses",
-            "course",
-            "rostering",
-            courses,
-            BASE_FIELDS
-            | {
-                "title": "title",
-                "courseCode": "course_code",
-                "grades": "grade",
-                "subjects": "subject",
-            },
-            render_course,
-        ),
-        Collection(
-            "classes",
-            "class",
-            "rostering",
-            classes,
-            BASE_FIELDS
-            | {
-                "title": "title",
-                "classCode": "class_code",
-                "grades": "grade",
-                "subjects": "subject",
-                "school": "school_id",
-                "course": "course_id",
-                "terms": "term_id",
-            },
-            render_class,
-        ),
-        Collection(
-            "users",
-            "user",
-            "rostering",
-            users,
-            BASE_FIELDS
-            | {
-                "givenName": "given_name",
-                "familyName": "family_name",
-                "middleName": "middle_name",
-                "role": "role",
-                "roles": "role",
-                "grades": "grade",
-                "enabledUser": "status",
-            },
-            render_user,
-            personal=True,
-        ),
-        Collection(
-            "enrollments",
-            "enrollment",
-            "rostering",
-            enrollments,
-            BASE_FIELDS
-            | {
-                "user": "user_id",
-                "class": "class_id",
-                "school": "school_id",
-                "role": "role",
-                "primary": "primary",
-                "beginDate": "begin_date",
-                "endDate": "end_date",
-            },
-            render_enrollment,
-        ),
-        Collection(
-            "results",
-            "result",
-            "gradebook",
-            results,
-            BASE_FIELDS
-            | {
-                "lineItem": "line_item_id",
-                "student": "student_id",
-                "class": "class_id",
-                "score": "score",
-                "textScore": "text_score",
-                "scoreDate": "score_date",
-                "scoreStatus": "status",
-            },
-            render_result,
-            personal=True,
-        ),
-    )
-}
+_ALL = (
+    Collection(
+        "orgs",
+        "org",
+        "rostering",
+        rostering.orgs,
+        BASE_FIELDS | {"name": "name", "type": "type", "identifier": "identifier"},
+        rostering.render_org,
+    ),
+    Collection(
+        "academicSessions",
+        "academicSession",
+        "rostering",
+        rostering.academic_sessions,
+        BASE_FIELDS
+        | {
+            "title": "title",
+            "startDate": "start_date",
+            "endDate": "end_date",
+            "type": "type",
+            "schoolYear": "school_year",
+        },
+        rostering.render_session,
+    ),
+    Collection(
+        "courses",
+        "course",
+        "rostering",
+        rostering.courses,
+        BASE_FIELDS
+        | {"title": "title", "courseCode": "course_code", "grades": "grade", "subjects": "subject"},
+        rostering.render_course,
+    ),
+    Collection(
+        "classes",
+        "class",
+        "rostering",
+        rostering.classes,
+        BASE_FIELDS
+        | {
+            "title": "title",
+            "classCode": "class_code",
+            "grades": "grade",
+            "subjects": "subject",
+            "school": "school_id",
+            "course": "course_id",
+            "terms": "term_id",
+        },
+        rostering.render_class,
+    ),
+    Collection(
+        "users",
+        "user",
+        "rostering",
+        rostering.users,
+        BASE_FIELDS
+        | {
+            "givenName": "given_name",
+            "familyName": "family_name",
+            "middleName": "middle_name",
+            "role": "role",
+            "roles": "role",
+            "grades": "grade",
+            "enabledUser": "status",
+        },
+        rostering.render_user,
+        graph=("Person.firstName", "Person.lastName", "Person.patronymic"),
+    ),
+    Collection(
+        "demographics",
+        "demographics",
+        "rostering",
+        rostering.demographics,
+        BASE_FIELDS | {"birthDate": "birth_date", "sex": "sex"},
+        rostering.render_demographics,
+        graph=("Person.birthDate", "Person.sex"),
+    ),
+    Collection(
+        "enrollments",
+        "enrollment",
+        "rostering",
+        rostering.enrollments,
+        BASE_FIELDS
+        | {
+            "user": "user_id",
+            "class": "class_id",
+            "school": "school_id",
+            "role": "role",
+            "primary": "primary",
+            "beginDate": "begin_date",
+            "endDate": "end_date",
+        },
+        rostering.render_enrollment,
+    ),
+    Collection(
+        "categories",
+        "category",
+        "gradebook",
+        gradebook.categories,
+        BASE_FIELDS | {"title": "title"},
+        gradebook.render_category,
+    ),
+    Collection(
+        "lineItems",
+        "lineItem",
+        "gradebook",
+        gradebook.line_items,
+        BASE_FIELDS
+        | {
+            "title": "title",
+            "description": "description",
+            "assignDate": "assign_date",
+            "dueDate": "due_date",
+            "class": "class_id",
+            "school": "school_id",
+            "category": "category_id",
+            "academicSession": "session_id",
+            "scoreScale": "scale_id",
+            "resultValueMin": "min_value",
+            "resultValueMax": "max_value",
+        },
+        gradebook.render_line_item,
+    ),
+    Collection(
+        "results",
+        "result",
+        "gradebook",
+        gradebook.results,
+        BASE_FIELDS
+        | {
+            "lineItem": "line_item_id",
+            "student": "student_id",
+            "class": "class_id",
+            "scoreScale": "scale_id",
+            "score": "score",
+            "textScore": "text_score",
+            "scoreDate": "score_date",
+            "scoreStatus": "status",
+        },
+        gradebook.render_result,
+        graph=("Mark.value", "Mark.criterion", "Mark.comment"),
+        personal=True,
+    ),
+    Collection(
+        "scoreScales",
+        "scoreScale",
+        "gradebook",
+        gradebook.score_scales,
+        BASE_FIELDS | {"type": "type", "class": "class_id", "course": "course_id"},
+        gradebook.render_score_scale,
+    ),
+)
+COLLECTIONS = {c.plural: c for c in _ALL}
+
+# --- the paths -------------------------------------------------------------------------------
+
+Within = Callable[[Any, dict[str, str]], list[ColumnElement[bool]]]
+
+
+@dataclass(frozen=True)
+class Parent:
+    """An object a nested path names: it must exist (and be readable by the key) or the path
+    answers 404. ``fixed``: columns every such object has; ``links``: columns that must equal
+    other path parameters (a lineItem of that class)."""
+
+    param: str
+    collection: str
+    fixed: tuple[tuple[str, str], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class View:
+    """A path of a service: the collection it lists (or one object of, when ``one`` names the
+    path parameter holding its sourcedId), the columns fixed for it (``schools`` are orgs of
+    type school), the objects the path names, and the condition tying the listed objects to
+    them."""
+
+    service: str
+    path: str
+    collection: str
+    one: str | None = None
+    fixed: tuple[tuple[str, str], ...] = ()
+    parents: tuple[Parent, ...] = ()
+    within: Within | None = None
+
+
+def statement_of(name: str) -> tuple[Select[Any], Any]:
+    stmt = COLLECTIONS[name].statement()
+    return stmt, stmt.selected_columns
+
+
+def ids_of(name: str, column: str, **where: str) -> Select[Any]:
+    """The ``column`` of a collection's objects matching ``where`` (column = value)."""
+    _, cols = statement_of(name)
+    return select(cols[column]).where(*(cols[k] == v for k, v in where.items()))
+
+
+def _equal(**columns: str) -> Within:
+    """Objects whose columns equal path parameters (column -> parameter)."""
+    return lambda cols, p: [cols[c] == p[param] for c, param in columns.items()]
+
+
+def _enrolled(select_column: str, role: str | None, **where: str) -> Within:
+    """Objects (users or classes) linked by an enrollment matching path parameters."""
+
+    def within(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
+        match = {c: p[param] for c, param in where.items()}
+        if role is not None:
+            match["role"] = role
+        return [cols["sourced_id"].in_(ids_of("enrollments", select_column, **match))]
+
+    return within
+
+
+def _terms_classes(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
+    # A class runs for its school year: the classes of a term are those of the term's year.
+    year = ids_of("academicSessions", "parent_id", sourced_id=p["term"])
+    return [cols["term_id"].in_(year)]
+
+
+def _school_courses(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
+    return [cols["sourced_id"].in_(ids_of("classes", "course_id", school_id=p["school"]))]
+
+
+SCHOOL = Parent("school", "orgs", fixed=(("type", "school"),))
+STUDENT = (("role", "student"),)
+TEACHER = (("role", "teacher"),)
+CLASS = Parent("class", "classes")
+CLASS_IN_SCHOOL = Parent("class", "classes", links=(("school_id", "school"),))
+
+
+def _views() -> list[View]:
+    views: list[View] = []
+    for c in _ALL:
+        views.append(View(c.service, c.plural, c.plural))
+        views.append(View(c.service, f"{c.plural}/{{id}}", c.plural, one="id"))
+    typed = {
+        "schools": ("orgs", (("type", "school"),)),
+        "students": ("users", STUDENT),
+        "teachers": ("users", TEACHER),
+        "terms": ("academicSessions", (("type", "term"),)),
+    }
+    for path, (name, fixed) in typed.items():
+        views.append(View("rostering", path, name, fixed=fixed))
+        views.append(View("rostering", f"{path}/{{id}}", name, one="id", fixed=fixed))
+    r, g = "rostering", "gradebook"
+    views += [
+        View(r, "classes/{class}/students", "users", fixed=STUDENT, parents=(CLASS,),
+             within=_enrolled("user_id", "student", class_id="class")),
+        View(r, "classes/{class}/teachers", "users", fixed=TEACHER, parents=(CLASS,),
+             within=_enrolled("user_id", "teacher", class_id="class")),
+        View(r, "courses/{course}/classes", "classes", parents=(Parent("course", "courses"),),
+             within=_equal(course_id="course")),
+        View(r, "schools/{school}/classes", "classes", parents=(SCHOOL,),
+             within=_equal(school_id="school")),
+        View(r, "schools/{school}/classes/{class}/enrollments", "enrollments",
+             parents=(SCHOOL, CLASS_IN_SCHOOL),
+             within=_equal(school_id="school", class_id="class")),
+        View(r, "schools/{school}/classes/{class}/students", "users", fixed=STUDENT,
+             parents=(SCHOOL, CLASS_IN_SCHOOL),
+             within=_enrolled("user_id", "student", class_id="class")),
+        View(r, "schools/{school}/classes/{class}/teachers", "users", fixed=TEACHER,
+             parents=(SCHOOL, CLASS_IN_SCHOOL),
+             within=_enrolled("user_id", "teacher", class_id="class")),
+        View(r, "schools/{school}/courses", "courses", parents=(SCHOOL,), within=_school_courses),
+        View(r, "schools/{school}/enrollments", "enrollments", parents=(SCHOOL,),
+             within=_equal(school_id="school")),
+        View(r, "schools/{school}/students", "users", fixed=STUDENT, parents=(SCHOOL,),
+             within=_enrolled("user_id", "student", school_id="school")),
+        View(r, "schools/{school}/teachers", "users", fixed=TEACHER, parents=(SCHOOL,),
+             within=_enrolled("user_id", "teacher", school_id="school")),
+        # The calendar is national: every school's terms are the republic's.
+        View(r, "schools/{school}/terms", "academicSessions", fixed=(("type", "term"),),
+             parents=(SCHOOL,)),
+        View(r, "students/{student}/classes", "classes",
+             parents=(Parent("student", "users", fixed=STUDENT),),
+             within=_enrolled("class_id", "student", user_id="student")),
+        View(r, "teachers/{teacher}/classes", "classes",
+             parents=(Parent("teacher", "users", fixed=TEACHER),),
+             within=_enrolled("class_id", "teacher", user_id="teacher")),
+        View(r, "terms/{term}/classes", "classes",
+             parents=(Parent("term", "academicSessions", fixed=(("type", "term"),)),),
+             within=_terms_classes),
+        View(r, "users/{user}/classes", "classes", parents=(Parent("user", "users"),),
+             within=_enrolled("class_id", None, user_id="user")),
+        # The kinds of mark are national: every class has all of them.
+        View(g, "classes/{class}/categories", "categories", parents=(CLASS,)),
+        View(g, "classes/{class}/lineItems", "lineItems", parents=(CLASS,),
+             within=_equal(class_id="class")),
+        View(g, "classes/{class}/results", "results", parents=(CLASS,),
+             within=_equal(class_id="class")),
+        View(g, "classes/{class}/lineItems/{lineItem}/results", "results",
+             parents=(CLASS, Parent("lineItem", "lineItems", links=(("class_id", "class"),))),
+             within=_equal(class_id="class", line_item_id="lineItem")),
+        View(g, "classes/{class}/students/{student}/results", "results",
+             parents=(CLASS, Parent("student", "users", fixed=STUDENT)),
+             within=_equal(class_id="class", student_id="student")),
+        View(g, "classes/{class}/scoreScales", "scoreScales", parents=(CLASS,),
+             within=_equal(class_id="class")),
+        View(g, "schools/{school}/lineItems", "lineItems", parents=(SCHOOL,),
+             within=_equal(school_id="school")),
+        View(g, "schools/{school}/scoreScales", "scoreScales", parents=(SCHOOL,),
+             within=_equal(school_id="school")),
+    ]  # fmt: skip
+    return views
+
+
+VIEWS = _views()

@@ -22,11 +22,18 @@ JOIN = re.compile(r"\s+(AND|OR)\s+")
 class Refused(Exception):
     """A request OneRoster answers with an error status and an ``imsx_codeMinor``."""
 
-    def __init__(self, status: int, code_minor: str, description: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code_minor: str,
+        description: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.code_minor = code_minor
         self.description = description
+        self.headers = headers
 
 
 @dataclass(frozen=True)

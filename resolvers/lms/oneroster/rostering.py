@@ -1,0 +1,375 @@
+"""The OneRoster 1.2 rostering collections over the hub's tables. Each is one SQL statement
+with uniform column names, so filters, sorting and paging apply to every collection alike.
+
+How the hub maps onto OneRoster:
+- orgs: the republic (``national``), its regions (``state``), districts (``district``) and
+  schools (``school``), each the parent of the next.
+- academicSessions: an academic year (``schoolYear``; ``schoolYear`` is the year it ends, as
+  the specification counts) and its four quarters (``term``).
+- courses: a line of the state curriculum plan (a subject in a grade under the 12- or the
+  11-year standard), owned by the republic.
+- classes: a subject a class learns (5А's mathematics), ``scheduled``, in its school year.
+- users: pupils (``student``, at the school of their latest class) and teachers (``teacher``,
+  where they are assigned); no PIN is ever exported.
+- demographics: a user's birth date and sex (personal data), under the user's sourcedId.
+- enrollments: a pupil in each subject of their class, a teacher in each subject they teach."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, Select, cast, func, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.sql.expression import case
+
+from models import (
+    AcademicYear,
+    ClassGroup,
+    ClassMembership,
+    ClassSubject,
+    CurriculumPlan,
+    District,
+    Institution,
+    InstitutionKind,
+    Person,
+    Region,
+    Subject,
+    TeachingAssignment,
+    Term,
+)
+from resolvers.lms.oneroster.shape import STAMP, Ref, base, iso
+from resolvers.lms.oneroster.shape import text as _text
+from resolvers.lms.oneroster.shape import ts as _ts
+
+REPUBLIC = "KG"
+# The republic's org has no row; its dateLastModified is when this mapping was published.
+REPUBLIC_MODIFIED = datetime.fromisoformat("2026-09-01T00:00:00+00:00")
+
+
+def orgs() -> Select[Any]:
+    republic = select(
+        literal(REPUBLIC).label("sourced_id"),
+        literal("active").label("status"),
+        literal(REPUBLIC_MODIFIED, DateTime(timezone=True)).label("modified"),
+        literal("Kyrgyz Republic").label("name"),
+        literal("national").label("type"),
+        literal(REPUBLIC).label("identifier"),
+        null().label("parent_id"),
+        null().label("parent_type"),
+        cast(null(), Integer).label("region_id"),
+    )
+    regions = select(
+        ("region-" + _text(Region.id)).label("sourced_id"),
+        literal("active"),
+        _ts(Region.valid_from),
+        Region.name_en,
+        literal("state"),
+        _text(Region.code),
+        literal(REPUBLIC),
+        literal("org"),
+        Region.id,
+    )
+    districts = select(
+        ("district-" + _text(District.id)).label("sourced_id"),
+        literal("active"),
+        _ts(District.valid_from),
+        District.name_en,
+        literal("district"),
+        _text(District.code),
+        "region-" + _text(District.region_id),
+        literal("org"),
+        District.region_id,
+    )
+    schools = select(
+        Institution.gid,
+        case((Institution.closed_on.is_(None), "active"), else_="tobedeleted"),
+        Institution.updated_at,
+        Institution.name,
+        literal("school"),
+        Institution.legal_id,
+        "district-" + _text(Institution.district_id),
+        literal("org"),
+        Institution.region_id,
+    ).where(Institution.kind == InstitutionKind.SCHOOL)
+    return select(union_all(republic, regions, districts, schools).subquery())
+
+
+def academic_sessions() -> Select[Any]:
+    years = select(
+        AcademicYear.gid.label("sourced_id"),
+        literal("active").label("status"),
+        AcademicYear.updated_at.label("modified"),
+        AcademicYear.name.label("title"),
+        AcademicYear.starts_on.label("start_date"),
+        AcademicYear.ends_on.label("end_date"),
+        literal("schoolYear").label("type"),
+        null().label("parent_id"),
+        _text(AcademicYear.start_year + 1).label("school_year"),
+        cast(null(), Integer).label("region_id"),
+    )
+    terms = select(
+        Term.gid,
+        literal("active"),
+        Term.updated_at,
+        AcademicYear.name + " Q" + _text(Term.number),
+        Term.starts_on,
+        Term.ends_on,
+        literal("term"),
+        AcademicYear.gid,
+        _text(AcademicYear.start_year + 1),
+        cast(null(), Integer),
+    ).join(AcademicYear, AcademicYear.id == Term.academic_year_id)
+    return select(union_all(years, terms).subquery())
+
+
+def courses() -> Select[Any]:
+    inner = (
+        select(
+            CurriculumPlan.gid.label("sourced_id"),
+            literal("active").label("status"),
+            CurriculumPlan.updated_at.label("modified"),
+            (Subject.name_en + ", grade " + _text(CurriculumPlan.grade)).label("title"),
+            (
+                Subject.code
+                + "-"
+                + _text(CurriculumPlan.grade)
+                + "-"
+                + _text(CurriculumPlan.curriculum_model)
+            ).label("course_code"),
+            _text(CurriculumPlan.grade).label("grade"),
+            Subject.code.label("subject"),
+            cast(null(), Integer).label("region_id"),
+        )
+        .join(Subject, Subject.id == CurriculumPlan.subject_id)
+        .subquery()
+    )
+    return select(inner)
+
+
+def classes() -> Select[Any]:
+    plan = CurriculumPlan
+    inner = (
+        select(
+            ClassSubject.gid.label("sourced_id"),
+            literal("active").label("status"),
+            func.greatest(ClassSubject.updated_at, ClassGroup.updated_at, type_=STAMP).label(
+                "modified"
+            ),
+            (_text(ClassGroup.grade) + ClassGroup.letter + " " + Subject.name_en).label("title"),
+            (_text(ClassGroup.grade) + ClassGroup.letter + "-" + Subject.code).label("class_code"),
+            _text(ClassGroup.grade).label("grade"),
+            Subject.code.label("subject"),
+            plan.gid.label("course_id"),
+            Institution.gid.label("school_id"),
+            AcademicYear.gid.label("term_id"),
+            ClassGroup.gid.label("class_group_id"),
+            Institution.region_id.label("region_id"),
+        )
+        .join(ClassGroup, ClassGroup.id == ClassSubject.class_group_id)
+        .join(Subject, Subject.id == ClassSubject.subject_id)
+        .join(Institution, Institution.id == ClassGroup.institution_id)
+        .join(AcademicYear, AcademicYear.id == ClassGroup.academic_year_id)
+        .outerjoin(
+            plan,
+            (plan.subject_id == ClassSubject.subject_id)
+            & (plan.grade == ClassGroup.grade)
+            & (plan.curriculum_model == ClassGroup.curriculum_model),
+        )
+        .subquery()
+    )
+    return select(inner)
+
+
+def users() -> Select[Any]:
+    pupils = (
+        select(
+            Person.gid.label("sourced_id"),
+            literal("active").label("status"),
+            Person.updated_at.label("modified"),
+            Person.first_name.label("given_name"),
+            Person.last_name.label("family_name"),
+            Person.patronymic.label("middle_name"),
+            literal("student").label("role"),
+            Institution.gid.label("org_id"),
+            _text(ClassMembership.grade).label("grade"),
+            Institution.region_id.label("region_id"),
+            Person.id.label("person_id"),
+        )
+        .select_from(ClassMembership)
+        .ext(distinct_on(Person.id))
+        .join(Person, Person.id == ClassMembership.pupil_id)
+        .join(Institution, Institution.id == ClassMembership.institution_id)
+        .order_by(Person.id, ClassMembership.since.desc())
+    )
+    teachers = (
+        select(
+            Person.gid,
+            literal("active"),
+            Person.updated_at,
+            Person.first_name,
+            Person.last_name,
+            Person.patronymic,
+            literal("teacher"),
+            Institution.gid,
+            null(),
+            Institution.region_id,
+            Person.id,
+        )
+        .select_from(TeachingAssignment)
+        .ext(distinct_on(Person.id))
+        .join(Person, Person.id == TeachingAssignment.teacher_id)
+        .join(Institution, Institution.id == TeachingAssignment.institution_id)
+        .order_by(Person.id, TeachingAssignment.since.desc())
+    )
+    return select(union_all(pupils.subquery().select(), teachers.subquery().select()).subquery())
+
+
+def demographics() -> Select[Any]:
+    """A user's demographics: the specification gives them the user's sourcedId."""
+    user = users().subquery()
+    inner = (
+        select(
+            user.c.sourced_id,
+            user.c.status,
+            Person.updated_at.label("modified"),
+            Person.birth_date.label("birth_date"),
+            _text(Person.sex).label("sex"),
+            user.c.region_id,
+        )
+        .join(Person, Person.id == user.c.person_id)
+        .subquery()
+    )
+    return select(inner)
+
+
+def enrollments() -> Select[Any]:
+    pupils = (
+        select(
+            ("m" + _text(ClassMembership.id) + "-" + _text(ClassSubject.id)).label("sourced_id"),
+            literal("active").label("status"),
+            func.greatest(ClassMembership.updated_at, ClassSubject.updated_at, type_=STAMP).label(
+                "modified"
+            ),
+            Person.gid.label("user_id"),
+            ClassSubject.gid.label("class_id"),
+            Institution.gid.label("school_id"),
+            literal("student").label("role"),
+            literal(False).label("primary"),
+            ClassMembership.since.label("begin_date"),
+            ClassMembership.until.label("end_date"),
+            Institution.region_id.label("region_id"),
+        )
+        .select_from(ClassMembership)
+        .join(ClassSubject, ClassSubject.class_group_id == ClassMembership.class_group_id)
+        .join(Person, Person.id == ClassMembership.pupil_id)
+        .join(Institution, Institution.id == ClassMembership.institution_id)
+    )
+    teachers = (
+        select(
+            "t" + _text(TeachingAssignment.id),
+            literal("active"),
+            TeachingAssignment.updated_at,
+            Person.gid,
+            ClassSubject.gid,
+            Institution.gid,
+            literal("teacher"),
+            literal(True),
+            TeachingAssignment.since,
+            TeachingAssignment.ended_on,
+            Institution.region_id,
+        )
+        .select_from(TeachingAssignment)
+        .join(
+            ClassSubject,
+            (ClassSubject.class_group_id == TeachingAssignment.class_group_id)
+            & (ClassSubject.subject_id == TeachingAssignment.subject_id),
+        )
+        .join(Person, Person.id == TeachingAssignment.teacher_id)
+        .join(Institution, Institution.id == TeachingAssignment.institution_id)
+    )
+    return select(union_all(pupils, teachers).subquery())
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def render_org(row: Any, ref: Ref) -> dict[str, Any]:
+    out = base(row) | {"name": row.name, "type": row.type}
+    if row.identifier:
+        out["identifier"] = row.identifier
+    parent = ref("orgs", row.parent_id, "org")
+    if parent:
+        out["parent"] = parent
+    return out
+
+
+def render_session(row: Any, ref: Ref) -> dict[str, Any]:
+    out = base(row) | {
+        "title": row.title,
+        "startDate": iso(row.start_date),
+        "endDate": iso(row.end_date),
+        "type": row.type,
+        "schoolYear": row.school_year,
+    }
+    parent = ref("academicSessions", row.parent_id, "academicSession")
+    if parent:
+        out["parent"] = parent
+    return out
+
+
+def render_course(row: Any, ref: Ref) -> dict[str, Any]:
+    return base(row) | {
+        "title": row.title,
+        "courseCode": row.course_code,
+        "grades": [row.grade],
+        "subjects": [row.subject],
+        "org": ref("orgs", REPUBLIC, "org"),
+    }
+
+
+def render_class(row: Any, ref: Ref) -> dict[str, Any]:
+    out = base(row) | {
+        "title": row.title,
+        "classCode": row.class_code,
+        "classType": "scheduled",
+        "grades": [row.grade],
+        "subjects": [row.subject],
+        "school": ref("orgs", row.school_id, "org"),
+        "terms": [ref("academicSessions", row.term_id, "academicSession")],
+    }
+    # A subject outside the state plan (a school's own elective) has no course line.
+    out["course"] = ref("courses", row.course_id or f"local-{row.subject}", "course")
+    return out
+
+
+def render_user(row: Any, ref: Ref) -> dict[str, Any]:
+    out = base(row) | {
+        "enabledUser": True,
+        "givenName": row.given_name,
+        "familyName": row.family_name,
+        "roles": [{"roleType": "primary", "role": row.role, "org": ref("orgs", row.org_id, "org")}],
+    }
+    if row.middle_name:
+        out["middleName"] = row.middle_name
+    if row.grade:
+        out["grades"] = [row.grade]
+    return out
+
+
+def render_enrollment(row: Any, ref: Ref) -> dict[str, Any]:
+    out = base(row) | {
+        "user": ref("users", row.user_id, "user"),
+        "class": ref("classes", row.class_id, "class"),
+        "school": ref("orgs", row.school_id, "org"),
+        "role": row.role,
+        "primary": row.primary,
+        "beginDate": iso(row.begin_date),
+    }
+    if row.end_date:
+        out["endDate"] = iso(row.end_date)
+    return out
+
+
+def render_demographics(row: Any, ref: Ref) -> dict[str, Any]:
+    return base(row) | {"birthDate": iso(row.birth_date), "sex": row.sex}
