@@ -6,8 +6,8 @@ class and subject) and its superseded ones, which partners syncing changes read 
 year's whole partition of marks. Superseded marks are few (corrections), so their index is
 small. A OneRoster class is named by its ``class_subject`` row's global ID (``sourcedId``).
 
-Revision ID: 0037
-Revises: 0033
+Revision ID: 0035
+Revises: 0034
 Create Date: 2026-12-03 23:00:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0037"
-down_revision: str | None = "0033"
+revision: str = "0035"
+down_revision: str | None = "0034"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
