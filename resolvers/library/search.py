@@ -154,7 +154,9 @@ def catalogue_query(
 ) -> tuple[Select[Any], Ordering]:
     """The page statement and order of a catalogue search (by relevance when there is text,
     else as ``order`` says), over its window of at most ``WINDOW`` records: by relevance the
-    first matches found, ranked; by title or newest the first in that order."""
+    first matches found, ranked; by title or newest the first in that order. The catalogue
+    field pages a relevance search from its kept window instead (``windows.page_stmt``); the
+    relevance statement here is the order that page is tested against."""
     found = match(text) if text else None
     clauses = filter_clauses(flt)
     if found is not None:
