@@ -234,26 +234,72 @@ def start_hub(db_url: str, data_dir: Path, workers: int) -> tuple[subprocess.Pop
     sys.exit("the hub did not start")
 
 
-def search_bodies() -> list[str]:
+def search_variables(distinct: int, seed: int) -> list[dict[str, Any]]:
+    """``distinct`` different searches a public catalogue gets: single words of each language,
+    pairs of them, authors in Cyrillic and Latin spellings, word beginnings, typos, some with a
+    filter; the issue's rotation first, then the rest in a seeded random order (the rank in
+    the Zipf draw below)."""
+    rng = random.Random(seed)
+    words = sorted({w for text in WORDS.values() for w in text.split()})
+    names = sorted({part for a in AUTHORS for part in a.split()})
+    latin = sorted({fold(w) for w in words + names})
+
+    def typo(word: str) -> str:
+        k = rng.randrange(1, len(word))
+        return word[:k] + rng.choice("аоеиуkaeiou") + word[k + 1 :]
+
+    texts = set(words + names + latin + list(AUTHORS))
+    texts |= {w[:5] for w in words + names if len(w) > 6}
+    texts |= {typo(w) for w in words + names if len(w) >= 5}
+    for lang_words in WORDS.values():
+        vocab = lang_words.split()
+        texts |= {f"{a} {b}" for a in vocab for b in vocab if a < b}
+    filters: list[dict[str, Any] | None] = [
+        None, None, None, {"language": "KY"}, {"language": "RU"}, {"openAccess": True},
+        {"kind": "TEXTBOOK"}, {"kind": "BOOK", "language": "EN"},
+    ]  # fmt: skip
+    surnames = [a.split()[-1] for a in AUTHORS]
+    texts |= {f"{name} {w}" for name in surnames for w in words}
+    # A search is its words and its filter: each text comes with one or two of the filters.
+    pool = sorted({(t, json.dumps(rng.choice(filters))) for t in texts for _ in range(2)})
+    pool_draw = [(t, json.loads(f)) for t, f in pool]
+    rng.shuffle(pool_draw)
+    chosen = [(t or None, f) for t, f in SEARCHES] + pool_draw[: max(0, distinct - len(SEARCHES))]
+    return [{"search": text, "filter": flt} for text, flt in chosen]
+
+
+def wrk_search(
+    base: str, *, connections: int, duration: int, distinct: int, zipf: float, seed: int
+) -> dict[str, float]:
+    """Anonymous searches drawn from ``distinct`` different ones by a Zipf law of exponent
+    ``zipf`` (the k-th most asked is asked 1/k^s as often as the first: how searches on a
+    public site spread); p50/p95/p99 from wrk's own latency record, and how many requests
+    repeated a search already sent (the best hit rate a worker's kept answers can have)."""
     query = (PORTALS / "lib-kg" / "CatalogueSearch.graphql").read_text()
-    return [
-        json.dumps({"query": query, "variables": {"search": text or None, "filter": flt}})
-        for text, flt in SEARCHES
-    ]
-
-
-def wrk_search(base: str, *, connections: int, duration: int) -> dict[str, float]:
-    """Anonymous searches in rotation; p50/p95/p99 from wrk's own latency record."""
-    bodies = ",\n".join(json.dumps(b) for b in search_bodies())
+    variables = search_variables(distinct, seed)
+    weights = [1 / (k + 1) ** zipf for k in range(len(variables))]
+    total = sum(weights)
+    cumulative, running = [], 0.0
+    for w in weights:
+        running += w / total
+        cumulative.append(running)
+    bodies = ",\n".join(json.dumps(json.dumps({"query": query, "variables": v})) for v in variables)
     script = (
         'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-        f"bodies = {{\n{bodies}\n}}\ni = 0\n"
-        "request = function()\n  i = i % #bodies + 1\n"
-        "  return wrk.format(nil, nil, nil, bodies[i])\nend\n"
-        "bad = 0\nresponse = function(status, headers, body)\n"
-        "  if status ~= 200 or string.find(body, '\"errors\"') then bad = bad + 1 end\nend\n"
+        f"bodies = {{\n{bodies}\n}}\n"
+        f"cdf = {{{','.join(f'{c:.9f}' for c in cumulative)}}}\n"
+        f"math.randomseed({seed})\nseen = {{}}\nsent = 0\nrepeats = 0\n"
+        "request = function()\n  local u = math.random()\n  local lo, hi = 1, #cdf\n"
+        "  while lo < hi do\n    local mid = math.floor((lo + hi) / 2)\n"
+        "    if cdf[mid] < u then lo = mid + 1 else hi = mid end\n  end\n"
+        "  sent = sent + 1\n  if seen[lo] then repeats = repeats + 1 else seen[lo] = true end\n"
+        "  return wrk.format(nil, nil, nil, bodies[lo])\nend\n"
+        "threads = {}\nsetup = function(thread) table.insert(threads, thread) end\n"
         "done = function(summary, latency, requests)\n"
         '  io.write(string.format("p95_us=%d\\n", latency:percentile(95)))\n'
+        "  local s, r = 0, 0\n  for _, t in ipairs(threads) do\n"
+        '    s = s + t:get("sent")\n    r = r + t:get("repeats")\n  end\n'
+        '  io.write(string.format("sent=%d repeats=%d\\n", s, r))\n'
         "end\n"
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
@@ -269,12 +315,18 @@ def wrk_search(base: str, *, connections: int, duration: int) -> dict[str, float
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p95 = int(re.search(r"^p95_us=(\d+)", out, re.M).group(1)) / 1000  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    counts = re.search(r"^sent=(\d+) repeats=(\d+)", out, re.M)
+    sent, repeats = (int(counts.group(1)), int(counts.group(2))) if counts else (0, 0)
     return {
         "rps": rps,
         "p50": p50,
         "p95": p95,
         "p99": p99,
         "non_2xx": int(errors.group(1)) if errors else 0,
+        "distinct": len(variables),
+        "zipf": zipf,
+        "sent": sent,
+        "repeated_share": round(repeats / sent, 3) if sent else 0.0,
     }
 
 
@@ -425,6 +477,42 @@ async def harvest(base: str, pid: int) -> dict[str, float]:
     }  # fmt: skip
 
 
+def measure_the_rest(
+    args: argparse.Namespace,
+    results: dict[str, Any],
+    base: str,
+    server: subprocess.Popen[bytes],
+    postgres: int | None,
+    db_url: str,
+    ring: KeyRing,
+    settings: Settings,
+    ministry: str,
+) -> None:
+    """Checkouts, the provision reports and (unless ``--no-harvest``) the OAI-PMH harvest."""
+    with CpuMeter(server.pid, postgres) as cpu:
+        times = asyncio.run(checkouts(base, db_url, ring, settings, args.checkouts))
+    results["checkout"] = {"n": len(times), "p50": statistics.median(times),
+                           "p95": statistics.quantiles(times, n=20)[18],
+                           **cpu.per_request(len(times))}  # fmt: skip
+    print("checkout:", results["checkout"], "load", os.getloadavg())
+    with CpuMeter(server.pid, postgres) as country_cpu:
+        country = asyncio.run(provision(base, ministry, None, "REGION"))
+    with CpuMeter(server.pid, postgres) as region_cpu:
+        region = asyncio.run(
+            provision(base, ministry, {"regionId": encode_id("Region", 8)}, "INSTITUTION")
+        )
+    results["provision"] = {
+        "country_median": statistics.median(country), "country_max": max(country),
+        "country_cpu": country_cpu.per_request(len(country)),
+        "region_median": statistics.median(region), "region_max": max(region),
+        "region_cpu": region_cpu.per_request(len(region)),
+    }  # fmt: skip
+    print("provision:", results["provision"], "load", os.getloadavg())
+    if not args.no_harvest:
+        results["harvest"] = asyncio.run(harvest(base, server.pid))
+        print("harvest:", results["harvest"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -436,6 +524,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--duration", type=int, default=20, help="seconds of search load")
+    parser.add_argument("--distinct", type=int, default=5000, help="different searches drawn")
+    parser.add_argument("--zipf", type=float, default=1.0, help="the Zipf draw's exponent")
+    parser.add_argument("--search-only", action="store_true", help="skip checkout, provision")
     parser.add_argument("--checkouts", type=int, default=300)
     parser.add_argument("--data-dir", type=Path, default=RESULTS / "library-data")
     parser.add_argument("--no-harvest", action="store_true")
@@ -461,36 +552,19 @@ def main() -> None:
         server, base = start_hub(db_url, args.data_dir, args.workers)
         results: dict[str, Any] = {"load_before": os.getloadavg()}
         postgres = postmaster_pid(args.data_dir) if embedded is not None else None
-        # warm the caches the way a running portal has them
-        wrk_search(base, connections=args.connections, duration=3)
+        draw = {"distinct": args.distinct, "zipf": args.zipf}
+        # Warm PostgreSQL's buffers with another seed's draw (the same searches, another order).
+        wrk_search(base, connections=args.connections, duration=3, seed=args.seed + 1, **draw)
         with CpuMeter(server.pid, postgres) as cpu:
             results["search"] = wrk_search(
-                base, connections=args.connections, duration=args.duration
+                base, connections=args.connections, duration=args.duration, seed=args.seed, **draw
             )
         results["search"] |= cpu.per_request(results["search"]["rps"] * args.duration)
         print("search:", results["search"], "load", os.getloadavg())
-        with CpuMeter(server.pid, postgres) as cpu:
-            times = asyncio.run(checkouts(base, db_url, ring, settings, args.checkouts))
-        results["checkout"] = {"n": len(times), "p50": statistics.median(times),
-                               "p95": statistics.quantiles(times, n=20)[18],
-                               **cpu.per_request(len(times))}  # fmt: skip
-        print("checkout:", results["checkout"], "load", os.getloadavg())
-        with CpuMeter(server.pid, postgres) as country_cpu:
-            country = asyncio.run(provision(base, ministry, None, "REGION"))
-        with CpuMeter(server.pid, postgres) as region_cpu:
-            region = asyncio.run(
-                provision(base, ministry, {"regionId": encode_id("Region", 8)}, "INSTITUTION")
+        if not args.search_only:
+            measure_the_rest(
+                args, results, base, server, postgres, db_url, ring, settings, ministry
             )
-        results["provision"] = {
-            "country_median": statistics.median(country), "country_max": max(country),
-            "country_cpu": country_cpu.per_request(len(country)),
-            "region_median": statistics.median(region), "region_max": max(region),
-            "region_cpu": region_cpu.per_request(len(region)),
-        }  # fmt: skip
-        print("provision:", results["provision"], "load", os.getloadavg())
-        if not args.no_harvest:
-            results["harvest"] = asyncio.run(harvest(base, server.pid))
-            print("harvest:", results["harvest"])
         RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / f"library-{time.strftime('%Y%m%d-%H%M%S')}.json"
         out.write_text(json.dumps(results, indent=2))

@@ -12,6 +12,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
@@ -167,6 +168,19 @@ class LibraryWord(Base):
     )
 
     word: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class LibraryCatalogueVersion(Base):
+    """One row: a value every write to ``bib_record`` or ``textbook_approval`` changes (a
+    statement trigger, migration 0043), so a worker keeps search answers per version and
+    knows when they are stale (resolvers/library/windows.py)."""
+
+    __tablename__ = "library_catalogue_version"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class BibFile(Base):

@@ -3,7 +3,8 @@ school, college and university libraries, their copies, circulation and holds, a
 textbook fund.
 
 Parts: ``text`` (search text and the folded Latin spelling), ``search`` (the catalogue
-search and facets), ``catalogue`` (records, approvals, digital files), ``holdings`` (copies,
+search and facets), ``windows`` (a search's window, kept per catalogue version),
+``catalogue`` (records, approvals, digital files), ``holdings`` (copies,
 policy rows), ``circulation`` (checkout, return, renewal, the overdue job), ``holds`` (queues,
 the expiry job), ``textbooks`` (provision and issuing sets), ``marc`` (MARC 21 import and
 export), ``oai`` (the OAI-PMH data provider), ``jobs``, ``rules`` and ``loaders``."""
@@ -19,8 +20,9 @@ from resolvers.library.catalogue import (
 )
 from resolvers.library.circulation import (
     LOAN_ORDERINGS,
+    Lent,
     LoanFilter,
-    check_out_item,
+    lend,
     loans_query,
     renew_loan,
     require_borrower,
@@ -41,7 +43,7 @@ from resolvers.library.search import (
     CatalogueFilter,
     FacetCounts,
     catalogue_query,
-    facet_counts,
+    has_words,
 )
 from resolvers.library.textbooks import (
     ProvisionFilter,
@@ -53,6 +55,7 @@ from resolvers.library.textbooks import (
     school_year_of,
     textbook_provision,
 )
+from resolvers.library.windows import SearchKey, Window, page_stmt
 from resolvers.mutations import register_constraint
 
 # The workflows check these first for a precise message; the constraints hold under concurrency.
@@ -88,6 +91,7 @@ __all__ = [
     "FileDraft",
     "HoldFilter",
     "ItemFilter",
+    "Lent",
     "LibraryCode",
     "LibraryJobReport",
     "LoanFilter",
@@ -96,21 +100,24 @@ __all__ = [
     "ProvisionLevel",
     "ProvisionRow",
     "RecordDraft",
+    "SearchKey",
     "TextbookIssue",
     "TitleIssue",
+    "Window",
     "add_library_items",
     "approve_textbook",
     "attach_bib_file",
     "cancel_hold",
     "catalogue_query",
-    "check_out_item",
     "create_bib_record",
-    "facet_counts",
+    "has_words",
     "holds_query",
     "issue_textbooks",
     "items_query",
+    "lend",
     "loans_query",
     "normalize_isbn",
+    "page_stmt",
     "place_hold",
     "renew_loan",
     "require_borrower",

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BibFile, BibRecord, Hold, LibraryHolding, LibraryItem, Loan, TextbookApproval
 from resolvers.library.circulation import LOAN_COLUMNS
@@ -13,7 +14,25 @@ from resolvers.library.holdings import ITEM_COLUMNS
 from resolvers.library.holds import HOLD_COLUMNS, queue_position
 from resolvers.library.rules import file_readable, hold_readable, loan_readable
 from resolvers.library.search import RECORD_COLUMNS
-from resolvers.loaders import ById, ByParent, KeyedLoader, PagesByParent
+from resolvers.library.windows import SearchKey, Window, catalogue_version, read_window
+from resolvers.loaders import ById, ByParent, KeyedLoader, PagesByParent, RequestLoader
+
+
+class SearchWindowByKeyLoader(RequestLoader):
+    """A catalogue search's window (resolvers/library/windows.py): the catalogue's version is
+    read once per request, the window is the worker's kept one for that version or read once
+    and kept, so the page and the facets of one search share it."""
+
+    def setup(self) -> None:
+        self.version: int | None = None
+
+    async def load(self, key: SearchKey) -> Window:
+        async def work(session: AsyncSession) -> Window:
+            if self.version is None:
+                self.version = await catalogue_version(session)
+            return await read_window(session, key, self.version)
+
+        return await self.ctx.run(work)
 
 
 class BibRecordByIdLoader(ById):

@@ -25,7 +25,6 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    tuple_,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
@@ -113,6 +112,11 @@ def _spellings(word: str) -> Any:
     )
 
 
+def has_words(text: str | None) -> bool:
+    """Does ``text`` hold a word to search by (else a search lists the catalogue)?"""
+    return text is not None and bool(folded_words(text[:MAX_QUERY]))
+
+
 def match(text: str) -> Match | None:
     """The records ``text`` finds: its words stemmed as Russian or English, or its folded
     words as prefixes or, for a word no catalogue word starts with, as the catalogue's words
@@ -150,7 +154,9 @@ def catalogue_query(
 ) -> tuple[Select[Any], Ordering]:
     """The page statement and order of a catalogue search (by relevance when there is text,
     else as ``order`` says), over its window of at most ``WINDOW`` records: by relevance the
-    first matches found, ranked; by title or newest the first in that order."""
+    first matches found, ranked; by title or newest the first in that order. The catalogue
+    field pages a relevance search from its kept window instead (``windows.page_stmt``); the
+    relevance statement here is the order that page is tested against."""
     found = match(text) if text else None
     clauses = filter_clauses(flt)
     if found is not None:
@@ -186,52 +192,3 @@ class FacetCounts:
     @property
     def exact(self) -> bool:
         return self.counted <= CAP
-
-
-async def facet_counts(session: Any, text: str | None, flt: CatalogueFilter) -> FacetCounts:
-    """How many records of the search have each value of each facet, and how many records
-    in all (one statement, grouping sets over the search's window): the counts a portal shows
-    beside its filters."""
-    rows = (await session.execute(facet_stmt(text, flt))).all()
-    counts: dict[str, list[tuple[Any, int]]] = {name: [] for name in FACETS}
-    width = len(FACETS)
-    counted = 0
-    for row in rows:
-        if row.g == (1 << width) - 1:  # the empty grouping set: every record of the window
-            counted = int(row.n)
-            continue
-        # grouping() sets a bit for each column left out; the one column kept has its bit 0.
-        for i, name in enumerate(FACETS):
-            if not row.g & (1 << (width - 1 - i)):
-                value = row[i]
-                if value is not None:
-                    counts[name].append((value, int(row.n)))
-    for name in FACETS:
-        counts[name].sort(key=lambda pair: (-pair[1], str(pair[0])))
-    return FacetCounts(values=counts, counted=counted)
-
-
-def facet_stmt(text: str | None, flt: CatalogueFilter) -> Select[Any]:
-    found = match(text) if text else None
-    clauses = filter_clauses(flt)
-    if found is not None:
-        clauses.append(found.where)
-    window = (
-        select(
-            BibRecord.language,
-            BibRecord.kind,
-            BibRecord.grade,
-            BibRecord.school_subject,
-            BibRecord.open_access,
-        )
-        .where(*clauses)
-        .limit(WINDOW)
-        .subquery("found")
-    )
-    columns = [window.c[name] for name in FACETS]
-    grouping = func.grouping_sets(*[tuple_(c) for c in columns], tuple_())
-    return select(
-        *columns,
-        func.grouping(*columns).label("g"),
-        func.count().label("n"),
-    ).group_by(grouping)

@@ -16,6 +16,7 @@ from resolvers.context import Context
 from resolvers.errors import DomainError
 from resolvers.errors import ErrorCode as Code
 from resolvers.files import file_store
+from resolvers.library.loaders import LibraryItemByIdLoader
 from resolvers.mutations import MutationResult
 from schema.common import UserError, user_errors
 from schema.fields import Payload, mutation
@@ -270,13 +271,17 @@ class Mutation:
         description="Lend a copy to a pupil, student or staff member of the institution.",
     )
     async def check_out_item(session: AsyncSession, ctx: Context, input: CheckOutItemInput) -> Any:
-        return await library_service.check_out_item(
+        lent = await library_service.lend(
             session,
             ctx.principal,
             institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
             barcode=input.barcode,
             person_id=pk_of(input.person_id, "Person", field="personId"),
         )
+        # The answer's copy is the one the step locked and changed (copies have no row rule):
+        # given to the request's loader, it is not read again.
+        LibraryItemByIdLoader(ctx).loader.prime(lent.item.id, lent.item)
+        return lent.loan
 
     @mutation("library.return_item", LoanPayload, description="Take a copy back at the desk.")
     async def return_item(session: AsyncSession, ctx: Context, input: ReturnItemInput) -> Any:

@@ -11,6 +11,7 @@ from resolvers import library as library_service
 from resolvers.context import Context, Info
 from resolvers.errors import ErrorCode as Code
 from resolvers.errors import RequestError
+from resolvers.library.loaders import SearchWindowByKeyLoader
 from resolvers.library.rules import may_read_provision
 from schema.common import Connection
 from schema.fields import Listing, connection
@@ -219,16 +220,21 @@ class Query:
         "order (by relevance: among the first 2,001 matches found) and pages cover those; "
         "narrow the search or filter to see others.",
     )
-    def catalogue(
+    async def catalogue(
         self,
         ctx: Context,
         search: str | None = None,
         filter: CatalogueFilterInput | None = None,
         order_by: CatalogueOrder = CatalogueOrder.RELEVANCE,
     ) -> Listing:
-        stmt, ordering = library_service.catalogue_query(
-            _text(search, "search"), catalogue_filter(filter), order_by.value
-        )
+        text, flt = _text(search, "search"), catalogue_filter(filter)
+        if order_by is CatalogueOrder.RELEVANCE and library_service.has_words(text):
+            window = await SearchWindowByKeyLoader(ctx).load(
+                library_service.SearchKey.of(text, flt)
+            )
+            stmt, ordering = library_service.page_stmt(window)
+        else:
+            stmt, ordering = library_service.catalogue_query(text, flt, order_by.value)
         return Listing(stmt, ordering, BibRecord.from_row)
 
     @strawberry.field(
@@ -241,9 +247,9 @@ class Query:
         search: str | None = None,
         filter: CatalogueFilterInput | None = None,
     ) -> CatalogueFacets:
-        text, flt = _text(search, "search"), catalogue_filter(filter)
-        counts = await info.context.run(lambda s: library_service.facet_counts(s, text, flt))
-        return _facets(counts)
+        key = library_service.SearchKey.of(_text(search, "search"), catalogue_filter(filter))
+        window = await SearchWindowByKeyLoader(info.context).load(key)
+        return _facets(window.facets)
 
     @connection(
         Connection[LibraryItem],

@@ -34,7 +34,7 @@ STATEMENT_BUDGET = {
     "library/ApproveTextbook": 8,
     "library/AttachBibFile": 7,
     "library/AddLibraryItems": 7,
-    "library/CheckOutItem": 13,
+    "library/CheckOutItem": 12,
     "library/RenewLoan": 7,
     "library/PlaceHold": 12,
     "library/ReturnItem": 13,
@@ -44,7 +44,9 @@ STATEMENT_BUDGET = {
     "library/Loans": 5,
     "library/Holds": 5,
     "library/TextbookProvision": 6,
-    "lib-kg/CatalogueSearch": 2,
+    # The catalogue's version, the search's window and the page; a search already read for this
+    # version of the catalogue sends 2 (tests/library/test_search_windows.py).
+    "lib-kg/CatalogueSearch": 3,
     "lib-kg/BibRecordPage": 6,
 }
 
