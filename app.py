@@ -45,7 +45,7 @@ from schema.lms.oneroster import oneroster_routes
 
 
 # long: the whole wiring of the app (state, lifespan, routes, middleware) in one place.
-def create_app(settings: Settings | None = None, *, tracer_provider: Any = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, tracer_provider: Any = None) -> Hub:
     """The hub as an ASGI app; the database URL comes from settings (``DATABASE_URL``).
     Traces go to ``tracer_provider``, else by OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is
     set, else nowhere (resolvers/telemetry/traces.py)."""
