@@ -15,6 +15,7 @@ the cursor is not sealed); the statements are the simplest correct ones for each
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import asyncpg
@@ -136,9 +137,9 @@ def arguments(operation: str, variables: dict[str, Any]) -> tuple[str, tuple[Any
 
 
 def operation_of(query: str) -> str:
-    """The operation's name from its text (``query Name(...)``)."""
-    head = query.split("{", 1)[0].split("(", 1)[0].split()
-    return head[1] if len(head) > 1 else ""
+    """The operation's name from its text (``query Name(...)``, after any comment lines)."""
+    found = re.search(r"^\s*query\s+(\w+)", query, re.M)
+    return found.group(1) if found else ""
 
 
 class HandWritten:

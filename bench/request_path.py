@@ -276,6 +276,7 @@ def measure(args: argparse.Namespace) -> list[Sample]:
                                 _cpu(pg) - before[1],
                             )
                             samples.append(sample)
+                            _write(samples, args.out)
                             print(
                                 f"round {round_} {label:14} ({shape.key}) {sample.rps:7.0f} req/s"
                                 f"  server {sample.server_ms:.3f} ms"
@@ -311,28 +312,9 @@ def report(samples: list[Sample]) -> None:
             )
 
 
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--base", action="append", default=[], help="another tree of the hub")
-    parser.add_argument("--only", default="abce", help="shapes to run (letters of a, b, c, e)")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=8, help="seconds per shape and server")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--no-handwritten", action="store_true")
-    parser.add_argument("--data-dir", type=Path, default=RESULTS / "data")
-    args = parser.parse_args()
-    print(_uptime(), flush=True)
-    samples = measure(args)
-    report(samples)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    target = RESULTS / f"request-path-{datetime.now(UTC):%Y%m%dT%H%M%S}.csv"
+def _write(samples: list[Sample], target: Path) -> None:
+    """The samples so far (a run stopped halfway keeps what it measured)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(
@@ -360,7 +342,30 @@ def main() -> None:
                     f"{s.postgres_ms:.4f}",
                 ]
             )
-    print(f"{_uptime()}\nwritten to {target}")
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--base", action="append", default=[], help="another tree of the hub")
+    parser.add_argument("--only", default="abce", help="shapes to run (letters of a, b, c, e)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=8, help="seconds per shape and server")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--no-handwritten", action="store_true")
+    parser.add_argument("--data-dir", type=Path, default=RESULTS / "data")
+    args = parser.parse_args()
+    args.out = RESULTS / f"request-path-{datetime.now(UTC):%Y%m%dT%H%M%S}.csv"
+    print(_uptime(), flush=True)
+    samples = measure(args)
+    report(samples)
+    print(f"{_uptime()}\nwritten to {args.out}")
 
 
 if __name__ == "__main__":
