@@ -33,6 +33,7 @@ from schema.http.cors import cors_options
 from schema.http.files import files
 from schema.http.graphiql import DEMO_TOKENS_PATH, demo_tokens, demo_tokens_served
 from schema.http.health import healthz, readyz
+from schema.http.lane import GraphQLLane, Hub
 from schema.http.limits import MAX_BODY, BodyLimit
 from schema.http.manifests import portal_manifest
 from schema.http.metrics import metrics
@@ -44,7 +45,7 @@ from schema.lms.oneroster import oneroster_routes
 
 
 # long: the whole wiring of the app (state, lifespan, routes, middleware) in one place.
-def create_app(settings: Settings | None = None, *, tracer_provider: Any = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, tracer_provider: Any = None) -> Hub:
     """The hub as an ASGI app; the database URL comes from settings (``DATABASE_URL``).
     Traces go to ``tracer_provider``, else by OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is
     set, else nowhere (resolvers/telemetry/traces.py)."""
@@ -71,6 +72,13 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         # The compiled path's single read statement runs outside a transaction; it reads from
         # the replica when there is one, as every query operation does.
         state.compiled_engine = read_engine or engine
+        state.compiled_pool = database.DirectPool(
+            state.compiled_engine,
+            settings.read_database_url or settings.database_url or "",
+            size=settings.pool_size,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            pgbouncer=settings.pgbouncer,
+        )
         app.state.engine = engine
         app.state.bookkeeping_engine = bookkeeping
         app.state.read_engine = read_engine
@@ -112,6 +120,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
                 await flusher
             await state.guard.security.flush()
             await state.events.stop()
+            await state.compiled_pool.close()
             for each in (engine, bookkeeping, read_engine):
                 if each is not None:
                     await each.dispose()
@@ -122,7 +131,12 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         state, graphql_ide="graphiql", allow_queries_via_get=True, multipart_uploads_enabled=True
     )
     routes = _routes(view, settings)
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Hub(routes=routes, lifespan=lifespan)
+    body: dict[str, Any] = {
+        "limit": MAX_BODY,
+        "idle_timeout": settings.body_idle_timeout_seconds,
+        "timeout": settings.body_timeout_seconds,
+    }
     app.add_middleware(
         BodyLimit,
         limit=MAX_BODY,
@@ -142,6 +156,11 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
     app.add_middleware(Observe)
     if provider is not None:
         app.add_middleware(Traced, provider=provider)
+    else:
+        # POST /graphql through the same steps without Starlette's general stack.
+        app.lane = GraphQLLane(
+            view, cors=cors_options(settings), body=body, trusted_proxies=settings.trusted_proxies
+        )
     return app
 
 

@@ -588,7 +588,7 @@ async def test_a_failed_statement_is_still_audited_for_a_partner(
     async def broken(*args: Any) -> bytes:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("models.database.fetch_bytes", broken)
+    monkeypatch.setattr("models.database.DirectPool.fetch_bytes", broken)
     response = await pair.fast.post(
         "/graphql",
         json={"query": "{ persons(first: 2) { nodes { pin lastName } } }"},

@@ -71,6 +71,22 @@ async def take_lease(
     return None if row is None else Position(row.after_txid, row.after_id)
 
 
+async def has_work(conn: AsyncConnection, name: str) -> bool:
+    """Are there settled events after the consumer's position? A read only: an idle dispatcher
+    asks this instead of taking its lease (an UPDATE) every round."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM outbox o, event_consumer c WHERE c.name = :name "
+                "AND (o.txid, o.id) > (c.after_txid, c.after_id) "
+                f"AND o.txid < {HORIZON_SQL})"
+            ),
+            {"name": name},
+        )
+    ).scalar_one()
+    return bool(row)
+
+
 async def acknowledge(
     conn: AsyncConnection,
     name: str,

@@ -5,7 +5,13 @@ One loop per consumer: take the consumer's lease (skipped if another worker hold
 the settled events after its position, deliver them, acknowledge the last one. A crash
 between delivery and acknowledgement offers the batch again (at least once, never lost);
 acknowledged events are never offered again. Woken by ``LISTEN`` (:mod:`.wakeup`), polling
-when nothing wakes it."""
+when nothing wakes it.
+
+An idle hub writes nothing: after a round that found nothing, the next round first asks, with
+a read, whether anything is there, and takes the lease (an UPDATE) only when it is. While the
+``LISTEN`` connection is up, new events wake the loop at once, so its safety poll backs off
+from ``poll_seconds`` to ``idle_poll_seconds``; without it (PgBouncer, a lost connection) it
+polls every ``poll_seconds``."""
 
 from __future__ import annotations
 
@@ -41,6 +47,8 @@ class DispatchSettings:
     batch: int = 500
     lease_seconds: float = 30.0
     poll_seconds: float = 1.0
+    # The longest pause between two looks while LISTEN is up and nothing happens.
+    idle_poll_seconds: float = 30.0
 
 
 class Dispatcher:
@@ -77,24 +85,45 @@ class Dispatcher:
 
     async def _serve(self, consumer: Consumer) -> None:
         waiter = self.wakeup.waiter() if self.wakeup else asyncio.Event()
+        pause = self.settings.poll_seconds
+        idle = False
         try:
             while True:
                 try:
-                    busy = await self._round(consumer)
+                    busy = await self._round(consumer, peek=idle)
                 except asyncio.CancelledError:
                     raise
                 except Exception as err:
+                    idle = False
                     await self._failed(consumer, err)
                     continue
-                if not busy:
-                    await wait_for(waiter, self.settings.poll_seconds)
+                idle = not busy
+                if busy:
+                    pause = self.settings.poll_seconds
+                    continue
+                woken = await wait_for(waiter, pause)
+                pause = self._next_pause(pause, woken)
         finally:
             if self.wakeup:
                 self.wakeup.forget(waiter)
 
-    async def _round(self, consumer: Consumer) -> bool:
-        """One batch for one consumer; False when there was nothing to do."""
+    def _next_pause(self, pause: float, woken: bool) -> float:
+        """The safety poll after an idle look: doubled while LISTEN is up and nothing woke the
+        loop, else ``poll_seconds``."""
         s = self.settings
+        listening = self.wakeup is not None and self.wakeup.connected.is_set()
+        if woken or not listening:
+            return s.poll_seconds
+        return min(max(pause, s.poll_seconds) * 2, max(s.idle_poll_seconds, s.poll_seconds))
+
+    async def _round(self, consumer: Consumer, *, peek: bool = False) -> bool:
+        """One batch for one consumer; False when there was nothing to do. With ``peek``
+        (the last round found nothing), a read decides first whether there is anything."""
+        s = self.settings
+        if peek:
+            async with self.engine.connect() as conn:
+                if not await progress.has_work(conn, consumer.name):
+                    return False
         async with self.engine.begin() as conn:
             position = await progress.take_lease(conn, consumer.name, self.worker, s.lease_seconds)
         if position is None:

@@ -66,6 +66,8 @@ class Wakeup:
                 log.warning("events.listen_failed", extra={"error": type(err).__name__})
             finally:
                 self.connected.clear()
+                # Readers that rested on this connection go back to polling now.
+                self.wake()
                 await self._close_connection()
             await asyncio.sleep(RECONNECT_SECONDS)
 
@@ -84,8 +86,10 @@ class Wakeup:
         await self._close_connection()
 
 
-async def wait_for(waiter: asyncio.Event, seconds: float) -> None:
-    """Sleep until ``waiter`` is set or ``seconds`` pass, then clear it."""
+async def wait_for(waiter: asyncio.Event, seconds: float) -> bool:
+    """Sleep until ``waiter`` is set or ``seconds`` pass, then clear it; True when it was set."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(waiter.wait(), seconds)
+    woken = waiter.is_set()
     waiter.clear()
+    return woken

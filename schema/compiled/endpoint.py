@@ -90,7 +90,7 @@ async def _fetch(state: Any, statement: _Statement) -> bytes | None:
     """The statement's JSON; with tracing on, in a span of its own (its text with placeholders,
     never its arguments), as SQLAlchemy's instrumentation gives the normal path's statements."""
     if state.tracer is None:
-        return await database.fetch_bytes(state.compiled_engine, statement.sql, statement.args)
+        return await _fetch_bytes(state, statement)
     from opentelemetry.trace import SpanKind
 
     with state.tracer.start_as_current_span(
@@ -102,7 +102,16 @@ async def _fetch(state: Any, statement: _Statement) -> bytes | None:
             "bilim.compiled": True,
         },
     ):
-        return await database.fetch_bytes(state.compiled_engine, statement.sql, statement.args)
+        return await _fetch_bytes(state, statement)
+
+
+async def _fetch_bytes(state: Any, statement: _Statement) -> bytes | None:
+    """On the compiled path's own pool (app.py); on the engine's when a hub is put together
+    without one."""
+    pool = getattr(state, "compiled_pool", None)
+    if pool is not None:
+        return await pool.fetch_bytes(statement.sql, statement.args)
+    return await database.fetch_bytes(state.compiled_engine, statement.sql, statement.args)
 
 
 async def _operation(request: Request) -> _Operation | None:

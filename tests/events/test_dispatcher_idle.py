@@ -1,0 +1,85 @@
+"""An idle dispatcher writes nothing (issue 21): after a round that found nothing it asks with
+a read whether there is anything before it takes its lease, and while LISTEN is up its safety
+poll backs off; new events are still delivered."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from resolvers.events import Dispatcher, DispatchSettings, Event
+from resolvers.events.wakeup import Wakeup
+from tests.events.conftest import eventually
+from tests.events.test_dispatcher import add_events
+
+
+class Recorder:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.seen: list[int] = []
+
+    async def deliver(self, events: Sequence[Event]) -> None:
+        self.seen.extend(e.id for e in events)
+
+
+async def _row_version(engine: AsyncEngine, name: str) -> str:
+    """The consumer row's xmin: it changes with every UPDATE of the row."""
+    async with engine.connect() as conn:
+        value = await conn.execute(
+            text("SELECT xmin::text FROM event_consumer WHERE name = :name"), {"name": name}
+        )
+        return str(value.scalar_one())
+
+
+class TestIdleDispatcher:
+    async def test_an_idle_dispatcher_does_not_write_its_consumer_row(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a dispatcher polling every 20 ms with nothing to deliver
+        recorder = Recorder("idle")
+        settings = DispatchSettings(batch=50, lease_seconds=5.0, poll_seconds=0.02)
+        task = asyncio.create_task(Dispatcher(engine, [recorder], None, settings).run())
+        await asyncio.sleep(0.3)
+        before = await _row_version(engine, "idle")
+        # when it goes on polling for a while
+        await asyncio.sleep(0.4)
+        # then its row was not updated once in some twenty rounds
+        assert await _row_version(engine, "idle") == before
+        # and an event that commits is still delivered
+        ids = await add_events(engine, 3)
+
+        async def delivered() -> bool:
+            return recorder.seen == ids
+
+        await eventually(delivered)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+class TestBackOff:
+    def _dispatcher(self, engine: AsyncEngine, *, listening: bool) -> Dispatcher:
+        wakeup = Wakeup(None)
+        if listening:
+            wakeup.connected.set()
+        settings = DispatchSettings(poll_seconds=1.0, idle_poll_seconds=8.0)
+        return Dispatcher(engine, [], wakeup, settings)
+
+    def test_the_safety_poll_doubles_up_to_its_limit_while_listen_is_up(
+        self, engine: AsyncEngine
+    ) -> None:
+        dispatcher = self._dispatcher(engine, listening=True)
+        pauses = [1.0]
+        for _ in range(5):
+            pauses.append(dispatcher._next_pause(pauses[-1], woken=False))
+        assert pauses == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+
+    def test_a_wake_up_brings_the_poll_back_to_its_base(self, engine: AsyncEngine) -> None:
+        dispatcher = self._dispatcher(engine, listening=True)
+        assert dispatcher._next_pause(8.0, woken=True) == 1.0
+
+    def test_without_listen_it_polls_at_its_base(self, engine: AsyncEngine) -> None:
+        dispatcher = self._dispatcher(engine, listening=False)
+        assert dispatcher._next_pause(4.0, woken=False) == 1.0
