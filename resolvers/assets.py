@@ -20,8 +20,6 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-import httpx
-
 log = logging.getLogger("bilim.assets")
 
 DEFAULT_REGISTRY = "https://registry.npmjs.org"
@@ -98,6 +96,10 @@ def install(data_dir: Path, *, timeout: float = 30.0, only: frozenset[str] | Non
     """Fetch the packages from the npm registry (all, or the ``only`` ones), verify them, and
     unpack the browser builds. :class:`AssetsUnavailable` when the registry cannot be reached
     or answers with an error."""
+    # Imported here: a hub worker imports this module for GraphiQL's page but only fetches
+    # from the registry when told to (httpx with its command line's rich: ~4 MB a worker).
+    import httpx
+
     source = registry()
     try:
         return _install(source, data_dir, timeout=timeout, only=only)
@@ -115,6 +117,8 @@ def install(data_dir: Path, *, timeout: float = 30.0, only: frozenset[str] | Non
 
 
 def _install(source: str, data_dir: Path, *, timeout: float, only: frozenset[str] | None) -> Path:
+    import httpx
+
     folder = assets_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     with httpx.Client(timeout=timeout, follow_redirects=True) as client:

@@ -138,6 +138,10 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     webhook_timeout_seconds: float = 15.0
     webhook_concurrency: int = 64
+    # At most this many deliveries at once to one endpoint (a partner's receiver is not
+    # flooded by a backlog), and this many claims of due deliveries sent at once per process.
+    webhook_concurrency_per_endpoint: int = 16
+    webhook_claims_in_flight: int = 3
     webhook_endpoints_per_key: int = 20
     # Notices to families: e-mail through "file" (one .eml per message in <data dir>/mail/)
     # or "smtp"; SMS through an HTTP gateway when sms_gateway_url is set.

@@ -9,7 +9,6 @@ import enum
 import io
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,6 +68,9 @@ def to_csv(rows: list[list[Any]]) -> bytes:
 
 
 def to_xlsx(rows: list[list[Any]], *, title: str) -> bytes:
+    # Imported on the first export: openpyxl (with lxml) is ~5 MB of every worker otherwise.
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
     for row in rows:

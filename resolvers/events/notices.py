@@ -16,14 +16,12 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
 
-import aiosmtplib
-import httpx
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import DeliveryStatus, Notice, NoticeChannel, NoticeLanguage
 from resolvers.events.outbox import Event
-from resolvers.events.sending import Attempt, Schedule, claim_due, record_attempts
+from resolvers.events.sending import Attempt, HttpClient, Schedule, claim_due, record_attempts
 from resolvers.settings import Settings
 
 log = logging.getLogger("bilim.events")
@@ -136,6 +134,9 @@ class Smtp:
         self.settings = settings
 
     async def send(self, notice: Any) -> None:
+        # Imported when a mail leaves: a worker that never sends one does not hold it.
+        import aiosmtplib
+
         s = self.settings
         await aiosmtplib.send(
             email_message(notice, s.notice_from),
@@ -153,14 +154,14 @@ class SmsGateway:
     """SMS through an HTTP gateway: ``POST {to, text, sender, reference}`` with a bearer
     token; any 2xx is accepted (an operator's gateway fits behind a small adapter)."""
 
-    def __init__(self, url: str, token: str, sender: str, client: httpx.AsyncClient) -> None:
+    def __init__(self, url: str, token: str, sender: str, client: HttpClient) -> None:
         self.url = url
         self.token = token
         self.sender = sender
         self.client = client
 
     async def send(self, notice: Any) -> None:
-        response = await self.client.post(
+        response = await self.client().post(
             self.url,
             json={
                 "to": notice.address,
@@ -174,7 +175,7 @@ class SmsGateway:
             raise RuntimeError(f"SMS gateway answered {response.status_code}")
 
 
-def transports(settings: Settings, client: httpx.AsyncClient) -> dict[NoticeChannel, Transport]:
+def transports(settings: Settings, client: HttpClient) -> dict[NoticeChannel, Transport]:
     """How each channel leaves the hub under these settings (the folder unless configured)."""
     folder = MailFolder(settings.data_dir / "mail", settings.notice_from)
     return {

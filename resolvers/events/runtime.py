@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,6 +21,7 @@ from resolvers.events.consumers import Consumer
 from resolvers.events.dispatcher import Dispatcher, DispatchSettings, worker_name
 from resolvers.events.notices import NoticeConsumer, NoticeSender, Recipients, transports
 from resolvers.events.retention import prune
+from resolvers.events.sending import HttpClient
 from resolvers.events.subscriptions import ConnectionLimits, LiveFeed
 from resolvers.events.wakeup import Wakeup, wait_for
 from resolvers.events.webhooks import Exposure, WebhookFanout, WebhookSender
@@ -100,13 +100,8 @@ class EventsRuntime:
         self.live = LiveFeed(self.engine, self.wakeup, settings.events_poll_seconds)
         # What the live feed's router read for the subscribers (given by the schema layer).
         self.audience: Any = None
-        self.client = httpx.AsyncClient(
-            timeout=settings.webhook_timeout_seconds,
-            follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=settings.webhook_concurrency,
-                max_keepalive_connections=settings.webhook_concurrency,
-            ),
+        self.client = HttpClient(
+            timeout=settings.webhook_timeout_seconds, connections=settings.webhook_concurrency
         )
         self.notice_kick = asyncio.Event()
         self.webhook_kick = asyncio.Event()
@@ -115,6 +110,7 @@ class EventsRuntime:
             self.engine,
             self.client,
             concurrency=settings.webhook_concurrency,
+            per_endpoint=settings.webhook_concurrency_per_endpoint,
             allow_private=settings.webhook_allow_private,
         )
         self.consumers: list[Consumer] = []
@@ -163,7 +159,12 @@ class EventsRuntime:
             self.wakeup.start()
             self._spawn(self.dispatcher().run(), "events-dispatcher")
             self._spawn(self._loop(self.notice_sender.send_due, self.notice_kick), "notices")
-            self._spawn(self._loop(self.webhook_sender.send_due, self.webhook_kick), "webhooks")
+            # Several claims in flight: one is posted while another is claimed or recorded
+            # (each its own rows: SKIP LOCKED), so the network and the database overlap.
+            for n in range(self.settings.webhook_claims_in_flight):
+                self._spawn(
+                    self._loop(self.webhook_sender.send_due, self.webhook_kick), f"webhooks-{n}"
+                )
             self._spawn(self._retention(), "events-retention")
 
     def _spawn(self, work: Awaitable[Any], name: str) -> None:

@@ -10,12 +10,45 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+if TYPE_CHECKING:
+    import httpx
+
 Table = Literal["notice", "webhook_delivery"]
+
+
+class HttpClient:
+    """The process's one HTTP client (a keep-alive pool shared by webhook deliveries and the
+    SMS gateway), made on first use: a worker that never sends does not import httpx, which
+    brings its command line's rich and pygments along (~4 MB of an idle worker)."""
+
+    def __init__(self, *, timeout: float, connections: int) -> None:
+        self.timeout = timeout
+        self.connections = connections
+        self._client: httpx.AsyncClient | None = None
+
+    def __call__(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout,
+                follow_redirects=False,
+                limits=httpx.Limits(
+                    max_connections=self.connections,
+                    max_keepalive_connections=self.connections,
+                ),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from standardwebhooks import Webhook
 
@@ -258,6 +258,30 @@ class TestDelivery:
         notice = await eventually(recorded)
         assert notice.subject_type == "WebhookSubscription"
         assert notice.person_id is None
+
+    async def test_a_key_without_personal_data_may_not_set_a_contact_email(
+        self, live_hub: LiveHub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given a partner's key not granted personal data (an e-mail address may name a
+        # person: the field classifier counts it as personal, docs/security.md)
+        key = await partner(session, live_hub.settings, SCHOOL_FIELDS)
+        # when it registers an endpoint with a contact e-mail
+        body = await live_hub.gql(
+            CREATE,
+            {
+                "input": {
+                    "url": "http://127.0.0.1:9/hook",
+                    "eventTypes": ["institutions.*"],
+                    "contactEmail": "ops@partner.example",
+                }
+            },
+            headers={"X-Api-Key": key},
+        )
+        # then it is refused as personal data not granted, and nothing is registered
+        codes = [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+        assert codes == ["PERSONAL_DATA_NOT_GRANTED"], body
+        async with engine.connect() as conn:
+            assert await conn.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
 
     async def test_a_contact_that_is_not_an_email_address_is_refused(
         self, live_hub: LiveHub, session: AsyncSession
