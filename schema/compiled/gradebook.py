@@ -191,8 +191,18 @@ OBJECTS: dict[str, tuple[str, dict[str, Column]]] = {
 # --- the static check ------------------------------------------------------------------------
 
 
+# Off until two costs are gone (docs/performance.md, "The compiled gradebook"): a statement
+# is kept per caller's row rules, so every other teacher builds one anew (~80 ms of hub CPU
+# and PostgreSQL planning it again, measured), and the per-pupil subqueries read ~7,000
+# buffers where the resolvers' body reads ~100. Its answers equal the resolvers' (tested with
+# it on), so turning it on is this flag.
+ENABLED = False
+
+
 def check(shape: _Shape, nodes: Sequence[FieldNode]) -> None:
     """Does every field under ``gradebook`` have a compiled form here?"""
+    if not ENABLED:
+        raise Unsupported("the compiled gradebook is off")
     for _key, sub in shape.fields.collect("Gradebook", nodes).items():
         name = sub[0].name.value
         if name == "__typename" or name in HEAD_SCALARS:
@@ -361,25 +371,11 @@ class _Head:
             .lateral("gb_members")
         )
 
-    def _marks(self, p: FromClause) -> Any:
+    def _term_marks(self, builder: Builder, lists: dict[str, Sequence[FieldNode]]) -> FromClause:
+        """The term's current marks of the class in the subject, read once and grouped by
+        pupil: each selected list of marks (by its key), and what the result rule needs."""
         k, t, s = self.k, self.t, self.s
         mk = Mark.__table__.alias("gb_mark")
-        return mk, [
-            mk.c.academic_year_id == k.c.academic_year_id,
-            mk.c.class_group_id == k.c.id,
-            mk.c.subject_id == s.c.id,
-            mk.c.pupil_id == p.c.pupil_id,
-            mk.c.on_date.between(t.c.starts_on, t.c.ends_on),
-            mk.c.superseded_at.is_(None),
-        ]
-
-    def computed(self, p: FromClause) -> ColumnElement[Any]:
-        """The declared rule (:func:`resolvers.lms.computed_result`) in SQL: the weighted mean
-        of the current marks with a value, tests and written work counting twice, rounded half
-        up (``round`` on numeric rounds halves away from zero, as ROUND_HALF_UP does), once
-        there are the school's policy's minimum of marks; none for descriptive grades."""
-        k, r = self.k, self.r
-        mk, where = self._marks(p)
         weight = case(
             *[
                 (mk.c.work == work, literal_column(str(w)))
@@ -387,6 +383,35 @@ class _Head:
             ],
             else_=literal_column("1"),
         )
+        columns = [
+            mk.c.pupil_id,
+            func.count(mk.c.value).label("valued"),
+            func.sum(mk.c.value * weight).label("total"),
+            func.sum(case((mk.c.value.is_not(None), weight))).label("weight"),
+        ]
+        for key, nodes in lists.items():
+            element = _plain(builder, "Mark", MARK, mk, nodes)
+            columns.append(json_list(element, mk.c.on_date, mk.c.id).label(f"marks_{key}"))
+        return (
+            select(*columns)
+            .where(
+                mk.c.academic_year_id == k.c.academic_year_id,
+                mk.c.class_group_id == k.c.id,
+                mk.c.subject_id == s.c.id,
+                mk.c.on_date.between(t.c.starts_on, t.c.ends_on),
+                mk.c.superseded_at.is_(None),
+            )
+            .group_by(mk.c.pupil_id)
+            .correlate(k, t, s)
+            .lateral("gb_marks")
+        )
+
+    def computed(self, marks: FromClause) -> ColumnElement[Any]:
+        """The declared rule (:func:`resolvers.lms.computed_result`) in SQL: the weighted mean
+        of the current marks with a value, tests and written work counting twice, rounded half
+        up (``round`` on numeric rounds halves away from zero, as ROUND_HALF_UP does), once
+        there are the school's policy's minimum of marks; none for descriptive grades."""
+        k, r = self.k, self.r
         minimum = (
             select(LmsPolicy.min_marks_for_result)
             .where(
@@ -399,45 +424,37 @@ class _Head:
             .limit(1)
             .scalar_subquery()
         )
-        weighed = func.sum(case((mk.c.value.is_not(None), weight)))
-        mean = func.round(cast(func.sum(mk.c.value * weight), Numeric) / weighed)
-        result = case(
+        mean = func.round(cast(marks.c.total, Numeric) / marks.c.weight)
+        return case(
             (r.c.scheme == AssessmentScheme.DESCRIPTIVE, null()),
-            (func.count(mk.c.value) < minimum, null()),
+            (func.coalesce(marks.c.valued, 0) < minimum, null()),
             else_=cast(mean, Integer),
         )
-        return select(result).where(*where).correlate(k, r, self.t, self.s, p).scalar_subquery()
 
-    def marks(self, builder: Builder, p: FromClause, nodes: Sequence[FieldNode]) -> Any:
-        mk, where = self._marks(p)
-        element = _plain(builder, "Mark", MARK, mk, nodes)
-        stmt = select(json_list(element, mk.c.on_date, mk.c.id)).where(*where)
-        return stmt.correlate(self.k, self.t, self.s, p).scalar_subquery()
-
-    def absences(self, builder: Builder, p: FromClause, nodes: Sequence[FieldNode]) -> Any:
+    def _term_absences(self, builder: Builder, lists: dict[str, Sequence[FieldNode]]) -> Any:
+        """The term's absences in the subject's lessons, grouped by pupil, in lesson order."""
         k, t, s = self.k, self.t, self.s
         c = ClassLesson.__table__.alias("gb_absent_lesson")
         a = Attendance.__table__.alias("gb_absence")
-        element = _plain(builder, "Absence", ABSENCE, a, nodes)
-        return (
-            select(json_list(element, c.c.on_date, c.c.starts_minute, c.c.id))
-            .select_from(c)
-            .join(
-                a,
-                and_(
-                    a.c.academic_year_id == c.c.academic_year_id,
-                    a.c.lesson_id == c.c.id,
-                    a.c.pupil_id == p.c.pupil_id,
-                ),
+        columns = [a.c.pupil_id]
+        for key, nodes in lists.items():
+            element = _plain(builder, "Absence", ABSENCE, a, nodes)
+            columns.append(
+                json_list(element, c.c.on_date, c.c.starts_minute, c.c.id).label(f"absent_{key}")
             )
+        return (
+            select(*columns)
+            .select_from(c)
+            .join(a, and_(a.c.academic_year_id == c.c.academic_year_id, a.c.lesson_id == c.c.id))
             .where(
                 c.c.academic_year_id == k.c.academic_year_id,
                 c.c.class_group_id == k.c.id,
                 c.c.subject_id == s.c.id,
                 c.c.on_date.between(t.c.starts_on, t.c.ends_on),
             )
-            .correlate(k, t, s, p)
-            .scalar_subquery()
+            .group_by(a.c.pupil_id)
+            .correlate(k, t, s)
+            .lateral("gb_absences")
         )
 
     def override(self, p: FromClause) -> FromClause:
@@ -456,12 +473,19 @@ class _Head:
             .lateral("gb_set")
         )
 
+    # long: one branch per field of a pupil's line, each a line or two.
     def rows(self, builder: Builder, nodes: Sequence[FieldNode]) -> ColumnElement[Any]:
         p = self._members()
         selected = builder.fields.collect("GradebookRow", nodes)
-        names = {sub[0].name.value for sub in selected.values()}
-        o = self.override(p) if names & {"override", "result"} else None
-        computed = self.computed(p) if names & {"computedResult", "result"} else None
+        by_name: dict[str, dict[str, Sequence[FieldNode]]] = {}
+        for key, sub in selected.items():
+            by_name.setdefault(sub[0].name.value, {})[key] = sub
+        o = self.override(p) if by_name.keys() & {"override", "result"} else None
+        needs_marks = by_name.keys() & {"marks", "computedResult", "result"}
+        mb = self._term_marks(builder, by_name.get("marks", {})) if needs_marks else None
+        ab = self._term_absences(builder, by_name["absences"]) if "absences" in by_name else None
+        computed = self.computed(mb) if mb is not None else None
+        empty = json_text(lit("[]"))
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         for key, sub in selected.items():
             name = sub[0].name.value
@@ -480,26 +504,23 @@ class _Head:
                 pairs.append((key, case((o.c.id.is_not(None), o.c.value), else_=computed)))
             elif name == "override":
                 assert o is not None
-                pairs.append(
-                    (
-                        key,
-                        json_text(
-                            case(
-                                (o.c.id.is_(None), lit("null")),
-                                else_=_plain(builder, "ResultOverride", OVERRIDE, o, sub),
-                            )
-                        ),
-                    )
-                )
+                plain = _plain(builder, "ResultOverride", OVERRIDE, o, sub)
+                pairs.append((key, json_text(case((o.c.id.is_(None), lit("null")), else_=plain))))
             elif name == "pupil":
                 pairs.append(
                     (key, builder.person_by(lambda q: q.c.id == p.c.pupil_id, sub, correlate=p))
                 )
             elif name == "marks":
-                pairs.append((key, self.marks(builder, p, sub)))
+                assert mb is not None
+                pairs.append((key, json_text(func.coalesce(mb.c[f"marks_{key}"], empty))))
             elif name == "absences":
-                pairs.append((key, self.absences(builder, p, sub)))
+                assert ab is not None
+                pairs.append((key, json_text(func.coalesce(ab.c[f"absent_{key}"], empty))))
         stmt = select(json_list(json_object(pairs), p.c.pupil_id)).select_from(p)
+        if mb is not None:
+            stmt = stmt.outerjoin(mb, mb.c.pupil_id == p.c.pupil_id)
+        if ab is not None:
+            stmt = stmt.outerjoin(ab, ab.c.pupil_id == p.c.pupil_id)
         if o is not None:
             stmt = stmt.outerjoin(o, true())
         return stmt.scalar_subquery()

@@ -31,6 +31,13 @@ from tests.test_compiled import Pair, pair
 
 __all__ = ["pair"]
 
+
+@pytest.fixture(autouse=True)
+def compiled_gradebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled gradebook is off by default (schema/compiled/gradebook.py says why)."""
+    monkeypatch.setattr("schema.compiled.gradebook.ENABLED", True)
+
+
 PORTAL = (Path(__file__).resolve().parents[2] / "portals/lms/ClassGradebook.graphql").read_text()
 # Every field the compiled gradebook knows, with aliases, typenames and a fragment.
 EVERYTHING = """
