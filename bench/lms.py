@@ -2,6 +2,7 @@
 
     python -m bench.lms [--pupils 400000] [--class-size 28.6] [--weeks 8] [--samples 200]
                         [--workers 2] [--data-dir DIR [--reuse]] [--no-promotion]
+                        [--resolvers-only] [--compiled-gradebook]
 
 Builds a database (embedded PostgreSQL unless DATABASE_URL is set; kept in ``--data-dir`` and
 measured again without loading with ``--reuse``) and generates, in SQL, last school year's
@@ -340,7 +341,12 @@ async def measure(url: str, data_dir: Path, data: dict[str, Any], args: argparse
     the hub and of PostgreSQL, statements, and the plans of one request of each."""
     from app import create_app
 
-    settings = Settings(database_url=url, data_dir=data_dir, environment="test")
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        environment="test",
+        compiled_queries=not args.resolvers_only,
+    )
     app = create_app(settings)
     ring = KeyRing.load(settings)
     conn = await asyncpg.connect(url)
@@ -656,7 +662,21 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure --data-dir's data again")
     parser.add_argument("--no-promotion", action="store_true", help="skip the year-end run")
     parser.add_argument("--promotion-only", action="store_true", help="only the year-end run")
+    parser.add_argument(
+        "--compiled-gradebook",
+        action="store_true",
+        help="turn on the compiled gradebook (schema/compiled/gradebook.py; off by default)",
+    )
+    parser.add_argument(
+        "--resolvers-only",
+        action="store_true",
+        help="without the compiled path (the gradebook through the resolvers, to compare)",
+    )
     args = parser.parse_args()
+    if args.compiled_gradebook:
+        from schema.compiled import gradebook
+
+        gradebook.ENABLED = True
     if args.reuse and not args.data_dir:
         parser.error("--reuse needs --data-dir")
     asyncio.run(run(args))

@@ -31,6 +31,9 @@ from resolvers.lms.gradebook import (
     override_result,
     record_marks,
 )
+from resolvers.lms.gradebook import (
+    WEIGHTS as RESULT_WEIGHTS,
+)
 from resolvers.lms.homework import (
     SUBMISSION_FILES,
     Handed,
@@ -132,6 +135,7 @@ __all__ = [
     "CLASS_ORDER",
     "CONCERN_ORDER",
     "RESULT_RULE",
+    "RESULT_WEIGHTS",
     "SUBMISSION_FILES",
     "AttendanceEntry",
     "ClassFilter",

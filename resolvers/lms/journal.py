@@ -124,7 +124,7 @@ SELECT json_build_object(
               AND k.subject_id = :subject AND k.on_date BETWEEN :start AND :end
               AND k.superseded_at IS NULL),
   'absences', (SELECT json_agg(json_build_array(a.pupil_id, a.status, a.reason,
-                 a.minutes_late))
+                 a.minutes_late) ORDER BY c.on_date, c.starts_minute, c.id)
                FROM class_lesson c
                -- from the subject's lessons to their registers (the attendance's key)
                CROSS JOIN LATERAL (SELECT pupil_id, status, reason, minutes_late

@@ -29,7 +29,16 @@ from resolvers.institutions import INSTITUTION_ORDERINGS, institutions_query
 from resolvers.people import PERSON_ORDERINGS, persons_query
 from resolvers.people.rules import person_readable
 from resolvers.relay import CursorKeys, Ordering, PageArgs, decode_id
-from schema.compiled.plan import Fields, Plan, Unsupported, connection_type, entities, named
+from schema.compiled.plan import (
+    SHAPED_ROOTS,
+    Fields,
+    Plan,
+    Unsupported,
+    connection_type,
+    entities,
+    named,
+    shaped,
+)
 from schema.compiled.sql import (
     NULL_JSON,
     adapt,
@@ -129,6 +138,8 @@ class Builder:
                 pairs.append((key, self.regions(nodes)))
             elif name == "lessons":
                 pairs.append((key, self.lessons(nodes)))
+            elif name in SHAPED_ROOTS:
+                pairs.append((key, shaped(name).build(self, nodes)))
             else:
                 raise Unsupported(name)
         # As bytes: the hub sends them on without decoding and encoding 200 kB of text.

@@ -73,17 +73,18 @@ async def answer(view: GraphQLView, request: Request) -> Response | None:
     statement = await _statement(view, compiler, request, operation)
     if statement is None:
         return None
+    # Worked out once: the span (with tracing on) and the context both carry it.
+    name = operation_name_of(statement.plan.document, statement.operation.operation_name)
     tracer = view.state.tracer
     if tracer is None:
-        return await _run(view, compiler, request, statement)
+        return await _run(view, compiler, request, statement, name)
     # Tracing on: the operation's span, as strawberry's extension gives the normal path.
-    name = operation_name_of(statement.plan.document, statement.operation.operation_name)
     attributes = {"graphql.operation.type": "query", "bilim.compiled": True}
     with tracer.start_as_current_span(
         f"GraphQL {name}" if name else "GraphQL Query",
         attributes=attributes | ({"graphql.operation.name": name} if name else {}),
     ):
-        return await _run(view, compiler, request, statement)
+        return await _run(view, compiler, request, statement, name)
 
 
 async def _fetch(state: Any, statement: _Statement) -> bytes | None:
@@ -169,7 +170,11 @@ async def _statement(
 
 
 async def _run(
-    view: GraphQLView, compiler: Compiler, request: Request, statement: _Statement
+    view: GraphQLView,
+    compiler: Compiler,
+    request: Request,
+    statement: _Statement,
+    operation_name: str | None,
 ) -> Response:
     """Admit the operation (budget, subgraph, audit), run the statement and send its JSON."""
     state = view.state
@@ -177,7 +182,7 @@ async def _run(
     response = Response(media_type="application/json")
     ctx = view.context_for(request, response, statement.principal)
     request_id = ctx.request_id
-    ctx.operation_name = operation_name_of(statement.plan.document, operation.operation_name)
+    ctx.operation_name = operation_name
     ctx.operation_type = "query"
     ctx.variables = operation.variables
     ctx.persist = state.guard.registration(

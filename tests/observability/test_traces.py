@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from app import create_app
 from resolvers.access import KeyRing, Role, issue_token
+from resolvers.safety import operation_name_of
 from resolvers.settings import Settings
 
 PERSONS = "query Persons($first: Int!) { persons(first: $first) { totalCount nodes { id } } }"
@@ -101,11 +102,23 @@ async def test_one_request_gives_the_span_tree_under_the_callers_trace(
 
 
 async def test_the_compiled_path_gives_its_operation_and_its_statement(
-    settings: Settings, traced: InMemorySpanExporter
+    settings: Settings, traced: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from schema.compiled import endpoint
+
+    named: list[str | None] = []
+
+    def counted(document: object, name: str | None) -> str | None:
+        found = operation_name_of(document, name)  # type: ignore[arg-type]
+        named.append(found)
+        return found
+
+    monkeypatch.setattr(endpoint, "operation_name_of", counted)
     # given a hub tracing into memory, with the compiled path on,
     # when a query the compiled path answers arrives with a traceparent
     token = await _traced_persons(settings, traced, compiled=True)
+    # the operation's name is worked out once, for the span and the request's log line alike
+    assert named == ["Persons"]
     spans = traced.get_finished_spans()
     assert {f"{s.context.trace_id:032x}" for s in spans} == {TRACE_ID}
     # then the operation's span, marked compiled, is under the request's
