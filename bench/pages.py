@@ -7,7 +7,9 @@ sends each page's calls round and round through a hub in this process, one reque
 for ``--requests`` requests. Per page it prints: SQL statements per request, the CPU time per
 request of this process (the hub and its in-process HTTP client) and of PostgreSQL (its backends'
 utime + stime from /proc), the wall-clock p50 (noise on a busy machine), and ``uptime``.
-``--explain`` also prints ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of the first call.
+``--explain`` also prints ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of the first call,
+``--profile`` where the hub's CPU goes; ``--mutations`` measures the portal mutations of issue 21's
+statement target instead (``--requests`` calls prepared, each sent once).
 
 CPU per request is what load does not distort much: on an idle machine the wall time of one
 request is close to hub CPU + PostgreSQL CPU; requests per second on 2 cores are bounded by
@@ -17,11 +19,11 @@ request is close to hub CPU + PostgreSQL CPU; requests per second on 2 cores are
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import asyncio
+import cProfile
 import importlib
 import os
+import pstats
 import statistics
 import time
 from pathlib import Path
@@ -56,6 +58,24 @@ PAGES: dict[str, tuple[str, ...]] = {
         "licensing/Accreditations",
         "licensing/InstitutionLicensing",
     ),
+}
+
+
+# The portal mutations of issue 21's statement target: each call changes its own object, so
+# each is sent once (``--requests`` calls prepared).
+MUTATIONS: dict[str, tuple[str, ...]] = {
+    "bench.workloads.kindergarten_queue": (
+        "kindergarten-queue/ApplyToKindergartenQueue",
+        "kindergarten-queue/VerifyKindergartenBenefit",
+        "kindergarten-queue/TransferKindergartenApplication",
+        "kindergarten-queue/OfferPlaces",
+        "kindergarten-queue/AcceptOffer",
+        "kindergarten-queue/DeclineOffer",
+        "kindergarten-queue/ConfirmAdmission",
+    ),
+    "bench.workloads.first_grade": ("first-grade/ApplyForFirstGrade",),
+    "bench.workloads.emis": ("emis/TransferStudent",),
+    "bench.workloads.licensing": ("licensing/ApplyForLicence",),
 }
 
 
@@ -125,13 +145,15 @@ async def run(args: argparse.Namespace) -> None:
                 captured.append((statement, params))
 
             engine = client._transport.app.state.engine  # type: ignore[attr-defined]
-            for module, pages in PAGES.items():
+            chosen = MUTATIONS if args.mutations else PAGES
+            for module, pages in chosen.items():
                 workloads: list[Workload] = importlib.import_module(module).WORKLOADS
                 for workload in workloads:
                     if workload.operation not in pages or args.only not in workload.operation:
                         continue
                     query = (PORTALS / f"{workload.operation}.graphql").read_text()
-                    calls = await workload.prepare(bench, 50)
+                    wanted = args.requests + 1 if args.mutations else 50
+                    calls = await workload.prepare(bench, wanted)
                     bodies = [(c.body(query), c.token) for c in calls]
 
                     async def send(i: int, bodies: Any = bodies) -> dict[str, Any]:
@@ -154,25 +176,30 @@ async def run(args: argparse.Namespace) -> None:
                     event.remove(engine.sync_engine, "before_cursor_execute", capture)
                     statements = counter.count
                     problem = _problem(first)
-                    for i in range(min(20, args.requests)):  # warm: plans, caches
-                        await send(i)
+                    if not args.mutations:
+                        for i in range(min(20, args.requests)):  # warm: plans, caches
+                            await send(i)
+                    # A mutation's calls are each sent once (the first one was sent above).
+                    first_call = 1 if args.mutations else 0
+                    requests = min(args.requests, len(calls) - first_call)
                     walls = []
                     profile = cProfile.Profile() if args.profile else None
                     cpu0, pg0 = time.process_time(), _postgres_cpu(postmaster)
                     if profile is not None:
                         profile.enable()
-                    for i in range(args.requests):
+                    for i in range(first_call, first_call + requests):
                         t = time.perf_counter()
                         await send(i)
                         walls.append(time.perf_counter() - t)
                     if profile is not None:
                         profile.disable()
                         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
-                    hub_cpu = (time.process_time() - cpu0) / args.requests * 1000
-                    pg_cpu = (_postgres_cpu(postmaster) - pg0) / args.requests * 1000
+                    hub_cpu = (time.process_time() - cpu0) / max(requests, 1) * 1000
+                    pg_cpu = (_postgres_cpu(postmaster) - pg0) / max(requests, 1) * 1000
                     load = os.getloadavg()
                     print(
-                        f"{workload.operation}: {len(calls)} calls, {statements} statements,"
+                        f"{workload.operation}: {requests} requests of {len(calls)} calls,"
+                        f" {statements} statements,"
                         f" hub CPU {hub_cpu:.2f} ms, PostgreSQL CPU {pg_cpu:.2f} ms,"
                         f" wall p50 {statistics.median(walls) * 1000:.1f} ms,"
                         f" load {load[0]:.1f}" + (f", PROBLEM {problem}" if problem else ""),
@@ -195,6 +222,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per page")
     parser.add_argument("--explain", action="store_true", help="plans of the first call")
     parser.add_argument("--profile", action="store_true", help="where the hub's CPU goes")
+    parser.add_argument(
+        "--mutations", action="store_true", help="the portal mutations instead of the pages"
+    )
     asyncio.run(run(parser.parse_args()))
 
 
