@@ -131,7 +131,7 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "ApplyToKindergartenQueue": 13,  # 19 before issue 21
         "VerifyKindergartenBenefit": 9,  # 11
         "TransferKindergartenApplication": 15,  # 18
-        "WithdrawKindergartenApplication": 12,
+        "WithdrawKindergartenApplication": 9,  # 12
         "DeclareFreePlaces": 9,
         "OfferPlaces": 16,  # 21
         "AcceptOffer": 12,  # 14
