@@ -181,7 +181,11 @@ async def run(args: argparse.Namespace) -> None:
                             await send(i)
                     # A mutation's calls are each sent once (the first one was sent above).
                     first_call = 1 if args.mutations else 0
-                    requests = min(args.requests, len(calls) - first_call)
+                    requests = (
+                        min(args.requests, len(calls) - first_call)
+                        if args.mutations
+                        else args.requests
+                    )
                     walls = []
                     profile = cProfile.Profile() if args.profile else None
                     cpu0, pg0 = time.process_time(), _postgres_cpu(postmaster)
