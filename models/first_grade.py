@@ -61,6 +61,9 @@ class FirstGradeApplication(Timestamped, Base):
     """A guardian's application for a child's place in grade 1 (or 2) of a school."""
 
     __tablename__ = "first_grade_application"
+    # Server-set columns (times, the computed benefit flag, the school-start trigger) come
+    # back with the INSERT/UPDATE itself: a transition needs no refresh (issue 21).
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         Index(
             "uq_first_grade_application_active_child",
@@ -71,6 +74,8 @@ class FirstGradeApplication(Timestamped, Base):
         ),
         Index("ix_first_grade_application_school", "season_id", "school_id", "grade_level", "id"),
         Index("ix_first_grade_application_guardian", "guardian_id"),
+        # Who an application is for: the applicants' row rule asks it per person (issue 21).
+        Index("ix_first_grade_application_child", "child_id"),
         CheckConstraint("grade_level IN (1, 2)", name="grade"),
         CheckConstraint(
             "(benefit_category_id IS NULL) = (benefit_status = 'none')", name="benefit"

@@ -68,6 +68,9 @@ class KindergartenApplication(Timestamped, Base):
     """A child's place in the kindergarten queue, from registration to admission or exit."""
 
     __tablename__ = "kindergarten_application"
+    # Server-set columns (times, the computed benefit flag, the school-start trigger) come
+    # back with the INSERT/UPDATE itself: a transition needs no refresh (issue 21).
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         # One active application per child, whoever applies and however fast.
         Index(

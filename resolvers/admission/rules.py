@@ -42,12 +42,17 @@ def admission_application_readable(
     return self_or_child(principal, application.person_id)
 
 
+# Made once: an ORM alias copies every column of its table, a cost paid on every request
+# that builds the rule (resolvers/people/rules.py does the same; issue 21).
+_APPLICATION = aliased(AdmissionApplication)
+
+
 def admission_person_readable(principal: Principal, person_id: Any) -> ColumnElement[bool]:
     """May this principal read this person as an applicant? Whoever reads the person anyway, and
     an admission officer the people who applied to their university."""
     if principal.role != Role.ADMISSION_OFFICER:
         return person_readable(principal, person_id)
-    app = aliased(AdmissionApplication)
+    app = _APPLICATION
     return exists().where(
         app.person_id == person_id, admission_application_readable(principal, app)
     )

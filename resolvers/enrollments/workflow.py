@@ -125,6 +125,7 @@ async def _check_start(
         on=on,
         level=licensing_service.levels_for_placement(inst.kind, grade_level) or None,
         field=institution_field,
+        institution=inst,
     )
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     BenefitStatus,
     EducationLevel,
+    Enrollment,
     FirstGradeApplication,
     FirstGradeStage,
     FirstGradeStatus,
@@ -44,7 +45,6 @@ from resolvers.intake import (
     claim_benefit,
     clean_text,
     guardians_child_for_update,
-    open_enrollment,
 )
 from resolvers.lookup import readable_or_not_found
 from resolvers.people.pin import check_pin_matches, parse_pin
@@ -114,6 +114,7 @@ async def _school_taking(
             on=day,
             level=EducationLevel.PRIMARY,
             field="schoolId",
+            institution=school,
         )
     if language.value not in school.languages:
         raise DomainError(
@@ -157,21 +158,26 @@ async def _counted_address(
 async def _check_not_applied_or_enrolled(
     session: AsyncSession, child_id: int, season_id: int
 ) -> None:
-    """One active application per child and season, and none for a child at school."""
-    duplicate = await session.scalar(
-        select(FGA.id).where(
-            FGA.child_id == child_id,
-            FGA.season_id == season_id,
-            FGA.status.not_in(ENDED),
-        )
+    """One active application per child and season, and none for a child at school (both
+    asked in one statement)."""
+    duplicate = exists().where(
+        FGA.child_id == child_id,
+        FGA.season_id == season_id,
+        FGA.status.not_in(ENDED),
     )
-    if duplicate is not None:
+    at_school = exists().where(
+        Enrollment.person_id == child_id,
+        Enrollment.sector == Sector.SCHOOL,
+        Enrollment.exit_date.is_(None),
+    )
+    found = (await session.execute(select(duplicate, at_school))).one()
+    if found[0]:
         raise DomainError(
             FirstGradeCode.DUPLICATE_APPLICATION,
             "The child already has an application this season",
             field="childId",
         )
-    if await open_enrollment(session, child_id, (Sector.SCHOOL,)) is not None:
+    if found[1]:
         raise DomainError(
             FirstGradeCode.ALREADY_ENROLLED, "The child already attends a school", field="childId"
         )
@@ -240,15 +246,15 @@ async def apply_for_first_grade(
     )
     session.add(application)
     await session.flush()
-    await HISTORY.record(session, principal.subject, [application.id], FirstGradeStatus.SUBMITTED)
-    await emit(
+    await HISTORY.record_and_emit(
         session,
+        principal.subject,
+        application.id,
+        FirstGradeStatus.SUBMITTED,
         topic="enrollment.first_grade_applied",
         aggregate_type="FirstGradeApplication",
-        aggregate_id=application.id,
         payload={"school_id": school.id, "grade_level": grade, "stage": stage.value},
     )
-    await session.refresh(application)
     return application
 
 

@@ -24,6 +24,11 @@ OPEN = (FirstGradeStatus.SUBMITTED, *PENDING)
 ENDED = (FirstGradeStatus.REJECTED, FirstGradeStatus.CANCELLED, FirstGradeStatus.WITHDRAWN)
 
 
+# Made once: an ORM alias copies every column of its table, a cost paid on every request
+# that builds the rule (resolvers/people/rules.py does the same; issue 21).
+_SCHOOL = aliased(Institution)
+
+
 def application_readable(principal: Principal) -> Any:
     """May this principal read this application? A guardian: their children's; school admins
     and district/region officers: those to schools in their scope; the ministry: all."""
@@ -33,7 +38,7 @@ def application_readable(principal: Principal) -> Any:
         return FGA.child_id.in_(children_of(principal.person_id))
     if principal.role not in OFFICER_ROLES:
         return false()
-    inst = aliased(Institution)
+    inst = _SCHOOL
     return exists().where(inst.id == FGA.school_id, officer_scope(principal, inst))
 
 

@@ -19,6 +19,7 @@ from resolvers.intake.applicants import (
     officer_scope,
     open_enrollment,
     require_guardian_of,
+    require_guardian_reached,
 )
 from resolvers.intake.calendar import (
     CalendarDay,
@@ -31,6 +32,7 @@ from resolvers.intake.claims import (
     PROOF_MAX,
     REASON_MAX,
     BenefitClaim,
+    benefit_claimed,
     claim_benefit,
     clean_text,
 )
@@ -46,10 +48,12 @@ from resolvers.intake.policy import (
 from resolvers.intake.queries import MAX_SEASONS, seasons_query
 from resolvers.intake.seasons import (
     CODE_MAX,
+    SeasonSetting,
     age_groups,
     benefit_category,
     current_season,
     months_between,
+    season_setting,
 )
 
 __all__ = [
@@ -64,11 +68,13 @@ __all__ = [
     "BenefitRule",
     "CalendarDay",
     "PolicyChanges",
+    "SeasonSetting",
     "StatusHistory",
     "add_working_days",
     "age_groups",
     "any_of",
     "benefit_category",
+    "benefit_claimed",
     "claim_benefit",
     "clean_text",
     "current_season",
@@ -81,6 +87,8 @@ __all__ = [
     "open_enrollment",
     "open_intake_season",
     "require_guardian_of",
+    "require_guardian_reached",
+    "season_setting",
     "seasons_query",
     "set_public_holidays",
     "statutory_holidays",

@@ -43,6 +43,18 @@ async def require_guardian_of(session: AsyncSession, principal: Principal, child
         )
 
 
+def require_guardian_reached(principal: Principal, child_id: int) -> None:
+    """May this principal act for this child, reached through the guardian's row rule? That
+    rule reads a guardian's own row and their children's (an active guardianship), so all left
+    to refuse is a guardian acting for themself (NOT_GUARDIAN): no second read of the
+    guardianship (issue 21: statements per mutation)."""
+    require(principal.role == Role.GUARDIAN, "Only a guardian applies for a child")
+    if child_id == principal.person_id:
+        raise DomainError(
+            IntakeCode.NOT_GUARDIAN, "You are not this child's guardian", field="childId"
+        )
+
+
 async def guardians_child_for_update(
     session: AsyncSession, principal: Principal, child_id: int
 ) -> Person:
@@ -53,7 +65,7 @@ async def guardians_child_for_update(
     child = await people_service.person_for_action(
         session, principal, child_id, what="The child", field="childId", lock=True
     )
-    await require_guardian_of(session, principal, child.id)
+    require_guardian_reached(principal, child.id)
     return child
 
 

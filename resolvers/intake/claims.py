@@ -51,6 +51,11 @@ async def claim_benefit(
     """The benefit an application claims: a category of the season (by code) named with the
     document proving it (domain.md K2, F1)."""
     category = await benefit_category(session, season_id, code, field="benefitCategory")
+    return benefit_claimed(category, proof)
+
+
+def benefit_claimed(category: BenefitCategory | None, proof: str | None) -> BenefitClaim:
+    """The claim of ``category`` (already looked up) with its proof document."""
     document = clean_text(proof, PROOF_MAX, "benefitProof")
     if category is not None and document is None:
         raise DomainError(

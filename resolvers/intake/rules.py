@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, exists, or_
 
 from models import Person
 from resolvers.access import Principal
@@ -25,8 +25,12 @@ def applicant_readable(
     (:func:`resolvers.people.rules.reads_applicants_as_staff`)."""
     if principal.is_ministry or principal.is_anonymous or not reads_applicants_as_staff(principal):
         return person_readable(principal)
+    # Correlated per person (the application tables' child and guardian indexes), never
+    # ``Person.id IN (SELECT child_id ... WHERE readable)``: PostgreSQL planned that as a scan
+    # of every application the officer may read, twice, 95 ms for a page of 50 children of
+    # a 37,000-application queue (issue 21).
     return or_(
         person_readable(principal),
-        Person.id.in_(select(application.child_id).where(readable)),
-        Person.id.in_(select(application.guardian_id).where(readable)),
+        exists().where(application.child_id == Person.id, readable),
+        exists().where(application.guardian_id == Person.id, readable),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ async def require_teaching_licence(
     on: date,
     level: EducationLevel | Collection[EducationLevel] | None = None,
     field: str = "institutionId",
+    institution: Institution | None = None,
 ) -> None:
     """Refuse (``LICENCE_REQUIRED``) to admit new learners to an institution that needs a licence
     and holds none in force on ``on`` covering ``level`` (one level, or a collection of which any
@@ -38,13 +40,18 @@ async def require_teaching_licence(
 
     The licence row is read ``FOR SHARE``: a suspension or revocation running at the same moment
     waits for this admission to commit, and every admission after it sees the licence stopped.
-    Learners already enrolled are never touched by this guard.
+    Learners already enrolled are never touched by this guard. ``institution``: its row when
+    the caller has read it already (its kind and ownership are not read again).
     """
-    inst = (
-        await session.execute(
-            select(Institution.kind, Institution.ownership).where(Institution.id == institution_id)
-        )
-    ).first()
+    inst: Any = institution
+    if inst is None or inst.id != institution_id:
+        inst = (
+            await session.execute(
+                select(Institution.kind, Institution.ownership).where(
+                    Institution.id == institution_id
+                )
+            )
+        ).first()
     if inst is None:
         raise NotFound("The institution", field=field)
     if not licence_required(inst.kind, inst.ownership):

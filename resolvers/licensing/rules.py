@@ -152,6 +152,11 @@ def may_apply_for(principal: Principal, institution: Any) -> bool:
     return principal.role == Role.SCHOOL_ADMIN and institution.id in principal.institution_ids
 
 
+# Made once: an ORM alias copies every column of its table, a cost paid on every request
+# that builds the rule (resolvers/people/rules.py does the same; issue 21).
+_INSTITUTION = aliased(Institution)
+
+
 def _licensing_scope(principal: Principal, institution_id: Any) -> ColumnElement[bool]:
     if principal.is_ministry or (
         principal.role == Role.LICENSING_OFFICER and not principal.region_ids
@@ -159,7 +164,7 @@ def _licensing_scope(principal: Principal, institution_id: Any) -> ColumnElement
         return true()
     clauses: list[ColumnElement[bool]] = []
     if principal.role == Role.LICENSING_OFFICER:
-        inst = aliased(Institution)
+        inst = _INSTITUTION
         clauses.append(
             exists().where(inst.id == institution_id, inst.region_id.in_(principal.region_ids))
         )

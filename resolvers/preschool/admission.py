@@ -24,7 +24,6 @@ from resolvers import licensing as licensing_service
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
-from resolvers.events import emit
 from resolvers.intake import managed_intake_institution
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.rows import HISTORY, offer_ref, offer_rows_for_update
@@ -49,6 +48,7 @@ async def _check_entry_date(
             on=day,
             level=EducationLevel.PRESCHOOL,
             field="offerId",
+            institution=inst,
         )
 
 
@@ -86,12 +86,13 @@ async def _enroll(
     application.status = QueueStatus.ADMITTED
     application.enrollment_id = enrollment.id
     await session.flush()
-    await HISTORY.record(session, actor, [application.id], QueueStatus.ADMITTED)
-    await emit(
+    await HISTORY.record_and_emit(
         session,
+        actor,
+        application.id,
+        QueueStatus.ADMITTED,
         topic="preschool.child_admitted",
         aggregate_type="KindergartenApplication",
-        aggregate_id=application.id,
         payload={"enrollment_id": enrollment.id, "kindergarten_id": enrollment.institution_id},
     )
 

@@ -18,8 +18,7 @@ from models.preschool import ACTIVE_QUEUE_STATUSES
 from resolvers.access import Principal, Role, require
 from resolvers.clock import today
 from resolvers.errors import DomainError
-from resolvers.events import emit
-from resolvers.intake import REASON_MAX, clean_text, require_guardian_of
+from resolvers.intake import REASON_MAX, clean_text, require_guardian_reached
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.offers import cancel_live_offer
 from resolvers.preschool.places import return_places
@@ -68,7 +67,7 @@ async def withdraw_application(
     the enrollment."""
     application = await child_application_for_update(session, principal, application_id)
     if principal.role == Role.GUARDIAN:
-        await require_guardian_of(session, principal, application.child_id)
+        require_guardian_reached(principal, application.child_id)
     else:
         require(
             await may_handle_application(session, principal, application),
@@ -85,13 +84,13 @@ async def withdraw_application(
     await return_places(session, seats)
     application.status = QueueStatus.WITHDRAWN
     await session.flush()
-    await HISTORY.record(session, principal.subject, [application.id], QueueStatus.WITHDRAWN, note)
-    await emit(
+    await HISTORY.record_and_emit(
         session,
+        principal.subject,
+        application.id,
+        QueueStatus.WITHDRAWN,
+        note,
         topic="preschool.application_withdrawn",
         aggregate_type="KindergartenApplication",
-        aggregate_id=application.id,
-        payload={},
     )
-    await session.refresh(application)
     return application

@@ -7,7 +7,19 @@ import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Select,
+    String,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -27,14 +39,13 @@ from resolvers import licensing as licensing_service
 from resolvers.access import Principal, require
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
-from resolvers.events import emit
 from resolvers.intake import (
     add_working_days,
     any_of,
     current_season,
     emit_many,
     managed_intake_institution,
-    require_guardian_of,
+    require_guardian_reached,
 )
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.places import free_places_for_update, return_place, return_places
@@ -55,7 +66,7 @@ def place_begins(season: IntakeSeason, on: date) -> date:
 
 
 def _queue_candidates(
-    kindergarten_id: int, intake_year: int, age_group: str, limit: int, begins: date
+    kindergarten_id: int, intake_year: int, age_group: Any, limit: int, begins: date
 ) -> Select[Any]:
     """The next waiting children of a (kindergarten, intake, group) queue in offer order,
     locked; rows another transaction is offering right now are skipped, not waited for.
@@ -135,8 +146,10 @@ async def _next_in_queues(
 ) -> Picks:
     """The children next in each age group's queue, as many as the group has free places,
     ``count`` at most in all (all free places if unset)."""
+    if count is None:
+        return await _next_in_all_queues(session, kindergarten_id, intake_year, places, begins)
     picks: Picks = {}
-    budget = count if count is not None else sum(p.free_places for p in places)
+    budget = count
     for p in places:
         if budget <= 0:
             break
@@ -152,6 +165,42 @@ async def _next_in_queues(
             picks[p.id] = ids
             budget -= len(ids)
     return picks
+
+
+async def _next_in_all_queues(
+    session: AsyncSession,
+    kindergarten_id: int,
+    intake_year: int,
+    places: list[KindergartenPlaces],
+    begins: date,
+) -> Picks:
+    """Every free place offered: each age group's next children, as many as it has free
+    places, locked as :func:`_queue_candidates` locks them, in one statement (a LATERAL read
+    per group) rather than one per group. Only without a ``count``: with one, a group takes
+    what the groups before it left, and reading them all at once would lock children no
+    offer goes to."""
+    wanted = [p for p in places if p.free_places > 0]
+    if not wanted:
+        return {}
+    groups = select(
+        func.unnest(literal([p.age_group for p in wanted], ARRAY(String))).label("age_group"),
+        func.unnest(literal([p.free_places for p in wanted], ARRAY(Integer))).label("wanted"),
+    ).subquery("groups")
+    candidates = (
+        _queue_candidates(kindergarten_id, intake_year, groups.c.age_group, 0, begins)
+        .add_columns(KA.age_group, KA.benefit_verified, KA.registered_at)
+        .limit(groups.c.wanted)
+        .lateral("candidates")
+    )
+    rows = (
+        await session.execute(select(candidates).select_from(groups).join(candidates, true()))
+    ).all()
+    by_group = {p.age_group: p.id for p in wanted}
+    picks: Picks = {}
+    for row in sorted(rows, key=lambda r: (not r.benefit_verified, r.registered_at, r.id)):
+        picks.setdefault(by_group[row.age_group], []).append(row.id)
+    # In the places' order, as the loop of :func:`_next_in_queues` makes them.
+    return {p.id: picks[p.id] for p in wanted if p.id in picks}
 
 
 async def _make_offers(
@@ -254,6 +303,7 @@ async def offer_places(
         on=on,
         level=EducationLevel.PRESCHOOL,
         field="kindergartenId",
+        institution=inst,
     )
     season = await current_season(session, IntakeKind.KINDERGARTEN, on)
     if count is not None and not 1 <= count <= 1000:
@@ -291,7 +341,7 @@ async def accept_offer(
     kindergarten place (``ALREADY_ENROLLED``, K7): the child's row is locked first, so a school
     admission of the child runs wholly before or after."""
     ref = await offer_ref(session, principal, offer_id)
-    await require_guardian_of(session, principal, ref.child_id)
+    require_guardian_reached(principal, ref.child_id)
     offer, application = await offer_rows_for_update(session, ref)
     if offer.status != OfferStatus.OPEN:
         raise DomainError(
@@ -308,9 +358,11 @@ async def accept_offer(
     offer.decided_at = datetime.now(UTC)
     application.status = QueueStatus.ACCEPTED
     await session.flush()
-    await HISTORY.record(session, principal.subject, [application.id], QueueStatus.ACCEPTED)
-    await emit(
+    await HISTORY.record_and_emit(
         session,
+        principal.subject,
+        application.id,
+        QueueStatus.ACCEPTED,
         topic="preschool.offer_accepted",
         aggregate_type="KindergartenOffer",
         aggregate_id=offer.id,
@@ -347,7 +399,7 @@ async def decline_offer(
     """The guardian declines an offer: the place returns to the kindergarten, and the
     application follows the season's decline rule."""
     ref = await offer_ref(session, principal, offer_id)
-    await require_guardian_of(session, principal, ref.child_id)
+    require_guardian_reached(principal, ref.child_id)
     offer, application = await offer_rows_for_update(session, ref)
     if offer.status not in LIVE:
         raise DomainError(
@@ -357,13 +409,33 @@ async def decline_offer(
     offer.decided_at = datetime.now(UTC)
     await session.flush()
     await return_place(session, offer.places_id)
-    season = await session.get(IntakeSeason, application.season_id)
-    assert season is not None
-    status = await _after_decline(
-        session, principal.subject, season, [application.id], "offer declined"
+    # The season's decline rule read inside the UPDATE: one statement, not a read and a write.
+    rule = (
+        select(IntakeSeason.decline_rule).where(IntakeSeason.id == KA.season_id).scalar_subquery()
     )
-    await emit(
+    status = QueueStatus(
+        (
+            await session.execute(
+                update(KA)
+                .where(KA.id == application.id)
+                .values(
+                    status=case(
+                        (rule == DeclineRule.REQUEUE, literal(QueueStatus.WAITING, KA.status.type)),
+                        else_=literal(QueueStatus.REMOVED, KA.status.type),
+                    ),
+                    updated_at=func.now(),
+                )
+                .returning(KA.status)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar_one()
+    )
+    await HISTORY.record_and_emit(
         session,
+        principal.subject,
+        application.id,
+        status,
+        "offer declined",
         topic="preschool.offer_declined",
         aggregate_type="KindergartenOffer",
         aggregate_id=offer.id,

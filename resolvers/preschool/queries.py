@@ -80,13 +80,18 @@ class QueuePositionRow:
     ahead_registered_later: int
 
 
+# Made once: an ORM alias copies every column of its table, a cost paid on every request
+# that builds the rule (resolvers/people/rules.py does the same; issue 21).
+_ME, _PREF = aliased(KA), aliased(KindergartenPreference)
+_OTHER, _OTHER_PREF = aliased(KA), aliased(KindergartenPreference)
+
+
 def queue_positions_query(preference_ids: Sequence[int]) -> Select[int, int, int, int]:
     """For each preference of a waiting application: how many waiting children of the same
     kindergarten, intake year and age group come first in offer order (verified benefit, then
     registration time), how many of those hold a benefit, and how many of those registered
     later than this child (they are ahead only because of their benefit)."""
-    me, pref = aliased(KA), aliased(KindergartenPreference)
-    other, other_pref = aliased(KA), aliased(KindergartenPreference)
+    me, pref, other, other_pref = _ME, _PREF, _OTHER, _OTHER_PREF
     ahead_of_me = tuple_(~other.benefit_verified, other.registered_at, other.id) < tuple_(
         ~me.benefit_verified, me.registered_at, me.id
     )

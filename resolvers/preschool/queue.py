@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -29,18 +29,15 @@ from models.preschool import ACTIVE_QUEUE_STATUSES
 from resolvers.access import Principal, require
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
-from resolvers.events import emit
 from resolvers.intake import (
     PHONE_MAX,
     REASON_MAX,
-    age_groups,
-    claim_benefit,
+    benefit_claimed,
     clean_text,
-    current_season,
     guardians_child_for_update,
     months_between,
-    open_enrollment,
-    require_guardian_of,
+    require_guardian_reached,
+    season_setting,
 )
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.offers import cancel_live_offer
@@ -135,17 +132,21 @@ def _check_age(child: Person, season: IntakeSeason, on: date) -> None:
 
 async def _check_not_queued_or_placed(session: AsyncSession, child_id: int) -> None:
     """One active application per child, and none for a child who holds a place already:
-    they transfer their application instead."""
-    active = await session.scalar(
-        select(KA.id).where(KA.child_id == child_id, KA.status.in_(ACTIVE_QUEUE_STATUSES))
+    they transfer their application instead. Both asked in one statement."""
+    active = exists().where(KA.child_id == child_id, KA.status.in_(ACTIVE_QUEUE_STATUSES))
+    placed = exists().where(
+        Enrollment.person_id == child_id,
+        Enrollment.sector.in_((Sector.PRESCHOOL, Sector.SCHOOL)),
+        Enrollment.exit_date.is_(None),
     )
-    if active is not None:
+    found = (await session.execute(select(active, placed))).one()
+    if found[0]:
         raise DomainError(
             PreschoolCode.DUPLICATE_APPLICATION,
             "The child already has an active application; transfer it instead",
             field="childId",
         )
-    if await open_enrollment(session, child_id, (Sector.PRESCHOOL, Sector.SCHOOL)) is not None:
+    if found[1]:
         raise DomainError(
             PreschoolCode.ALREADY_ENROLLED,
             "The child already holds a place; transfer the existing application instead",
@@ -183,17 +184,18 @@ async def apply_to_kindergarten_queue(
     """
     child = await guardians_child_for_update(session, principal, child_id)
     on = today()
-    season = await current_season(session, IntakeKind.KINDERGARTEN, on)
+    setting = await season_setting(
+        session, IntakeKind.KINDERGARTEN, on, benefit_code, field="benefitCategory"
+    )
+    season = setting.season
     _check_age(child, season, on)
     kindergartens = await preferred_kindergartens(
         session, kindergarten_ids, season.max_preferences, on
     )
-    benefit = await claim_benefit(session, season.id, benefit_code, benefit_proof)
+    benefit = benefit_claimed(setting.benefit_category(), benefit_proof)
     phone = clean_text(contact_phone, PHONE_MAX, "contactPhone")
     await _check_not_queued_or_placed(session, child.id)
-    intake_year, group = place_in_age_group(
-        child.birth_date, season, await age_groups(session, season.id)
-    )
+    intake_year, group = place_in_age_group(child.birth_date, season, setting.age_groups)
     application = KA(
         child_id=child.id,
         guardian_id=principal.person_id,
@@ -208,19 +210,19 @@ async def apply_to_kindergarten_queue(
     session.add(application)
     await session.flush()
     _name_preferences(session, application.id, kindergartens)
-    await HISTORY.record(session, principal.subject, [application.id], QueueStatus.WAITING)
-    await emit(
+    await HISTORY.record_and_emit(
         session,
+        principal.subject,
+        application.id,
+        QueueStatus.WAITING,
         topic="preschool.application_registered",
         aggregate_type="KindergartenApplication",
-        aggregate_id=application.id,
         payload={
             "kindergarten_ids": [k.id for k in kindergartens],
             "intake_year": intake_year,
             "age_group": group.code,
         },
     )
-    await session.refresh(application)
     return application
 
 
@@ -250,23 +252,18 @@ async def verify_benefit(
             ErrorCode.INVALID_INPUT, "The application claims no benefit", field="applicationId"
         )
     application.benefit_status = BenefitStatus.VERIFIED if verified else BenefitStatus.REJECTED
-    await session.flush()
     note = clean_text(reason, REASON_MAX, "reason")
-    await HISTORY.record(
+    await session.flush()
+    await HISTORY.record_and_emit(
         session,
         principal.subject,
-        [application.id],
+        application.id,
         application.status,
         f"benefit {'verified' if verified else 'rejected'}" + (f": {note}" if note else ""),
-    )
-    await emit(
-        session,
         topic="preschool.benefit_checked",
         aggregate_type="KindergartenApplication",
-        aggregate_id=application.id,
         payload={"verified": verified},
     )
-    await session.refresh(application)
     return application
 
 
@@ -300,7 +297,7 @@ async def transfer_application(
     registration time (domain.md). A live offer is cancelled and its place returned; a child
     who already holds a place keeps it until admitted at the new kindergarten."""
     application = await child_application_for_update(session, principal, application_id)
-    await require_guardian_of(session, principal, application.child_id)
+    require_guardian_reached(principal, application.child_id)
     if application.status not in (*ACTIVE_QUEUE_STATUSES, QueueStatus.ADMITTED):
         raise DomainError(
             PreschoolCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
@@ -322,15 +319,14 @@ async def transfer_application(
     _name_preferences(session, application.id, kindergartens)
     application.status = QueueStatus.WAITING
     await session.flush()
-    await HISTORY.record(
-        session, principal.subject, [application.id], QueueStatus.WAITING, "transferred"
-    )
-    await emit(
+    await HISTORY.record_and_emit(
         session,
+        principal.subject,
+        application.id,
+        QueueStatus.WAITING,
+        "transferred",
         topic="preschool.application_transferred",
         aggregate_type="KindergartenApplication",
-        aggregate_id=application.id,
         payload={"kindergarten_ids": [k.id for k in kindergartens]},
     )
-    await session.refresh(application)
     return application

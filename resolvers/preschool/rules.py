@@ -21,6 +21,12 @@ from resolvers.people.rules import children_of
 KA = KindergartenApplication
 
 
+# Made once: an ORM alias copies every column of its table, a cost paid on every request
+# that builds the rule (resolvers/people/rules.py does the same; issue 21).
+_PREF, _VIA_PREF = aliased(KindergartenPreference), aliased(Institution)
+_OFFER, _VIA_OFFER = aliased(KindergartenOffer), aliased(Institution)
+
+
 def application_readable(principal: Principal) -> ColumnElement[bool]:
     """May this principal read this application? A guardian: their children's; an officer:
     those naming (or offered, or holding a place at) a kindergarten in their scope; the
@@ -31,8 +37,7 @@ def application_readable(principal: Principal) -> ColumnElement[bool]:
     if principal.role == Role.GUARDIAN and principal.person_id is not None:
         clauses.append(KA.child_id.in_(children_of(principal.person_id)))
     if principal.role in OFFICER_ROLES:
-        pref, via_pref = aliased(KindergartenPreference), aliased(Institution)
-        offer, via_offer = aliased(KindergartenOffer), aliased(Institution)
+        pref, via_pref, offer, via_offer = _PREF, _VIA_PREF, _OFFER, _VIA_OFFER
         clauses.append(
             exists().where(
                 pref.application_id == KA.id,

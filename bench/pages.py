@@ -1,0 +1,236 @@
+"""Officers' and families' pages (issue 21): what one request costs, in CPU, not wall time.
+
+``python -m bench.pages`` uses the dataset of ``python -m bench.api`` (same ``--data-dir``; seed
+it there first, or set ``DATABASE_URL``), copies it, writes each page's state with its workload
+(``bench/workloads``: the same queues, applications and callers ``bench.api`` measures), and
+sends each page's calls round and round through a hub in this process, one request at a time,
+for ``--requests`` requests. Per page it prints: SQL statements per request, the CPU time per
+request of this process (the hub and its in-process HTTP client) and of PostgreSQL (its backends'
+utime + stime from /proc), the wall-clock p50 (noise on a busy machine), and ``uptime``.
+``--explain`` also prints ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of the first call,
+``--profile`` where the hub's CPU goes; ``--mutations`` measures the portal mutations of issue 21's
+statement target instead (``--requests`` calls prepared, each sent once).
+
+CPU per request is what load does not distort much: on an idle machine the wall time of one
+request is close to hub CPU + PostgreSQL CPU; requests per second on 2 cores are bounded by
+2 / (hub CPU + PostgreSQL CPU) with the load generator taking its share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import importlib
+import os
+import pstats
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import psutil
+from sqlalchemy import event
+
+from bench.api import PORTALS, RESULTS, _copy_database, _in_process_hub, _problem
+from bench.workloads import Bench, Workload
+from models import database
+from resolvers.access import KeyRing
+from resolvers.settings import Settings
+
+PAGES_DATABASE = "bilim_pages"
+
+# The pages of issue 21's workflow part, by the workload module that prepares them.
+PAGES: dict[str, tuple[str, ...]] = {
+    "bench.workloads.kindergarten_queue": (
+        "kindergarten-queue/KindergartenQueue",
+        "kindergarten-queue/KindergartenOffers",
+        "kindergarten-queue/MyKindergartenApplications",
+    ),
+    "bench.workloads.first_grade": (
+        "first-grade/SchoolFirstGradeApplications",
+        "first-grade/MyFirstGradeApplications",
+    ),
+    "bench.workloads.university_admission": ("university-admission/ProgrammeApplicants",),
+    "bench.workloads.study_abroad": ("study-abroad/ProgrammeCandidates",),
+    "bench.workloads.licensing": (
+        "licensing/Accreditations",
+        "licensing/InstitutionLicensing",
+    ),
+}
+
+
+# The portal mutations of issue 21's statement target: each call changes its own object, so
+# each is sent once (``--requests`` calls prepared).
+MUTATIONS: dict[str, tuple[str, ...]] = {
+    "bench.workloads.kindergarten_queue": (
+        "kindergarten-queue/ApplyToKindergartenQueue",
+        "kindergarten-queue/VerifyKindergartenBenefit",
+        "kindergarten-queue/TransferKindergartenApplication",
+        "kindergarten-queue/OfferPlaces",
+        "kindergarten-queue/AcceptOffer",
+        "kindergarten-queue/DeclineOffer",
+        "kindergarten-queue/ConfirmAdmission",
+    ),
+    "bench.workloads.first_grade": ("first-grade/ApplyForFirstGrade",),
+    "bench.workloads.emis": ("emis/TransferStudent",),
+    "bench.workloads.licensing": ("licensing/ApplyForLicence",),
+}
+
+
+def _postgres_cpu(postmaster_pid: int | None) -> float:
+    """CPU seconds (user + system) of PostgreSQL's processes so far."""
+    if postmaster_pid is None:
+        return 0.0
+    try:
+        root = psutil.Process(postmaster_pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def _postmaster_pid(data_dir: Path) -> int | None:
+    pid_file = next(data_dir.rglob("postmaster.pid"), None)
+    if pid_file is None:
+        return None
+    return int(pid_file.read_text().split()[0])
+
+
+async def _explain(url: str, captured: list[tuple[str, Any]]) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for statement, params in captured:
+            if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            args = list(params) if isinstance(params, list | tuple) else []
+            plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *args)
+            print("   ", " ".join(statement.split())[:160])
+            for row in plan:
+                print("      ", row[0])
+    finally:
+        await conn.close()
+
+
+async def run(args: argparse.Namespace) -> None:
+    settings = Settings(data_dir=args.data_dir)
+    embedded = None
+    db_url = settings.database_url or ""
+    if not db_url:
+        embedded = database.EmbeddedPostgres(args.data_dir)
+        embedded.start()
+        db_url = embedded.url()
+    try:
+        from resolvers import demo
+
+        await asyncio.to_thread(database.migrate, db_url)
+        if not await demo.is_loaded(db_url):
+            raise SystemExit("seed the dataset first: python -m bench.api --data-dir ...")
+        copy_url = await _copy_database(db_url, PAGES_DATABASE)
+        ring = KeyRing.load(settings, args.data_dir)
+        bench = Bench(database.plain_url(copy_url), settings, ring)
+        postmaster = _postmaster_pid(args.data_dir)
+        async with _in_process_hub(copy_url, args.data_dir) as (client, counter):
+            captured: list[tuple[str, Any]] = []
+
+            def capture(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+                captured.append((statement, params))
+
+            engine = client._transport.app.state.engine  # type: ignore[attr-defined]
+            chosen = MUTATIONS if args.mutations else PAGES
+            for module, pages in chosen.items():
+                workloads: list[Workload] = importlib.import_module(module).WORKLOADS
+                for workload in workloads:
+                    if workload.operation not in pages or args.only not in workload.operation:
+                        continue
+                    query = (PORTALS / f"{workload.operation}.graphql").read_text()
+                    wanted = args.requests + 1 if args.mutations else 50
+                    calls = await workload.prepare(bench, wanted)
+                    bodies = [(c.body(query), c.token) for c in calls]
+
+                    async def send(i: int, bodies: Any = bodies) -> dict[str, Any]:
+                        (body, content_type), token = bodies[i % len(bodies)]
+                        response = await client.post(
+                            "/graphql",
+                            content=body,
+                            headers={
+                                "Authorization": f"Bearer {token}",
+                                "Content-Type": content_type,
+                            },
+                        )
+                        answer: dict[str, Any] = response.json()
+                        return answer
+
+                    counter.reset()
+                    captured.clear()
+                    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+                    first = await send(0)
+                    event.remove(engine.sync_engine, "before_cursor_execute", capture)
+                    statements = counter.count
+                    problem = _problem(first)
+                    if not args.mutations:
+                        for i in range(min(20, args.requests)):  # warm: plans, caches
+                            await send(i)
+                    # A mutation's calls are each sent once (the first one was sent above).
+                    first_call = 1 if args.mutations else 0
+                    requests = (
+                        min(args.requests, len(calls) - first_call)
+                        if args.mutations
+                        else args.requests
+                    )
+                    walls = []
+                    profile = cProfile.Profile() if args.profile else None
+                    cpu0, pg0 = time.process_time(), _postgres_cpu(postmaster)
+                    if profile is not None:
+                        profile.enable()
+                    for i in range(first_call, first_call + requests):
+                        t = time.perf_counter()
+                        await send(i)
+                        walls.append(time.perf_counter() - t)
+                    if profile is not None:
+                        profile.disable()
+                        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+                    hub_cpu = (time.process_time() - cpu0) / max(requests, 1) * 1000
+                    pg_cpu = (_postgres_cpu(postmaster) - pg0) / max(requests, 1) * 1000
+                    load = os.getloadavg()
+                    print(
+                        f"{workload.operation}: {requests} requests of {len(calls)} calls,"
+                        f" {statements} statements,"
+                        f" hub CPU {hub_cpu:.2f} ms, PostgreSQL CPU {pg_cpu:.2f} ms,"
+                        f" wall p50 {statistics.median(walls) * 1000:.1f} ms,"
+                        f" load {load[0]:.1f}" + (f", PROBLEM {problem}" if problem else ""),
+                        flush=True,
+                    )
+                    if args.explain:
+                        await _explain(database.plain_url(copy_url), captured)
+        await _copy_database(db_url, PAGES_DATABASE, drop_only=True)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", type=Path, default=RESULTS / "data")
+    parser.add_argument("--only", default="", help="pages whose name contains this")
+    parser.add_argument("--requests", type=int, default=200, help="requests per page")
+    parser.add_argument("--explain", action="store_true", help="plans of the first call")
+    parser.add_argument("--profile", action="store_true", help="where the hub's CPU goes")
+    parser.add_argument(
+        "--mutations", action="store_true", help="the portal mutations instead of the pages"
+    )
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
