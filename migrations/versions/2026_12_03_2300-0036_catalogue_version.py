@@ -2,8 +2,8 @@
 approvals changes, so a worker may keep search answers for a version and know when they
 are stale (issue 17's search target; resolvers/library/windows.py).
 
-Revision ID: 0043
-Revises: 0033
+Revision ID: 0036
+Revises: 0035
 Create Date: 2026-12-03 23:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0043"
-down_revision: str | None = "0033"
+revision: str = "0036"
+down_revision: str | None = "0035"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 person on an officer's page, whether an application the officer reads is for them; the only
 child index was partial, on active applications).
 
-Revision ID: 0052
-Revises: 0033
+Revision ID: 0037
+Revises: 0036
 Create Date: 2026-12-03 23:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0052"
-down_revision: str | None = "0033"
+revision: str = "0037"
+down_revision: str | None = "0036"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
