@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +79,14 @@ async def key_principal(engine: AsyncEngine, key_id: int) -> Principal | None:
     )
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's TLS context (its CA bundle), built once per process: building one reads the
+    bundle (about 25 ms of CPU) and a process may start many hubs (the test suite starts one
+    for nearly every test)."""
+    return httpx.create_ssl_context()
+
+
 class EventsRuntime:
     """The events machinery of one process."""
 
@@ -101,6 +111,7 @@ class EventsRuntime:
         # What the live feed's router read for the subscribers (given by the schema layer).
         self.audience: Any = None
         self.client = httpx.AsyncClient(
+            verify=_tls_context(),
             timeout=settings.webhook_timeout_seconds,
             follow_redirects=False,
             limits=httpx.Limits(
