@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,3 +118,23 @@ class TestPublishedManifests:
             for operation in manifest["operations"]:
                 assert operation["id"] in allow_list.by_hash
                 assert allow_list.allows(operation["body"], parse(operation["body"]))
+
+
+class TestLoadingTheAllowList:
+    def test_a_document_changed_on_disk_is_read_again(self, tmp_path: Path) -> None:
+        # given an allow-list loaded from a portal folder (its parse is kept for the next hub)
+        document = tmp_path / "portal" / "Count.graphql"
+        document.parent.mkdir()
+        document.write_text("query Count { regions(first: 1) { totalCount } }")
+        before = persisted.AllowList.load(tmp_path)
+        # when the document changes
+        changed = "query Count { regions(first: 10) { totalCount } }"
+        document.write_text(changed)
+        # then the next hub's allow-list holds the new text, not the old one
+        after = persisted.AllowList.load(tmp_path)
+        assert persisted.sha256(changed) in after.by_hash
+        assert persisted.sha256(changed) not in before.by_hash
+        assert after.by_hash.keys().isdisjoint(before.by_hash)
+        # and a document added beside it is read too
+        (tmp_path / "portal" / "Other.graphql").write_text("query Other { __typename }")
+        assert len(persisted.AllowList.load(tmp_path).by_hash) == len(after.by_hash) + 2
