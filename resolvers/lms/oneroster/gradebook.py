@@ -52,7 +52,7 @@ from models import (
     Subject,
     Term,
 )
-from resolvers.lms.oneroster.shape import STAMP, Ref, base, iso
+from resolvers.lms.oneroster.shape import STAMP, Ref, base, course_of_class, iso, scale_of_class
 from resolvers.lms.oneroster.shape import text as _text
 
 # The kinds of mark have no rows; their dateLastModified is when this mapping was published.
@@ -121,18 +121,9 @@ def score_scales() -> Select[Any]:
         )
         .select_from(ClassSubject)
         .join(ClassGroup, ClassGroup.id == ClassSubject.class_group_id)
-        .join(
-            rule,
-            (rule.curriculum_model == ClassGroup.curriculum_model)
-            & (rule.grade == ClassGroup.grade),
-        )
+        .join(rule, scale_of_class())
         .join(Institution, Institution.id == ClassGroup.institution_id)
-        .outerjoin(
-            CurriculumPlan,
-            (CurriculumPlan.subject_id == ClassSubject.subject_id)
-            & (CurriculumPlan.grade == ClassGroup.grade)
-            & (CurriculumPlan.curriculum_model == ClassGroup.curriculum_model),
-        )
+        .outerjoin(CurriculumPlan, course_of_class())
         .subquery()
     )
     return select(inner)
@@ -191,11 +182,7 @@ def line_items() -> Select[Any]:
         .join(Subject, Subject.id == ClassLesson.subject_id)
         .join(Institution, Institution.id == ClassLesson.institution_id)
         .join(AcademicYear, AcademicYear.id == ClassLesson.academic_year_id)
-        .outerjoin(
-            rule,
-            (rule.curriculum_model == ClassGroup.curriculum_model)
-            & (rule.grade == ClassGroup.grade),
-        )
+        .outerjoin(rule, scale_of_class())
         .outerjoin(
             Term,
             (Term.academic_year_id == ClassLesson.academic_year_id)

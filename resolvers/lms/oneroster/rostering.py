@@ -38,7 +38,7 @@ from models import (
     TeachingAssignment,
     Term,
 )
-from resolvers.lms.oneroster.shape import STAMP, Ref, base, iso
+from resolvers.lms.oneroster.shape import STAMP, Ref, base, course_of_class, iso
 from resolvers.lms.oneroster.shape import text as _text
 from resolvers.lms.oneroster.shape import ts as _ts
 
@@ -170,12 +170,7 @@ def classes() -> Select[Any]:
         .join(Subject, Subject.id == ClassSubject.subject_id)
         .join(Institution, Institution.id == ClassGroup.institution_id)
         .join(AcademicYear, AcademicYear.id == ClassGroup.academic_year_id)
-        .outerjoin(
-            plan,
-            (plan.subject_id == ClassSubject.subject_id)
-            & (plan.grade == ClassGroup.grade)
-            & (plan.curriculum_model == ClassGroup.curriculum_model),
-        )
+        .outerjoin(plan, course_of_class())
         .subquery()
     )
     return select(inner)

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import DateTime, String, cast
 
+from models import AssessmentRule, ClassGroup, ClassSubject, CurriculumPlan
+
 # A reference to another object: Ref(plural, sourcedId, type) -> GUIDRef (None for no id).
 Ref = Callable[[str, str | None, str], dict[str, str] | None]
 
@@ -24,6 +26,24 @@ def ts(value: Any) -> Any:
 
 def text(value: Any) -> Any:
     return cast(value, String)
+
+
+def course_of_class() -> Any:
+    """The join condition of a class subject's course: the curriculum plan's row for its
+    subject in its class's grade and curriculum model."""
+    return (
+        (CurriculumPlan.subject_id == ClassSubject.subject_id)
+        & (CurriculumPlan.grade == ClassGroup.grade)
+        & (CurriculumPlan.curriculum_model == ClassGroup.curriculum_model)
+    )
+
+
+def scale_of_class() -> Any:
+    """The join condition of a class's mark scheme: the assessment rule of its grade and
+    curriculum model."""
+    return (AssessmentRule.curriculum_model == ClassGroup.curriculum_model) & (
+        AssessmentRule.grade == ClassGroup.grade
+    )
 
 
 def iso(value: datetime | date | None) -> str | None:
