@@ -59,6 +59,27 @@ def pgbouncer_connect_args() -> dict[str, Any]:
     }
 
 
+def connection_settings(
+    *,
+    statement_timeout_ms: int | None,
+    application_name: str,
+    pgbouncer: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """asyncpg's connect arguments for the hub's connections: the application's name and the
+    statement timeout, as a startup parameter, or, behind PgBouncer (``pgbouncer``: the
+    arguments it needs, None without it), which refuses that parameter, enforced by asyncpg
+    from the client (it cancels the statement)."""
+    server_settings = {"application_name": application_name}
+    connect_args: dict[str, Any] = {"server_settings": server_settings}
+    if pgbouncer is not None:
+        connect_args.update(pgbouncer)
+        if statement_timeout_ms:
+            connect_args["command_timeout"] = statement_timeout_ms / 1000
+    elif statement_timeout_ms:
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
+    return connect_args
+
+
 def create_engine(
     url: str | URL,
     *,
@@ -75,14 +96,11 @@ def create_engine(
     PgBouncer refuses: asyncpg enforces it from the client instead (it cancels the statement).
     ``read_only`` engines (the read replica) start every transaction READ ONLY.
     """
-    server_settings = {"application_name": application_name}
-    connect_args: dict[str, Any] = {"server_settings": server_settings}
-    if pgbouncer:
-        connect_args.update(pgbouncer_connect_args())
-        if statement_timeout_ms:
-            connect_args["command_timeout"] = statement_timeout_ms / 1000
-    elif statement_timeout_ms:
-        server_settings["statement_timeout"] = str(statement_timeout_ms)
+    connect_args = connection_settings(
+        statement_timeout_ms=statement_timeout_ms,
+        application_name=application_name,
+        pgbouncer=pgbouncer_connect_args() if pgbouncer else None,
+    )
     engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
@@ -139,15 +157,12 @@ class DirectPool:
         self.engine = engine
         self.url = plain_url(url)
         self.size = size
-        server_settings = {"application_name": application_name}
-        self.connect_args: dict[str, Any] = {"server_settings": server_settings}
-        if pgbouncer:
+        self.connect_args = connection_settings(
+            statement_timeout_ms=statement_timeout_ms,
+            application_name=application_name,
             # No named statements: the next use may reach another server connection.
-            self.connect_args["statement_cache_size"] = 0
-            if statement_timeout_ms:
-                self.connect_args["command_timeout"] = statement_timeout_ms / 1000
-        elif statement_timeout_ms:
-            server_settings["statement_timeout"] = str(statement_timeout_ms)
+            pgbouncer={"statement_cache_size": 0} if pgbouncer else None,
+        )
         self._pool: Any = None
         self._opening: Any = None
 
