@@ -137,12 +137,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         "idle_timeout": settings.body_idle_timeout_seconds,
         "timeout": settings.body_timeout_seconds,
     }
-    app.add_middleware(
-        BodyLimit,
-        limit=MAX_BODY,
-        idle_timeout=settings.body_idle_timeout_seconds,
-        timeout=settings.body_timeout_seconds,
-    )
+    app.add_middleware(BodyLimit, **body)
     if settings.trusted_proxies:
         # The caller behind a trusted proxy, by uvicorn's rule (the rightmost X-Forwarded-For
         # entry that is not a trusted proxy): the same rule `bilim serve` gives uvicorn, here
@@ -150,7 +145,8 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     # Outside the body guard: a refusal (413, 408, 503) still carries the CORS headers a
     # browser needs to show it to the portal's script.
-    app.add_middleware(CORSMiddleware, **cors_options(settings))
+    cors = cors_options(settings)
+    app.add_middleware(CORSMiddleware, **cors)
     # Outermost: the request's id, log line and metrics cover all of it; its trace span
     # (when tracing is on) wraps even that, so the log line can name the trace.
     app.add_middleware(Observe)
@@ -158,9 +154,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         app.add_middleware(Traced, provider=provider)
     else:
         # POST /graphql through the same steps without Starlette's general stack.
-        app.lane = GraphQLLane(
-            view, cors=cors_options(settings), body=body, trusted_proxies=settings.trusted_proxies
-        )
+        app.lane = GraphQLLane(view, cors=cors, body=body, trusted_proxies=settings.trusted_proxies)
     return app
 
 
