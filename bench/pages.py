@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import psutil
 from sqlalchemy import event
 
 from bench.api import PORTALS, RESULTS, _copy_database, _in_process_hub, _problem
+from bench.library import cpu_seconds
 from bench.workloads import Bench, Workload
 from models import database
 from resolvers.access import KeyRing
@@ -77,25 +77,6 @@ MUTATIONS: dict[str, tuple[str, ...]] = {
     "bench.workloads.emis": ("emis/TransferStudent",),
     "bench.workloads.licensing": ("licensing/ApplyForLicence",),
 }
-
-
-def _postgres_cpu(postmaster_pid: int | None) -> float:
-    """CPU seconds (user + system) of PostgreSQL's processes so far."""
-    if postmaster_pid is None:
-        return 0.0
-    try:
-        root = psutil.Process(postmaster_pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            continue
-    return total
 
 
 def _postmaster_pid(data_dir: Path) -> int | None:
@@ -188,7 +169,7 @@ async def run(args: argparse.Namespace) -> None:
                     )
                     walls = []
                     profile = cProfile.Profile() if args.profile else None
-                    cpu0, pg0 = time.process_time(), _postgres_cpu(postmaster)
+                    cpu0, pg0 = time.process_time(), cpu_seconds(postmaster)
                     if profile is not None:
                         profile.enable()
                     for i in range(first_call, first_call + requests):
@@ -199,7 +180,7 @@ async def run(args: argparse.Namespace) -> None:
                         profile.disable()
                         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
                     hub_cpu = (time.process_time() - cpu0) / max(requests, 1) * 1000
-                    pg_cpu = (_postgres_cpu(postmaster) - pg0) / max(requests, 1) * 1000
+                    pg_cpu = (cpu_seconds(postmaster) - pg0) / max(requests, 1) * 1000
                     load = os.getloadavg()
                     print(
                         f"{workload.operation}: {requests} requests of {len(calls)} calls,"

@@ -38,6 +38,7 @@ import httpx
 import psutil
 
 from bench.api import PERSON_BY_ID, _free_port, _lua, _pick_variables, _portal_queries
+from bench.events import cpu_seconds
 from models import database
 from resolvers.access import KeyRing, Role, issue_token
 from resolvers.settings import Settings
@@ -97,17 +98,6 @@ def shapes(variables: dict[str, Any]) -> list[Shape]:
         Shape("c", portal["emis/EnrollmentHistory"], {"personId": variables["personId"]}, []),
         Shape("e", portal["emis/PupilCounts"], {"regionId": region}, []),
     ]
-
-
-def _cpu(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for p in processes:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.Error:
-            pass
-    return total
 
 
 def _tree(pid: int) -> list[psutil.Process]:
@@ -263,7 +253,7 @@ def measure(args: argparse.Namespace) -> list[Sample]:
                             _lua(script, body, token, rotation)
                             _drive(url, script, args.connections, 2)  # warm up
                             hub, pg = _tree(server.pid), _postgres(pgdata)
-                            before = _cpu(hub), _cpu(pg)
+                            before = cpu_seconds(hub), cpu_seconds(pg)
                             n, seconds = _drive(url, script, args.connections, args.duration)
                             hub, pg = hub + _tree(server.pid)[len(hub) :], _postgres(pgdata)
                             sample = Sample(
@@ -272,8 +262,8 @@ def measure(args: argparse.Namespace) -> list[Sample]:
                                 round_,
                                 n,
                                 seconds,
-                                _cpu(hub) - before[0],
-                                _cpu(pg) - before[1],
+                                cpu_seconds(hub) - before[0],
+                                cpu_seconds(pg) - before[1],
                             )
                             samples.append(sample)
                             _write(samples, args.out)
