@@ -15,6 +15,7 @@ from resolvers.access.principals import (
     Role,
     require,
 )
+from resolvers.access.scopes import among, outside, scope_ids
 from resolvers.access.tokens import (
     ALGORITHM,
     VERIFIED_TOKENS_KEPT,
@@ -37,8 +38,11 @@ __all__ = [
     "KeyRing",
     "Principal",
     "Role",
+    "among",
     "issue_token",
+    "outside",
     "principal_from_claims",
     "principal_from_token",
     "require",
+    "scope_ids",
 ]

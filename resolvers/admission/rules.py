@@ -19,7 +19,7 @@ from models import (
     Person,
 )
 from resolvers import clock
-from resolvers.access import Principal, Role
+from resolvers.access import Principal, Role, among
 from resolvers.people.rules import person_readable, self_or_child
 
 ADULT_AGE = 18
@@ -36,7 +36,7 @@ def admission_application_readable(
     if principal.role == Role.ADMISSION_OFFICER:
         return application.programme_id.in_(
             select(AdmissionProgramme.id).where(
-                AdmissionProgramme.institution_id.in_(principal.institution_ids)
+                among(AdmissionProgramme.institution_id, principal.institution_ids)
             )
         )
     return self_or_child(principal, application.person_id)
@@ -78,7 +78,7 @@ def offer_readable(principal: Principal) -> Any:
     if principal.role == Role.ADMISSION_OFFICER:
         return AdmissionOffer.programme_id.in_(
             select(AdmissionProgramme.id).where(
-                AdmissionProgramme.institution_id.in_(principal.institution_ids)
+                among(AdmissionProgramme.institution_id, principal.institution_ids)
             )
         )
     return self_or_child(principal, AdmissionOffer.person_id)

@@ -35,7 +35,7 @@ from models import (
     QuizQuestion,
     Sector,
 )
-from resolvers.access import Principal, Role
+from resolvers.access import Principal, Role, among
 from resolvers.content.errors import ContentCode
 from resolvers.content.quizzes import Answer, grade_answers
 from resolvers.errors import AnyCode, DomainError, ErrorCode
@@ -188,7 +188,7 @@ async def _allowed_learners(
                 Enrollment.person_id.in_(sorted(o for o in others if o is not None)),
                 Enrollment.sector == Sector.SCHOOL,
                 Enrollment.exit_date.is_(None),
-                Enrollment.institution_id.in_(sorted(principal.institution_ids)),
+                among(Enrollment.institution_id, principal.institution_ids),
             )
         )
         allowed.update(found)

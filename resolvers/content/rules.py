@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, true
 
 from models import CourseEnrollment, CourseRun, Lesson, LessonStatus, OpenCourse
-from resolvers.access import Principal, Role
+from resolvers.access import Principal, Role, among
 from resolvers.people.rules import self_or_child
 
 
@@ -60,7 +60,7 @@ def course_enrollment_readable(
         runs_here = (
             select(CourseRun.id)
             .join(OpenCourse, OpenCourse.id == CourseRun.course_id)
-            .where(OpenCourse.institution_id.in_(sorted(principal.institution_ids)))
+            .where(among(OpenCourse.institution_id, principal.institution_ids))
         )
         clauses.append(enrollment.run_id.in_(runs_here))
     return or_(*clauses)

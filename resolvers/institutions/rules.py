@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Institution, InstitutionKind
-from resolvers.access import Principal, Role, require
+from resolvers.access import Principal, Role, among, require
 from resolvers.errors import DomainError, NotFound
 from resolvers.institutions.errors import InstitutionCode
 
@@ -20,16 +20,16 @@ def institution_in_scope(principal: Principal, inst: Any = Institution) -> Colum
         return true()
     clauses: list[ColumnElement[bool]] = []
     if principal.role == Role.REGION_OFFICER:
-        clauses.append(inst.region_id.in_(principal.region_ids))
+        clauses.append(among(inst.region_id, principal.region_ids))
     if principal.role == Role.DISTRICT_OFFICER:
-        clauses.append(inst.district_id.in_(principal.district_ids))
+        clauses.append(among(inst.district_id, principal.district_ids))
     if principal.role in (Role.SCHOOL_ADMIN, Role.TEACHER, Role.LIBRARIAN):
-        clauses.append(inst.id.in_(principal.institution_ids))
+        clauses.append(among(inst.id, principal.institution_ids))
     if principal.role == Role.PARTNER:
         # A key without regions covers the country; the fields it reads are scoped instead.
         if not principal.region_ids:
             return true()
-        clauses.append(inst.region_id.in_(principal.region_ids))
+        clauses.append(among(inst.region_id, principal.region_ids))
     return or_(*clauses) if clauses else false()
 
 

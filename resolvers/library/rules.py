@@ -16,7 +16,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from models import BibFile, FileAccess, Hold, Loan, StaffPosition
 from models import Enrollment as EnrollmentRow
 from resolvers import enrollments as enrollments_service
-from resolvers.access import PERSONAL_ROLES, Principal, Role
+from resolvers.access import PERSONAL_ROLES, Principal, Role, among
 from resolvers.people.rules import self_or_child
 
 # Roles that run an institution's library.
@@ -77,7 +77,7 @@ def reads_library(principal: Principal, institution_id: Any) -> ColumnElement[bo
     if principal.is_ministry:
         return true()
     if principal.role in LIBRARY_ROLES and principal.institution_ids:
-        return institution_id.in_(sorted(principal.institution_ids))
+        return among(institution_id, principal.institution_ids)
     return false()
 
 
@@ -119,7 +119,7 @@ def file_readable(principal: Principal) -> ColumnElement[bool]:
         clauses.append(
             and_(
                 BibFile.access == FileAccess.INSTITUTION,
-                BibFile.institution_id.in_(sorted(principal.institution_ids)),
+                among(BibFile.institution_id, principal.institution_ids),
             )
         )
     if principal.person_id is not None:

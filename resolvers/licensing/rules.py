@@ -23,7 +23,7 @@ from models import (
     LicensingPolicy,
     Ownership,
 )
-from resolvers.access import Principal, Role
+from resolvers.access import Principal, Role, among
 from resolvers.errors import DomainError, ErrorCode
 
 EXEMPT_KINDS = frozenset({InstitutionKind.SCHOOL, InstitutionKind.KINDERGARTEN})
@@ -166,10 +166,10 @@ def _licensing_scope(principal: Principal, institution_id: Any) -> ColumnElement
     if principal.role == Role.LICENSING_OFFICER:
         inst = _INSTITUTION
         clauses.append(
-            exists().where(inst.id == institution_id, inst.region_id.in_(principal.region_ids))
+            exists().where(inst.id == institution_id, among(inst.region_id, principal.region_ids))
         )
     if principal.role == Role.SCHOOL_ADMIN:
-        clauses.append(institution_id.in_(principal.institution_ids))
+        clauses.append(among(institution_id, principal.institution_ids))
     return or_(*clauses) if clauses else false()
 
 

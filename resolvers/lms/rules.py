@@ -29,7 +29,7 @@ from models import (
     StaffPosition,
     TeachingAssignment,
 )
-from resolvers.access import Principal, Role
+from resolvers.access import Principal, Role, among, outside
 from resolvers.institutions.rules import institution_in_scope, may_manage_institution
 
 # Officers and staff read the classes of the institutions in their scope.
@@ -97,7 +97,7 @@ def teaches(
         taught.class_group_id == class_group_id,
         taught.teacher_id == principal.person_id,
         taught.ended_on.is_(None),
-        taught.institution_id.in_(principal.institution_ids),
+        among(taught.institution_id, principal.institution_ids),
     ]
     if subject_id is not None:
         clauses.append(taught.subject_id == subject_id)
@@ -125,7 +125,7 @@ def gradebook_readable(
             exists().where(
                 klass.id == class_group_id,
                 klass.homeroom_teacher_id == principal.person_id,
-                klass.institution_id.in_(principal.institution_ids),
+                among(klass.institution_id, principal.institution_ids),
             ),
         )
     return false()
@@ -200,12 +200,12 @@ def concern_readable(principal: Principal, report: Any = ConcernReport) -> Colum
         return false()
     clauses: list[ColumnElement[bool]] = []
     if principal.region_ids:
-        clauses.append(report.region_id.in_(principal.region_ids))
+        clauses.append(among(report.region_id, principal.region_ids))
         region = _REGION
         holds_every_region = ~exists().where(
-            region.valid_to.is_(None), region.id.not_in(principal.region_ids)
+            region.valid_to.is_(None), outside(region.id, principal.region_ids)
         )
         clauses.append(and_(report.region_id.is_(None), holds_every_region))
     if principal.district_ids:
-        clauses.append(report.district_id.in_(principal.district_ids))
+        clauses.append(among(report.district_id, principal.district_ids))
     return or_(*clauses) if clauses else false()

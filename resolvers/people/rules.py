@@ -20,7 +20,7 @@ from models import (
     StaffPosition,
     TeachingAssignment,
 )
-from resolvers.access import PERSONAL_ROLES, SCOPED_ROLES, Principal, Role
+from resolvers.access import PERSONAL_ROLES, SCOPED_ROLES, Principal, Role, among
 from resolvers.institutions.rules import institution_in_scope
 from resolvers.lookup import readable_or_not_found
 
@@ -58,7 +58,7 @@ def taught_by(principal: Principal, enrolled: Any) -> ColumnElement[bool]:
     member, taught, klass = _MEMBER, _TAUGHT, _KLASS
     return and_(
         enrolled.exit_date.is_(None),
-        enrolled.institution_id.in_(principal.institution_ids),
+        among(enrolled.institution_id, principal.institution_ids),
         exists().where(
             member.enrollment_id == enrolled.id,
             member.until.is_(None),
@@ -130,9 +130,9 @@ def reads_everyone_enrolled_at(
     if principal.is_ministry or national_partner(principal):
         return true()
     if principal.role in (Role.REGION_OFFICER, Role.PARTNER) and region_id is not None:
-        return literal(region_id, Integer).in_(sorted(principal.region_ids))
+        return among(literal(region_id, Integer), principal.region_ids)
     if principal.role == Role.SCHOOL_ADMIN and institution_id is not None:
-        return literal(institution_id, Integer).in_(sorted(principal.institution_ids))
+        return among(literal(institution_id, Integer), principal.institution_ids)
     return false()
 
 

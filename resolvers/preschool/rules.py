@@ -13,7 +13,7 @@ from models import (
     KindergartenPreference,
     KindergartenVoucher,
 )
-from resolvers.access import Principal, Role
+from resolvers.access import Principal, Role, among
 from resolvers.institutions.rules import may_manage_institution
 from resolvers.intake import OFFICER_ROLES, officer_scope
 from resolvers.people.rules import children_of
@@ -104,9 +104,9 @@ def voucher_readable(principal: Principal) -> ColumnElement[bool]:
     if principal.role == Role.GUARDIAN and principal.person_id is not None:
         return KV.child_id.in_(children_of(principal.person_id))
     if principal.role == Role.DISTRICT_OFFICER:
-        return KV.district_id.in_(principal.district_ids)
+        return among(KV.district_id, principal.district_ids)
     if principal.role == Role.REGION_OFFICER:
-        return KV.region_id.in_(principal.region_ids)
+        return among(KV.region_id, principal.region_ids)
     return false()
 
 

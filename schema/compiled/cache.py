@@ -1,17 +1,27 @@
 """The compiled path's caches: plans per query text, and statements per shape of request.
 
 A statement is built once per *shape* of request and kept as SQL text (:meth:`Compiler.prepared`):
-the primary keys inside global IDs and the values inside (opened) cursors are stood in for by unique
+the primary keys inside global IDs, the values inside (opened) cursors and the caller's own keys
+(their person, and their regions, districts and institutions) are stood in for by unique
 values, which must reach the SQL only as bind arguments. So the query builders the compiled
 path reuses (``persons_query``, ``institutions_query``, the row rules) must never decide in
-Python on an ID's key or a cursor's values; they decide in SQL. A stand-in that does not come
-out as an argument makes that shape build its statement per request instead."""
+Python on an ID's key, a cursor's values or a caller's keys; they decide in SQL. A caller's
+scope reaches the SQL as one array argument (:func:`resolvers.access.among`, ``= ANY(:ids)``),
+so one statement text serves every caller of a role whatever the size of their scope, and
+PostgreSQL reuses its prepared plan. What a rule may decide in Python, and so what a kept
+statement is filed under (:func:`_rule_key`): the caller's role, their key's grant, whether
+they have a person and whether each scope is empty.
+
+A stand-in of the request that does not come out as an argument makes that shape build its
+statement per request instead; so does a caller's stand-in written into the SQL text or a
+scope put into the SQL id by id (``IN (:id_1, ...)``): the statement would be the stand-in
+caller's, not the real one's."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -55,6 +65,8 @@ class Compiler:
         self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
         self.templates: OrderedDict[tuple[Any, ...], Template] = OrderedDict()
         self.templates_built = 0
+        # Statements put together by the builder (a kept one, or one for a single request).
+        self.statements_built = 0
 
     def plan(self, query: str, operation_name: str | None) -> Plan | None:
         key = (query, operation_name)
@@ -82,6 +94,7 @@ class Compiler:
         )
         if isinstance(coerced, list):
             raise Unsupported("variables")
+        self.statements_built += 1
         builder = Builder(self.schema, plan, principal, coerced, cursors)
         try:
             return builder.root()
@@ -98,9 +111,10 @@ class Compiler:
         """The SQL text and arguments answering ``plan`` for this caller.
 
         Building a statement costs milliseconds, so it is built once per *shape* of a request
-        (the plan, the caller's row rules, and the variables with the primary keys of their
-        global IDs and the values inside their cursors left out) and kept as SQL text; a
-        request of a known shape only puts its keys and cursor values into the arguments."""
+        (the plan, the caller's role and which of their keys they have, and the variables with
+        the primary keys of their global IDs and the values inside their cursors left out) and
+        kept as SQL text; a request of a known shape only puts its keys, cursor values and its
+        caller's keys into the arguments."""
         variables = raw_variables or {}
         coerced = get_variable_values(
             self.gql, plan.operation.variable_definitions or (), variables
@@ -110,9 +124,12 @@ class Compiler:
         shape = _RequestShape(plan, self.gql, cursors)
         stand_ins = shape.substitute(variables)
         key = (plan.source, _rule_key(principal), shape.key)
+        # After the request's own: the caller's stand-ins are numbered alike for every caller
+        # the key files together, so a kept statement's slots hold for each of them.
+        caller = shape.caller(principal)
         template = self.templates.get(key)
         if template is None:
-            template = self._template(plan, principal, stand_ins, shape, cursors)
+            template = self._template(plan, caller, stand_ins, shape, cursors)
             self.templates[key] = template
             if len(self.templates) > TEMPLATES_KEPT:
                 self.templates.popitem(last=False)
@@ -142,12 +159,18 @@ class Compiler:
         slots = []
         found: set[Any] = set()
         for position, value in enumerate(values):
+            if shape.in_a_scope(value):
+                # A scope put into the SQL id by id: its text depends on the scope's size.
+                return Template(None, (), ())
             stand_in = shape.stand_in_of(value)
             if stand_in is not None:
                 slots.append((position, stand_in))
                 found.add(stand_in)
-        if found != set(shape.real):
+        if not shape.required <= found:
             # A key or cursor value did not reach the statement as a plain argument.
+            return Template(None, (), ())
+        if any(shape.written(stand_in, sql) for stand_in in set(shape.real) - found):
+            # A caller's key written into the SQL text: the statement is the stand-in's.
             return Template(None, (), ())
         return Template(sql, tuple(processed), tuple(slots))
 
@@ -177,13 +200,16 @@ def _text_of(stmt: Select[Any]) -> tuple[str, list[Any], list[Any]]:
 
 
 def _rule_key(principal: Principal) -> tuple[Any, ...]:
-    """What the row rules of a caller depend on."""
+    """What the *text* of a caller's row rules depends on: their role, their key's grant (its
+    subgraph and personal data decide which fields and rules apply), and which of their keys
+    they have (a rule may decide in Python on a person being there or a scope being empty,
+    e.g. a partner without regions reads the country). The keys themselves are arguments."""
     return (
         principal.role,
-        principal.person_id,
-        principal.region_ids,
-        principal.district_ids,
-        principal.institution_ids,
+        principal.person_id is not None,
+        bool(principal.region_ids),
+        bool(principal.district_ids),
+        bool(principal.institution_ids),
         principal.grant,
     )
 
@@ -198,12 +224,49 @@ class _RequestShape:
         self.cursors = cursors
         self.parts: list[Any] = []
         self.real: dict[Any, Any] = {}
+        # The request's own stand-ins, which must all reach the statement as arguments (the
+        # caller's may not: a statement need not read who is asking).
+        self.required: set[Any] = set()
+        # The stand-in ids inside the caller's scopes, which reach the SQL only inside arrays.
+        self.scope_members: set[int] = set()
 
     @property
     def key(self) -> tuple[Any, ...]:
         return tuple(self.parts)
 
-    def _stand_in(self, value: Any) -> Any:
+    def caller(self, principal: Principal) -> Principal:
+        """The principal a kept statement is built for: ``principal`` with stand-ins for its
+        person and for each of its scopes (one stand-in id in a scope that is not empty)."""
+        person = principal.person_id
+        return replace(
+            principal,
+            subject=self._stand_in(principal.subject, required=False),
+            person_id=None if person is None else self._stand_in(person, required=False),
+            region_ids=self._scope(principal.region_ids),
+            district_ids=self._scope(principal.district_ids),
+            institution_ids=self._scope(principal.institution_ids),
+        )
+
+    def _scope(self, ids: frozenset[int]) -> frozenset[int]:
+        """One stand-in id for a scope that is not empty; the scope's ids are its array's."""
+        if not ids:
+            return ids
+        member = INT4_MAX - len(self.real) - 1
+        self.real[(list, (member,))] = sorted(ids)
+        self.scope_members.add(member)
+        return frozenset({member})
+
+    def in_a_scope(self, value: Any) -> bool:
+        return type(value) is int and value in self.scope_members
+
+    def written(self, stand_in: tuple[type, Any], sql: str) -> bool:
+        """Is a stand-in's value written into the statement's text?"""
+        kind, value = stand_in
+        if kind is list:
+            return any(str(member) in sql for member in value)
+        return str(value) in sql
+
+    def _stand_in(self, value: Any, *, required: bool = True) -> Any:
         n = len(self.real) + 1
         if isinstance(value, bool) or value is None:
             return None
@@ -217,11 +280,19 @@ class _RequestShape:
         else:
             return None
         self.real[(type(stand_in), stand_in)] = value
+        if required:
+            self.required.add((type(stand_in), stand_in))
         return stand_in
 
     def stand_in_of(self, value: Any) -> Any:
-        key = (type(value), value)
-        return key if key in self.real else None
+        if isinstance(value, list):
+            key: tuple[type, Any] = (list, tuple(value))
+        else:
+            key = (type(value), value)
+        try:
+            return key if key in self.real else None
+        except TypeError:  # an unhashable value: not a stand-in
+            return None
 
     def collides(self) -> bool:
         """Does a value kept whole in the shape equal a stand-in (it would be taken for one)?"""

@@ -28,6 +28,7 @@ from tests.factories import (
 )
 from tests.lms.arrange import School, arrange_school
 from tests.test_compiled import Pair, pair
+from tests.test_compiled_callers import Built
 
 __all__ = ["pair"]
 
@@ -273,3 +274,37 @@ async def test_a_field_it_does_not_know_takes_the_resolvers(
         fast, slow, statements = await pair.both(document, variables, ministry)
         assert fast == slow
         assert statements > 1
+
+
+async def test_every_teacher_reads_their_gradebook_from_one_kept_statement(
+    pair: Pair, session: AsyncSession
+) -> None:
+    # given two schools, each with a class and its mathematics teacher (issue 15: a teacher
+    # reads the gradebook of the classes and subjects they are assigned)
+    grade, model, marks = SCHEMES["points"]
+    schools = [await _school(session, grade, model) for _ in range(2)]
+    books = [await _book(pair, session, s, grade_marks=marks) for s in schools]
+    teachers = [
+        {
+            "Authorization": "Bearer "
+            + pair.token(
+                Role.TEACHER, scopes=[f"institution:{s.school.id}"], person_id=s.teacher.id
+            )
+        }
+        for s in schools
+    ]
+    built = Built(pair)
+    texts: set[str] = set()
+    for t, headers in enumerate(teachers):
+        for b, variables in enumerate(books):
+            # when each teacher opens each class's gradebook
+            fast, slow, statements = await pair.both(PORTAL, variables, headers)
+            # then the answer is the resolvers', in one statement
+            assert fast == slow, (t, b)
+            assert statements == 1
+            texts.update(pair.counter.statements or ())
+            # and a teacher reads their own class's only
+            assert (fast["data"]["gradebook"] is not None) == (t == b)
+    # and one statement was built for both, sent to PostgreSQL as one text
+    assert built.since() == (1, 1)
+    assert len(texts) == 1

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resolvers.access import Principal
+from resolvers.access import Principal, among
 from resolvers.access.fields import field_allowed
 from resolvers.lms.oneroster.collections import COLLECTIONS, VIEWS, Collection, View
 from resolvers.lms.oneroster.query import Refused, page, params, where
@@ -75,7 +75,7 @@ def _statement(principal: Principal, collection: Collection) -> tuple[Any, Any]:
     cols = stmt.selected_columns
     if principal.region_ids:
         region = cols["region_id"]
-        stmt = stmt.where(or_(region.is_(None), region.in_(sorted(principal.region_ids))))
+        stmt = stmt.where(or_(region.is_(None), among(region, principal.region_ids)))
     return stmt, cols
 
 
