@@ -420,8 +420,8 @@ class Builder:
                 counted = select(func.count()).select_from(page.stmt.order_by(None).subquery())
                 pairs.append((key, page.correlated(counted).scalar_subquery()))
             elif name == "nodes":
-                agg = json_list(self.object_json(node_type, page.src, sub), *page.in_order)
-                pairs.append((key, agg))
+                element = self.object_json(node_type, page.src, sub)
+                pairs.append((key, json_list(element, *page.in_order, where=page.on_page)))
             elif name == "edges":
                 pairs.append((key, self.edges(type_name, node_type, sub, page)))
             elif name == "pageInfo":
@@ -447,7 +447,7 @@ class Builder:
                 pairs.append((key, cursor_of(page.ordering, page.src)))
             else:
                 pairs.append((key, self.object_json(node_type, page.src, sub)))
-        return json_list(json_object(pairs), *page.in_order)
+        return json_list(json_object(pairs), *page.in_order, where=page.on_page)
 
     def page_info(self, nodes: list[FieldNode], page: _Page) -> ColumnElement[Any]:
         pairs: list[tuple[str, ColumnElement[Any]]] = []
@@ -456,30 +456,28 @@ class Builder:
             if name == "__typename":
                 pairs.append((key, json_string("PageInfo")))
             elif name == "hasNextPage":
-                # One row past the page says whether items follow.
-                beyond = select(func.count()).select_from(
-                    page.after.order_by(*page.ordering.clauses()).limit(page.size + 1).subquery()
-                )
-                pairs.append((key, page.correlated(beyond).scalar_subquery() > page.size))
+                # The page's own extra row (its rows plus one) says whether items follow.
+                pairs.append((key, func.count() > page.size))
             elif name == "hasPreviousPage":
                 pairs.append((key, json_raw("true" if page.after_cursor else "false")))
             elif name in ("startCursor", "endCursor"):
                 first_or_last = page.in_order if name == "startCursor" else page.backwards
                 cursors = func.array_agg(
                     aggregate_order_by(cursor_of(page.ordering, page.src), *first_or_last)
-                )
+                ).filter(page.on_page)
                 pairs.append((key, json_text(cursors[1])))
         return json_object(pairs)
 
 
 @dataclass(frozen=True)
 class _Page:
-    """One page of a list: its rows before paging (``stmt``), after the cursor (``after``),
-    the page itself (``src``) with its order both ways, and the row it correlates with."""
+    """One page of a list: its rows before paging (``stmt``), the page itself with the row
+    after it (``src``, its rows numbered in their order; ``on_page`` leaves the row after out)
+    with its order both ways, and the row it correlates with."""
 
     stmt: Select[Any]
-    after: Select[Any]
     src: FromClause
+    on_page: ColumnElement[bool]
     ordering: Ordering
     in_order: list[Any]
     backwards: list[Any]
@@ -501,17 +499,23 @@ class _Page:
         after = stmt
         if args.after is not None:
             after = after.where(ordering.after(ordering.decode(args.after, cursors)))
-        page = after.order_by(*ordering.clauses()).limit(args.size).subquery()
-        # Aggregates over the page keep its order; the page holds exactly its rows, so the
-        # index walk stops at the page's end and nothing needs numbering.
-        on_page = Ordering(tuple((page.c[col.key], desc) for col, desc in ordering.keys))
+        # The page and the row after it, read in one index walk that stops there (the
+        # ``LIMIT`` right over the list's ordered scan, as (d)'s deep pages need), then
+        # numbered in their order: ``hasNextPage`` counts the page's rows instead of reading
+        # the list a second time, and the aggregates leave the extra row out by its number.
+        read = after.order_by(*ordering.clauses()).limit(args.size + 1).subquery()
+        keys = Ordering(tuple((read.c[col.key], desc) for col, desc in ordering.keys))
+        number = func.row_number().over(order_by=keys.clauses()).label("page_row")
+        page = select(read, number).subquery()
+        # Aggregates over the page keep its order.
+        keys = Ordering(tuple((page.c[col.key], desc) for col, desc in ordering.keys))
         return cls(
             stmt=stmt,
-            after=after,
             src=page,
+            on_page=page.c.page_row <= args.size,
             ordering=ordering,
-            in_order=on_page.clauses(),
-            backwards=on_page.clauses(reverse=True),
+            in_order=keys.clauses(),
+            backwards=keys.clauses(reverse=True),
             size=args.size,
             after_cursor=args.after is not None,
             correlate=correlate,

@@ -128,9 +128,15 @@ def seal_cursors(answer: bytes, keys: CursorKeys) -> bytes:
     )
 
 
-def json_list(element: ColumnElement[Any], *order: Any) -> ColumnElement[Any]:
-    """``[element,...]`` over an aggregate's rows in ``order``; ``[]`` over no rows."""
-    joined = func.coalesce(func.string_agg(element, aggregate_order_by(lit(","), *order)), lit(""))
+def json_list(
+    element: ColumnElement[Any], *order: Any, where: ColumnElement[bool] | None = None
+) -> ColumnElement[Any]:
+    """``[element,...]`` over an aggregate's rows in ``order`` (those ``where`` holds for, when
+    given: PostgreSQL evaluates the element of those rows only); ``[]`` over no rows."""
+    agg: Any = func.string_agg(element, aggregate_order_by(lit(","), *order))
+    if where is not None:
+        agg = agg.filter(where)
+    joined = func.coalesce(agg, lit(""))
     return _concat([json_raw("["), joined, json_raw("]")])
 
 
