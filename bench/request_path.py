@@ -4,6 +4,7 @@ builds of the hub and the hand-written floor, interleaved in one run (issue 21).
     python -m bench.request_path                          # this tree and the hand-written floor
     python -m bench.request_path --base /tmp/main-tree    # ... and another build (git archive)
     python -m bench.request_path --only a,c --rounds 5 --duration 8
+    python -m bench.request_path --only e --explain 150   # statements only, no servers
 
 Each round starts each server in turn (``bilim serve --workers N --no-access-log`` from its
 tree, or ``bench.handwritten`` under uvicorn), drives every shape with wrk (one thread, 4
@@ -232,6 +233,9 @@ def measure(args: argparse.Namespace) -> list[Sample]:
         ring = KeyRing.load(settings, args.data_dir)
         token = issue_token(ring, settings, role=Role.MINISTRY, ttl_minutes=240)
         chosen = [s for s in shapes(asyncio.run(_pick_variables(db_url))) if s.key in args.only]
+        if args.explain:
+            asyncio.run(explain(db_url, settings, chosen, args.explain))
+            return samples
         servers: list[tuple[str, Path | None]] = [("this tree", ROOT)]
         servers += [(f"base {i + 1}", Path(p).resolve()) for i, p in enumerate(args.base)]
         if not args.no_handwritten:
@@ -278,6 +282,65 @@ def measure(args: argparse.Namespace) -> list[Sample]:
     finally:
         embedded.stop()
     return samples
+
+
+async def explain(db_url: str, settings: Settings, shapes_: list[Shape], runs: int) -> None:
+    """Each shape's compiled statement (as this tree builds it for a ministry caller) and the
+    hand-written one: ``EXPLAIN (ANALYZE, BUFFERS)``, then the backend's own CPU time per
+    execution over ``runs`` executions of each prepared statement, in five interleaved rounds
+    (median). The backend's CPU, read from /proc, is what other processes' load distorts
+    least; the plans' times are wall-clock."""
+    import asyncpg
+
+    from bench import handwritten
+    from resolvers.access import Principal
+    from schema import LIMIT_RULES, schema
+    from schema.compiled import Compiler
+
+    compiler = Compiler(schema, LIMIT_RULES, settings.max_tokens)
+    cursors = KeyRing.load(settings, settings.data_dir).cursors
+    ministry = Principal(subject="bench", role=Role.MINISTRY)
+    conn = await asyncpg.connect(database.plain_url(db_url))
+    try:
+        pid = await conn.fetchval("SELECT pg_backend_pid()")
+        for shape in shapes_:
+            plan = compiler.plan(shape.query, None)
+            if plan is None:
+                print(f"({shape.key}) is not compiled")
+                continue
+            statements = {
+                "compiled": compiler.prepared(plan, ministry, shape.variables, cursors),
+                HANDWRITTEN: handwritten.arguments(
+                    handwritten.operation_of(shape.query), shape.variables
+                ),
+            }
+            for label, (sql, args) in statements.items():
+                rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+                print(f"\n({shape.key}) {label}:")
+                print("\n".join(r[0] for r in rows))
+            prepared = {label: await conn.prepare(sql) for label, (sql, _) in statements.items()}
+            per_run: dict[str, list[float]] = {label: [] for label in statements}
+            for _ in range(5):
+                for label, stmt in prepared.items():
+                    args = statements[label][1]
+                    await stmt.fetchval(*args)
+                    before = _backend_cpu(pid)
+                    for _ in range(runs):
+                        await stmt.fetchval(*args)
+                    per_run[label].append(1000 * (_backend_cpu(pid) - before) / runs)
+            for label, values in per_run.items():
+                print(
+                    f"({shape.key}) {label:14} backend CPU {statistics.median(values):.3f} ms"
+                    f" per execution (rounds: {', '.join(f'{v:.3f}' for v in values)})"
+                )
+    finally:
+        await conn.close()
+
+
+def _backend_cpu(pid: int) -> float:
+    """User and system CPU seconds of one PostgreSQL backend."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def report(samples: list[Sample]) -> None:
@@ -350,9 +413,21 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--no-handwritten", action="store_true")
     parser.add_argument("--data-dir", type=Path, default=RESULTS / "data")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        metavar="RUNS",
+        help="no servers: print each shape's plans (compiled and hand-written) and their"
+        " backend CPU per execution over RUNS executions",
+    )
     args = parser.parse_args()
     args.out = RESULTS / f"request-path-{datetime.now(UTC):%Y%m%dT%H%M%S}.csv"
     print(_uptime(), flush=True)
+    if args.explain:
+        measure(args)
+        print(_uptime())
+        return
     samples = measure(args)
     report(samples)
     print(f"{_uptime()}\nwritten to {args.out}")
