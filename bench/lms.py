@@ -2,7 +2,7 @@
 
     python -m bench.lms [--pupils 400000] [--class-size 28.6] [--weeks 8] [--samples 200]
                         [--workers 2] [--data-dir DIR [--reuse]] [--no-promotion]
-                        [--resolvers-only] [--compiled-gradebook]
+                        [--resolvers-only] [--[no-]compiled-gradebook]
 
 Builds a database (embedded PostgreSQL unless DATABASE_URL is set; kept in ``--data-dir`` and
 measured again without loading with ``--reuse``) and generates, in SQL, last school year's
@@ -664,8 +664,10 @@ def main() -> None:
     parser.add_argument("--promotion-only", action="store_true", help="only the year-end run")
     parser.add_argument(
         "--compiled-gradebook",
-        action="store_true",
-        help="turn on the compiled gradebook (schema/compiled/gradebook.py; off by default)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="turn the compiled gradebook on or off (schema/compiled/gradebook.py; on by"
+        " default; --no-compiled-gradebook sends it through the resolvers)",
     )
     parser.add_argument(
         "--resolvers-only",
@@ -673,10 +675,10 @@ def main() -> None:
         help="without the compiled path (the gradebook through the resolvers, to compare)",
     )
     args = parser.parse_args()
-    if args.compiled_gradebook:
+    if args.compiled_gradebook is not None:
         from schema.compiled import gradebook
 
-        gradebook.ENABLED = True
+        gradebook.ENABLED = args.compiled_gradebook
     if args.reuse and not args.data_dir:
         parser.error("--reuse needs --data-dir")
     asyncio.run(run(args))

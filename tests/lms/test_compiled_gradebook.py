@@ -33,12 +33,6 @@ from tests.test_compiled_callers import Built
 __all__ = ["pair"]
 
 
-@pytest.fixture(autouse=True)
-def compiled_gradebook(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The compiled gradebook is off by default (schema/compiled/gradebook.py says why)."""
-    monkeypatch.setattr("schema.compiled.gradebook.ENABLED", True)
-
-
 PORTAL = (Path(__file__).resolve().parents[2] / "portals/lms/ClassGradebook.graphql").read_text()
 # Every field the compiled gradebook knows, with aliases, typenames and a fragment.
 EVERYTHING = """
@@ -308,3 +302,23 @@ async def test_every_teacher_reads_their_gradebook_from_one_kept_statement(
     # and one statement was built for both, sent to PostgreSQL as one text
     assert built.since() == (1, 1)
     assert len(texts) == 1
+
+
+async def test_the_switch_sends_the_gradebook_through_the_resolvers(
+    pair: Pair, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the compiled gradebook on (the default) and a class's book
+    grade, model, marks = SCHEMES["points"]
+    s = await _school(session, grade, model)
+    variables = await _book(pair, session, s, grade_marks=marks)
+    ministry = {"Authorization": f"Bearer {pair.token(Role.MINISTRY)}"}
+    on, _, statements = await pair.both(PORTAL, variables, ministry)
+    assert statements == 1
+    # when it is switched off
+    monkeypatch.setattr("schema.compiled.gradebook.ENABLED", False)
+    off, _, statements = await pair.both(
+        PORTAL.replace("query ClassGradebook", "query ClassGradebookAgain"), variables, ministry
+    )
+    # then the resolvers answer, alike
+    assert statements == 4
+    assert off == on
