@@ -521,16 +521,27 @@ def measure_calibration(url: str, duration: int, connections: int, work: Path) -
     return {"rps": rps, "p50": p50, "p99": p99}
 
 
-def measure_search(url: str, samples: int) -> dict[str, Any]:
+def measure_search(
+    url: str, samples: int, *, hub_pid: int | None = None, postmaster_pid: int | None = None
+) -> dict[str, Any]:
+    """Searches one at a time: latency, and the CPU milliseconds each cost the hub and
+    PostgreSQL."""
     query = (PORTALS / "LessonSearch.graphql").read_text()
     times = []
     with httpx.Client(timeout=30) as client:
+        before = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
         for k in range(samples):
             variables: dict[str, Any] = {"query": SEARCHES[k % len(SEARCHES)]}
             if k % 3 == 0:
                 variables["grade"] = 1 + k % 12
             times.append(_timed(client, url, query, variables, None))
-    return {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "n": samples}
+        after = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
+    result = {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "n": samples}
+    if before is not None and after is not None:
+        result["hub_cpu_ms"] = (after[0] - before[0]) * 1000 / samples
+        if before[1] is not None and after[1] is not None:
+            result["db_cpu_ms"] = (after[1] - before[1]) * 1000 / samples
+    return result
 
 
 def _ticks(pid: int, *, children: bool) -> int:
@@ -837,7 +848,9 @@ def _measure_all(
         results: dict[str, Any] = {
             "calibration": measure_calibration(url, args.duration, args.connections, work),
             "list": measure_list(url, args.duration, args.connections, work),
-            "search": measure_search(url, args.samples),
+            "search": measure_search(
+                url, args.samples, hub_pid=server.pid, postmaster_pid=postmaster_of(data_dir)
+            ),
             "feed": measure_feed(
                 url, tokens, warm, hub_pid=server.pid, postmaster_pid=postmaster_of(data_dir)
             ),
@@ -915,9 +928,15 @@ def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
             f"anonymous lesson list: {lst['rps']:,.0f} req/s, p50 {lst['p50']:.1f} ms, "
             f"p99 {lst['p99']:.1f} ms ({lst['pages']} pages rotating; target >= 2,000 req/s)"
         )
+        cpu = ""
+        if "hub_cpu_ms" in search:
+            cpu = (
+                f"; CPU per search: hub {search['hub_cpu_ms']:.2f} ms, PostgreSQL "
+                f"{search.get('db_cpu_ms', float('nan')):.2f} ms"
+            )
         print(
             f"search: p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms over "
-            f"{search['n']} queries (target p95 < 50 ms)"
+            f"{search['n']} queries{cpu} (target p95 < 50 ms)"
         )
     for key, path in (("feed", "compiled path on"), ("feed_resolvers", "resolvers only")):
         feed = results.get(key)
