@@ -292,6 +292,28 @@ class TestCompiledFeed:
         assert fast == slow
 
 
+class TestTheCallerIsAValueOfTheStatement:
+    async def test_two_pupils_feeds_are_one_statement_text_their_person_an_argument(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        # given two pupils of different grades, schools and languages
+        plan = pair.compiler.plan(PORTAL, None)
+        cursors = KeyRing.load(pair.settings).cursors
+        built = []
+        for name in ("grade 5, Kyrgyz, progress", "grade 6, Russian"):
+            person = world[name]
+            principal = Principal(
+                subject=f"person:{person.id}", role=Role.PUPIL, person_id=person.id
+            )
+            # when the compiled path makes each one's statement
+            built.append((person.id, *pair.compiler.prepared(plan, principal, {}, cursors)))
+        (first, first_sql, first_args), (second, second_sql, second_args) = built
+        # then PostgreSQL gets one text (one prepared plan), each pupil's person as an argument
+        assert first_sql == second_sql
+        differ = [(x, y) for x, y in zip(first_args, second_args, strict=True) if x != y]
+        assert differ == [(first, second)]
+
+
 class TestTheTermIsAValueOfTheStatement:
     async def test_the_sql_term_is_the_python_term_every_month(self, session: AsyncSession) -> None:
         # S3: four quarters from September to May; the summer counts as the first
