@@ -3,6 +3,7 @@
     python -m bench.content [--lessons 20000] [--learners 400000] [--duration 15]
                             [--workers 1] [--connections 4] [--samples 400]
                             [--data-dir DIR [--reuse]] [--no-progress]
+                            [--feed-only] [--feed-resolvers]
 
 Builds a database (embedded PostgreSQL unless DATABASE_URL is set): the registry's synthetic
 country (``bilim seed``: schools and their pupils, at the scale that gives ``--learners``
@@ -15,7 +16,11 @@ VACUUM ANALYZE, then ``bilim serve`` as production runs it, and measures through
   over 48 pages), with ``wrk`` and ``--connections`` connections: req/s, p50, p99;
 * search (the portal's ``LessonSearch``: Kyrgyz and Russian, Cyrillic and Latin, suffixes,
   typos), one request at a time: p50, p95;
-* a pupil's feed (the portal's ``MyLearning``) for ``--samples`` pupils: p50, p95;
+* a pupil's feed (the portal's ``MyLearning``) for ``--samples`` pupils, twice: each pupil's
+  first feed since the hub started, then the same pupils again (the compiled path keeps a
+  statement per caller until its caller keys become arguments): p50, p95, and the CPU each
+  request cost the hub and PostgreSQL; with ``--feed-resolvers`` also on a second hub without
+  the compiled path (the resolvers' five statements), in the same run;
 * progress statements: ``recordLessonProgress`` one statement a request, and
   ``syncLessonProgress`` 50 a request, each statement sent once by ``wrk``; statements/s, then
   the rows counted in the database (none lost, none twice).
@@ -25,7 +30,7 @@ Targets: >= 2,000 req/s; search p95 < 50 ms; feed p50 < 15 ms; 1,000 statements/
 First it measures ``public/Regions`` the same way: its figure on the idle machine is on record
 (docs/performance.md), so a run on a busy machine says how busy it was. The database stays in
 the data folder: ``--data-dir DIR --reuse`` measures it again without loading (about 15 minutes
-at these sizes on a busy machine).
+at these sizes on a busy machine). ``--feed-only`` measures the feed alone.
 """
 
 from __future__ import annotations
@@ -416,8 +421,11 @@ async def load_progress(url: str, learners: int, seed: int) -> dict[str, Any]:
         await conn.close()
 
 
-def _start_hub(db_url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    """``bilim serve`` as production runs it; budgets lifted (one address sends everything)."""
+def _start_hub(
+    db_url: str, data_dir: Path, workers: int, *, compiled: bool = True
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``bilim serve`` as production runs it; budgets lifted (one address sends everything);
+    ``compiled=False``: without the compiled path."""
     port = _free_port()
     env = {
         **os.environ,
@@ -426,6 +434,7 @@ def _start_hub(db_url: str, data_dir: Path, workers: int) -> tuple[subprocess.Po
         "BILIM_FETCH_ASSETS": "false",
         "BILIM_POINTS_PER_HOUR": str(10**9),
         "BILIM_ANONYMOUS_POINTS_PER_HOUR": str(10**9),
+        "BILIM_COMPILED_QUERIES": "true" if compiled else "false",
     }
     server = subprocess.Popen(
         [
@@ -512,16 +521,27 @@ def measure_calibration(url: str, duration: int, connections: int, work: Path) -
     return {"rps": rps, "p50": p50, "p99": p99}
 
 
-def measure_search(url: str, samples: int) -> dict[str, Any]:
+def measure_search(
+    url: str, samples: int, *, hub_pid: int | None = None, postmaster_pid: int | None = None
+) -> dict[str, Any]:
+    """Searches one at a time: latency, and the CPU milliseconds each cost the hub and
+    PostgreSQL."""
     query = (PORTALS / "LessonSearch.graphql").read_text()
     times = []
     with httpx.Client(timeout=30) as client:
+        before = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
         for k in range(samples):
             variables: dict[str, Any] = {"query": SEARCHES[k % len(SEARCHES)]}
             if k % 3 == 0:
                 variables["grade"] = 1 + k % 12
             times.append(_timed(client, url, query, variables, None))
-    return {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "n": samples}
+        after = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
+    result = {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "n": samples}
+    if before is not None and after is not None:
+        result["hub_cpu_ms"] = (after[0] - before[0]) * 1000 / samples
+        if before[1] is not None and after[1] is not None:
+            result["db_cpu_ms"] = (after[1] - before[1]) * 1000 / samples
+    return result
 
 
 def _ticks(pid: int, *, children: bool) -> int:
@@ -568,29 +588,52 @@ def postmaster_of(data_dir: Path) -> int | None:
 
 
 def measure_feed(
-    url: str, tokens: list[str], *, hub_pid: int | None = None, postmaster_pid: int | None = None
+    url: str,
+    tokens: list[str],
+    warm: list[str],
+    *,
+    hub_pid: int | None = None,
+    postmaster_pid: int | None = None,
 ) -> dict[str, Any]:
-    """A pupil's feed, one request at a time: latency, and the CPU milliseconds each request
-    cost the hub and PostgreSQL (the figures to compare across machines and loads)."""
+    """A pupil's feed, one request at a time: each pupil's first feed since the hub started
+    (``first``), then the same pupils again (``again``): latency, and the CPU milliseconds each
+    request cost the hub and PostgreSQL (the figures to compare across machines and loads).
+    ``warm``: other pupils' tokens, to warm the hub up without seeing the measured pupils."""
     query = (PORTALS / "MyLearning.graphql").read_text()
-    times = []
+    result: dict[str, Any] = {"n": len(tokens)}
     with httpx.Client(timeout=30) as client:
-        for token in tokens[:5]:
-            _timed(client, url, query, {}, token)  # warm
-        before = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
-        for token in tokens:
-            times.append(_timed(client, url, query, {}, token))
-        after = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
-    result: dict[str, Any] = {
-        "p50": statistics.median(times),
-        "p95": _percentile(times, 0.95),
-        "n": len(tokens),
-    }
-    if before is not None and after is not None:
-        result["hub_cpu_ms"] = (after[0] - before[0]) * 1000 / len(tokens)
-        if before[1] is not None and after[1] is not None:
-            result["db_cpu_ms"] = (after[1] - before[1]) * 1000 / len(tokens)
+        for token in warm:
+            _timed(client, url, query, {}, token)
+        for name in ("first", "again"):
+            times = []
+            before = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
+            for token in tokens:
+                times.append(_timed(client, url, query, {}, token))
+            after = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
+            run: dict[str, Any] = {
+                "p50": statistics.median(times),
+                "p95": _percentile(times, 0.95),
+                "load": os.getloadavg()[0],
+            }
+            if before is not None and after is not None:
+                run["hub_cpu_ms"] = (after[0] - before[0]) * 1000 / len(tokens)
+                if before[1] is not None and after[1] is not None:
+                    run["db_cpu_ms"] = (after[1] - before[1]) * 1000 / len(tokens)
+            result[name] = run
     return result
+
+
+def measure_feed_on(
+    db_url: str, data_dir: Path, workers: int, tokens: list[str], warm: list[str], compiled: bool
+) -> dict[str, Any]:
+    """:func:`measure_feed` on a hub of its own, with or without the compiled path."""
+    server, url = _start_hub(db_url, data_dir, workers, compiled=compiled)
+    try:
+        return measure_feed(
+            url, tokens, warm, hub_pid=server.pid, postmaster_pid=postmaster_of(data_dir)
+        )
+    finally:
+        _stop_hub(server)
 
 
 async def _statement_rows(url: str) -> tuple[int, int]:
@@ -701,6 +744,16 @@ def main() -> None:
         help="measure the database a run before left in --data-dir (load nothing)",
     )
     parser.add_argument(
+        "--feed-only",
+        action="store_true",
+        help="measure the pupil's feed alone (no calibration, lesson list, search, progress)",
+    )
+    parser.add_argument(
+        "--feed-resolvers",
+        action="store_true",
+        help="measure the feed also on a hub without the compiled path (the resolvers)",
+    )
+    parser.add_argument(
         "--no-progress",
         action="store_true",
         help="skip the progress statements (they add rows: a --reuse run measures more)",
@@ -753,52 +806,75 @@ def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
         )
     settings = Settings(data_dir=data_dir)
     ring = KeyRing.load(settings)
+    rng = random.Random(args.seed)
+    sample = rng.sample(learners["pupils"], min(args.samples, len(learners["pupils"])))
+    chosen = set(sample)
+    others = [p for p in learners["pupils"] if p not in chosen][:5]
+
+    def tokens_of(people: list[int]) -> list[str]:
+        return [
+            issue_token(ring, settings, role=Role.PUPIL, person_id=p, ttl_minutes=120)
+            for p in people
+        ]
+
+    tokens, warm = tokens_of(sample), tokens_of(others)
+    results: dict[str, Any] = {}
+    if args.feed_only:
+        results["feed"] = measure_feed_on(db_url, data_dir, args.workers, tokens, warm, True)
+    else:
+        results.update(_measure_all(args, db_url, data_dir, ring, settings, sample, tokens, warm))
+    if args.feed_resolvers:
+        results["feed_resolvers"] = measure_feed_on(
+            db_url, data_dir, args.workers, tokens, warm, False
+        )
+    _report(results, args)
+
+
+def _measure_all(
+    args: argparse.Namespace,
+    db_url: str,
+    data_dir: Path,
+    ring: KeyRing,
+    settings: Settings,
+    sample: list[int],
+    tokens: list[str],
+    warm: list[str],
+) -> dict[str, Any]:
+    """Everything on one hub: calibration, lesson list, search, feed, progress statements."""
     server, url = _start_hub(db_url, data_dir, args.workers)
     work = Path(tempfile.mkdtemp(prefix="bilim-bench-wrk-"))
     try:
         lesson_ids = asyncio.run(_lesson_ids(db_url))
-        rng = random.Random(args.seed)
-        sample = rng.sample(learners["pupils"], min(args.samples, len(learners["pupils"])))
-        tokens = [
-            issue_token(ring, settings, role=Role.PUPIL, person_id=p, ttl_minutes=120)
-            for p in sample
-        ]
         results: dict[str, Any] = {
             "calibration": measure_calibration(url, args.duration, args.connections, work),
             "list": measure_list(url, args.duration, args.connections, work),
-            "search": measure_search(url, args.samples),
+            "search": measure_search(
+                url, args.samples, hub_pid=server.pid, postmaster_pid=postmaster_of(data_dir)
+            ),
             "feed": measure_feed(
-                url, tokens, hub_pid=server.pid, postmaster_pid=postmaster_of(data_dir)
+                url, tokens, warm, hub_pid=server.pid, postmaster_pid=postmaster_of(data_dir)
             ),
         }
         if not args.no_progress:
-            results["record"] = measure_progress(
-                url,
-                db_url,
-                ring,
-                settings,
-                sample,
-                lesson_ids,
-                batch=1,
-                calls=args.progress_calls,
-                connections=args.connections,
-                work=work,
-            )
-            results["sync"] = measure_progress(
-                url,
-                db_url,
-                ring,
-                settings,
-                sample,
-                lesson_ids,
-                batch=50,
-                calls=max(1, args.progress_calls // 25),
-                connections=args.connections,
-                work=work,
-            )
+            for key, batch, calls in (
+                ("record", 1, args.progress_calls),
+                ("sync", 50, max(1, args.progress_calls // 25)),
+            ):
+                results[key] = measure_progress(
+                    url,
+                    db_url,
+                    ring,
+                    settings,
+                    sample,
+                    lesson_ids,
+                    batch=batch,
+                    calls=calls,
+                    connections=args.connections,
+                    work=work,
+                )
     finally:
         _stop_hub(server)
-    _report(results, args)
+    return results
 
 
 async def _vacuum(url: str) -> None:
@@ -840,31 +916,45 @@ async def _lesson_ids(url: str) -> list[int]:
 
 
 def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
-    lst, search, feed = results["list"], results["search"], results["feed"]
-    cal = results["calibration"]
     print(f"workers: {args.workers}, connections: {args.connections}")
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
-    print(
-        f"calibration, public/Regions: {cal['rps']:,.0f} req/s, p50 {cal['p50']:.1f} ms "
-        "(4,422 req/s on the idle machine)"
-    )
-    print(
-        f"anonymous lesson list: {lst['rps']:,.0f} req/s, p50 {lst['p50']:.1f} ms, "
-        f"p99 {lst['p99']:.1f} ms ({lst['pages']} pages rotating; target >= 2,000 req/s)"
-    )
-    print(
-        f"search: p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms over {search['n']} "
-        "queries (target p95 < 50 ms)"
-    )
-    print(
-        f"pupil's feed: p50 {feed['p50']:.1f} ms, p95 {feed['p95']:.1f} ms over {feed['n']} "
-        "pupils (target p50 < 15 ms)"
-    )
-    if "hub_cpu_ms" in feed:
+    if "calibration" in results:
+        lst, search, cal = results["list"], results["search"], results["calibration"]
         print(
-            f"pupil's feed, CPU per request: hub {feed['hub_cpu_ms']:.2f} ms, PostgreSQL "
-            f"{feed.get('db_cpu_ms', float('nan')):.2f} ms (the load does not inflate these)"
+            f"calibration, public/Regions: {cal['rps']:,.0f} req/s, p50 {cal['p50']:.1f} ms "
+            "(4,422 req/s on the idle machine)"
         )
+        print(
+            f"anonymous lesson list: {lst['rps']:,.0f} req/s, p50 {lst['p50']:.1f} ms, "
+            f"p99 {lst['p99']:.1f} ms ({lst['pages']} pages rotating; target >= 2,000 req/s)"
+        )
+        cpu = ""
+        if "hub_cpu_ms" in search:
+            cpu = (
+                f"; CPU per search: hub {search['hub_cpu_ms']:.2f} ms, PostgreSQL "
+                f"{search.get('db_cpu_ms', float('nan')):.2f} ms"
+            )
+        print(
+            f"search: p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms over "
+            f"{search['n']} queries{cpu} (target p95 < 50 ms)"
+        )
+    for key, path in (("feed", "compiled path on"), ("feed_resolvers", "resolvers only")):
+        feed = results.get(key)
+        if feed is None:
+            continue
+        for name, label in (("first", "each pupil's first feed"), ("again", "the same again")):
+            run = feed[name]
+            cpu = ""
+            if "hub_cpu_ms" in run:
+                cpu = (
+                    f"; CPU per request: hub {run['hub_cpu_ms']:.2f} ms, PostgreSQL "
+                    f"{run.get('db_cpu_ms', float('nan')):.2f} ms"
+                )
+            print(
+                f"pupil's feed ({path}), {label}: p50 {run['p50']:.1f} ms, p95 "
+                f"{run['p95']:.1f} ms over {feed['n']} pupils{cpu} (load {run['load']:.1f}; "
+                "target p50 < 15 ms)"
+            )
     for name, key in (
         ("recordLessonProgress (1 a request)", "record"),
         ("syncLessonProgress (50 a request)", "sync"),

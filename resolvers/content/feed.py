@@ -16,7 +16,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    FromClause,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +46,9 @@ from models import (
     Sector,
 )
 from models.content.curriculum import LESSON_LANGUAGES
+from resolvers import clock
 from resolvers import institutions as institutions_service
+from resolvers.content.curriculum import lesson_language
 from resolvers.content.queries import LESSON_COLUMNS
 from resolvers.relay import Ordering
 
@@ -66,6 +84,39 @@ def current_term(day: date) -> int:
     return 1
 
 
+def current_term_sql() -> ColumnElement[int]:
+    """:func:`current_term` of today in Bishkek (:func:`resolvers.clock.today`), worked out by
+    PostgreSQL when the statement runs: the compiled feed keeps its statement from one request
+    to the next, so the term is never written into it."""
+    day = cast(func.timezone(literal_column(f"'{clock.KYRGYZSTAN.key}'"), func.now()), Date)
+    return term_of_sql(day)
+
+
+def term_of_sql(day: ColumnElement[date]) -> ColumnElement[int]:
+    """:func:`current_term` in SQL (a test holds the two equal for every month)."""
+    month = extract("month", day)
+
+    def n(value: int) -> ColumnElement[int]:
+        return literal_column(str(value), Integer)
+
+    return case(
+        (month.in_([n(9), n(10)]), n(1)),
+        (month.in_([n(11), n(12)]), n(2)),
+        (month <= n(3), n(3)),
+        (month <= n(5), n(4)),
+        else_=n(1),
+    )
+
+
+def _open_school_enrollment(learner: int | ColumnElement[int]) -> list[ColumnElement[bool]]:
+    """The learner's open school enrollment (at most one: the enrollment's constraints)."""
+    return [
+        Enrollment.person_id == learner,
+        Enrollment.sector == Sector.SCHOOL,
+        Enrollment.exit_date.is_(None),
+    ]
+
+
 async def placement(session: AsyncSession, person_id: int, language: str | None) -> Placement:
     """The learner's open school enrollment and their school's language of instruction (the
     first one it lists that lessons are made in; Kyrgyz when none is), or ``language`` when
@@ -74,11 +125,7 @@ async def placement(session: AsyncSession, person_id: int, language: str | None)
         await session.execute(
             select(Enrollment.grade_level, *institutions_service.INSTITUTION_COLUMNS)
             .join(Institution, Institution.id == Enrollment.institution_id)
-            .where(
-                Enrollment.person_id == person_id,
-                Enrollment.sector == Sector.SCHOOL,
-                Enrollment.exit_date.is_(None),
-            )
+            .where(*_open_school_enrollment(person_id))
             .limit(1)
         )
     ).first()
@@ -89,6 +136,51 @@ async def placement(session: AsyncSession, person_id: int, language: str | None)
     return Placement(row.id, row.grade_level, chosen, school=row)
 
 
+def placement_sql(caller: FromClause, language: str | None) -> Select[Any]:
+    """:func:`placement` in SQL, one row (``person_id``, ``grade``, ``institution_id``,
+    ``language``) for the compiled feed: the open school enrollment's grade and school, and
+    the language asked for, else the first of the school's languages that lessons are made
+    in, else Kyrgyz; without an open enrollment, no grade and no school. ``caller`` is a
+    one-row table whose ``person_id`` is the learner (the caller's person, which the compiled
+    statement holds in that one place); ``language`` a checked lesson language or None."""
+    codes = (
+        func.unnest(Institution.languages)
+        .table_valued("code", with_ordinality="place")
+        .render_derived(name="school_language")
+    )
+    taught = (
+        select(codes.c.code)
+        .where(codes.c.code.in_([_quoted(code) for code in LESSON_LANGUAGES]))
+        .order_by(codes.c.place)
+        .limit(1)
+        .scalar_subquery()
+    )
+    school = (
+        select(
+            Enrollment.grade_level.label("grade"),
+            Enrollment.institution_id.label("institution_id"),
+            taught.label("taught"),
+        )
+        .join(Institution, Institution.id == Enrollment.institution_id)
+        .where(*_open_school_enrollment(caller.c.person_id))
+        .limit(1)
+        .lateral("feed_school")
+    )
+    asked = [] if language is None else [_quoted(lesson_language(language))]
+    chosen = func.coalesce(*asked, school.c.taught, _quoted(LESSON_LANGUAGES[0]))
+    return select(
+        caller.c.person_id,
+        school.c.grade,
+        school.c.institution_id,
+        chosen.label("language"),
+    ).select_from(caller.outerjoin(school, true()))
+
+
+def _quoted(code: str) -> ColumnElement[str]:
+    """A language code written into the statement (one of :data:`LESSON_LANGUAGES`)."""
+    return literal_column("'" + code.replace("'", "''") + "'", String)
+
+
 def next_lessons_query(
     person_id: int, place: Placement, *, term: int, subject_code: str | None
 ) -> Select[Any] | None:
@@ -97,8 +189,24 @@ def next_lessons_query(
     subject)."""
     if place.grade is None or not 1 <= place.grade <= 12:
         return None
+    return next_lessons_select(
+        person_id, place.grade, place.language, term=term, subject_code=subject_code
+    )
+
+
+def next_lessons_select(
+    learner: int | ColumnElement[int],
+    grade: int | ColumnElement[int],
+    language: str | ColumnElement[str],
+    *,
+    term: int | ColumnElement[int],
+    subject_code: str | None,
+) -> Select[Any]:
+    """:func:`next_lessons_query`'s statement, its learner, grade, language and term given as
+    values or as SQL expressions: the compiled feed (``schema/compiled/feed.py``) passes the
+    columns of its placement, so both paths pick the same lessons by the same rule."""
     done = exists().where(
-        LessonProgress.learner_id == person_id,
+        LessonProgress.learner_id == learner,
         LessonProgress.lesson_id == Lesson.id,
         LessonProgress.status == ProgressStatus.COMPLETED,
     )
@@ -106,8 +214,8 @@ def next_lessons_query(
         select(*LESSON_COLUMNS)
         .where(
             Lesson.status == LessonStatus.PUBLISHED,
-            Lesson.grade == place.grade,
-            Lesson.language == place.language,
+            Lesson.grade == grade,
+            Lesson.language == language,
             Lesson.term >= term,
             ~done,
         )
@@ -126,8 +234,11 @@ def next_lessons_query(
     return stmt
 
 
-def progress_query(person_id: int, status: ProgressStatus | None) -> Select[Any]:
-    """The learner's progress rows (of lessons still published), most recent first."""
+def progress_query(
+    person_id: int | ColumnElement[int], status: ProgressStatus | None
+) -> Select[Any]:
+    """The learner's progress rows (of lessons still published), most recent first (the
+    learner a value, or a SQL expression on the compiled path)."""
     stmt = select(*PROGRESS_COLUMNS).where(
         LessonProgress.learner_id == person_id,
         exists().where(

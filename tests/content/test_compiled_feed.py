@@ -1,0 +1,362 @@
+"""A pupil's feed (``myLearning``, issue 16) is answered by the compiled path in one statement,
+byte for byte as the resolvers answer it, for every kind of caller: pupils of different
+grades, schools' languages and progress, a pupil without a placement, a non-pupil, a caller
+without a person, anonymous callers and partners (the last two take the resolvers).
+
+The feed follows the pupil's grade and their lessons' language (domain.md S5: lessons by grade
+x subject x language) from the current quarter on (S3: four quarters, September to May)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Date, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Lesson, LessonProgress, LessonStatus, Person, ProgressStatus
+from resolvers import clock
+from resolvers import content as content_service
+from resolvers.access import KeyRing, Principal, Role
+from resolvers.content.feed import term_of_sql
+from tests.content.factories import make_lesson, make_pupil, make_unit
+from tests.factories import make_enrollment, make_institution, make_person
+from tests.test_compiled import Pair
+
+# The portal's operation (portals/sanarip-sabak/MyLearning.graphql) and a wider selection.
+PORTAL = """
+query MyLearning($language: Language, $first: Int = 20) {
+  myLearning(language: $language) {
+    grade language term
+    school { id name }
+    nextLessons { id title subjectCode term durationSeconds subject { nameKy nameRu } }
+    progress(first: $first) {
+      totalCount
+      nodes { status attempts bestScore secondsSpent completedAt lesson { id title } }
+    }
+  }
+}
+"""
+WIDE = """
+query Feed($subject: String, $status: ProgressStatus, $first: Int) {
+  feed: myLearning {
+    __typename term grade
+    maths: nextLessons(subject: $subject) { __typename id title summary grade language position }
+    all: nextLessons { title term unitNo topicNo standard status subject { code } }
+    school { __typename id name languages kind }
+    progress(first: $first, status: $status) {
+      __typename totalCount
+      pageInfo { hasNextPage hasPreviousPage }
+      nodes {
+        __typename status attempts bestScore secondsSpent startedAt completedAt updatedAt
+        lesson { id title language }
+      }
+    }
+  }
+}
+"""
+# A request that makes the resolvers read the subject codes (once per process), which the
+# compiled path needs before it can check a subject argument.
+SUBJECTS = 'query { lessons(first: 1, filter: {subject: "mathematics"}) { totalCount } }'
+# Teachers of the world (person id -> their school's id): their tokens carry the school.
+TEACHERS: dict[int, int] = {}
+
+
+def _bearer(pair: Pair, role: Role, person: Person | None = None) -> dict[str, str]:
+    token = pair.token(role, person_id=None if person is None else person.id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _progress(
+    session: AsyncSession,
+    learner: Person,
+    lesson: Lesson,
+    *,
+    done: bool,
+    score: str | None = None,
+    at: datetime,
+) -> None:
+    session.add(
+        LessonProgress(
+            learner_id=learner.id,
+            lesson_id=lesson.id,
+            status=ProgressStatus.COMPLETED if done else ProgressStatus.STARTED,
+            attempts=2 if done else 1,
+            seconds_spent=725,
+            best_score=None if score is None else Decimal(score),
+            started_at=at,
+            completed_at=at if done else None,
+            updated_at=at,
+        )
+    )
+    await session.flush()
+
+
+@pytest.fixture
+async def world(session: AsyncSession) -> dict[str, Person]:
+    """Lessons of grades 5 and 6 in every term, in Kyrgyz, Russian and Uzbek, in two subjects
+    (with drafts, and titles needing every JSON escape); pupils and other callers."""
+    lessons: dict[tuple[int, str, str, int], Lesson] = {}
+    for grade in (5, 6):
+        for subject in ("mathematics", "world_history"):
+            for term in (1, 2, 3, 4):
+                unit = await make_unit(
+                    session,
+                    grade=grade,
+                    term=term,
+                    subject_code=subject,
+                    unit_no=term,
+                    languages=["ky", "ru", "uz"],
+                )
+                for language in ("ky", "ru", "uz"):
+                    for position in (1, 2):
+                        lesson = await make_lesson(
+                            session,
+                            unit=unit,
+                            language=language,
+                            position=position,
+                            title=f'{subject} {grade}.{term}.{position} "{language}" — \\ «бөлчөк»',
+                            summary=None if position == 2 else "Кыскача\nмазмуну\t✓",
+                            duration_seconds=None if term == 3 else 900 + position,
+                        )
+                        lessons[(grade, subject, language, term * 10 + position)] = lesson
+                await make_lesson(
+                    session, unit=unit, position=3, title="Долбоор", status=LessonStatus.DRAFT
+                )
+    callers: dict[str, Person] = {}
+    # A grade 5 pupil of a Kyrgyz and Russian school who has done this term's first lessons.
+    term = content_service.current_term(clock.today())
+    ky5, _school = await make_pupil(session, grade=5, languages=["ky", "ru"])
+    await _progress(
+        session,
+        ky5,
+        lessons[(5, "mathematics", "ky", term * 10 + 1)],
+        done=True,
+        score="87.50",
+        at=datetime(2026, 9, 9, 4, 0, 0, 123400, tzinfo=UTC),
+    )
+    await _progress(
+        session,
+        ky5,
+        lessons[(5, "world_history", "ky", term * 10 + 1)],
+        done=False,
+        at=datetime(2026, 9, 10, 5, 30, tzinfo=UTC),
+    )
+    await _progress(
+        session,
+        ky5,
+        lessons[(5, "world_history", "ky", 11)],
+        done=True,
+        score="100.00",
+        at=datetime(2026, 9, 1, 5, 30, tzinfo=UTC),
+    )
+    callers["grade 5, Kyrgyz, progress"] = ky5
+    # A grade 6 pupil of a school teaching in English and Russian: Russian lessons.
+    ru6, _school = await make_pupil(session, grade=6, languages=["en", "ru"])
+    await _progress(
+        session,
+        ru6,
+        lessons[(6, "mathematics", "ru", 12)],
+        done=False,
+        score="0.00",
+        at=datetime(2026, 10, 1, tzinfo=UTC),
+    )
+    callers["grade 6, Russian"] = ru6
+    # A pupil of a school whose languages lessons are not made in: Kyrgyz, the default.
+    en, _school = await make_pupil(session, grade=6, languages=["en"])
+    callers["school without lesson languages"] = en
+    # A pupil whose enrollment has not got a class (no class group) in grade 12: no lessons.
+    school = await make_institution(session, languages=["uz"])
+    no_class = await make_person(session, birth_date=date(2009, 3, 1))
+    await make_enrollment(session, person=no_class, institution=school, grade_level=12)
+    callers["grade 12, no class"] = no_class
+    # No placement: a person who left school, with progress from before.
+    left = await make_person(session, birth_date=date(2012, 3, 1))
+    await make_enrollment(
+        session, person=left, institution=school, grade_level=5, exit_date=date(2026, 6, 1)
+    )
+    await _progress(
+        session,
+        left,
+        lessons[(5, "mathematics", "uz", 11)],
+        done=True,
+        at=datetime(2026, 5, 20, 8, tzinfo=UTC),
+    )
+    callers["left school"] = left
+    callers["no enrollment"] = await make_person(session)
+    # A teacher of that school (a person, not a pupil): their feed is a person's without a
+    # placement.
+    teacher = await make_person(session, birth_date=date(1985, 3, 1))
+    TEACHERS[teacher.id] = school.id
+    callers["a teacher (not a pupil)"] = teacher
+    # A lesson archived after a pupil started it: their progress no longer shows it.
+    archived = lessons[(5, "mathematics", "ky", 42)]
+    await _progress(session, ky5, archived, done=False, at=datetime(2026, 11, 1, tzinfo=UTC))
+    archived.status = LessonStatus.ARCHIVED
+    archived.published_at = None
+    await session.commit()
+    return callers
+
+
+def _headers(pair: Pair, world: dict[str, Person]) -> dict[str, dict[str, str]]:
+    headers = {}
+    for name, person in world.items():
+        if person.id in TEACHERS:
+            scopes = [f"institution:{TEACHERS[person.id]}"]
+            token = pair.token(Role.TEACHER, person_id=person.id, scopes=scopes)
+            headers[name] = {"Authorization": f"Bearer {token}"}
+        else:
+            headers[name] = _bearer(pair, Role.PUPIL, person)
+    staff = world["grade 6, Russian"]
+    headers["a content editor with a person"] = _bearer(pair, Role.CONTENT_EDITOR, staff)
+    headers["the ministry, no person"] = _bearer(pair, Role.MINISTRY)
+    return headers
+
+
+class TestCompiledFeed:
+    async def test_the_portals_feed_is_the_resolvers_in_one_statement(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        for name, headers in _headers(pair, world).items():
+            for variables in ({}, {"language": "UZ"}, {"first": 1}, {"first": 0}):
+                # when the feed is asked through both paths
+                fast, _slow, statements = await pair.both(PORTAL, variables, headers)
+                # then the answers are the same bytes, from one statement
+                assert statements == 1, (name, variables)
+                assert "errors" not in fast, (name, fast)
+        feed = (await pair.both(PORTAL, {}, _headers(pair, world)["grade 5, Kyrgyz, progress"]))[0]
+        mine = feed["data"]["myLearning"]
+        assert (mine["grade"], mine["language"]) == (5, "KY")
+        assert mine["progress"]["totalCount"] == 3  # the archived lesson's progress is left out
+
+    async def test_every_field_it_knows_is_the_resolvers(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        await pair.both(SUBJECTS, {}, {})  # the subject codes, read once by the resolvers
+        for name, headers in _headers(pair, world).items():
+            for variables in (
+                {"subject": "MATHEMATICS", "first": 20},
+                {"subject": "world_history", "status": "COMPLETED", "first": 1},
+                {"status": "STARTED", "first": 2},
+            ):
+                fast, _slow, statements = await pair.both(WIDE, variables, headers)
+                assert statements == 1, (name, variables)
+                assert "errors" not in fast, (name, fast)
+
+    async def test_the_next_lessons_follow_grade_language_and_progress(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        headers = _headers(pair, world)
+        term = content_service.current_term(clock.today())
+        fast, _, _ = await pair.both(PORTAL, {}, headers["grade 5, Kyrgyz, progress"])
+        nexts = fast["data"]["myLearning"]["nextLessons"]
+        # S5: the pupil's grade and language; S3: from this quarter on, minus what is done
+        assert [(n["subjectCode"], n["term"]) for n in nexts] == [
+            ("mathematics", term),
+            ("world_history", term),
+        ]
+        assert nexts[0]["title"].startswith(f"mathematics 5.{term}.2")
+        assert nexts[1]["title"].startswith(f"world_history 5.{term}.1")
+        fast, _, _ = await pair.both(PORTAL, {}, headers["grade 6, Russian"])
+        assert fast["data"]["myLearning"]["language"] == "RU"
+        fast, _, _ = await pair.both(PORTAL, {}, headers["school without lesson languages"])
+        assert fast["data"]["myLearning"]["language"] == "KY"
+        fast, _, _ = await pair.both(PORTAL, {}, headers["grade 12, no class"])
+        assert fast["data"]["myLearning"]["nextLessons"] == []
+        for nobody in ("left school", "no enrollment"):
+            fast, _, _ = await pair.both(PORTAL, {}, headers[nobody])
+            feed = fast["data"]["myLearning"]
+            assert (feed["grade"], feed["school"], feed["nextLessons"]) == (None, None, [])
+        fast, _, _ = await pair.both(PORTAL, {}, headers["the ministry, no person"])
+        assert fast["data"]["myLearning"] is None
+
+    async def test_anonymous_callers_and_partners_take_the_resolvers(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        fast, slow, statements = await pair.both(PORTAL, {}, {})
+        assert fast["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert fast == slow
+        assert statements == 0
+        del world
+
+    async def test_a_subject_it_does_not_know_is_the_resolvers_error(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        headers = _headers(pair, world)["grade 5, Kyrgyz, progress"]
+        await pair.both(SUBJECTS, {}, {})
+        one = "query($s: String) { myLearning { nextLessons(subject: $s) { id } } }"
+        fast, slow, _ = await pair.both(one, {"s": "ASTROLOGY"}, headers)
+        assert fast["errors"][0]["extensions"]["code"] == "UNKNOWN_SUBJECT"
+        assert fast == slow
+
+
+class TestTheCallerIsAValueOfTheStatement:
+    async def test_two_pupils_feeds_are_one_statement_text_their_person_an_argument(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        # given two pupils of different grades, schools and languages
+        plan = pair.compiler.plan(PORTAL, None)
+        cursors = KeyRing.load(pair.settings).cursors
+        built = []
+        for name in ("grade 5, Kyrgyz, progress", "grade 6, Russian"):
+            person = world[name]
+            principal = Principal(
+                subject=f"person:{person.id}", role=Role.PUPIL, person_id=person.id
+            )
+            # when the compiled path makes each one's statement
+            built.append((person.id, *pair.compiler.prepared(plan, principal, {}, cursors)))
+        (first, first_sql, first_args), (second, second_sql, second_args) = built
+        # then PostgreSQL gets one text (one prepared plan), each pupil's person as an argument
+        assert first_sql == second_sql
+        differ = [(x, y) for x, y in zip(first_args, second_args, strict=True) if x != y]
+        assert differ == [(first, second)]
+
+
+class TestTheTermIsAValueOfTheStatement:
+    async def test_the_sql_term_is_the_python_term_every_month(self, session: AsyncSession) -> None:
+        # S3: four quarters from September to May; the summer counts as the first
+        for month in range(1, 13):
+            for day in (1, 15, 28):
+                given = date(2026, month, day)
+                term = await session.scalar(select(term_of_sql(literal(given, Date))))
+                assert term == content_service.current_term(given), given
+
+    @pytest.mark.parametrize(
+        ("moment", "term"),
+        [
+            ("2026-10-31 23:59:00+06", 1),
+            ("2026-10-31 18:01:00+00", 2),  # already November in Bishkek
+            ("2027-01-15 12:00:00+06", 3),
+            ("2027-05-31 12:00:00+06", 4),
+            ("2027-07-01 12:00:00+06", 1),
+        ],
+    )
+    async def test_a_kept_statement_takes_the_term_of_the_day_it_runs(
+        self,
+        pair: Pair,
+        world: dict[str, Person],
+        session: AsyncSession,
+        moment: str,
+        term: int,
+    ) -> None:
+        # given the feed's statement as the compiled path keeps it for a pupil
+        pupil = world["grade 5, Kyrgyz, progress"]
+        principal = Principal(subject=f"person:{pupil.id}", role=Role.PUPIL, person_id=pupil.id)
+        plan = pair.compiler.plan(PORTAL, None)
+        cursors = KeyRing.load(pair.settings).cursors
+        sql, args = pair.compiler.prepared(plan, principal, {}, cursors)
+        again, _ = pair.compiler.prepared(plan, principal, {}, cursors)
+        assert again == sql
+        assert "now()" in sql
+        # when it runs on another day (PostgreSQL's clock stood in for)
+        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        assert raw is not None
+        answer = await raw.fetchval(sql.replace("now()", f"'{moment}'::timestamptz"), *args)
+        # then its term is that day's in Bishkek: nothing of today was kept in it
+        assert json.loads(answer)["myLearning"]["term"] == term
+        today = await raw.fetchval(sql, *args)
+        assert json.loads(today)["myLearning"]["term"] == content_service.current_term(
+            clock.today()
+        )
