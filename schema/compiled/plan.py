@@ -251,7 +251,12 @@ RELATIONS = {
 ROOTS = {"node", "persons", "institutions", "regions", "lessons", "__typename"}
 # Roots whose shape has a module of its own (schema/compiled/<shape>.py): its ``check`` and
 # its builder, looked up by name (imported late: the modules use this one's parts).
-SHAPED_ROOTS = {"gradebook": "schema.compiled.gradebook"}
+SHAPED_ROOTS = {
+    "gradebook": "schema.compiled.gradebook",
+    # issue 21's workflow pages
+    "kindergartenApplications": "schema.compiled.kindergarten",
+    "kindergartenPlaces": "schema.compiled.kindergarten",
+}
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
 EDGE_FIELDS = {"cursor", "node", "__typename"}
