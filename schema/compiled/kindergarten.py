@@ -2,26 +2,25 @@
 officers' queue and offers, a guardian's applications) and ``kindergartenPlaces`` in one
 statement, PostgreSQL writing the JSON the resolvers write (``schema/preschool/``).
 
-Every row rule is the resolvers' own, read from the caller in :func:`_caller` (the one place
-this module reads the principal): the applications a caller may read
-(:func:`resolvers.preschool.rules.application_readable`), the children and guardians on them
-(the applicant loader's rule), the contact phone (hidden from the child's other guardian).
+Every row rule is the resolvers' own. The caller is read in two places: the list's statement
+(``applications_query(principal, ...)``: the applications a caller may read,
+:func:`resolvers.preschool.rules.application_readable`) and :func:`_caller` (the children and
+guardians on them, the applicant loader's rule; the contact phone, hidden from the child's
+other guardian).
 A preference's queue position is :func:`resolvers.preschool.queries.queue_positions_query`'s
-count, correlated per preference. Fields not described here (``offerHold``, ``season``,
+count, correlated per preference. Fields not described here (``offerHold``,
 ``offers``, an offer's ``application`` ...) make the request take the resolvers.
 ``tests/test_compiled_pages_kindergarten.py`` compares both paths' bytes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from graphql import FieldNode
-from sqlalchemy import ColumnElement, Date, FromClause, and_, case, cast, func, null, select, tuple_
+from sqlalchemy import ColumnElement, Date, FromClause, and_, cast, func, select, tuple_
 
 from models import (
-    BenefitCategory,
     BenefitStatus,
     IntakeKind,
     IntakeSeason,
@@ -35,24 +34,26 @@ from models import (
     Residency,
 )
 from resolvers import preschool as preschool_service
-from resolvers.access import PERSONAL_ROLES
-from resolvers.intake.rules import applicant_readable
 from resolvers.preschool.rules import application_readable
 from schema.compiled.plan import Unsupported
 from schema.compiled.sql import json_list, json_object, json_string, lit
 from schema.compiled.workflow import (
+    BENEFIT_CATEGORY,
+    SEASON,
+    Caller,
     Kind,
     Relation,
+    caller,
     check_connection,
     col,
     connection,
+    contact,
     enrollment,
     enum_of,
     gid,
     institution,
     many,
     no_partners,
-    one,
     person,
     timestamp,
 )
@@ -69,43 +70,12 @@ KA = KindergartenApplication
 # --- the caller ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Rules:
-    """What this module's SQL takes from the caller: the row rules, as SQL conditions."""
-
-    applications: ColumnElement[bool]  # on KindergartenApplication
-    applicants: ColumnElement[bool]  # on Person: the children and guardians of those
-    # The contact phone is shown on every application read, but to a guardian or pupil only
-    # on the ones they made themselves (resolvers.people.rules.reads_contacts_given_by).
-    contacts_of: int | None
-    contacts_all: bool
-
-
-def _caller(builder: Builder) -> _Rules:
-    """The caller's rules as SQL conditions."""
-    principal = builder.principal
-    readable = application_readable(principal)
-    return _Rules(
-        applications=readable,
-        applicants=applicant_readable(principal, KA, readable),
-        contacts_of=principal.person_id,
-        contacts_all=principal.role not in PERSONAL_ROLES,
-    )
-
-
-def _contact_phone(builder: Builder, src: FromClause) -> ColumnElement[Any]:
-    rules = _caller(builder)
-    if rules.contacts_all:
-        return src.c.contact_phone
-    if rules.contacts_of is None:
-        return null()
-    return case((src.c.guardian_id == rules.contacts_of, src.c.contact_phone), else_=null())
+def _caller(builder: Builder) -> Caller:
+    """The caller's rules on this workflow's applications."""
+    return caller(builder, KA, application_readable)
 
 
 # --- the types -------------------------------------------------------------------------------
-
-BENEFIT_CATEGORY = Kind("BenefitCategory", {"code": col("code"), "name": col("name"),
-                                            "rank": col("rank")})  # fmt: skip
 
 OFFER = Kind(
     "KindergartenOffer",
@@ -253,15 +223,13 @@ APPLICATION = Kind(
     },
     {
         "contactPhone": Relation(
-            lambda shape, nodes: None, lambda b, src, nodes: _contact_phone(b, src)
+            lambda shape, nodes: None,
+            lambda b, src, nodes: contact(_caller(b), src, "contact_phone"),
         ),
         "child": person("child_id", lambda b: _caller(b).applicants),
         "guardian": person("guardian_id", lambda b: _caller(b).applicants),
-        "benefitCategory": one(
-            BENEFIT_CATEGORY,
-            BenefitCategory.__table__,
-            lambda c, a: c.c.id == a.c.benefit_category_id,
-        ),
+        "season": SEASON,
+        "benefitCategory": BENEFIT_CATEGORY,
         "preferences": many(
             PREFERENCE,
             KindergartenPreference.__table__,

@@ -256,6 +256,8 @@ SHAPED_ROOTS = {
     # issue 21's workflow pages
     "kindergartenApplications": "schema.compiled.kindergarten",
     "kindergartenPlaces": "schema.compiled.kindergarten",
+    "firstGradeApplications": "schema.compiled.first_grade",
+    "firstGradeQuotas": "schema.compiled.first_grade",
 }
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}

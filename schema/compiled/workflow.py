@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graphql import FieldNode
-from sqlalchemy import ColumnElement, FromClause, Select, and_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, case, null, select
 
+from models import BenefitCategory, IntakeKind, IntakeSeason
+from resolvers.access import PERSONAL_ROLES, Principal
 from resolvers.errors import RequestError
+from resolvers.intake.rules import applicant_readable
 from resolvers.relay import Ordering, PageArgs, decode_id
 from schema.compiled.plan import PAGE_INFO_FIELDS, Unsupported, connection_type
 from schema.compiled.sql import (
@@ -226,6 +229,44 @@ def pk_of(value: Any, type_name: str) -> int:
     return pk
 
 
+# --- the caller: every row rule these modules apply, read from the principal here -------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What a workflow page's SQL takes from the caller, besides the list statement the
+    resolvers build from the principal (``applications_query(principal, ...)``)."""
+
+    applicants: ColumnElement[bool]  # on Person: who the caller reads on an application
+    # Contacts (phone, address) are shown on every application read, but to a guardian or
+    # pupil only on those they made (resolvers.people.rules.reads_contacts_given_by).
+    contacts_of: int | None
+    contacts_all: bool
+
+
+def caller(
+    builder: Builder, application: Any, readable: Callable[[Principal], ColumnElement[bool]]
+) -> Caller:
+    """The caller's rules for a workflow's ``application`` table, ``readable`` being its
+    application rule (the applicant loaders' rule: :func:`resolvers.intake.rules.
+    applicant_readable`)."""
+    principal = builder.principal
+    return Caller(
+        applicants=applicant_readable(principal, application, readable(principal)),
+        contacts_of=principal.person_id,
+        contacts_all=principal.role not in PERSONAL_ROLES,
+    )
+
+
+def contact(rules: Caller, src: FromClause, column: str) -> ColumnElement[Any]:
+    """A contact the applying guardian (``guardian_id``) gave, as the caller may read it."""
+    if rules.contacts_all:
+        return src.c[column]
+    if rules.contacts_of is None:
+        return null()
+    return case((src.c.guardian_id == rules.contacts_of, src.c[column]), else_=null())
+
+
 def no_partners(builder: Builder) -> None:
     """Partners' keys decide field by field what they read (resolvers/access/fields.py);
     anonymous callers are refused by the field's permission: both take the resolvers."""
@@ -234,3 +275,31 @@ def no_partners(builder: Builder) -> None:
 
 
 NULL = NULL_JSON
+
+
+# --- the intake types both workflows share ---------------------------------------------------
+
+_CATEGORY = Kind("BenefitCategory", {"code": col("code"), "name": col("name"), "rank": col("rank")})
+BENEFIT_CATEGORY = one(
+    _CATEGORY, BenefitCategory.__table__, lambda c, a: c.c.id == a.c.benefit_category_id
+)
+
+_SEASON = Kind(
+    "IntakeSeason",
+    {
+        "id": gid("IntakeSeason"),
+        "kind": enum_of(IntakeKind, "kind"),
+        "year": col("year"),
+        "name": col("name"),
+        "startsOn": col("starts_on"),
+        "endsOn": col("ends_on"),
+        "schoolYearStarts": col("school_year_starts"),
+        "stage1Starts": col("stage1_starts"),
+        "stage1Ends": col("stage1_ends"),
+        "stage2Starts": col("stage2_starts"),
+        "stage2Ends": col("stage2_ends"),
+        "grade1BirthYear": lambda s: s.c.year - s.c.grade1_birth_year_offset,
+        "grade2BirthYear": lambda s: s.c.year - s.c.grade2_birth_year_offset,
+    },
+)
+SEASON = one(_SEASON, IntakeSeason.__table__, lambda s, a: s.c.id == a.c.season_id)
