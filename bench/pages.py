@@ -8,7 +8,8 @@ for ``--requests`` requests. Per page it prints: SQL statements per request, the
 request of this process (the hub and its in-process HTTP client) and of PostgreSQL (its backends'
 utime + stime from /proc), the wall-clock p50 (noise on a busy machine), and ``uptime``.
 ``--explain`` also prints ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of the first call,
-``--profile`` where the hub's CPU goes; ``--mutations`` measures the portal mutations of issue 21's
+``--profile`` where the hub's CPU goes; ``--resolvers`` turns the compiled path off (the pages
+as they cost before it knew them); ``--mutations`` measures the portal mutations of issue 21's
 statement target instead (``--requests`` calls prepared, each sent once).
 
 CPU per request is what load does not distort much: on an idle machine the wall time of one
@@ -102,6 +103,8 @@ async def _explain(url: str, captured: list[tuple[str, Any]]) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
+    if args.resolvers:
+        os.environ["BILIM_COMPILED_QUERIES"] = "false"  # read by the hub's Settings
     settings = Settings(data_dir=args.data_dir)
     embedded = None
     db_url = settings.database_url or ""
@@ -209,6 +212,11 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="where the hub's CPU goes")
     parser.add_argument(
         "--mutations", action="store_true", help="the portal mutations instead of the pages"
+    )
+    parser.add_argument(
+        "--resolvers",
+        action="store_true",
+        help="the compiled path off: every page through the resolvers (the figures before it)",
     )
     asyncio.run(run(parser.parse_args()))
 

@@ -258,6 +258,7 @@ SHAPED_ROOTS = {
     "kindergartenPlaces": "schema.compiled.kindergarten",
     "firstGradeApplications": "schema.compiled.first_grade",
     "firstGradeQuotas": "schema.compiled.first_grade",
+    "admissionApplications": "schema.compiled.admission",
 }
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
