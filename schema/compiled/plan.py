@@ -259,6 +259,7 @@ SHAPED_ROOTS = {
     "firstGradeApplications": "schema.compiled.first_grade",
     "firstGradeQuotas": "schema.compiled.first_grade",
     "admissionApplications": "schema.compiled.admission",
+    "foreignApplications": "schema.compiled.abroad",
 }
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
