@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import FieldNode
-from sqlalchemy import ColumnElement, Date, FromClause, and_, cast, func, select, tuple_
+from sqlalchemy import ColumnElement, FromClause, and_, func, select, tuple_
 
 from models import (
     BenefitStatus,
@@ -36,10 +36,11 @@ from models import (
 from resolvers import preschool as preschool_service
 from resolvers.preschool.rules import application_readable
 from schema.compiled.plan import Unsupported
-from schema.compiled.sql import json_list, json_object, json_string, lit
+from schema.compiled.sql import json_list, json_object, json_string
 from schema.compiled.workflow import (
     BENEFIT_CATEGORY,
     SEASON,
+    TODAY,
     Caller,
     Kind,
     Relation,
@@ -293,11 +294,6 @@ def _applications(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any
     return connection(builder, APPLICATION, nodes, stmt, ordering, args)
 
 
-# Today in Bishkek (resolvers.clock.today) as PostgreSQL reads it: a kept statement must not
-# carry the day it was built on.
-_TODAY = cast(func.timezone(lit("Asia/Bishkek"), func.now()), Date)
-
-
 def _places(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
     """:func:`resolvers.preschool.queries.kindergarten_places`: this season's places, none out
     of season."""
@@ -309,8 +305,8 @@ def _places(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
         select(IntakeSeason.id)
         .where(
             IntakeSeason.kind == IntakeKind.KINDERGARTEN,
-            IntakeSeason.starts_on <= _TODAY,
-            IntakeSeason.ends_on >= _TODAY,
+            IntakeSeason.starts_on <= TODAY,
+            IntakeSeason.ends_on >= TODAY,
         )
         .order_by(IntakeSeason.year.desc())
         .limit(1)

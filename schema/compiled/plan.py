@@ -260,6 +260,7 @@ SHAPED_ROOTS = {
     "firstGradeQuotas": "schema.compiled.first_grade",
     "admissionApplications": "schema.compiled.admission",
     "foreignApplications": "schema.compiled.abroad",
+    "accreditations": "schema.compiled.licensing",
 }
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}

@@ -16,7 +16,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graphql import FieldNode
-from sqlalchemy import ColumnElement, FromClause, Select, and_, case, null, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    FromClause,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    null,
+    select,
+)
 
 from models import BenefitCategory, IntakeKind, IntakeSeason
 from resolvers.access import PERSONAL_ROLES, Principal
@@ -32,6 +43,7 @@ from schema.compiled.sql import (
     json_list,
     json_object,
     json_string,
+    lit,
     timestamp_value,
 )
 
@@ -227,6 +239,12 @@ def pk_of(value: Any, type_name: str) -> int:
     if found != type_name:
         raise Unsupported("id of another type")
     return pk
+
+
+# Today in Bishkek (resolvers.clock.today) as PostgreSQL reads it: a kept statement must not
+# carry the day it was built on. (Tests that move the hub's clock move Python's only: a page
+# that reads today is compared with the resolvers on the real date.)
+TODAY = cast(func.timezone(lit("Asia/Bishkek"), func.now()), Date)
 
 
 # --- the caller: every row rule these modules apply, read from the principal here -------------
