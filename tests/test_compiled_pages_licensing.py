@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AccreditationOutcome, AccreditationStep, AccreditationStepRecord
+from models import (
+    AccreditationOutcome,
+    AccreditationStep,
+    AccreditationStepRecord,
+    InstitutionKind,
+    LicenceAction,
+    LicenceEvent,
+    Ownership,
+)
 from resolvers.access import Role
 from resolvers.clock import today
 from tests.factories import (
@@ -23,6 +31,7 @@ from tests.factories import (
     make_accreditation_agency,
     make_institution,
     make_institution_programme,
+    make_licence,
     make_person,
     make_programme_code,
 )
@@ -176,3 +185,81 @@ async def test_bad_filters_and_unknown_fields_take_the_resolvers(
     fast, slow, statements = await pair.both(unknown, {}, ministry)
     assert fast == slow
     assert statements > 1
+
+
+INSTITUTION_PAGE = (
+    Path(__file__).resolve().parents[1] / "portals/licensing/InstitutionLicensing.graphql"
+).read_text()
+
+
+async def _licensed(session: AsyncSession, arranged: dict[str, Any]) -> dict[str, str]:
+    """Institutions of every licensing kind (L1): a private university with an expired and a
+    suspended licence then an active one with its history; a state school (exempt); a
+    private school with only a revoked licence; a private kindergarten with none."""
+    university = arranged["university"]
+    university.ownership = Ownership.PRIVATE
+    now = today()
+    await make_licence(session, institution=university, status="expired", levels=["higher"],
+                       issued_on=now - timedelta(days=900), valid_until=now - timedelta(days=1))  # fmt: skip
+    active = await make_licence(
+        session, institution=university, levels=["higher", "postgraduate"],
+        issued_on=now - timedelta(days=10), valid_until=now + timedelta(days=365),
+    )  # fmt: skip
+    state_school = await make_institution(session, name="№1 мектеп")
+    private_school = await make_institution(session, ownership=Ownership.PRIVATE)
+    await make_licence(session, institution=private_school, status="revoked", levels=[])
+    kindergarten = await make_institution(
+        session, kind=InstitutionKind.KINDERGARTEN, ownership=Ownership.PRIVATE
+    )
+    await session.commit()
+    t = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+    for i, action in enumerate((LicenceAction.ISSUED, LicenceAction.SUSPENDED,
+                                LicenceAction.RESTORED)):  # fmt: skip
+        await session.execute(
+            insert(LicenceEvent).values(
+                licence_id=active.id, action=action, effective_on=date(2026, 2, 1 + i),
+                at=t + timedelta(hours=i, microseconds=i * 3), actor="licensing_officer:1",
+                reason="Өрт коопсуздугу" if i == 1 else None,
+                legal_basis="Соттун чечими №12" if i == 1 else None,
+            )
+        )  # fmt: skip
+    await session.commit()
+    return {
+        "university": gid("Institution", university.id),
+        "state school": gid("Institution", state_school.id),
+        "private school": gid("Institution", private_school.id),
+        "kindergarten": gid("Institution", kindergarten.id),
+    }
+
+
+async def test_an_institutions_licensing_facts_are_the_resolvers_for_every_caller(
+    pair: Pair, session: AsyncSession
+) -> None:
+    # given institutions licensed, exempt, revoked and unlicensed, with accreditations
+    arranged = await _arrange(session)
+    institutions = await _licensed(session, arranged)
+    for caller, headers in _callers(pair, arranged).items():
+        for which, institution_id in institutions.items():
+            # when both paths answer the portal's page
+            fast, slow, statements = await pair.both(INSTITUTION_PAGE, {"id": institution_id},
+                                                     headers)  # fmt: skip
+            # then the answers are the same bytes, in one statement
+            assert fast == slow, (caller, which, fast, slow)
+            assert "errors" not in fast, (caller, which, fast)
+            assert statements == 1, (caller, which, pair.counter.statements)
+    # and the facts follow L1: exempt or licensed today may teach, the others may not
+    ministry = _callers(pair, arranged)["ministry"]
+    facts = {
+        which: (await pair.both(INSTITUTION_PAGE, {"id": pk}, ministry))[0]["data"]["node"]
+        for which, pk in institutions.items()
+    }
+    assert facts["university"]["mayTeachToday"] is True
+    assert facts["university"]["licence"]["levels"] == ["HIGHER", "POSTGRADUATE"]
+    assert len(facts["university"]["licence"]["history"]) == 3
+    assert facts["university"]["accreditation"]["validToday"] is True
+    assert facts["state school"]["licenceRequired"] is False
+    assert facts["state school"]["mayTeachToday"] is True
+    assert facts["private school"]["mayTeachToday"] is False
+    assert facts["private school"]["licence"]["status"] == "REVOKED"
+    assert facts["kindergarten"]["licence"] is None
+    assert facts["kindergarten"]["mayTeachToday"] is False

@@ -7,6 +7,7 @@ row rules, applied to the same arguments as the resolvers receive them."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from resolvers.people import PERSON_ORDERINGS, persons_query
 from resolvers.people.rules import person_readable
 from resolvers.relay import CursorKeys, Ordering, PageArgs, decode_id
 from schema.compiled.plan import (
+    SHAPED_FIELDS,
     SHAPED_ROOTS,
     Fields,
     Plan,
@@ -299,6 +301,10 @@ class Builder:
         self, type_name: str, name: str, src: FromClause, nodes: list[FieldNode]
     ) -> ColumnElement[Any]:
         principal = self.principal
+        if (type_name, name) in SHAPED_FIELDS:
+            module = importlib.import_module(SHAPED_FIELDS[type_name, name])
+            field: ColumnElement[Any] = module.build_field(self, name, src, nodes)
+            return field
         if type_name == "Person":
             if name == "registeredDistrict":
                 return self.object_by(

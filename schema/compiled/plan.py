@@ -262,6 +262,12 @@ SHAPED_ROOTS = {
     "foreignApplications": "schema.compiled.abroad",
     "accreditations": "schema.compiled.licensing",
 }
+# Fields a domain's module adds to a type of the registry (its ``check_field`` and
+# ``build_field``): the licensing facts of an institution (InstitutionLicensing).
+SHAPED_FIELDS = {
+    ("Institution", name): "schema.compiled.licensing"
+    for name in ("licenceRequired", "licence", "mayTeachToday", "accreditation", "programmes")
+}
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
 EDGE_FIELDS = {"cursor", "node", "__typename"}
@@ -386,6 +392,9 @@ class _Shape:
         for _key, sub in self.fields.collect(type_name, nodes).items():
             name = sub[0].name.value
             if name in ("__typename", "id") or name in entity.scalars:
+                continue
+            if (type_name, name) in SHAPED_FIELDS:
+                importlib.import_module(SHAPED_FIELDS[type_name, name]).check_field(self, sub)
                 continue
             if name not in RELATIONS.get(type_name, ()):
                 raise Unsupported(f"{type_name}.{name}")
