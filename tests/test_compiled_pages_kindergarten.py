@@ -285,6 +285,8 @@ async def test_anonymous_callers_and_bad_arguments_answer_as_the_resolvers(
         QUEUE, {"kindergartenId": queue.kg(0), "first": 2, "after": cursor}, officer
     )
     assert fast == slow
+    # (both refuse it today: the queue order's boolean key does not come back from a cursor,
+    # resolvers/relay.py; docs/domains/preschool.md)
 
 
 async def test_a_field_it_does_not_know_takes_the_resolvers(
