@@ -194,7 +194,7 @@ async def test_the_kindergarten_pages_are_the_resolvers_for_every_caller(
     # given a kindergarten's queue, offers, a place and history
     queue, father, _ = await _arrange(session)
     kg = queue.kg(0)
-    requests = [
+    requests: list[tuple[str, dict[str, Any]]] = [
         (QUEUE, {"kindergartenId": kg}),
         (QUEUE, {"kindergartenId": kg, "ageGroup": "3-4", "first": 2}),
         (QUEUE, {"kindergartenId": queue.kg(2), "ageGroup": "5-6"}),
