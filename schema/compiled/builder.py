@@ -7,6 +7,7 @@ row rules, applied to the same arguments as the resolvers receive them."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from resolvers.people import PERSON_ORDERINGS, persons_query
 from resolvers.people.rules import person_readable
 from resolvers.relay import CursorKeys, Ordering, PageArgs, decode_id
 from schema.compiled.plan import (
+    SHAPED_FIELDS,
     SHAPED_ROOTS,
     Fields,
     Plan,
@@ -45,6 +47,7 @@ from schema.compiled.sql import (
     adapt_ordering,
     aggregate_order_by,
     global_id,
+    iso_timestamp,
     json_list,
     json_object,
     json_raw,
@@ -66,11 +69,16 @@ def cursor_of(ordering: Ordering, src: FromClause) -> ColumnElement[Any]:
         value: ColumnElement[Any] = src.c[col.key]
         python_type = col.type.python_type
         if python_type is datetime:
-            raise Unsupported("timestamp cursors")
-        if python_type is date:
+            # ``isoformat`` of what the driver reads (the kindergarten queue's order).
+            value = func.jsonb_build_object(lit("$d"), iso_timestamp(value))
+        elif python_type is date:
             value = func.jsonb_build_object(lit("$d"), value)
         values.append(value)
     return unsealed_cursor(ordering.digest, cast(func.jsonb_build_array(*values), Text))
+
+
+# A shaped module's node JSON over a page's rows.
+Element = Callable[[FromClause, Sequence[FieldNode]], ColumnElement[Any]]
 
 
 def _asked(node: FieldNode, name: str, variables: VariableValues) -> bool:
@@ -293,6 +301,10 @@ class Builder:
         self, type_name: str, name: str, src: FromClause, nodes: list[FieldNode]
     ) -> ColumnElement[Any]:
         principal = self.principal
+        if (type_name, name) in SHAPED_FIELDS:
+            module = importlib.import_module(SHAPED_FIELDS[type_name, name])
+            field: ColumnElement[Any] = module.build_field(self, name, src, nodes)
+            return field
         if type_name == "Person":
             if name == "registeredDistrict":
                 return self.object_by(
@@ -403,7 +415,10 @@ class Builder:
         args: PageArgs,
         *,
         correlate: FromClause | None,
+        element: Element | None = None,
     ) -> ColumnElement[Any]:
+        """A connection over ``stmt``; ``element`` writes a node's JSON for the types of a
+        shaped module (schema/compiled/workflow.py), else the entities' own."""
         if args.last is not None or args.before is not None:
             raise Unsupported("backwards pages")
         asked = _asked(nodes[0], "orderBy", self.variables)
@@ -420,9 +435,15 @@ class Builder:
                 counted = select(func.count()).select_from(page.stmt.order_by(None).subquery())
                 pairs.append((key, page.correlated(counted).scalar_subquery()))
             elif name == "nodes":
-                element = self.object_json(node_type, page.src, sub)
-                pairs.append((key, json_list(element, *page.in_order, where=page.on_page)))
+                node = (
+                    element(page.src, sub)
+                    if element is not None
+                    else self.object_json(node_type, page.src, sub)
+                )
+                pairs.append((key, json_list(node, *page.in_order, where=page.on_page)))
             elif name == "edges":
+                if element is not None:
+                    raise Unsupported("edges of a shaped list")
                 pairs.append((key, self.edges(type_name, node_type, sub, page)))
             elif name == "pageInfo":
                 pairs.append((key, self.page_info(sub, page)))

@@ -251,7 +251,24 @@ RELATIONS = {
 ROOTS = {"node", "persons", "institutions", "regions", "lessons", "__typename"}
 # Roots whose shape has a module of its own (schema/compiled/<shape>.py): its ``check`` and
 # its builder, looked up by name (imported late: the modules use this one's parts).
-SHAPED_ROOTS = {"gradebook": "schema.compiled.gradebook", "myLearning": "schema.compiled.feed"}
+SHAPED_ROOTS = {
+    "gradebook": "schema.compiled.gradebook",
+    "myLearning": "schema.compiled.feed",
+    # issue 21's workflow pages
+    "kindergartenApplications": "schema.compiled.kindergarten",
+    "kindergartenPlaces": "schema.compiled.kindergarten",
+    "firstGradeApplications": "schema.compiled.first_grade",
+    "firstGradeQuotas": "schema.compiled.first_grade",
+    "admissionApplications": "schema.compiled.admission",
+    "foreignApplications": "schema.compiled.abroad",
+    "accreditations": "schema.compiled.licensing",
+}
+# Fields a domain's module adds to a type of the registry (its ``check_field`` and
+# ``build_field``): the licensing facts of an institution (InstitutionLicensing).
+SHAPED_FIELDS = {
+    ("Institution", name): "schema.compiled.licensing"
+    for name in ("licenceRequired", "licence", "mayTeachToday", "accreditation", "programmes")
+}
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
 EDGE_FIELDS = {"cursor", "node", "__typename"}
@@ -376,6 +393,9 @@ class _Shape:
         for _key, sub in self.fields.collect(type_name, nodes).items():
             name = sub[0].name.value
             if name in ("__typename", "id") or name in entity.scalars:
+                continue
+            if (type_name, name) in SHAPED_FIELDS:
+                importlib.import_module(SHAPED_FIELDS[type_name, name]).check_field(self, sub)
                 continue
             if name not in RELATIONS.get(type_name, ()):
                 raise Unsupported(f"{type_name}.{name}")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     case,
     cast,
+    extract,
     func,
     literal_column,
     type_coerce,
@@ -138,6 +139,27 @@ def json_list(
         agg = agg.filter(where)
     joined = func.coalesce(agg, lit(""))
     return _concat([json_raw("["), joined, json_raw("]")])
+
+
+def iso_timestamp(col: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A ``timestamptz``'s text as Python's ``isoformat`` writes what asyncpg reads: six
+    digits of microseconds unless they are zero, the session's offset as +HH:MM."""
+    fraction = case(
+        (extract("microseconds", col) % 1000000 == 0, lit("")),
+        else_=func.to_char(col, lit(".US")),
+    )
+    return func.concat(
+        func.to_char(col, lit('YYYY-MM-DD"T"HH24:MI:SS')),
+        fraction,
+        func.to_char(col, lit("TZH:TZM")),
+    )
+
+
+def timestamp_value(col: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A ``timestamptz`` as the resolvers' JSON writes it (a string, or null)."""
+    return json_text(
+        case((col.is_(None), lit("null")), else_=cast(func.to_json(iso_timestamp(col)), Text))
+    )
 
 
 def enum_json(enum_cls: type[enum.Enum], col: ColumnElement[Any]) -> ColumnElement[Any]:

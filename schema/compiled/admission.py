@@ -1,0 +1,158 @@
+"""University admission's officers' page compiled (issue 21): ``admissionApplications`` (a
+programme's applicants by score, their recommended places) in one statement, PostgreSQL
+writing the JSON the resolvers write (``schema/admission/``).
+
+The caller is read in two places: the list's statement (``applications_query(principal, ...)``,
+the resolvers' own) and :func:`_caller` (the applicant loader's rule,
+:func:`resolvers.admission.rules.admission_person_readable`, and the offers loader's,
+``offer_readable``). Fields not described here (``programme``, ``season``, ``testResult``,
+an offer's ``programme`` or ``application`` ...) make the request take the resolvers.
+``tests/test_compiled_pages_admission.py`` compares both paths' bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from graphql import FieldNode
+from sqlalchemy import ColumnElement, and_, select
+
+from models import (
+    AdmissionOffer,
+    AdmissionOfferStatus,
+    AdmissionRound,
+    ApplicationStatus,
+    Funding,
+    PlaceCategory,
+    RoundStatus,
+)
+from resolvers import admission as admission_service
+from resolvers.admission.rules import admission_person_readable, offer_readable
+from schema.compiled.sql import adapt, json_list
+from schema.compiled.workflow import (
+    Kind,
+    Relation,
+    check_connection,
+    col,
+    connection,
+    enum_of,
+    gid,
+    no_partners,
+    one,
+    person,
+    timestamp,
+)
+from schema.node import query_pk
+
+if TYPE_CHECKING:
+    from schema.compiled.builder import Builder
+    from schema.compiled.plan import _Shape
+
+ROOTS = ("admissionApplications",)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    applicants: ColumnElement[bool]  # on Person
+    offers: ColumnElement[bool]  # on AdmissionOffer
+
+
+def _caller(builder: Builder) -> _Rules:
+    """The caller's rules, as the resolvers' loaders apply them."""
+    from models import Person
+
+    principal = builder.principal
+    return _Rules(
+        applicants=admission_person_readable(principal, Person.id),
+        offers=offer_readable(principal),
+    )
+
+
+ROUND = Kind(
+    "AdmissionRound",
+    {
+        "id": gid("AdmissionRound"),
+        "number": col("number"),
+        "registrationOpens": col("registration_opens"),
+        "registrationCloses": col("registration_closes"),
+        "publicationOn": col("publication_on"),
+        "confirmationOpens": col("confirmation_opens"),
+        "confirmationCloses": col("confirmation_closes"),
+        "status": enum_of(RoundStatus, "status"),
+        "publishedAt": timestamp("published_at"),
+    },
+)
+
+OFFER = Kind(
+    "AdmissionOffer",
+    {
+        "id": gid("AdmissionOffer"),
+        "category": enum_of(PlaceCategory, "category"),
+        "rank": col("rank"),
+        "totalScore": col("total_score"),
+        "status": enum_of(AdmissionOfferStatus, "status"),
+        "decidedAt": timestamp("decided_at"),
+    },
+    {"round": one(ROUND, AdmissionRound.__table__, lambda r, o: r.c.id == o.c.round_id)},
+)
+
+
+def _offers(builder: Builder, src: Any, nodes: Sequence[FieldNode]) -> Any:
+    """The application's offers the caller may read, the latest round first (the loader's
+    order)."""
+    o = AdmissionOffer.__table__.alias("ad_offer")
+    element = OFFER.json(builder, o, nodes)
+    return (
+        select(json_list(element, o.c.round_id.desc(), o.c.id))
+        .where(and_(o.c.application_id == src.c.id, adapt(_caller(builder).offers, o)))
+        .correlate(src)
+        .scalar_subquery()
+    )
+
+
+APPLICATION = Kind(
+    "AdmissionApplication",
+    {
+        "id": gid("AdmissionApplication"),
+        "preference": col("preference"),
+        "funding": enum_of(Funding, "funding"),
+        "grantCategory": enum_of(PlaceCategory, "grant_category"),
+        "status": enum_of(ApplicationStatus, "status"),
+        "mainScore": col("main_score"),
+        "subjectScore": col("subject_score"),
+        "creativeScore": col("creative_score"),
+        "totalScore": col("total_score"),
+        "roundNumber": col("round_number"),
+        "createdAt": timestamp("created_at"),
+    },
+    {
+        "applicant": person("person_id", lambda b: _caller(b).applicants),
+        "offers": Relation(lambda shape, nodes: OFFER.check(shape, nodes), _offers),
+    },
+)
+
+
+def check(shape: _Shape, nodes: Sequence[FieldNode]) -> None:
+    """Does every field under the root have a compiled form here?"""
+    check_connection(shape, APPLICATION, nodes)
+
+
+def _filter(flt: Any) -> admission_service.ApplicationFilter:
+    """The list's filter as ``schema/admission/queries.py`` reads it."""
+    if flt is None:
+        return admission_service.ApplicationFilter()
+    return admission_service.ApplicationFilter(
+        season_id=query_pk(flt.season_id, "AdmissionSeason") if flt.season_id else None,
+        person_id=query_pk(flt.person_id, "Person") if flt.person_id else None,
+        programme_id=query_pk(flt.programme_id, "Programme") if flt.programme_id else None,
+        statuses=tuple(flt.statuses or ()),
+    )
+
+
+def build(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
+    no_partners(builder)
+    args = builder.args("Query", nodes[0])
+    stmt = admission_service.applications_query(builder.principal, _filter(args.get("filter")))
+    ordering = admission_service.APPLICATION_ORDERINGS[args["order_by"].value]
+    return connection(builder, APPLICATION, nodes, stmt, ordering, args)

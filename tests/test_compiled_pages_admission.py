@@ -1,0 +1,169 @@
+"""University admission's officers' page (portals/university-admission/ProgrammeApplicants) is
+answered by the compiled path in one statement, byte for byte as the resolvers answer it
+(issue 21): a programme's applicants ranked by score (U3) with their recommended places of the
+published round (U5), under the row rules (a university's admission officer reads its
+applicants, an officer of another university nothing) for every kind of caller."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from resolvers import clock
+from resolvers.access import Role
+from resolvers.relay import decode_id
+from tests.admission.arrange import PUBLICATION, REGISTRATION, arrange_campaign, make_applicant
+from tests.factories import gid
+from tests.test_compiled import Pair, pair
+
+__all__ = ["pair"]
+
+PAGE = (
+    Path(__file__).resolve().parents[1] / "portals/university-admission/ProgrammeApplicants.graphql"
+).read_text()
+EVERYTHING = """
+query Everything($programmeId: ID!) {
+  admissionApplications(filter: { programmeId: $programmeId }, orderBy: ID, first: 100) {
+    __typename totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes {
+      __typename id preference funding grantCategory status mainScore subjectScore creativeScore
+      totalScore roundNumber createdAt
+      applicant { id fullName pin birthDate }
+      offers {
+        __typename id category rank totalScore status decidedAt
+        round { id number registrationOpens publicationOn status publishedAt }
+      }
+    }
+  }
+}
+"""
+APPLY = """mutation($input: ApplyToProgrammesInput!) {
+  applyToProgrammes(input: $input) { userErrors { code } }
+}"""
+PUBLISH = "mutation($id: ID!) { publishRound(input: {roundId: $id}) { recommended } }"
+
+
+async def _send(pair: Pair, document: str, variables: dict[str, Any], token: str) -> Any:
+    response = await pair.slow.post(
+        "/graphql",
+        json={"query": document, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def _arrange(
+    pair: Pair, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, dict[str, Any]]:
+    """Eight applicants to every programme of a campaign, rural and not, the first round
+    published (recommended places)."""
+    campaign = await arrange_campaign(session)
+    applicants = [
+        await make_applicant(
+            session, campaign, main=140 + 7 * i, rural=i % 2 == 0, name=f"Абитуриент{i}",
+            subjects={"math": 80 + i, "chemistry": 70 + i, "biology": 75},
+        )
+        for i in range(8)
+    ]  # fmt: skip
+    await session.commit()
+    ministry = pair.token(Role.MINISTRY)
+    monkeypatch.setattr(clock, "today", lambda: REGISTRATION)
+    for person, cert in applicants:
+        choices = [
+            {"programmeId": gid("Programme", p.id), "funding": "BOTH"}
+            for p in campaign.programmes.values()
+        ]
+        done = await _send(pair, APPLY, {"input": {
+            "seasonId": gid("AdmissionSeason", campaign.season.id),
+            "personId": gid("Person", person.id),
+            "certificateNumber": cert.certificate_number, "choices": choices,
+        }}, pair.token(Role.PUPIL, person_id=person.id))  # fmt: skip
+        assert done["applyToProgrammes"]["userErrors"] == []
+    monkeypatch.setattr(clock, "today", lambda: PUBLICATION)
+    published = await _send(pair, PUBLISH, {"id": gid("AdmissionRound", campaign.round1.id)},
+                            ministry)  # fmt: skip
+    assert published["publishRound"]["recommended"] > 0
+    return campaign, {"programmeId": gid("Programme", campaign.programmes["informatics"].id)}
+
+
+def _callers(pair: Pair, campaign: Any, person_id: int) -> dict[str, dict[str, str]]:
+    def bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    return {
+        "admission officer of the university": bearer(
+            pair.token(Role.ADMISSION_OFFICER, scopes=[f"institution:{campaign.university.id}"])
+        ),
+        "admission officer of another university": bearer(
+            pair.token(
+                Role.ADMISSION_OFFICER, scopes=[f"institution:{campaign.other_university.id}"]
+            )
+        ),
+        "ministry": bearer(pair.token(Role.MINISTRY)),
+        "applicant": bearer(pair.token(Role.PUPIL, person_id=person_id)),
+        "guardian": bearer(pair.token(Role.GUARDIAN, person_id=person_id)),
+    }
+
+
+async def test_the_applicants_page_is_the_resolvers_for_every_caller(
+    pair: Pair, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a campaign whose first round is published
+    campaign, variables = await _arrange(pair, session, monkeypatch)
+    ministry = {"Authorization": f"Bearer {pair.token(Role.MINISTRY)}"}
+    first, _, _ = await pair.both(PAGE, variables, ministry)
+    applicant_id = first["data"]["admissionApplications"]["nodes"][0]["applicant"]["id"]
+    person_id = decode_id(applicant_id)[1]
+    seen: dict[str, int] = {}
+    for caller, headers in _callers(pair, campaign, person_id).items():
+        for document in (PAGE, EVERYTHING):
+            # when both paths answer the same request
+            fast, slow, statements = await pair.both(document, variables, headers)
+            # then the answers are the same bytes, in one statement
+            assert fast == slow, (caller, fast, slow)
+            assert "errors" not in fast, (caller, fast)
+            assert statements == 1, (caller, pair.counter.statements)
+            nodes = fast["data"]["admissionApplications"]["nodes"]
+            seen[caller] = len(nodes)
+    # and the university's officer reads its programme's applicants, ranked by score (U3)
+    assert seen["admission officer of the university"] == seen["ministry"] == 8
+    assert seen["admission officer of another university"] == 0
+    assert seen["applicant"] == 1
+    officer = _callers(pair, campaign, person_id)["admission officer of the university"]
+    page, _, _ = await pair.both(PAGE, variables, officer)
+    nodes = page["data"]["admissionApplications"]["nodes"]
+    scores = [n["totalScore"] for n in nodes]
+    assert scores == sorted(scores, reverse=True)
+    assert any(n["offers"] for n in nodes)  # the round recommended places (U5)
+    # a page after the first answers the same on both paths
+    cursor = page["data"]["admissionApplications"]["pageInfo"]["endCursor"]
+    fast, slow, statements = await pair.both(PAGE, {**variables, "after": cursor}, officer)
+    assert fast == slow
+    assert statements == 1
+
+
+async def test_bad_ids_anonymous_and_unknown_fields_take_the_resolvers(
+    pair: Pair, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign, variables = await _arrange(pair, session, monkeypatch)
+    ministry = {"Authorization": f"Bearer {pair.token(Role.MINISTRY)}"}
+    for changed in (
+        {"programmeId": gid("Person", 1)},
+        {"programmeId": "nope"},
+        {"programmeId": gid("Programme", 10**6)},
+    ):
+        fast, slow, _ = await pair.both(PAGE, changed, ministry)
+        assert fast == slow, changed
+    anonymous, _, _ = await pair.both(PAGE, variables, {})
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    unknown = PAGE.replace("creativeScore", "creativeScore programme { id }")
+    assert unknown != PAGE
+    fast, slow, statements = await pair.both(unknown, variables, ministry)
+    assert fast == slow
+    assert statements > 1
+    del campaign
