@@ -120,8 +120,22 @@ async def emit_many(
     aggregate_type: str,
     events: Sequence[tuple[int, dict[str, Any]]],
 ) -> None:
-    """Queue one outbox event per aggregate in a single statement (bulk transitions)."""
+    """Queue one outbox event per aggregate in a single statement (bulk transitions); within a
+    mutation step they ride on its audit row (:class:`resolvers.events.Trail`)."""
     if not events:
+        return
+    trail = events_service.trail_of(session)
+    if trail is not None:
+        trail.events.extend(
+            {
+                "topic": topic,
+                "aggregate_type": aggregate_type,
+                "aggregate_id": aggregate_id,
+                "payload": payload,
+            }
+            for aggregate_id, payload in events
+        )
+        log.info("%s", topic, extra={"event": topic, "count": len(events)})
         return
     await session.execute(
         insert(OutboxEvent),
