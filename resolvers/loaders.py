@@ -80,6 +80,12 @@ class KeyedLoader(RequestLoader, Generic[K, V]):
     async def load_many(self, keys: Sequence[K]) -> list[V]:
         return list(await self.loader.load_many(keys))
 
+    def prime(self, key: K, value: V) -> None:
+        """Give the loader a value a mutation's step just wrote (its payload then reads it
+        without a statement); the value must be what the caller may read, in the shape
+        :meth:`batch` returns (a row, or a mapped object with the same attribute names)."""
+        self.loader.prime(key, value)
+
 
 class ById(KeyedLoader[Any, Any]):
     """Rows of one table by their key (the primary key, or another unique column): ``None``

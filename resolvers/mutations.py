@@ -40,7 +40,14 @@ from resolvers.access import ANONYMOUS
 from resolvers.audit import redact
 from resolvers.context import Context
 from resolvers.errors import AnyCode, DomainError, ErrorCode, Problem
-from resolvers.events import audit_values, record_audit_apart, write_audit
+from resolvers.events import (
+    Trail,
+    audit_values,
+    open_trail,
+    record_audit_apart,
+    take_trail,
+    write_audit,
+)
 from resolvers.faults import is_retryable, is_unavailable
 
 log = logging.getLogger("bilim.mutations")
@@ -182,6 +189,9 @@ async def _run_once(
     session = ctx.session
     ctx.forget_loaders()
     savepoint = await session.begin_nested()
+    # The step's outbox events and status history wait for its audit row and go with it in one
+    # statement; a step that fails drops them with its savepoint.
+    open_trail(session)
     try:
         value = await action(session)
         await session.flush()
@@ -220,7 +230,10 @@ async def _run_once(
         await _roll_back(ctx, savepoint)
         raise
     else:
-        return await _succeeded(ctx, attempt, row, savepoint, value, number)
+        trail = take_trail(session)
+        return await _succeeded(ctx, attempt, row, savepoint, value, number, trail)
+    finally:
+        take_trail(session)
     await _refused(ctx, attempt, row, [p.code.value for p in problems], number)
     return MutationResult(problems=problems)
 
@@ -232,8 +245,10 @@ async def _succeeded(
     savepoint: AsyncSessionTransaction,
     value: R,
     number: int,
+    trail: Trail | None,
 ) -> MutationResult[R]:
-    """Audit the change inside its savepoint, left open for :func:`settle`."""
+    """Audit the change inside its savepoint, left open for :func:`settle`; the audit row
+    carries the step's ``trail`` (its outbox events and status history) in one statement."""
     target_type, target_id = target_of(value)
     attempt.row = audit_values(
         **{**row, "details": _with_attempts(row["details"], number)},
@@ -241,7 +256,7 @@ async def _succeeded(
         target_type=target_type,
         target_id=target_id,
     )
-    await write_audit(ctx.session, attempt.row)
+    await write_audit(ctx.session, attempt.row, trail)
     attempt.savepoint = savepoint
     operation = row["operation"]
     log.info("%s", operation, extra={"event": operation, "target_id": target_id})

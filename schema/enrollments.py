@@ -12,6 +12,7 @@ from models import ExitReason as ExitReasonEnum
 from resolvers import enrollments as enrollments_service
 from resolvers.context import Context, Info
 from resolvers.enrollments.loaders import EnrollmentByIdLoader
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.people.loaders import PersonByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Connection, Node, UserError
@@ -181,7 +182,7 @@ class Mutation:
     async def transfer_student(
         session: AsyncSession, ctx: Context, input: TransferStudentInput
     ) -> Any:
-        return await enrollments_service.transfer_student(
+        moved = await enrollments_service.transfer_student(
             session,
             ctx.principal,
             enrollment_id=pk_of(input.enrollment_id, "Enrollment", field="enrollmentId"),
@@ -195,6 +196,15 @@ class Mutation:
             pin=input.pin,
             age_decision=input.age_decision,
         )
+        # The caller manages the receiving institution, so the new enrollment, the one it
+        # continues and the institution are theirs to read: the payload reads none of them
+        # again (issue 21, statements per mutation).
+        await session.flush()
+        enrollments = EnrollmentByIdLoader(ctx)
+        enrollments.prime(moved.enrollment.id, moved.enrollment)
+        enrollments.prime(moved.previous.id, moved.previous)
+        InstitutionByIdLoader(ctx).prime(moved.institution.id, moved.institution)
+        return moved.enrollment
 
     @mutation(
         "enrollments.withdraw_student",

@@ -19,6 +19,7 @@ from resolvers.enrollments.school_entry import (
 from resolvers.enrollments.workflow import (
     MAX_DAYS_AHEAD,
     SECTOR_OF_KIND,
+    Transferred,
     enroll_student,
     transfer_student,
     withdraw_student,
@@ -51,6 +52,7 @@ __all__ = [
     "SECTOR_OF_KIND",
     "EnrollmentFilter",
     "SchoolEntryStep",
+    "Transferred",
     "enroll_student",
     "enrollment_filter_clauses",
     "enrollments_query",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -267,32 +268,43 @@ def _ensure_open(enrollment: Enrollment, field: str) -> None:
         )
 
 
+class Transferred(NamedTuple):
+    """A transfer's rows: the new enrollment, the one it continues and the receiving
+    institution (the payload's loaders are given them, issue 21)."""
+
+    enrollment: Enrollment
+    previous: Enrollment
+    institution: Institution
+
+
 async def _transferable(
     session: AsyncSession, principal: Principal, enrollment_id: int, pin: str | None
-) -> Enrollment:
-    """The open enrollment to close, locked after its pupil's row (resolvers/locks.py). A
+) -> tuple[Enrollment, Person]:
+    """The open enrollment to close and its pupil, locked after the pupil's row
+    (resolvers/locks.py). A
     caller who does not manage its institution shows the pupil's PIN (the receiving school
     holds the pupil's documents); otherwise it is not found, so an id alone reveals nothing."""
+    # The enrollment's pupil and institution in one read (issue 21: statements per mutation).
     found = (
         await session.execute(
-            select(Enrollment.person_id, Enrollment.institution_id).where(
-                Enrollment.id == enrollment_id
-            )
+            select(Enrollment.person_id, Institution)
+            .join(Institution, Institution.id == Enrollment.institution_id)
+            .where(Enrollment.id == enrollment_id)
         )
     ).first()
     if found is None:
         raise NotFound("The enrollment", field="enrollmentId")
-    source = await session.get(Institution, found.institution_id)
-    assert source is not None
+    source: Institution = found.Institution
     if not may_manage_institution(principal, source):
         pupil = await session.get(Person, found.person_id)
         assert pupil is not None
         if pin is None or pupil.pin is None or not secrets.compare_digest(pin, pupil.pin):
             raise NotFound("The enrollment", field="enrollmentId")
-    await session.get(Person, found.person_id, with_for_update=True)
+    person = await session.get(Person, found.person_id, with_for_update=True)
+    assert person is not None
     old = await _load_enrollment(session, enrollment_id, "enrollmentId")
     _ensure_open(old, "enrollmentId")
-    return old
+    return old, person
 
 
 async def _receiving(
@@ -374,7 +386,7 @@ async def transfer_student(
     class_group: str | None,
     pin: str | None = None,
     age_decision: str | None = None,
-) -> Enrollment:
+) -> Transferred:
     """Close an enrollment and open the next one at another institution, in one transaction.
 
     Rules: the receiving institution is of the same sector and managed by the caller; the caller
@@ -388,7 +400,7 @@ async def transfer_student(
     were admitted with; ``age_decision`` names a new decision.
     """
     decision = clean_decision(age_decision)
-    old = await _transferable(session, principal, enrollment_id, pin)
+    old, person = await _transferable(session, principal, enrollment_id, pin)
     target = await _receiving(session, principal, old, to_institution_id)
     if transfer_date < old.entry_date:
         raise DomainError(
@@ -396,8 +408,6 @@ async def transfer_student(
             "The transfer is before the current enrollment began",
             field="date",
         )
-    person = await session.get(Person, old.person_id)
-    assert person is not None
     grade = grade_level if grade_level is not None else old.grade_level
     # A pupil keeping the grade they were admitted to keeps that standing: only a new grade,
     # or a kindergarten place, is checked (F4, K1).
@@ -416,7 +426,7 @@ async def transfer_student(
         date_field="date",
         institution_field="toInstitutionId",
     )
-    return await _continue_at(
+    new = await _continue_at(
         session,
         principal.subject,
         old,
@@ -427,6 +437,7 @@ async def transfer_student(
         class_group=class_group,
         age_decision=decision,
     )
+    return Transferred(new, old, target)
 
 
 async def withdraw_student(

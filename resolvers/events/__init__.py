@@ -23,7 +23,18 @@ from resolvers.events.consumers import Consumer
 from resolvers.events.dispatcher import Dispatcher, DispatchSettings
 from resolvers.events.errors import EventsCode
 from resolvers.events.notices import NoticeRequest, Recipients
-from resolvers.events.outbox import Event, Position, emit, head, read_after
+from resolvers.events.outbox import (
+    Event,
+    Position,
+    Trail,
+    append,
+    emit,
+    head,
+    open_trail,
+    read_after,
+    take_trail,
+    trail_of,
+)
 from resolvers.events.runtime import EventsRuntime, dispatches, key_principal
 from resolvers.events.subscriptions import LiveFeed, Subscription
 from resolvers.events.webhooks import Exposure, matches
@@ -43,6 +54,8 @@ __all__ = [
     "Position",
     "Recipients",
     "Subscription",
+    "Trail",
+    "append",
     "audit_values",
     "change_kind",
     "changes_since",
@@ -51,8 +64,11 @@ __all__ = [
     "head",
     "key_principal",
     "matches",
+    "open_trail",
     "read_after",
     "record_audit",
     "record_audit_apart",
+    "take_trail",
+    "trail_of",
     "write_audit",
 ]

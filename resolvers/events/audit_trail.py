@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import AuditEntry, Outcome
 from resolvers.access import Principal
+from resolvers.events.outbox import Trail
 
 
 def audit_values(
@@ -50,9 +51,15 @@ async def record_audit(session: AsyncSession, **values: Any) -> None:
     await write_audit(session, audit_values(**values))
 
 
-async def write_audit(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Append an audit row from its values (:func:`audit_values`) in the session's transaction."""
-    await session.execute(insert(AuditEntry).values(values))
+async def write_audit(
+    session: AsyncSession, values: dict[str, Any], trail: Trail | None = None
+) -> None:
+    """Append an audit row from its values (:func:`audit_values`) in the session's transaction,
+    with the ``trail`` its step left (outbox events, status history) in the same statement."""
+    stmt = insert(AuditEntry).values(values)
+    for cte in trail.ctes() if trail is not None else ():
+        stmt = stmt.add_cte(cte)
+    await session.execute(stmt)
 
 
 async def record_audit_apart(

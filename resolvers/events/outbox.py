@@ -16,11 +16,11 @@ import base64
 import binascii
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, insert, literal, or_, select, text, tuple_
+from sqlalchemy import Insert, and_, func, insert, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from models import OutboxEvent
@@ -32,6 +32,61 @@ HORIZON_SQL = "(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"
 MAX_ID = 2**63 - 1
 
 
+# session.info key of the open trail (:func:`open_trail`): the inserts a mutation's step leaves
+# for its audit row to carry.
+TRAIL = "bilim.trail"
+
+
+@dataclass
+class Trail:
+    """What a mutation's step appends without reading back (its outbox events, its status
+    history), held until the step's audit row is written: :func:`resolvers.events.write_audit`
+    sends them all as CTEs of that one INSERT, so the audit row, the events and the history
+    cost one statement (issue 21: at most 10 a mutation). Rows are appended in the step's
+    savepoint either way: a step that fails leaves none of them."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    inserts: list[Insert] = field(default_factory=list)
+
+    def ctes(self) -> list[Any]:
+        """The trail as CTEs of one statement: the events in one multi-row INSERT (their ids
+        follow the order they were emitted in), then each other insert."""
+        ctes: list[Any] = []
+        if self.events:
+            ctes.append(insert(OutboxEvent).values(self.events).cte("trail_events"))
+        ctes.extend(stmt.cte(f"trail_{n}") for n, stmt in enumerate(self.inserts, 1))
+        return ctes
+
+
+def open_trail(session: AsyncSession) -> Trail:
+    """Hold the session's trail inserts from now until :func:`take_trail` (one mutation step)."""
+    trail = Trail()
+    session.info[TRAIL] = trail
+    return trail
+
+
+def take_trail(session: AsyncSession) -> Trail | None:
+    """The session's open trail, closed: later inserts are sent at once again."""
+    trail: Trail | None = session.info.pop(TRAIL, None)
+    return trail
+
+
+def trail_of(session: AsyncSession) -> Trail | None:
+    """The session's open trail, if a mutation step is running."""
+    trail: Trail | None = session.info.get(TRAIL)
+    return trail
+
+
+async def append(session: AsyncSession, statement: Insert) -> None:
+    """Send an insert nobody reads back within the step: held on the open trail (one statement
+    with the audit row), or sent at once outside a mutation step (jobs, the CLI)."""
+    trail = trail_of(session)
+    if trail is None:
+        await session.execute(statement)
+    else:
+        trail.inserts.append(statement)
+
+
 async def emit(
     session: AsyncSession,
     *,
@@ -41,15 +96,19 @@ async def emit(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Queue a domain event (``domain.event_name``) in the current transaction: it exists if
-    and only if the change it describes was committed. The payload holds ids and codes only."""
-    await session.execute(
-        insert(OutboxEvent).values(
-            topic=topic,
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            payload=payload or {},
-        )
-    )
+    and only if the change it describes was committed. The payload holds ids and codes only.
+    Within a mutation step it rides on the step's audit row (:class:`Trail`)."""
+    values = {
+        "topic": topic,
+        "aggregate_type": aggregate_type,
+        "aggregate_id": aggregate_id,
+        "payload": payload or {},
+    }
+    trail = trail_of(session)
+    if trail is None:
+        await session.execute(insert(OutboxEvent).values(values))
+    else:
+        trail.events.append(values)
     log.info("%s", topic, extra={"event": topic, "aggregate_id": aggregate_id})
 
 

@@ -29,6 +29,7 @@ from models import (
     OutboxEvent,
     QueueStatus,
 )
+from resolvers import events as events_service
 
 log = logging.getLogger("bilim.intake")
 
@@ -51,7 +52,7 @@ class StatusHistory:
         """Append a status-history row for each application (one statement however many)."""
         if not application_ids:
             return
-        await session.execute(self._insert(actor, application_ids, status, reason))
+        await events_service.append(session, self._insert(actor, application_ids, status, reason))
 
     def _insert(
         self,
@@ -81,11 +82,24 @@ class StatusHistory:
         aggregate_id: int | None = None,
         payload: dict[str, Any] | None = None,
     ) -> None:
-        """One application's status-history row and its outbox event, in one statement (the
-        history insert rides as a CTE of the outbox insert): a transition of one child costs
-        one round trip for its trail, not two (issue 21: at most 10 statements a mutation)."""
-        history = self._insert(actor, [application_id], status, reason).cte("history")
+        """One application's status-history row and its outbox event: within a mutation step
+        both ride on its audit row (:class:`resolvers.events.Trail`); elsewhere one statement
+        (the history insert a CTE of the outbox insert). Issue 21: at most 10 statements a
+        mutation."""
         aggregate_id = application_id if aggregate_id is None else aggregate_id
+        if events_service.trail_of(session) is not None:
+            await events_service.append(
+                session, self._insert(actor, [application_id], status, reason)
+            )
+            await events_service.emit(
+                session,
+                topic=topic,
+                aggregate_type=aggregate_type,
+                aggregate_id=aggregate_id,
+                payload=payload,
+            )
+            return
+        history = self._insert(actor, [application_id], status, reason).cte("history")
         await session.execute(
             insert(OutboxEvent)
             .values(
@@ -106,8 +120,22 @@ async def emit_many(
     aggregate_type: str,
     events: Sequence[tuple[int, dict[str, Any]]],
 ) -> None:
-    """Queue one outbox event per aggregate in a single statement (bulk transitions)."""
+    """Queue one outbox event per aggregate in a single statement (bulk transitions); within a
+    mutation step they ride on its audit row (:class:`resolvers.events.Trail`)."""
     if not events:
+        return
+    trail = events_service.trail_of(session)
+    if trail is not None:
+        trail.events.extend(
+            {
+                "topic": topic,
+                "aggregate_type": aggregate_type,
+                "aggregate_id": aggregate_id,
+                "payload": payload,
+            }
+            for aggregate_id, payload in events
+        )
+        log.info("%s", topic, extra={"event": topic, "count": len(events)})
         return
     await session.execute(
         insert(OutboxEvent),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import enum
 from datetime import date, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -124,17 +123,9 @@ async def apply_for_licence(
         programmes=programmes,
         clinical_base=base,
     )
-    pending = await session.scalar(
-        select(LicenceApplication.id).where(
-            LicenceApplication.institution_id == inst.id, LicenceApplication.status.in_(OPEN)
-        )
-    )
-    if pending is not None:
-        raise DomainError(
-            LicensingCode.APPLICATION_PENDING,
-            "The institution already has an application under review",
-            field="institutionId",
-        )
+    # One open application per institution: the partial unique index uq_licence_application_open
+    # refuses a second one at the INSERT below, answered as APPLICATION_PENDING (registered in
+    # resolvers/licensing/__init__.py); no read before it (issue 21: statements per mutation).
     application = LicenceApplication(
         institution_id=inst.id,
         applied_as=applied_as,

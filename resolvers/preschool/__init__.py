@@ -21,7 +21,7 @@ Locks follow ``resolvers/locks.py``.
 
 from resolvers import enrollments as enrollments_service
 from resolvers.mutations import register_constraint
-from resolvers.preschool.admission import confirm_admission
+from resolvers.preschool.admission import Admitted, confirm_admission
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.exits import withdraw_application
 from resolvers.preschool.offers import (
@@ -42,6 +42,7 @@ from resolvers.preschool.queries import (
     queue_positions_query,
 )
 from resolvers.preschool.queue import (
+    Preferred,
     apply_to_kindergarten_queue,
     place_in_age_group,
     transfer_application,
@@ -118,7 +119,9 @@ __all__ = [
     "APPLICATION_ORDERINGS",
     "OFFER_COLUMNS",
     "VOUCHER_ORDERINGS",
+    "Admitted",
     "ApplicationFilter",
+    "Preferred",
     "QueuePositionRow",
     "accept_offer",
     "application_readable",

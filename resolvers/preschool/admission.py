@@ -4,6 +4,7 @@ checked, and the child's place becomes a kindergarten enrollment."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,13 +98,22 @@ async def _enroll(
     )
 
 
+class Admitted(NamedTuple):
+    """What an admission wrote: the offer, its application and the new enrollment (the
+    payload's loaders are given the last two, issue 21)."""
+
+    offer: KindergartenOffer
+    application: KindergartenApplication
+    enrollment: Enrollment
+
+
 async def confirm_admission(
     session: AsyncSession,
     principal: Principal,
     *,
     offer_id: int,
     entry_date: date | None,
-) -> KindergartenOffer:
+) -> Admitted:
     """After checking the family's documents, the kindergarten admits the child: the accepted
     offer becomes a kindergarten enrollment (a transferring child's old place ends the day the
     new one begins, linked as the previous enrollment).
@@ -141,4 +151,4 @@ async def confirm_admission(
         previous_enrollment_id=previous.id if previous is not None else None,
     )
     await _enroll(session, principal.subject, offer, application, enrollment)
-    return offer
+    return Admitted(offer, application, enrollment)

@@ -227,12 +227,14 @@ async def _make_offers(
         for places_id, app_ids in picks.items()
         for app_id in app_ids
     ]
-    offer_ids = list(
+    # The offers come back whole from their INSERT: no read after it (issue 21).
+    offers = list(
         await session.scalars(
-            insert(KindergartenOffer).returning(KindergartenOffer.id, sort_by_parameter_order=True),
+            insert(KindergartenOffer).returning(KindergartenOffer, sort_by_parameter_order=True),
             rows,
         )
     )
+    offer_ids = [offer.id for offer in offers]
     application_ids = [app_id for app_ids in picks.values() for app_id in app_ids]
     await session.execute(
         update(KA)
@@ -262,12 +264,7 @@ async def _make_offers(
             for oid, r in zip(offer_ids, rows, strict=True)
         ],
     )
-    offers = await session.scalars(
-        select(KindergartenOffer)
-        .where(KindergartenOffer.id.in_(offer_ids))
-        .order_by(KindergartenOffer.id)
-    )
-    return list(offers)
+    return sorted(offers, key=lambda offer: offer.id)
 
 
 async def offer_places(
@@ -528,17 +525,16 @@ async def cancel_live_offer(
     session: AsyncSession, application_id: int, status: OfferStatus = OfferStatus.CANCELLED
 ) -> KindergartenOffer | None:
     """End the locked application's open or accepted offer, if it has one. The caller gives
-    its place back (``return_places``, after every other row it locks)."""
-    offer = await session.scalar(
-        select(KindergartenOffer)
+    its place back (``return_places``, after every other row it locks). One UPDATE finds,
+    locks and ends it (issue 21: statements per mutation)."""
+    offer: KindergartenOffer | None = await session.scalar(
+        update(KindergartenOffer)
         .where(
             KindergartenOffer.application_id == application_id,
             KindergartenOffer.status.in_(LIVE),
         )
-        .with_for_update()
+        .values(status=status, decided_at=datetime.now(UTC))
+        .returning(KindergartenOffer),
+        execution_options={"populate_existing": True},
     )
-    if offer is not None:
-        offer.status = status
-        offer.decided_at = datetime.now(UTC)
-        await session.flush()
     return offer

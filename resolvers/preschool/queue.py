@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +46,7 @@ from resolvers.preschool.places import return_place
 from resolvers.preschool.rows import (
     HISTORY,
     application_for_update,
-    child_application_for_update,
+    child_application_and_season_for_update,
 )
 from resolvers.preschool.rules import may_handle_application
 
@@ -154,13 +155,25 @@ async def _check_not_queued_or_placed(session: AsyncSession, child_id: int) -> N
         )
 
 
+class Preferred(NamedTuple):
+    """An application as a step left it, with the preferences the step wrote and their
+    kindergartens (read to check them): the payload's loaders are given them, so the answer
+    reads neither again (issue 21, statements per mutation)."""
+
+    application: KindergartenApplication
+    preferences: list[KindergartenPreference]
+    kindergartens: list[Institution]
+
+
 def _name_preferences(
     session: AsyncSession, application_id: int, kindergartens: Sequence[Institution]
-) -> None:
-    session.add_all(
+) -> list[KindergartenPreference]:
+    preferences = [
         KindergartenPreference(application_id=application_id, kindergarten_id=k.id, rank=rank)
         for rank, k in enumerate(kindergartens, start=1)
-    )
+    ]
+    session.add_all(preferences)
+    return preferences
 
 
 async def apply_to_kindergarten_queue(
@@ -173,7 +186,7 @@ async def apply_to_kindergarten_queue(
     benefit_proof: str | None,
     residency: Residency,
     contact_phone: str | None,
-) -> KindergartenApplication:
+) -> Preferred:
     """Register a child in the queue of 1 to N preferred kindergartens (N: season policy).
 
     Rules (domain.md, Kindergarten e-queue; issue 3): the applicant is the child's guardian;
@@ -209,7 +222,7 @@ async def apply_to_kindergarten_queue(
     )
     session.add(application)
     await session.flush()
-    _name_preferences(session, application.id, kindergartens)
+    preferences = _name_preferences(session, application.id, kindergartens)
     await HISTORY.record_and_emit(
         session,
         principal.subject,
@@ -223,7 +236,7 @@ async def apply_to_kindergarten_queue(
             "age_group": group.code,
         },
     )
-    return application
+    return Preferred(application, preferences, list(kindergartens))
 
 
 async def verify_benefit(
@@ -292,18 +305,18 @@ async def transfer_application(
     *,
     application_id: int,
     kindergarten_ids: Sequence[int],
-) -> KindergartenApplication:
+) -> Preferred:
     """Move an application to other kindergartens (the family moves), keeping its original
     registration time (domain.md). A live offer is cancelled and its place returned; a child
     who already holds a place keeps it until admitted at the new kindergarten."""
-    application = await child_application_for_update(session, principal, application_id)
+    application, season = await child_application_and_season_for_update(
+        session, principal, application_id
+    )
     require_guardian_reached(principal, application.child_id)
     if application.status not in (*ACTIVE_QUEUE_STATUSES, QueueStatus.ADMITTED):
         raise DomainError(
             PreschoolCode.APPLICATION_CLOSED, "The application is closed", field="applicationId"
         )
-    season = await session.get(IntakeSeason, application.season_id)
-    assert season is not None
     kindergartens = await preferred_kindergartens(
         session, kindergarten_ids, season.max_preferences, today()
     )
@@ -316,7 +329,7 @@ async def transfer_application(
             KindergartenPreference.application_id == application.id
         )
     )
-    _name_preferences(session, application.id, kindergartens)
+    preferences = _name_preferences(session, application.id, kindergartens)
     application.status = QueueStatus.WAITING
     await session.flush()
     await HISTORY.record_and_emit(
@@ -329,4 +342,4 @@ async def transfer_application(
         aggregate_type="KindergartenApplication",
         payload={"kindergarten_ids": [k.id for k in kindergartens]},
     )
-    return application
+    return Preferred(application, preferences, kindergartens)

@@ -9,21 +9,23 @@ waits for. Who may reach a row is checked before any lock: an id alone locks not
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    Institution,
+    IntakeSeason,
     KindergartenApplication,
     KindergartenApplicationEvent,
     KindergartenOffer,
     OfferStatus,
+    Person,
 )
 from resolvers.access import Principal
 from resolvers.errors import NotFound
 from resolvers.intake import StatusHistory
-from resolvers.locks import lock_persons
 from resolvers.lookup import readable_or_not_found
 from resolvers.preschool.rules import application_readable, offer_readable
 
@@ -40,6 +42,11 @@ class OfferRef(NamedTuple):
     application_id: int
     child_id: int
     kindergarten_id: int
+    # The child's row (locked) and the offer's kindergarten, loaded by the same statement and
+    # held here so the session keeps them for the step (it holds loaded rows weakly) and reads
+    # neither a second time.
+    child: Person
+    kindergarten: Institution
 
 
 async def application_for_update(
@@ -82,29 +89,62 @@ async def child_application_for_update(
     session: AsyncSession, principal: Principal, application_id: int, field: str = "applicationId"
 ) -> KindergartenApplication:
     """The application the caller may read, locked after its child's person row (NOT_FOUND
-    when missing or not theirs to read)."""
-    child_id = await session.scalar(
-        select(KA.child_id).where(KA.id == application_id, application_readable(principal))
-    )
-    if child_id is None:
-        raise NotFound("The application", field=field)
-    await lock_persons(session, [child_id])
+    when missing or not theirs to read). The rule and the child's lock are one statement: an
+    application the caller may not read locks nothing."""
+    await _lock_child_of(session, principal, application_id, field)
     return await _application_locked(session, application_id, field)
 
 
+async def child_application_and_season_for_update(
+    session: AsyncSession, principal: Principal, application_id: int, field: str = "applicationId"
+) -> tuple[KindergartenApplication, IntakeSeason]:
+    """:func:`child_application_for_update`, with the application's season read by the child's
+    locking statement (the season itself is not locked)."""
+    (season,) = await _lock_child_of(session, principal, application_id, field, IntakeSeason)
+    return await _application_locked(session, application_id, field), season
+
+
+async def _lock_child_of(
+    session: AsyncSession, principal: Principal, application_id: int, field: str, *also: Any
+) -> tuple[Any, ...]:
+    """Lock the child of an application the caller may read (NOT_FOUND otherwise), reading
+    ``also`` (entities joined to the application: its season) in the same statement."""
+    stmt = (
+        select(Person.id, *also)
+        .join(KA, KA.child_id == Person.id)
+        .where(KA.id == application_id, application_readable(principal))
+        .with_for_update(of=Person, key_share=True)
+    )
+    if IntakeSeason in also:
+        stmt = stmt.join(IntakeSeason, IntakeSeason.id == KA.season_id)
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        raise NotFound("The application", field=field)
+    return tuple(row[1:])
+
+
 async def offer_ref(session: AsyncSession, principal: Principal, offer_id: int) -> OfferRef:
-    """Who an offer is for, read without a lock (NOT_FOUND when missing or not the caller's to
-    read)."""
+    """Who an offer is for, with the child's person row locked (step 1 of the order in
+    ``resolvers/locks.py``) and loaded, and the offer's kindergarten, in one statement
+    (NOT_FOUND when missing or not the caller's to read: such an offer locks nothing)."""
+    ref = (
+        select(
+            KindergartenOffer.id.label("offer_id"),
+            KindergartenOffer.application_id,
+            KA.child_id,
+            KindergartenOffer.kindergarten_id,
+        )
+        .join(KA, KA.id == KindergartenOffer.application_id)
+        .where(KindergartenOffer.id == offer_id, offer_readable(principal))
+        .subquery("ref")
+    )
     row = (
         await session.execute(
-            select(
-                KindergartenOffer.id,
-                KindergartenOffer.application_id,
-                KA.child_id,
-                KindergartenOffer.kindergarten_id,
-            )
-            .join(KA, KA.id == KindergartenOffer.application_id)
-            .where(KindergartenOffer.id == offer_id, offer_readable(principal))
+            select(ref.c.offer_id, ref.c.application_id, ref.c.child_id, ref.c.kindergarten_id)
+            .add_columns(Person, Institution)
+            .join(Person, Person.id == ref.c.child_id)
+            .join(Institution, Institution.id == ref.c.kindergarten_id)
+            .with_for_update(of=Person, key_share=True)
         )
     ).first()
     if row is None:
@@ -115,8 +155,7 @@ async def offer_ref(session: AsyncSession, principal: Principal, offer_id: int) 
 async def offer_rows_for_update(
     session: AsyncSession, ref: OfferRef
 ) -> tuple[KindergartenOffer, KindergartenApplication]:
-    """The offer and its application (already reached through :func:`offer_ref`), locked in
-    the order: the child's person row, the application, the offer."""
-    await lock_persons(session, [ref.child_id])
+    """The offer and its application (reached through :func:`offer_ref`, which locked the
+    child's row), locked in the order: the application, then the offer."""
     application = await _application_locked(session, ref.application_id, "offerId")
     return await offer_for_update(session, ref.offer_id), application

@@ -12,9 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Residency as ResidencyEnum
 from resolvers import preschool as preschool_service
 from resolvers.context import Context
+from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.errors import DomainError
 from resolvers.errors import ErrorCode as Code
+from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.mutations import MutationResult
+from resolvers.preschool import Preferred
+from resolvers.preschool.loaders import (
+    KindergartenApplicationByIdLoader,
+    KindergartenPreferencesByApplicationLoader,
+)
 from schema.common import UserError, user_errors
 from schema.fields import Payload, mutation, personal
 from schema.node import pk_of
@@ -24,6 +31,21 @@ from schema.preschool.types import (
     KindergartenPlaces,
     Residency,
 )
+
+
+async def _with_preferences(ctx: Context, session: AsyncSession, written: Preferred) -> Any:
+    """The step's application, with the request's loaders given the preferences it wrote and
+    their kindergartens: the payload reads neither again (issue 21, statements per mutation).
+    Both are the caller's to read: the step reached the application through its rule, and
+    kindergartens are public."""
+    await session.flush()
+    application = written.application
+    preferences = sorted(written.preferences, key=lambda p: p.rank)
+    KindergartenPreferencesByApplicationLoader(ctx).prime(application.id, preferences)
+    institutions = InstitutionByIdLoader(ctx)
+    for kindergarten in written.kindergartens:
+        institutions.prime(kindergarten.id, kindergarten)
+    return application
 
 
 @strawberry.input(description="Register a child in the kindergarten queue.")
@@ -171,7 +193,7 @@ class Mutation:
     async def apply_to_kindergarten_queue(
         session: AsyncSession, ctx: Context, input: ApplyToKindergartenQueueInput
     ) -> Any:
-        return await preschool_service.apply_to_kindergarten_queue(
+        written = await preschool_service.apply_to_kindergarten_queue(
             session,
             ctx.principal,
             child_id=pk_of(input.child_id, "Person", field="childId"),
@@ -181,6 +203,7 @@ class Mutation:
             residency=input.residency,
             contact_phone=input.contact_phone,
         )
+        return await _with_preferences(ctx, session, written)
 
     @mutation(
         "preschool.verify_benefit",
@@ -258,12 +281,18 @@ class Mutation:
     async def confirm_admission(
         session: AsyncSession, ctx: Context, input: ConfirmAdmissionInput
     ) -> Any:
-        return await preschool_service.confirm_admission(
+        admitted = await preschool_service.confirm_admission(
             session,
             ctx.principal,
             offer_id=_offer_pk(input.offer_id),
             entry_date=input.entry_date,
         )
+        # The officer reached the offer, so its application and the new place in their own
+        # kindergarten are theirs to read: the payload reads neither again (issue 21).
+        await session.flush()
+        KindergartenApplicationByIdLoader(ctx).prime(admitted.application.id, admitted.application)
+        EnrollmentByIdLoader(ctx).prime(admitted.enrollment.id, admitted.enrollment)
+        return admitted.offer
 
     @mutation(
         "preschool.transfer",
@@ -273,12 +302,13 @@ class Mutation:
     async def transfer_kindergarten_application(
         session: AsyncSession, ctx: Context, input: TransferKindergartenApplicationInput
     ) -> Any:
-        return await preschool_service.transfer_application(
+        written = await preschool_service.transfer_application(
             session,
             ctx.principal,
             application_id=_application_pk(input.application_id),
             kindergarten_ids=_kindergartens(input.kindergarten_ids),
         )
+        return await _with_preferences(ctx, session, written)
 
     @mutation(
         "preschool.withdraw",

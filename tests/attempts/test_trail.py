@@ -1,0 +1,113 @@
+"""A mutation step's outbox events and status history ride on its audit row (issue 21: at most
+10 statements a mutation): one INSERT carries them all, they exist if and only if the step's
+change is kept, and outside a mutation step an event is written at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from models import AuditEntry, OutboxEvent, Outcome, database
+from resolvers.access import Principal, Role
+from resolvers.context import Context
+from resolvers.errors import DomainError, ErrorCode
+from resolvers.events import emit
+from resolvers.mutations import perform
+from resolvers.relay import CursorKeys
+
+
+def _context(engine: AsyncEngine, request_id: str) -> Context:
+    return Context(
+        principal=Principal(subject="ministry:trail", role=Role.MINISTRY),
+        sessions=database.session_factory(engine),
+        request_id=request_id,
+        cursors=CursorKeys({"k": "trail"}, "k"),
+    )
+
+
+async def _events(engine: AsyncEngine, topic: str) -> list[tuple[str, int, dict[str, Any]]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(OutboxEvent.topic, OutboxEvent.aggregate_id, OutboxEvent.payload)
+            .where(OutboxEvent.topic == topic)
+            .order_by(OutboxEvent.id)
+        )
+        return [(r.topic, r.aggregate_id, r.payload) for r in rows]
+
+
+async def _outcome(engine: AsyncEngine, request_id: str) -> Outcome:
+    async with engine.connect() as conn:
+        outcome: Outcome = (
+            await conn.execute(
+                select(AuditEntry.outcome).where(AuditEntry.request_id == request_id)
+            )
+        ).scalar_one()
+        return outcome
+
+
+class TestTrail:
+    async def test_events_of_a_step_are_written_with_its_audit_row_in_order(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a step that emits two events
+        async def step(session: AsyncSession) -> None:
+            for n in (1, 2):
+                await emit(
+                    session,
+                    topic="test.trail_kept",
+                    aggregate_type="Test",
+                    aggregate_id=n,
+                    payload={"n": n},
+                )
+
+        ctx = _context(engine, "req-trail-kept")
+        counter = database.StatementCounter()
+        counter.attach(engine)
+        counter.reset()
+        # when it runs as a mutation and its change is kept
+        result = await perform(ctx, "test.trail_kept", step)
+        sent = list(counter.statements or [])
+        counter.detach(engine)
+        await ctx.close(commit=True)
+        # then the events exist, in the order emitted, written by the audit row's one INSERT
+        assert result.problems == []
+        assert await _events(engine, "test.trail_kept") == [
+            ("test.trail_kept", 1, {"n": 1}),
+            ("test.trail_kept", 2, {"n": 2}),
+        ]
+        writes = [s for s in sent if "INSERT" in s]
+        assert len(writes) == 1, writes
+        assert "INSERT INTO outbox" in writes[0]
+        assert "INSERT INTO audit_log" in writes[0]
+        assert await _outcome(engine, "req-trail-kept") == Outcome.SUCCEEDED
+
+    async def test_a_refused_step_leaves_no_event(self, engine: AsyncEngine) -> None:
+        # given a step that emits, then is refused (a bad input leaves no partial write)
+        async def step(session: AsyncSession) -> None:
+            await emit(session, topic="test.trail_refused", aggregate_type="Test", aggregate_id=1)
+            raise DomainError(ErrorCode.INVALID_INPUT, "refused after emitting")
+
+        ctx = _context(engine, "req-trail-refused")
+        # when it runs as a mutation
+        result = await perform(ctx, "test.trail_refused", step)
+        await ctx.close(commit=True)
+        # then it answers its typed code, is audited as refused, and no event exists
+        assert [p.code for p in result.problems] == [ErrorCode.INVALID_INPUT]
+        assert await _outcome(engine, "req-trail-refused") == Outcome.REJECTED
+        assert await _events(engine, "test.trail_refused") == []
+
+    async def test_outside_a_mutation_an_event_is_written_at_once(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a session outside any mutation step (a job, the command line)
+        async with database.session_factory(engine)() as session:
+            # when an event is emitted
+            await emit(session, topic="test.trail_apart", aggregate_type="Test", aggregate_id=7)
+            # then it is in the transaction at once
+            count = await session.scalar(
+                select(func.count()).where(OutboxEvent.topic == "test.trail_apart")
+            )
+            assert count == 1
+            await session.rollback()
