@@ -55,7 +55,13 @@ from resolvers.library.textbooks import (
     school_year_of,
     textbook_provision,
 )
-from resolvers.library.windows import SearchKey, Window, page_stmt
+from resolvers.library.windows import (
+    CATALOGUE_VERSION_KEY,
+    CATALOGUE_VERSION_SQL,
+    SearchKey,
+    Window,
+    page_stmt,
+)
 from resolvers.mutations import register_constraint
 
 # The workflows check these first for a precise message; the constraints hold under concurrency.
@@ -83,6 +89,8 @@ register_constraint(
 
 __all__ = [
     "BOOK_FILES",
+    "CATALOGUE_VERSION_KEY",
+    "CATALOGUE_VERSION_SQL",
     "HOLD_ORDERINGS",
     "ITEM_ORDERINGS",
     "LOAN_ORDERINGS",
