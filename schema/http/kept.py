@@ -77,6 +77,10 @@ class Keepable:
     # again (an integer).
     scope_key: str
 
+    @property
+    def roots(self) -> tuple[str, ...]:
+        return tuple(name for kind, name in self.fields if kind == "Query")
+
 
 KEEPABLE = (
     Keepable(
@@ -86,6 +90,8 @@ KEEPABLE = (
         library_schema.CATALOGUE_VERSION_KEY,
     ),
 )
+
+ROOTS = tuple(root for keepable in KEEPABLE for root in keepable.roots)
 
 
 @dataclass(frozen=True)
@@ -132,10 +138,14 @@ class KeptAnswers:
             self.bytes -= len(out.data)
 
     def keepable(self, schema: GraphQLSchema, query: str) -> Keepable | None:
-        """The keepable a document reads, or None (decided once per document text)."""
+        """The keepable a document reads, or None (decided once per document text). A document
+        that does not name a keepable's root field is not parsed here: every other request
+        pays a substring search, not a second parse."""
         if query in self.documents:
             self.documents.move_to_end(query)
             return self.documents[query]
+        if not any(root in query for root in ROOTS):
+            return None
         decided = _keepable(schema, query)
         self.documents[query] = decided
         if len(self.documents) > MAX_DOCUMENTS:
