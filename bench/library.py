@@ -335,10 +335,13 @@ async def checkouts(base: str, url: str, ring: KeyRing, settings: Settings, n: i
     conn = await asyncpg.connect(url)
     try:
         record = await conn.fetchval("SELECT min(id) FROM bib_record WHERE kind = 'book'")
+        # Borrowers with nothing out, so that a kept data directory serves run after run.
         pairs = await conn.fetch(
-            "SELECT DISTINCT ON (institution_id) institution_id, person_id FROM enrollment "
-            "WHERE exit_date IS NULL AND sector = 'school' ORDER BY institution_id, person_id "
-            "LIMIT $1",
+            "SELECT DISTINCT ON (e.institution_id) e.institution_id, e.person_id "
+            "FROM enrollment e WHERE e.exit_date IS NULL AND e.sector = 'school' "
+            "AND NOT EXISTS (SELECT 1 FROM loan l WHERE l.person_id = e.person_id "
+            "AND l.returned_at IS NULL AND NOT l.textbook_issue) "
+            "ORDER BY e.institution_id, e.person_id LIMIT $1",
             n,
         )
         stamp = int(time.time())
@@ -513,6 +516,21 @@ def measure_the_rest(
         print("harvest:", results["harvest"])
 
 
+def search_load(
+    args: argparse.Namespace, results: dict[str, Any], base: str, hub: int, postgres: int | None
+) -> None:
+    """The search load: a warm-up with another seed's draw (the same searches, another order),
+    then the measured run."""
+    draw = {"distinct": args.distinct, "zipf": args.zipf}
+    wrk_search(base, connections=args.connections, duration=3, seed=args.seed + 1, **draw)
+    with CpuMeter(hub, postgres) as cpu:
+        results["search"] = wrk_search(
+            base, connections=args.connections, duration=args.duration, seed=args.seed, **draw
+        )
+    results["search"] |= cpu.per_request(results["search"]["rps"] * args.duration)
+    print("search:", results["search"], "load", os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -527,6 +545,7 @@ def main() -> None:
     parser.add_argument("--distinct", type=int, default=5000, help="different searches drawn")
     parser.add_argument("--zipf", type=float, default=1.0, help="the Zipf draw's exponent")
     parser.add_argument("--search-only", action="store_true", help="skip checkout, provision")
+    parser.add_argument("--no-search", action="store_true", help="skip the search load")
     parser.add_argument("--checkouts", type=int, default=300)
     parser.add_argument("--data-dir", type=Path, default=RESULTS / "library-data")
     parser.add_argument("--no-harvest", action="store_true")
@@ -552,15 +571,8 @@ def main() -> None:
         server, base = start_hub(db_url, args.data_dir, args.workers)
         results: dict[str, Any] = {"load_before": os.getloadavg()}
         postgres = postmaster_pid(args.data_dir) if embedded is not None else None
-        draw = {"distinct": args.distinct, "zipf": args.zipf}
-        # Warm PostgreSQL's buffers with another seed's draw (the same searches, another order).
-        wrk_search(base, connections=args.connections, duration=3, seed=args.seed + 1, **draw)
-        with CpuMeter(server.pid, postgres) as cpu:
-            results["search"] = wrk_search(
-                base, connections=args.connections, duration=args.duration, seed=args.seed, **draw
-            )
-        results["search"] |= cpu.per_request(results["search"]["rps"] * args.duration)
-        print("search:", results["search"], "load", os.getloadavg())
+        if not args.no_search:
+            search_load(args, results, base, server.pid, postgres)
         if not args.search_only:
             measure_the_rest(
                 args, results, base, server, postgres, db_url, ring, settings, ministry

@@ -4,10 +4,11 @@ textbook fund.
 
 Parts: ``text`` (search text and the folded Latin spelling), ``search`` (the catalogue
 search and facets), ``windows`` (a search's window, kept per catalogue version),
-``catalogue`` (records, approvals, digital files), ``holdings`` (copies,
-policy rows), ``circulation`` (checkout, return, renewal, the overdue job), ``holds`` (queues,
-the expiry job), ``textbooks`` (provision and issuing sets), ``marc`` (MARC 21 import and
-export), ``oai`` (the OAI-PMH data provider), ``jobs``, ``rules`` and ``loaders``."""
+``catalogue`` (records, approvals, digital files), ``holdings`` (copies, policy rows),
+``checkout`` (a checkout in two statements), ``circulation`` (return, renewal, the loan
+lists, the overdue job), ``holds`` (queues, the expiry job), ``textbooks`` (provision and
+issuing sets), ``marc`` (MARC 21 import and export), ``oai`` (the OAI-PMH data provider),
+``jobs``, ``rules`` and ``loaders``."""
 
 from resolvers.library.catalogue import (
     BOOK_FILES,
@@ -18,11 +19,10 @@ from resolvers.library.catalogue import (
     create_bib_record,
     normalize_isbn,
 )
+from resolvers.library.checkout import Lent, lend
 from resolvers.library.circulation import (
     LOAN_ORDERINGS,
-    Lent,
     LoanFilter,
-    lend,
     loans_query,
     renew_loan,
     require_borrower,
@@ -55,7 +55,13 @@ from resolvers.library.textbooks import (
     school_year_of,
     textbook_provision,
 )
-from resolvers.library.windows import SearchKey, Window, page_stmt
+from resolvers.library.windows import (
+    CATALOGUE_VERSION_KEY,
+    CATALOGUE_VERSION_SQL,
+    SearchKey,
+    Window,
+    page_stmt,
+)
 from resolvers.mutations import register_constraint
 
 # The workflows check these first for a precise message; the constraints hold under concurrency.
@@ -83,6 +89,8 @@ register_constraint(
 
 __all__ = [
     "BOOK_FILES",
+    "CATALOGUE_VERSION_KEY",
+    "CATALOGUE_VERSION_SQL",
     "HOLD_ORDERINGS",
     "ITEM_ORDERINGS",
     "LOAN_ORDERINGS",

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, not_, select, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import ItemStatus, LibraryItem, Loan, Person
+from models import Loan, Person
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, NotFound
 from resolvers.events import emit
 from resolvers.library.errors import LibraryCode
-from resolvers.library.holdings import Policy, item_by_barcode, library_of, policy_for
-from resolvers.library.holds import fulfil_hold_on_checkout, route_copy, waiting_for
+from resolvers.library.holdings import item_by_barcode, library_of, policy_for
+from resolvers.library.holds import route_copy, waiting_for
 from resolvers.library.rules import borrower_at, loan_readable, may_run_library
 from resolvers.relay import Ordering
 
@@ -90,90 +90,6 @@ async def require_borrower(session: AsyncSession, institution_id: int, person_id
             "This person is not enrolled or employed at this institution",
             field="personId",
         )
-
-
-@dataclass(frozen=True)
-class Lent:
-    """A checkout's loan and its copy (locked and changed by the checkout)."""
-
-    loan: Loan
-    item: LibraryItem
-
-
-async def lend(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    institution_id: int,
-    barcode: str,
-    person_id: int,
-) -> Lent:
-    """Lend a copy. Rules: the caller runs the library; the barcode names a copy there
-    (UNKNOWN_BARCODE); the borrower is enrolled or employed there now
-    (BORROWER_NOT_ELIGIBLE); the copy is on the shelf (ITEM_ON_LOAN, ITEM_NOT_AVAILABLE) or
-    set aside for this borrower (ITEM_HELD_FOR_ANOTHER); the borrower has fewer open loans
-    there than the policy allows (LOAN_LIMIT_REACHED). The copy's row lock orders two desks
-    lending it at once, and the partial unique index ``uq_loan_open_item`` holds one open loan
-    per copy whatever happens."""
-    inst = await library_of(session, principal, institution_id)
-    item = await item_by_barcode(session, inst.id, barcode)
-    await require_borrower(session, inst.id, person_id)
-    if item.status == ItemStatus.ON_LOAN:
-        raise DomainError(LibraryCode.ITEM_ON_LOAN, "This copy is already on loan", field="barcode")
-    if item.status in (ItemStatus.LOST, ItemStatus.WITHDRAWN):
-        raise DomainError(
-            LibraryCode.ITEM_NOT_AVAILABLE, f"This copy is {item.status.value}", field="barcode"
-        )
-    await fulfil_hold_on_checkout(session, item, person_id)
-    policy = await _within_limit(session, inst.id, person_id)
-    due_on = today() + timedelta(days=policy.loan_days)
-    return Lent(await _lend(session, item, person_id, due_on=due_on), item)
-
-
-async def _within_limit(session: AsyncSession, institution_id: int, person_id: int) -> Policy:
-    """The library's policy, once the borrower is found to have fewer open loans (textbook
-    sets aside) there than it allows: one statement, the count read from the open-loans
-    index alone (``ix_loan_open_borrower``, migration 0035)."""
-    open_loans = (
-        select(func.count())
-        .where(
-            Loan.person_id == person_id,
-            Loan.institution_id == institution_id,
-            Loan.returned_at.is_(None),
-            Loan.textbook_issue.is_(False),
-        )
-        .scalar_subquery()
-    )
-    policy, count = await policy_for(session, institution_id, also=open_loans)
-    if count >= policy.max_loans:
-        raise DomainError(
-            LibraryCode.LOAN_LIMIT_REACHED,
-            f"The borrower has {policy.max_loans} books out already",
-            field="personId",
-        )
-    return policy
-
-
-async def _lend(
-    session: AsyncSession,
-    item: LibraryItem,
-    person_id: int,
-    *,
-    due_on: date,
-    textbook: bool = False,
-) -> Loan:
-    loan = Loan(
-        item_id=item.id,
-        record_id=item.record_id,
-        institution_id=item.institution_id,
-        person_id=person_id,
-        due_on=due_on,
-        textbook_issue=textbook,
-    )
-    session.add(loan)
-    item.status = ItemStatus.ON_LOAN
-    await session.flush()
-    return loan
 
 
 async def return_item(

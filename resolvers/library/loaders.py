@@ -14,7 +14,13 @@ from resolvers.library.holdings import ITEM_COLUMNS
 from resolvers.library.holds import HOLD_COLUMNS, queue_position
 from resolvers.library.rules import file_readable, hold_readable, loan_readable
 from resolvers.library.search import RECORD_COLUMNS
-from resolvers.library.windows import SearchKey, Window, catalogue_version, read_window
+from resolvers.library.windows import (
+    SearchKey,
+    Window,
+    catalogue_version,
+    read_window,
+    version_read,
+)
 from resolvers.loaders import ById, ByParent, KeyedLoader, PagesByParent, RequestLoader
 
 
@@ -24,7 +30,8 @@ class SearchWindowByKeyLoader(RequestLoader):
     and kept, so the page and the facets of one search share it."""
 
     def setup(self) -> None:
-        self.version: int | None = None
+        # Read by the HTTP view already when the request is a keepable search.
+        self.version: int | None = version_read(self.ctx.request)
 
     async def load(self, key: SearchKey) -> Window:
         async def work(session: AsyncSession) -> Window:

@@ -45,6 +45,11 @@ from resolvers.library.search import (
 from resolvers.relay import Ordering
 
 KEPT = 1024
+# The version as the HTTP view's kept answers read it (schema/http/kept.py): one primary-key
+# read on the compiled path's pool, its value as bytes.
+CATALOGUE_VERSION_SQL = "SELECT int8send(version) FROM library_catalogue_version WHERE id = 1"
+# Where the view leaves the version it read in the request's scope (read once per request).
+CATALOGUE_VERSION_KEY = "bilim.catalogue_version"
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,12 @@ class WindowCache:
 
 
 CACHE = WindowCache(OrderedDict())
+
+
+def version_read(request: Any) -> int | None:
+    """The catalogue's version the HTTP view read for this request, if it read it."""
+    found = (getattr(request, "scope", None) or {}).get(CATALOGUE_VERSION_KEY)
+    return found if isinstance(found, int) else None
 
 
 async def catalogue_version(session: AsyncSession) -> int:

@@ -33,7 +33,7 @@ from resolvers.faults import RETRY_AFTER_SECONDS, is_unavailable, unavailable_er
 from resolvers.mutations import fault_code, record_rolled_back
 from schema import TOO_COMPLEX, schema
 from schema.compiled import endpoint as compiled_endpoint
-from schema.http import graphiql, limits, live, media
+from schema.http import graphiql, kept, limits, live, media
 from schema.http.limits import error_body
 from schema.http.live import LiveHandler
 
@@ -274,7 +274,9 @@ class GraphQLView(GraphQL[Context, None]):
             if result.errors and context.cost is None:
                 # Refused before the guard weighed it (parse, validation, input): not free.
                 result = await self._refused(result, context)
-            return await self._end(context, sub_response, result)
+            ended = await self._end(context, sub_response, result)
+            kept.remember(request, context, ended.data, ended.errors, sub_response.status_code)
+            return ended
         finally:
             try:
                 await context.close(commit=False)
@@ -389,7 +391,11 @@ class GraphQLView(GraphQL[Context, None]):
             return
         scope[media.MEDIA_KEY] = media.negotiate(request.headers.get("accept"))
         try:
-            response = await compiled_endpoint.answer(self, request) or await self.run(request)
+            response = (
+                await kept.answer(self, request)
+                or await compiled_endpoint.answer(self, request)
+                or await self.run(request)
+            )
         except HTTPException as e:
             # GraphQL over HTTP: a malformed request still gets a JSON error body.
             response = Response(

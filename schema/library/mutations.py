@@ -16,7 +16,7 @@ from resolvers.context import Context
 from resolvers.errors import DomainError
 from resolvers.errors import ErrorCode as Code
 from resolvers.files import file_store
-from resolvers.library.loaders import LibraryItemByIdLoader
+from resolvers.library.loaders import BibRecordByIdLoader, LibraryItemByIdLoader
 from resolvers.mutations import MutationResult
 from schema.common import UserError, user_errors
 from schema.fields import Payload, mutation
@@ -278,9 +278,10 @@ class Mutation:
             barcode=input.barcode,
             person_id=pk_of(input.person_id, "Person", field="personId"),
         )
-        # The answer's copy is the one the step locked and changed (copies have no row rule):
-        # given to the request's loader, it is not read again.
+        # The answer's copy and record are what the step read (copies and records have no row
+        # rule): given to the request's loaders, they are not read again.
         LibraryItemByIdLoader(ctx).loader.prime(lent.item.id, lent.item)
+        BibRecordByIdLoader(ctx).loader.prime(lent.item.record_id, lent.record)
         return lent.loan
 
     @mutation("library.return_item", LoanPayload, description="Take a copy back at the desk.")

@@ -350,3 +350,22 @@ class Query:
         return TextbookProvision(
             flt=flt, school_year=flt.school_year, total=ProvisionRow.from_row(rows[0])
         )
+
+
+# The catalogue search answers the same to every caller and changes only with the catalogue
+# (records and approvals: their writes change its version), so the HTTP view keeps its answers
+# per version (schema/http/kept.py). Only fields read from the catalogue alone are listed: a
+# record's files depend on the caller, its holdings on the copies (which leave the version).
+_KEPT = {
+    "Query": "catalogue catalogueFacets",
+    "BibRecordConnection": "edges nodes pageInfo totalCount",
+    "BibRecordEdge": "cursor node",
+    "PageInfo": "hasNextPage hasPreviousPage startCursor endCursor",
+    "BibRecord": "id kind title subtitle authors isbn language publisher year subjects audience "
+    "description schoolSubject grade curriculum openAccess updatedAt approvedFor",
+    "CatalogueFacets": "counted exact language kind grade schoolSubject openAccess",
+    "FacetCount": "value count",
+}
+KEPT_FIELDS = frozenset((kind, name) for kind, names in _KEPT.items() for name in names.split())
+CATALOGUE_VERSION_SQL = library_service.CATALOGUE_VERSION_SQL
+CATALOGUE_VERSION_KEY = library_service.CATALOGUE_VERSION_KEY

@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Hold, HoldStatus, ItemStatus, LibraryHolding, LibraryItem, Loan
+from models import (
+    Hold,
+    HoldStatus,
+    ItemStatus,
+    LibraryHolding,
+    LibraryItem,
+    LibraryPolicy,
+    Loan,
+)
 from resolvers import clock
 from resolvers.access import Role
 from resolvers.library import run_library_jobs
@@ -189,6 +197,113 @@ class TestCheckOutItem:
             # then the second fails on the partial unique index once the first commits
             with pytest.raises(IntegrityError, match="uq_loan_open_item"):
                 await waiting
+
+
+class TestCheckoutLimitAndStatements:
+    """A checkout reads and locks what its rules ask in one statement and writes the loan in
+    another (resolvers/library/checkout.py); the borrower's loan limit holds even when two
+    desks lend to them at once."""
+
+    async def limited(self, session: AsyncSession, desk: dict, *, max_loans: int) -> list[str]:
+        """The school's policy lends ``max_loans`` books per borrower; three more copies."""
+        session.add(
+            LibraryPolicy(
+                institution_id=desk["school"].id,
+                loan_days=14,
+                max_renewals=2,
+                max_loans=max_loans,
+                hold_pickup_days=3,
+            )
+        )
+        items = await make_items(
+            session, record=desk["record"], institution=desk["school"], count=3
+        )
+        await session.commit()
+        return [item.barcode for item in items]
+
+    async def test_a_checkout_sends_six_statements(self, hub: Hub, desk: dict) -> None:
+        # when a librarian lends a copy (the desk's answer: loan, copy, record, borrower)
+        hub.counter.reset()
+        data = await hub.data(CHECK_OUT, lend(desk, desk["pupil"]), token=librarian_of(hub, desk))
+        # then: the savepoint, the desk statement (rules and locks), the lending statement
+        # (copy and loan), the audit row, the borrower for the answer, the release
+        assert data["checkOutItem"]["userErrors"] == []
+        assert hub.counter.count == 6, hub.counter.statements
+
+    async def test_a_borrower_at_the_limit_is_refused(
+        self, hub: Hub, desk: dict, session: AsyncSession
+    ) -> None:
+        # given a library lending one book per borrower, and a pupil with one out
+        barcodes = await self.limited(session, desk, max_loans=1)
+        token = librarian_of(hub, desk)
+        first = await hub.data(CHECK_OUT, lend(desk, desk["pupil"], barcodes[0]), token=token)
+        assert first["checkOutItem"]["userErrors"] == []
+        # when the desk lends them another
+        second = await hub.data(CHECK_OUT, lend(desk, desk["pupil"], barcodes[1]), token=token)
+        # then it is refused and nothing is written
+        assert second["checkOutItem"]["userErrors"] == [
+            {"field": "personId", "code": "LOAN_LIMIT_REACHED"}
+        ]
+        assert await open_loans(session) == 1
+
+    async def test_concurrent_checkouts_to_one_borrower_stop_at_the_limit(
+        self, hub: Hub, desk: dict, session: AsyncSession
+    ) -> None:
+        # given a library lending two books per borrower, the pupil with one out
+        barcodes = await self.limited(session, desk, max_loans=2)
+        token = librarian_of(hub, desk)
+        await hub.data(CHECK_OUT, lend(desk, desk["pupil"], barcodes[0]), token=token)
+        # when two desks lend the pupil the two other copies at the same moment
+        answers = await asyncio.gather(
+            *(hub.data(CHECK_OUT, lend(desk, desk["pupil"], b), token=token) for b in barcodes[1:])
+        )
+        # then exactly one is lent: the borrower's lock orders them, and the second desk's
+        # lending statement counts the first's loan even if its reading started before it
+        codes = sorted(
+            (a["checkOutItem"]["userErrors"] or [{"code": "OK"}])[0]["code"] for a in answers
+        )
+        assert codes == ["LOAN_LIMIT_REACHED", "OK"]
+        assert await open_loans(session) == 2
+
+    async def test_a_loan_committed_while_the_desk_waits_counts_against_the_limit(
+        self, hub: Hub, desk: dict, session: AsyncSession, engine: object
+    ) -> None:
+        # given a library lending one book per borrower, and another desk's transaction that
+        # holds the pupil's lock and has lent them a copy, not yet committed
+        barcodes = await self.limited(session, desk, max_loans=1)
+        other = (
+            await session.execute(select(LibraryItem).where(LibraryItem.barcode == barcodes[0]))
+        ).scalar_one()
+        async with engine.connect() as desk_two:  # type: ignore[attr-defined]
+            await desk_two.execute(
+                text("SELECT id FROM person WHERE id = :p FOR UPDATE"), {"p": desk["pupil"].id}
+            )
+            await desk_two.execute(
+                text(
+                    "INSERT INTO loan (item_id, record_id, institution_id, person_id, due_on) "
+                    "VALUES (:item, :record, :school, :person, current_date + 14)"
+                ),
+                {
+                    "item": other.id,
+                    "record": desk["record"].id,
+                    "school": desk["school"].id,
+                    "person": desk["pupil"].id,
+                },
+            )
+            # when this desk lends the pupil a copy: its reading waits for the pupil's lock,
+            # with a snapshot taken before the other loan was committed
+            token = librarian_of(hub, desk)
+            waiting = asyncio.ensure_future(
+                hub.data(CHECK_OUT, lend(desk, desk["pupil"], barcodes[1]), token=token)
+            )
+            await asyncio.sleep(0.3)
+            await desk_two.commit()
+            answer = await waiting
+        # then the lending statement counts the committed loan and lends nothing
+        assert answer["checkOutItem"]["userErrors"] == [
+            {"field": "personId", "code": "LOAN_LIMIT_REACHED"}
+        ]
+        assert await open_loans(session) == 1
 
 
 class TestReturnAndRenew:

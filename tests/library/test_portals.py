@@ -34,7 +34,7 @@ STATEMENT_BUDGET = {
     "library/ApproveTextbook": 8,
     "library/AttachBibFile": 7,
     "library/AddLibraryItems": 7,
-    "library/CheckOutItem": 12,
+    "library/CheckOutItem": 6,
     "library/RenewLoan": 7,
     "library/PlaceHold": 12,
     "library/ReturnItem": 13,

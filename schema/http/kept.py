@@ -1,0 +1,339 @@
+"""Kept answers: a public read asked again is answered from the worker's memory before
+GraphQL runs.
+
+Some reads answer the same to everyone and change only when their data does: the library's
+catalogue search (issue 17) is the first. A domain declares such a read as a
+:class:`Keepable`: the fields (type and name) whose values depend only on their arguments and
+the data, never on the caller, and the SQL of one value that every write to that data changes
+(the catalogue's version: a statement trigger bumps it). A request is **keepable** when it is
+a JSON ``POST`` of one query operation selecting only a keepable's fields (decided once per
+document text) from an anonymous caller or a signed-in person (a partner's key has its own
+subgraph and is never served here). Its answer is kept under the document, the operation name,
+the variables, the caller's class (anonymous or reader: one never gets the other's answer) and
+the value of the version read at the start of the request; the next request with all five the
+same gets the kept ``data`` without parsing, validating or executing anything: one primary-key
+read (the version), the caller's budget charged the operation's points as before, and its own
+``extensions.cost``. Only answers without errors are kept.
+
+A write in any worker changes the version, so every worker's next request misses and runs
+the operation; an answer is kept under the version read *before* its execution, so it is
+never older than the version it is kept under. Kept answers are bounded by count and bytes,
+least recently used out (:data:`MAX_ANSWERS`, :data:`MAX_BYTES`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    get_named_type,
+    parse,
+    visit,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+
+from models import database
+from resolvers.access import Principal
+from resolvers.errors import RequestError
+from resolvers.persisted import is_portal_client, requested_hash
+from resolvers.safety import CostReport
+from resolvers.telemetry import note_result
+from schema import library as library_schema
+from schema.http.limits import decode_json
+
+if TYPE_CHECKING:
+    from schema.http.view import GraphQLView
+
+MAX_ANSWERS = 4096
+MAX_BYTES = 32 * 1024 * 1024
+# Documents decided keepable or not, by their text.
+MAX_DOCUMENTS = 512
+# A request's scope carries its slot from the look-up to the view's end of execution.
+SLOT_KEY = "bilim.kept_answer"
+
+
+@dataclass(frozen=True)
+class Keepable:
+    """Fields answering the same to every caller, and the SQL of the one value (as ``bytea``)
+    that every write to what they read changes."""
+
+    name: str
+    fields: frozenset[tuple[str, str]]
+    version_sql: str
+    # Where the request's scope carries the version read, so the resolvers need not read it
+    # again (an integer).
+    scope_key: str
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        return tuple(name for kind, name in self.fields if kind == "Query")
+
+
+KEEPABLE = (
+    Keepable(
+        "catalogue",
+        library_schema.KEPT_FIELDS,
+        library_schema.CATALOGUE_VERSION_SQL,
+        library_schema.CATALOGUE_VERSION_KEY,
+    ),
+)
+
+ROOTS = tuple(root for keepable in KEEPABLE for root in keepable.roots)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A kept answer: its ``data`` as JSON and what its cost report needs."""
+
+    data: bytes
+    requested: int
+    node_count: int
+    operation_name: str | None
+
+
+class KeptAnswers:
+    """A worker's kept answers, least recently used first, bounded by count and bytes."""
+
+    def __init__(self, max_answers: int = MAX_ANSWERS, max_bytes: int = MAX_BYTES) -> None:
+        self.max_answers = max_answers
+        self.max_bytes = max_bytes
+        self.kept: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
+        self.bytes = 0
+        self.documents: OrderedDict[str, Keepable | None] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[Any, ...]) -> Kept | None:
+        found = self.kept.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.kept.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], answer: Kept) -> None:
+        if len(answer.data) > self.max_bytes:
+            return
+        old = self.kept.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old.data)
+        self.kept[key] = answer
+        self.bytes += len(answer.data)
+        while len(self.kept) > self.max_answers or self.bytes > self.max_bytes:
+            _, out = self.kept.popitem(last=False)
+            self.bytes -= len(out.data)
+
+    def keepable(self, schema: GraphQLSchema, query: str) -> Keepable | None:
+        """The keepable a document reads, or None (decided once per document text). A document
+        that does not name a keepable's root field is not parsed here: every other request
+        pays a substring search, not a second parse."""
+        if query in self.documents:
+            self.documents.move_to_end(query)
+            return self.documents[query]
+        if not any(root in query for root in ROOTS):
+            return None
+        decided = _keepable(schema, query)
+        self.documents[query] = decided
+        if len(self.documents) > MAX_DOCUMENTS:
+            self.documents.popitem(last=False)
+        return decided
+
+
+def _keepable(schema: GraphQLSchema, query: str) -> Keepable | None:
+    """The keepable whose fields are every field the document's one query operation selects."""
+    try:
+        document = parse(query, max_tokens=2_000)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
+        return None
+    used = _fields_used(schema, document)
+    if used is None:
+        return None
+    for keepable in KEEPABLE:
+        if used <= keepable.fields:
+            return keepable
+    return None
+
+
+def _fields_used(schema: GraphQLSchema, document: DocumentNode) -> set[tuple[str, str]] | None:
+    """Every (type, field) the document selects, ``__typename`` aside; None when a field is
+    not in the schema or a directive other than ``@include``/``@skip`` is used."""
+    info = TypeInfo(schema)
+    used: set[tuple[str, str]] = set()
+    unknown: list[str] = []
+
+    class Fields(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            parent = info.get_parent_type()
+            if node.name.value == "__typename":
+                return
+            if parent is None or info.get_field_def() is None:
+                unknown.append(node.name.value)
+                return
+            used.add((get_named_type(parent).name, node.name.value))
+
+        def enter_directive(self, node: Any, *_: Any) -> None:
+            if node.name.value not in ("include", "skip"):
+                unknown.append(node.name.value)
+
+    visit(document, TypeInfoVisitor(info, Fields()))
+    return None if unknown else used
+
+
+@dataclass
+class Slot:
+    """A keepable request that missed: where its answer goes once the view has it."""
+
+    answers: KeptAnswers
+    key: tuple[Any, ...]
+
+
+def caller_class(principal: Principal) -> str | None:
+    """Whose answers a caller may share: every anonymous caller, or every signed-in person;
+    None for a partner's key (its subgraph, grant and audit are its own)."""
+    if principal.grant is not None or principal.api_key_prefix:
+        return None
+    return "anonymous" if principal.is_anonymous else "reader"
+
+
+def answers_of(state: Any) -> KeptAnswers:
+    answers: KeptAnswers | None = getattr(state, "kept_answers", None)
+    if answers is None:
+        answers = state.kept_answers = KeptAnswers()
+    return answers
+
+
+async def answer(view: GraphQLView, request: Request) -> Response | None:
+    """The kept answer of a keepable request, or None (the request runs, and a keepable one
+    leaves a slot for its answer in the request's scope)."""
+    if request.method != "POST" or not request.headers.get("content-type", "").startswith(
+        "application/json"
+    ):
+        return None
+    try:
+        body = decode_json(await request.body())
+    except Exception:
+        return None  # the normal path answers it 400
+    if not isinstance(body, dict):
+        return None
+    state = view.state
+    guard = state.guard
+    query = _query_of(guard, body)
+    variables, operation_name = body.get("variables"), body.get("operationName")
+    if query is None or not isinstance(variables, dict | None):
+        return None
+    answers = answers_of(state)
+    schema: GraphQLSchema | None = getattr(view.schema, "_schema", None)
+    keepable = answers.keepable(schema, query) if schema is not None else None
+    if keepable is None:
+        return None
+    principal, auth_error = await view.authenticate(request)
+    whose = caller_class(principal) if auth_error is None else None
+    if whose is None:
+        return None
+    if (
+        guard.mode == "allowlist"
+        and is_portal_client(principal)
+        and not guard.allow_list.allows(query, None)
+    ):
+        return None  # the normal path checks the document's print, and refuses or learns it
+    try:
+        values = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    version = await _version(state, keepable)
+    if version is not None:
+        request.scope[keepable.scope_key] = int.from_bytes(version, "big", signed=True)
+    digest = hashlib.blake2b(query.encode(), digest_size=16).digest()
+    key = (keepable.name, version, whose, digest, operation_name, values)
+    kept = answers.get(key)
+    if kept is None:
+        request.scope[SLOT_KEY] = Slot(answers, key)
+        return None
+    return await _respond(view, request, principal, kept)
+
+
+def _query_of(guard: Any, body: dict[str, Any]) -> str | None:
+    """The document: the body's ``query``, or the portal operation a persisted hash names
+    (one of the published ones, known in memory; any other goes the normal path)."""
+    query, extensions = body.get("query"), body.get("extensions")
+    if not isinstance(extensions, dict | None):
+        return None
+    try:
+        digest = requested_hash(extensions)
+    except RequestError:
+        return None
+    if digest is None:
+        return query if isinstance(query, str) else None
+    if guard.mode == "off":
+        return None
+    if query is None:
+        return guard.allow_list.by_hash.get(digest) if guard.allow_list is not None else None
+    if not isinstance(query, str) or hashlib.sha256(query.encode()).hexdigest() != digest:
+        return None
+    return query
+
+
+async def _version(state: Any, keepable: Keepable) -> bytes | None:
+    """The data's version now, on the compiled path's pool (one primary-key read)."""
+    pool = getattr(state, "compiled_pool", None)
+    if pool is not None:
+        return await pool.fetch_bytes(keepable.version_sql, ())
+    return await database.fetch_bytes(state.compiled_engine, keepable.version_sql, ())
+
+
+async def _respond(
+    view: GraphQLView, request: Request, principal: Principal, kept: Kept
+) -> Response | None:
+    """The kept ``data`` with this request's cost report, once the caller's budget pays for it
+    as for a run; None (the normal path refuses it) when the budget cannot."""
+    guard = view.state.guard
+    subject, limit = guard.budget_of(principal, request)
+    charged = await guard.ledger.charge(subject=subject, points=kept.requested, limit=limit)
+    if not charged.granted:
+        return None
+    response = Response(media_type="application/json")
+    ctx = view.context_for(request, response, principal)
+    ctx.operation_type = "query"
+    ctx.operation_name = kept.operation_name
+    cost = CostReport(kept.requested, kept.node_count, limit, charged.remaining, charged.reset_at)
+    note_result(None)
+    response.body = b"".join(
+        (
+            b'{"data":',
+            kept.data,
+            b',"extensions":',
+            orjson.dumps({"cost": cost.as_extension()}),
+            b"}",
+        )
+    )
+    response.headers["content-length"] = str(len(response.body))
+    return response
+
+
+def remember(request: Any, context: Any, data: Any, errors: Any, status: int | None) -> None:
+    """Keep a keepable request's answer: only a full one (data, no errors, a cost report)."""
+    slot: Slot | None = getattr(request, "scope", {}).get(SLOT_KEY)
+    cost = getattr(context, "cost", None)
+    if slot is None or errors or data is None or cost is None or (status or 200) >= 400:
+        return
+    slot.answers.put(
+        slot.key,
+        Kept(orjson.dumps(data), cost.requested, cost.node_count, context.operation_name),
+    )
