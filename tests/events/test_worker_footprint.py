@@ -19,8 +19,9 @@ app.create_app()
 print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {NAMES})))
 """
 # Sending (webhooks, SMS, e-mail), the spreadsheet export, the assets' download, migrating,
-# MARC records and the working-day calendar use them; an idle worker does not (alembic with
-# mako and pygments ~7 MB, pymarc ~3 MB, holidays ~2 MB).
+# MARC records, the working-day calendar, OAI-PMH harvests and uploads use them; an idle
+# worker does not (alembic with mako and pygments ~7 MB, lxml ~5 MB, pymarc ~3 MB,
+# holidays ~2 MB, puremagic ~2 MB).
 LAZY = {
     "httpx",
     "aiohttp",
@@ -33,6 +34,8 @@ LAZY = {
     "pygments",
     "pymarc",
     "holidays",
+    "lxml",
+    "puremagic",
 }
 
 
