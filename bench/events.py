@@ -360,13 +360,24 @@ async def subscriptions(args: argparse.Namespace, db_url: str, data_dir: Path) -
     finally:
         stop(server)
     latencies = []
+    # Each second of the load: its worst latency, to tell a slow start or a pause (a
+    # collection, a stalled machine) from a worker that falls behind steadily.
+    by_second: dict[int, float] = {}
     lost = 0
     by_app = {s.app_id: s.received for s in subs}
+    first_commit = min((t[0] for t in committed.values() if t), default=0.0)
     for app_id, times in committed.items():
         got = by_app[app_id]
         lost += max(0, len(times) - len(got))
-        latencies += [(r - c) * 1000 for c, r in zip(times, got, strict=False)]
+        for c, r in zip(times, got, strict=False):
+            latencies.append((r - c) * 1000)
+            second = int(c - first_commit)
+            by_second[second] = max(by_second.get(second, 0.0), (r - c) * 1000)
     latencies.sort()
+    print(
+        "  worst latency by second of the load (ms): "
+        + " ".join(f"{by_second[k]:.0f}" for k in sorted(by_second))
+    )
     p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
     return {
         "subscribers": len(subs) - len(failed),
