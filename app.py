@@ -33,7 +33,7 @@ from schema.http.cors import cors_options
 from schema.http.files import files
 from schema.http.graphiql import DEMO_TOKENS_PATH, demo_tokens, demo_tokens_served
 from schema.http.health import healthz, readyz
-from schema.http.lane import GraphQLLane, Hub
+from schema.http.lane import GraphQLLane, Hub, socket_lane
 from schema.http.limits import MAX_BODY, BodyLimit
 from schema.http.manifests import portal_manifest
 from schema.http.metrics import metrics
@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
     else:
         # POST /graphql through the same steps without Starlette's general stack.
         app.lane = GraphQLLane(view, cors=cors, body=body, trusted_proxies=settings.trusted_proxies)
+        app.socket_lane = socket_lane(view, trusted_proxies=settings.trusted_proxies)
     return app
 
 

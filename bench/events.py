@@ -105,6 +105,12 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
     return total
 
 
+def process_cpu(pid: int) -> float:
+    """User and system CPU seconds of one process."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -354,13 +360,24 @@ async def subscriptions(args: argparse.Namespace, db_url: str, data_dir: Path) -
     finally:
         stop(server)
     latencies = []
+    # Each second of the load: its worst latency, to tell a slow start or a pause (a
+    # collection, a stalled machine) from a worker that falls behind steadily.
+    by_second: dict[int, float] = {}
     lost = 0
     by_app = {s.app_id: s.received for s in subs}
+    first_commit = min((t[0] for t in committed.values() if t), default=0.0)
     for app_id, times in committed.items():
         got = by_app[app_id]
         lost += max(0, len(times) - len(got))
-        latencies += [(r - c) * 1000 for c, r in zip(times, got, strict=False)]
+        for c, r in zip(times, got, strict=False):
+            latencies.append((r - c) * 1000)
+            second = int(c - first_commit)
+            by_second[second] = max(by_second.get(second, 0.0), (r - c) * 1000)
     latencies.sort()
+    print(
+        "  worst latency by second of the load (ms): "
+        + " ".join(f"{by_second[k]:.0f}" for k in sorted(by_second))
+    )
     p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
     return {
         "subscribers": len(subs) - len(failed),
@@ -429,6 +446,9 @@ async def webhooks(args: argparse.Namespace, db_url: str, data_dir: Path) -> dic
     pg_before = cpu_seconds(postgres_processes(data_dir))
     dispatcher = start_dispatcher(env)
     peak_rss = 0.0
+    # The dispatcher's start (importing the schema, a few CPU seconds) is counted apart: the
+    # steady figures run from the first delivery recorded to the last.
+    first: tuple[float, float, int] | None = None
     conn = await asyncpg.connect(db_url)
     try:
         while True:
@@ -439,6 +459,8 @@ async def webhooks(args: argparse.Namespace, db_url: str, data_dir: Path) -> dic
                 "AND endpoint_id = $1",
                 endpoint,
             )
+            if first is None and done:
+                first = (time.monotonic(), process_cpu(dispatcher.pid), done)
             if done >= args.backlog:
                 break
             if time.monotonic() - started > 3600:
@@ -446,11 +468,13 @@ async def webhooks(args: argparse.Namespace, db_url: str, data_dir: Path) -> dic
         elapsed = time.monotonic() - started
         # CPU seconds say what the wall clock cannot on a shared machine: the dispatcher's
         # own cost per delivery.
-        times = psutil.Process(dispatcher.pid).cpu_times()
-        cpu = times.user + times.system
+        cpu = process_cpu(dispatcher.pid)
         pg_cpu = cpu_seconds(postgres_processes(data_dir)) - pg_before
-        receiver_times = psutil.Process(receiver.pid).cpu_times()
-        receiver_cpu = receiver_times.user + receiver_times.system
+        receiver_cpu = process_cpu(receiver.pid)
+        assert first is not None
+        steady_wall = time.monotonic() - first[0]
+        steady_cpu = cpu - first[1]
+        steady_done = done - first[2]
         failed = await conn.fetchval(
             "SELECT count(*) FROM webhook_delivery WHERE status <> 'delivered' "
             "AND endpoint_id = $1",
@@ -469,6 +493,8 @@ async def webhooks(args: argparse.Namespace, db_url: str, data_dir: Path) -> dic
         "per_second": done / elapsed,
         "dispatcher_rss_mb": peak_rss,
         "dispatcher_cpu_s": cpu,
+        "steady_per_second": steady_done / max(steady_wall, 0.001),
+        "steady_cpu_ms": steady_cpu * 1000 / max(1, steady_done),
         "pg_cpu_s": pg_cpu,
         "receiver_cpu_s": receiver_cpu,
     }
@@ -511,7 +537,10 @@ async def run(args: argparse.Namespace) -> None:
                 f"{result['dispatcher_cpu_s'] * 1000 / max(1, result['delivered']):.2f} ms, "
                 f"PostgreSQL {result['pg_cpu_s'] * 1000 / max(1, result['delivered']):.2f} ms, "
                 f"receiver {result['receiver_cpu_s'] * 1000 / max(1, result['delivered']):.2f} "
-                f"ms; {result['not_delivered']} not delivered); load average {load_average()}"
+                f"ms; {result['not_delivered']} not delivered); after the first delivery: "
+                f"{result['steady_per_second']:.0f}/s, dispatcher "
+                f"{result['steady_cpu_ms']:.2f} ms CPU per delivery; "
+                f"load average {load_average()}"
             )
     finally:
         if embedded is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import ctypes
+import functools
 import json
 import logging
 import os
@@ -11,16 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import greenlet_spawn
+
+if TYPE_CHECKING:
+    # Alembic (with mako and pygments) is ~7 MB of a worker: only migrating imports it, not
+    # the readiness check (issue 18: a worker's memory budget).
+    from alembic.config import Config
 
 log = logging.getLogger("bilim.database")
 
@@ -352,6 +355,8 @@ async def ensure_database(server_url: str, database: str) -> None:
 
 def alembic_config(url: str | URL) -> Config:
     """An Alembic configuration pointing at this repository's migrations and ``url``."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["database_url"] = async_url(url).render_as_string(hide_password=False)
@@ -360,19 +365,62 @@ def alembic_config(url: str | URL) -> Config:
 
 def migrate(url: str | URL, revision: str = "head") -> None:
     """Apply pending migrations (blocking; call from a thread inside an event loop)."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def head_revisions() -> set[str]:
-    """The head revision(s) of the migration scripts."""
-    script = ScriptDirectory.from_config(alembic_config("postgresql://localhost/none"))
-    return set(script.get_heads())
+    """The head revision(s) of the migration scripts: those no other script revises. Read
+    from the scripts' ``revision`` and ``down_revision`` lines (what Alembic reads), without
+    importing Alembic."""
+    return set(_repository_heads())
+
+
+@functools.cache
+def _repository_heads() -> frozenset[str]:
+    # Read once per process: the scripts change only with a new release of the hub.
+    return script_heads(MIGRATIONS_DIR / "versions")
+
+
+def script_heads(versions: Path) -> frozenset[str]:
+    """The revisions no script in ``versions`` revises."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in versions.glob("*.py"):
+        found = _revision_lines(path.read_text(encoding="utf-8"))
+        if "revision" not in found:
+            continue
+        revisions.add(found["revision"])
+        down = found.get("down_revision")
+        revised.update((down,) if isinstance(down, str) else (down or ()))
+    return frozenset(revisions - revised)
+
+
+def _revision_lines(source: str) -> dict[str, Any]:
+    """A script's module-level ``revision`` and ``down_revision`` (annotated or not)."""
+    found: dict[str, Any] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            name, value = node.target.id, node.value
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            name, value = node.targets[0].id, node.value
+        else:
+            continue
+        if name in ("revision", "down_revision") and value is not None:
+            found[name] = ast.literal_eval(value)
+    return found
 
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:
-    """The revision(s) the database is at."""
+    """The revision(s) the database is at (Alembic's ``alembic_version`` table; none before
+    the first migration)."""
     async with engine.connect() as conn:
-        heads = await conn.run_sync(
-            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_heads()
-        )
-    return set(heads)
+        if await conn.scalar(text("SELECT to_regclass('alembic_version')")) is None:
+            return set()
+        rows = await conn.scalars(text("SELECT version_num FROM alembic_version"))
+        return set(rows)

@@ -16,6 +16,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -161,18 +162,18 @@ class SmsGateway:
         self.client = client
 
     async def send(self, notice: Any) -> None:
-        response = await self.client().post(
-            self.url,
-            json={
-                "to": notice.address,
-                "text": notice.body,
-                "sender": self.sender,
-                "reference": f"notice-{notice.id}",
-            },
-            headers={"Authorization": f"Bearer {self.token}"} if self.token else {},
-        )
-        if not response.is_success:
-            raise RuntimeError(f"SMS gateway answered {response.status_code}")
+        body = {
+            "to": notice.address,
+            "text": notice.body,
+            "sender": self.sender,
+            "reference": f"notice-{notice.id}",
+        }
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        answer = await self.client.post(self.url, body=orjson.dumps(body), headers=headers)
+        if not answer.ok:
+            raise RuntimeError(f"SMS gateway answered {answer.status}")
 
 
 def transports(settings: Settings, client: HttpClient) -> dict[NoticeChannel, Transport]:

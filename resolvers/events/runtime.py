@@ -31,10 +31,6 @@ log = logging.getLogger("bilim.events")
 
 RETENTION_EVERY_SECONDS = 3600.0
 
-# httpx logs a line per request at INFO: at hundreds of deliveries a second that is the
-# dispatcher's main cost, and every attempt is recorded in delivery_attempt anyway.
-logging.getLogger("httpx").setLevel(logging.WARNING)
-
 
 def dispatches(settings: Settings) -> bool:
     """Does a hub worker run the dispatcher under these settings?"""

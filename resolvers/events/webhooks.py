@@ -44,10 +44,17 @@ from resolvers.access import Principal
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.events.errors import EventsCode
 from resolvers.events.outbox import Event
-from resolvers.events.sending import Attempt, HttpClient, Schedule, claim_due, record_attempts
+from resolvers.events.sending import (
+    Answer,
+    Attempt,
+    HttpClient,
+    Schedule,
+    SendFailed,
+    claim_due,
+    record_attempts,
+)
 
 if TYPE_CHECKING:
-    import httpx
     from standardwebhooks import Webhook
 
 log = logging.getLogger("bilim.events")
@@ -443,8 +450,6 @@ class WebhookSender:
         started = time.perf_counter()
         if not await self.hosts.allowed(delivery.url):
             return Attempt(delivery.id, False, 0, error="The URL leads to an internal address")
-        import httpx
-
         endpoint_limit = self.endpoint_limits.get(delivery.endpoint_id)
         if endpoint_limit is None:
             endpoint_limit = asyncio.Semaphore(self.per_endpoint)
@@ -455,13 +460,13 @@ class WebhookSender:
             msg_id = f"msg_{delivery.event_id}"
             headers = sign(delivery.secret, msg_id, datetime.now(UTC), delivery.body)
             try:
-                response = await self.client().post(
-                    delivery.url, content=delivery.body.encode(), headers=headers
+                answer = await self.client.post(
+                    delivery.url, body=delivery.body.encode(), headers=headers
                 )
-            except httpx.HTTPError as err:
-                return Attempt(delivery.id, False, _ms(started), error=type(err).__name__)
-        code = response.status_code
-        if 200 <= code < 300:
+            except SendFailed as err:
+                return Attempt(delivery.id, False, _ms(started), error=str(err))
+        code = answer.status
+        if answer.ok:
             return Attempt(delivery.id, True, _ms(started), status_code=code)
         return Attempt(
             delivery.id,
@@ -469,7 +474,7 @@ class WebhookSender:
             _ms(started),
             status_code=code,
             error=f"HTTP {code}",
-            retry_after=_retry_after(response),
+            retry_after=_retry_after(answer),
             give_up=code == 410,
         )
 
@@ -544,8 +549,8 @@ def disabled_notice(endpoint: Any, reason: str) -> dict[str, Any]:
     }
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
+def _retry_after(answer: Answer) -> float | None:
+    value = answer.retry_after or ""
     return float(value) if value.isdigit() else None
 
 

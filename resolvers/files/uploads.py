@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import puremagic
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +69,10 @@ def sniff(head: bytes, declared: str | None) -> str | None:
         return declared if TEXT_FORMATS[declared](head) else None
     if not head:
         return None
+    # Imported on the first upload: its table of magic numbers is ~2 MB of a worker that
+    # takes none (issue 18: a worker's memory budget).
+    import puremagic
+
     try:
         found = puremagic.from_string(head, mime=True)
     except puremagic.PureError:

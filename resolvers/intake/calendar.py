@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +36,10 @@ class CalendarDay:
 
 @functools.cache
 def statutory_holidays(year: int) -> dict[date, str]:
-    """The statutory holidays of one year as the ``holidays`` package computes them."""
+    """The statutory holidays of one year as the ``holidays`` package computes them (imported
+    on the first deadline counted: ~2 MB a worker that counts none does not hold)."""
+    import holidays
+
     computed = holidays.country_holidays(COUNTRY, years=year, language=LANGUAGE)
     return {day: str(name) for day, name in computed.items()}
 

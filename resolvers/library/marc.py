@@ -12,10 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pymarc
-from pymarc import Field, Indicators, Subfield
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +22,10 @@ from resolvers.errors import AnyCode, DomainError
 from resolvers.library.catalogue import RecordDraft, check_draft, record_values
 from resolvers.library.errors import LibraryCode
 from resolvers.library.holdings import BARCODE
+
+if TYPE_CHECKING:
+    # Imported where a record is read or written: ~3 MB a worker that never does not hold.
+    import pymarc
 
 TERMINATOR = b"\x1d"
 BATCH = 500
@@ -163,6 +165,8 @@ def draft_of(record: pymarc.Record) -> RecordDraft:
 def parse_marc(blocks: Iterable[bytes]) -> Iterator[ParsedRecord | MarcProblem]:
     """Each record of an ISO 2709 file (given as blocks of bytes): parsed, or the problem
     that stopped it."""
+    import pymarc
+
     for position, offset, chunk in _chunks(blocks):
         try:
             record = pymarc.Record(data=chunk, to_unicode=True, force_utf8=True)
@@ -287,10 +291,12 @@ def record_to_marc(row: Any) -> MarcExport:
     """A catalogue record as MARC 21 (UTF-8): 001 id, 020 ISBN, 041 language, 100/700
     authors, 245 title, 264 publication, 520 summary, 521 grade, 650 subjects, 655 genre and
     658 school subject for textbooks."""
+    import pymarc
+
     record = pymarc.Record(force_utf8=True)
-    record.add_field(Field(tag="001", data=str(row.id)))
+    record.add_field(pymarc.Field(tag="001", data=str(row.id)))
     language = MARC_CODE.get(Language(row.language), "und")
-    record.add_field(Field(tag="008", data=f"{'':35}{language}  "))
+    record.add_field(pymarc.Field(tag="008", data=f"{'':35}{language}  "))
     if row.isbn:
         record.add_field(_data("020", [("a", row.isbn)]))
     record.add_field(_data("041", [("a", language)]))
@@ -319,9 +325,13 @@ def record_to_marc(row: Any) -> MarcExport:
     return MarcExport(xml=xml, iso2709=record.as_marc())
 
 
-def _data(tag: str, subfields: list[tuple[str, str]], first: str = " ", second: str = " ") -> Field:
-    return Field(
+def _data(
+    tag: str, subfields: list[tuple[str, str]], first: str = " ", second: str = " "
+) -> pymarc.Field:
+    import pymarc
+
+    return pymarc.Field(
         tag=tag,
-        indicators=Indicators(first, second),
-        subfields=[Subfield(code, value) for code, value in subfields],
+        indicators=pymarc.Indicators(first, second),
+        subfields=[pymarc.Subfield(code, value) for code, value in subfields],
     )

@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from models import database
-from resolvers.library.oai import answer
 
 
 async def oai(request: Request) -> Response:
+    # lxml is imported with the first harvest: ~5 MB of a worker that serves none (issue 18).
+    from resolvers.library.oai import answer
+
     state = request.app.state
     if request.method == "POST":
         form = await request.form()
