@@ -60,12 +60,18 @@ async def _principal(request: Request, conn: Any) -> Principal:
 
 
 def _links(request: Request, listing: oneroster.Listing) -> str:
-    def at(offset: int) -> str:
-        return f"<{request.url.include_query_params(offset=offset, limit=listing.limit)}>"
+    """``next`` and ``last``, as offsets (the specification's paging); ``next`` also carries
+    the hub's keyset (``after``: the page's last sourcedId) when the listing is sorted by
+    sourcedId, so a client following the links reads a deep page by an index seek."""
+    url = request.url.remove_query_params("after")
+
+    def at(offset: int, **keyset: str) -> str:
+        return f"<{url.include_query_params(offset=offset, limit=listing.limit, **keyset)}>"
 
     links = []
     if listing.offset + listing.limit < listing.total:
-        links.append(f'{at(listing.offset + listing.limit)}; rel="next"')
+        keyset = {"after": listing.last_id} if listing.last_id is not None else {}
+        links.append(f'{at(listing.offset + listing.limit, **keyset)}; rel="next"')
     last = max(0, (listing.total - 1) // listing.limit * listing.limit)
     links.append(f'{at(last)}; rel="last"')
     return ", ".join(links)
@@ -160,6 +166,8 @@ def endpoint_of(view: oneroster.View) -> Any:
         if not isinstance(found, oneroster.Listing):
             return JSONResponse(found, headers=headers)
         headers |= {"X-Total-Count": str(found.total), "Link": _links(request, found)}
+        if found.estimated:
+            headers["X-Total-Count-Estimated"] = "true"
         return JSONResponse(found.body, headers=headers)
 
     return endpoint

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,7 @@ from models import (
     TeachingAssignment,
     TimetableSlot,
 )
+from resolvers.lms import oneroster
 from tests.conftest import Hub
 from tests.factories import gid, make_pupil_in_class
 from tests.lms.arrange import arrange_school
@@ -181,3 +183,74 @@ class TestKeptRoster:
             hub, f"{ROSTER}/enrollments", headers, filter=f"user='{gid('Person', pupil.id)}'"
         )
         assert mine.json()["enrollments"] == []
+
+
+class TestPagingAtScale:
+    async def test_following_next_links_reads_every_object_once_by_keyset(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given 2 schools of 4 pupils (8 students, 32+ enrollments)
+        for _ in range(2):
+            await arrange_school(session, pupils=4)
+        headers = await partner(hub, session)
+        everyone = await get(hub, f"{ROSTER}/enrollments", headers, limit=1000)
+        expected = [e["sourcedId"] for e in everyone.json()["enrollments"]]
+        # when a partner follows the Link header's next URL, 5 at a time
+        seen: list[str] = []
+        response = await get(hub, f"{ROSTER}/enrollments", headers, limit=5)
+        while True:
+            seen += [e["sourcedId"] for e in response.json()["enrollments"]]
+            links = dict(
+                (part.split("; ")[1], part.split("; ")[0].strip("<>"))
+                for part in response.headers["Link"].split(", ")
+            )
+            if 'rel="next"' not in links:
+                break
+            assert "after=" in links['rel="next"']
+            response = await hub.client.get(links['rel="next"'], headers=headers)
+        # then every enrollment came once, in order
+        assert seen == expected
+
+    async def test_past_the_count_cap_the_total_is_the_planners_estimate(
+        self, hub: Hub, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        await arrange_school(session, pupils=4)
+        headers = await partner(hub, session)
+        monkeypatch.setattr(oneroster, "COUNT_CAP", 3)
+        hub.counter.reset()
+        response = await get(hub, f"{ROSTER}/enrollments", headers, limit=2)
+        # the key, the capped count, the estimate (EXPLAIN), the page
+        assert hub.counter.count == 4, hub.counter.statements
+        assert response.headers["X-Total-Count-Estimated"] == "true"
+        assert int(response.headers["X-Total-Count"]) > 3
+
+    @pytest.mark.parametrize(
+        ("path", "statements"),
+        [
+            ("users", 3),
+            ("students", 3),
+            ("enrollments?filter=role%3D'student'", 3),
+            ("schools/{school}/students", 4),
+            ("schools/{school}/enrollments", 4),
+            ("classes/{class}/students", 4),
+            ("users/{pupil}/classes", 4),
+            ("users/{pupil}", 2),
+            ("demographics/{pupil}", 2),
+        ],
+    )
+    async def test_users_and_enrollments_cost_the_same_statements_however_many_schools(
+        self, hub: Hub, session: AsyncSession, path: str, statements: int
+    ) -> None:
+        headers = await partner(hub, session)
+        counts = []
+        for pupils in (2, 4):
+            s = await arrange_school(session, pupils=pupils)
+            klass = await session.scalar(
+                select(ClassSubject.gid).where(ClassSubject.class_group_id == s.klass.id).limit(1)
+            )
+            url = path.format(school=s.id, pupil=gid("Person", s.pupils[0].id), **{"class": klass})
+            hub.counter.reset()
+            response = await hub.client.get(f"{ROSTER}/{url}", headers=headers)
+            assert response.status_code == 200, response.text
+            counts.append(hub.counter.count)
+        assert counts == [statements, statements], hub.counter.statements

@@ -14,6 +14,7 @@ and the kinds of mark are national)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ from resolvers.lms.oneroster.collections import COLLECTIONS, VIEWS, Collection, 
 from resolvers.lms.oneroster.query import Refused, page, params, where
 from resolvers.lms.oneroster.shape import references
 
+# Up to this many objects a listing's total is counted; past it, estimated.
+COUNT_CAP = 50_000
+
 __all__ = ["COLLECTIONS", "VIEWS", "Listing", "Refused", "View", "page_points", "read"]
 
 
@@ -38,6 +42,10 @@ class Listing:
     total: int
     limit: int
     offset: int
+    # The last object's sourcedId when the page is sorted by it (the next page's keyset).
+    last_id: str | None = None
+    # The total is the planner's estimate (past COUNT_CAP rows), not a count.
+    estimated: bool = False
 
 
 def page_points(view: View, query: dict[str, str]) -> int:
@@ -141,7 +149,28 @@ async def read(
     columns = {name: cols[column] for name, column in collection.fields.items()}
     if p.filter:
         stmt = stmt.where(where(p.filter, columns))
-    total = await conn.scalar(select(func.count()).select_from(stmt.subquery()))
+    total, estimated = await _total(conn, stmt)
     rows = (await conn.execute(page(stmt, p, columns))).all()
     items = [_select(collection.render(row, ref), p.fields) for row in rows]
-    return Listing({collection.plural: items}, total or 0, p.limit, p.offset)
+    last = rows[-1].sourced_id if rows and p.sort == "sourcedId" else None
+    return Listing({collection.plural: items}, total, p.limit, p.offset, last, estimated)
+
+
+async def _total(conn: AsyncConnection, stmt: Any) -> tuple[int, bool]:
+    """The number of objects a listing holds: counted up to COUNT_CAP (an index range of a
+    school, a class or a user), past it the planner's estimate from the table's statistics
+    (the country's enrollments), so a total never costs a scan of the country."""
+    counted = await conn.scalar(
+        select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())
+    )
+    if (counted or 0) <= COUNT_CAP:
+        return counted or 0, False
+    # The filter's values are rendered as SQL literals (quotes doubled by the dialect): an
+    # EXPLAIN takes no parameters through the driver's text path.
+    sql = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    plan = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}")
+    document = plan.scalar_one()
+    if isinstance(document, str):
+        document = json.loads(document)
+    estimate = int(document[0]["Plan"]["Plan Rows"])
+    return max(estimate, COUNT_CAP + 1), True
