@@ -54,6 +54,7 @@ _ALL = (
             "endDate": "end_date",
             "type": "type",
             "schoolYear": "school_year",
+            "parent": "parent_id",
         },
         rostering.render_session,
     ),
@@ -262,6 +263,7 @@ SCHOOL = Parent("school", "orgs", fixed=(("type", "school"),))
 STUDENT = (("role", "student"),)
 TEACHER = (("role", "teacher"),)
 CLASS = Parent("class", "classes")
+TERM = Parent("term", "academicSessions", fixed=(("type", "term"),))
 CLASS_IN_SCHOOL = Parent("class", "classes", links=(("school_id", "school"),))
 
 
@@ -275,6 +277,7 @@ def _views() -> list[View]:
         "students": ("users", STUDENT),
         "teachers": ("users", TEACHER),
         "terms": ("academicSessions", (("type", "term"),)),
+        "gradingPeriods": ("academicSessions", (("type", "gradingPeriod"),)),
     }
     for path, (name, fixed) in typed.items():
         views.append(View("rostering", path, name, fixed=fixed))
@@ -314,9 +317,11 @@ def _views() -> list[View]:
         View(r, "teachers/{teacher}/classes", "classes",
              parents=(Parent("teacher", "users", fixed=TEACHER),),
              within=_enrolled("class_id", "teacher", user_id="teacher")),
+        View(r, "terms/{term}/gradingPeriods", "academicSessions",
+             fixed=(("type", "gradingPeriod"),), parents=(TERM,),
+             within=_equal(parent_id="term")),
         View(r, "terms/{term}/classes", "classes",
-             parents=(Parent("term", "academicSessions", fixed=(("type", "term"),)),),
-             within=_terms_classes),
+             parents=(TERM,), within=_terms_classes),
         View(r, "users/{user}/classes", "classes", parents=(Parent("user", "users"),),
              within=_enrolled("class_id", None, user_id="user")),
         # The kinds of mark are national: every class has all of them.

@@ -5,7 +5,9 @@ How the hub maps onto OneRoster:
 - orgs: the republic (``national``), its regions (``state``), districts (``district``) and
   schools (``school``), each the parent of the next.
 - academicSessions: an academic year (``schoolYear``; ``schoolYear`` is the year it ends, as
-  the specification counts) and its four quarters (``term``).
+  the specification counts), its four quarters (``term``) and each quarter's grading period
+  (``gradingPeriod``, ``grading-<term>``, the quarter's child with its dates: marks count
+  per quarter, S3).
 - courses: a line of the state curriculum plan (a subject in a grade under the 12- or the
   11-year standard), owned by the republic.
 - classes: a subject a class learns (5А's mathematics), ``scheduled``, in its school year.
@@ -37,7 +39,14 @@ from models import (
     Subject,
     Term,
 )
-from resolvers.lms.oneroster.shape import STAMP, Ref, base, course_of_class, iso
+from resolvers.lms.oneroster.shape import (
+    STAMP,
+    Ref,
+    base,
+    course_of_class,
+    grading_period_id,
+    iso,
+)
 from resolvers.lms.oneroster.shape import text as _text
 from resolvers.lms.oneroster.shape import ts as _ts
 
@@ -119,7 +128,21 @@ def academic_sessions() -> Select[Any]:
         _text(AcademicYear.start_year + 1),
         cast(null(), Integer),
     ).join(AcademicYear, AcademicYear.id == Term.academic_year_id)
-    return select(union_all(years, terms).subquery())
+    # The marks of a quarter count in the quarter (S3): each quarter is also the one grading
+    # period of itself as a term, so a gradebook's lineItems name the period they count in.
+    grading = select(
+        grading_period_id(Term.gid),
+        literal("active"),
+        Term.updated_at,
+        AcademicYear.name + " Q" + _text(Term.number) + " grading period",
+        Term.starts_on,
+        Term.ends_on,
+        literal("gradingPeriod"),
+        Term.gid,
+        _text(AcademicYear.start_year + 1),
+        cast(null(), Integer),
+    ).join(AcademicYear, AcademicYear.id == Term.academic_year_id)
+    return select(union_all(years, terms, grading).subquery())
 
 
 def courses() -> Select[Any]:
