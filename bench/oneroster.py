@@ -56,6 +56,17 @@ async def _key(url: str, settings: Settings) -> str:
     return f"bk_{prefix}_{secret}"
 
 
+async def _rebuild_roster(url: str) -> None:
+    """bench.lms loads with triggers off: fill the kept OneRoster users and enrollments
+    (migration 0042) as the triggers would have."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("SELECT oneroster_rebuild()")
+        await conn.execute("ANALYZE oneroster_user, oneroster_enrollment")
+    finally:
+        await conn.close()
+
+
 async def _paths(conn: asyncpg.Connection, samples: int) -> dict[str, list[str]]:
     """Paths of each kind of request, over random classes, schools and pupils."""
     classes = await conn.fetch(
@@ -73,7 +84,17 @@ async def _paths(conn: asyncpg.Connection, samples: int) -> dict[str, list[str]]
         " ORDER BY random() LIMIT $1",
         samples,
     )
+    since = "2000-01-01T00:00:00Z"
     return {
+        "a class's students (page of 100)": [
+            f"{ROSTER}/classes/{c['gid']}/students" for c in classes
+        ],
+        "users changed since a time (dateLastModified filter, page of 100)": [
+            f"{ROSTER}/users?filter=dateLastModified>'{since}'" for _ in pupils
+        ],
+        "enrollments, the page after a sourcedId (the Link's keyset)": [
+            f"{ROSTER}/enrollments?offset=100000&after=m{5000 + i * 97}" for i in range(len(pupils))
+        ],
         "a class's lineItems": [f"{GRADEBOOK}/classes/{c['gid']}/lineItems" for c in classes],
         "a class's results (page of 100)": [
             f"{GRADEBOOK}/classes/{c['gid']}/results" for c in classes
@@ -136,10 +157,13 @@ async def run(args: argparse.Namespace) -> None:
         url = database.plain_url(make_url(server).set(database=name))
         if args.reuse:
             await existing(url, args)
+            # A kept database from before migration 0042 gains the kept roster here.
+            await asyncio.to_thread(database.migrate, url)
         else:
             await database.ensure_database(server, name)
             await asyncio.to_thread(database.migrate, url)
             data = await load(url, args)
+            await _rebuild_roster(url)
             print(f"generated in {data['load_seconds']:.1f} s ({data['schools']:,} schools):")
             for table, count in data["counts"].items():
                 print(f"  {table}: {count:,}")
