@@ -1,7 +1,7 @@
 """Benchmark of the OneRoster 1.2 endpoints (issue 15) on the LMS benchmark's dataset.
 
     python -m bench.oneroster [--pupils 20000] [--weeks 2] [--samples 60]
-                              [--data-dir DIR [--reuse]]
+                              [--data-dir DIR [--reuse]] [--export]
 
 Generates the dataset of :mod:`bench.lms` (last school year's classes, lessons and marks;
 ``--reuse`` measures a ``--data-dir`` that ``bench.lms`` or this module loaded), creates a
@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import tempfile
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -109,6 +111,28 @@ async def _paths(conn: asyncpg.Connection, samples: int) -> dict[str, list[str]]
     }
 
 
+async def _export(meter: Meter, client: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    """One download of the country's CSV binding zip: seconds, bytes, CPU of the hub and of
+    PostgreSQL, and how much the hub's peak memory grew (it streams: it should not)."""
+    before_pg = await meter._pg_cpu(set())
+    cpu, started = time.process_time(), time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    size = 0
+    async with client.stream("GET", "/ims/oneroster/v1p2/csv", headers=headers) as response:
+        assert response.status_code == 200
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+    hub = time.process_time() - cpu
+    after_pg = await meter._pg_cpu(set(before_pg))
+    pg = sum(after_pg[p] - before_pg.get(p, 0.0) for p in after_pg)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
+    return (
+        f"\nthe country's CSV zip: {size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"
+        f" wall; hub CPU {hub:.1f} s, PostgreSQL CPU {pg:.1f} s; hub peak RSS grew"
+        f" {grown / 1024:.0f} MB ({load_average()})"
+    )
+
+
 async def measure(
     url: str, data_dir: Path, args: argparse.Namespace
 ) -> tuple[list[Figures], list[str]]:
@@ -137,6 +161,8 @@ async def measure(
                 figures.append(await meter.measure(name, [request(p) for p in paths]))
                 plans.append(f"\n{name}:")
                 plans.extend(await meter.explain())
+            if args.export:
+                plans.append(await _export(meter, client, headers))
     await conn.close()
     return figures, plans
 
@@ -187,6 +213,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=60)
     parser.add_argument("--data-dir", default=None, help="keep the embedded database here")
     parser.add_argument("--reuse", action="store_true", help="measure --data-dir's data again")
+    parser.add_argument("--export", action="store_true", help="also download the CSV zip once")
     asyncio.run(run(parser.parse_args()))
 
 

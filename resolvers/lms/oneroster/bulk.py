@@ -305,25 +305,21 @@ async def _write_users(
     base_url: str,
     flush: Callable[[], Any] | None,
 ) -> dict[str, int]:
-    # users.csv and roles.csv in one pass: roles are kept in memory per batch only, written
-    # to a temporary member after users.csv (a zip writes one member at a time).
-    spooled = io.BytesIO()
-    roles_text = _Text(spooled)
-    roles_text.rows([HEADERS["roles"]])
+    # users.csv, then roles.csv from a second read of the same rows: a zip writes one member
+    # at a time, and holding a country's roles until users.csv ends would hold them in memory.
     counts = {"users": 0, "roles": 0}
-    last: list[dict[str, Any]] = []
-    with archive.open("users.csv", "w", force_zip64=True) as member:
-        text = _Text(member)
-        text.rows([HEADERS["users"]])
-        async for batch in _objects(conn, principal, "users", scope, base_url):
-            users, roles = _users_and_roles(batch, last)
-            text.rows(users)
-            roles_text.rows(roles)
-            counts["users"] += len(users)
-            counts["roles"] += len(roles)
-            if flush is not None:
-                await flush()
-    archive.writestr("roles.csv", spooled.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
+    for name in ("users", "roles"):
+        last: list[dict[str, Any]] = []
+        with archive.open(f"{name}.csv", "w", force_zip64=True) as member:
+            text = _Text(member)
+            text.rows([HEADERS[name]])
+            async for batch in _objects(conn, principal, "users", scope, base_url):
+                users, roles = _users_and_roles(batch, last)
+                rows = users if name == "users" else roles
+                text.rows(rows)
+                counts[name] += len(rows)
+                if flush is not None:
+                    await flush()
     return counts
 
 
