@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -111,25 +112,42 @@ async def _paths(conn: asyncpg.Connection, samples: int) -> dict[str, list[str]]
     }
 
 
-async def _export(meter: Meter, client: httpx.AsyncClient, headers: dict[str, str]) -> str:
-    """One download of the country's CSV binding zip: seconds, bytes, CPU of the hub and of
-    PostgreSQL, and how much the hub's peak memory grew (it streams: it should not)."""
+async def _export(meter: Meter, app: Any, key: str, folder: Path) -> str:
+    """One export of the country's CSV binding zip, as ``bilim export oneroster`` writes it
+    (a file; the HTTP endpoint streams the same writer): seconds, size, CPU of the hub and of
+    PostgreSQL, and how much the process's peak memory grew (it streams: it should not)."""
+    from resolvers.access.fields import personal_fields
+    from resolvers.access.keys import principal_from_key
+    from resolvers.lms.oneroster import bulk
+    from schema import schema
+
+    target = folder / "oneroster-bench.zip"
     before_pg = await meter._pg_cpu(set())
     cpu, started = time.process_time(), time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    size = 0
-    async with client.stream("GET", "/ims/oneroster/v1p2/csv", headers=headers) as response:
-        assert response.status_code == 200
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
+    async with app.state.engine.connect() as conn:
+        principal = await principal_from_key(conn, load_pepper(app.state.settings), key)
+        with target.open("wb") as stream:
+            counts = await bulk.write_zip(
+                conn,
+                principal,
+                stream,
+                scope=bulk.Scope(),
+                base_url="http://hub",
+                personal=personal_fields(schema._schema),
+            )
     hub = time.process_time() - cpu
+    wall = time.perf_counter() - started
     after_pg = await meter._pg_cpu(set(before_pg))
     pg = sum(after_pg[p] - before_pg.get(p, 0.0) for p in after_pg)
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
+    size = target.stat().st_size
+    target.unlink()
+    rows = ", ".join(f"{k} {v:,}" for k, v in counts.items())
     return (
-        f"\nthe country's CSV zip: {size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"
-        f" wall; hub CPU {hub:.1f} s, PostgreSQL CPU {pg:.1f} s; hub peak RSS grew"
-        f" {grown / 1024:.0f} MB ({load_average()})"
+        f"\nthe country's CSV zip: {size / 1e6:.1f} MB ({rows}) in {wall:.1f} s wall;"
+        f" hub CPU {hub:.1f} s, PostgreSQL CPU {pg:.1f} s; peak RSS grew {grown / 1024:.0f} MB"
+        f" (at {load_average()})"
     )
 
 
@@ -162,7 +180,7 @@ async def measure(
                 plans.append(f"\n{name}:")
                 plans.extend(await meter.explain())
             if args.export:
-                plans.append(await _export(meter, client, headers))
+                plans.append(await _export(meter, app, key, data_dir))
     await conn.close()
     return figures, plans
 
