@@ -31,7 +31,16 @@ from resolvers.lms.oneroster.shape import references
 # Up to this many objects a listing's total is counted; past it, estimated.
 COUNT_CAP = 50_000
 
-__all__ = ["COLLECTIONS", "VIEWS", "Listing", "Refused", "View", "page_points", "read"]
+__all__ = [
+    "COLLECTIONS",
+    "VIEWS",
+    "Listing",
+    "Refused",
+    "View",
+    "page_points",
+    "read",
+    "readable_statement",
+]
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ def authorize(principal: Principal, collection: Collection, personal: Iterable[s
         raise Refused(403, "forbidden", "The key does not grant personal data")
 
 
-def _statement(principal: Principal, collection: Collection) -> tuple[Any, Any]:
+def readable_statement(principal: Principal, collection: Collection) -> tuple[Any, Any]:
     """The collection's statement under the key's row rules, and its columns."""
     stmt = collection.statement()
     cols = stmt.selected_columns
@@ -88,7 +97,7 @@ def _statement(principal: Principal, collection: Collection) -> tuple[Any, Any]:
 
 
 def _narrowed(principal: Principal, view: View, path: dict[str, str]) -> tuple[Any, Any]:
-    stmt, cols = _statement(principal, COLLECTIONS[view.collection])
+    stmt, cols = readable_statement(principal, COLLECTIONS[view.collection])
     conditions = [cols[c] == v for c, v in view.fixed]
     if view.within is not None:
         conditions += view.within(cols, path)
@@ -104,7 +113,7 @@ async def _check_parents(
         return
     checks = []
     for parent in view.parents:
-        stmt, cols = _statement(principal, COLLECTIONS[parent.collection])
+        stmt, cols = readable_statement(principal, COLLECTIONS[parent.collection])
         conditions = [cols["sourced_id"] == path[parent.param]]
         conditions += [cols[c] == v for c, v in parent.fixed]
         conditions += [cols[c] == path[p] for c, p in parent.links]

@@ -199,10 +199,10 @@ async def _objects(
     base_url: str,
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """The collection's objects under the key's row rules and the scope, in batches."""
-    from resolvers.lms.oneroster import _statement  # the package's row rules, shared
+    from resolvers.lms.oneroster import readable_statement  # the service's row rules
 
     collection = COLLECTIONS[plural]
-    stmt, cols = _statement(principal, collection)
+    stmt, cols = readable_statement(principal, collection)
     if scope.school is not None and plural in SCHOOL_NARROWING:
         stmt = stmt.where(*SCHOOL_NARROWING[plural](cols, scope.school))
     if plural == "users":
@@ -248,8 +248,7 @@ def readable(principal: Principal, personal: Iterable[str]) -> list[str]:
     from resolvers.lms.oneroster import authorize
 
     allowed = []
-    for plural in ("orgs", "academicSessions", "courses", "classes", "users", "demographics",
-                   "enrollments", "categories", "lineItems", "results", "scoreScales"):  # fmt: skip
+    for plural in COLLECTIONS:
         try:
             authorize(principal, COLLECTIONS[plural], personal)
         except Refused:
