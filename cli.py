@@ -47,6 +47,8 @@ events_cli = typer.Typer(help="Events leaving the hub (outbox dispatcher).", no_
 cli.add_typer(events_cli, name="events")
 schema_cli = typer.Typer(help="Schema compatibility for clients.", no_args_is_help=True)
 cli.add_typer(schema_cli, name="schema")
+export_cli = typer.Typer(help="Bulk exports for partners.", no_args_is_help=True)
+cli.add_typer(export_cli, name="export")
 
 DataDir = typer.Option(None, "--data-dir", help="Data folder (default: the user's data folder).")
 
@@ -528,6 +530,55 @@ def keys_create_partner(
         except DomainError as err:
             raise typer.BadParameter(err.problems[0].message) from None
     sys.stdout.write(key + "\n")
+
+
+@export_cli.command("oneroster")
+def export_oneroster(
+    out: Path = typer.Argument(..., help="A .zip file, or a folder for the CSV files."),
+    key: str = typer.Option(..., help="The partner's API key whose scope the export follows."),
+    school: str | None = typer.Option(None, help="One school's sourcedId (default: all)."),
+    base_url: str = typer.Option("http://localhost:8000", help="The hub's URL for hrefs."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Write the OneRoster 1.2 CSV binding's zip (or its files) of what the key may read."""
+    import zipfile
+
+    from models import database
+    from resolvers.access.fields import personal_fields
+    from resolvers.access.keys import load_pepper, principal_from_key
+    from resolvers.lms.oneroster import bulk
+    from schema import schema
+
+    settings = _settings(data_dir)
+    target = out if out.suffix == ".zip" else out / "oneroster.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    async def export(url: str) -> dict[str, int]:
+        engine = database.create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            async with engine.connect() as conn:
+                principal = await principal_from_key(conn, load_pepper(settings), key)
+                with target.open("wb") as stream:
+                    return await bulk.write_zip(
+                        conn,
+                        principal,
+                        stream,
+                        scope=bulk.Scope(school),
+                        base_url=base_url.rstrip("/"),
+                        personal=personal_fields(schema._schema),
+                    )
+        finally:
+            await engine.dispose()
+
+    with Database(settings) as db:
+        database.migrate(db.url)
+        counts = asyncio.run(export(db.url))
+    if target != out:
+        with zipfile.ZipFile(target) as archive:
+            archive.extractall(out)
+        target.unlink()
+    for name, count in counts.items():
+        typer.echo(f"{name}.csv: {count:,} rows", err=True)
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from models.lms.gradebook import (
     ResultOverride,
 )
 from models.lms.homework import Homework, HomeworkFile, HomeworkSubmission, SubmissionStatus
+from models.lms.oneroster import OneRosterEnrollment, OneRosterUser
 from models.lms.timetable import BellPeriod, Room, TimetableSlot
 from models.lms.years import (
     AcademicYear,
@@ -71,6 +72,8 @@ __all__ = [
     "LmsPolicy",
     "Mark",
     "MarkWork",
+    "OneRosterEnrollment",
+    "OneRosterUser",
     "PromotionDecision",
     "PromotionOutcome",
     "ResultOverride",

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from resolvers.access import Principal
@@ -21,9 +21,13 @@ from resolvers.access.fields import personal_fields
 from resolvers.access.keys import load_pepper, principal_from_key
 from resolvers.errors import RequestError
 from resolvers.lms import oneroster
+from resolvers.lms.oneroster import bulk
 
 ROSTERING = "/ims/oneroster/rostering/v1p2"
 GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
+BULK = "/ims/oneroster/v1p2/csv"
+# A bulk export reads every collection the key may read: it costs as ten pages of 1,000.
+BULK_POINTS = 100
 
 
 def _failure(refused: oneroster.Refused) -> JSONResponse:
@@ -60,12 +64,18 @@ async def _principal(request: Request, conn: Any) -> Principal:
 
 
 def _links(request: Request, listing: oneroster.Listing) -> str:
-    def at(offset: int) -> str:
-        return f"<{request.url.include_query_params(offset=offset, limit=listing.limit)}>"
+    """``next`` and ``last``, as offsets (the specification's paging); ``next`` also carries
+    the hub's keyset (``after``: the page's last sourcedId) when the listing is sorted by
+    sourcedId, so a client following the links reads a deep page by an index seek."""
+    url = request.url.remove_query_params("after")
+
+    def at(offset: int, **keyset: str) -> str:
+        return f"<{url.include_query_params(offset=offset, limit=listing.limit, **keyset)}>"
 
     links = []
     if listing.offset + listing.limit < listing.total:
-        links.append(f'{at(listing.offset + listing.limit)}; rel="next"')
+        keyset = {"after": listing.last_id} if listing.last_id is not None else {}
+        links.append(f'{at(listing.offset + listing.limit, **keyset)}; rel="next"')
     last = max(0, (listing.total - 1) // listing.limit * listing.limit)
     links.append(f'{at(last)}; rel="last"')
     return ", ".join(links)
@@ -160,13 +170,82 @@ def endpoint_of(view: oneroster.View) -> Any:
         if not isinstance(found, oneroster.Listing):
             return JSONResponse(found, headers=headers)
         headers |= {"X-Total-Count": str(found.total), "Link": _links(request, found)}
+        if found.estimated:
+            headers["X-Total-Count-Estimated"] = "true"
         return JSONResponse(found.body, headers=headers)
 
     return endpoint
 
 
+async def _audit_bulk_read(
+    request: Request, principal: Principal, collections: list[str], personal: frozenset[str]
+) -> None:
+    """The audit row of a bulk export holding personal data, as for a page of it."""
+    fields: set[str] = set()
+    for plural in collections:
+        collection = oneroster.COLLECTIONS[plural]
+        fields |= set(collection.graph) if collection.personal else set(collection.graph) & personal
+    guard = getattr(request.app.state, "guard", None)
+    if not fields or guard is None:
+        return
+    ctx = SimpleNamespace(
+        request_id=request.headers.get("x-request-id"),
+        principal=principal,
+        operation_name="oneroster csv",
+        variables={},
+        personal_read=frozenset(fields),
+    )
+    await guard.audit_personal_read(ctx, None)
+
+
+async def bulk_export(request: Request) -> Response:
+    """The OneRoster 1.2 CSV binding's zip of what the key may read: the country, or one
+    school (``?school=<sourcedId>``), streamed as it is read (resolvers/lms/oneroster/bulk)."""
+    engine = request.app.state.read_engine or request.app.state.engine
+    conn = await engine.connect()
+    school = request.query_params.get("school")
+    try:
+        principal = await _principal(request, conn)
+        if principal.grant is None:
+            raise oneroster.Refused(401, "unauthorisedrequest", "Send a partner's API key")
+        personal = _personal()
+        collections = bulk.readable(principal, personal)
+        if not collections:
+            raise oneroster.Refused(403, "forbidden", "The key reads no OneRoster collection")
+        if school is not None:
+            # 404 unless the school exists for this key (the single-object path's rule).
+            view = next(v for v in oneroster.VIEWS if v.path == "schools/{id}")
+            await oneroster.read(conn, principal, view, {"id": school}, {}, _base_url(request))
+        charged = await _charge(request, principal, BULK_POINTS)
+    except oneroster.Refused as refused:
+        await conn.close()
+        return _failure(refused)
+    except BaseException:
+        await conn.close()
+        raise
+    await _audit_bulk_read(request, principal, collections, personal)
+
+    async def body() -> Any:
+        try:
+            async for chunk in bulk.zip_chunks(
+                conn,
+                principal,
+                scope=bulk.Scope(school),
+                base_url=_base_url(request),
+                personal=personal,
+            ):
+                yield chunk
+        finally:
+            await conn.close()
+
+    headers = _budget_headers(charged) | {
+        "Content-Disposition": 'attachment; filename="oneroster.zip"'
+    }
+    return StreamingResponse(body(), media_type="application/zip", headers=headers)
+
+
 def _routes() -> list[Route]:
-    routes = []
+    routes = [Route(BULK, bulk_export, methods=["GET"])]
     for view in oneroster.VIEWS:
         prefix = GRADEBOOK if view.service == "gradebook" else ROSTERING
         routes.append(Route(f"{prefix}/{view.path}", endpoint_of(view), methods=["GET"]))

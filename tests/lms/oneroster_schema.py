@@ -68,6 +68,13 @@ ACADEMIC_SESSION = _object(
         "schoolYear": {"type": "string", "pattern": "^[0-9]{4}$"},
     },
 )
+# getAllGradingPeriods / getGradingPeriod (and getGradingPeriodsForTerm): the binding answers
+# academicSessions (the payload's property is ``academicSessions``/``academicSession``) whose
+# type is gradingPeriod; a grading period lies within a term, its ``parent``.
+GRADING_PERIOD = ACADEMIC_SESSION | {
+    "properties": ACADEMIC_SESSION["properties"]
+    | {"type": {"type": "string", "enum": ["gradingPeriod"]}},
+}
 COURSE = _object(
     ["title", "org"],
     {
@@ -231,6 +238,26 @@ def collection_schema(plural: str) -> dict[str, Any]:
         "type": "object",
         "required": [plural],
         "properties": {plural: {"type": "array", "items": item}},
+    }
+
+
+def grading_periods_schema() -> dict[str, Any]:
+    """The response payload of getAllGradingPeriods and getGradingPeriodsForTerm."""
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "required": ["academicSessions"],
+        "properties": {"academicSessions": {"type": "array", "items": GRADING_PERIOD}},
+    }
+
+
+def grading_period_schema() -> dict[str, Any]:
+    """The response payload of getGradingPeriod."""
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "required": ["academicSession"],
+        "properties": {"academicSession": GRADING_PERIOD},
     }
 
 

@@ -113,7 +113,8 @@ class TestEveryPath:
                 total = int(response.headers["X-Total-Count"])
                 assert min(total, 100) == len(body[view.collection])
             seen += 1
-        assert seen == len(VIEWS) == 54  # 11 collections and their objects, 8 typed, 24 nested
+        # 11 collections and their objects, 10 typed (with gradingPeriods), 25 nested
+        assert seen == len(VIEWS) == 57
 
     async def test_nested_paths_list_the_objects_of_what_they_name(
         self, hub: Hub, session: AsyncSession
@@ -219,7 +220,8 @@ class TestGradebook:
         assert item["class"]["sourcedId"] == ids.klass
         assert item["school"]["sourcedId"] == s.id
         assert item["assignDate"].startswith(s.lesson_day().isoformat())
-        assert item["academicSession"]["sourcedId"] == ids.term
+        # the grading period of the lesson's quarter (a child of the quarter as a term)
+        assert item["academicSession"]["sourcedId"] == f"grading-{ids.term}"
         assert item["category"]["sourcedId"].startswith("category-")
         scale = (await get(hub, f"{GRADEBOOK}/scoreScales/scale-{ids.klass}", headers)).json()
         scale = scale["scoreScale"]

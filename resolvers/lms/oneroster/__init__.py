@@ -14,6 +14,7 @@ and the kinds of mark are national)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,19 @@ from resolvers.lms.oneroster.collections import COLLECTIONS, VIEWS, Collection, 
 from resolvers.lms.oneroster.query import Refused, page, params, where
 from resolvers.lms.oneroster.shape import references
 
-__all__ = ["COLLECTIONS", "VIEWS", "Listing", "Refused", "View", "page_points", "read"]
+# Up to this many objects a listing's total is counted; past it, estimated.
+COUNT_CAP = 50_000
+
+__all__ = [
+    "COLLECTIONS",
+    "VIEWS",
+    "Listing",
+    "Refused",
+    "View",
+    "page_points",
+    "read",
+    "readable_statement",
+]
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,10 @@ class Listing:
     total: int
     limit: int
     offset: int
+    # The last object's sourcedId when the page is sorted by it (the next page's keyset).
+    last_id: str | None = None
+    # The total is the planner's estimate (past COUNT_CAP rows), not a count.
+    estimated: bool = False
 
 
 def page_points(view: View, query: dict[str, str]) -> int:
@@ -69,7 +86,7 @@ def authorize(principal: Principal, collection: Collection, personal: Iterable[s
         raise Refused(403, "forbidden", "The key does not grant personal data")
 
 
-def _statement(principal: Principal, collection: Collection) -> tuple[Any, Any]:
+def readable_statement(principal: Principal, collection: Collection) -> tuple[Any, Any]:
     """The collection's statement under the key's row rules, and its columns."""
     stmt = collection.statement()
     cols = stmt.selected_columns
@@ -80,7 +97,7 @@ def _statement(principal: Principal, collection: Collection) -> tuple[Any, Any]:
 
 
 def _narrowed(principal: Principal, view: View, path: dict[str, str]) -> tuple[Any, Any]:
-    stmt, cols = _statement(principal, COLLECTIONS[view.collection])
+    stmt, cols = readable_statement(principal, COLLECTIONS[view.collection])
     conditions = [cols[c] == v for c, v in view.fixed]
     if view.within is not None:
         conditions += view.within(cols, path)
@@ -96,7 +113,7 @@ async def _check_parents(
         return
     checks = []
     for parent in view.parents:
-        stmt, cols = _statement(principal, COLLECTIONS[parent.collection])
+        stmt, cols = readable_statement(principal, COLLECTIONS[parent.collection])
         conditions = [cols["sourced_id"] == path[parent.param]]
         conditions += [cols[c] == v for c, v in parent.fixed]
         conditions += [cols[c] == path[p] for c, p in parent.links]
@@ -141,7 +158,28 @@ async def read(
     columns = {name: cols[column] for name, column in collection.fields.items()}
     if p.filter:
         stmt = stmt.where(where(p.filter, columns))
-    total = await conn.scalar(select(func.count()).select_from(stmt.subquery()))
+    total, estimated = await _total(conn, stmt)
     rows = (await conn.execute(page(stmt, p, columns))).all()
     items = [_select(collection.render(row, ref), p.fields) for row in rows]
-    return Listing({collection.plural: items}, total or 0, p.limit, p.offset)
+    last = rows[-1].sourced_id if rows and p.sort == "sourcedId" else None
+    return Listing({collection.plural: items}, total, p.limit, p.offset, last, estimated)
+
+
+async def _total(conn: AsyncConnection, stmt: Any) -> tuple[int, bool]:
+    """The number of objects a listing holds: counted up to COUNT_CAP (an index range of a
+    school, a class or a user), past it the planner's estimate from the table's statistics
+    (the country's enrollments), so a total never costs a scan of the country."""
+    counted = await conn.scalar(
+        select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())
+    )
+    if (counted or 0) <= COUNT_CAP:
+        return counted or 0, False
+    # The filter's values are rendered as SQL literals (quotes doubled by the dialect): an
+    # EXPLAIN takes no parameters through the driver's text path.
+    sql = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    plan = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}")
+    document = plan.scalar_one()
+    if isinstance(document, str):
+        document = json.loads(document)
+    estimate = int(document[0]["Plan"]["Plan Rows"])
+    return max(estimate, COUNT_CAP + 1), True

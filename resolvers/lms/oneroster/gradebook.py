@@ -8,7 +8,8 @@ How the hub maps onto the gradebook service:
 - lineItems: a column of a class's gradebook: one kind of mark given in one lesson of a class
   and subject (a lesson with an oral answer and a written test is two lineItems). A lineItem
   exists once a pupil has a mark in it; it is dated by its lesson (``assignDate`` and
-  ``dueDate``: the lesson's start, Bishkek time), in the term the lesson falls in.
+  ``dueDate``: the lesson's start, Bishkek time), in the grading period of the quarter the
+  lesson falls in (``academicSession``).
 - results: marks; a corrected mark is ``tobedeleted`` from the moment it was superseded, and
   the correction is a new result, so a partner reading changes since a time sees both.
 - scoreScales: the assessment scheme of a class (one per OneRoster class, since the
@@ -52,7 +53,15 @@ from models import (
     Subject,
     Term,
 )
-from resolvers.lms.oneroster.shape import STAMP, Ref, base, course_of_class, iso, scale_of_class
+from resolvers.lms.oneroster.shape import (
+    STAMP,
+    Ref,
+    base,
+    course_of_class,
+    grading_period_id,
+    iso,
+    scale_of_class,
+)
 from resolvers.lms.oneroster.shape import text as _text
 
 # The kinds of mark have no rows; their dateLastModified is when this mapping was published.
@@ -165,7 +174,8 @@ def line_items() -> Select[Any]:
             ClassSubject.gid.label("class_id"),
             Institution.gid.label("school_id"),
             category_id(works.c.work).label("category_id"),
-            func.coalesce(Term.gid, AcademicYear.gid).label("session_id"),
+            # The grading period the lesson's marks count in (its quarter's), else the year.
+            func.coalesce(grading_period_id(Term.gid), AcademicYear.gid).label("session_id"),
             scale_id(ClassSubject.gid).label("scale_id"),
             rule.min_value.label("min_value"),
             rule.max_value.label("max_value"),

@@ -44,6 +44,9 @@ class Params:
     descending: bool
     fields: tuple[str, ...] | None
     filter: str | None
+    # The hub's keyset extension: the page after this sourcedId (sorted by sourcedId), which
+    # the Link header's next URL carries so that a deep page is an index seek, not an offset.
+    after: str | None = None
 
 
 def params(query: dict[str, str], known: set[str]) -> Params:
@@ -67,7 +70,8 @@ def params(query: dict[str, str], known: set[str]) -> Params:
         unknown = [f for f in fields if f not in known]
         if unknown or not fields:
             raise Refused(400, "invalid_selection_field", f"Unknown fields: {unknown[:5]}")
-    return Params(limit, offset, sort, order == "desc", fields, query.get("filter"))
+    after = query.get("after") if sort == "sourcedId" else None
+    return Params(limit, offset, sort, order == "desc", fields, query.get("filter"), after)
 
 
 def where(text: str, columns: dict[str, Any]) -> ColumnElement[bool]:
@@ -126,9 +130,13 @@ def _predicate(column: Any, op: str, raw: str) -> ColumnElement[bool]:
 
 
 def page(stmt: Select[Any], p: Params, columns: dict[str, Any]) -> Select[Any]:
-    """The statement of one page, sorted (then by sourcedId, so pages are stable)."""
+    """The statement of one page, sorted (then by sourcedId, so pages are stable); after a
+    sourcedId (the keyset) when the request names one, else at its offset."""
     key = columns[p.sort]
     ordering = [key.desc() if p.descending else key.asc()]
     if p.sort != "sourcedId":
         ordering.append(columns["sourcedId"].asc())
-    return stmt.order_by(*ordering).limit(p.limit).offset(p.offset)
+    stmt = stmt.order_by(*ordering).limit(p.limit)
+    if p.after is not None:
+        return stmt.where(key < p.after if p.descending else key > p.after)
+    return stmt.offset(p.offset)

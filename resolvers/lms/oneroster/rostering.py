@@ -5,7 +5,9 @@ How the hub maps onto OneRoster:
 - orgs: the republic (``national``), its regions (``state``), districts (``district``) and
   schools (``school``), each the parent of the next.
 - academicSessions: an academic year (``schoolYear``; ``schoolYear`` is the year it ends, as
-  the specification counts) and its four quarters (``term``).
+  the specification counts), its four quarters (``term``) and each quarter's grading period
+  (``gradingPeriod``, ``grading-<term>``, the quarter's child with its dates: marks count
+  per quarter, S3).
 - courses: a line of the state curriculum plan (a subject in a grade under the 12- or the
   11-year standard), owned by the republic.
 - classes: a subject a class learns (5А's mathematics), ``scheduled``, in its school year.
@@ -20,25 +22,31 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, Select, cast, func, literal, null, select, union_all
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.sql.expression import case
 
 from models import (
     AcademicYear,
     ClassGroup,
-    ClassMembership,
     ClassSubject,
     CurriculumPlan,
     District,
     Institution,
     InstitutionKind,
+    OneRosterEnrollment,
+    OneRosterUser,
     Person,
     Region,
     Subject,
-    TeachingAssignment,
     Term,
 )
-from resolvers.lms.oneroster.shape import STAMP, Ref, base, course_of_class, iso
+from resolvers.lms.oneroster.shape import (
+    STAMP,
+    Ref,
+    base,
+    course_of_class,
+    grading_period_id,
+    iso,
+)
 from resolvers.lms.oneroster.shape import text as _text
 from resolvers.lms.oneroster.shape import ts as _ts
 
@@ -120,7 +128,21 @@ def academic_sessions() -> Select[Any]:
         _text(AcademicYear.start_year + 1),
         cast(null(), Integer),
     ).join(AcademicYear, AcademicYear.id == Term.academic_year_id)
-    return select(union_all(years, terms).subquery())
+    # The marks of a quarter count in the quarter (S3): each quarter is also the one grading
+    # period of itself as a term, so a gradebook's lineItems name the period they count in.
+    grading = select(
+        grading_period_id(Term.gid),
+        literal("active"),
+        Term.updated_at,
+        AcademicYear.name + " Q" + _text(Term.number) + " grading period",
+        Term.starts_on,
+        Term.ends_on,
+        literal("gradingPeriod"),
+        Term.gid,
+        _text(AcademicYear.start_year + 1),
+        cast(null(), Integer),
+    ).join(AcademicYear, AcademicYear.id == Term.academic_year_id)
+    return select(union_all(years, terms, grading).subquery())
 
 
 def courses() -> Select[Any]:
@@ -177,113 +199,61 @@ def classes() -> Select[Any]:
 
 
 def users() -> Select[Any]:
-    pupils = (
-        select(
-            Person.gid.label("sourced_id"),
-            literal("active").label("status"),
-            Person.updated_at.label("modified"),
-            Person.first_name.label("given_name"),
-            Person.last_name.label("family_name"),
-            Person.patronymic.label("middle_name"),
-            literal("student").label("role"),
-            Institution.gid.label("org_id"),
-            _text(ClassMembership.grade).label("grade"),
-            Institution.region_id.label("region_id"),
-            Person.id.label("person_id"),
-        )
-        .select_from(ClassMembership)
-        .ext(distinct_on(Person.id))
-        .join(Person, Person.id == ClassMembership.pupil_id)
-        .join(Institution, Institution.id == ClassMembership.institution_id)
-        .order_by(Person.id, ClassMembership.since.desc())
-    )
-    teachers = (
-        select(
-            Person.gid,
-            literal("active"),
-            Person.updated_at,
-            Person.first_name,
-            Person.last_name,
-            Person.patronymic,
-            literal("teacher"),
-            Institution.gid,
-            null(),
-            Institution.region_id,
-            Person.id,
-        )
-        .select_from(TeachingAssignment)
-        .ext(distinct_on(Person.id))
-        .join(Person, Person.id == TeachingAssignment.teacher_id)
-        .join(Institution, Institution.id == TeachingAssignment.institution_id)
-        .order_by(Person.id, TeachingAssignment.since.desc())
-    )
-    return select(union_all(pupils.subquery().select(), teachers.subquery().select()).subquery())
+    """Users as kept by the database's triggers (migration 0042): a pupil at the school and
+    grade of their latest class membership, a teacher at their latest assignment's school."""
+    u = OneRosterUser
+    inner = select(
+        u.sourced_id,
+        u.status,
+        u.modified,
+        u.given_name,
+        u.family_name,
+        u.middle_name,
+        u.role,
+        u.org_id,
+        u.grade,
+        u.region_id,
+        u.person_id,
+    ).subquery()
+    return select(inner)
 
 
 def demographics() -> Select[Any]:
     """A user's demographics: the specification gives them the user's sourcedId."""
-    user = users().subquery()
+    u = OneRosterUser
     inner = (
         select(
-            user.c.sourced_id,
-            user.c.status,
+            u.sourced_id,
+            u.status,
             Person.updated_at.label("modified"),
             Person.birth_date.label("birth_date"),
             _text(Person.sex).label("sex"),
-            user.c.region_id,
+            u.region_id,
         )
-        .join(Person, Person.id == user.c.person_id)
+        .join(Person, Person.id == u.person_id)
         .subquery()
     )
     return select(inner)
 
 
 def enrollments() -> Select[Any]:
-    pupils = (
-        select(
-            ("m" + _text(ClassMembership.id) + "-" + _text(ClassSubject.id)).label("sourced_id"),
-            literal("active").label("status"),
-            func.greatest(ClassMembership.updated_at, ClassSubject.updated_at, type_=STAMP).label(
-                "modified"
-            ),
-            Person.gid.label("user_id"),
-            ClassSubject.gid.label("class_id"),
-            Institution.gid.label("school_id"),
-            literal("student").label("role"),
-            literal(False).label("primary"),
-            ClassMembership.since.label("begin_date"),
-            ClassMembership.until.label("end_date"),
-            Institution.region_id.label("region_id"),
-        )
-        .select_from(ClassMembership)
-        .join(ClassSubject, ClassSubject.class_group_id == ClassMembership.class_group_id)
-        .join(Person, Person.id == ClassMembership.pupil_id)
-        .join(Institution, Institution.id == ClassMembership.institution_id)
-    )
-    teachers = (
-        select(
-            "t" + _text(TeachingAssignment.id),
-            literal("active"),
-            TeachingAssignment.updated_at,
-            Person.gid,
-            ClassSubject.gid,
-            Institution.gid,
-            literal("teacher"),
-            literal(True),
-            TeachingAssignment.since,
-            TeachingAssignment.ended_on,
-            Institution.region_id,
-        )
-        .select_from(TeachingAssignment)
-        .join(
-            ClassSubject,
-            (ClassSubject.class_group_id == TeachingAssignment.class_group_id)
-            & (ClassSubject.subject_id == TeachingAssignment.subject_id),
-        )
-        .join(Person, Person.id == TeachingAssignment.teacher_id)
-        .join(Institution, Institution.id == TeachingAssignment.institution_id)
-    )
-    return select(union_all(pupils, teachers).subquery())
+    """Enrollments as kept by the database's triggers (migration 0042): a pupil in each
+    subject of their class, a teacher in each subject they teach."""
+    e = OneRosterEnrollment
+    inner = select(
+        e.sourced_id,
+        e.status,
+        e.modified,
+        e.user_id,
+        e.class_id,
+        e.school_id,
+        e.role,
+        e.primary,
+        e.begin_date,
+        e.end_date,
+        e.region_id,
+    ).subquery()
+    return select(inner)
 
 
 # --- rendering -------------------------------------------------------------------------------

@@ -28,6 +28,12 @@ def text(value: Any) -> Any:
     return cast(value, String)
 
 
+def grading_period_id(term_gid: Any) -> Any:
+    """A quarter's grading period (the academic session marks are given in), a child of the
+    quarter as a term: ``grading-<term>``."""
+    return "grading-" + term_gid
+
+
 def course_of_class() -> Any:
     """The join condition of a class subject's course: the curriculum plan's row for its
     subject in its class's grade and curriculum model."""
