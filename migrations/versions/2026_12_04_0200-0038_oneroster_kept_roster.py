@@ -15,7 +15,7 @@ the user rows of the people concerned), on ``person`` (names and the change time
 are by construction what the service computed before. ``oneroster_rebuild()`` refills both
 tables from the views (for data loaded with triggers off, as bench/lms.py does).
 
-Revision ID: 0042
+Revision ID: 0038
 Revises: 0037
 Create Date: 2026-12-04 02:00:00
 """
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0042"
+revision: str = "0038"
 down_revision: str | None = "0037"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
