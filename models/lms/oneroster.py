@@ -1,6 +1,6 @@
 """The OneRoster users and enrollments kept as tables (issue 15): what the rostering service
 lists, one row per object, maintained by triggers on the class memberships, the teaching
-assignments, the class subjects, the people and the schools (migration 0042), so that a page,
+assignments, the class subjects, the people and the schools (migration 0038), so that a page,
 a filter, a total and a lookup by ``sourcedId`` read an index instead of computing every
 membership of the country.
 

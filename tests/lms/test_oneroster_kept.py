@@ -1,4 +1,4 @@
-"""OneRoster's users and enrollments kept by the database (issue 15, migration 0042): every
+"""OneRoster's users and enrollments kept by the database (issue 15, migration 0038): every
 change of a class membership, a teaching assignment, a class's subjects, a person or a school
 shows in the rostering service at once, and the kept rows are always exactly what the
 service computed from the memberships before (the ``oneroster_*_source`` views)."""

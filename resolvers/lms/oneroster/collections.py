@@ -243,7 +243,7 @@ def _enrolled(select_column: str, role: str | None, **where: str) -> Within:
     The linked ids are read first, as one array (``= ANY(ARRAY(SELECT ...))``: an init plan
     over the enrollments' index of the school, class or user), then the objects by their
     sourcedId index: a semi-join (``IN (SELECT ...)``) let the planner walk every user of
-    the country in sourcedId order looking for a school's few hundred (migration 0042)."""
+    the country in sourcedId order looking for a school's few hundred (migration 0038)."""
 
     def within(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
         match = {c: p[param] for c, param in where.items()}

@@ -199,7 +199,7 @@ def classes() -> Select[Any]:
 
 
 def users() -> Select[Any]:
-    """Users as kept by the database's triggers (migration 0042): a pupil at the school and
+    """Users as kept by the database's triggers (migration 0038): a pupil at the school and
     grade of their latest class membership, a teacher at their latest assignment's school."""
     u = OneRosterUser
     inner = select(
@@ -237,7 +237,7 @@ def demographics() -> Select[Any]:
 
 
 def enrollments() -> Select[Any]:
-    """Enrollments as kept by the database's triggers (migration 0042): a pupil in each
+    """Enrollments as kept by the database's triggers (migration 0038): a pupil in each
     subject of their class, a teacher in each subject they teach."""
     e = OneRosterEnrollment
     inner = select(
