@@ -132,6 +132,8 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
     )
     routes = _routes(view, settings)
     app = Hub(routes=routes, lifespan=lifespan)
+    # The graph's schema, for the routes beside it that read its field rules (OneRoster).
+    app.state.graph = view.schema
     body: dict[str, Any] = {
         "limit": MAX_BODY,
         "idle_timeout": settings.body_idle_timeout_seconds,

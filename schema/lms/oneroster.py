@@ -85,11 +85,10 @@ def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _personal() -> frozenset[str]:
-    """The graph's personal fields, as the field classifier decides them."""
-    from schema import schema as graph  # the schema package imports this module
-
-    return personal_fields(graph._schema)
+def _personal(request: Request) -> frozenset[str]:
+    """The graph's personal fields, as the field classifier decides them (the app keeps the
+    graph's schema in its state: this domain does not import the schema package)."""
+    return personal_fields(request.app.state.graph._schema)
 
 
 async def _charge(request: Request, principal: Principal, points: int) -> Any:
@@ -153,7 +152,7 @@ def endpoint_of(view: oneroster.View) -> Any:
                 if principal.grant is None:
                     raise oneroster.Refused(401, "unauthorisedrequest", "Send a partner's API key")
                 charged = await _charge(request, principal, oneroster.page_points(view, query))
-                personal = _personal()
+                personal = _personal(request)
                 found = await oneroster.read(
                     conn,
                     principal,
@@ -208,7 +207,7 @@ async def bulk_export(request: Request) -> Response:
         principal = await _principal(request, conn)
         if principal.grant is None:
             raise oneroster.Refused(401, "unauthorisedrequest", "Send a partner's API key")
-        personal = _personal()
+        personal = _personal(request)
         collections = bulk.readable(principal, personal)
         if not collections:
             raise oneroster.Refused(403, "forbidden", "The key reads no OneRoster collection")
