@@ -201,7 +201,7 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "ApproveTextbook": 8,
         "AttachBibFile": 7,
         "AddLibraryItems": 7,
-        "CheckOutItem": 12,
+        "CheckOutItem": 6,
         "ReturnItem": 11,
         "RenewLoan": 7,
         "PlaceHold": 11,
@@ -224,7 +224,7 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
     "bench.workloads.sanarip_sabak": {
         "RecordLessonProgress": 7,
         "SyncLessonProgress": 6,
-        "ImportCurriculum": 7,
+        "ImportCurriculum": 6,
         "CreateLesson": 8,
         "UploadLessonMedia": 10,
         "SetLessonQuiz": 10,
@@ -249,6 +249,10 @@ async def test_portal_mutation_statement_count_is_pinned(
     # given the benchmark's own state for each mutation of the portal, on a small dataset
     await demo.load(db_url, scale=0.002, seed=7, progress=False)
     bench = Bench(db_url, settings, KeyRing.load(settings))
+    # and a process that has read the curriculum's subject codes (read once per process: a
+    # cold process sends one statement more, whichever test reads them first)
+    warm = '{ lessons(first: 1, filter: {subject: "mathematics"}) { totalCount } }'
+    assert "errors" not in (await hub.client.post("/graphql", json={"query": warm})).json()
     counts: dict[str, int] = {}
     for workload in importlib.import_module(module).WORKLOADS:
         document = (PORTALS / f"{workload.operation}.graphql").read_text()

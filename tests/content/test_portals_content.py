@@ -83,18 +83,18 @@ QUERY_STATEMENTS = {
 # The statements each mutation sends (its savepoint, audit row and events included).
 MUTATION_STATEMENTS = {
     "sanarip-sabak/ImportCurriculum": 6,
-    "sanarip-sabak/CreateLesson": 9,
-    "sanarip-sabak/UploadLessonMedia": 11,
-    "sanarip-sabak/SetLessonQuiz": 11,
-    "sanarip-sabak/SubmitLessonForReview": 10,
-    "sanarip-sabak/PublishLesson": 10,
+    "sanarip-sabak/CreateLesson": 8,
+    "sanarip-sabak/UploadLessonMedia": 10,
+    "sanarip-sabak/SetLessonQuiz": 10,
+    "sanarip-sabak/SubmitLessonForReview": 9,
+    "sanarip-sabak/PublishLesson": 9,
     "sanarip-sabak/RecordLessonProgress": 8,
     "sanarip-sabak/SyncLessonProgress": 7,
-    "open-courses/CreateOpenCourse": 14,
+    "open-courses/CreateOpenCourse": 13,
     "open-courses/CreateCourseRun": 9,
-    "open-courses/EnrollInCourseRun": 13,
+    "open-courses/EnrollInCourseRun": 12,
     "open-courses/RecordAssessmentResult": 9,
-    "open-courses/IssueCertificate": 11,
+    "open-courses/IssueCertificate": 10,
     "open-courses/RecognizeCourseCredits": 10,
 }
 
