@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import ApiKey, database
 from resolvers.access import KeyGrant, Principal, Role
+from resolvers.events.collector import LongLived
 from resolvers.events.consumers import Consumer
 from resolvers.events.dispatcher import Dispatcher, DispatchSettings, worker_name
 from resolvers.events.notices import NoticeConsumer, NoticeSender, Recipients, transports
@@ -93,7 +94,14 @@ class EventsRuntime:
         self.wakeup = Wakeup(listen)
         self.worker = worker_name()
         self.limits = ConnectionLimits(settings.ws_connections_per_principal)
-        self.live = LiveFeed(self.engine, self.wakeup, settings.events_poll_seconds)
+        # Freezing the subscribers' objects (collector.py) is for a worker that lives: tests'
+        # processes start and stop many hubs, as app.py's own freeze is skipped for them.
+        self.live = LiveFeed(
+            self.engine,
+            self.wakeup,
+            settings.events_poll_seconds,
+            long_lived=LongLived() if settings.environment != "test" else None,
+        )
         # What the live feed's router read for the subscribers (given by the schema layer).
         self.audience: Any = None
         self.client = HttpClient(

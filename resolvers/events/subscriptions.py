@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.context import Context
+from resolvers.events.collector import LongLived
 from resolvers.events.outbox import Event, Position, head, read_after
 from resolvers.events.wakeup import Wakeup, wait_for
 
@@ -119,15 +120,28 @@ class Subscription:
         self.feed._index(self)
 
     def close(self) -> None:
-        self.feed.subscribers.discard(self)
+        if self in self.feed.subscribers:
+            self.feed.subscribers.discard(self)
+            if self.feed.long_lived is not None:
+                self.feed.long_lived.closed()
         self.feed._unindex(self)
 
 
 class LiveFeed:
     """Tails the outbox for this worker's subscribers."""
 
-    def __init__(self, engine: AsyncEngine, wakeup: Wakeup | None, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        wakeup: Wakeup | None,
+        poll_seconds: float,
+        *,
+        long_lived: LongLived | None = None,
+    ) -> None:
         self.engine = engine
+        # Keeps the subscribers' long-lived objects out of full collections (collector.py).
+        self.long_lived = long_lived
+        self._freezer: asyncio.Task[None] | None = None
         self.wakeup = wakeup
         self.poll_seconds = poll_seconds
         self.subscribers: set[Subscription] = set()
@@ -141,6 +155,8 @@ class LiveFeed:
         """Start tailing from now (once; later calls wait until it runs)."""
         if self._task is None:
             self._task = asyncio.create_task(self._tail(), name="events-live-feed")
+            if self.long_lived is not None:
+                self._freezer = asyncio.create_task(self.long_lived.run(), name="events-freezer")
         await self._ready.wait()
 
     def subscribe(
@@ -149,6 +165,8 @@ class LiveFeed:
         """A subscriber offered the events under ``keys`` that ``wants`` takes."""
         each = Subscription(self, wants, keys)
         self.subscribers.add(each)
+        if self.long_lived is not None:
+            self.long_lived.opened()
         self._index(each)
         return each
 
@@ -221,11 +239,12 @@ class LiveFeed:
         return found
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        for task in (self._task, self._freezer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._task = self._freezer = None
         for each in list(self.subscribers):
             each.end()
 
