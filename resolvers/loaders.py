@@ -87,6 +87,17 @@ class KeyedLoader(RequestLoader, Generic[K, V]):
         self.loader.prime(key, value)
 
 
+async def plain_rows(session: AsyncSession, stmt: Any) -> Any:
+    """Rows of columns read on the session's connection, after its pending changes are
+    flushed (as the session's own execute would). A row read through the session keeps the
+    ORM's query context (the statement, its cache key, the session) for as long as the row
+    lives: a node kept beyond its request (the live feed's router keeps the last 20,000 it
+    read for the subscribers) kept ~15 kB with it."""
+    await session.flush()
+    conn = await session.connection()
+    return await conn.execute(stmt)
+
+
 class ById(KeyedLoader[Any, Any]):
     """Rows of one table by their key (the primary key, or another unique column): ``None``
     for a missing or unreadable one, restricted by the domain's row rule when it declares one."""
@@ -104,7 +115,7 @@ class ById(KeyedLoader[Any, Any]):
         rule = self.rule()
         if rule is not None:
             stmt = stmt.where(rule)
-        rows = await self.ctx.run(lambda s: s.execute(stmt))
+        rows = await self.ctx.run(lambda s: plain_rows(s, stmt))
         found = {row._mapping[key.key]: row for row in rows}
         return [found.get(k) for k in keys]
 
