@@ -88,12 +88,11 @@ class KeyedLoader(RequestLoader, Generic[K, V]):
 
 
 async def plain_rows(session: AsyncSession, stmt: Any) -> Any:
-    """Rows of columns read on the session's connection, after its pending changes are
-    flushed (as the session's own execute would). A row read through the session keeps the
-    ORM's query context (the statement, its cache key, the session) for as long as the row
-    lives: a node kept beyond its request (the live feed's router keeps the last 20,000 it
-    read for the subscribers) kept ~15 kB with it."""
-    await session.flush()
+    """Rows of columns read on the session's connection and transaction (the hub's sessions
+    do not autoflush, so this reads what the session's own execute would). A row read through
+    the session keeps the ORM's query context (the statement, its cache key, the session) for
+    as long as the row lives: a node kept beyond its request (the live feed's router keeps
+    the last 20,000 it read for the subscribers) kept ~15 kB with it."""
     conn = await session.connection()
     return await conn.execute(stmt)
 
