@@ -129,6 +129,9 @@ async def _audit_personal_read(
     query parameters are not kept: a filter can hold a name."""
     collection = oneroster.COLLECTIONS[view.collection]
     fields = set(collection.graph) if collection.personal else set(collection.graph) & personal
+    fields |= set(view.reads)
+    if collection.plural == "users" and oneroster.shows_agents(principal):
+        fields.add(oneroster.GUARDIANS)
     guard = getattr(request.app.state, "guard", None)
     if not fields or guard is None:
         return

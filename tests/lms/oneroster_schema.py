@@ -132,6 +132,8 @@ USER = _object(
         "middleName": {"type": "string"},
         "roles": {"type": "array", "minItems": 1, "items": ROLE},
         "grades": STRINGS,
+        # 1.2: the user's agents (parents, guardians), GUIDRefs of type user.
+        "agents": {"type": "array", "items": GUID_REF},
     },
 )
 ENROLLMENT = _object(

@@ -84,6 +84,7 @@ SOURCES = {
     "gradingPeriodSourcedId": "academicSession",
     "lineItemSourcedId": "lineItem",
     "studentSourcedId": "student",
+    "agentSourcedIds": "agents",
 }
 
 
@@ -199,9 +200,10 @@ async def _objects(
     base_url: str,
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """The collection's objects under the key's row rules and the scope, in batches."""
-    from resolvers.lms.oneroster import readable_statement  # the service's row rules
+    from resolvers.lms.oneroster import readable_statement, rendering  # the service's rules
 
     collection = COLLECTIONS[plural]
+    render = rendering(principal, collection)
     stmt, cols = readable_statement(principal, collection)
     if scope.school is not None and plural in SCHOOL_NARROWING:
         stmt = stmt.where(*SCHOOL_NARROWING[plural](cols, scope.school))
@@ -211,7 +213,7 @@ async def _objects(
     ref = references(base_url)
     result = await conn.stream(stmt.execution_options(yield_per=BATCH))
     async for partition in result.partitions(BATCH):
-        yield [collection.render(row, ref) for row in partition]
+        yield [render(row, ref) for row in partition]
 
 
 def _users_and_roles(

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, any_, func, select
+from sqlalchemy.orm import aliased
 
+from models import Guardianship, Person
 from resolvers.lms.oneroster import gradebook, rostering
 from resolvers.lms.oneroster.shape import Ref
 
@@ -219,6 +221,11 @@ class View:
     fixed: tuple[tuple[str, str], ...] = ()
     parents: tuple[Parent, ...] = ()
     within: Within | None = None
+    # The answer's key when it is not the collection's plural (``agents``).
+    wrapper: str | None = None
+    # Personal fields of the graph the path reads beyond its collection's (a guardianship):
+    # the key needs them in its subgraph and the personal-data grant.
+    reads: tuple[str, ...] = ()
 
 
 def statement_of(name: str) -> tuple[Select[Any], Any]:
@@ -253,6 +260,31 @@ def _enrolled(select_column: str, role: str | None, **where: str) -> Within:
         return [cols["sourced_id"] == any_(func.array(linked.scalar_subquery()))]
 
     return within
+
+
+GUARDIANS = rostering.GUARDIANS
+
+
+def _agents(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
+    """A user's agents: their guardians (current guardianships) as users."""
+    child = aliased(Person, name="child")
+    guardians = (
+        select(Guardianship.guardian_id)
+        .join(child, child.id == Guardianship.child_id)
+        .where(child.gid == p["user"], Guardianship.valid_to.is_(None))
+    )
+    return [cols["role"].in_(rostering.AGENT_ROLES), cols["person_id"].in_(guardians)]
+
+
+def _agent_for(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
+    """The users a user is an agent for: the pupils they are a guardian of."""
+    guardian = aliased(Person, name="guardian")
+    children = (
+        select(Guardianship.child_id)
+        .join(guardian, guardian.id == Guardianship.guardian_id)
+        .where(guardian.gid == p["user"], Guardianship.valid_to.is_(None))
+    )
+    return [cols["role"] == "student", cols["person_id"].in_(children)]
 
 
 def _terms_classes(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
@@ -330,6 +362,11 @@ def _views() -> list[View]:
              parents=(TERM,), within=_terms_classes),
         View(r, "users/{user}/classes", "classes", parents=(Parent("user", "users"),),
              within=_enrolled("class_id", None, user_id="user")),
+        # A user's guardians, and the pupils a guardian is one of (personal: guardianships).
+        View(r, "users/{user}/agents", "users", parents=(Parent("user", "users"),),
+             within=_agents, wrapper="agents", reads=(GUARDIANS,)),
+        View(r, "users/{user}/agentFor", "users", parents=(Parent("user", "users"),),
+             within=_agent_for, reads=(GUARDIANS,)),
         # The kinds of mark are national: every class has all of them.
         View(g, "classes/{class}/categories", "categories", parents=(CLASS,)),
         View(g, "classes/{class}/lineItems", "lineItems", parents=(CLASS,),
