@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import AuditEntry, GuardianKind, Guardianship
+from resolvers.clock import today
 from tests.conftest import Hub
 from tests.factories import gid, make_guardianship, make_person
 from tests.lms.arrange import arrange_school
@@ -79,7 +80,7 @@ class TestAgents:
         assert found["roles"][0]["role"] == "guardian"
         # when the guardianship ends
         await session.execute(
-            update(Guardianship).where(Guardianship.id == tie.id).values(valid_to=date.today())
+            update(Guardianship).where(Guardianship.id == tie.id).values(valid_to=today())
         )
         await assert_kept(session)
         # then the pupil has no agents and the aunt is no user any more

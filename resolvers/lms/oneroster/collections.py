@@ -305,6 +305,7 @@ TERM = Parent("term", "academicSessions", fixed=(("type", "term"),))
 CLASS_IN_SCHOOL = Parent("class", "classes", links=(("school_id", "school"),))
 
 
+# long: the services' table of paths, one entry a path, read as a table.
 def _views() -> list[View]:
     views: list[View] = []
     for c in _ALL:
