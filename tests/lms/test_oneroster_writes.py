@@ -317,3 +317,55 @@ class TestPostResults:
         )
         assert refused.status_code == 400
         assert await _marks(session) == before
+
+
+CREATE_API_KEY = """
+mutation CreateApiKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { key userErrors { field code } }
+}
+"""
+
+
+class TestWriteGrant:
+    async def test_the_ministry_grants_writes_only_with_the_gradebook_and_personal_data(
+        self, hub: Hub, session: AsyncSession, ministry: str
+    ) -> None:
+        # given a marked school
+        s = await _marked(hub, session)
+        school = gid("Institution", s.school.id)
+        grant = {"name": "LMS vendor", "onerosterWriteInstitutionIds": [school]}
+        # when the ministry grants writes to a key without personal data, then with it
+        refused = await hub.data(
+            CREATE_API_KEY,
+            {"input": grant | {"allowedFields": ["Mark.*", "ClassGroup.*"]}},
+            token=ministry,
+        )
+        made = await hub.data(
+            CREATE_API_KEY,
+            {
+                "input": grant | {"allowedFields": FIELDS, "personalData": True},
+            },
+            token=ministry,
+        )
+        # then the first is refused, the second's key corrects the school's marks
+        assert refused["createApiKey"]["userErrors"] == [
+            {"field": "onerosterWriteInstitutionIds", "code": "INVALID_SCOPE"}
+        ]
+        key = made["createApiKey"]["key"]
+        headers = {"Authorization": f"Bearer {key}"}
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        response = await put(hub, headers, old["sourcedId"], _put(old, 5, "typed wrongly"))
+        assert response.status_code == 201, response.text
+
+    async def test_line_items_are_not_written_by_partners(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # a lineItem is a lesson's column: lessons are the teacher's to record
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id])
+        lesson = s.extra["lesson"]
+        line_item = f"lesson-{lesson.academic_year_id}-{lesson.id}-classwork"
+        response = await hub.client.put(
+            f"{GRADEBOOK}/lineItems/{line_item}", headers=headers, json={"lineItem": {}}
+        )
+        assert response.status_code == 405
