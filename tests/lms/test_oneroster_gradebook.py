@@ -19,7 +19,7 @@ from resolvers.access.keys import load_pepper
 from resolvers.lms.oneroster import VIEWS
 from resolvers.lms.oneroster.gradebook import scale_values
 from tests.conftest import Hub
-from tests.factories import BISHKEK, gid, make_api_key
+from tests.factories import BISHKEK, gid, make_api_key, make_test_result
 from tests.lms.arrange import School, arrange_school, teacher_token
 from tests.lms.oneroster_schema import STATUS_INFO, collection_schema, object_schema
 from tests.lms.test_oneroster import (
@@ -32,6 +32,8 @@ from tests.lms.test_oneroster import (
     partner,
     valid,
 )
+
+EVERYTHING = ("ClassGroup.*", "Person.*", "Mark.*")
 
 
 @dataclass
@@ -87,7 +89,8 @@ class TestEveryPath:
     ) -> None:
         # given a school whose class has a marked lesson, and a partner granted everything
         s = await _marked(hub, session)
-        headers = await partner(hub, session)
+        await make_test_result(session, person=s.pupils[0], subject_scores={"math": 96})
+        headers = await partner(hub, session, fields=(*EVERYTHING, "NationalTestResult.*"))
         ids = await _ids(hub, headers, s)
         seen = 0
         for view in VIEWS:
@@ -117,8 +120,8 @@ class TestEveryPath:
                 total = int(response.headers["X-Total-Count"])
                 assert min(total, 100) == len(body[view.collection])
             seen += 1
-        # 11 collections and their objects, 10 typed (with gradingPeriods), 27 nested
-        assert seen == len(VIEWS) == 59
+        # 13 collections and their objects, 10 typed (with gradingPeriods), 27 nested
+        assert seen == len(VIEWS) == 63
 
     async def test_nested_paths_list_the_objects_of_what_they_name(
         self, hub: Hub, session: AsyncSession

@@ -90,7 +90,7 @@ def authorize(
     grant = principal.grant
     if grant is None:
         raise Refused(401, "unauthorisedrequest", "Send a partner's API key")
-    scope = "Mark" if collection.service == "gradebook" else "ClassGroup"
+    scope = collection.scope or ("Mark" if collection.service == "gradebook" else "ClassGroup")
     if not grant.names_type(scope):
         raise Refused(403, "forbidden", f"The key's scope does not include {scope}")
     outside = [f for f in (*collection.graph, *reads) if not field_allowed(f, grant.fields)]

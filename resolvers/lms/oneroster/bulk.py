@@ -251,6 +251,8 @@ def readable(principal: Principal, personal: Iterable[str]) -> list[str]:
 
     allowed = []
     for plural in COLLECTIONS:
+        if plural not in SERVED:
+            continue  # the assessment results profile has no file in this export
         try:
             authorize(principal, COLLECTIONS[plural], personal)
         except Refused:

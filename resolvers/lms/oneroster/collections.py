@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, any_, func, select
 from sqlalchemy.orm import aliased
 
 from models import Guardianship, Person
-from resolvers.lms.oneroster import gradebook, rostering
+from resolvers.lms.oneroster import assessments, gradebook, rostering
 from resolvers.lms.oneroster.shape import Ref
 
 
@@ -32,6 +32,8 @@ class Collection:
     graph: tuple[str, ...] = ()
     # Personal whatever the classifier says: a pupil's marks.
     personal: bool = False
+    # The type the key's subgraph must name (else the service's: ClassGroup or Mark).
+    scope: str | None = None
 
 
 BASE_FIELDS = {"sourcedId": "sourced_id", "status": "status", "dateLastModified": "modified"}
@@ -188,6 +190,38 @@ _ALL = (
         gradebook.render_score_scale,
     ),
 )
+_ASSESSMENTS = (
+    Collection(
+        "assessmentLineItems",
+        "assessmentLineItem",
+        "gradebook",
+        assessments.assessment_line_items,
+        BASE_FIELDS | {"title": "title", "resultValueMax": "max_value"},
+        assessments.render_assessment_line_item,
+        scope="NationalTestResult",
+    ),
+    Collection(
+        "assessmentResults",
+        "assessmentResult",
+        "gradebook",
+        assessments.assessment_results,
+        BASE_FIELDS
+        | {
+            "assessmentLineItem": "line_item_id",
+            "student": "student_id",
+            "score": "score",
+        },
+        assessments.render_assessment_result,
+        graph=(
+            "NationalTestResult.mainScore",
+            "NationalTestResult.stateLanguageScore",
+            "NationalTestResult.subjectScores",
+        ),
+        personal=True,
+        scope="NationalTestResult",
+    ),
+)
+_ALL = (*_ALL, *_ASSESSMENTS)
 COLLECTIONS = {c.plural: c for c in _ALL}
 
 # --- the paths -------------------------------------------------------------------------------
