@@ -287,17 +287,20 @@ def _post_results(request: Request, principal: Principal, body: Any) -> Step:
 
 async def _rendered(request: Request, principal: Principal, sourced_id: str) -> Any:
     """A written result as the read service renders it (read on the primary: it was just
-    written)."""
+    written); its sourcedId alone when the key's regions do not let it read the school."""
     async with request.app.state.engine.connect() as conn:
-        return await oneroster.read(
-            conn,
-            principal,
-            RESULT_VIEW,
-            {"id": sourced_id},
-            {},
-            _base_url(request),
-            _personal(request),
-        )
+        try:
+            return await oneroster.read(
+                conn,
+                principal,
+                RESULT_VIEW,
+                {"id": sourced_id},
+                {},
+                _base_url(request),
+                _personal(request),
+            )
+        except oneroster.Refused:
+            return {"result": {"sourcedId": sourced_id}}
 
 
 def write_endpoint(path: str, operation: str, step_of: Write, *, reads_body: bool) -> Any:
