@@ -24,10 +24,13 @@ from typing import IO, Any, cast
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
+from models import Guardianship, Person
 from resolvers.access import Principal
 from resolvers.lms.oneroster.collections import COLLECTIONS, ids_of, statement_of
 from resolvers.lms.oneroster.query import Refused
+from resolvers.lms.oneroster.rostering import AGENT_ROLES
 from resolvers.lms.oneroster.shape import references
 
 BATCH = 2_000
@@ -135,6 +138,20 @@ def _school_narrowing() -> dict[str, Narrow]:
     def enrolled(cols: Any, school: str) -> list[ColumnElement[bool]]:
         return [cols["sourced_id"].in_(ids_of("enrollments", "user_id", school_id=school))]
 
+    def users(cols: Any, school: str) -> list[ColumnElement[bool]]:
+        # The people enrolled there and their guardians, so every agentSourcedIds resolves.
+        pupils = ids_of("enrollments", "user_id", school_id=school, role="student")
+        child = aliased(Person, name="child")
+        guardians = (
+            select(Guardianship.guardian_id)
+            .join(child, child.id == Guardianship.child_id)
+            .where(child.gid.in_(pupils), Guardianship.valid_to.is_(None))
+        )
+        return [
+            cols["sourced_id"].in_(ids_of("enrollments", "user_id", school_id=school))
+            | (cols["role"].in_(AGENT_ROLES) & cols["person_id"].in_(guardians))
+        ]
+
     def of_school(cols: Any, school: str) -> list[ColumnElement[bool]]:
         return [cols["school_id"] == school]
 
@@ -148,7 +165,7 @@ def _school_narrowing() -> dict[str, Narrow]:
         "orgs": orgs,
         "courses": courses,
         "classes": of_school,
-        "users": enrolled,
+        "users": users,
         "demographics": enrolled,
         "enrollments": of_school,
         "lineItems": of_school,

@@ -37,7 +37,7 @@ class Collection:
 
 
 BASE_FIELDS = {"sourcedId": "sourced_id", "status": "status", "dateLastModified": "modified"}
-_ALL = (
+_ALL: tuple[Collection, ...] = (
     Collection(
         "orgs",
         "org",
