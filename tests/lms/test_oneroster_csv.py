@@ -151,7 +151,11 @@ class TestCsvExport:
         assert other.id not in orgs
         # the school, its district and region and the republic: every parent resolves
         assert all(row["parentSourcedId"] in orgs | {""} for row in files["orgs"])
-        assert len(files["users"]) == 4  # three pupils and their teacher
+        # three pupils, their teacher and the first pupil's mother, named in its agents
+        assert len(files["users"]) == 5
+        users = {row["sourcedId"]: row for row in files["users"]}
+        agents = {a for row in files["users"] for a in row["agentSourcedIds"].split(",") if a}
+        assert agents and agents <= set(users)
         # a school the key cannot read is not found
         missing = await hub.client.get(BULK, headers=headers, params={"school": "nothing"})
         assert missing.status_code == 404
