@@ -51,6 +51,11 @@ class ApiKey(Base):
         ARRAY(Integer), server_default=text("'{}'::integer[]")
     )
     points_per_hour: Mapped[int] = mapped_column(Integer)
+    # The OneRoster write grant (issue 15): institutions whose gradebook the key may write
+    # through the OneRoster gradebook service; empty: none.
+    oneroster_write_institution_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), server_default=text("'{}'::integer[]")
+    )
 
 
 class CostBudget(Base):

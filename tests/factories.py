@@ -817,6 +817,7 @@ async def make_api_key(
     points_per_hour: int = 5000,
     expires_at: datetime | None = None,
     revoked: bool = False,
+    oneroster_writes: list[int] | None = None,
 ) -> tuple[ApiKey, str]:
     """A partner's key and the whole key string (``bk_<prefix>_<secret>``)."""
     from resolvers.access.keys import hash_secret
@@ -836,6 +837,7 @@ async def make_api_key(
         personal_data=personal_data,
         region_ids=region_ids or [],
         points_per_hour=points_per_hour,
+        oneroster_write_institution_ids=oneroster_writes or [],
     )
     session.add(key)
     await session.flush()

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from models import ApiKey, Region
+from models import ApiKey, Institution, Region
 from resolvers.access.errors import AccessCode
 from resolvers.access.principals import KeyGrant, Principal, Role, require
 from resolvers.errors import DomainError, ErrorCode, NotFound, RequestError
@@ -90,9 +90,12 @@ async def create_api_key(
     points_per_hour: int,
     ttl_days: int,
     unknown: list[str],
+    oneroster_write_institution_ids: list[int] | None = None,
 ) -> NewKey:
     """Create a partner's key (issue 6: created by the ministry, hashed, with a visible prefix,
-    an expiry, a rate budget and a scope). ``unknown`` are scope entries the schema lacks."""
+    an expiry, a rate budget and a scope). ``unknown`` are scope entries the schema lacks.
+    ``oneroster_write_institution_ids``: the institutions whose gradebook it may write through
+    OneRoster (issue 15), granted only with the gradebook (``Mark``) and personal data."""
     require(can_manage_keys(principal), "Only the ministry creates partners' keys")
     if not name.strip() or len(name) > 200:
         raise DomainError(
@@ -122,6 +125,17 @@ async def create_api_key(
         found = set(await session.scalars(select(Region.id).where(Region.id.in_(region_ids))))
         if found != set(region_ids):
             raise NotFound("A region", field="regionIds")
+    writes = sorted(set(oneroster_write_institution_ids or ()))
+    if writes:
+        if not personal_data or not any(f.startswith("Mark.") for f in allowed_fields):
+            raise DomainError(
+                AccessCode.INVALID_SCOPE,
+                "Writing marks needs the gradebook (Mark) in the scope and personal data",
+                field="onerosterWriteInstitutionIds",
+            )
+        found = set(await session.scalars(select(Institution.id).where(Institution.id.in_(writes))))
+        if found != set(writes):
+            raise NotFound("An institution", field="onerosterWriteInstitutionIds")
     prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(8))
     secret = secrets.token_urlsafe(32)
     row = ApiKey(
@@ -134,6 +148,7 @@ async def create_api_key(
         personal_data=personal_data,
         region_ids=sorted(set(region_ids)),
         points_per_hour=points_per_hour,
+        oneroster_write_institution_ids=writes,
     )
     session.add(row)
     await session.flush()
@@ -175,6 +190,7 @@ async def principal_from_key(conn: AsyncConnection, pepper: bytes, value: str) -
                 ApiKey.personal_data,
                 ApiKey.region_ids,
                 ApiKey.points_per_hour,
+                ApiKey.oneroster_write_institution_ids,
             ).where(ApiKey.prefix == prefix)
         )
     ).first()
@@ -194,5 +210,6 @@ async def principal_from_key(conn: AsyncConnection, pepper: bytes, value: str) -
             fields=frozenset(row.allowed_fields or ()),
             personal_data=row.personal_data,
             points_per_hour=row.points_per_hour,
+            oneroster_writes=frozenset(row.oneroster_write_institution_ids or ()),
         ),
     )

@@ -64,6 +64,8 @@ class KeyGrant:
     fields: frozenset[str]
     personal_data: bool
     points_per_hour: int
+    # The OneRoster write grant: institutions whose gradebook the key may write (issue 15).
+    oneroster_writes: frozenset[int] = frozenset()
 
     def names_type(self, type_name: str) -> bool:
         """Does the key's subgraph include any field of ``type_name``?"""

@@ -31,6 +31,11 @@ class CreateApiKeyInput:
     )
     points_per_hour: int = strawberry.field(default=5000, description="Hourly budget in points.")
     ttl_days: int = strawberry.field(default=365, description="Days until it expires (max 730).")
+    oneroster_write_institution_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Institutions whose gradebook it may write through OneRoster's gradebook "
+        "service (empty: none; needs Mark in the scope and personal data).",
+    )
 
 
 @strawberry.type(description="Result of createApiKey.")
@@ -81,6 +86,10 @@ class Mutation:
             points_per_hour=input.points_per_hour,
             ttl_days=input.ttl_days,
             unknown=unknown_fields(ctx.graphql_schema, input.allowed_fields),
+            oneroster_write_institution_ids=[
+                pk_of(i, "Institution", field="onerosterWriteInstitutionIds")
+                for i in input.oneroster_write_institution_ids
+            ],
         )
 
     @mutation(

@@ -8,6 +8,8 @@ minor). The data and the rules are in resolvers/lms/oneroster."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -16,12 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from models import database
 from resolvers.access import Principal
 from resolvers.access.fields import personal_fields
 from resolvers.access.keys import load_pepper, principal_from_key
 from resolvers.errors import RequestError
 from resolvers.lms import oneroster
-from resolvers.lms.oneroster import bulk
+from resolvers.lms.oneroster import bulk, writes
 
 ROSTERING = "/ims/oneroster/rostering/v1p2"
 GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
@@ -129,6 +132,9 @@ async def _audit_personal_read(
     query parameters are not kept: a filter can hold a name."""
     collection = oneroster.COLLECTIONS[view.collection]
     fields = set(collection.graph) if collection.personal else set(collection.graph) & personal
+    fields |= set(view.reads)
+    if collection.plural == "users" and oneroster.shows_agents(principal):
+        fields.add(oneroster.GUARDIANS)
     guard = getattr(request.app.state, "guard", None)
     if not fields or guard is None:
         return
@@ -243,11 +249,110 @@ async def bulk_export(request: Request) -> Response:
     return StreamingResponse(body(), media_type="application/zip", headers=headers)
 
 
+def _sessions(request: Request) -> Any:
+    """Sessions on the primary database for the gradebook writes, made once per app."""
+    sessions = getattr(request.app.state, "oneroster_sessions", None)
+    if sessions is None:
+        sessions = database.session_factory(request.app.state.engine)
+        request.app.state.oneroster_sessions = sessions
+    return sessions
+
+
+async def _body(request: Request) -> Any:
+    try:
+        return json.loads(await request.body() or b"null")
+    except ValueError as exc:
+        raise oneroster.Refused(400, "invalid_data", "The body is not JSON") from exc
+
+
+Step = Callable[[Any], Awaitable[writes.Written]]
+Write = Callable[[Request, Principal, Any], Step]
+
+
+def _put_result(request: Request, principal: Principal, body: Any) -> Step:
+    sourced = request.path_params["id"]
+    return lambda session: writes.put_result(session, principal, sourced, body)
+
+
+def _delete_result(request: Request, principal: Principal, body: Any) -> Step:
+    sourced = request.path_params["id"]
+    reason = request.query_params.get("correctionReason")
+    return lambda session: writes.delete_result(session, principal, sourced, reason)
+
+
+def _post_results(request: Request, principal: Principal, body: Any) -> Step:
+    line_item = request.path_params["lineItem"]
+    return lambda session: writes.post_results(session, principal, line_item, body)
+
+
+async def _rendered(request: Request, principal: Principal, sourced_id: str) -> Any:
+    """A written result as the read service renders it (read on the primary: it was just
+    written); its sourcedId alone when the key's regions do not let it read the school."""
+    async with request.app.state.engine.connect() as conn:
+        try:
+            return await oneroster.read(
+                conn,
+                principal,
+                RESULT_VIEW,
+                {"id": sourced_id},
+                {},
+                _base_url(request),
+                _personal(request),
+            )
+        except oneroster.Refused:
+            return {"result": {"sourcedId": sourced_id}}
+
+
+def write_endpoint(path: str, operation: str, step_of: Write, *, reads_body: bool) -> Any:
+    """A gradebook write (resolvers/lms/oneroster/writes): the key, a point of its budget, one
+    transaction with its audit row; the written result answered as the read service renders
+    it (a PUT), the allocated sourcedIds (a POST) or no content (a DELETE)."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            async with request.app.state.engine.connect() as conn:
+                principal = await _principal(request, conn)
+            if principal.grant is None:
+                raise oneroster.Refused(401, "unauthorisedrequest", "Send a partner's API key")
+            charged = await _charge(request, principal, 1)
+            body = await _body(request) if reads_body else None
+            written = await writes.run_write(
+                _sessions(request),
+                principal,
+                operation=operation,
+                operation_name=f"oneroster gradebook/{path}",
+                request_id=request.headers.get("x-request-id"),
+                step=step_of(request, principal, body),
+            )
+            answer = written.body
+            if answer is not None and "result" in answer:
+                answer = await _rendered(request, principal, answer["result"]["sourcedId"])
+        except oneroster.Refused as refused:
+            return _failure(refused)
+        headers = _budget_headers(charged)
+        if answer is None:
+            return Response(status_code=written.status, headers=headers)
+        return JSONResponse(answer, status_code=written.status, headers=headers)
+
+    return endpoint
+
+
+RESULT_VIEW = next(v for v in oneroster.VIEWS if v.path == "results/{id}")
+WRITES: list[tuple[str, str, str, Write, bool]] = [
+    ("results/{id}", "PUT", "lms.oneroster_put_result", _put_result, True),
+    ("results/{id}", "DELETE", "lms.oneroster_delete_result", _delete_result, False),
+    ("lineItems/{lineItem}/results", "POST", "lms.oneroster_post_results", _post_results, True),
+]
+
+
 def _routes() -> list[Route]:
     routes = [Route(BULK, bulk_export, methods=["GET"])]
     for view in oneroster.VIEWS:
         prefix = GRADEBOOK if view.service == "gradebook" else ROSTERING
         routes.append(Route(f"{prefix}/{view.path}", endpoint_of(view), methods=["GET"]))
+    for path, method, operation, step_of, reads_body in WRITES:
+        endpoint = write_endpoint(path, operation, step_of, reads_body=reads_body)
+        routes.append(Route(f"{GRADEBOOK}/{path}", endpoint, methods=[method]))
     return routes
 
 

@@ -132,6 +132,8 @@ USER = _object(
         "middleName": {"type": "string"},
         "roles": {"type": "array", "minItems": 1, "items": ROLE},
         "grades": STRINGS,
+        # 1.2: the user's agents (parents, guardians), GUIDRefs of type user.
+        "agents": {"type": "array", "items": GUID_REF},
     },
 )
 ENROLLMENT = _object(
@@ -215,6 +217,27 @@ DEMOGRAPHICS = _object(
         "sex": {"type": "string", "enum": ["male", "female", "other", "unspecified"]},
     },
 )
+# The assessment results profile's objects (1.2 gradebook service): what the hub sends of them,
+# with the required properties as recalled, not checked against a published file (none was
+# readable from this machine).
+ASSESSMENT_LINE_ITEM = _object(
+    ["title"],
+    {
+        "title": {"type": "string"},
+        "resultValueMin": {"type": "number"},
+        "resultValueMax": {"type": "number"},
+    },
+)
+ASSESSMENT_RESULT = _object(
+    ["assessmentLineItem", "student", "scoreStatus"],
+    {
+        "assessmentLineItem": GUID_REF,
+        "student": GUID_REF,
+        "score": {"type": "number"},
+        "scoreDate": DATE,
+        "scoreStatus": RESULT["properties"]["scoreStatus"],
+    },
+)
 OBJECTS = {
     "orgs": ("org", ORG),
     "academicSessions": ("academicSession", ACADEMIC_SESSION),
@@ -227,6 +250,8 @@ OBJECTS = {
     "lineItems": ("lineItem", LINE_ITEM),
     "scoreScales": ("scoreScale", SCORE_SCALE),
     "demographics": ("demographics", DEMOGRAPHICS),
+    "assessmentLineItems": ("assessmentLineItem", ASSESSMENT_LINE_ITEM),
+    "assessmentResults": ("assessmentResult", ASSESSMENT_RESULT),
 }
 
 

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from cli import cli
 from resolvers.lms.oneroster.bulk import HEADERS
 from tests.conftest import Hub
+from tests.factories import gid
 from tests.lms.arrange import arrange_school
 from tests.lms.oneroster_schema import STATUS_INFO
 from tests.lms.test_oneroster import GRADEBOOK, ROSTER, _marked, get, partner, valid
@@ -151,7 +152,12 @@ class TestCsvExport:
         assert other.id not in orgs
         # the school, its district and region and the republic: every parent resolves
         assert all(row["parentSourcedId"] in orgs | {""} for row in files["orgs"])
-        assert len(files["users"]) == 4  # three pupils and their teacher
+        # three pupils, their teacher and the first pupil's mother, named in its agents
+        assert len(files["users"]) == 5
+        users = {row["sourcedId"]: row for row in files["users"]}
+        agents = {a for row in files["users"] for a in row["agentSourcedIds"].split(",") if a}
+        assert agents == {gid("Person", s.guardian.id)}
+        assert agents <= set(users)
         # a school the key cannot read is not found
         missing = await hub.client.get(BULK, headers=headers, params={"school": "nothing"})
         assert missing.status_code == 404

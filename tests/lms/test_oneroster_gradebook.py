@@ -19,7 +19,7 @@ from resolvers.access.keys import load_pepper
 from resolvers.lms.oneroster import VIEWS
 from resolvers.lms.oneroster.gradebook import scale_values
 from tests.conftest import Hub
-from tests.factories import BISHKEK, gid, make_api_key
+from tests.factories import BISHKEK, gid, make_api_key, make_test_result
 from tests.lms.arrange import School, arrange_school, teacher_token
 from tests.lms.oneroster_schema import STATUS_INFO, collection_schema, object_schema
 from tests.lms.test_oneroster import (
@@ -32,6 +32,8 @@ from tests.lms.test_oneroster import (
     partner,
     valid,
 )
+
+EVERYTHING = ("ClassGroup.*", "Person.*", "Mark.*")
 
 
 @dataclass
@@ -87,7 +89,8 @@ class TestEveryPath:
     ) -> None:
         # given a school whose class has a marked lesson, and a partner granted everything
         s = await _marked(hub, session)
-        headers = await partner(hub, session)
+        await make_test_result(session, person=s.pupils[0], subject_scores={"math": 96})
+        headers = await partner(hub, session, fields=(*EVERYTHING, "NationalTestResult.*"))
         ids = await _ids(hub, headers, s)
         seen = 0
         for view in VIEWS:
@@ -103,18 +106,22 @@ class TestEveryPath:
                 assert response.status_code == 200, (view.path, response.text)
                 valid(response.json(), object_schema(view.collection))
             else:
-                # when the partner reads the path's collection
-                response = await get(hub, f"{prefix}/{_path(view.path, ids)}", headers)
+                # when the partner reads the path's collection (a guardian's agentFor)
+                path = _path(view.path, ids)
+                if view.path.endswith("agentFor"):
+                    path = path.replace(ids.pupil, gid("Person", s.guardian.id))
+                response = await get(hub, f"{prefix}/{path}", headers)
                 # then it is a non-empty page of it, valid against the published schema
                 assert response.status_code == 200, (view.path, response.text)
-                body = response.json()
+                key = view.wrapper or view.collection
+                body = {view.collection: response.json()[key]}
                 valid(body, collection_schema(view.collection))
                 assert body[view.collection], view.path
                 total = int(response.headers["X-Total-Count"])
                 assert min(total, 100) == len(body[view.collection])
             seen += 1
-        # 11 collections and their objects, 10 typed (with gradingPeriods), 25 nested
-        assert seen == len(VIEWS) == 57
+        # 13 collections and their objects, 10 typed (with gradingPeriods), 27 nested
+        assert seen == len(VIEWS) == 63
 
     async def test_nested_paths_list_the_objects_of_what_they_name(
         self, hub: Hub, session: AsyncSession
@@ -333,8 +340,14 @@ class TestDemographics:
             "oneroster rostering/users",
             "roster-req-1",
         )
+        # (the users' agents are guardianships: the key's Person.* grants them)
         assert entry.details == {
-            "fields": ["Person.firstName", "Person.lastName", "Person.patronymic"]
+            "fields": [
+                "Person.firstName",
+                "Person.guardians",
+                "Person.lastName",
+                "Person.patronymic",
+            ]
         }
         assert s.pupils[0].first_name not in str(entry.variables)
 

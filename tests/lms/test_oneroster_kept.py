@@ -27,7 +27,8 @@ from tests.lms.arrange import arrange_school
 from tests.lms.test_oneroster import OSH, ROSTER, get, partner
 
 USERS = """(SELECT row(k.*)::text FROM oneroster_pupil_source k
-  UNION ALL SELECT row(k.*)::text FROM oneroster_teacher_source k)"""
+  UNION ALL SELECT row(k.*)::text FROM oneroster_teacher_source k
+  UNION ALL SELECT row(k.*)::text FROM oneroster_guardian_source k)"""
 ENROLLMENTS = """(SELECT row(k.*)::text FROM oneroster_pupil_enrollment_source k
   UNION ALL SELECT row(k.*)::text FROM oneroster_teacher_enrollment_source k)"""
 DRIFT = f"""SELECT count(*) FROM (

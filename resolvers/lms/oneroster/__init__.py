@@ -24,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolvers.access import Principal, among
 from resolvers.access.fields import field_allowed
-from resolvers.lms.oneroster.collections import COLLECTIONS, VIEWS, Collection, View
+from resolvers.lms.oneroster.collections import (
+    COLLECTIONS,
+    GUARDIANS,
+    VIEWS,
+    Collection,
+    View,
+)
 from resolvers.lms.oneroster.query import Refused, page, params, where
 from resolvers.lms.oneroster.shape import references
 
@@ -33,6 +39,7 @@ COUNT_CAP = 50_000
 
 __all__ = [
     "COLLECTIONS",
+    "GUARDIANS",
     "VIEWS",
     "Listing",
     "Refused",
@@ -40,6 +47,8 @@ __all__ = [
     "page_points",
     "read",
     "readable_statement",
+    "rendering",
+    "shows_agents",
 ]
 
 
@@ -69,21 +78,48 @@ def page_points(view: View, query: dict[str, str]) -> int:
     return max(1, round(min(max(limit, 1), 1000) / 100))
 
 
-def authorize(principal: Principal, collection: Collection, personal: Iterable[str]) -> None:
-    """May this key read the collection? 401 without a partner's key, 403 (never data) outside
-    the key's scope or without the personal data grant the collection's fields need."""
+def authorize(
+    principal: Principal,
+    collection: Collection,
+    personal: Iterable[str],
+    reads: tuple[str, ...] = (),
+) -> None:
+    """May this key read the collection (and the personal fields ``reads`` a path adds)? 401
+    without a partner's key, 403 (never data) outside the key's scope or without the personal
+    data grant the collection's fields need."""
     grant = principal.grant
     if grant is None:
         raise Refused(401, "unauthorisedrequest", "Send a partner's API key")
-    scope = "Mark" if collection.service == "gradebook" else "ClassGroup"
+    scope = collection.scope or ("Mark" if collection.service == "gradebook" else "ClassGroup")
     if not grant.names_type(scope):
         raise Refused(403, "forbidden", f"The key's scope does not include {scope}")
-    outside = [f for f in collection.graph if not field_allowed(f, grant.fields)]
+    outside = [f for f in (*collection.graph, *reads) if not field_allowed(f, grant.fields)]
     if outside:
         raise Refused(403, "forbidden", "Outside the key's scope: " + ", ".join(outside))
-    is_personal = collection.personal or bool(set(collection.graph) & set(personal))
+    is_personal = collection.personal or bool(reads) or bool(set(collection.graph) & set(personal))
     if is_personal and not grant.personal_data:
         raise Refused(403, "forbidden", "The key does not grant personal data")
+
+
+def shows_agents(principal: Principal) -> bool:
+    """Does a user object show its ``agents`` (guardians) to this key? Only with the graph's
+    guardianships in its subgraph and the personal-data grant."""
+    grant = principal.grant
+    return grant is not None and grant.personal_data and field_allowed(GUARDIANS, grant.fields)
+
+
+def rendering(principal: Principal, collection: Collection) -> Any:
+    """How the collection's rows are rendered for this key: a user without its ``agents``
+    when the key may not read guardianships."""
+    if collection.plural != "users" or shows_agents(principal):
+        return collection.render
+
+    def render(row: Any, ref: Any) -> dict[str, Any]:
+        out = collection.render(row, ref)
+        out.pop("agents", None)
+        return out
+
+    return render
 
 
 def readable_statement(principal: Principal, collection: Collection) -> tuple[Any, Any]:
@@ -141,8 +177,9 @@ async def read(
     """A page of a view's collection (a Listing), or the one object a single-object view
     names (``{singular: object}``), filtered, sorted and selected as the request asks."""
     collection = COLLECTIONS[view.collection]
-    authorize(principal, collection, personal)
+    authorize(principal, collection, personal, view.reads)
     ref = references(base_url)
+    render = rendering(principal, collection)
     if view.one is not None:
         p = params({k: v for k, v in query.items() if k == "fields"}, set(collection.fields))
         stmt, cols = _narrowed(principal, view, path)
@@ -151,7 +188,7 @@ async def read(
         ).first()
         if row is None:
             raise Refused(404, "unknownobject", f"No {collection.singular} {path[view.one][:80]}")
-        return {collection.singular: _select(collection.render(row, ref), p.fields)}
+        return {collection.singular: _select(render(row, ref), p.fields)}
     p = params(query, set(collection.fields))
     await _check_parents(conn, principal, view, path)
     stmt, cols = _narrowed(principal, view, path)
@@ -160,9 +197,10 @@ async def read(
         stmt = stmt.where(where(p.filter, columns))
     total, estimated = await _total(conn, stmt)
     rows = (await conn.execute(page(stmt, p, columns))).all()
-    items = [_select(collection.render(row, ref), p.fields) for row in rows]
+    items = [_select(render(row, ref), p.fields) for row in rows]
     last = rows[-1].sourced_id if rows and p.sort == "sourcedId" else None
-    return Listing({collection.plural: items}, total, p.limit, p.offset, last, estimated)
+    body = {view.wrapper or collection.plural: items}
+    return Listing(body, total, p.limit, p.offset, last, estimated)
 
 
 async def _total(conn: AsyncConnection, stmt: Any) -> tuple[int, bool]:

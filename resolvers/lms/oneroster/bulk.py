@@ -24,10 +24,13 @@ from typing import IO, Any, cast
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
+from models import Guardianship, Person
 from resolvers.access import Principal
 from resolvers.lms.oneroster.collections import COLLECTIONS, ids_of, statement_of
 from resolvers.lms.oneroster.query import Refused
+from resolvers.lms.oneroster.rostering import AGENT_ROLES
 from resolvers.lms.oneroster.shape import references
 
 BATCH = 2_000
@@ -84,6 +87,7 @@ SOURCES = {
     "gradingPeriodSourcedId": "academicSession",
     "lineItemSourcedId": "lineItem",
     "studentSourcedId": "student",
+    "agentSourcedIds": "agents",
 }
 
 
@@ -134,6 +138,20 @@ def _school_narrowing() -> dict[str, Narrow]:
     def enrolled(cols: Any, school: str) -> list[ColumnElement[bool]]:
         return [cols["sourced_id"].in_(ids_of("enrollments", "user_id", school_id=school))]
 
+    def users(cols: Any, school: str) -> list[ColumnElement[bool]]:
+        # The people enrolled there and their guardians, so every agentSourcedIds resolves.
+        pupils = ids_of("enrollments", "user_id", school_id=school, role="student")
+        child = aliased(Person, name="child")
+        guardians = (
+            select(Guardianship.guardian_id)
+            .join(child, child.id == Guardianship.child_id)
+            .where(child.gid.in_(pupils), Guardianship.valid_to.is_(None))
+        )
+        return [
+            cols["sourced_id"].in_(ids_of("enrollments", "user_id", school_id=school))
+            | (cols["role"].in_(AGENT_ROLES) & cols["person_id"].in_(guardians))
+        ]
+
     def of_school(cols: Any, school: str) -> list[ColumnElement[bool]]:
         return [cols["school_id"] == school]
 
@@ -147,7 +165,7 @@ def _school_narrowing() -> dict[str, Narrow]:
         "orgs": orgs,
         "courses": courses,
         "classes": of_school,
-        "users": enrolled,
+        "users": users,
         "demographics": enrolled,
         "enrollments": of_school,
         "lineItems": of_school,
@@ -199,9 +217,10 @@ async def _objects(
     base_url: str,
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """The collection's objects under the key's row rules and the scope, in batches."""
-    from resolvers.lms.oneroster import readable_statement  # the service's row rules
+    from resolvers.lms.oneroster import readable_statement, rendering  # the service's rules
 
     collection = COLLECTIONS[plural]
+    render = rendering(principal, collection)
     stmt, cols = readable_statement(principal, collection)
     if scope.school is not None and plural in SCHOOL_NARROWING:
         stmt = stmt.where(*SCHOOL_NARROWING[plural](cols, scope.school))
@@ -211,7 +230,7 @@ async def _objects(
     ref = references(base_url)
     result = await conn.stream(stmt.execution_options(yield_per=BATCH))
     async for partition in result.partitions(BATCH):
-        yield [collection.render(row, ref) for row in partition]
+        yield [render(row, ref) for row in partition]
 
 
 def _users_and_roles(
@@ -249,6 +268,8 @@ def readable(principal: Principal, personal: Iterable[str]) -> list[str]:
 
     allowed = []
     for plural in COLLECTIONS:
+        if plural not in SERVED:
+            continue  # the assessment results profile has no file in this export
         try:
             authorize(principal, COLLECTIONS[plural], personal)
         except Refused:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, any_, func, select
+from sqlalchemy.orm import aliased
 
-from resolvers.lms.oneroster import gradebook, rostering
+from models import Guardianship, Person
+from resolvers.lms.oneroster import assessments, gradebook, rostering
 from resolvers.lms.oneroster.shape import Ref
 
 
@@ -30,10 +32,12 @@ class Collection:
     graph: tuple[str, ...] = ()
     # Personal whatever the classifier says: a pupil's marks.
     personal: bool = False
+    # The type the key's subgraph must name (else the service's: ClassGroup or Mark).
+    scope: str | None = None
 
 
 BASE_FIELDS = {"sourcedId": "sourced_id", "status": "status", "dateLastModified": "modified"}
-_ALL = (
+_ALL: tuple[Collection, ...] = (
     Collection(
         "orgs",
         "org",
@@ -186,6 +190,38 @@ _ALL = (
         gradebook.render_score_scale,
     ),
 )
+_ASSESSMENTS = (
+    Collection(
+        "assessmentLineItems",
+        "assessmentLineItem",
+        "gradebook",
+        assessments.assessment_line_items,
+        BASE_FIELDS | {"title": "title", "resultValueMax": "max_value"},
+        assessments.render_assessment_line_item,
+        scope="NationalTestResult",
+    ),
+    Collection(
+        "assessmentResults",
+        "assessmentResult",
+        "gradebook",
+        assessments.assessment_results,
+        BASE_FIELDS
+        | {
+            "assessmentLineItem": "line_item_id",
+            "student": "student_id",
+            "score": "score",
+        },
+        assessments.render_assessment_result,
+        graph=(
+            "NationalTestResult.mainScore",
+            "NationalTestResult.stateLanguageScore",
+            "NationalTestResult.subjectScores",
+        ),
+        personal=True,
+        scope="NationalTestResult",
+    ),
+)
+_ALL = (*_ALL, *_ASSESSMENTS)
 COLLECTIONS = {c.plural: c for c in _ALL}
 
 # --- the paths -------------------------------------------------------------------------------
@@ -219,6 +255,11 @@ class View:
     fixed: tuple[tuple[str, str], ...] = ()
     parents: tuple[Parent, ...] = ()
     within: Within | None = None
+    # The answer's key when it is not the collection's plural (``agents``).
+    wrapper: str | None = None
+    # Personal fields of the graph the path reads beyond its collection's (a guardianship):
+    # the key needs them in its subgraph and the personal-data grant.
+    reads: tuple[str, ...] = ()
 
 
 def statement_of(name: str) -> tuple[Select[Any], Any]:
@@ -255,6 +296,31 @@ def _enrolled(select_column: str, role: str | None, **where: str) -> Within:
     return within
 
 
+GUARDIANS = rostering.GUARDIANS
+
+
+def _agents(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
+    """A user's agents: their guardians (current guardianships) as users."""
+    child = aliased(Person, name="child")
+    guardians = (
+        select(Guardianship.guardian_id)
+        .join(child, child.id == Guardianship.child_id)
+        .where(child.gid == p["user"], Guardianship.valid_to.is_(None))
+    )
+    return [cols["role"].in_(rostering.AGENT_ROLES), cols["person_id"].in_(guardians)]
+
+
+def _agent_for(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
+    """The users a user is an agent for: the pupils they are a guardian of."""
+    guardian = aliased(Person, name="guardian")
+    children = (
+        select(Guardianship.child_id)
+        .join(guardian, guardian.id == Guardianship.guardian_id)
+        .where(guardian.gid == p["user"], Guardianship.valid_to.is_(None))
+    )
+    return [cols["role"] == "student", cols["person_id"].in_(children)]
+
+
 def _terms_classes(cols: Any, p: dict[str, str]) -> list[ColumnElement[bool]]:
     # A class runs for its school year: the classes of a term are those of the term's year.
     year = ids_of("academicSessions", "parent_id", sourced_id=p["term"])
@@ -273,6 +339,7 @@ TERM = Parent("term", "academicSessions", fixed=(("type", "term"),))
 CLASS_IN_SCHOOL = Parent("class", "classes", links=(("school_id", "school"),))
 
 
+# long: the services' table of paths, one entry a path, read as a table.
 def _views() -> list[View]:
     views: list[View] = []
     for c in _ALL:
@@ -330,6 +397,11 @@ def _views() -> list[View]:
              parents=(TERM,), within=_terms_classes),
         View(r, "users/{user}/classes", "classes", parents=(Parent("user", "users"),),
              within=_enrolled("class_id", None, user_id="user")),
+        # A user's guardians, and the pupils a guardian is one of (personal: guardianships).
+        View(r, "users/{user}/agents", "users", parents=(Parent("user", "users"),),
+             within=_agents, wrapper="agents", reads=(GUARDIANS,)),
+        View(r, "users/{user}/agentFor", "users", parents=(Parent("user", "users"),),
+             within=_agent_for, reads=(GUARDIANS,)),
         # The kinds of mark are national: every class has all of them.
         View(g, "classes/{class}/categories", "categories", parents=(CLASS,)),
         View(g, "classes/{class}/lineItems", "lineItems", parents=(CLASS,),

@@ -11,8 +11,10 @@ How the hub maps onto OneRoster:
 - courses: a line of the state curriculum plan (a subject in a grade under the 12- or the
   11-year standard), owned by the republic.
 - classes: a subject a class learns (5А's mathematics), ``scheduled``, in its school year.
-- users: pupils (``student``, at the school of their latest class) and teachers (``teacher``,
-  where they are assigned); no PIN is ever exported.
+- users: pupils (``student``, at the school of their latest class), teachers (``teacher``,
+  where they are assigned) and pupils' guardians (``parent`` for a mother or father,
+  ``guardian`` otherwise, at their child's school: migration 0043); a user's ``agents`` are
+  their guardians; no PIN is ever exported.
 - demographics: a user's birth date and sex (personal data), under the user's sourcedId.
 - enrollments: a pupil in each subject of their class, a teacher in each subject they teach."""
 
@@ -22,6 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, Select, cast, func, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import case
 
 from models import (
@@ -30,6 +34,7 @@ from models import (
     ClassSubject,
     CurriculumPlan,
     District,
+    Guardianship,
     Institution,
     InstitutionKind,
     OneRosterEnrollment,
@@ -198,9 +203,28 @@ def classes() -> Select[Any]:
     return select(inner)
 
 
+AGENT_ROLES = ("parent", "guardian")
+# The graph's field a user's agents come from (a guardianship is personal data).
+GUARDIANS = "Person.guardians"
+
+
+def agents_of(person_id: Any) -> Any:
+    """The sourcedIds of a person's guardians who are users (their current guardianships), in
+    order: a correlated array, an index probe by child."""
+    a = aliased(OneRosterUser, name="agent")
+    return (
+        select(func.coalesce(func.array_agg(aggregate_order_by(a.sourced_id, a.sourced_id)), []))
+        .select_from(Guardianship)
+        .join(a, (a.person_id == Guardianship.guardian_id) & a.role.in_(AGENT_ROLES))
+        .where(Guardianship.child_id == person_id, Guardianship.valid_to.is_(None))
+        .scalar_subquery()
+    )
+
+
 def users() -> Select[Any]:
-    """Users as kept by the database's triggers (migration 0038): a pupil at the school and
-    grade of their latest class membership, a teacher at their latest assignment's school."""
+    """Users as kept by the database's triggers (migrations 0038 and 0043): a pupil at the
+    school and grade of their latest class membership, a teacher at their latest assignment's
+    school, a pupil's guardian at their child's school; with their agents (guardians)."""
     u = OneRosterUser
     inner = select(
         u.sourced_id,
@@ -214,6 +238,7 @@ def users() -> Select[Any]:
         u.grade,
         u.region_id,
         u.person_id,
+        agents_of(u.person_id).label("agents"),
     ).subquery()
     return select(inner)
 
@@ -319,6 +344,7 @@ def render_user(row: Any, ref: Ref) -> dict[str, Any]:
         out["middleName"] = row.middle_name
     if row.grade:
         out["grades"] = [row.grade]
+    out["agents"] = [ref("users", a, "user") for a in row.agents or ()]
     return out
 
 

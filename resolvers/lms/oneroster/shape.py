@@ -17,7 +17,16 @@ Ref = Callable[[str, str | None, str], dict[str, str] | None]
 
 # Every dateLastModified column: typed, so a filter compares times, never their text.
 STAMP = DateTime(timezone=True)
-GRADEBOOK_PLURALS = frozenset({"categories", "lineItems", "results", "scoreScales"})
+GRADEBOOK_PLURALS = frozenset(
+    {
+        "categories",
+        "lineItems",
+        "results",
+        "scoreScales",
+        "assessmentLineItems",
+        "assessmentResults",
+    }
+)
 
 
 def ts(value: Any) -> Any:

@@ -1,0 +1,371 @@
+"""OneRoster 1.2 gradebook writes (issue 15): a partner's key with the OneRoster write grant for
+a school corrects (PUT), withdraws (DELETE) and gives (POST to a lineItem) results, by the
+marking workflow's rules: the mark fits the scheme of the class's grade (S2), a correction
+needs a reason and keeps the old mark, nothing is written on a refusal, and each write leaves
+its audit row and the diary's outbox event in the same transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from models import AuditEntry, Mark, OutboxEvent, Outcome
+from resolvers.access.keys import load_pepper
+from tests.conftest import Hub
+from tests.factories import gid, make_api_key
+from tests.lms.arrange import School, arrange_school
+from tests.lms.oneroster_schema import STATUS_INFO, object_schema
+from tests.lms.test_oneroster import GRADEBOOK, _marked, get, partner, valid
+
+FIELDS = ["ClassGroup.*", "Person.*", "Mark.*"]
+
+
+async def writer(
+    hub: Hub, session: AsyncSession, schools: list[int], *, personal: bool = True
+) -> dict[str, str]:
+    _, key = await make_api_key(
+        session,
+        pepper=load_pepper(hub.settings),
+        allowed_fields=FIELDS,
+        personal_data=personal,
+        oneroster_writes=schools,
+    )
+    await session.commit()
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def _results(hub: Hub, headers: dict[str, str], s: School) -> list[dict[str, Any]]:
+    """The class's results (its mathematics), as the read service lists them."""
+    classes = await get(
+        hub, "/ims/oneroster/rostering/v1p2/classes", headers, filter=f"school='{s.id}'"
+    )
+    math = next(c for c in classes.json()["classes"] if c["subjects"] == [s.subject])
+    found = await get(hub, f"{GRADEBOOK}/classes/{math['sourcedId']}/results", headers, limit=1000)
+    assert found.status_code == 200, found.text
+    results: list[dict[str, Any]] = found.json()["results"]
+    return results
+
+
+def _of(results: list[dict[str, Any]], pupil: int) -> list[dict[str, Any]]:
+    return [r for r in results if r["student"]["sourcedId"] == gid("Person", pupil)]
+
+
+async def _marks(session: AsyncSession) -> tuple[int, int]:
+    """Marks written in all: (current, superseded)."""
+    await session.commit()
+    current = await session.scalar(
+        select(func.count()).select_from(Mark).where(Mark.superseded_at.is_(None))
+    )
+    gone = await session.scalar(
+        select(func.count()).select_from(Mark).where(Mark.superseded_at.is_not(None))
+    )
+    return int(current or 0), int(gone or 0)
+
+
+def _put(result: dict[str, Any], score: float, reason: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "sourcedId": result["sourcedId"],
+        "lineItem": {"sourcedId": result["lineItem"]["sourcedId"]},
+        "student": {"sourcedId": result["student"]["sourcedId"]},
+        "scoreStatus": "fully graded",
+        "scoreDate": result["scoreDate"],
+        "score": score,
+    }
+    if reason is not None:
+        body["metadata"] = {"correctionReason": reason}
+    return {"result": body}
+
+
+async def put(
+    hub: Hub, headers: dict[str, str], sourced_id: str, body: dict[str, Any]
+) -> httpx.Response:
+    return await hub.client.put(f"{GRADEBOOK}/results/{sourced_id}", headers=headers, json=body)
+
+
+class TestPutResult:
+    async def test_a_correction_with_a_reason_supersedes_the_mark_and_is_audited(
+        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given a marked class (legacy 2-5 marks) and a key granted writes for the school
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id]) | {"x-request-id": "put-1"}
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        # when the partner corrects the pupil's 4 to 5, with the reason
+        response = await put(hub, headers, old["sourcedId"], _put(old, 5, "typed wrongly"))
+        # then the new result is answered as the service renders it (S2: in the scheme)
+        assert response.status_code == 201, response.text
+        valid(response.json(), object_schema("results"))
+        new = response.json()["result"]
+        assert (new["score"], new["status"]) == (5.0, "active")
+        assert new["sourcedId"] != old["sourcedId"]
+        # and the old mark is kept, superseded (tobedeleted), the new one current
+        mine = {
+            r["sourcedId"]: r["status"]
+            for r in _of(await _results(hub, headers, s), s.pupils[0].id)
+        }
+        assert mine == {old["sourcedId"]: "tobedeleted", new["sourcedId"]: "active"}
+        reason = await session.scalar(
+            select(Mark.correction_reason).where(Mark.superseded_at.is_(None), Mark.value == 5)
+        )
+        assert reason == "typed wrongly"
+        # and one audit row names the key and the operation, with the diary's event
+        async with engine.connect() as conn:
+            (audit,) = (
+                await conn.execute(
+                    select(AuditEntry.__table__).where(
+                        AuditEntry.request_id == "put-1",
+                        AuditEntry.operation == "lms.oneroster_put_result",
+                    )
+                )
+            ).all()
+            topics = (
+                await conn.scalars(
+                    select(OutboxEvent.topic).where(OutboxEvent.topic == "lms.marks_recorded")
+                )
+            ).all()
+        assert (audit.operation, audit.outcome, audit.role) == (
+            "lms.oneroster_put_result",
+            Outcome.SUCCEEDED,
+            "partner",
+        )
+        assert len(topics) == 2  # the teacher's marking, then the correction
+
+    async def test_the_same_put_twice_changes_nothing(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id])
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        first = await put(hub, headers, old["sourcedId"], _put(old, 5, "typed wrongly"))
+        before = await _marks(session)
+        # when the same correction is sent again to the result it corrected
+        again = await put(hub, headers, old["sourcedId"], _put(old, 5, "typed wrongly"))
+        # then it answers the current result and writes nothing
+        assert again.status_code == 200, again.text
+        assert again.json()["result"]["sourcedId"] == first.json()["result"]["sourcedId"]
+        assert await _marks(session) == before
+
+    async def test_a_correction_without_a_reason_is_refused_and_nothing_written(
+        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id]) | {"x-request-id": "put-2"}
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        before = await _marks(session)
+        response = await put(hub, headers, old["sourcedId"], _put(old, 5))
+        assert response.status_code == 400, response.text
+        valid(response.json(), STATUS_INFO)
+        assert "CORRECTION_NEEDS_REASON" in response.json()["imsx_description"]
+        assert await _marks(session) == before
+        async with engine.connect() as conn:
+            (audit,) = (
+                await conn.execute(
+                    select(AuditEntry.__table__).where(
+                        AuditEntry.request_id == "put-2",
+                        AuditEntry.operation == "lms.oneroster_put_result",
+                    )
+                )
+            ).all()
+        assert (audit.outcome, audit.error_codes) == (
+            Outcome.REJECTED,
+            ["CORRECTION_NEEDS_REASON"],
+        )
+
+    async def test_a_mark_outside_the_scheme_is_refused(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # S2: the class's legacy marks are 2 to 5
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id])
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        before = await _marks(session)
+        response = await put(hub, headers, old["sourcedId"], _put(old, 6, "typed wrongly"))
+        assert response.status_code == 400, response.text
+        assert "MARK_OUTSIDE_SCHEME" in response.json()["imsx_description"]
+        fraction = await put(hub, headers, old["sourcedId"], _put(old, 4.5, "typed wrongly"))
+        assert fraction.status_code == 400
+        assert await _marks(session) == before
+
+    async def test_a_key_without_the_write_grant_for_the_school_is_refused(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        s = await _marked(hub, session)
+        other = await arrange_school(session)
+        reader = await partner(hub, session)
+        elsewhere = await writer(hub, session, [other.school.id])
+        (old,) = _of(await _results(hub, reader, s), s.pupils[0].id)
+        before = await _marks(session)
+        for headers in (reader, elsewhere):
+            response = await put(hub, headers, old["sourcedId"], _put(old, 5, "typed wrongly"))
+            assert response.status_code == 403, response.text
+            valid(response.json(), STATUS_INFO)
+        assert await _marks(session) == before
+
+    async def test_an_unknown_result_and_another_students_are_refused(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id])
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        unknown = await put(hub, headers, "mark-1-999999", _put(old, 5, "x"))
+        assert unknown.status_code == 404
+        assert (
+            unknown.json()["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+            == "unknownobject"
+        )
+        body = _put(old, 5, "x")
+        body["result"]["student"] = {"sourcedId": gid("Person", s.pupils[1].id)}
+        moved = await put(hub, headers, old["sourcedId"], body)
+        assert moved.status_code == 400
+        broken = await hub.client.put(
+            f"{GRADEBOOK}/results/{old['sourcedId']}", headers=headers, content=b"{"
+        )
+        assert broken.status_code == 400
+
+    async def test_two_puts_of_one_result_at_once_one_wins_no_duplicate(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given a marked pupil, and two partners' writes of the same result at once
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id])
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        current, gone = await _marks(session)
+        # when both correct it (to different marks) concurrently
+        first, second = await asyncio.gather(
+            put(hub, headers, old["sourcedId"], _put(old, 5, "typed wrongly")),
+            put(hub, headers, old["sourcedId"], _put(old, 3, "typed wrongly")),
+        )
+        # then one wins (201), the other is told it changed (409), and one mark is current
+        assert sorted([first.status_code, second.status_code]) == [201, 409], (
+            first.text,
+            second.text,
+        )
+        assert await _marks(session) == (current, gone + 1)
+        mine = _of(await _results(hub, headers, s), s.pupils[0].id)
+        assert sorted(r["status"] for r in mine) == ["active", "tobedeleted"]
+
+
+class TestDeleteResult:
+    async def test_a_result_is_withdrawn_only_with_a_reason(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id])
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        path = f"{GRADEBOOK}/results/{old['sourcedId']}"
+        before = await _marks(session)
+        # when the partner deletes it without a reason, then with one
+        refused = await hub.client.delete(path, headers=headers)
+        assert refused.status_code == 400, refused.text
+        assert await _marks(session) == before
+        done = await hub.client.delete(
+            path, headers=headers, params={"correctionReason": "given to the wrong pupil"}
+        )
+        # then it is tobedeleted (kept), and a second delete finds nothing to withdraw
+        assert done.status_code == 204, done.text
+        (gone,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        assert gone["status"] == "tobedeleted"
+        again = await hub.client.delete(path, headers=headers, params={"correctionReason": "x"})
+        assert again.status_code == 404
+
+
+class TestPostResults:
+    async def test_marks_given_in_a_new_line_item_answer_their_sourced_ids(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given a marked lesson: a test's column of that lesson has no marks yet
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id])
+        lesson = s.extra["lesson"]
+        line_item = f"lesson-{lesson.academic_year_id}-{lesson.id}-test"
+        body = {
+            "results": [
+                {
+                    "sourcedId": f"partner-{i}",
+                    "lineItem": {"sourcedId": line_item},
+                    "student": {"sourcedId": gid("Person", p.id)},
+                    "scoreStatus": "fully graded",
+                    "scoreDate": lesson.on_date.isoformat(),
+                    "score": 5 - i,
+                }
+                for i, p in enumerate(s.pupils)
+            ]
+        }
+        # when the partner posts them
+        response = await hub.client.post(
+            f"{GRADEBOOK}/lineItems/{line_item}/results", headers=headers, json=body
+        )
+        # then each supplied sourcedId is paired with the result the hub allocated
+        assert response.status_code == 201, response.text
+        pairs = response.json()["sourcedIdPairs"]
+        assert [p["suppliedSourcedId"] for p in pairs] == ["partner-0", "partner-1", "partner-2"]
+        results = await get(hub, f"{GRADEBOOK}/lineItems/{line_item}", headers)
+        assert results.status_code == 200, results.text
+        for pair, score in zip(pairs, (5.0, 4.0, 3.0), strict=True):
+            one = await get(hub, f"{GRADEBOOK}/results/{pair['allocatedSourcedId']}", headers)
+            assert one.json()["result"]["score"] == score
+        # and a mark outside the scheme refuses the whole request (S2), nothing written
+        before = await _marks(session)
+        body["results"][0]["score"] = 1
+        body["results"][0]["metadata"] = {"correctionReason": "x"}
+        refused = await hub.client.post(
+            f"{GRADEBOOK}/lineItems/{line_item}/results", headers=headers, json=body
+        )
+        assert refused.status_code == 400
+        assert await _marks(session) == before
+
+
+CREATE_API_KEY = """
+mutation CreateApiKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { key userErrors { field code } }
+}
+"""
+
+
+class TestWriteGrant:
+    async def test_the_ministry_grants_writes_only_with_the_gradebook_and_personal_data(
+        self, hub: Hub, session: AsyncSession, ministry: str
+    ) -> None:
+        # given a marked school
+        s = await _marked(hub, session)
+        school = gid("Institution", s.school.id)
+        grant = {"name": "LMS vendor", "onerosterWriteInstitutionIds": [school]}
+        # when the ministry grants writes to a key without personal data, then with it
+        refused = await hub.data(
+            CREATE_API_KEY,
+            {"input": grant | {"allowedFields": ["Mark.*", "ClassGroup.*"]}},
+            token=ministry,
+        )
+        made = await hub.data(
+            CREATE_API_KEY,
+            {
+                "input": grant | {"allowedFields": FIELDS, "personalData": True},
+            },
+            token=ministry,
+        )
+        # then the first is refused, the second's key corrects the school's marks
+        assert refused["createApiKey"]["userErrors"] == [
+            {"field": "onerosterWriteInstitutionIds", "code": "INVALID_SCOPE"}
+        ]
+        key = made["createApiKey"]["key"]
+        headers = {"Authorization": f"Bearer {key}"}
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        response = await put(hub, headers, old["sourcedId"], _put(old, 5, "typed wrongly"))
+        assert response.status_code == 201, response.text
+
+    async def test_line_items_are_not_written_by_partners(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # a lineItem is a lesson's column: lessons are the teacher's to record
+        s = await _marked(hub, session)
+        headers = await writer(hub, session, [s.school.id])
+        lesson = s.extra["lesson"]
+        line_item = f"lesson-{lesson.academic_year_id}-{lesson.id}-classwork"
+        response = await hub.client.put(
+            f"{GRADEBOOK}/lineItems/{line_item}", headers=headers, json={"lineItem": {}}
+        )
+        assert response.status_code == 405
