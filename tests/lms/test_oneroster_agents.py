@@ -4,7 +4,7 @@ named in the pupil's ``agents``; ``/users/{id}/agents`` lists a user's guardians
 ``/users/{id}/agentFor`` the pupils a guardian is one of. Guardianships are personal data: only
 a key granted personal data and the graph's ``Person.guardians`` reads them, and the read
 leaves the personal-read audit row. The kept roster follows every guardianship change at once
-(migration 0043)."""
+(migration 0039)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ How the hub maps onto OneRoster:
 - classes: a subject a class learns (5А's mathematics), ``scheduled``, in its school year.
 - users: pupils (``student``, at the school of their latest class), teachers (``teacher``,
   where they are assigned) and pupils' guardians (``parent`` for a mother or father,
-  ``guardian`` otherwise, at their child's school: migration 0043); a user's ``agents`` are
+  ``guardian`` otherwise, at their child's school: migration 0039); a user's ``agents`` are
   their guardians; no PIN is ever exported.
 - demographics: a user's birth date and sex (personal data), under the user's sourcedId.
 - enrollments: a pupil in each subject of their class, a teacher in each subject they teach."""
@@ -222,7 +222,7 @@ def agents_of(person_id: Any) -> Any:
 
 
 def users() -> Select[Any]:
-    """Users as kept by the database's triggers (migrations 0038 and 0043): a pupil at the
+    """Users as kept by the database's triggers (migrations 0038 and 0039): a pupil at the
     school and grade of their latest class membership, a teacher at their latest assignment's
     school, a pupil's guardian at their child's school; with their agents (guardians)."""
     u = OneRosterUser

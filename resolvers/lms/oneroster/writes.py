@@ -1,7 +1,7 @@
 """OneRoster 1.2 gradebook writes (issue 15), mapped onto the LMS's own marking workflow.
 
 A partner's key writes a school's gradebook only with the OneRoster write grant for that
-school (``api_key.oneroster_write_institution_ids``, migration 0044) besides the gradebook
+school (``api_key.oneroster_write_institution_ids``, migration 0040) besides the gradebook
 scope and personal data. The write runs the teacher's marking step (resolvers/lms/gradebook
 ``record_marks``) as the school's administration would, for that school only: the same lesson
 lock, the mark fitting the scheme of the class's grade (S2: MARK_OUTSIDE_SCHEME), the pupil in

@@ -2,8 +2,8 @@
 may write through the OneRoster gradebook service (PUT/DELETE results, POST a lineItem's
 results). Empty, the default: the key writes nothing.
 
-Revision ID: 0044
-Revises: 0043
+Revision ID: 0040
+Revises: 0039
 Create Date: 2026-12-04 08:10:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0044"
-down_revision: str | None = "0043"
+revision: str = "0040"
+down_revision: str | None = "0039"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,7 +10,7 @@ rebuilding the guardian rows of the people concerned from the view
 school triggers of 0038 already keep names and regions of every kept user.
 ``oneroster_rebuild()`` refills the guardian rows too.
 
-Revision ID: 0043
+Revision ID: 0039
 Revises: 0038
 Create Date: 2026-12-04 08:00:00
 """
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0043"
+revision: str = "0039"
 down_revision: str | None = "0038"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
