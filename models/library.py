@@ -172,7 +172,7 @@ class LibraryWord(Base):
 
 class LibraryCatalogueVersion(Base):
     """One row: a value every write to ``bib_record`` or ``textbook_approval`` changes (a
-    statement trigger, migration 0043), so a worker keeps search answers per version and
+    statement trigger, migration 0036), so a worker keeps search answers per version and
     knows when they are stale (resolvers/library/windows.py)."""
 
     __tablename__ = "library_catalogue_version"

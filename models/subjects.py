@@ -1,7 +1,7 @@
 """The one register of school subjects (the state basic curriculum's subjects), shared by
 learning content (curriculum units and lessons, by code) and the LMS (plans, classes,
 timetable, marks and homework, by id). Codes are lower-case (``mathematics``); the register
-changes only by migration (0043 merged learning content's and the LMS's registers)."""
+changes only by migration (0029 merged learning content's and the LMS's registers)."""
 
 from __future__ import annotations
 

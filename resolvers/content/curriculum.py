@@ -66,7 +66,7 @@ def known_subject_codes() -> frozenset[str] | None:
     return _subjects
 
 
-# Learning content's codes before the register was merged with the LMS's (migration 0043):
+# Learning content's codes before the register was merged with the LMS's (migration 0029):
 # upper-case codes still name their subject (curriculum files and portal filters written before
 # then keep working), and the two subjects content named differently map to the register's.
 LEGACY_SUBJECT_CODES = {"art": "fine_arts", "nature_studies": "natural_science"}

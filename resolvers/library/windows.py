@@ -11,7 +11,7 @@ authors) and kept:
   portal's visitors type the same few thousand words), so the window of a search already
   read is served from memory. The key is the search as the statement sees it (whitespace
   collapsed, the filter) and the catalogue's version, a value every write to its records or
-  approvals changes (a statement trigger, migration 0043): one indexed read of one row per
+  approvals changes (a statement trigger, migration 0036): one indexed read of one row per
   request tells whether what is kept still holds. A write in any worker changes the version
   for all; a worker's kept windows of older versions are simply never asked for again and
   fall out of the least-recently-used end.
