@@ -1,4 +1,4 @@
-"""One subject register for learning content and the LMS (issues 15 and 16, migration 0043):
+"""One subject register for learning content and the LMS (issues 15 and 16, migration 0029):
 lower-case codes, content's former upper-case codes still accepted where a code is written."""
 
 from __future__ import annotations
