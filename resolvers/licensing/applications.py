@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 from datetime import date, timedelta
 
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -21,7 +22,7 @@ from models import (
 from resolvers import clock
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
-from resolvers.events import emit
+from resolvers.events import append, emit
 from resolvers.licensing.dossier import (
     AddressFields,
     DocumentFields,
@@ -41,7 +42,6 @@ from resolvers.licensing.rules import (
     may_apply_for,
     may_license,
 )
-from resolvers.lookup import readable_or_not_found
 
 OPEN = (LicenceApplicationStatus.SUBMITTED, LicenceApplicationStatus.AWAITING_DOCUMENTS)
 
@@ -61,16 +61,17 @@ async def _step(
     on: date,
     note: str | None = None,
 ) -> None:
-    session.add(
-        LicenceApplicationStep(
+    # Nobody reads the step back within the mutation: it rides on the audit row (issue 21).
+    await append(
+        session,
+        insert(LicenceApplicationStep).values(
             application_id=application.id,
             action=action,
             effective_on=on,
             actor=principal.subject,
             note=note,
-        )
+        ),
     )
-    await session.flush()
     await emit(
         session,
         topic=f"licensing.application_{action.value}",
@@ -149,17 +150,20 @@ async def apply_for_licence(
 async def _locked_application(
     session: AsyncSession, principal: Principal, application_id: int
 ) -> tuple[LicenceApplication, Institution]:
-    application = await readable_or_not_found(
-        session,
-        LicenceApplication,
-        application_id,
-        application_readable(principal),
-        what="The application",
-        field="applicationId",
-    )
-    inst = await session.get(Institution, application.institution_id)
-    assert inst is not None
-    return application, inst
+    """The application the caller may read, locked, with its institution read by the same
+    statement (NOT_FOUND when missing or not theirs to read; issue 21)."""
+    found = (
+        await session.execute(
+            select(LicenceApplication, Institution)
+            .join(Institution, Institution.id == LicenceApplication.institution_id)
+            .where(LicenceApplication.id == application_id, application_readable(principal))
+            .with_for_update(of=LicenceApplication)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("The application", field="applicationId")
+    return found.LicenceApplication, found.Institution
 
 
 def _closed(application: LicenceApplication) -> DomainError:

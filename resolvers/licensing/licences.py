@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Text, cast, func, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -27,7 +28,7 @@ from models.licensing import LICENCE_NUMBER_SEQUENCE
 from resolvers import clock
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
-from resolvers.events import emit
+from resolvers.events import append, emit
 from resolvers.licensing.dossier import (
     AddressFields,
     DocumentFields,
@@ -64,17 +65,18 @@ async def _record(
     legal_basis: str | None = None,
     payload: dict[str, object] | None = None,
 ) -> None:
-    session.add(
-        LicenceEvent(
+    # Nobody reads the history row back within the step: it rides on the audit row (issue 21).
+    await append(
+        session,
+        insert(LicenceEvent).values(
             licence_id=licence.id,
             action=action,
             effective_on=on,
             actor=principal.subject,
             reason=reason,
             legal_basis=legal_basis,
-        )
+        ),
     )
-    await session.flush()
     await emit(
         session,
         topic=f"licensing.licence_{action.value}",
@@ -84,6 +86,15 @@ async def _record(
     )
 
 
+def _licence_number(on: date) -> Any:
+    """A new licence number, ``KG-LIC-<year>-<serial>`` (the serial zero-padded to 6 digits),
+    drawn from the sequence once."""
+    serial = select(func.nextval(text(f"'{LICENCE_NUMBER_SEQUENCE}'")).label("n")).subquery()
+    digits = cast(serial.c.n, Text)
+    padded = func.lpad(digits, func.greatest(6, func.length(digits)), "0")
+    return select(literal(f"KG-LIC-{on.year}-") + padded).scalar_subquery()
+
+
 async def issue_licence(
     session: AsyncSession,
     principal: Principal,
@@ -91,17 +102,20 @@ async def issue_licence(
     *,
     valid_until: date | None,
     on: date,
+    superseding: Licence | None = None,
 ) -> Licence:
     """Issue the licence an approved application becomes: a new number, the application's scope,
     validity per decision (open-ended when ``valid_until`` is null). A licence the institution
-    already holds in force is superseded (status REISSUED) and linked from the new one."""
+    already holds in force is superseded (status REISSUED) and linked from the new one;
+    ``superseding``: that licence, when the caller holds it locked already (a re-issue: an
+    institution holds one licence in force at most, ``uq_licence_live_institution``)."""
     if valid_until is not None and valid_until < on:
         raise DomainError(
             ErrorCode.INVALID_DATE,
             "A licence is valid until a date after its issue",
             field="validUntil",
         )
-    previous = await session.scalar(
+    previous = superseding or await session.scalar(
         select(Licence)
         .where(Licence.institution_id == application.institution_id, Licence.status.in_(LIVE))
         .with_for_update()
@@ -110,20 +124,24 @@ async def issue_licence(
         previous.status = LicenceStatus.REISSUED
         previous.ended_on = on
         await session.flush()
-    serial = await session.scalar(select(func.nextval(text(f"'{LICENCE_NUMBER_SEQUENCE}'"))))
-    licence = Licence(
-        number=f"KG-LIC-{on.year}-{serial:06d}",
-        institution_id=application.institution_id,
-        application_id=application.id,
-        replaces_id=previous.id if previous is not None else None,
-        status=LicenceStatus.ACTIVE,
-        levels=list(application.levels),
-        programme_codes=list(application.programme_codes),
-        issued_on=on,
-        valid_until=valid_until,
-    )
-    session.add(licence)
-    await session.flush()
+    # The number is drawn in the INSERT and the row comes back whole from it (issue 21).
+    licence: Licence = (
+        await session.scalars(
+            insert(Licence)
+            .values(
+                number=_licence_number(on),
+                institution_id=application.institution_id,
+                application_id=application.id,
+                replaces_id=previous.id if previous is not None else None,
+                status=LicenceStatus.ACTIVE,
+                levels=list(application.levels),
+                programme_codes=list(application.programme_codes),
+                issued_on=on,
+                valid_until=valid_until,
+            )
+            .returning(Licence)
+        )
+    ).one()
     if previous is not None:
         await _record(
             session,
@@ -145,13 +163,29 @@ async def issue_licence(
     return licence
 
 
-async def _locked_licence(session: AsyncSession, principal: Principal, licence_id: int) -> Licence:
-    licence = await session.get(Licence, licence_id, with_for_update=True)
-    if licence is None:
+async def _locked_licence(
+    session: AsyncSession, principal: Principal, licence_id: int, *also: Any
+) -> Any:
+    """The licence, locked, in the caller's licensing scope; its institution is read by the
+    same statement (issue 21: statements per mutation), and ``also`` (its application, the
+    dossier: outer-joined). The row: ``.Licence`` and each of ``also``."""
+    stmt = (
+        select(Licence, Institution, *also)
+        .join(Institution, Institution.id == Licence.institution_id)
+        .where(Licence.id == licence_id)
+        .with_for_update(of=Licence)
+        .execution_options(populate_existing=True)
+    )
+    if LicenceApplication in also:
+        stmt = stmt.outerjoin(LicenceApplication, LicenceApplication.id == Licence.application_id)
+    found = (await session.execute(stmt)).first()
+    if found is None:
         raise NotFound("The licence", field="licenceId")
-    inst = await session.get(Institution, licence.institution_id)
-    require(may_license(principal, inst), "This institution is outside your licensing scope")
-    return licence
+    require(
+        may_license(principal, found.Institution),
+        "This institution is outside your licensing scope",
+    )
+    return found if also else found.Licence
 
 
 def _wrong_state(licence: Licence, doing: str) -> DomainError:
@@ -262,12 +296,13 @@ async def reissue_licence(
     """Re-issue an active licence with a changed scope (e.g. a new teaching address): the officer
     files a dossier copied from the old one with the changes, it passes the submission rules
     again, and a new licence with a new number replaces the old (status REISSUED)."""
-    old = await _locked_licence(session, principal, licence_id)
+    locked = await _locked_licence(session, principal, licence_id, LicenceApplication)
+    old: Licence = locked.Licence
     why = clean_text(fields.reason, "reason", required=True)
     if old.status != LicenceStatus.ACTIVE:
         raise _wrong_state(old, "re-issued")
     today = clock.today()
-    dossier = await session.get(LicenceApplication, old.application_id)
+    dossier: LicenceApplication | None = locked.LicenceApplication
     assert dossier is not None
     levels, programmes = await licensed_scope(
         session,
@@ -307,7 +342,9 @@ async def reissue_licence(
         note=f"Re-issue of licence {old.number}: {why}",
     )
     valid_until = old.valid_until if fields.keep_validity else fields.valid_until
-    return await issue_licence(session, principal, application, valid_until=valid_until, on=today)
+    return await issue_licence(
+        session, principal, application, valid_until=valid_until, on=today, superseding=old
+    )
 
 
 async def _changed_dossier(
@@ -371,14 +408,15 @@ async def _file_approved(
         documents=documents,
         on=application.submitted_on,
     )
-    session.add(
-        LicenceApplicationStep(
+    await append(
+        session,
+        insert(LicenceApplicationStep).values(
             application_id=application.id,
             action=ApplicationAction.APPROVED,
             effective_on=application.submitted_on,
             actor=principal.subject,
             note=note,
-        )
+        ),
     )
 
 
