@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +36,7 @@ from resolvers.licensing.dossier import (
     validate_dossier,
 )
 from resolvers.licensing.errors import LicensingCode
-from resolvers.licensing.licences import clean_text, issue_licence
+from resolvers.licensing.licences import Issued, clean_text, issue_licence
 from resolvers.licensing.rules import (
     application_readable,
     licence_required,
@@ -234,7 +235,7 @@ async def review_licence_application(
     reasons: str | None,
     requested_documents: str | None,
     valid_until: date | None,
-) -> LicenceApplication:
+) -> Reviewed:
     """A licensing officer's step on an application in their scope: request more documents (the
     review clock pauses), approve (the licence is issued; validity per decision, open-ended when
     ``valid_until`` is null) or refuse with reasons. A decided case is closed (``CASE_CLOSED``);
@@ -245,13 +246,23 @@ async def review_licence_application(
     if application.status not in OPEN:
         raise _closed(application)
     today = clock.today()
+    issued = None
     if decision == Decision.REQUEST_DOCUMENTS:
         await _request_documents(session, principal, application, requested_documents, on=today)
     elif decision == Decision.APPROVE:
-        await _approve(session, principal, application, reasons, valid_until=valid_until, on=today)
+        issued = await _approve(
+            session, principal, application, reasons, valid_until=valid_until, on=today
+        )
     else:
         await _refuse(session, principal, application, reasons, on=today)
-    return application
+    return Reviewed(application, issued)
+
+
+class Reviewed(NamedTuple):
+    """A reviewed application, and the licence its approval issued (if it was approved)."""
+
+    application: LicenceApplication
+    issued: Issued | None
 
 
 async def _request_documents(
@@ -287,7 +298,7 @@ async def _approve(
     *,
     valid_until: date | None,
     on: date,
-) -> None:
+) -> Issued:
     """Approve, issuing the licence; not while requested documents are awaited."""
     why = clean_text(reasons, "reasons", required=False)
     if application.status != LicenceApplicationStatus.SUBMITTED:
@@ -300,8 +311,9 @@ async def _approve(
     application.decided_on = on
     application.decision_reasons = why
     await session.flush()
-    await issue_licence(session, principal, application, valid_until=valid_until, on=on)
+    issued = await issue_licence(session, principal, application, valid_until=valid_until, on=on)
     await _step(session, application, principal, ApplicationAction.APPROVED, on=on, note=why)
+    return issued
 
 
 async def _refuse(
