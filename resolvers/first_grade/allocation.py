@@ -110,8 +110,13 @@ async def _licensed_schools(
     """The schools to allocate: the one named (managed by the caller, and licensed if it
     needs to be), or those in the caller's scope less the ones lacking a licence they need."""
     days = licence_days(season)
+    schools = _schools_in_scope(principal, school_id)
     if school_id is not None:
-        await managed_intake_institution(session, principal, school_id, InstitutionKind.SCHOOL)
+        school = await managed_intake_institution(
+            session, principal, school_id, InstitutionKind.SCHOOL
+        )
+        # The school read once: an exempt one reads no licence, one that needs a licence reads
+        # it (FOR SHARE) once a day checked; nothing is left to filter out after (issue 21).
         for day in days:
             await licensing_service.require_teaching_licence(
                 session,
@@ -119,8 +124,9 @@ async def _licensed_schools(
                 on=day,
                 level=EducationLevel.PRIMARY,
                 field="schoolId",
+                institution=school,
             )
-    schools = _schools_in_scope(principal, school_id)
+        return schools
     # Across a district or region, schools without the licence they need admit no one: their
     # applications wait untouched (issue 5) while the other schools are allocated.
     applied_to = (
