@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models import Enrollment, ExitReason, Institution, InstitutionKind, Person, Sector
 from resolvers import licensing as licensing_service
@@ -278,17 +279,25 @@ class Transferred(NamedTuple):
 
 
 async def _transferable(
-    session: AsyncSession, principal: Principal, enrollment_id: int, pin: str | None
-) -> tuple[Enrollment, Person]:
+    session: AsyncSession,
+    principal: Principal,
+    enrollment_id: int,
+    to_institution_id: int,
+    pin: str | None,
+) -> tuple[Enrollment, Person, Institution | None]:
     """The open enrollment to close and its pupil, locked after the pupil's row
-    (resolvers/locks.py). A
+    (resolvers/locks.py), and the receiving institution (``None`` if there is none). A
     caller who does not manage its institution shows the pupil's PIN (the receiving school
     holds the pupil's documents); otherwise it is not found, so an id alone reveals nothing."""
-    # The enrollment's pupil and institution in one read (issue 21: statements per mutation).
+    # The enrollment's pupil and both institutions in one read, before any lock; the PIN is
+    # compared on the row read here (issue 21: statements per mutation).
+    receiving = aliased(Institution, name="receiving")
     found = (
         await session.execute(
-            select(Enrollment.person_id, Institution)
+            select(Enrollment.person_id, Institution, Person, receiving)
             .join(Institution, Institution.id == Enrollment.institution_id)
+            .join(Person, Person.id == Enrollment.person_id)
+            .outerjoin(receiving, receiving.id == to_institution_id)
             .where(Enrollment.id == enrollment_id)
         )
     ).first()
@@ -296,23 +305,19 @@ async def _transferable(
         raise NotFound("The enrollment", field="enrollmentId")
     source: Institution = found.Institution
     if not may_manage_institution(principal, source):
-        pupil = await session.get(Person, found.person_id)
-        assert pupil is not None
+        pupil: Person = found.Person
         if pin is None or pupil.pin is None or not secrets.compare_digest(pin, pupil.pin):
             raise NotFound("The enrollment", field="enrollmentId")
     person = await session.get(Person, found.person_id, with_for_update=True)
     assert person is not None
     old = await _load_enrollment(session, enrollment_id, "enrollmentId")
     _ensure_open(old, "enrollmentId")
-    return old, person
+    return old, person, found.receiving
 
 
-async def _receiving(
-    session: AsyncSession, principal: Principal, old: Enrollment, to_institution_id: int
-) -> Institution:
+def _receiving(principal: Principal, old: Enrollment, target: Institution | None) -> Institution:
     """The receiving institution: another one, at the same level of education, managed by the
     caller."""
-    target = await session.get(Institution, to_institution_id)
     if target is None:
         raise NotFound("The receiving institution", field="toInstitutionId")
     require(
@@ -400,8 +405,10 @@ async def transfer_student(
     were admitted with; ``age_decision`` names a new decision.
     """
     decision = clean_decision(age_decision)
-    old, person = await _transferable(session, principal, enrollment_id, pin)
-    target = await _receiving(session, principal, old, to_institution_id)
+    old, person, receiving = await _transferable(
+        session, principal, enrollment_id, to_institution_id, pin
+    )
+    target = _receiving(principal, old, receiving)
     if transfer_date < old.entry_date:
         raise DomainError(
             ErrorCode.INVALID_DATE,

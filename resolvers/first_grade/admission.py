@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,12 +50,15 @@ async def _require_licences(
 
 
 async def _open_school_enrollments(
-    session: AsyncSession, application_ids: Sequence[int], start: date
+    session: AsyncSession, season_id: int, application_ids: Sequence[int], start: date
 ) -> None:
-    """Open each child's school enrollment in the entry grade, and link it to the
-    application, now admitted."""
-    await session.execute(
-        insert(Enrollment).from_select(
+    """Open each child's school enrollment in the entry grade, link it to the application, now
+    admitted, and count the admissions against their schools' quotas (CHECK ``admitted <=
+    places``): one statement, the enrollments' INSERT and the quotas' UPDATE its CTEs (issue
+    21: statements per mutation)."""
+    opened = (
+        insert(Enrollment)
+        .from_select(
             ["person_id", "institution_id", "grade_level", "sector", "entry_date"],
             select(
                 FGA.child_id,
@@ -64,34 +68,31 @@ async def _open_school_enrollments(
                 literal(start),
             ).where(any_of(FGA.id, application_ids), FGA.status.in_(PENDING)),
         )
+        .returning(Enrollment.id, Enrollment.person_id, Enrollment.institution_id)
+        .cte("opened")
     )
     await session.execute(
         update(FGA)
         .where(
             any_of(FGA.id, application_ids),
-            Enrollment.person_id == FGA.child_id,
-            Enrollment.institution_id == FGA.school_id,
-            Enrollment.sector == Sector.SCHOOL,
-            Enrollment.exit_date.is_(None),
+            opened.c.person_id == FGA.child_id,
+            opened.c.institution_id == FGA.school_id,
         )
-        .values(
-            status=FirstGradeStatus.ADMITTED, enrollment_id=Enrollment.id, updated_at=func.now()
-        )
+        .values(status=FirstGradeStatus.ADMITTED, enrollment_id=opened.c.id, updated_at=func.now())
+        .add_cte(_count_against_quotas(season_id, application_ids))
         .execution_options(synchronize_session=False)
     )
 
 
-async def _count_against_quotas(
-    session: AsyncSession, season_id: int, application_ids: Sequence[int]
-) -> None:
-    """Add the admissions to their schools' quotas (CHECK ``admitted <= places``)."""
+def _count_against_quotas(season_id: int, application_ids: Sequence[int]) -> Any:
+    """The UPDATE adding the admissions to their schools' quotas, as a CTE."""
     counts = (
         select(FGA.school_id, FGA.grade_level, FGA.language, func.count().label("n"))
         .where(any_of(FGA.id, application_ids))
         .group_by(FGA.school_id, FGA.grade_level, FGA.language)
         .subquery()
     )
-    await session.execute(
+    return (
         update(FirstGradeQuota)
         .where(
             FirstGradeQuota.season_id == season_id,
@@ -100,7 +101,8 @@ async def _count_against_quotas(
             FirstGradeQuota.language == counts.c.language,
         )
         .values(admitted=FirstGradeQuota.admitted + counts.c.n)
-        .execution_options(synchronize_session=False)
+        .returning(FirstGradeQuota.id)
+        .cte("counted")
     )
 
 
@@ -110,6 +112,8 @@ async def admit_to_first_grade(
     *,
     season: IntakeSeason,
     application_ids: Sequence[int],
+    children: Sequence[int] | None = None,
+    licences_held: bool = False,
 ) -> None:
     """Admit applications: the one path every first-grade admission takes.
 
@@ -123,17 +127,21 @@ async def admit_to_first_grade(
     issue 5).
 
     The caller holds the children's person rows, the schools' quota rows and the applications
-    (steps 1-3 of ``resolvers/locks.py``): allocation takes them in that order.
+    (steps 1-3 of ``resolvers/locks.py``): allocation takes them in that order. ``children``:
+    the applications' children when the caller has them; ``licences_held``: the caller has
+    read, ``FOR SHARE``, the licence each admitting school needs on these days and still holds
+    it (allocation does so as it picks the schools), so it is not read again.
     """
     if not application_ids:
         return
     start = season.school_year_starts
-    await _require_licences(session, application_ids, season)
-    children = list(
-        await session.scalars(select(FGA.child_id).where(any_of(FGA.id, application_ids)))
-    )
+    if not licences_held:
+        await _require_licences(session, application_ids, season)
+    if children is None:
+        children = list(
+            await session.scalars(select(FGA.child_id).where(any_of(FGA.id, application_ids)))
+        )
     await preschool_service.leave_for_school(session, principal.subject, children, start)
-    await _open_school_enrollments(session, application_ids, start)
-    await _count_against_quotas(session, season.id, application_ids)
+    await _open_school_enrollments(session, season.id, application_ids, start)
     await HISTORY.record(session, principal.subject, application_ids, FirstGradeStatus.ADMITTED)
     await emit_for(session, "enrollment.first_grade_admitted", application_ids)

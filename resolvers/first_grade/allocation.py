@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,6 +91,7 @@ def _ranking(season: IntakeSeason, application_ids: list[int]) -> Select[Any]:
     return (
         select(
             FGA.id,
+            FGA.child_id,
             FGA.school_id,
             FGA.grade_level,
             FGA.language,
@@ -109,8 +110,13 @@ async def _licensed_schools(
     """The schools to allocate: the one named (managed by the caller, and licensed if it
     needs to be), or those in the caller's scope less the ones lacking a licence they need."""
     days = licence_days(season)
+    schools = _schools_in_scope(principal, school_id)
     if school_id is not None:
-        await managed_intake_institution(session, principal, school_id, InstitutionKind.SCHOOL)
+        school = await managed_intake_institution(
+            session, principal, school_id, InstitutionKind.SCHOOL
+        )
+        # The school read once: an exempt one reads no licence, one that needs a licence reads
+        # it (FOR SHARE) once a day checked; nothing is left to filter out after (issue 21).
         for day in days:
             await licensing_service.require_teaching_licence(
                 session,
@@ -118,26 +124,19 @@ async def _licensed_schools(
                 on=day,
                 level=EducationLevel.PRIMARY,
                 field="schoolId",
+                institution=school,
             )
-    schools = _schools_in_scope(principal, school_id)
+        return schools
     # Across a district or region, schools without the licence they need admit no one: their
     # applications wait untouched (issue 5) while the other schools are allocated.
-    applied_to = list(
-        await session.scalars(
-            select(FGA.school_id)
-            .where(
-                FGA.season_id == season.id,
-                FGA.status.in_(PENDING),
-                FGA.school_id.in_(schools),
-            )
-            .distinct()
-        )
+    applied_to = (
+        select(FGA.school_id)
+        .where(FGA.season_id == season.id, FGA.status.in_(PENDING), FGA.school_id.in_(schools))
+        .distinct()
     )
-    unlicensed: set[int] = set()
-    for day in days:
-        unlicensed |= await licensing_service.unlicensed_among(
-            session, applied_to, on=day, level=EducationLevel.PRIMARY
-        )
+    unlicensed = await licensing_service.unlicensed_on_days(
+        session, applied_to, days=days, level=EducationLevel.PRIMARY
+    )
     if unlicensed:
         schools = schools.where(Institution.id.not_in(sorted(unlicensed)))
     return schools
@@ -156,55 +155,67 @@ async def _lock_applicants(
     return await lock_persons(session, select(FGA.child_id).where(*_pending_at(season, schools)))
 
 
+class Pending(NamedTuple):
+    """The applications :func:`_lock_pending` locked, and those of them it rejected."""
+
+    locked: list[int]
+    rejected: list[int]
+
+
 async def _lock_pending(
-    session: AsyncSession, season: IntakeSeason, schools: Select[Any], children: list[int]
-) -> list[int]:
+    session: AsyncSession,
+    actor: str,
+    season: IntakeSeason,
+    schools: Select[Any],
+    children: list[int],
+) -> Pending:
     """Step 3: the locked children's pending applications, locked in id order. A withdrawal
     that committed first is seen (the lock re-reads the row) and left out, its place going to
     the next child; one that comes later waits, then finds the application admitted or
-    waitlisted. An application verified after step 1 waits for the next allocation."""
-    return list(
-        await session.scalars(
-            select(FGA.id)
-            .where(*_pending_at(season, schools), any_of(FGA.child_id, children))
-            .order_by(FGA.id)
-            .with_for_update()
-        )
-    )
+    waitlisted. An application verified after step 1 waits for the next allocation.
 
-
-async def _reject_enrolled_elsewhere(
-    session: AsyncSession, actor: str, season: IntakeSeason, application_ids: list[int]
-) -> list[int]:
-    """Children who hold a school place from the first school day on (enrolled elsewhere,
-    before this allocation locked them) are not admitted twice, and the allocation goes on
-    without them: each such application is rejected with the reason ``already_enrolled``,
-    which the guardian and the school read on it, in its history and in an outbox event
-    (issue 12, finding 4)."""
+    Children who hold a school place from the first school day on (enrolled elsewhere, before
+    this allocation locked them) are not admitted twice, and the allocation goes on without
+    them: each such application is rejected with the reason ``already_enrolled``, which the
+    guardian and the school read on it, in its history and in an outbox event (issue 12,
+    finding 4). The lock and the rejection are one statement (issue 21): the UPDATE reads the
+    locked rows, so every lock is taken before it runs."""
     start = season.school_year_starts
     enrolled = aliased(Enrollment)
-    already = list(
-        (
-            await session.execute(
-                update(FGA)
-                .where(
-                    any_of(FGA.id, application_ids),
-                    exists().where(
-                        enrolled.person_id == FGA.child_id,
-                        enrolled.sector == Sector.SCHOOL,
-                        or_(enrolled.exit_date.is_(None), enrolled.exit_date > start),
-                    ),
-                )
-                .values(
-                    status=FirstGradeStatus.REJECTED,
-                    rejection_reason=RejectionReason.ALREADY_ENROLLED,
-                    updated_at=func.now(),
-                )
-                .returning(FGA.id)
-                .execution_options(synchronize_session=False)
-            )
-        ).scalars()
+    locked = (
+        select(FGA.id)
+        .where(*_pending_at(season, schools), any_of(FGA.child_id, children))
+        .order_by(FGA.id)
+        .with_for_update()
+        .cte("locked")
     )
+    rejected = (
+        update(FGA)
+        .where(
+            FGA.id.in_(select(locked.c.id)),
+            exists().where(
+                enrolled.person_id == FGA.child_id,
+                enrolled.sector == Sector.SCHOOL,
+                or_(enrolled.exit_date.is_(None), enrolled.exit_date > start),
+            ),
+        )
+        .values(
+            status=FirstGradeStatus.REJECTED,
+            rejection_reason=RejectionReason.ALREADY_ENROLLED,
+            updated_at=func.now(),
+        )
+        .returning(FGA.id)
+        .cte("rejected")
+    )
+    rows = (
+        await session.execute(
+            select(locked.c.id, rejected.c.id.is_not(None).label("rejected"))
+            .select_from(locked)
+            .outerjoin(rejected, rejected.c.id == locked.c.id)
+            .order_by(locked.c.id)
+        )
+    ).all()
+    already = [r.id for r in rows if r.rejected]
     if already:
         reason = RejectionReason.ALREADY_ENROLLED.value
         await HISTORY.record(session, actor, already, FirstGradeStatus.REJECTED, reason)
@@ -214,22 +225,32 @@ async def _reject_enrolled_elsewhere(
             aggregate_type="FirstGradeApplication",
             events=[(i, {"rejection_reason": reason}) for i in already],
         )
-    return already
+    return Pending([r.id for r in rows], already)
+
+
+class Ranked(NamedTuple):
+    """The applications ranked within their school's free places in their language (and their
+    children), and the rest."""
+
+    admit: list[int]
+    children: list[int]
+    wait: list[int]
 
 
 async def _rank(
     session: AsyncSession, season: IntakeSeason, application_ids: list[int], free: FreePlaces
-) -> tuple[list[int], list[int]]:
-    """The applications ranked within their school's free places in their language, and the
-    rest."""
-    admit: list[int] = []
-    wait: list[int] = []
+) -> Ranked:
+    ranked = Ranked([], [], [])
     if not application_ids:
-        return admit, wait
+        return ranked
     for row in await session.execute(_ranking(season, application_ids)):
         places = free.get((row.school_id, row.grade_level, row.language), 0)
-        (admit if row.place <= places else wait).append(row.id)
-    return admit, wait
+        if row.place <= places:
+            ranked.admit.append(row.id)
+            ranked.children.append(row.child_id)
+        else:
+            ranked.wait.append(row.id)
+    return ranked
 
 
 async def _waitlist(session: AsyncSession, actor: str, application_ids: list[int]) -> None:
@@ -282,11 +303,18 @@ async def allocate_first_grade_places(
     children = await _lock_applicants(session, season, schools)
     await add_default_quotas(session, season, schools)
     free = await free_places_for_update(session, season.id, schools)
-    pending = await _lock_pending(session, season, schools, children)
-    rejected = await _reject_enrolled_elsewhere(session, principal.subject, season, pending)
+    pending, rejected = await _lock_pending(session, principal.subject, season, schools, children)
     ranked = sorted(set(pending) - set(rejected))
-    admit, wait = await _rank(session, season, ranked, free)
-    await admit_to_first_grade(session, principal, season=season, application_ids=admit)
+    admit, children, wait = await _rank(session, season, ranked, free)
+    # The schools were picked holding their licences (read FOR SHARE, still held).
+    await admit_to_first_grade(
+        session,
+        principal,
+        season=season,
+        application_ids=admit,
+        children=children,
+        licences_held=True,
+    )
     await _waitlist(session, principal.subject, wait)
     log.info(
         "enrollment.places_allocated",

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import FirstGradeApplication, FirstGradeApplicationEvent, OutboxEvent
+from resolvers import events as events_service
 from resolvers.intake import StatusHistory, any_of
 
 FGA = FirstGradeApplication
@@ -16,10 +17,12 @@ HISTORY = StatusHistory(FirstGradeApplicationEvent)
 
 
 async def emit_for(session: AsyncSession, topic: str, application_ids: Sequence[int]) -> None:
-    """One outbox event per application, built in the database (ids and codes only)."""
+    """One outbox event per application, built in the database (ids and codes only); within
+    a mutation step it rides on the audit row (issue 21: statements per mutation)."""
     if not application_ids:
         return
-    await session.execute(
+    await events_service.append(
+        session,
         insert(OutboxEvent).from_select(
             ["topic", "aggregate_type", "aggregate_id", "payload"],
             select(
@@ -35,5 +38,5 @@ async def emit_for(session: AsyncSession, topic: str, application_ids: Sequence[
                     FGA.enrollment_id,
                 ),
             ).where(any_of(FGA.id, application_ids)),
-        )
+        ),
     )

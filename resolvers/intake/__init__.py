@@ -52,7 +52,9 @@ from resolvers.intake.seasons import (
     age_groups,
     benefit_category,
     current_season,
+    institution_and_season,
     months_between,
+    require_season,
     season_setting,
 )
 
@@ -81,6 +83,7 @@ __all__ = [
     "emit_many",
     "guardians_child_for_update",
     "holidays_of_year",
+    "institution_and_season",
     "managed_intake_institution",
     "months_between",
     "officer_scope",
@@ -88,6 +91,7 @@ __all__ = [
     "open_intake_season",
     "require_guardian_of",
     "require_guardian_reached",
+    "require_season",
     "season_setting",
     "seasons_query",
     "set_public_holidays",

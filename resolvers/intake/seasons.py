@@ -7,15 +7,39 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import Select, func, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from models import BenefitCategory, IntakeKind, IntakeSeason, KindergartenAgeGroup
+from models import BenefitCategory, Institution, IntakeKind, IntakeSeason, KindergartenAgeGroup
 from resolvers.errors import DomainError
 from resolvers.intake.errors import IntakeCode
 
 CODE_MAX = 40
+
+
+def _running(kind: IntakeKind, on: date, opens: Any = IntakeSeason.starts_on) -> Select[Any]:
+    """The season of ``kind`` running on ``on`` (the latest one if seasons overlap)."""
+    return (
+        select(IntakeSeason)
+        .where(IntakeSeason.kind == kind, opens <= on, IntakeSeason.ends_on >= on)
+        .order_by(IntakeSeason.year.desc())
+        .limit(1)
+    )
+
+
+def require_season(
+    season: IntakeSeason | None, kind: IntakeKind, field: str | None = None
+) -> IntakeSeason:
+    """The season found running, or ``SEASON_CLOSED`` when there is none."""
+    if season is None:
+        raise DomainError(
+            IntakeCode.SEASON_CLOSED,
+            f"No {kind.value.replace('_', '-')} season is open today",
+            field=field,
+        )
+    return season
 
 
 async def current_season(
@@ -29,19 +53,25 @@ async def current_season(
     """The season of ``kind`` running on ``on`` (the latest one if seasons overlap). A season
     runs from its ``opens`` date (its first day; first-grade applications: stage 1) to its
     last day."""
-    season = await session.scalar(
-        select(IntakeSeason)
-        .where(IntakeSeason.kind == kind, opens <= on, IntakeSeason.ends_on >= on)
-        .order_by(IntakeSeason.year.desc())
-        .limit(1)
-    )
-    if season is None:
-        raise DomainError(
-            IntakeCode.SEASON_CLOSED,
-            f"No {kind.value.replace('_', '-')} season is open today",
-            field=field,
+    return require_season(await session.scalar(_running(kind, on, opens)), kind, field)
+
+
+async def institution_and_season(
+    session: AsyncSession, institution_id: int, kind: IntakeKind, on: date
+) -> tuple[Institution | None, IntakeSeason | None]:
+    """The institution ``institution_id`` and the season of ``kind`` running on ``on``, each
+    ``None`` if missing, in one statement (issue 21: statements per mutation). The caller
+    checks them in its own order (:func:`require_season` for the season); the institution
+    stays in the session, so a ``session.get`` of it reads nothing while the caller holds it."""
+    institution = select(Institution).where(Institution.id == institution_id).subquery()
+    season = _running(kind, on).subquery()
+    inst, run = aliased(Institution, institution), aliased(IntakeSeason, season)
+    row = (
+        await session.execute(
+            select(inst, run).select_from(institution).join(season, true(), full=True)
         )
-    return season
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from resolvers.licensing.guards import (
     require_teaching_licences,
     unaccredited_among,
     unlicensed_among,
+    unlicensed_on_days,
 )
 from resolvers.licensing.rules import levels_for_placement, licence_required
 from resolvers.mutations import register_constraint
@@ -64,4 +65,5 @@ __all__ = [
     "require_teaching_licences",
     "unaccredited_among",
     "unlicensed_among",
+    "unlicensed_on_days",
 ]

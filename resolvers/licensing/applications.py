@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, timedelta
+from typing import NamedTuple
 
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -21,7 +23,7 @@ from models import (
 from resolvers import clock
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
-from resolvers.events import emit
+from resolvers.events import append, emit
 from resolvers.licensing.dossier import (
     AddressFields,
     DocumentFields,
@@ -34,14 +36,13 @@ from resolvers.licensing.dossier import (
     validate_dossier,
 )
 from resolvers.licensing.errors import LicensingCode
-from resolvers.licensing.licences import clean_text, issue_licence
+from resolvers.licensing.licences import Issued, clean_text, issue_licence
 from resolvers.licensing.rules import (
     application_readable,
     licence_required,
     may_apply_for,
     may_license,
 )
-from resolvers.lookup import readable_or_not_found
 
 OPEN = (LicenceApplicationStatus.SUBMITTED, LicenceApplicationStatus.AWAITING_DOCUMENTS)
 
@@ -61,16 +62,17 @@ async def _step(
     on: date,
     note: str | None = None,
 ) -> None:
-    session.add(
-        LicenceApplicationStep(
+    # Nobody reads the step back within the mutation: it rides on the audit row (issue 21).
+    await append(
+        session,
+        insert(LicenceApplicationStep).values(
             application_id=application.id,
             action=action,
             effective_on=on,
             actor=principal.subject,
             note=note,
-        )
+        ),
     )
-    await session.flush()
     await emit(
         session,
         topic=f"licensing.application_{action.value}",
@@ -149,17 +151,20 @@ async def apply_for_licence(
 async def _locked_application(
     session: AsyncSession, principal: Principal, application_id: int
 ) -> tuple[LicenceApplication, Institution]:
-    application = await readable_or_not_found(
-        session,
-        LicenceApplication,
-        application_id,
-        application_readable(principal),
-        what="The application",
-        field="applicationId",
-    )
-    inst = await session.get(Institution, application.institution_id)
-    assert inst is not None
-    return application, inst
+    """The application the caller may read, locked, with its institution read by the same
+    statement (NOT_FOUND when missing or not theirs to read; issue 21)."""
+    found = (
+        await session.execute(
+            select(LicenceApplication, Institution)
+            .join(Institution, Institution.id == LicenceApplication.institution_id)
+            .where(LicenceApplication.id == application_id, application_readable(principal))
+            .with_for_update(of=LicenceApplication)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("The application", field="applicationId")
+    return found.LicenceApplication, found.Institution
 
 
 def _closed(application: LicenceApplication) -> DomainError:
@@ -230,7 +235,7 @@ async def review_licence_application(
     reasons: str | None,
     requested_documents: str | None,
     valid_until: date | None,
-) -> LicenceApplication:
+) -> Reviewed:
     """A licensing officer's step on an application in their scope: request more documents (the
     review clock pauses), approve (the licence is issued; validity per decision, open-ended when
     ``valid_until`` is null) or refuse with reasons. A decided case is closed (``CASE_CLOSED``);
@@ -241,13 +246,23 @@ async def review_licence_application(
     if application.status not in OPEN:
         raise _closed(application)
     today = clock.today()
+    issued = None
     if decision == Decision.REQUEST_DOCUMENTS:
         await _request_documents(session, principal, application, requested_documents, on=today)
     elif decision == Decision.APPROVE:
-        await _approve(session, principal, application, reasons, valid_until=valid_until, on=today)
+        issued = await _approve(
+            session, principal, application, reasons, valid_until=valid_until, on=today
+        )
     else:
         await _refuse(session, principal, application, reasons, on=today)
-    return application
+    return Reviewed(application, issued)
+
+
+class Reviewed(NamedTuple):
+    """A reviewed application, and the licence its approval issued (if it was approved)."""
+
+    application: LicenceApplication
+    issued: Issued | None
 
 
 async def _request_documents(
@@ -283,7 +298,7 @@ async def _approve(
     *,
     valid_until: date | None,
     on: date,
-) -> None:
+) -> Issued:
     """Approve, issuing the licence; not while requested documents are awaited."""
     why = clean_text(reasons, "reasons", required=False)
     if application.status != LicenceApplicationStatus.SUBMITTED:
@@ -296,8 +311,9 @@ async def _approve(
     application.decided_on = on
     application.decision_reasons = why
     await session.flush()
-    await issue_licence(session, principal, application, valid_until=valid_until, on=on)
+    issued = await issue_licence(session, principal, application, valid_until=valid_until, on=on)
     await _step(session, application, principal, ApplicationAction.APPROVED, on=on, note=why)
+    return issued
 
 
 async def _refuse(

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -105,6 +105,46 @@ async def unlicensed_among(
         )
     )
     return {r.id for r in rows if r.id not in licensed and licence_required(r.kind, r.ownership)}
+
+
+async def unlicensed_on_days(
+    session: AsyncSession,
+    institution_ids: Collection[int] | Select[Any],
+    *,
+    days: Collection[date],
+    level: EducationLevel | Collection[EducationLevel] | None = None,
+) -> set[int]:
+    """:func:`unlicensed_among` over several days at once: the institutions that need a
+    licence and lack one in force covering ``level`` on any of ``days``. Two statements
+    whatever the number of institutions and days (issue 21); the licences in force on any of
+    the days are read ``FOR SHARE``. ``institution_ids`` may be a statement selecting them."""
+    on = sorted(set(days))
+    ids: Any = institution_ids
+    if not isinstance(institution_ids, Select):
+        ids = sorted(set(institution_ids))
+    if not on or (isinstance(ids, list) and not ids):
+        return set()
+    levels = _level_values(level)
+    stmt = select(
+        Licence.institution_id, *(licence_valid_on(d).label(f"on_{i}") for i, d in enumerate(on))
+    ).where(Licence.institution_id.in_(ids), or_(*(licence_valid_on(d) for d in on)))
+    if levels:
+        stmt = stmt.where(Licence.levels.overlap(levels))
+    rows = (await session.execute(stmt.with_for_update(read=True))).all()
+    # The institutions needing a licence, less those licensed on every day.
+    needing = {
+        r.id
+        for r in await session.execute(
+            select(Institution.id, Institution.kind, Institution.ownership).where(
+                Institution.id.in_(ids)
+            )
+        )
+        if licence_required(r.kind, r.ownership)
+    }
+    unlicensed: set[int] = set()
+    for i in range(len(on)):
+        unlicensed |= needing - {r.institution_id for r in rows if r[i + 1]}
+    return unlicensed
 
 
 async def require_teaching_licences(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Text, cast, func, insert, literal, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models import (
     ApplicationAction,
@@ -22,24 +24,24 @@ from models import (
     LicenceApplicationStep,
     LicenceEvent,
     LicenceStatus,
+    LicensingPolicy,
 )
 from models.licensing import LICENCE_NUMBER_SEQUENCE
 from resolvers import clock
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
-from resolvers.events import emit
+from resolvers.events import append, emit
 from resolvers.licensing.dossier import (
     AddressFields,
     DocumentFields,
     check_submission,
-    dossier_addresses,
-    dossier_documents,
+    dossier_of,
     licensed_scope,
     store_dossier,
     validate_dossier,
 )
 from resolvers.licensing.errors import LicensingCode
-from resolvers.licensing.rules import may_license
+from resolvers.licensing.rules import may_license, policy_in_force, require_policy
 
 LIVE = (LicenceStatus.ACTIVE, LicenceStatus.SUSPENDED)
 
@@ -64,17 +66,18 @@ async def _record(
     legal_basis: str | None = None,
     payload: dict[str, object] | None = None,
 ) -> None:
-    session.add(
-        LicenceEvent(
+    # Nobody reads the history row back within the step: it rides on the audit row (issue 21).
+    await append(
+        session,
+        insert(LicenceEvent).values(
             licence_id=licence.id,
             action=action,
             effective_on=on,
             actor=principal.subject,
             reason=reason,
             legal_basis=legal_basis,
-        )
+        ),
     )
-    await session.flush()
     await emit(
         session,
         topic=f"licensing.licence_{action.value}",
@@ -84,6 +87,15 @@ async def _record(
     )
 
 
+def _licence_number(on: date) -> Any:
+    """A new licence number, ``KG-LIC-<year>-<serial>`` (the serial zero-padded to 6 digits),
+    drawn from the sequence once."""
+    serial = select(func.nextval(text(f"'{LICENCE_NUMBER_SEQUENCE}'")).label("n")).subquery()
+    digits = cast(serial.c.n, Text)
+    padded = func.lpad(digits, func.greatest(6, func.length(digits)), "0")
+    return select(literal(f"KG-LIC-{on.year}-") + padded).scalar_subquery()
+
+
 async def issue_licence(
     session: AsyncSession,
     principal: Principal,
@@ -91,17 +103,20 @@ async def issue_licence(
     *,
     valid_until: date | None,
     on: date,
-) -> Licence:
+    superseding: Licence | None = None,
+) -> Issued:
     """Issue the licence an approved application becomes: a new number, the application's scope,
     validity per decision (open-ended when ``valid_until`` is null). A licence the institution
-    already holds in force is superseded (status REISSUED) and linked from the new one."""
+    already holds in force is superseded (status REISSUED) and linked from the new one;
+    ``superseding``: that licence, when the caller holds it locked already (a re-issue: an
+    institution holds one licence in force at most, ``uq_licence_live_institution``)."""
     if valid_until is not None and valid_until < on:
         raise DomainError(
             ErrorCode.INVALID_DATE,
             "A licence is valid until a date after its issue",
             field="validUntil",
         )
-    previous = await session.scalar(
+    previous = superseding or await session.scalar(
         select(Licence)
         .where(Licence.institution_id == application.institution_id, Licence.status.in_(LIVE))
         .with_for_update()
@@ -110,20 +125,20 @@ async def issue_licence(
         previous.status = LicenceStatus.REISSUED
         previous.ended_on = on
         await session.flush()
-    serial = await session.scalar(select(func.nextval(text(f"'{LICENCE_NUMBER_SEQUENCE}'"))))
-    licence = Licence(
-        number=f"KG-LIC-{on.year}-{serial:06d}",
-        institution_id=application.institution_id,
-        application_id=application.id,
-        replaces_id=previous.id if previous is not None else None,
-        status=LicenceStatus.ACTIVE,
-        levels=list(application.levels),
-        programme_codes=list(application.programme_codes),
-        issued_on=on,
-        valid_until=valid_until,
+    licence, event = await _insert_licence(
+        session,
+        principal,
+        {
+            "institution_id": application.institution_id,
+            "application_id": application.id,
+            "replaces_id": previous.id if previous is not None else None,
+            "status": LicenceStatus.ACTIVE,
+            "levels": list(application.levels),
+            "programme_codes": list(application.programme_codes),
+            "issued_on": on,
+            "valid_until": valid_until,
+        },
     )
-    session.add(licence)
-    await session.flush()
     if previous is not None:
         await _record(
             session,
@@ -134,24 +149,92 @@ async def issue_licence(
             reason=f"Replaced by licence {licence.number}",
             payload={"replaced_by_id": licence.id},
         )
-    await _record(
+    await emit(
         session,
-        licence,
-        principal,
-        LicenceAction.ISSUED,
-        on=on,
-        payload={"application_id": application.id, "replaces_id": licence.replaces_id},
+        topic=f"licensing.licence_{LicenceAction.ISSUED.value}",
+        aggregate_type="Licence",
+        aggregate_id=licence.id,
+        payload={
+            "institution_id": licence.institution_id,
+            "application_id": application.id,
+            "replaces_id": licence.replaces_id,
+        },
     )
-    return licence
+    return Issued(licence, event)
 
 
-async def _locked_licence(session: AsyncSession, principal: Principal, licence_id: int) -> Licence:
-    licence = await session.get(Licence, licence_id, with_for_update=True)
-    if licence is None:
+class Issued(NamedTuple):
+    """A licence just issued and its history's first row (the payload's loaders are given
+    both: licences and their history are public, L3; issue 21)."""
+
+    licence: Licence
+    event: LicenceEvent
+
+
+async def _insert_licence(
+    session: AsyncSession, principal: Principal, values: dict[str, Any]
+) -> tuple[Licence, LicenceEvent]:
+    """Write a licence of these column ``values`` with a number drawn from the sequence, and
+    its ``issued`` history row, in one statement: both come back whole (issue 21: statements
+    per mutation)."""
+    issued = (
+        insert(Licence)
+        .values(number=_licence_number(values["issued_on"]), **values)
+        .returning(*Licence.__table__.c)
+        .cte("issued")
+    )
+    history = (
+        insert(LicenceEvent)
+        .from_select(
+            ["licence_id", "action", "effective_on", "actor"],
+            select(
+                issued.c.id,
+                literal(LicenceAction.ISSUED, LicenceEvent.action.type),
+                issued.c.issued_on,
+                literal(principal.subject, LicenceEvent.actor.type),
+            ),
+        )
+        .returning(*LicenceEvent.__table__.c)
+        .cte("issued_history")
+    )
+    licence, event = aliased(Licence, issued), aliased(LicenceEvent, history)
+    row = (
+        await session.execute(select(licence, event).select_from(issued).join(history, true()))
+    ).one()
+    return row[0], row[1]
+
+
+async def _locked_licence(
+    session: AsyncSession, principal: Principal, licence_id: int, *, reissue_on: date | None = None
+) -> Any:
+    """The licence, locked, in the caller's licensing scope; its institution is read by the
+    same statement (issue 21: statements per mutation). For a re-issue on ``reissue_on`` the
+    statement also reads the licence's application (the dossier) and the licensing policy in
+    force that day; the row then has ``.Licence``, ``.dossier`` and ``.policy``."""
+    stmt = (
+        select(Licence, Institution)
+        .join(Institution, Institution.id == Licence.institution_id)
+        .where(Licence.id == licence_id)
+        .with_for_update(of=Licence)
+        .execution_options(populate_existing=True)
+    )
+    if reissue_on is not None:
+        in_force = policy_in_force(reissue_on).subquery("policy_in_force")
+        dossier = aliased(LicenceApplication, name="dossier")
+        policy = aliased(LicensingPolicy, in_force, name="policy")
+        stmt = (
+            stmt.add_columns(dossier, policy)
+            .outerjoin(dossier, dossier.id == Licence.application_id)
+            .outerjoin(in_force, true())
+        )
+    found = (await session.execute(stmt)).first()
+    if found is None:
         raise NotFound("The licence", field="licenceId")
-    inst = await session.get(Institution, licence.institution_id)
-    require(may_license(principal, inst), "This institution is outside your licensing scope")
-    return licence
+    require(
+        may_license(principal, found.Institution),
+        "This institution is outside your licensing scope",
+    )
+    return found if reissue_on is not None else found.Licence
 
 
 def _wrong_state(licence: Licence, doing: str) -> DomainError:
@@ -258,16 +341,17 @@ class ReissueFields:
 
 async def reissue_licence(
     session: AsyncSession, principal: Principal, *, licence_id: int, fields: ReissueFields
-) -> Licence:
+) -> Issued:
     """Re-issue an active licence with a changed scope (e.g. a new teaching address): the officer
     files a dossier copied from the old one with the changes, it passes the submission rules
     again, and a new licence with a new number replaces the old (status REISSUED)."""
-    old = await _locked_licence(session, principal, licence_id)
+    today = clock.today()
+    locked = await _locked_licence(session, principal, licence_id, reissue_on=today)
+    old: Licence = locked.Licence
     why = clean_text(fields.reason, "reason", required=True)
     if old.status != LicenceStatus.ACTIVE:
         raise _wrong_state(old, "re-issued")
-    today = clock.today()
-    dossier = await session.get(LicenceApplication, old.application_id)
+    dossier: LicenceApplication | None = locked.dossier
     assert dossier is not None
     levels, programmes = await licensed_scope(
         session,
@@ -283,6 +367,7 @@ async def reissue_licence(
         documents=documents,
         programmes=programmes,
         clinical_base=dossier.clinical_base,
+        policy=require_policy(locked.policy),
     )
     application = LicenceApplication(
         institution_id=old.institution_id,
@@ -307,7 +392,9 @@ async def reissue_licence(
         note=f"Re-issue of licence {old.number}: {why}",
     )
     valid_until = old.valid_until if fields.keep_validity else fields.valid_until
-    return await issue_licence(session, principal, application, valid_until=valid_until, on=today)
+    return await issue_licence(
+        session, principal, application, valid_until=valid_until, on=today, superseding=old
+    )
 
 
 async def _changed_dossier(
@@ -317,7 +404,7 @@ async def _changed_dossier(
     New addresses replace the old ones with the documents given for them (documents of the
     dossier as a whole, not of one address, carry over); otherwise the old addresses and
     documents stay, and the documents given are added."""
-    old_addresses = await dossier_addresses(session, dossier_id)
+    old_addresses, old_documents = await dossier_of(session, dossier_id)
     index_of = {a.id: i for i, a in enumerate(old_addresses)}
     kept_docs = [
         DocumentFields(
@@ -329,7 +416,7 @@ async def _changed_dossier(
             storage_key=d.storage_key,
             address_index=index_of.get(d.address_id) if d.address_id is not None else None,
         )
-        for d in await dossier_documents(session, dossier_id)
+        for d in old_documents
     ]
     if fields.addresses is not None:
         documents = list(fields.documents or [])
@@ -371,14 +458,15 @@ async def _file_approved(
         documents=documents,
         on=application.submitted_on,
     )
-    session.add(
-        LicenceApplicationStep(
+    await append(
+        session,
+        insert(LicenceApplicationStep).values(
             application_id=application.id,
             action=ApplicationAction.APPROVED,
             effective_on=application.submitted_on,
             actor=principal.subject,
             note=note,
-        )
+        ),
     )
 
 

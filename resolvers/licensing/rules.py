@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -66,19 +66,27 @@ def levels_for_placement(
     return ()
 
 
-async def policy_for(session: AsyncSession, on: date) -> LicensingPolicy:
-    """The licensing policy row in force on a date: the latest year not after it."""
-    policy = await session.scalar(
+def policy_in_force(on: date) -> Select[Any]:
+    """The licensing policy row in force on a date: the latest year not after it, else (no
+    such year) the earliest one; one statement for both cases."""
+    later = LicensingPolicy.year > on.year
+    return (
         select(LicensingPolicy)
-        .where(LicensingPolicy.year <= on.year)
-        .order_by(LicensingPolicy.year.desc())
+        .order_by(later, case((later, LicensingPolicy.year), else_=-LicensingPolicy.year))
         .limit(1)
     )
-    if policy is None:
-        policy = await session.scalar(select(LicensingPolicy).order_by(LicensingPolicy.year))
+
+
+def require_policy(policy: LicensingPolicy | None) -> LicensingPolicy:
+    """The policy found, or NOT_FOUND when the ministry has set none."""
     if policy is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No licensing policy is set; ask the ministry")
     return policy
+
+
+async def policy_for(session: AsyncSession, on: date) -> LicensingPolicy:
+    """The licensing policy row in force on a date (:func:`policy_in_force`)."""
+    return require_policy(await session.scalar(policy_in_force(on)))
 
 
 def licence_valid_on(on: date | Any, lic: Any = Licence) -> ColumnElement[bool]:

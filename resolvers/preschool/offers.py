@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     DeclineRule,
@@ -42,10 +43,11 @@ from resolvers.errors import DomainError, ErrorCode
 from resolvers.intake import (
     add_working_days,
     any_of,
-    current_season,
     emit_many,
+    institution_and_season,
     managed_intake_institution,
     require_guardian_reached,
+    require_season,
 )
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.places import free_places_for_update, return_place, return_places
@@ -203,6 +205,30 @@ async def _next_in_all_queues(
     return {p.id: picks[p.id] for p in wanted if p.id in picks}
 
 
+class Offered(NamedTuple):
+    """The offers made, and their applications as the step left them (the payload's loader is
+    given those: the officer reached them through their own kindergarten's queue, issue 21)."""
+
+    offers: list[KindergartenOffer]
+    applications: list[KindergartenApplication]
+
+
+def _take_places(picks: Picks) -> Any:
+    """The UPDATE taking each places row's picked seats (the rows are locked already), as a
+    CTE of the applications' UPDATE: one statement for both (issue 21)."""
+    taken = select(
+        func.unnest(literal(list(picks), ARRAY(Integer))).label("id"),
+        func.unnest(literal([len(ids) for ids in picks.values()], ARRAY(Integer))).label("n"),
+    ).subquery("taken")
+    return (
+        update(KindergartenPlaces)
+        .where(KindergartenPlaces.id == taken.c.id)
+        .values(free_places=KindergartenPlaces.free_places - taken.c.n)
+        .returning(KindergartenPlaces.id)
+        .cte("taken_places")
+    )
+
+
 async def _make_offers(
     session: AsyncSession,
     actor: str,
@@ -210,7 +236,7 @@ async def _make_offers(
     places: list[KindergartenPlaces],
     picks: Picks,
     deadline: date,
-) -> list[KindergartenOffer]:
+) -> Offered:
     """Write the picked offers, mark their applications offered, take the places, and tell
     each family (status history, outbox)."""
     by_id = {p.id: p for p in places}
@@ -236,15 +262,20 @@ async def _make_offers(
     )
     offer_ids = [offer.id for offer in offers]
     application_ids = [app_id for app_ids in picks.values() for app_id in app_ids]
-    await session.execute(
-        update(KA)
-        .where(KA.id.in_(application_ids))
-        .values(status=QueueStatus.OFFERED, updated_at=func.now())
-        .execution_options(synchronize_session=False)
+    applications = list(
+        await session.scalars(
+            update(KA)
+            .where(KA.id.in_(application_ids))
+            .values(status=QueueStatus.OFFERED, updated_at=func.now())
+            .returning(KA)
+            .add_cte(_take_places(picks))
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
     )
     for places_id, app_ids in picks.items():
-        by_id[places_id].free_places -= len(app_ids)
-    await session.flush()
+        # What the statement above wrote, told to the loaded rows without another UPDATE.
+        place = by_id[places_id]
+        set_committed_value(place, "free_places", place.free_places - len(app_ids))
     await HISTORY.record(
         session, actor, application_ids, QueueStatus.OFFERED, f"offered by {kindergarten_id}"
     )
@@ -264,7 +295,7 @@ async def _make_offers(
             for oid, r in zip(offer_ids, rows, strict=True)
         ],
     )
-    return sorted(offers, key=lambda offer: offer.id)
+    return Offered(sorted(offers, key=lambda offer: offer.id), applications)
 
 
 async def offer_places(
@@ -275,7 +306,7 @@ async def offer_places(
     age_group: str | None = None,
     count: int | None = None,
     application_id: int | None = None,
-) -> list[KindergartenOffer]:
+) -> Offered:
     """Offer a kindergarten's free places to the children next in its queues.
 
     Rules (domain.md; issue 3): per kindergarten and age group, verified benefit holders first,
@@ -290,10 +321,16 @@ async def offer_places(
     goes to a child who starts school by the day it would begin (``STARTS_SCHOOL_FIRST`` for
     a named child; passed over in the queue otherwise).
     """
+    on = today()
+    # The kindergarten and the season in one read; ``found`` holds the kindergarten, so the
+    # check below reads it from the session (issue 21: statements per mutation).
+    found, running = await institution_and_season(
+        session, kindergarten_id, IntakeKind.KINDERGARTEN, on
+    )
     inst = await managed_intake_institution(
         session, principal, kindergarten_id, InstitutionKind.KINDERGARTEN
     )
-    on = today()
+    assert found is None or found is inst
     await licensing_service.require_teaching_licence(
         session,
         institution_id=inst.id,
@@ -302,7 +339,7 @@ async def offer_places(
         field="kindergartenId",
         institution=inst,
     )
-    season = await current_season(session, IntakeKind.KINDERGARTEN, on)
+    season = require_season(running, IntakeKind.KINDERGARTEN)
     if count is not None and not 1 <= count <= 1000:
         raise DomainError(ErrorCode.INVALID_INPUT, "Offer 1 to 1,000 places", field="count")
     # A named child's application is locked before the places rows (resolvers/locks.py).

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, literal, null, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -104,6 +104,12 @@ async def require_not_at_school(
             Enrollment.person_id == child_id, *school_place_from(on)
         )
     )
+    refuse_at_school(starts, field)
+
+
+def refuse_at_school(starts: date | None, field: str = "offerId") -> None:
+    """Refuse (``ALREADY_ENROLLED``) a kindergarten place to a child whose school place
+    starts on ``starts`` (``None``: no school place then or later; K7)."""
     if starts is not None:
         raise DomainError(
             PreschoolCode.ALREADY_ENROLLED,
@@ -111,20 +117,6 @@ async def require_not_at_school(
             "holds no kindergarten place",
             field=field,
         )
-
-
-async def _lock_applications(
-    session: AsyncSession, child_ids: Sequence[int]
-) -> dict[int, int | None]:
-    """The children's applications a school place ends, locked in id order: id -> the
-    kindergarten enrollment each holds (if any)."""
-    rows = await session.execute(
-        select(KA.id, KA.enrollment_id)
-        .where(any_of(KA.child_id, child_ids), KA.status.in_(ENDED_BY_SCHOOL))
-        .order_by(KA.id)
-        .with_for_update()
-    )
-    return {row.id: row.enrollment_id for row in rows}
 
 
 async def _cancel_offers(session: AsyncSession, application_ids: Sequence[int]) -> list[int]:
@@ -142,12 +134,10 @@ async def _cancel_offers(session: AsyncSession, application_ids: Sequence[int]) 
     )
 
 
-async def _end_places(
-    session: AsyncSession, child_ids: Sequence[int], start: date
-) -> list[tuple[int, int]]:
-    """End the children's kindergarten enrollments still running on the first school day,
-    that day (an enrollment that was to begin later ends as it begins); (id, kindergarten)."""
-    ended = await session.execute(
+def _end_places_update(child_ids: Sequence[int], start: date) -> Any:
+    """The UPDATE ending the children's kindergarten enrollments still running on the first
+    school day, that day (an enrollment that was to begin later ends as it begins)."""
+    return (
         update(Enrollment)
         .where(
             any_of(Enrollment.person_id, child_ids),
@@ -159,6 +149,16 @@ async def _end_places(
             exit_reason=ExitReason.COMPLETED_LEVEL,
             updated_at=func.now(),
         )
+    )
+
+
+async def _end_places(
+    session: AsyncSession, child_ids: Sequence[int], start: date
+) -> list[tuple[int, int]]:
+    """End the children's kindergarten places (:func:`_end_places_update`); (id,
+    kindergarten) of each."""
+    ended = await session.execute(
+        _end_places_update(child_ids, start)
         .returning(Enrollment.id, Enrollment.institution_id)
         .execution_options(synchronize_session=False)
     )
@@ -192,6 +192,35 @@ async def _held_seats(
     ]
 
 
+def _end_vouchers(actor: str, child_ids: Sequence[int], start: date) -> Any:
+    """The UPDATE ending the children's live vouchers (reason ``school``), their ids back."""
+    return (
+        update(KindergartenVoucher)
+        .where(
+            any_of(KindergartenVoucher.child_id, child_ids),
+            KindergartenVoucher.status.in_(LIVE_VOUCHER_STATUSES),
+        )
+        .values(
+            status=VoucherStatus.ENDED,
+            end_reason=VoucherEndReason.SCHOOL,
+            ended_on=start,
+            ended_by=actor,
+            decided_at=func.coalesce(KindergartenVoucher.decided_at, func.now()),
+            updated_at=func.now(),
+        )
+        .returning(KindergartenVoucher.id)
+    )
+
+
+async def _emit_vouchers_ended(session: AsyncSession, ended: Sequence[int]) -> None:
+    await emit_many(
+        session,
+        topic="preschool.voucher_ended",
+        aggregate_type="KindergartenVoucher",
+        events=[(i, {"status": "ended", "reason": "school"}) for i in ended],
+    )
+
+
 async def end_vouchers_for_school(
     session: AsyncSession, actor: str, child_ids: Sequence[int], start: date
 ) -> list[int]:
@@ -200,30 +229,59 @@ async def end_vouchers_for_school(
     their kindergarten enrollments; the ids of the vouchers ended."""
     ended = list(
         await session.scalars(
-            update(KindergartenVoucher)
-            .where(
-                any_of(KindergartenVoucher.child_id, child_ids),
-                KindergartenVoucher.status.in_(LIVE_VOUCHER_STATUSES),
-            )
-            .values(
-                status=VoucherStatus.ENDED,
-                end_reason=VoucherEndReason.SCHOOL,
-                ended_on=start,
-                ended_by=actor,
-                decided_at=func.coalesce(KindergartenVoucher.decided_at, func.now()),
-                updated_at=func.now(),
-            )
-            .returning(KindergartenVoucher.id)
-            .execution_options(synchronize_session=False)
+            _end_vouchers(actor, child_ids, start).execution_options(synchronize_session=False)
         )
     )
-    await emit_many(
-        session,
-        topic="preschool.voucher_ended",
-        aggregate_type="KindergartenVoucher",
-        events=[(i, {"status": "ended", "reason": "school"}) for i in ended],
-    )
+    await _emit_vouchers_ended(session, ended)
     return ended
+
+
+class _Opening(NamedTuple):
+    """What the first statement of :func:`leave_for_school` did."""
+
+    vouchers: list[int]
+    # The applications locked: id -> the kindergarten enrollment each holds (if any).
+    holding: dict[int, int | None]
+    # Whether the kindergarten places were ended too (only when no application was locked).
+    places_ended: bool
+
+
+async def _open_leaving(
+    session: AsyncSession, actor: str, child_ids: Sequence[int], start: date
+) -> _Opening:
+    """End the children's vouchers and lock their applications in one statement; when they
+    have no application to end (most children entering school), their kindergarten places end
+    in the same statement too (issue 21: statements per mutation).
+
+    The parts run in the order the UNION lists them (vouchers, applications, places: steps 1,
+    4 and 7 of ``resolvers/locks.py``); the places' UPDATE waits for the applications' lock and
+    runs only when it found none: with an application, its offers and seats (steps 5 and 6)
+    come first, and :func:`leave_for_school` ends the places after them."""
+    vouchers = _end_vouchers(actor, child_ids, start).cte("ended_vouchers")
+    applications = (
+        select(KA.id, KA.enrollment_id)
+        .where(any_of(KA.child_id, child_ids), KA.status.in_(ENDED_BY_SCHOOL))
+        .order_by(KA.id)
+        .with_for_update()
+        .cte("held_applications")
+    )
+    places = (
+        _end_places_update(child_ids, start)
+        .where(~exists(select(applications.c.id)))
+        .returning(Enrollment.id)
+        .cte("ended_places")
+    )
+    rows = (
+        await session.execute(
+            union_all(
+                select(literal("v").label("kind"), vouchers.c.id, null().label("held")),
+                select(literal("a"), applications.c.id, applications.c.enrollment_id),
+                select(literal("p"), places.c.id, null()),
+            )
+        )
+    ).all()
+    holding = {r.id: r.held for r in rows if r.kind == "a"}
+    return _Opening([r.id for r in rows if r.kind == "v"], holding, places_ended=not holding)
 
 
 async def leave_for_school(
@@ -240,15 +298,16 @@ async def leave_for_school(
     """
     if not child_ids:
         return []
-    await end_vouchers_for_school(session, actor, child_ids, start)
-    holding = await _lock_applications(session, child_ids)
+    opening = await _open_leaving(session, actor, child_ids, start)
+    await _emit_vouchers_ended(session, opening.vouchers)
+    if opening.places_ended:
+        return []
+    holding = opening.holding
     cancelled = list(holding)
-    seats = await _cancel_offers(session, cancelled) if cancelled else []
+    seats = await _cancel_offers(session, cancelled)
     ended = await _end_places(session, child_ids, start)
     seats += await _held_seats(session, holding, ended)
     await return_places(session, seats)
-    if not cancelled:
-        return []
     await session.execute(
         update(KA)
         .where(any_of(KA.id, cancelled))

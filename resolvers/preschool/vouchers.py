@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -58,13 +58,16 @@ from resolvers.intake import (
     emit_many,
     guardians_child_for_update,
     months_between,
-    open_enrollment,
-    require_guardian_of,
+    require_guardian_reached,
 )
-from resolvers.locks import lock_persons
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.rules import may_decide_voucher, voucher_readable
-from resolvers.preschool.school import require_before_school, require_not_at_school
+from resolvers.preschool.school import (
+    refuse_at_school,
+    require_before_school,
+    require_not_at_school,
+    school_place_from,
+)
 from resolvers.relay import Ordering
 
 log = logging.getLogger(__name__)
@@ -95,21 +98,38 @@ def vouchers_query(
     return stmt
 
 
+class LockedVoucher(NamedTuple):
+    """A voucher locked after its child's row, with the child and the voucher's season read by
+    the child's locking statement (held here: the session keeps loaded rows weakly)."""
+
+    voucher: KindergartenVoucher
+    child: Person
+    season: IntakeSeason
+
+
 async def _voucher_for_update(
     session: AsyncSession, principal: Principal, voucher_id: int
-) -> KindergartenVoucher:
+) -> LockedVoucher:
     """The voucher the caller may read, locked after its child's person row (NOT_FOUND when
-    missing or not theirs to read: an id alone locks nothing)."""
-    child_id = await session.scalar(
-        select(KV.child_id).where(KV.id == voucher_id, voucher_readable(principal))
-    )
-    if child_id is None:
+    missing or not theirs to read: an id alone locks nothing). The rule, the child's lock and
+    the reads of the child and the season are one statement (issue 21: statements per
+    mutation); the voucher's own lock follows (``resolvers/locks.py``)."""
+    found = (
+        await session.execute(
+            select(Person, IntakeSeason)
+            .join(KV, KV.child_id == Person.id)
+            .join(IntakeSeason, IntakeSeason.id == KV.season_id)
+            .where(KV.id == voucher_id, voucher_readable(principal))
+            .with_for_update(of=Person, key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if found is None:
         raise NotFound("The voucher", field="voucherId")
-    await lock_persons(session, [child_id])
     voucher = await session.get(KV, voucher_id, with_for_update=True, populate_existing=True)
     if voucher is None:
         raise NotFound("The voucher", field="voucherId")
-    return voucher
+    return LockedVoucher(voucher, found.Person, found.IntakeSeason)
 
 
 async def _voucher_district(
@@ -152,7 +172,7 @@ async def claim_voucher(
     ground: VoucherGround,
     proof: str,
     district_id: int | None,
-) -> KindergartenVoucher:
+) -> Claimed:
     """A guardian claims a voucher for their child, naming the ground (low income or a
     disability) and the document proving it (K8).
 
@@ -177,21 +197,26 @@ async def claim_voucher(
             PreschoolCode.DUPLICATE_VOUCHER, "The child already holds a voucher", field="childId"
         )
     assert principal.person_id is not None  # a guardian's token carries their person
-    voucher = KV(
-        child_id=child.id,
-        guardian_id=principal.person_id,
-        season_id=season.id,
-        district_id=district.id,
-        region_id=district.region_id,
-        ground=ground,
-        proof=note,
-        status=VoucherStatus.CLAIMED,
-    )
-    session.add(voucher)
-    await session.flush()
+    # The row comes back whole from its INSERT: no read after it (issue 21).
+    voucher: KindergartenVoucher = (
+        await session.scalars(
+            insert(KV).returning(KV),
+            [
+                {
+                    "child_id": child.id,
+                    "guardian_id": principal.person_id,
+                    "season_id": season.id,
+                    "district_id": district.id,
+                    "region_id": district.region_id,
+                    "ground": ground,
+                    "proof": note,
+                    "status": VoucherStatus.CLAIMED,
+                }
+            ],
+        )
+    ).one()
     await _emit(session, "claimed", voucher)
-    await session.refresh(voucher)
-    return voucher
+    return Claimed(voucher, district)
 
 
 async def decide_voucher(
@@ -205,7 +230,7 @@ async def decide_voucher(
     """An officer of the voucher's district records the check of the eligibility proof: the
     voucher is verified (valid to the season's last day, a policy row) or refused (a reason is
     required). Rule K8: only a verified voucher places a child (issue 14.7)."""
-    voucher = await _voucher_for_update(session, principal, voucher_id)
+    voucher, _, season = await _voucher_for_update(session, principal, voucher_id)
     require(may_decide_voucher(principal, voucher), "Only the district's officers decide")
     if voucher.status != VoucherStatus.CLAIMED:
         raise DomainError(
@@ -215,8 +240,6 @@ async def decide_voucher(
     if not verified and note is None:
         raise DomainError(ErrorCode.INVALID_INPUT, "Say why the voucher is refused", field="reason")
     if verified:
-        season = await session.get(IntakeSeason, voucher.season_id)
-        assert season is not None
         if season.ends_on < today():
             raise DomainError(
                 PreschoolCode.VOUCHER_EXPIRED, "The claim's season is over", field="voucherId"
@@ -284,18 +307,17 @@ async def _private_kindergarten(
             on=day,
             level=EducationLevel.PRESCHOOL,
             field="kindergartenId",
+            institution=inst,
         )
     return inst
 
 
-async def _check_child(session: AsyncSession, voucher: KindergartenVoucher, start: date) -> None:
+async def _check_child(
+    session: AsyncSession, child: Person, season: IntakeSeason, start: date
+) -> None:
     """The child is of kindergarten age on ``start`` (K1, the season's policy), does not
     start school by then (F4, the queue's school-entry rule: ``STARTS_SCHOOL_FIRST``), holds no
     kindergarten place, and has no school place then or later (K7)."""
-    child = await session.get(Person, voucher.child_id)
-    season = await session.get(IntakeSeason, voucher.season_id)
-    assert child is not None
-    assert season is not None
     months = months_between(child.birth_date, start)
     if months < season.min_age_months:
         raise DomainError(
@@ -306,13 +328,47 @@ async def _check_child(session: AsyncSession, voucher: KindergartenVoucher, star
             PreschoolCode.CHILD_TOO_OLD, "The child is past kindergarten age", field="entryDate"
         )
     require_before_school(season, child.birth_date, start)
-    if await open_enrollment(session, child.id, [Sector.PRESCHOOL]) is not None:
+    # Both places read in one statement (issue 21: statements per mutation).
+    held, at_school = (
+        await session.execute(
+            select(
+                select(Enrollment.id)
+                .where(
+                    Enrollment.person_id == child.id,
+                    Enrollment.sector == Sector.PRESCHOOL,
+                    Enrollment.exit_date.is_(None),
+                )
+                .limit(1)
+                .scalar_subquery(),
+                select(func.min(Enrollment.entry_date))
+                .where(Enrollment.person_id == child.id, *school_place_from(start))
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    if held is not None:
         raise DomainError(
             PreschoolCode.ALREADY_ENROLLED,
             "The child already holds a kindergarten place",
             field="voucherId",
         )
-    await require_not_at_school(session, child.id, start, field="voucherId")
+    refuse_at_school(at_school, field="voucherId")
+
+
+class Claimed(NamedTuple):
+    """A claim's voucher and its district (the payload's loader is given the district)."""
+
+    voucher: KindergartenVoucher
+    district: District
+
+
+class Used(NamedTuple):
+    """A used voucher, its kindergarten and the place it opened (the payload's loaders are
+    given the last two, issue 21)."""
+
+    voucher: KindergartenVoucher
+    kindergarten: Institution
+    enrollment: Enrollment
 
 
 async def use_voucher(
@@ -322,7 +378,7 @@ async def use_voucher(
     voucher_id: int,
     kindergarten_id: int,
     entry_date: date | None,
-) -> KindergartenVoucher:
+) -> Used:
     """The guardian uses a verified voucher at a private licensed kindergarten: the child's
     kindergarten enrollment opens there on ``entry_date`` (today if unset), paid by the state.
 
@@ -334,14 +390,16 @@ async def use_voucher(
     other run one after the other on the child's row: the second finds it in use
     (``VOUCHER_NOT_VERIFIED``).
     """
-    voucher = await _voucher_for_update(session, principal, voucher_id)
-    await require_guardian_of(session, principal, voucher.child_id)
+    voucher, child, season = await _voucher_for_update(session, principal, voucher_id)
+    # A guardian reaches a voucher through their active guardianship of its child (the row
+    # rule): only a guardian acting for themself is left to refuse.
+    require_guardian_reached(principal, voucher.child_id)
     start = entry_date or today()
     if start < today():
         raise DomainError(ErrorCode.INVALID_DATE, "The first day is in the past", field="entryDate")
     _require_usable(voucher, start)
     inst = await _private_kindergarten(session, kindergarten_id, start)
-    await _check_child(session, voucher, start)
+    await _check_child(session, child, season, start)
     enrollment = Enrollment(
         person_id=voucher.child_id,
         institution_id=inst.id,
@@ -352,14 +410,24 @@ async def use_voucher(
     )
     session.add(enrollment)
     await session.flush()
-    voucher.status = VoucherStatus.IN_USE
-    voucher.kindergarten_id = inst.id
-    voucher.enrollment_id = enrollment.id
-    voucher.used_on = start
-    await session.flush()
-    await _emit(session, "used", voucher)
-    await session.refresh(voucher)
-    return voucher
+    # The voucher comes back whole from its UPDATE: no read after it (issue 21).
+    used: KindergartenVoucher = (
+        await session.scalars(
+            update(KV)
+            .where(KV.id == voucher.id)
+            .values(
+                status=VoucherStatus.IN_USE,
+                kindergarten_id=inst.id,
+                enrollment_id=enrollment.id,
+                used_on=start,
+                updated_at=func.now(),
+            )
+            .returning(KV)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    await _emit(session, "used", used)
+    return Used(used, inst, enrollment)
 
 
 async def _end_place(session: AsyncSession, voucher: KindergartenVoucher) -> None:
@@ -383,10 +451,10 @@ async def end_voucher(
     """End a live voucher. The guardian gives it up (the child leaves: a place it pays for
     ends today); an officer of its district ends it with a reason (the state stops paying; the
     place itself is the kindergarten's and the family's to end). Rule K8, issue 14.7."""
-    voucher = await _voucher_for_update(session, principal, voucher_id)
+    voucher = (await _voucher_for_update(session, principal, voucher_id)).voucher
     note = clean_text(reason, REASON_MAX, "reason")
     if principal.role == Role.GUARDIAN:
-        await require_guardian_of(session, principal, voucher.child_id)
+        require_guardian_reached(principal, voucher.child_id)
         why = VoucherEndReason.LEFT
     else:
         require(may_decide_voucher(principal, voucher), "Only the district's officers decide")

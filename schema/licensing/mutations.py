@@ -13,6 +13,7 @@ from resolvers.licensing import accreditation as accreditation_service
 from resolvers.licensing import applications as applications_service
 from resolvers.licensing import licences as licences_service
 from resolvers.licensing import policy as policy_service
+from resolvers.licensing.loaders import EventsByLicenceLoader, LicenceByApplicationLoader
 from schema.common import UserError
 from schema.fields import Payload, mutation
 from schema.licensing.inputs import (
@@ -88,6 +89,14 @@ class RunLicensingJobsPayload(Payload):
     user_errors: list[UserError] = strawberry.field(description="Why nothing was written.")
 
 
+def _prime_issued(ctx: Context, issued: licences_service.Issued) -> None:
+    """The payload reads the licence just issued and its history as the step wrote them:
+    licences and their history are public (L3), so no rule is skipped (issue 21)."""
+    licence = issued.licence
+    LicenceByApplicationLoader(ctx).prime(licence.application_id, [licence])
+    EventsByLicenceLoader(ctx).prime(licence.id, [issued.event])
+
+
 @strawberry.type
 class Mutation:
     @mutation(
@@ -134,7 +143,7 @@ class Mutation:
     async def review_licence_application(
         session: AsyncSession, ctx: Context, input: ReviewLicenceApplicationInput
     ) -> Any:
-        return await applications_service.review_licence_application(
+        reviewed = await applications_service.review_licence_application(
             session,
             ctx.principal,
             application_id=application_pk(input.application_id),
@@ -143,6 +152,9 @@ class Mutation:
             requested_documents=input.requested_documents,
             valid_until=input.valid_until,
         )
+        if reviewed.issued is not None:
+            _prime_issued(ctx, reviewed.issued)
+        return reviewed.application
 
     @mutation(
         "licensing.suspend_licence",
@@ -204,9 +216,11 @@ class Mutation:
             valid_until=input.valid_until,
             keep_validity=input.valid_until is None and not input.open_ended,
         )
-        return await licences_service.reissue_licence(
+        issued = await licences_service.reissue_licence(
             session, ctx.principal, licence_id=licence_id, fields=fields
         )
+        _prime_issued(ctx, issued)
+        return issued.licence
 
     @mutation(
         "licensing.register_accreditation_agency",

@@ -244,7 +244,7 @@ class Mutation:
         description="Offer free places: verified benefit first, then registration time.",
     )
     async def offer_places(session: AsyncSession, ctx: Context, input: OfferPlacesInput) -> Any:
-        return await preschool_service.offer_places(
+        offered = await preschool_service.offer_places(
             session,
             ctx.principal,
             kindergarten_id=pk_of(input.kindergarten_id, "Institution", field="kindergartenId"),
@@ -252,6 +252,12 @@ class Mutation:
             count=input.count,
             application_id=_application_pk(input.application_id) if input.application_id else None,
         )
+        # The officer reached these applications through their own kindergarten's queue: the
+        # payload reads them as the step left them (issue 21).
+        applications = KindergartenApplicationByIdLoader(ctx)
+        for application in offered.applications:
+            applications.prime(application.id, application)
+        return offered.offers
 
     @mutation(
         "preschool.accept_offer",

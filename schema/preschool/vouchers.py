@@ -15,6 +15,7 @@ from models import VoucherGround as VoucherGroundEnum
 from models import VoucherStatus as VoucherStatusEnum
 from resolvers import preschool as preschool_service
 from resolvers.context import Context, Info
+from resolvers.enrollments.loaders import EnrollmentByIdLoader
 from resolvers.geography.loaders import DistrictByIdLoader
 from resolvers.institutions.loaders import InstitutionByIdLoader
 from resolvers.mutations import MutationResult
@@ -242,7 +243,7 @@ class Mutation:
     async def claim_kindergarten_voucher(
         session: AsyncSession, ctx: Context, input: ClaimKindergartenVoucherInput
     ) -> Any:
-        return await preschool_service.claim_voucher(
+        claimed = await preschool_service.claim_voucher(
             session,
             ctx.principal,
             child_id=pk_of(input.child_id, "Person", field="childId"),
@@ -252,6 +253,9 @@ class Mutation:
             if input.district_id
             else None,
         )
+        # Districts are public: the payload reads the one the step read (issue 21).
+        DistrictByIdLoader(ctx).prime(claimed.district.id, claimed.district)
+        return claimed.voucher
 
     @mutation(
         "preschool.decide_voucher",
@@ -278,13 +282,18 @@ class Mutation:
     async def use_kindergarten_voucher(
         session: AsyncSession, ctx: Context, input: UseKindergartenVoucherInput
     ) -> Any:
-        return await preschool_service.use_voucher(
+        used = await preschool_service.use_voucher(
             session,
             ctx.principal,
             voucher_id=_voucher_pk(input.voucher_id),
             kindergarten_id=pk_of(input.kindergarten_id, "Institution", field="kindergartenId"),
             entry_date=input.entry_date,
         )
+        # The kindergarten is public and the place is the guardian's child's (the caller
+        # reached the voucher through their guardianship): the payload reads neither again.
+        InstitutionByIdLoader(ctx).prime(used.kindergarten.id, used.kindergarten)
+        EnrollmentByIdLoader(ctx).prime(used.enrollment.id, used.enrollment)
+        return used.voucher
 
     @mutation(
         "preschool.end_voucher",
