@@ -202,11 +202,11 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "AttachBibFile": 7,
         "AddLibraryItems": 7,
         "CheckOutItem": 6,
-        "ReturnItem": 11,
+        "ReturnItem": 9,  # 11
         "RenewLoan": 7,
-        "PlaceHold": 11,
+        "PlaceHold": 8,  # 11
         "CancelHold": 5,
-        "IssueTextbooks": 11,
+        "IssueTextbooks": 9,  # 11
     },
     "bench.workloads.lms": {
         "RecordClassLesson": 10,
