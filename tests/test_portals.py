@@ -232,9 +232,9 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "PublishLesson": 9,
     },
     "bench.workloads.open_courses": {
-        "CreateOpenCourse": 13,
-        "CreateCourseRun": 9,
-        "EnrollInCourseRun": 11,
+        "CreateOpenCourse": 9,  # 13
+        "CreateCourseRun": 8,  # 9
+        "EnrollInCourseRun": 7,  # 11
         "RecordAssessmentResult": 9,
         "IssueCertificate": 10,
         "RecognizeCourseCredits": 10,
