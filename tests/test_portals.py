@@ -210,13 +210,13 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
     },
     "bench.workloads.lms": {
         "RecordClassLesson": 10,
-        "RecordAttendance": 12,
-        "RecordMarks": 10,
+        "RecordAttendance": 10,  # 12
+        "RecordMarks": 9,  # 10
         "AssignHomework": 8,
         "ReviewHomework": 8,
-        "SetTimetableSlot": 14,
-        "CreateClassGroup": 11,
-        "AssignPupilsToClass": 12,
+        "SetTimetableSlot": 9,  # 14
+        "CreateClassGroup": 8,  # 11
+        "AssignPupilsToClass": 9,  # 12
         "SubmitHomework": 8,
         "ReportConcern": 8,
         "AdvanceConcernReport": 7,

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Attendance, AttendanceStatus, ClassLesson, ClassMembership
 from resolvers.access import Principal
@@ -137,15 +138,20 @@ async def record_attendance(
                 },
             )
         )
-    await session.execute(
-        update(ClassLesson)
-        .where(
-            tuple_(ClassLesson.academic_year_id, ClassLesson.id)
-            == tuple_(lesson.academic_year_id, lesson.id)
+    # The lesson's new times come back with the update (it was read again after).
+    taken = (
+        await session.execute(
+            update(ClassLesson)
+            .where(
+                tuple_(ClassLesson.academic_year_id, ClassLesson.id)
+                == tuple_(lesson.academic_year_id, lesson.id)
+            )
+            .values(attendance_taken_at=func.now(), updated_at=func.now())
+            .returning(ClassLesson.attendance_taken_at, ClassLesson.updated_at)
+            .execution_options(synchronize_session=False)
         )
-        .values(attendance_taken_at=func.now(), updated_at=func.now())
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(lesson)
+    ).one()
+    set_committed_value(lesson, "attendance_taken_at", taken.attendance_taken_at)
+    set_committed_value(lesson, "updated_at", taken.updated_at)
     await diary_changed(session, topic="lms.attendance_recorded", lesson=lesson, pupil_ids=touched)
     return lesson
