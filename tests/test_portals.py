@@ -190,8 +190,8 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "SetDistrictPool": 7,
         "CreateProgramme": 8,
         "RecordCreativeTestScore": 8,
-        "ApplyToProgrammes": 24,
-        "ConfirmPlace": 14,
+        "ApplyToProgrammes": 10,  # 24
+        "ConfirmPlace": 8,  # 14
         "PublishRound": 14,
         "IssueAdmissionOrder": 14,
         "ImportTestResults": 10,
