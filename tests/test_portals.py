@@ -192,8 +192,8 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "RecordCreativeTestScore": 8,
         "ApplyToProgrammes": 10,  # 24
         "ConfirmPlace": 8,  # 14
-        "PublishRound": 14,
-        "IssueAdmissionOrder": 14,
+        "PublishRound": 10,  # 14
+        "IssueAdmissionOrder": 10,  # 14
         "ImportTestResults": 10,
     },
     "bench.workloads.library": {
