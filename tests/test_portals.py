@@ -191,10 +191,10 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "SetDistrictPool": 7,
         "CreateProgramme": 8,
         "RecordCreativeTestScore": 8,
-        "ApplyToProgrammes": 24,
-        "ConfirmPlace": 14,
-        "PublishRound": 14,
-        "IssueAdmissionOrder": 14,
+        "ApplyToProgrammes": 10,  # 24
+        "ConfirmPlace": 8,  # 14
+        "PublishRound": 10,  # 14
+        "IssueAdmissionOrder": 10,  # 14
         "ImportTestResults": 10,
     },
     "bench.workloads.library": {
@@ -203,21 +203,21 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "AttachBibFile": 7,
         "AddLibraryItems": 7,
         "CheckOutItem": 6,
-        "ReturnItem": 11,
+        "ReturnItem": 9,  # 11
         "RenewLoan": 7,
-        "PlaceHold": 11,
+        "PlaceHold": 8,  # 11
         "CancelHold": 5,
-        "IssueTextbooks": 11,
+        "IssueTextbooks": 9,  # 11
     },
     "bench.workloads.lms": {
         "RecordClassLesson": 10,
-        "RecordAttendance": 12,
-        "RecordMarks": 10,
+        "RecordAttendance": 10,  # 12
+        "RecordMarks": 9,  # 10
         "AssignHomework": 8,
         "ReviewHomework": 8,
-        "SetTimetableSlot": 14,
-        "CreateClassGroup": 11,
-        "AssignPupilsToClass": 12,
+        "SetTimetableSlot": 9,  # 14
+        "CreateClassGroup": 8,  # 11
+        "AssignPupilsToClass": 9,  # 12
         "SubmitHomework": 8,
         "ReportConcern": 8,
         "AdvanceConcernReport": 7,
@@ -233,9 +233,9 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "PublishLesson": 9,
     },
     "bench.workloads.open_courses": {
-        "CreateOpenCourse": 13,
-        "CreateCourseRun": 9,
-        "EnrollInCourseRun": 11,
+        "CreateOpenCourse": 9,  # 13
+        "CreateCourseRun": 8,  # 9
+        "EnrollInCourseRun": 7,  # 11
         "RecordAssessmentResult": 9,
         "IssueCertificate": 10,
         "RecognizeCourseCredits": 10,

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
-    AdmissionApplication,
     AdmissionOffer,
     AdmissionOfferStatus,
     AdmissionOrder,
     AdmissionProgramme,
     AdmissionRound,
     AdmissionSeason,
-    ApplicationStatus,
     EducationLevel,
     RoundStatus,
     SeasonStatus,
@@ -56,71 +55,62 @@ async def issue_admission_order(
             ErrorCode.INVALID_INPUT, "An order number of 1-40 characters", field="number"
         )
     today = clock.today()
-    await _require_rounds_over(session, season, today)
-    await _require_licensed_universities(session, season, today)
-    enrolled = await _enroll_confirmed(session, season)
-    order = AdmissionOrder(
-        season_id=season.id,
-        number=number,
-        issued_on=today,
-        issued_by=principal.subject[:120],
-        enrollments=enrolled,
-    )
-    session.add(order)
-    season.status = SeasonStatus.CLOSED
-    season.closed_at = func.now()
-    # Whatever still competes stops competing with the season.
-    await session.execute(
-        update(AdmissionApplication)
-        .where(
-            AdmissionApplication.season_id == season.id,
-            AdmissionApplication.status == ApplicationStatus.ACTIVE,
-        )
-        .values(status=ApplicationStatus.WITHDRAWN)
-    )
-    await session.flush()
-    await emit(
-        session,
-        topic="admission.order_issued",
-        aggregate_type="AdmissionOrder",
-        aggregate_id=order.id,
-        payload={"season_id": season.id, "enrollments": enrolled},
-    )
-    return order
-
-
-async def _require_rounds_over(session: AsyncSession, season: AdmissionSeason, today: date) -> None:
-    rounds = (
-        (await session.execute(select(AdmissionRound).where(AdmissionRound.season_id == season.id)))
-        .scalars()
-        .all()
-    )
-    if not rounds or any(
-        r.status != RoundStatus.PUBLISHED or today <= r.confirmation_closes for r in rounds
-    ):
+    rounds_over, universities = await _season_facts(session, season, today)
+    if not rounds_over:
         raise DomainError(
             AdmissionCode.ROUND_NOT_READY,
             "Every round is published and its confirmation window over before the order",
             field="seasonId",
         )
+    await _require_licensed_universities(session, season, today, universities)
+    order = await _close_season(session, principal, season, number, today)
+    await emit(
+        session,
+        topic="admission.order_issued",
+        aggregate_type="AdmissionOrder",
+        aggregate_id=order.id,
+        payload={"season_id": season.id, "enrollments": order.enrollments},
+    )
+    return order
+
+
+async def _season_facts(
+    session: AsyncSession, season: AdmissionSeason, today: date
+) -> tuple[bool, list[int]]:
+    """Whether every round of the season is published and done confirming (and there is one),
+    and the universities holding confirmed places: one statement after the season's lock."""
+    rounds_over = (
+        select(
+            (func.count() > 0)
+            & func.coalesce(
+                func.bool_and(
+                    (AdmissionRound.status == RoundStatus.PUBLISHED)
+                    & (AdmissionRound.confirmation_closes < today)
+                ),
+                False,
+            )
+        )
+        .where(AdmissionRound.season_id == season.id)
+        .scalar_subquery()
+    )
+    universities = (
+        select(func.array_agg(func.distinct(AdmissionProgramme.institution_id)))
+        .join(AdmissionOffer, AdmissionOffer.programme_id == AdmissionProgramme.id)
+        .where(
+            AdmissionOffer.season_id == season.id,
+            AdmissionOffer.status == AdmissionOfferStatus.CONFIRMED,
+        )
+        .scalar_subquery()
+    )
+    row = (await session.execute(select(rounds_over, universities))).one()
+    return bool(row[0]), list(row[1] or ())
 
 
 async def _require_licensed_universities(
-    session: AsyncSession, season: AdmissionSeason, today: date
+    session: AsyncSession, season: AdmissionSeason, today: date, universities: list[int]
 ) -> None:
     """Refuse the order (one problem per university) while a university holding confirmed
     places lacks a licence for higher education today or on the start of studies."""
-    universities = list(
-        await session.scalars(
-            select(AdmissionProgramme.institution_id)
-            .join(AdmissionOffer, AdmissionOffer.programme_id == AdmissionProgramme.id)
-            .where(
-                AdmissionOffer.season_id == season.id,
-                AdmissionOffer.status == AdmissionOfferStatus.CONFIRMED,
-            )
-            .distinct()
-        )
-    )
     unlicensed: set[int] = set()
     for day in sorted({today, season.studies_start}):
         unlicensed |= await licensing_service.unlicensed_among(
@@ -141,13 +131,21 @@ async def _require_licensed_universities(
     raise DomainError(first.code, first.message, field=first.field, more=more)
 
 
-async def _enroll_confirmed(session: AsyncSession, season: AdmissionSeason) -> int:
+async def _close_season(
+    session: AsyncSession,
+    principal: Principal,
+    season: AdmissionSeason,
+    number: str,
+    today: date,
+) -> AdmissionOrder:
     """Enroll every confirmed place (enrollment, application and offer updated, one event
-    each) in one statement; how many were enrolled."""
-    enrolled = (
-        await session.execute(
-            text(
-                """
+    each), withdraw whatever still competes, write the order and close the season: one
+    statement whatever the number of places (four before)."""
+    row = (
+        (
+            await session.execute(
+                text(
+                    """
                 WITH placed AS (
                     SELECT o.id AS offer_id, o.application_id, o.person_id,
                            p.institution_id, left(p.name, 200) AS programme
@@ -164,6 +162,11 @@ async def _enroll_confirmed(session: AsyncSession, season: AdmissionSeason) -> i
                     SET status = 'enrolled', enrollment_id = made.id, updated_at = now()
                     FROM placed JOIN made ON made.person_id = placed.person_id
                     WHERE a.id = placed.application_id
+                ), competing AS (
+                    -- Whatever still competes stops competing with the season (active rows:
+                    -- none of them is a confirmed application updated above).
+                    UPDATE admission_application SET status = 'withdrawn', updated_at = now()
+                    WHERE season_id = :season AND status = 'active'
                 ), offers AS (
                     UPDATE admission_offer o SET status = 'enrolled', decided_at = now()
                     FROM placed WHERE o.id = placed.offer_id
@@ -172,11 +175,36 @@ async def _enroll_confirmed(session: AsyncSession, season: AdmissionSeason) -> i
                     SELECT 'admission.student_enrolled', 'Enrollment', made.id,
                            jsonb_build_object('season_id', CAST(:season AS integer))
                     FROM made
+                ), closed AS (
+                    UPDATE admission_season
+                    SET status = 'closed', closed_at = now(), updated_at = now()
+                    WHERE id = :season
+                    RETURNING closed_at, updated_at
+                ), issued AS (
+                    INSERT INTO admission_order
+                        (season_id, number, issued_on, issued_by, enrollments)
+                    SELECT :season, :number, :today, :issued_by, count(*) FROM made
+                    RETURNING *
                 )
-                SELECT count(*) FROM made
+                SELECT issued.*, closed.closed_at AS season_closed_at,
+                       closed.updated_at AS season_updated_at
+                FROM issued, closed
                 """
-            ),
-            {"season": season.id, "start": season.studies_start},
+                ),
+                {
+                    "season": season.id,
+                    "start": season.studies_start,
+                    "number": number,
+                    "today": today,
+                    "issued_by": principal.subject[:120],
+                },
+            )
         )
-    ).scalar_one()
-    return int(enrolled)
+        .mappings()
+        .one()
+    )
+    set_committed_value(season, "status", SeasonStatus.CLOSED)
+    set_committed_value(season, "closed_at", row["season_closed_at"])
+    set_committed_value(season, "updated_at", row["season_updated_at"])
+    columns = {c.key for c in AdmissionOrder.__table__.c}
+    return AdmissionOrder(**{k: v for k, v in row.items() if k in columns})

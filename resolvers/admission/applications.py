@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -20,6 +21,7 @@ from models import (
     ApplicationStatus,
     District,
     DistrictPool,
+    DocumentRecognition,
     Enrollment,
     FieldThreshold,
     Funding,
@@ -29,6 +31,7 @@ from models import (
     PlaceCategory,
     ProgrammePlaces,
     QuotaHolder,
+    RoundStatus,
     SchoolPool,
     Sector,
 )
@@ -42,8 +45,7 @@ from resolvers.admission.eligibility import (
     check_programme_eligibility,
 )
 from resolvers.admission.errors import AdmissionCode
-from resolvers.admission.policy import load_season, require_open, round_open_for_registration
-from resolvers.admission.recognition import recognition_of
+from resolvers.admission.policy import load_season, require_open
 from resolvers.admission.rules import (
     admission_application_readable,
     may_act_for_applicant,
@@ -79,6 +81,28 @@ class Choice:
 Decided = tuple[Choice, AdmissionProgramme, Eligibility]
 
 
+@dataclass(frozen=True)
+class Applied:
+    """The applications written, first choice first, and the programmes they are for (as the
+    step read them)."""
+
+    applications: list[AdmissionApplication]
+    programmes: list[AdmissionProgramme]
+
+
+@dataclass(frozen=True)
+class _Applicant:
+    """What the applicant's lock statement read with the lock."""
+
+    person: Person
+    season: AdmissionSeason | None
+    round: AdmissionRound | None
+    certificate: NationalTestResult | None
+    quotas: frozenset[PlaceCategory]
+    pool: AdmissionPool | None
+    recognition: DocumentRecognition | None
+
+
 async def apply_to_programmes(
     session: AsyncSession,
     principal: Principal,
@@ -87,7 +111,7 @@ async def apply_to_programmes(
     person_id: int,
     certificate_number: str,
     choices: Sequence[Choice],
-) -> list[AdmissionApplication]:
+) -> Applied:
     """Submit an applicant's list of programmes in order of preference.
 
     Rules (domain.md, "University admission"): during an open round's registration window;
@@ -100,41 +124,109 @@ async def apply_to_programmes(
         await may_act_for_applicant(session, principal, person_id),
         "Only the applicant, or the guardian of a minor applicant, may apply",
     )
-    # One submission per applicant at a time.
-    person = await session.get(Person, person_id, with_for_update=True)
-    if person is None:
-        raise NotFound("The applicant", field="personId")
-    season = await load_season(session, season_id)
+    # One submission per applicant at a time: the person's lock.
+    applicant = await _lock_applicant(session, season_id, person_id, certificate_number)
+    season = applicant.season
+    if season is None:
+        raise NotFound("The admission season", field="seasonId")
     require_open(season)
-    rnd = await _registration_round(session, season)
+    if applicant.round is None:
+        raise DomainError(
+            AdmissionCode.WINDOW_CLOSED,
+            "No round of this season is open for registration",
+            field="seasonId",
+        )
+    rnd = applicant.round
     _check_choice_list(season, choices)
-    cert = await _certificate(session, season, person.id, certificate_number)
-    await _require_no_place(session, season, person.id)
-    decided = await _eligible_choices(session, season, person.id, cert, choices)
-    applications = await _replace_applications(session, season, rnd, person.id, cert, decided)
+    cert = _certificate(season, applicant.certificate, person_id)
+    await _require_no_place(session, season, person_id)
+    facts = ApplicantFacts(
+        person_id=person_id,
+        certificate=cert,
+        quotas=applicant.quotas,
+        pool=applicant.pool,
+        recognition=applicant.recognition,
+    )
+    decided = await _eligible_choices(session, season, facts, choices)
+    applications = await _replace_applications(session, season, rnd, person_id, cert, decided)
     await emit(
         session,
         topic="admission.choices_submitted",
         aggregate_type="Person",
-        aggregate_id=person.id,
+        aggregate_id=person_id,
         payload={
             "season_id": season.id,
             "round": rnd.number,
             "application_ids": [a.id for a in applications],
         },
     )
-    return applications
+    return Applied(applications, list({p.id: p for _, p, _ in decided}.values()))
 
 
-async def _registration_round(session: AsyncSession, season: AdmissionSeason) -> AdmissionRound:
-    rnd = await round_open_for_registration(session, season.id, clock.today())
-    if rnd is None:
-        raise DomainError(
-            AdmissionCode.WINDOW_CLOSED,
-            "No round of this season is open for registration",
-            field="seasonId",
+async def _lock_applicant(
+    session: AsyncSession, season_id: int, person_id: int, certificate_number: str
+) -> _Applicant:
+    """The applicant's person row locked, and in the same statement what the submission
+    decides on that no submission changes: the season, the round open for registration today,
+    the certificate with this number, the quotas, the pool of the applicant's school and the
+    decision on a foreign document (seven statements before). Read as the lock's statement
+    began, which is what a read just before the lock gave; what the lock protects (the
+    applicant's own applications) is read after it."""
+    today = clock.today()
+    open_round = (
+        select(AdmissionRound.id)
+        .where(
+            AdmissionRound.season_id == season_id,
+            AdmissionRound.status == RoundStatus.PLANNED,
+            AdmissionRound.registration_opens <= today,
+            AdmissionRound.registration_closes >= today,
         )
-    return rnd
+        .scalar_subquery()
+    )
+    quotas = (
+        select(func.array_agg(QuotaHolder.category))
+        .where(QuotaHolder.season_id == season_id, QuotaHolder.person_id == Person.id)
+        .scalar_subquery()
+    )
+    found = (
+        await session.execute(
+            select(
+                Person,
+                AdmissionSeason,
+                AdmissionRound,
+                NationalTestResult,
+                DocumentRecognition,
+                quotas.label("quotas"),
+                _pool_of(Person.id).label("pool"),
+            )
+            .select_from(Person)
+            .outerjoin(AdmissionSeason, AdmissionSeason.id == season_id)
+            .outerjoin(AdmissionRound, AdmissionRound.id == open_round)
+            .outerjoin(
+                NationalTestResult,
+                NationalTestResult.certificate_number == certificate_number.strip().upper(),
+            )
+            .outerjoin(
+                DocumentRecognition,
+                (DocumentRecognition.season_id == season_id)
+                & (DocumentRecognition.person_id == Person.id),
+            )
+            .where(Person.id == person_id)
+            .with_for_update(of=Person)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("The applicant", field="personId")
+    person, season, rnd, cert, recognition, held, pool = found
+    return _Applicant(
+        person=person,
+        season=season,
+        round=rnd,
+        certificate=cert,
+        quotas=frozenset(PlaceCategory(q) for q in held or ()),
+        pool=AdmissionPool(pool) if pool is not None else None,
+        recognition=recognition,
+    )
 
 
 def _check_choice_list(season: AdmissionSeason, choices: Sequence[Choice]) -> None:
@@ -153,14 +245,9 @@ def _check_choice_list(season: AdmissionSeason, choices: Sequence[Choice]) -> No
         )
 
 
-async def _certificate(
-    session: AsyncSession, season: AdmissionSeason, person_id: int, number: str
+def _certificate(
+    season: AdmissionSeason, cert: NationalTestResult | None, person_id: int
 ) -> NationalTestResult:
-    cert = await session.scalar(
-        select(NationalTestResult).where(
-            NationalTestResult.certificate_number == number.strip().upper()
-        )
-    )
     # A certificate of someone else is "unknown" to this applicant: numbers are not probed.
     if cert is None or cert.person_id != person_id:
         raise DomainError(
@@ -198,21 +285,13 @@ async def _require_no_place(session: AsyncSession, season: AdmissionSeason, pers
 async def _eligible_choices(
     session: AsyncSession,
     season: AdmissionSeason,
-    person_id: int,
-    cert: NationalTestResult,
+    applicant: ApplicantFacts,
     choices: Sequence[Choice],
 ) -> list[Decided]:
     """Every choice with its programme and verdict; refused (every choice's problems at once)
     unless all are eligible."""
     programmes, places, thresholds = await _programme_facts(
         session, season, [c.programme_id for c in choices]
-    )
-    applicant = ApplicantFacts(
-        person_id=person_id,
-        certificate=cert,
-        quotas=await _quotas(session, season, person_id),
-        pool=await pool_of_applicant(session, person_id),
-        recognition=await recognition_of(session, season.id, person_id),
     )
     closed = await admission_closed(
         session, [p for p in programmes.values() if p.season_id == season.id], clock.today()
@@ -252,53 +331,61 @@ async def _programme_facts(
     dict[int, AdmissionProgramme], dict[int, dict[PlaceCategory, int]], dict[str, Thresholds]
 ]:
     """The chosen programmes, their places per category, and the thresholds of their fields
-    (a field's own row, else the season's general thresholds)."""
-    programmes = {
-        p.id: p
-        for p in (
-            await session.execute(
-                select(AdmissionProgramme).where(AdmissionProgramme.id.in_(programme_ids))
-            )
-        ).scalars()
-    }
-    places: dict[int, dict[PlaceCategory, int]] = {pid: {} for pid in programmes}
-    for row in await session.execute(
+    (a field's own row, else the season's general thresholds): one statement (three before)."""
+    places = (
+        select(func.jsonb_object_agg(ProgrammePlaces.category, ProgrammePlaces.places))
+        .where(ProgrammePlaces.programme_id == AdmissionProgramme.id)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
         select(
-            ProgrammePlaces.programme_id, ProgrammePlaces.category, ProgrammePlaces.places
-        ).where(ProgrammePlaces.programme_id.in_(programme_ids))
-    ):
-        places[row.programme_id][PlaceCategory(row.category)] = row.places
-    fields = {p.field_of_study for p in programmes.values()}
-    thresholds = {
-        f: Thresholds(season.main_threshold, season.main_threshold, season.subject_threshold)
-        for f in fields
-    }
-    for t in (
-        await session.execute(
-            select(FieldThreshold).where(
-                FieldThreshold.season_id == season.id, FieldThreshold.field_of_study.in_(fields)
-            )
+            AdmissionProgramme,
+            places.label("places"),
+            FieldThreshold.grant_main_min,
+            FieldThreshold.contract_main_min,
+            FieldThreshold.subject_min,
         )
-    ).scalars():
-        thresholds[t.field_of_study] = Thresholds(
-            t.grant_main_min, t.contract_main_min, t.subject_min
+        .outerjoin(
+            FieldThreshold,
+            (FieldThreshold.season_id == season.id)
+            & (FieldThreshold.field_of_study == AdmissionProgramme.field_of_study),
         )
-    return programmes, places, thresholds
+        .where(AdmissionProgramme.id.in_(programme_ids))
+    )
+    programmes: dict[int, AdmissionProgramme] = {}
+    by_programme: dict[int, dict[PlaceCategory, int]] = {}
+    thresholds: dict[str, Thresholds] = {}
+    general = Thresholds(season.main_threshold, season.main_threshold, season.subject_threshold)
+    for row in rows:
+        programme = row[0]
+        programmes[programme.id] = programme
+        by_programme[programme.id] = {
+            PlaceCategory(category): n for category, n in (row.places or {}).items()
+        }
+        own = row.grant_main_min is not None
+        thresholds[programme.field_of_study] = (
+            Thresholds(row.grant_main_min, row.contract_main_min, row.subject_min)
+            if own
+            else general
+        )
+    return programmes, by_programme, thresholds
 
 
-async def _quotas(
-    session: AsyncSession, season: AdmissionSeason, person_id: int
-) -> frozenset[PlaceCategory]:
-    """The quotas the applicant holds in the season."""
-    return frozenset(
-        PlaceCategory(q)
-        for q in (
-            await session.execute(
-                select(QuotaHolder.category).where(
-                    QuotaHolder.season_id == season.id, QuotaHolder.person_id == person_id
-                )
-            )
-        ).scalars()
+def _pool_of(person_id: Any) -> Any:
+    """The grant pool of the school the applicant last attended (a column for a statement)."""
+    parent_pool = DistrictPool.__table__.alias("parent_pool")
+    return (
+        select(func.coalesce(SchoolPool.pool, DistrictPool.pool, parent_pool.c.pool))
+        .select_from(Enrollment)
+        .join(Institution, Institution.id == Enrollment.institution_id)
+        .outerjoin(SchoolPool, SchoolPool.school_id == Institution.id)
+        .outerjoin(District, District.id == Institution.district_id)
+        .outerjoin(DistrictPool, DistrictPool.district_id == Institution.district_id)
+        .outerjoin(parent_pool, parent_pool.c.district_id == District.parent_id)
+        .where(Enrollment.person_id == person_id, Enrollment.sector == Sector.SCHOOL)
+        .order_by(Enrollment.entry_date.desc(), Enrollment.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
 
 
@@ -306,24 +393,8 @@ async def pool_of_applicant(session: AsyncSession, person_id: int) -> AdmissionP
     """The grant pool of the school the applicant last attended: the school's own
     classification (issue 14.8), else its district's, else its parent district's; None without
     a school record."""
-    parent_pool = DistrictPool.__table__.alias("parent_pool")
-    row = (
-        await session.execute(
-            select(func.coalesce(SchoolPool.pool, DistrictPool.pool, parent_pool.c.pool))
-            .select_from(Enrollment)
-            .join(Institution, Institution.id == Enrollment.institution_id)
-            .outerjoin(SchoolPool, SchoolPool.school_id == Institution.id)
-            .outerjoin(District, District.id == Institution.district_id)
-            .outerjoin(DistrictPool, DistrictPool.district_id == Institution.district_id)
-            .outerjoin(parent_pool, parent_pool.c.district_id == District.parent_id)
-            .where(Enrollment.person_id == person_id, Enrollment.sector == Sector.SCHOOL)
-            .order_by(Enrollment.entry_date.desc(), Enrollment.id.desc())
-            .limit(1)
-        )
-    ).first()
-    if row is None or row[0] is None:
-        return None
-    return AdmissionPool(row[0])
+    pool = await session.scalar(select(_pool_of(person_id)))
+    return AdmissionPool(pool) if pool is not None else None
 
 
 async def _replace_applications(
@@ -344,28 +415,34 @@ async def _replace_applications(
         )
         .values(status=ApplicationStatus.WITHDRAWN)
     )
-    applications = []
+    rows = []
     for preference, (choice, programme, verdict) in enumerate(decided, start=1):
         subject_score = sum(cert.subject_scores.get(s, 0) for s in programme.required_subjects)
-        application = AdmissionApplication(
-            season_id=season.id,
-            person_id=person_id,
-            programme_id=programme.id,
-            test_result_id=cert.id,
-            preference=preference,
-            funding=choice.funding,
-            grant_category=verdict.grant_category,
-            main_score=cert.main_score,
-            subject_score=subject_score,
-            state_language_score=cert.state_language_score,
-            round_number=rnd.number,
+        rows.append(
+            {
+                "season_id": season.id,
+                "person_id": person_id,
+                "programme_id": programme.id,
+                "test_result_id": cert.id,
+                "preference": preference,
+                "funding": choice.funding,
+                "grant_category": verdict.grant_category,
+                "main_score": cert.main_score,
+                "subject_score": subject_score,
+                "state_language_score": cert.state_language_score,
+                "round_number": rnd.number,
+            }
         )
-        session.add(application)
-        applications.append(application)
-    await session.flush()
-    for application in applications:
-        await session.refresh(application)
-    return applications
+    # The rows come back whole (total score, status, times) with the INSERT, in the order
+    # given: they were read again one by one before. NULLs are sent as values so that every
+    # row goes in one INSERT whichever grant categories are empty.
+    written = await session.scalars(
+        insert(AdmissionApplication)
+        .returning(AdmissionApplication, sort_by_parameter_order=True)
+        .execution_options(render_nulls=True),
+        rows,
+    )
+    return list(written)
 
 
 async def record_creative_score(

@@ -4,13 +4,17 @@ confirmed earlier for one of them."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     AdmissionApplication,
     AdmissionOffer,
     AdmissionOfferStatus,
+    AdmissionProgramme,
     AdmissionRound,
     AdmissionSeason,
     ApplicationStatus,
@@ -19,11 +23,10 @@ from models import (
 from resolvers import clock
 from resolvers.access import Principal, require
 from resolvers.admission.errors import AdmissionCode
-from resolvers.admission.policy import load_season, require_open
+from resolvers.admission.policy import require_open
 from resolvers.admission.rules import may_act_for_applicant, offer_readable
-from resolvers.errors import DomainError
+from resolvers.errors import DomainError, NotFound
 from resolvers.events import emit
-from resolvers.lookup import readable_or_not_found
 from resolvers.mutations import register_constraint
 
 register_constraint(
@@ -34,9 +37,15 @@ register_constraint(
 )
 
 
-async def confirm_place(
-    session: AsyncSession, principal: Principal, *, offer_id: int
-) -> AdmissionOffer:
+@dataclass(frozen=True)
+class Confirmed:
+    """A confirmed offer and its programme (as the step read it)."""
+
+    offer: AdmissionOffer
+    programme: AdmissionProgramme
+
+
+async def confirm_place(session: AsyncSession, principal: Principal, *, offer_id: int) -> Confirmed:
     """Take a recommended place (domain.md, "University admission").
 
     Rules: only the applicant or the guardian of a minor; within the round's confirmation
@@ -45,24 +54,31 @@ async def confirm_place(
     withdrawn, and a place confirmed earlier for a lower preference is released for the next
     round.
     """
-    offer = await _recommended_offer(session, principal, offer_id)
-    season = await load_season(session, offer.season_id)
-    require_open(season, "offerId")
-    await _require_confirmation_window(session, offer)
-    application = await session.get(
-        AdmissionApplication, offer.application_id, with_for_update=True
+    offer, application, season, rnd, programme = await _recommended_offer(
+        session, principal, offer_id
     )
-    assert application is not None
+    require_open(season, "offerId")
+    if not rnd.confirmation_opens <= clock.today() <= rnd.confirmation_closes:
+        raise DomainError(
+            AdmissionCode.WINDOW_CLOSED,
+            f"Confirmation runs from {rnd.confirmation_opens} to {rnd.confirmation_closes}",
+            field="offerId",
+        )
     earlier = await _confirmed_offer(session, season, offer.person_id)
     if earlier is not None:
         await _release(session, earlier)
     await _count_filled(session, offer, 1)
-    offer.status = AdmissionOfferStatus.CONFIRMED
-    offer.decided_at = func.now()
-    application.status = ApplicationStatus.CONFIRMED
-    await _withdraw_lower_preferences(session, season, application)
-    await session.flush()
-    await session.refresh(offer)
+    await _confirm_application(session, season, application)
+    # The offer's new state and decision time come back with its UPDATE (it was read again).
+    decided_at = await session.scalar(
+        update(AdmissionOffer)
+        .where(AdmissionOffer.id == offer.id)
+        .values(status=AdmissionOfferStatus.CONFIRMED, decided_at=func.now())
+        .returning(AdmissionOffer.decided_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(offer, "status", AdmissionOfferStatus.CONFIRMED)
+    set_committed_value(offer, "decided_at", decided_at)
     await emit(
         session,
         topic="admission.place_confirmed",
@@ -74,21 +90,39 @@ async def confirm_place(
             "category": offer.category.value,
         },
     )
-    return offer
+    return Confirmed(offer, programme)
 
 
 async def _recommended_offer(
     session: AsyncSession, principal: Principal, offer_id: int
-) -> AdmissionOffer:
-    """The offer, locked, if the caller may act for its applicant and it is still open."""
-    offer = await readable_or_not_found(
-        session,
-        AdmissionOffer,
-        offer_id,
-        offer_readable(principal),
-        what="The recommended place",
-        field="offerId",
-    )
+) -> tuple[
+    AdmissionOffer, AdmissionApplication, AdmissionSeason, AdmissionRound, AdmissionProgramme
+]:
+    """The offer and its application, locked in that order, if the caller may act for its
+    applicant and it is still open; with its season, round and programme read in the same
+    statement (five statements before). A season or round read as the lock's statement began
+    is what a read just before the lock would give: neither is changed under these locks."""
+    found = (
+        await session.execute(
+            select(
+                AdmissionOffer,
+                AdmissionApplication,
+                AdmissionSeason,
+                AdmissionRound,
+                AdmissionProgramme,
+            )
+            .join(AdmissionApplication, AdmissionApplication.id == AdmissionOffer.application_id)
+            .join(AdmissionSeason, AdmissionSeason.id == AdmissionOffer.season_id)
+            .join(AdmissionRound, AdmissionRound.id == AdmissionOffer.round_id)
+            .join(AdmissionProgramme, AdmissionProgramme.id == AdmissionOffer.programme_id)
+            .where(AdmissionOffer.id == offer_id, offer_readable(principal))
+            .with_for_update(of=[AdmissionOffer, AdmissionApplication])
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("The recommended place", field="offerId")
+    offer, application, season, rnd, programme = found
     require(
         await may_act_for_applicant(session, principal, offer.person_id),
         "Only the applicant, or the guardian of a minor applicant, may confirm",
@@ -101,18 +135,7 @@ async def _recommended_offer(
         raise DomainError(
             AdmissionCode.OFFER_NOT_OPEN, f"This place is {offer.status.value}", field="offerId"
         )
-    return offer
-
-
-async def _require_confirmation_window(session: AsyncSession, offer: AdmissionOffer) -> None:
-    rnd = await session.get(AdmissionRound, offer.round_id)
-    assert rnd is not None
-    if not rnd.confirmation_opens <= clock.today() <= rnd.confirmation_closes:
-        raise DomainError(
-            AdmissionCode.WINDOW_CLOSED,
-            f"Confirmation runs from {rnd.confirmation_opens} to {rnd.confirmation_closes}",
-            field="offerId",
-        )
+    return offer, application, season, rnd, programme
 
 
 async def _confirmed_offer(
@@ -144,19 +167,34 @@ async def _count_filled(session: AsyncSession, offer: AdmissionOffer, change: in
     )
 
 
-async def _withdraw_lower_preferences(
+async def _confirm_application(
     session: AsyncSession, season: AdmissionSeason, application: AdmissionApplication
 ) -> None:
+    """The application confirmed and the applicant's lower preferences withdrawn, in one
+    UPDATE (two before)."""
     await session.execute(
         update(AdmissionApplication)
         .where(
             AdmissionApplication.season_id == season.id,
             AdmissionApplication.person_id == application.person_id,
-            AdmissionApplication.preference > application.preference,
-            AdmissionApplication.status == ApplicationStatus.ACTIVE,
+            (AdmissionApplication.id == application.id)
+            | (
+                (AdmissionApplication.preference > application.preference)
+                & (AdmissionApplication.status == ApplicationStatus.ACTIVE)
+            ),
         )
-        .values(status=ApplicationStatus.WITHDRAWN)
+        .values(
+            status=case(
+                (
+                    AdmissionApplication.id == application.id,
+                    literal(ApplicationStatus.CONFIRMED, AdmissionApplication.status.type),
+                ),
+                else_=literal(ApplicationStatus.WITHDRAWN, AdmissionApplication.status.type),
+            )
+        )
+        .execution_options(synchronize_session=False)
     )
+    set_committed_value(application, "status", ApplicationStatus.CONFIRMED)
 
 
 async def _release(session: AsyncSession, offer: AdmissionOffer) -> None:

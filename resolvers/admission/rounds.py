@@ -11,13 +11,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     AdmissionOfferStatus,
     AdmissionProgramme,
     AdmissionRound,
+    AdmissionSeason,
     PlaceCategory,
     ProgrammePlaces,
     RoundStatus,
@@ -26,7 +30,7 @@ from resolvers import clock
 from resolvers.access import Principal, require
 from resolvers.admission.eligibility import admission_closed
 from resolvers.admission.errors import AdmissionCode
-from resolvers.admission.policy import load_season, require_open
+from resolvers.admission.policy import require_open
 from resolvers.admission.ranking import Slot, SlotState, assign_places, total_of
 from resolvers.errors import DomainError, NotFound
 from resolvers.events import emit
@@ -80,16 +84,14 @@ async def publish_round(
     their other preferences.
     """
     require(principal.is_ministry, "Only the ministry publishes admission rounds")
-    rnd = await session.get(AdmissionRound, round_id, with_for_update=True)
-    if rnd is None:
-        raise NotFound("The round", field="roundId")
-    season = await load_season(session, rnd.season_id, lock=True)
-    require_open(season, "roundId")
     today = clock.today()
-    await _require_publishable(session, rnd, today)
+    rnd, season, earlier = await _lock_round(session, round_id)
+    require_open(season, "roundId")
+    _require_publishable(rnd, earlier, today)
     expired = await _expire_recommendations(session, season.id)
-    closed = await _closed_programmes(session, season.id, today)
-    vacancies = await _vacancies(session, season.id, closed)
+    programmes, places = await _season_programmes(session, season.id)
+    closed = set(await admission_closed(session, programmes, today))
+    vacancies = _vacancies(places, closed)
     applications = await _competing_applications(session, season.id, closed)
     placed, slots, keys = assign_places(applications, vacancies)
     ordered, cutoffs = _ranked_slots(rnd.id, slots)
@@ -98,10 +100,19 @@ async def publish_round(
     await _copy(session, "admission_offer", OFFER_COPY_COLUMNS, offers)
     await _copy(session, "admission_round_cutoff", CUTOFF_COPY_COLUMNS, cutoffs)
     await _copy(session, "outbox", OUTBOX_COPY_COLUMNS, events)
-    rnd.status = RoundStatus.PUBLISHED
-    rnd.published_at = func.now()
-    await session.flush()
-    await session.refresh(rnd)
+    # The round's publication comes back with its UPDATE (it was read again after).
+    published = (
+        await session.execute(
+            update(AdmissionRound)
+            .where(AdmissionRound.id == rnd.id)
+            .values(status=RoundStatus.PUBLISHED, published_at=func.now())
+            .returning(AdmissionRound.published_at, AdmissionRound.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).one()
+    set_committed_value(rnd, "status", RoundStatus.PUBLISHED)
+    set_committed_value(rnd, "published_at", published.published_at)
+    set_committed_value(rnd, "updated_at", published.updated_at)
     await emit(
         session,
         topic="admission.round_published",
@@ -114,7 +125,46 @@ async def publish_round(
     )
 
 
-async def _require_publishable(session: AsyncSession, rnd: AdmissionRound, today: date) -> None:
+async def _lock_round(
+    session: AsyncSession, round_id: int
+) -> tuple[AdmissionRound, AdmissionSeason, list[Any]]:
+    """The round and its season locked (in that order), with the season's earlier rounds, in
+    one statement (three before). An earlier round read as the lock's statement began can only
+    look less ready than it is now (rounds publish under the season's lock and are not
+    unpublished), so a stale read refuses, never admits."""
+    earlier = aliased(AdmissionRound)
+    numbers = (
+        select(
+            func.array_agg(
+                aggregate_order_by(
+                    func.jsonb_build_array(
+                        earlier.number, earlier.status, earlier.confirmation_closes
+                    ),
+                    earlier.number,
+                )
+            )
+        )
+        .where(
+            earlier.season_id == AdmissionRound.season_id, earlier.number < AdmissionRound.number
+        )
+        .scalar_subquery()
+    )
+    found = (
+        await session.execute(
+            select(AdmissionRound, AdmissionSeason, numbers.label("earlier"))
+            .join(AdmissionSeason, AdmissionSeason.id == AdmissionRound.season_id)
+            .where(AdmissionRound.id == round_id)
+            .with_for_update(of=[AdmissionRound, AdmissionSeason])
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("The round", field="roundId")
+    rnd, season, rounds = found
+    return rnd, season, list(rounds or ())
+
+
+def _require_publishable(rnd: AdmissionRound, earlier: list[Any], today: date) -> None:
     """Refuse a round already published, one before its publication day or its registration's
     end, and one whose earlier rounds are not published and done confirming."""
     if rnd.status == RoundStatus.PUBLISHED:
@@ -127,28 +177,17 @@ async def _require_publishable(session: AsyncSession, rnd: AdmissionRound, today
             f"The round publishes on {rnd.publication_on}, after registration closes",
             field="roundId",
         )
-    earlier = (
-        (
-            await session.execute(
-                select(AdmissionRound).where(
-                    AdmissionRound.season_id == rnd.season_id, AdmissionRound.number < rnd.number
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    for other in earlier:
-        if other.status != RoundStatus.PUBLISHED:
+    for number, status, confirmation_closes in earlier:
+        if status != RoundStatus.PUBLISHED:
             raise DomainError(
                 AdmissionCode.ROUND_NOT_READY,
-                f"Round {other.number} is not published yet",
+                f"Round {number} is not published yet",
                 field="roundId",
             )
-        if today <= other.confirmation_closes:
+        if today <= date.fromisoformat(confirmation_closes):
             raise DomainError(
                 AdmissionCode.ROUND_NOT_READY,
-                f"Round {other.number}'s confirmation window is still open",
+                f"Round {number}'s confirmation window is still open",
                 field="roundId",
             )
 
@@ -182,40 +221,46 @@ async def _expire_recommendations(session: AsyncSession, season_id: int) -> int:
     return expired
 
 
-async def _closed_programmes(session: AsyncSession, season_id: int, today: date) -> set[int]:
-    """The season's programmes that cannot open admission today (issue 5)."""
-    programmes = (
+async def _season_programmes(session: AsyncSession, season_id: int) -> tuple[list[Any], list[Any]]:
+    """The season's programmes (as :func:`admission_closed` takes them) and their places not
+    yet confirmed, per category: one statement (two before)."""
+    places = (
+        select(
+            func.jsonb_agg(
+                func.jsonb_build_array(
+                    ProgrammePlaces.category, ProgrammePlaces.places - ProgrammePlaces.filled
+                )
+            )
+        )
+        .where(
+            ProgrammePlaces.programme_id == AdmissionProgramme.id,
+            ProgrammePlaces.places > ProgrammePlaces.filled,
+        )
+        .scalar_subquery()
+    )
+    rows = (
         await session.execute(
             select(
                 AdmissionProgramme.id,
                 AdmissionProgramme.institution_id,
                 AdmissionProgramme.code,
                 AdmissionProgramme.programme_code,
+                places.label("open_places"),
             ).where(AdmissionProgramme.season_id == season_id)
         )
     ).all()
-    return set(await admission_closed(session, programmes, today))
+    open_places = [
+        (row.id, category, left) for row in rows for category, left in row.open_places or ()
+    ]
+    return list(rows), open_places
 
 
-async def _vacancies(session: AsyncSession, season_id: int, closed: set[int]) -> dict[Slot, int]:
+def _vacancies(places: list[Any], closed: set[int]) -> dict[Slot, int]:
     """Places neither confirmed nor closed, per programme and category."""
-    rows = await session.execute(
-        select(
-            ProgrammePlaces.programme_id,
-            ProgrammePlaces.category,
-            ProgrammePlaces.places,
-            ProgrammePlaces.filled,
-        )
-        .join(AdmissionProgramme, AdmissionProgramme.id == ProgrammePlaces.programme_id)
-        .where(
-            AdmissionProgramme.season_id == season_id,
-            ProgrammePlaces.places > ProgrammePlaces.filled,
-        )
-    )
     return {
-        (row.programme_id, PlaceCategory(row.category).value): row.places - row.filled
-        for row in rows
-        if row.programme_id not in closed
+        (programme_id, PlaceCategory(category).value): left
+        for programme_id, category, left in places
+        if programme_id not in closed
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     AssessmentKind,
@@ -115,7 +116,12 @@ async def offering_university(
             ContentCode.WRONG_INSTITUTION_KIND, "Open courses come from universities", field=field
         )
     await licensing_service.require_teaching_licence(
-        session, institution_id=institution_id, on=on, level=HIGHER_LEVELS, field=field
+        session,
+        institution_id=institution_id,
+        on=on,
+        level=HIGHER_LEVELS,
+        field=field,
+        institution=university,
     )
     return university
 
@@ -150,7 +156,8 @@ def _course_values(spec: CourseSpec) -> dict[str, Any]:
         "description": description or None,
         "language": language,
         "level": spec.level,
-        "credits": spec.credits,
+        # As the column keeps it (NUMERIC(4, 1)): the answer shows the written course unread.
+        "credits": spec.credits.quantize(Decimal("0.1")),
     }
 
 
@@ -185,6 +192,15 @@ def _parts(modules: Sequence[ModuleSpec], assessments: Sequence[AssessmentSpec])
         )
 
 
+@dataclass(frozen=True)
+class OfferedCourse:
+    """A new course with its modules and assessments as written (the loaders' columns)."""
+
+    course: OpenCourse
+    modules: list[Any]
+    assessments: list[Any]
+
+
 async def create_open_course(
     session: AsyncSession,
     principal: Principal,
@@ -193,7 +209,7 @@ async def create_open_course(
     spec: CourseSpec,
     modules: Sequence[ModuleSpec],
     assessments: Sequence[AssessmentSpec],
-) -> OpenCourse:
+) -> OfferedCourse:
     """Offer a course (the university's course team). The university must be licensed for
     higher education today (LICENCE_REQUIRED); the programme code must be a higher-education
     entry of the classifier (UNKNOWN_PROGRAMME); weights add up to 100 (INVALID_WEIGHTS)."""
@@ -218,8 +234,10 @@ async def create_open_course(
     )
     session.add(course)
     await session.flush()
-    await session.execute(
-        insert(CourseModule),
+    # Written with RETURNING, in the order given: the answer's modules and assessments are these
+    # rows (they were read again after).
+    written_modules = await session.execute(
+        insert(CourseModule).returning(*CourseModule.__table__.c, sort_by_parameter_order=True),
         [
             {
                 "course_id": course.id,
@@ -231,8 +249,11 @@ async def create_open_course(
             for i, m in enumerate(modules)
         ],
     )
-    await session.execute(
-        insert(CourseAssessment),
+    module_rows = list(written_modules)
+    written_assessments = await session.execute(
+        insert(CourseAssessment).returning(
+            *CourseAssessment.__table__.c, sort_by_parameter_order=True
+        ),
         [
             {
                 "course_id": course.id,
@@ -245,6 +266,7 @@ async def create_open_course(
             for i, a in enumerate(assessments)
         ],
     )
+    assessment_rows = list(written_assessments)
     await emit(
         session,
         topic="content.course_offered",
@@ -252,8 +274,8 @@ async def create_open_course(
         aggregate_id=course.id,
         payload={"institution_id": institution_id},
     )
-    await session.refresh(course)
-    return course
+    # The course's generated columns came back with its INSERT: nothing to read again.
+    return OfferedCourse(course, module_rows, assessment_rows)
 
 
 async def create_course_run(
@@ -303,9 +325,17 @@ async def create_course_run(
     return run
 
 
+@dataclass(frozen=True)
+class Enrolled:
+    """A new course enrollment and its run (with the run's new count)."""
+
+    enrollment: CourseEnrollment
+    run: CourseRun
+
+
 async def enroll_in_course_run(
     session: AsyncSession, principal: Principal, *, run_id: int
-) -> CourseEnrollment:
+) -> Enrolled:
     """Enroll the signed-in learner in a run.
 
     Rules: enrollment is open (ENROLLMENT_CLOSED after its last day); the learner is a student
@@ -316,9 +346,19 @@ async def enroll_in_course_run(
     person_id = principal.person_id
     require(person_id is not None, "Sign in as the learner to enroll")
     assert person_id is not None
-    run = await session.get(CourseRun, run_id)
-    if run is None:
+    # The run, its course and the university's kind and ownership (for the licence guard) in
+    # one statement.
+    found = (
+        await session.execute(
+            select(CourseRun, OpenCourse, Institution)
+            .join(OpenCourse, OpenCourse.id == CourseRun.course_id)
+            .join(Institution, Institution.id == OpenCourse.institution_id)
+            .where(CourseRun.id == run_id)
+        )
+    ).first()
+    if found is None:
         raise NotFound("The course run", field="runId")
+    run, course, university = found
     if clock.today() > run.enrollment_closes_on:
         raise DomainError(
             ContentCode.ENROLLMENT_CLOSED,
@@ -331,22 +371,30 @@ async def enroll_in_course_run(
             "This run is for students of universities",
             field="runId",
         )
-    course = await session.get(OpenCourse, run.course_id)
-    assert course is not None
     await licensing_service.require_teaching_licence(
         session,
         institution_id=course.institution_id,
         on=clock.today(),
         level=HIGHER_LEVELS,
         field="runId",
+        institution=university,
     )
     enrollment = CourseEnrollment(run_id=run.id, person_id=person_id)
     session.add(enrollment)
     await session.flush()
-    # The CHECK (enrolled <= capacity) holds under concurrency: the update locks the run row.
-    await session.execute(
-        update(CourseRun).where(CourseRun.id == run.id).values(enrolled=CourseRun.enrolled + 1)
-    )
+    # The CHECK (enrolled <= capacity) holds under concurrency: the update locks the run row;
+    # the run comes back with its new count (the answer shows it).
+    counted = (
+        await session.execute(
+            update(CourseRun)
+            .where(CourseRun.id == run.id)
+            .values(enrolled=CourseRun.enrolled + 1)
+            .returning(CourseRun.enrolled, CourseRun.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).one()
+    set_committed_value(run, "enrolled", counted.enrolled)
+    set_committed_value(run, "updated_at", counted.updated_at)
     await emit(
         session,
         topic="content.course_enrolled",
@@ -354,8 +402,8 @@ async def enroll_in_course_run(
         aggregate_id=enrollment.id,
         payload={"run_id": run.id},
     )
-    await session.refresh(enrollment)
-    return enrollment
+    # The enrollment's generated columns came back with its INSERT: nothing to read again.
+    return Enrolled(enrollment, run)
 
 
 async def _is_student(session: AsyncSession, person_id: int) -> bool:

@@ -23,6 +23,7 @@ from resolvers.library.checkout import Lent, lend
 from resolvers.library.circulation import (
     LOAN_ORDERINGS,
     LoanFilter,
+    Returned,
     loans_query,
     renew_loan,
     require_borrower,
@@ -37,7 +38,14 @@ from resolvers.library.holdings import (
     items_query,
     set_library_policy,
 )
-from resolvers.library.holds import HOLD_ORDERINGS, HoldFilter, cancel_hold, holds_query, place_hold
+from resolvers.library.holds import (
+    HOLD_ORDERINGS,
+    HoldFilter,
+    Placed,
+    cancel_hold,
+    holds_query,
+    place_hold,
+)
 from resolvers.library.jobs import LibraryJobReport, run_library_jobs
 from resolvers.library.search import (
     CatalogueFilter,
@@ -103,11 +111,13 @@ __all__ = [
     "LibraryCode",
     "LibraryJobReport",
     "LoanFilter",
+    "Placed",
     "Policy",
     "ProvisionFilter",
     "ProvisionLevel",
     "ProvisionRow",
     "RecordDraft",
+    "Returned",
     "SearchKey",
     "TextbookIssue",
     "TitleIssue",

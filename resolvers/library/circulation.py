@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Loan, Person
+from models import LibraryItem, Loan, Person
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, NotFound
@@ -92,22 +92,34 @@ async def require_borrower(session: AsyncSession, institution_id: int, person_id
         )
 
 
+@dataclass(frozen=True)
+class Returned:
+    """A return's closed loan and its copy (as the return left it: on the shelf or set aside)."""
+
+    loan: Loan
+    item: LibraryItem
+
+
 async def return_item(
     session: AsyncSession, principal: Principal, *, institution_id: int, barcode: str
-) -> Loan:
+) -> Returned:
     """Take a copy back: its open loan closes, and the copy goes to the first person waiting
     for the title here, or back on the shelf (LOAN_CLOSED when it was not out)."""
     inst = await library_of(session, principal, institution_id)
     item = await item_by_barcode(session, inst.id, barcode)
+    # The copy's lock serialises its returns; the open loan is closed and read back in one
+    # statement (a locked read and an update before).
     loan = await session.scalar(
-        select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None)).with_for_update()
+        update(Loan)
+        .where(Loan.item_id == item.id, Loan.returned_at.is_(None))
+        .values(returned_at=datetime.now().astimezone())
+        .returning(Loan),
+        execution_options={"synchronize_session": False},
     )
     if loan is None:
         raise DomainError(LibraryCode.LOAN_CLOSED, "This copy is not on loan", field="barcode")
-    loan.returned_at = datetime.now().astimezone()
-    await session.flush()
     await route_copy(session, item, await policy_for(session, inst.id))
-    return loan
+    return Returned(loan, item)
 
 
 async def renew_loan(session: AsyncSession, principal: Principal, *, loan_id: int) -> Loan:

@@ -89,6 +89,14 @@ async def may_act_for(
     return found is not None
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A new hold and the title it waits for (as the step read it)."""
+
+    hold: Hold
+    record: Any
+
+
 async def place_hold(
     session: AsyncSession,
     principal: Principal,
@@ -97,54 +105,53 @@ async def place_hold(
     institution_id: int,
     person_id: int,
     eligible: Any,
-) -> Hold:
+) -> Placed:
     """Join a title's queue at a library. Rules: the person borrows there (``eligible``:
     BORROWER_NOT_ELIGIBLE); an e-book anyone may read needs no hold, nor does a title with a
     copy on the shelf (HOLD_NOT_NEEDED); the library holds copies of it (NO_COPIES_HERE); one
-    open hold per person and title (ALREADY_ON_HOLD; a partial unique index holds it)."""
+    open hold per person and title (ALREADY_ON_HOLD: the partial unique index
+    ``uq_library_hold_open`` refuses the second, mapped to that code, so no read asks first)."""
     if not await may_act_for(session, principal, person_id, institution_id):
         raise NotFound("The person", field="personId")
     record = await load_record(session, record_id)
     await eligible(session, institution_id, person_id)
-    open_file = await session.scalar(
+    open_file = (
         select(BibFile.id)
         .where(BibFile.record_id == record.id, BibFile.access == FileAccess.OPEN)
-        .limit(1)
+        .exists()
     )
-    if open_file is not None:
+    here = (LibraryHolding.institution_id == institution_id) & (
+        LibraryHolding.record_id == record.id
+    )
+    # The open file and the library's copies in one statement (two reads before).
+    shelf = (
+        await session.execute(
+            select(
+                open_file.label("open_file"),
+                select(LibraryHolding.held).where(here).scalar_subquery().label("held"),
+                select(LibraryHolding.available).where(here).scalar_subquery().label("available"),
+            )
+        )
+    ).one()
+    if shelf.open_file:
         raise DomainError(
             LibraryCode.HOLD_NOT_NEEDED,
             "This book is open to read online: no hold is needed",
             field="recordId",
         )
-    holding = await session.get(LibraryHolding, (institution_id, record.id))
-    if holding is None or holding.held == 0:
+    if not shelf.held:
         raise DomainError(
             LibraryCode.NO_COPIES_HERE, "This library holds no copy of the title", field="recordId"
         )
-    if holding.available > 0:
+    if shelf.available > 0:
         raise DomainError(
             LibraryCode.HOLD_NOT_NEEDED, "A copy is on the shelf: borrow it", field="recordId"
-        )
-    already = await session.scalar(
-        select(Hold.id).where(
-            Hold.record_id == record.id,
-            Hold.institution_id == institution_id,
-            Hold.person_id == person_id,
-            Hold.status.in_(OPEN_HOLD),
-        )
-    )
-    if already is not None:
-        raise DomainError(
-            LibraryCode.ALREADY_ON_HOLD,
-            "This person already waits for this title",
-            field="recordId",
         )
     hold = Hold(record_id=record.id, institution_id=institution_id, person_id=person_id)
     session.add(hold)
     await session.flush()
     await emit(session, topic="library.hold_placed", aggregate_type="Hold", aggregate_id=hold.id)
-    return hold
+    return Placed(hold, record)
 
 
 async def cancel_hold(session: AsyncSession, principal: Principal, *, hold_id: int) -> Hold:

@@ -33,6 +33,7 @@ from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import emit
 from resolvers.library.errors import LibraryCode
 from resolvers.library.holdings import library_of
+from resolvers.library.search import RECORD_COLUMNS
 
 MAX_BREAKDOWN = 100
 MAX_TITLES = 40
@@ -267,6 +268,9 @@ class TextbookIssue:
     school_year: int
     titles: list[TitleIssue] = field(default_factory=list)
     loans: list[int] = field(default_factory=list)
+    # The titles' records as the step read them (the record loader's columns): the answer
+    # shows them without reading them again.
+    records: list[Any] = field(default_factory=list)
 
 
 async def _class_pupils(
@@ -284,11 +288,12 @@ async def _class_pupils(
 
 async def _approved_titles(
     session: AsyncSession, record_ids: list[int], *, grade: int, school_year: int
-) -> list[int]:
-    """The records, each a textbook for this grade approved for this school year."""
+) -> list[Any]:
+    """The records (the record loader's columns), each a textbook for this grade approved for
+    this school year."""
     rows = (
         await session.execute(
-            select(BibRecord.id, BibRecord.kind, BibRecord.grade, TextbookApproval.id.label("ok"))
+            select(*RECORD_COLUMNS, TextbookApproval.id.label("ok"))
             .outerjoin(
                 TextbookApproval,
                 (TextbookApproval.record_id == BibRecord.id)
@@ -312,7 +317,7 @@ async def _approved_titles(
                 f"A textbook is not approved for {school_year}-{school_year + 1}",
                 field="recordIds",
             )
-    return record_ids
+    return [found[record_id] for record_id in record_ids]
 
 
 async def issue_textbooks(
@@ -351,8 +356,9 @@ async def issue_textbooks(
     if due <= today():
         raise DomainError(ErrorCode.INVALID_DATE, "The due day is in the past", field="dueOn")
     result = TextbookIssue(institution_id=inst.id, grade=grade, class_group=group, school_year=year)
-    for record_id in titles:
-        result.titles.append(await _issue_title(session, inst.id, record_id, pupils, due, result))
+    result.records = titles
+    for title in titles:
+        result.titles.append(await _issue_title(session, inst.id, title.id, pupils, due, result))
     await emit(
         session,
         topic="library.textbooks_issued",
@@ -385,27 +391,33 @@ async def _issue_title(
     outcome = TitleIssue(record_id=record_id, pupils=len(pupils), already_had=len(have))
     if not lacking:
         return outcome
-    copies = list(
-        await session.scalars(
-            select(LibraryItem.id)
-            .where(
-                LibraryItem.record_id == record_id,
-                LibraryItem.institution_id == institution_id,
-                LibraryItem.status == ItemStatus.AVAILABLE,
-            )
-            .order_by(LibraryItem.barcode)
-            .limit(len(lacking))
-            .with_for_update(skip_locked=True)
+    # The copies are taken (locked SKIP LOCKED and marked on loan) in one statement; they are
+    # handed out in barcode order, as the shelf reads.
+    available = (
+        select(LibraryItem.id)
+        .where(
+            LibraryItem.record_id == record_id,
+            LibraryItem.institution_id == institution_id,
+            LibraryItem.status == ItemStatus.AVAILABLE,
         )
+        .order_by(LibraryItem.barcode)
+        .limit(len(lacking))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
+    taken = (
+        await session.execute(
+            update(LibraryItem)
+            .where(LibraryItem.id.in_(available))
+            .values(status=ItemStatus.ON_LOAN, updated_at=func.now())
+            .returning(LibraryItem.id, LibraryItem.barcode)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    copies = [row.id for row in sorted(taken, key=lambda row: row.barcode)]
     if not copies:
         return outcome
     pairs = list(zip(copies, lacking, strict=False))
-    await session.execute(
-        update(LibraryItem)
-        .where(LibraryItem.id.in_([c for c, _ in pairs]))
-        .values(status=ItemStatus.ON_LOAN, updated_at=func.now())
-    )
     loan_ids = await session.scalars(
         insert(Loan)
         .values(

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Attendance, AttendanceStatus, ClassLesson, ClassMembership
 from resolvers.access import Principal
@@ -70,6 +71,25 @@ def _check_entries(entries: list[AttendanceEntry], pupils: set[int], field: str)
     if problems:
         first, *more = problems
         raise DomainError(first.code, first.message, field=first.field, more=more)
+
+
+async def _register_taken(session: AsyncSession, lesson: ClassLesson) -> None:
+    """Mark the lesson's register taken; its new times come back with the update (the lesson
+    was read again after it)."""
+    taken = (
+        await session.execute(
+            update(ClassLesson)
+            .where(
+                tuple_(ClassLesson.academic_year_id, ClassLesson.id)
+                == tuple_(lesson.academic_year_id, lesson.id)
+            )
+            .values(attendance_taken_at=func.now(), updated_at=func.now())
+            .returning(ClassLesson.attendance_taken_at, ClassLesson.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).one()
+    set_committed_value(lesson, "attendance_taken_at", taken.attendance_taken_at)
+    set_committed_value(lesson, "updated_at", taken.updated_at)
 
 
 async def record_attendance(
@@ -137,15 +157,6 @@ async def record_attendance(
                 },
             )
         )
-    await session.execute(
-        update(ClassLesson)
-        .where(
-            tuple_(ClassLesson.academic_year_id, ClassLesson.id)
-            == tuple_(lesson.academic_year_id, lesson.id)
-        )
-        .values(attendance_taken_at=func.now(), updated_at=func.now())
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(lesson)
+    await _register_taken(session, lesson)
     await diary_changed(session, topic="lms.attendance_recorded", lesson=lesson, pupil_ids=touched)
     return lesson

@@ -12,10 +12,11 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, func, insert, literal, select, update
+from sqlalchemy import Integer, func, insert, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    AcademicYear,
     AcademicYearClosure,
     ClassGroup,
     ClassMembership,
@@ -26,6 +27,7 @@ from models import (
     Institution,
     InstitutionKind,
     Language,
+    LmsPolicy,
     Sector,
     TeachingAssignment,
 )
@@ -34,7 +36,7 @@ from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
 from resolvers.lms.errors import LmsCode
 from resolvers.lms.rules import holds_post, may_manage_school
-from resolvers.lms.years import academic_year, require_in_year, school_policy
+from resolvers.lms.years import POLICY_COLUMNS, Policy, policy_of, require_in_year
 
 LETTER = re.compile(r"^[А-ЯЁӨҮҢA-Z0-9]{1,3}$")
 MAX_PUPILS_PER_CALL = 60
@@ -51,10 +53,15 @@ async def school_of(
     inst = await session.get(Institution, institution_id)
     if inst is None:
         raise NotFound("The school", field=field)
+    check_school(principal, inst, field=field)
+    return inst
+
+
+def check_school(principal: Principal, inst: Institution, *, field: str) -> None:
+    """The institution is a school (WRONG_INSTITUTION_KIND) the caller manages (FORBIDDEN)."""
     if inst.kind != InstitutionKind.SCHOOL:
         raise DomainError(LmsCode.WRONG_INSTITUTION_KIND, "This is not a school", field=field)
     require(may_manage_school(principal, inst), "This school is outside your scope")
-    return inst
 
 
 async def class_group(
@@ -66,34 +73,65 @@ async def class_group(
     return klass
 
 
-async def managed_class(
+def year_closed(year_id: Any, institution_id: Any) -> Any:
+    """Whether the school has closed this academic year (a column for a statement)."""
+    return (
+        select(AcademicYearClosure.id)
+        .where(
+            AcademicYearClosure.academic_year_id == year_id,
+            AcademicYearClosure.institution_id == institution_id,
+            AcademicYearClosure.status == ClosureStatus.DONE,
+        )
+        .exists()
+    )
+
+
+def _refuse_closed(closed: bool, *, field: str) -> None:
+    if closed:
+        raise DomainError(
+            LmsCode.YEAR_CLOSED, "The school has closed this academic year", field=field
+        )
+
+
+async def managed_class_in_open_year(
     session: AsyncSession, principal: Principal, class_group_id: int, *, field: str
-) -> tuple[ClassGroup, Institution]:
-    """A class of a school the caller manages, locked: changes to one class's pupils,
-    teachers and timetable are decided one after another."""
-    klass = await class_group(session, class_group_id, field=field, lock=True)
-    inst = await session.get(Institution, klass.institution_id)
-    assert inst is not None
+) -> tuple[ClassGroup, Institution, AcademicYear]:
+    """A class of a school the caller manages, locked (changes to one class's pupils, teachers
+    and timetable are decided one after another), with its school and academic year; refused
+    when the school has closed that year (YEAR_CLOSED). The class locked and its school, year
+    and closure read in one statement (four before). The closure is read as the lock's
+    statement began, as a read just before it would be (closing a year takes no class's
+    lock, so a separate read after the lock ordered nothing more)."""
+    found = (
+        await session.execute(
+            select(
+                ClassGroup,
+                Institution,
+                AcademicYear,
+                year_closed(ClassGroup.academic_year_id, ClassGroup.institution_id).label("closed"),
+            )
+            .join(Institution, Institution.id == ClassGroup.institution_id)
+            .join(AcademicYear, AcademicYear.id == ClassGroup.academic_year_id)
+            .where(ClassGroup.id == class_group_id)
+            .with_for_update(of=ClassGroup)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("The class", field=field)
+    klass, inst, year, closed = found
     if not may_manage_school(principal, inst):
         raise NotFound("The class", field=field)
-    return klass, inst
+    _refuse_closed(closed, field=field)
+    return klass, inst, year
 
 
 async def require_year_open(
     session: AsyncSession, year_id: int, institution_id: int, *, field: str
 ) -> None:
     """A school's closed year takes no more changes (YEAR_CLOSED)."""
-    closed = await session.scalar(
-        select(AcademicYearClosure.id).where(
-            AcademicYearClosure.academic_year_id == year_id,
-            AcademicYearClosure.institution_id == institution_id,
-            AcademicYearClosure.status == ClosureStatus.DONE,
-        )
+    _refuse_closed(
+        bool(await session.scalar(select(year_closed(year_id, institution_id)))), field=field
     )
-    if closed is not None:
-        raise DomainError(
-            LmsCode.YEAR_CLOSED, "The school has closed this academic year", field=field
-        )
 
 
 async def add_curriculum(session: AsyncSession, klass: ClassGroup) -> None:
@@ -109,6 +147,42 @@ async def add_curriculum(session: AsyncSession, klass: ClassGroup) -> None:
     await session.execute(
         insert(ClassSubject).from_select(["class_group_id", "subject_id", "weekly_hours"], plan)
     )
+
+
+async def _school_year_open(
+    session: AsyncSession, principal: Principal, school_id: int, year_id: int
+) -> tuple[Institution, AcademicYear, Policy]:
+    """A school the caller manages (as :func:`school_of`), an academic year it has not closed
+    (NOT_FOUND, YEAR_CLOSED) and the school's policy: one statement (four before)."""
+    policy = (
+        select(*POLICY_COLUMNS)
+        .where((LmsPolicy.institution_id == Institution.id) | LmsPolicy.institution_id.is_(None))
+        .order_by(LmsPolicy.institution_id.is_(None))
+        .limit(1)
+        .lateral("policy")
+    )
+    found = (
+        await session.execute(
+            select(
+                Institution,
+                AcademicYear,
+                year_closed(year_id, Institution.id).label("closed"),
+                *policy.c,
+            )
+            .select_from(Institution)
+            .outerjoin(AcademicYear, AcademicYear.id == year_id)
+            .join(policy, true())
+            .where(Institution.id == school_id)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("The school", field="schoolId")
+    inst, year = found[0], found[1]
+    check_school(principal, inst, field="schoolId")
+    if year is None:
+        raise NotFound("The academic year", field="academicYearId")
+    _refuse_closed(found.closed, field="academicYearId")
+    return inst, year, policy_of(found)
 
 
 async def create_class_group(
@@ -127,10 +201,7 @@ async def create_class_group(
     """Open a class of a school for a year ("5А"), with the subjects of the curriculum its
     cohort learns under (S1: the 12-year standard or the legacy model). Its capacity is the
     school's class size limit (F5: 36 unless the school's policy row says otherwise)."""
-    inst = await school_of(session, principal, school_id, field="schoolId")
-    year = await academic_year(session, year_id, field="academicYearId")
-    await require_year_open(session, year.id, inst.id, field="academicYearId")
-    policy = await school_policy(session, inst.id)
+    inst, year, policy = await _school_year_open(session, principal, school_id, year_id)
     letter = letter.strip().upper()
     if not LETTER.match(letter):
         raise DomainError(
@@ -241,9 +312,9 @@ async def assign_pupils_to_class(
         )
     if len(set(pupil_ids)) != len(pupil_ids):
         raise DomainError(ErrorCode.INVALID_INPUT, "A pupil is listed twice", field="pupilIds")
-    klass, _inst = await managed_class(session, principal, class_group_id, field="classGroupId")
-    year = await academic_year(session, klass.academic_year_id, field="classGroupId")
-    await require_year_open(session, year.id, klass.institution_id, field="classGroupId")
+    klass, _inst, year = await managed_class_in_open_year(
+        session, principal, class_group_id, field="classGroupId"
+    )
     since = since or max(year.starts_on, min(today(), year.ends_on))
     require_in_year(year, since, field="since")
     enrollments = await _open_enrollments(session, pupil_ids)
@@ -312,8 +383,9 @@ async def assign_teacher(
     """Make a teacher the teacher of a subject in a class (issue 15: within their post at the
     school); the rows that give teachers their rights. Assigning again is a no-op; an ended
     assignment resumes."""
-    klass, inst = await managed_class(session, principal, class_group_id, field="classGroupId")
-    await require_year_open(session, klass.academic_year_id, inst.id, field="classGroupId")
+    klass, inst, _year = await managed_class_in_open_year(
+        session, principal, class_group_id, field="classGroupId"
+    )
     taught = await session.scalar(
         select(ClassSubject.id).where(
             ClassSubject.class_group_id == klass.id, ClassSubject.subject_id == subject_id

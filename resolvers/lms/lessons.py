@@ -136,9 +136,18 @@ async def writable_lesson(
 ) -> tuple[ClassLesson, Institution]:
     """A held lesson, not in the future, that the caller may record in (or NOT_FOUND: a
     lesson of another teacher's class is not revealed)."""
-    lesson = await lesson_for_update(session, lesson_id, field=field)
-    inst = await session.get(Institution, lesson.institution_id)
-    assert inst is not None
+    # The lesson locked and its school read in one statement.
+    found = (
+        await session.execute(
+            select(ClassLesson, Institution)
+            .join(Institution, Institution.id == ClassLesson.institution_id)
+            .where(ClassLesson.id == lesson_id)
+            .with_for_update(of=ClassLesson)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("The lesson", field=field)
+    lesson, inst = found
     allowed = await may_write_lesson(
         session,
         principal,

@@ -19,9 +19,9 @@ from models import BellPeriod, ClassLesson, ClassSubject, Room, TeachingAssignme
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
-from resolvers.lms.classes import managed_class, require_year_open, school_of
+from resolvers.lms.classes import managed_class_in_open_year, school_of
 from resolvers.lms.errors import LmsCode
-from resolvers.lms.years import academic_year, require_in_year
+from resolvers.lms.years import require_in_year
 
 MAX_PERIODS = 13
 
@@ -167,43 +167,77 @@ def _check_place(change: SlotChange) -> None:
         )
 
 
-async def _check_lesson_parts(session: AsyncSession, klass: Any, change: SlotChange) -> None:
-    """The subject is in the class's curriculum, its teacher assigned to teach it there, the
-    room one of the school's: what the foreign keys hold, said precisely."""
-    if change.subject_id is None:
-        return
-    in_plan = await session.scalar(
-        select(ClassSubject.id).where(
+@dataclass(frozen=True)
+class _Place:
+    """The bell period a change's place names, and what it asks of the class's plan."""
+
+    starts_minute: int
+    ends_minute: int
+
+
+async def _place_facts(session: AsyncSession, klass: Any, change: SlotChange) -> _Place:
+    """The period's times (UNKNOWN_PERIOD without one); the subject is in the class's
+    curriculum, its teacher assigned to teach it there, the room one of the school's: what the
+    foreign keys hold, said precisely. One statement for the period, plan and assignment."""
+    bell = (
+        (BellPeriod.institution_id == klass.institution_id)
+        & (BellPeriod.shift == klass.shift)
+        & (BellPeriod.number == change.period)
+    )
+    in_plan = (
+        select(ClassSubject.id)
+        .where(
             ClassSubject.class_group_id == klass.id, ClassSubject.subject_id == change.subject_id
         )
+        .exists()
     )
-    if in_plan is None:
-        raise DomainError(
-            LmsCode.SUBJECT_NOT_IN_CURRICULUM,
-            "The class does not learn this subject",
-            field="subjectId",
-        )
-    assigned = await session.scalar(
-        select(TeachingAssignment.id).where(
+    assigned = (
+        select(TeachingAssignment.id)
+        .where(
             TeachingAssignment.class_group_id == klass.id,
             TeachingAssignment.subject_id == change.subject_id,
             TeachingAssignment.teacher_id == change.teacher_id,
             TeachingAssignment.ended_on.is_(None),
         )
+        .exists()
     )
-    if assigned is None:
-        raise DomainError(
-            LmsCode.TEACHER_NOT_ASSIGNED,
-            "The teacher is not assigned this subject in this class",
-            field="teacherId",
+    facts = (
+        await session.execute(
+            select(
+                select(BellPeriod.starts_minute).where(bell).scalar_subquery().label("starts"),
+                select(BellPeriod.ends_minute).where(bell).scalar_subquery().label("ends"),
+                in_plan.label("in_plan"),
+                assigned.label("assigned"),
+            )
         )
-    if change.room_id is not None:
-        room = await session.get(Room, change.room_id)
-        if room is None or room.institution_id != klass.institution_id:
-            raise NotFound("The room", field="roomId")
+    ).one()
+    if facts.starts is None:
+        raise DomainError(
+            LmsCode.UNKNOWN_PERIOD,
+            f"Shift {klass.shift} has no period {change.period}: set the bell schedule first",
+            field="period",
+        )
+    if change.subject_id is not None:
+        if not facts.in_plan:
+            raise DomainError(
+                LmsCode.SUBJECT_NOT_IN_CURRICULUM,
+                "The class does not learn this subject",
+                field="subjectId",
+            )
+        if not facts.assigned:
+            raise DomainError(
+                LmsCode.TEACHER_NOT_ASSIGNED,
+                "The teacher is not assigned this subject in this class",
+                field="teacherId",
+            )
+        if change.room_id is not None:
+            room = await session.get(Room, change.room_id)
+            if room is None or room.institution_id != klass.institution_id:
+                raise NotFound("The room", field="roomId")
+    return _Place(facts.starts, facts.ends)
 
 
-def _overlapping(klass_id: int, change: SlotChange, period: BellPeriod) -> Any:
+def _overlapping(klass_id: int, change: SlotChange, period: _Place) -> Any:
     """Slots of the class in the same place of the week that the change replaces."""
     clauses = [
         TimetableSlot.class_group_id == klass_id,
@@ -217,7 +251,7 @@ def _overlapping(klass_id: int, change: SlotChange, period: BellPeriod) -> Any:
 
 
 async def _end_replaced(
-    session: AsyncSession, klass_id: int, change: SlotChange, period: BellPeriod, start: date
+    session: AsyncSession, klass_id: int, change: SlotChange, period: _Place, start: date
 ) -> None:
     """End the slots the change replaces on ``start``: a slot that began before it ends then;
     one that begins on or after it goes, unless lessons were recorded in it."""
@@ -255,27 +289,12 @@ async def set_timetable_slot(
     constraints refuse a teacher, class or room in two places at once, whichever of two
     concurrent edits commits second (TIMETABLE_CLASH)."""
     _check_place(change)
-    klass, _inst = await managed_class(
+    klass, _inst, year = await managed_class_in_open_year(
         session, principal, change.class_group_id, field="classGroupId"
     )
-    year = await academic_year(session, klass.academic_year_id, field="classGroupId")
-    await require_year_open(session, year.id, klass.institution_id, field="classGroupId")
     start = change.effective_from or max(year.starts_on, min(today(), year.ends_on))
     require_in_year(year, start, field="effectiveFrom")
-    period = await session.scalar(
-        select(BellPeriod).where(
-            BellPeriod.institution_id == klass.institution_id,
-            BellPeriod.shift == klass.shift,
-            BellPeriod.number == change.period,
-        )
-    )
-    if period is None:
-        raise DomainError(
-            LmsCode.UNKNOWN_PERIOD,
-            f"Shift {klass.shift} has no period {change.period}: set the bell schedule first",
-            field="period",
-        )
-    await _check_lesson_parts(session, klass, change)
+    period = await _place_facts(session, klass, change)
     await _end_replaced(session, klass.id, change, period, start)
     if change.subject_id is None or change.teacher_id is None:
         return None

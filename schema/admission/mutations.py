@@ -12,6 +12,7 @@ from strawberry.file_uploads import Upload
 
 from resolvers import admission as admission_service
 from resolvers.admission.errors import AdmissionCode
+from resolvers.admission.loaders import ProgrammeByIdLoader
 from resolvers.context import Context
 from resolvers.errors import DomainError
 from resolvers.errors import ErrorCode as Code
@@ -501,7 +502,7 @@ class Mutation(PoolMutation):
     async def apply_to_programmes(
         session: AsyncSession, ctx: Context, input: ApplyToProgrammesInput
     ) -> Any:
-        return await admission_service.apply_to_programmes(
+        applied = await admission_service.apply_to_programmes(
             session,
             ctx.principal,
             season_id=pk_of(input.season_id, "AdmissionSeason", field="seasonId"),
@@ -509,6 +510,11 @@ class Mutation(PoolMutation):
             certificate_number=input.certificate_number[:40],
             choices=_choices(input),
         )
+        # The answer's programmes are the ones the step read (programmes have no row rule).
+        programmes = ProgrammeByIdLoader(ctx)
+        for programme in applied.programmes:
+            programmes.prime(programme.id, programme)
+        return applied.applications
 
     @mutation(
         "admission.publish_round",
@@ -528,11 +534,14 @@ class Mutation(PoolMutation):
         description="Take a recommended place (the applicant or a guardian).",
     )
     async def confirm_place(session: AsyncSession, ctx: Context, input: ConfirmPlaceInput) -> Any:
-        return await admission_service.confirm_place(
+        confirmed = await admission_service.confirm_place(
             session,
             ctx.principal,
             offer_id=pk_of(input.offer_id, "AdmissionOffer", field="offerId"),
         )
+        # The answer's programme is the one the step read (programmes have no row rule).
+        ProgrammeByIdLoader(ctx).prime(confirmed.programme.id, confirmed.programme)
+        return confirmed.offer
 
     @mutation(
         "admission.record_creative_score",

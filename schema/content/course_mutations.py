@@ -10,6 +10,11 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers import content as content_service
+from resolvers.content.loaders import (
+    AssessmentsByCourseLoader,
+    CourseRunByIdLoader,
+    ModulesByCourseLoader,
+)
 from resolvers.context import Context
 from schema.common import UserError
 from schema.content.courses import CourseCertificate, CourseEnrollment, CourseRun, OpenCourse
@@ -64,7 +69,7 @@ class Mutation:
     async def create_open_course(
         session: AsyncSession, ctx: Context, input: CreateOpenCourseInput
     ) -> Any:
-        return await content_service.create_open_course(
+        offered = await content_service.create_open_course(
             session,
             ctx.principal,
             institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
@@ -88,6 +93,11 @@ class Mutation:
                 for a in input.assessments
             ],
         )
+        # The answer's modules and assessments are the rows the step wrote (a course's parts
+        # have no row rule of their own).
+        ModulesByCourseLoader(ctx).prime(offered.course.id, offered.modules)
+        AssessmentsByCourseLoader(ctx).prime(offered.course.id, offered.assessments)
+        return offered.course
 
     @mutation(
         "content.create_course_run",
@@ -117,9 +127,12 @@ class Mutation:
     async def enroll_in_course_run(
         session: AsyncSession, ctx: Context, input: EnrollInCourseRunInput
     ) -> Any:
-        return await content_service.enroll_in_course_run(
+        enrolled = await content_service.enroll_in_course_run(
             session, ctx.principal, run_id=pk_of(input.run_id, "CourseRun", field="runId")
         )
+        # The answer's run is the row the step counted in (runs have no row rule).
+        CourseRunByIdLoader(ctx).prime(enrolled.run.id, enrolled.run)
+        return enrolled.enrollment
 
     @mutation(
         "content.record_assessment_result",

@@ -286,12 +286,15 @@ class Mutation:
 
     @mutation("library.return_item", LoanPayload, description="Take a copy back at the desk.")
     async def return_item(session: AsyncSession, ctx: Context, input: ReturnItemInput) -> Any:
-        return await library_service.return_item(
+        returned = await library_service.return_item(
             session,
             ctx.principal,
             institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
             barcode=input.barcode,
         )
+        # The answer's copy is the one the step locked and routed (copies have no row rule).
+        LibraryItemByIdLoader(ctx).prime(returned.item.id, returned.item)
+        return returned.loan
 
     @mutation(
         "library.renew_loan",
@@ -310,7 +313,7 @@ class Mutation:
         "at your desk).",
     )
     async def place_hold(session: AsyncSession, ctx: Context, input: PlaceHoldInput) -> Any:
-        return await library_service.place_hold(
+        placed = await library_service.place_hold(
             session,
             ctx.principal,
             record_id=pk_of(input.record_id, "BibRecord", field="recordId"),
@@ -318,6 +321,9 @@ class Mutation:
             person_id=_person_id(ctx, input.person_id),
             eligible=library_service.require_borrower,
         )
+        # The answer's title is the record the step read (records have no row rule).
+        BibRecordByIdLoader(ctx).prime(placed.record.id, placed.record)
+        return placed.hold
 
     @mutation("library.cancel_hold", HoldPayload, description="Leave a title's queue.")
     async def cancel_hold(session: AsyncSession, ctx: Context, input: CancelHoldInput) -> Any:
@@ -334,7 +340,7 @@ class Mutation:
     async def issue_textbooks(
         session: AsyncSession, ctx: Context, input: IssueTextbooksInput
     ) -> Any:
-        return await library_service.issue_textbooks(
+        issued = await library_service.issue_textbooks(
             session,
             ctx.principal,
             institution_id=pk_of(input.institution_id, "Institution", field="institutionId"),
@@ -346,3 +352,8 @@ class Mutation:
             ],
             due_on=input.due_on,
         )
+        # The titles are the records the step read (records have no row rule).
+        records = BibRecordByIdLoader(ctx)
+        for record in issued.records:
+            records.prime(record.id, record)
+        return issued

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -393,3 +394,50 @@ class TestReadingApplications:
             Role.TEACHER, scopes=[f"institution:{campaign.university.id}"], person_id=lecturer.id
         )
         assert (await hub.data(query, token=teacher))["admissionApplications"]["nodes"] == []
+
+
+# Statements of publishing a round and of the admission order in this scenario (savepoint,
+# audit row and events included; the ranking's applications read and the offers' COPY go
+# through the driver and are not counted), whatever the number of places: issue 21.
+PUBLISH_STATEMENTS = 10
+ORDER_STATEMENTS = 10
+
+
+class TestBatchStatements:
+    @pytest.mark.parametrize("applicants", [1, 2])
+    async def test_round_and_order_statements_do_not_grow_with_the_places(
+        self,
+        applicants: int,
+        hub: Hub,
+        ministry: str,
+        session: AsyncSession,
+        on_day: Callable[[date], None],
+    ) -> None:
+        # given one or two applicants for economics' Bishkek grant places (U3, U4: two places)
+        campaign = await arrange_campaign(session)
+        people = [await make_applicant(session, campaign, main=200) for _ in range(applicants)]
+        await session.commit()
+        on_day(REGISTRATION)
+        for person, cert in people:
+            await _apply(hub, campaign, person, cert, ("economics", "GRANT"))
+        # when round 1 is published
+        on_day(PUBLICATION)
+        hub.counter.reset()
+        published = await _publish(hub, ministry, campaign.round1)
+        publish_statements = hub.counter.count
+        assert published["recommended"] == applicants
+        # and every recommended place confirmed, round 2 published and the order issued (U5)
+        for person, _ in people:
+            await _confirm(hub, person, await _offer_of(hub, person))
+        on_day(PUBLICATION_2)
+        await _publish(hub, ministry, campaign.round2)
+        on_day(AFTER_SEASON)
+        hub.counter.reset()
+        body = await hub.data(
+            ORDER,
+            {"input": {"seasonId": gid("AdmissionSeason", campaign.season.id), "number": "7"}},
+            token=ministry,
+        )
+        # then each cost the same statements however many places they handled
+        assert body["issueAdmissionOrder"]["order"]["enrollments"] == applicants
+        assert (publish_statements, hub.counter.count) == (PUBLISH_STATEMENTS, ORDER_STATEMENTS)
