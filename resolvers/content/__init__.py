@@ -44,6 +44,7 @@ from resolvers.content.curriculum import (
 from resolvers.content.feed import (
     PROGRESS_ORDERINGS,
     Placement,
+    class_positions,
     current_term,
     current_term_sql,
     next_lessons_query,
@@ -51,6 +52,7 @@ from resolvers.content.feed import (
     placement,
     placement_sql,
     progress_query,
+    today_sql,
 )
 from resolvers.content.lessons import (
     LessonText,
@@ -123,6 +125,7 @@ __all__ = [
     "archive_lesson",
     "check_grade",
     "check_term",
+    "class_positions",
     "create_course_run",
     "create_lesson",
     "create_open_course",
@@ -161,6 +164,7 @@ __all__ = [
     "subjects_query",
     "submit_lesson_for_review",
     "sync_lesson_progress",
+    "today_sql",
     "update_lesson",
     "upload_lesson_media",
     "verify_certificate",

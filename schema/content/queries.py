@@ -233,7 +233,7 @@ class Query:
         place = await ctx.run(lambda s: content_service.placement(s, person_id, wanted))
         if place.school is not None:  # read with the enrollment, in the same statement
             InstitutionByIdLoader(ctx).loader.prime(place.school.id, place.school)
-        return placement_learning(person_id, place, content_service.current_term(clock.today()))
+        return placement_learning(person_id, place, clock.today())
 
     @connection(Connection[OpenCourse], description="Open courses of universities (public).")
     def open_courses(
