@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from models import (
     ClassGroup,
@@ -59,6 +60,7 @@ from models import (
     LessonStatus,
     ProgressStatus,
     Sector,
+    Term,
 )
 from models.content.curriculum import LESSON_LANGUAGES
 from resolvers import clock
@@ -83,6 +85,8 @@ class Placement:
     language: str
     class_group_id: int | None = None
     academic_year_id: int | None = None
+    # The term it is (S3): the class's academic year's, else the date's (:func:`feed_term`).
+    term: int | None = None
     # The school's row, read with the enrollment: the feed's ``school`` needs no statement.
     school: Any = field(default=None, compare=False)
 
@@ -107,11 +111,6 @@ def today_sql() -> ColumnElement[date]:
     statement runs: the compiled feed keeps its statement from one request to the next, so
     neither the day nor the term is ever written into it."""
     return cast(func.timezone(literal_column(f"'{clock.KYRGYZSTAN.key}'"), func.now()), Date)
-
-
-def current_term_sql() -> ColumnElement[int]:
-    """:func:`current_term` of :func:`today_sql`."""
-    return term_of_sql(today_sql())
 
 
 def term_of_sql(day: ColumnElement[date]) -> ColumnElement[int]:
@@ -156,11 +155,36 @@ def _class_language() -> ColumnElement[str]:
     )
 
 
-async def placement(session: AsyncSession, person_id: int, language: str | None) -> Placement:
-    """The learner's open school enrollment, their class in it and the language of their
-    lessons: ``language`` when the learner asks for one, else the class's language of
+def class_term(
+    academic_year: int | ColumnElement[int] | InstrumentedAttribute[int],
+    today: date | ColumnElement[date],
+) -> ColumnElement[int]:
+    """The term of a class's academic year in the LMS's calendar (S3: the ministry's dates)
+    that ``today`` falls in, or the next one to begin when ``today`` is in the holidays
+    between terms; null when the year's last term is over (or there is no class)."""
+    return (
+        select(Term.number)
+        .where(Term.academic_year_id == academic_year, Term.ends_on >= today)
+        .order_by(Term.starts_on)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def feed_term(class_calendar: int | None, today: date) -> int:
+    """The term the feed is in: the class's calendar's (:func:`class_term`), else the date's
+    guess (:func:`current_term`)."""
+    return class_calendar if class_calendar is not None else current_term(today)
+
+
+async def placement(
+    session: AsyncSession, person_id: int, language: str | None, today: date
+) -> Placement:
+    """The learner's open school enrollment, their class in it, the language of their lessons
+    and the term: ``language`` when the learner asks for one, else the class's language of
     instruction when lessons are made in it, else the first of their school's languages that
-    lessons are made in, else Kyrgyz."""
+    lessons are made in, else Kyrgyz; the term of ``today`` in the class's calendar, else by
+    the date (:func:`feed_term`)."""
     row = (
         await session.execute(
             select(
@@ -168,6 +192,7 @@ async def placement(session: AsyncSession, person_id: int, language: str | None)
                 ClassGroup.id.label("class_group_id"),
                 ClassGroup.academic_year_id.label("class_year_id"),
                 _class_language().label("class_language"),
+                class_term(ClassGroup.academic_year_id, today).label("class_term"),
                 *institutions_service.INSTITUTION_COLUMNS,
             )
             .join(Institution, Institution.id == Enrollment.institution_id)
@@ -178,7 +203,7 @@ async def placement(session: AsyncSession, person_id: int, language: str | None)
         )
     ).first()
     if row is None:
-        return Placement(None, None, language or LESSON_LANGUAGES[0])
+        return Placement(None, None, language or LESSON_LANGUAGES[0], term=current_term(today))
     taught = [lang for lang in row.languages or () if lang in LESSON_LANGUAGES]
     chosen = language or row.class_language or (taught[0] if taught else LESSON_LANGUAGES[0])
     return Placement(
@@ -187,18 +212,22 @@ async def placement(session: AsyncSession, person_id: int, language: str | None)
         chosen,
         class_group_id=row.class_group_id,
         academic_year_id=row.class_year_id,
+        term=feed_term(row.class_term, today),
         school=row,
     )
 
 
-def placement_sql(caller: FromClause, language: str | None) -> Select[Any]:
+def placement_sql(
+    caller: FromClause, language: str | None, today: ColumnElement[date]
+) -> Select[Any]:
     """:func:`placement` in SQL, one row (``person_id``, ``grade``, ``institution_id``,
-    ``class_group_id``, ``academic_year_id``, ``language``) for the compiled feed: the open
-    school enrollment's grade and school, its open class membership's class and year, and the
-    language by :func:`placement`'s rule; without an open enrollment, no grade, school or
-    class. ``caller`` is a one-row table whose ``person_id`` is the learner (the caller's
-    person, which the compiled statement holds in that one place); ``language`` a checked
-    lesson language or None."""
+    ``class_group_id``, ``academic_year_id``, ``language``, ``term``) for the compiled feed:
+    the open school enrollment's grade and school, its open class membership's class and year,
+    the language and the term of ``today`` (:func:`today_sql`: the compiled feed's statement is
+    kept, so the day is PostgreSQL's) by :func:`placement`'s rules; without an open enrollment,
+    no grade, school or class. ``caller`` is a one-row table whose ``person_id`` is the learner
+    (the caller's person, which the compiled statement holds in that one place); ``language`` a
+    checked lesson language or None."""
     codes = (
         func.unnest(Institution.languages)
         .table_valued("code", with_ordinality="place")
@@ -218,6 +247,7 @@ def placement_sql(caller: FromClause, language: str | None) -> Select[Any]:
             ClassGroup.id.label("class_group_id"),
             ClassGroup.academic_year_id.label("academic_year_id"),
             _class_language().label("class_language"),
+            class_term(ClassGroup.academic_year_id, today).label("class_term"),
             taught.label("taught"),
         )
         .join(Institution, Institution.id == Enrollment.institution_id)
@@ -238,6 +268,7 @@ def placement_sql(caller: FromClause, language: str | None) -> Select[Any]:
         school.c.class_group_id,
         school.c.academic_year_id,
         chosen.label("language"),
+        func.coalesce(school.c.class_term, term_of_sql(today)).label("term"),
     ).select_from(caller.outerjoin(school, true()))
 
 

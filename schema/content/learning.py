@@ -58,7 +58,10 @@ class MyLearning:
     day: strawberry.Private[date]
     grade: int | None = strawberry.field(description="Your grade (from your school enrollment).")
     language: Language = strawberry.field(description="The language of your lessons.")
-    term: int = strawberry.field(description="The term (quarter) it is now.")
+    term: int = strawberry.field(
+        description="The term (quarter) it is now: your class's school calendar's (the next "
+        "term in the holidays), else by the date."
+    )
 
     @strawberry.field(description="Your school (null without an open school enrollment).")
     async def school(self, info: Info) -> InstitutionT | None:
@@ -201,5 +204,5 @@ def placement_learning(person_id: int, place: Any, day: date) -> MyLearning:
         day=day,
         grade=place.grade,
         language=Language(place.language),
-        term=content_service.current_term(day),
+        term=place.term,
     )

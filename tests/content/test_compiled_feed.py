@@ -473,6 +473,46 @@ class TestTheFeedReadsTheLms:
             ["world_history", "5.4.1"],
         ]
 
+    async def test_in_the_holidays_the_term_is_the_next_of_the_classs_calendar(
+        self,
+        pair: Pair,
+        world: dict[str, Person],
+        session: AsyncSession,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        # given a day of the spring holidays of the classes' year (S3: four terms, holidays
+        # between them), in March: the date alone says the third quarter
+        year = school_year_of(clock.today()) - 1
+        terms = default_terms(date(year, 9, 1), date(year + 1, 5, 31))
+        holiday = terms[3].starts_on - timedelta(days=3)
+        assert (holiday.month, content_service.current_term(holiday)) == (3, 3)
+        # and both paths on that day: the resolvers' clock, PostgreSQL's for the kept statement
+        monkeypatch.setattr(clock, "today", lambda: holiday)
+        moment = f"'{holiday.isoformat()} 12:00:00+06'::timestamptz"
+        plan = pair.compiler.plan(PORTAL, None)
+        cursors = KeyRing.load(pair.settings).cursors
+        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        assert raw is not None
+        headers = _headers(pair, world)
+        for name, term in (
+            ("grade 5, Russian class of a Kyrgyz school", 4),
+            ("grade 5, Kyrgyz, progress", 3),
+        ):
+            person = world[name]
+            principal = Principal(
+                subject=f"person:{person.id}", role=Role.PUPIL, person_id=person.id
+            )
+            sql, args = pair.compiler.prepared(plan, principal, {}, cursors)
+            # when the pupil opens their feed
+            fast = json.loads(await raw.fetchval(sql.replace("now()", moment), *args))
+            slow = await pair.slow.post("/graphql", json={"query": PORTAL}, headers=headers[name])
+            # then a pupil in a class is in the term that comes next in its calendar, a pupil
+            # without one in the date's; the two paths agree
+            assert fast == slow.json()["data"], name
+            feed = fast["myLearning"]
+            assert feed["term"] == term, name
+            assert {n["term"] for n in feed["nextLessons"]} == {term}, name
+
 
 class TestTheCallerIsAValueOfTheStatement:
     async def test_pupils_feeds_are_one_statement_text_their_person_an_argument(
