@@ -8,10 +8,12 @@ class group through their open school enrollment. The class gives the language o
 for each subject in which the class's teacher has recorded a held lesson naming a curriculum
 topic (``class_lesson.curriculum_unit_id``), the unit of the latest such lesson up to today is
 where the class is: the next lesson of that subject is the first published lesson, from that
-unit on in curriculum order, that the pupil has not completed. Where the LMS says nothing (no
-class, no recorded topic in a subject, a class language lessons are not made in), the earlier
-guesses stand: the school's first language of instruction that lessons are made in, and the
-first published lesson from the term of the date (:func:`current_term`) on.
+unit on in curriculum order, that the pupil has not completed. The term is the class's
+academic year's term in the LMS's calendar (the next one in the holidays: :func:`class_term`).
+Where the LMS says nothing (no class, no recorded topic in a subject, a class language lessons
+are not made in, a year whose terms are over), the earlier guesses stand: the school's first
+language of instruction that lessons are made in, the term of the date (:func:`current_term`),
+and the first published lesson from the term on.
 
 :func:`placement` (one row of the resolvers) and :func:`placement_sql` (the compiled feed's)
 read the same things by the same rule, and both paths send :func:`next_lessons_select`."""
