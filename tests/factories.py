@@ -889,6 +889,7 @@ async def make_class_group(
     capacity: int = 36,
     homeroom_teacher: Person | None = None,
     shift: int = 1,
+    language: Language = Language.KY,
 ) -> ClassGroup:
     """A class with its grade's curriculum (the cohort's model unless given)."""
     from resolvers.lms.classes import add_curriculum
@@ -903,7 +904,7 @@ async def make_class_group(
         academic_year_id=year.id,
         grade=grade,
         letter=letter,
-        language=Language.KY,
+        language=language,
         shift=shift,
         curriculum_model=model,
         homeroom_teacher_id=homeroom_teacher.id if homeroom_teacher else None,
@@ -1073,7 +1074,13 @@ async def make_room(session: AsyncSession, *, school: Institution, name: str = "
 
 
 async def make_lesson(
-    session: AsyncSession, *, slot: TimetableSlot, on: date, topic: str | None = "Тема"
+    session: AsyncSession,
+    *,
+    slot: TimetableSlot,
+    on: date,
+    topic: str | None = "Тема",
+    curriculum_unit_id: int | None = None,
+    status: ClassLessonStatus = ClassLessonStatus.HELD,
 ) -> ClassLesson:
     lesson = ClassLesson(
         academic_year_id=slot.academic_year_id,
@@ -1087,7 +1094,8 @@ async def make_lesson(
         ends_minute=slot.ends_minute,
         subgroup=slot.subgroup,
         topic=topic,
-        status=ClassLessonStatus.HELD,
+        curriculum_unit_id=curriculum_unit_id,
+        status=status,
         recorded_by="factory",
     )
     session.add(lesson)

@@ -61,6 +61,18 @@ class ClassLesson(Base):
             "on_date",
         ),
         Index("ix_class_lesson_class_date", "academic_year_id", "class_group_id", "on_date"),
+        # Where a class is in the curriculum, per subject: its latest held lesson that names a
+        # curriculum topic (the pupil's feed, resolvers/content/feed.py; issue 16).
+        Index(
+            "ix_class_lesson_class_subject_unit",
+            "academic_year_id",
+            "class_group_id",
+            "subject_id",
+            "on_date",
+            "starts_minute",
+            "curriculum_unit_id",
+            postgresql_where=text("curriculum_unit_id IS NOT NULL AND status = 'held'"),
+        ),
         ExcludeConstraint(
             ("academic_year_id", "="),
             ("teacher_id", "="),
@@ -89,6 +101,10 @@ class ClassLesson(Base):
     ends_minute: Mapped[int] = mapped_column(SmallInteger)
     subgroup: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     topic: Mapped[str | None] = mapped_column(String(500))
+    # The curriculum topic the lesson taught (a unit's topic of the class's subject and grade,
+    # learning content's ``curriculum_unit``), when the teacher names one: what the feed of the
+    # class's pupils follows.
+    curriculum_unit_id: Mapped[int | None] = mapped_column(ForeignKey("curriculum_unit.id"))
     status: Mapped[ClassLessonStatus] = enum_column(ClassLessonStatus)
     attendance_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(120))

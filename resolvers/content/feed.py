@@ -2,13 +2,21 @@
 language their lessons are in), the next lesson of each subject they have not finished, and
 what they have started and finished.
 
-Until the school LMS is on main, a pupil's class and its language of instruction are not
-known: the feed reads the pupil's open school enrollment (the grade) and their school's first
-language of instruction (the pupil may ask for another), and takes the term from the date
-(:func:`current_term`). "The units their class is on" becomes, per subject, the first
-published lesson of the grade from the current term on that the pupil has not completed. When
-the LMS lands, the class (its language, and the unit its teacher is on) replaces both guesses:
-:func:`placement` and the term are the only places that change."""
+The feed reads the school LMS (issue 16): the pupil's class is their open membership of a
+class group through their open school enrollment. The class gives the language of the lessons
+(its language of instruction, when lessons are made in it; the pupil may ask for another), and
+for each subject in which the class's teacher has recorded a held lesson naming a curriculum
+topic (``class_lesson.curriculum_unit_id``), the unit of the latest such lesson up to today is
+where the class is: the next lesson of that subject is the first published lesson, from that
+unit on in curriculum order, that the pupil has not completed. The term is the class's
+academic year's term in the LMS's calendar (the next one in the holidays: :func:`class_term`).
+Where the LMS says nothing (no class, no recorded topic in a subject, a class language lessons
+are not made in, a year whose terms are over), the earlier guesses stand: the school's first
+language of instruction that lessons are made in, the term of the date (:func:`current_term`),
+and the first published lesson from the term on.
+
+:func:`placement` (one row of the resolvers) and :func:`placement_sql` (the compiled feed's)
+read the same things by the same rule, and both paths send :func:`next_lessons_select`."""
 
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Subquery,
     and_,
     case,
     cast,
@@ -30,13 +39,22 @@ from sqlalchemy import (
     extract,
     func,
     literal_column,
+    or_,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from models import (
+    ClassGroup,
+    ClassLesson,
+    ClassLessonStatus,
+    ClassMembership,
+    ClassSubject,
+    CurriculumUnit,
     Enrollment,
     Institution,
     Lesson,
@@ -44,6 +62,7 @@ from models import (
     LessonStatus,
     ProgressStatus,
     Sector,
+    Term,
 )
 from models.content.curriculum import LESSON_LANGUAGES
 from resolvers import clock
@@ -60,11 +79,16 @@ PROGRESS_ORDERINGS = {
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a learner is: their school, grade and the language of their lessons."""
+    """Where a learner is: their school, grade and the language of their lessons, and their
+    class (the LMS's class group and its academic year) when they are in one."""
 
     institution_id: int | None
     grade: int | None
     language: str
+    class_group_id: int | None = None
+    academic_year_id: int | None = None
+    # The term it is (S3): the class's academic year's, else the date's (:func:`feed_term`).
+    term: int | None = None
     # The school's row, read with the enrollment: the feed's ``school`` needs no statement.
     school: Any = field(default=None, compare=False)
 
@@ -84,12 +108,11 @@ def current_term(day: date) -> int:
     return 1
 
 
-def current_term_sql() -> ColumnElement[int]:
-    """:func:`current_term` of today in Bishkek (:func:`resolvers.clock.today`), worked out by
-    PostgreSQL when the statement runs: the compiled feed keeps its statement from one request
-    to the next, so the term is never written into it."""
-    day = cast(func.timezone(literal_column(f"'{clock.KYRGYZSTAN.key}'"), func.now()), Date)
-    return term_of_sql(day)
+def today_sql() -> ColumnElement[date]:
+    """Today in Bishkek (:func:`resolvers.clock.today`), worked out by PostgreSQL when the
+    statement runs: the compiled feed keeps its statement from one request to the next, so
+    neither the day nor the term is ever written into it."""
+    return cast(func.timezone(literal_column(f"'{clock.KYRGYZSTAN.key}'"), func.now()), Date)
 
 
 def term_of_sql(day: ColumnElement[date]) -> ColumnElement[int]:
@@ -117,32 +140,96 @@ def _open_school_enrollment(learner: int | ColumnElement[int]) -> list[ColumnEle
     ]
 
 
-async def placement(session: AsyncSession, person_id: int, language: str | None) -> Placement:
-    """The learner's open school enrollment and their school's language of instruction (the
-    first one it lists that lessons are made in; Kyrgyz when none is), or ``language`` when
-    the learner asks for one."""
+def _class_of_enrollment() -> ColumnElement[bool]:
+    """The open class membership of the enrollment (at most one: a unique index, and the
+    membership ends with the enrollment)."""
+    return and_(ClassMembership.enrollment_id == Enrollment.id, ClassMembership.until.is_(None))
+
+
+def _class_language() -> ColumnElement[str]:
+    """The class's language of instruction when lessons are made in it, else null."""
+    return case(
+        (
+            ClassGroup.language.in_([_quoted(code) for code in LESSON_LANGUAGES]),
+            cast(ClassGroup.language, String),
+        ),
+        else_=None,
+    )
+
+
+def class_term(
+    academic_year: int | ColumnElement[int] | InstrumentedAttribute[int],
+    today: date | ColumnElement[date],
+) -> ColumnElement[int]:
+    """The term of a class's academic year in the LMS's calendar (S3: the ministry's dates)
+    that ``today`` falls in, or the next one to begin when ``today`` is in the holidays
+    between terms; null when the year's last term is over (or there is no class)."""
+    return (
+        select(Term.number)
+        .where(Term.academic_year_id == academic_year, Term.ends_on >= today)
+        .order_by(Term.starts_on)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def feed_term(class_calendar: int | None, today: date) -> int:
+    """The term the feed is in: the class's calendar's (:func:`class_term`), else the date's
+    guess (:func:`current_term`)."""
+    return class_calendar if class_calendar is not None else current_term(today)
+
+
+async def placement(
+    session: AsyncSession, person_id: int, language: str | None, today: date
+) -> Placement:
+    """The learner's open school enrollment, their class in it, the language of their lessons
+    and the term: ``language`` when the learner asks for one, else the class's language of
+    instruction when lessons are made in it, else the first of their school's languages that
+    lessons are made in, else Kyrgyz; the term of ``today`` in the class's calendar, else by
+    the date (:func:`feed_term`)."""
     row = (
         await session.execute(
-            select(Enrollment.grade_level, *institutions_service.INSTITUTION_COLUMNS)
+            select(
+                Enrollment.grade_level,
+                ClassGroup.id.label("class_group_id"),
+                ClassGroup.academic_year_id.label("class_year_id"),
+                _class_language().label("class_language"),
+                class_term(ClassGroup.academic_year_id, today).label("class_term"),
+                *institutions_service.INSTITUTION_COLUMNS,
+            )
             .join(Institution, Institution.id == Enrollment.institution_id)
+            .outerjoin(ClassMembership, _class_of_enrollment())
+            .outerjoin(ClassGroup, ClassGroup.id == ClassMembership.class_group_id)
             .where(*_open_school_enrollment(person_id))
             .limit(1)
         )
     ).first()
     if row is None:
-        return Placement(None, None, language or LESSON_LANGUAGES[0])
+        return Placement(None, None, language or LESSON_LANGUAGES[0], term=current_term(today))
     taught = [lang for lang in row.languages or () if lang in LESSON_LANGUAGES]
-    chosen = language or (taught[0] if taught else LESSON_LANGUAGES[0])
-    return Placement(row.id, row.grade_level, chosen, school=row)
+    chosen = language or row.class_language or (taught[0] if taught else LESSON_LANGUAGES[0])
+    return Placement(
+        row.id,
+        row.grade_level,
+        chosen,
+        class_group_id=row.class_group_id,
+        academic_year_id=row.class_year_id,
+        term=feed_term(row.class_term, today),
+        school=row,
+    )
 
 
-def placement_sql(caller: FromClause, language: str | None) -> Select[Any]:
+def placement_sql(
+    caller: FromClause, language: str | None, today: ColumnElement[date]
+) -> Select[Any]:
     """:func:`placement` in SQL, one row (``person_id``, ``grade``, ``institution_id``,
-    ``language``) for the compiled feed: the open school enrollment's grade and school, and
-    the language asked for, else the first of the school's languages that lessons are made
-    in, else Kyrgyz; without an open enrollment, no grade and no school. ``caller`` is a
-    one-row table whose ``person_id`` is the learner (the caller's person, which the compiled
-    statement holds in that one place); ``language`` a checked lesson language or None."""
+    ``class_group_id``, ``academic_year_id``, ``language``, ``term``) for the compiled feed:
+    the open school enrollment's grade and school, its open class membership's class and year,
+    the language and the term of ``today`` (:func:`today_sql`: the compiled feed's statement is
+    kept, so the day is PostgreSQL's) by :func:`placement`'s rules; without an open enrollment,
+    no grade, school or class. ``caller`` is a one-row table whose ``person_id`` is the learner
+    (the caller's person, which the compiled statement holds in that one place); ``language`` a
+    checked lesson language or None."""
     codes = (
         func.unnest(Institution.languages)
         .table_valued("code", with_ordinality="place")
@@ -159,20 +246,31 @@ def placement_sql(caller: FromClause, language: str | None) -> Select[Any]:
         select(
             Enrollment.grade_level.label("grade"),
             Enrollment.institution_id.label("institution_id"),
+            ClassGroup.id.label("class_group_id"),
+            ClassGroup.academic_year_id.label("academic_year_id"),
+            _class_language().label("class_language"),
+            class_term(ClassGroup.academic_year_id, today).label("class_term"),
             taught.label("taught"),
         )
         .join(Institution, Institution.id == Enrollment.institution_id)
+        .outerjoin(ClassMembership, _class_of_enrollment())
+        .outerjoin(ClassGroup, ClassGroup.id == ClassMembership.class_group_id)
         .where(*_open_school_enrollment(caller.c.person_id))
         .limit(1)
         .lateral("feed_school")
     )
     asked = [] if language is None else [_quoted(lesson_language(language))]
-    chosen = func.coalesce(*asked, school.c.taught, _quoted(LESSON_LANGUAGES[0]))
+    chosen = func.coalesce(
+        *asked, school.c.class_language, school.c.taught, _quoted(LESSON_LANGUAGES[0])
+    )
     return select(
         caller.c.person_id,
         school.c.grade,
         school.c.institution_id,
+        school.c.class_group_id,
+        school.c.academic_year_id,
         chosen.label("language"),
+        func.coalesce(school.c.class_term, term_of_sql(today)).label("term"),
     ).select_from(caller.outerjoin(school, true()))
 
 
@@ -182,15 +280,65 @@ def _quoted(code: str) -> ColumnElement[str]:
 
 
 def next_lessons_query(
-    person_id: int, place: Placement, *, term: int, subject_code: str | None
+    person_id: int, place: Placement, *, term: int, today: date, subject_code: str | None
 ) -> Select[Any] | None:
-    """Per subject, the first published lesson of the learner's grade and language, from
-    ``term`` on, in curriculum order, that the learner has not completed (one index walk per
-    subject)."""
+    """Per subject, the first published lesson of the learner's grade and language that the
+    learner has not completed, in curriculum order: from the unit their class is on (as of
+    ``today``), else from ``term`` on (one index walk per subject)."""
     if place.grade is None or not 1 <= place.grade <= 12:
         return None
     return next_lessons_select(
-        person_id, place.grade, place.language, term=term, subject_code=subject_code
+        person_id,
+        place.grade,
+        place.language,
+        term=term,
+        subject_code=subject_code,
+        class_group=place.class_group_id,
+        academic_year=place.academic_year_id,
+        today=today,
+    )
+
+
+def class_positions(
+    class_group: int | ColumnElement[int],
+    academic_year: int | ColumnElement[int],
+    today: date | ColumnElement[date],
+) -> Subquery:
+    """Where a class is in the curriculum, per subject (``subject_code``, ``term``,
+    ``unit_no``): the curriculum topic named by the class's latest held lesson of the subject
+    up to ``today`` that names one (the latest by date and start; of two halves of the class
+    at once, the later topic). Subjects without such a lesson have no row. One probe of
+    ``ix_class_lesson_class_subject_unit`` per subject of the class; the class and year may be
+    values or the compiled feed's columns (correlated)."""
+    held = literal_column("'" + ClassLessonStatus.HELD.value + "'", String)
+    latest = (
+        select(ClassLesson.curriculum_unit_id)
+        .where(
+            ClassLesson.academic_year_id == academic_year,
+            ClassLesson.class_group_id == class_group,
+            ClassLesson.subject_id == ClassSubject.subject_id,
+            ClassLesson.curriculum_unit_id.is_not(None),
+            # Written into the text, so the partial index serves a generic plan too.
+            ClassLesson.status == held,
+            ClassLesson.on_date <= today,
+        )
+        .order_by(
+            ClassLesson.on_date.desc(),
+            ClassLesson.starts_minute.desc(),
+            ClassLesson.curriculum_unit_id.desc(),
+        )
+        .limit(1)
+        .correlate_except(ClassLesson)
+        .lateral("class_latest")
+    )
+    return (
+        select(CurriculumUnit.subject_code, CurriculumUnit.term, CurriculumUnit.unit_no)
+        .select_from(ClassSubject)
+        .join(latest, true())
+        .join(CurriculumUnit, CurriculumUnit.id == latest.c.curriculum_unit_id)
+        .where(ClassSubject.class_group_id == class_group)
+        .correlate_except(ClassSubject, CurriculumUnit)
+        .subquery("class_position")
     )
 
 
@@ -201,33 +349,47 @@ def next_lessons_select(
     *,
     term: int | ColumnElement[int],
     subject_code: str | None,
+    class_group: int | ColumnElement[int] | None = None,
+    academic_year: int | ColumnElement[int] | None = None,
+    today: date | ColumnElement[date] | None = None,
 ) -> Select[Any]:
-    """:func:`next_lessons_query`'s statement, its learner, grade, language and term given as
-    values or as SQL expressions: the compiled feed (``schema/compiled/feed.py``) passes the
-    columns of its placement, so both paths pick the same lessons by the same rule."""
+    """:func:`next_lessons_query`'s statement, its learner, grade, language, term, class and
+    day given as values or as SQL expressions: the compiled feed (``schema/compiled/feed.py``)
+    passes the columns of its placement, so both paths pick the same lessons by the same rule.
+    A subject the class has a position in (:func:`class_positions`) starts at the first
+    lesson of that unit, ``(term, unit_no) >= the position's``, ahead of the date's term or
+    behind it; any other subject at ``term``. Without a class (``class_group`` None) the
+    statement has no positions to join."""
     done = exists().where(
         LessonProgress.learner_id == learner,
         LessonProgress.lesson_id == Lesson.id,
         LessonProgress.status == ProgressStatus.COMPLETED,
     )
-    stmt = (
-        select(*LESSON_COLUMNS)
-        .where(
-            Lesson.status == LessonStatus.PUBLISHED,
-            Lesson.grade == grade,
-            Lesson.language == language,
-            Lesson.term >= term,
-            ~done,
+    stmt = select(*LESSON_COLUMNS).where(
+        Lesson.status == LessonStatus.PUBLISHED,
+        Lesson.grade == grade,
+        Lesson.language == language,
+        ~done,
+    )
+    if class_group is None:
+        stmt = stmt.where(Lesson.term >= term)
+    else:
+        assert academic_year is not None, "a class is of an academic year"
+        assert today is not None, "a class's position is as of a day"
+        position = class_positions(class_group, academic_year, today)
+        stmt = stmt.outerjoin(position, position.c.subject_code == Lesson.subject_code).where(
+            or_(
+                and_(position.c.term.is_(None), Lesson.term >= term),
+                tuple_(Lesson.term, Lesson.unit_no) >= tuple_(position.c.term, position.c.unit_no),
+            )
         )
-        .ext(distinct_on(Lesson.subject_code))
-        .order_by(
-            Lesson.subject_code,
-            Lesson.term,
-            Lesson.unit_no,
-            Lesson.topic_no,
-            Lesson.position,
-            Lesson.id,
-        )
+    stmt = stmt.ext(distinct_on(Lesson.subject_code)).order_by(
+        Lesson.subject_code,
+        Lesson.term,
+        Lesson.unit_no,
+        Lesson.topic_no,
+        Lesson.position,
+        Lesson.id,
     )
     if subject_code is not None:
         stmt = stmt.where(Lesson.subject_code == subject_code)

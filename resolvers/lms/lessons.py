@@ -12,7 +12,15 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import ClassLesson, ClassLessonStatus, Institution, TimetableSlot
+from models import (
+    ClassGroup,
+    ClassLesson,
+    ClassLessonStatus,
+    CurriculumUnit,
+    Institution,
+    Subject,
+    TimetableSlot,
+)
 from resolvers.access import Principal, Role
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.lms.classes import require_staff, require_year_open
@@ -31,6 +39,8 @@ class LessonRecord:
     topic: str | None
     replacement_teacher_id: int | None
     cancelled: bool
+    # The curriculum topic taught (learning content's unit), if the teacher names one.
+    curriculum_unit_id: int | None = None
 
 
 def _teacher_of(
@@ -92,10 +102,14 @@ async def record_class_lesson(
         raise DomainError(
             ErrorCode.INVALID_INPUT, f"A topic is at most {MAX_TOPIC} characters", field="topic"
         )
+    if record.curriculum_unit_id is not None:
+        title = await curriculum_topic_of(session, slot, record.curriculum_unit_id)
+        topic = topic or title
     values = {
         "teacher_id": teacher_id,
         "replaced_teacher_id": slot.teacher_id if teacher_id != slot.teacher_id else None,
         "topic": topic,
+        "curriculum_unit_id": record.curriculum_unit_id,
         "status": ClassLessonStatus.CANCELLED if record.cancelled else ClassLessonStatus.HELD,
         "recorded_by": principal.subject,
     }
@@ -117,6 +131,34 @@ async def record_class_lesson(
     ).returning(ClassLesson)
     lesson: ClassLesson = (await session.scalars(upsert)).one()
     return lesson
+
+
+async def curriculum_topic_of(session: AsyncSession, slot: TimetableSlot, unit_id: int) -> str:
+    """The title of a curriculum topic a lesson of ``slot`` may name: a unit's topic of the
+    slot's subject and its class's grade (WRONG_CURRICULUM_UNIT otherwise), which is what the
+    feed of the class's pupils follows (issue 16, docs/domains/content.md)."""
+    row = (
+        await session.execute(
+            select(
+                CurriculumUnit.topic_title,
+                (CurriculumUnit.subject_code == Subject.code).label("same_subject"),
+                (CurriculumUnit.grade == ClassGroup.grade).label("same_grade"),
+            )
+            .join(Subject, Subject.id == slot.subject_id)
+            .join(ClassGroup, ClassGroup.id == slot.class_group_id)
+            .where(CurriculumUnit.id == unit_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("The curriculum unit", field="curriculumUnitId")
+    if not (row.same_subject and row.same_grade):
+        raise DomainError(
+            LmsCode.WRONG_CURRICULUM_UNIT,
+            "The curriculum topic is not of the lesson's subject and the class's grade",
+            field="curriculumUnitId",
+        )
+    title: str = row.topic_title
+    return title[:MAX_TOPIC]
 
 
 async def lesson_for_update(session: AsyncSession, lesson_id: int, *, field: str) -> ClassLesson:

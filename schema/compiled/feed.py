@@ -9,8 +9,11 @@ functions: the placement (:func:`resolvers.content.placement_sql`), the next les
 (:func:`resolvers.content.progress_query`, in :data:`resolvers.content.PROGRESS_ORDERINGS`'s
 order) and the lessons they name under the lesson rule
 (:func:`resolvers.content.rules.lesson_visible`). The term is worked out by PostgreSQL from
-today's date when the statement runs (:func:`resolvers.content.current_term_sql`), never
-written into the kept statement.
+today's date when the statement runs (:func:`resolvers.content.today_sql`: the class's
+calendar, else the date's quarter), never written into the kept statement; so is the day up
+to which the class's recorded lessons say which unit it is on. The class (the LMS's class
+group of the pupil's open membership, its language and its academic year) is part of the
+placement's row, read in SQL from the caller's person like the rest.
 
 **The caller.** The feed reads one key of its caller: their person. It enters the statement
 in one place, :func:`_caller` (a one-row table ``feed_caller(person_id)`` holding the person
@@ -189,8 +192,8 @@ def build(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
     caller = _caller(builder)
     if caller is None:
         return NULL_JSON
-    place = content_service.placement_sql(caller, wanted)
-    feed = place.add_columns(content_service.current_term_sql().label("term")).subquery("feed")
+    place = content_service.placement_sql(caller, wanted, content_service.today_sql())
+    feed = place.subquery("feed")
     pairs: list[tuple[str, ColumnElement[Any]]] = []
     for key, sub in builder.fields.collect("MyLearning", nodes).items():
         name = sub[0].name.value
@@ -238,8 +241,17 @@ def _next_lessons(
             code = content_service.subject_code(args["subject"], known)
         except DomainError:
             raise Unsupported("subject") from None  # the resolvers' typed error
+    # The class's columns are null without a class: its positions are then empty and every
+    # subject starts at the term, as the resolvers' statement without a class does.
     stmt = content_service.next_lessons_select(
-        feed.c.person_id, feed.c.grade, feed.c.language, term=feed.c.term, subject_code=code
+        feed.c.person_id,
+        feed.c.grade,
+        feed.c.language,
+        term=feed.c.term,
+        subject_code=code,
+        class_group=feed.c.class_group_id,
+        academic_year=feed.c.academic_year_id,
+        today=content_service.today_sql(),
     )
     # The resolvers send no statement for a grade outside 1-12; here it finds nothing.
     lessons = stmt.where(feed.c.grade.between(1, 12)).correlate(feed).subquery("feed_next")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
@@ -52,9 +52,16 @@ def request_error(err: DomainError) -> RequestError:
 class MyLearning:
     person_pk: strawberry.Private[int]
     institution_pk: strawberry.Private[int | None]
+    class_group_pk: strawberry.Private[int | None]
+    academic_year_pk: strawberry.Private[int | None]
+    # The day the feed is for (Bishkek): the unit a class is on is read up to it.
+    day: strawberry.Private[date]
     grade: int | None = strawberry.field(description="Your grade (from your school enrollment).")
     language: Language = strawberry.field(description="The language of your lessons.")
-    term: int = strawberry.field(description="The term (quarter) it is now.")
+    term: int = strawberry.field(
+        description="The term (quarter) it is now: your class's school calendar's (the next "
+        "term in the holidays), else by the date."
+    )
 
     @strawberry.field(description="Your school (null without an open school enrollment).")
     async def school(self, info: Info) -> InstitutionT | None:
@@ -64,7 +71,8 @@ class MyLearning:
 
     @strawberry.field(
         description="Per subject, the next published lesson of your grade you have not "
-        "completed, from this term on."
+        "completed: from the unit your class is on (the curriculum topic its teacher last "
+        "recorded), else from this term on."
     )
     async def next_lessons(self, info: Info, subject: str | None = None) -> list[Lesson]:
         ctx = info.context
@@ -75,9 +83,15 @@ class MyLearning:
                 code = content_service.subject_code(subject, known)
             except DomainError as err:
                 raise request_error(err) from None
-        place = content_service.Placement(self.institution_pk, self.grade, self.language.value)
+        place = content_service.Placement(
+            self.institution_pk,
+            self.grade,
+            self.language.value,
+            class_group_id=self.class_group_pk,
+            academic_year_id=self.academic_year_pk,
+        )
         stmt = content_service.next_lessons_query(
-            self.person_pk, place, term=self.term, subject_code=code
+            self.person_pk, place, term=self.term, today=self.day, subject_code=code
         )
         if stmt is None:
             return []
@@ -181,11 +195,14 @@ class OfflinePack:
         )
 
 
-def placement_learning(person_id: int, place: Any, term: int) -> MyLearning:
+def placement_learning(person_id: int, place: Any, day: date) -> MyLearning:
     return MyLearning(
         person_pk=person_id,
         institution_pk=place.institution_id,
+        class_group_pk=place.class_group_id,
+        academic_year_pk=place.academic_year_id,
+        day=day,
         grade=place.grade,
         language=Language(place.language),
-        term=term,
+        term=place.term,
     )

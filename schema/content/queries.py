@@ -230,10 +230,11 @@ class Query:
             wanted = content_service.lesson_language(language.value) if language else None
         except DomainError as err:
             raise request_error(err) from None
-        place = await ctx.run(lambda s: content_service.placement(s, person_id, wanted))
+        today = clock.today()
+        place = await ctx.run(lambda s: content_service.placement(s, person_id, wanted, today))
         if place.school is not None:  # read with the enrollment, in the same statement
             InstitutionByIdLoader(ctx).loader.prime(place.school.id, place.school)
-        return placement_learning(person_id, place, content_service.current_term(clock.today()))
+        return placement_learning(person_id, place, today)
 
     @connection(Connection[OpenCourse], description="Open courses of universities (public).")
     def open_courses(

@@ -137,6 +137,12 @@ class RecordClassLessonInput:
     slot_id: ID = strawberry.field(description="The timetable slot.")
     date: date = strawberry.field(description="The day.")
     topic: str | None = strawberry.field(default=None, description="The topic.")
+    curriculum_unit_id: ID | None = strawberry.field(
+        default=None,
+        description="The curriculum topic taught (a CurriculumUnit of the slot's subject and "
+        "the class's grade; its title is the topic unless one is given): the feed of the "
+        "class's pupils follows it.",
+    )
     replacement_teacher_id: ID | None = strawberry.field(
         default=None, description="Who replaced the slot's teacher (the school's administration)."
     )

@@ -382,6 +382,9 @@ class Mutation:
                 input.replacement_teacher_id, "Person", field="replacementTeacherId"
             ),
             cancelled=input.cancelled,
+            curriculum_unit_id=optional_pk(
+                input.curriculum_unit_id, "CurriculumUnit", field="curriculumUnitId"
+            ),
         )
         return await lms_service.record_class_lesson(session, ctx.principal, record)
 

@@ -4,7 +4,7 @@ handed-in work; a class's gradebook for a term; a pupil's diary; a teacher's day
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -39,8 +39,14 @@ from schema.lms.types import (
     room_of,
     subject_of,
 )
-from schema.node import fetched_by, loaded
+from schema.node import NODE_RESOLVERS, fetched_by, loaded
 from schema.people import Person
+
+if TYPE_CHECKING:
+    from schema.content.types import CurriculumUnit
+
+# Learning content's type, named lazily: content stands above the LMS in the schema's layers.
+CurriculumUnitT = Annotated["CurriculumUnit", strawberry.lazy("schema.content.types")]
 
 
 @strawberry.type(description="A mark (or descriptive feedback) a pupil got, under its scheme.")
@@ -138,6 +144,17 @@ class ClassLesson(Node):
     @strawberry.field(description="The subject.")
     async def subject(self, info: Info) -> Subject:
         return await subject_of(info, self.row.subject_id)
+
+    @strawberry.field(
+        description="The curriculum topic it taught, when its teacher named one: what the "
+        "feed of the class's pupils follows."
+    )
+    async def curriculum_unit(self, info: Info) -> CurriculumUnitT | None:
+        pk = self.row.curriculum_unit_id
+        if pk is None:
+            return None
+        unit: CurriculumUnit | None = await NODE_RESOLVERS["CurriculumUnit"](info.context, pk)
+        return unit
 
     @strawberry.field(description="Who gave it (null if you may not read them).")
     async def teacher(self, info: Info) -> Person | None:

@@ -9,20 +9,44 @@ x subject x language) from the current quarter on (S3: four quarters, September 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import Date, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Lesson, LessonProgress, LessonStatus, Person, ProgressStatus
+from models import (
+    ClassLessonStatus,
+    CurriculumUnit,
+    Language,
+    Lesson,
+    LessonProgress,
+    LessonStatus,
+    Person,
+    ProgressStatus,
+)
 from resolvers import clock
 from resolvers import content as content_service
 from resolvers.access import KeyRing, Principal, Role
 from resolvers.content.feed import term_of_sql
+from resolvers.lms import default_terms
 from tests.content.factories import make_lesson, make_pupil, make_unit
-from tests.factories import make_enrollment, make_institution, make_person
+from tests.factories import (
+    make_academic_year,
+    make_bell_schedule,
+    make_class_group,
+    make_enrollment,
+    make_institution,
+    make_person,
+    make_pupil_in_class,
+    make_slot,
+    make_teacher,
+    make_teaching_assignment,
+    school_year_of,
+)
+from tests.factories import make_lesson as make_class_lesson
 from tests.test_compiled import Pair
 
 # The portal's operation (portals/sanarip-sabak/MyLearning.graphql) and a wider selection.
@@ -99,6 +123,7 @@ async def world(session: AsyncSession) -> dict[str, Person]:
     """Lessons of grades 5 and 6 in every term, in Kyrgyz, Russian and Uzbek, in two subjects
     (with drafts, and titles needing every JSON escape); pupils and other callers."""
     lessons: dict[tuple[int, str, str, int], Lesson] = {}
+    units: dict[tuple[int, str, int], CurriculumUnit] = {}
     for grade in (5, 6):
         for subject in ("mathematics", "world_history"):
             for term in (1, 2, 3, 4):
@@ -110,6 +135,7 @@ async def world(session: AsyncSession) -> dict[str, Person]:
                     unit_no=term,
                     languages=["ky", "ru", "uz"],
                 )
+                units[(grade, subject, term)] = unit
                 for language in ("ky", "ru", "uz"):
                     for position in (1, 2):
                         lesson = await make_lesson(
@@ -191,12 +217,89 @@ async def world(session: AsyncSession) -> dict[str, Person]:
     teacher = await make_person(session, birth_date=date(1985, 3, 1))
     TEACHERS[teacher.id] = school.id
     callers["a teacher (not a pupil)"] = teacher
+    callers.update(await _classes(session, units, lessons))
     # A lesson archived after a pupil started it: their progress no longer shows it.
     archived = lessons[(5, "mathematics", "ky", 42)]
     await _progress(session, ky5, archived, done=False, at=datetime(2026, 11, 1, tzinfo=UTC))
     archived.status = LessonStatus.ARCHIVED
     archived.published_at = None
     await session.commit()
+    return callers
+
+
+# The date's term, one ahead of it and one behind it (at the year's ends, the same term):
+# where the world's class is in mathematics and in world history.
+def _terms() -> tuple[int, int, int]:
+    term = content_service.current_term(clock.today())
+    return term, min(term + 1, 4), max(term - 1, 1)
+
+
+async def _classes(
+    session: AsyncSession,
+    units: dict[tuple[int, str, int], CurriculumUnit],
+    lessons: dict[tuple[int, str, str, int], Lesson],
+) -> dict[str, Person]:
+    """Pupils in classes of the school LMS: a Russian class of a school whose first language is
+    Kyrgyz, a class taught in English (no lessons are made in it), and a class whose teachers
+    recorded topics: mathematics a unit ahead of the date's term, world history one
+    behind it (and lessons that must not count: a later one naming no topic, a cancelled
+    one). The classes are last school year's, whose days are all past (a lesson falls in a term
+    of its year), their pupils still in them (the year not closed)."""
+    _term, ahead, behind = _terms()
+    year = await make_academic_year(session, start_year=school_year_of(clock.today()) - 1)
+    days = {
+        t.number: t.starts_on + timedelta(days=2)
+        for t in default_terms(year.starts_on, year.ends_on)
+    }
+    school = await make_institution(session, languages=["ky", "ru"])
+    callers: dict[str, Person] = {}
+    russian = await make_class_group(
+        session, school=school, year=year, grade=5, letter="Б", language=Language.RU
+    )
+    callers["grade 5, Russian class of a Kyrgyz school"] = (
+        await make_pupil_in_class(session, klass=russian)
+    )[0]
+    english = await make_class_group(
+        session, school=school, year=year, grade=6, letter="Е", language=Language.EN
+    )
+    callers["grade 6, English class"] = (await make_pupil_in_class(session, klass=english))[0]
+    # Russian: the world's archived lesson is a Kyrgyz one, which would end a unit early.
+    klass = await make_class_group(
+        session, school=school, year=year, grade=5, letter="В", language=Language.RU
+    )
+    pupil, _ = await make_pupil_in_class(session, klass=klass)
+    callers["grade 5, a class on recorded units"] = pupil
+    teacher, post = await make_teacher(session, school=school)
+    await make_bell_schedule(session, school=school)
+    slots = {}
+    for period, subject in enumerate(("mathematics", "world_history"), start=1):
+        await make_teaching_assignment(
+            session, klass=klass, subject=subject, teacher=teacher, post=post
+        )
+        slots[subject] = await make_slot(
+            session, klass=klass, subject=subject, teacher=teacher, weekday=1, period=period
+        )
+
+    async def taught(subject: str, on: date, term: int | None, **kwargs: Any) -> None:
+        unit = None if term is None else units[(5, subject, term)].id
+        await make_class_lesson(
+            session, slot=slots[subject], on=on, curriculum_unit_id=unit, **kwargs
+        )
+
+    await taught("mathematics", days[1], 1)
+    await taught("mathematics", days[2], ahead)
+    await taught("mathematics", days[3], 4, status=ClassLessonStatus.CANCELLED)
+    await taught("world_history", days[1], 4)
+    await taught("world_history", days[2], behind)
+    await taught("world_history", days[3], None, topic="Экскурсия")
+    # The pupil has done the first lesson of the unit mathematics is on.
+    await _progress(
+        session,
+        pupil,
+        lessons[(5, "mathematics", "ru", ahead * 10 + 1)],
+        done=True,
+        at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+    )
     return callers
 
 
@@ -292,26 +395,152 @@ class TestCompiledFeed:
         assert fast == slow
 
 
-class TestTheCallerIsAValueOfTheStatement:
-    async def test_two_pupils_feeds_are_one_statement_text_their_person_an_argument(
+class TestTheFeedReadsTheLms:
+    """The pupil's class in the school LMS decides the language of their lessons and, per
+    subject, the unit the next lesson starts at (issue 16; domain.md S5: lessons by grade x
+    subject x language; S4: the lesson topics teachers record)."""
+
+    async def test_the_classs_language_comes_before_the_schools(
         self, pair: Pair, world: dict[str, Person]
     ) -> None:
-        # given two pupils of different grades, schools and languages
+        headers = _headers(pair, world)
+        term, _ahead, _behind = _terms()
+        # given a pupil of a Russian class at a school whose first language is Kyrgyz
+        fast, _, statements = await pair.both(
+            PORTAL, {}, headers["grade 5, Russian class of a Kyrgyz school"]
+        )
+        feed = fast["data"]["myLearning"]
+        # then their lessons are in Russian, from the date's term on (no topic recorded)
+        assert statements == 1
+        assert feed["language"] == "RU"
+        assert [(n["subjectCode"], n["term"]) for n in feed["nextLessons"]] == [
+            ("mathematics", term),
+            ("world_history", term),
+        ]
+        assert all('"ru"' in n["title"] for n in feed["nextLessons"])
+        # and the pupil may still ask for another language
+        fast, _, _ = await pair.both(
+            PORTAL, {"language": "UZ"}, headers["grade 5, Russian class of a Kyrgyz school"]
+        )
+        assert fast["data"]["myLearning"]["language"] == "UZ"
+        # given a class taught in English, in which no lessons are made: the school's first
+        fast, _, _ = await pair.both(PORTAL, {}, headers["grade 6, English class"])
+        assert fast["data"]["myLearning"]["language"] == "KY"
+
+    async def test_the_next_lesson_starts_at_the_unit_the_class_is_on(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        headers = _headers(pair, world)["grade 5, a class on recorded units"]
+        _term, ahead, behind = _terms()
+        # when the pupil of a class whose teachers recorded topics opens their feed
+        fast, _, statements = await pair.both(PORTAL, {}, headers)
+        nexts = fast["data"]["myLearning"]["nextLessons"]
+        # then mathematics starts at the unit the teacher last taught (ahead of the date's
+        # term), past the lesson the pupil completed; world history at its unit, behind it;
+        # the later lesson without a topic and the cancelled one do not move the class
+        assert statements == 1
+        assert [(n["subjectCode"], n["term"]) for n in nexts] == [
+            ("mathematics", ahead),
+            ("world_history", behind),
+        ]
+        assert nexts[0]["title"].startswith(f"mathematics 5.{ahead}.2")
+        assert nexts[1]["title"].startswith(f"world_history 5.{behind}.1")
+        # and in another language, the first lesson of the unit (nothing done in it)
+        fast, _, _ = await pair.both(PORTAL, {"language": "UZ"}, headers)
+        titles = [n["title"] for n in fast["data"]["myLearning"]["nextLessons"]]
+        assert titles[0].startswith(f"mathematics 5.{ahead}.1")
+
+    async def test_a_kept_statement_reads_the_class_as_of_the_day_it_runs(
+        self, pair: Pair, world: dict[str, Person], session: AsyncSession
+    ) -> None:
+        # given the feed's statement as the compiled path keeps it for the class's pupil
+        pupil = world["grade 5, a class on recorded units"]
+        principal = Principal(subject=f"person:{pupil.id}", role=Role.PUPIL, person_id=pupil.id)
+        plan = pair.compiler.plan(PORTAL, None)
+        sql, args = pair.compiler.prepared(plan, principal, {}, KeyRing.load(pair.settings).cursors)
+        year = school_year_of(clock.today()) - 1
+        terms = default_terms(date(year, 9, 1), date(year + 1, 5, 31))
+        # when it runs on a day between the class's first recorded lessons and its second
+        moment = f"{terms[1].starts_on.isoformat()} 12:00:00+06"
+        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        assert raw is not None
+        answer = await raw.fetchval(sql.replace("now()", f"'{moment}'::timestamptz"), *args)
+        # then the class is where its lessons up to that day put it: mathematics on the unit
+        # of term 1, world history on the unit of term 4 (its first recorded topic)
+        nexts = json.loads(answer)["myLearning"]["nextLessons"]
+        assert [n["title"].split(" ")[:2] for n in nexts] == [
+            ["mathematics", "5.1.1"],
+            ["world_history", "5.4.1"],
+        ]
+
+    async def test_in_the_holidays_the_term_is_the_next_of_the_classs_calendar(
+        self,
+        pair: Pair,
+        world: dict[str, Person],
+        session: AsyncSession,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        # given a day of the spring holidays of the classes' year (S3: four terms, holidays
+        # between them), in March: the date alone says the third quarter
+        year = school_year_of(clock.today()) - 1
+        terms = default_terms(date(year, 9, 1), date(year + 1, 5, 31))
+        holiday = terms[3].starts_on - timedelta(days=3)
+        assert (holiday.month, content_service.current_term(holiday)) == (3, 3)
+        # and both paths on that day: the resolvers' clock, PostgreSQL's for the kept statement
+        monkeypatch.setattr(clock, "today", lambda: holiday)
+        moment = f"'{holiday.isoformat()} 12:00:00+06'::timestamptz"
+        plan = pair.compiler.plan(PORTAL, None)
+        cursors = KeyRing.load(pair.settings).cursors
+        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        assert raw is not None
+        headers = _headers(pair, world)
+        for name, term in (
+            ("grade 5, Russian class of a Kyrgyz school", 4),
+            ("grade 5, Kyrgyz, progress", 3),
+        ):
+            person = world[name]
+            principal = Principal(
+                subject=f"person:{person.id}", role=Role.PUPIL, person_id=person.id
+            )
+            sql, args = pair.compiler.prepared(plan, principal, {}, cursors)
+            # when the pupil opens their feed
+            fast = json.loads(await raw.fetchval(sql.replace("now()", moment), *args))
+            slow = await pair.slow.post("/graphql", json={"query": PORTAL}, headers=headers[name])
+            # then a pupil in a class is in the term that comes next in its calendar, a pupil
+            # without one in the date's; the two paths agree
+            assert fast == slow.json()["data"], name
+            feed = fast["myLearning"]
+            assert feed["term"] == term, name
+            assert {n["term"] for n in feed["nextLessons"]} == {term}, name
+
+
+class TestTheCallerIsAValueOfTheStatement:
+    async def test_pupils_feeds_are_one_statement_text_their_person_an_argument(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        # given pupils of different grades, schools and languages, without a class, in a class
+        # of another language than their school's, and in a class on recorded units
         plan = pair.compiler.plan(PORTAL, None)
         cursors = KeyRing.load(pair.settings).cursors
         built = []
-        for name in ("grade 5, Kyrgyz, progress", "grade 6, Russian"):
+        for name in (
+            "grade 5, Kyrgyz, progress",
+            "grade 6, Russian",
+            "grade 5, Russian class of a Kyrgyz school",
+            "grade 5, a class on recorded units",
+        ):
             person = world[name]
             principal = Principal(
                 subject=f"person:{person.id}", role=Role.PUPIL, person_id=person.id
             )
             # when the compiled path makes each one's statement
             built.append((person.id, *pair.compiler.prepared(plan, principal, {}, cursors)))
-        (first, first_sql, first_args), (second, second_sql, second_args) = built
-        # then PostgreSQL gets one text (one prepared plan), each pupil's person as an argument
-        assert first_sql == second_sql
-        differ = [(x, y) for x, y in zip(first_args, second_args, strict=True) if x != y]
-        assert differ == [(first, second)]
+        first, first_sql, first_args = built[0]
+        for second, second_sql, second_args in built[1:]:
+            # then PostgreSQL gets one text (one prepared plan), each person as an argument
+            assert second_sql == first_sql
+            differ = [(x, y) for x, y in zip(first_args, second_args, strict=True) if x != y]
+            assert differ == [(first, second)]
 
 
 class TestTheTermIsAValueOfTheStatement:

@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import LessonStatus, MediaKind
+from models import ClassLesson, LessonStatus, MediaKind
 from resolvers import clock
+from resolvers import content as content_service
 from resolvers.files import file_store
 from tests.conftest import Hub
 from tests.content.factories import (
@@ -25,6 +27,7 @@ from tests.content.factories import (
     make_unit,
 )
 from tests.factories import gid, make_person
+from tests.lms.arrange import arrange_school, teacher_token
 
 MY_LEARNING = """
 query MyLearning($language: Language) {
@@ -119,6 +122,74 @@ class TestMyLearning:
     async def test_anonymous_callers_have_no_feed(self, hub: Hub) -> None:
         body = await hub.gql(MY_LEARNING)
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+RECORD_CLASS_LESSON = """
+mutation($input: RecordClassLessonInput!) {
+  recordClassLesson(input: $input) {
+    lesson { id topic curriculumUnit { id topicTitle } }
+    userErrors { field code }
+  }
+}
+"""
+
+
+class TestTheFeedFollowsTheClass:
+    """The unit a class is on is the curriculum topic its teacher names when recording a
+    lesson (issue 16; domain.md S4: lesson topics entered once, read by every view)."""
+
+    async def test_a_topic_the_teacher_records_moves_the_pupils_next_lesson(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given a class (last school year's, still open) with its mathematics teacher's slot,
+        # and a mathematics unit with a Kyrgyz lesson in each term
+        s = await arrange_school(session)
+        units = {}
+        for term in (1, 2, 3, 4):
+            units[term] = await make_unit(session, grade=5, term=term, unit_no=term)
+            await make_lesson(session, unit=units[term], title=f"math {term}")
+        other_subject = await make_unit(session, grade=5, subject_code="world_history", unit_no=1)
+        other_grade = await make_unit(session, grade=6, unit_no=1)
+        await session.commit()
+        pupil = learner(hub, s.pupils[0])
+        term = content_service.current_term(clock.today())
+        taught = 4 if term != 4 else 1
+        before = (await hub.data(MY_LEARNING, token=pupil))["myLearning"]
+        assert [n["title"] for n in before["nextLessons"]] == [f"math {term}"]
+        # when the teacher records a lesson naming another term's unit (no topic text)
+        lesson = {"slotId": gid("TimetableSlot", s.slot.id), "date": s.lesson_day().isoformat()}
+        unit_id = gid("CurriculumUnit", units[taught].id)
+        data = await hub.data(
+            RECORD_CLASS_LESSON,
+            {"input": {**lesson, "curriculumUnitId": unit_id}},
+            token=teacher_token(hub, s),
+        )
+        recorded = data["recordClassLesson"]
+        # then the lesson names it, its title the topic, and the pupil's feed follows the class
+        assert recorded["userErrors"] == []
+        assert recorded["lesson"]["curriculumUnit"] == {
+            "id": unit_id,
+            "topicTitle": units[taught].topic_title,
+        }
+        assert recorded["lesson"]["topic"] == units[taught].topic_title
+        after = (await hub.data(MY_LEARNING, token=pupil))["myLearning"]
+        assert [n["title"] for n in after["nextLessons"]] == [f"math {taught}"]
+        # and a topic of another subject or grade is refused, the lesson left as it was
+        for wrong in (other_subject, other_grade):
+            data = await hub.data(
+                RECORD_CLASS_LESSON,
+                {"input": {**lesson, "curriculumUnitId": gid("CurriculumUnit", wrong.id)}},
+                token=teacher_token(hub, s),
+            )
+            assert data["recordClassLesson"]["userErrors"] == [
+                {"field": "curriculumUnitId", "code": "WRONG_CURRICULUM_UNIT"}
+            ]
+        kept = await session.scalar(select(ClassLesson.curriculum_unit_id))
+        assert kept == units[taught].id
+        # and recording the lesson again without a topic clears it: the term stands again
+        await hub.data(RECORD_CLASS_LESSON, {"input": lesson}, token=teacher_token(hub, s))
+        again = (await hub.data(MY_LEARNING, token=pupil))["myLearning"]
+        assert [n["title"] for n in again["nextLessons"]] == [f"math {term}"]
 
 
 async def arrange_pack(session: AsyncSession) -> dict[str, Any]:
