@@ -7,8 +7,8 @@ latest held lesson naming one.
 index are declared on the parent and reach every year's partition (and the partitions of years
 created later).
 
-Revision ID: 0045
-Revises: 0038
+Revision ID: 0041
+Revises: 0040
 Create Date: 2026-12-04 08:30:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0045"
-down_revision: str | None = "0038"
+revision: str = "0041"
+down_revision: str | None = "0040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
