@@ -85,12 +85,30 @@ class Context:
         self.loader_cache.clear()
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run database work on the request's session, one caller at a time."""
+        """Run database work on the request's session, one caller at a time.
+
+        A caller cancelled while its statement runs (graphql-core cancels a field's siblings
+        when one fails with an error that nulls their parent) stops waiting, but the statement
+        runs to its end before the session is let go: interrupted, it would invalidate the
+        connection, and the request's commit would then fail as if the database were down (a
+        503 instead of the field's typed error)."""
         async with self.db_lock:
-            return await work(self.session)
+            task = asyncio.ensure_future(work(self.session))
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                await _finished(task)
+                raise
 
     async def close(self, *, commit: bool) -> None:
-        """End the request's transaction: commit when the operation succeeded."""
+        """End the request's transaction: commit when the operation succeeded (after any
+        statement still running for a cancelled caller, :meth:`run`)."""
+        if self._session is None:
+            return
+        async with self.db_lock:
+            await self._end(commit=commit)
+
+    async def _end(self, *, commit: bool) -> None:
         if self._session is None:
             return
         try:
@@ -101,6 +119,19 @@ class Context:
         finally:
             await self._session.close()
             self._session = None
+
+
+async def _finished(task: asyncio.Future[Any]) -> None:
+    """Wait for ``task`` to end whatever cancels the waiter (the task itself is never
+    cancelled: a statement cut short leaves its connection unusable), and take its outcome so
+    that a failure is not reported as never retrieved."""
+    while not task.done():
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError:
+            continue
+    if not task.cancelled():
+        task.exception()
 
 
 Info = StrawberryInfo[Context, None]

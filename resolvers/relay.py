@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.sql import Alias
 from sqlalchemy.sql.elements import UnaryExpression
 
@@ -106,14 +106,17 @@ def _jsonable(value: Any) -> Any:
 
 
 def _from_json(value: Any) -> Any:
-    """A cursor's value: a string, an integer or a date; anything else is not a cursor."""
+    """A cursor's value: a string, an integer, a boolean (the kindergarten queue's first key,
+    benefit verified, K4) or a date; anything else is not a cursor."""
     if isinstance(value, dict) and set(value) == {"$d"} and isinstance(value["$d"], str):
         text = value["$d"]
         try:
             return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
         except ValueError:
             raise _invalid_cursor() from None
-    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str | int):
         if isinstance(value, int) and not -(2**63) <= value < 2**63:
             raise _invalid_cursor()
         # A forged cursor must not carry into SQL what the arguments' check refuses (a NUL).
@@ -237,8 +240,10 @@ def page_args(
 
 def _fits(value: Any, kind: Any) -> bool:
     """Can ``value`` be compared with a column of type ``kind``?"""
-    from sqlalchemy import BigInteger, Date, DateTime, Integer, String
+    from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, String
 
+    if isinstance(kind, Boolean) or isinstance(value, bool):
+        return isinstance(kind, Boolean) and isinstance(value, bool)
     if isinstance(kind, Integer):
         limit = 2**63 - 1 if isinstance(kind, BigInteger) else INT4_MAX
         return (
@@ -288,6 +293,12 @@ class Ordering:
         key's bound, stated on its own as well: PostgreSQL starts an index scan at that bound
         instead of filtering every row before the cursor, so deep pages cost what the first
         one does."""
+        # SQLAlchemy compares a column with a Python boolean only by ``=``: bound as values of
+        # the column's type, ``benefit_verified < true`` is PostgreSQL's ordinary comparison.
+        values = [
+            literal(v, col.type) if isinstance(v, bool) else v
+            for v, (col, _) in zip(values, self.keys, strict=True)
+        ]
         alternatives = []
         for i, (col, desc) in enumerate(self.keys):
             ahead = (col < values[i]) if (desc != reverse) else (col > values[i])

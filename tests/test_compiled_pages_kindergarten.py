@@ -37,6 +37,7 @@ from tests.factories import (
 )
 from tests.preschool.helpers import Queue, add_child, arrange_queue, born_for_group
 from tests.test_compiled import Pair, pair
+from tests.test_compiled_callers import Built
 
 __all__ = ["pair"]
 
@@ -285,8 +286,7 @@ async def test_anonymous_callers_and_bad_arguments_answer_as_the_resolvers(
         QUEUE, {"kindergartenId": queue.kg(0), "first": 2, "after": cursor}, officer
     )
     assert fast == slow
-    # (both refuse it today: the queue order's boolean key does not come back from a cursor,
-    # resolvers/relay.py; docs/domains/preschool.md)
+    assert "errors" not in fast, fast
 
 
 async def test_a_field_it_does_not_know_takes_the_resolvers(
@@ -305,3 +305,50 @@ async def test_a_field_it_does_not_know_takes_the_resolvers(
         )
         assert fast == slow
         assert statements > 1
+
+
+async def test_the_queue_pages_page_by_page_in_offer_order_on_both_paths(
+    pair: Pair, session: AsyncSession
+) -> None:
+    """The queue's cursor holds its order's keys: benefit verified (a boolean), registration
+    time (a timestamp) and the id. Both paths open it (it was refused as INVALID_PAGINATION),
+    and the pages after the first share kept statements: one per value of the boolean, which
+    is kept in the statement's shape."""
+    # given a kindergarten's queue with a verified benefit holder and four others (K4)
+    queue, _, _ = await _arrange(session)
+    officer = {
+        "Authorization": "Bearer "
+        + pair.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{queue.kindergartens[0].id}"])
+    }
+    whole, _, _ = await pair.both(QUEUE, {"kindergartenId": queue.kg(0), "first": 50}, officer)
+    expected = whole["data"]["kindergartenApplications"]["nodes"]
+    assert len(expected) == 5
+    built = Built(pair)
+    paged: list[dict[str, Any]] = []
+    after = None
+    while True:
+        # when the officer pages through it one application at a time
+        variables = {"kindergartenId": queue.kg(0), "first": 1, "after": after}
+        fast, slow, statements = await pair.both(QUEUE, variables, officer)
+        # then each page is the resolvers' answer byte for byte, in one statement
+        assert fast == slow, (after, fast, slow)
+        assert "errors" not in fast, fast
+        assert statements == 1
+        page = fast["data"]["kindergartenApplications"]
+        assert page["totalCount"] == 5
+        paged += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    # and the pages put together are the queue in offer order: the verified benefit holder
+    # first, then by registration time (K4)
+    assert paged == expected
+    verified = [n["benefitStatus"] == "VERIFIED" for n in paged]
+    assert verified == sorted(verified, reverse=True)
+    assert True in verified
+    assert False in verified
+    later = [n["registeredAt"] for n in paged if n["benefitStatus"] != "VERIFIED"]
+    assert later == sorted(later)
+    # and three statements served the five pages: the first page's, and one for a cursor
+    # after a verified holder and one after the others (the timestamp and id are arguments)
+    assert built.since() == (3, 3)

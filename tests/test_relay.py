@@ -79,3 +79,40 @@ class TestKeysetAfter:
         # then it states the first key's bound on its own, for an index to start from
         assert after.startswith("t.name >= :name_1 AND (")
         assert before.startswith("t.name <= :name_1 AND (")
+
+
+class TestBooleanKeys:
+    """The kindergarten queue's order (K4) starts with a boolean, benefit verified: its cursors
+    carry ``true``/``false`` and must open again, on a boolean key only."""
+
+    def test_a_boolean_cursor_opens_on_a_boolean_key_and_on_no_other(self) -> None:
+        from sqlalchemy import Boolean
+
+        from resolvers.relay import CursorKeys, cursor_text
+
+        keys = CursorKeys({"k": "secret"}, "k")
+        flagged = values(column("verified", Boolean), column("id", Integer), name="f").data(
+            [(True, 1)]
+        )
+        ordering = Ordering(((flagged.c.verified, True), (flagged.c.id, False)))
+        # given a cursor sealed after a verified benefit holder
+        cursor = keys.seal(ordering.digest, cursor_text([True, 7]))
+        # when it is opened for its own list, then its values come back as they were
+        assert ordering.decode(cursor, keys) == [True, 7]
+        # and a boolean where an integer key is (a forged cursor) does not fit
+        by_id = Ordering(((flagged.c.id, False), (flagged.c.id, False)))
+        forged = keys.seal(by_id.digest, cursor_text([True, 7]))
+        with pytest.raises(Exception, match="does not fit"):
+            by_id.decode(forged, keys)
+
+    async def test_rows_after_a_boolean_cursor(self, session: AsyncSession) -> None:
+        from sqlalchemy import Boolean
+
+        flagged = values(column("verified", Boolean), column("id", Integer), name="f").data(
+            [(True, 1), (True, 4), (False, 2), (False, 3)]
+        )
+        ordering = Ordering(((flagged.c.verified, True), (flagged.c.id, False)))
+        after = select(flagged.c.id).where(ordering.after([True, 4])).order_by(flagged.c.id)
+        before = select(flagged.c.id).where(ordering.after([False, 2], reverse=True))
+        assert list(await session.scalars(after)) == [2, 3]
+        assert set(await session.scalars(before)) == {1, 4}

@@ -15,7 +15,7 @@ from resolvers.access.principals import (
     Role,
     require,
 )
-from resolvers.access.scopes import among, outside, scope_ids
+from resolvers.access.scopes import among, no_rows, outside, scope_ids
 from resolvers.access.tokens import (
     ALGORITHM,
     VERIFIED_TOKENS_KEPT,
@@ -40,6 +40,7 @@ __all__ = [
     "Role",
     "among",
     "issue_token",
+    "no_rows",
     "outside",
     "principal_from_claims",
     "principal_from_token",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, all_, any_, bindparam
+from sqlalchemy import Boolean, ColumnElement, Integer, all_, any_, bindparam, literal_column
 from sqlalchemy.dialects.postgresql import ARRAY
 
 _IDS = ARRAY(Integer)
@@ -31,3 +31,11 @@ def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
 def outside(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
     """``column <> ALL(:ids)``: is the column's value none of ``ids``? (True for no ids.)"""
     return column != all_(scope_ids(ids))
+
+
+def no_rows() -> ColumnElement[bool]:
+    """The rule of a caller who reads no row: ``false`` as SQL text, not SQLAlchemy's
+    ``false()``, which folds a statement's other conditions away (``WHERE false``) and with them
+    the request's own arguments (a filter's id, a cursor's values): the compiled path would
+    then build that caller's statement per request. PostgreSQL still plans it as one."""
+    return literal_column("false", Boolean)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, false, true
+from sqlalchemy import exists, true
 from sqlalchemy.orm import aliased
 
 from models import FirstGradeApplication, FirstGradeStatus, Institution
-from resolvers.access import Principal, Role
+from resolvers.access import Principal, Role, no_rows
 from resolvers.intake import OFFICER_ROLES, officer_scope
 from resolvers.people.rules import children_of
 
@@ -37,7 +37,7 @@ def application_readable(principal: Principal) -> Any:
     if principal.role == Role.GUARDIAN and principal.person_id is not None:
         return FGA.child_id.in_(children_of(principal.person_id))
     if principal.role not in OFFICER_ROLES:
-        return false()
+        return no_rows()
     inst = _SCHOOL
     return exists().where(inst.id == FGA.school_id, officer_scope(principal, inst))
 

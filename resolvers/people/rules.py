@@ -20,7 +20,7 @@ from models import (
     StaffPosition,
     TeachingAssignment,
 )
-from resolvers.access import PERSONAL_ROLES, SCOPED_ROLES, Principal, Role, among
+from resolvers.access import PERSONAL_ROLES, SCOPED_ROLES, Principal, Role, among, no_rows
 from resolvers.institutions.rules import institution_in_scope
 from resolvers.lookup import readable_or_not_found
 
@@ -182,7 +182,7 @@ def staff_readable(principal: Principal) -> ColumnElement[bool]:
 def self_or_child(principal: Principal, person_id: Any) -> ColumnElement[bool]:
     """Rows about the caller as an applicant, or (for a guardian) about their children."""
     if principal.person_id is None or principal.role not in PERSONAL_ROLES:
-        return false()
+        return no_rows()
     clauses: list[ColumnElement[bool]] = [person_id == principal.person_id]
     if principal.role == Role.GUARDIAN:
         clauses.append(person_id.in_(children_of(principal.person_id)))

@@ -13,7 +13,7 @@ from models import (
     KindergartenPreference,
     KindergartenVoucher,
 )
-from resolvers.access import Principal, Role, among
+from resolvers.access import Principal, Role, among, no_rows
 from resolvers.institutions.rules import may_manage_institution
 from resolvers.intake import OFFICER_ROLES, officer_scope
 from resolvers.people.rules import children_of
@@ -52,7 +52,7 @@ def application_readable(principal: Principal) -> ColumnElement[bool]:
                 officer_scope(principal, via_offer),
             )
         )
-    return or_(*clauses) if clauses else false()
+    return or_(*clauses) if clauses else no_rows()
 
 
 def offer_readable(principal: Principal) -> ColumnElement[bool]:

@@ -1,7 +1,8 @@
 """The compiled path's caches: plans per query text, and statements per shape of request.
 
 A statement is built once per *shape* of request and kept as SQL text (:meth:`Compiler.prepared`):
-the primary keys inside global IDs, the values inside (opened) cursors and the caller's own keys
+the primary keys inside global IDs, the values inside (opened) cursors (but a boolean, kept in
+the shape) and the caller's own keys
 (their person, and their regions, districts and institutions) are stood in for by unique
 values, which must reach the SQL only as bind arguments. So the query builders the compiled
 path reuses (``persons_query``, ``institutions_query``, the row rules) must never decide in
@@ -275,7 +276,11 @@ class _RequestShape:
             stand_in: Any = INT4_MAX - n
         elif isinstance(value, str):
             stand_in = f"\ue000{n}"
-        elif isinstance(value, date) and not isinstance(value, datetime):
+        elif isinstance(value, datetime):
+            # A timestamp inside a cursor (the kindergarten queue's registration time): its
+            # pages after the first share the first's statement.
+            stand_in = datetime(1, 1, 1, tzinfo=value.tzinfo) + timedelta(days=n)
+        elif isinstance(value, date):
             stand_in = date(1, 1, 1) + timedelta(days=n)
         else:
             return None

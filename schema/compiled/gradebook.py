@@ -29,7 +29,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    extract,
     func,
     literal_column,
     null,
@@ -68,6 +67,7 @@ from schema.compiled.sql import (
     json_string,
     json_text,
     lit,
+    timestamp_value,
 )
 
 if TYPE_CHECKING:
@@ -93,21 +93,6 @@ def _id(type_name: str) -> Column:
     return make
 
 
-def timestamp_json(col: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A ``timestamptz`` as the resolvers write it (Python's ``isoformat`` of what asyncpg
-    reads: six digits of microseconds unless they are zero, the session's offset as +HH:MM)."""
-    fraction = case(
-        (extract("microseconds", col) % 1000000 == 0, lit("")),
-        else_=func.to_char(col, lit(".US")),
-    )
-    text_ = func.concat(
-        func.to_char(col, lit('YYYY-MM-DD"T"HH24:MI:SS')),
-        fraction,
-        func.to_char(col, lit("TZH:TZM")),
-    )
-    return json_text(case((col.is_(None), lit("null")), else_=cast(func.to_json(text_), Text)))
-
-
 def _clock(name: str) -> Column:
     """Minutes after midnight as the time the resolvers show (23:59 at most)."""
 
@@ -119,7 +104,7 @@ def _clock(name: str) -> Column:
 
 
 def _timestamp(name: str) -> Column:
-    return lambda src: timestamp_json(src.c[name])
+    return lambda src: timestamp_value(src.c[name])
 
 
 TERM: dict[str, Column] = {
