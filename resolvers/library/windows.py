@@ -199,7 +199,9 @@ def window_stmt(key: SearchKey, folded: str | None) -> CompoundSelect[Any]:
 
 
 # How many records the catalogue holds, as ANALYZE (autovacuum) last counted them.
-RELTUPLES: ColumnElement[float] = literal_column("(SELECT reltuples FROM pg_class WHERE oid = 'bib_record'::regclass)")
+RELTUPLES: ColumnElement[float] = literal_column(
+    "(SELECT reltuples FROM pg_class WHERE oid = 'bib_record'::regclass)"
+)
 
 
 def _whole(rows: Any) -> ColumnElement[bool]:
