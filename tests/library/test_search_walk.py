@@ -104,7 +104,8 @@ class TestTheWalkStopsAtTheWindow:
         assert "ix_bib_record_search" not in indexes(found)
         # and the sample is read, the window being full
         sampled = subplan(plan, "CTE sampled")
-        assert sampled is not None and sampled["Actual Rows"] > 0
+        assert sampled is not None
+        assert sampled["Actual Rows"] > 0
 
     async def test_a_search_that_fills_no_window_reads_no_sample(
         self, session: AsyncSession
