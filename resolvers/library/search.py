@@ -3,22 +3,24 @@ the folded Latin spelling for Kyrgyz (and every language) matched by prefix, tri
 similarity for typos (resolvers/library/text.py says why), filters, and counts per filter
 value (facets).
 
-**Relevance** (docs/domains/library.md, "Search"). A new search walks the catalogue in its
-standing order (``bib_record.rank_key``, then ``id``, both descending: open to all first, then
-the textbooks approved for the latest school year, then the newest edition; migration 0039),
-keeps the first ``WINDOW`` matches (201) and ranks those among themselves by how well the
-words match (``ts_rank``, the standing order breaking ties). The walk is one backward scan of
-the b-tree ``ix_bib_record_rank`` that stops at the window, so a common word costs its window,
-not the GIN bitmap of every one of its matches (45,000 for "история"). For that the planner
-must see the full-text query as a constant it can estimate: the search's words are written
-into the statement (``constant``), and the typo neighbours are looked up before it, in a
-statement of their own, only when the search found nothing. A rare word is still found by
-the GIN index (the planner's choice: bitmap, then the window sorted).
+**Relevance** (docs/domains/library.md, "Search"). A new search takes the first ``WINDOW``
+matches (201) in the catalogue's standing order (``bib_record.rank_key``, then ``id``, both
+descending: open to all first, then the textbooks approved for the latest school year, then
+the newest edition; migration 0039) and ranks those among themselves by how well the words
+match (``ts_rank``, the standing order breaking ties). For a common search the window is read
+by walking the b-tree ``ix_bib_record_rank`` backwards and stopping at the window, so it costs
+its window, not the GIN bitmap of every one of its matches (30,000 for "история"); a rare one
+reads its few matches from the GIN index. Which one is decided from a small sample of the
+catalogue read first (``SAMPLE_ROWS``): the planner's own estimate assumes the matches spread
+evenly along the standing order, and a word whose records the order puts last (the edition
+note of every textbook) would be walked across the whole catalogue. The search's words are
+written into the statement (``constant``), so each part is planned for them; the typo
+neighbours are looked up before it, in a statement of their own, only when the search found
+nothing as typed.
 
-**Counts.** When the walk ends before the window fills (at most ``CAP``, 200 matches),
-``totalCount`` and the facet counts are exact. Above, they are **estimated** from a sample of
-the catalogue (about ``SAMPLE_ROWS`` records, read only then) and flagged
-``CatalogueFacets.exact`` false: a portal says "about 45,000" and invites narrowing. Pages by
+**Counts.** When there are at most ``CAP`` (200) matches, ``totalCount`` and the facet counts
+are exact. Above, they are **estimated** from the sample and flagged
+``CatalogueFacets.exact`` false: a portal says "about 30,000" and invites narrowing. Pages by
 relevance cover the window.
 
 By **title** or **newest** a search lists the first ``LIST_WINDOW`` (2,001) matches in that
@@ -64,9 +66,16 @@ TYPO_CANDIDATES = 3
 # to know there are more. The walk's cost is linear in it: ten pages of 20.
 CAP = 200
 WINDOW = CAP + 1
-# Above the window, counts are estimated from about this many records sampled (a 1% sample of
-# 500,000 records: 2-3 ms; a catalogue this small is read whole, so its counts come out exact).
-SAMPLE_ROWS = 5000
+# A search walks the standing order only when its sample says the window fills within this many
+# records (a share of the catalogue of at least WINDOW / WALK, 2%); a rarer one reads the GIN
+# index, whose cost grows with the matches: at about 2% the two cost alike (about 10 ms of CPU
+# at 500,000 records). A walk that does not fill by then (matches the order puts late) gives
+# way to the GIN index too, so no search walks more than this.
+WALK = 10_000
+# Every new search reads about this many records of the catalogue first, whole pages (0.4% of
+# 500,000 records: 1-2 ms of CPU): how common it is (walk or GIN) and, above the window, its
+# estimated counts. A catalogue this small is read whole, so its estimates are its counts.
+SAMPLE_ROWS = 2000
 # A search by title or newest lists at most this many matches (one more to know there are more).
 LIST_CAP = 2000
 LIST_WINDOW = LIST_CAP + 1

@@ -138,31 +138,35 @@ async def catalogue_version(session: AsyncSession) -> int:
 def window_stmt(key: SearchKey, folded: str | None) -> CompoundSelect[Any]:
     """The search's window in one statement that sends back a few rows.
 
-    * ``found``: the first ``WINDOW`` matches in the standing order (a backward walk of
-      ``ix_bib_record_rank`` that stops there, for a word the planner expects often; the GIN
-      index for a rare one), with the facet columns; grouped by each facet (grouping sets),
-      the row of the empty grouping set carrying the window's ids ranked (``ts_rank``, then
-      the standing order).
-    * ``sampled``, read only when the window is full (more than ``CAP`` matches): about
-      ``SAMPLE_ROWS`` records of the catalogue (whole pages, ``TABLESAMPLE SYSTEM``, the same
-      pages for the same catalogue), with whether each matches the search and its filter;
-      its matches grouped the same way, and how many records were sampled out of how many
-      the catalogue holds (``pg_class.reltuples``, kept by ANALYZE), for the estimates.
+    * ``sampled``: about ``SAMPLE_ROWS`` records of the catalogue (whole pages,
+      ``TABLESAMPLE SYSTEM``, the same pages for the same catalogue), with whether each matches
+      the search and its filter: how common the search is, for the choice below and for the
+      estimates above the window.
+    * ``walk``, when the sample says the window fills within ``WALK`` records of the standing
+      order: those records walked backwards on ``ix_bib_record_rank``, stopping at the
+      ``WINDOW``-th match.
+    * ``gin``, only when the walk was not taken or did not fill (a rare search, or one whose
+      matches the standing order puts late): every match from the GIN index, the first
+      ``WINDOW`` in the standing order (the order is an expression, so the planner cannot
+      turn it into an unbounded walk).
+    * ``found``: the one of the two that holds the window; grouped by each facet (grouping
+      sets), the row of the empty grouping set carrying the window's ids ranked (``ts_rank``,
+      then the standing order). The sample's matches are grouped the same way, with how many
+      records were sampled out of how many the catalogue holds (``pg_class.reltuples``, kept
+      by ANALYZE), for the estimates.
 
-    ``folded`` is the search's folded words as tsquery text (``search.folded_query``), None
-    for a search by filter alone. Neither titles nor the window's rows travel to the hub."""
+    Either way the window is the first ``WINDOW`` matches in the standing order. ``folded`` is
+    the search's folded words as tsquery text (``search.folded_query``), None for a search by
+    filter alone. Neither titles nor the window's rows travel to the hub."""
     clauses = filter_clauses(key.flt)
     found_match = constant_match(key.text, folded) if key.text and folded else None
     if found_match is not None:
         clauses.append(found_match.where)
-    facet_columns = [BibRecord.__table__.c[f] for f in FACETS]
-    found = (
-        select(BibRecord.id, BibRecord.rank_key, BibRecord.search_vector, *facet_columns)
-        .where(*clauses)
-        .order_by(BibRecord.rank_key.desc(), BibRecord.id.desc())
-        .limit(bindparam(None, search.WINDOW, literal_execute=True))
-        .cte("found")
-        .prefix_with("MATERIALIZED")
+    columns = (
+        BibRecord.id,
+        BibRecord.rank_key,
+        BibRecord.search_vector,
+        *[BibRecord.__table__.c[f] for f in FACETS],
     )
     sample = tablesample(
         BibRecord.__table__,
@@ -171,12 +175,34 @@ def window_stmt(key: SearchKey, folded: str | None) -> CompoundSelect[Any]:
         seed=literal_column("0"),
     )
     hit = ClauseAdapter(sample).traverse(and_(true(), *clauses))
-    full = select(func.count()).select_from(found).scalar_subquery() > search.CAP
-    sampled = (
-        select(hit.label("hit"), *[sample.c[f] for f in FACETS])
-        .where(full)
-        .cte("sampled")
-        .prefix_with("MATERIALIZED")
+    sampled = _kept(select(hit.label("hit"), *[sample.c[f] for f in FACETS]), "sampled")
+    hits = select(func.count()).select_from(sampled).where(sampled.c.hit).scalar_subquery()
+    dense = hits * search.WALK >= _count(sampled) * search.WINDOW
+    prefix = (
+        select(*columns)
+        .order_by(BibRecord.rank_key.desc(), BibRecord.id.desc())
+        .limit(_inline(search.WALK))
+        .subquery("prefix")
+    )
+    walk = _kept(
+        select(*prefix.c)
+        .where(ClauseAdapter(prefix).traverse(and_(true(), *clauses)), dense)
+        .order_by(prefix.c.rank_key.desc(), prefix.c.id.desc())
+        .limit(_inline(search.WINDOW)),
+        "walk",
+    )
+    every = (
+        select(*columns)
+        .where(*clauses)
+        .order_by((BibRecord.rank_key + 0).desc(), (BibRecord.id + 0).desc())
+        .limit(_inline(search.WINDOW))
+        .subquery("every")
+    )
+    # The condition stays outside the LIMIT: a one-time filter above the whole read, so a
+    # search the walk answered starts nothing of it (not even parallel workers).
+    gin = _kept(select(*every.c).where(_count(walk) < search.WINDOW), "gin")
+    found = union_all(select(*walk.c).where(_count(walk) == search.WINDOW), select(*gin.c)).cte(
+        "found"
     )
     score: Any = (
         func.ts_rank(found.c.search_vector, found_match.query)
@@ -192,10 +218,24 @@ def window_stmt(key: SearchKey, folded: str | None) -> CompoundSelect[Any]:
             sampled,
             literal(1),
             null(),
-            case((_whole(sampled), select(func.count()).select_from(sampled).scalar_subquery())),
+            case((_whole(sampled), _count(sampled))),
             case((_whole(sampled), RELTUPLES)),
         ).where(sampled.c.hit),
     )
+
+
+def _kept(stmt: Select[Any], name: str) -> Any:
+    """``stmt`` as a CTE computed once (the statement reads it more than once)."""
+    return stmt.cte(name).prefix_with("MATERIALIZED")
+
+
+def _count(rows: Any) -> Any:
+    return select(func.count()).select_from(rows).scalar_subquery()
+
+
+def _inline(value: int) -> Any:
+    """A number written into the statement (a LIMIT the planner sees)."""
+    return bindparam(None, value, literal_execute=True)
 
 
 # How many records the catalogue holds, as ANALYZE (autovacuum) last counted them.
