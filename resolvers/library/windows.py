@@ -168,6 +168,31 @@ def window_stmt(key: SearchKey, folded: str | None) -> CompoundSelect[Any]:
         BibRecord.search_vector,
         *[BibRecord.__table__.c[f] for f in FACETS],
     )
+    sampled = _sampled(clauses)
+    found = _found(columns, clauses, sampled)
+    score: Any = (
+        func.ts_rank(found.c.search_vector, found_match.query)
+        if found_match is not None
+        else literal(0.0)
+    )
+    ranked = func.array_agg(
+        aggregate_order_by(found.c.id, score.desc(), found.c.rank_key.desc(), found.c.id.desc())
+    )
+    return union_all(
+        _grouped(found, literal(0), case((_whole(found), ranked)), null(), null()),
+        _grouped(
+            sampled,
+            literal(1),
+            null(),
+            case((_whole(sampled), _count(sampled))),
+            case((_whole(sampled), RELTUPLES)),
+        ).where(sampled.c.hit),
+    )
+
+
+def _sampled(clauses: list[ColumnElement[bool]]) -> Any:
+    """About ``SAMPLE_ROWS`` records of the catalogue, whole pages, each with whether it
+    matches (``hit``) and its facet columns."""
     sample = tablesample(
         BibRecord.__table__,
         func.system(func.least(100, 100.0 * search.SAMPLE_ROWS / func.greatest(RELTUPLES, 1))),
@@ -175,7 +200,12 @@ def window_stmt(key: SearchKey, folded: str | None) -> CompoundSelect[Any]:
         seed=literal_column("0"),
     )
     hit = ClauseAdapter(sample).traverse(and_(true(), *clauses))
-    sampled = _kept(select(hit.label("hit"), *[sample.c[f] for f in FACETS]), "sampled")
+    return _kept(select(hit.label("hit"), *[sample.c[f] for f in FACETS]), "sampled")
+
+
+def _found(columns: tuple[Any, ...], clauses: list[ColumnElement[bool]], sampled: Any) -> Any:
+    """The window: walked when the sample says it is common, else (or when the bounded walk
+    did not fill) from the GIN index; each branch behind a one-time filter."""
     hits = select(func.count()).select_from(sampled).where(sampled.c.hit).scalar_subquery()
     dense = hits * search.WALK >= _count(sampled) * search.WINDOW
     prefix = (
@@ -201,27 +231,8 @@ def window_stmt(key: SearchKey, folded: str | None) -> CompoundSelect[Any]:
     # The condition stays outside the LIMIT: a one-time filter above the whole read, so a
     # search the walk answered starts nothing of it (not even parallel workers).
     gin = _kept(select(*every.c).where(_count(walk) < search.WINDOW), "gin")
-    found = union_all(select(*walk.c).where(_count(walk) == search.WINDOW), select(*gin.c)).cte(
-        "found"
-    )
-    score: Any = (
-        func.ts_rank(found.c.search_vector, found_match.query)
-        if found_match is not None
-        else literal(0.0)
-    )
-    ranked = func.array_agg(
-        aggregate_order_by(found.c.id, score.desc(), found.c.rank_key.desc(), found.c.id.desc())
-    )
-    return union_all(
-        _grouped(found, literal(0), case((_whole(found), ranked)), null(), null()),
-        _grouped(
-            sampled,
-            literal(1),
-            null(),
-            case((_whole(sampled), _count(sampled))),
-            case((_whole(sampled), RELTUPLES)),
-        ).where(sampled.c.hit),
-    )
+    walked = select(*walk.c).where(_count(walk) == search.WINDOW)
+    return union_all(walked, select(*gin.c)).cte("found")
 
 
 def _kept(stmt: Select[Any], name: str) -> Any:
