@@ -110,6 +110,8 @@ class BibRecord(Timestamped, Base):
         # OAI-PMH harvests in datestamp order, selective by date.
         Index("ix_bib_record_updated", "updated_at", "id"),
         Index("ix_bib_record_textbook", "grade", "school_subject", "language", "id"),
+        # The standing order a relevance search walks backwards (migration 0039).
+        Index("ix_bib_record_rank", "rank_key", "id"),
     )
 
     # Server-made values (ids, stamps, defaults) come back with the INSERT/UPDATE itself.
@@ -151,6 +153,19 @@ class BibRecord(Timestamped, Base):
             "setweight(to_tsvector('russian'::regconfig, words), 'A') || "
             "to_tsvector('english'::regconfig, words) || "
             "to_tsvector('simple'::regconfig, folded)",
+            persisted=True,
+        ),
+    )
+    # The latest school year the ministry approved this textbook for (a trigger on
+    # ``textbook_approval`` keeps it, migration 0039); null when never approved.
+    approved_year: Mapped[int | None] = mapped_column(SmallInteger)
+    # The catalogue's standing order, best first when walked backwards with ``id``: open to
+    # all, then the latest approval, then the newest edition (resolvers/library/search.py).
+    rank_key: Mapped[int] = mapped_column(
+        Integer,
+        Computed(
+            "CASE WHEN open_access THEN 16777216 ELSE 0 END"
+            " + COALESCE(approved_year, 0) * 4096 + COALESCE(year, 0)",
             persisted=True,
         ),
     )

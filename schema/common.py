@@ -153,9 +153,12 @@ async def list_connection(
     args: PageArgs,
     ordering: Ordering,
     convert: Callable[[Any], Any],
+    *,
+    total: int | None = None,
 ) -> Any:
     """A top-level connection: one statement for the page (none for ``first: 0`` unless
-    ``pageInfo`` is asked for), one more only if ``totalCount`` is asked for."""
+    ``pageInfo`` is asked for), one more only if ``totalCount`` is asked for and ``total``
+    (the list's size, when its step knows it) is not given."""
 
     async def load() -> Page:
         page_stmt = paged(stmt, args, ordering, ctx.cursors)
@@ -163,8 +166,10 @@ async def list_connection(
         return slice_rows(rows, args, ordering, ctx.cursors)
 
     async def count() -> int:
-        total = select(func.count()).select_from(stmt.order_by(None).subquery())
-        value: int | None = await ctx.run(lambda s: s.scalar(total))
+        if total is not None:
+            return total
+        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+        value: int | None = await ctx.run(lambda s: s.scalar(counted))
         return int(value or 0)
 
     return await page_connection(args, load, convert, count)

@@ -151,14 +151,17 @@ def mutation(
 @dataclass(frozen=True)
 class Listing:
     """A root list: its statement (row rule and filter applied), its order, and how a row
-    becomes a node."""
+    becomes a node; its ``total`` when the step knows it already (else counted on demand)."""
 
     stmt: Select[Any]
     ordering: Ordering
     convert: Callable[[Any], Any]
+    total: int | None = None
 
     async def connection(self, ctx: Context, args: PageArgs) -> Any:
-        return await list_connection(ctx, self.stmt, args, self.ordering, self.convert)
+        return await list_connection(
+            ctx, self.stmt, args, self.ordering, self.convert, total=self.total
+        )
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,9 @@ def connection(
             if ordering.personal and without_personal_data(ctx.principal):
                 ordering = ordering_for(ctx.principal, ordering, asked=_asks(info, "orderBy"))
             if isinstance(source, Listing):
-                return await list_connection(ctx, source.stmt, args, ordering, source.convert)
+                return await list_connection(
+                    ctx, source.stmt, args, ordering, source.convert, total=source.total
+                )
             pages, pid, flt = source.loader, source.parent_id, source.filter
             return await page_connection(
                 args,

@@ -215,10 +215,12 @@ class Query:
     @connection(
         Connection[BibRecord],
         description="Search the one catalogue (anyone): words in Kyrgyz, Russian or English, "
-        "Cyrillic or Latin; typos forgiven. A search reads at most 2,001 matching records: "
-        "`totalCount` 2,001 means more than 2,000 (`catalogueFacets.exact` is false), and the "
-        "order (by relevance: among the first 2,001 matches found) and pages cover those; "
-        "narrow the search or filter to see others.",
+        "Cyrillic or Latin; typos forgiven. By relevance, the first 201 matches in the "
+        "catalogue's standing order (open to all first, then textbooks by their latest "
+        "approval, then the newest edition) ranked by how well the words match; pages cover "
+        "those, and `totalCount` is exact up to 200 matches, estimated above "
+        "(`catalogueFacets.exact` false). By title or newest, the first 2,001 matches in that "
+        "order (`totalCount` 2,001: more than 2,000). Narrow the search or filter to see others.",
     )
     async def catalogue(
         self,
@@ -233,13 +235,13 @@ class Query:
                 library_service.SearchKey.of(text, flt)
             )
             stmt, ordering = library_service.page_stmt(window)
-        else:
-            stmt, ordering = library_service.catalogue_query(text, flt, order_by.value)
+            return Listing(stmt, ordering, BibRecord.from_row, total=window.facets.counted)
+        stmt, ordering = library_service.catalogue_query(text, flt, order_by.value)
         return Listing(stmt, ordering, BibRecord.from_row)
 
     @strawberry.field(
         description="How many records of a catalogue search have each filter value: exact up "
-        "to 2,000 matches; past that, counted among the first 2,001 found (`exact` false)."
+        "to 200 matches; past that, estimated from a sample of the catalogue (`exact` false)."
     )
     async def catalogue_facets(
         self,

@@ -407,11 +407,12 @@ class FacetCount:
 @strawberry.type(description="Counts per filter value of a catalogue search.")
 class CatalogueFacets:
     counted: int = strawberry.field(
-        description="The records these counts are among: every match when `exact`, else the "
-        "first 2,001 found (the search has more than 2,000)."
+        description="How many records the search matches: counted when `exact`, else "
+        "estimated (the search has more than 200)."
     )
     exact: bool = strawberry.field(
-        description="Whether the counts cover every match (at most 2,000 of them)."
+        description="Whether the counts were counted match by match (at most 200 matches), "
+        "rather than estimated from a sample of the catalogue."
     )
     language: list[FacetCount] = strawberry.field(description="Per language.")
     kind: list[FacetCount] = strawberry.field(description="Per kind (BOOK, TEXTBOOK ...).")
