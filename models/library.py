@@ -110,7 +110,7 @@ class BibRecord(Timestamped, Base):
         # OAI-PMH harvests in datestamp order, selective by date.
         Index("ix_bib_record_updated", "updated_at", "id"),
         Index("ix_bib_record_textbook", "grade", "school_subject", "language", "id"),
-        # The standing order a relevance search walks backwards (migration 0039).
+        # The standing order a relevance search walks backwards (migration 0042).
         Index("ix_bib_record_rank", "rank_key", "id"),
     )
 
@@ -157,7 +157,7 @@ class BibRecord(Timestamped, Base):
         ),
     )
     # The latest school year the ministry approved this textbook for (a trigger on
-    # ``textbook_approval`` keeps it, migration 0039); null when never approved.
+    # ``textbook_approval`` keeps it, migration 0042); null when never approved.
     approved_year: Mapped[int | None] = mapped_column(SmallInteger)
     # The catalogue's standing order, best first when walked backwards with ``id``: open to
     # all, then the latest approval, then the newest edition (resolvers/library/search.py).

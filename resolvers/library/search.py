@@ -6,7 +6,7 @@ value (facets).
 **Relevance** (docs/domains/library.md, "Search"). A new search takes the first ``WINDOW``
 matches (201) in the catalogue's standing order (``bib_record.rank_key``, then ``id``, both
 descending: open to all first, then the textbooks approved for the latest school year, then
-the newest edition; migration 0039) and ranks those among themselves by how well the words
+the newest edition; migration 0042) and ranks those among themselves by how well the words
 match (``ts_rank``, the standing order breaking ties). For a common search the window is read
 by walking the b-tree ``ix_bib_record_rank`` backwards and stopping at the window, so it costs
 its window, not the GIN bitmap of every one of its matches (30,000 for "история"); a rare one

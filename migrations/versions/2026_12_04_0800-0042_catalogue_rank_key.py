@@ -19,8 +19,8 @@ newest record first).
 Adding a stored generated column rewrites the table once (500,000 records: its indexes are
 rebuilt, about a minute); only approved textbooks are then updated.
 
-Revision ID: 0039
-Revises: 0038
+Revision ID: 0042
+Revises: 0041
 Create Date: 2026-12-04 08:00:00
 """
 
@@ -29,8 +29,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0039"
-down_revision: str | None = "0038"
+revision: str = "0042"
+down_revision: str | None = "0041"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
