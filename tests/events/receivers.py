@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -43,6 +44,13 @@ async def receiver(path: str = "/hook") -> AsyncIterator[Receiver]:
     port = free_port()
     found = Receiver(url=f"http://127.0.0.1:{port}{path}")
     app = Starlette(routes=[Route(path, found.handle, methods=["POST"])])
+    async with serving(app, port):
+        yield found
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any, port: int) -> AsyncIterator[None]:
+    """An ASGI app served by uvicorn on a local port while the block runs."""
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
@@ -52,7 +60,7 @@ async def receiver(path: str = "/hook") -> AsyncIterator[Receiver]:
             task.result()
         await asyncio.sleep(0.02)
     try:
-        yield found
+        yield
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)

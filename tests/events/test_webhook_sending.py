@@ -14,12 +14,12 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
-import uvicorn
 from standardwebhooks import Webhook
 
 from resolvers.events.sending import HttpClient
 from resolvers.events.webhooks import WebhookSender, new_secret
 from tests.events.conftest import free_port
+from tests.events.receivers import serving
 
 Answer = Callable[[int], Awaitable[tuple[int, dict[str, str], bytes]]]
 
@@ -66,19 +66,8 @@ async def answer_204(n: int) -> tuple[int, dict[str, str], bytes]:
 async def endpoint(answer: Answer = answer_204) -> AsyncIterator[Endpoint]:
     port = free_port()
     found = Endpoint(f"http://127.0.0.1:{port}/hook", answer)
-    server = uvicorn.Server(
-        uvicorn.Config(found, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with serving(found, port):
         yield found
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
 
 
 @contextlib.asynccontextmanager
