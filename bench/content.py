@@ -484,7 +484,38 @@ def _timed(
     return elapsed
 
 
-def measure_list(url: str, duration: int, connections: int, work: Path) -> dict[str, Any]:
+def _wrk_cpu(
+    url: str,
+    script: Path,
+    *,
+    connections: int,
+    duration: int,
+    hub_pid: int | None,
+    postmaster_pid: int | None,
+) -> dict[str, Any]:
+    """wrk's figures, and the CPU milliseconds per request of the hub and of PostgreSQL meanwhile
+    (read from /proc: a figure other processes' load distorts far less than requests/s)."""
+    before = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
+    rps, p50, p99, bad = _wrk(url, script, connections=connections, duration=duration)
+    after = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
+    result: dict[str, Any] = {"rps": rps, "p50": p50, "p99": p99, "bad": bad}
+    requests = rps * duration
+    if before is not None and after is not None and requests:
+        result["hub_cpu_ms"] = (after[0] - before[0]) * 1000 / requests
+        if before[1] is not None and after[1] is not None:
+            result["db_cpu_ms"] = (after[1] - before[1]) * 1000 / requests
+    return result
+
+
+def measure_list(
+    url: str,
+    duration: int,
+    connections: int,
+    work: Path,
+    *,
+    hub_pid: int | None = None,
+    postmaster_pid: int | None = None,
+) -> dict[str, Any]:
     """The anonymous lesson list, over 48 (grade, subject, language) pages."""
     query = (PORTALS / "Lessons.graphql").read_text()
     pages = [
@@ -503,11 +534,26 @@ def measure_list(url: str, duration: int, connections: int, work: Path) -> dict[
     text = script.read_text().replace('wrk.headers["Authorization"] = "Bearer "\n', "")
     script.write_text(text)
     _wrk(url, script, connections=connections, duration=3)  # warm
-    rps, p50, p99, _bad = _wrk(url, script, connections=connections, duration=duration)
-    return {"rps": rps, "p50": p50, "p99": p99, "pages": len(pages)}
+    result = _wrk_cpu(
+        url,
+        script,
+        connections=connections,
+        duration=duration,
+        hub_pid=hub_pid,
+        postmaster_pid=postmaster_pid,
+    )
+    return {**result, "pages": len(pages)}
 
 
-def measure_calibration(url: str, duration: int, connections: int, work: Path) -> dict[str, Any]:
+def measure_calibration(
+    url: str,
+    duration: int,
+    connections: int,
+    work: Path,
+    *,
+    hub_pid: int | None = None,
+    postmaster_pid: int | None = None,
+) -> dict[str, Any]:
     """``public/Regions`` under the same conditions: a query whose figure on the idle machine is
     on record (4,422 req/s with one worker, docs/performance.md), so a run on a busy machine
     says how busy it was."""
@@ -517,8 +563,14 @@ def measure_calibration(url: str, duration: int, connections: int, work: Path) -
     text = script.read_text().replace('wrk.headers["Authorization"] = "Bearer "\n', "")
     script.write_text(text)
     _wrk(url, script, connections=connections, duration=2)  # warm
-    rps, p50, p99, _bad = _wrk(url, script, connections=connections, duration=duration)
-    return {"rps": rps, "p50": p50, "p99": p99}
+    return _wrk_cpu(
+        url,
+        script,
+        connections=connections,
+        duration=duration,
+        hub_pid=hub_pid,
+        postmaster_pid=postmaster_pid,
+    )
 
 
 def measure_search(
@@ -845,9 +897,10 @@ def _measure_all(
     work = Path(tempfile.mkdtemp(prefix="bilim-bench-wrk-"))
     try:
         lesson_ids = asyncio.run(_lesson_ids(db_url))
+        pids = {"hub_pid": server.pid, "postmaster_pid": postmaster_of(data_dir)}
         results: dict[str, Any] = {
-            "calibration": measure_calibration(url, args.duration, args.connections, work),
-            "list": measure_list(url, args.duration, args.connections, work),
+            "calibration": measure_calibration(url, args.duration, args.connections, work, **pids),
+            "list": measure_list(url, args.duration, args.connections, work, **pids),
             "search": measure_search(
                 url, args.samples, hub_pid=server.pid, postmaster_pid=postmaster_of(data_dir)
             ),
@@ -915,18 +968,28 @@ async def _lesson_ids(url: str) -> list[int]:
         await conn.close()
 
 
+def _cpu_of(run: dict[str, Any]) -> str:
+    if "hub_cpu_ms" not in run:
+        return ""
+    return (
+        f"; CPU per request: hub {run['hub_cpu_ms']:.2f} ms, PostgreSQL "
+        f"{run.get('db_cpu_ms', float('nan')):.2f} ms"
+    )
+
+
 def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"workers: {args.workers}, connections: {args.connections}")
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     if "calibration" in results:
         lst, search, cal = results["list"], results["search"], results["calibration"]
         print(
-            f"calibration, public/Regions: {cal['rps']:,.0f} req/s, p50 {cal['p50']:.1f} ms "
-            "(4,422 req/s on the idle machine)"
+            f"calibration, public/Regions: {cal['rps']:,.0f} req/s, p50 {cal['p50']:.1f} ms"
+            f"{_cpu_of(cal)}"
         )
         print(
             f"anonymous lesson list: {lst['rps']:,.0f} req/s, p50 {lst['p50']:.1f} ms, "
-            f"p99 {lst['p99']:.1f} ms ({lst['pages']} pages rotating; target >= 2,000 req/s)"
+            f"p99 {lst['p99']:.1f} ms{_cpu_of(lst)} ({lst['pages']} pages rotating; "
+            "target >= 2,000 req/s)"
         )
         cpu = ""
         if "hub_cpu_ms" in search:

@@ -237,3 +237,16 @@ class QuizQuestion(Base):
     )
     answer: Mapped[dict[str, Any]] = mapped_column(JSONB)
     points: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+
+
+class LessonListVersion(Base):
+    """One row: a value every write to ``lesson`` or ``subject`` changes (a statement trigger),
+    so a worker keeps the anonymous lesson list's answers per version and knows when they are
+    stale (schema/http/kept.py)."""
+
+    __tablename__ = "lesson_list_version"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

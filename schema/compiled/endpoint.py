@@ -30,7 +30,7 @@ from resolvers.telemetry import note_result
 from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
 from schema.compiled.sql import seal_cursors
-from schema.http import media
+from schema.http import kept, media
 from schema.http.limits import decode_json
 
 if TYPE_CHECKING:
@@ -225,6 +225,7 @@ async def _run(
         return _response(response, ctx, None, [failure.formatted])
     if ctx.personal_read:
         await state.guard.audit_personal_read(ctx, ExecutionResult(data=None, errors=None))
+    kept.remember_json(request, ctx, answer)
     return _response(response, ctx, answer, None)
 
 

@@ -2,14 +2,15 @@
 GraphQL runs.
 
 Some reads answer the same to everyone and change only when their data does: the library's
-catalogue search (issue 17) is the first. A domain declares such a read as a
-:class:`Keepable`: the fields (type and name) whose values depend only on their arguments and
-the data, never on the caller, and the SQL of one value that every write to that data changes
-(the catalogue's version: a statement trigger bumps it). A request is **keepable** when it is
-a JSON ``POST`` of one query operation selecting only a keepable's fields (decided once per
-document text) from an anonymous caller or a signed-in person (a partner's key has its own
-subgraph and is never served here). Its answer is kept under the document, the operation name,
-the variables, the caller's class (anonymous or reader: one never gets the other's answer) and
+catalogue search (issue 17) and the anonymous lesson list (issue 16, the most read page of the
+country in a school-closure week). A domain declares such a read as a :class:`Keepable`: the
+fields (type and name) whose values depend only on their arguments and the data, never on the
+caller within a class of callers, which callers share answers (``shares``), and the SQL of one
+value that every write to that data changes (a statement trigger bumps it). A request is
+**keepable** when it is a JSON ``POST`` of one query operation selecting only a keepable's
+fields (decided once per document text) from a caller the keepable shares with (a partner's key
+has its own subgraph and is never served here). Its answer is kept under the document, the
+operation name, the variables, the caller's class (one class never gets another's answer) and
 the value of the version read at the start of the request; the next request with all five the
 same gets the kept ``data`` without parsing, validating or executing anything: one primary-key
 read (the version), the caller's budget charged the operation's points as before, and its own
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,7 @@ from starlette.responses import Response
 
 from models import database
 from resolvers.access import Principal
+from resolvers.content.rules import may_edit_lessons
 from resolvers.errors import RequestError
 from resolvers.persisted import is_portal_client, requested_hash
 from resolvers.safety import CostReport
@@ -76,11 +79,47 @@ class Keepable:
     # Where the request's scope carries the version read, so the resolvers need not read it
     # again (an integer).
     scope_key: str
+    # Whose answers a caller may share (its class), or None: its answers are not kept.
+    shares: Callable[[Principal], str | None]
 
     @property
     def roots(self) -> tuple[str, ...]:
         return tuple(name for kind, name in self.fields if kind == "Query")
 
+
+def caller_class(principal: Principal) -> str | None:
+    """Whose answers a caller may share: every anonymous caller, or every signed-in person;
+    None for a partner's key (its subgraph, grant and audit are its own)."""
+    if principal.grant is not None or principal.api_key_prefix:
+        return None
+    return "anonymous" if principal.is_anonymous else "reader"
+
+
+def lesson_reader(principal: Principal) -> str | None:
+    """The lesson list answers every caller who is not a lesson editor alike (published lessons
+    only, whatever the filter asks), signed in or not; an editor reads every state."""
+    if caller_class(principal) is None or may_edit_lessons(principal):
+        return None
+    return "public"
+
+
+# The lesson list: the lessons' own columns and the subject register's names, which a write to
+# ``lesson`` or ``subject`` changes (migration 0043's triggers). Not the unit, the media, the
+# quiz, the history nor the caller's progress: a document asking for them runs as any other.
+LESSON_LIST_FIELDS = frozenset(
+    (kind, name)
+    for kind, names in {
+        "Query": "lessons",
+        "LessonConnection": "edges nodes pageInfo totalCount",
+        "LessonEdge": "cursor node",
+        "PageInfo": "hasNextPage hasPreviousPage startCursor endCursor",
+        "Lesson": "id title summary language standard subjectCode grade term unitNo topicNo "
+        "position durationSeconds status version publishedAt subject",
+        "Subject": "id code nameKy nameRu nameEn",
+    }.items()
+    for name in names.split()
+)
+LESSON_LIST_VERSION_SQL = "SELECT int8send(version) FROM lesson_list_version WHERE id = 1"
 
 KEEPABLE = (
     Keepable(
@@ -88,6 +127,14 @@ KEEPABLE = (
         library_schema.KEPT_FIELDS,
         library_schema.CATALOGUE_VERSION_SQL,
         library_schema.CATALOGUE_VERSION_KEY,
+        caller_class,
+    ),
+    Keepable(
+        "lessons",
+        LESSON_LIST_FIELDS,
+        LESSON_LIST_VERSION_SQL,
+        "bilim.lesson_list_version",
+        lesson_reader,
     ),
 )
 
@@ -204,14 +251,6 @@ class Slot:
     key: tuple[Any, ...]
 
 
-def caller_class(principal: Principal) -> str | None:
-    """Whose answers a caller may share: every anonymous caller, or every signed-in person;
-    None for a partner's key (its subgraph, grant and audit are its own)."""
-    if principal.grant is not None or principal.api_key_prefix:
-        return None
-    return "anonymous" if principal.is_anonymous else "reader"
-
-
 def answers_of(state: Any) -> KeptAnswers:
     answers: KeptAnswers | None = getattr(state, "kept_answers", None)
     if answers is None:
@@ -244,7 +283,7 @@ async def answer(view: GraphQLView, request: Request) -> Response | None:
     if keepable is None:
         return None
     principal, auth_error = await view.authenticate(request)
-    whose = caller_class(principal) if auth_error is None else None
+    whose = keepable.shares(principal) if auth_error is None else None
     if whose is None:
         return None
     if (
@@ -329,11 +368,17 @@ async def _respond(
 
 def remember(request: Any, context: Any, data: Any, errors: Any, status: int | None) -> None:
     """Keep a keepable request's answer: only a full one (data, no errors, a cost report)."""
+    if errors or data is None or (status or 200) >= 400:
+        return
+    if getattr(request, "scope", {}).get(SLOT_KEY) is not None:
+        remember_json(request, context, orjson.dumps(data))
+
+
+def remember_json(request: Any, context: Any, data: bytes) -> None:
+    """Keep a keepable request's full answer given as its ``data``'s JSON (the compiled path's
+    statement writes it: schema/compiled/endpoint.py)."""
     slot: Slot | None = getattr(request, "scope", {}).get(SLOT_KEY)
     cost = getattr(context, "cost", None)
-    if slot is None or errors or data is None or cost is None or (status or 200) >= 400:
+    if slot is None or cost is None:
         return
-    slot.answers.put(
-        slot.key,
-        Kept(orjson.dumps(data), cost.requested, cost.node_count, context.operation_name),
-    )
+    slot.answers.put(slot.key, Kept(data, cost.requested, cost.node_count, context.operation_name))

@@ -69,7 +69,9 @@ async def test_the_compiled_lesson_list_is_the_resolvers_page_after_page(
             fast, _slow, statements = await pair.both(
                 LESSONS, {"filter": flt, "first": 4, "after": after}, headers
             )
-            assert statements == 1
+            # one statement; an anonymous caller's request reads the lesson list's version
+            # before it (kept answers: schema/http/kept.py), an editor's is never kept
+            assert statements == (2 if not headers else 1)
             page = fast["data"]["lessons"]
             if not page["pageInfo"]["hasNextPage"]:
                 break

@@ -61,9 +61,10 @@ WARM_UP = '{ lessons(first: 1, filter: {subject: "mathematics"}) { totalCount } 
 QUERIES = [p for p in DOCUMENTS if _operation(p).operation == OperationType.QUERY]
 MUTATIONS = [p for p in DOCUMENTS if _operation(p).operation == OperationType.MUTATION]
 
-# The statements each query sends, whatever the number of rows.
+# The statements each query sends, whatever the number of rows. The lesson lists read the lesson
+# list's version first (a kept answer, asked again, sends that one only: schema/http/kept.py).
 QUERY_STATEMENTS = {
-    "sanarip-sabak/Lessons": 3,
+    "sanarip-sabak/Lessons": 4,
     "sanarip-sabak/LessonSearch": 1,
     "sanarip-sabak/Lesson": 8,
     "sanarip-sabak/Subjects": 1,
@@ -71,9 +72,9 @@ QUERY_STATEMENTS = {
     "sanarip-sabak/OfflinePack": 3,
     "sanarip-sabak/MyLearning": 5,
     "sanarip-sabak/LessonsForReview": 4,
-    "primary-1-4/Lessons": 3,
+    "primary-1-4/Lessons": 4,
     "primary-1-4/LessonSearch": 1,
-    "school-5-9/Lessons": 3,
+    "school-5-9/Lessons": 4,
     "school-5-9/LessonSearch": 1,
     "open-courses/OpenCourses": 4,
     "open-courses/OpenCourse": 5,
