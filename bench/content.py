@@ -555,8 +555,8 @@ def measure_calibration(
     postmaster_pid: int | None = None,
 ) -> dict[str, Any]:
     """``public/Regions`` under the same conditions: a query whose figure on the idle machine is
-    on record (4,422 req/s with one worker, docs/performance.md), so a run on a busy machine
-    says how busy it was."""
+    on record (docs/performance.md; this machine idle: 3,400-3,650 req/s with one worker), so a
+    run on a busy machine says how busy it was."""
     query = (PORTALS.parent / "public" / "Regions.graphql").read_text()
     script = work / "regions.lua"
     _lua(script, json.dumps({"query": query}), "")
