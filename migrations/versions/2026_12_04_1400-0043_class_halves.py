@@ -1,5 +1,6 @@
 """Issue 16: which half of their class a pupil learns a subject in, so the feed places a
-pupil by their own half's lessons.
+pupil by their own half's lessons; and the index from which the feed reads which subjects a
+standard has lessons of.
 
 The LMS already splits a class into halves per subject in the timetable (a slot's and a
 lesson's ``subgroup``: 0 the whole class, 1 or 2 a half), but a pupil's membership did not say
@@ -11,6 +12,11 @@ The feed's index on a class's lessons naming a curriculum topic carries the less
 so the latest lesson of the whole class or of the pupil's half is still found in the index
 alone. ``class_lesson`` is partitioned: the index is rebuilt on the parent and every year's
 partition (a partial index, of held lessons naming a topic).
+
+The feed offers a pupil the lessons of their class's curriculum model (S1), and the other
+standard's in a subject the model has none of in the pupil's grade and language: which
+subjects those are is read from ``ix_lesson_published_standard`` (grade, language, standard,
+subject) alone.
 
 Revision ID: 0043
 Revises: 0042
@@ -84,9 +90,16 @@ def upgrade() -> None:
         [*UNIT_COLUMNS, "subgroup"],
         postgresql_where=HELD_NAMING_A_UNIT,
     )
+    op.create_index(
+        "ix_lesson_published_standard",
+        "lesson",
+        ["grade", "language", "standard", "subject_code"],
+        postgresql_where=sa.text("status = 'published'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_lesson_published_standard", table_name="lesson")
     op.drop_index(UNIT_INDEX, table_name="class_lesson")
     op.create_index(UNIT_INDEX, "class_lesson", UNIT_COLUMNS, postgresql_where=HELD_NAMING_A_UNIT)
     op.drop_index("ix_class_membership_half_class", table_name="class_membership_half")

@@ -453,11 +453,17 @@ def _of_standard(
     legacy curriculum has none in that subject (and the reverse). The subjects the standard
     has lessons in are read once a statement (a hashed subplan)."""
     own = aliased(Lesson, name="standard_lesson")
-    offered = select(own.subject_code).where(
-        own.status == LessonStatus.PUBLISHED,
-        own.grade == grade,
-        own.language == language,
-        cast(own.standard, String) == standard,
+    # Correlated to whatever gives the grade, language and standard (the compiled feed's
+    # placement), never a copy of it.
+    offered = (
+        select(own.subject_code)
+        .where(
+            own.status == LessonStatus.PUBLISHED,
+            own.grade == grade,
+            own.language == language,
+            cast(own.standard, String) == standard,
+        )
+        .correlate_except(own)
     )
     return or_(cast(Lesson.standard, String) == standard, Lesson.subject_code.not_in(offered))
 
