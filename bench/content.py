@@ -1017,12 +1017,13 @@ def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
         # need) first; one that has them is measured as it is.
         database.migrate(db_url)
         started = time.perf_counter()
-        classes = asyncio.run(load_classes(db_url, args.learners, args.seed))
+        learners = asyncio.run(_loaded(db_url))
+        # The learners are the first pupils by person (LEARNERS), as many as have progress.
+        classes = asyncio.run(load_classes(db_url, learners["learners"], args.seed))
         if classes["classes"]:
             asyncio.run(_vacuum(db_url))
             print(f"gave the kept learners classes in {time.perf_counter() - started:.0f} s: "
                   f"{_classes_line(classes)}")  # fmt: skip
-        learners = asyncio.run(_loaded(db_url))
         print(
             f"reusing {args.data_dir}: {learners['lessons']:,} lessons, "
             f"{learners['learners']:,} learners, {learners['progress']:,} progress rows"
