@@ -276,6 +276,32 @@ async def _last_week(
     )
 
 
+def _publish(session: AsyncSession, unit: CurriculumUnit, now: datetime) -> int:
+    """The unit's topic's lessons in Kyrgyz and Russian, published; how many."""
+    titles = (("ky", unit.topic_title), ("ru", TITLE_RU[unit.topic_title]))
+    for language, title in titles:
+        session.add(
+            Lesson(
+                unit_id=unit.id,
+                language=language,
+                standard=unit.standard,
+                subject_code=unit.subject_code,
+                grade=unit.grade,
+                term=unit.term,
+                unit_no=unit.unit_no,
+                topic_no=unit.topic_no,
+                title=title,
+                summary=f"{unit.unit_title}: {title}",
+                body=f"{title}. Сабактын тексти.",
+                duration_seconds=1200,
+                status=LessonStatus.PUBLISHED,
+                author="demo:bilim",
+                published_at=now,
+            )
+        )
+    return len(titles)
+
+
 async def _content(session: AsyncSession, day: date) -> tuple[dict[str, int], dict[str, int]]:
     """Curriculum units with published lessons in Kyrgyz and Russian, and an open course; the
     units of :data:`TAUGHT` by subject. Each grade's units are of the standard its classes
@@ -307,27 +333,7 @@ async def _content(session: AsyncSession, day: date) -> tuple[dict[str, int], di
             await session.flush()
             if grade == GRADE and TAUGHT.get(code) == topic:
                 taught[code] = unit.id
-            for language, title in (("ky", topic), ("ru", TITLE_RU[topic])):
-                session.add(
-                    Lesson(
-                        unit_id=unit.id,
-                        language=language,
-                        standard=unit.standard,
-                        subject_code=code,
-                        grade=grade,
-                        term=unit.term,
-                        unit_no=unit_no,
-                        topic_no=topic_no,
-                        title=title,
-                        summary=f"{unit_title}: {title}",
-                        body=f"{title}. Сабактын тексти.",
-                        duration_seconds=1200,
-                        status=LessonStatus.PUBLISHED,
-                        author="demo:bilim",
-                        published_at=now,
-                    )
-                )
-                lessons += 1
+            lessons += _publish(session, unit, now)
     university = await session.scalar(
         select(Institution)
         .where(Institution.kind == InstitutionKind.UNIVERSITY)

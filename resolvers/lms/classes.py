@@ -415,6 +415,40 @@ async def assign_pupils_to_half(
     klass, _inst, _year = await managed_class_in_open_year(
         session, principal, class_group_id, field="classGroupId"
     )
+    memberships = await _memberships_learning(session, klass, subject_id, pupil_ids)
+    if subgroup == 0:
+        await session.execute(
+            delete(ClassMembershipHalf).where(
+                ClassMembershipHalf.membership_id.in_(memberships),
+                ClassMembershipHalf.subject_id == subject_id,
+            )
+        )
+        return klass
+    # One statement text whatever the number of pupils (their memberships as one array).
+    stmt = pg_insert(ClassMembershipHalf).from_select(
+        ["membership_id", "subject_id", "class_group_id", "subgroup"],
+        select(
+            func.unnest(literal(memberships, ARRAY(Integer))),
+            literal(subject_id, Integer),
+            literal(klass.id, Integer),
+            literal(subgroup, SmallInteger),
+        ),
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ClassMembershipHalf.membership_id, ClassMembershipHalf.subject_id],
+            set_={"subgroup": stmt.excluded.subgroup, "updated_at": func.now()},
+        )
+    )
+    return klass
+
+
+async def _memberships_learning(
+    session: AsyncSession, klass: ClassGroup, subject_id: int, pupil_ids: list[int]
+) -> list[int]:
+    """The open memberships of the class of ``pupil_ids`` (in their order), in one statement
+    with whether the class learns the subject: SUBJECT_NOT_IN_CURRICULUM, or
+    PUPIL_NOT_IN_CLASS for each pupil not in the class now."""
     rows = (
         await session.execute(
             select(
@@ -457,32 +491,7 @@ async def assign_pupils_to_half(
                 for i in more
             ],
         )
-    memberships = [members[p] for p in pupil_ids]
-    if subgroup == 0:
-        await session.execute(
-            delete(ClassMembershipHalf).where(
-                ClassMembershipHalf.membership_id.in_(memberships),
-                ClassMembershipHalf.subject_id == subject_id,
-            )
-        )
-        return klass
-    # One statement text whatever the number of pupils (their memberships as one array).
-    stmt = pg_insert(ClassMembershipHalf).from_select(
-        ["membership_id", "subject_id", "class_group_id", "subgroup"],
-        select(
-            func.unnest(literal(memberships, ARRAY(Integer))),
-            literal(subject_id, Integer),
-            literal(klass.id, Integer),
-            literal(subgroup, SmallInteger),
-        ),
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[ClassMembershipHalf.membership_id, ClassMembershipHalf.subject_id],
-            set_={"subgroup": stmt.excluded.subgroup, "updated_at": func.now()},
-        )
-    )
-    return klass
+    return [members[p] for p in pupil_ids]
 
 
 async def assign_teacher(
