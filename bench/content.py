@@ -8,8 +8,12 @@
 Builds a database (embedded PostgreSQL unless DATABASE_URL is set): the registry's synthetic
 country (``bilim seed``: schools and their pupils, at the scale that gives ``--learners``
 current pupils), then by bulk COPY the curriculum and ``--lessons`` published lessons over all
-grades, subjects and the four languages, each with five files and a quiz question, and for
-every learner progress in three lessons of their grade (1.2 M progress rows and statements).
+grades, subjects and the four languages, each with five files and a quiz question; the
+learners' classes in the school LMS (this school year, classes of up to 30 of a school's
+pupils of a grade under the curriculum model of their cohort, their memberships, and a few
+recorded lessons per class naming curriculum units, one subject of each class taught in
+halves with its pupils placed in them: so a pupil's feed takes the class path); and for every
+learner progress in three lessons of their grade (1.2 M progress rows and statements).
 VACUUM ANALYZE, then ``bilim serve`` as production runs it, and measures through HTTP:
 
 * the anonymous lesson list by grade, subject and language (the portal's ``Lessons``, rotating
@@ -30,7 +34,8 @@ Targets: >= 2,000 req/s; search p95 < 50 ms; feed p50 < 15 ms; 1,000 statements/
 First it measures ``public/Regions`` the same way: its figure on the idle machine is on record
 (docs/performance.md), so a run on a busy machine says how busy it was. The database stays in
 the data folder: ``--data-dir DIR --reuse`` measures it again without loading (about 15 minutes
-at these sizes on a busy machine). ``--feed-only`` measures the feed alone.
+at these sizes on a busy machine; a kept database whose learners have no classes yet is
+migrated and given them first). ``--feed-only`` measures the feed alone.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +62,9 @@ import httpx
 from bench.api import _free_port, _lua, _lua_calls, _stop_hub, _wrk
 from bench.workloads import Call
 from models import database
+from resolvers import clock
 from resolvers.access import KeyRing, Role, issue_token
+from resolvers.lms import default_terms
 from resolvers.relay import encode_id
 from resolvers.settings import Settings
 
@@ -178,6 +185,20 @@ SEARCHES = (
     "химия реакция",
 )
 PROGRESS_PER_LEARNER = 3
+# The LMS's classes of the learners: up to CLASS_SIZE of a school's pupils of a grade a class;
+# in RECORDED subjects of each class two lessons naming units, the second in the first of them
+# given to each half of the class (its pupils placed in halves).
+CLASS_SIZE = 30
+RECORDED = 4
+LETTERS = "АБВГДЕЖЗИКЛМНОПРСТУ"
+RECORD = ("Тема", "held", "bench")  # a recorded lesson's topic, status and recorder
+# The learners: pupils with an open school enrollment, in this order (classes and progress).
+LEARNERS = (
+    "SELECT e.id AS enrollment_id, e.person_id, e.institution_id, e.grade_level,"
+    " i.languages[1] AS language FROM enrollment e"
+    " JOIN institution i ON i.id = e.institution_id WHERE e.sector = 'school'"
+    " AND e.exit_date IS NULL AND e.grade_level BETWEEN 1 AND 12 ORDER BY e.person_id LIMIT $1"
+)
 
 
 async def _copy(conn: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -332,19 +353,223 @@ async def load_content(url: str, lessons: int, seed: int) -> dict[str, Any]:
         await conn.close()
 
 
+def _school_year(today: date) -> int:
+    return today.year if today.month >= 9 else today.year - 1
+
+
+async def _this_year(conn: Any, today: date) -> tuple[int, list[Any]]:
+    """This school year in the LMS's calendar (made with its terms, and by its trigger the
+    partitions of its lessons, unless there)."""
+    start = _school_year(today)
+    starts, ends = date(start, 9, 1), date(start + 1, 5, 31)
+    year_id = await conn.fetchval(
+        "INSERT INTO academic_year (start_year, name, starts_on, ends_on) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (start_year) DO UPDATE SET name = excluded.name RETURNING id",
+        start, f"{start}-{start + 1}", starts, ends,
+    )  # fmt: skip
+    terms = default_terms(starts, ends)
+    for t in terms:
+        await conn.execute(
+            "INSERT INTO term (academic_year_id, number, starts_on, ends_on)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            year_id, t.number, t.starts_on, t.ends_on,
+        )  # fmt: skip
+    return year_id, terms
+
+
+async def _next_id(conn: Any, table: str) -> int:
+    return int(await conn.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
+
+
+async def load_classes(url: str, learners: int, seed: int) -> dict[str, Any]:
+    """The learners' classes in the school LMS, by bulk COPY: this school year; per school and
+    grade, classes of up to :data:`CLASS_SIZE` pupils under their cohort's curriculum model
+    (the national policy's first 12-year intake; a 12th grade is of the 12-year standard), in
+    the school's first language, with the plan's subjects; the pupils' memberships; a teacher
+    per class; in :data:`RECORDED` subjects that have units of the grade, two held lessons
+    naming units (the class on the later), the second of the first subject given to each half
+    of the class on a unit of its own, the pupils placed in halves by turns. Written with
+    ``session_replication_role = replica`` (no triggers: the rows are valid by construction,
+    the class's pupil count written with it), as ``bench.lms`` loads."""
+    rng = random.Random(seed)
+    today = clock.today()
+    conn = await asyncpg.connect(url)
+    try:
+        year_id, terms = await _this_year(conn, today)
+        if await conn.fetchval(
+            "SELECT count(*) FROM class_membership WHERE academic_year_id = $1", year_id
+        ):
+            return {"classes": 0, "memberships": 0, "lessons": 0, "halves": 0}
+        first_intake = await conn.fetchval(
+            "SELECT twelve_year_from FROM lms_policy WHERE institution_id IS NULL"
+        )
+        pupils = await conn.fetch(LEARNERS, learners)
+        by_place: dict[tuple[int, int], list[Any]] = {}
+        for p in pupils:
+            by_place.setdefault((p["institution_id"], p["grade_level"]), []).append(p)
+        start = _school_year(today)
+        class_id = await _next_id(conn, "class_group")
+        membership_id = await _next_id(conn, "class_membership")
+        classes, members = [], []
+        for (school, grade), group in sorted(by_place.items()):
+            twelve = grade == 12 or start - grade + 1 >= first_intake
+            language = group[0]["language"] if group[0]["language"] in LANGUAGES else "ky"
+            for k in range(0, len(group), CLASS_SIZE):
+                chunk = group[k : k + CLASS_SIZE]
+                n = k // CLASS_SIZE
+                letter = LETTERS[n % len(LETTERS)] + (str(n // len(LETTERS)) if n >= 19 else "")
+                assert len(letter) <= 3, "a class letter is 1-3 characters"
+                model = "twelve_year" if twelve else "eleven_year"
+                classes.append(
+                    (class_id, school, year_id, grade, letter, language, 1, model, 36, len(chunk))
+                )
+                for p in chunk:
+                    members.append(
+                        (membership_id, class_id, p["enrollment_id"], p["person_id"], school,
+                         year_id, grade, terms[0].starts_on)
+                    )  # fmt: skip
+                    membership_id += 1
+                class_id += 1
+        await conn.execute("SET session_replication_role = replica")
+        await _copy(
+            conn,
+            "class_group",
+            ["id", "institution_id", "academic_year_id", "grade", "letter", "language", "shift",
+             "curriculum_model", "capacity", "pupil_count"],
+            classes,
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO class_subject (class_group_id, subject_id, weekly_hours)"
+            " SELECT k.id, p.subject_id, p.weekly_hours FROM class_group k"
+            " JOIN curriculum_plan p ON p.grade = k.grade"
+            " AND p.curriculum_model = k.curriculum_model WHERE k.id >= $1",
+            classes[0][0] if classes else class_id,
+        )
+        await _copy(
+            conn,
+            "class_membership",
+            ["id", "class_group_id", "enrollment_id", "pupil_id", "institution_id",
+             "academic_year_id", "grade", "since"],
+            members,
+        )  # fmt: skip
+        teachers = [
+            r["id"]
+            for r in await conn.fetch(
+                "INSERT INTO person (last_name, first_name, sex, birth_date)"
+                " SELECT 'Бекова', 'Чолпон' || g, 'female', date '1985-04-02'"
+                " FROM generate_series(1, $1) g RETURNING id",
+                len(classes),
+            )
+        ]
+        lessons, halves = await _recorded(conn, rng, classes, members, teachers, terms, today)
+        await conn.execute("SET session_replication_role = origin")
+        for table in ("class_group", "class_membership"):
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        return {
+            "classes": len(classes),
+            "memberships": len(members),
+            "lessons": lessons,
+            "halves": halves,
+        }
+    finally:
+        await conn.close()
+
+
+async def _recorded(
+    conn: Any,
+    rng: random.Random,
+    classes: list[tuple[Any, ...]],
+    members: list[tuple[Any, ...]],
+    teachers: list[int],
+    terms: list[Any],
+    today: date,
+) -> tuple[int, int]:
+    """Each class's recorded lessons naming units, and its pupils' halves (COPY)."""
+    units: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
+    for u in await conn.fetch(
+        "SELECT id, subject_code, grade, term, unit_no FROM curriculum_unit"
+        " ORDER BY grade, subject_code, term, unit_no, topic_no, id"
+    ):
+        units.setdefault((u["subject_code"], u["grade"]), []).append(
+            (u["id"], u["term"], u["unit_no"])
+        )
+    subjects: dict[int, list[tuple[int, str]]] = {}
+    for r in await conn.fetch(
+        "SELECT c.class_group_id, s.id, s.code FROM class_subject c"
+        " JOIN subject s ON s.id = c.subject_id WHERE c.class_group_id >= $1 ORDER BY 1, 2",
+        classes[0][0] if classes else 0,
+    ):
+        subjects.setdefault(r["class_group_id"], []).append((r["id"], r["code"]))
+    # School days of the year so far (a lesson after today would not place the class yet).
+    days = [
+        t.starts_on + timedelta(days=d)
+        for t in terms
+        for d in range((t.ends_on - t.starts_on).days + 1)
+        if t.starts_on + timedelta(days=d) < today
+    ] or [terms[0].starts_on]
+    now_term = max([t.number for t in terms if t.starts_on <= today] or [1])
+    pupils_of: dict[int, list[int]] = {}
+    for m in members:
+        pupils_of.setdefault(m[1], []).append(m[0])
+    rows: list[tuple[Any, ...]] = []
+    halves: list[tuple[int, int, int, int]] = []
+    for klass, teacher in zip(classes, teachers, strict=True):
+        class_id, school, year_id, grade = klass[0], klass[1], klass[2], klass[3]
+        taught = [(sid, code) for sid, code in subjects.get(class_id, []) if (code, grade) in units]
+        for k, (subject, code) in enumerate(rng.sample(taught, min(RECORDED, len(taught)))):
+            choices = [u for u in units[(code, grade)] if u[1] <= now_term] or units[(code, grade)]
+            picked = rng.sample(choices, 2) if len(choices) > 1 else choices * 2
+            earlier, later = sorted(picked, key=lambda u: (u[1], u[2]))
+            on = sorted(rng.sample(days, 2) if len(days) > 1 else days * 2)
+            minute = 480 + k * 160  # the teacher's lessons never overlap
+            rows.append(
+                (year_id, school, class_id, subject, teacher, on[0], minute, minute + 45, 0,
+                 earlier[0], *RECORD)
+            )  # fmt: skip
+            if k == 0:  # taught in halves: each half on a unit of its own
+                other = rng.choice(choices)
+                for half, unit in ((1, later), (2, other)):
+                    start = minute + 50 * half
+                    rows.append(
+                        (year_id, school, class_id, subject, teacher, on[1], start, start + 45,
+                         half, unit[0], *RECORD)
+                    )  # fmt: skip
+                halves.extend(
+                    (membership, subject, class_id, 1 + n % 2)
+                    for n, membership in enumerate(pupils_of.get(class_id, []))
+                )
+            else:
+                rows.append(
+                    (year_id, school, class_id, subject, teacher, on[1], minute + 50, minute + 95,
+                     0, later[0], *RECORD)
+                )  # fmt: skip
+    await _copy(
+        conn,
+        "class_lesson",
+        ["academic_year_id", "institution_id", "class_group_id", "subject_id", "teacher_id",
+         "on_date", "starts_minute", "ends_minute", "subgroup", "curriculum_unit_id", "topic",
+         "status", "recorded_by"],
+        rows,
+    )  # fmt: skip
+    await _copy(
+        conn,
+        "class_membership_half",
+        ["membership_id", "subject_id", "class_group_id", "subgroup"],
+        halves,
+    )
+    return len(rows), len(halves)
+
+
 async def load_progress(url: str, learners: int, seed: int) -> dict[str, Any]:
     """Progress of ``learners`` pupils (with an open school enrollment) in three lessons of
     their grade in their school's first language, with the statements it adds up to."""
     rng = random.Random(seed)
     conn = await asyncpg.connect(url)
     try:
-        pupils = await conn.fetch(
-            "SELECT e.person_id, e.grade_level, i.languages[1] AS language FROM enrollment e "
-            "JOIN institution i ON i.id = e.institution_id WHERE e.sector = 'school' "
-            "AND e.exit_date IS NULL AND e.grade_level BETWEEN 1 AND 12 ORDER BY e.person_id "
-            "LIMIT $1",
-            learners,
-        )
+        pupils = await conn.fetch(LEARNERS, learners)
         by_place: dict[tuple[int, str], list[int]] = {}
         for r in await conn.fetch("SELECT id, grade, language FROM lesson ORDER BY id"):
             by_place.setdefault((r["grade"], r["language"]), []).append(r["id"])
@@ -828,11 +1053,29 @@ def main() -> None:
             embedded.stop()
 
 
+def _classes_line(classes: dict[str, Any]) -> str:
+    return (
+        f"{classes['classes']:,} classes, {classes['memberships']:,} memberships, "
+        f"{classes['lessons']:,} recorded lessons naming units, {classes['halves']:,} pupils "
+        "in halves"
+    )
+
+
 def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
     from resolvers import demo
 
     if args.reuse:
+        # A database kept before the learners had classes gets them (and the migrations they
+        # need) first; one that has them is measured as it is.
+        database.migrate(db_url)
+        started = time.perf_counter()
         learners = asyncio.run(_loaded(db_url))
+        # The learners are the first pupils by person (LEARNERS), as many as have progress.
+        classes = asyncio.run(load_classes(db_url, learners["learners"], args.seed))
+        if classes["classes"]:
+            asyncio.run(_vacuum(db_url))
+            print(f"gave the kept learners classes in {time.perf_counter() - started:.0f} s: "
+                  f"{_classes_line(classes)}")  # fmt: skip
         print(
             f"reusing {args.data_dir}: {learners['lessons']:,} lessons, "
             f"{learners['learners']:,} learners, {learners['progress']:,} progress rows"
@@ -848,13 +1091,15 @@ def _run(args: argparse.Namespace, db_url: str, data_dir: Path) -> None:
             demo.load(db_url, scale=scale, seed=args.seed, progress=True, institutions=institutions)
         )
         content = asyncio.run(load_content(db_url, args.lessons, args.seed))
+        classes = asyncio.run(load_classes(db_url, args.learners, args.seed))
         learners = asyncio.run(load_progress(db_url, args.learners, args.seed))
         asyncio.run(_vacuum(db_url))
         loaded = time.perf_counter() - started
         print(
             f"loaded in {loaded:.0f} s: {content['lessons']:,} lessons "
             f"({content['units']:,} topics, {content['files']:,} files), "
-            f"{learners['learners']:,} learners, {learners['progress']:,} progress rows"
+            f"{learners['learners']:,} learners, {learners['progress']:,} progress rows; "
+            f"{_classes_line(classes)}"
         )
     settings = Settings(data_dir=data_dir)
     ring = KeyRing.load(settings)

@@ -218,6 +218,7 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "SetTimetableSlot": 9,  # 14
         "CreateClassGroup": 8,  # 11
         "AssignPupilsToClass": 9,  # 12
+        "AssignPupilsToHalf": 9,
         "SubmitHomework": 8,
         "ReportConcern": 8,
         "AdvanceConcernReport": 7,

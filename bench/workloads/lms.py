@@ -426,6 +426,27 @@ async def assign_pupils_to_class(bench: Bench, n: int) -> list[Call]:
     ]
 
 
+async def assign_pupils_to_half(bench: Bench, n: int) -> list[Call]:
+    # One pupil a call, into half 1 or 2 of their class for mathematics, in turn (the same
+    # pupil again moves them to the other half).
+    async with _connect(bench) as conn:
+        s = await _school(conn, pupils=min(n, CLASS_SIZE))
+    return [
+        Call(
+            {
+                "input": {
+                    "classGroupId": encode_id("ClassGroup", s.classes[0]),
+                    "subjectId": encode_id("Subject", s.math),
+                    "subgroup": 1 + i % 2,
+                    "pupilIds": [encode_id("Person", s.pupils[i % len(s.pupils)])],
+                }
+            },
+            _admin(bench, s),
+        )
+        for i in range(n)
+    ]
+
+
 # --- the guardian and the pupil ------------------------------------------------------------
 
 
@@ -532,6 +553,7 @@ WORKLOADS = [
     Workload("lms/SetTimetableSlot", set_timetable_slot),
     Workload("lms/CreateClassGroup", create_class_group),
     Workload("lms/AssignPupilsToClass", assign_pupils_to_class),
+    Workload("lms/AssignPupilsToHalf", assign_pupils_to_half),
     Workload("lms/Diary", diary),
     Workload("lms/SubmitHomework", submit_homework),
     Workload("lms/ReportConcern", report_concern),

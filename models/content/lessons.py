@@ -122,6 +122,17 @@ class Lesson(Timestamped, Base):
             "id",
             postgresql_where=text("status = 'published'"),
         ),
+        # The subjects a standard has published lessons of in a grade and language (the
+        # feed's choice of standard per subject, resolvers/content/feed.py), from the index
+        # alone.
+        Index(
+            "ix_lesson_published_standard",
+            "grade",
+            "language",
+            "standard",
+            "subject_code",
+            postgresql_where=text("status = 'published'"),
+        ),
         Index("ix_lesson_search", "search_vector", postgresql_using="gin"),
         Index(
             "ix_lesson_search_trgm",

@@ -9,6 +9,7 @@ made by a trigger when the year is created (migration 0019)."""
 from models.lms.classes import (
     ClassGroup,
     ClassMembership,
+    ClassMembershipHalf,
     ClassSubject,
     CurriculumPlan,
     TeachingAssignment,
@@ -57,6 +58,7 @@ __all__ = [
     "ClassLesson",
     "ClassLessonStatus",
     "ClassMembership",
+    "ClassMembershipHalf",
     "ClassSubject",
     "ClosureStatus",
     "ConcernCategory",

@@ -147,6 +147,8 @@ class ClassMembership(Timestamped, Base):
         ),
         Index("ix_class_membership_class", "class_group_id", "pupil_id"),
         Index("ix_class_membership_pupil", "pupil_id", "since"),
+        # What a pupil's half of the class points at: this membership, of this class.
+        UniqueConstraint("id", "class_group_id", name="uq_class_membership_of_class"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,6 +162,39 @@ class ClassMembership(Timestamped, Base):
     since: Mapped[date] = mapped_column(Date)
     # The first day the pupil is no longer in the class (exclusive, like enrollments).
     until: Mapped[date | None] = mapped_column(Date)
+
+
+class ClassMembershipHalf(Timestamped, Base):
+    """The half of their class a pupil learns a subject in, where the class is taught that
+    subject in halves (the timetable's subgroups 1 and 2: languages, computing, labour
+    lessons). Per subject, as the timetable splits per subject: a pupil's English group need
+    not be their computing group. The foreign keys hold that the half is of the pupil's own
+    class (the membership and its class) and of a subject that class learns; a pupil without a
+    row learns the subject with the whole class (or is not yet placed in a half)."""
+
+    __tablename__ = "class_membership_half"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["membership_id", "class_group_id"],
+            ["class_membership.id", "class_membership.class_group_id"],
+            name="fk_class_membership_half_membership_of_class",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["class_group_id", "subject_id"],
+            ["class_subject.class_group_id", "class_subject.subject_id"],
+            name="fk_class_membership_half_subject_of_class",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("subgroup IN (1, 2)", name="subgroup"),
+        Index("ix_class_membership_half_class", "class_group_id", "subject_id", "subgroup"),
+    )
+
+    membership_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_group_id: Mapped[int] = mapped_column(Integer)
+    # 1 or 2: the timetable's subgroup of the slots the pupil learns the subject in.
+    subgroup: Mapped[int] = mapped_column(SmallInteger)
 
 
 class TeachingAssignment(Timestamped, Base):

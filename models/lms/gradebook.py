@@ -62,7 +62,8 @@ class ClassLesson(Base):
         ),
         Index("ix_class_lesson_class_date", "academic_year_id", "class_group_id", "on_date"),
         # Where a class is in the curriculum, per subject: its latest held lesson that names a
-        # curriculum topic (the pupil's feed, resolvers/content/feed.py; issue 16).
+        # curriculum topic (the pupil's feed, resolvers/content/feed.py; issue 16), of the
+        # whole class or of the pupil's half (the subgroup, carried so the index answers).
         Index(
             "ix_class_lesson_class_subject_unit",
             "academic_year_id",
@@ -71,6 +72,7 @@ class ClassLesson(Base):
             "on_date",
             "starts_minute",
             "curriculum_unit_id",
+            "subgroup",
             postgresql_where=text("curriculum_unit_id IS NOT NULL AND status = 'held'"),
         ),
         ExcludeConstraint(

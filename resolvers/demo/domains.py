@@ -1,10 +1,11 @@
 """A modest slice of the domains built after the registry, on top of the demo's registry, so
-that every portal of ``bilim serve --demo`` shows something: learning content (a curriculum
-unit per subject for grades 5 and 1, published lessons in Kyrgyz and Russian, an open course
-of a university with a run open for enrollment), the school LMS (this school year, one grade-5
-class of a Bishkek school with its pupils, a teacher per subject, a timetable week, last
-week's lessons with topics, marks and homework) and the libraries (textbooks and books in the
-one catalogue, copies at the same school).
+that every portal of ``bilim serve --demo`` shows something: learning content (curriculum
+units for grades 5 and 1 of the standard each grade learns under, published lessons in Kyrgyz
+and Russian, an open course of a university with a run open for enrollment), the school LMS
+(this school year, one grade-5 class of a Bishkek school with its pupils, a teacher per
+subject, a timetable week, last week's lessons with topics naming the curriculum's units,
+marks and homework: its pupils' feed follows the class) and the libraries (textbooks and
+books in the one catalogue, copies at the same school).
 
 It is written through the domains' own workflows (the rules a real school's data passes), as
 the job principal (the ministry), in one transaction; it reads the registry the demo made
@@ -66,14 +67,24 @@ TOPICS = {
     "history_kyrgyzstan": "Байыркы Кыргызстан: сак уруулары",
     "natural_science": "Жандуу жана жансыз жаратылыш",
 }
-# Learning content: (subject, grade, unit title, topics), lessons in Kyrgyz and Russian.
+# Learning content: (subject, grade, term, unit title, topics), lessons in Kyrgyz and Russian,
+# of the standard the grade's classes learn under this school year (S1).
 UNITS = (
-    ("mathematics", 5, "Бөлчөктөр", ("Бөлчөктөрдү кошуу", "Бөлчөктөрдү кемитүү")),
-    ("kyrgyz_language", 5, "Зат атооч", ("Зат атоочтун сан категориясы",)),
-    ("history_kyrgyzstan", 5, "Байыркы Кыргызстан", ("Сак уруулары", "Усундар")),
-    ("natural_science", 5, "Жаратылыш", ("Жандуу жана жансыз жаратылыш",)),
-    ("mathematics", 1, "Сандар", ("1ден 10го чейинки сандар",)),
+    ("mathematics", 5, 2, "Бөлчөктөр", ("Бөлчөктөрдү кошуу", "Бөлчөктөрдү кемитүү")),
+    ("kyrgyz_language", 5, 2, "Зат атооч", ("Зат атоочтун сан категориясы",)),
+    ("history_kyrgyzstan", 5, 2, "Байыркы Кыргызстан", ("Сак уруулары", "Усундар")),
+    ("natural_science", 5, 1, "Жаратылыш", ("Жандуу жана жансыз жаратылыш",)),
+    ("natural_science", 5, 2, "Суу", ("Суунун касиеттери",)),
+    ("mathematics", 1, 2, "Сандар", ("1ден 10го чейинки сандар",)),
 )
+# The curriculum topic the class's lessons of last week name, per subject (the feed of its
+# pupils follows it): natural science is still on the first term's unit, behind the date.
+TAUGHT = {
+    "mathematics": "Бөлчөктөрдү кошуу",
+    "kyrgyz_language": "Зат атоочтун сан категориясы",
+    "history_kyrgyzstan": "Сак уруулары",
+    "natural_science": "Жандуу жана жансыз жаратылыш",
+}
 TITLE_RU = {
     "Бөлчөктөрдү кошуу": "Сложение дробей",
     "Бөлчөктөрдү кемитүү": "Вычитание дробей",
@@ -81,6 +92,7 @@ TITLE_RU = {
     "Сак уруулары": "Сакские племена",
     "Усундар": "Усуни",
     "Жандуу жана жансыз жаратылыш": "Живая и неживая природа",
+    "Суунун касиеттери": "Свойства воды",
     "1ден 10го чейинки сандар": "Числа от 1 до 10",
 }
 BOOKS = (
@@ -156,8 +168,11 @@ def _weekday_of_last_week(day: date, weekday: int) -> date:
     return monday + timedelta(days=weekday - 1)
 
 
-async def _lms(session: AsyncSession, place: _School, day: date) -> dict[str, int]:
-    """This school year, a 5th-grade class of the school, its week and last week's lessons."""
+async def _lms(
+    session: AsyncSession, place: _School, day: date, units: dict[str, int]
+) -> dict[str, int]:
+    """This school year, a 5th-grade class of the school, its week and last week's lessons
+    (naming the curriculum topics of ``units``, per subject)."""
     who = DEMO_PRINCIPAL
     year = await lms_service.year_on(session, day)
     if year is None:
@@ -207,7 +222,7 @@ async def _lms(session: AsyncSession, place: _School, day: date) -> dict[str, in
                 ),
             )
             assert slot is not None
-            await _last_week(session, slot.id, code, weekday, place, day, year)
+            await _last_week(session, slot.id, code, weekday, place, day, year, units.get(code))
     return {"class_groups": 1, "pupils": len(place.pupils), "slots": sum(map(len, WEEK.values()))}
 
 
@@ -219,9 +234,11 @@ async def _last_week(
     place: _School,
     day: date,
     year: AcademicYear,
+    unit: int | None,
 ) -> None:
-    """The slot's lesson last week (when that was a school day of the year): its topic, a
-    mark for every third pupil, homework due the next week."""
+    """The slot's lesson last week (when that was a school day of the year): its topic (and
+    the curriculum topic it taught, ``unit``, where learning content has one), a mark for
+    every third pupil, homework due the next week."""
     on = _weekday_of_last_week(day, weekday)
     if not year.starts_on <= on < day:
         return
@@ -235,6 +252,7 @@ async def _last_week(
                 topic=TOPICS[code],
                 replacement_teacher_id=None,
                 cancelled=False,
+                curriculum_unit_id=unit,
             ),
         )
     except DomainError:  # a holiday: no lesson that day
@@ -258,17 +276,51 @@ async def _last_week(
     )
 
 
-async def _content(session: AsyncSession) -> dict[str, int]:
-    """Curriculum units with published lessons in Kyrgyz and Russian, and an open course."""
+def _publish(session: AsyncSession, unit: CurriculumUnit, now: datetime) -> int:
+    """The unit's topic's lessons in Kyrgyz and Russian, published; how many."""
+    titles = (("ky", unit.topic_title), ("ru", TITLE_RU[unit.topic_title]))
+    for language, title in titles:
+        session.add(
+            Lesson(
+                unit_id=unit.id,
+                language=language,
+                standard=unit.standard,
+                subject_code=unit.subject_code,
+                grade=unit.grade,
+                term=unit.term,
+                unit_no=unit.unit_no,
+                topic_no=unit.topic_no,
+                title=title,
+                summary=f"{unit.unit_title}: {title}",
+                body=f"{title}. Сабактын тексти.",
+                duration_seconds=1200,
+                status=LessonStatus.PUBLISHED,
+                author="demo:bilim",
+                published_at=now,
+            )
+        )
+    return len(titles)
+
+
+async def _content(session: AsyncSession, day: date) -> tuple[dict[str, int], dict[str, int]]:
+    """Curriculum units with published lessons in Kyrgyz and Russian, and an open course; the
+    units of :data:`TAUGHT` by subject. Each grade's units are of the standard its classes
+    learn under in ``day``'s school year (S1, the national policy's rule for the cohort: the
+    demo's 5th-graders are of the legacy model until the 12-year standard's first intake
+    reaches grade 5)."""
     lessons = 0
     now = datetime.now(UTC)
-    for unit_no, (code, grade, unit_title, topics) in enumerate(UNITS, start=1):
+    policy = await lms_service.school_policy(session, None)
+    start = day.year if day.month >= 8 else day.year - 1
+    taught: dict[str, int] = {}
+    for unit_no, (code, grade, term, unit_title, topics) in enumerate(UNITS, start=1):
+        standard = CurriculumStandard(policy.curriculum_model(start, grade).value)
         for topic_no, topic in enumerate(topics, start=1):
             unit = CurriculumUnit(
-                standard=CurriculumStandard.TWELVE_YEAR,
+                standard=standard,
                 subject_code=code,
                 grade=grade,
-                term=2,
+                term=term,
                 unit_no=unit_no,
                 unit_title=unit_title,
                 topic_no=topic_no,
@@ -279,27 +331,9 @@ async def _content(session: AsyncSession) -> dict[str, int]:
             )
             session.add(unit)
             await session.flush()
-            for language, title in (("ky", topic), ("ru", TITLE_RU[topic])):
-                session.add(
-                    Lesson(
-                        unit_id=unit.id,
-                        language=language,
-                        standard=unit.standard,
-                        subject_code=code,
-                        grade=grade,
-                        term=unit.term,
-                        unit_no=unit_no,
-                        topic_no=topic_no,
-                        title=title,
-                        summary=f"{unit_title}: {title}",
-                        body=f"{title}. Сабактын тексти.",
-                        duration_seconds=1200,
-                        status=LessonStatus.PUBLISHED,
-                        author="demo:bilim",
-                        published_at=now,
-                    )
-                )
-                lessons += 1
+            if grade == GRADE and TAUGHT.get(code) == topic:
+                taught[code] = unit.id
+            lessons += _publish(session, unit, now)
     university = await session.scalar(
         select(Institution)
         .where(Institution.kind == InstitutionKind.UNIVERSITY)
@@ -332,7 +366,7 @@ async def _content(session: AsyncSession) -> dict[str, int]:
             )
         )
     await session.flush()
-    return {"lessons": lessons, "open_courses": int(university is not None)}
+    return {"lessons": lessons, "open_courses": int(university is not None)}, taught
 
 
 async def _library(session: AsyncSession, school: Institution) -> dict[str, int]:
@@ -386,9 +420,11 @@ async def load_domains(url: str, *, day: date | None = None) -> dict[str, Any]:
             if await has_domains(session):
                 return {}
             place = await _school(session)
-            added: dict[str, Any] = {"content": await _content(session)}
+            on = day or clock_today()
+            content, taught = await _content(session, on)
+            added: dict[str, Any] = {"content": content}
             if place is not None:
-                added["lms"] = await _lms(session, place, day or clock_today())
+                added["lms"] = await _lms(session, place, on, taught)
                 added["library"] = await _library(session, place.school)
             return added
     finally:

@@ -9,6 +9,7 @@ from resolvers.errors import ErrorCode
 from resolvers.lms.attendance import AttendanceEntry, pupils_of_lesson, record_attendance
 from resolvers.lms.classes import (
     assign_pupils_to_class,
+    assign_pupils_to_half,
     assign_teacher,
     class_name,
     create_class_group,
@@ -161,6 +162,7 @@ __all__ = [
     "advance_concern_report",
     "assign_homework",
     "assign_pupils_to_class",
+    "assign_pupils_to_half",
     "assign_teacher",
     "can_report_concern",
     "class_groups_query",

@@ -12,7 +12,19 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, func, insert, literal, select, true, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    SmallInteger,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -20,6 +32,7 @@ from models import (
     AcademicYearClosure,
     ClassGroup,
     ClassMembership,
+    ClassMembershipHalf,
     ClassSubject,
     ClosureStatus,
     CurriculumPlan,
@@ -370,6 +383,115 @@ async def assign_pupils_to_class(
         )
     await session.refresh(klass)
     return klass
+
+
+async def assign_pupils_to_half(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    class_group_id: int,
+    subject_id: int,
+    subgroup: int,
+    pupil_ids: list[int],
+) -> ClassGroup:
+    """Put pupils of a class in a half of it for a subject the timetable teaches in halves
+    (``subgroup`` 1 or 2, the slots' subgroup), or back with the whole class (0), all or none.
+    Each must be in the class now (PUPIL_NOT_IN_CLASS) and the subject one the class learns
+    (SUBJECT_NOT_IN_CURRICULUM). The database holds that the half is of the pupil's own class
+    and of a subject it learns (the foreign keys of ``class_membership_half``); the class is
+    locked, so two head teachers splitting it are served one after the other."""
+    if not pupil_ids or len(pupil_ids) > MAX_PUPILS_PER_CALL:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"Give 1 to {MAX_PUPILS_PER_CALL} pupils", field="pupilIds"
+        )
+    if len(set(pupil_ids)) != len(pupil_ids):
+        raise DomainError(ErrorCode.INVALID_INPUT, "A pupil is listed twice", field="pupilIds")
+    if not 0 <= subgroup <= 2:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "The subgroup is 0 (the whole class), 1 or 2",
+            field="subgroup",
+        )
+    klass, _inst, _year = await managed_class_in_open_year(
+        session, principal, class_group_id, field="classGroupId"
+    )
+    memberships = await _memberships_learning(session, klass, subject_id, pupil_ids)
+    if subgroup == 0:
+        await session.execute(
+            delete(ClassMembershipHalf).where(
+                ClassMembershipHalf.membership_id.in_(memberships),
+                ClassMembershipHalf.subject_id == subject_id,
+            )
+        )
+        return klass
+    # One statement text whatever the number of pupils (their memberships as one array).
+    stmt = pg_insert(ClassMembershipHalf).from_select(
+        ["membership_id", "subject_id", "class_group_id", "subgroup"],
+        select(
+            func.unnest(literal(memberships, ARRAY(Integer))),
+            literal(subject_id, Integer),
+            literal(klass.id, Integer),
+            literal(subgroup, SmallInteger),
+        ),
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ClassMembershipHalf.membership_id, ClassMembershipHalf.subject_id],
+            set_={"subgroup": stmt.excluded.subgroup, "updated_at": func.now()},
+        )
+    )
+    return klass
+
+
+async def _memberships_learning(
+    session: AsyncSession, klass: ClassGroup, subject_id: int, pupil_ids: list[int]
+) -> list[int]:
+    """The open memberships of the class of ``pupil_ids`` (in their order), in one statement
+    with whether the class learns the subject: SUBJECT_NOT_IN_CURRICULUM, or
+    PUPIL_NOT_IN_CLASS for each pupil not in the class now."""
+    rows = (
+        await session.execute(
+            select(
+                ClassMembership.id,
+                ClassMembership.pupil_id,
+                select(ClassSubject.id)
+                .where(
+                    ClassSubject.class_group_id == klass.id, ClassSubject.subject_id == subject_id
+                )
+                .exists()
+                .label("learns"),
+            )
+            .select_from(ClassGroup)
+            .outerjoin(
+                ClassMembership,
+                (ClassMembership.class_group_id == ClassGroup.id)
+                & ClassMembership.until.is_(None)
+                & ClassMembership.pupil_id.in_(pupil_ids),
+            )
+            .where(ClassGroup.id == klass.id)
+        )
+    ).all()
+    if not rows[0].learns:
+        raise DomainError(
+            LmsCode.SUBJECT_NOT_IN_CURRICULUM,
+            "The class does not learn this subject",
+            field="subjectId",
+        )
+    members = {row.pupil_id: row.id for row in rows if row.id is not None}
+    missing = [i for i, p in enumerate(pupil_ids) if p not in members]
+    if missing:
+        first, *more = missing
+        message = "The pupil is not in this class"
+        raise DomainError(
+            LmsCode.PUPIL_NOT_IN_CLASS,
+            message,
+            field=f"pupilIds[{first}]",
+            more=[
+                Problem(code=LmsCode.PUPIL_NOT_IN_CLASS, message=message, field=f"pupilIds[{i}]")
+                for i in more
+            ],
+        )
+    return [members[p] for p in pupil_ids]
 
 
 async def assign_teacher(

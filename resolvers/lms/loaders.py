@@ -14,6 +14,7 @@ from models import (
     ClassGroup,
     ClassLesson,
     ClassMembership,
+    ClassMembershipHalf,
     ClassSubject,
     ConcernReport,
     ConcernReportEvent,
@@ -89,6 +90,31 @@ class CurrentMembersByClassLoader(ByParent):
 
     def where(self) -> Sequence[ColumnElement[bool]]:
         return (
+            ClassMembership.until.is_(None),
+            person_readable(self.principal, ClassMembership.pupil_id),
+        )
+
+
+class HalvesByClassLoader(ByParent):
+    """Which half of a class its pupils today learn a subject in (those the caller may
+    read), per subject and half."""
+
+    columns = (
+        ClassMembershipHalf.class_group_id,
+        ClassMembershipHalf.subject_id,
+        ClassMembershipHalf.subgroup,
+        ClassMembership.pupil_id,
+    )
+    parent = ClassMembershipHalf.class_group_id
+    order_by = (
+        ClassMembershipHalf.subject_id,
+        ClassMembershipHalf.subgroup,
+        ClassMembership.pupil_id,
+    )
+
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (
+            ClassMembership.id == ClassMembershipHalf.membership_id,
             ClassMembership.until.is_(None),
             person_readable(self.principal, ClassMembership.pupil_id),
         )

@@ -46,6 +46,7 @@ from sqlalchemy import (
     select,
 )
 
+from models import CurriculumStandard as CurriculumStandardEnum
 from models import Language as LanguageEnum
 from models import ProgressStatus
 from resolvers import content as content_service
@@ -112,7 +113,7 @@ PROGRESS: dict[str, Column] = {
     "completedAt": _timestamp("completed_at"),
     "updatedAt": _timestamp("updated_at"),
 }
-FEED_SCALARS = {"grade", "language", "term"}
+FEED_SCALARS = {"grade", "language", "term", "standard"}
 CONNECTION_FIELDS = {"totalCount", "nodes", "pageInfo", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "__typename"}
 
@@ -205,6 +206,8 @@ def build(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
             pairs.append((key, feed.c.term))
         elif name == "language":
             pairs.append((key, enum_json(LanguageEnum, feed.c.language)))
+        elif name == "standard":
+            pairs.append((key, enum_json(CurriculumStandardEnum, feed.c.standard)))
         elif name == "school":
             pairs.append(
                 (
@@ -249,8 +252,10 @@ def _next_lessons(
         feed.c.language,
         term=feed.c.term,
         subject_code=code,
+        standard=feed.c.standard,
         class_group=feed.c.class_group_id,
         academic_year=feed.c.academic_year_id,
+        membership=feed.c.membership_id,
         today=content_service.today_sql(),
     )
     # The resolvers send no statement for a grade outside 1-12; here it finds nothing.

@@ -16,6 +16,7 @@ from schema.common import Connection
 from schema.content.courses import CourseEnrollment
 from schema.content.types import (
     ByteCount,
+    CurriculumStandard,
     Lesson,
     LessonProgress,
     MediaKind,
@@ -54,6 +55,7 @@ class MyLearning:
     institution_pk: strawberry.Private[int | None]
     class_group_pk: strawberry.Private[int | None]
     academic_year_pk: strawberry.Private[int | None]
+    membership_pk: strawberry.Private[int | None]
     # The day the feed is for (Bishkek): the unit a class is on is read up to it.
     day: strawberry.Private[date]
     grade: int | None = strawberry.field(description="Your grade (from your school enrollment).")
@@ -61,6 +63,11 @@ class MyLearning:
     term: int = strawberry.field(
         description="The term (quarter) it is now: your class's school calendar's (the next "
         "term in the holidays), else by the date."
+    )
+    standard: CurriculumStandard | None = strawberry.field(
+        description="The standard your lessons follow: your class's curriculum model, else the "
+        "one your school gives your cohort (null without a school enrollment). A subject it has "
+        "no lessons of in your grade and language comes from the other standard."
     )
 
     @strawberry.field(description="Your school (null without an open school enrollment).")
@@ -70,9 +77,9 @@ class MyLearning:
         return await institution_of(info, self.institution_pk)
 
     @strawberry.field(
-        description="Per subject, the next published lesson of your grade you have not "
-        "completed: from the unit your class is on (the curriculum topic its teacher last "
-        "recorded), else from this term on."
+        description="Per subject, the next published lesson of your grade and standard you have "
+        "not completed: from the unit your class (or your half of it) is on (the curriculum "
+        "topic its teacher last recorded), else from this term on."
     )
     async def next_lessons(self, info: Info, subject: str | None = None) -> list[Lesson]:
         ctx = info.context
@@ -89,6 +96,8 @@ class MyLearning:
             self.language.value,
             class_group_id=self.class_group_pk,
             academic_year_id=self.academic_year_pk,
+            standard=None if self.standard is None else self.standard.value,
+            membership_id=self.membership_pk,
         )
         stmt = content_service.next_lessons_query(
             self.person_pk, place, term=self.term, today=self.day, subject_code=code
@@ -201,8 +210,10 @@ def placement_learning(person_id: int, place: Any, day: date) -> MyLearning:
         institution_pk=place.institution_id,
         class_group_pk=place.class_group_id,
         academic_year_pk=place.academic_year_id,
+        membership_pk=place.membership_id,
         day=day,
         grade=place.grade,
         language=Language(place.language),
         term=place.term,
+        standard=None if place.standard is None else CurriculumStandard(place.standard),
     )

@@ -88,6 +88,17 @@ class AssignPupilsToClassInput:
     since: date | None = strawberry.field(default=None, description="From (today by default).")
 
 
+@strawberry.input(description="Put pupils of a class in a half of it for a subject (all or none).")
+class AssignPupilsToHalfInput:
+    class_group_id: ID = strawberry.field(description="The class.")
+    subject_id: ID = strawberry.field(description="A subject the class learns.")
+    subgroup: int = strawberry.field(
+        description="1 or 2: the half (the timetable slots' subgroup); 0: back with the whole "
+        "class."
+    )
+    pupil_ids: list[ID] = strawberry.field(description="Pupils of the class (up to 60).")
+
+
 @strawberry.input(description="Make a teacher the teacher of a subject in a class.")
 class AssignTeacherInput:
     class_group_id: ID = strawberry.field(description="The class.")

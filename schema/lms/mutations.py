@@ -24,6 +24,7 @@ from schema.lms.inputs import (
     AdvanceConcernReportInput,
     AssignHomeworkInput,
     AssignPupilsToClassInput,
+    AssignPupilsToHalfInput,
     AssignTeacherInput,
     CloseAcademicYearInput,
     CreateAcademicYearInput,
@@ -298,6 +299,26 @@ class Mutation:
                 pk_of(p, "Person", field=f"pupilIds[{i}]") for i, p in enumerate(input.pupil_ids)
             ],
             since=input.since,
+        )
+
+    @mutation(
+        "lms.assign_pupils_to_half",
+        ClassGroupPayload,
+        description="Put pupils of a class in a half of it (or back with the whole class) for "
+        "a subject the timetable teaches in halves, all or none: each a pupil of the class now.",
+    )
+    async def assign_pupils_to_half(
+        session: AsyncSession, ctx: Context, input: AssignPupilsToHalfInput
+    ) -> Any:
+        return await lms_service.assign_pupils_to_half(
+            session,
+            ctx.principal,
+            class_group_id=pk_of(input.class_group_id, "ClassGroup", field="classGroupId"),
+            subject_id=pk_of(input.subject_id, "Subject", field="subjectId"),
+            subgroup=input.subgroup,
+            pupil_ids=[
+                pk_of(p, "Person", field=f"pupilIds[{i}]") for i, p in enumerate(input.pupil_ids)
+            ],
         )
 
     @mutation(

@@ -17,6 +17,7 @@ from resolvers.lms.loaders import (
     ClassGroupByIdLoader,
     ClassSubjectsByClassLoader,
     CurrentMembersByClassLoader,
+    HalvesByClassLoader,
     RoomByIdLoader,
     SubjectByIdLoader,
     TeachingAssignmentsByClassLoader,
@@ -136,6 +137,22 @@ class ClassSubject:
         return await subject_of(info, self.subject_pk)
 
 
+@strawberry.type(description="A half of a class in a subject the timetable teaches in halves.")
+class ClassHalf:
+    subject_pk: strawberry.Private[int]
+    pupil_pks: strawberry.Private[list[int]]
+    subgroup: int = strawberry.field(description="1 or 2: the timetable slots' subgroup.")
+
+    @strawberry.field(description="The subject.")
+    async def subject(self, info: Info) -> Subject:
+        return await subject_of(info, self.subject_pk)
+
+    @strawberry.field(description="Its pupils today, those you may read.")
+    async def pupils(self, info: Info) -> list[Person]:
+        people = await PersonByIdLoader(info.context).load_many(self.pupil_pks)
+        return [Person.from_row(p) for p in people if p is not None]
+
+
 @strawberry.type(description="A subject's weekly hours: in the plan and in the timetable.")
 class SubjectHours:
     subject_pk: strawberry.Private[int]
@@ -227,6 +244,20 @@ class ClassGroup(Node):
         rows = await CurrentMembersByClassLoader(info.context).load(self.pk)
         people = await PersonByIdLoader(info.context).load_many([r.pupil_id for r in rows])
         return [Person.from_row(p) for p in people if p is not None]
+
+    @strawberry.field(
+        description="Its halves in the subjects it learns in halves: which pupils are in which "
+        "(a pupil in none learns the subject with the whole class)."
+    )
+    async def halves(self, info: Info) -> list[ClassHalf]:
+        rows = await HalvesByClassLoader(info.context).load(self.pk)
+        halves: dict[tuple[int, int], list[int]] = {}
+        for r in rows:
+            halves.setdefault((r.subject_id, r.subgroup), []).append(r.pupil_id)
+        return [
+            ClassHalf(subject_pk=subject, subgroup=subgroup, pupil_pks=pupils)
+            for (subject, subgroup), pupils in halves.items()
+        ]
 
     @strawberry.field(description="Who teaches it what.")
     async def teachers(self, info: Info) -> list[TeachingAssignment]:

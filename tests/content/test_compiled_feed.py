@@ -4,7 +4,9 @@ grades, schools' languages and progress, a pupil without a placement, a non-pupi
 without a person, anonymous callers and partners (the last two take the resolvers).
 
 The feed follows the pupil's grade and their lessons' language (domain.md S5: lessons by grade
-x subject x language) from the current quarter on (S3: four quarters, September to May)."""
+x subject x language) from the current quarter on (S3: four quarters, September to May), the
+standard their class learns under (S1: the 12-year standard or the legacy 11-year model), and
+the unit their class, or their half of it, is on (S4: the lesson topics teachers record)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     ClassLessonStatus,
+    ClassMembership,
+    ClassMembershipHalf,
+    CurriculumModel,
+    CurriculumStandard,
     CurriculumUnit,
     Language,
     Lesson,
     LessonProgress,
     LessonStatus,
+    LmsPolicy,
     Person,
     ProgressStatus,
 )
@@ -45,6 +52,7 @@ from tests.factories import (
     make_teacher,
     make_teaching_assignment,
     school_year_of,
+    subject_id,
 )
 from tests.factories import make_lesson as make_class_lesson
 from tests.test_compiled import Pair
@@ -53,7 +61,7 @@ from tests.test_compiled import Pair
 PORTAL = """
 query MyLearning($language: Language, $first: Int = 20) {
   myLearning(language: $language) {
-    grade language term
+    grade language term standard
     school { id name }
     nextLessons { id title subjectCode term durationSeconds subject { nameKy nameRu } }
     progress(first: $first) {
@@ -66,7 +74,7 @@ query MyLearning($language: Language, $first: Int = 20) {
 WIDE = """
 query Feed($subject: String, $status: ProgressStatus, $first: Int) {
   feed: myLearning {
-    __typename term grade
+    __typename term grade standard
     maths: nextLessons(subject: $subject) { __typename id title summary grade language position }
     all: nextLessons { title term unitNo topicNo standard status subject { code } }
     school { __typename id name languages kind }
@@ -218,6 +226,7 @@ async def world(session: AsyncSession) -> dict[str, Person]:
     TEACHERS[teacher.id] = school.id
     callers["a teacher (not a pupil)"] = teacher
     callers.update(await _classes(session, units, lessons))
+    callers.update(await _standards(session))
     # A lesson archived after a pupil started it: their progress no longer shows it.
     archived = lessons[(5, "mathematics", "ky", 42)]
     await _progress(session, ky5, archived, done=False, at=datetime(2026, 11, 1, tzinfo=UTC))
@@ -300,6 +309,140 @@ async def _classes(
         done=True,
         at=datetime(2026, 11, 20, 9, tzinfo=UTC),
     )
+    return callers
+
+
+STANDARDS = {CurriculumStandard.TWELVE_YEAR: "twelve", CurriculumStandard.ELEVEN_YEAR: "legacy"}
+TWELVE, LEGACY = CurriculumStandard.TWELVE_YEAR, CurriculumStandard.ELEVEN_YEAR
+
+
+async def _standards(session: AsyncSession) -> dict[str, Person]:
+    """Lessons of both standards (S1), in Kyrgyz, titled by their standard: grade 7 algebra in
+    both, geometry in the 12-year standard only, physics in the legacy model only (its units
+    numbered 11-14, the 12-year standard's 1-4), grade 2 mathematics in both. Pupils without a
+    class: of grade 7 (a legacy cohort), of grade 2 (a 12-year cohort) and of grade 2 at a
+    school whose policy keeps its cohorts on the legacy model. Last year's grade-7 classes: one
+    of each model. The 12-year class learns algebra in halves: the whole class on a term-1
+    unit, then at one time half 1 on a term-3 unit and half 2 on a term-2 unit; three of its
+    pupils are in half 1, in half 2 and in neither. The legacy class's teachers recorded a
+    12-year algebra unit (a unit of the other standard) and a 12-year geometry unit."""
+    units: dict[tuple[CurriculumStandard, str, int, int], CurriculumUnit] = {}
+    courses = (
+        (TWELVE, 7, ("algebra", "geometry")),
+        (LEGACY, 7, ("algebra", "physics")),
+        (TWELVE, 2, ("mathematics",)),
+        (LEGACY, 2, ("mathematics",)),
+    )
+    for standard, grade, subjects in courses:
+        for subject in subjects:
+            for term in (1, 2, 3, 4):
+                unit = await make_unit(
+                    session,
+                    grade=grade,
+                    term=term,
+                    subject_code=subject,
+                    unit_no=term + (10 if standard == LEGACY else 0),
+                    standard=standard,
+                )
+                units[(standard, subject, grade, term)] = unit
+                for position in (1, 2):
+                    await make_lesson(
+                        session,
+                        unit=unit,
+                        position=position,
+                        title=f"{STANDARDS[standard]} {subject} {grade}.{term}.{position}",
+                    )
+    callers: dict[str, Person] = {}
+    callers["grade 7, no class"] = (await make_pupil(session, grade=7, languages=["ky"]))[0]
+    callers["grade 2, no class"] = (await make_pupil(session, grade=2, languages=["ky"]))[0]
+    old, old_school = await make_pupil(session, grade=2, languages=["ky"])
+    session.add(
+        LmsPolicy(
+            institution_id=old_school.id,
+            twelve_year_from=2100,
+            max_class_size=36,
+            school_days=5,
+            min_marks_for_result=3,
+            concern_reports_per_day=3,
+        )
+    )
+    callers["grade 2, no class, a school staying on the legacy model"] = old
+    year = await make_academic_year(session, start_year=school_year_of(clock.today()) - 1)
+    days = {
+        t.number: t.starts_on + timedelta(days=2)
+        for t in default_terms(year.starts_on, year.ends_on)
+    }
+    school = await make_institution(session, languages=["ky"])
+    await make_bell_schedule(session, school=school)
+    twelve = await make_class_group(
+        session,
+        school=school,
+        year=year,
+        grade=7,
+        letter="А",
+        curriculum_model=CurriculumModel.TWELVE_YEAR,
+    )
+    legacy = await make_class_group(
+        session,
+        school=school,
+        year=year,
+        grade=7,
+        letter="Б",
+        curriculum_model=CurriculumModel.ELEVEN_YEAR,
+    )
+    halves = {}
+    for name, half in (("half 1", 1), ("half 2", 2), ("no half", None)):
+        pupil, _ = await make_pupil_in_class(session, klass=twelve)
+        callers[f"grade 7, a 12-year class, {name}"] = pupil
+        halves[pupil.id] = half
+    callers["grade 7, a legacy class"] = (await make_pupil_in_class(session, klass=legacy))[0]
+    first, post = await make_teacher(session, school=school)
+    second, second_post = await make_teacher(session, school=school)
+    for teacher, teacher_post in ((first, post), (second, second_post)):
+        await make_teaching_assignment(
+            session, klass=twelve, subject="algebra", teacher=teacher, post=teacher_post
+        )
+    for subject in ("algebra", "geometry"):
+        await make_teaching_assignment(
+            session, klass=legacy, subject=subject, teacher=second, post=second_post
+        )
+    whole = await make_slot(
+        session, klass=twelve, subject="algebra", teacher=first, weekday=1, period=1
+    )
+    one = await make_slot(
+        session, klass=twelve, subject="algebra", teacher=first, weekday=2, period=1, subgroup=1
+    )
+    two = await make_slot(
+        session, klass=twelve, subject="algebra", teacher=second, weekday=2, period=1, subgroup=2
+    )
+    for slot, term in ((whole, 1), (one, 3), (two, 2)):
+        on = days[1] if slot is whole else days[2]
+        named = units[(TWELVE, "algebra", 7, term)].id
+        await make_class_lesson(session, slot=slot, on=on, curriculum_unit_id=named)
+    algebra = await subject_id(session, "algebra")
+    memberships = await session.execute(
+        select(ClassMembership.id, ClassMembership.pupil_id).where(
+            ClassMembership.class_group_id == twelve.id
+        )
+    )
+    for membership, pupil_id in memberships:
+        if halves[pupil_id] is not None:
+            session.add(
+                ClassMembershipHalf(
+                    membership_id=membership,
+                    subject_id=algebra,
+                    class_group_id=twelve.id,
+                    subgroup=halves[pupil_id],
+                )
+            )
+    _term, ahead, behind = _terms()
+    for period, (subject, term) in enumerate((("algebra", ahead), ("geometry", behind)), start=3):
+        slot = await make_slot(
+            session, klass=legacy, subject=subject, teacher=second, weekday=3, period=period
+        )
+        named = units[(TWELVE, subject, 7, term)].id
+        await make_class_lesson(session, slot=slot, on=days[2], curriculum_unit_id=named)
+    await session.flush()
     return callers
 
 
@@ -512,6 +655,93 @@ class TestTheFeedReadsTheLms:
             feed = fast["myLearning"]
             assert feed["term"] == term, name
             assert {n["term"] for n in feed["nextLessons"]} == {term}, name
+
+
+async def _next(pair: Pair, world: dict[str, Person], name: str) -> tuple[str, list[str]]:
+    """A caller's standard and their next lessons' titles (up to the position), both paths
+    agreeing, in one statement."""
+    fast, _, statements = await pair.both(PORTAL, {}, _headers(pair, world)[name])
+    assert statements == 1
+    feed = fast["data"]["myLearning"]
+    return feed["standard"], [n["title"] for n in feed["nextLessons"]]
+
+
+class TestTheFeedFollowsTheStandard:
+    """S1: the 12-year standard and the legacy 11-year model run side by side; a class learns
+    under the one the LMS records for it, and a pupil is offered that standard's lessons."""
+
+    async def test_a_class_is_offered_the_lessons_of_its_curriculum_model(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        _term, ahead, _behind = _terms()
+        # given a 12-year class and a legacy one of grade 7, and algebra lessons of both
+        # standards: when their pupils open their feeds
+        twelve = await _next(pair, world, "grade 7, a 12-year class, no half")
+        legacy = await _next(pair, world, "grade 7, a legacy class")
+        # then each gets its own model's algebra (S1); the legacy class's teacher named a
+        # 12-year unit, whose numbering the legacy curriculum does not share: its term places
+        # the class, on the legacy curriculum's first unit of that term
+        assert twelve[0] == "TWELVE_YEAR"
+        assert twelve[1][0] == "twelve algebra 7.3.1"
+        assert legacy[0] == "ELEVEN_YEAR"
+        assert legacy[1][0] == f"legacy algebra 7.{ahead}.1"
+
+    async def test_a_subject_its_model_has_no_lessons_of_comes_from_the_other_standard(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        term, _ahead, behind = _terms()
+        # given geometry made for the 12-year standard only and physics for the legacy model
+        # only: when pupils of a class of each model open their feeds
+        _, twelve = await _next(pair, world, "grade 7, a 12-year class, no half")
+        _, legacy = await _next(pair, world, "grade 7, a legacy class")
+        # then each gets the other standard's lessons in the subject its model has none of
+        # (S1: the fallback), placed by the class's recorded unit where it names one
+        assert twelve[1:] == [f"twelve geometry 7.{term}.1", f"legacy physics 7.{term}.1"]
+        assert legacy[1:] == [f"twelve geometry 7.{behind}.1", f"legacy physics 7.{term}.1"]
+
+    async def test_a_pupil_without_a_class_follows_their_schools_rule_for_their_cohort(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        term = content_service.current_term(clock.today())
+        # given pupils without a class: of grade 7 (entered grade 1 before the 12-year
+        # standard's first intake), of grade 2 (after it), and of grade 2 at a school whose own
+        # policy keeps its cohorts on the legacy model
+        seventh = await _next(pair, world, "grade 7, no class")
+        second = await _next(pair, world, "grade 2, no class")
+        kept = await _next(pair, world, "grade 2, no class, a school staying on the legacy model")
+        # then the LMS's rule for the school decides their standard (S1)
+        assert seventh == (
+            "ELEVEN_YEAR",
+            [
+                f"legacy algebra 7.{term}.1",
+                f"twelve geometry 7.{term}.1",
+                f"legacy physics 7.{term}.1",
+            ],
+        )
+        assert second == ("TWELVE_YEAR", [f"twelve mathematics 2.{term}.1"])
+        assert kept == ("ELEVEN_YEAR", [f"legacy mathematics 2.{term}.1"])
+
+
+class TestTheFeedFollowsTheHalf:
+    """S4: a class learns some subjects in halves (the timetable's subgroups); a pupil placed in
+    a half is placed by the lessons of the whole class and of their own half."""
+
+    async def test_each_pupil_is_placed_by_their_own_halfs_lessons(
+        self, pair: Pair, world: dict[str, Person]
+    ) -> None:
+        # given the 12-year class's algebra: the whole class on a term-1 unit, then at one time
+        # half 1 on a term-3 unit and half 2 on a term-2 unit
+        # when a pupil of each half, and one placed in neither, open their feeds
+        one = await _next(pair, world, "grade 7, a 12-year class, half 1")
+        two = await _next(pair, world, "grade 7, a 12-year class, half 2")
+        neither = await _next(pair, world, "grade 7, a 12-year class, no half")
+        # then each half's pupil starts algebra at their half's unit; a pupil in no half at the
+        # later of the two (as before halves were recorded)
+        assert one[1][0] == "twelve algebra 7.3.1"
+        assert two[1][0] == "twelve algebra 7.2.1"
+        assert neither[1][0] == "twelve algebra 7.3.1"
+        # and the other subjects, taught to the whole class, are the same for all three
+        assert one[1][1:] == two[1][1:] == neither[1][1:]
 
 
 class TestTheCallerIsAValueOfTheStatement:
