@@ -7,14 +7,17 @@ its audit row and the diary's outbox event in the same transaction."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import AuditEntry, Mark, OutboxEvent, Outcome
 from resolvers.access.keys import load_pepper
+from schema.lms.oneroster import oneroster_routes
 from tests.conftest import Hub
 from tests.factories import gid, make_api_key
 from tests.lms.arrange import School, arrange_school
@@ -357,15 +360,117 @@ class TestWriteGrant:
         response = await put(hub, headers, old["sourcedId"], _put(old, 5, "typed wrongly"))
         assert response.status_code == 201, response.text
 
-    async def test_line_items_are_not_written_by_partners(
-        self, hub: Hub, session: AsyncSession
+
+def _minor(response: httpx.Response) -> str:
+    minor: str = response.json()["imsx_CodeMinor"]["imsx_codeMinorField"][0][
+        "imsx_codeMinorFieldValue"
+    ]
+    return minor
+
+
+ROSTER = "/ims/oneroster/rostering/v1p2"
+# (method, path, the Allow header, a word of the reason): the spec's writes the hub does not
+# take, and writes on read-only collections of both services.
+NOT_TAKEN = [
+    ("PUT", f"{GRADEBOOK}/lineItems/LINE", "GET, HEAD, OPTIONS", "recordLesson"),
+    ("DELETE", f"{GRADEBOOK}/lineItems/LINE", "GET, HEAD, OPTIONS", "recordLesson"),
+    ("POST", f"{GRADEBOOK}/lineItems", "GET, HEAD, OPTIONS", "recordLesson"),
+    ("POST", f"{GRADEBOOK}/classes/CLASS/lineItems", "GET, HEAD, OPTIONS", "recordLesson"),
+    ("POST", f"{GRADEBOOK}/schools/SCHOOL/lineItems", "GET, HEAD, OPTIONS", "recordLesson"),
+    ("PUT", f"{GRADEBOOK}/categories/category-test", "GET, HEAD, OPTIONS", "national policy"),
+    ("DELETE", f"{GRADEBOOK}/categories/category-test", "GET, HEAD, OPTIONS", "national policy"),
+    ("PUT", f"{GRADEBOOK}/scoreScales/SCALE", "GET, HEAD, OPTIONS", "national policy"),
+    ("POST", f"{GRADEBOOK}/classes/CLASS/scoreScales", "GET, HEAD, OPTIONS", "national policy"),
+    ("POST", f"{GRADEBOOK}/results", "GET, HEAD, OPTIONS", "POST /lineItems/{id}/results"),
+    ("POST", f"{GRADEBOOK}/results/RESULT", "GET, HEAD, PUT, DELETE, OPTIONS", "POST /lineItems"),
+    ("PATCH", f"{GRADEBOOK}/results/RESULT", "GET, HEAD, PUT, DELETE, OPTIONS", "POST /lineItems"),
+    ("GET", f"{GRADEBOOK}/lineItems/LINE/results", "POST, OPTIONS", "/classes/{class}/lineItems"),
+    ("PUT", f"{GRADEBOOK}/assessmentResults/ort-1-main", "GET, HEAD, OPTIONS", "testing centre"),
+    ("PUT", f"{ROSTER}/orgs/SCHOOL", "GET, HEAD, OPTIONS", "registry"),
+    ("POST", f"{ROSTER}/users", "GET, HEAD, OPTIONS", "registry"),
+    ("DELETE", f"{ROSTER}/enrollments/x", "GET, HEAD, OPTIONS", "registry"),
+    ("POST", "/ims/oneroster/v1p2/csv", "GET, HEAD, OPTIONS", "export"),
+]
+
+
+class TestMethodsNotTaken:
+    """What the hub does not take on a OneRoster path answers 405 in the status-info shape the
+    other refusals use, saying why, with ``Allow``; nothing is written."""
+
+    @pytest.mark.parametrize(("method", "path", "allow", "why"), NOT_TAKEN)
+    async def test_a_write_the_hub_does_not_take_is_405_saying_why(
+        self,
+        hub: Hub,
+        session: AsyncSession,
+        engine: AsyncEngine,
+        method: str,
+        path: str,
+        allow: str,
+        why: str,
     ) -> None:
-        # a lineItem is a lesson's column: lessons are the teacher's to record
+        # given a marked school and a key granted writes for it
         s = await _marked(hub, session)
         headers = await writer(hub, session, [s.school.id])
-        lesson = s.extra["lesson"]
-        line_item = f"lesson-{lesson.academic_year_id}-{lesson.id}-classwork"
-        response = await hub.client.put(
-            f"{GRADEBOOK}/lineItems/{line_item}", headers=headers, json={"lineItem": {}}
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        named = {
+            "LINE": old["lineItem"]["sourcedId"],
+            "RESULT": old["sourcedId"],
+            "SCALE": old["scoreScale"]["sourcedId"],
+            "CLASS": old["class"]["sourcedId"],
+            "SCHOOL": s.id,
+        }
+        for placeholder, sourced_id in named.items():
+            path = path.replace(placeholder, sourced_id)
+        before = await _marks(session)
+        # when the partner sends it, with a body as the specification's write would
+        response = await hub.client.request(
+            method, path, headers=headers | {"x-request-id": "not-taken"}, json={"x": {}}
         )
-        assert response.status_code == 405
+        # then 405, failure/error with a code minor, the reason, the methods the path takes
+        assert response.status_code == 405, response.text
+        body = response.json()
+        valid(body, STATUS_INFO)
+        assert (body["imsx_codeMajor"], body["imsx_severity"]) == ("failure", "error")
+        assert _minor(response) == "forbidden"
+        assert why in body["imsx_description"]
+        assert response.headers["allow"] == allow
+        # and nothing is written, not even an audit row (answered before the key is read)
+        assert await _marks(session) == before
+        async with engine.connect() as conn:
+            audited = await conn.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.request_id == "not-taken")
+            )
+        assert audited == 0
+
+    async def test_every_path_refuses_every_method_it_does_not_take(self, hub: Hub) -> None:
+        # every route of both services and the CSV binding, with every other method
+        paths = [r.path for r in oneroster_routes if "{rest" not in r.path]
+        assert len(paths) == 65  # 63 read paths, the CSV, POST /lineItems/{id}/results
+        refused = 0
+        for path in paths:
+            url = re.sub(r"\{[^}]+\}", "x", path)
+            options = await hub.client.options(url)
+            assert options.status_code == 204
+            taken = {m.strip() for m in options.headers["allow"].split(",")}
+            for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+                if method in taken:
+                    continue
+                response = await hub.client.request(method, url, json={})
+                assert response.status_code == 405, (method, url, response.text)
+                valid(response.json(), STATUS_INFO)
+                assert response.headers["allow"] == options.headers["allow"]
+                refused += 1
+        # 62 read paths and the CSV refuse 4 methods each, /results/{id} (GET, PUT, DELETE) 2,
+        # /lineItems/{id}/results (POST) 4
+        assert refused == 63 * 4 + 2 + 4
+
+    async def test_a_path_neither_service_has_is_404_in_the_status_info_shape(
+        self, hub: Hub
+    ) -> None:
+        for method in ("GET", "PUT"):
+            response = await hub.client.request(method, f"{GRADEBOOK}/lineItems/x/y/z")
+            assert response.status_code == 404, response.text
+            valid(response.json(), STATUS_INFO)
+            assert _minor(response) == "unknownobject"
