@@ -263,7 +263,7 @@ async def _body(request: Request) -> Any:
     try:
         return json.loads(await request.body() or b"null")
     except ValueError as exc:
-        raise oneroster.Refused(400, "invalid_data", "The body is not JSON") from exc
+        raise oneroster.Refused(400, "invaliddata", "The body is not JSON") from exc
 
 
 Step = Callable[[Any], Awaitable[writes.Written]]
