@@ -500,6 +500,122 @@ async def _marked_class(hub: Hub, session: AsyncSession, pupils: int) -> School:
 STATEMENTS = {"PUT": 10, "DELETE": 5, "POST": 8, "POST correcting": 9}
 
 
+# A POST's bad results (issue 15, "Bad input"): (the results, or a body; status; code minor;
+# what the description says). PUPIL_0/1 stand for the class's pupils, STRANGER for a pupil of
+# another school.
+BAD_POSTS = [
+    (
+        [{"student": "PUPIL_1", "score": 5}, {"student": "PUPIL_1", "score": 4}],
+        400,
+        "invaliddata",
+        "INVALID_INPUT",
+    ),
+    ([{"student": "STRANGER", "score": 5}], 400, "invaliddata", "PUPIL_NOT_IN_CLASS"),
+    ([{"student": "PUPIL_1", "score": 11}], 400, "invaliddata", "MARK_OUTSIDE_SCHEME"),
+    (
+        [{"student": "PUPIL_1", "score": 5, "textScore": "A"}],
+        400,
+        "invaliddata",
+        "MARK_OUTSIDE_SCHEME",
+    ),
+    (
+        [{"student": "PUPIL_1", "score": 5, "comment": "x" * 600}],
+        400,
+        "invaliddata",
+        "INVALID_INPUT",
+    ),
+    ([{"student": "PUPIL_1", "score": "5"}], 400, "invaliddata", "whole number"),
+    ([{"student": "PUPIL_1", "score": True}], 400, "invaliddata", "whole number"),
+    ([{"student": "PUPIL_1", "score": 4.5}], 400, "invaliddata", "whole number"),
+    ([{"student": "PUPIL_0", "score": 5}], 400, "invaliddata", "CORRECTION_NEEDS_REASON"),
+    ([{"score": 5}], 404, "unknownobject", "No student"),
+    ([{"student": "Person:nobody", "score": 5}], 404, "unknownobject", "No student"),
+    (
+        [{"student": "PUPIL_1", "score": 5, "lineItem": {"sourcedId": "x"}}],
+        400,
+        "invaliddata",
+        "lineItem",
+    ),
+    ([], 400, "invaliddata", "Give 1 to 90"),
+    ([{"student": "PUPIL_1", "score": 5}] * 91, 400, "invaliddata", "Give 1 to 90"),
+    ({}, 400, "invaliddata", '{"results": [...]}'),
+    ([7], 400, "invaliddata", "Give 1 to 90"),
+]
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(("results", "status", "minor", "said"), BAD_POSTS)
+    async def test_bad_results_are_refused_whole_and_nothing_written(
+        self,
+        hub: Hub,
+        session: AsyncSession,
+        results: Any,
+        status: int,
+        minor: str,
+        said: str,
+    ) -> None:
+        # given a marked lesson (classwork 4 for each pupil, grade 6: points 0-10)
+        s = await _marked(hub, session)
+        other = await arrange_school(session)
+        headers = await writer(hub, session, [s.school.id])
+        (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+        people = {
+            "PUPIL_0": s.pupils[0].id,
+            "PUPIL_1": s.pupils[1].id,
+            "STRANGER": other.pupils[0].id,
+        }
+
+        def named(result: Any) -> Any:
+            if not isinstance(result, dict) or not isinstance(result.get("student"), str):
+                return result
+            who = result["student"]
+            sourced = gid("Person", people[who]) if who in people else who
+            return result | {"student": {"sourcedId": sourced}}
+
+        body = {"results": [named(r) for r in results] if isinstance(results, list) else results}
+        before = await _marks(session)
+        # when the partner posts them in the lesson's classwork column
+        response = await hub.client.post(
+            f"{GRADEBOOK}/lineItems/{old['lineItem']['sourcedId']}/results",
+            headers=headers,
+            json=body,
+        )
+        # then the whole request is refused in the status-info shape, nothing written
+        assert response.status_code == status, response.text
+        valid(response.json(), STATUS_INFO)
+        assert _minor(response) == minor
+        assert said in response.json()["imsx_description"]
+        assert await _marks(session) == before
+
+    async def test_a_key_without_the_grant_neither_posts_nor_deletes(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        s = await _marked(hub, session)
+        reader = await partner(hub, session)
+        (old,) = _of(await _results(hub, reader, s), s.pupils[0].id)
+        before = await _marks(session)
+        posted = await hub.client.post(
+            f"{GRADEBOOK}/lineItems/{old['lineItem']['sourcedId']}/results",
+            headers=reader,
+            json={"results": [{"student": old["student"], "score": 5}]},
+        )
+        deleted = await hub.client.delete(
+            f"{GRADEBOOK}/results/{old['sourcedId']}",
+            headers=reader,
+            params={"correctionReason": "x"},
+        )
+        anonymous = await hub.client.delete(
+            f"{GRADEBOOK}/results/{old['sourcedId']}", params={"correctionReason": "x"}
+        )
+        assert [r.status_code for r in (posted, deleted, anonymous)] == [403, 403, 401]
+        assert [_minor(r) for r in (posted, deleted, anonymous)] == [
+            "forbidden",
+            "forbidden",
+            "unauthorisedrequest",
+        ]
+        assert await _marks(session) == before
+
+
 class TestStatements:
     @pytest.mark.parametrize("pupils", [1, 30])
     async def test_each_write_takes_a_fixed_number_of_statements_whatever_the_class(
