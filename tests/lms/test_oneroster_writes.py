@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import AuditEntry, ClassLesson, Mark, OutboxEvent, Outcome
 from resolvers.access.keys import load_pepper
+from resolvers.settings import Settings
 from schema.lms.oneroster import oneroster_routes
-from tests.conftest import Hub
+from tests.conftest import Hub, running_hub
 from tests.factories import gid, make_api_key, make_lesson
 from tests.lms.arrange import School, arrange_school, teacher_token
 from tests.lms.oneroster_schema import STATUS_INFO, object_schema
@@ -410,6 +411,37 @@ class TestRaces:
         for pupil in s.pupils:
             assert await _current_of(session, pupil.id, "classwork") == [5]
             assert await _rows_of(session, pupil.id, "classwork") == 2
+
+
+class TestBusyLesson:
+    async def test_a_write_waiting_past_the_statement_timeout_is_503_server_busy(
+        self, session: AsyncSession, engine: AsyncEngine, settings: Settings
+    ) -> None:
+        # given a hub whose statements may wait 0.3 s, and a lesson locked longer than that
+        async with running_hub(settings.model_copy(update={"statement_timeout_ms": 300})) as hub:
+            s = await _marked(hub, session)
+            headers = await writer(hub, session, [s.school.id]) | {"x-request-id": "busy-1"}
+            (old,) = _of(await _results(hub, headers, s), s.pupils[0].id)
+            before = await _marks(session)
+            async with lesson_held(engine, s.extra["lesson"]):
+                response = await put(hub, headers, old["sourcedId"], _put(old, 5, "typed wrongly"))
+        # then the partner is told to come back (not a 500), and nothing is written
+        assert response.status_code == 503, response.text
+        valid(response.json(), STATUS_INFO)
+        assert _minor(response) == "server_busy"
+        assert int(response.headers["retry-after"]) > 0
+        assert await _marks(session) == before
+        # and the attempt is audited as an error (the statement the timeout cancelled)
+        async with engine.connect() as conn:
+            (audit,) = (
+                await conn.execute(
+                    select(AuditEntry.__table__).where(
+                        AuditEntry.request_id == "busy-1",
+                        AuditEntry.operation == "lms.oneroster_put_result",
+                    )
+                )
+            ).all()
+        assert (audit.outcome, audit.error_codes) == (Outcome.ERROR, ["57014"])
 
 
 class TestDeleteResult:

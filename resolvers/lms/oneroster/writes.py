@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ClassLesson, Mark, MarkWork, Outcome, Person
@@ -35,12 +36,20 @@ from resolvers.access import Principal, Role
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import audit_values, open_trail, take_trail, write_audit
+from resolvers.faults import (
+    RETRY_AFTER_SECONDS,
+    RETRYABLE_STATES,
+    is_unavailable,
+    sqlstate_of,
+)
 from resolvers.lms.diary import diary_changed
 from resolvers.lms.errors import LmsCode
 from resolvers.lms.gradebook import MAX_REASON, MarkEntry, record_marks
 from resolvers.lms.lessons import writable_lesson
 from resolvers.lms.oneroster.query import Refused
 
+# A statement cancelled by the statement timeout, a lock not available (SQLSTATEs).
+BUSY_STATES = frozenset({"57014", "55P03"})
 RESULT_ID = re.compile(r"^mark-(\d{1,9})-(\d{1,18})$")
 LINE_ITEM_ID = re.compile(r"^lesson-(\d{1,9})-(\d{1,18})-([a-z_]{1,20})$")
 MAX_RESULTS = 90
@@ -379,7 +388,8 @@ async def run_write(
 ) -> Written:
     """One write in one transaction, as the graph's mutations run: its outbox events ride on
     its audit row (the Trail, one INSERT); a refusal rolls everything back and leaves only its
-    audit row (REJECTED or FORBIDDEN, with its codes)."""
+    audit row (REJECTED or FORBIDDEN, with its codes); a database fault it can name
+    (:func:`fault_answer`) rolls back too, with an ERROR row when the database answered."""
     row: dict[str, Any] = {
         "principal": principal,
         "request_id": request_id,
@@ -414,6 +424,35 @@ async def run_write(
             async with session.begin():
                 await write_audit(session, audit_values(**row, outcome=outcome, error_codes=codes))
             raise answer from refused
+        except (DBAPIError, TimeoutError) as fault:
+            busy = fault_answer(fault)
+            if busy is None:
+                raise
+            take_trail(session)
+            if not is_unavailable(fault):
+                # The database answered: the attempt is audited (nothing of it was kept).
+                state = sqlstate_of(fault) or "timeout"
+                async with session.begin():
+                    await write_audit(
+                        session, audit_values(**row, outcome=Outcome.ERROR, error_codes=[state])
+                    )
+            raise busy from fault
+
+
+def fault_answer(fault: BaseException) -> Refused | None:
+    """A database fault a write can meet, as OneRoster's status info (None for a fault of the
+    hub, answered 500): the database out of reach, or the write waiting for the lesson's lock
+    past the statement timeout, is 503 ``server_busy`` with ``Retry-After``; a deadlock or a
+    serialization failure is a lost race (409), nothing written either way."""
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if is_unavailable(fault):
+        return Refused(503, "server_busy", "The database cannot be reached; try again", retry)
+    state = sqlstate_of(fault)
+    if state in RETRYABLE_STATES:
+        return Refused(409, "invaliddata", "The write met a concurrent one; send it again")
+    if state in BUSY_STATES or isinstance(fault, TimeoutError):
+        return Refused(503, "server_busy", "The lesson is being written; try again", retry)
+    return None
 
 
 def refusal_of(error: DomainError) -> Refused:
