@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from cli import cli
+from models import InstitutionKind
 from resolvers.access import KeyRing, principal_from_token
+from resolvers.access.keys import load_pepper, principal_from_key
 from resolvers.settings import Settings
 from tests.factories import make_institution
 
@@ -420,6 +422,66 @@ class TestSeed:
         assert "already holds institutions" in result.output
         assert "--add" in result.output
         assert await session.scalar(text("SELECT count(*) FROM institution")) == before
+
+
+class TestPartnerKeys:
+    """``bilim keys create-partner``: the ministry's createApiKey from the command line, with
+    the OneRoster write grant (``--oneroster-write``, issue 15)."""
+
+    @staticmethod
+    async def _create(db_url: str, tmp_path: Path, *args: str) -> Any:
+        env = {"DATABASE_URL": db_url, "BILIM_DATA_DIR": str(tmp_path)}
+        command = ["keys", "create-partner", "--name", "LMS vendor", *args]
+        return await asyncio.to_thread(CliRunner().invoke, cli, command, env=env)
+
+    async def test_a_key_granted_writes_for_schools_is_made_and_its_grant_holds(
+        self, db_url: str, session: AsyncSession, tmp_path: Path
+    ) -> None:
+        # given two schools
+        schools = [await make_institution(session), await make_institution(session)]
+        await session.commit()
+        # when the ministry's operator makes a key writing their gradebooks
+        grants = [a for s in schools for a in ("--oneroster-write", str(s.id))]
+        fields = ["--field", "Mark.*", "--field", "ClassGroup.*", "--field", "Person.*"]
+        result = await self._create(db_url, tmp_path, *fields, "--personal-data", *grants)
+        # then the key is printed, and read back it carries the grant for both schools
+        assert result.exit_code == 0, result.output
+        key = result.stdout.strip()
+        pepper = load_pepper(Settings(data_dir=tmp_path))
+        async with session.bind.connect() as conn:  # type: ignore[union-attr]
+            principal = await principal_from_key(conn, pepper, key)
+        assert principal.grant is not None
+        assert principal.grant.oneroster_writes == {s.id for s in schools}
+
+    async def test_an_unknown_institution_or_not_a_school_is_refused_with_nothing_written(
+        self, db_url: str, session: AsyncSession, tmp_path: Path
+    ) -> None:
+        school = await make_institution(session)
+        kindergarten = await make_institution(session, kind=InstitutionKind.KINDERGARTEN)
+        await session.commit()
+        fields = ["--field", "Mark.*", "--personal-data"]
+        cases = [
+            ([*fields, "--oneroster-write", "999999999"], "No institution 999999999"),
+            (
+                [
+                    *fields,
+                    "--oneroster-write",
+                    str(school.id),
+                    "--oneroster-write",
+                    str(kindergarten.id),
+                ],
+                f"not a school: {kindergarten.id} (kindergarten)",
+            ),
+            (["--field", "Mark.*", "--oneroster-write", str(school.id)], "personal data"),
+        ]
+        for args, said in cases:
+            result = await self._create(db_url, tmp_path, *args)
+            # then it exits 2 naming the option and why, and no key is kept
+            assert result.exit_code == 2, result.output
+            assert said in result.output
+            assert "--oneroster-write" in result.output
+            assert "Traceback" not in result.output
+        assert await session.scalar(text("SELECT count(*) FROM api_key")) == 0
 
 
 class TestAssets:

@@ -212,7 +212,7 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
     "bench.workloads.lms": {
         "RecordClassLesson": 10,
         "RecordAttendance": 10,  # 12
-        "RecordMarks": 9,  # 10
+        "RecordMarks": 8,  # 9, 10
         "AssignHomework": 8,
         "ReviewHomework": 8,
         "SetTimetableSlot": 9,  # 14

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from models import ApiKey, Institution, Region
+from models import ApiKey, Institution, InstitutionKind, Region
 from resolvers.access.errors import AccessCode
 from resolvers.access.principals import KeyGrant, Principal, Role, require
 from resolvers.errors import DomainError, ErrorCode, NotFound, RequestError
@@ -94,8 +94,9 @@ async def create_api_key(
 ) -> NewKey:
     """Create a partner's key (issue 6: created by the ministry, hashed, with a visible prefix,
     an expiry, a rate budget and a scope). ``unknown`` are scope entries the schema lacks.
-    ``oneroster_write_institution_ids``: the institutions whose gradebook it may write through
-    OneRoster (issue 15), granted only with the gradebook (``Mark``) and personal data."""
+    ``oneroster_write_institution_ids``: the schools whose gradebook it may write through
+    OneRoster (issue 15), granted only with the gradebook (``Mark``) and personal data; an
+    unknown institution is NOT_FOUND, one that is not a school INVALID_SCOPE."""
     require(can_manage_keys(principal), "Only the ministry creates partners' keys")
     if not name.strip() or len(name) > 200:
         raise DomainError(
@@ -133,9 +134,27 @@ async def create_api_key(
                 "Writing marks needs the gradebook (Mark) in the scope and personal data",
                 field="onerosterWriteInstitutionIds",
             )
-        found = set(await session.scalars(select(Institution.id).where(Institution.id.in_(writes))))
-        if found != set(writes):
-            raise NotFound("An institution", field="onerosterWriteInstitutionIds")
+        kinds = {
+            row.id: row.kind
+            for row in await session.execute(
+                select(Institution.id, Institution.kind).where(Institution.id.in_(writes))
+            )
+        }
+        missing = [i for i in writes if i not in kinds]
+        if missing:
+            raise DomainError(
+                ErrorCode.NOT_FOUND,
+                "No institution " + ", ".join(map(str, missing[:20])),
+                field="onerosterWriteInstitutionIds",
+            )
+        others = [i for i in writes if kinds[i] != InstitutionKind.SCHOOL]
+        if others:
+            raise DomainError(
+                AccessCode.INVALID_SCOPE,
+                "OneRoster's gradebook is a school's: not a school: "
+                + ", ".join(f"{i} ({kinds[i]})" for i in others[:20]),
+                field="onerosterWriteInstitutionIds",
+            )
     prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(8))
     secret = secrets.token_urlsafe(32)
     row = ApiKey(

@@ -30,6 +30,7 @@ from models import (
     AssessmentRule,
     AssessmentScheme,
     ClassGroup,
+    ClassLesson,
     ClassMembership,
     Institution,
     Mark,
@@ -40,7 +41,6 @@ from models import (
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
-from resolvers.lms.attendance import pupils_of_lesson
 from resolvers.lms.classes import class_group
 from resolvers.lms.diary import diary_changed
 from resolvers.lms.errors import LmsCode
@@ -76,6 +76,37 @@ async def scheme_of_class(session: AsyncSession, class_group_id: int) -> Scheme:
         )
     ).one()
     return Scheme(row.scheme, row.min_value, row.max_value)
+
+
+async def scheme_and_pupils(session: AsyncSession, lesson: ClassLesson) -> tuple[Scheme, set[int]]:
+    """The scheme of the lesson's class and the pupils in the class on the lesson's date
+    (:func:`scheme_of_class` and ``pupils_of_lesson`` in one statement)."""
+    pupils = (
+        select(func.coalesce(func.array_agg(ClassMembership.pupil_id), text("'{}'")))
+        .where(
+            ClassMembership.class_group_id == lesson.class_group_id,
+            ClassMembership.since <= lesson.on_date,
+            (ClassMembership.until.is_(None)) | (ClassMembership.until > lesson.on_date),
+        )
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(
+            select(
+                AssessmentRule.scheme,
+                AssessmentRule.min_value,
+                AssessmentRule.max_value,
+                pupils.label("pupils"),
+            )
+            .join(
+                ClassGroup,
+                (ClassGroup.curriculum_model == AssessmentRule.curriculum_model)
+                & (ClassGroup.grade == AssessmentRule.grade),
+            )
+            .where(ClassGroup.id == lesson.class_group_id)
+        )
+    ).one()
+    return Scheme(row.scheme, row.min_value, row.max_value), set(row.pupils)
 
 
 @dataclass(frozen=True)
@@ -201,6 +232,7 @@ async def record_marks(
     entries: list[MarkEntry],
     correction_reason: str | None,
     on: date | None = None,
+    locked: tuple[ClassLesson, Institution] | None = None,
 ) -> list[Any]:
     """Record marks of a lesson for the whole class in one request, all or nothing (issue 15).
 
@@ -209,7 +241,9 @@ async def record_marks(
     has for that work stays if it is the same (sending twice is harmless); a different one is
     a correction, made only with a reason (CORRECTION_NEEDS_REASON): the old mark is
     superseded, never overwritten. The lesson is locked, so two teachers marking it at once
-    are decided one after the other."""
+    are decided one after the other. ``locked``: the lesson as :func:`writable_lesson` already
+    locked and checked it for this principal in this transaction (a caller that looks at the
+    lesson's marks under the lock first)."""
     if not entries or len(entries) > MAX_MARKS:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Give 1 to {MAX_MARKS} marks", field="marks")
     reason = (correction_reason or "").strip() or None
@@ -217,11 +251,11 @@ async def record_marks(
         raise DomainError(
             ErrorCode.INVALID_INPUT, "The reason is too long", field="correctionReason"
         )
-    lesson, _inst = await writable_lesson(
+    lesson, _inst = locked or await writable_lesson(
         session, principal, lesson_id, field="lessonId", on=on or today()
     )
-    scheme = await scheme_of_class(session, lesson.class_group_id)
-    pupils = await pupils_of_lesson(session, lesson)
+    assert lesson.id == lesson_id
+    scheme, pupils = await scheme_and_pupils(session, lesson)
     entries = [_clean(e) for e in entries]
     _check_marks(entries, pupils, scheme, "marks")
     current = {

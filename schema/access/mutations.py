@@ -33,7 +33,7 @@ class CreateApiKeyInput:
     ttl_days: int = strawberry.field(default=365, description="Days until it expires (max 730).")
     oneroster_write_institution_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list,
-        description="Institutions whose gradebook it may write through OneRoster's gradebook "
+        description="Schools whose gradebook it may write through OneRoster's gradebook "
         "service (empty: none; needs Mark in the scope and personal data).",
     )
 

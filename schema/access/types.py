@@ -95,6 +95,7 @@ class RateLimit:
 class ApiKey(Node):
     pk: strawberry.Private[int]
     region_pks: strawberry.Private[list[int]]
+    oneroster_write_pks: strawberry.Private[list[int]]
     name: str = strawberry.field(description="The partner and purpose.")
     prefix: str = strawberry.field(description="Visible part of the key: bk_<prefix>_...")
     created_by: str = strawberry.field(description="Who created the key.")
@@ -113,6 +114,7 @@ class ApiKey(Node):
             id=strawberry.ID(encode_id("ApiKey", row.id)),
             pk=row.id,
             region_pks=list(row.region_ids or []),
+            oneroster_write_pks=list(row.oneroster_write_institution_ids or []),
             name=row.name,
             prefix=row.prefix,
             created_by=row.created_by,
@@ -127,6 +129,16 @@ class ApiKey(Node):
     @strawberry.field(description="Regions whose rows the key reads (empty: the whole country).")
     async def regions(self, info: Info) -> list[Region]:
         return await regions_of(info, self.region_pks)
+
+    @strawberry.field(
+        description="Schools whose gradebook the key writes through OneRoster's gradebook"
+        " service (empty: it writes nothing)."
+    )
+    async def oneroster_write_institutions(self, info: Info) -> list[InstitutionT]:
+        from schema.institutions import Institution
+
+        rows = await InstitutionByIdLoader(info.context).load_many(self.oneroster_write_pks)
+        return [Institution.from_row(r) for r in rows if r]
 
 
 @fetched_by(AuditEntryByIdLoader)

@@ -9,6 +9,7 @@ minor). The data and the rules are in resolvers/lms/oneroster."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -262,7 +263,7 @@ async def _body(request: Request) -> Any:
     try:
         return json.loads(await request.body() or b"null")
     except ValueError as exc:
-        raise oneroster.Refused(400, "invalid_data", "The body is not JSON") from exc
+        raise oneroster.Refused(400, "invaliddata", "The body is not JSON") from exc
 
 
 Step = Callable[[Any], Awaitable[writes.Written]]
@@ -344,15 +345,103 @@ WRITES: list[tuple[str, str, str, Write, bool]] = [
     ("lineItems/{lineItem}/results", "POST", "lms.oneroster_post_results", _post_results, True),
 ]
 
+# Why a OneRoster path does not take a method (405): what partners write is results, through
+# the marking workflow; everything else is made elsewhere in the hub and only read.
+NOT_WRITTEN = {
+    "lineItems": "a lineItem is a column of a lesson's marks, made by the teacher's recordLesson"
+    " and the lesson's first mark of that kind; partners give marks in it by POST"
+    " /lineItems/{id}/results and do not create, change or delete lineItems",
+    "categories": "categories are the kinds of mark, national policy set by the ministry;"
+    " partners read them",
+    "scoreScales": "score scales are the assessment schemes of the grades (S2), national policy"
+    " set by the ministry's assessment rules; partners read them",
+    "results": "results are written by PUT and DELETE /results/{id} and by POST"
+    " /lineItems/{id}/results",
+    "assessmentLineItems": "the national test's scores come only from the testing centre's"
+    " files; partners read them",
+    "assessmentResults": "the national test's scores come only from the testing centre's"
+    " files; partners read them",
+}
+ROSTER_NOT_WRITTEN = (
+    "the roster (orgs, sessions, courses, classes, users, enrollments) is the registry's, kept"
+    " by the schools and the ministry through the graph; partners read it"
+)
+BULK_NOT_WRITTEN = "the CSV binding is an export of what the key reads; partners read it by GET"
+# The OneRoster write path that has no read: its results are read under their class.
+READ_ELSEWHERE = {
+    "lineItems/{lineItem}/results": "this path takes the results given in a lineItem (POST);"
+    " read them at /classes/{class}/lineItems/{lineItem}/results",
+}
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS")
+# The methods a OneRoster path answers itself (a route of a function endpoint takes only GET
+# unless told): the REST methods, OPTIONS and PATCH.
+ROUTED = [*METHOD_ORDER, "PATCH"]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def not_taken(service: str, path: str, collection: str) -> str:
+    """Why a path refuses the methods it does not take (the 405's description)."""
+    if path in READ_ELSEWHERE:
+        return READ_ELSEWHERE[path]
+    if service == "rostering":
+        return ROSTER_NOT_WRITTEN
+    return NOT_WRITTEN[collection]
+
+
+def resource(methods: dict[str, Endpoint], why: str) -> Endpoint:
+    """One OneRoster path with every method it takes: GET (and HEAD) for a read, PUT, POST or
+    DELETE for a write; OPTIONS answers ``Allow``; any other method is 405 in the status-info
+    shape (code major ``failure``, code minor ``forbidden``: the 1.2 vocabulary has no value
+    for a method a path does not take) saying why, with ``Allow``. Answered before the key
+    is read: which methods a path takes is the same for every caller."""
+    taken = set(methods) | ({"HEAD"} if "GET" in methods else set()) | {"OPTIONS"}
+    allow = ", ".join(m for m in METHOD_ORDER if m in taken)
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        answer = methods.get(method)
+        if answer is not None:
+            return await answer(request)
+        if method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
+        described = f"{request.method} is not taken on this path: {why}"
+        return _failure(oneroster.Refused(405, "forbidden", described, {"Allow": allow}))
+
+    return endpoint
+
+
+async def unknown_path(request: Request) -> Response:
+    """A path under the OneRoster prefix that neither service has: 404 in the status-info shape
+    (not a bare page), whatever the method."""
+    return _failure(
+        oneroster.Refused(404, "unknownobject", f"No OneRoster path {request.url.path[:200]}")
+    )
+
 
 def _routes() -> list[Route]:
-    routes = [Route(BULK, bulk_export, methods=["GET"])]
+    """One route per path, taking all its methods (so a method it does not take is answered by
+    :func:`resource`, not by the router's plain-text 405), then the prefix's unknown paths."""
+    paths: dict[str, tuple[dict[str, Endpoint], str]] = {}
+
+    def add(url: str, method: str, answer: Endpoint, why: str) -> None:
+        methods, _ = paths.setdefault(url, ({}, why))
+        assert method not in methods, f"{method} {url} twice"
+        methods[method] = answer
+
+    add(BULK, "GET", bulk_export, BULK_NOT_WRITTEN)
     for view in oneroster.VIEWS:
         prefix = GRADEBOOK if view.service == "gradebook" else ROSTERING
-        routes.append(Route(f"{prefix}/{view.path}", endpoint_of(view), methods=["GET"]))
+        why = not_taken(view.service, view.path, view.collection)
+        add(f"{prefix}/{view.path}", "GET", endpoint_of(view), why)
     for path, method, operation, step_of, reads_body in WRITES:
-        endpoint = write_endpoint(path, operation, step_of, reads_body=reads_body)
-        routes.append(Route(f"{GRADEBOOK}/{path}", endpoint, methods=[method]))
+        answer = write_endpoint(path, operation, step_of, reads_body=reads_body)
+        add(f"{GRADEBOOK}/{path}", method, answer, not_taken("gradebook", path, "results"))
+    shapes = [re.sub(r"\{[^}]+\}", "{}", url) for url in paths]
+    assert len(set(shapes)) == len(shapes), "one path spelled with two parameter names"
+    routes = [
+        Route(url, resource(methods, why), methods=ROUTED) for url, (methods, why) in paths.items()
+    ]
+    routes.append(Route("/ims/oneroster/{rest:path}", unknown_path, methods=ROUTED))
     return routes
 
 

@@ -8,11 +8,11 @@ import asyncio
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from models import ClassMembership, Enrollment, LmsPolicy
+from models import ClassGroup, ClassMembership, Enrollment, LmsPolicy
 from resolvers.access import Role
 from resolvers.clock import today
 from resolvers.mutations import constraint_of
@@ -124,12 +124,15 @@ class TestCreateClassGroup:
         field: str,
     ) -> None:
         school, year, _ = await _school_and_year(session)
+        before = await session.scalar(select(func.count()).select_from(ClassGroup))
         token = hub.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{school}"])
         data = await hub.data(
             CREATE_CLASS, {"input": _class_input(school, year, **change)}, token=token
         )
         error = data["createClassGroup"]["userErrors"][0]
         assert (error["code"], error["field"]) == (code, field)
+        assert data["createClassGroup"]["classGroup"] is None
+        assert await session.scalar(select(func.count()).select_from(ClassGroup)) == before
 
     async def test_the_same_class_twice_is_refused(self, hub: Hub, session: AsyncSession) -> None:
         school, year, _ = await _school_and_year(session)

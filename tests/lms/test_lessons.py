@@ -74,6 +74,7 @@ class TestRecordLesson:
             token=teacher_token(hub, s),
         )
         assert data["recordClassLesson"]["userErrors"][0]["code"] == "WRONG_WEEKDAY"
+        assert await session.scalar(select(func.count()).select_from(ClassLesson)) == 0
 
     async def test_a_date_in_the_holidays_or_outside_the_year_is_refused(
         self, hub: Hub, session: AsyncSession
@@ -92,6 +93,8 @@ class TestRecordLesson:
             codes.append(data["recordClassLesson"]["userErrors"][0]["code"])
         assert codes == ["DATE_IN_HOLIDAYS", "DATE_OUTSIDE_YEAR"]
         assert start  # the year the dates were taken from
+        # and nothing is written
+        assert await session.scalar(select(func.count()).select_from(ClassLesson)) == 0
 
     async def test_another_teacher_may_not_record_the_slot(
         self, hub: Hub, session: AsyncSession
@@ -110,6 +113,7 @@ class TestRecordLesson:
             token=teacher_token(hub, s, colleague),
         )
         assert data["recordClassLesson"]["userErrors"][0]["code"] == "NOT_YOUR_LESSON"
+        assert await session.scalar(select(func.count()).select_from(ClassLesson)) == 0
 
     async def test_the_school_names_a_replacement_who_is_free(
         self, hub: Hub, session: AsyncSession

@@ -188,8 +188,8 @@ class TestRostering:
             ({"filter": "dateLastModified>'yesterday'"}, "invalid_filter_field"),
             ({"sort": "shoeSize"}, "invalid_sort_field"),
             ({"fields": "sourcedId,shoeSize"}, "invalid_selection_field"),
-            ({"limit": "0"}, "invalid_data"),
-            ({"limit": "many"}, "invalid_data"),
+            ({"limit": "0"}, "invaliddata"),
+            ({"limit": "many"}, "invaliddata"),
         ],
     )
     async def test_bad_parameters_are_refused_with_the_specifications_code(

@@ -105,6 +105,8 @@ class TestSetTimetableSlot:
                 "message": "The teacher has another lesson at that time",
             }
         ]
+        # and nothing is written: the teacher keeps the one slot
+        assert await session.scalar(select(func.count()).select_from(TimetableSlot)) == 1
 
     async def test_a_room_in_two_places_at_once_is_refused(
         self, hub: Hub, session: AsyncSession
@@ -138,6 +140,8 @@ class TestSetTimetableSlot:
         )
         assert data["setTimetableSlot"]["userErrors"][0]["code"] == "TIMETABLE_CLASH"
         assert data["setTimetableSlot"]["userErrors"][0]["field"] == "roomId"
+        # and nothing is written: the arranged slot and the first one in the room
+        assert await session.scalar(select(func.count()).select_from(TimetableSlot)) == 2
 
     async def test_the_halves_of_a_class_learn_at_once_but_not_with_the_whole(
         self, hub: Hub, session: AsyncSession

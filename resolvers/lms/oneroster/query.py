@@ -55,15 +55,15 @@ def params(query: dict[str, str], known: set[str]) -> Params:
         limit = int(query.get("limit", DEFAULT_LIMIT))
         offset = int(query.get("offset", 0))
     except ValueError as exc:
-        raise Refused(400, "invalid_data", "limit and offset are whole numbers") from exc
+        raise Refused(400, "invaliddata", "limit and offset are whole numbers") from exc
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
-        raise Refused(400, "invalid_data", f"limit is 1 to {MAX_LIMIT}, offset 0 or more")
+        raise Refused(400, "invaliddata", f"limit is 1 to {MAX_LIMIT}, offset 0 or more")
     sort = query.get("sort", "sourcedId")
     if sort not in known:
         raise Refused(400, "invalid_sort_field", f"Cannot sort by {sort[:60]}")
     order = query.get("orderBy", "asc")
     if order not in ("asc", "desc"):
-        raise Refused(400, "invalid_data", "orderBy is asc or desc")
+        raise Refused(400, "invaliddata", "orderBy is asc or desc")
     fields = None
     if "fields" in query:
         fields = tuple(f.strip() for f in query["fields"].split(",") if f.strip())

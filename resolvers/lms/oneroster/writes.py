@@ -15,7 +15,8 @@ never overwritten, the diary's outbox event; a refusal writes nothing.
   PUT sent twice: 200). The hub allocates results' sourcedIds: a PUT to an unknown one is 404
   (create by POST).
 - ``DELETE /results/{id}`` withdraws the mark (superseded with no successor: it reads as
-  ``tobedeleted``), with the reason in the ``correctionReason`` query parameter.
+  ``tobedeleted``), with the reason in the ``correctionReason`` query parameter. A result
+  corrected since (it has a successor) is a conflict (409); one already withdrawn is 404.
 - ``POST /lineItems/{id}/results`` gives marks in a lineItem (a lesson and a kind of work),
   answering the allocated sourcedIds (``sourcedIdPairs``)."""
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ClassLesson, Mark, MarkWork, Outcome, Person
@@ -34,16 +36,24 @@ from resolvers.access import Principal, Role
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import audit_values, open_trail, take_trail, write_audit
+from resolvers.faults import (
+    RETRY_AFTER_SECONDS,
+    RETRYABLE_STATES,
+    is_unavailable,
+    sqlstate_of,
+)
 from resolvers.lms.diary import diary_changed
 from resolvers.lms.errors import LmsCode
 from resolvers.lms.gradebook import MAX_REASON, MarkEntry, record_marks
-from resolvers.lms.lessons import lesson_for_update, writable_lesson
+from resolvers.lms.lessons import writable_lesson
 from resolvers.lms.oneroster.query import Refused
 
+# A statement cancelled by the statement timeout, a lock not available (SQLSTATEs).
+BUSY_STATES = frozenset({"57014", "55P03"})
 RESULT_ID = re.compile(r"^mark-(\d{1,9})-(\d{1,18})$")
 LINE_ITEM_ID = re.compile(r"^lesson-(\d{1,9})-(\d{1,18})-([a-z_]{1,20})$")
 MAX_RESULTS = 90
-# Domain codes -> the HTTP status a OneRoster client gets (the code minor stays invalid_data;
+# Domain codes -> the HTTP status a OneRoster client gets (the code minor stays invaliddata;
 # the hub's code is named in the description).
 STATUS_OF = {
     ErrorCode.NOT_FOUND: (404, "unknownobject"),
@@ -70,7 +80,7 @@ class Written:
 
 
 def _bad(description: str) -> Refused:
-    return Refused(400, "invalid_data", description)
+    return Refused(400, "invaliddata", description)
 
 
 def may_write(principal: Principal, institution_id: int) -> bool:
@@ -144,38 +154,38 @@ def body_object(body: Any, key: str) -> dict[str, Any]:
     return found
 
 
-async def _person_id(session: AsyncSession, sourced_id: str | None) -> int:
-    found = (
-        await session.scalar(select(Person.id).where(Person.gid == sourced_id))
-        if sourced_id
-        else None
-    )
-    if found is None:
-        raise Refused(404, "unknownobject", f"No student {(sourced_id or '')[:80]}")
-    return int(found)
+async def _people(session: AsyncSession, sourced_ids: list[str | None]) -> list[int]:
+    """The pupils the results name (``student``), in their order: one statement for the
+    whole request; 404 naming the first one the hub does not have."""
+    wanted = {s for s in sourced_ids if s}
+    found = {
+        row.gid: int(row.id)
+        for row in await session.execute(
+            select(Person.id, Person.gid).where(Person.gid.in_(wanted))
+        )
+    }
+    for sourced_id in sourced_ids:
+        if sourced_id not in found:
+            raise Refused(404, "unknownobject", f"No student {(sourced_id or '')[:80]}")
+    return [found[s] for s in sourced_ids if s]
 
 
-async def _lesson_of_line_item(session: AsyncSession, line_item: str) -> tuple[int, MarkWork]:
+async def _lesson_of_line_item(session: AsyncSession, line_item: str) -> tuple[int, MarkWork, int]:
+    """The lesson, the kind of work and the school of a lineItem (one statement)."""
     match = LINE_ITEM_ID.match(line_item)
     if match is None:
         raise Refused(404, "unknownobject", f"No lineItem {line_item[:80]}")
     year, lesson, work = int(match[1]), int(match[2]), match[3]
     if work not in MarkWork._value2member_map_:
         raise Refused(404, "unknownobject", f"No lineItem {line_item[:80]}")
-    found = await session.scalar(
-        select(ClassLesson.id).where(ClassLesson.academic_year_id == year, ClassLesson.id == lesson)
-    )
-    if found is None:
-        raise Refused(404, "unknownobject", f"No lineItem {line_item[:80]}")
-    return lesson, MarkWork(work)
-
-
-async def _school_of_lesson(session: AsyncSession, lesson_id: int) -> int:
     school = await session.scalar(
-        select(ClassLesson.institution_id).where(ClassLesson.id == lesson_id)
+        select(ClassLesson.institution_id).where(
+            ClassLesson.academic_year_id == year, ClassLesson.id == lesson
+        )
     )
-    assert school is not None
-    return int(school)
+    if school is None:
+        raise Refused(404, "unknownobject", f"No lineItem {line_item[:80]}")
+    return lesson, MarkWork(work), int(school)
 
 
 def _guard(principal: Principal, school: int) -> None:
@@ -188,14 +198,26 @@ def result_id(row: Any) -> str:
 
 
 async def _mark(session: AsyncSession, sourced_id: str) -> Any:
+    """The result's mark with its lesson's school (``institution_id``) and its pupil's
+    sourcedId (``pupil_gid``), in one statement; 404 for a sourcedId the hub did not
+    allocate."""
     match = RESULT_ID.match(sourced_id)
     row = None
     if match is not None:
         row = (
             await session.execute(
-                select(*Mark.__table__.c).where(
-                    Mark.academic_year_id == int(match[1]), Mark.id == int(match[2])
+                select(
+                    *Mark.__table__.c,
+                    ClassLesson.institution_id,
+                    Person.gid.label("pupil_gid"),
                 )
+                .join(
+                    ClassLesson,
+                    (ClassLesson.academic_year_id == Mark.academic_year_id)
+                    & (ClassLesson.id == Mark.lesson_id),
+                )
+                .join(Person, Person.id == Mark.pupil_id)
+                .where(Mark.academic_year_id == int(match[1]), Mark.id == int(match[2]))
             )
         ).first()
     if row is None:
@@ -235,34 +257,33 @@ async def put_result(
     """Correct a result (a mark) to what the body asks, by the marking workflow's rules."""
     result = body_object(body, "result")
     row = await _mark(session, sourced_id)
-    school = await _school_of_lesson(session, row.lesson_id)
-    _guard(principal, school)
+    _guard(principal, row.institution_id)
     line_item = _ref(result, "lineItem")
     student = _ref(result, "student")
     own = f"lesson-{row.academic_year_id}-{row.lesson_id}-{row.work}"
-    if line_item not in (None, own) or (
-        student is not None and await _person_id(session, student) != row.pupil_id
-    ):
+    if line_item not in (None, own) or student not in (None, row.pupil_gid):
         raise _bad("A result's lineItem and student are its own; give a new result by POST")
     if result.get("status", "active") != "active":
         raise _bad("Withdraw a result by DELETE")
     score = score_of(result)
+    acting = acting_for(principal, row.institution_id)
     # The lesson is locked before the result is looked at again: of two writes of one result,
-    # the second sees what the first did.
-    await lesson_for_update(session, row.lesson_id, field="sourcedId")
+    # the second sees what the first did (the marking step below works under the same lock).
+    locked = await writable_lesson(session, acting, row.lesson_id, field="sourcedId", on=today())
     current = await _current(session, row)
     if current is not None and current.id != row.id:
         if _same(current, score):
             return Written(200, {"result": {"sourcedId": result_id(current)}}, current.id)
-        raise Refused(409, "invalid_data", "The result was changed since; read it again")
+        raise Refused(409, "invaliddata", "The result was changed since; read it again")
     if current is None:
-        raise Refused(409, "invalid_data", "The result was withdrawn; give a new one by POST")
+        raise Refused(409, "invaliddata", "The result was withdrawn; give a new one by POST")
     (written,) = await record_marks(
         session,
-        acting_for(principal, school),
+        acting,
         lesson_id=row.lesson_id,
         entries=[MarkEntry(row.pupil_id, MarkWork(row.work), *_entry(score))],
         correction_reason=reason_of(result),
+        locked=locked,
     )
     status = 200 if written.id == row.id else 201
     return Written(status, {"result": {"sourcedId": result_id(written)}}, written.id)
@@ -278,7 +299,7 @@ async def delete_result(
     """Withdraw a result: its mark superseded with no successor (history kept), only with a
     reason, as any correction (CORRECTION_NEEDS_REASON)."""
     row = await _mark(session, sourced_id)
-    school = await _school_of_lesson(session, row.lesson_id)
+    school = row.institution_id
     _guard(principal, school)
     reason = (reason or "").strip() or None
     if reason is None or len(reason) > MAX_REASON:
@@ -302,6 +323,10 @@ async def delete_result(
         .execution_options(synchronize_session=False)
     )
     if withdrawn is None:
+        # Under the lesson's lock: a result corrected since (it has a successor) is a conflict,
+        # as for a PUT; one withdrawn already is gone.
+        if await _current(session, row) is not None:
+            raise Refused(409, "invaliddata", "The result was changed since; read it again")
         raise Refused(404, "unknownobject", f"The result {sourced_id[:80]} is already withdrawn")
     await diary_changed(
         session, topic="lms.mark_withdrawn", lesson=lesson, pupil_ids={row.pupil_id}
@@ -319,17 +344,18 @@ async def post_results(
     results: list[Any] = body["results"]
     if not 1 <= len(results) <= MAX_RESULTS or not all(isinstance(r, dict) for r in results):
         raise _bad(f"Give 1 to {MAX_RESULTS} result objects")
-    lesson_id, work = await _lesson_of_line_item(session, line_item)
-    school = await _school_of_lesson(session, lesson_id)
+    lesson_id, work, school = await _lesson_of_line_item(session, line_item)
     _guard(principal, school)
-    entries, supplied, reasons = [], [], set()
+    scores, students, supplied, reasons = [], [], [], set()
     for result in results:
         if _ref(result, "lineItem") not in (None, line_item):
             raise _bad("Each result is of the lineItem the path names")
-        pupil = await _person_id(session, _ref(result, "student"))
-        entries.append(MarkEntry(pupil, work, *_entry(score_of(result))))
+        students.append(_ref(result, "student"))
+        scores.append(score_of(result))
         supplied.append(_text(result, "sourcedId"))
         reasons.add(reason_of(result))
+    pupils = await _people(session, students)
+    entries = [MarkEntry(p, work, *_entry(s)) for p, s in zip(pupils, scores, strict=True)]
     reasons.discard(None)
     if len(reasons) > 1:
         raise _bad("One correctionReason for the results of one request")
@@ -362,7 +388,8 @@ async def run_write(
 ) -> Written:
     """One write in one transaction, as the graph's mutations run: its outbox events ride on
     its audit row (the Trail, one INSERT); a refusal rolls everything back and leaves only its
-    audit row (REJECTED or FORBIDDEN, with its codes)."""
+    audit row (REJECTED or FORBIDDEN, with its codes); a database fault it can name
+    (:func:`fault_answer`) rolls back too, with an ERROR row when the database answered."""
     row: dict[str, Any] = {
         "principal": principal,
         "request_id": request_id,
@@ -397,13 +424,42 @@ async def run_write(
             async with session.begin():
                 await write_audit(session, audit_values(**row, outcome=outcome, error_codes=codes))
             raise answer from refused
+        except (DBAPIError, TimeoutError) as fault:
+            busy = fault_answer(fault)
+            if busy is None:
+                raise
+            take_trail(session)
+            if not is_unavailable(fault):
+                # The database answered: the attempt is audited (nothing of it was kept).
+                state = sqlstate_of(fault) or "timeout"
+                async with session.begin():
+                    await write_audit(
+                        session, audit_values(**row, outcome=Outcome.ERROR, error_codes=[state])
+                    )
+            raise busy from fault
+
+
+def fault_answer(fault: BaseException) -> Refused | None:
+    """A database fault a write can meet, as OneRoster's status info (None for a fault of the
+    hub, answered 500): the database out of reach, or the write waiting for the lesson's lock
+    past the statement timeout, is 503 ``server_busy`` with ``Retry-After``; a deadlock or a
+    serialization failure is a lost race (409), nothing written either way."""
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if is_unavailable(fault):
+        return Refused(503, "server_busy", "The database cannot be reached; try again", retry)
+    state = sqlstate_of(fault)
+    if state in RETRYABLE_STATES:
+        return Refused(409, "invaliddata", "The write met a concurrent one; send it again")
+    if state in BUSY_STATES or isinstance(fault, TimeoutError):
+        return Refused(503, "server_busy", "The lesson is being written; try again", retry)
+    return None
 
 
 def refusal_of(error: DomainError) -> Refused:
     """A workflow's refusal as OneRoster's status info: 404 for what is not found, 403 for
-    what the key may not do, else 400 ``invalid_data`` naming the hub's code(s)."""
+    what the key may not do, else 400 ``invaliddata`` naming the hub's code(s)."""
     first = error.problems[0]
-    status, minor = STATUS_OF.get(first.code, (400, "invalid_data"))  # type: ignore[call-overload]
+    status, minor = STATUS_OF.get(first.code, (400, "invaliddata"))  # type: ignore[call-overload]
     described = "; ".join(f"{p.code.value}: {p.message}" for p in error.problems)
     return Refused(status, minor, described[:1000])
 
