@@ -186,7 +186,9 @@ class TestClassSize:
 
         # when one statement moves three of 5А to 5Б
         await session.execute(
-            text("UPDATE class_membership SET class_group_id = :to WHERE enrollment_id = ANY(:ids)"),
+            text(
+                "UPDATE class_membership SET class_group_id = :to WHERE enrollment_id = ANY(:ids)"
+            ),
             {"to": other.id, "ids": ids[:3]},
         )
         assert await _counted(session, s.klass, other) == [(1, 1), (4, 4)]
