@@ -24,6 +24,12 @@ Now both are statement triggers with transition tables:
   fire before the OneRoster triggers (triggers fire in name order): an over-full class is
   refused before the kept rows are built.
 
+And the kept OneRoster rows (migrations 0038-0039) skip what an update cannot change: a
+pupil's user row and their guardians' rows read their memberships' pupil, school, grade, first
+day and id, never the end or the change time, so an ``UPDATE class_membership`` that changed
+none of those (ending memberships, as every year-end closure does) rebuilds the memberships'
+enrollment rows but refreshes no user or guardian row.
+
 Revision ID: 0043
 Revises: 0042
 Create Date: 2026-12-04 14:00:00
@@ -94,6 +100,92 @@ BEGIN
 END $$
 """
 
+ENROLLMENT_COLUMNS = (
+    'sourced_id, status, modified, user_id, class_id, school_id, role, "primary", begin_date,'
+    " end_date, region_id, institution_id, membership_id, assignment_id, class_subject_id"
+)
+
+# The pupils whose memberships changed in what their user and guardian rows read: the rows
+# (by those columns) in one transition table and not the other.
+_MOVED = """
+        SELECT array_agg(DISTINCT pupil_id) INTO {into} FROM (
+            (SELECT id, pupil_id, institution_id, grade, since FROM changed
+             EXCEPT SELECT id, pupil_id, institution_id, grade, since FROM gone)
+            UNION ALL
+            (SELECT id, pupil_id, institution_id, grade, since FROM gone
+             EXCEPT SELECT id, pupil_id, institution_id, grade, since FROM changed)) p;"""
+_PEOPLE_BEFORE = """
+        SELECT array_agg(DISTINCT pupil_id) INTO {into}
+        FROM (SELECT pupil_id FROM changed UNION ALL SELECT pupil_id FROM gone) p;"""
+
+MEMBERSHIP = """
+CREATE OR REPLACE FUNCTION oneroster_membership_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids integer[];
+    people integer[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(id), array_agg(DISTINCT pupil_id) INTO ids, people FROM changed;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(id), array_agg(DISTINCT pupil_id) INTO ids, people FROM gone;
+    ELSE
+        SELECT array_agg(id) INTO ids FROM changed;{people}
+    END IF;
+    IF ids IS NULL THEN
+        RETURN NULL;
+    END IF;
+    DELETE FROM oneroster_enrollment WHERE membership_id = ANY(ids);
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO oneroster_enrollment ({columns})
+        SELECT {columns} FROM oneroster_pupil_enrollment_source
+        WHERE membership_id = ANY(ids);
+    END IF;{refresh}
+    RETURN NULL;
+END $$"""
+_REFRESH = """
+    IF people IS NOT NULL THEN
+        PERFORM oneroster_refresh_users('student', people);
+    END IF;"""
+_REFRESH_BEFORE = """
+    PERFORM oneroster_refresh_users('student', people);"""
+
+GUARDIANS = """
+CREATE OR REPLACE FUNCTION oneroster_membership_guardians() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    children integer[];
+    people integer[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT pupil_id) INTO children FROM changed;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(DISTINCT pupil_id) INTO children FROM gone;
+    ELSE{children}
+    END IF;
+    IF children IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT array_agg(DISTINCT guardian_id) INTO people
+    FROM guardianship WHERE child_id = ANY(children);
+    PERFORM oneroster_refresh_guardians(people);
+    RETURN NULL;
+END $$"""
+
+KEPT = [
+    MEMBERSHIP.format(
+        people=_MOVED.format(into="people"), columns=ENROLLMENT_COLUMNS, refresh=_REFRESH
+    ),
+    GUARDIANS.format(children=_MOVED.format(into="children")),
+]
+KEPT_BEFORE = [
+    MEMBERSHIP.format(
+        people=_PEOPLE_BEFORE.format(into="people"),
+        columns=ENROLLMENT_COLUMNS,
+        refresh=_REFRESH_BEFORE,
+    ),
+    GUARDIANS.format(children=_PEOPLE_BEFORE.format(into="children")),
+]
+
 TRIGGERS = [
     "CREATE TRIGGER enrollment_ends_class_membership AFTER UPDATE ON enrollment"
     " REFERENCING OLD TABLE AS ended_old NEW TABLE AS ended_new"
@@ -147,6 +239,8 @@ def upgrade() -> None:
     op.execute(COUNT)
     for statement in TRIGGERS:
         op.execute(statement)
+    for statement in KEPT:
+        op.execute(statement)
 
 
 def downgrade() -> None:
@@ -155,5 +249,5 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER class_membership_count_{event} ON class_membership")
     op.execute("DROP FUNCTION lms_enrollments_ended()")
     op.execute("DROP FUNCTION lms_class_sizes()")
-    for statement in ROW_FUNCTIONS + ROW_TRIGGERS:
+    for statement in KEPT_BEFORE + ROW_FUNCTIONS + ROW_TRIGGERS:
         op.execute(statement)

@@ -29,7 +29,8 @@ INSERT = (
 CALLS = (
     "SELECT f.funcname, f.calls FROM pg_stat_xact_user_functions f"
     " WHERE f.funcname IN ('lms_enrollments_ended', 'lms_class_sizes',"
-    " 'oneroster_membership_changed', 'oneroster_membership_guardians')"
+    " 'oneroster_membership_changed', 'oneroster_membership_guardians',"
+    " 'oneroster_refresh_users', 'oneroster_refresh_guardians')"
 )
 
 
@@ -127,7 +128,9 @@ class TestEndingEnrollments:
         # and each class counts its pupils right (5А one, 5Б none)
         assert await _counted(session, s.klass, other) == [(1, 1), (0, 0)]
         # in one pass: one trigger call ended the memberships, in one UPDATE of class_membership
-        # (one call of each of its statement triggers), not one per pupil
+        # (one call of each of its statement triggers), not one per pupil; and as an end
+        # changes no pupil's user row nor their guardians' (school, grade, first day), none was
+        # rebuilt
         calls = dict((await session.execute(text(CALLS))).all())
         assert calls == {
             "lms_enrollments_ended": 1,
@@ -136,6 +139,24 @@ class TestEndingEnrollments:
             "oneroster_membership_guardians": 1,
         }
         # and the kept OneRoster rows are what their views compute
+        await assert_kept(session)
+
+    async def test_a_membership_update_that_moves_its_first_day_rebuilds_the_users(
+        self, session: AsyncSession
+    ) -> None:
+        # given a class whose first pupil has a guardian (a OneRoster user at the pupil's
+        # latest class's school)
+        s = await arrange_school(session, pupils=2, in_this_year=True)
+        await _track_functions(session)
+        # when one statement moves every membership's first day (what the users read)
+        await session.execute(
+            text("UPDATE class_membership SET since = since + 1 WHERE class_group_id = :c"),
+            {"c": s.klass.id},
+        )
+        # then the pupils' and the guardian's rows were rebuilt, once, and equal their views
+        calls = dict((await session.execute(text(CALLS))).all())
+        assert calls["oneroster_refresh_users"] == 1
+        assert calls["oneroster_refresh_guardians"] == 1
         await assert_kept(session)
 
     async def test_an_update_ending_no_enrollment_touches_no_membership(
