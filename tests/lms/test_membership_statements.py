@@ -74,6 +74,11 @@ async def _waiting(session: AsyncSession, s: School, count: int) -> list[Enrollm
     return out
 
 
+async def _calls(session: AsyncSession) -> dict[str, int]:
+    """How often this transaction called each trigger function of the chain."""
+    return {r[0]: int(r[1]) for r in await session.execute(text(CALLS))}
+
+
 async def _track_functions(session: AsyncSession) -> None:
     await session.execute(text("SET LOCAL track_functions = 'pl'"))
 
@@ -131,7 +136,7 @@ class TestEndingEnrollments:
         # (one call of each of its statement triggers), not one per pupil; and as an end
         # changes no pupil's user row nor their guardians' (school, grade, first day), none was
         # rebuilt
-        calls = dict((await session.execute(text(CALLS))).all())
+        calls = await _calls(session)
         assert calls == {
             "lms_enrollments_ended": 1,
             "lms_class_sizes": 1,
@@ -154,7 +159,7 @@ class TestEndingEnrollments:
             {"c": s.klass.id},
         )
         # then the pupils' and the guardian's rows were rebuilt, once, and equal their views
-        calls = dict((await session.execute(text(CALLS))).all())
+        calls = await _calls(session)
         assert calls["oneroster_refresh_users"] == 1
         assert calls["oneroster_refresh_guardians"] == 1
         await assert_kept(session)
@@ -168,7 +173,7 @@ class TestEndingEnrollments:
             text("UPDATE enrollment SET class_group = '5А' WHERE institution_id = :i"),
             {"i": s.school.id},
         )
-        calls = dict((await session.execute(text(CALLS))).all())
+        calls = await _calls(session)
         assert calls == {"lms_enrollments_ended": 1}
         assert await _counted(session, s.klass) == [(2, 2)]
 
@@ -226,7 +231,7 @@ class TestClassSize:
 
         # then every class counts its open memberships, one count per statement
         assert await _counted(session, s.klass, other) == [(1, 1), (1, 1)]
-        calls = dict((await session.execute(text(CALLS))).all())
+        calls = await _calls(session)
         assert calls["lms_class_sizes"] == 3
         await assert_kept(session)
 
