@@ -30,8 +30,8 @@ day and id, never the end or the change time, so an ``UPDATE class_membership`` 
 none of those (ending memberships, as every year-end closure does) rebuilds the memberships'
 enrollment rows but refreshes no user or guardian row.
 
-Revision ID: 0043
-Revises: 0042
+Revision ID: 0045
+Revises: 0044
 Create Date: 2026-12-04 14:00:00
 """
 
@@ -39,8 +39,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0043"
-down_revision: str | None = "0042"
+revision: str = "0045"
+down_revision: str | None = "0044"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
