@@ -481,17 +481,6 @@ def schema_usage() -> None:
         typer.echo(f"{name}: {', '.join(files)}")
 
 
-# createApiKey's input fields -> the option of `bilim keys create-partner` a refusal names.
-PARTNER_KEY_OPTIONS = {
-    "name": "--name",
-    "allowedFields": "--field",
-    "regionIds": "--region",
-    "pointsPerHour": "--points",
-    "ttlDays": "--days",
-    "onerosterWriteInstitutionIds": "--oneroster-write",
-}
-
-
 @keys_cli.command("create-partner")
 def keys_create_partner(
     name: str = typer.Option(..., help="The partner and purpose."),
@@ -499,19 +488,13 @@ def keys_create_partner(
     personal: bool = typer.Option(False, "--personal-data", help="Grant personal fields."),
     region: list[int] = typer.Option([], help="Region id whose rows it reads (repeat)."),
     oneroster_write: list[int] = typer.Option(
-        [],
-        "--oneroster-write",
-        metavar="INSTITUTION_ID",
-        help="A school whose gradebook it writes through OneRoster (repeat; needs a Mark"
-        " field and --personal-data).",
+        [], metavar="INSTITUTION_ID", help="A school whose marks it writes by OneRoster (repeat)."
     ),
     points: int = typer.Option(5000, help="Hourly budget in points."),
     days: int = typer.Option(365, help="Days until the key expires."),
     data_dir: Path | None = DataDir,
 ) -> None:
-    """Create a data partner's API key and print it (shown once; only its hash is kept). An
-    unknown institution, one that is not a school or a write grant without the gradebook and
-    personal data is refused with nothing written."""
+    """Create a data partner's API key and print it (shown once; only its hash is kept)."""
     from models import database
     from resolvers.access import Principal, Role
     from resolvers.access.fields import unknown_fields
@@ -549,9 +532,7 @@ def keys_create_partner(
         try:
             key = asyncio.run(create(db.url))
         except DomainError as err:
-            problem = err.problems[0]
-            option = PARTNER_KEY_OPTIONS.get(problem.field or "")
-            raise typer.BadParameter(problem.message, param_hint=option) from None
+            raise typer.BadParameter(err.problems[0].message) from None
     sys.stdout.write(key + "\n")
 
 

@@ -126,35 +126,9 @@ async def create_api_key(
         found = set(await session.scalars(select(Region.id).where(Region.id.in_(region_ids))))
         if found != set(region_ids):
             raise NotFound("A region", field="regionIds")
-    writes = sorted(set(oneroster_write_institution_ids or ()))
-    if writes:
-        if not personal_data or not any(f.startswith("Mark.") for f in allowed_fields):
-            raise DomainError(
-                AccessCode.INVALID_SCOPE,
-                "Writing marks needs the gradebook (Mark) in the scope and personal data",
-                field="onerosterWriteInstitutionIds",
-            )
-        kinds = {
-            row.id: row.kind
-            for row in await session.execute(
-                select(Institution.id, Institution.kind).where(Institution.id.in_(writes))
-            )
-        }
-        missing = [i for i in writes if i not in kinds]
-        if missing:
-            raise DomainError(
-                ErrorCode.NOT_FOUND,
-                "No institution " + ", ".join(map(str, missing[:20])),
-                field="onerosterWriteInstitutionIds",
-            )
-        others = [i for i in writes if kinds[i] != InstitutionKind.SCHOOL]
-        if others:
-            raise DomainError(
-                AccessCode.INVALID_SCOPE,
-                "OneRoster's gradebook is a school's: not a school: "
-                + ", ".join(f"{i} ({kinds[i]})" for i in others[:20]),
-                field="onerosterWriteInstitutionIds",
-            )
+    writes = await _write_grant(
+        session, oneroster_write_institution_ids or [], personal_data, allowed_fields
+    )
     prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(8))
     secret = secrets.token_urlsafe(32)
     row = ApiKey(
@@ -172,6 +146,45 @@ async def create_api_key(
     session.add(row)
     await session.flush()
     return NewKey(row=row, key=f"{KEY_SCHEME}_{prefix}_{secret}")
+
+
+async def _write_grant(
+    session: AsyncSession, ids: list[int], personal_data: bool, allowed_fields: list[str]
+) -> list[int]:
+    """The schools a key may write the gradebook of through OneRoster, checked: only with the
+    gradebook (``Mark``) in its scope and personal data (INVALID_SCOPE), every one known
+    (NOT_FOUND) and a school (INVALID_SCOPE)."""
+    writes = sorted(set(ids))
+    if not writes:
+        return writes
+    if not personal_data or not any(f.startswith("Mark.") for f in allowed_fields):
+        raise DomainError(
+            AccessCode.INVALID_SCOPE,
+            "Writing marks needs the gradebook (Mark) in the scope and personal data",
+            field="onerosterWriteInstitutionIds",
+        )
+    kinds = {
+        row.id: row.kind
+        for row in await session.execute(
+            select(Institution.id, Institution.kind).where(Institution.id.in_(writes))
+        )
+    }
+    missing = [i for i in writes if i not in kinds]
+    if missing:
+        raise DomainError(
+            ErrorCode.NOT_FOUND,
+            "No institution " + ", ".join(map(str, missing[:20])) + " to write marks of",
+            field="onerosterWriteInstitutionIds",
+        )
+    others = [i for i in writes if kinds[i] != InstitutionKind.SCHOOL]
+    if others:
+        raise DomainError(
+            AccessCode.INVALID_SCOPE,
+            "Marks are written for schools only; not a school: "
+            + ", ".join(f"{i} ({kinds[i]})" for i in others[:20]),
+            field="onerosterWriteInstitutionIds",
+        )
+    return writes
 
 
 async def revoke_api_key(session: AsyncSession, principal: Principal, *, key_id: int) -> ApiKey:
