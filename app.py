@@ -193,6 +193,7 @@ def _engines(settings: Settings) -> tuple[AsyncEngine, AsyncEngine, AsyncEngine 
         settings.database_url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_max_overflow,
+        pool_timeout=settings.pool_timeout_seconds,
         statement_timeout_ms=settings.statement_timeout_ms,
         pgbouncer=settings.pgbouncer,
     )
@@ -200,6 +201,7 @@ def _engines(settings: Settings) -> tuple[AsyncEngine, AsyncEngine, AsyncEngine 
         settings.database_url,
         pool_size=settings.bookkeeping_pool_size,
         max_overflow=settings.bookkeeping_pool_size,
+        pool_timeout=settings.pool_timeout_seconds,
         statement_timeout_ms=2_000,
         application_name="bilim-hub-bookkeeping",
         pgbouncer=settings.pgbouncer,
@@ -210,6 +212,7 @@ def _engines(settings: Settings) -> tuple[AsyncEngine, AsyncEngine, AsyncEngine 
             settings.read_database_url,
             pool_size=settings.pool_size,
             max_overflow=settings.pool_max_overflow,
+            pool_timeout=settings.pool_timeout_seconds,
             statement_timeout_ms=settings.statement_timeout_ms,
             application_name="bilim-hub-replica",
             pgbouncer=settings.pgbouncer,

@@ -107,6 +107,9 @@ def serve(
         with Database(settings, quiet=True) as db:
             serving.prepare(db, settings, demo=demo)
             serving.announce(db, settings, host, port, workers)
+            warning = serving.connections_warning(db.url, settings, workers)
+            if warning:
+                typer.echo(warning, err=True)
             serving.run_server(host, port, workers, settings, verbose, access_log=access_log)
     except serving.Stopped:
         typer.echo("Stopped (SIGTERM); the database is stopped", err=True)

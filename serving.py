@@ -123,6 +123,64 @@ def announce(db: Database, settings: Settings, host: str, port: int, workers: in
     typer.echo("\n".join(lines), err=True)
 
 
+def connections_per_worker(settings: Settings) -> int:
+    """The most connections to the primary one worker may hold at once: the request pool, the
+    bookkeeping pool, the compiled path's pool (on the replica when there is one), the events
+    engine's pool and the events' LISTEN connection."""
+    from resolvers.events import runtime
+
+    compiled = 0 if settings.read_database_url else settings.pool_size
+    listen = 1 if settings.events_listen_url or not settings.pgbouncer else 0
+    return (
+        settings.pool_size
+        + settings.pool_max_overflow
+        + 2 * settings.bookkeeping_pool_size
+        + compiled
+        + runtime.POOL_SIZE
+        + runtime.POOL_MAX_OVERFLOW
+        + listen
+    )
+
+
+async def free_connections(url: str) -> int:
+    """How many more connections the server accepts from ordinary roles: ``max_connections``
+    less the reserved ones and those open now."""
+    import asyncpg
+
+    from models.database import plain_url
+
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        free: int = await conn.fetchval(
+            "SELECT current_setting('max_connections')::int"
+            " - current_setting('superuser_reserved_connections')::int"
+            " - coalesce(current_setting('reserved_connections', true)::int, 0)"
+            " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+            " + 1"  # this connection
+        )
+        return free
+    finally:
+        await conn.close()
+
+
+def connections_warning(url: str, settings: Settings, workers: int) -> str | None:
+    """A warning when ``workers`` workers with full pools would pass the server's connection
+    limit: a burst would then be refused "too many clients" (answered 503). Not checked behind
+    PgBouncer, whose own pool is the limit."""
+    if settings.pgbouncer:
+        return None
+    wanted = workers * connections_per_worker(settings)
+    free = asyncio.run(free_connections(url))
+    if wanted <= free:
+        return None
+    return (
+        f"Warning: {workers} worker{'s' * (workers > 1)} may hold {wanted} database connections"
+        f" at once ({connections_per_worker(settings)} each) and the server accepts {free} more:"
+        " raise max_connections, lower BILIM_POOL_SIZE, or put PgBouncer in front"
+        ' (docs/operating.md, "The database")'
+    )
+
+
 def run_server(
     host: str, port: int, workers: int, settings: Settings, verbose: bool, *, access_log: bool
 ) -> None:

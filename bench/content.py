@@ -647,10 +647,10 @@ async def load_progress(url: str, learners: int, seed: int) -> dict[str, Any]:
 
 
 def _start_hub(
-    db_url: str, data_dir: Path, workers: int, *, compiled: bool = True
+    db_url: str, data_dir: Path, workers: int, *, compiled: bool = True, log: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``bilim serve`` as production runs it; budgets lifted (one address sends everything);
-    ``compiled=False``: without the compiled path."""
+    ``compiled=False``: without the compiled path; ``log``: the hub's output there."""
     port = _free_port()
     env = {
         **os.environ,
@@ -661,6 +661,7 @@ def _start_hub(
         "BILIM_ANONYMOUS_POINTS_PER_HOUR": str(10**9),
         "BILIM_COMPILED_QUERIES": "true" if compiled else "false",
     }
+    output = log.open("ab") if log else None
     server = subprocess.Popen(
         [
             sys.executable,
@@ -674,9 +675,11 @@ def _start_hub(
             "--no-access-log",
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
     )
+    if output:
+        output.close()  # the hub has its own copy
     url = f"http://127.0.0.1:{port}/graphql"
     deadline = time.monotonic() + 120
     while True:

@@ -3,6 +3,7 @@
     python -m bench.lms [--pupils 400000] [--class-size 28.6] [--weeks 8] [--samples 200]
                         [--workers 2] [--data-dir DIR [--reuse]] [--no-promotion]
                         [--resolvers-only] [--[no-]compiled-gradebook]
+                        [--crowd 1000 [--crowd-only]]
 
 Builds a database (embedded PostgreSQL unless DATABASE_URL is set; kept in ``--data-dir`` and
 measured again without loading with ``--reuse``) and generates, in SQL, last school year's
@@ -26,9 +27,12 @@ request of the hub and of PostgreSQL's backends and the statements per request
 BUFFERS). Last, year-end promotion: every school's closure queued (as the ministry's
 ``closeAcademicYear`` does), ``--workers`` processes working them off, the time per school
 projected to the country's ~2,330 schools (on a copy of the database when ``--data-dir`` is
-given, so the data stays reusable).
+given, so the data stays reusable). With ``--crowd N``, before promotion: N teachers marking
+their classes at once through ``bilim serve --workers W`` and wrk (:mod:`bench.lms_crowd`;
+``--crowd-only`` runs just that, 1,000 teachers unless ``--crowd`` says otherwise).
 
-Targets: diary p50 < 15 ms, gradebook p50 < 25 ms, marking p50 < 40 ms, promotion < 5 min.
+Targets: diary p50 < 15 ms, gradebook p50 < 25 ms, marking p50 < 40 ms, promotion < 5 min,
+1,000 teachers marking at once with no errors.
 """
 
 from __future__ import annotations
@@ -619,7 +623,8 @@ async def run(args: argparse.Namespace) -> None:
                 print(f"  {table}: {count:,}")
             for step, seconds in data["timings"].items():
                 print(f"  {step}: {seconds:.1f} s")
-        if not args.promotion_only:
+        pgdata = pg.pgdata if pg is not None else None
+        if not (args.promotion_only or args.crowd_only):
             print(f"measured at {load_average()}")
             figures, plans = await measure(url, folder, data, args)
             print(f"\n{HEADER}")
@@ -627,12 +632,17 @@ async def run(args: argparse.Namespace) -> None:
                 print(each.row())
             print(f"(after: {load_average()})")
             print("\nplans of one request each (EXPLAIN ANALYZE, BUFFERS):" + "\n".join(plans))
-        if not args.no_promotion:
+        if args.crowd:
+            from bench.lms_crowd import crowd
+
+            print(
+                "\n" + await crowd(url, folder, data["year_id"], args.crowd, args.workers, pgdata)
+            )
+        if not (args.no_promotion or args.crowd_only):
             # Promotion changes the data: with --data-dir it runs on a copy, kept reusable.
             target = url
             if args.data_dir:
                 target = await _copy(server, name, f"{name}_promotion")
-            pgdata = pg.pgdata if pg is not None else None
             print("\n" + await promotion(target, data, args, pgdata))
     finally:
         if pg is not None:
@@ -663,6 +673,17 @@ def main() -> None:
     parser.add_argument("--no-promotion", action="store_true", help="skip the year-end run")
     parser.add_argument("--promotion-only", action="store_true", help="only the year-end run")
     parser.add_argument(
+        "--crowd",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N teachers marking their classes at once, through `bilim serve` and wrk"
+        " (bench/lms_crowd.py; 1,000 is the issue's)",
+    )
+    parser.add_argument(
+        "--crowd-only", action="store_true", help="only the crowd (--crowd, 1,000 if not given)"
+    )
+    parser.add_argument(
         "--compiled-gradebook",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -679,6 +700,8 @@ def main() -> None:
         from schema.compiled import gradebook
 
         gradebook.ENABLED = args.compiled_gradebook
+    if args.crowd_only and not args.crowd:
+        args.crowd = 1000
     if args.reuse and not args.data_dir:
         parser.error("--reuse needs --data-dir")
     asyncio.run(run(args))

@@ -88,12 +88,15 @@ def create_engine(
     *,
     pool_size: int = 8,
     max_overflow: int = 4,
+    pool_timeout: float = 30.0,
     statement_timeout_ms: int | None = None,
     application_name: str = "bilim-hub",
     pgbouncer: bool = False,
     read_only: bool = False,
 ) -> AsyncEngine:
-    """An asyncpg engine with a bounded pool; each connection carries the statement timeout.
+    """An asyncpg engine with a bounded pool (a checkout waits up to ``pool_timeout`` seconds
+    for a free connection, then raises ``sqlalchemy.exc.TimeoutError``); each connection
+    carries the statement timeout.
 
     Behind PgBouncer (``pgbouncer``) the timeout cannot travel as a startup parameter, which
     PgBouncer refuses: asyncpg enforces it from the client instead (it cancels the statement).
@@ -108,6 +111,7 @@ def create_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=False,
         connect_args=connect_args,
     )

@@ -1,6 +1,8 @@
 """Database faults a request can meet, sorted by what the hub does about them: a transaction
 that lost a race is tried again (a deadlock, a serialization failure), a database that cannot
-be reached is answered 503 with ``Retry-After`` (load balancers and clients retry on it)."""
+be reached, or not in time (every pooled connection busy past the pool's timeout, the server
+out of connections), is answered 503 with ``Retry-After`` (load balancers and clients retry
+on it)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import asyncpg
 from graphql import GraphQLError, Node
 from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from resolvers.errors import ErrorCode
 
@@ -18,8 +21,9 @@ from resolvers.errors import ErrorCode
 SERIALIZATION_FAILURE = "40001"
 DEADLOCK_DETECTED = "40P01"
 RETRYABLE_STATES = frozenset({SERIALIZATION_FAILURE, DEADLOCK_DETECTED})
-# Class 08 (connection exception), and the server shutting down or starting up.
-UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
+# Class 08 (connection exception), the server shutting down or starting up, and the server
+# out of connections (too_many_connections: max_connections reached).
+UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
 RETRY_AFTER_SECONDS = 5
 """What a 503 tells the client to wait: about the time /readyz takes to notice a recovery."""
@@ -55,9 +59,14 @@ def is_retryable(error: BaseException) -> bool:
 
 def is_unavailable(error: BaseException) -> bool:
     """Did it fail because the database cannot be reached (refused, reset or closed connection,
-    a server shutting down or starting up, a connection attempt timing out)?"""
+    a server shutting down or starting up, a connection attempt timing out), or not in time:
+    no pooled connection came free within the pool's timeout (``BILIM_POOL_TIMEOUT_SECONDS``:
+    the workers are saturated), or the server refused another connection (max_connections)?
+    A retry a little later, or on another worker, may succeed."""
     for each in _chain(error):
         if isinstance(each, DBAPIError) and each.connection_invalidated:
+            return True
+        if isinstance(each, PoolTimeout):
             return True
         if isinstance(
             each,

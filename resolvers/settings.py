@@ -52,6 +52,11 @@ class Settings(BaseSettings):
 
     pool_size: int = 8
     pool_max_overflow: int = 4
+    # How long a request waits for a pooled connection (request, bookkeeping and replica
+    # pools) before it is answered 503 with Retry-After. A burst queues on the pools: 1,000
+    # teachers marking at once on two workers wait up to tens of seconds (performance.md), so
+    # this is the front proxy's request timeout (nginx's proxy_read_timeout: 60 s), not less.
+    pool_timeout_seconds: float = Field(default=60.0, gt=0)
     statement_timeout_ms: int = 15_000
     # A mutation that loses a race (deadlock, serialization failure) runs again, up to this
     # many times in all, before it answers CONFLICT.

@@ -31,6 +31,9 @@ from resolvers.settings import Settings
 log = logging.getLogger("bilim.events")
 
 RETENTION_EVERY_SECONDS = 3600.0
+# The events engine's pool in each process (the dispatcher's consumers, the live feed).
+POOL_SIZE = 6
+POOL_MAX_OVERFLOW = 4
 
 
 def dispatches(settings: Settings) -> bool:
@@ -82,8 +85,8 @@ class EventsRuntime:
         self.settings = settings
         self.engine = database.create_engine(
             settings.database_url,
-            pool_size=6,
-            max_overflow=4,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_MAX_OVERFLOW,
             statement_timeout_ms=60_000,
             application_name="bilim-hub-events",
             pgbouncer=settings.pgbouncer,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 from sqlalchemy.exc import InterfaceError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from resolvers.faults import is_unavailable
 
@@ -22,8 +23,21 @@ from resolvers.faults import is_unavailable
             "Can't reconnect until invalid transaction is rolled back.  Please rollback() "
             "fully before proceeding"
         ),
+        # every pooled connection busy past BILIM_POOL_TIMEOUT_SECONDS (a saturated worker)
+        PoolTimeout(
+            "QueuePool limit of size 8 overflow 4 reached, connection timed out, timeout 60.00"
+        ),
+        # the server at max_connections
+        asyncpg.TooManyConnectionsError("sorry, too many clients already"),
     ],
-    ids=["gone mid-operation", "closed interface", "refused", "commit after invalidation"],
+    ids=[
+        "gone mid-operation",
+        "closed interface",
+        "refused",
+        "commit after invalidation",
+        "pool timed out",
+        "server out of connections",
+    ],
 )
 def test_a_database_out_of_reach_is_unavailable(error: BaseException) -> None:
     assert is_unavailable(error)
