@@ -1,6 +1,7 @@
 """OneRoster 1.2 (issue 15): the rostering and gradebook endpoints answer partners' keys with
-the roster scope, validate against the specification's JSON schema (tests/lms/
-oneroster_schema.py), page with X-Total-Count and Link, filter (dateLastModified for changes
+the roster scope, validate against the specification's schemas (tests/lms/oneroster_schema.py:
+a subset always, 1EdTech's published OpenAPI documents too when BILIM_ONEROSTER_OPENAPI_DIR
+names them), page with X-Total-Count and Link, filter (dateLastModified for changes
 since a time), select fields, and refuse what a key does not grant."""
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,18 +23,18 @@ from tests.lms.oneroster_schema import (
     STATUS_INFO,
     collection_schema,
     object_schema,
+    validate,
 )
 
 ROSTER = "/ims/oneroster/rostering/v1p2"
 GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
-CHECKER = jsonschema.FormatChecker()
 RECORD_MARKS = """mutation($input: RecordMarksInput!) {
   recordMarks(input: $input) { userErrors { code } } }"""
 OSH = 5  # Osh Region (migration data)
 
 
 def valid(body: Any, schema: dict[str, Any]) -> None:
-    jsonschema.validate(body, schema, format_checker=CHECKER)
+    validate(body, schema)
 
 
 async def partner(
@@ -186,7 +186,7 @@ class TestRostering:
             ({"filter": "name='a' AND type='b' OR status='c'"}, "invalid_filter_field"),
             ({"filter": "name=unquoted"}, "invalid_filter_field"),
             ({"filter": "dateLastModified>'yesterday'"}, "invalid_filter_field"),
-            ({"sort": "shoeSize"}, "invalid_sort_field"),
+            ({"sort": "shoeSize"}, "invaliddata"),
             ({"fields": "sourcedId,shoeSize"}, "invalid_selection_field"),
             ({"limit": "0"}, "invaliddata"),
             ({"limit": "many"}, "invaliddata"),

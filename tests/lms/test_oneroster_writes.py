@@ -24,7 +24,7 @@ from schema.lms.oneroster import oneroster_routes
 from tests.conftest import Hub, running_hub
 from tests.factories import gid, make_api_key, make_lesson
 from tests.lms.arrange import School, arrange_school, teacher_token
-from tests.lms.oneroster_schema import STATUS_INFO, object_schema
+from tests.lms.oneroster_schema import GUID_PAIRS, STATUS_INFO, object_schema
 from tests.lms.test_oneroster import GRADEBOOK, RECORD_MARKS, _marked, get, partner, valid
 
 FIELDS = ["ClassGroup.*", "Person.*", "Mark.*"]
@@ -496,6 +496,7 @@ class TestPostResults:
         )
         # then each supplied sourcedId is paired with the result the hub allocated
         assert response.status_code == 201, response.text
+        valid(response.json(), GUID_PAIRS)
         pairs = response.json()["sourcedIdPairs"]
         assert [p["suppliedSourcedId"] for p in pairs] == ["partner-0", "partner-1", "partner-2"]
         results = await get(hub, f"{GRADEBOOK}/lineItems/{line_item}", headers)

@@ -60,7 +60,9 @@ def params(query: dict[str, str], known: set[str]) -> Params:
         raise Refused(400, "invaliddata", f"limit is 1 to {MAX_LIMIT}, offset 0 or more")
     sort = query.get("sort", "sourcedId")
     if sort not in known:
-        raise Refused(400, "invalid_sort_field", f"Cannot sort by {sort[:60]}")
+        # 1.1's invalid_sort_field is not in the 1.2 rostering and gradebook bindings' code
+        # minor vocabulary (imsx_CodeMinorFieldDType): a sort by no field is invalid data.
+        raise Refused(400, "invaliddata", f"Cannot sort by {sort[:60]}")
     order = query.get("orderBy", "asc")
     if order not in ("asc", "desc"):
         raise Refused(400, "invaliddata", "orderBy is asc or desc")

@@ -285,9 +285,9 @@ def enrollments() -> Select[Any]:
 
 
 def render_org(row: Any, ref: Ref) -> dict[str, Any]:
-    out = base(row) | {"name": row.name, "type": row.type}
-    if row.identifier:
-        out["identifier"] = row.identifier
+    # The binding requires ``identifier`` (OrgDType); an org with none known (a school without
+    # its legal-entity identifier) says so with the empty string rather than leaving it out.
+    out = base(row) | {"name": row.name, "type": row.type, "identifier": row.identifier or ""}
     parent = ref("orgs", row.parent_id, "org")
     if parent:
         out["parent"] = parent
@@ -335,7 +335,8 @@ def render_class(row: Any, ref: Ref) -> dict[str, Any]:
 
 def render_user(row: Any, ref: Ref) -> dict[str, Any]:
     out = base(row) | {
-        "enabledUser": True,
+        # The binding's booleans are the strings "true" and "false" (UserDType.enabledUser).
+        "enabledUser": "true",
         "givenName": row.given_name,
         "familyName": row.family_name,
         "roles": [{"roleType": "primary", "role": row.role, "org": ref("orgs", row.org_id, "org")}],
@@ -354,7 +355,7 @@ def render_enrollment(row: Any, ref: Ref) -> dict[str, Any]:
         "class": ref("classes", row.class_id, "class"),
         "school": ref("orgs", row.school_id, "org"),
         "role": row.role,
-        "primary": row.primary,
+        "primary": "true" if row.primary else "false",
         "beginDate": iso(row.begin_date),
     }
     if row.end_date:
