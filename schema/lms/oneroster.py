@@ -49,6 +49,17 @@ def _failure(refused: oneroster.Refused) -> JSONResponse:
     return JSONResponse(body, status_code=refused.status, headers=refused.headers)
 
 
+def _fault(exc: Exception) -> JSONResponse:
+    """A database fault met outside a write's own handling (the key's look-up, a read, an
+    export, an audit row) as the specification's status info: 503 ``server_busy`` with
+    ``Retry-After`` when the database cannot be reached or is saturated, as the graph answers
+    (resolvers/faults.py); any other exception is the hub's own fault and propagates (500)."""
+    answer = writes.fault_answer(exc)
+    if answer is None:
+        raise exc
+    return _failure(answer)
+
+
 def _credential(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -169,9 +180,11 @@ def endpoint_of(view: oneroster.View) -> Any:
                     _base_url(request),
                     personal,
                 )
+            await _audit_personal_read(request, principal, view, personal)
         except oneroster.Refused as refused:
             return _failure(refused)
-        await _audit_personal_read(request, principal, view, personal)
+        except Exception as exc:
+            return _fault(exc)
         headers = _budget_headers(charged)
         if not isinstance(found, oneroster.Listing):
             return JSONResponse(found, headers=headers)
@@ -208,8 +221,11 @@ async def bulk_export(request: Request) -> Response:
     """The OneRoster 1.2 CSV binding's zip of what the key may read: the country, or one
     school (``?school=<sourcedId>``), streamed as it is read (resolvers/lms/oneroster/bulk)."""
     engine = request.app.state.read_engine or request.app.state.engine
-    conn = await engine.connect()
     school = request.query_params.get("school")
+    try:
+        conn = await engine.connect()
+    except Exception as exc:
+        return _fault(exc)
     try:
         principal = await _principal(request, conn)
         if principal.grant is None:
@@ -223,13 +239,16 @@ async def bulk_export(request: Request) -> Response:
             view = next(v for v in oneroster.VIEWS if v.path == "schools/{id}")
             await oneroster.read(conn, principal, view, {"id": school}, {}, _base_url(request))
         charged = await _charge(request, principal, BULK_POINTS)
+        await _audit_bulk_read(request, principal, collections, personal)
     except oneroster.Refused as refused:
         await conn.close()
         return _failure(refused)
+    except Exception as exc:
+        await conn.close()
+        return _fault(exc)
     except BaseException:
         await conn.close()
         raise
-    await _audit_bulk_read(request, principal, collections, personal)
 
     async def body() -> Any:
         try:
@@ -330,6 +349,8 @@ def write_endpoint(path: str, operation: str, step_of: Write, *, reads_body: boo
                 answer = await _rendered(request, principal, answer["result"]["sourcedId"])
         except oneroster.Refused as refused:
             return _failure(refused)
+        except Exception as exc:
+            return _fault(exc)
         headers = _budget_headers(charged)
         if answer is None:
             return Response(status_code=written.status, headers=headers)
