@@ -3,6 +3,11 @@ over every school of the dataset. Measures the public catalogue search (anonymou
 connections, wrk), a checkout at the desk, the textbook provision of the country and of a
 region, and a full OAI-PMH harvest of the catalogue with the worker's peak memory.
 
+The search is measured three ways: new searches (``--new``: searches the hub has not answered
+before, each asked once), the Zipf mix cold (a young worker) and, after ``--steady`` seconds of
+the same mix unmeasured, in its steady state (a worker that has served a while); the cold and
+the steady figures are reported side by side.
+
     python -m bench.library [--scale 1.0] [--records 500000] [--items 5000000] [--duration 20]
 
 Besides wall-clock latencies it reports the CPU milliseconds per request of the hub (its
