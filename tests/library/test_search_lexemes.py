@@ -1,4 +1,4 @@
-"""A new search reads the GIN index cheaply (resolvers/library/windows.py, migration 0043;
+"""A new search reads the GIN index cheaply (resolvers/library/windows.py, migration 0046;
 docs/domains/library.md "Search"; S6: one catalogue searched by anyone): its words as the
 catalogue's lexemes they begin, its language, kind and open-access filters from the index, the
 records anyone may read first, and the statement built once per shape. Each finds exactly the

@@ -14,8 +14,8 @@ resolvers/library/windows.py, docs/domains/library.md "Search").
   the records that have both, instead of every record with the word (the planner read the
   whole table for "tugolbai" among textbooks: 35,000 pages for no match).
 
-Revision ID: 0043
-Revises: 0042
+Revision ID: 0046
+Revises: 0045
 Create Date: 2026-12-04 15:00:00
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0043"
-down_revision: str | None = "0042"
+revision: str = "0046"
+down_revision: str | None = "0045"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
