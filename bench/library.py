@@ -260,13 +260,17 @@ def search_variables(distinct: int, seed: int) -> list[dict[str, Any]]:
         vocab = lang_words.split()
         texts |= {f"{a} {b}" for a in vocab for b in vocab if a < b}
     filters: list[dict[str, Any] | None] = [
-        None, None, None, {"language": "KY"}, {"language": "RU"}, {"openAccess": True},
+        None, None, None, {"language": "KY"}, {"language": "RU"}, {"language": "UZ"},
+        {"language": "TG"}, {"language": "EN"}, {"openAccess": True}, {"openAccess": False},
         {"kind": "TEXTBOOK"}, {"kind": "BOOK", "language": "EN"},
+        *({"kind": "TEXTBOOK", "grade": g} for g in range(1, 12)),
+        *({"language": lang, "openAccess": True} for lang in ("KY", "RU", "UZ", "TG", "EN")),
     ]  # fmt: skip
     surnames = [a.split()[-1] for a in AUTHORS]
     texts |= {f"{name} {w}" for name in surnames for w in words}
-    # A search is its words and its filter: each text comes with one or two of the filters.
-    pool = sorted({(t, json.dumps(rng.choice(filters))) for t in texts for _ in range(2)})
+    # A search is its words and its filter: each text comes with one to four of the filters
+    # (more different searches than a worker keeps answers for, as on a public site).
+    pool = sorted({(t, json.dumps(rng.choice(filters))) for t in texts for _ in range(4)})
     pool_draw = [(t, json.loads(f)) for t, f in pool]
     rng.shuffle(pool_draw)
     chosen = [(t or None, f) for t, f in SEARCHES] + pool_draw[: max(0, distinct - len(SEARCHES))]
@@ -598,7 +602,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--duration", type=int, default=20, help="seconds of search load")
-    parser.add_argument("--distinct", type=int, default=5000, help="different searches drawn")
+    parser.add_argument("--distinct", type=int, default=8000, help="different searches drawn")
     parser.add_argument("--zipf", type=float, default=1.0, help="the Zipf draw's exponent")
     parser.add_argument(
         "--new", type=int, default=300, help="new searches asked once first (0: none)"
