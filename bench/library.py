@@ -3,6 +3,11 @@ over every school of the dataset. Measures the public catalogue search (anonymou
 connections, wrk), a checkout at the desk, the textbook provision of the country and of a
 region, and a full OAI-PMH harvest of the catalogue with the worker's peak memory.
 
+The search is measured three ways: new searches (``--new``: searches the hub has not answered
+before, each asked once), the Zipf mix cold (a young worker) and, after ``--steady`` seconds of
+the same mix unmeasured, in its steady state (a worker that has served a while); the cold and
+the steady figures are reported side by side.
+
     python -m bench.library [--scale 1.0] [--records 500000] [--items 5000000] [--duration 20]
 
 Besides wall-clock latencies it reports the CPU milliseconds per request of the hub (its
@@ -255,13 +260,17 @@ def search_variables(distinct: int, seed: int) -> list[dict[str, Any]]:
         vocab = lang_words.split()
         texts |= {f"{a} {b}" for a in vocab for b in vocab if a < b}
     filters: list[dict[str, Any] | None] = [
-        None, None, None, {"language": "KY"}, {"language": "RU"}, {"openAccess": True},
+        None, None, None, {"language": "KY"}, {"language": "RU"}, {"language": "UZ"},
+        {"language": "TG"}, {"language": "EN"}, {"openAccess": True}, {"openAccess": False},
         {"kind": "TEXTBOOK"}, {"kind": "BOOK", "language": "EN"},
+        *({"kind": "TEXTBOOK", "grade": g} for g in range(1, 12)),
+        *({"language": lang, "openAccess": True} for lang in ("KY", "RU", "UZ", "TG", "EN")),
     ]  # fmt: skip
     surnames = [a.split()[-1] for a in AUTHORS]
     texts |= {f"{name} {w}" for name in surnames for w in words}
-    # A search is its words and its filter: each text comes with one or two of the filters.
-    pool = sorted({(t, json.dumps(rng.choice(filters))) for t in texts for _ in range(2)})
+    # A search is its words and its filter: each text comes with one to four of the filters
+    # (more different searches than a worker keeps answers for, as on a public site).
+    pool = sorted({(t, json.dumps(rng.choice(filters))) for t in texts for _ in range(4)})
     pool_draw = [(t, json.loads(f)) for t, f in pool]
     rng.shuffle(pool_draw)
     chosen = [(t or None, f) for t, f in SEARCHES] + pool_draw[: max(0, distinct - len(SEARCHES))]
@@ -516,11 +525,50 @@ def measure_the_rest(
         print("harvest:", results["harvest"])
 
 
+async def new_searches(base: str, variables: list[dict[str, Any]], connections: int) -> int:
+    """Each of ``variables`` asked once, ``connections`` at a time: every one a new search
+    (nothing kept answers it). Returns how many were asked."""
+    query = (PORTALS / "lib-kg" / "CatalogueSearch.graphql").read_text()
+    pending = list(variables)
+
+    async def ask(client: httpx.AsyncClient) -> None:
+        while pending:
+            body = {"query": query, "variables": pending.pop()}
+            answer = (await client.post("/graphql", json=body)).json()
+            assert "errors" not in answer, answer
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        await asyncio.gather(*(ask(client) for _ in range(connections)))
+    return len(variables)
+
+
+def measure_new(
+    args: argparse.Namespace, results: dict[str, Any], base: str, hub: int, postgres: int | None
+) -> None:
+    """**New searches** (``--new``): the mix's least asked searches, each asked once by a hub
+    that has answered nothing yet, so that nothing kept answers them: what a search the hub
+    has not seen costs, CPU per request. The hub is then stopped and the mix runs on a new
+    one, so that these leave nothing kept behind them."""
+    tail = search_variables(args.distinct, args.seed)[-args.new :]
+    with CpuMeter(hub, postgres) as cpu:
+        started = time.perf_counter()
+        asked = asyncio.run(new_searches(base, tail, args.connections))
+        elapsed = time.perf_counter() - started
+    results["search_new"] = {"asked": asked, "rps": round(asked / elapsed, 1)}
+    results["search_new"] |= cpu.per_request(asked)
+    print("new searches:", results["search_new"], "load", os.getloadavg())
+
+
 def search_load(
     args: argparse.Namespace, results: dict[str, Any], base: str, hub: int, postgres: int | None
 ) -> None:
-    """The search load: a warm-up with another seed's draw (the same searches, another order),
-    then the measured run."""
+    """The search load (after ``measure_new``, on a hub started anew).
+
+    1. **Cold**: a warm-up with another seed's draw (the same searches, another order, 3 s),
+       then the measured run: a young worker, most of whose kept answers are still to come.
+    2. **Steady** (``--steady`` seconds, 0 to skip): the same mix, unmeasured, for that long,
+       then measured again: a worker that has served for a while (a national e-library runs
+       for hours), its kept answers warm for the head of the Zipf curve. Both are reported."""
     draw = {"distinct": args.distinct, "zipf": args.zipf}
     wrk_search(base, connections=args.connections, duration=3, seed=args.seed + 1, **draw)
     with CpuMeter(hub, postgres) as cpu:
@@ -528,7 +576,19 @@ def search_load(
             base, connections=args.connections, duration=args.duration, seed=args.seed, **draw
         )
     results["search"] |= cpu.per_request(results["search"]["rps"] * args.duration)
-    print("search:", results["search"], "load", os.getloadavg())
+    print("search (cold):", results["search"], "load", os.getloadavg())
+    if args.steady:
+        wrk_search(
+            base, connections=args.connections, duration=args.steady, seed=args.seed + 2, **draw
+        )
+        with CpuMeter(hub, postgres) as cpu:
+            results["search_steady"] = wrk_search(
+                base, connections=args.connections, duration=args.duration, seed=args.seed, **draw
+            )
+        steady = results["search_steady"]
+        steady |= cpu.per_request(steady["rps"] * args.duration)
+        steady["warmed_seconds"] = args.steady
+        print("search (steady):", steady, "load", os.getloadavg())
 
 
 def main() -> None:
@@ -542,8 +602,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--duration", type=int, default=20, help="seconds of search load")
-    parser.add_argument("--distinct", type=int, default=5000, help="different searches drawn")
+    parser.add_argument("--distinct", type=int, default=8000, help="different searches drawn")
     parser.add_argument("--zipf", type=float, default=1.0, help="the Zipf draw's exponent")
+    parser.add_argument(
+        "--new", type=int, default=300, help="new searches asked once first (0: none)"
+    )
+    parser.add_argument(
+        "--steady",
+        type=int,
+        default=180,
+        help="seconds of the mix, unmeasured, before the steady-state run (0: cold run only)",
+    )
     parser.add_argument("--search-only", action="store_true", help="skip checkout, provision")
     parser.add_argument("--no-search", action="store_true", help="skip the search load")
     parser.add_argument("--checkouts", type=int, default=300)
@@ -568,9 +637,15 @@ def main() -> None:
         )
         ring = KeyRing.load(settings, args.data_dir)
         ministry = issue_token(ring, settings, role=Role.MINISTRY, ttl_minutes=240)
-        server, base = start_hub(db_url, args.data_dir, args.workers)
         results: dict[str, Any] = {"load_before": os.getloadavg()}
         postgres = postmaster_pid(args.data_dir) if embedded is not None else None
+        if args.new and not args.no_search:
+            server, base = start_hub(db_url, args.data_dir, args.workers)
+            try:
+                measure_new(args, results, base, server.pid, postgres)
+            finally:
+                _stop_hub(server)
+        server, base = start_hub(db_url, args.data_dir, args.workers)
         if not args.no_search:
             search_load(args, results, base, server.pid, postgres)
         if not args.search_only:

@@ -76,6 +76,12 @@ WALK = 10_000
 # 500,000 records: 1-2 ms of CPU): how common it is (walk or GIN) and, above the window, its
 # estimated counts. A catalogue this small is read whole, so its estimates are its counts.
 SAMPLE_ROWS = 2000
+# A folded search word is read from the GIN index as the catalogue's lexemes it begins when
+# there are at most this many (exact entries, which the index intersects cheaply), else as a
+# prefix (a scan of every lexeme it begins into a bitmap): migration 0043.
+EXPAND = 64
+# The standing order's records anyone may read: ``rank_key`` from here up (migration 0042).
+OPEN_RANK = 1 << 24
 # A search by title or newest lists at most this many matches (one more to know there are more).
 LIST_CAP = 2000
 LIST_WINDOW = LIST_CAP + 1
@@ -170,19 +176,26 @@ def match(text: str) -> Match | None:
     folded = func.to_tsquery(
         cast(literal("simple"), REGCONFIG), func.concat_ws(" & ", *[_spellings(w) for w in words])
     )
-    return _match(_written(text), folded)
+    return _match(written(text), folded)
 
 
-def _written(text: str) -> str:
+def written(text: str) -> str:
+    """The search as typed, whitespace collapsed, for PostgreSQL's stemmers."""
     return " ".join(text[:MAX_QUERY].split())
 
 
-def _match(raw: Any, folded: Any) -> Match:
-    query = or_tsquery(
+def tsquery(raw: Any, folded: Any) -> Any:
+    """The full-text query of a search: ``raw`` (as typed) stemmed as Russian or English, or
+    ``folded`` (a tsquery of its folded words)."""
+    return or_tsquery(
         func.websearch_to_tsquery(cast(constant("russian"), REGCONFIG), raw),
         func.websearch_to_tsquery(cast(constant("english"), REGCONFIG), raw),
         folded,
     )
+
+
+def _match(raw: Any, folded: Any) -> Match:
+    query = tsquery(raw, folded)
     found = BibRecord.search_vector.bool_op("@@")(query)
     score = cast(func.ts_rank(BibRecord.search_vector, query), Float)
     return Match(where=found, score=score, query=query)
@@ -211,7 +224,7 @@ def constant_match(text: str, folded: str) -> Match:
     """The records ``text`` finds, its folded words spelled as ``folded`` (``folded_query``),
     as one constant full-text query (see ``constant``)."""
     simple = func.to_tsquery(cast(constant("simple"), REGCONFIG), constant(folded))
-    return _match(constant(_written(text)), simple)
+    return _match(constant(written(text)), simple)
 
 
 def neighbours_stmt(words: list[str]) -> Select[Any]:

@@ -54,7 +54,7 @@ async def seed_catalogue(session: AsyncSession) -> None:
 async def window_plan(session: AsyncSession, words: str) -> dict[str, Any]:
     """The executed plan of a new search's window statement, as the hub sends it."""
     key = SearchKey.of(words, CatalogueFilter())
-    stmt = window_stmt(key, search.folded_query(search.search_words(words), {}))
+    stmt = window_stmt(key, search.search_words(words))
     sql = str(stmt.compile(session.bind, compile_kwargs={"literal_binds": True}))
     plan = await session.scalar(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"))
     return plan[0]["Plan"]
