@@ -36,7 +36,7 @@ BULK_POINTS = 100
 
 def _failure(refused: oneroster.Refused) -> JSONResponse:
     body = {
-        "imsx_codeMajor": "failure",
+        "imsx_codeMajor": refused.code_major,
         "imsx_severity": "error",
         "imsx_description": refused.description,
         "imsx_CodeMinor": {
@@ -426,7 +426,9 @@ def resource(methods: dict[str, Endpoint], why: str) -> Endpoint:
         if method == "OPTIONS":
             return Response(status_code=204, headers={"Allow": allow})
         described = f"{request.method} is not taken on this path: {why}"
-        return _failure(oneroster.Refused(405, "forbidden", described, {"Allow": allow}))
+        return _failure(
+            oneroster.Refused(405, "forbidden", described, {"Allow": allow}, "unsupported")
+        )
 
     return endpoint
 

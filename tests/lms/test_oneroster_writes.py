@@ -820,11 +820,11 @@ class TestMethodsNotTaken:
         response = await hub.client.request(
             method, path, headers=headers | {"x-request-id": "not-taken"}, json={"x": {}}
         )
-        # then 405, failure/error with a code minor, the reason, the methods the path takes
+        # then 405, unsupported/error with a code minor, the reason, the methods the path takes
         assert response.status_code == 405, response.text
         body = response.json()
         valid(body, STATUS_INFO)
-        assert (body["imsx_codeMajor"], body["imsx_severity"]) == ("failure", "error")
+        assert (body["imsx_codeMajor"], body["imsx_severity"]) == ("unsupported", "error")
         assert _minor(response) == "forbidden"
         assert why in body["imsx_description"]
         assert response.headers["allow"] == allow
@@ -854,6 +854,7 @@ class TestMethodsNotTaken:
                 response = await hub.client.request(method, url, json={})
                 assert response.status_code == 405, (method, url, response.text)
                 valid(response.json(), STATUS_INFO)
+                assert response.json()["imsx_codeMajor"] == "unsupported"
                 assert response.headers["allow"] == options.headers["allow"]
                 refused += 1
         # 62 read paths and the CSV refuse 4 methods each, /results/{id} (GET, PUT, DELETE) 2,

@@ -28,9 +28,13 @@ class Refused(Exception):
         code_minor: str,
         description: str,
         headers: dict[str, str] | None = None,
+        code_major: str = "failure",
     ) -> None:
         super().__init__(description)
         self.status = status
+        # ``failure``, or ``unsupported`` for an operation the service does not offer (the
+        # imsx status vocabulary: "the request is not supported by the service provider").
+        self.code_major = code_major
         self.code_minor = code_minor
         self.description = description
         self.headers = headers
