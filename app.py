@@ -78,8 +78,10 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
             size=settings.pool_size,
             statement_timeout_ms=settings.statement_timeout_ms,
             pgbouncer=settings.pgbouncer,
+            pool_timeout=settings.pool_timeout_seconds,
         )
         app.state.engine = engine
+        app.state.compiled_pool = state.compiled_pool
         app.state.bookkeeping_engine = bookkeeping
         app.state.read_engine = read_engine
         app.state.settings = settings

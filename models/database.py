@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
@@ -160,10 +161,15 @@ class DirectPool:
         statement_timeout_ms: int | None = None,
         application_name: str = "bilim-hub-compiled",
         pgbouncer: bool = False,
+        pool_timeout: float = 30.0,
     ) -> None:
         self.engine = engine
         self.url = plain_url(url)
         self.size = size
+        # How long a statement waits for a connection when all ``size`` are busy, as the
+        # engines' pools wait (``BILIM_POOL_TIMEOUT_SECONDS``); past it SQLAlchemy's pool
+        # timeout is raised, which the compiled path answers 503 with ``Retry-After``.
+        self.pool_timeout = pool_timeout
         self.connect_args = connection_settings(
             statement_timeout_ms=statement_timeout_ms,
             application_name=application_name,
@@ -197,8 +203,16 @@ class DirectPool:
         dispatch = self.engine.sync_engine.dispatch.before_cursor_execute
         if dispatch:
             dispatch(None, None, sql, args, None, False)
-        async with pool.acquire() as conn:
+        try:
+            conn = await pool.acquire(timeout=self.pool_timeout)
+        except TimeoutError as exc:
+            raise PoolTimeout(
+                f"No connection of the compiled path's pool came free in {self.pool_timeout} s"
+            ) from exc
+        try:
             value = await conn.fetchval(sql, *args)
+        finally:
+            await pool.release(conn)
         return None if value is None else bytes(value)
 
     async def close(self) -> None:

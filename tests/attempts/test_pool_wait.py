@@ -74,6 +74,7 @@ async def test_the_pool_timeout_reaches_every_request_pool(settings: Settings) -
     async with app.router.lifespan_context(app):
         assert app.state.engine.pool.timeout() == 42.0
         assert app.state.bookkeeping_engine.pool.timeout() == 42.0
+        assert app.state.compiled_pool.pool_timeout == 42.0
 
 
 async def test_a_request_waits_for_a_busy_pool_within_its_timeout(
@@ -120,3 +121,38 @@ async def test_a_request_that_waits_past_the_pool_timeout_is_answered_503(
         again = await register(client, token, "21705201600132")
         assert again.status_code == 200, again.text
     assert await people(db_url, "21705201600132") == 1
+
+
+REGIONS = "{ regions(first: 3) { nodes { id code } } }"
+
+
+async def test_a_compiled_read_that_waits_past_the_pool_timeout_is_answered_503(
+    settings: Settings,
+) -> None:
+    # The compiled path's own pool (models/database.py DirectPool) waits as long as the
+    # engines' pools do, and no longer: it once waited without bound.
+    settings = settings.model_copy(
+        update={"pool_size": 1, "pool_max_overflow": 0, "pool_timeout_seconds": 0.3}
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            assert (await client.post("/graphql", json={"query": REGIONS})).status_code == 200
+            # given the compiled pool's only connection busy for longer than the wait
+            busy = asyncio.create_task(
+                app.state.compiled_pool.fetch_bytes("SELECT pg_sleep(1.5)::text::bytea", ())
+            )
+            await asyncio.sleep(0.2)
+            # when a public read the compiled path answers arrives
+            response = await client.post("/graphql", json={"query": REGIONS})
+            # then it is told to come back (the request pool was free: it was the compiled one)
+            assert response.status_code == 503, response.text
+            assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
+            codes = [e["extensions"]["code"] for e in response.json()["errors"]]
+            assert codes == ["SERVICE_UNAVAILABLE"], response.text
+            # and once the connection is back, the same read is answered
+            await busy
+            again = await client.post("/graphql", json={"query": REGIONS})
+            assert again.status_code == 200, again.text
+            assert again.json()["data"]["regions"]["nodes"], again.text
