@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import ctypes
 import functools
 import json
@@ -180,8 +181,6 @@ class DirectPool:
         self._opening: Any = None
 
     async def _open(self) -> Any:
-        import asyncio
-
         import asyncpg
 
         if self._opening is None:
@@ -204,7 +203,10 @@ class DirectPool:
         if dispatch:
             dispatch(None, None, sql, args, None, False)
         try:
-            conn = await pool.acquire(timeout=self.pool_timeout)
+            # A timer of the loop, not acquire(timeout=...): that wraps every checkout in a
+            # task of its own (asyncio.wait_for), a cost on the hub's most frequent request.
+            async with asyncio.timeout(self.pool_timeout):
+                conn = await pool.acquire()
         except TimeoutError as exc:
             raise PoolTimeout(
                 f"No connection of the compiled path's pool came free in {self.pool_timeout} s"
