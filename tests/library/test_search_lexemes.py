@@ -166,33 +166,37 @@ class TestTheIndexReadsTheFilters:
                        if s.get("Relation Name") == "bib_record")  # fmt: skip
 
 
+async def gin_parts(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch, word: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The seeded catalogue searched for ``word`` from the GIN index (a walk bound of one
+    record): the plans of its open and its closed part."""
+    await seed_catalogue(session)
+    monkeypatch.setattr(search, "WALK", 1)
+    plan = await plan_of(session, word, CatalogueFilter())
+    opened, shut = subplan(plan, "CTE gin_open"), subplan(plan, "CTE gin_shut")
+    assert opened is not None
+    assert shut is not None
+    return opened, shut
+
+
 class TestOpenRecordsFirst:
     async def test_the_closed_records_are_not_read_when_open_ones_fill_the_window(
         self, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # given the catalogue (288 records open to all, every one with "китеп"), and the GIN
-        # index chosen (a walk bound of one record)
-        await seed_catalogue(session)
-        monkeypatch.setattr(search, "WALK", 1)
-        plan = await plan_of(session, "китеп", CatalogueFilter())
+        # index chosen, when "китеп" is searched
+        opened, shut = await gin_parts(session, monkeypatch, "китеп")
         # then the open records give the window, and the rest are never read
-        opened, shut = subplan(plan, "CTE gin_open"), subplan(plan, "CTE gin_shut")
-        assert opened is not None
-        assert shut is not None
         assert opened["Actual Rows"] == search.WINDOW
         assert not any(s.get("Relation Name") == "bib_record" for s in scans(shut))
 
     async def test_a_window_the_open_records_do_not_fill_continues_with_the_rest(
         self, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # given the catalogue, where "тарых" is in 240 records, 48 of them open to all
-        await seed_catalogue(session)
-        monkeypatch.setattr(search, "WALK", 1)
-        # when searched from the GIN index
-        plan = await plan_of(session, "тарых", CatalogueFilter())
-        opened, shut = subplan(plan, "CTE gin_open"), subplan(plan, "CTE gin_shut")
-        assert opened is not None
-        assert shut is not None
+        # given the catalogue, where "тарых" is in 240 records, 48 of them open to all, when
+        # searched from the GIN index
+        opened, shut = await gin_parts(session, monkeypatch, "тарых")
         # then the open ones come first (48) and the closed ones (192) complete the window
         assert opened["Actual Rows"] == 48
         assert shut["Actual Rows"] == 192
