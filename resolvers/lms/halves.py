@@ -35,9 +35,13 @@ def in_other_half(
     lesson is of a half, the pupil learns its subject in the other half, and nothing is
     recorded of them in it (no current mark, no absence). Each argument is a value or a column
     of the enclosing query; a lesson of the whole class (``subgroup`` 0 as a value) is for
-    everyone, so no condition is sent at all."""
-    if isinstance(subgroup, int) and subgroup == 0:
-        return false()
+    everyone: plain ``false``, no subquery sent."""
+    if isinstance(subgroup, int):
+        if subgroup == 0:
+            return false()
+        of_a_half: list[ColumnElement[bool]] = []
+    else:
+        of_a_half = [subgroup != 0]
     elsewhere = exists().where(
         ClassMembershipHalf.membership_id == membership,
         ClassMembershipHalf.subject_id == subject,
@@ -54,7 +58,7 @@ def in_other_half(
         Attendance.lesson_id == lesson,
         Attendance.pupil_id == pupil,
     )
-    return and_(subgroup != 0, elsewhere, ~marked, ~absent)
+    return and_(*of_a_half, elsewhere, ~marked, ~absent)
 
 
 def lesson_in_other_half(lesson: ClassLesson) -> ColumnElement[bool]:

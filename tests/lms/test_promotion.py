@@ -257,7 +257,8 @@ async def _halves(session: AsyncSession, s: School) -> set[tuple[int, int, str, 
 
 class TestHalvesCarriedOn:
     """Issue 16: the promoted keep the half of their class they learn a subject in, where next
-    year's class learns the subject too; in the closure's set-based statements."""
+    year's class learns the subject too (S4: data entered once, not again each September); in
+    the closure's set-based statements."""
 
     async def test_the_promoted_keep_their_halves_in_the_subjects_next_year_learns(
         self, hub: Hub, session: AsyncSession
