@@ -7,17 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import delete, func, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from models import Attendance, AttendanceStatus, ClassLesson, ClassMembership
+from models import Attendance, AttendanceStatus, ClassLesson
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, Problem
 from resolvers.lms.diary import diary_changed
 from resolvers.lms.errors import LmsCode
+from resolvers.lms.halves import LessonPupils, lesson_pupils, not_in_half
 from resolvers.lms.lessons import writable_lesson
 
 MAX_ENTRIES = 60
@@ -33,19 +34,14 @@ class AttendanceEntry:
 
 
 async def pupils_of_lesson(session: AsyncSession, lesson: ClassLesson) -> set[int]:
-    """The pupils in the lesson's class on its date."""
-    return set(
-        await session.scalars(
-            select(ClassMembership.pupil_id).where(
-                ClassMembership.class_group_id == lesson.class_group_id,
-                ClassMembership.since <= lesson.on_date,
-                (ClassMembership.until.is_(None)) | (ClassMembership.until > lesson.on_date),
-            )
-        )
-    )
+    """The pupils the lesson is for: those in its class on its date, but for a lesson of a
+    half, not those learning its subject in the other half (:mod:`resolvers.lms.halves`)."""
+    return (await lesson_pupils(session, lesson)).pupils
 
 
-def _check_entries(entries: list[AttendanceEntry], pupils: set[int], field: str) -> None:
+def _check_entries(
+    entries: list[AttendanceEntry], pupils: LessonPupils, lesson: ClassLesson, field: str
+) -> None:
     problems: list[Problem] = []
     seen: set[int] = set()
     for i, entry in enumerate(entries):
@@ -53,7 +49,9 @@ def _check_entries(entries: list[AttendanceEntry], pupils: set[int], field: str)
         if entry.pupil_id in seen:
             problems.append(Problem(ErrorCode.INVALID_INPUT, "The pupil is listed twice", at))
         seen.add(entry.pupil_id)
-        if entry.pupil_id not in pupils:
+        if entry.pupil_id in pupils.other_half:
+            problems.append(not_in_half(entry.pupil_id, at, lesson))
+        elif entry.pupil_id not in pupils.pupils:
             problems.append(
                 Problem(LmsCode.PUPIL_NOT_IN_CLASS, "The pupil is not in this class", at)
             )
@@ -102,8 +100,9 @@ async def record_attendance(
 ) -> ClassLesson:
     """Take a lesson's register for the whole class at once (issue 15): every entry is for a
     pupil of the class on the lesson's date (PUPIL_NOT_IN_CLASS otherwise, also held by a
-    trigger), and nothing is written unless all are. Pupils not listed (or listed PRESENT)
-    were present; taking the register again replaces it."""
+    trigger) and, in a lesson of a half, not of the other half of its subject
+    (PUPIL_NOT_IN_HALF; issue 16), and nothing is written unless all are. Pupils not listed
+    (or listed PRESENT) were present; taking the register again replaces it."""
     if len(entries) > MAX_ENTRIES:
         raise DomainError(
             ErrorCode.INVALID_INPUT, f"At most {MAX_ENTRIES} entries", field="entries"
@@ -111,8 +110,8 @@ async def record_attendance(
     lesson, _inst = await writable_lesson(
         session, principal, lesson_id, field="lessonId", on=on or today()
     )
-    pupils = await pupils_of_lesson(session, lesson)
-    _check_entries(entries, pupils, "entries")
+    pupils = await lesson_pupils(session, lesson)
+    _check_entries(entries, pupils, lesson, "entries")
     missing = [e for e in entries if e.status != AttendanceStatus.PRESENT]
     keep = [e.pupil_id for e in missing]
     dropped = delete(Attendance).where(

@@ -1,8 +1,9 @@
 """The electronic diary (issue 15, S4): a pupil's days as the pupil and their guardians read
 them: every lesson of the timetable (or given in its place) with its topic, homework, marks,
-attendance and the teachers' comments, day by day, holidays marked. A guardian reads only
-their own children's diary (the person rule: whoever may read the pupil). A fixed number of
-statements, whatever the length of the range."""
+attendance and the teachers' comments, day by day, holidays marked. A subject taught in halves
+shows the pupil's own half's lessons (issue 16; every lesson while the pupil is in no half of
+it). A guardian reads only their own children's diary (the person rule: whoever may read the
+pupil). A fixed number of statements, whatever the length of the range."""
 
 from __future__ import annotations
 
@@ -134,16 +135,19 @@ def check_range(start: date, end: date) -> None:
 
 
 # The whole diary of a pupil over a range in one statement: PostgreSQL builds one JSON
-# document of the memberships, the timetable, the lessons with their homework, the pupil's
-# marks and absences, the names shown (subjects, teachers, rooms) and the days off. The years
-# are passed to the partitioned tables as an array built once (an init plan), so only the
-# year's partitions are read (run-time pruning); each part reads an index on (class, date) or
-# (pupil, date). Teachers' names are those of people who hold a staff post (a guardian may not
-# read the teacher as a person, but sees who teaches their child).
+# document of the memberships, the halves of their class the pupil learns subjects in, the
+# timetable, the lessons with their homework, the pupil's marks and absences, the names shown
+# (subjects, teachers, rooms) and the days off. The years are passed to the partitioned tables
+# as an array built once (an init plan), so only the year's partitions are read (run-time
+# pruning); each part reads an index on (class, date) or (pupil, date), the halves their
+# primary key (membership, subject). Which lessons of a half are the pupil's is decided in
+# Python (:func:`_for_pupil`), from the halves, marks and absences the statement returns.
+# Teachers' names are those of people who hold a staff post (a guardian may not read the
+# teacher as a person, but sees who teaches their child).
 DIARY_SQL = text(
     """
 WITH m AS MATERIALIZED (
-  SELECT class_group_id, academic_year_id, since, until FROM class_membership
+  SELECT id, class_group_id, academic_year_id, since, until FROM class_membership
   WHERE pupil_id = :pupil AND since <= :end AND (until IS NULL OR until > :start)),
 ys AS MATERIALIZED (SELECT ARRAY(SELECT DISTINCT academic_year_id FROM m) AS years,
                            ARRAY(SELECT DISTINCT class_group_id FROM m) AS classes),
@@ -162,7 +166,10 @@ l AS MATERIALIZED (
     AND c.class_group_id = ANY ((SELECT classes FROM ys)::int[])
     AND c.on_date BETWEEN :start AND :end)
 SELECT json_build_object(
-  'members', (SELECT json_agg(json_build_array(class_group_id, since, until)) FROM m),
+  'members', (SELECT json_agg(json_build_array(id, class_group_id, since, until)) FROM m),
+  -- the half of their class the pupil learns a subject in (issue 16), by the primary key
+  'halves', (SELECT json_agg(json_build_array(h.membership_id, h.subject_id, h.subgroup))
+             FROM class_membership_half h WHERE h.membership_id IN (SELECT id FROM m)),
   'slots', (SELECT json_agg(json_build_array(id, class_group_id, subject_id, teacher_id,
               room_id, weekday, period, starts_minute, ends_minute, subgroup, valid_from,
               valid_to)) FROM s),
@@ -314,8 +321,11 @@ def _parse(
 
 # long: one pass over the days, laying each day's slots and lessons side by side, in order.
 def _fill(days: list[DiaryDay], pupil_id: int, parts: dict[str, Any]) -> None:
-    members = [(c, date.fromisoformat(a), _day(b)) for c, a, b in parts["members"]]
+    members = [(i, c, date.fromisoformat(a), _day(b)) for i, c, a, b in parts["members"]]
+    # (membership, subject) -> the half the pupil learns the subject in (none: every lesson)
+    halves = {(m, subject): half for m, subject, half in parts["halves"] or ()}
     slots, lessons, homework_of, marks_of, absence_of = _parse(parts, pupil_id)
+    recorded = set(marks_of) | set(absence_of)  # lessons with the pupil's marks or absence
     subjects = {row[0]: DiarySubject(*row) for row in parts["subjects"] or ()}
     teachers = {row[0]: row[1] for row in parts["teachers"] or ()}
     rooms = {row[0]: DiaryRoom(*row) for row in parts["rooms"] or ()}
@@ -324,17 +334,17 @@ def _fill(days: list[DiaryDay], pupil_id: int, parts: dict[str, Any]) -> None:
     for day in days:
         day.day_off = off.get(day.on_date)
         in_class = {
-            klass
-            for klass, since, until in members
+            klass: membership
+            for membership, klass, since, until in members
             if since <= day.on_date and (until is None or until > day.on_date)
         }
         entries: list[DiaryLesson] = []
         if day.day_off is None:
             for slot in slots:
                 if slot.class_group_id in in_class and _in_force(slot, day.on_date):
-                    entries.append(
-                        _entry(slot, day.on_date, by_slot_day.get((slot.id, day.on_date)))
-                    )
+                    lesson = by_slot_day.get((slot.id, day.on_date))
+                    if _for_pupil(halves, in_class, slot, lesson, recorded):
+                        entries.append(_entry(slot, day.on_date, lesson))
         # Lessons given outside the week's slots (extra lessons, a slot since changed).
         shown = {id(e.lesson) for e in entries if e.lesson is not None}
         for lesson in lessons:
@@ -342,6 +352,7 @@ def _fill(days: list[DiaryDay], pupil_id: int, parts: dict[str, Any]) -> None:
                 lesson.on_date == day.on_date
                 and lesson.class_group_id in in_class
                 and id(lesson) not in shown
+                and _for_pupil(halves, in_class, lesson, lesson, recorded)
             ):
                 entries.append(_entry(None, day.on_date, lesson))
         for entry in entries:
@@ -353,6 +364,23 @@ def _fill(days: list[DiaryDay], pupil_id: int, parts: dict[str, Any]) -> None:
                 entry.marks = marks_of.get(entry.lesson.id, [])
                 entry.attendance = absence_of.get(entry.lesson.id)
         day.lessons = sorted(entries, key=lambda e: (e.starts_minute, e.subgroup))
+
+
+def _for_pupil(
+    halves: dict[tuple[int, int], int],
+    in_class: dict[int, int],
+    source: _Slot | DiaryRecord,
+    lesson: DiaryRecord | None,
+    recorded: set[int],
+) -> bool:
+    """Whether a slot's (or a lesson's) lesson is the pupil's (issue 16): one of the whole
+    class, of the pupil's half of its subject, or of a subject they are in no half of (not yet
+    divided: every lesson); one of the other half only if a mark or an absence of theirs is
+    recorded in it (halves carry no dates: they were in that half then)."""
+    half = halves.get((in_class[source.class_group_id], source.subject_id))
+    if source.subgroup == 0 or half is None or half == source.subgroup:
+        return True
+    return lesson is not None and lesson.id in recorded
 
 
 def _in_force(slot: _Slot, on: date) -> bool:

@@ -44,6 +44,7 @@ from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
 from resolvers.lms.classes import class_group
 from resolvers.lms.diary import diary_changed
 from resolvers.lms.errors import LmsCode
+from resolvers.lms.halves import LessonPupils, lesson_pupils_columns, not_in_half
 from resolvers.lms.lessons import writable_lesson
 from resolvers.lms.rules import may_write_lesson
 from resolvers.lms.years import school_policy
@@ -78,18 +79,13 @@ async def scheme_of_class(session: AsyncSession, class_group_id: int) -> Scheme:
     return Scheme(row.scheme, row.min_value, row.max_value)
 
 
-async def scheme_and_pupils(session: AsyncSession, lesson: ClassLesson) -> tuple[Scheme, set[int]]:
-    """The scheme of the lesson's class and the pupils in the class on the lesson's date
-    (:func:`scheme_of_class` and ``pupils_of_lesson`` in one statement)."""
-    pupils = (
-        select(func.coalesce(func.array_agg(ClassMembership.pupil_id), text("'{}'")))
-        .where(
-            ClassMembership.class_group_id == lesson.class_group_id,
-            ClassMembership.since <= lesson.on_date,
-            (ClassMembership.until.is_(None)) | (ClassMembership.until > lesson.on_date),
-        )
-        .scalar_subquery()
-    )
+async def scheme_and_pupils(
+    session: AsyncSession, lesson: ClassLesson
+) -> tuple[Scheme, LessonPupils]:
+    """The scheme of the lesson's class and the pupils the lesson is for, with those of its
+    class in the other half of its subject (:func:`scheme_of_class` and
+    :func:`resolvers.lms.halves.lesson_pupils` in one statement)."""
+    pupils, other = lesson_pupils_columns(lesson)
     row = (
         await session.execute(
             select(
@@ -97,6 +93,7 @@ async def scheme_and_pupils(session: AsyncSession, lesson: ClassLesson) -> tuple
                 AssessmentRule.min_value,
                 AssessmentRule.max_value,
                 pupils.label("pupils"),
+                other.label("other"),
             )
             .join(
                 ClassGroup,
@@ -106,7 +103,8 @@ async def scheme_and_pupils(session: AsyncSession, lesson: ClassLesson) -> tuple
             .where(ClassGroup.id == lesson.class_group_id)
         )
     ).one()
-    return Scheme(row.scheme, row.min_value, row.max_value), set(row.pupils)
+    scheme = Scheme(row.scheme, row.min_value, row.max_value)
+    return scheme, LessonPupils(set(row.pupils), set(row.other))
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,9 @@ def fits_result(scheme: Scheme, value: int | None, comment: str | None) -> str:
     return ""
 
 
-def _check_marks(entries: list[MarkEntry], pupils: set[int], scheme: Scheme, field: str) -> None:
+def _check_marks(
+    entries: list[MarkEntry], pupils: LessonPupils, lesson: ClassLesson, scheme: Scheme, field: str
+) -> None:
     problems: list[Problem] = []
     seen: set[tuple[int, MarkWork]] = set()
     for i, entry in enumerate(entries):
@@ -172,7 +172,9 @@ def _check_marks(entries: list[MarkEntry], pupils: set[int], scheme: Scheme, fie
                 Problem(ErrorCode.INVALID_INPUT, "The pupil has two marks for this work", at)
             )
         seen.add((entry.pupil_id, entry.work))
-        if entry.pupil_id not in pupils:
+        if entry.pupil_id in pupils.other_half:
+            problems.append(not_in_half(entry.pupil_id, at, lesson))
+        elif entry.pupil_id not in pupils.pupils:
             problems.append(
                 Problem(LmsCode.PUPIL_NOT_IN_CLASS, "The pupil is not in this class", at)
             )
@@ -237,9 +239,11 @@ async def record_marks(
     """Record marks of a lesson for the whole class in one request, all or nothing (issue 15).
 
     Each mark fits the scheme of the class's grade (S2: MARK_OUTSIDE_SCHEME otherwise, also
-    held by a trigger) and is for a pupil of the class on that date. A mark the pupil already
-    has for that work stays if it is the same (sending twice is harmless); a different one is
-    a correction, made only with a reason (CORRECTION_NEEDS_REASON): the old mark is
+    held by a trigger) and is for a pupil of the class on that date (PUPIL_NOT_IN_CLASS) and,
+    in a lesson of a half, not of the other half of its subject (PUPIL_NOT_IN_HALF; issue 16:
+    a pupil with a mark or an absence in the lesson already stays its pupil). A mark the pupil
+    already has for that work stays if it is the same (sending twice is harmless); a different
+    one is a correction, made only with a reason (CORRECTION_NEEDS_REASON): the old mark is
     superseded, never overwritten. The lesson is locked, so two teachers marking it at once
     are decided one after the other. ``locked``: the lesson as :func:`writable_lesson` already
     locked and checked it for this principal in this transaction (a caller that looks at the
@@ -257,7 +261,7 @@ async def record_marks(
     assert lesson.id == lesson_id
     scheme, pupils = await scheme_and_pupils(session, lesson)
     entries = [_clean(e) for e in entries]
-    _check_marks(entries, pupils, scheme, "marks")
+    _check_marks(entries, pupils, lesson, scheme, "marks")
     current = {
         (row.pupil_id, row.work): row
         for row in await session.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists
+from sqlalchemy import ColumnElement, exists, or_
 from sqlalchemy.orm import aliased
 
 from models import (
@@ -30,6 +30,7 @@ from models import (
     TimetableSlot,
 )
 from resolvers.access import Principal
+from resolvers.lms.halves import in_other_half
 from resolvers.lms.rules import class_readable, concern_readable
 from resolvers.loaders import ById, ByParent
 from resolvers.people.rules import person_readable
@@ -213,6 +214,32 @@ class AbsencesByLessonLoader(ByParent):
 
     def where(self) -> Sequence[ColumnElement[bool]]:
         return (person_readable(self.principal, Attendance.pupil_id),)
+
+
+class PupilsByLessonLoader(ByParent):
+    """A lesson's register: the pupils it is for (the class's on its date; of a lesson of a
+    half, not those learning its subject in the other half: resolvers/lms/halves.py), those
+    the caller may read. The lessons come through :class:`LessonByIdLoader`'s rule."""
+
+    columns = (ClassLesson.id, ClassMembership.pupil_id)
+    parent = ClassLesson.id
+    order_by = (ClassLesson.id, ClassMembership.pupil_id)
+
+    def where(self) -> Sequence[ColumnElement[bool]]:
+        return (
+            ClassMembership.class_group_id == ClassLesson.class_group_id,
+            ClassMembership.since <= ClassLesson.on_date,
+            or_(ClassMembership.until.is_(None), ClassMembership.until > ClassLesson.on_date),
+            ~in_other_half(
+                year=ClassLesson.academic_year_id,
+                lesson=ClassLesson.id,
+                subject=ClassLesson.subject_id,
+                subgroup=ClassLesson.subgroup,
+                membership=ClassMembership.id,
+                pupil=ClassMembership.pupil_id,
+            ),
+            person_readable(self.principal, ClassMembership.pupil_id),
+        )
 
 
 class MarksByLessonLoader(ByParent):

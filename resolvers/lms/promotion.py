@@ -12,8 +12,8 @@ the history of grades is the chain of enrollments.
 
 Set-based: a school's closure is a fixed number of statements whatever its size (end the
 year's enrollments with their reasons, open the next ones, carry the classes on with their
-subjects and pupils, name the registry's classes), each an UPDATE or INSERT ... SELECT; no
-pupil passes through Python.
+subjects and pupils, the pupils' halves of the subjects taught in halves with them, name the
+registry's classes), each an UPDATE or INSERT ... SELECT; no pupil passes through Python.
 
 Closing is idempotent: a school's closure row is unique per year, and a done closure does
 nothing again. Each school closes in one transaction; a country's closure is the ministry's
@@ -284,19 +284,33 @@ NEXT_CLASSES = text(
 )
 
 # The promoted pupils into their class's continuation, through their new enrollments (found
-# by pupil, school and day: the index on the person, not a scan for the previous enrollment).
+# by pupil, school and day: the index on the person, not a scan for the previous enrollment),
+# and in the same statement their halves (issue 16): each pupil's half of a subject in the
+# class they leave goes with them where the new class learns the subject too (its
+# ``class_subject``, which the half's foreign key names). ``going`` pairs each pupil's new
+# class and enrollment with the membership they leave (one a pupil: one class at a time);
+# ``moved`` is the new memberships, whose ids the halves name.
 NEXT_MEMBERSHIPS = text(
-    "INSERT INTO class_membership (class_group_id, enrollment_id, pupil_id, institution_id,"
-    " academic_year_id, grade, since)"
-    " SELECT k.id, n.id, m.pupil_id, :school, :following, c.grade + 1, :on"
+    "WITH going AS MATERIALIZED (SELECT k.id AS class_group_id, n.id AS enrollment_id,"
+    "  m.pupil_id, c.grade + 1 AS grade, m.id AS left_membership"
     " FROM class_membership m"
     " JOIN class_group c ON c.id = m.class_group_id"
     " JOIN enrollment n ON n.person_id = m.pupil_id AND n.institution_id = :school"
     "  AND n.entry_date = :on AND n.sector = 'school' AND n.grade_level = c.grade + 1"
     " JOIN class_group k ON k.institution_id = :school AND k.academic_year_id = :following"
     "  AND k.grade = c.grade + 1 AND k.letter = c.letter"
-    " WHERE c.institution_id = :school AND c.academic_year_id = :year AND m.until = :on"
-    " ORDER BY k.id, m.pupil_id"
+    " WHERE c.institution_id = :school AND c.academic_year_id = :year AND m.until = :on),"
+    " moved AS (INSERT INTO class_membership (class_group_id, enrollment_id, pupil_id,"
+    "  institution_id, academic_year_id, grade, since)"
+    " SELECT class_group_id, enrollment_id, pupil_id, :school, :following, grade, :on"
+    " FROM going ORDER BY class_group_id, pupil_id"
+    " RETURNING id, class_group_id, pupil_id)"
+    " INSERT INTO class_membership_half (membership_id, subject_id, class_group_id, subgroup)"
+    " SELECT moved.id, h.subject_id, moved.class_group_id, h.subgroup"
+    " FROM moved JOIN going g ON g.pupil_id = moved.pupil_id"
+    " JOIN class_membership_half h ON h.membership_id = g.left_membership"
+    " JOIN class_subject s ON s.class_group_id = moved.class_group_id"
+    "  AND s.subject_id = h.subject_id"
 )
 
 
@@ -309,8 +323,9 @@ async def _continue_classes(
     on: date,
 ) -> int:
     """The year's classes go on as next year's (5А becomes 6А with its promoted pupils and its
-    home-room teacher, and the curriculum of its new grade); graduating classes end. Set-based:
-    one statement each for the classes, their subjects, the memberships and the registry's
+    home-room teacher, and the curriculum of its new grade; each pupil keeps their half of a
+    subject the new class learns too); graduating classes end. Set-based: one statement each
+    for the classes, their subjects, the memberships with their halves and the registry's
     class names, whatever the school's size. Returns how many classes went on."""
     params = {
         "school": inst_id,

@@ -19,10 +19,12 @@ from resolvers.lms.loaders import (
     LessonByIdLoader,
     MarkHistoryByLessonLoader,
     MarksByLessonLoader,
+    PupilsByLessonLoader,
     SubmissionByIdLoader,
     SubmissionsByHomeworkLoader,
     TimetableSlotByIdLoader,
 )
+from resolvers.people.loaders import PersonByIdLoader
 from resolvers.relay import encode_id
 from schema.common import Node
 from schema.lms.enums import AssessmentScheme, AttendanceStatus, ClassLessonStatus, MarkWork
@@ -168,6 +170,17 @@ class ClassLesson(Node):
     async def slot(self, info: Info) -> TimetableSlot | None:
         loader = TimetableSlotByIdLoader(info.context)
         return await loaded(loader, self.row.slot_id, TimetableSlot.from_row)
+
+    @strawberry.field(
+        description="The register: the pupils the lesson is for, those you may read. The "
+        "class's pupils on its date; for a lesson of a half (subgroup 1 or 2), the pupils of "
+        "that half of its subject and those in no half of it (and anyone with a mark or an "
+        "absence recorded in it)."
+    )
+    async def pupils(self, info: Info) -> list[Person]:
+        rows = await PupilsByLessonLoader(info.context).load(self.pk)
+        people = await PersonByIdLoader(info.context).load_many([r.pupil_id for r in rows])
+        return [Person.from_row(p) for p in people if p is not None]
 
     @strawberry.field(description="Pupils absent, late or excused (the others were present).")
     async def absences(self, info: Info) -> list[Absence]:

@@ -7,22 +7,32 @@ job."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    AcademicYear,
     AcademicYearClosure,
     ClassGroup,
     ClassMembership,
+    ClassMembershipHalf,
     ClosureStatus,
     CurriculumModel,
     Enrollment,
     LmsPolicy,
+    Subject,
 )
 from resolvers import lms as lms_service
 from tests.conftest import Hub
-from tests.factories import gid, make_academic_year, make_class_group, make_pupil_in_class
+from tests.factories import (
+    gid,
+    make_academic_year,
+    make_class_group,
+    make_pupil_in_class,
+    subject_id,
+)
 from tests.lms.arrange import School, admin_token, arrange_school
 
 CLOSE = """mutation($input: CloseAcademicYearInput!) {
@@ -210,3 +220,120 @@ class TestCloseAcademicYear:
             .group_by(ClassGroup.letter)
         )
         assert dict(members.all()) == {"А": 2, "Б": 1}
+
+
+HALF = """mutation($input: AssignPupilsToHalfInput!) {
+  assignPupilsToHalf(input: $input) { userErrors { code } }
+}"""
+
+
+async def _split(hub: Hub, session: AsyncSession, s: School, halves: dict[str, Any]) -> None:
+    """Put last year's pupils in halves: ``{subject code: {subgroup: [pupil index, ...]}}``."""
+    for code, by_half in halves.items():
+        subject = gid("Subject", await subject_id(session, code))
+        for subgroup, pupils in by_half.items():
+            variables = {"input": {"classGroupId": s.class_id, "subjectId": subject,
+                                   "subgroup": subgroup,
+                                   "pupilIds": [gid("Person", s.pupils[i].id) for i in pupils]}}  # fmt: skip
+            data = await hub.data(HALF, variables, token=admin_token(hub, s))
+            assert data["assignPupilsToHalf"]["userErrors"] == []
+
+
+async def _halves(session: AsyncSession, s: School) -> set[tuple[int, int, str, int]]:
+    """Every half row of the school's pupils: (year's start, pupil index, subject, subgroup)."""
+    await session.commit()
+    rows = await session.execute(
+        select(AcademicYear.start_year, ClassMembership.pupil_id, Subject.code,
+               ClassMembershipHalf.subgroup)
+        .join(ClassMembership, ClassMembership.id == ClassMembershipHalf.membership_id)
+        .join(ClassGroup, ClassGroup.id == ClassMembershipHalf.class_group_id)
+        .join(AcademicYear, AcademicYear.id == ClassGroup.academic_year_id)
+        .join(Subject, Subject.id == ClassMembershipHalf.subject_id)
+        .where(ClassGroup.institution_id == s.school.id)
+    )  # fmt: skip
+    index = {p.id: i for i, p in enumerate(s.pupils)}
+    return {(year, index[pupil], code, half) for year, pupil, code, half in rows}
+
+
+class TestHalvesCarriedOn:
+    """Issue 16: the promoted keep the half of their class they learn a subject in, where next
+    year's class learns the subject too (S4: data entered once, not again each September); in
+    the closure's set-based statements."""
+
+    async def test_the_promoted_keep_their_halves_in_the_subjects_next_year_learns(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given last year's 5А (legacy model) of four pupils: the foreign language taught in
+        # halves (pupils 0 and 3 in the first, 1 in the second, 2 in neither), natural science
+        # too (pupil 0 in the second), which grade 6 does not learn; the council keeps pupil
+        # 3 in grade 5
+        s = await arrange_school(session, pupils=4)
+        token = admin_token(hub, s)
+        await _split(hub, session, s, {"foreign_language": {1: [0, 3], 2: [1]},
+                                       "natural_science": {2: [0]}})  # fmt: skip
+        await hub.data(
+            DECIDE,
+            {"input": {"academicYearId": gid("AcademicYear", s.last_year.id),
+                       "enrollmentId": gid("Enrollment", s.enrollments[3].id),
+                       "outcome": "RETAIN", "reason": "Решение педсовета"}},
+            token=token,
+        )  # fmt: skip
+        before = await _halves(session, s)
+        last, this = s.last_year.start_year, s.this_year.start_year
+
+        # when the school closes the year
+        data = await hub.data(CLOSE, _close(s), token=token)
+        assert data["closeAcademicYear"]["closures"][0]["promoted"] == 3
+
+        # then this year's 6А has the promoted pupils' foreign-language halves; natural science
+        # is not carried (6А does not learn it), pupil 2 is in no half as before, the repeater
+        # is in no class yet (the school places them), and last year's halves stay as history
+        assert await _halves(session, s) == before | {
+            (this, 0, "foreign_language", 1),
+            (this, 1, "foreign_language", 2),
+        }
+        assert {row for row in before if row[0] == last} == before
+        # and the class's pupils read them back
+        sixth = await session.scalar(
+            select(ClassGroup.id).where(
+                ClassGroup.academic_year_id == s.this_year.id,
+                ClassGroup.institution_id == s.school.id,
+            )
+        )
+        assert sixth is not None
+        halves = await hub.data(
+            """query($id: ID!) { node(id: $id) { ... on ClassGroup {
+                 halves { subgroup subject { code } pupils { id } } } } }""",
+            {"id": gid("ClassGroup", sixth)},
+            token=token,
+        )
+        assert sorted(
+            (h["subject"]["code"], h["subgroup"], [p["id"] for p in h["pupils"]])
+            for h in halves["node"]["halves"]
+        ) == [
+            ("foreign_language", 1, [gid("Person", s.pupils[0].id)]),
+            ("foreign_language", 2, [gid("Person", s.pupils[1].id)]),
+        ]
+
+        # and closing again changes nothing
+        again = await hub.data(CLOSE, _close(s), token=token)
+        assert again["closeAcademicYear"]["closures"] == data["closeAcademicYear"]["closures"]
+        assert len(await _halves(session, s)) == len(before) + 2
+
+    async def test_carrying_halves_on_costs_no_statement_more(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given a school of two pupils in no half, and one of four all in halves
+        counts = []
+        for pupils, halves in ((2, {}), (4, {"foreign_language": {1: [0, 1], 2: [2, 3]}})):
+            s = await arrange_school(session, pupils=pupils)
+            await _split(hub, session, s, halves)
+            # when each closes its year
+            hub.counter.reset()
+            data = await hub.data(CLOSE, _close(s), token=admin_token(hub, s))
+            assert data["closeAcademicYear"]["closures"][0]["promoted"] == pupils
+            counts.append(hub.counter.count)
+            carried = {row for row in await _halves(session, s) if row[0] == s.this_year.start_year}
+            assert len(carried) == (4 if halves else 0)
+        # then both cost the same statements: the halves go with the pupils' memberships
+        assert counts[0] == counts[1], hub.counter.statements
