@@ -208,6 +208,8 @@ async def run(args: argparse.Namespace) -> None:
                     if profile is not None:
                         profile.disable()
                         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+                        if os.environ.get("BILIM_PROFILE_OUT"):
+                            profile.dump_stats(os.environ["BILIM_PROFILE_OUT"])
                     hub_cpu = (time.process_time() - cpu0) / max(requests, 1) * 1000
                     pg_cpu = (cpu_seconds(postmaster) - pg0) / max(requests, 1) * 1000
                     load = os.getloadavg()

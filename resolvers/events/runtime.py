@@ -155,6 +155,7 @@ class EventsRuntime:
                 batch=s.events_batch,
                 lease_seconds=s.events_lease_seconds,
                 poll_seconds=s.events_poll_seconds,
+                gather_seconds=s.events_gather_seconds,
             ),
             worker=self.worker,
         )

@@ -20,9 +20,11 @@ class Recorder:
     def __init__(self, name: str) -> None:
         self.name = name
         self.seen: list[int] = []
+        self.rounds = 0
 
     async def deliver(self, events: Sequence[Event]) -> None:
         self.seen.extend(e.id for e in events)
+        self.rounds += 1
 
 
 async def _row_version(engine: AsyncEngine, name: str) -> str:
@@ -83,3 +85,51 @@ class TestBackOff:
     def test_without_listen_it_polls_at_its_base(self, engine: AsyncEngine) -> None:
         dispatcher = self._dispatcher(engine, listening=False)
         assert dispatcher._next_pause(4.0, woken=False) == 1.0
+
+
+class TestGather:
+    async def test_events_committed_close_together_are_delivered_in_one_round(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a dispatcher woken by each commit (LISTEN's part played by wake()), letting
+        # events gather 300 ms after a wake-up, and its safety poll far away
+        recorder = Recorder("burst")
+        wakeup = Wakeup(None)
+        wakeup.connected.set()
+        settings = DispatchSettings(poll_seconds=30.0, idle_poll_seconds=30.0, gather_seconds=0.3)
+        task = asyncio.create_task(Dispatcher(engine, [recorder], wakeup, settings).run())
+        await asyncio.sleep(0.3)  # its first round found nothing; it waits
+        # when five writes commit one after another, each waking it
+        ids: list[int] = []
+        for _ in range(5):
+            ids += await add_events(engine, 1)
+            wakeup.wake()
+
+        # then all five are delivered, in one round (one lease, read and acknowledgement)
+        async def delivered() -> bool:
+            return recorder.seen == ids
+
+        await eventually(delivered)
+        assert recorder.rounds == 1
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def test_without_gathering_a_wake_up_is_served_at_once(self, engine: AsyncEngine) -> None:
+        # given a dispatcher that does not gather, waiting with its safety poll far away
+        recorder = Recorder("prompt")
+        wakeup = Wakeup(None)
+        wakeup.connected.set()
+        settings = DispatchSettings(poll_seconds=30.0, idle_poll_seconds=30.0)
+        task = asyncio.create_task(Dispatcher(engine, [recorder], wakeup, settings).run())
+        await asyncio.sleep(0.3)
+        # when one write commits and wakes it
+        ids = await add_events(engine, 1)
+        wakeup.wake()
+
+        # then it is delivered by the round the wake-up started (not by the poll, 30 s away)
+        async def delivered() -> bool:
+            return recorder.seen == ids
+
+        await eventually(delivered, within=5.0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
