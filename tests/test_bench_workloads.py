@@ -70,3 +70,29 @@ def test_every_portal_operation_is_measured() -> None:
         if name not in workloads and (is_mutation(text) or not derivable(text))
     ]
     assert missing == []
+
+
+async def test_the_lms_workloads_school_holds_more_classes_than_letters(db_url: str) -> None:
+    """`bench.api` prepares 2,000 calls: 67 classes of one school, more than the alphabet's 20
+    letters. They stay 6th-grade classes learning mathematics (the 7th grade learns algebra and
+    geometry instead, and a teacher can only teach a subject of the class's curriculum)."""
+    import asyncpg
+
+    from bench.workloads.lms import LETTERS, _school
+    from models import database
+
+    conn = await asyncpg.connect(database.plain_url(db_url))
+    try:
+        school = await _school(conn, classes=len(LETTERS) + 2, pupils=1)
+        rows = await conn.fetch(
+            "SELECT c.grade, c.letter, t.subject_id FROM class_group c"
+            " JOIN teaching_assignment t ON t.class_group_id = c.id"
+            " WHERE c.institution_id = $1 ORDER BY c.id",
+            school.id,
+        )
+    finally:
+        await conn.close()
+    assert len(rows) == len(LETTERS) + 2
+    assert {r["grade"] for r in rows} == {6}
+    assert {r["subject_id"] for r in rows} == {school.math}
+    assert [r["letter"] for r in rows[-3:]] == [LETTERS[-1], LETTERS[0] + "1", LETTERS[1] + "1"]

@@ -102,7 +102,10 @@ async def _school(conn: Any, *, classes: int = 1, pupils: int = 3) -> School:
         school.id,
     )
     for c in range(classes):
-        await _class(conn, school, LETTERS[c % len(LETTERS)], 6 + c // len(LETTERS), pupils)
+        # All in the 6th grade (mathematics is a subject of grades 1-6 only; the 7th learns
+        # algebra and geometry): "А" to "Ф", then "А1" to "Ф1", and so on.
+        letter = LETTERS[c % len(LETTERS)] + (str(c // len(LETTERS)) if c >= len(LETTERS) else "")
+        await _class(conn, school, letter, 6, pupils)
     school.guardian = (await _people(conn, 1, date(1985, 1, 1), "Гульнара"))[0]
     await conn.execute(
         "INSERT INTO guardianship (guardian_id, child_id, kind, valid_from)"
