@@ -122,15 +122,16 @@ async def import_curriculum(bench: Bench, n: int) -> list[Call]:
 async def create_lesson(bench: Bench, n: int) -> list[Call]:
     async with connect(bench) as conn:
         units = await conn.fetch(
-            "SELECT u.id FROM curriculum_unit u WHERE NOT EXISTS "
+            "SELECT u.id FROM curriculum_unit u WHERE 'tg' = ANY(u.languages) AND NOT EXISTS "
             "(SELECT 1 FROM lesson l WHERE l.unit_id = u.id AND l.language = 'tg') LIMIT $1",
             n,
         )
         if len(units) < n:
             await state.lessons(conn, n - len(units), grade=GRADE, media=False)
             units = await conn.fetch(
-                "SELECT u.id FROM curriculum_unit u WHERE NOT EXISTS "
-                "(SELECT 1 FROM lesson l WHERE l.unit_id = u.id AND l.language = 'tg') LIMIT $1",
+                "SELECT u.id FROM curriculum_unit u WHERE 'tg' = ANY(u.languages)"
+                " AND NOT EXISTS (SELECT 1 FROM lesson l WHERE l.unit_id = u.id"
+                " AND l.language = 'tg') LIMIT $1",
                 n,
             )
     token = bench.token(Role.CONTENT_EDITOR)
