@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
-from models.content.curriculum import CurriculumStandard
+from models.content.curriculum import CurriculumStandard, CurriculumUnit
 from models.types import enum_column, global_id_column
 
 # ``content_fold(text)``: Kyrgyz and Russian Cyrillic and the Latin spellings people type folded
@@ -165,6 +165,21 @@ class Lesson(Timestamped, Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search_folded: Mapped[str] = mapped_column(Text, Computed(SEARCH_FOLDED, persisted=True))
     search_vector: Mapped[Any] = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR, persisted=True))
+
+    @classmethod
+    def of_unit(cls, unit: CurriculumUnit, language: str, **values: Any) -> Lesson:
+        """A new lesson of ``unit`` in ``language``, the unit's place copied onto it."""
+        return cls(
+            unit_id=unit.id,
+            language=language,
+            standard=unit.standard,
+            subject_code=unit.subject_code,
+            grade=unit.grade,
+            term=unit.term,
+            unit_no=unit.unit_no,
+            topic_no=unit.topic_no,
+            **values,
+        )
 
 
 class LessonRevision(Base):

@@ -129,15 +129,9 @@ async def create_lesson(
             field="language",
         )
     values = _checked(text, creating=True)
-    lesson = Lesson(
-        unit_id=unit.id,
-        language=code,
-        standard=unit.standard,
-        subject_code=unit.subject_code,
-        grade=unit.grade,
-        term=unit.term,
-        unit_no=unit.unit_no,
-        topic_no=unit.topic_no,
+    lesson = Lesson.of_unit(
+        unit,
+        code,
         status=LessonStatus.DRAFT,
         version=1,
         author=principal.subject[:120],

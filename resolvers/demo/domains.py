@@ -281,15 +281,9 @@ def _publish(session: AsyncSession, unit: CurriculumUnit, now: datetime) -> int:
     titles = (("ky", unit.topic_title), ("ru", TITLE_RU[unit.topic_title]))
     for language, title in titles:
         session.add(
-            Lesson(
-                unit_id=unit.id,
-                language=language,
-                standard=unit.standard,
-                subject_code=unit.subject_code,
-                grade=unit.grade,
-                term=unit.term,
-                unit_no=unit.unit_no,
-                topic_no=unit.topic_no,
+            Lesson.of_unit(
+                unit,
+                language,
                 title=title,
                 summary=f"{unit.unit_title}: {title}",
                 body=f"{title}. Сабактын тексти.",

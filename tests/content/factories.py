@@ -101,15 +101,9 @@ async def make_lesson(
     **unit_kwargs: Any,
 ) -> Lesson:
     unit = unit or await make_unit(session, **unit_kwargs)
-    lesson = Lesson(
-        unit_id=unit.id,
-        language=language,
-        standard=unit.standard,
-        subject_code=unit.subject_code,
-        grade=unit.grade,
-        term=unit.term,
-        unit_no=unit.unit_no,
-        topic_no=unit.topic_no,
+    lesson = Lesson.of_unit(
+        unit,
+        language,
         position=position,
         title=title,
         summary=summary,
