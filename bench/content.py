@@ -735,6 +735,14 @@ def _wrk_cpu(
     return result
 
 
+def _anonymous_lua(script: Path, body: str, rotation: list[str] | None = None) -> Path:
+    """bench.api's wrk script for ``body`` (or ``rotation``), sent without a token."""
+    _lua(script, body, "", rotation=rotation)
+    text = script.read_text().replace('wrk.headers["Authorization"] = "Bearer "\n', "")
+    script.write_text(text)
+    return script
+
+
 def measure_list(
     url: str,
     duration: int,
@@ -757,10 +765,7 @@ def measure_list(
         # Each worker reads the subject codes once, through the resolvers.
         for body in bodies * 2:
             client.post(url, content=body, headers={"Content-Type": "application/json"})
-    script = work / "lessons.lua"
-    _lua(script, bodies[0], "", rotation=bodies)
-    text = script.read_text().replace('wrk.headers["Authorization"] = "Bearer "\n', "")
-    script.write_text(text)
+    script = _anonymous_lua(work / "lessons.lua", bodies[0], rotation=bodies)
     _wrk(url, script, connections=connections, duration=3)  # warm
     result = _wrk_cpu(
         url,
@@ -786,10 +791,7 @@ def measure_calibration(
     on record (docs/performance.md; this machine idle: 3,400-3,650 req/s with one worker), so a
     run on a busy machine says how busy it was."""
     query = (PORTALS.parent / "public" / "Regions.graphql").read_text()
-    script = work / "regions.lua"
-    _lua(script, json.dumps({"query": query}), "")
-    text = script.read_text().replace('wrk.headers["Authorization"] = "Bearer "\n', "")
-    script.write_text(text)
+    script = _anonymous_lua(work / "regions.lua", json.dumps({"query": query}))
     _wrk(url, script, connections=connections, duration=2)  # warm
     return _wrk_cpu(
         url,
