@@ -61,6 +61,7 @@ import httpx
 
 from bench.api import _free_port, _lua, _lua_calls, _stop_hub, _wrk
 from bench.workloads import Call
+from bench.workloads.lms import school_year
 from models import database
 from resolvers import clock
 from resolvers.access import KeyRing, Role, issue_token
@@ -359,22 +360,10 @@ def _school_year(today: date) -> int:
 
 async def _this_year(conn: Any, today: date) -> tuple[int, list[Any]]:
     """This school year in the LMS's calendar (made with its terms, and by its trigger the
-    partitions of its lessons, unless there)."""
+    partitions of its lessons, unless there) and its terms."""
     start = _school_year(today)
-    starts, ends = date(start, 9, 1), date(start + 1, 5, 31)
-    year_id = await conn.fetchval(
-        "INSERT INTO academic_year (start_year, name, starts_on, ends_on) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (start_year) DO UPDATE SET name = excluded.name RETURNING id",
-        start, f"{start}-{start + 1}", starts, ends,
-    )  # fmt: skip
-    terms = default_terms(starts, ends)
-    for t in terms:
-        await conn.execute(
-            "INSERT INTO term (academic_year_id, number, starts_on, ends_on)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            year_id, t.number, t.starts_on, t.ends_on,
-        )  # fmt: skip
-    return year_id, terms
+    year_id, _, _ = await school_year(conn, start)
+    return year_id, default_terms(date(start, 9, 1), date(start + 1, 5, 31))
 
 
 async def _next_id(conn: Any, table: str) -> int:

@@ -42,7 +42,9 @@ class School:
     math: int = 0
 
 
-async def _year(conn: Any, start: int) -> tuple[int, list[int], list[date]]:
+async def school_year(conn: Any, start: int) -> tuple[int, list[int], list[date]]:
+    """The school year beginning in ``start`` with its four terms (made unless there): its id,
+    its terms' ids and its school days (Monday to Friday within the terms)."""
     starts, ends = date(start, 9, 1), date(start + 1, 5, 31)
     year_id = await conn.fetchval(
         "INSERT INTO academic_year (start_year, name, starts_on, ends_on) VALUES ($1, $2, $3, $4)"
@@ -80,8 +82,8 @@ async def _school(conn: Any, *, classes: int = 1, pupils: int = 3) -> School:
     """A school of last year with ``classes`` 6th-grade classes of ``pupils`` pupils, each
     with its own mathematics teacher and a Monday slot in period 1."""
     this = clock.today().year if clock.today().month >= 9 else clock.today().year - 1
-    year_id, term_ids, days = await _year(conn, this - 1)
-    this_year_id, _, _ = await _year(conn, this)
+    year_id, term_ids, days = await school_year(conn, this - 1)
+    this_year_id, _, _ = await school_year(conn, this)
     school = School(
         id=await conn.fetchval(
             "INSERT INTO institution (kind, ownership, name, region_id, district_id, languages,"
