@@ -716,12 +716,21 @@ def _wrk_cpu(
     rps, p50, p99, bad = _wrk(url, script, connections=connections, duration=duration)
     after = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
     result: dict[str, Any] = {"rps": rps, "p50": p50, "p99": p99, "bad": bad}
-    requests = rps * duration
-    if before is not None and after is not None and requests:
-        result["hub_cpu_ms"] = (after[0] - before[0]) * 1000 / requests
-        if before[1] is not None and after[1] is not None:
-            result["db_cpu_ms"] = (after[1] - before[1]) * 1000 / requests
-    return result
+    return result | _cpu_per_request(before, after, rps * duration)
+
+
+Cpu = tuple[float, float | None] | None
+
+
+def _cpu_per_request(before: Cpu, after: Cpu, requests: float) -> dict[str, float]:
+    """The hub's and PostgreSQL's CPU milliseconds per request between two readings of
+    :func:`cpu_seconds` (none when either was not read, or nothing was sent)."""
+    if before is None or after is None or not requests:
+        return {}
+    out = {"hub_cpu_ms": (after[0] - before[0]) * 1000 / requests}
+    if before[1] is not None and after[1] is not None:
+        out["db_cpu_ms"] = (after[1] - before[1]) * 1000 / requests
+    return out
 
 
 def _anonymous_lua(script: Path, body: str, rotation: list[str] | None = None) -> Path:
@@ -808,11 +817,7 @@ def measure_search(
             times.append(_timed(client, url, query, variables, None))
         after = cpu_seconds(hub_pid, postmaster_pid) if hub_pid else None
     result = {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "n": samples}
-    if before is not None and after is not None:
-        result["hub_cpu_ms"] = (after[0] - before[0]) * 1000 / samples
-        if before[1] is not None and after[1] is not None:
-            result["db_cpu_ms"] = (after[1] - before[1]) * 1000 / samples
-    return result
+    return result | _cpu_per_request(before, after, samples)
 
 
 def _ticks(pid: int, *, children: bool) -> int:
@@ -886,11 +891,7 @@ def measure_feed(
                 "p95": _percentile(times, 0.95),
                 "load": os.getloadavg()[0],
             }
-            if before is not None and after is not None:
-                run["hub_cpu_ms"] = (after[0] - before[0]) * 1000 / len(tokens)
-                if before[1] is not None and after[1] is not None:
-                    run["db_cpu_ms"] = (after[1] - before[1]) * 1000 / len(tokens)
-            result[name] = run
+            result[name] = run | _cpu_per_request(before, after, len(tokens))
     return result
 
 
