@@ -278,14 +278,24 @@ def search_variables(distinct: int, seed: int) -> list[dict[str, Any]]:
 
 
 def wrk_search(
-    base: str, *, connections: int, duration: int, distinct: int, zipf: float, seed: int
+    base: str,
+    *,
+    connections: int,
+    duration: int,
+    distinct: int,
+    zipf: float,
+    seed: int,
+    mix_seed: int,
 ) -> dict[str, float]:
-    """Anonymous searches drawn from ``distinct`` different ones by a Zipf law of exponent
-    ``zipf`` (the k-th most asked is asked 1/k^s as often as the first: how searches on a
-    public site spread); p50/p95/p99 from wrk's own latency record, and how many requests
-    repeated a search already sent (the best hit rate a worker's kept answers can have)."""
+    """Anonymous searches drawn from ``distinct`` different ones (the mix ``mix_seed`` makes:
+    which searches, and which is the k-th most asked) by a Zipf law of exponent ``zipf`` (the
+    k-th most asked is asked 1/k^s as often as the first: how searches on a public site
+    spread), in the order ``seed`` draws; p50/p95/p99 from wrk's own latency record, and how
+    many requests repeated a search already sent (the best hit rate a worker's kept answers
+    can have). A warm-up draws the same mix with another ``seed``: the same searches, equally
+    popular, in another order."""
     query = (PORTALS / "lib-kg" / "CatalogueSearch.graphql").read_text()
-    variables = search_variables(distinct, seed)
+    variables = search_variables(distinct, mix_seed)
     weights = [1 / (k + 1) ** zipf for k in range(len(variables))]
     total = sum(weights)
     cumulative, running = [], 0.0
@@ -569,7 +579,7 @@ def search_load(
     2. **Steady** (``--steady`` seconds, 0 to skip): the same mix, unmeasured, for that long,
        then measured again: a worker that has served for a while (a national e-library runs
        for hours), its kept answers warm for the head of the Zipf curve. Both are reported."""
-    draw = {"distinct": args.distinct, "zipf": args.zipf}
+    draw = {"distinct": args.distinct, "zipf": args.zipf, "mix_seed": args.seed}
     wrk_search(base, connections=args.connections, duration=3, seed=args.seed + 1, **draw)
     with CpuMeter(hub, postgres) as cpu:
         results["search"] = wrk_search(
@@ -583,7 +593,11 @@ def search_load(
         )
         with CpuMeter(hub, postgres) as cpu:
             results["search_steady"] = wrk_search(
-                base, connections=args.connections, duration=args.duration, seed=args.seed, **draw
+                base,
+                connections=args.connections,
+                duration=args.duration,
+                seed=args.seed + 3,
+                **draw,
             )
         steady = results["search_steady"]
         steady |= cpu.per_request(steady["rps"] * args.duration)
