@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
@@ -155,21 +155,23 @@ async def list_connection(
     convert: Callable[[Any], Any],
     *,
     total: int | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Any:
     """A top-level connection: one statement for the page (none for ``first: 0`` unless
     ``pageInfo`` is asked for), one more only if ``totalCount`` is asked for and ``total``
-    (the list's size, when its step knows it) is not given."""
+    (the list's size, when its step knows it) is not given. ``params``: values of ``stmt``'s
+    named bind parameters."""
 
     async def load() -> Page:
         page_stmt = paged(stmt, args, ordering, ctx.cursors)
-        rows = list(await ctx.run(lambda s: s.execute(page_stmt)))
+        rows = list(await ctx.run(lambda s: s.execute(page_stmt, params)))
         return slice_rows(rows, args, ordering, ctx.cursors)
 
     async def count() -> int:
         if total is not None:
             return total
         counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-        value: int | None = await ctx.run(lambda s: s.scalar(counted))
+        value: int | None = await ctx.run(lambda s: s.scalar(counted, params))
         return int(value or 0)
 
     return await page_connection(args, load, convert, count)

@@ -28,7 +28,7 @@ and pages what the step names: a :class:`Listing` (a statement, for root lists) 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Self, cast
@@ -157,10 +157,19 @@ class Listing:
     ordering: Ordering
     convert: Callable[[Any], Any]
     total: int | None = None
+    # Values of the statement's named bind parameters (a statement built once, its values bound
+    # per request).
+    params: Mapping[str, Any] | None = None
 
     async def connection(self, ctx: Context, args: PageArgs) -> Any:
         return await list_connection(
-            ctx, self.stmt, args, self.ordering, self.convert, total=self.total
+            ctx,
+            self.stmt,
+            args,
+            self.ordering,
+            self.convert,
+            total=self.total,
+            params=self.params,
         )
 
 
@@ -231,7 +240,13 @@ def connection(
                 ordering = ordering_for(ctx.principal, ordering, asked=_asks(info, "orderBy"))
             if isinstance(source, Listing):
                 return await list_connection(
-                    ctx, source.stmt, args, ordering, source.convert, total=source.total
+                    ctx,
+                    source.stmt,
+                    args,
+                    ordering,
+                    source.convert,
+                    total=source.total,
+                    params=source.params,
                 )
             pages, pid, flt = source.loader, source.parent_id, source.filter
             return await page_connection(

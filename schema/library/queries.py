@@ -234,8 +234,10 @@ class Query:
             window = await SearchWindowByKeyLoader(ctx).load(
                 library_service.SearchKey.of(text, flt)
             )
-            stmt, ordering = library_service.page_stmt(window)
-            return Listing(stmt, ordering, BibRecord.from_row, total=window.facets.counted)
+            stmt, ordering, params = library_service.page_stmt(window)
+            return Listing(
+                stmt, ordering, BibRecord.from_row, total=window.facets.counted, params=params
+            )
         stmt, ordering = library_service.catalogue_query(text, flt, order_by.value)
         return Listing(stmt, ordering, BibRecord.from_row)
 
