@@ -652,7 +652,9 @@ def main() -> None:
         ring = KeyRing.load(settings, args.data_dir)
         ministry = issue_token(ring, settings, role=Role.MINISTRY, ttl_minutes=240)
         results: dict[str, Any] = {"load_before": os.getloadavg()}
-        postgres = postmaster_pid(args.data_dir) if embedded is not None else None
+        # PostgreSQL's CPU is measured when its data is in ``--data-dir`` (embedded, or a
+        # DATABASE_URL naming another database of the server kept there).
+        postgres = postmaster_pid(args.data_dir)
         if args.new and not args.no_search:
             server, base = start_hub(db_url, args.data_dir, args.workers)
             try:
