@@ -25,10 +25,12 @@ from models import (
     ApplicationStatus,
     Funding,
     PlaceCategory,
+    ProgrammePlaces,
     RoundStatus,
 )
 from resolvers import admission as admission_service
 from resolvers.admission.rules import admission_person_readable, offer_readable
+from schema.compiled.plan import Unsupported
 from schema.compiled.sql import adapt, json_list
 from schema.compiled.workflow import (
     Kind,
@@ -38,6 +40,8 @@ from schema.compiled.workflow import (
     connection,
     enum_of,
     gid,
+    institution,
+    many,
     no_partners,
     one,
     person,
@@ -49,7 +53,7 @@ if TYPE_CHECKING:
     from schema.compiled.builder import Builder
     from schema.compiled.plan import _Shape
 
-ROOTS = ("admissionApplications",)
+ROOTS = ("admissionApplications", "programmes")
 
 
 @dataclass(frozen=True)
@@ -133,9 +137,47 @@ APPLICATION = Kind(
 )
 
 
+# --- the programme catalogue (public: programmes and their places have no row rule) ---------
+
+PLACES = Kind(
+    "ProgrammePlaces",
+    {
+        "category": enum_of(PlaceCategory, "category"),
+        "places": col("places"),
+        "filled": col("filled"),
+    },
+)
+
+PROGRAMME = Kind(
+    "Programme",
+    {
+        "id": gid("Programme"),
+        "code": col("code"),
+        "name": col("name"),
+        "fieldOfStudy": col("field_of_study"),
+        "requiredSubjects": col("required_subjects"),
+        "creativeTest": col("creative_test"),
+        "programmeCode": col("programme_code"),
+    },
+    {
+        "institution": institution("institution_id"),
+        # PlacesByProgrammeLoader's order (one row per category)
+        "places": many(
+            PLACES,
+            ProgrammePlaces.__table__,
+            lambda pl, p: pl.c.programme_id == p.c.id,
+            lambda pl: [pl.c.category],
+        ),
+    },
+)
+
+
 def check(shape: _Shape, nodes: Sequence[FieldNode]) -> None:
     """Does every field under the root have a compiled form here?"""
-    check_connection(shape, APPLICATION, nodes)
+    if nodes[0].name.value == "programmes":
+        check_connection(shape, PROGRAMME, nodes)
+    else:
+        check_connection(shape, APPLICATION, nodes)
 
 
 def _filter(flt: Any) -> admission_service.ApplicationFilter:
@@ -150,7 +192,32 @@ def _filter(flt: Any) -> admission_service.ApplicationFilter:
     )
 
 
+def _programmes(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
+    """``programmes``: public, read by applicants signed in or not."""
+    if builder.principal.grant is not None:
+        raise Unsupported("partner")  # its key decides field by field
+    args = builder.args("Query", nodes[0])
+    flt = args.get("filter")
+    if flt is not None and flt.name is not None and len(flt.name) > 100:
+        raise Unsupported("name")  # the resolvers' INVALID_INPUT
+    # as ``schema/admission/queries.py`` reads the filter (a bad ID: the resolvers' error)
+    stmt = admission_service.programmes_query(
+        admission_service.ProgrammeFilter(
+            season_id=query_pk(flt.season_id, "AdmissionSeason") if flt and flt.season_id else None,
+            institution_id=query_pk(flt.institution_id, "Institution")
+            if flt and flt.institution_id
+            else None,
+            field_of_study=flt.field_of_study if flt else None,
+            name=flt.name if flt else None,
+        )
+    )
+    ordering = admission_service.PROGRAMME_ORDERINGS[args["order_by"].value]
+    return connection(builder, PROGRAMME, nodes, stmt, ordering, args)
+
+
 def build(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
+    if nodes[0].name.value == "programmes":
+        return _programmes(builder, nodes)
     no_partners(builder)
     args = builder.args("Query", nodes[0])
     stmt = admission_service.applications_query(builder.principal, _filter(args.get("filter")))

@@ -260,6 +260,7 @@ SHAPED_ROOTS = {
     "firstGradeApplications": "schema.compiled.first_grade",
     "firstGradeQuotas": "schema.compiled.first_grade",
     "admissionApplications": "schema.compiled.admission",
+    "programmes": "schema.compiled.admission",
     "foreignApplications": "schema.compiled.abroad",
     "accreditations": "schema.compiled.licensing",
 }
