@@ -263,6 +263,8 @@ SHAPED_ROOTS = {
     "programmes": "schema.compiled.admission",
     "foreignApplications": "schema.compiled.abroad",
     "accreditations": "schema.compiled.licensing",
+    "licenceApplications": "schema.compiled.licensing",
+    "licences": "schema.compiled.licensing",
 }
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).
