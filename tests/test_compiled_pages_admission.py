@@ -163,7 +163,7 @@ async def test_bad_ids_anonymous_and_unknown_fields_take_the_resolvers(
         assert fast == slow, changed
     anonymous, _, _ = await pair.both(PAGE, variables, {})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    unknown = PAGE.replace("creativeScore", "creativeScore programme { id }")
+    unknown = PAGE.replace("creativeScore", "creativeScore testResult { id }")
     assert unknown != PAGE
     fast, slow, statements = await pair.both(unknown, variables, ministry)
     assert fast == slow
@@ -255,5 +255,88 @@ async def test_the_programme_catalogue_is_the_resolvers_for_every_caller(
     unknown = CATALOGUE.replace("creativeTest", "creativeTest season { id }")
     assert unknown != CATALOGUE
     fast, slow, statements = await pair.both(unknown, variables, {})
+    assert fast == slow
+    assert statements > 1
+
+
+MY_APPLICATIONS = (
+    Path(__file__).resolve().parents[1] / "portals/university-admission/MyApplications.graphql"
+).read_text()
+MY_EVERYTHING = """
+query Everything($personId: ID!) {
+  testResults(filter: { personId: $personId }, first: 5, orderBy: CERTIFICATE) {
+    __typename totalCount pageInfo { hasNextPage endCursor }
+    nodes { __typename id certificateNumber year mainScore stateLanguageScore
+            subjectScores { __typename subject score } }
+  }
+  admissionApplications(filter: { personId: $personId }, first: 2) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes {
+      id status
+      season { __typename id year intake name status maxChoices mainScoreMax subjectScoreMax
+               stateLanguageScoreMax mainThreshold subjectThreshold stateLanguageThreshold
+               studiesStart }
+      programme { id code name fieldOfStudy requiredSubjects creativeTest
+                  institution { id name } places { category places filled } }
+      offers { id category rank totalScore status decidedAt round { id number status } }
+    }
+  }
+}
+"""
+
+
+async def test_an_applicants_page_is_the_resolvers_for_every_caller(
+    pair: Pair, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a campaign whose first round is published, each applicant with three subject
+    # scores and an application to every programme
+    campaign, programme = await _arrange(pair, session, monkeypatch)
+    ministry = {"Authorization": f"Bearer {pair.token(Role.MINISTRY)}"}
+    first, _, _ = await pair.both(PAGE, programme, ministry)
+    nodes = first["data"]["admissionApplications"]["nodes"]
+    recommended = next(n for n in nodes if n["offers"])
+    person_id = decode_id(recommended["applicant"]["id"])[1]
+    variables = {"personId": recommended["applicant"]["id"]}
+    counts: dict[str, tuple[int, int]] = {}
+    callers = {**_callers(pair, campaign, person_id), "anonymous": {}}
+    for caller, headers in callers.items():
+        for document in (MY_APPLICATIONS, MY_EVERYTHING):
+            # when both paths answer the same request
+            fast, slow, statements = await pair.both(document, variables, headers)
+            # then the answers are the same bytes, in one statement (anonymous: the resolvers'
+            # UNAUTHENTICATED)
+            assert fast == slow, (caller, fast, slow)
+            if caller == "anonymous":
+                assert fast["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+                continue
+            assert "errors" not in fast, (caller, fast)
+            assert statements == 1, (caller, pair.counter.statements)
+            data = fast["data"]
+            counts[caller] = (
+                len(data["testResults"]["nodes"]),
+                len(data["admissionApplications"]["nodes"]),
+            )
+    # and the applicant reads their certificate and applications, their university's officer
+    # them too, another university's officer nothing
+    assert counts["applicant"] == counts["ministry"] == (1, 2)
+    assert counts["admission officer of the university"][0] == 1
+    assert counts["admission officer of another university"][1] in (0, 1)
+    page, _, _ = await pair.both(MY_APPLICATIONS, variables, callers["applicant"])
+    (certificate,) = page["data"]["testResults"]["nodes"]
+    subjects = [s["subject"] for s in certificate["subjectScores"]]
+    assert subjects == sorted(subjects) == ["biology", "chemistry", "math"]
+    assert any(n["offers"] for n in page["data"]["admissionApplications"]["nodes"])
+    # a long certificate number and an unknown field take the resolvers
+    long_number = MY_APPLICATIONS.replace(
+        "filter: { personId: $personId }, first: 5",
+        'filter: { personId: $personId, certificateNumber: "' + "X" * 21 + '" }, first: 5',
+    )
+    assert long_number != MY_APPLICATIONS
+    fast, slow, _ = await pair.both(long_number, variables, callers["applicant"])
+    assert fast == slow
+    assert "errors" in fast
+    unknown = MY_APPLICATIONS.replace("season { id name }", "season { id name rounds { id } }")
+    assert unknown != MY_APPLICATIONS
+    fast, slow, statements = await pair.both(unknown, variables, callers["applicant"])
     assert fast == slow
     assert statements > 1

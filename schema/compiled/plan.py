@@ -261,6 +261,7 @@ SHAPED_ROOTS = {
     "firstGradeQuotas": "schema.compiled.first_grade",
     "admissionApplications": "schema.compiled.admission",
     "programmes": "schema.compiled.admission",
+    "testResults": "schema.compiled.admission",
     "foreignApplications": "schema.compiled.abroad",
     "accreditations": "schema.compiled.licensing",
     "licenceApplications": "schema.compiled.licensing",

@@ -36,7 +36,7 @@ TEXT = {p: p.read_text() for p in sorted(PORTAL.glob("*.graphql"))}
 STATEMENT_BUDGET = {
     "AdmissionSeasons": 3,
     "ProgrammeCatalogue": 1,  # the compiled path (schema/compiled/admission.py)
-    "MyApplications": 8,
+    "MyApplications": 1,  # the compiled path
     # three, plus four per category competed in (grant and contract at most)
     "RankExplanation": 11,
     "ProgrammeApplicants": 5,
