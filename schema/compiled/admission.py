@@ -119,6 +119,12 @@ def _offers(builder: Builder, src: Any, nodes: Sequence[FieldNode]) -> Any:
     )
 
 
+def _kind(name: str) -> Kind:
+    """A type defined below the application's (its season, its programme)."""
+    kind: Kind = {"season": SEASON, "programme": PROGRAMME}[name]
+    return kind
+
+
 APPLICATION = Kind(
     "AdmissionApplication",
     {
@@ -139,10 +145,12 @@ APPLICATION = Kind(
         "offers": Relation(lambda shape, nodes: OFFER.check(shape, nodes), _offers),
         # seasons and programmes have no row rule (their loaders' none)
         "season": one(
-            lambda: SEASON, AdmissionSeason.__table__, lambda s, a: s.c.id == a.c.season_id
+            lambda: _kind("season"), AdmissionSeason.__table__, lambda s, a: s.c.id == a.c.season_id
         ),
         "programme": one(
-            lambda: PROGRAMME, AdmissionProgramme.__table__, lambda p, a: p.c.id == a.c.programme_id
+            lambda: _kind("programme"),
+            AdmissionProgramme.__table__,
+            lambda p, a: p.c.id == a.c.programme_id,
         ),
     },
 )
