@@ -53,11 +53,17 @@ PAGES: dict[str, tuple[str, ...]] = {
         "first-grade/SchoolFirstGradeApplications",
         "first-grade/MyFirstGradeApplications",
     ),
-    "bench.workloads.university_admission": ("university-admission/ProgrammeApplicants",),
+    "bench.workloads.university_admission": (
+        "university-admission/ProgrammeApplicants",
+        "university-admission/ProgrammeCatalogue",
+        "university-admission/MyApplications",
+    ),
     "bench.workloads.study_abroad": ("study-abroad/ProgrammeCandidates",),
     "bench.workloads.licensing": (
         "licensing/Accreditations",
         "licensing/InstitutionLicensing",
+        "licensing/LicenceApplications",
+        "licensing/Licences",
     ),
 }
 

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import ProgrammePlaces
 from resolvers import clock
 from resolvers.access import Role
 from resolvers.relay import decode_id
@@ -161,9 +163,180 @@ async def test_bad_ids_anonymous_and_unknown_fields_take_the_resolvers(
         assert fast == slow, changed
     anonymous, _, _ = await pair.both(PAGE, variables, {})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    unknown = PAGE.replace("creativeScore", "creativeScore programme { id }")
+    unknown = PAGE.replace("creativeScore", "creativeScore testResult { id }")
     assert unknown != PAGE
     fast, slow, statements = await pair.both(unknown, variables, ministry)
     assert fast == slow
     assert statements > 1
     del campaign
+
+
+CATALOGUE = (
+    Path(__file__).resolve().parents[1] / "portals/university-admission/ProgrammeCatalogue.graphql"
+).read_text()
+CATALOGUE_EVERYTHING = """
+query Everything($seasonId: ID!, $after: String) {
+  programmes(filter: { seasonId: $seasonId }, orderBy: ID, first: 2, after: $after) {
+    __typename totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes {
+      __typename id code name fieldOfStudy requiredSubjects creativeTest programmeCode
+      institution { __typename id name kind languages region { nameRu } }
+      places { __typename category places filled }
+    }
+  }
+}
+"""
+
+
+async def test_the_programme_catalogue_is_the_resolvers_for_every_caller(
+    pair: Pair, session: AsyncSession, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    # given a published round, and a programme whose name needs JSON's escapes, with no
+    # required subject, a creative test and no places
+    from resolvers.access.keys import load_pepper
+    from tests.factories import make_api_key, make_programme
+
+    campaign, _ = await _arrange(pair, session, monkeypatch)
+    art = await make_programme(
+        session, season=campaign.season, university=campaign.other_university, code="ART",
+        name='Дизайн "Илим" \\ /\t\n\x01\u2028 😀', required_subjects=[], creative_test=True,
+    )  # fmt: skip
+    await session.execute(delete(ProgrammePlaces).where(ProgrammePlaces.programme_id == art.id))
+    _, partner = await make_api_key(
+        session, pepper=load_pepper(settings), allowed_fields=["Query.programmes", "Programme.*"]
+    )
+    await session.commit()
+    variables = {"seasonId": gid("AdmissionSeason", campaign.season.id), "after": None}
+    callers = {
+        **_callers(pair, campaign, 1),
+        "anonymous": {},
+        "partner": {"X-Api-Key": partner},
+    }
+    for caller, headers in callers.items():
+        for document in (CATALOGUE, CATALOGUE_EVERYTHING):
+            # when both paths answer the same request
+            fast, slow, statements = await pair.both(document, variables, headers)
+            # then the answers are the same bytes, in one statement (a partner's key decides
+            # field by field: the resolvers)
+            assert fast == slow, (caller, fast, slow)
+            if caller == "partner":
+                continue
+            assert "errors" not in fast, (caller, fast)
+            assert statements == 1, (caller, pair.counter.statements)
+            programmes = fast["data"]["programmes"]
+            assert programmes["totalCount"] == 4
+    anonymous, _, _ = await pair.both(CATALOGUE, variables, {})
+    nodes = anonymous["data"]["programmes"]["nodes"]
+    assert [n["code"] for n in nodes] == ["ART", "MED", "INF", "ECO"]  # by name
+    art = next(n for n in nodes if n["code"] == "ART")
+    assert art["places"] == []
+    assert art["requiredSubjects"] == []
+    assert art["creativeTest"]
+    # the pages after the first answer the same on both paths
+    after = None
+    for _ in range(3):
+        fast, slow, statements = await pair.both(
+            CATALOGUE_EVERYTHING, {**variables, "after": after}, {}
+        )
+        assert fast == slow
+        assert statements == 1
+        after = fast["data"]["programmes"]["pageInfo"]["endCursor"]
+        if not fast["data"]["programmes"]["pageInfo"]["hasNextPage"]:
+            break
+    # a bad season ID, a long name and a field the module does not know take the resolvers
+    for changed in ({"seasonId": gid("Person", 1)}, {"seasonId": "nope"}):
+        fast, slow, _ = await pair.both(CATALOGUE, changed, {})
+        assert fast == slow, changed
+        assert "errors" in fast, changed
+    long_name = CATALOGUE.replace("{ seasonId: $seasonId }", '{ name: "' + "x" * 101 + '" }')
+    fast, slow, _ = await pair.both(long_name, {}, {})
+    assert fast == slow
+    assert "errors" in fast
+    unknown = CATALOGUE.replace("creativeTest", "creativeTest season { id }")
+    assert unknown != CATALOGUE
+    fast, slow, statements = await pair.both(unknown, variables, {})
+    assert fast == slow
+    assert statements > 1
+
+
+MY_APPLICATIONS = (
+    Path(__file__).resolve().parents[1] / "portals/university-admission/MyApplications.graphql"
+).read_text()
+MY_EVERYTHING = """
+query Everything($personId: ID!) {
+  testResults(filter: { personId: $personId }, first: 5, orderBy: CERTIFICATE) {
+    __typename totalCount pageInfo { hasNextPage endCursor }
+    nodes { __typename id certificateNumber year mainScore stateLanguageScore
+            subjectScores { __typename subject score } }
+  }
+  admissionApplications(filter: { personId: $personId }, first: 2) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes {
+      id status
+      season { __typename id year intake name status maxChoices mainScoreMax subjectScoreMax
+               stateLanguageScoreMax mainThreshold subjectThreshold stateLanguageThreshold
+               studiesStart }
+      programme { id code name fieldOfStudy requiredSubjects creativeTest
+                  institution { id name } places { category places filled } }
+      offers { id category rank totalScore status decidedAt round { id number status } }
+    }
+  }
+}
+"""
+
+
+async def test_an_applicants_page_is_the_resolvers_for_every_caller(
+    pair: Pair, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a campaign whose first round is published, each applicant with three subject
+    # scores and an application to every programme
+    campaign, programme = await _arrange(pair, session, monkeypatch)
+    ministry = {"Authorization": f"Bearer {pair.token(Role.MINISTRY)}"}
+    first, _, _ = await pair.both(PAGE, programme, ministry)
+    nodes = first["data"]["admissionApplications"]["nodes"]
+    recommended = next(n for n in nodes if n["offers"])
+    person_id = decode_id(recommended["applicant"]["id"])[1]
+    variables = {"personId": recommended["applicant"]["id"]}
+    counts: dict[str, tuple[int, int]] = {}
+    callers = {**_callers(pair, campaign, person_id), "anonymous": {}}
+    for caller, headers in callers.items():
+        for document in (MY_APPLICATIONS, MY_EVERYTHING):
+            # when both paths answer the same request
+            fast, slow, statements = await pair.both(document, variables, headers)
+            # then the answers are the same bytes, in one statement (anonymous: the resolvers'
+            # UNAUTHENTICATED)
+            assert fast == slow, (caller, fast, slow)
+            if caller == "anonymous":
+                assert fast["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+                continue
+            assert "errors" not in fast, (caller, fast)
+            assert statements == 1, (caller, pair.counter.statements)
+            data = fast["data"]
+            counts[caller] = (
+                len(data["testResults"]["nodes"]),
+                len(data["admissionApplications"]["nodes"]),
+            )
+    # and the applicant reads their certificate and applications, their university's officer
+    # them too, another university's officer nothing
+    assert counts["applicant"] == counts["ministry"] == (1, 2)
+    assert counts["admission officer of the university"][0] == 1
+    assert counts["admission officer of another university"][1] in (0, 1)
+    page, _, _ = await pair.both(MY_APPLICATIONS, variables, callers["applicant"])
+    (certificate,) = page["data"]["testResults"]["nodes"]
+    subjects = [s["subject"] for s in certificate["subjectScores"]]
+    assert subjects == sorted(subjects) == ["biology", "chemistry", "math"]
+    assert any(n["offers"] for n in page["data"]["admissionApplications"]["nodes"])
+    # a long certificate number and an unknown field take the resolvers
+    long_number = MY_APPLICATIONS.replace(
+        "filter: { personId: $personId }, first: 5",
+        'filter: { personId: $personId, certificateNumber: "' + "X" * 21 + '" }, first: 5',
+    )
+    assert long_number != MY_APPLICATIONS
+    fast, slow, _ = await pair.both(long_number, variables, callers["applicant"])
+    assert fast == slow
+    assert "errors" in fast
+    unknown = MY_APPLICATIONS.replace("season { id name }", "season { id name rounds { id } }")
+    assert unknown != MY_APPLICATIONS
+    fast, slow, statements = await pair.both(unknown, variables, callers["applicant"])
+    assert fast == slow
+    assert statements > 1

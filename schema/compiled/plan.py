@@ -260,8 +260,12 @@ SHAPED_ROOTS = {
     "firstGradeApplications": "schema.compiled.first_grade",
     "firstGradeQuotas": "schema.compiled.first_grade",
     "admissionApplications": "schema.compiled.admission",
+    "programmes": "schema.compiled.admission",
+    "testResults": "schema.compiled.admission",
     "foreignApplications": "schema.compiled.abroad",
     "accreditations": "schema.compiled.licensing",
+    "licenceApplications": "schema.compiled.licensing",
+    "licences": "schema.compiled.licensing",
 }
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).
