@@ -31,7 +31,7 @@ from schema.compiled.cache import Compiler
 from schema.compiled.plan import Plan, Unsupported
 from schema.compiled.sql import seal_cursors
 from schema.http import kept, media
-from schema.http.limits import decode_json
+from schema.http.limits import request_json
 
 if TYPE_CHECKING:
     from schema.http.view import GraphQLView
@@ -122,7 +122,7 @@ async def _operation(request: Request) -> _Operation | None:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return None
     try:
-        data = decode_json(await request.body())
+        data = await request_json(request)
     except (ValueError, HTTPException):
         return None  # the normal path answers it 400
     if not isinstance(data, dict):

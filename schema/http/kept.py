@@ -55,7 +55,7 @@ from resolvers.persisted import is_portal_client, requested_hash
 from resolvers.safety import CostReport
 from resolvers.telemetry import note_result
 from schema import library as library_schema
-from schema.http.limits import decode_json
+from schema.http.limits import request_json
 
 if TYPE_CHECKING:
     from schema.http.view import GraphQLView
@@ -266,7 +266,7 @@ async def answer(view: GraphQLView, request: Request) -> Response | None:
     ):
         return None
     try:
-        body = decode_json(await request.body())
+        body = await request_json(request)
     except Exception:
         return None  # the normal path answers it 400
     if not isinstance(body, dict):

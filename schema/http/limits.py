@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from resolvers.errors import ErrorCode
@@ -37,6 +38,22 @@ def decode_json(data: str | bytes) -> Any:
     if _deeper_than(value, MAX_JSON_DEPTH):
         raise HTTPException(400, f"The JSON nests deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+# Where a request's decoded JSON body is kept for the rest of the request.
+JSON_BODY_KEY = "bilim.json_body"
+_NOT_READ = object()
+
+
+async def request_json(request: Request) -> Any:
+    """The request's body decoded by :func:`decode_json`, once per request: the kept answers
+    and the compiled path each look at it before the view runs (decoded twice before, with
+    its depth walked twice, on the hub's most frequent request). Raises as
+    :func:`decode_json` does; a body that does not decode is not kept."""
+    found = request.scope.get(JSON_BODY_KEY, _NOT_READ)
+    if found is _NOT_READ:
+        found = request.scope[JSON_BODY_KEY] = decode_json(await request.body())
+    return found
 
 
 def _with_surrogates(data: str | bytes) -> Any:
