@@ -179,6 +179,8 @@ class DirectPool:
         )
         self._pool: Any = None
         self._opening: Any = None
+        # Checkouts under way or waiting (``fetch_bytes``).
+        self._checked_out = 0
 
     async def _open(self) -> Any:
         import asyncpg
@@ -192,6 +194,10 @@ class DirectPool:
                     min_size=0,
                     max_size=self.size,
                     reset=_no_reset,
+                    # Idle connections stay open, as the engines' pools keep theirs: asyncpg
+                    # would otherwise set a timer at every release and cancel it at the next
+                    # checkout, on every request.
+                    max_inactive_connection_lifetime=0,
                     **self.connect_args,
                 )
         return self._pool
@@ -202,19 +208,29 @@ class DirectPool:
         dispatch = self.engine.sync_engine.dispatch.before_cursor_execute
         if dispatch:
             dispatch(None, None, sql, args, None, False)
+        self._checked_out += 1
         try:
-            # A timer of the loop, not acquire(timeout=...): that wraps every checkout in a
-            # task of its own (asyncio.wait_for), a cost on the hub's most frequent request.
-            async with asyncio.timeout(self.pool_timeout):
+            if self._checked_out <= self.size:
+                # A connection is idle or may be opened (every checkout of this pool is
+                # counted here): no wait for another's release, so no timer.
                 conn = await pool.acquire()
-        except TimeoutError as exc:
-            raise PoolTimeout(
-                f"No connection of the compiled path's pool came free in {self.pool_timeout} s"
-            ) from exc
-        try:
-            value = await conn.fetchval(sql, *args)
+            else:
+                # A timer of the loop, not acquire(timeout=...): that wraps every checkout in
+                # a task of its own (asyncio.wait_for).
+                try:
+                    async with asyncio.timeout(self.pool_timeout):
+                        conn = await pool.acquire()
+                except TimeoutError as exc:
+                    raise PoolTimeout(
+                        "No connection of the compiled path's pool came free in "
+                        f"{self.pool_timeout} s"
+                    ) from exc
+            try:
+                value = await conn.fetchval(sql, *args)
+            finally:
+                await pool.release(conn)
         finally:
-            await pool.release(conn)
+            self._checked_out -= 1
         return None if value is None else bytes(value)
 
     async def close(self) -> None:

@@ -10,6 +10,7 @@ GraphQL view that tells the record who called and how the answer ended."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -109,8 +110,6 @@ class ObservedView(GraphQLView):
 
 def _trace_id() -> str | None:
     """The trace id of the request's span when tracing is on (W3C form: 32 hex digits)."""
-    import sys
-
     trace = sys.modules.get("opentelemetry.trace")
     if trace is None:  # tracing off: OpenTelemetry was never imported
         return None
