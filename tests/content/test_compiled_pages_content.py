@@ -315,10 +315,11 @@ async def test_the_curriculum_is_the_resolvers_page_after_page(
             fast, _, _ = await pair.both(UNITS, variables, headers)
             assert fast["data"]["curriculumUnits"]["totalCount"] > 0, variables
     # bad arguments get the resolvers' errors
-    for variables in ({"subject": "alchemy"}, {"grade": 42}, {"first": 500}):
-        fast, slow, _ = await pair.both(UNITS, variables, {})
+    bad: list[dict[str, Any]] = [{"subject": "alchemy"}, {"grade": 42}, {"first": 500}]
+    for wrong in bad:
+        fast, slow, _ = await pair.both(UNITS, wrong, {})
         assert fast == slow
-        assert fast["errors"], variables
+        assert fast["errors"], wrong
 
 
 async def test_the_review_list_is_the_resolvers_for_every_caller(
