@@ -65,6 +65,12 @@ PAGES: dict[str, tuple[str, ...]] = {
         "licensing/LicenceApplications",
         "licensing/Licences",
     ),
+    "bench.workloads.sanarip_sabak": (
+        "sanarip-sabak/Lesson",
+        "sanarip-sabak/CurriculumUnits",
+        "sanarip-sabak/LessonsForReview",
+        "sanarip-sabak/OfflinePack",
+    ),
 }
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, String, select, type_coerce
+from sqlalchemy.dialects import postgresql
 
 from models import (
     CourseEnrollment,
@@ -139,7 +140,9 @@ def curriculum_units_query(flt: UnitFilter) -> Select[Any]:
     if flt.term is not None:
         stmt = stmt.where(CurriculumUnit.term == flt.term)
     if flt.language is not None:
-        stmt = stmt.where(CurriculumUnit.languages.contains([flt.language]))
+        # ``languages @> ARRAY[...]``: the model's generic ARRAY has no ``contains``.
+        languages = type_coerce(CurriculumUnit.languages, postgresql.ARRAY(String))
+        stmt = stmt.where(languages.contains([flt.language]))
     return stmt
 
 

@@ -16,7 +16,19 @@ from typing import Any
 import strawberry
 from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, NullValueNode, VariableNode
 from graphql.execution.values import VariableValues, get_argument_values
-from sqlalchemy import ColumnElement, FromClause, Select, Text, and_, cast, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    null,
+    select,
+    true,
+)
 from strawberry.types.arguments import convert_arguments
 
 from models import Enrollment, Region
@@ -32,6 +44,7 @@ from resolvers.people.rules import person_readable
 from resolvers.relay import CursorKeys, Ordering, PageArgs, decode_id
 from schema.compiled.plan import (
     SHAPED_FIELDS,
+    SHAPED_NODES,
     SHAPED_ROOTS,
     Fields,
     Plan,
@@ -69,10 +82,14 @@ def cursor_of(ordering: Ordering, src: FromClause) -> ColumnElement[Any]:
         value: ColumnElement[Any] = src.c[col.key]
         python_type = col.type.python_type
         if python_type is datetime:
-            # ``isoformat`` of what the driver reads (the kindergarten queue's order).
-            value = func.jsonb_build_object(lit("$d"), iso_timestamp(value))
+            # ``isoformat`` of what the driver reads (the kindergarten queue's order); a null
+            # stays null (a lesson in review has no ``published_at``: NEWEST's order).
+            value = case(
+                (value.is_(None), null()),
+                else_=func.jsonb_build_object(lit("$d"), iso_timestamp(value)),
+            )
         elif python_type is date:
-            value = func.jsonb_build_object(lit("$d"), value)
+            value = case((value.is_(None), null()), else_=func.jsonb_build_object(lit("$d"), value))
         values.append(value)
     return unsealed_cursor(ordering.digest, cast(func.jsonb_build_array(*values), Text))
 
@@ -160,6 +177,10 @@ class Builder:
         type_name, pk = decode_id(args["id"])
         if type_name not in NODE_RESOLVERS:
             raise Unsupported("unknown type")  # the resolver's INVALID_ID
+        if type_name in SHAPED_NODES:
+            module = importlib.import_module(SHAPED_NODES[type_name])
+            built: ColumnElement[Any] = module.build_node(self, pk, nodes)
+            return built
         grant = self.principal.grant
         if grant is not None and not grant.names_type(type_name):
             return NULL_JSON

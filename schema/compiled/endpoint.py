@@ -28,6 +28,7 @@ from resolvers.inputs import refusal as input_refusal
 from resolvers.safety import operation_name_of
 from resolvers.telemetry import note_result
 from schema.compiled.cache import Compiler
+from schema.compiled.links import sign_links
 from schema.compiled.plan import Plan, Unsupported
 from schema.compiled.sql import seal_cursors
 from schema.http import kept, media
@@ -209,6 +210,7 @@ async def _run(
         if answer is None:
             raise RuntimeError("the compiled statement returned no row")
         answer = seal_cursors(answer, state.keyring.cursors)
+        answer = sign_links(answer, state.keyring, state.settings.file_link_ttl_seconds)
     except Exception as err:
         if is_unavailable(err):
             # Load balancers and clients retry a 503; the audit cannot be written either.

@@ -266,12 +266,28 @@ SHAPED_ROOTS = {
     "accreditations": "schema.compiled.licensing",
     "licenceApplications": "schema.compiled.licensing",
     "licences": "schema.compiled.licensing",
+    "curriculumUnits": "schema.compiled.content",
 }
+# Node types other than the registry's whose ``node(id:)`` a module answers (its
+# ``check_node`` and ``build_node``): a lesson's page.
+SHAPED_NODES = {"Lesson": "schema.compiled.content"}
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).
 SHAPED_FIELDS = {
     ("Institution", name): "schema.compiled.licensing"
     for name in ("licenceRequired", "licence", "mayTeachToday", "accreditation", "programmes")
+} | {
+    ("Lesson", name): "schema.compiled.content"
+    for name in (
+        "publishedAt",
+        "text",
+        "unit",
+        "media",
+        "broadcasts",
+        "quiz",
+        "history",
+        "myProgress",
+    )
 }
 CONNECTION_FIELDS = {"totalCount", "pageInfo", "nodes", "edges", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
@@ -360,6 +376,8 @@ class _Shape:
                 # Whatever the id's type, the selection must be known for each supported type.
                 for type_name in ("Person", "Institution", "Enrollment"):
                     self.check_object(type_name, nodes)
+                for module in SHAPED_NODES.values():
+                    importlib.import_module(module).check_node(self, nodes)
                 self._only_known_conditions(nodes)
             elif name == "persons":
                 self.check_connection("Person", nodes)
@@ -375,7 +393,7 @@ class _Shape:
 
     def _only_known_conditions(self, nodes: Sequence[FieldNode]) -> None:
         """Fragments on other node types would need their resolvers."""
-        known = {"Node", "Person", "Institution", "Enrollment"}
+        known = {"Node", "Person", "Institution", "Enrollment", *SHAPED_NODES}
 
         def walk(selection_set: SelectionSetNode | None) -> None:
             for sel in selection_set.selections if selection_set else ():
