@@ -43,7 +43,12 @@ from resolvers.lms.homework import (
     submit_homework,
 )
 from resolvers.lms.journal import Journal, JournalRow, journal
-from resolvers.lms.lessons import LessonRecord, day_slots_query, record_class_lesson
+from resolvers.lms.lessons import (
+    LessonRecord,
+    day_slots_query,
+    record_class_lesson,
+    teacher_day_query,
+)
 from resolvers.lms.promotion import (
     ClosureRequest,
     close_academic_year,
@@ -65,6 +70,7 @@ from resolvers.lms.rules import (
     is_counsellor,
 )
 from resolvers.lms.timetable import (
+    TIMETABLE_ORDER,
     PeriodTimes,
     SlotChange,
     SubjectHours,
@@ -73,6 +79,7 @@ from resolvers.lms.timetable import (
     set_bell_schedule,
     set_timetable_slot,
     slots_query,
+    timetable_query,
 )
 from resolvers.lms.years import (
     Policy,
@@ -138,6 +145,7 @@ __all__ = [
     "RESULT_RULE",
     "RESULT_WEIGHTS",
     "SUBMISSION_FILES",
+    "TIMETABLE_ORDER",
     "AttendanceEntry",
     "ClassFilter",
     "ClosureRequest",
@@ -197,5 +205,7 @@ __all__ = [
     "set_timetable_slot",
     "slots_query",
     "submit_homework",
+    "teacher_day_query",
+    "timetable_query",
     "year_on",
 ]

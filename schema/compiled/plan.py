@@ -262,6 +262,10 @@ SHAPED_ROOTS = {
     "admissionApplications": "schema.compiled.admission",
     "foreignApplications": "schema.compiled.abroad",
     "accreditations": "schema.compiled.licensing",
+    # issue 21's school pages
+    "teacherDay": "schema.compiled.lms",
+    "timetable": "schema.compiled.lms",
+    "concernReports": "schema.compiled.lms",
 }
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).
