@@ -59,6 +59,12 @@ PAGES: dict[str, tuple[str, ...]] = {
         "licensing/Accreditations",
         "licensing/InstitutionLicensing",
     ),
+    # the school pages (issue 21, second part)
+    "bench.workloads.lms": (
+        "lms/TeacherDay",
+        "lms/SchoolTimetable",
+        "lms/ConcernReports",
+    ),
 }
 
 
