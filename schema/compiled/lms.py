@@ -76,15 +76,18 @@ def _by_key(
     table: Any,
     key: str,
     rule: Callable[[Builder], ColumnElement[bool]] | None = None,
-    column: str = "id",
+    year: bool = False,
 ) -> Relation:
-    """The row of ``table`` whose ``column`` is the parent's ``key`` (null when none, or when
+    """The row of ``table`` whose id is the parent's ``key`` (null when none, or when
     ``rule``, a condition on ``table`` as the loader states it, does not let the caller read
-    it)."""
+    it). ``year``: a table partitioned by academic year, whose key is (year, id); the parent's
+    ``academic_year_id`` is the row's, so the lookup goes to one partition's key."""
 
     def build(builder: Builder, src: FromClause, nodes: Sequence[FieldNode]) -> Any:
         row = table.alias()
-        where = [row.c[column] == src.c[key]]
+        where = [row.c.id == src.c[key]]
+        if year:
+            where.append(row.c.academic_year_id == src.c.academic_year_id)
         if rule is not None:
             where.append(adapt(rule(builder), row))
         stmt = select(kind().json(builder, row, nodes)).where(*where).correlate(src)
@@ -205,7 +208,8 @@ def _first_homework() -> Relation:
         h = Homework.__table__.alias()
         stmt = (
             select(HOMEWORK_KIND.json(builder, h, nodes))
-            .where(h.c.lesson_id == src.c.id)
+            # (year, lesson) is unique and the key of its foreign key to the lesson
+            .where(h.c.academic_year_id == src.c.academic_year_id, h.c.lesson_id == src.c.id)
             .order_by(h.c.id)
             .limit(1)
             .correlate(src)
@@ -252,7 +256,7 @@ def _teacher_lesson(on: date | ColumnElement[Any]) -> Kind:
             "subject": SUBJECT_OF,
             "room": ROOM_OF,
             "slot": _by_key(_slot, TimetableSlot.__table__, "slot_id", _slot_rule),
-            "lesson": _by_key(_lesson, ClassLesson.__table__, "lesson_id", _lesson_rule),
+            "lesson": _by_key(_lesson, ClassLesson.__table__, "lesson_id", _lesson_rule, year=True),
         },
     )
 
