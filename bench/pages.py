@@ -63,6 +63,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "bench.workloads.lms": (
         "lms/TeacherDay",
         "lms/SchoolTimetable",
+        "lms/SchoolClasses",
         "lms/ConcernReports",
     ),
 }

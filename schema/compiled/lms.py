@@ -35,7 +35,9 @@ from models import (
     ConcernCategory,
     ConcernReportEvent,
     ConcernStatus,
+    CurriculumModel,
     Homework,
+    Language,
     Room,
     Subject,
     TimetableSlot,
@@ -65,7 +67,7 @@ if TYPE_CHECKING:
     from schema.compiled.builder import Builder
     from schema.compiled.plan import _Shape
 
-ROOTS = ("teacherDay", "timetable", "concernReports")
+ROOTS = ("teacherDay", "timetable", "concernReports", "classGroups")
 
 
 # --- relations read under their loader's rule ------------------------------------------------
@@ -159,7 +161,11 @@ def _homework() -> Kind:
 SUBJECT_KIND = Kind("Subject", SUBJECT)
 CLASS_GROUP_KIND = Kind(
     "ClassGroup",
-    CLASS_GROUP,
+    {
+        **CLASS_GROUP,
+        "language": enum_of(Language, "language"),
+        "curriculumModel": enum_of(CurriculumModel, "curriculum_model"),
+    },
     {
         "school": institution("institution_id"),
         "homeroomTeacher": _person("homeroom_teacher_id"),
@@ -305,6 +311,8 @@ def check(shape: _Shape, nodes: Sequence[FieldNode]) -> None:
         SLOT_KIND.check(shape, nodes)
     elif root == "concernReports":
         check_connection(shape, REPORT_KIND, nodes)
+    elif root == "classGroups":
+        check_connection(shape, CLASS_GROUP_KIND, nodes)
     else:
         raise Unsupported(root)
 
@@ -321,6 +329,8 @@ def build(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
         return _timetable(builder, nodes)
     if root == "concernReports":
         return _concern_reports(builder, nodes)
+    if root == "classGroups":
+        return _class_groups(builder, nodes)
     raise Unsupported(root)
 
 
@@ -377,3 +387,12 @@ def _concern_reports(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[
     args = builder.args("Query", nodes[0])
     stmt = lms_service.concern_reports_query(builder.principal, args.get("status"))
     return connection(builder, REPORT_KIND, nodes, stmt, lms_service.CONCERN_ORDER, args)
+
+
+def _class_groups(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
+    """``Query.class_groups``: a page of the classes the caller may read, filtered."""
+    from schema.lms.queries import _class_filter
+
+    args = builder.args("Query", nodes[0])
+    stmt = lms_service.class_groups_query(builder.principal, _class_filter(args.get("filter")))
+    return connection(builder, CLASS_GROUP_KIND, nodes, stmt, lms_service.CLASS_ORDER, args)

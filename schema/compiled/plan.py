@@ -266,6 +266,7 @@ SHAPED_ROOTS = {
     "teacherDay": "schema.compiled.lms",
     "timetable": "schema.compiled.lms",
     "concernReports": "schema.compiled.lms",
+    "classGroups": "schema.compiled.lms",
 }
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).

@@ -20,6 +20,7 @@ from resolvers.access import Role
 from resolvers.relay import decode_id
 from tests.factories import (
     gid,
+    make_class_group,
     make_lesson,
     make_room,
     make_slot,
@@ -431,3 +432,66 @@ async def test_a_field_it_does_not_know_takes_the_resolvers(
         fast, slow, statements = await pair.both(document, variables, ministry)
         assert fast == slow
         assert statements != 1 or "errors" in fast
+
+
+CLASSES = (PORTAL / "SchoolClasses.graphql").read_text()
+CLASSES_EVERYTHING = """
+query Classes($filter: ClassGroupFilter, $first: Int, $after: String) {
+  classGroups(filter: $filter, first: $first, after: $after) {
+    __typename totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes {
+      __typename id name grade letter shift language curriculumModel capacity pupilCount
+      school { id name } homeroomTeacher { id fullName }
+    }
+  }
+}
+"""
+
+
+async def test_the_compiled_class_list_is_the_resolvers_for_every_caller(
+    pair: Pair, session: AsyncSession
+) -> None:
+    # given a school with three classes (one with a home-room teacher), and another school
+    s, arranged = await _day(pair, session)
+    for letter in ("Б", "В"):
+        await make_class_group(
+            session, school=s.school, year=s.last_year, grade=7, letter=letter,
+            homeroom_teacher=s.teacher if letter == "Б" else None,
+        )  # fmt: skip
+    await session.commit()
+    callers = _callers(pair, s, arranged)
+    other: School = arranged["other"]
+    asks = {
+        "the school": {"filter": {"schoolId": s.id}, "first": 50},
+        "a page of two": {"filter": {"schoolId": s.id}, "first": 2},
+        "a grade": {"filter": {"schoolId": s.id, "grade": 7}},
+        "a year": {"filter": {"academicYearId": gid("AcademicYear", s.last_year.id)}},
+        "every class": {"first": 50},
+        "the other school": {"filter": {"schoolId": other.id}},
+    }
+    readable = {"the teacher", "a colleague", "school admin", "region officer",
+                "district officer", "ministry", "guardian", "pupil"}  # fmt: skip
+    for caller, headers in callers.items():
+        for ask, variables in asks.items():
+            for document in (CLASSES, CLASSES_EVERYTHING):
+                # when both paths answer
+                fast = await _compare(pair, document, variables, caller, headers)
+                if caller in TO_THE_RESOLVERS or ask != "the school":
+                    continue
+                # then the school's staff and officers read its three classes, its families
+                # the class of their child
+                (found,) = fast["data"].values()
+                expected = 3 if caller in readable - {"guardian", "pupil"} else 0
+                expected = 1 if caller in ("guardian", "pupil") else expected
+                assert found["totalCount"] == expected, caller
+    # and the pages after the first follow the cursor alike
+    admin = callers["school admin"]
+    fast = await _compare(pair, CLASSES, asks["a page of two"], "school admin", admin)
+    after = fast["data"]["classGroups"]["pageInfo"]["endCursor"]
+    page = {**asks["a page of two"], "after": after}
+    second = await _compare(pair, CLASSES_EVERYTHING, page, "school admin", admin)
+    assert len(second["data"]["classGroups"]["nodes"]) == 1
+    # and a filter's wrong ID is the resolvers' error
+    bad = {"filter": {"schoolId": gid("Person", s.teacher.id)}}
+    assert (await _compare(pair, CLASSES, bad, "", admin))["errors"]

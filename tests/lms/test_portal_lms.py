@@ -42,7 +42,7 @@ STATEMENT_BUDGET = {
     "TeacherDay": 1,
     "ClassGradebook": 1,  # the compiled gradebook (4 through the resolvers: test_marks.py)
     "SchoolTimetable": 1,
-    "SchoolClasses": 2,  # the class list, then the home-room teachers by loader
+    "SchoolClasses": 1,  # compiled (2 through the resolvers: the list, its home-room teachers)
     "Diary": 2,
     "ConcernReports": 1,  # compiled (5 through the resolvers)
     "ConcernReportStatus": 1,
