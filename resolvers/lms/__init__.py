@@ -68,6 +68,7 @@ from resolvers.lms.rules import (
     class_readable,
     gradebook_readable,
     is_counsellor,
+    of_readable_class,
 )
 from resolvers.lms.timetable import (
     TIMETABLE_ORDER,
@@ -190,6 +191,7 @@ __all__ = [
     "hours_against_plan",
     "is_counsellor",
     "journal",
+    "of_readable_class",
     "override_result",
     "pupils_of_lesson",
     "record_attendance",

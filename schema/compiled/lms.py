@@ -1,11 +1,13 @@
 """The school LMS's pages compiled (issue 21): a teacher's day (``teacherDay``), the weekly
-timetable of a class, teacher or room (``timetable``) and the counsellors' concern reports
-(``concernReports``), each in one statement, PostgreSQL writing the JSON the resolvers write
-(``schema/lms/queries.py``, ``records.py``, ``types.py``, ``concerns.py``).
+timetable of a class, teacher or room (``timetable``), a school's classes (``classGroups``)
+and the counsellors' concern reports (``concernReports``), each in one statement, PostgreSQL
+writing the JSON the resolvers write (``schema/lms/queries.py``, ``records.py``, ``types.py``,
+``concerns.py``).
 
 The lists are the resolvers' own statements (:func:`resolvers.lms.teacher_day_query`,
-:func:`resolvers.lms.timetable_query`, :func:`resolvers.lms.concern_reports_query`), with the
-caller's row rules in them; every relation is read under the rule its DataLoader applies (a
+:func:`resolvers.lms.timetable_query`, :func:`resolvers.lms.class_groups_query`,
+:func:`resolvers.lms.concern_reports_query`), with the caller's row rules in them, paged as
+the resolvers page them; every relation is read under the rule its DataLoader applies (a
 class, a slot and a lesson under :func:`resolvers.lms.class_readable`, a teacher under the
 person rule; subjects, rooms, homework, regions, districts and a report's events have none).
 The day the pages read when no ``on`` is given is Bishkek's today worked out by PostgreSQL
@@ -44,7 +46,6 @@ from models import (
 )
 from resolvers import lms as lms_service
 from resolvers.access import Role
-from resolvers.lms.loaders import _of_readable_class
 from schema.compiled.gradebook import CLASS_GROUP, LESSON, SUBJECT, _clock, _id
 from schema.compiled.plan import Unsupported
 from schema.compiled.sql import adapt, json_list, json_raw
@@ -123,12 +124,12 @@ def _class_rule(builder: Builder) -> ColumnElement[bool]:
 
 def _slot_rule(builder: Builder) -> ColumnElement[bool]:
     """``TimetableSlotByIdLoader``'s rule: the slot's class is readable."""
-    return _of_readable_class(builder.principal, TimetableSlot.class_group_id)
+    return lms_service.of_readable_class(builder.principal, TimetableSlot.class_group_id)
 
 
 def _lesson_rule(builder: Builder) -> ColumnElement[bool]:
     """``LessonByIdLoader``'s rule: the lesson's class is readable."""
-    return _of_readable_class(builder.principal, ClassLesson.class_group_id)
+    return lms_service.of_readable_class(builder.principal, ClassLesson.class_group_id)
 
 
 # --- the types -------------------------------------------------------------------------------
@@ -391,8 +392,8 @@ def _concern_reports(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[
 
 def _class_groups(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
     """``Query.class_groups``: a page of the classes the caller may read, filtered."""
-    from schema.lms.queries import _class_filter
+    from schema.lms.queries import class_filter
 
     args = builder.args("Query", nodes[0])
-    stmt = lms_service.class_groups_query(builder.principal, _class_filter(args.get("filter")))
+    stmt = lms_service.class_groups_query(builder.principal, class_filter(args.get("filter")))
     return connection(builder, CLASS_GROUP_KIND, nodes, stmt, lms_service.CLASS_ORDER, args)

@@ -56,7 +56,7 @@ class ClassGroupOrder(enum.Enum):
     SCHOOL_GRADE_LETTER = "SCHOOL_GRADE_LETTER"
 
 
-def _class_filter(flt: ClassGroupFilter | None) -> lms_service.ClassFilter:
+def class_filter(flt: ClassGroupFilter | None) -> lms_service.ClassFilter:
     if flt is None:
         return lms_service.ClassFilter()
     return lms_service.ClassFilter(
@@ -129,7 +129,7 @@ class Query:
         filter: ClassGroupFilter | None = None,
         order_by: ClassGroupOrder = ClassGroupOrder.SCHOOL_GRADE_LETTER,
     ) -> Listing:
-        stmt = lms_service.class_groups_query(ctx.principal, _class_filter(filter))
+        stmt = lms_service.class_groups_query(ctx.principal, class_filter(filter))
         return Listing(stmt, lms_service.CLASS_ORDER, ClassGroup.from_row)
 
     @strawberry.field(
