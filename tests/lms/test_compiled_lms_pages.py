@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import ConcernReport, Region
+from models import ConcernReport, District, Region
 from resolvers.access import Role
 from resolvers.relay import decode_id
 from tests.factories import (
@@ -337,13 +337,16 @@ async def test_the_compiled_concern_reports_are_the_resolvers_for_every_caller(
     )
     await session.commit()
     regions = (await session.scalars(select(Region.id).where(Region.valid_to.is_(None)))).all()
+    elsewhere = await session.scalar(
+        select(District.id).where(District.region_id != s.school.region_id).limit(1)
+    )
     callers = {
         "district counsellor": _bearer(counsellor),
         "region counsellor": _bearer(
             pair.token(Role.COUNSELLOR, scopes=[f"region:{s.school.region_id}"])
         ),
         "another district's counsellor": _bearer(
-            pair.token(Role.COUNSELLOR, scopes=[f"district:{s.school.district_id + 1}"])
+            pair.token(Role.COUNSELLOR, scopes=[f"district:{elsewhere}"])
         ),
         "counsellor of every region": _bearer(
             pair.token(Role.COUNSELLOR, scopes=[f"region:{r}" for r in regions])
@@ -462,7 +465,7 @@ async def test_the_compiled_class_list_is_the_resolvers_for_every_caller(
     await session.commit()
     callers = _callers(pair, s, arranged)
     other: School = arranged["other"]
-    asks = {
+    asks: dict[str, dict[str, Any]] = {
         "the school": {"filter": {"schoolId": s.id}, "first": 50},
         "a page of two": {"filter": {"schoolId": s.id}, "first": 2},
         "a grade": {"filter": {"schoolId": s.id, "grade": 7}},
