@@ -71,6 +71,13 @@ PAGES: dict[str, tuple[str, ...]] = {
         "sanarip-sabak/LessonsForReview",
         "sanarip-sabak/OfflinePack",
     ),
+    # the school pages (issue 21, second part)
+    "bench.workloads.lms": (
+        "lms/TeacherDay",
+        "lms/SchoolTimetable",
+        "lms/SchoolClasses",
+        "lms/ConcernReports",
+    ),
 }
 
 

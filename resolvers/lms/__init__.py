@@ -43,7 +43,12 @@ from resolvers.lms.homework import (
     submit_homework,
 )
 from resolvers.lms.journal import Journal, JournalRow, journal
-from resolvers.lms.lessons import LessonRecord, day_slots_query, record_class_lesson
+from resolvers.lms.lessons import (
+    LessonRecord,
+    day_slots_query,
+    record_class_lesson,
+    teacher_day_query,
+)
 from resolvers.lms.promotion import (
     ClosureRequest,
     close_academic_year,
@@ -63,8 +68,10 @@ from resolvers.lms.rules import (
     class_readable,
     gradebook_readable,
     is_counsellor,
+    of_readable_class,
 )
 from resolvers.lms.timetable import (
+    TIMETABLE_ORDER,
     PeriodTimes,
     SlotChange,
     SubjectHours,
@@ -73,6 +80,7 @@ from resolvers.lms.timetable import (
     set_bell_schedule,
     set_timetable_slot,
     slots_query,
+    timetable_query,
 )
 from resolvers.lms.years import (
     Policy,
@@ -138,6 +146,7 @@ __all__ = [
     "RESULT_RULE",
     "RESULT_WEIGHTS",
     "SUBMISSION_FILES",
+    "TIMETABLE_ORDER",
     "AttendanceEntry",
     "ClassFilter",
     "ClosureRequest",
@@ -182,6 +191,7 @@ __all__ = [
     "hours_against_plan",
     "is_counsellor",
     "journal",
+    "of_readable_class",
     "override_result",
     "pupils_of_lesson",
     "record_attendance",
@@ -197,5 +207,7 @@ __all__ = [
     "set_timetable_slot",
     "slots_query",
     "submit_homework",
+    "teacher_day_query",
+    "timetable_query",
     "year_on",
 ]

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models import (
     ClassGroup,
@@ -25,8 +26,8 @@ from resolvers.access import Principal, Role
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.lms.classes import require_staff, require_year_open
 from resolvers.lms.errors import LmsCode
-from resolvers.lms.rules import may_manage_school, may_write_lesson
-from resolvers.lms.timetable import in_force
+from resolvers.lms.rules import class_readable, may_manage_school, may_write_lesson
+from resolvers.lms.timetable import in_force, isoweekday
 from resolvers.lms.years import academic_year, require_school_day
 
 MAX_TOPIC = 500
@@ -212,9 +213,10 @@ async def writable_lesson(
 # --- a teacher's day ------------------------------------------------------------------------
 
 
-def day_slots_query(teacher_id: int, on: date) -> Any:
+def day_slots_query(teacher_id: Any, on: date | ColumnElement[Any]) -> Any:
     """A teacher's slots on a date with the lesson recorded in each, and the lessons they give
-    in others' slots (replacements): what the teacher's portal opens on in the morning."""
+    in others' slots (replacements): what the teacher's portal opens on in the morning. ``on``
+    may be a date PostgreSQL works out (the compiled path's today)."""
     recorded = select(ClassLesson).where(ClassLesson.on_date == on).subquery()
     own = (
         select(
@@ -232,7 +234,7 @@ def day_slots_query(teacher_id: int, on: date) -> Any:
         .outerjoin(recorded, recorded.c.slot_id == TimetableSlot.id)
         .where(
             TimetableSlot.teacher_id == teacher_id,
-            TimetableSlot.weekday == on.isoweekday(),
+            TimetableSlot.weekday == isoweekday(on),
             in_force(on),
             or_(recorded.c.teacher_id.is_(None), recorded.c.teacher_id == teacher_id),
         )
@@ -255,3 +257,20 @@ def day_slots_query(teacher_id: int, on: date) -> Any:
     )
     union = own.union_all(replacing).subquery()
     return select(union).order_by(union.c.starts_minute, union.c.slot_id)
+
+
+_DAY_KLASS = aliased(ClassGroup)  # made once: see lms/rules.py
+
+
+def teacher_day_query(principal: Principal, teacher_id: Any, on: date | ColumnElement[Any]) -> Any:
+    """The ``teacherDay`` page: :func:`day_slots_query` of the classes the caller may read, in
+    the day's order (the resolvers' statement, and the compiled path's list:
+    schema/compiled/lms.py). Whether the caller may ask for ``teacher_id`` at all is the
+    page's own check."""
+    inner = day_slots_query(teacher_id, on).subquery()
+    klass = _DAY_KLASS
+    return (
+        select(inner)
+        .where(exists().where(klass.id == inner.c.class_group_id, class_readable(principal, klass)))
+        .order_by(inner.c.starts_minute, inner.c.slot_id)
+    )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, or_
 
 from models import (
     AcademicYear,
@@ -29,18 +27,10 @@ from models import (
     Term,
     TimetableSlot,
 )
-from resolvers.access import Principal
 from resolvers.lms.halves import in_other_half
-from resolvers.lms.rules import class_readable, concern_readable
+from resolvers.lms.rules import class_readable, concern_readable, of_readable_class
 from resolvers.loaders import ById, ByParent
 from resolvers.people.rules import person_readable
-
-_KLASS = aliased(ClassGroup)  # made once: see lms/rules.py
-
-
-def _of_readable_class(principal: Principal, class_group_id: Any) -> ColumnElement[bool]:
-    klass = _KLASS
-    return exists().where(klass.id == class_group_id, class_readable(principal, klass))
 
 
 class AcademicYearByIdLoader(ById):
@@ -135,7 +125,7 @@ class TimetableSlotByIdLoader(ById):
     key = TimetableSlot.id
 
     def rule(self) -> ColumnElement[bool]:
-        return _of_readable_class(self.principal, TimetableSlot.class_group_id)
+        return of_readable_class(self.principal, TimetableSlot.class_group_id)
 
 
 class RoomByIdLoader(ById):
@@ -150,7 +140,7 @@ class LessonByIdLoader(ById):
     key = ClassLesson.id
 
     def rule(self) -> ColumnElement[bool]:
-        return _of_readable_class(self.principal, ClassLesson.class_group_id)
+        return of_readable_class(self.principal, ClassLesson.class_group_id)
 
 
 class HomeworkByIdLoader(ById):
@@ -158,7 +148,7 @@ class HomeworkByIdLoader(ById):
     key = Homework.id
 
     def rule(self) -> ColumnElement[bool]:
-        return _of_readable_class(self.principal, Homework.class_group_id)
+        return of_readable_class(self.principal, Homework.class_group_id)
 
 
 class SubmissionByIdLoader(ById):

@@ -86,6 +86,16 @@ def class_readable(principal: Principal, klass: Any = ClassGroup) -> ColumnEleme
     return exists().where(member.class_group_id == klass.id, own)
 
 
+_OF_KLASS = aliased(ClassGroup)
+
+
+def of_readable_class(principal: Principal, class_group_id: Any) -> ColumnElement[bool]:
+    """Is the class ``class_group_id`` one the caller may read? The rule of what belongs to a
+    class (its slots, lessons and homework): their loaders' and the compiled pages'."""
+    klass = _OF_KLASS
+    return exists().where(klass.id == class_group_id, class_readable(principal, klass))
+
+
 def teaches(
     principal: Principal, class_group_id: Any, subject_id: Any | None = None
 ) -> ColumnElement[bool]:

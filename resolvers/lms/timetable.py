@@ -11,16 +11,38 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from models import BellPeriod, ClassLesson, ClassSubject, Room, TeachingAssignment, TimetableSlot
+from models import (
+    BellPeriod,
+    ClassGroup,
+    ClassLesson,
+    ClassSubject,
+    Room,
+    TeachingAssignment,
+    TimetableSlot,
+)
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.lms.classes import managed_class_in_open_year, school_of
 from resolvers.lms.errors import LmsCode
+from resolvers.lms.rules import class_readable
 from resolvers.lms.years import require_in_year
 
 MAX_PERIODS = 13
@@ -323,11 +345,21 @@ async def set_timetable_slot(
 SLOT_COLUMNS = tuple(TimetableSlot.__table__.c)
 
 
-def in_force(on: date) -> Any:
+def in_force(on: date | ColumnElement[Any]) -> Any:
+    """The slots in force on ``on`` (a date, or a date PostgreSQL works out: the compiled
+    path's today)."""
     return and_(
         TimetableSlot.valid_from <= on,
         or_(TimetableSlot.valid_to.is_(None), TimetableSlot.valid_to > on),
     )
+
+
+def isoweekday(on: date | ColumnElement[Any]) -> Any:
+    """``on``'s weekday, 1 (Monday) to 7, as slots store it: Python's for a date, PostgreSQL's
+    for a date it works out."""
+    if isinstance(on, date):
+        return on.isoweekday()
+    return cast(func.extract("isodow", on), Integer)
 
 
 def week_of(on: date) -> tuple[date, date]:
@@ -340,9 +372,10 @@ def slots_query(
     class_group_id: int | None,
     teacher_id: int | None,
     room_id: int | None,
-    on: date,
+    on: date | ColumnElement[Any],
 ) -> Select[Any]:
-    """The weekly slots of a class, teacher or room in force on a date, in week order."""
+    """The weekly slots of a class, teacher or room in force on a date, in week order (the
+    slot's id last: two slots of a teacher or room at one time come in one order)."""
     stmt = select(*SLOT_COLUMNS).where(in_force(on))
     if class_group_id is not None:
         stmt = stmt.where(TimetableSlot.class_group_id == class_group_id)
@@ -350,7 +383,33 @@ def slots_query(
         stmt = stmt.where(TimetableSlot.teacher_id == teacher_id)
     if room_id is not None:
         stmt = stmt.where(TimetableSlot.room_id == room_id)
-    return stmt.order_by(TimetableSlot.weekday, TimetableSlot.starts_minute, TimetableSlot.subgroup)
+    return stmt.order_by(*TIMETABLE_ORDER)
+
+
+TIMETABLE_ORDER = (
+    TimetableSlot.weekday,
+    TimetableSlot.starts_minute,
+    TimetableSlot.subgroup,
+    TimetableSlot.id,
+)
+_READ_KLASS = aliased(ClassGroup)  # made once: see lms/rules.py
+
+
+def timetable_query(
+    principal: Principal,
+    *,
+    class_group_id: int | None,
+    teacher_id: int | None,
+    room_id: int | None,
+    on: date | ColumnElement[Any],
+) -> Select[Any]:
+    """The ``timetable`` page: :func:`slots_query` of the classes the caller may read (the
+    resolvers' statement, and the compiled path's list: schema/compiled/lms.py)."""
+    stmt = slots_query(class_group_id=class_group_id, teacher_id=teacher_id, room_id=room_id, on=on)
+    klass = _READ_KLASS
+    return stmt.where(
+        exists().where(klass.id == TimetableSlot.class_group_id, class_readable(principal, klass))
+    )
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,11 @@ SHAPED_ROOTS = {
     "licenceApplications": "schema.compiled.licensing",
     "licences": "schema.compiled.licensing",
     "curriculumUnits": "schema.compiled.content",
+    # issue 21's school pages
+    "teacherDay": "schema.compiled.lms",
+    "timetable": "schema.compiled.lms",
+    "concernReports": "schema.compiled.lms",
+    "classGroups": "schema.compiled.lms",
 }
 # Node types other than the registry's whose ``node(id:)`` a module answers (its
 # ``check_node`` and ``build_node``): a lesson's page.

@@ -9,14 +9,11 @@ from datetime import date
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import exists, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
 from models import BellPeriod as BellPeriodModel
-from models import ClassGroup as ClassGroupModel
 from models import CurriculumPlan
 from models import Subject as SubjectModel
-from models import TimetableSlot as SlotModel
 from resolvers import lms as lms_service
 from resolvers.access import Role
 from resolvers.clock import today
@@ -59,7 +56,7 @@ class ClassGroupOrder(enum.Enum):
     SCHOOL_GRADE_LETTER = "SCHOOL_GRADE_LETTER"
 
 
-def _class_filter(flt: ClassGroupFilter | None) -> lms_service.ClassFilter:
+def class_filter(flt: ClassGroupFilter | None) -> lms_service.ClassFilter:
     if flt is None:
         return lms_service.ClassFilter()
     return lms_service.ClassFilter(
@@ -132,7 +129,7 @@ class Query:
         filter: ClassGroupFilter | None = None,
         order_by: ClassGroupOrder = ClassGroupOrder.SCHOOL_GRADE_LETTER,
     ) -> Listing:
-        stmt = lms_service.class_groups_query(ctx.principal, _class_filter(filter))
+        stmt = lms_service.class_groups_query(ctx.principal, class_filter(filter))
         return Listing(stmt, lms_service.CLASS_ORDER, ClassGroup.from_row)
 
     @strawberry.field(
@@ -173,18 +170,14 @@ class Query:
             raise RequestError(
                 ErrorCode.INVALID_INPUT, "Give one of classGroupId, teacherId, roomId"
             )
-        stmt = lms_service.slots_query(
+        stmt = lms_service.timetable_query(
+            info.context.principal,
             class_group_id=query_pk(class_group_id, "ClassGroup") if class_group_id else None,
             teacher_id=query_pk(teacher_id, "Person") if teacher_id else None,
             room_id=query_pk(room_id, "Room") if room_id else None,
             on=on or today(),
         )
-        klass = aliased(ClassGroupModel)
-        readable = exists().where(
-            klass.id == SlotModel.class_group_id,
-            lms_service.class_readable(info.context.principal, klass),
-        )
-        rows = await info.context.run(lambda s: s.execute(stmt.where(readable)))
+        rows = await info.context.run(lambda s: s.execute(stmt))
         return [TimetableSlot.from_row(r) for r in rows]
 
     @strawberry.field(
@@ -203,20 +196,8 @@ class Query:
         if pk is None or (pk != principal.person_id and principal.role == Role.TEACHER):
             return []
         day = on or today()
-        stmt = lms_service.day_slots_query(pk, day)
-        klass = aliased(ClassGroupModel)
-        inner = stmt.subquery()
-        readable = (
-            select(inner)
-            .where(
-                exists().where(
-                    klass.id == inner.c.class_group_id,
-                    lms_service.class_readable(principal, klass),
-                )
-            )
-            .order_by(inner.c.starts_minute, inner.c.slot_id)
-        )
-        rows = await info.context.run(lambda s: s.execute(readable))
+        stmt = lms_service.teacher_day_query(principal, pk, day)
+        rows = await info.context.run(lambda s: s.execute(stmt))
         return [
             TeacherLesson(
                 row=r,

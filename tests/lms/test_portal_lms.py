@@ -35,15 +35,17 @@ def _operation(path: Path) -> OperationDefinitionNode:
 
 
 QUERIES = [p for p in TEXT if _operation(p).operation == OperationType.QUERY]
-# The most SQL statements each portal query may send, whatever the number of rows.
+# The SQL statements each portal query sends, whatever the number of rows (issue 21: one, or
+# the reason in docs/performance.md, "Query operations above one statement").
 STATEMENT_BUDGET = {
-    "TeacherDay": 8,
+    # the compiled pages (schema/compiled/lms.py; 6 and 4 through the resolvers)
+    "TeacherDay": 1,
     "ClassGradebook": 1,  # the compiled gradebook (4 through the resolvers: test_marks.py)
-    "SchoolTimetable": 8,
-    "SchoolClasses": 5,
+    "SchoolTimetable": 1,
+    "SchoolClasses": 1,  # compiled (2 through the resolvers: the list, its home-room teachers)
     "Diary": 2,
-    "ConcernReports": 5,
-    "ConcernReportStatus": 2,
+    "ConcernReports": 1,  # compiled (5 through the resolvers)
+    "ConcernReportStatus": 1,
 }
 RECORD_MARKS = (
     "mutation($input: RecordMarksInput!) { recordMarks(input: $input) { userErrors { code } } }"
@@ -156,4 +158,4 @@ async def test_portal_query_statement_count_does_not_grow_with_rows(
     if path.stem in ("ClassGradebook", "Diary", "ConcernReports"):
         assert sizes[1] > sizes[0], sizes
     assert counts[0] == counts[1], (counts, hub.counter.statements)
-    assert counts[1] <= STATEMENT_BUDGET[path.stem], hub.counter.statements
+    assert counts[1] == STATEMENT_BUDGET[path.stem], hub.counter.statements
