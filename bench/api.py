@@ -434,7 +434,7 @@ async def _run_workloads(
     """Every workload of ``bench.workloads`` through a hub on a copy of the dataset."""
     from bench.workloads import Bench, all_workloads
 
-    chosen = [w for w in all_workloads() if args.only in w.operation]
+    chosen = [w for w in all_workloads() if _chosen(args.only, w.operation)]
     if not chosen:
         return []
     texts = dict(_portal_operations())
@@ -559,6 +559,11 @@ def _stop_hub(server: subprocess.Popen[bytes]) -> None:
         server.kill()
 
 
+def _chosen(only: str, name: str) -> bool:
+    """``--only``: the operations whose name contains it, or one of its comma-separated parts."""
+    return any(part in name for part in only.split(","))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -577,7 +582,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--duration", type=int, default=10, help="seconds per operation")
     parser.add_argument("--data-dir", type=Path, default=RESULTS / "data")
-    parser.add_argument("--only", default="", help="run operations whose name contains this")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="run operations whose name contains this (or one of these, comma-separated)",
+    )
     parser.add_argument(
         "--calls",
         type=int,
@@ -639,7 +648,7 @@ def main() -> None:
             timeout=30,
         ).json()
         cursor = first["data"]["persons"]["pageInfo"]["endCursor"]
-        ops = [op for op in _operations(variables, cursor) if args.only in op.name]
+        ops = [op for op in _operations(variables, cursor) if _chosen(args.only, op.name)]
         statements = asyncio.run(_statements(db_url, args.data_dir, ops, token))
 
         results: list[Result] = []
