@@ -105,9 +105,9 @@ APPLICATION = Kind(
 
 
 def _stages(src: FromClause) -> ColumnElement[Any]:
-    """``[ForeignStage(s) for s in stages]`` as GraphQL names: the stored values are lower-case
-    letters and underscores (the table's check), so the array's text upper-cased is the
-    array of names, and ``to_json`` writes it as the resolvers do (``["A","B"]``)."""
+    """``[ForeignStage(s) for s in stages]`` as GraphQL names: the stored values are the four
+    stages' lower-case values (the table's check), so the array's text upper-cased is the array
+    of names, and ``to_json`` writes it as the resolvers do (``["A","B"]``)."""
     names = cast(func.upper(cast(src.c.stages, Text)), ARRAY(String))
     return json_text(cast(func.to_json(names), Text))
 
