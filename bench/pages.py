@@ -58,7 +58,10 @@ PAGES: dict[str, tuple[str, ...]] = {
         "university-admission/ProgrammeCatalogue",
         "university-admission/MyApplications",
     ),
-    "bench.workloads.study_abroad": ("study-abroad/ProgrammeCandidates",),
+    "bench.workloads.study_abroad": (
+        "study-abroad/ProgrammeCandidates",
+        "study-abroad/ForeignProgrammes",
+    ),
     "bench.workloads.licensing": (
         "licensing/Accreditations",
         "licensing/InstitutionLicensing",

@@ -1,12 +1,14 @@
-"""Study abroad's officers' page compiled (issue 21): ``foreignApplications`` (a programme's
-candidates and their stage results) in one statement, PostgreSQL writing the JSON the
-resolvers write (``schema/abroad/``).
+"""Study abroad's pages compiled (issue 21): ``foreignApplications`` (the officers' page: a
+programme's candidates and their stage results) and ``foreignProgrammes`` (the public list:
+programmes with their university and field rules), each in one statement, PostgreSQL writing
+the JSON the resolvers write (``schema/abroad/``).
 
 The caller is read in two places: the list's statement (``applications_query(principal, ...)``,
 the resolvers' own) and :func:`_applicants` (the person rule the applicant's loader applies,
 :func:`resolvers.people.rules.person_readable`). Fields not described here (``programme`` ...)
-make the request take the resolvers. ``tests/test_compiled_pages_abroad.py`` compares both
-paths' bytes."""
+make the request take the resolvers. Programmes are public: read signed in or not, with no
+row rule (a partner's key decides field by field: the resolvers).
+``tests/test_compiled_pages_abroad.py`` compares both paths' bytes."""
 
 from __future__ import annotations
 
@@ -14,11 +16,20 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import FieldNode
-from sqlalchemy import ColumnElement, FromClause, Text, cast
+from sqlalchemy import ARRAY, ColumnElement, FromClause, String, Text, cast, func
 
-from models import ForeignApplicationStatus, ForeignStage, ForeignStageResult, StageDecision
+from models import (
+    ForeignApplicationStatus,
+    ForeignFieldRule,
+    ForeignStage,
+    ForeignStageResult,
+    StageDecision,
+    StudyLevel,
+)
 from resolvers import abroad as abroad_service
 from resolvers.people.rules import person_readable
+from schema.compiled.plan import Unsupported
+from schema.compiled.sql import json_text
 from schema.compiled.workflow import (
     Column,
     Kind,
@@ -27,6 +38,7 @@ from schema.compiled.workflow import (
     connection,
     enum_of,
     gid,
+    institution,
     many,
     no_partners,
     person,
@@ -38,7 +50,7 @@ if TYPE_CHECKING:
     from schema.compiled.builder import Builder
     from schema.compiled.plan import _Shape
 
-ROOTS = ("foreignApplications",)
+ROOTS = ("foreignApplications", "foreignProgrammes")
 
 
 def _applicants(builder: Builder) -> ColumnElement[bool]:
@@ -89,12 +101,83 @@ APPLICATION = Kind(
 )
 
 
+# --- the public programme list (ForeignProgrammes) ----------------------------------------
+
+
+def _stages(src: FromClause) -> ColumnElement[Any]:
+    """``[ForeignStage(s) for s in stages]`` as GraphQL names: the stored values are the four
+    stages' lower-case values (the table's check), so the array's text upper-cased is the array
+    of names, and ``to_json`` writes it as the resolvers do (``["A","B"]``)."""
+    names = cast(func.upper(cast(src.c.stages, Text)), ARRAY(String))
+    return json_text(cast(func.to_json(names), Text))
+
+
+FIELD_RULE = Kind(
+    "ForeignFieldRule",
+    {"fieldOfStudy": col("field_of_study"), "minAverage": _decimal("min_average")},
+)
+
+PROGRAMME = Kind(
+    "ForeignProgramme",
+    {
+        "id": gid("ForeignProgramme"),
+        "year": col("year"),
+        "countryCode": col("country_code"),
+        "name": col("name"),
+        "level": enum_of(StudyLevel, "level"),
+        "quota": col("quota"),
+        "nominated": col("nominated"),
+        "opensOn": col("opens_on"),
+        "closesOn": col("closes_on"),
+        "minAge": col("min_age"),
+        "maxAge": col("max_age"),
+        "ageOn": col("age_on"),
+        "stages": _stages,
+    },
+    {
+        "institution": institution("institution_id"),
+        # FieldRulesByForeignProgrammeLoader's order (a field once per programme)
+        "fieldRules": many(
+            FIELD_RULE,
+            ForeignFieldRule.__table__,
+            lambda r, p: r.c.programme_id == p.c.id,
+            lambda r: [r.c.field_of_study],
+        ),
+    },
+)
+
+_KINDS = {"foreignApplications": APPLICATION, "foreignProgrammes": PROGRAMME}
+
+
 def check(shape: _Shape, nodes: Sequence[FieldNode]) -> None:
     """Does every field under the root have a compiled form here?"""
-    check_connection(shape, APPLICATION, nodes)
+    check_connection(shape, _KINDS[nodes[0].name.value], nodes)
+
+
+def _programmes(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
+    """``foreignProgrammes``: public, read by applicants signed in or not."""
+    if builder.principal.grant is not None:
+        raise Unsupported("partner")  # its key decides field by field
+    args = builder.args("Query", nodes[0])
+    flt = args.get("filter")
+    if flt is not None and flt.country_code is not None and len(flt.country_code) != 2:
+        raise Unsupported("countryCode")  # the resolvers' INVALID_INPUT
+    # as ``schema/abroad/queries.py`` reads the filter
+    stmt = abroad_service.programmes_query(
+        abroad_service.ForeignProgrammeFilter(
+            country_code=flt.country_code if flt else None,
+            year=flt.year if flt else None,
+            level=flt.level if flt else None,
+            open_on=flt.open_on if flt else None,
+        )
+    )
+    ordering = abroad_service.PROGRAMME_ORDERINGS[args["order_by"].value]
+    return connection(builder, PROGRAMME, nodes, stmt, ordering, args)
 
 
 def build(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
+    if nodes[0].name.value == "foreignProgrammes":
+        return _programmes(builder, nodes)
     no_partners(builder)
     args = builder.args("Query", nodes[0])
     flt = args.get("filter")

@@ -263,6 +263,7 @@ SHAPED_ROOTS = {
     "programmes": "schema.compiled.admission",
     "testResults": "schema.compiled.admission",
     "foreignApplications": "schema.compiled.abroad",
+    "foreignProgrammes": "schema.compiled.abroad",
     "accreditations": "schema.compiled.licensing",
     "licenceApplications": "schema.compiled.licensing",
     "licences": "schema.compiled.licensing",
