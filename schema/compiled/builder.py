@@ -32,6 +32,7 @@ from resolvers.people.rules import person_readable
 from resolvers.relay import CursorKeys, Ordering, PageArgs, decode_id
 from schema.compiled.plan import (
     SHAPED_FIELDS,
+    SHAPED_NODES,
     SHAPED_ROOTS,
     Fields,
     Plan,
@@ -169,6 +170,10 @@ class Builder:
             return self.object_by("Institution", lambda i: i.c.id == pk, nodes)
         if type_name == "Enrollment":
             return self.enrollment_by(lambda e: e.c.id == pk, nodes)
+        if type_name in SHAPED_NODES:
+            module = importlib.import_module(SHAPED_NODES[type_name])
+            found: ColumnElement[Any] = module.build_node(self, type_name, pk, nodes)
+            return found
         raise Unsupported(type_name)
 
     def persons(self, nodes: list[FieldNode]) -> ColumnElement[Any]:

@@ -266,7 +266,12 @@ SHAPED_ROOTS = {
     "accreditations": "schema.compiled.licensing",
     "licenceApplications": "schema.compiled.licensing",
     "licences": "schema.compiled.licensing",
+    # the open course portal's pages
+    "openCourses": "schema.compiled.open_courses",
 }
+# Node types whose ``node`` page has a module of its own (its ``check_node`` and
+# ``build_node``): an open course's page.
+SHAPED_NODES = {"OpenCourse": "schema.compiled.open_courses"}
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).
 SHAPED_FIELDS = {
@@ -331,9 +336,10 @@ def named(gql_type: Any) -> GraphQLNamedType:
 
 def connection_type(gql: GraphQLSchema, node: FieldNode) -> str:
     """The connection type a list field returns: the field is looked up by name on the types
-    that have connections (the root and its Person and Institution)."""
+    that have connections (the root, its Person and Institution, and the shaped modules' parents:
+    the feed's courses and an open course's runs)."""
     name = node.name.value
-    for parent in ("Query", "Person", "Institution"):
+    for parent in ("Query", "Person", "Institution", "MyLearning", "OpenCourse"):
         gtype = gql.get_type(parent)
         if isinstance(gtype, GraphQLObjectType) and name in gtype.fields:
             return named(gtype.fields[name].type).name
@@ -360,6 +366,8 @@ class _Shape:
                 # Whatever the id's type, the selection must be known for each supported type.
                 for type_name in ("Person", "Institution", "Enrollment"):
                     self.check_object(type_name, nodes)
+                for type_name, module in SHAPED_NODES.items():
+                    importlib.import_module(module).check_node(self, type_name, nodes)
                 self._only_known_conditions(nodes)
             elif name == "persons":
                 self.check_connection("Person", nodes)
@@ -375,7 +383,7 @@ class _Shape:
 
     def _only_known_conditions(self, nodes: Sequence[FieldNode]) -> None:
         """Fragments on other node types would need their resolvers."""
-        known = {"Node", "Person", "Institution", "Enrollment"}
+        known = {"Node", "Person", "Institution", "Enrollment", *SHAPED_NODES}
 
         def walk(selection_set: SelectionSetNode | None) -> None:
             for sel in selection_set.selections if selection_set else ():
