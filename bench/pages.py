@@ -65,6 +65,12 @@ PAGES: dict[str, tuple[str, ...]] = {
         "licensing/LicenceApplications",
         "licensing/Licences",
     ),
+    # the open course portal's pages
+    "bench.workloads.open_courses": (
+        "open-courses/OpenCourses",
+        "open-courses/OpenCourse",
+        "open-courses/MyCourses",
+    ),
 }
 
 
