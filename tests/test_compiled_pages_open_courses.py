@@ -417,3 +417,13 @@ async def test_unknown_fields_and_bad_filters_take_the_resolvers(
         fast, slow, _ = await pair.both(document, flt, {})
         assert fast == slow, flt
         assert "errors" in fast, flt
+    # pages too large (the resolvers' INVALID_PAGINATION) on both lists
+    for document, headers in ((OPEN_COURSES, {}), (MY_COURSES, learner)):
+        fast, slow, _ = await pair.both(document, {"first": 101}, headers)
+        assert fast == slow
+        assert "errors" in fast
+    too_many = OPEN_COURSE.replace("runs(first: 10)", "runs(first: 101)")
+    assert too_many != OPEN_COURSE
+    fast, slow, _ = await pair.both(too_many, {"id": course_id}, {})
+    assert fast == slow
+    assert "errors" in fast
