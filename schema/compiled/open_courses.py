@@ -10,8 +10,8 @@ run, course, results and certificate as the loaders read them (by key, no rule: 
 reached through the learner's own enrollment). ``placesLeft`` is computed as the resolvers
 compute it (null for an unlimited run, else ``max(0, capacity - enrolled)``), decimals are
 PostgreSQL's digits as asyncpg's ``Decimal`` prints them. Partners' keys (their grant decides
-field by field) take the resolvers, and so does every field not described here (a run's
-``course`` under a course, an enrollment's ``recognisedBy`` ...).
+field by field) take the resolvers, and so does every field not described here (a list's
+``edges``, a page backwards).
 ``tests/test_compiled_pages_open_courses.py`` compares both paths' bytes."""
 
 from __future__ import annotations
