@@ -81,6 +81,12 @@ PAGES: dict[str, tuple[str, ...]] = {
         "lms/SchoolClasses",
         "lms/ConcernReports",
     ),
+    # the open course portal's pages
+    "bench.workloads.open_courses": (
+        "open-courses/OpenCourses",
+        "open-courses/OpenCourse",
+        "open-courses/MyCourses",
+    ),
 }
 
 

@@ -168,8 +168,9 @@ def open_courses_query(flt: CourseFilter) -> Select[Any]:
     return stmt
 
 
-def my_course_enrollments_query(person_id: int) -> Select[Any]:
-    """A learner's own course enrollments."""
+def my_course_enrollments_query(person_id: int | ColumnElement[int]) -> Select[Any]:
+    """A learner's own course enrollments (``person_id`` a column too: the compiled feed's
+    caller, schema/compiled/open_courses.py)."""
     return select(*CourseEnrollment.__table__.c).where(CourseEnrollment.person_id == person_id)
 
 

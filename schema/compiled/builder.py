@@ -179,7 +179,7 @@ class Builder:
             raise Unsupported("unknown type")  # the resolver's INVALID_ID
         if type_name in SHAPED_NODES:
             module = importlib.import_module(SHAPED_NODES[type_name])
-            built: ColumnElement[Any] = module.build_node(self, pk, nodes)
+            built: ColumnElement[Any] = module.build_node(self, type_name, pk, nodes)
             return built
         grant = self.principal.grant
         if grant is not None and not grant.names_type(type_name):

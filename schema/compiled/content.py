@@ -279,11 +279,13 @@ def build_field(
 # --- a lesson's page: node(id:) of a Lesson (plan.SHAPED_NODES) -----------------------------
 
 
-def check_node(shape: _Shape, nodes: Sequence[FieldNode]) -> None:
+def check_node(shape: _Shape, type_name: str, nodes: Sequence[FieldNode]) -> None:
     shape.check_object("Lesson", nodes)
 
 
-def build_node(builder: Builder, pk: int, nodes: Sequence[FieldNode]) -> ColumnElement[Any]:
+def build_node(
+    builder: Builder, type_name: str, pk: int, nodes: Sequence[FieldNode]
+) -> ColumnElement[Any]:
     """The lesson ``pk`` as ``LessonByIdLoader`` reads it (under the lesson rule: null when the
     caller may not read it)."""
     principal = builder.principal

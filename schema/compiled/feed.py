@@ -21,7 +21,11 @@ as a bind argument); every other part reads ``feed_caller.person_id``. Whether t
 person decides the shape (none: the field is null, as the resolvers answer). Anonymous
 callers (the resolvers' UNAUTHENTICATED) and partners' keys take the resolvers.
 
-Fields the compiler does not know here (``courseEnrollments``, a progress's cursors or
+A learner's open courses (``courseEnrollments``) are written by
+:mod:`schema.compiled.open_courses` over the caller's person; a page asking for nothing else
+(MyCourses) reads no placement.
+
+Fields the compiler does not know here (a progress's cursors or
 ``edges``, a page after a cursor, a lesson's media ...) make the whole request take the
 resolvers. ``tests/content/test_compiled_feed.py`` compares both paths' bytes."""
 
@@ -143,6 +147,10 @@ def check(shape: _Shape, nodes: Sequence[FieldNode]) -> None:
             shape.check_object("Lesson", sub)
         elif name == "progress":
             _check_progress(shape, sub)
+        elif name == "courseEnrollments":
+            from schema.compiled.open_courses import check_enrollments
+
+            check_enrollments(shape, sub)
         else:
             raise Unsupported(f"MyLearning.{name}")
 
@@ -193,12 +201,21 @@ def build(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
     caller = _caller(builder)
     if caller is None:
         return NULL_JSON
-    place = content_service.placement_sql(caller, wanted, content_service.today_sql())
-    feed = place.subquery("feed")
+    selected = builder.fields.collect("MyLearning", nodes)
+    if all(sub[0].name.value in ("__typename", "courseEnrollments") for sub in selected.values()):
+        # The open courses alone (MyCourses) read no placement: the caller's row is enough.
+        feed = caller
+    else:
+        place = content_service.placement_sql(caller, wanted, content_service.today_sql())
+        feed = place.subquery("feed")
     pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for key, sub in builder.fields.collect("MyLearning", nodes).items():
+    for key, sub in selected.items():
         name = sub[0].name.value
-        if name == "__typename":
+        if name == "courseEnrollments":
+            from schema.compiled.open_courses import build_enrollments
+
+            pairs.append((key, build_enrollments(builder, feed, sub)))
+        elif name == "__typename":
             pairs.append((key, json_string("MyLearning")))
         elif name == "grade":
             pairs.append((key, feed.c.grade))

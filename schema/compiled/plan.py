@@ -273,10 +273,16 @@ SHAPED_ROOTS = {
     "timetable": "schema.compiled.lms",
     "concernReports": "schema.compiled.lms",
     "classGroups": "schema.compiled.lms",
+    # the open course portal's pages
+    "openCourses": "schema.compiled.open_courses",
 }
 # Node types other than the registry's whose ``node(id:)`` a module answers (its
-# ``check_node`` and ``build_node``): a lesson's page.
-SHAPED_NODES = {"Lesson": "schema.compiled.content"}
+# ``check_node(shape, type_name, nodes)`` and ``build_node(builder, type_name, pk, nodes)``):
+# a lesson's page, an open course's page.
+SHAPED_NODES = {
+    "Lesson": "schema.compiled.content",
+    "OpenCourse": "schema.compiled.open_courses",
+}
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).
 SHAPED_FIELDS = {
@@ -353,9 +359,10 @@ def named(gql_type: Any) -> GraphQLNamedType:
 
 def connection_type(gql: GraphQLSchema, node: FieldNode) -> str:
     """The connection type a list field returns: the field is looked up by name on the types
-    that have connections (the root and its Person and Institution)."""
+    that have connections (the root, its Person and Institution, and the shaped modules' parents:
+    the feed's courses and an open course's runs)."""
     name = node.name.value
-    for parent in ("Query", "Person", "Institution"):
+    for parent in ("Query", "Person", "Institution", "MyLearning", "OpenCourse"):
         gtype = gql.get_type(parent)
         if isinstance(gtype, GraphQLObjectType) and name in gtype.fields:
             return named(gtype.fields[name].type).name
@@ -382,8 +389,8 @@ class _Shape:
                 # Whatever the id's type, the selection must be known for each supported type.
                 for type_name in ("Person", "Institution", "Enrollment"):
                     self.check_object(type_name, nodes)
-                for module in SHAPED_NODES.values():
-                    importlib.import_module(module).check_node(self, nodes)
+                for type_name, module in SHAPED_NODES.items():
+                    importlib.import_module(module).check_node(self, type_name, nodes)
                 self._only_known_conditions(nodes)
             elif name == "persons":
                 self.check_connection("Person", nodes)

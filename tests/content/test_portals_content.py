@@ -93,6 +93,10 @@ COMPILED_QUERY_STATEMENTS = {
     "sanarip-sabak/LessonsForReview": 1,  # schema/compiled/content.py
     "primary-1-4/Lessons": 2,
     "school-5-9/Lessons": 2,
+    # schema/compiled/open_courses.py (issue 21)
+    "open-courses/OpenCourses": 1,
+    "open-courses/OpenCourse": 1,
+    "open-courses/MyCourses": 1,
 }
 # The statements each mutation sends (its savepoint, audit row and events included).
 MUTATION_STATEMENTS = {
