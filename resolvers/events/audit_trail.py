@@ -67,10 +67,11 @@ async def write_audit(
             stmt = stmt.add_cte(raw.cte(f"trail_{n}"))
         await session.execute(stmt, params)
         return
-    stmt = insert(AuditEntry).values(values)
-    for cte in trail.ctes() if trail is not None else ():
+    stmt = insert(cast(Table, AuditEntry.__table__)).values(values)
+    ctes, bound = trail.ctes() if trail is not None else ([], {})
+    for cte in ctes:
         stmt = stmt.add_cte(cte)
-    await session.execute(stmt)
+    await session.execute(stmt, bound or None)
 
 
 # The columns :func:`audit_values` writes; the statements made for each shape of trail, kept
@@ -94,7 +95,7 @@ AUDIT_KEYS = frozenset(
 SHAPES_KEPT = 256
 # A trail of more events (a bulk transition's) takes the general path: one statement per count
 # would be kept for every count seen.
-EVENTS_SHAPED = 8
+EVENTS_SHAPED = 32
 _SHAPES: dict[tuple[int, tuple[int, ...]], tuple[tuple[Insert, ...], Insert]] = {}
 
 

@@ -68,19 +68,24 @@ class Trail:
     inserts: list[Insert] = field(default_factory=list)
     bound: list[tuple[Insert, dict[str, Any]]] = field(default_factory=list)
 
-    def ctes(self) -> list[Any]:
-        """The trail as CTEs of one statement: the events in one multi-row INSERT (their ids
-        follow the order they were emitted in), then each other insert (a bound one with its
-        values in the statement)."""
+    def ctes(self) -> tuple[list[Any], dict[str, Any]]:
+        """The trail as CTEs of one statement, with the values of their bind parameters: the
+        events in one multi-row INSERT (their ids follow the order they were emitted in), then
+        each other insert (a bound insert met a second time gets its values in the statement)."""
         ctes: list[Any] = []
+        values: dict[str, Any] = {}
         if self.events:
             ctes.append(insert(OutboxEvent).values(self.events).cte("trail_events"))
         ctes.extend(stmt.cte(f"trail_{n}") for n, stmt in enumerate(self.inserts, 1))
-        ctes.extend(
-            with_values(stmt, values).cte(f"trail_bound_{n}")
-            for n, (stmt, values) in enumerate(self.bound, 1)
-        )
-        return ctes
+        seen: set[int] = set()
+        for n, (stmt, bound) in enumerate(self.bound, 1):
+            if id(stmt) in seen:
+                stmt = with_values(stmt, bound)
+            else:
+                seen.add(id(stmt))
+                values.update(bound)
+            ctes.append(stmt.cte(f"trail_bound_{n}"))
+        return ctes, values
 
 
 def with_values(statement: Insert, values: dict[str, Any]) -> Insert:
