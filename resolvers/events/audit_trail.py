@@ -3,14 +3,14 @@ change it records (or of its refusal)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import AuditEntry, Outcome
 from resolvers.access import Principal
-from resolvers.events.outbox import Trail
+from resolvers.events.outbox import Trail, event_params, events_insert
 
 
 def audit_values(
@@ -55,11 +55,91 @@ async def write_audit(
     session: AsyncSession, values: dict[str, Any], trail: Trail | None = None
 ) -> None:
     """Append an audit row from its values (:func:`audit_values`) in the session's transaction,
-    with the ``trail`` its step left (outbox events, status history) in the same statement."""
-    stmt = insert(AuditEntry).values(values)
-    for cte in trail.ctes() if trail is not None else ():
+    with the ``trail`` its step left (outbox events, status history) in the same statement.
+
+    The statement is made once per shape (how many events, which bound inserts) and its
+    values sent as parameters: built per call, the ORM insert and its CTEs cost each mutation
+    ~0.5 ms of CPU (issue 21). Rows of another shape take the general path."""
+    params = _shape_params(values, trail)
+    if params is not None:
+        stmt = _shaped(len(trail.events) if trail else 0, _templates(trail))
+        for n, raw in enumerate(trail.inserts if trail else (), 1):
+            stmt = stmt.add_cte(raw.cte(f"trail_{n}"))
+        await session.execute(stmt, params)
+        return
+    stmt = insert(cast(Table, AuditEntry.__table__)).values(values)
+    ctes, bound = trail.ctes() if trail is not None else ([], {})
+    for cte in ctes:
         stmt = stmt.add_cte(cte)
-    await session.execute(stmt)
+    await session.execute(stmt, bound or None)
+
+
+# The columns :func:`audit_values` writes; the statements made for each shape of trail, kept
+# by the identity of its bound inserts (module-level statements: a few dozen shapes at most).
+AUDIT_KEYS = frozenset(
+    (
+        "request_id",
+        "actor",
+        "role",
+        "api_key_prefix",
+        "operation",
+        "outcome",
+        "target_type",
+        "target_id",
+        "error_codes",
+        "details",
+        "operation_name",
+        "variables",
+    )
+)
+SHAPES_KEPT = 256
+# A trail of more events (a bulk transition's) takes the general path: one statement per count
+# would be kept for every count seen.
+EVENTS_SHAPED = 32
+_SHAPES: dict[tuple[int, tuple[int, ...]], tuple[tuple[Insert, ...], Insert]] = {}
+
+
+def _templates(trail: Trail | None) -> tuple[Insert, ...]:
+    return tuple(stmt for stmt, _ in trail.bound) if trail is not None else ()
+
+
+def _shape_params(values: dict[str, Any], trail: Trail | None) -> dict[str, Any] | None:
+    """The bind values of the shaped statement for this row and trail, or None when they do
+    not fit one (other columns, an event of other columns, a bound insert twice)."""
+    if values.keys() != AUDIT_KEYS:
+        return None
+    params = {f"audit_{key}": value for key, value in values.items()}
+    if trail is None:
+        return params
+    events = event_params(trail.events) if len(trail.events) <= EVENTS_SHAPED else None
+    if events is None or len({id(stmt) for stmt, _ in trail.bound}) != len(trail.bound):
+        return None
+    params.update(events)
+    for _, bound in trail.bound:
+        params.update(bound)
+    return params
+
+
+def _shaped(events: int, templates: tuple[Insert, ...]) -> Insert:
+    """The audit row's INSERT carrying ``events`` outbox events and the ``templates``' rows as
+    CTEs, every value a named bind parameter (``audit_<column>``, ``event<i>_<column>``, the
+    templates' own), made once per shape."""
+    key = (events, tuple(id(t) for t in templates))
+    known = _SHAPES.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], templates, strict=True)):
+        return known[1]
+    table = cast(Table, AuditEntry.__table__)
+    stmt = insert(table).values(
+        {key: bindparam(f"audit_{key}", type_=table.c[key].type) for key in sorted(AUDIT_KEYS)}
+    )
+    if events:
+        stmt = stmt.add_cte(events_insert(events).cte("trail_events"))
+    for n, template in enumerate(templates, 1):
+        stmt = stmt.add_cte(template.cte(f"trail_bound_{n}"))
+    if len(_SHAPES) >= SHAPES_KEPT:
+        _SHAPES.clear()
+    _SHAPES[key] = (templates, stmt)
+    return stmt
 
 
 async def record_audit_apart(

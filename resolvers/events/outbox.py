@@ -18,10 +18,24 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Insert, and_, func, insert, literal, or_, select, text, tuple_
+from sqlalchemy import (
+    BindParameter,
+    Insert,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 
 from models import OutboxEvent
 
@@ -43,19 +57,48 @@ class Trail:
     history), held until the step's audit row is written: :func:`resolvers.events.write_audit`
     sends them all as CTEs of that one INSERT, so the audit row, the events and the history
     cost one statement (issue 21: at most 10 a mutation). Rows are appended in the step's
-    savepoint either way: a step that fails leaves none of them."""
+    savepoint either way: a step that fails leaves none of them.
+
+    ``bound`` holds inserts made once (module-level statements whose bind parameters have
+    names of their own) with this step's values for them (:func:`append_bound`): the audit
+    statement carrying them is then built once per shape and reused (issue 21: a mutation's
+    statements were built anew on every call); ``inserts`` hold those built per call."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
     inserts: list[Insert] = field(default_factory=list)
+    bound: list[tuple[Insert, dict[str, Any]]] = field(default_factory=list)
 
-    def ctes(self) -> list[Any]:
-        """The trail as CTEs of one statement: the events in one multi-row INSERT (their ids
-        follow the order they were emitted in), then each other insert."""
+    def ctes(self) -> tuple[list[Any], dict[str, Any]]:
+        """The trail as CTEs of one statement, with the values of their bind parameters: the
+        events in one multi-row INSERT (their ids follow the order they were emitted in), then
+        each other insert (a bound insert met a second time gets its values in the statement)."""
         ctes: list[Any] = []
+        values: dict[str, Any] = {}
         if self.events:
             ctes.append(insert(OutboxEvent).values(self.events).cte("trail_events"))
         ctes.extend(stmt.cte(f"trail_{n}") for n, stmt in enumerate(self.inserts, 1))
-        return ctes
+        seen: set[int] = set()
+        for n, (stmt, bound) in enumerate(self.bound, 1):
+            if id(stmt) in seen:
+                stmt = with_values(stmt, bound)
+            else:
+                seen.add(id(stmt))
+                values.update(bound)
+            ctes.append(stmt.cte(f"trail_bound_{n}"))
+        return ctes, values
+
+
+def with_values(statement: Insert, values: dict[str, Any]) -> Insert:
+    """A copy of an insert made with named bind parameters, each named one holding its value
+    from ``values`` under a name of its own (the same insert may then appear twice in one
+    statement)."""
+
+    def bound(element: ExternallyTraversible, **_: Any) -> ExternallyTraversible | None:
+        if isinstance(element, BindParameter) and element.key in values:
+            return bindparam(None, values[element.key], type_=element.type)
+        return None
+
+    return cast(Insert, replacement_traverse(statement, {}, bound))
 
 
 def open_trail(session: AsyncSession) -> Trail:
@@ -85,6 +128,50 @@ async def append(session: AsyncSession, statement: Insert) -> None:
         await session.execute(statement)
     else:
         trail.inserts.append(statement)
+
+
+async def append_bound(session: AsyncSession, statement: Insert, values: dict[str, Any]) -> None:
+    """:func:`append` for an insert made once with named bind parameters (``values`` fill
+    them): held on the open trail, or sent at once outside a mutation step."""
+    trail = trail_of(session)
+    if trail is None:
+        await session.execute(statement, values)
+    else:
+        trail.bound.append((statement, values))
+
+
+# The columns :func:`emit` writes, and a multi-row insert of ``n`` events with its bind
+# parameters named ``event<i>_<column>``, made once per ``n`` (the audit statement's CTE).
+EVENT_KEYS = ("topic", "aggregate_type", "aggregate_id", "payload")
+_EVENT_INSERTS: dict[int, Insert] = {}
+
+
+def events_insert(n: int) -> Insert:
+    """An INSERT of ``n`` outbox events, their values bound as ``event<i>_<column>``."""
+    stmt = _EVENT_INSERTS.get(n)
+    if stmt is None:
+        table = cast(Table, OutboxEvent.__table__)
+        rows = [
+            {key: bindparam(f"event{i}_{key}", type_=table.c[key].type) for key in EVENT_KEYS}
+            for i in range(n)
+        ]
+        stmt = _EVENT_INSERTS[n] = insert(table).values(rows)
+    return stmt
+
+
+def event_params(events: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The bind values of :func:`events_insert` for these events, or None when one of them
+    does not have exactly the columns :func:`emit` writes."""
+    params: dict[str, Any] = {}
+    for i, event in enumerate(events):
+        if len(event) != len(EVENT_KEYS):
+            return None
+        try:
+            for key in EVENT_KEYS:
+                params[f"event{i}_{key}"] = event[key]
+        except KeyError:
+            return None
+    return params
 
 
 async def emit(

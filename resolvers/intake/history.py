@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ARRAY,
@@ -14,7 +14,9 @@ from sqlalchemy import (
     Insert,
     Integer,
     String,
+    Table,
     any_,
+    bindparam,
     func,
     insert,
     literal,
@@ -32,6 +34,9 @@ from models import (
 from resolvers import events as events_service
 
 log = logging.getLogger("bilim.intake")
+
+# StatusHistory's inserts, one per history table (:meth:`StatusHistory._template`).
+_TEMPLATES: dict[type[Any], Insert] = {}
 
 
 @dataclass(frozen=True)
@@ -52,22 +57,46 @@ class StatusHistory:
         """Append a status-history row for each application (one statement however many)."""
         if not application_ids:
             return
-        await events_service.append(session, self._insert(actor, application_ids, status, reason))
+        await events_service.append_bound(
+            session, self._template(), self._values(actor, application_ids, status, reason)
+        )
 
-    def _insert(
+    def _template(self) -> Insert:
+        """The history insert, made once per table: its values are bind parameters named
+        after the table (``<table>_ids`` ...), so it can ride on an audit statement made once
+        per shape (:func:`resolvers.events.write_audit`; issue 21)."""
+        made = _TEMPLATES.get(self.table)
+        if made is None:
+            name = self.table.__tablename__
+            ids = select(
+                func.unnest(bindparam(f"{name}_ids", type_=ARRAY(Integer))).label("id")
+            ).subquery()
+            table = cast(Table, self.table.__table__)
+            made = _TEMPLATES[self.table] = insert(table).from_select(
+                ["application_id", "status", "actor", "reason"],
+                select(
+                    ids.c.id,
+                    bindparam(f"{name}_status", type_=String),
+                    bindparam(f"{name}_actor", type_=String),
+                    bindparam(f"{name}_reason", type_=String),
+                ),
+            )
+        return made
+
+    def _values(
         self,
         actor: str,
         application_ids: Sequence[int],
         status: QueueStatus | FirstGradeStatus,
         reason: str | None,
-    ) -> Insert:
-        ids = select(
-            func.unnest(literal(list(application_ids), type_=ARRAY(Integer))).label("id")
-        ).subquery()
-        return insert(self.table).from_select(
-            ["application_id", "status", "actor", "reason"],
-            select(ids.c.id, literal(status.value), literal(actor), literal(reason, type_=String)),
-        )
+    ) -> dict[str, Any]:
+        name = self.table.__tablename__
+        return {
+            f"{name}_ids": list(application_ids),
+            f"{name}_status": status.value,
+            f"{name}_actor": actor,
+            f"{name}_reason": reason,
+        }
 
     async def record_and_emit(
         self,
@@ -87,10 +116,9 @@ class StatusHistory:
         (the history insert a CTE of the outbox insert). Issue 21: at most 10 statements a
         mutation."""
         aggregate_id = application_id if aggregate_id is None else aggregate_id
+        values = self._values(actor, [application_id], status, reason)
         if events_service.trail_of(session) is not None:
-            await events_service.append(
-                session, self._insert(actor, [application_id], status, reason)
-            )
+            await events_service.append_bound(session, self._template(), values)
             await events_service.emit(
                 session,
                 topic=topic,
@@ -99,7 +127,7 @@ class StatusHistory:
                 payload=payload,
             )
             return
-        history = self._insert(actor, [application_id], status, reason).cte("history")
+        history = self._template().cte("history")
         await session.execute(
             insert(OutboxEvent)
             .values(
@@ -108,7 +136,8 @@ class StatusHistory:
                 aggregate_id=aggregate_id,
                 payload=payload or {},
             )
-            .add_cte(history)
+            .add_cte(history),
+            values,
         )
         log.info("%s", topic, extra={"event": topic, "aggregate_id": aggregate_id})
 

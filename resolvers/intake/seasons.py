@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select, true, type_coerce
+from sqlalchemy import Date, Select, String, bindparam, func, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -102,8 +102,32 @@ async def season_setting(
 ) -> SeasonSetting:
     """:func:`current_season`, its :func:`age_groups` and :func:`benefit_category` read in
     one statement (issue 21: a registration's reads in one round trip, not three)."""
-    AG, BC = KindergartenAgeGroup, BenefitCategory
     code = benefit_code.strip().lower() if benefit_code and benefit_code.strip() else None
+    if code is None:
+        stmt, values = _SEASON_SETTING_NO_BENEFIT, {"kind": kind, "on": on}
+    else:
+        stmt, values = _SEASON_SETTING, {"kind": kind, "on": on, "code": code}
+    row = (await session.execute(stmt, values)).first()
+    if row is None:
+        raise DomainError(
+            IntakeCode.SEASON_CLOSED,
+            f"No {kind.value.replace('_', '-')} season is open today",
+        )
+    season, found_groups, found_benefit = row
+    return SeasonSetting(
+        season,
+        # Transient rows, read-only here: never added to the session.
+        [KindergartenAgeGroup(**g) for g in found_groups],
+        BenefitCategory(**found_benefit) if found_benefit is not None else None,
+        benefit_code if code is not None else None,
+        field,
+    )
+
+
+def _season_setting_statement(benefit_code: Any) -> Select[Any]:
+    """:func:`season_setting`'s statement, its values bound as ``kind``, ``on`` and (when
+    ``benefit_code`` is a bind parameter) ``code``."""
+    AG, BC = KindergartenAgeGroup, BenefitCategory
     groups = (
         select(
             func.coalesce(
@@ -128,39 +152,31 @@ async def season_setting(
     )
     benefit = (
         select(_as_json(BC.id, BC.season_id, BC.code, BC.name, BC.rank))
-        .where(BC.season_id == IntakeSeason.id, BC.code == code)
+        .where(BC.season_id == IntakeSeason.id, BC.code == benefit_code)
         .scalar_subquery()
     )
-    row = (
-        await session.execute(
-            select(
-                IntakeSeason,
-                type_coerce(groups, JSONB).label("groups"),
-                type_coerce(benefit, JSONB).label("benefit"),
-            )
-            .where(
-                IntakeSeason.kind == kind,
-                IntakeSeason.starts_on <= on,
-                IntakeSeason.ends_on >= on,
-            )
-            .order_by(IntakeSeason.year.desc())
-            .limit(1)
+    on = bindparam("on", type_=Date)
+    return (
+        select(
+            IntakeSeason,
+            type_coerce(groups, JSONB).label("groups"),
+            type_coerce(benefit, JSONB).label("benefit"),
         )
-    ).first()
-    if row is None:
-        raise DomainError(
-            IntakeCode.SEASON_CLOSED,
-            f"No {kind.value.replace('_', '-')} season is open today",
+        .where(
+            IntakeSeason.kind == bindparam("kind"),
+            IntakeSeason.starts_on <= on,
+            IntakeSeason.ends_on >= on,
         )
-    season, found_groups, found_benefit = row
-    return SeasonSetting(
-        season,
-        # Transient rows, read-only here: never added to the session.
-        [KindergartenAgeGroup(**g) for g in found_groups],
-        BenefitCategory(**found_benefit) if found_benefit is not None else None,
-        benefit_code if code is not None else None,
-        field,
+        .order_by(IntakeSeason.year.desc())
+        .limit(1)
     )
+
+
+# Made once, with and without a claimed benefit (``code IS NULL`` when none is claimed, as the
+# statement built per call had it): built per call it cost each registration ~0.25 ms of CPU
+# (issue 21).
+_SEASON_SETTING = _season_setting_statement(bindparam("code", type_=String))
+_SEASON_SETTING_NO_BENEFIT = _season_setting_statement(None)
 
 
 def _unknown_benefit(code: str, field: str) -> DomainError:

@@ -18,7 +18,20 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, exists, func, literal, null, or_, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    bindparam,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,7 +62,7 @@ KA = KindergartenApplication
 ENDED_BY_SCHOOL = (*ACTIVE_QUEUE_STATUSES, QueueStatus.ADMITTED)
 
 
-def school_place_from(on: date) -> tuple[ColumnElement[bool], ...]:
+def school_place_from(on: date | ColumnElement[date]) -> tuple[ColumnElement[bool], ...]:
     """Clauses of a school enrollment still running on or after ``on`` (open, future, or
     ending later): the ones a kindergarten place from ``on`` would overlap."""
     return (
@@ -99,12 +112,16 @@ async def require_not_at_school(
     """Refuse (``ALREADY_ENROLLED``) a kindergarten place from ``on`` to a child with a
     school enrollment open then or later (K7). The caller holds the child's row, so no school
     place can be opened for them meanwhile."""
-    starts = await session.scalar(
-        select(func.min(Enrollment.entry_date)).where(
-            Enrollment.person_id == child_id, *school_place_from(on)
-        )
-    )
+    starts = await session.scalar(_SCHOOL_PLACE_STARTS, {"child_id": child_id, "on": on})
     refuse_at_school(starts, field)
+
+
+# require_not_at_school's statement, made once (issue 21: built per call it cost every
+# acceptance and confirmation more CPU than its execution).
+_SCHOOL_PLACE_STARTS = select(func.min(Enrollment.entry_date)).where(
+    Enrollment.person_id == bindparam("child_id", type_=Integer),
+    *school_place_from(bindparam("on", type_=Date)),
+)
 
 
 def refuse_at_school(starts: date | None, field: str = "offerId") -> None:

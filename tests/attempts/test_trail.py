@@ -4,16 +4,18 @@ change is kept, and outside a mutation step an event is written at once."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Insert, Table, bindparam, func, insert, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import AuditEntry, OutboxEvent, Outcome, database
 from resolvers.access import Principal, Role
 from resolvers.context import Context
 from resolvers.errors import DomainError, ErrorCode
-from resolvers.events import emit
+from resolvers.events import append_bound, emit
+from resolvers.events.audit_trail import EVENTS_SHAPED
 from resolvers.mutations import perform
 from resolvers.relay import CursorKeys
 
@@ -111,3 +113,90 @@ class TestTrail:
             )
             assert count == 1
             await session.rollback()
+
+
+# A bound insert as a domain makes one (resolvers/intake/history.py): once, its values named.
+BOUND: Insert = insert(cast(Table, OutboxEvent.__table__)).values(
+    topic=bindparam("bound_topic"),
+    aggregate_type=bindparam("bound_type"),
+    aggregate_id=bindparam("bound_id"),
+    payload=bindparam("bound_payload", type_=JSONB),
+)
+
+
+def _bound(topic: str, n: int) -> dict[str, Any]:
+    return {"bound_topic": topic, "bound_type": "Bound", "bound_id": n, "bound_payload": {"b": n}}
+
+
+class TestShapes:
+    """The audit statement is made once per shape of trail and reused with each step's values
+    (issue 21, CPU per mutation); a trail of another shape is written whole all the same."""
+
+    async def test_a_shape_made_once_writes_each_steps_own_values(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given two steps of one shape (two events and a bound insert), with different values
+        def step_of(n: int) -> Any:
+            async def step(session: AsyncSession) -> None:
+                for k in (1, 2):
+                    await emit(
+                        session,
+                        topic="test.shape_event",
+                        aggregate_type="Test",
+                        aggregate_id=10 * n + k,
+                        payload={"n": n, "k": k},
+                    )
+                await append_bound(session, BOUND, _bound("test.shape_bound", n))
+
+            return step
+
+        for n in (1, 2):
+            ctx = _context(engine, f"req-shape-{n}")
+            # when each runs as a mutation and its change is kept
+            result = await perform(ctx, "test.shape", step_of(n))
+            await ctx.close(commit=True)
+            assert result.problems == []
+        # then each step's own rows exist, none of the other's values in them
+        assert await _events(engine, "test.shape_event") == [
+            ("test.shape_event", 11, {"n": 1, "k": 1}),
+            ("test.shape_event", 12, {"n": 1, "k": 2}),
+            ("test.shape_event", 21, {"n": 2, "k": 1}),
+            ("test.shape_event", 22, {"n": 2, "k": 2}),
+        ]
+        assert await _events(engine, "test.shape_bound") == [
+            ("test.shape_bound", 1, {"b": 1}),
+            ("test.shape_bound", 2, {"b": 2}),
+        ]
+        assert await _outcome(engine, "req-shape-2") == Outcome.SUCCEEDED
+
+    async def test_many_events_and_a_bound_insert_twice_are_written_whole(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a step with more events than a shape holds, and one bound insert used twice
+        many = EVENTS_SHAPED + 3
+
+        async def step(session: AsyncSession) -> None:
+            for k in range(many):
+                await emit(session, topic="test.many_event", aggregate_type="Test", aggregate_id=k)
+            await append_bound(session, BOUND, _bound("test.twice_bound", 1))
+            await append_bound(session, BOUND, _bound("test.twice_bound", 2))
+
+        ctx = _context(engine, "req-many")
+        counter = database.StatementCounter()
+        counter.attach(engine)
+        counter.reset()
+        # when it runs as a mutation
+        result = await perform(ctx, "test.many", step)
+        sent = list(counter.statements or [])
+        counter.detach(engine)
+        await ctx.close(commit=True)
+        # then every event and both bound rows exist, written with the audit row in one INSERT
+        assert result.problems == []
+        assert [e[1] for e in await _events(engine, "test.many_event")] == list(range(many))
+        # (each bound insert its own CTE: PostgreSQL runs them in no order of their ids)
+        assert sorted(await _events(engine, "test.twice_bound")) == [
+            ("test.twice_bound", 1, {"b": 1}),
+            ("test.twice_bound", 2, {"b": 2}),
+        ]
+        assert len([s for s in sent if "INSERT" in s]) == 1
+        assert await _outcome(engine, "req-many") == Outcome.SUCCEEDED
