@@ -57,6 +57,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "university-admission/ProgrammeApplicants",
         "university-admission/ProgrammeCatalogue",
         "university-admission/MyApplications",
+        "university-admission/RankExplanation",
     ),
     "bench.workloads.study_abroad": (
         "study-abroad/ProgrammeCandidates",

@@ -1,14 +1,21 @@
 """Why an application ranks where it does (domain.md, "University admission", U3): its score,
 the category it competes in, its rank by the documented order (``ranking``) among those
-competing now, and the last published round's vacancies and cut-off."""
+competing now, and the last published round's vacancies and cut-off.
+
+One statement (issue 21): the application under the row rule, with its programme's creative
+test, the season's last published round, and per category (its grant pool or quota, and
+contract) one lateral select: the competitors and those ranked above it, the category's
+places, the round's cut-off and the latest offer. Each category's select is guarded by the
+application's own funding, so a category it does not compete in costs a one-time filter."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, func, literal, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models import (
     AdmissionApplication,
@@ -50,122 +57,166 @@ class RankExplanation:
     entries: list[RankEntry]
 
 
+# Made once: an ORM alias copies every column of its table (resolvers/admission/rules.py).
+_COMPETITOR = aliased(AdmissionApplication)
+_CONTRACT_FUNDING = (Funding.CONTRACT, Funding.BOTH)
+_STANDING = ("competing", "ahead", "places", "vacancies", "recommended", "cutoff", "offer")
+
+
 async def rank_explanation(
     session: AsyncSession, principal: Principal, *, application_id: int
 ) -> RankExplanation | None:
     """Why an application stands where it does: its ranking score, category (pool, quota or
     contract), rank by the documented order among those competing now, and the last published
     round's vacancies and cut-off (the score of the last recommended applicant)."""
-    app = (
+    app_ = AdmissionApplication
+    last_round = (
+        select(AdmissionRound.id, AdmissionRound.number)
+        .where(
+            AdmissionRound.season_id == app_.season_id,
+            AdmissionRound.status == RoundStatus.PUBLISHED,
+        )
+        .order_by(AdmissionRound.number.desc())
+        .limit(1)
+        .lateral("last_round")
+    )
+    grant = _standing(grant=True, last_round=last_round)
+    contract = _standing(grant=False, last_round=last_round)
+    row = (
         await session.execute(
-            select(AdmissionApplication).where(
-                AdmissionApplication.id == application_id,
-                admission_application_readable(principal),
+            select(
+                app_,
+                AdmissionProgramme.creative_test,
+                last_round.c.number,
+                *(grant.c[name] for name in _STANDING),
+                *(contract.c[name] for name in _STANDING),
+            )
+            .join(AdmissionProgramme, AdmissionProgramme.id == app_.programme_id)
+            .outerjoin(last_round, true())
+            .join(grant, true())
+            .join(contract, true())
+            .where(app_.id == application_id, admission_application_readable(principal))
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    app, creative_test, round_number = row[0], row[1], row[2]
+    n = len(_STANDING)
+    standings = {
+        "grant": row[3 : 3 + n],
+        "contract": row[3 + n : 3 + 2 * n],
+    }
+    creative_missing = creative_test and app.creative_score is None
+    entries = []
+    if app.grant_category is not None:
+        entries.append(
+            _entry(
+                app,
+                PlaceCategory(app.grant_category),
+                round_number,
+                standings["grant"],
+                creative_missing,
             )
         )
-    ).scalar_one_or_none()
-    if app is None:
-        return None
-    programme = await session.get(AdmissionProgramme, app.programme_id)
-    assert programme is not None
-    last_round = await _last_published_round(session, app.season_id)
-    creative_missing = programme.creative_test and app.creative_score is None
-    entries = [
-        await _rank_entry(session, app, category, last_round, creative_missing)
-        for category in _categories(app)
-    ]
+    if app.funding in _CONTRACT_FUNDING:
+        entries.append(
+            _entry(
+                app, PlaceCategory.CONTRACT, round_number, standings["contract"], creative_missing
+            )
+        )
     return RankExplanation(application=app, entries=entries)
 
 
-async def _last_published_round(session: AsyncSession, season_id: int) -> AdmissionRound | None:
+def _standing(*, grant: bool, last_round: Any) -> Any:
+    """The application's standing in its grant category (pool or quota) or in contract, as a
+    lateral select of one row: those competing in it and those ranked above it by the
+    documented order, the category's places, the last round's cut-off and the latest offer.
+    The application's own funding guards the count: a category it does not compete in is not
+    counted (and its row is not read)."""
+    app_, c = AdmissionApplication, _COMPETITOR
+    category: Any
+    if grant:
+        category = app_.grant_category
+        competes = app_.grant_category.is_not(None)
+        in_category = c.grant_category == app_.grant_category
+    else:
+        category = literal(PlaceCategory.CONTRACT, app_.grant_category.type)
+        competes = app_.funding.in_(_CONTRACT_FUNDING)
+        in_category = c.funding.in_(_CONTRACT_FUNDING)
+    ranked = (c.total_score, c.main_score, c.subject_score, c.state_language_score, -c.id)
+    mine = (
+        app_.total_score,
+        app_.main_score,
+        app_.subject_score,
+        app_.state_language_score,
+        -app_.id,
+    )
+    cutoff = and_(
+        RoundCutoff.round_id == last_round.c.id,
+        RoundCutoff.programme_id == app_.programme_id,
+        RoundCutoff.category == category,
+    )
     return (
-        await session.execute(
-            select(AdmissionRound)
+        select(
+            func.count().label("competing"),
+            func.count().filter(tuple_(*ranked) > tuple_(*mine)).label("ahead"),
+            select(ProgrammePlaces.places)
             .where(
-                AdmissionRound.season_id == season_id,
-                AdmissionRound.status == RoundStatus.PUBLISHED,
+                ProgrammePlaces.programme_id == app_.programme_id,
+                ProgrammePlaces.category == category,
             )
-            .order_by(AdmissionRound.number.desc())
+            .correlate(app_, last_round)
+            .scalar_subquery()
+            .label("places"),
+            *(
+                select(column)
+                .where(cutoff)
+                .correlate(app_, last_round)
+                .scalar_subquery()
+                .label(name)
+                for column, name in (
+                    (RoundCutoff.vacancies, "vacancies"),
+                    (RoundCutoff.recommended, "recommended"),
+                    (RoundCutoff.cutoff_score, "cutoff"),
+                )
+            ),
+            select(AdmissionOffer.status)
+            .where(AdmissionOffer.application_id == app_.id, AdmissionOffer.category == category)
+            .order_by(AdmissionOffer.round_id.desc())
             .limit(1)
+            .correlate(app_, last_round)
+            .scalar_subquery()
+            .label("offer"),
         )
-    ).scalar_one_or_none()
+        .select_from(c)
+        .where(
+            competes,
+            c.programme_id == app_.programme_id,
+            c.status.in_(COMPETING),
+            in_category,
+        )
+        .lateral()
+    )
 
 
-def _categories(app: Any) -> list[PlaceCategory]:
-    out = []
-    if app.grant_category is not None:
-        out.append(PlaceCategory(app.grant_category))
-    if app.funding in (Funding.CONTRACT, Funding.BOTH):
-        out.append(PlaceCategory.CONTRACT)
-    return out
-
-
-def _in_category(category: PlaceCategory) -> Any:
-    if category == PlaceCategory.CONTRACT:
-        return AdmissionApplication.funding.in_([Funding.CONTRACT, Funding.BOTH])
-    return AdmissionApplication.grant_category == category
-
-
-async def _rank_entry(
-    session: AsyncSession,
-    app: AdmissionApplication,
+def _entry(
+    app: Any,
     category: PlaceCategory,
-    last_round: AdmissionRound | None,
+    round_number: int | None,
+    standing: Any,
     creative_missing: bool,
 ) -> RankEntry:
-    """The application's standing in one category: competitors ranked above it by the
-    documented order, the category's places, the last round's cut-off and its latest offer."""
-    mine = tuple_(
-        AdmissionApplication.total_score,
-        AdmissionApplication.main_score,
-        AdmissionApplication.subject_score,
-        AdmissionApplication.state_language_score,
-        -AdmissionApplication.id,
-    )
-    me = (app.total_score, app.main_score, app.subject_score, app.state_language_score, -app.id)
-    competing_clause = and_(
-        AdmissionApplication.programme_id == app.programme_id,
-        AdmissionApplication.status.in_(COMPETING),
-        _in_category(category),
-    )
-    counts = (
-        await session.execute(
-            select(func.count(), func.count().filter(mine > tuple_(*me))).where(competing_clause)
-        )
-    ).one()
-    places = await session.scalar(
-        select(ProgrammePlaces.places).where(
-            ProgrammePlaces.programme_id == app.programme_id,
-            ProgrammePlaces.category == category,
-        )
-    )
-    cutoff = None
-    if last_round is not None:
-        cutoff = (
-            await session.execute(
-                select(RoundCutoff).where(
-                    RoundCutoff.round_id == last_round.id,
-                    RoundCutoff.programme_id == app.programme_id,
-                    RoundCutoff.category == category,
-                )
-            )
-        ).scalar_one_or_none()
-    offer_status = await session.scalar(
-        select(AdmissionOffer.status)
-        .where(AdmissionOffer.application_id == app.id, AdmissionOffer.category == category)
-        .order_by(AdmissionOffer.round_id.desc())
-        .limit(1)
-    )
+    competing, ahead, places, vacancies, recommended, cutoff_score, offer_status = standing
     entry = RankEntry(
         category=category,
         total_score=app.total_score,
-        rank=int(counts[1]) + 1,
-        competing=max(int(counts[0]), 1),
+        rank=int(ahead) + 1,
+        competing=max(int(competing), 1),
         places=int(places or 0),
-        round_number=last_round.number if last_round else None,
-        vacancies=cutoff.vacancies if cutoff else None,
-        recommended=cutoff.recommended if cutoff else None,
-        cutoff_score=cutoff.cutoff_score if cutoff else None,
+        round_number=round_number,
+        vacancies=vacancies,
+        recommended=recommended,
+        cutoff_score=cutoff_score,
         offer_status=AdmissionOfferStatus(offer_status) if offer_status else None,
         explanation="",
     )

@@ -37,8 +37,8 @@ STATEMENT_BUDGET = {
     "AdmissionSeasons": 3,
     "ProgrammeCatalogue": 1,  # the compiled path (schema/compiled/admission.py)
     "MyApplications": 1,  # the compiled path
-    # three, plus four per category competed in (grant and contract at most)
-    "RankExplanation": 11,
+    # one: the application, its programme, the last round and each category's standing
+    "RankExplanation": 1,
     "ProgrammeApplicants": 5,
 }
 
