@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select, true, tuple_
+from sqlalchemy import Select, and_, func, literal, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -63,12 +63,10 @@ _CONTRACT_FUNDING = (Funding.CONTRACT, Funding.BOTH)
 _STANDING = ("competing", "ahead", "places", "vacancies", "recommended", "cutoff", "offer")
 
 
-async def rank_explanation(
-    session: AsyncSession, principal: Principal, *, application_id: int
-) -> RankExplanation | None:
-    """Why an application stands where it does: its ranking score, category (pool, quota or
-    contract), rank by the documented order among those competing now, and the last published
-    round's vacancies and cut-off (the score of the last recommended applicant)."""
+def _build_explanation() -> Select[Any]:
+    """The statement without its application and row rule: the application with its
+    programme's creative test, the season's last published round and, per category (the grant
+    pool or quota, then contract), the application's standing (``_standing``)."""
     app_ = AdmissionApplication
     last_round = (
         select(AdmissionRound.id, AdmissionRound.number)
@@ -82,20 +80,33 @@ async def rank_explanation(
     )
     grant = _standing(grant=True, last_round=last_round)
     contract = _standing(grant=False, last_round=last_round)
+    return (
+        select(
+            app_,
+            AdmissionProgramme.creative_test,
+            last_round.c.number,
+            *(grant.c[name] for name in _STANDING),
+            *(contract.c[name] for name in _STANDING),
+        )
+        .join(AdmissionProgramme, AdmissionProgramme.id == app_.programme_id)
+        .outerjoin(last_round, true())
+        .join(grant, true())
+        .join(contract, true())
+    )
+
+
+async def rank_explanation(
+    session: AsyncSession, principal: Principal, *, application_id: int
+) -> RankExplanation | None:
+    """Why an application stands where it does: its ranking score, category (pool, quota or
+    contract), rank by the documented order among those competing now, and the last published
+    round's vacancies and cut-off (the score of the last recommended applicant)."""
     row = (
         await session.execute(
-            select(
-                app_,
-                AdmissionProgramme.creative_test,
-                last_round.c.number,
-                *(grant.c[name] for name in _STANDING),
-                *(contract.c[name] for name in _STANDING),
+            _EXPLANATION.where(
+                AdmissionApplication.id == application_id,
+                admission_application_readable(principal),
             )
-            .join(AdmissionProgramme, AdmissionProgramme.id == app_.programme_id)
-            .outerjoin(last_round, true())
-            .join(grant, true())
-            .join(contract, true())
-            .where(app_.id == application_id, admission_application_readable(principal))
         )
     ).one_or_none()
     if row is None:
@@ -197,6 +208,11 @@ def _standing(*, grant: bool, last_round: Any) -> Any:
         )
         .lateral()
     )
+
+
+# Built once (its laterals cost more to build than to run; issue 21), then narrowed per request
+# by ``where``, which copies it.
+_EXPLANATION = _build_explanation()
 
 
 def _entry(
