@@ -162,3 +162,26 @@ async def test_two_categories_before_and_after_a_round_in_one_statement(
 
     # when another applicant asks about the rival's application, then there is nothing
     assert await _explain(hub, payer, rivals) is None
+
+
+async def test_an_officer_reads_the_explanations_of_their_university_only(
+    hub: Hub, session: AsyncSession, on_day: Callable[[date], None]
+) -> None:
+    # given an application to informatics, at the campaign's first university
+    campaign = await arrange_campaign(session)
+    person, cert = await make_applicant(session, campaign, name="A")
+    await session.commit()
+    on_day(REGISTRATION)
+    application = await _apply(hub, campaign, person, cert, "informatics", "GRANT")
+
+    def officer(university: Any) -> str:
+        return hub.token(Role.ADMISSION_OFFICER, scopes=[f"institution:{university.id}"])
+
+    # when its university's officer asks, then the explanation is read, in one statement
+    hub.counter.reset()
+    body = await hub.data(EXPLAIN, {"id": application}, token=officer(campaign.university))
+    assert hub.counter.count == 1, hub.counter.statements
+    assert [e["category"] for e in body["rankExplanation"]["entries"]] == ["BISHKEK"]
+    # and another university's officer gets nothing
+    other = await hub.data(EXPLAIN, {"id": application}, token=officer(campaign.other_university))
+    assert other["rankExplanation"] is None
