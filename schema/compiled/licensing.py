@@ -1,17 +1,22 @@
 """Licensing's pages compiled (issue 21): the accreditation register (``accreditations``,
-public once decided, L3) and an institution's licensing facts (``licenceRequired``,
+public once decided, L3), an institution's licensing facts (``licenceRequired``,
 ``licence``, ``mayTeachToday``, ``accreditation``, ``programmes`` on the registry's
-``Institution``: InstitutionLicensing) in one statement, PostgreSQL writing the JSON the
-resolvers write (``schema/licensing/``, ``schema/institutions/types.py``), ``validToday`` on
-Bishkek's date as :func:`resolvers.clock.today`.
+``Institution``: InstitutionLicensing), the department's lists (``licenceApplications``,
+``licences``) and an application's page (``node`` of a ``LicenceApplication``, with its
+history, its addresses' districts and its licence), each in one statement, PostgreSQL
+writing the JSON the resolvers write (``schema/licensing/``, ``schema/institutions/types.py``),
+``validToday`` on Bishkek's date as :func:`resolvers.clock.today`.
 
-The caller is read in two places: the list's statement (``accreditations_query(principal,
-...)``, the resolvers' own) and :func:`_readable` (the accreditation rule the institution's
-and programmes' accreditation loaders apply, :func:`resolvers.licensing.rules.
-accreditation_readable`); licences, programmes, agencies and steps have no rule of their own.
-Fields not described here (an agency's ``mayAccreditToday``, a programme's
-``accreditation`` ...) make the request take the resolvers.
-``tests/test_compiled_pages_licensing.py`` compares both paths' bytes."""
+The caller is read in the lists' statements (``accreditations_query(principal, ...)``,
+``applications_query``: the resolvers' own), in :func:`_readable` (the accreditation rule
+the institution's and programmes' accreditation loaders apply,
+:func:`resolvers.licensing.rules.accreditation_readable`) and in :func:`build_node`
+(``application_readable``, as ``LicenceApplicationByIdLoader``); licences, programmes,
+agencies, districts and steps have no rule of their own.
+Fields not described here (an agency's ``mayAccreditToday``, a licence event's ``actor``
+...) make the request take the resolvers.
+``tests/test_compiled_pages_licensing.py`` and ``tests/test_compiled_pages_licensing_lists.py``
+compare both paths' bytes."""
 
 from __future__ import annotations
 
@@ -44,6 +49,7 @@ from models import (
     AccreditationOutcome,
     AccreditationStep,
     AccreditationStepRecord,
+    ApplicationAction,
     AppliedAs,
     DocumentKind,
     EducationLevel,
@@ -54,6 +60,7 @@ from models import (
     LicenceAddress,
     LicenceApplication,
     LicenceApplicationStatus,
+    LicenceApplicationStep,
     LicenceDocument,
     LicenceEvent,
     LicenceStatus,
@@ -62,7 +69,7 @@ from models import (
 )
 from resolvers.licensing import queries as licensing_queries
 from resolvers.licensing import rules as licensing_rules
-from resolvers.licensing.rules import accreditation_readable
+from resolvers.licensing.rules import accreditation_readable, application_readable
 from schema.compiled.plan import Unsupported
 from schema.compiled.sql import adapt, json_list, json_text, lit
 from schema.compiled.workflow import (
@@ -87,6 +94,7 @@ if TYPE_CHECKING:
     from schema.compiled.plan import _Shape
 
 ROOTS = ("accreditations", "licenceApplications", "licences")
+NODES = ("LicenceApplication",)
 
 
 def valid_today(a: FromClause) -> ColumnElement[bool]:
@@ -394,6 +402,17 @@ PROGRAMME_CODES = Relation(
     lambda shape, nodes: PROGRAMME_CODE.check(shape, nodes), _programme_codes
 )
 
+
+def _district(builder: Builder, src: FromClause, nodes: Sequence[FieldNode]) -> Any:
+    """``TeachingAddress.district``: the address's district (``DistrictByIdLoader``, no rule),
+    written by the registry's compiled District; null when none is given."""
+    return builder.object_by(
+        "District", lambda d: d.c.id == src.c.district_id, nodes, correlate=src
+    )
+
+
+DISTRICT = Relation(lambda shape, nodes: shape.check_object("District", nodes), _district)
+
 ADDRESS = Kind(
     "LicenceAddress",
     {
@@ -405,8 +424,9 @@ ADDRESS = Kind(
         "tenureFrom": col("tenure_from"),
         "tenureUntil": col("tenure_until"),
     },
+    {"district": DISTRICT},
 )
-TEACHING_ADDRESS = Kind("TeachingAddress", {"address": col("address")})
+TEACHING_ADDRESS = Kind("TeachingAddress", {"address": col("address")}, {"district": DISTRICT})
 
 
 def _address_index(d: FromClause) -> ColumnElement[Any]:
@@ -451,6 +471,36 @@ def _addresses(kind: Kind, key: str) -> Relation:
     )
 
 
+APPLICATION_STEP = Kind(
+    "LicenceApplicationStep",
+    {
+        "action": enum_of(ApplicationAction, "action"),
+        "on": col("effective_on"),
+        "at": timestamp("at"),
+        "actor": col("actor"),
+        "note": col("note"),
+    },
+)
+
+
+def _register_licence() -> Kind:
+    return REGISTER_LICENCE
+
+
+def _licence_of_application(builder: Builder, src: FromClause, nodes: Sequence[FieldNode]) -> Any:
+    """``LicenceApplication.licence``: the first licence issued on the application (by id,
+    ``LicenceByApplicationLoader``; licences have no rule), null when none."""
+    lc = Licence.__table__.alias("li_app_licence")
+    return (
+        select(REGISTER_LICENCE.json(builder, lc, nodes))
+        .where(lc.c.application_id == src.c.id)
+        .order_by(lc.c.id)
+        .limit(1)
+        .correlate(src)
+        .scalar_subquery()
+    )
+
+
 APPLICATION = Kind(
     "LicenceApplication",
     {
@@ -479,6 +529,17 @@ APPLICATION = Kind(
             LicenceDocument.__table__,
             lambda d, app: d.c.application_id == app.c.id,
             lambda d: [d.c.id],
+        ),
+        # StepsByLicenceApplicationLoader's order: oldest first
+        "history": many(
+            APPLICATION_STEP,
+            LicenceApplicationStep.__table__,
+            lambda s, app: s.c.application_id == app.c.id,
+            lambda s: [s.c.at, s.c.id],
+        ),
+        "licence": Relation(
+            lambda shape, nodes: _register_licence().check(shape, nodes),
+            _licence_of_application,
         ),
     },
 )
@@ -584,3 +645,28 @@ def build(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
     )
     ordering = licensing_queries.ACCREDITATION_ORDERINGS[args["order_by"].value]
     return connection(builder, ACCREDITATION, nodes, stmt, ordering, args)
+
+
+# --- an application's page: node(id:) of a LicenceApplication (plan.SHAPED_NODES) -----------
+
+
+def check_node(shape: _Shape, type_name: str, nodes: Sequence[FieldNode]) -> None:
+    """``node``'s selection as a ``LicenceApplication`` (``id`` is the Node's)."""
+    APPLICATION.check(shape, nodes)
+
+
+def build_node(
+    builder: Builder, type_name: str, pk: int, nodes: Sequence[FieldNode]
+) -> ColumnElement[Any]:
+    """The application ``pk`` as ``LicenceApplicationByIdLoader`` reads it: under the
+    application rule (licensing officers in scope, the ministry, the applicant: L2), null when
+    the caller may not read it or there is none (anonymous callers too)."""
+    if builder.principal.grant is not None:
+        raise Unsupported("partner")  # its key decides field by field
+    app = LicenceApplication.__table__.alias("li_application")
+    readable = adapt(application_readable(builder.principal), app)
+    return (
+        select(APPLICATION.json(builder, app, nodes))
+        .where(app.c.id == pk, readable)
+        .scalar_subquery()
+    )

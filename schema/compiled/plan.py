@@ -278,10 +278,11 @@ SHAPED_ROOTS = {
 }
 # Node types other than the registry's whose ``node(id:)`` a module answers (its
 # ``check_node(shape, type_name, nodes)`` and ``build_node(builder, type_name, pk, nodes)``):
-# a lesson's page, an open course's page.
+# a lesson's page, an open course's page, a licence application's page.
 SHAPED_NODES = {
     "Lesson": "schema.compiled.content",
     "OpenCourse": "schema.compiled.open_courses",
+    "LicenceApplication": "schema.compiled.licensing",
 }
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).
