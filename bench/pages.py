@@ -66,6 +66,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "licensing/Accreditations",
         "licensing/InstitutionLicensing",
         "licensing/LicenceApplications",
+        "licensing/LicenceApplication",
         "licensing/Licences",
     ),
     "bench.workloads.sanarip_sabak": (
