@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import InstitutionKind, Ownership
 from resolvers.access import Role
 from resolvers.clock import today
-from schema.compiled.licensing import _area_per_student
+from schema.compiled.licence_dossiers import _area_per_student
 from tests.factories import (
     BISHKEK,
     CHUY,

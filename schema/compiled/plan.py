@@ -265,8 +265,8 @@ SHAPED_ROOTS = {
     "foreignApplications": "schema.compiled.abroad",
     "foreignProgrammes": "schema.compiled.abroad",
     "accreditations": "schema.compiled.licensing",
-    "licenceApplications": "schema.compiled.licensing",
-    "licences": "schema.compiled.licensing",
+    "licenceApplications": "schema.compiled.licence_dossiers",
+    "licences": "schema.compiled.licence_dossiers",
     "curriculumUnits": "schema.compiled.content",
     # issue 21's school pages
     "teacherDay": "schema.compiled.lms",
@@ -282,7 +282,7 @@ SHAPED_ROOTS = {
 SHAPED_NODES = {
     "Lesson": "schema.compiled.content",
     "OpenCourse": "schema.compiled.open_courses",
-    "LicenceApplication": "schema.compiled.licensing",
+    "LicenceApplication": "schema.compiled.licence_dossiers",
 }
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).
