@@ -67,6 +67,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "licensing/Accreditations",
         "licensing/InstitutionLicensing",
         "licensing/LicenceApplications",
+        "licensing/LicenceApplication",
         "licensing/Licences",
     ),
     "bench.workloads.sanarip_sabak": (

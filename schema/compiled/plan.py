@@ -265,8 +265,8 @@ SHAPED_ROOTS = {
     "foreignApplications": "schema.compiled.abroad",
     "foreignProgrammes": "schema.compiled.abroad",
     "accreditations": "schema.compiled.licensing",
-    "licenceApplications": "schema.compiled.licensing",
-    "licences": "schema.compiled.licensing",
+    "licenceApplications": "schema.compiled.licence_dossiers",
+    "licences": "schema.compiled.licence_dossiers",
     "curriculumUnits": "schema.compiled.content",
     # issue 21's school pages
     "teacherDay": "schema.compiled.lms",
@@ -278,10 +278,11 @@ SHAPED_ROOTS = {
 }
 # Node types other than the registry's whose ``node(id:)`` a module answers (its
 # ``check_node(shape, type_name, nodes)`` and ``build_node(builder, type_name, pk, nodes)``):
-# a lesson's page, an open course's page.
+# a lesson's page, an open course's page, a licence application's page.
 SHAPED_NODES = {
     "Lesson": "schema.compiled.content",
     "OpenCourse": "schema.compiled.open_courses",
+    "LicenceApplication": "schema.compiled.licence_dossiers",
 }
 # Fields a domain's module adds to a type of the registry (its ``check_field`` and
 # ``build_field``): the licensing facts of an institution (InstitutionLicensing).

@@ -29,8 +29,8 @@ PORTAL = Path(__file__).resolve().parents[2] / "portals" / "licensing"
 
 # The most SQL statements each query may send (the ministry's view: every field resolves).
 STATEMENT_BUDGET = {
-    "LicenceApplications": 1,  # the compiled path (schema/compiled/licensing.py)
-    "LicenceApplication": 6,
+    "LicenceApplications": 1,  # the compiled path (schema/compiled/licence_dossiers.py)
+    "LicenceApplication": 1,  # the compiled path (node of a LicenceApplication)
     "Licences": 1,  # the compiled path
     "VerifyLicence": 7,
     "InstitutionLicensing": 7,
