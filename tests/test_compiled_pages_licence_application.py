@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import InstitutionKind, LicenceApplicationStep, LicenceEvent, Ownership
-from resolvers.access import Role
 from resolvers.clock import today
 from tests.factories import (
     BISHKEK,
@@ -31,6 +30,7 @@ from tests.factories import (
     make_programme_code,
 )
 from tests.test_compiled import Pair, pair
+from tests.test_compiled_pages_licensing import licensing_callers
 
 __all__ = ["pair"]
 
@@ -146,24 +146,7 @@ async def _application_of(session: AsyncSession, licence: Any) -> Any:
 
 
 def _callers(pair: Pair, arranged: dict[str, Any]) -> dict[str, dict[str, str]]:
-    def bearer(token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"}
-
-    return {
-        "anonymous": {},
-        "licensing officer of Bishkek": bearer(
-            pair.token(Role.LICENSING_OFFICER, scopes=[f"region:{BISHKEK}"])
-        ),
-        "national licensing officer": bearer(pair.token(Role.LICENSING_OFFICER)),
-        "licensing officer of Chuy": bearer(
-            pair.token(Role.LICENSING_OFFICER, scopes=[f"region:{CHUY}"])
-        ),
-        "admin of the school": bearer(
-            pair.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{arranged['school'].id}"])
-        ),
-        "ministry": bearer(pair.token(Role.MINISTRY)),
-        "guardian": bearer(pair.token(Role.GUARDIAN, person_id=arranged["pupil"].id)),
-    }
+    return licensing_callers(pair, arranged["school"].id, arranged["pupil"].id, national=True)
 
 
 async def _partner(session: AsyncSession, settings: Any) -> dict[str, str]:

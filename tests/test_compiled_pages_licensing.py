@@ -106,24 +106,40 @@ async def _arrange(session: AsyncSession) -> dict[str, Any]:
     return {"university": university, "other": other, "pupil": pupil, "agency": agencies[1]}
 
 
-def _callers(pair: Pair, arranged: dict[str, Any]) -> dict[str, dict[str, str]]:
+def licensing_callers(
+    pair: Pair, institution_id: int, pupil_id: int, *, where: str = "school", national: bool = False
+) -> dict[str, dict[str, str]]:
+    """The callers the licensing pages are compared for: anonymous, the licensing officers of
+    Bishkek and of Chuy (and, with ``national``, one of no region), the admin of the
+    institution (named ``where``), the ministry, a guardian."""
+
     def bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
-    return {
+    callers = {
         "anonymous": {},
         "licensing officer of Bishkek": bearer(
             pair.token(Role.LICENSING_OFFICER, scopes=[f"region:{BISHKEK}"])
         ),
+    }
+    if national:
+        callers["national licensing officer"] = bearer(pair.token(Role.LICENSING_OFFICER))
+    return callers | {
         "licensing officer of Chuy": bearer(
             pair.token(Role.LICENSING_OFFICER, scopes=[f"region:{CHUY}"])
         ),
-        "admin of the university": bearer(
-            pair.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{arranged['university'].id}"])
+        f"admin of the {where}": bearer(
+            pair.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{institution_id}"])
         ),
         "ministry": bearer(pair.token(Role.MINISTRY)),
-        "guardian": bearer(pair.token(Role.GUARDIAN, person_id=arranged["pupil"].id)),
+        "guardian": bearer(pair.token(Role.GUARDIAN, person_id=pupil_id)),
     }
+
+
+def _callers(pair: Pair, arranged: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return licensing_callers(
+        pair, arranged["university"].id, arranged["pupil"].id, where="university"
+    )
 
 
 async def test_the_accreditation_register_is_the_resolvers_for_every_caller(

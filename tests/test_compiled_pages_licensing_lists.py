@@ -19,7 +19,6 @@ from sqlalchemy import Integer, Numeric, column, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import InstitutionKind, Ownership
-from resolvers.access import Role
 from resolvers.clock import today
 from schema.compiled.licence_dossiers import _area_per_student
 from tests.factories import (
@@ -35,6 +34,7 @@ from tests.factories import (
     make_programme_code,
 )
 from tests.test_compiled import Pair, pair
+from tests.test_compiled_pages_licensing import licensing_callers
 
 __all__ = ["pair"]
 
@@ -150,23 +150,7 @@ async def _arrange(session: AsyncSession) -> dict[str, Any]:
 
 
 def _callers(pair: Pair, arranged: dict[str, Any]) -> dict[str, dict[str, str]]:
-    def bearer(token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"}
-
-    return {
-        "anonymous": {},
-        "licensing officer of Bishkek": bearer(
-            pair.token(Role.LICENSING_OFFICER, scopes=[f"region:{BISHKEK}"])
-        ),
-        "licensing officer of Chuy": bearer(
-            pair.token(Role.LICENSING_OFFICER, scopes=[f"region:{CHUY}"])
-        ),
-        "admin of the school": bearer(
-            pair.token(Role.SCHOOL_ADMIN, scopes=[f"institution:{arranged['school'].id}"])
-        ),
-        "ministry": bearer(pair.token(Role.MINISTRY)),
-        "guardian": bearer(pair.token(Role.GUARDIAN, person_id=arranged["pupil"].id)),
-    }
+    return licensing_callers(pair, arranged["school"].id, arranged["pupil"].id)
 
 
 async def test_the_licence_applications_are_the_resolvers_for_every_caller(
