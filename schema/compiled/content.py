@@ -58,10 +58,10 @@ from models import (
 from resolvers import content as content_service
 from resolvers.content.rules import lesson_visible, may_edit_lessons
 from resolvers.errors import DomainError
-from schema.compiled.feed import PROGRESS, _decimal, utc_timestamp_json
+from schema.compiled.feed import PROGRESS, utc_timestamp_json
 from schema.compiled.links import unsigned_link
 from schema.compiled.plan import Unsupported, _languages
-from schema.compiled.sql import NULL_JSON, json_list, json_text, lit
+from schema.compiled.sql import NULL_JSON, decimal_json, json_list, json_text, lit
 from schema.compiled.workflow import (
     Kind,
     Relation,
@@ -122,7 +122,7 @@ UNIT = Kind(
         "topicNo": col("topic_no"),
         "topicTitle": col("topic_title"),
         "outcomes": _text_array("outcomes"),
-        "hours": _decimal("hours"),
+        "hours": decimal_json("hours"),
         "languages": _languages,
     },
     {"subject": SUBJECT},

@@ -60,6 +60,7 @@ from resolvers.relay import Ordering
 from schema.compiled.plan import Unsupported
 from schema.compiled.sql import (
     NULL_JSON,
+    decimal_json,
     enum_json,
     json_list,
     json_object,
@@ -93,17 +94,6 @@ def _timestamp(name: str) -> Column:
     return lambda src: utc_timestamp_json(src.c[name])
 
 
-def _decimal(name: str) -> Column:
-    """A ``numeric`` as strawberry's Decimal writes it: a string of PostgreSQL's digits (what
-    asyncpg's ``Decimal`` prints)."""
-    return lambda src: json_text(
-        case(
-            (src.c[name].is_(None), lit("null")),
-            else_=cast(func.to_json(cast(src.c[name], Text)), Text),
-        )
-    )
-
-
 def _col(name: str) -> Column:
     return lambda src: src.c[name]
 
@@ -112,7 +102,7 @@ PROGRESS: dict[str, Column] = {
     "status": lambda src: enum_json(ProgressStatus, src.c.status),
     "attempts": _col("attempts"),
     "secondsSpent": _col("seconds_spent"),
-    "bestScore": _decimal("best_score"),
+    "bestScore": decimal_json("best_score"),
     "startedAt": _timestamp("started_at"),
     "completedAt": _timestamp("completed_at"),
     "updatedAt": _timestamp("updated_at"),

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import FieldNode
-from sqlalchemy import ColumnElement, FromClause, Text, case, cast, func, null, select
+from sqlalchemy import ColumnElement, FromClause, case, func, null, select
 
 from models import (
     AssessmentKind,
@@ -36,7 +36,7 @@ from models import (
 )
 from resolvers import content as content_service
 from schema.compiled.plan import Unsupported
-from schema.compiled.sql import adapt_ordering, global_id, json_text, lit
+from schema.compiled.sql import adapt_ordering, decimal_json, global_id
 from schema.compiled.workflow import (
     Kind,
     Relation,
@@ -59,16 +59,6 @@ ROOTS = ("openCourses",)
 NODES = ("OpenCourse",)
 
 
-def _decimal(name: str) -> Any:
-    """A ``numeric`` as strawberry's Decimal writes it: a string of PostgreSQL's digits."""
-    return lambda src: json_text(
-        case(
-            (src.c[name].is_(None), lit("null")),
-            else_=cast(func.to_json(cast(src.c[name], Text)), Text),
-        )
-    )
-
-
 def _places_left(src: FromClause) -> ColumnElement[Any]:
     """``None if capacity is None else max(0, capacity - enrolled)``."""
     capacity = src.c.capacity
@@ -85,7 +75,7 @@ MODULE = Kind(
         "position": col("position"),
         "title": col("title"),
         "summary": col("summary"),
-        "hours": _decimal("hours"),
+        "hours": decimal_json("hours"),
     },
 )
 
@@ -159,7 +149,7 @@ COURSE = Kind(
         "description": col("description"),
         "language": enum_of(Language, "language"),
         "level": enum_of(StudyLevel, "level"),
-        "credits": _decimal("credits"),
+        "credits": decimal_json("credits"),
         "programmeCode": col("programme_code"),
     },
     {
@@ -187,7 +177,7 @@ RESULT = Kind(
     "AssessmentResult",
     {
         "assessmentId": lambda src: global_id("CourseAssessment", src.c.assessment_id),
-        "score": _decimal("score"),
+        "score": decimal_json("score"),
     },
 )
 
@@ -207,9 +197,9 @@ ENROLLMENT = Kind(
     {
         "id": _stored_gid,
         "status": enum_of(CourseEnrollmentStatus, "status"),
-        "finalScore": _decimal("final_score"),
+        "finalScore": decimal_json("final_score"),
         "completedOn": col("completed_on"),
-        "recognisedCredits": _decimal("recognised_credits"),
+        "recognisedCredits": decimal_json("recognised_credits"),
         "recognisedOn": col("recognised_on"),
     },
     {

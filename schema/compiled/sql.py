@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -72,6 +72,17 @@ def json_raw(text_: str) -> ColumnElement[Any]:
 def json_string(value: str) -> ColumnElement[Any]:
     """A constant string written into the statement as its JSON text."""
     return json_raw(json.dumps(value, ensure_ascii=False))
+
+
+def decimal_json(name: str) -> Callable[[FromClause], ColumnElement[Any]]:
+    """The column ``name``, a ``numeric``, as strawberry's Decimal writes it: a string of
+    PostgreSQL's digits (what asyncpg's ``Decimal`` prints), or ``null``."""
+    return lambda src: json_text(
+        case(
+            (src.c[name].is_(None), lit("null")),
+            else_=cast(func.to_json(cast(src.c[name], Text)), Text),
+        )
+    )
 
 
 def json_value(value: ColumnElement[Any]) -> ColumnElement[Any]:
