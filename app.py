@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await state.guard.security.flush()
+            telemetry_metrics.flush()
             await state.events.stop()
             await state.compiled_pool.close()
             for each in (engine, bookkeeping, read_engine):

@@ -28,6 +28,7 @@ from models import InstitutionKind
 from resolvers.access import KeyRing, principal_from_token
 from resolvers.access.keys import load_pepper, principal_from_key
 from resolvers.settings import Settings
+from resolvers.telemetry.metrics import FLUSH_SECONDS
 from tests.factories import make_institution
 
 REGISTER = """mutation { registerPerson(input: {pin: "21705201600123", firstName: "Азамат",
@@ -312,7 +313,9 @@ class TestWorkerMetrics:
 
             asyncio.run(send())
             # then both workers served some (each keeps its own files) and every scrape, by
-            # whichever worker, counts all 40
+            # whichever worker, counts all 40 once each worker's tally is written (within
+            # FLUSH_SECONDS of a request's end: resolvers/telemetry/metrics.py)
+            time.sleep(3 * FLUSH_SECONDS)
             counted = {
                 name.split("_")[-1]
                 for name in os.listdir(data_dir / "metrics")

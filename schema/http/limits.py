@@ -35,9 +35,18 @@ def decode_json(data: str | bytes) -> Any:
         if "surrogate" not in str(err):
             raise
         value = _with_surrogates(data)
-    if _deeper_than(value, MAX_JSON_DEPTH):
+    if _brackets(data) > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
         raise HTTPException(400, f"The JSON nests deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+def _brackets(data: str | bytes) -> int:
+    """Opening brackets in JSON text, those inside strings too: each level of nesting opens
+    with one, so text with no more than the limit cannot nest deeper and its decoded value
+    need not be walked (a small query's body: ~1% of its CPU)."""
+    if isinstance(data, str):
+        return data.count("{") + data.count("[")
+    return data.count(b"{") + data.count(b"[")
 
 
 # Where a request's decoded JSON body is kept for the rest of the request.

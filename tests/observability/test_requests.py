@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from resolvers.telemetry import metrics
 from resolvers.telemetry.logs import JsonFormatter, request_fields
 from tests.conftest import Hub
 
@@ -24,9 +25,11 @@ NAME = "Азамат"
 
 
 def sample(name: str, **labels: str) -> float:
-    """A metric's current value in this process (0 when it has none yet)."""
+    """A metric's current value in this process (0 when it has none yet), the requests
+    tallied so far counted."""
     from prometheus_client import REGISTRY
 
+    metrics.flush()
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
@@ -162,6 +165,7 @@ class TestMetrics:
             from prometheus_client import REGISTRY
 
             counted = timed = 0.0
+            metrics.flush()
             for family in REGISTRY.collect():
                 for s in family.samples:
                     if s.name == "bilim_graphql_requests_total":
@@ -199,3 +203,81 @@ def test_request_fields_hold_no_variables() -> None:
 
     record = RequestRecord(request_id="r", method="GET", path="/healthz", status=200)
     assert set(request_fields(record)) == {"request_id", "method", "path", "status", "duration_ms"}
+
+
+class TestTally:
+    """Requests are tallied in memory and counted in the metrics together (within
+    ``FLUSH_SECONDS``, or when /metrics is served): the counts must be those of one ``inc``
+    and ``observe`` per request."""
+
+    @staticmethod
+    def records(name: str, kind: str = "query") -> list[object]:
+        from types import SimpleNamespace
+
+        from resolvers.telemetry import RequestRecord
+
+        context = SimpleNamespace(operation_name=name, operation_type=kind)
+        # on the buckets' bounds, between them, below the first and above the last
+        durations = [0.0, 0.0025, 0.003, 0.005, 0.01, 0.7, 5.0, 10.0, 11.0, 0.0025]
+        statements = [0, 1, 2, 4, 13, 89, 90, 300, 1, 0]
+        out: list[object] = []
+        for duration, count in zip(durations, statements, strict=True):
+            record = RequestRecord(request_id="r", method="POST", path="/graphql", status=200)
+            record.context, record.codes, record.duration = context, (), duration
+            record.statements, record.compiled = count, count == 1
+            out.append(record)
+        return out
+
+    def test_tallied_counts_equal_one_observation_per_request(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        # given the same requests observed one by one in histograms of the same buckets
+        registry = CollectorRegistry()
+        latency = Histogram("l", "l", buckets=metrics.LATENCY._upper_bounds[:-1], registry=registry)
+        statements = Histogram(
+            "s", "s", buckets=metrics.STATEMENTS._upper_bounds[:-1], registry=registry
+        )
+        total = Counter("t", "t", registry=registry)
+        records = self.records("TallyProbe", "probe")
+        for record in records:
+            latency.observe(record.duration)  # type: ignore[attr-defined]
+            statements.observe(record.statements)  # type: ignore[attr-defined]
+            total.inc(record.statements)  # type: ignore[attr-defined]
+        compiled_before = sample("bilim_graphql_compiled_total")
+        # when the hub tallies them (no event loop here: counted at once)
+        for record in records:
+            metrics.observe(record)  # type: ignore[arg-type]
+        labels = {"operation": "TallyProbe", "type": "probe"}
+        # then every bucket, sum and count is the same
+        for bound in metrics.LATENCY._upper_bounds:
+            le = "+Inf" if bound == float("inf") else str(bound)
+            expected = registry.get_sample_value("l_bucket", {"le": le})
+            assert sample("bilim_graphql_request_seconds_bucket", **labels, le=le) == expected
+        assert sample("bilim_graphql_request_seconds_sum", **labels) == pytest.approx(
+            registry.get_sample_value("l_sum")
+        )
+        assert sample("bilim_graphql_requests_total", **labels, outcome="ok") == len(records)
+        for bound in metrics.STATEMENTS._upper_bounds:
+            le = "+Inf" if bound == float("inf") else str(bound)
+            expected = registry.get_sample_value("s_bucket", {"le": le})
+            assert (
+                sample("bilim_sql_statements_per_request_bucket", type="probe", le=le) == expected
+            )
+        assert sample("bilim_sql_statements_total", type="probe") == registry.get_sample_value(
+            "t_total"
+        )
+        assert sample("bilim_graphql_compiled_total") - compiled_before == 2
+
+    async def test_tallied_requests_are_counted_within_the_flush_interval(self) -> None:
+        import asyncio
+
+        from prometheus_client import REGISTRY
+
+        # given two requests ended in a running loop
+        labels = {"operation": "TallyTimer", "type": "query", "outcome": "ok"}
+        for record in self.records("TallyTimer")[:2]:
+            metrics.observe(record)  # type: ignore[arg-type]
+        # then they are not counted yet, and are once FLUSH_SECONDS have passed, unprompted
+        assert (REGISTRY.get_sample_value("bilim_graphql_requests_total", labels) or 0) == 0
+        await asyncio.sleep(metrics.FLUSH_SECONDS * 3)
+        assert REGISTRY.get_sample_value("bilim_graphql_requests_total", labels) == 2

@@ -82,3 +82,26 @@ class TestBodies:
         response = await hub.post(QUERY, body, token=ministry)
         assert response.status_code == 200
         assert "errors" not in response.json()
+
+
+class TestDepthCheck:
+    """decode_json walks a value only when its text has more opening brackets than the limit
+    (no fewer can nest deeper): the limit itself still holds at its edge."""
+
+    @pytest.mark.parametrize("kind", ["object", "list"])
+    def test_the_limit_is_kept_at_its_edge(self, kind: str) -> None:
+        from cross_web import HTTPException
+
+        from schema.http.limits import MAX_JSON_DEPTH, decode_json
+
+        assert decode_json(nested(MAX_JSON_DEPTH, kind=kind)) is not None
+        assert decode_json(nested(MAX_JSON_DEPTH, kind=kind).decode()) is not None
+        with pytest.raises(HTTPException):
+            decode_json(nested(MAX_JSON_DEPTH + 1, kind=kind))
+
+    def test_brackets_in_strings_only_make_the_walk_happen(self) -> None:
+        from schema.http.limits import MAX_JSON_DEPTH, decode_json
+
+        # a shallow value whose strings hold many brackets is walked and taken
+        text = '{"query": "' + "{" * (MAX_JSON_DEPTH * 3) + '", "v": [[1]]}'
+        assert decode_json(text)["v"] == [[1]]
