@@ -69,6 +69,9 @@ class Result:
     errors: int
     worker_rss_mb: float
     first_error: str = ""
+    # CPU milliseconds per request during the run (mutations' workloads): the hub's
+    # processes, the events process (`--events apart`) and PostgreSQL's.
+    cpu: tuple[float, float, float] | None = None
 
 
 def _free_port() -> int:
@@ -250,13 +253,18 @@ def _rows(data: Any) -> int:
 
 @asynccontextmanager
 async def _in_process_hub(
-    db_url: str, data_dir: Path
+    db_url: str, data_dir: Path, *, dispatch: bool | None = None
 ) -> AsyncIterator[tuple[httpx.AsyncClient, database.StatementCounter]]:
-    """A hub in this process on ``db_url``, and a counter of the SQL statements it sends."""
+    """A hub in this process on ``db_url``, and a counter of the SQL statements it sends;
+    ``dispatch``: whether it delivers events (by default as a hub does)."""
     from app import create_app
 
     settings = Settings(
-        database_url=db_url, data_dir=data_dir, fetch_assets=False, points_per_hour=10**9
+        database_url=db_url,
+        data_dir=data_dir,
+        fetch_assets=False,
+        points_per_hour=10**9,
+        event_dispatcher=dispatch,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -438,12 +446,19 @@ async def _run_workloads(
     if not chosen:
         return []
     texts = dict(_portal_operations())
+    from bench.library import cpu_seconds
+
     copy_url = await _copy_database(db_url, WRITES_DATABASE)
     server, url = await asyncio.to_thread(_start_hub, copy_url, args)
+    events = _start_events(copy_url, args) if args.events == "apart" else None
+    postmaster = _postmaster_pid(args.data_dir)
     bench = Bench(database.plain_url(copy_url), settings, ring)
     results: list[Result] = []
     try:
-        async with _in_process_hub(copy_url, args.data_dir) as (client, counter):
+        # It sends each first call and counts its statements; the events are the served
+        # hub's to deliver (or the events process's), not this process's, which shares the
+        # machine with it.
+        async with _in_process_hub(copy_url, args.data_dir, dispatch=False) as (client, counter):
             for workload in chosen:
                 query = texts[workload.operation]
                 once = is_mutation(query)
@@ -468,9 +483,13 @@ async def _run_workloads(
                 rest = calls[1:] if once else calls
                 rps = p50 = p99 = 0.0
                 bad = 0
+                cpu = None
                 if rest:
                     script = tmp / "calls.lua"
                     _lua_calls(script, query, rest, once=once)
+                    pids = (server.pid, events.pid if events else None, postmaster)
+                    before = [cpu_seconds(pid) for pid in pids]
+                    started = time.monotonic()
                     rps, p50, p99, bad = await asyncio.to_thread(
                         _wrk,
                         url,
@@ -480,6 +499,16 @@ async def _run_workloads(
                         duration=args.duration,
                         # A batch (an allocation, an admission order) may take seconds.
                         timeout=120,
+                    )
+                    sent = rps * (time.monotonic() - started)
+                    if sent and once:
+                        # The events of the last calls are delivered after wrk ends.
+                        await asyncio.sleep(1.0)
+                    used = [cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
+                    cpu = (
+                        (used[0] / sent * 1000, used[1] / sent * 1000, used[2] / sent * 1000)
+                        if sent
+                        else None
                     )
                 r = Result(
                     workload.operation,
@@ -491,11 +520,14 @@ async def _run_workloads(
                     bad + (1 if problem else 0),
                     _worker_rss(server),
                     problem or (f"{bad} bad answers" if bad else ""),
+                    cpu,
                 )
                 results.append(r)
                 _print(r, calls=len(rest))
     finally:
         await asyncio.to_thread(_stop_hub, server)
+        if events is not None:
+            await asyncio.to_thread(_stop_hub, events)
         await _copy_database(db_url, WRITES_DATABASE, drop_only=True)
     return results
 
@@ -506,21 +538,50 @@ def _print(r: Result, calls: int | None = None) -> None:
         f"p99 {r.p99_ms:6.1f} ms  {r.statements} stmt  {r.rows} rows  "
         f"rss {r.worker_rss_mb:.0f} MB"
         + (f"  {calls} calls" if calls is not None else "")
+        + (
+            f"  CPU/request: hub {r.cpu[0]:.2f} ms, events {r.cpu[1]:.2f} ms,"
+            f" PostgreSQL {r.cpu[2]:.2f} ms"
+            if r.cpu
+            else ""
+        )
         + (f"  ERROR: {r.first_error}" if r.errors else "")
+    )
+
+
+def _postmaster_pid(data_dir: Path) -> int | None:
+    """The embedded PostgreSQL's postmaster, if it runs from ``data_dir``."""
+    pid_file = next(data_dir.rglob("postmaster.pid"), None)
+    return int(pid_file.read_text().split()[0]) if pid_file is not None else None
+
+
+def _hub_env(db_url: str, args: argparse.Namespace) -> dict[str, str]:
+    # One token drives a whole run: its hourly budget must not be what is measured.
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "BILIM_DATA_DIR": str(args.data_dir),
+        "BILIM_FETCH_ASSETS": "false",
+        "BILIM_POINTS_PER_HOUR": str(10**9),
+        # `--events`: the outbox dispatcher in the hub's workers (the default deployment), in
+        # a process of its own (`bilim events run`), or nowhere (the request alone).
+        "BILIM_EVENT_DISPATCHER": "true" if args.events == "worker" else "false",
+    }
+
+
+def _start_events(db_url: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """``bilim events run`` beside the hub, as a deployment may run it (`--events apart`)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from cli import main; main()", "events", "run"],
+        env={**_hub_env(db_url, args), "BILIM_EVENT_DISPATCHER": "true"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
 def _start_hub(db_url: str, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:
     """`bilim serve` as production runs it, on ``db_url``; its GraphQL URL once it is ready."""
     port = _free_port()
-    # One token drives a whole run: its hourly budget must not be what is measured.
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "BILIM_DATA_DIR": str(args.data_dir),
-        "BILIM_FETCH_ASSETS": "false",
-        "BILIM_POINTS_PER_HOUR": str(10**9),
-    }
+    env = _hub_env(db_url, args)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -595,6 +656,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--no-workloads", action="store_true", help="queries on the dataset only, no mutations"
+    )
+    parser.add_argument(
+        "--events",
+        choices=("worker", "apart", "off"),
+        default="worker",
+        help="where the outbox dispatcher runs: in the hub's workers (default), in a process"
+        " of its own (`bilim events run`), or not at all",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
