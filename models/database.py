@@ -64,6 +64,10 @@ def pgbouncer_connect_args() -> dict[str, Any]:
     }
 
 
+# The longest statement the compiled path's connections keep prepared (asyncpg: 15 KiB).
+MAX_PREPARED_STATEMENT = 1024 * 1024
+
+
 def connection_settings(
     *,
     statement_timeout_ms: int | None,
@@ -177,6 +181,11 @@ class DirectPool:
             # No named statements: the next use may reach another server connection.
             pgbouncer={"statement_cache_size": 0} if pgbouncer else None,
         )
+        if not pgbouncer:
+            # asyncpg prepares statements up to 15 KiB only, and sends longer ones unnamed,
+            # planned anew on every execution: a compiled page's statement may be longer
+            # (an application's page of the licensing officer: 2 ms of planning a request).
+            self.connect_args["max_cacheable_statement_size"] = MAX_PREPARED_STATEMENT
         self._pool: Any = None
         self._opening: Any = None
         # Checkouts under way or waiting (``fetch_bytes``).

@@ -156,3 +156,29 @@ async def test_a_compiled_read_that_waits_past_the_pool_timeout_is_answered_503(
             again = await client.post("/graphql", json={"query": REGIONS})
             assert again.status_code == 200, again.text
             assert again.json()["data"]["regions"]["nodes"], again.text
+
+
+async def test_the_compiled_paths_long_statements_stay_prepared(settings: Settings) -> None:
+    # A compiled page's statement is often longer than asyncpg prepares by default (15 KiB):
+    # sent unnamed, PostgreSQL planned it anew on every request (2.2 ms of a licensing
+    # officer's list, issue 21). The compiled path's connections keep them prepared.
+    if settings.pgbouncer:
+        return  # behind PgBouncer nothing is prepared by name (docs/operating.md)
+    settings = settings.model_copy(update={"pool_size": 1, "pool_max_overflow": 0})
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        pool = app.state.compiled_pool
+        # given a statement of 20 KiB
+        padding = "/* " + "x" * 20_000 + " */"
+        sql = f"SELECT convert_to('long ' || $1::text, 'UTF8') {padding}"
+        # when it is run three times
+        for n in range(3):
+            assert await pool.fetch_bytes(sql, (str(n),)) == f"long {n}".encode()
+        # then its one connection holds it prepared, planned for each run
+        async with pool._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT generic_plans + custom_plans AS plans FROM pg_prepared_statements"
+                " WHERE statement LIKE 'SELECT convert_to(''long ''%'"
+            )
+        assert row is not None
+        assert row["plans"] == 3
