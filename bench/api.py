@@ -213,6 +213,16 @@ def _wrk(
     url: str, script: Path, *, connections: int, duration: int, timeout: int = 2
 ) -> tuple[float, float, float, int]:
     """Requests/s, p50 and p99 in ms, and the answers a workload's script found bad."""
+    rps, p50, p99, bad, _ = _wrk_counted(
+        url, script, connections=connections, duration=duration, timeout=timeout
+    )
+    return rps, p50, p99, bad
+
+
+def _wrk_counted(
+    url: str, script: Path, *, connections: int, duration: int, timeout: int = 2
+) -> tuple[float, float, float, int, int]:
+    """:func:`_wrk`'s figures and the number of requests answered."""
     out = subprocess.run(
         [
             "wrk",
@@ -237,10 +247,13 @@ def _wrk(
     bad = re.search(r"^bad=(\d+)", out, re.M)
     answered = re.search(r"^answered=(\d+)", out, re.M)
     elapsed = re.search(r"^elapsed_us=(\d+)", out, re.M)
+    total = re.search(r"^\s*(\d+) requests in", out, re.M)
+    count = int(total.group(1)) if total else 0
     if answered and elapsed and int(elapsed.group(1)) > 0:
         # A workload's script times its own run (wrk divides by the whole duration).
-        rps = int(answered.group(1)) / (int(elapsed.group(1)) / 1e6)
-    return rps, p50, p99, int(bad.group(1)) if bad else 0
+        count = int(answered.group(1))
+        rps = count / (int(elapsed.group(1)) / 1e6)
+    return rps, p50, p99, int(bad.group(1)) if bad else 0, count
 
 
 def _rows(data: Any) -> int:
@@ -489,9 +502,8 @@ async def _run_workloads(
                     _lua_calls(script, query, rest, once=once)
                     pids = (server.pid, events.pid if events else None, postmaster)
                     before = [cpu_seconds(pid) for pid in pids]
-                    started = time.monotonic()
-                    rps, p50, p99, bad = await asyncio.to_thread(
-                        _wrk,
+                    rps, p50, p99, bad, sent = await asyncio.to_thread(
+                        _wrk_counted,
                         url,
                         script,
                         # Each call of a mutation is sent once: no more connections than calls.
@@ -500,7 +512,6 @@ async def _run_workloads(
                         # A batch (an allocation, an admission order) may take seconds.
                         timeout=120,
                     )
-                    sent = rps * (time.monotonic() - started)
                     if sent and once:
                         # The events of the last calls are delivered after wrk ends.
                         await asyncio.sleep(1.0)
