@@ -329,10 +329,21 @@ class TestNeverKept:
         live = await send(hub, YEARS, variables)
         assert live.body["data"]["y1"]["cells"][0]["count"] == 6
 
-    async def test_the_regions_alone_are_not_a_statistics_page(self, hub: Hub) -> None:
-        # given the public regions list asked twice (public/Regions' shape: no statistics)
-        await send(hub, REGIONS, {})
-        again = await send(hub, REGIONS, {})
+    @pytest.mark.parametrize(
+        "document",
+        [
+            (PORTALS_DIR / "public" / "Regions.graphql").read_text(),
+            f"# the regions of the statistics page\n{REGIONS}",
+        ],
+    )
+    async def test_the_regions_alone_are_not_a_statistics_page(
+        self, document: str, hub: Hub
+    ) -> None:
+        # given the public regions list asked twice (no statistics or indicators in it, even
+        # where its text names them)
+        variables = {"first": 20} if "$first" in document else {}
+        await send(hub, document, variables)
+        again = await send(hub, document, variables)
         # then it never looks for a kept statistics answer
         assert not reads_version(again)
 
