@@ -165,8 +165,8 @@ class Query:
 # The statistics answer alike every caller of a class (the ministry, which reads exact counts;
 # everyone else, who reads the protected tables: resolvers/analytics/rules.py) and change only
 # with the rollups, the disclosure rule, the geography and the population, whose writes change
-# the statistics' version (migration 0047's triggers); so the HTTP view keeps their answers per
-# version and caller class (schema/http/kept.py). A document is kept only if it asks for
+# the statistics' version (``stat_version``'s statement triggers); so the HTTP view keeps their
+# answers per version and caller class (schema/http/kept.py). A document is kept only if it asks for
 # statistics or indicators (``KEPT_ROOTS``) and nothing but the fields below: the public
 # geography lists alone are not this keepable's, nor an export (a file made per request).
 _KEPT = {

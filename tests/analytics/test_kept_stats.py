@@ -1,6 +1,7 @@
 """The /stats page's two operations (portals/stats) asked again are answered from the worker's
-kept answers (schema/http/kept.py): one statement, the statistics' version (migration 0047's
-triggers on the rollups, the disclosure rule, the geography and the population).
+kept answers (schema/http/kept.py): one statement, the statistics' version (``stat_version``,
+changed by statement triggers on the rollups, the disclosure rule, the geography and the
+population).
 
 What an answer depends on besides the version is exactly one bit of the caller: whether it sees
 exact counts (only the ministry: resolvers/analytics/rules.py ``sees_exact_counts``; every other
