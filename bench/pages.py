@@ -89,6 +89,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "open-courses/OpenCourse",
         "open-courses/MyCourses",
     ),
+    # the public statistics page (/stats)
+    "bench.workloads.stats": ("stats/StatsLatest", "stats/StatsYears"),
 }
 
 

@@ -38,7 +38,7 @@ from models.admission import (
     SchoolPool,
     SeasonStatus,
 )
-from models.analytics import DisclosurePolicy, Population, StatRefresh, stat_cell
+from models.analytics import DisclosurePolicy, Population, StatRefresh, StatVersion, stat_cell
 from models.base import Base
 from models.content import (
     AssessmentKind,
@@ -423,6 +423,7 @@ __all__ = [
     "StaffRole",
     "StageDecision",
     "StatRefresh",
+    "StatVersion",
     "StudyLevel",
     "Subject",
     "SubmissionStatus",

@@ -119,3 +119,17 @@ class DisclosurePolicy(Base):
     secondary_suppression: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StatVersion(Base):
+    """One row: a value every write to what a statistics answer reads changes (the rollups,
+    the disclosure rule, regions, districts, the population; statement triggers), so a worker
+    keeps the /stats page's answers per version and knows when they are stale
+    (schema/http/kept.py)."""
+
+    __tablename__ = "stat_version"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -60,6 +60,10 @@ class Context:
     persist: tuple[str, str] | None = None
     # The request's DataLoaders by class (resolvers.loaders.RequestLoader), made on first use.
     loader_cache: dict[type, Any] = field(default_factory=dict, repr=False)
+    # False once a resolver read data that no kept answer's version covers (a census date
+    # without a rollup, counted live from the registry): the answer is not kept
+    # (schema/http/kept.py).
+    keep_answer: bool = True
 
     @property
     def session(self) -> AsyncSession:

@@ -1,6 +1,8 @@
 """The public statistics page (portals/stats, served at /stats): its charts of the last five
 census dates take the dates as variables. The page reads anonymously; a benchmark call carries
-a token, so an officer's, who reads the same protected tables (disclosure control runs).
+a token, so each page is sent by a region officer, who reads the same protected tables as an
+anonymous browser (disclosure control runs), and by the ministry, who reads exact counts: the
+two kinds of answer the page has (resolvers/analytics/rules.py: ``sees_exact_counts``).
 
 A running hub reads each census date's rollup, which the nightly job builds (`bilim jobs run`,
 resolvers/analytics/rollups.py); a dataset that never ran the job counts every request live
@@ -25,11 +27,27 @@ async def refresh_statistics(db_url: str) -> dict[str, int]:
         await engine.dispose()
 
 
+def _callers(bench: Bench) -> list[str]:
+    """A protected reader (an officer reads what an anonymous browser reads) and the ministry."""
+    return [
+        bench.token(Role.REGION_OFFICER, scopes=["region:8"]),
+        bench.token(Role.MINISTRY),
+    ]
+
+
+async def stats_latest(bench: Bench, n: int) -> list[Call]:
+    await refresh_statistics(bench.db_url)
+    return [Call({}, token) for token in _callers(bench)][: max(n, 1)]
+
+
 async def stats_years(bench: Bench, n: int) -> list[Call]:
     await refresh_statistics(bench.db_url)
     dates = analytics_service.recent_census_dates(5)
     variables = {f"d{i}": d.isoformat() for i, d in enumerate(dates, start=1)}
-    return [Call(variables, bench.token(Role.REGION_OFFICER, scopes=["region:8"]))]
+    return [Call(variables, token) for token in _callers(bench)][: max(n, 1)]
 
 
-WORKLOADS = [Workload("stats/StatsYears", stats_years)]
+WORKLOADS = [
+    Workload("stats/StatsLatest", stats_latest),
+    Workload("stats/StatsYears", stats_years),
+]

@@ -11,7 +11,13 @@ from resolvers.analytics.dimensions import (
 )
 from resolvers.analytics.disclosure import Cell
 from resolvers.analytics.export import ExportFormat, export
-from resolvers.analytics.indicators import AreaLevel, IndicatorKind, IndicatorValue, indicators
+from resolvers.analytics.indicators import (
+    AreaLevel,
+    IndicatorKind,
+    IndicatorTable,
+    IndicatorValue,
+    indicators,
+)
 from resolvers.analytics.policy import (
     DisclosureRule,
     disclosure_rule,
@@ -40,6 +46,7 @@ __all__ = [
     "ExportFormat",
     "Filters",
     "IndicatorKind",
+    "IndicatorTable",
     "IndicatorValue",
     "IscedLevel",
     "Measure",

@@ -87,6 +87,14 @@ class IndicatorValue:
     denominator: int | None
 
 
+@dataclass
+class IndicatorTable:
+    census_date: date
+    values: list[IndicatorValue]
+    # Read from the census date's rollup (False: counted live, as statistics.py does).
+    from_rollup: bool
+
+
 async def indicators(
     session: AsyncSession,
     principal: Principal,
@@ -94,10 +102,10 @@ async def indicators(
     census_date: date | None,
     by: AreaLevel,
     kinds: list[IndicatorKind],
-) -> tuple[date, list[IndicatorValue]]:
+) -> IndicatorTable:
     """Each indicator of ``kinds`` per area of ``by`` (and the country, area None)."""
     day = census_date or await default_census_date(session)
-    source, _ = await source_for(session, day)
+    source, rolled = await source_for(session, day)
     sums: dict[Any, dict[str, Any]] = {}
     for row in await session.execute(
         text(_CENSUS_SUMS.format(area=by.value, source=source)), {"d": day}
@@ -117,7 +125,7 @@ async def indicators(
     values: list[IndicatorValue] = []
     for kind in kinds:
         values.extend(_indicator(kind, sums, by, region_of, rule=rule))
-    return day, values
+    return IndicatorTable(census_date=day, values=values, from_rollup=rolled)
 
 
 def _indicator(

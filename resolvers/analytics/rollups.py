@@ -29,6 +29,7 @@ from resolvers.analytics.census import (
     cells_sql,
     recent_census_dates,
 )
+from resolvers.analytics.statistics import ROLLED_UP
 
 log = logging.getLogger("bilim.analytics")
 
@@ -153,6 +154,8 @@ async def _record(
     session: AsyncSession, census_date: date, *, cells: int, started: float, areas: int | None
 ) -> None:
     duration_ms = int((time.perf_counter() - started) * 1000)
+    # A statistics query later in this session reads the dates afresh (statistics.py).
+    session.info.pop(ROLLED_UP, None)
     upsert = insert(StatRefresh).values(
         census_date=census_date, cells=cells, duration_ms=duration_ms, areas=areas
     )

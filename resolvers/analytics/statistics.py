@@ -45,20 +45,33 @@ class StatisticsTable:
     from_rollup: bool
 
 
+# The census dates with a rollup, read once per request: kept in the request's session (the
+# /stats page's five tables and its indicators read them once; a refresh in the same session,
+# rollups.py, drops them there).
+ROLLED_UP = "analytics.rolled_up_dates"
+
+
+async def rolled_up(session: AsyncSession) -> frozenset[date]:
+    """The census dates that have a rollup (once per session)."""
+    cached = session.info.get(ROLLED_UP)
+    if isinstance(cached, frozenset):
+        return cached
+    dates = frozenset(await session.scalars(text("SELECT census_date FROM stat_refresh")))
+    session.info[ROLLED_UP] = dates
+    return dates
+
+
 async def source_for(session: AsyncSession, census_date: date) -> tuple[str, bool]:
     """The FROM clause of a census date's cells: its rollup, or the live count without one."""
-    rolled = await session.scalar(
-        text("SELECT true FROM stat_refresh WHERE census_date = :d"), {"d": census_date}
-    )
-    if rolled:
+    if census_date in await rolled_up(session):
         return "(SELECT * FROM stat_cell WHERE census_date = :d) AS cells", True
     return f"({CELLS_SQL}) AS cells", False
 
 
 async def default_census_date(session: AsyncSession) -> date:
     """The latest census date that has a rollup, else the latest census day."""
-    latest = await session.scalar(text("SELECT max(census_date) FROM stat_refresh"))
-    return latest if isinstance(latest, date) else latest_census_date()
+    dates = await rolled_up(session)
+    return max(dates) if dates else latest_census_date()
 
 
 async def statistics(

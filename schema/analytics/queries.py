@@ -8,7 +8,9 @@ from typing import Any
 import strawberry
 
 from resolvers import analytics as analytics_service
+from resolvers.access import Principal
 from resolvers.analytics import Dimension as DimensionEnum
+from resolvers.analytics.rules import sees_exact_counts
 from resolvers.context import Info
 from schema.analytics.types import (
     AreaLevel,
@@ -107,6 +109,9 @@ class Query:
                 filters=filters_from(filter),
             )
         )
+        if not table.from_rollup:
+            # Counted live: every write to the registry changes it, no version covers it.
+            ctx.keep_answer = False
         return StatisticsTable.from_table(table)
 
     @strawberry.field(
@@ -123,7 +128,7 @@ class Query:
         census_date: date | None = None,
     ) -> Indicators:
         ctx = info.context
-        day, values = await ctx.run(
+        table = await ctx.run(
             lambda s: analytics_service.indicators(
                 s,
                 ctx.principal,
@@ -132,7 +137,11 @@ class Query:
                 kinds=list(kinds or analytics_service.IndicatorKind),
             )
         )
-        return Indicators(census_date=day, values=[Indicator.from_value(v) for v in values])
+        if not table.from_rollup:
+            ctx.keep_answer = False
+        return Indicators(
+            census_date=table.census_date, values=[Indicator.from_value(v) for v in table.values]
+        )
 
     @strawberry.field(
         description="The disclosure control rule in force (public: anyone may know how the "
@@ -151,3 +160,36 @@ class Query:
         return [
             GradeLevel(grade=g, isced=lvl) for g, lvl in analytics_service.ISCED_BY_GRADE.items()
         ]
+
+
+# The statistics answer alike every caller of a class (the ministry, which reads exact counts;
+# everyone else, who reads the protected tables: resolvers/analytics/rules.py) and change only
+# with the rollups, the disclosure rule, the geography and the population, whose writes change
+# the statistics' version (``stat_version``'s statement triggers); so the HTTP view keeps their
+# answers per version and caller class (schema/http/kept.py). A document is kept only if it asks for
+# statistics or indicators (``KEPT_ROOTS``) and nothing but the fields below: the public
+# geography lists alone are not this keepable's, nor an export (a file made per request).
+_KEPT = {
+    "Query": "statistics indicators regions disclosurePolicy censusDates gradeLevels",
+    "StatisticsTable": "measure censusDate groupBy cells total exact fromRollup",
+    "StatisticsCell": "region district settlement institutionKind ownership level grade sex age "
+    "language ageGroup count suppressed",
+    "Indicators": "censusDate values",
+    "Indicator": "kind value numerator denominator region district",
+    "RegionConnection": "edges nodes pageInfo totalCount",
+    "RegionEdge": "cursor node",
+    "PageInfo": "hasNextPage hasPreviousPage startCursor endCursor",
+    "Region": "id code kind nameKy nameRu nameEn validFrom validTo districts",
+    "District": "id code kind nameKy nameRu nameEn validFrom validTo region",
+    "GradeLevel": "grade isced",
+    "DisclosurePolicy": "threshold secondarySuppression source changedAt",
+}
+KEPT_FIELDS = frozenset((kind, name) for kind, names in _KEPT.items() for name in names.split())
+KEPT_ROOTS = frozenset({("Query", "statistics"), ("Query", "indicators")})
+STATS_VERSION_SQL = "SELECT int8send(version) FROM stat_version WHERE id = 1"
+
+
+def kept_class(principal: Principal) -> str:
+    """The class whose statistics answers a caller shares: exact counts or protected ones (the
+    one difference between callers; partners' keys are decided by the HTTP view)."""
+    return "exact" if sees_exact_counts(principal) else "protected"

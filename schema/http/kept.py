@@ -2,19 +2,23 @@
 GraphQL runs.
 
 Some reads answer the same to everyone and change only when their data does: the library's
-catalogue search (issue 17) and the anonymous lesson list (issue 16, the most read page of the
-country in a school-closure week). A domain declares such a read as a :class:`Keepable`: the
-fields (type and name) whose values depend only on their arguments and the data, never on the
-caller within a class of callers, which callers share answers (``shares``), and the SQL of one
-value that every write to that data changes (a statement trigger bumps it). A request is
-**keepable** when it is a JSON ``POST`` of one query operation selecting only a keepable's
-fields (decided once per document text) from a caller the keepable shares with (a partner's key
-has its own subgraph and is never served here). Its answer is kept under the document, the
-operation name, the variables, the caller's class (one class never gets another's answer) and
-the value of the version read at the start of the request; the next request with all five the
-same gets the kept ``data`` without parsing, validating or executing anything: one primary-key
-read (the version), the caller's budget charged the operation's points as before, and its own
-``extensions.cost``. Only answers without errors are kept.
+catalogue search (issue 17), the anonymous lesson list (issue 16, the most read page of the
+country in a school-closure week) and the statistics of the public /stats page (issue 21: they
+read the rollups the nightly job rewrites). A domain declares such a read as a
+:class:`Keepable`: the fields (type and name) whose values depend only on their arguments and
+the data, never on the caller within a class of callers, which callers share answers
+(``shares``), and the SQL of one value that every write to that data changes (a statement
+trigger bumps it). A request is **keepable** when it is a JSON ``POST`` of one query operation
+selecting only a keepable's fields, and one of its ``anchors`` if it names any (decided once per
+document text), from a caller the keepable shares with (a partner's key has its own subgraph
+and is never served here). Its answer is kept under the document, the operation name, the
+variables, the caller's class (one class never gets another's answer) and the value of the
+version read at the start of the request; the next request with all five the same gets the
+kept ``data`` without parsing, validating or executing anything: one primary-key read (the
+version), the caller's budget charged the operation's points as before, and its own
+``extensions.cost``. Only answers without errors are kept, and none that a resolver marked as
+read from data the version does not cover (``Context.keep_answer``: a census date counted
+live).
 
 A write in any worker changes the version, so every worker's next request misses and runs
 the operation; an answer is kept under the version read *before* its execution, so it is
@@ -54,6 +58,7 @@ from resolvers.errors import RequestError
 from resolvers.persisted import is_portal_client, requested_hash
 from resolvers.safety import CostReport
 from resolvers.telemetry import note_result
+from schema import analytics as analytics_schema
 from schema import library as library_schema
 from schema.http.limits import request_json
 
@@ -77,14 +82,18 @@ class Keepable:
     fields: frozenset[tuple[str, str]]
     version_sql: str
     # Where the request's scope carries the version read, so the resolvers need not read it
-    # again (an integer).
-    scope_key: str
+    # again (an integer); None when they do not use it.
+    scope_key: str | None
     # Whose answers a caller may share (its class), or None: its answers are not kept.
     shares: Callable[[Principal], str | None]
+    # Fields of which a document must select one to be this keepable's (none: any of
+    # ``fields``): the statistics' keepable lists the public regions, but a document asking
+    # for regions alone is not a statistics page.
+    anchors: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def roots(self) -> tuple[str, ...]:
-        return tuple(name for kind, name in self.fields if kind == "Query")
+        return tuple(name for kind, name in self.anchors or self.fields if kind == "Query")
 
 
 def caller_class(principal: Principal) -> str | None:
@@ -101,6 +110,15 @@ def lesson_reader(principal: Principal) -> str | None:
     if caller_class(principal) is None or may_edit_lessons(principal):
         return None
     return "public"
+
+
+def statistics_reader(principal: Principal) -> str | None:
+    """The statistics answer every caller of a class alike (analytics_schema.kept_class: the
+    ministry reads exact counts, everyone else the protected tables; nothing else of the
+    caller is read); a partner's key is not served here (:func:`caller_class`)."""
+    if caller_class(principal) is None:
+        return None
+    return analytics_schema.kept_class(principal)
 
 
 # The lesson list: the lessons' own columns and the subject register's names, which a write to
@@ -135,6 +153,14 @@ KEEPABLE = (
         LESSON_LIST_VERSION_SQL,
         "bilim.lesson_list_version",
         lesson_reader,
+    ),
+    Keepable(
+        "statistics",
+        analytics_schema.KEPT_FIELDS,
+        analytics_schema.STATS_VERSION_SQL,
+        None,
+        statistics_reader,
+        anchors=analytics_schema.KEPT_ROOTS,
     ),
 )
 
@@ -213,7 +239,7 @@ def _keepable(schema: GraphQLSchema, query: str) -> Keepable | None:
     if used is None:
         return None
     for keepable in KEEPABLE:
-        if used <= keepable.fields:
+        if used <= keepable.fields and (not keepable.anchors or used & keepable.anchors):
             return keepable
     return None
 
@@ -297,7 +323,7 @@ async def answer(view: GraphQLView, request: Request) -> Response | None:
     except TypeError:
         return None
     version = await _version(state, keepable)
-    if version is not None:
+    if version is not None and keepable.scope_key is not None:
         request.scope[keepable.scope_key] = int.from_bytes(version, "big", signed=True)
     digest = hashlib.blake2b(query.encode(), digest_size=16).digest()
     key = (keepable.name, version, whose, digest, operation_name, values)
@@ -379,6 +405,6 @@ def remember_json(request: Any, context: Any, data: bytes) -> None:
     statement writes it: schema/compiled/endpoint.py)."""
     slot: Slot | None = getattr(request, "scope", {}).get(SLOT_KEY)
     cost = getattr(context, "cost", None)
-    if slot is None or cost is None:
+    if slot is None or cost is None or not getattr(context, "keep_answer", True):
         return
     slot.answers.put(slot.key, Kept(data, cost.requested, cost.node_count, context.operation_name))

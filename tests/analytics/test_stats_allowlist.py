@@ -1,6 +1,8 @@
 """The /stats page's two operations are portal operations (portals/stats): in allow-list mode
 (BILIM_PERSISTED_QUERIES=allowlist) an anonymous browser may send them and nothing else, and
-each costs a fixed number of SQL statements however many rows it counts."""
+each costs a fixed number of SQL statements however many rows it counts: the first request
+after a refresh runs the resolvers, every later one is a kept answer (one statement, the
+statistics' version: tests/analytics/test_kept_stats.py)."""
 
 from __future__ import annotations
 
@@ -22,10 +24,13 @@ from tests.security.conftest import HubMaker
 # A hub with its own settings (the security tests' fixture).
 make_hub = security.make_hub
 AD_HOC = "{ statistics(measure: PUPILS, groupBy: [SEX]) { total cells { sex count } } }"
-# The most SQL statements each of the page's operations may send, whatever the rows.
-# StatsLatest: regions, two tables' census date and rollup, the rule, the indicators' sums and
-# population, the cells' regions; StatsYears: each year's rollup and cells, the rule, regions.
-STATEMENT_BUDGET = {"StatsLatest": 10, "StatsYears": 12}
+# The SQL statements each of the page's operations sends, whatever the rows: (a worker's first
+# request after a refresh, every later one). The first: the statistics' version, then the
+# resolvers: StatsLatest the regions, the census dates with a rollup (once for both roots), the
+# pupils' cells, the rule, the indicators' sums and population, the cells' regions (10 before
+# the dates were read once and the answers kept); StatsYears the dates, each year's cells, the
+# rule, the cells' regions (12 before). Every later one: the version alone.
+STATEMENTS = {"StatsLatest": (8, 1), "StatsYears": (9, 1)}
 
 
 def page_documents(html: str) -> dict[str, str]:
@@ -90,18 +95,22 @@ class TestStatsPageInAllowListMode:
         assert documents["YEARS"] == (PORTALS_DIR / "stats" / "StatsYears.graphql").read_text()
 
 
-@pytest.mark.parametrize("operation", sorted(STATEMENT_BUDGET))
+@pytest.mark.parametrize("operation", sorted(STATEMENTS))
 async def test_stats_page_statements_do_not_grow_with_rows(
     operation: str, hub: Hub, session: AsyncSession
 ) -> None:
     # given many schools in two regions, rolled up
     await arrange(session, schools=8)
     document = (PORTALS_DIR / "stats" / f"{operation}.graphql").read_text()
-    latest = await hub.data((PORTALS_DIR / "stats" / "StatsLatest.graphql").read_text())
+    # (the years' page takes its dates from the latest census, asked without the page's text)
+    latest = await hub.data("{ pupils: statistics(measure: PUPILS) { censusDate } }")
     variables = years(latest) if operation == "StatsYears" else {}
-    # when the page sends it anonymously
-    hub.counter.reset()
-    body = await hub.gql(document, variables)
-    # then it succeeds within its statement budget
-    assert "errors" not in body, body
-    assert hub.counter.count <= STATEMENT_BUDGET[operation], hub.counter.statements
+    # when the page sends it anonymously, twice
+    sent = []
+    for _ in range(2):
+        hub.counter.reset()
+        body = await hub.gql(document, variables)
+        assert "errors" not in body, body
+        sent.append(hub.counter.count)
+    # then each sends its pinned statements: the resolvers once, then the kept answer
+    assert tuple(sent) == STATEMENTS[operation], hub.counter.statements
