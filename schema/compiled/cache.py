@@ -44,7 +44,7 @@ from resolvers.access import Principal
 from resolvers.errors import RequestError
 from resolvers.relay import INT4_MAX, CursorKeys, cursor_text, decode_id, encode_id
 from schema.compiled.builder import Builder
-from schema.compiled.plan import Plan, Unsupported, plan_query
+from schema.compiled.plan import Plan, Unsupported, free_value, plan_query
 
 PLANS_KEPT = 512
 TEMPLATES_KEPT = 1024
@@ -315,15 +315,29 @@ class _RequestShape:
         """Stand-ins for the request's variables, guided by their declared types: only values
         of type ``ID`` and cursor variables are stood in for; everything else is shape."""
         out: dict[str, Any] = {}
+        free = dict(self.plan.free_variables)
         for definition in self.plan.operation.variable_definitions or ():
             name = definition.variable.name.value
             if name not in variables:
                 self.parts.append((name, "absent"))
                 continue
+            if name in free and isinstance(variables[name], str):
+                out[name] = self._free(variables[name], free[name], name)
+                continue
             gtype = type_from_ast(self.gql, definition.type)
             cursor = name in self.plan.cursor_variables
             out[name] = self._value(variables[name], gtype, cursor, name)
         return out
+
+    def _free(self, value: str, argument: tuple[str, str], path: str) -> str:
+        """A free argument's value (plan.FREE_ARGUMENTS): stood in for by a string the module
+        compares as it is, the statement taking the value as the module would compare it."""
+        compared = free_value(argument, value)
+        if compared is None:
+            return self._exact(value, path)
+        stand_in: str = self._stand_in(compared)
+        self.parts.append((path, "free"))
+        return stand_in
 
     def _exact(self, value: Any, path: str) -> Any:
         self.parts.append((path, type(value).__name__, _frozen(value)))

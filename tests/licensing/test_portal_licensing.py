@@ -32,7 +32,7 @@ STATEMENT_BUDGET = {
     "LicenceApplications": 1,  # the compiled path (schema/compiled/licence_dossiers.py)
     "LicenceApplication": 1,  # the compiled path (node of a LicenceApplication)
     "Licences": 1,  # the compiled path
-    "VerifyLicence": 7,
+    "VerifyLicence": 1,  # the compiled path (verifyLicence)
     "InstitutionLicensing": 7,
     # a kept page's first request after a change: its set's version, then the resolvers (2)
     "AccreditationAgencies": 3,
