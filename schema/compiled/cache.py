@@ -2,11 +2,13 @@
 
 A statement is built once per *shape* of request and kept as SQL text (:meth:`Compiler.prepared`):
 the primary keys inside global IDs, the values inside (opened) cursors (but a boolean, kept in
-the shape) and the caller's own keys
+the shape), the values of free arguments (:data:`schema.compiled.plan.FREE_ARGUMENTS`, a
+licence's number, as its module compares them) and the caller's own keys
 (their person, and their regions, districts and institutions) are stood in for by unique
 values, which must reach the SQL only as bind arguments. So the query builders the compiled
 path reuses (``persons_query``, ``institutions_query``, the row rules) must never decide in
-Python on an ID's key, a cursor's values or a caller's keys; they decide in SQL. A caller's
+Python on an ID's key, a cursor's values, a free argument or a caller's keys; they decide in
+SQL. A caller's
 scope reaches the SQL as one array argument (:func:`resolvers.access.among`, ``= ANY(:ids)``),
 so one statement text serves every caller of a role whatever the size of their scope, and
 PostgreSQL reuses its prepared plan. What a rule may decide in Python, and so what a kept
