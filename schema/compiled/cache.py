@@ -8,12 +8,11 @@ licence's number, as its module compares them) and the caller's own keys
 values, which must reach the SQL only as bind arguments. So the query builders the compiled
 path reuses (``persons_query``, ``institutions_query``, the row rules) must never decide in
 Python on an ID's key, a cursor's values, a free argument or a caller's keys; they decide in
-SQL. A caller's
-scope reaches the SQL as one array argument (:func:`resolvers.access.among`, ``= ANY(:ids)``),
-so one statement text serves every caller of a role whatever the size of their scope, and
-PostgreSQL reuses its prepared plan. What a rule may decide in Python, and so what a kept
-statement is filed under (:func:`_rule_key`): the caller's role, their key's grant, whether
-they have a person and whether each scope is empty.
+SQL. A caller's scope reaches the SQL as one array argument (:func:`resolvers.access.among`,
+``= ANY(:ids)``), so one statement text serves every caller of a role whatever the size of
+their scope, and PostgreSQL reuses its prepared plan. What a rule may decide in Python, and so
+what a kept statement is filed under (:func:`_rule_key`): the caller's role, their key's grant,
+whether they have a person and whether each scope is empty.
 
 A stand-in of the request that does not come out as an argument makes that shape build its
 statement per request instead; so does a caller's stand-in written into the SQL text or a
@@ -315,7 +314,8 @@ class _RequestShape:
 
     def substitute(self, variables: dict[str, Any]) -> dict[str, Any]:
         """Stand-ins for the request's variables, guided by their declared types: only values
-        of type ``ID`` and cursor variables are stood in for; everything else is shape."""
+        of type ``ID``, cursor variables and free arguments' variables are stood in for;
+        everything else is shape."""
         out: dict[str, Any] = {}
         free = dict(self.plan.free_variables)
         for definition in self.plan.operation.variable_definitions or ():
