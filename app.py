@@ -29,6 +29,7 @@ from resolvers.telemetry import count_statements, traces
 from resolvers.telemetry import metrics as telemetry_metrics
 from schema.compiled import Compiler
 from schema.events.wiring import events_runtime
+from schema.http import kept
 from schema.http.cors import cors_options
 from schema.http.files import files
 from schema.http.graphiql import DEMO_TOKENS_PATH, demo_tokens, demo_tokens_served
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         app.state.settings = settings
         app.state.keyring = state.keyring
         app.state.compiler = state.compiler
+        # The worker's kept answers (schema/http/kept.py), where tests and tools find them.
+        app.state.kept_answers = kept.answers_of(state)
         # The OneRoster endpoints spend from the same budgets as the graph.
         app.state.guard = state.guard
         # Events: the live feed of subscriptions in every worker; the dispatcher too unless

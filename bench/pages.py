@@ -4,9 +4,12 @@
 it there first, or set ``DATABASE_URL``), copies it, writes each page's state with its workload
 (``bench/workloads``: the same queues, applications and callers ``bench.api`` measures), and
 sends each page's calls round and round through a hub in this process, one request at a time,
-for ``--requests`` requests. Per page it prints: SQL statements per request, the CPU time per
-request of this process (the hub and its in-process HTTP client) and of PostgreSQL (its backends'
-utime + stime from /proc), the wall-clock p50 (noise on a busy machine), and ``uptime``.
+for ``--requests`` requests (the reference pages bench.api reads on the dataset as it is, the
+season pages and the licensing reference, are sent as they are, by the ministry). Per page it
+prints: SQL statements per request (and, for a page kept until its data changes, those of the
+same request asked again: schema/http/kept.py), the CPU time per request of this process (the
+hub and its in-process HTTP client) and of PostgreSQL (its backends' utime + stime from /proc),
+the wall-clock p50 (noise on a busy machine), and ``uptime``.
 ``--explain`` also prints ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of the first call,
 ``--profile`` where the hub's CPU goes; ``--resolvers`` turns the compiled path off (the pages
 as they cost before it knew them); ``--mutations`` measures the portal mutations of issue 21's
@@ -35,12 +38,14 @@ from sqlalchemy import event
 
 from bench.api import PORTALS, RESULTS, _copy_database, _in_process_hub, _problem
 from bench.library import cpu_seconds
-from bench.workloads import Bench, Workload
+from bench.workloads import Bench, Call, Workload
 from models import database
-from resolvers.access import KeyRing
+from resolvers.access import KeyRing, Role
 from resolvers.settings import Settings
 
 PAGES_DATABASE = "bilim_pages"
+# The pages measured without a workload of bench/workloads (REFERENCE_WORKLOADS below).
+REFERENCE = "reference"
 
 # The pages of issue 21's workflow part, by the workload module that prepares them.
 PAGES: dict[str, tuple[str, ...]] = {
@@ -58,6 +63,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "university-admission/ProgrammeCatalogue",
         "university-admission/MyApplications",
         "university-admission/RankExplanation",
+        "university-admission/AdmissionSeasons",
     ),
     "bench.workloads.study_abroad": (
         "study-abroad/ProgrammeCandidates",
@@ -69,6 +75,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "licensing/LicenceApplications",
         "licensing/LicenceApplication",
         "licensing/Licences",
+        "licensing/VerifyLicence",
+        "licensing/AccreditationAgencies",
     ),
     "bench.workloads.sanarip_sabak": (
         "sanarip-sabak/Lesson",
@@ -91,7 +99,29 @@ PAGES: dict[str, tuple[str, ...]] = {
     ),
     # the public statistics page (/stats)
     "bench.workloads.stats": ("stats/StatsLatest", "stats/StatsYears"),
+    # the reference pages bench.api measures on the dataset as it is (no workload)
+    REFERENCE: (
+        "licensing/LicensingReference",
+        "kindergarten-queue/KindergartenSeason",
+        "first-grade/FirstGradeSeason",
+    ),
 }
+
+
+async def _reference_page(bench: Bench, n: int) -> list[Call]:
+    """A reference page as the dataset has it, read by the ministry (it reads the same to
+    every caller)."""
+    return [Call({}, bench.token(Role.MINISTRY))]
+
+
+REFERENCE_WORKLOADS = [
+    Workload(page, _reference_page)
+    for page in (
+        "licensing/LicensingReference",
+        "kindergarten-queue/KindergartenSeason",
+        "first-grade/FirstGradeSeason",
+    )
+]
 
 
 # The portal mutations of issue 21's statement target: each call changes its own object, so
@@ -171,7 +201,11 @@ async def run(args: argparse.Namespace) -> None:
             engine = client._transport.app.state.engine  # type: ignore[attr-defined]
             chosen = MUTATIONS if args.mutations else PAGES
             for module, pages in chosen.items():
-                workloads: list[Workload] = importlib.import_module(module).WORKLOADS
+                workloads: list[Workload] = (
+                    REFERENCE_WORKLOADS
+                    if module == REFERENCE
+                    else importlib.import_module(module).WORKLOADS
+                )
                 for workload in workloads:
                     if workload.operation not in pages or args.only not in workload.operation:
                         continue
@@ -221,6 +255,13 @@ async def run(args: argparse.Namespace) -> None:
                             )
                         for i in range(min(20, args.requests)):
                             await send(i)
+                    again = statements
+                    if not args.mutations:
+                        # A page kept until its data changes (schema/http/kept.py) costs its
+                        # first request's statements once; asked again, these.
+                        counter.reset()
+                        await send(0)
+                        again = counter.count
                     # A mutation's calls are each sent once (the first one was sent above).
                     first_call = 1 if args.mutations else 0
                     requests = (
@@ -247,8 +288,9 @@ async def run(args: argparse.Namespace) -> None:
                     load = os.getloadavg()
                     print(
                         f"{workload.operation}: {requests} requests of {len(calls)} calls,"
-                        f" {statements} statements,"
-                        f" hub CPU {hub_cpu:.2f} ms, PostgreSQL CPU {pg_cpu:.2f} ms,"
+                        f" {statements} statements"
+                        + (f" ({again} asked again)," if again != statements else ",")
+                        + f" hub CPU {hub_cpu:.2f} ms, PostgreSQL CPU {pg_cpu:.2f} ms,"
                         f" wall p50 {statistics.median(walls) * 1000:.1f} ms,"
                         f" load {load[0]:.1f}{cold}" + (f", PROBLEM {problem}" if problem else ""),
                         flush=True,

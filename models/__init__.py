@@ -225,6 +225,7 @@ from models.preschool_vouchers import (
     VoucherGround,
     VoucherStatus,
 )
+from models.reference import ReferenceVersion
 from models.subjects import Subject
 
 __all__ = [
@@ -405,6 +406,7 @@ __all__ = [
     "QuotaHolder",
     "RecognitionRoute",
     "RecognitionStatus",
+    "ReferenceVersion",
     "Region",
     "RegionKind",
     "RejectionReason",

@@ -151,6 +151,12 @@ class Hub:
     settings: Settings
     keyring: KeyRing
     counter: database.StatementCounter
+    app: Any = None
+
+    def forget_kept_answers(self) -> None:
+        """Empty the hub's kept answers (schema/http/kept.py): the next keepable request runs
+        its operation, as the first after a write does."""
+        self.app.state.kept_answers.clear()
 
     def token(
         self,
@@ -227,7 +233,11 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
             yield Hub(
-                client=client, settings=settings, keyring=KeyRing.load(settings), counter=counter
+                client=client,
+                settings=settings,
+                keyring=KeyRing.load(settings),
+                counter=counter,
+                app=app,
             )
 
 

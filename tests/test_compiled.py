@@ -54,6 +54,14 @@ class Pair:
     counter: database.StatementCounter
     settings: Settings
     compiler: Any
+    fast_app: Any = None
+    slow_app: Any = None
+
+    def forget_kept_answers(self) -> None:
+        """Empty both hubs' kept answers (schema/http/kept.py): the next keepable request runs
+        its operation on each."""
+        self.fast_app.state.kept_answers.clear()
+        self.slow_app.state.kept_answers.clear()
 
     def token(self, role: Role, **kwargs: Any) -> str:
         return issue_token(KeyRing.load(self.settings), self.settings, role=role, **kwargs)
@@ -117,6 +125,8 @@ async def pair(settings: Settings) -> AsyncIterator[Pair]:
                 counter=counter,
                 settings=settings,
                 compiler=fast_app.state.compiler,
+                fast_app=fast_app,
+                slow_app=slow_app,
             )
 
 

@@ -119,8 +119,13 @@ def licences_query(flt: LicenceFilter) -> Select[Any]:
     return stmt
 
 
+def number_of(number: str) -> str:
+    """A licence number as the register holds it: blanks folded, upper case."""
+    return " ".join(number.split()).upper()
+
+
 def licence_by_number_query(number: str) -> Select[Any]:
-    return select(*LICENCE_COLUMNS).where(Licence.number == " ".join(number.split()).upper())
+    return select(*LICENCE_COLUMNS).where(Licence.number == number_of(number))
 
 
 def agencies_query(*, may_accredit_on: date | None, country_code: str | None) -> Select[Any]:

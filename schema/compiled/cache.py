@@ -2,16 +2,17 @@
 
 A statement is built once per *shape* of request and kept as SQL text (:meth:`Compiler.prepared`):
 the primary keys inside global IDs, the values inside (opened) cursors (but a boolean, kept in
-the shape) and the caller's own keys
+the shape), the values of free arguments (:data:`schema.compiled.plan.FREE_ARGUMENTS`, a
+licence's number, as its module compares them) and the caller's own keys
 (their person, and their regions, districts and institutions) are stood in for by unique
 values, which must reach the SQL only as bind arguments. So the query builders the compiled
 path reuses (``persons_query``, ``institutions_query``, the row rules) must never decide in
-Python on an ID's key, a cursor's values or a caller's keys; they decide in SQL. A caller's
-scope reaches the SQL as one array argument (:func:`resolvers.access.among`, ``= ANY(:ids)``),
-so one statement text serves every caller of a role whatever the size of their scope, and
-PostgreSQL reuses its prepared plan. What a rule may decide in Python, and so what a kept
-statement is filed under (:func:`_rule_key`): the caller's role, their key's grant, whether
-they have a person and whether each scope is empty.
+Python on an ID's key, a cursor's values, a free argument or a caller's keys; they decide in
+SQL. A caller's scope reaches the SQL as one array argument (:func:`resolvers.access.among`,
+``= ANY(:ids)``), so one statement text serves every caller of a role whatever the size of
+their scope, and PostgreSQL reuses its prepared plan. What a rule may decide in Python, and so
+what a kept statement is filed under (:func:`_rule_key`): the caller's role, their key's grant,
+whether they have a person and whether each scope is empty.
 
 A stand-in of the request that does not come out as an argument makes that shape build its
 statement per request instead; so does a caller's stand-in written into the SQL text or a
@@ -44,7 +45,7 @@ from resolvers.access import Principal
 from resolvers.errors import RequestError
 from resolvers.relay import INT4_MAX, CursorKeys, cursor_text, decode_id, encode_id
 from schema.compiled.builder import Builder
-from schema.compiled.plan import Plan, Unsupported, plan_query
+from schema.compiled.plan import Plan, Unsupported, free_value, plan_query
 
 PLANS_KEPT = 512
 TEMPLATES_KEPT = 1024
@@ -313,17 +314,32 @@ class _RequestShape:
 
     def substitute(self, variables: dict[str, Any]) -> dict[str, Any]:
         """Stand-ins for the request's variables, guided by their declared types: only values
-        of type ``ID`` and cursor variables are stood in for; everything else is shape."""
+        of type ``ID``, cursor variables and free arguments' variables are stood in for;
+        everything else is shape."""
         out: dict[str, Any] = {}
+        free = dict(self.plan.free_variables)
         for definition in self.plan.operation.variable_definitions or ():
             name = definition.variable.name.value
             if name not in variables:
                 self.parts.append((name, "absent"))
                 continue
+            if name in free and isinstance(variables[name], str):
+                out[name] = self._free(variables[name], free[name], name)
+                continue
             gtype = type_from_ast(self.gql, definition.type)
             cursor = name in self.plan.cursor_variables
             out[name] = self._value(variables[name], gtype, cursor, name)
         return out
+
+    def _free(self, value: str, argument: tuple[str, str], path: str) -> str:
+        """A free argument's value (plan.FREE_ARGUMENTS): stood in for by a string the module
+        compares as it is, the statement taking the value as the module would compare it."""
+        compared = free_value(argument, value)
+        if compared is None:
+            return self._exact(value, path)
+        stand_in: str = self._stand_in(compared)
+        self.parts.append((path, "free"))
+        return stand_in
 
     def _exact(self, value: Any, path: str) -> Any:
         self.parts.append((path, type(value).__name__, _frozen(value)))

@@ -1,18 +1,22 @@
 """Licensing's dossiers compiled (issue 21): the department's lists (``licenceApplications``,
-``licences``: ``plan.SHAPED_ROOTS``) and an application's page (``node`` of a
+``licences``: ``plan.SHAPED_ROOTS``), an application's page (``node`` of a
 ``LicenceApplication``: ``plan.SHAPED_NODES``, with its history, its addresses' districts and
-its licence), each in one statement, PostgreSQL writing the JSON the resolvers write
-(``schema/licensing/types.py``); ``daysLeft``/``overdue`` on Bishkek's date, an address's
-``areaPerStudent`` rounded as Python rounds it. The licence and accreditation kinds they share
+its licence) and the public check of a licence by its number (``verifyLicence``, with the
+licence it re-issued and the one re-issuing it; its number a free argument,
+``plan.FREE_ARGUMENTS``, so one statement serves every number), each in one statement,
+PostgreSQL writing the JSON the resolvers write (``schema/licensing/types.py``);
+``daysLeft``/``overdue`` on Bishkek's date, an address's ``areaPerStudent`` rounded as Python
+rounds it. The licence and accreditation kinds they share
 are :mod:`schema.compiled.licensing`'s.
 
 The caller is read in the applications' list statement (``applications_query``, the
 resolvers' own) and in :func:`build_node` (``application_readable``, as
 ``LicenceApplicationByIdLoader``); licences, programme codes, districts and steps have no rule
-of their own. Fields not described here (a licence's ``replacedBy``, a licence event's
-``actor`` ...) make the request take the resolvers; so do partners' keys.
-``tests/test_compiled_pages_licensing_lists.py`` and
-``tests/test_compiled_pages_licence_application.py`` compare both paths' bytes."""
+of their own. Fields not described here (a register licence's ``replacedBy``, a licence
+event's ``actor``, a licence's ``application`` ...) make the request take the resolvers; so do
+partners' keys. ``tests/test_compiled_pages_licensing_lists.py``,
+``tests/test_compiled_pages_licence_application.py`` and
+``tests/test_compiled_pages_verify_licence.py`` compare both paths' bytes."""
 
 from __future__ import annotations
 
@@ -54,7 +58,7 @@ from resolvers.licensing import queries as licensing_queries
 from resolvers.licensing.rules import application_readable
 from schema.compiled.licensing import LICENCE, _levels
 from schema.compiled.plan import Unsupported
-from schema.compiled.sql import adapt, json_list, json_text, lit
+from schema.compiled.sql import NULL_JSON, adapt, json_list, json_text, lit
 from schema.compiled.workflow import (
     TODAY,
     Kind,
@@ -75,7 +79,7 @@ if TYPE_CHECKING:
     from schema.compiled.builder import Builder
     from schema.compiled.plan import _Shape
 
-ROOTS = ("licenceApplications", "licences")
+ROOTS = ("licenceApplications", "licences", "verifyLicence")
 NODES = ("LicenceApplication",)
 
 
@@ -328,8 +332,65 @@ REGISTER_LICENCE = Kind(
 _KINDS = {"licenceApplications": APPLICATION, "licences": REGISTER_LICENCE}
 
 
+def _licence_by(column: str, parent_key: str) -> Relation:
+    """The first licence (by id) whose ``column`` is the parent's ``parent_key``
+    (``LicenceReplacingLoader``; ``LicenceByIdLoader`` for a key), null when none."""
+
+    def build(builder: Builder, src: FromClause, nodes: Sequence[FieldNode]) -> Any:
+        lc = Licence.__table__.alias()
+        return (
+            select(LICENCE.json(builder, lc, nodes))
+            .where(lc.c[column] == src.c[parent_key])
+            .order_by(lc.c.id)
+            .limit(1)
+            .correlate(src)
+            .scalar_subquery()
+        )
+
+    return Relation(lambda shape, nodes: LICENCE.check(shape, nodes), build)
+
+
+# The public check of a licence by its number (``verifyLicence``, L3): the register's licence
+# with the licence it re-issued and the one that re-issued it (their own fields and history).
+VERIFIED_LICENCE = Kind(
+    "Licence",
+    REGISTER_LICENCE.scalars,
+    {
+        **REGISTER_LICENCE.relations,
+        "replaces": _licence_by("id", "replaces_id"),
+        "replacedBy": _licence_by("replaces_id", "id"),
+    },
+)
+
+
+def free_value(argument: str, value: str) -> str | None:
+    """``verifyLicence``'s number as the resolver compares it (``licence_by_number_query``:
+    blanks folded, upper case), or None for a number longer than one may be (the resolver
+    answers null without a look: the statement is built for that value)."""
+    if len(value) > 40:
+        return None
+    return licensing_queries.number_of(value)
+
+
+def _verify_licence(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
+    """The licence of that number, public (no rule: anonymous callers too), null when none."""
+    number = builder.args("Query", nodes[0])["number"]
+    compared = free_value("number", number)
+    if compared is None:
+        return NULL_JSON
+    lc = Licence.__table__.alias("li_verified")
+    return (
+        select(VERIFIED_LICENCE.json(builder, lc, nodes))
+        .where(lc.c.number == compared)
+        .scalar_subquery()
+    )
+
+
 def check(shape: _Shape, nodes: Sequence[FieldNode]) -> None:
     """Does every field under the root have a compiled form here?"""
+    if nodes[0].name.value == "verifyLicence":
+        VERIFIED_LICENCE.check(shape, nodes)
+        return
     check_connection(shape, _KINDS[nodes[0].name.value], nodes)
 
 
@@ -385,6 +446,8 @@ def build(builder: Builder, nodes: list[FieldNode]) -> ColumnElement[Any]:
         raise Unsupported("partner")  # its key decides field by field
     if nodes[0].name.value == "licenceApplications":
         return _licence_applications(builder, nodes)
+    if nodes[0].name.value == "verifyLicence":
+        return _verify_licence(builder, nodes)
     return _licences_register(builder, nodes)
 
 

@@ -59,6 +59,9 @@ class Plan:
     cursor_variables: frozenset[str] = frozenset()
     # The query text and operation name: what kept statements are filed under.
     source: tuple[str, str | None] = ("", None)
+    # Variables passed as one of :data:`FREE_ARGUMENTS` and nowhere else, with the argument
+    # (root field and argument name): their values are templated too.
+    free_variables: tuple[tuple[str, tuple[str, str]], ...] = ()
 
 
 def plan_query(
@@ -89,7 +92,12 @@ def plan_query(
     ):
         return None
     plan = Plan(
-        document, operation, fragments, _cursor_variables(document), (query, operation_name)
+        document,
+        operation,
+        fragments,
+        _cursor_variables(document),
+        (query, operation_name),
+        _free_variables(document),
     )
     try:
         _Shape(gql, plan).check_root()
@@ -109,19 +117,11 @@ def _cursor_variables(document: DocumentNode) -> frozenset[str]:
     cursors: set[str] = set()
     others: set[str] = set()
 
-    def values(node: Any) -> Iterator[str]:
-        if isinstance(node, VariableNode):
-            yield node.name.value
-        for child in getattr(node, "values", None) or ():  # lists
-            yield from values(child)
-        for child in getattr(node, "fields", None) or ():  # input objects
-            yield from values(child.value)
-
     def walk(selection_set: SelectionSetNode | None) -> None:
         for sel in selection_set.selections if selection_set else ():
             if isinstance(sel, FieldNode):
                 for arg in sel.arguments or ():
-                    used = set(values(arg.value))
+                    used = set(_variables_in(arg.value))
                     if arg.name.value in ("after", "before") and isinstance(
                         arg.value, VariableNode
                     ):
@@ -134,6 +134,51 @@ def _cursor_variables(document: DocumentNode) -> frozenset[str]:
         if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
             walk(definition.selection_set)
     return frozenset(cursors - others)
+
+
+def _free_variables(document: DocumentNode) -> tuple[tuple[str, tuple[str, str]], ...]:
+    """Variables passed only as one argument of :data:`FREE_ARGUMENTS` (a variable used
+    anywhere else too is taken whole)."""
+    free: dict[str, set[tuple[str, str]]] = {}
+    others: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode | None) -> None:
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                for arg in sel.arguments or ():
+                    argument = (sel.name.value, arg.name.value)
+                    if argument in FREE_ARGUMENTS and isinstance(arg.value, VariableNode):
+                        free.setdefault(arg.value.name.value, set()).add(argument)
+                    else:
+                        others.update(_variables_in(arg.value))
+            walk(getattr(sel, "selection_set", None))
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+            walk(definition.selection_set)
+    return tuple(
+        (name, next(iter(arguments)))
+        for name, arguments in sorted(free.items())
+        if len(arguments) == 1 and name not in others
+    )
+
+
+def _variables_in(node: Any) -> Iterator[str]:
+    if isinstance(node, VariableNode):
+        yield node.name.value
+    for child in getattr(node, "values", None) or ():  # lists
+        yield from _variables_in(child)
+    for child in getattr(node, "fields", None) or ():  # input objects
+        yield from _variables_in(child.value)
+
+
+def free_value(argument: tuple[str, str], value: str) -> str | None:
+    """What the statement compares for ``value`` of a free argument (its module's
+    ``free_value``), or None when the value must stay in the request's shape."""
+    found: str | None = importlib.import_module(FREE_ARGUMENTS[argument]).free_value(
+        argument[1], value
+    )
+    return found
 
 
 def _has_directives(selection_set: SelectionSetNode | None) -> bool:
@@ -267,6 +312,7 @@ SHAPED_ROOTS = {
     "accreditations": "schema.compiled.licensing",
     "licenceApplications": "schema.compiled.licence_dossiers",
     "licences": "schema.compiled.licence_dossiers",
+    "verifyLicence": "schema.compiled.licence_dossiers",
     "curriculumUnits": "schema.compiled.content",
     # issue 21's school pages
     "teacherDay": "schema.compiled.lms",
@@ -276,6 +322,11 @@ SHAPED_ROOTS = {
     # the open course portal's pages
     "openCourses": "schema.compiled.open_courses",
 }
+# String arguments a module only compares in SQL, never decides on in Python (a licence's
+# number): stood in for like an ID's key, so one kept statement serves every value. The
+# module's ``free_value(argument, value)`` gives the value the statement compares (as the
+# resolvers normalise it), or None when it must stay in the shape (the module decides on it).
+FREE_ARGUMENTS = {("verifyLicence", "number"): "schema.compiled.licence_dossiers"}
 # Node types other than the registry's whose ``node(id:)`` a module answers (its
 # ``check_node(shape, type_name, nodes)`` and ``build_node(builder, type_name, pk, nodes)``):
 # a lesson's page, an open course's page, a licence application's page.

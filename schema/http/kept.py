@@ -3,22 +3,23 @@ GraphQL runs.
 
 Some reads answer the same to everyone and change only when their data does: the library's
 catalogue search (issue 17), the anonymous lesson list (issue 16, the most read page of the
-country in a school-closure week) and the statistics of the public /stats page (issue 21: they
-read the rollups the nightly job rewrites). A domain declares such a read as a
-:class:`Keepable`: the fields (type and name) whose values depend only on their arguments and
-the data, never on the caller within a class of callers, which callers share answers
-(``shares``), and the SQL of one value that every write to that data changes (a statement
-trigger bumps it). A request is **keepable** when it is a JSON ``POST`` of one query operation
-selecting only a keepable's fields, and one of its ``anchors`` if it names any (decided once per
-document text), from a caller the keepable shares with (a partner's key has its own subgraph
-and is never served here). Its answer is kept under the document, the operation name, the
-variables, the caller's class (one class never gets another's answer) and the value of the
-version read at the start of the request; the next request with all five the same gets the
-kept ``data`` without parsing, validating or executing anything: one primary-key read (the
-version), the caller's budget charged the operation's points as before, and its own
-``extensions.cost``. Only answers without errors are kept, and none that a resolver marked as
-read from data the version does not cover (``Context.keep_answer``: a census date counted
-live).
+country in a school-closure week), the statistics of the public /stats page (issue 21: they
+read the rollups the nightly job rewrites) and the reference pages (issue 21: the agencies'
+register, the licensing policies and programme classifier, the intake and admission seasons). A
+domain declares such a read as a :class:`Keepable`: the fields (type and name) whose values
+depend only on their arguments and the data, never on the caller within a class of callers,
+which callers share answers (``shares``), and the SQL of one value that every write to that data
+changes (a statement trigger bumps it). A request is **keepable** when it is a JSON ``POST`` of
+one query operation selecting only a keepable's fields, and one of its ``anchors`` if it names
+any (decided once per document text), from a caller the keepable shares with (a partner's key
+has its own subgraph and is never served here). Its answer is kept under the document, the
+operation name, the variables, the caller's class (one class never gets another's answer), the
+value of the version read at the start of the request and, for a page that reads today's date
+(``dated``), that date; the next request with all of them the same gets the kept ``data``
+without parsing, validating or executing anything: one primary-key read (the version), the
+caller's budget charged the operation's points as before, and its own ``extensions.cost``. Only
+answers without errors are kept, and none that a resolver marked as read from data the version
+does not cover (``Context.keep_answer``: a census date counted live).
 
 A write in any worker changes the version, so every worker's next request misses and runs
 the operation; an answer is kept under the version read *before* its execution, so it is
@@ -52,6 +53,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from models import database
+from resolvers import clock
 from resolvers.access import Principal
 from resolvers.content.rules import may_edit_lessons
 from resolvers.errors import RequestError
@@ -90,6 +92,9 @@ class Keepable:
     # ``fields``): the statistics' keepable lists the public regions, but a document asking
     # for regions alone is not a statistics page.
     anchors: frozenset[tuple[str, str]] = frozenset()
+    # The answers read today's date (Bishkek's, as the resolvers read it:
+    # :func:`resolvers.clock.today`), so they are kept per day as well as per version.
+    dated: bool = False
 
     @property
     def roots(self) -> tuple[str, ...]:
@@ -139,6 +144,78 @@ LESSON_LIST_FIELDS = frozenset(
 )
 LESSON_LIST_VERSION_SQL = "SELECT int8send(version) FROM lesson_list_version WHERE id = 1"
 
+
+def public_reader(principal: Principal) -> str | None:
+    """Reference data reads the same to every caller, signed in or not (no field of its pages
+    depends on who asks); a partner's key is never served here (:func:`caller_class`)."""
+    return None if caller_class(principal) is None else "public"
+
+
+def _fields(types: dict[str, str]) -> frozenset[tuple[str, str]]:
+    return frozenset((kind, name) for kind, names in types.items() for name in names.split())
+
+
+PAGE_INFO = "hasNextPage hasPreviousPage startCursor endCursor"
+# The reference pages (issue 21): public registers and policies that officers change a few times
+# a year and families read at every visit. Each set's version changes with every write to the
+# tables its fields read (migration ``reference_version``'s triggers), and only those fields
+# are here: a document asking for anything else (an agency's accreditations, a programme's
+# applicants) runs as any other.
+REFERENCE_VERSION_SQL = "SELECT int8send(version) FROM reference_version WHERE name = '{}'"
+# The agencies' register (licensing/AccreditationAgencies): ``mayAccreditToday`` and the filter
+# of the same name read today's date, so its answers are kept per day too.
+AGENCY_FIELDS = _fields(
+    {
+        "Query": "accreditationAgencies",
+        "AccreditationAgencyConnection": "edges nodes pageInfo totalCount",
+        "AccreditationAgencyEdge": "cursor node",
+        "PageInfo": PAGE_INFO,
+        "AccreditationAgency": "id name countryCode onNationalRegister onEuropeanRegister "
+        "recognisedOn recognisedUntil mayAccreditToday",
+    }
+)
+# The licensing policies and the programme classifier (licensing/LicensingReference).
+LICENSING_REFERENCE_FIELDS = _fields(
+    {
+        "Query": "licensingPolicies programmeCodes",
+        "LicensingPolicy": "year reviewDays minAreaPerStudent minPremisesYears requiredDocuments",
+        "ProgrammeCodeConnection": "edges nodes pageInfo totalCount",
+        "ProgrammeCodeEdge": "cursor node",
+        "PageInfo": PAGE_INFO,
+        "ProgrammeCode": "code name level medical accreditationRequired",
+    }
+)
+# The intake seasons with their age groups and benefit categories
+# (kindergarten-queue/KindergartenSeason, first-grade/FirstGradeSeason).
+INTAKE_SEASON_FIELDS = _fields(
+    {
+        "Query": "intakeSeasons",
+        "IntakeSeason": "id kind year name startsOn endsOn schoolYearStarts weekendDays "
+        "minAgeMonths maxAgeMonths maxPreferences offerDeadlineWorkingDays declineRule "
+        "stage1Starts stage1Ends stage2Starts stage2Ends classSizeMax gradesPerSchool "
+        "grade1BirthYear grade2BirthYear preschoolProgrammeGrade2 siblingPriority ageGroups "
+        "benefitCategories",
+        "AgeGroup": "code minMonths maxMonths groupSize",
+        "BenefitCategory": "code name rank",
+    }
+)
+# The admission seasons with their rounds and field thresholds
+# (university-admission/AdmissionSeasons).
+ADMISSION_SEASON_FIELDS = _fields(
+    {
+        "Query": "admissionSeasons",
+        "AdmissionSeasonConnection": "edges nodes pageInfo totalCount",
+        "AdmissionSeasonEdge": "cursor node",
+        "PageInfo": PAGE_INFO,
+        "AdmissionSeason": "id year intake name status maxChoices mainScoreMax subjectScoreMax "
+        "stateLanguageScoreMax mainThreshold subjectThreshold stateLanguageThreshold "
+        "studiesStart rounds fieldThresholds",
+        "AdmissionRound": "id number registrationOpens registrationCloses publicationOn "
+        "confirmationOpens confirmationCloses status publishedAt season",
+        "FieldThreshold": "fieldOfStudy grantMainMin contractMainMin subjectMin",
+    }
+)
+
 KEEPABLE = (
     Keepable(
         "catalogue",
@@ -161,6 +238,35 @@ KEEPABLE = (
         None,
         statistics_reader,
         anchors=analytics_schema.KEPT_ROOTS,
+    ),
+    Keepable(
+        "accreditation_agencies",
+        AGENCY_FIELDS,
+        REFERENCE_VERSION_SQL.format("accreditation_agencies"),
+        None,
+        public_reader,
+        dated=True,
+    ),
+    Keepable(
+        "licensing_reference",
+        LICENSING_REFERENCE_FIELDS,
+        REFERENCE_VERSION_SQL.format("licensing_reference"),
+        None,
+        public_reader,
+    ),
+    Keepable(
+        "intake_seasons",
+        INTAKE_SEASON_FIELDS,
+        REFERENCE_VERSION_SQL.format("intake_seasons"),
+        None,
+        public_reader,
+    ),
+    Keepable(
+        "admission_seasons",
+        ADMISSION_SEASON_FIELDS,
+        REFERENCE_VERSION_SQL.format("admission_seasons"),
+        None,
+        public_reader,
     ),
 )
 
@@ -209,6 +315,11 @@ class KeptAnswers:
         while len(self.kept) > self.max_answers or self.bytes > self.max_bytes:
             _, out = self.kept.popitem(last=False)
             self.bytes -= len(out.data)
+
+    def clear(self) -> None:
+        """Forget every kept answer (the documents' decisions stay)."""
+        self.kept.clear()
+        self.bytes = 0
 
     def keepable(self, schema: GraphQLSchema, query: str) -> Keepable | None:
         """The keepable a document reads, or None (decided once per document text). A document
@@ -326,7 +437,11 @@ async def answer(view: GraphQLView, request: Request) -> Response | None:
     if version is not None and keepable.scope_key is not None:
         request.scope[keepable.scope_key] = int.from_bytes(version, "big", signed=True)
     digest = hashlib.blake2b(query.encode(), digest_size=16).digest()
-    key = (keepable.name, version, whose, digest, operation_name, values)
+    key: tuple[Any, ...] = (keepable.name, version, whose, digest, operation_name, values)
+    if keepable.dated:
+        # Read before the operation runs, as the version: an answer made across midnight is
+        # kept under the day before, which no later request asks for.
+        key += (clock.today(),)
     kept = answers.get(key)
     if kept is None:
         request.scope[SLOT_KEY] = Slot(answers, key)

@@ -34,13 +34,17 @@ def _queries(folder: Path) -> list[Path]:
 TEXT = {p: p.read_text() for p in sorted(PORTAL.glob("*.graphql"))}
 # The most statements each query may send, whatever the number of rows.
 STATEMENT_BUDGET = {
-    "AdmissionSeasons": 3,
+    # a kept page's first request after a change: its set's version, then the resolvers (3)
+    "AdmissionSeasons": 4,
     "ProgrammeCatalogue": 1,  # the compiled path (schema/compiled/admission.py)
     "MyApplications": 1,  # the compiled path
     # one: the application, its programme, the last round and each category's standing
     "RankExplanation": 1,
     "ProgrammeApplicants": 5,
 }
+# Pages answered from the worker's kept answers until their data changes (schema/http/kept.py):
+# asked again, one statement (the version).
+KEPT = {"AdmissionSeasons"}
 
 APPLY = """
 mutation($input: ApplyToProgrammesInput!) { applyToProgrammes(input: $input) { userErrors { code } } }
@@ -128,9 +132,16 @@ async def test_portal_query_statement_count_does_not_grow_with_rows(
         )
     else:
         token = ministry
+    sent = {k: v for k, v in variables.items() if k in used}
+    hub.forget_kept_answers()  # a kept page as the first request after a change
     hub.counter.reset()
-    body = await hub.gql(document, {k: v for k, v in variables.items() if k in used}, token=token)
+    body = await hub.gql(document, sent, token=token)
     # then it succeeds, returns rows, within its statement budget
     assert "errors" not in body, body
     assert all(v for v in body["data"].values()), body
     assert hub.counter.count <= STATEMENT_BUDGET[path.stem], hub.counter.statements
+    if path.stem in KEPT:
+        # and asked again, it is the kept answer: one statement
+        hub.counter.reset()
+        assert "errors" not in await hub.gql(document, sent, token=token)
+        assert hub.counter.count == 1, hub.counter.statements
