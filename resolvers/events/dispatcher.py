@@ -61,8 +61,8 @@ class DispatchSettings:
     # The longest pause between two looks while LISTEN is up and nothing happens.
     idle_poll_seconds: float = 30.0
     # After a wake-up, how long to let further events gather before the round: under a burst
-    # of writes, one round (a lease, a read, an acknowledgement: five statements) then serves
-    # every event committed meanwhile instead of one each.
+    # of writes, one round (a read and an acknowledgement) then serves every event committed
+    # meanwhile instead of one each.
     gather_seconds: float = 0.0
 
 

@@ -297,28 +297,25 @@ def email_message(notice: Any, sender: str) -> EmailMessage:
 
 
 class Smtp:
-    """E-mail through an SMTP server (aiosmtplib)."""
+    """E-mail through an SMTP server (aiosmtplib): a claim's messages in one session (a
+    connection, its TLS and login per message cost more than the message), each message's
+    failure its own."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     async def send(self, notice: Any) -> None:
+        (failed,) = await self.send_many([notice])
+        if failed is not None:
+            raise failed
+
+    async def send_many(self, notices: Sequence[Any]) -> list[Exception | None]:
         # Imported when a mail leaves: a worker that never sends one does not hold it.
         import aiosmtplib
 
         s = self.settings
-        address = notice.address or ""
-        envelope = envelope_sender(s.notice_from)
-        message: bytes | EmailMessage
-        if envelope is not None and plain_address(address):
-            message, sender, recipients = message_bytes(notice, s.notice_from), envelope, [address]
-        else:
-            # aiosmtplib reads the envelope from the headers (and asks for SMTPUTF8 if needed).
-            message, sender, recipients = email_message(notice, s.notice_from), None, None
-        await aiosmtplib.send(
-            message,
-            sender=sender,
-            recipients=recipients,
+        done: list[Exception | None] = []
+        client = aiosmtplib.SMTP(
             hostname=s.smtp_host,
             port=s.smtp_port,
             username=s.smtp_username or None,
@@ -327,6 +324,28 @@ class Smtp:
             start_tls=s.smtp_security == "starttls",
             timeout=30,
         )
+        try:
+            async with client:
+                for notice in notices:
+                    try:
+                        await self._send(client, notice)
+                    except Exception as err:  # this message's; the session goes on
+                        done.append(err)
+                    else:
+                        done.append(None)
+        except Exception as err:  # no session, or it broke: the messages not sent failed
+            done += [err] * (len(notices) - len(done))
+        return done
+
+    async def _send(self, client: Any, notice: Any) -> None:
+        sender = self.settings.notice_from
+        address = notice.address or ""
+        envelope = envelope_sender(sender)
+        if envelope is not None and plain_address(address):
+            await client.sendmail(envelope, [address], message_bytes(notice, sender))
+        else:
+            # aiosmtplib reads the envelope from the headers (and asks for SMTPUTF8 if needed).
+            await client.send_message(email_message(notice, sender))
 
 
 class SmsGateway:

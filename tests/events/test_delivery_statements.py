@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -28,9 +31,10 @@ from resolvers.events import (
     read_after,
 )
 from resolvers.events.consumers import ensure_consumers
-from resolvers.events.notices import MailFolder, NoticeConsumer, NoticeSender
+from resolvers.events.notices import MailFolder, NoticeConsumer, NoticeSender, Smtp
 from resolvers.events.webhooks import WebhookFanout
 from resolvers.settings import Settings
+from tests.events.conftest import free_port
 from tests.events.test_dispatcher import add_events
 from tests.factories import make_api_key
 
@@ -257,6 +261,72 @@ class TestNotices:
         assert [(r.status, r.attempts) for r in rows] == [("pending", 1), ("pending", 1)]
         assert all(r.last_error.startswith("FileExistsError") for r in rows)
         assert all(r.next_attempt_at > now for r in rows)
+
+
+class TestSmtp:
+    async def test_a_claims_mails_go_in_one_session_and_a_refused_one_fails_alone(
+        self, engine: AsyncEngine, settings: Settings
+    ) -> None:
+        # given an SMTP server that refuses one recipient, and four notices due
+        sessions: set[Any] = set()
+        received: list[tuple[str, list[str], bytes]] = []
+
+        class Handler:
+            async def handle_RCPT(
+                self, server: Any, session: Any, envelope: Any, address: str, options: Any
+            ) -> str:
+                if address.startswith("nobody@"):
+                    return "550 no such mailbox"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                sessions.add(session.peer)
+                received.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
+                return "250 OK"
+
+        port = free_port()
+        smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
+        smtp.start()
+        try:
+            addresses = ["a@example.kg", "nobody@example.kg", "b@example.kg", "c@example.kg"]
+
+            async def recipients(events: Sequence[Event]) -> list[NoticeRequest]:
+                return [
+                    replace(request(f"smtp:{n}"), address=address)
+                    for n, address in enumerate(addresses)
+                ]
+
+            await NoticeConsumer(engine, recipients, lambda: None).deliver([])
+            config = settings.model_copy(
+                update={
+                    "notice_email": "smtp",
+                    "smtp_host": "127.0.0.1",
+                    "smtp_port": port,
+                    "smtp_security": "none",
+                }
+            )
+            sender = NoticeSender(engine, {NoticeChannel.EMAIL: Smtp(config)})
+            # when the sender runs
+            assert await sender.send_due() == 4
+        finally:
+            smtp.stop()
+        # then three mails went, in one session, each to its family from the hub's address
+        assert len(sessions) == 1
+        assert sorted((f, r) for f, r, _ in received) == [
+            ("noreply@bilim.edu.kg", [a]) for a in addresses if not a.startswith("nobody")
+        ]
+        message = message_from_bytes(received[0][2], policy=policy.default)
+        assert message["Subject"] == "Бала бакчадан орун сунушталды"
+        # and the refused one failed alone, to be tried again
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(Notice.address, Notice.status))).all()
+        assert sorted(rows) == [
+            ("a@example.kg", "delivered"),
+            ("b@example.kg", "delivered"),
+            ("c@example.kg", "delivered"),
+            ("nobody@example.kg", "pending"),
+        ]
 
 
 class TestWebhookFanout:
