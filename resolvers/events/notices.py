@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import email.policy
 import email.utils
 import functools
@@ -26,7 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from models import NoticeChannel, NoticeLanguage
 from resolvers.events.direct import Direct
 from resolvers.events.outbox import Event
-from resolvers.events.sending import Attempt, HttpClient, Schedule, claim_due, record_attempts
+from resolvers.events.sending import (
+    Attempt,
+    HttpClient,
+    Schedule,
+    as_objects,
+    claim_due,
+    record_attempts,
+)
 from resolvers.settings import Settings
 
 log = logging.getLogger("bilim.events")
@@ -67,13 +75,21 @@ about, read through the domains' public functions (schema/events/families.py).""
 # One statement whatever the number of notices (SQLAlchemy compiled a multi-row VALUES anew for
 # each count, and the driver prepared each anew); a re-delivered event's notice is left out by
 # the dedupe key.
-INSERT_SQL = (
+_INSERT = (
     "INSERT INTO notice (dedupe_key, event_id, event_type, subject_type, subject_id, "
-    "person_id, channel, address, language, title, body, status) "
-    "SELECT k, e, t, st, si, p, c, a, l, ti, b, 'pending' FROM unnest($1::text[], "
-    "$2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], "
-    "$9::text[], $10::text[], $11::text[]) AS v(k, e, t, st, si, p, c, a, l, ti, b) "
+    "person_id, channel, address, language, title, body, status, next_attempt_at) "
+    "SELECT k, e, t, st, si, p, c, a, l, ti, b, 'pending', {next_attempt} FROM unnest("
+    "$1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], "
+    "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) "
+    "AS v(k, e, t, st, si, p, c, a, l, ti, b) "
     "ON CONFLICT ON CONSTRAINT uq_notice_dedupe_key DO NOTHING"
+)
+INSERT_SQL = _INSERT.format(next_attempt="now()")
+# The same, the new notices claimed for this worker's sender as they are written (their next
+# attempt a lease ahead, as a claim sets it) and returned to it: no claim of their own.
+INSERT_CLAIMED_SQL = (
+    _INSERT.format(next_attempt="clock_timestamp() + make_interval(secs => $12)")
+    + " RETURNING id, channel, address, language, title, body, attempts"
 )
 
 
@@ -96,23 +112,38 @@ def insert_args(requests: Sequence[NoticeRequest]) -> tuple[list[Any], ...]:
 
 class NoticeConsumer:
     """The ``notices`` consumer: writes the notices the recipients name (a re-delivered
-    event adds none: one per dedupe key) and wakes the sender."""
+    event adds none: one per dedupe key) and wakes the sender. With ``handoff`` (the
+    process's sender runs beside it) the new notices are written claimed for it and handed
+    over: sent without a claim of their own; were the process to die first, they are due
+    again once the claim's lease passes, for any sender."""
 
     name = "notices"
 
     def __init__(
-        self, engine: AsyncEngine, recipients: Recipients, kick: Callable[[], None]
+        self,
+        engine: AsyncEngine,
+        recipients: Recipients,
+        kick: Callable[[], None],
+        handoff: Callable[[list[Any]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.direct = Direct(engine)
         self.recipients = recipients
         self.kick = kick
+        self.handoff = handoff
 
     async def deliver(self, events: Sequence[Event]) -> None:
         requests = await self.recipients(events)
         if not requests:
             return
-        await self.direct.execute(INSERT_SQL, *insert_args(requests))
+        if self.handoff is None:
+            await self.direct.execute(INSERT_SQL, *insert_args(requests))
+        else:
+            written = await self.direct.fetch(
+                INSERT_CLAIMED_SQL, *insert_args(requests), LEASE_SECONDS
+            )
+            if written:
+                self.handoff(as_objects(written))
         log.info("events.notices_queued", extra={"count": len(requests)})
         self.kick()
 
@@ -401,11 +432,31 @@ class NoticeSender:
         self.channels = channels
         self.limit = asyncio.Semaphore(concurrency)
         self.sent = 0
+        # Notices the consumer wrote claimed for this sender, with when they were handed over.
+        self.handed: collections.deque[tuple[float, Any]] = collections.deque()
+
+    def take(self, notices: Sequence[Any]) -> None:
+        """Notices written claimed for this sender (:class:`NoticeConsumer`'s ``handoff``)."""
+        now = time.monotonic()
+        self.handed.extend((now, notice) for notice in notices)
+
+    def _handed(self) -> list[Any]:
+        """Up to a claim of the notices handed over, those still well within their claim's
+        lease (older ones are left to a claim once it passes: never sent twice at once)."""
+        fresh = time.monotonic() - LEASE_SECONDS / 2
+        due: list[Any] = []
+        while self.handed and len(due) < CLAIM:
+            at, notice = self.handed.popleft()
+            if at > fresh:
+                due.append(notice)
+        return due
 
     async def send_due(self) -> int:
-        """Send one claim of due notices; how many were tried."""
-        async with self.direct.connection() as conn:
-            due = await claim_due(conn, "notice", NOTICE_COLUMNS, CLAIM, LEASE_SECONDS)
+        """Send the notices handed over, else one claim of due notices; how many were tried."""
+        due = self._handed()
+        if not due:
+            async with self.direct.connection() as conn:
+                due = await claim_due(conn, "notice", NOTICE_COLUMNS, CLAIM, LEASE_SECONDS)
         if not due:
             return 0
         # Notices of a transport that sends many at once go together (the mail folder).

@@ -134,7 +134,12 @@ class EventsRuntime:
         """The durable consumers this process serves when it dispatches: notices to the
         families ``recipients`` names, webhooks carrying what ``exposure`` lets out."""
         if recipients is not None:
-            self.consumers.append(NoticeConsumer(self.engine, recipients, self.notice_kick.set))
+            # The notices it writes go to this process's sender, which runs beside it.
+            self.consumers.append(
+                NoticeConsumer(
+                    self.engine, recipients, self.notice_kick.set, handoff=self.notice_sender.take
+                )
+            )
         if exposure is not None:
             self.consumers.append(
                 WebhookFanout(

@@ -378,9 +378,13 @@ class WebhookFanout:
                 ]
         if not rows:
             return
-        async with self.direct.transaction() as conn:
-            for start in range(0, len(rows), 1000):
-                chunk = rows[start : start + 1000]
+        chunks = [rows[start : start + 1000] for start in range(0, len(rows), 1000)]
+        # One statement, or several in one transaction (a batch of 500 events for many
+        # endpoints: the statement's arrays stay bounded).
+        async with (
+            self.direct.connection() if len(chunks) == 1 else self.direct.transaction()
+        ) as conn:
+            for chunk in chunks:
                 await conn.execute(
                     INSERT_DELIVERIES_SQL,
                     [r[0] for r in chunk],
@@ -441,6 +445,8 @@ class WebhookSender:
         attempts = await asyncio.gather(*(self._post(d) for d in due))
         tries = {d.id: d.attempts for d in due}
         gone = {d.endpoint_id for d, a in zip(due, attempts, strict=True) if a.give_up}
+        # (Which attempts were the last is decided by the schedule, not its jitter: the record
+        # below finds the same.)
         failed = set(outcomes(attempts, tries, SCHEDULE)[2])
         failing = {d.endpoint_id for d in due if d.id in failed} - gone
         if not gone and not failing:

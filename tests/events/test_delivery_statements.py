@@ -234,6 +234,52 @@ class TestNotices:
         tried, statements = await counted(engine, sender.send_due)
         assert (tried, len(statements)) == (0, 1)
 
+    async def test_notices_handed_to_the_sender_beside_are_sent_without_a_claim(
+        self, engine: AsyncEngine, tmp_path: Path
+    ) -> None:
+        # given a consumer handing the notices it writes to the sender in its process
+        async def recipients(events: Sequence[Event]) -> list[NoticeRequest]:
+            return [request(f"handed:{n}") for n in range(3)]
+
+        folder = tmp_path / "mail"
+        sender = NoticeSender(engine, {NoticeChannel.EMAIL: MailFolder(folder, SENDER)})
+        consumer = NoticeConsumer(engine, recipients, lambda: None, handoff=sender.take)
+        # when a batch is delivered
+        _, written = await counted(engine, lambda: consumer.deliver([]))
+        assert len(written) == 1
+        # then another worker's sender finds none of them to claim
+        other = NoticeSender(engine, {NoticeChannel.EMAIL: MailFolder(tmp_path / "o", SENDER)})
+        assert await other.send_due() == 0
+        # and this one sends the three with one statement, the record of their attempts
+        tried, statements = await counted(engine, sender.send_due)
+        assert (tried, len(statements)) == (3, 1)
+        assert len(list(folder.glob("*.eml"))) == 3
+        async with engine.connect() as conn:
+            assert set((await conn.execute(select(Notice.status))).scalars()) == {"delivered"}
+        # and the batch offered again hands nothing over
+        await consumer.deliver([])
+        assert not sender.handed
+
+    async def test_notices_handed_to_a_sender_that_died_are_sent_once_the_lease_passes(
+        self, engine: AsyncEngine, tmp_path: Path
+    ) -> None:
+        # given notices written claimed for a sender that never sends them (its process died)
+        async def recipients(events: Sequence[Event]) -> list[NoticeRequest]:
+            return [request(f"orphan:{n}") for n in range(2)]
+
+        lost: list[Any] = []
+        await NoticeConsumer(engine, recipients, lambda: None, handoff=lost.extend).deliver([])
+        folder = tmp_path / "mail"
+        sender = NoticeSender(engine, {NoticeChannel.EMAIL: MailFolder(folder, SENDER)})
+        assert len(lost) == 2
+        assert await sender.send_due() == 0
+        # when their claim's lease passes
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE notice SET next_attempt_at = now()"))
+        # then any sender claims and sends them
+        assert await sender.send_due() == 2
+        assert len(list(folder.glob("*.eml"))) == 2
+
     async def test_a_folder_that_cannot_be_written_fails_each_attempt_for_a_retry(
         self, engine: AsyncEngine, tmp_path: Path
     ) -> None:
