@@ -14,6 +14,7 @@ engine still see every statement (statement counts, telemetry), as
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -55,11 +56,21 @@ class Direct:
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[Statements]:
-        """A pooled connection for statements of their own (each its own transaction)."""
+        """A pooled connection for statements of their own (each its own transaction). A
+        connection that broke (the server went away) or whose statement was cancelled midway
+        is dropped from the pool, not handed out again: SQLAlchemy, which would notice it on
+        its own statements, never sees these."""
         raw = await self.engine.raw_connection()
+        driver: Any = raw.driver_connection
+        broken = False
         try:
-            yield Statements(self, raw.driver_connection)
+            yield Statements(self, driver)
+        except BaseException as err:
+            broken = isinstance(err, asyncio.CancelledError) or driver.is_closed()
+            raise
         finally:
+            if broken:
+                await greenlet_spawn(raw.invalidate)
             await greenlet_spawn(raw.close)
 
     @contextlib.asynccontextmanager

@@ -13,11 +13,12 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from models import DeliveryAttempt, Notice, NoticeChannel, NoticeLanguage, WebhookDelivery
+from models import DeliveryAttempt, Notice, NoticeChannel, NoticeLanguage, WebhookDelivery, database
 from models.database import StatementCounter
 from resolvers.access import Principal, Role
 from resolvers.access.keys import load_pepper
@@ -31,6 +32,7 @@ from resolvers.events import (
     read_after,
 )
 from resolvers.events.consumers import ensure_consumers
+from resolvers.events.direct import Direct
 from resolvers.events.notices import MailFolder, NoticeConsumer, NoticeSender, Smtp
 from resolvers.events.webhooks import WebhookFanout
 from resolvers.settings import Settings
@@ -447,3 +449,28 @@ class TestSenderLoop:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             await runtime.stop()
+
+
+class TestBrokenConnection:
+    async def test_a_connection_the_server_dropped_is_not_handed_out_again(
+        self, engine: AsyncEngine, settings: Settings
+    ) -> None:
+        # given the events' statements on a pool of one connection
+        assert settings.database_url
+        own = database.create_engine(
+            settings.database_url, pool_size=1, max_overflow=0, pgbouncer=settings.pgbouncer
+        )
+        try:
+            direct = Direct(own)
+            (row,) = await direct.fetch("SELECT pg_backend_pid()")
+            # when the server drops that connection (a restart, an administrator)
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row[0]})
+            await asyncio.sleep(0.3)
+            # then the statement on it fails, and the next one runs on a new connection
+            with pytest.raises(Exception, match=r"(?i)connection|closed"):
+                await direct.fetch("SELECT 1")
+            (again,) = await direct.fetch("SELECT pg_backend_pid()")
+            assert again[0] != row[0]
+        finally:
+            await own.dispose()
