@@ -11,6 +11,11 @@ production starts it.
    latency on the subscribers' side (p50, p99).
 3. Puts ``--backlog`` events in the outbox for a partner's webhook endpoint on a local
    receiver, runs ``bilim events run``, and measures how fast the deliveries drain.
+4. With ``--notices N``: runs ``bilim events run``, then commits N offers of a kindergarten
+   place (``preschool.place_offered``, each its own transaction, ``--notice-rate`` a second, or
+   all at once with 0) to guardians who asked for e-mail, and waits until every family's
+   notice is sent (the mail folder): the dispatcher's CPU per event, the whole path of a
+   mutation's events (both consumers' rounds, the notice written, sent and recorded).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -511,6 +516,107 @@ async def webhooks(args: argparse.Namespace, db_url: str, data_dir: Path) -> dic
     }
 
 
+async def offers(url: str, apps: list[int], rate: int, payload: str) -> None:
+    """Commit one ``preschool.place_offered`` event per application in ``apps`` (one may come
+    again), each in its own transaction, ``rate`` a second (0: as fast as one connection
+    commits)."""
+    conn = await asyncpg.connect(url, server_settings={"synchronous_commit": "off"})
+    try:
+        started = time.monotonic()
+        for i, app_id in enumerate(apps):
+            if rate:
+                await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
+            await conn.execute(
+                "INSERT INTO outbox (topic, aggregate_type, aggregate_id, payload) "
+                "VALUES ('preschool.place_offered', 'KindergartenApplication', $1, $2::jsonb)",
+                app_id,
+                payload,
+            )
+    finally:
+        await conn.close()
+
+
+async def notices(args: argparse.Namespace, db_url: str, data_dir: Path) -> dict[str, Any]:
+    """The dispatcher's CPU per event from commit to a family's notice sent (part 4)."""
+    guardians, apps = await load_families(db_url, min(args.notices, 5000))
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.copy_records_to_table(
+            "notice_preference",
+            records=[(g, "ru" if g % 2 else "ky", f"parent{g}@example.kg") for g in guardians],
+            columns=["person_id", "language", "email"],
+        )
+        kindergarten = await conn.fetchval(
+            "INSERT INTO institution (kind, ownership, name, region_id, languages) "
+            "VALUES ('kindergarten', 'state', 'Бала бакча №1', 8, ARRAY['ky']) RETURNING id"
+        )
+        # Consumers from the head, so the dispatcher's first round finds no history.
+        await conn.execute(
+            "INSERT INTO event_consumer (name, after_txid, after_id) SELECT name, "
+            "(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint - 1, 9223372036854775807 "
+            "FROM unnest(ARRAY['notices', 'webhooks']) AS name ON CONFLICT (name) DO UPDATE "
+            "SET after_txid = EXCLUDED.after_txid, after_id = EXCLUDED.after_id"
+        )
+        sent_before = await conn.fetchval("SELECT count(*) FROM notice WHERE status = 'delivered'")
+    finally:
+        await conn.close()
+    mail = data_dir / "mail"
+    files_before = len(list(mail.glob("*.eml"))) if mail.exists() else 0
+    env = {**os.environ, "DATABASE_URL": db_url, "BILIM_DATA_DIR": str(data_dir)}
+    dispatcher = start_dispatcher(env)
+    conn = await asyncpg.connect(db_url)
+    try:
+        # Started: both consumers leased (the schema imported, the first rounds done).
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            leased = await conn.fetchval(
+                "SELECT count(*) FROM event_consumer WHERE lease_owner IS NOT NULL"
+            )
+            if leased >= 2:
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(2)
+        cpu0 = process_cpu(dispatcher.pid)
+        pg0 = cpu_seconds(postgres_processes(data_dir))
+        started = time.monotonic()
+        payload = json.dumps(
+            {
+                "kindergarten_id": kindergarten,
+                "deadline": (datetime.now(UTC).date() + timedelta(days=7)).isoformat(),
+            }
+        )
+        await offers(
+            db_url, [apps[i % len(apps)] for i in range(args.notices)], args.notice_rate, payload
+        )
+        committed = time.monotonic() - started
+        while True:
+            sent = (
+                await conn.fetchval("SELECT count(*) FROM notice WHERE status = 'delivered'")
+                - sent_before
+            )
+            if sent >= args.notices or time.monotonic() - started > 3600:
+                break
+            await asyncio.sleep(0.2)
+        elapsed = time.monotonic() - started
+        cpu = process_cpu(dispatcher.pid) - cpu0
+        pg_cpu = cpu_seconds(postgres_processes(data_dir)) - pg0
+        pending = await conn.fetchval("SELECT count(*) FROM notice WHERE status <> 'delivered'")
+    finally:
+        await conn.close()
+        stop(dispatcher)
+    files = len(list(mail.glob("*.eml"))) - files_before
+    return {
+        "events": args.notices,
+        "sent": sent,
+        "files": files,
+        "pending": pending,
+        "committed_s": committed,
+        "seconds": elapsed,
+        "cpu_ms": cpu * 1000 / max(1, args.notices),
+        "pg_cpu_ms": pg_cpu * 1000 / max(1, args.notices),
+    }
+
+
 async def run(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="bilim-bench-events-"))
     configured = os.environ.get("DATABASE_URL")
@@ -553,6 +659,17 @@ async def run(args: argparse.Namespace) -> None:
                 f"{result['steady_cpu_ms']:.2f} ms CPU per delivery; "
                 f"load average {load_average()}"
             )
+        if args.notices:
+            result = await notices(args, db_url, data_dir)
+            rate = f"{args.notice_rate}/s" if args.notice_rate else "at once"
+            print(
+                f"notices: {result['events']:,} offers committed {rate} in "
+                f"{result['committed_s']:.1f} s, {result['sent']:,} notices sent "
+                f"({result['files']:,} files, {result['pending']} not sent) in "
+                f"{result['seconds']:.1f} s; CPU per event: dispatcher "
+                f"{result['cpu_ms']:.2f} ms, PostgreSQL {result['pg_cpu_ms']:.2f} ms "
+                f"(the generator's INSERTs included); load average {load_average()}"
+            )
     finally:
         if embedded is not None:
             embedded.stop()
@@ -566,6 +683,12 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200, help="status changes per second")
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--backlog", type=int, default=100_000)
+    parser.add_argument(
+        "--notices", type=int, default=0, help="offers whose families are told (part 4)"
+    )
+    parser.add_argument(
+        "--notice-rate", type=int, default=20, help="offers committed a second (0: at once)"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -138,8 +138,8 @@ class Settings(BaseSettings):
     events_batch: int = 500
     events_lease_seconds: float = 30.0
     # After a wake-up, how long a durable consumer lets further events gather before its round
-    # (resolvers/events/dispatcher.py): under a burst one lease, read and acknowledgement
-    # serve many events; a notice or webhook leaves that much later.
+    # (resolvers/events/dispatcher.py): under a burst one read and acknowledgement serve many
+    # events; a notice or webhook leaves that much later.
     events_gather_seconds: float = Field(default=0.05, ge=0, le=5)
     # Delivered events are kept this long (the change feed resumes within it), then pruned.
     events_retention_days: int = 30

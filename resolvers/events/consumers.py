@@ -12,7 +12,16 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resolvers.events.outbox import HORIZON_SQL, MAX_ID, Event, Position
+from resolvers.events.direct import Direct
+from resolvers.events.outbox import (
+    EVENT_SQL,
+    HORIZON_SQL,
+    MAX_ID,
+    READ_AFTER_SQL,
+    Event,
+    Position,
+    event_of_record,
+)
 
 
 class Consumer(Protocol):
@@ -50,45 +59,67 @@ async def ensure_consumers(conn: AsyncConnection, names: Sequence[str]) -> None:
         )
 
 
-async def take_lease(
-    conn: AsyncConnection, name: str, worker: str, seconds: float
-) -> Position | None:
-    """Hold ``name`` for ``seconds`` unless another worker holds it; return its position.
-    A row another worker is updating right now is skipped, not waited for."""
-    row = (
-        await conn.execute(
-            text(
-                "UPDATE event_consumer SET lease_owner = :worker, "
-                "lease_until = clock_timestamp() + make_interval(secs => :seconds) "
-                "WHERE name = (SELECT name FROM event_consumer WHERE name = :name "
-                "AND (lease_owner IS NULL OR lease_owner = :worker "
-                "OR lease_until < clock_timestamp()) FOR UPDATE SKIP LOCKED) "
-                "RETURNING after_txid, after_id"
-            ),
-            {"name": name, "worker": worker, "seconds": seconds},
-        )
-    ).first()
-    return None if row is None else Position(row.after_txid, row.after_id)
+# Take the consumer's lease unless another worker holds it (a row another worker is updating
+# right now is skipped, not waited for), and read the settled events after its position, in
+# one statement: one row per event with the position first, one row with no event when there
+# is none, no row when the lease is another's.
+LEASE_AND_READ_SQL = f"""
+WITH lease AS (
+    UPDATE event_consumer SET lease_owner = $2,
+        lease_until = clock_timestamp() + make_interval(secs => $3)
+    WHERE name = (
+        SELECT name FROM event_consumer WHERE name = $1
+        AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < clock_timestamp())
+        FOR UPDATE SKIP LOCKED)
+    RETURNING after_txid, after_id)
+SELECT l.after_txid, l.after_id, {EVENT_SQL}
+FROM lease l LEFT JOIN LATERAL (
+    SELECT * FROM outbox o
+    WHERE (o.txid, o.id) > (l.after_txid, l.after_id) AND o.txid < {HORIZON_SQL}
+    ORDER BY o.txid, o.id LIMIT $4) o ON TRUE
+ORDER BY o.txid, o.id
+"""
+
+HAS_WORK_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM outbox o, event_consumer c WHERE c.name = $1 "
+    f"AND (o.txid, o.id) > (c.after_txid, c.after_id) AND o.txid < {HORIZON_SQL})"
+)
+
+ACKNOWLEDGE_SQL = (
+    "UPDATE event_consumer SET after_txid = $3, after_id = $4, "
+    "delivered = delivered + $5, failures = 0, last_error = NULL, "
+    "lease_until = clock_timestamp() + make_interval(secs => $6), updated_at = now() "
+    "WHERE name = $1 AND lease_owner = $2 AND (after_txid, after_id) <= ($3, $4)"
+)
 
 
-async def has_work(conn: AsyncConnection, name: str) -> bool:
+async def lease_and_read(
+    direct: Direct, name: str, worker: str, seconds: float, limit: int
+) -> tuple[Position, list[Event]] | None:
+    """Hold ``name`` for ``seconds`` unless another worker holds it (None then), and read up
+    to ``limit`` settled events after its position: the position and the events."""
+    rows = await direct.fetch(LEASE_AND_READ_SQL, name, worker, seconds, limit)
+    if not rows:
+        return None
+    position = Position(rows[0][0], rows[0][1])
+    return position, [event_of_record(r, 2) for r in rows if r[2] is not None]
+
+
+async def read(direct: Direct, position: Position, limit: int) -> list[Event]:
+    """Up to ``limit`` settled events after ``position`` (a lease held already)."""
+    rows = await direct.fetch(READ_AFTER_SQL, position.txid, position.id, limit)
+    return [event_of_record(r) for r in rows]
+
+
+async def has_work(direct: Direct, name: str) -> bool:
     """Are there settled events after the consumer's position? A read only: an idle dispatcher
     asks this instead of taking its lease (an UPDATE) every round."""
-    row = (
-        await conn.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM outbox o, event_consumer c WHERE c.name = :name "
-                "AND (o.txid, o.id) > (c.after_txid, c.after_id) "
-                f"AND o.txid < {HORIZON_SQL})"
-            ),
-            {"name": name},
-        )
-    ).scalar_one()
-    return bool(row)
+    rows = await direct.fetch(HAS_WORK_SQL, name)
+    return bool(rows[0][0])
 
 
 async def acknowledge(
-    conn: AsyncConnection,
+    direct: Direct,
     name: str,
     worker: str,
     position: Position,
@@ -97,25 +128,10 @@ async def acknowledge(
 ) -> bool:
     """Record that the consumer handled every event up to ``position`` and extend the lease;
     False when the lease was lost (another worker took over: it will offer these again)."""
-    result = await conn.execute(
-        text(
-            "UPDATE event_consumer SET after_txid = :txid, after_id = :id, "
-            "delivered = delivered + :count, failures = 0, last_error = NULL, "
-            "lease_until = clock_timestamp() + make_interval(secs => :seconds), "
-            "updated_at = now() "
-            "WHERE name = :name AND lease_owner = :worker "
-            "AND (after_txid, after_id) <= (:txid, :id)"
-        ),
-        {
-            "name": name,
-            "worker": worker,
-            "txid": position.txid,
-            "id": position.id,
-            "count": count,
-            "seconds": seconds,
-        },
+    changed = await direct.execute(
+        ACKNOWLEDGE_SQL, name, worker, position.txid, position.id, count, seconds
     )
-    return bool(result.rowcount)
+    return bool(changed)
 
 
 async def renew_lease(conn: AsyncConnection, name: str, worker: str, seconds: float) -> bool:

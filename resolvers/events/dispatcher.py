@@ -7,6 +7,14 @@ between delivery and acknowledgement offers the batch again (at least once, neve
 acknowledged events are never offered again. Woken by ``LISTEN`` (:mod:`.wakeup`), polling
 when nothing wakes it.
 
+A round costs two statements while the worker holds the lease: the read and the
+acknowledgement (which extends the lease); the lease is taken again, in the read's statement,
+only when less than half of it is known to be left. What the worker knows of its lease is
+counted from before the statement that last extended it was sent, so the database's lease
+ends later than the worker believes; were it lost all the same (the database's clock stepped
+forward), another worker may offer the same events once more, and this worker's
+acknowledgement fails: at least once still, and never a position moved back.
+
 An idle hub writes nothing: after a round that found nothing, the next round first asks, with
 a read, whether anything is there, and takes the lease (an UPDATE) only when it is; a round a
 wake-up starts skips that read and first waits ``gather_seconds``, so that a burst of writes
@@ -31,7 +39,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.events import consumers as progress
 from resolvers.events.consumers import Consumer
-from resolvers.events.outbox import Position, read_after
+from resolvers.events.direct import Direct
+from resolvers.events.outbox import Position
 from resolvers.events.wakeup import Wakeup, wait_for
 
 log = logging.getLogger("bilim.events")
@@ -52,8 +61,8 @@ class DispatchSettings:
     # The longest pause between two looks while LISTEN is up and nothing happens.
     idle_poll_seconds: float = 30.0
     # After a wake-up, how long to let further events gather before the round: under a burst
-    # of writes, one round (a lease, a read, an acknowledgement: five statements) then serves
-    # every event committed meanwhile instead of one each.
+    # of writes, one round (a read and an acknowledgement) then serves every event committed
+    # meanwhile instead of one each.
     gather_seconds: float = 0.0
 
 
@@ -75,6 +84,10 @@ class Dispatcher:
         self.wakeup = wakeup
         self.settings = settings or DispatchSettings()
         self.worker = worker or worker_name()
+        self.direct = Direct(engine)
+        # Each consumer whose lease this worker took: its position, and until when (this
+        # process's monotonic clock) the lease is known to be held.
+        self._held: dict[str, tuple[Position, float]] = {}
         self.delivered = 0
         self.last_delivery: float | None = None
 
@@ -96,7 +109,7 @@ class Dispatcher:
         try:
             while True:
                 try:
-                    busy = await self._round(consumer, peek=idle)
+                    busy = await self._round(consumer, peek=idle, waiter=waiter)
                 except asyncio.CancelledError:
                     raise
                 except Exception as err:
@@ -128,53 +141,87 @@ class Dispatcher:
             return s.poll_seconds
         return min(max(pause, s.poll_seconds) * 2, max(s.idle_poll_seconds, s.poll_seconds))
 
-    async def _round(self, consumer: Consumer, *, peek: bool = False) -> bool:
+    def _holding(self, name: str) -> Position | None:
+        """The consumer's position when this worker holds its lease with at least half of it
+        left, else None."""
+        held = self._held.get(name)
+        if held is None or time.monotonic() > held[1] - self.settings.lease_seconds / 2:
+            return None
+        return held[0]
+
+    async def _round(
+        self, consumer: Consumer, *, peek: bool = False, waiter: asyncio.Event | None = None
+    ) -> bool:
         """One batch for one consumer; False when there was nothing to do. With ``peek``
         (the last round found nothing), a read decides first whether there is anything."""
         s = self.settings
-        if peek:
-            async with self.engine.connect() as conn:
-                if not await progress.has_work(conn, consumer.name):
-                    return False
-        async with self.engine.begin() as conn:
-            position = await progress.take_lease(conn, consumer.name, self.worker, s.lease_seconds)
-        if position is None:
-            return False  # another worker serves it
-        async with self.engine.connect() as conn:
-            events = await read_after(conn, position, s.batch)
+        name = consumer.name
+        # Wake-ups until now are commits this round's read sees: the next one is a new commit.
+        if waiter is not None:
+            waiter.clear()
+        position = self._holding(name)
+        if position is not None:
+            events = await progress.read(self.direct, position, s.batch)
+        else:
+            if peek and not await progress.has_work(self.direct, name):
+                return False
+            sent = time.monotonic()
+            leased = await progress.lease_and_read(
+                self.direct, name, self.worker, s.lease_seconds, s.batch
+            )
+            if leased is None:
+                self._held.pop(name, None)
+                return False  # another worker serves it
+            position, events = leased
+            self._held[name] = (position, sent + s.lease_seconds)
         if not events:
             return False
-        async with self._keep_lease(consumer.name):
+        async with self._keep_lease(name):
             await consumer.deliver(events)
         last: Position = events[-1].position
-        async with self.engine.begin() as conn:
-            kept = await progress.acknowledge(
-                conn, consumer.name, self.worker, last, len(events), s.lease_seconds
-            )
+        sent = time.monotonic()
+        kept = await progress.acknowledge(
+            self.direct, name, self.worker, last, len(events), s.lease_seconds
+        )
         if not kept:
-            log.warning("events.lease_lost", extra={"consumer": consumer.name})
+            self._held.pop(name, None)
+            log.warning("events.lease_lost", extra={"consumer": name})
             return False
+        self._held[name] = (last, sent + s.lease_seconds)
         self.delivered += len(events)
         self.last_delivery = time.monotonic()
         return len(events) == s.batch
 
     @contextlib.asynccontextmanager
     async def _keep_lease(self, name: str) -> AsyncIterator[None]:
-        """Renew the lease while a slow batch is delivered, so no other worker takes it."""
+        """Renew the lease while a slow batch is delivered, so no other worker takes it (from
+        a third of the lease on: a batch delivered sooner starts no task)."""
+        every = self.settings.lease_seconds / 3
+        renewing: list[asyncio.Task[None]] = []
 
         async def renew() -> None:
             while True:
-                await asyncio.sleep(self.settings.lease_seconds / 3)
+                sent = time.monotonic()
                 async with self.engine.begin() as conn:
-                    await progress.renew_lease(conn, name, self.worker, self.settings.lease_seconds)
+                    kept = await progress.renew_lease(
+                        conn, name, self.worker, self.settings.lease_seconds
+                    )
+                held = self._held.get(name)
+                if kept and held is not None:
+                    self._held[name] = (held[0], sent + self.settings.lease_seconds)
+                await asyncio.sleep(every)
 
-        task = asyncio.create_task(renew())
+        timer = asyncio.get_running_loop().call_later(
+            every, lambda: renewing.append(asyncio.create_task(renew()))
+        )
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            timer.cancel()
+            for task in renewing:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     async def _failed(self, consumer: Consumer, err: Exception) -> None:
         log.exception("events.delivery_failed", extra={"consumer": consumer.name})

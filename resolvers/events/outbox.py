@@ -267,6 +267,31 @@ def event_of(row: Any) -> Event:
     )
 
 
+# The same read as :func:`read_after` for the dispatcher's own statements
+# (:mod:`resolvers.events.direct`): the columns of :class:`Event`, in its order, of ``outbox o``.
+EVENT_SQL = "o.id, o.txid, o.at, o.topic, o.aggregate_type, o.aggregate_id, o.payload"
+READ_AFTER_SQL = (
+    f"SELECT {EVENT_SQL} FROM outbox o WHERE (o.txid, o.id) > ($1, $2) "
+    f"AND o.txid < {HORIZON_SQL} ORDER BY o.txid, o.id LIMIT $3"
+)
+
+
+def event_of_record(record: Any, offset: int = 0) -> Event:
+    """The event in a driver's row whose columns from ``offset`` on are ``EVENT_SQL``'s."""
+    (pk, txid, at, topic, aggregate_type, aggregate_id, payload) = tuple(record)[
+        offset : offset + 7
+    ]
+    return Event(
+        id=pk,
+        txid=txid,
+        at=at,
+        topic=topic,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=payload or {},
+    )
+
+
 def after(position: Position) -> Any:
     """Events after ``position`` in outbox order."""
     return tuple_(OutboxEvent.txid, OutboxEvent.id) > tuple_(

@@ -20,6 +20,7 @@ from resolvers.access import KeyGrant, Principal, Role
 from resolvers.events.collector import LongLived
 from resolvers.events.consumers import Consumer
 from resolvers.events.dispatcher import Dispatcher, DispatchSettings, worker_name
+from resolvers.events.notices import CLAIM as NOTICE_CLAIM
 from resolvers.events.notices import NoticeConsumer, NoticeSender, Recipients, transports
 from resolvers.events.retention import prune
 from resolvers.events.sending import HttpClient
@@ -133,7 +134,12 @@ class EventsRuntime:
         """The durable consumers this process serves when it dispatches: notices to the
         families ``recipients`` names, webhooks carrying what ``exposure`` lets out."""
         if recipients is not None:
-            self.consumers.append(NoticeConsumer(self.engine, recipients, self.notice_kick.set))
+            # The notices it writes go to this process's sender, which runs beside it.
+            self.consumers.append(
+                NoticeConsumer(
+                    self.engine, recipients, self.notice_kick.set, handoff=self.notice_sender.take
+                )
+            )
         if exposure is not None:
             self.consumers.append(
                 WebhookFanout(
@@ -166,19 +172,28 @@ class EventsRuntime:
         if dispatch:
             self.wakeup.start()
             self._spawn(self.dispatcher().run(), "events-dispatcher")
-            self._spawn(self._loop(self.notice_sender.send_due, self.notice_kick), "notices")
+            self._spawn(
+                self._loop(self.notice_sender.send_due, self.notice_kick, NOTICE_CLAIM), "notices"
+            )
             # Several claims in flight: one is posted while another is claimed or recorded
             # (each its own rows: SKIP LOCKED), so the network and the database overlap.
             for n in range(self.settings.webhook_claims_in_flight):
                 self._spawn(
-                    self._loop(self.webhook_sender.send_due, self.webhook_kick), f"webhooks-{n}"
+                    self._loop(
+                        self.webhook_sender.send_due, self.webhook_kick, self.webhook_sender.claim
+                    ),
+                    f"webhooks-{n}",
                 )
             self._spawn(self._retention(), "events-retention")
 
     def _spawn(self, work: Awaitable[Any], name: str) -> None:
         self.tasks.append(asyncio.create_task(work, name=name))  # type: ignore[arg-type]
 
-    async def _loop(self, step: Callable[[], Awaitable[int]], kick: asyncio.Event) -> None:
+    async def _loop(
+        self, step: Callable[[], Awaitable[int]], kick: asyncio.Event, full: int
+    ) -> None:
+        """Send claim after claim while they come full; after one that took fewer than
+        ``full`` rows (nothing more was due), wait for a kick (rows written) or the poll."""
         while True:
             try:
                 done = await step()
@@ -188,7 +203,7 @@ class EventsRuntime:
                 log.exception("events.sender_failed")
                 done = 0
                 await asyncio.sleep(self.settings.events_poll_seconds)
-            if done == 0:
+            if done < full:
                 await wait_for(kick, self.settings.events_poll_seconds)
 
     async def _retention(self) -> None:

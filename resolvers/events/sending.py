@@ -1,19 +1,21 @@
 """What notices and webhook deliveries share: claiming the due ones (several workers at once,
-none twice), and recording each attempt with its retry, in bulk.
+none twice), and recording each attempt with its retry, in bulk (statements of the events
+machinery's own, :mod:`resolvers.events.direct`).
 
 A claimed row's next attempt moves a lease ahead, in a short transaction of its own; a worker
 that dies while sending leaves the row due again once the lease passes (at least once)."""
 
 from __future__ import annotations
 
+import collections
+import functools
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from resolvers.events.direct import Statements
 
 if TYPE_CHECKING:
     import aiohttp
@@ -135,41 +137,71 @@ class Schedule:
 
 
 async def claim_due(
-    conn: AsyncConnection,
+    conn: Statements,
     table: Table,
     columns: str,
     limit: int,
     lease_seconds: float,
     where: str = "TRUE",
-    params: dict[str, Any] | None = None,
 ) -> list[Any]:
     """Take up to ``limit`` due rows for this worker (rows another worker is claiming are
-    skipped); their next attempt moves ``lease_seconds`` ahead meanwhile."""
-    rows = await conn.execute(
-        text(
-            f"UPDATE {table} AS t SET next_attempt_at = clock_timestamp() "
-            "+ make_interval(secs => :lease) "
-            f"WHERE t.id IN (SELECT id FROM {table} WHERE status = 'pending' "
-            f"AND next_attempt_at <= clock_timestamp() AND {where} "
-            "ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED) "
-            f"RETURNING {columns}"
-        ),
-        {"lease": lease_seconds, "limit": limit, **(params or {})},
+    skipped); their next attempt moves ``lease_seconds`` ahead meanwhile. One statement, a
+    transaction of its own."""
+    rows = await conn.fetch(
+        f"UPDATE {table} AS t SET next_attempt_at = clock_timestamp() "
+        "+ make_interval(secs => $1) "
+        f"WHERE t.id IN (SELECT id FROM {table} WHERE status = 'pending' "
+        f"AND next_attempt_at <= clock_timestamp() AND {where} "
+        "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+        f"RETURNING {columns}",
+        lease_seconds,
+        limit,
     )
-    return list(rows)
+    return as_objects(rows)
 
 
-async def record_attempts(
-    conn: AsyncConnection,
-    table: Table,
-    attempts: Sequence[Attempt],
-    tries_before: dict[int, int],
-    schedule: Schedule,
-) -> list[int]:
-    """Write how each attempt went: delivered, due again after its pause, or failed for good
-    (its ids are returned). One statement for the rows, one for the attempt log."""
-    if not attempts:
+def as_objects(rows: Sequence[Any]) -> list[Any]:
+    """Driver rows as objects whose columns are attributes (``row.id``), as SQLAlchemy's are."""
+    if not rows:
         return []
+    shape = _shape(tuple(rows[0].keys()))
+    return [shape._make(r) for r in rows]
+
+
+@functools.cache
+def _shape(columns: tuple[str, ...]) -> Any:
+    return collections.namedtuple("Row", columns)
+
+
+def _record_sql(table: Table) -> str:
+    done_column = "sent_at" if table == "notice" else "delivered_at"
+    extra = (
+        ""
+        if table == "notice"
+        else ", last_status_code = v.code, last_attempt_at = clock_timestamp()"
+    )
+    target = "notice_id" if table == "notice" else "delivery_id"
+    return (
+        "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::int[], "
+        "$5::text[], $6::boolean[], $7::int[]) AS v(id, status, pause, code, error, ok, ms)), "
+        f"rows AS (UPDATE {table} AS t SET status = v.status, attempts = t.attempts + 1, "
+        "next_attempt_at = clock_timestamp() + make_interval(secs => v.pause), "
+        f"last_error = v.error, {done_column} = CASE WHEN v.status = 'delivered' "
+        f"THEN clock_timestamp() ELSE t.{done_column} END{extra} "
+        "FROM v WHERE t.id = v.id) "
+        f"INSERT INTO delivery_attempt ({target}, ok, status_code, error, duration_ms) "
+        "SELECT id, ok, code, error, ms FROM v"
+    )
+
+
+RECORD_SQL: dict[str, str] = {table: _record_sql(table) for table in ("notice", "webhook_delivery")}
+
+
+def outcomes(
+    attempts: Sequence[Attempt], tries_before: dict[int, int], schedule: Schedule
+) -> tuple[list[str], list[float], list[int]]:
+    """Each attempt's new status and pause before the next try, and the ids failed for good
+    (their last try failed, or the receiver will never take them)."""
     statuses, pauses, failed = [], [], []
     for a in attempts:
         tries = tries_before[a.id] + 1
@@ -184,43 +216,30 @@ async def record_attempts(
         if pause is not None and a.retry_after is not None:
             pause = max(pause, min(a.retry_after, 86_400.0))
         pauses.append(pause or 0.0)
-    done_column = "sent_at" if table == "notice" else "delivered_at"
-    extra = (
-        ""
-        if table == "notice"
-        else ", last_status_code = v.code, last_attempt_at = clock_timestamp()"
-    )
+    return statuses, pauses, failed
+
+
+async def record_attempts(
+    conn: Statements,
+    table: Table,
+    attempts: Sequence[Attempt],
+    tries_before: dict[int, int],
+    schedule: Schedule,
+) -> list[int]:
+    """Write how each attempt went: delivered, due again after its pause, or failed for good
+    (its ids are returned). One statement for the rows and the attempt log."""
+    if not attempts:
+        return []
+    statuses, pauses, failed = outcomes(attempts, tries_before, schedule)
+    errors = [None if a.ok else (a.error or "failed")[:300] for a in attempts]
     await conn.execute(
-        text(
-            f"UPDATE {table} AS t SET status = v.status, attempts = t.attempts + 1, "
-            "next_attempt_at = clock_timestamp() + make_interval(secs => v.pause), "
-            f"last_error = v.error, {done_column} = CASE WHEN v.status = 'delivered' "
-            f"THEN clock_timestamp() ELSE t.{done_column} END{extra} "
-            "FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), "
-            "CAST(:pauses AS float8[]), CAST(:codes AS int[]), CAST(:errors AS text[])) "
-            "AS v(id, status, pause, code, error) WHERE t.id = v.id"
-        ),
-        {
-            "ids": [a.id for a in attempts],
-            "statuses": statuses,
-            "pauses": pauses,
-            "codes": [a.status_code for a in attempts],
-            "errors": [None if a.ok else (a.error or "failed")[:300] for a in attempts],
-        },
-    )
-    target = "notice_id" if table == "notice" else "delivery_id"
-    await conn.execute(
-        text(
-            f"INSERT INTO delivery_attempt ({target}, ok, status_code, error, duration_ms) "
-            "SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:oks AS boolean[]), "
-            "CAST(:codes AS int[]), CAST(:errors AS text[]), CAST(:durations AS int[]))"
-        ),
-        {
-            "ids": [a.id for a in attempts],
-            "oks": [a.ok for a in attempts],
-            "codes": [a.status_code for a in attempts],
-            "errors": [None if a.ok else (a.error or "failed")[:300] for a in attempts],
-            "durations": [a.duration_ms for a in attempts],
-        },
+        RECORD_SQL[table],
+        [a.id for a in attempts],
+        statuses,
+        pauses,
+        [a.status_code for a in attempts],
+        errors,
+        [a.ok for a in attempts],
+        [a.duration_ms for a in attempts],
     )
     return failed

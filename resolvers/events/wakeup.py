@@ -87,9 +87,13 @@ class Wakeup:
 
 
 async def wait_for(waiter: asyncio.Event, seconds: float) -> bool:
-    """Sleep until ``waiter`` is set or ``seconds`` pass, then clear it; True when it was set."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(waiter.wait(), seconds)
+    """Sleep until ``waiter`` is set or ``seconds`` pass, then clear it; True when it was set.
+    (A timeout on the waiting task itself: ``asyncio.wait_for`` made a task per wait, one per
+    dispatcher round.)"""
+    if not waiter.is_set():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await waiter.wait()
     woken = waiter.is_set()
     waiter.clear()
     return woken

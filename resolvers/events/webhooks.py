@@ -26,22 +26,21 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import (
     DeliveryStatus,
     EndpointStatus,
-    Notice,
     NoticeChannel,
     NoticeLanguage,
-    OutboxEvent,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from resolvers.access import Principal
 from resolvers.errors import DomainError, ErrorCode
+from resolvers.events import notices
+from resolvers.events.direct import Direct, Statements
 from resolvers.events.errors import EventsCode
 from resolvers.events.outbox import Event
 from resolvers.events.sending import (
@@ -50,7 +49,9 @@ from resolvers.events.sending import (
     HttpClient,
     Schedule,
     SendFailed,
+    as_objects,
     claim_due,
+    outcomes,
     record_attempts,
 )
 
@@ -323,6 +324,17 @@ def body_of(event: Event, data: dict[str, Any]) -> str:
     ).decode()
 
 
+ACTIVE_ENDPOINTS_SQL = (
+    "SELECT id, api_key_id, event_types FROM webhook_endpoint WHERE status = 'active'"
+)
+INSERT_DELIVERIES_SQL = (
+    "INSERT INTO webhook_delivery (endpoint_id, event_id, event_type, body, status) "
+    "SELECT e, ev, t, b, 'pending' FROM unnest($1::int[], $2::bigint[], $3::text[], "
+    "$4::text[]) AS v(e, ev, t, b) "
+    "ON CONFLICT ON CONSTRAINT uq_webhook_delivery_event DO NOTHING"
+)
+
+
 class WebhookFanout:
     """The ``webhooks`` consumer: for each active endpoint that asked for an event's type,
     a delivery carrying what the endpoint's key may read (one per endpoint and event: a
@@ -338,20 +350,14 @@ class WebhookFanout:
         kick: Callable[[], None],
     ) -> None:
         self.engine = engine
+        self.direct = Direct(engine)
         self.principal_of_key = principal_of_key
         self.exposure = exposure
         self.kick = kick
 
     async def deliver(self, events: Sequence[Event]) -> None:
-        async with self.engine.connect() as conn:
-            endpoints = list(
-                await conn.execute(
-                    select(
-                        WebhookEndpoint.id, WebhookEndpoint.api_key_id, WebhookEndpoint.event_types
-                    ).where(WebhookEndpoint.status == EndpointStatus.ACTIVE)
-                )
-            )
-        rows: list[dict[str, Any]] = []
+        endpoints = as_objects(await self.direct.fetch(ACTIVE_ENDPOINTS_SQL))
+        rows: list[tuple[int, int, str, str]] = []
         for key_id in sorted({e.api_key_id for e in endpoints}):
             mine = [e for e in endpoints if e.api_key_id == key_id]
             wanted = [ev for ev in events if any(matches(e.event_types, ev.topic) for e in mine)]
@@ -366,24 +372,25 @@ class WebhookFanout:
                     continue
                 body = body_of(event, data)
                 rows += [
-                    {
-                        "endpoint_id": e.id,
-                        "event_id": event.id,
-                        "event_type": event.topic,
-                        "body": body,
-                        "status": DeliveryStatus.PENDING,
-                    }
+                    (e.id, event.id, event.topic, body)
                     for e in mine
                     if matches(e.event_types, event.topic)
                 ]
         if not rows:
             return
-        async with self.engine.begin() as conn:
-            for start in range(0, len(rows), 1000):
+        chunks = [rows[start : start + 1000] for start in range(0, len(rows), 1000)]
+        # One statement, or several in one transaction (a batch of 500 events for many
+        # endpoints: the statement's arrays stay bounded).
+        async with (
+            self.direct.connection() if len(chunks) == 1 else self.direct.transaction()
+        ) as conn:
+            for chunk in chunks:
                 await conn.execute(
-                    insert(WebhookDelivery)
-                    .values(rows[start : start + 1000])
-                    .on_conflict_do_nothing(constraint="uq_webhook_delivery_event")
+                    INSERT_DELIVERIES_SQL,
+                    [r[0] for r in chunk],
+                    [r[1] for r in chunk],
+                    [r[2] for r in chunk],
+                    [r[3] for r in chunk],
                 )
         self.kick()
 
@@ -413,6 +420,7 @@ class WebhookSender:
         per_endpoint: int = 16,
     ) -> None:
         self.engine = engine
+        self.direct = Direct(engine)
         self.client = client
         self.limit = asyncio.Semaphore(concurrency)
         self.per_endpoint = per_endpoint
@@ -423,7 +431,7 @@ class WebhookSender:
 
     async def send_due(self) -> int:
         """Send one claim of due deliveries; how many were tried."""
-        async with self.engine.begin() as conn:
+        async with self.direct.connection() as conn:
             due = await claim_due(
                 conn,
                 "webhook_delivery",
@@ -435,14 +443,22 @@ class WebhookSender:
         if not due:
             return 0
         attempts = await asyncio.gather(*(self._post(d) for d in due))
-        async with self.engine.begin() as conn:
-            failed = await record_attempts(
-                conn, "webhook_delivery", attempts, {d.id: d.attempts for d in due}, SCHEDULE
-            )
-            gone = {d.endpoint_id for d, a in zip(due, attempts, strict=True) if a.give_up}
-            failing = {d.endpoint_id for d in due if d.id in failed} - gone
-            await self._disable(conn, gone, "the receiver answered 410 Gone")
-            await self._disable(conn, failing, "deliveries failed for three days")
+        tries = {d.id: d.attempts for d in due}
+        gone = {d.endpoint_id for d, a in zip(due, attempts, strict=True) if a.give_up}
+        # (Which attempts were the last is decided by the schedule, not its jitter: the record
+        # below finds the same.)
+        failed = set(outcomes(attempts, tries, SCHEDULE)[2])
+        failing = {d.endpoint_id for d in due if d.id in failed} - gone
+        if not gone and not failing:
+            async with self.direct.connection() as conn:
+                await record_attempts(conn, "webhook_delivery", attempts, tries, SCHEDULE)
+        else:
+            # The endpoints are disabled in the same transaction as the attempts that ended
+            # them are recorded.
+            async with self.direct.transaction() as conn:
+                await record_attempts(conn, "webhook_delivery", attempts, tries, SCHEDULE)
+                await self._disable(conn, gone, "the receiver answered 410 Gone")
+                await self._disable(conn, failing, "deliveries failed for three days")
         self.sent += sum(a.ok for a in attempts)
         return len(due)
 
@@ -478,51 +494,37 @@ class WebhookSender:
             give_up=code == 410,
         )
 
-    async def _disable(self, conn: Any, endpoint_ids: set[int], reason: str) -> None:
+    async def _disable(self, conn: Statements, endpoint_ids: set[int], reason: str) -> None:
         """Disable endpoints and say so: in the outbox (the partner's key sees it in the
         change feed and the endpoint's status), and in a message to the partner's contact
         e-mail, sent and retried as notices are."""
         if not endpoint_ids:
             return
-        disabled = list(
-            await conn.execute(
-                update(WebhookEndpoint)
-                .where(
-                    WebhookEndpoint.id.in_(endpoint_ids),
-                    WebhookEndpoint.status == EndpointStatus.ACTIVE,
-                )
-                .values(
-                    status=EndpointStatus.DISABLED,
-                    disabled_reason=reason,
-                    disabled_at=func.now(),
-                )
-                .returning(
-                    WebhookEndpoint.id,
-                    WebhookEndpoint.url,
-                    WebhookEndpoint.contact_email,
-                    WebhookEndpoint.disabled_at,
-                )
+        disabled = as_objects(
+            await conn.fetch(
+                "UPDATE webhook_endpoint SET status = 'disabled', disabled_reason = $2, "
+                "disabled_at = now() WHERE id = ANY($1::int[]) AND status = 'active' "
+                "RETURNING id, url, contact_email, disabled_at",
+                sorted(endpoint_ids),
+                reason,
             )
         )
         for endpoint in disabled:
             await conn.execute(
-                insert(OutboxEvent).values(
-                    topic="events.webhook_endpoint_disabled",
-                    aggregate_type="WebhookSubscription",
-                    aggregate_id=endpoint.id,
-                    payload={"reason": reason},
-                )
+                "INSERT INTO outbox (topic, aggregate_type, aggregate_id, payload) "
+                "VALUES ('events.webhook_endpoint_disabled', 'WebhookSubscription', $1, "
+                "$2::jsonb)",
+                endpoint.id,
+                orjson.dumps({"reason": reason}).decode(),
             )
             if endpoint.contact_email:
                 await conn.execute(
-                    insert(Notice)
-                    .values(**disabled_notice(endpoint, reason))
-                    .on_conflict_do_nothing(constraint="uq_notice_dedupe_key")
+                    notices.INSERT_SQL, *notices.insert_args([disabled_notice(endpoint, reason)])
                 )
             log.warning("events.webhook_endpoint_disabled", extra={"endpoint_id": endpoint.id})
 
 
-def disabled_notice(endpoint: Any, reason: str) -> dict[str, Any]:
+def disabled_notice(endpoint: Any, reason: str) -> notices.NoticeRequest:
     """The message to a partner whose endpoint was disabled (Russian and English: partners
     are organisations, the hub's partner documentation is in both)."""
     title = "Bilim Hub: вебхук отключён / webhook endpoint disabled"
@@ -534,19 +536,19 @@ def disabled_notice(endpoint: Any, reason: str) -> dict[str, Any]:
         "Fix the receiver, enable the subscription again (setWebhookSubscriptionEnabled) and "
         "replay the deliveries it missed (replayWebhookDelivery).\n"
     )
-    return {
-        "dedupe_key": f"webhook-disabled:{endpoint.id}:{endpoint.disabled_at.timestamp():.0f}",
-        "event_type": "events.webhook_endpoint_disabled",
-        "subject_type": "WebhookSubscription",
-        "subject_id": endpoint.id,
-        "person_id": None,
-        "channel": NoticeChannel.EMAIL,
-        "address": endpoint.contact_email,
-        "language": NoticeLanguage.RU,
-        "title": title,
-        "body": body,
-        "status": DeliveryStatus.PENDING,
-    }
+    return notices.NoticeRequest(
+        dedupe_key=f"webhook-disabled:{endpoint.id}:{endpoint.disabled_at.timestamp():.0f}",
+        event_id=None,
+        event_type="events.webhook_endpoint_disabled",
+        subject_type="WebhookSubscription",
+        subject_id=endpoint.id,
+        person_id=None,
+        channel=NoticeChannel.EMAIL,
+        address=endpoint.contact_email,
+        language=NoticeLanguage.RU,
+        title=title,
+        body=body,
+    )
 
 
 def _retry_after(answer: Answer) -> float | None:

@@ -7,6 +7,7 @@ system, by the ``notices`` consumer (resolvers/events/notices.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -58,12 +59,9 @@ class FamilyNotices:
             cursors=self.cursors,
         )
         try:
-            found = []
-            for event in events:
-                request = await self._notice(ctx, event)
-                if request is not None:
-                    found.append(request)
-            return found
+            # Together, so that the loaders read each kind of row once for the whole batch.
+            found = await asyncio.gather(*(self._notice(ctx, event) for event in events))
+            return [request for request in found if request is not None]
         finally:
             await ctx.close(commit=False)
 

@@ -108,10 +108,12 @@ class TestOfferNotice:
     ) -> None:
         # given an SMTP server and a guardian who asked for Russian and e-mail
         received: list[bytes] = []
+        envelopes: list[tuple[str, list[str]]] = []
 
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 received.append(envelope.content)
+                envelopes.append((envelope.mail_from, envelope.rcpt_tos))
                 return "250 OK"
 
         port = free_port()
@@ -146,7 +148,10 @@ class TestOfferNotice:
         message = message_from_bytes(received[0], policy=policy.default)
         assert message["To"] == "mama@example.kg"
         assert message["Subject"] == "Предложено место в детском саду"
+        assert message["Content-Language"] == "ru"
         assert "Бала бакча №1" in message.get_content()
+        # the envelope: from the hub's own address, to the family's
+        assert envelopes == [("noreply@bilim.edu.kg", ["mama@example.kg"])]
 
     async def test_failed_sms_attempts_are_recorded_and_retried(
         self, events_settings: Settings, session: AsyncSession, engine: AsyncEngine

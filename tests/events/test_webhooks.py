@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -244,9 +245,9 @@ class TestDelivery:
             return sorted(mail.glob("*.eml")) if mail.exists() else []
 
         (message,) = await eventually(sent)
-        text = message.read_text()
-        assert "To: ops@partner.example" in text
-        assert "webhook endpoint disabled" in text
+        mail_message = message_from_bytes(message.read_bytes(), policy=policy.default)
+        assert mail_message["To"] == "ops@partner.example"
+        assert mail_message["Subject"] == "Bilim Hub: вебхук отключён / webhook endpoint disabled"
 
         async def recorded() -> Any:
             async with engine.connect() as conn:
