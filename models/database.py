@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import greenlet_spawn
@@ -245,10 +246,14 @@ async def _no_reset(connection: Any) -> None:
 
 @dataclass
 class StatementCounter:
-    """Counts SQL statements an engine sends; tests use it to pin statement counts."""
+    """Counts SQL statements an engine sends; tests use it to pin statement counts. After
+    :meth:`reset` it also keeps the statements (``statements``) and those SQLAlchemy compiled
+    for this execution rather than taking from its compiled cache (``compiled``: a statement
+    without a cache key, such as a multi-row VALUES insert, is compiled on every call)."""
 
     count: int = 0
     statements: list[str] | None = None
+    compiled: list[str] | None = None
 
     def attach(self, engine: AsyncEngine) -> None:
         event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
@@ -265,11 +270,19 @@ class StatementCounter:
     def reset(self) -> None:
         self.count = 0
         self.statements = []
+        self.compiled = []
 
-    def _on_execute(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def _on_execute(
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, *args: Any
+    ) -> None:
         self.count += 1
         if self.statements is not None:
             self.statements.append(statement)
+        fresh = getattr(context, "compiled", None) is not None and (
+            context.cache_hit is not CacheStats.CACHE_HIT
+        )
+        if self.compiled is not None and fresh:
+            self.compiled.append(statement)
 
 
 # --- embedded PostgreSQL -------------------------------------------------------------------
