@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from resolvers.access.principals import (
     EITHER_SCOPE_ROLES,
@@ -27,6 +28,40 @@ if TYPE_CHECKING:
 
 ALGORITHM = "HS256"
 VERIFIED_TOKENS_KEPT = 10_000
+CHECKED_KEYS_KEPT = 64
+
+
+class _CheckedKeys(HMACAlgorithm):
+    """HS256 that checks each signing key once. PyJWT checks an HMAC secret on every
+    verification (that it is no PEM, SSH, DER or JWK key: it tries to load it as a DER public
+    key and as an X.509 certificate), about a tenth of the CPU of a caller's first request
+    (issue 21: every call of a benchmark whose calls each bring a new token); a key passes
+    or fails that check the same way every time, so a key that passed is kept."""
+
+    def __init__(self) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._checked: dict[bytes, bytes] = {}
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        raw = key.encode() if isinstance(key, str) else key
+        checked = self._checked.get(raw)
+        if checked is None:
+            checked = super().prepare_key(raw)
+            if len(self._checked) < CHECKED_KEYS_KEPT:
+                self._checked[raw] = checked
+        return checked
+
+
+def _decoder() -> jwt.PyJWT:
+    """PyJWT's decoder with HS256 alone, its keys checked once (:class:`_CheckedKeys`)."""
+    signatures = jwt.PyJWS(algorithms=[])
+    signatures.register_algorithm(ALGORITHM, _CheckedKeys())
+    decoder = jwt.PyJWT()
+    decoder._jws = signatures  # as PyJWT's own module-level decoder is given its signer
+    return decoder
+
+
+_DECODER = _decoder()
 
 
 class KeyRing:
@@ -136,7 +171,7 @@ def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Princ
     if secret is None:
         raise _unauthenticated("The token was signed with an unknown key")
     try:
-        claims = jwt.decode(
+        claims = _DECODER.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
