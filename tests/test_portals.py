@@ -138,8 +138,8 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "WithdrawKindergartenApplication": 7,  # 9, 12
         "DeclareFreePlaces": 8,  # 9
         "OfferPlaces": 10,  # 13, 16, 21
-        "AcceptOffer": 10,  # 12, 14
-        "DeclineOffer": 10,  # 12, 15
+        "AcceptOffer": 9,  # 10, 12, 14
+        "DeclineOffer": 9,  # 10, 12, 15
         "ConfirmAdmission": 10,  # 16, 18
     },
     "bench.workloads.kindergarten_vouchers": {

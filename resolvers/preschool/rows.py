@@ -28,6 +28,7 @@ from resolvers.errors import NotFound
 from resolvers.intake import StatusHistory
 from resolvers.lookup import readable_or_not_found
 from resolvers.preschool.rules import application_readable, offer_readable
+from resolvers.rows import locked_row
 
 HISTORY = StatusHistory(KindergartenApplicationEvent)
 KA = KindergartenApplication
@@ -66,9 +67,7 @@ async def application_for_update(
 async def _application_locked(
     session: AsyncSession, application_id: int, field: str
 ) -> KindergartenApplication:
-    application = await session.get(
-        KindergartenApplication, application_id, with_for_update=True, populate_existing=True
-    )
+    application = await locked_row(session, KindergartenApplication, application_id)
     if application is None:
         raise NotFound("The application", field=field)
     return application
@@ -77,9 +76,7 @@ async def _application_locked(
 async def offer_for_update(session: AsyncSession, offer_id: int) -> KindergartenOffer:
     """The offer, locked: called once the caller reached it (:func:`offer_ref`) and its
     application is locked."""
-    offer = await session.get(
-        KindergartenOffer, offer_id, with_for_update=True, populate_existing=True
-    )
+    offer = await locked_row(session, KindergartenOffer, offer_id)
     if offer is None:
         raise NotFound("The offer", field="offerId")
     return offer
