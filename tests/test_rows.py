@@ -13,8 +13,8 @@ from sqlalchemy.orm.attributes import instance_state
 
 from models import (
     BenefitStatus,
-    IntakeKind,
     InstitutionKind,
+    IntakeKind,
     KindergartenApplication,
     QueueStatus,
     Sex,
