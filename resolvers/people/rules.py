@@ -25,7 +25,9 @@ from resolvers.institutions.rules import institution_in_scope
 from resolvers.lookup import readable_or_not_found
 
 
-def children_of(person_id: int) -> Any:
+def children_of(person_id: int | ColumnElement[int]) -> Any:
+    """The children a guardian has now (``person_id``: a guardian's id, or a bind parameter
+    standing for one in a statement made once)."""
     return select(Guardianship.child_id).where(
         Guardianship.guardian_id == person_id, Guardianship.valid_to.is_(None)
     )
