@@ -3,6 +3,8 @@ token, and verifying one into its principal."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import secrets
 import time
@@ -161,10 +163,7 @@ def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Princ
         if not_before <= time.time() < expires:
             return principal
         del ring.verified[token]
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise _unauthenticated("The bearer token is malformed") from None
+    header = _header_of(token)
     if header.get("alg") != ALGORITHM:
         raise _unauthenticated("The token's algorithm is not accepted")
     secret = ring.keys.get(str(header.get("kid")))
@@ -195,6 +194,22 @@ def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Princ
         ring.verified.clear()
     ring.verified[token] = (principal, int(claims["nbf"]), int(claims["exp"]))
     return principal
+
+
+def _header_of(token: str) -> dict[str, Any]:
+    """The token's header, read to pick its key: PyJWT then checks the whole token, header
+    included (its ``get_unverified_header`` decoded all three parts for the header alone, a
+    sixth of a verification)."""
+    head, dot, _ = token.partition(".")
+    try:
+        if not dot:
+            raise ValueError("no header")
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, binascii.Error):
+        raise _unauthenticated("The bearer token is malformed") from None
+    if not isinstance(header, dict):
+        raise _unauthenticated("The bearer token is malformed")
+    return header
 
 
 def _check_lifetime(claims: dict[str, Any], settings: Settings) -> None:

@@ -82,6 +82,11 @@ def bad_tokens(hub: Hub) -> dict[str, str]:
         ),
         "missing-role": signed(hub, claims(hub, role=None)),
         "garbage": "not.a.token",
+        # the header read apart to pick the key: malformed before PyJWT sees the token
+        "no-dots": "bm90YXRva2Vu",
+        "header-not-json": "bm90IGpzb24.e30.c2ln",
+        "header-not-an-object": "WyJhbGciLCJIUzI1NiJd.e30.c2ln",
+        "header-not-utf8": "_-8.e30.c2ln",
     }
 
 
@@ -108,6 +113,10 @@ BAD_TOKEN_NAMES = [
     "issued-long-ago-for-long",
     "missing-role",
     "garbage",
+    "no-dots",
+    "header-not-json",
+    "header-not-an-object",
+    "header-not-utf8",
 ]
 
 
