@@ -20,7 +20,7 @@ from models import (
     Sex,
     database,
 )
-from resolvers.rows import locked_row, write_row
+from resolvers.rows import locked_row, write_row, write_rows
 from tests.factories import (
     make_institution,
     make_intake_season,
@@ -124,6 +124,73 @@ class TestWriteRow:
         with pytest.raises(TypeError, match="plain values"):
             await write_row(session, application, updated_at=func.now())
         assert object_session(fresh) is None
+
+
+class TestWriteRows:
+    async def test_two_rows_are_written_in_one_statement_and_kept_as_loaded(
+        self, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given two applications loaded and locked
+        first, second = await _application(session), await _application(session)
+        for application in (first, second):
+            assert await locked_row(session, KindergartenApplication, application.id)
+        counter = database.StatementCounter()
+        counter.attach(engine)
+        counter.reset()
+        # when both are written at once, with other columns each
+        await write_rows(
+            session,
+            (first, {"status": QueueStatus.ACCEPTED}),
+            (second, {"benefit_status": BenefitStatus.VERIFIED, "contact_phone": "+996700000001"}),
+        )
+        sent = list(counter.statements or [])
+        counter.detach(engine)
+        # then one statement wrote them, each object holds its values and what the database
+        # set (its updated_at, its computed benefit_verified), nothing left for a flush
+        assert len(sent) == 1, sent
+        assert not session.dirty
+        assert first.status == QueueStatus.ACCEPTED
+        assert first.benefit_verified is False
+        assert second.benefit_verified is True
+        assert second.contact_phone == "+996700000001"
+        now = await session.scalar(select(func.now()))
+        assert first.updated_at == now == second.updated_at
+        await session.commit()
+        # and the rows say the same
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        KindergartenApplication.status,
+                        KindergartenApplication.benefit_verified,
+                        KindergartenApplication.contact_phone,
+                    )
+                    .where(KindergartenApplication.id.in_([first.id, second.id]))
+                    .order_by(KindergartenApplication.id)
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (QueueStatus.ACCEPTED, False, first.contact_phone),
+            (second.status, True, "+996700000001"),
+        ]
+
+    async def test_the_statement_is_compiled_once(
+        self, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given two applications
+        first, second = await _application(session), await _application(session)
+        counter = database.StatementCounter()
+        counter.attach(engine)
+        compiled: list[list[str]] = []
+        # when they are written together three times
+        for status in (QueueStatus.OFFERED, QueueStatus.ACCEPTED, QueueStatus.WAITING):
+            counter.reset()
+            await write_rows(session, (first, {"status": status}), (second, {"status": status}))
+            compiled.append([s for s in counter.compiled or [] if "UPDATE" in s])
+            await session.commit()
+        counter.detach(engine)
+        # then after the first time it is not compiled again
+        assert compiled[1:] == [[], []], compiled
 
 
 class TestLockedRow:

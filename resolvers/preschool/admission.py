@@ -29,7 +29,7 @@ from resolvers.intake import managed_intake_institution
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.rows import HISTORY, offer_ref, offer_rows_for_update
 from resolvers.preschool.school import require_not_at_school
-from resolvers.rows import write_row
+from resolvers.rows import write_rows
 
 
 async def _check_entry_date(
@@ -83,10 +83,12 @@ async def _enroll(
     """Open the enrollment and close the offer and application as admitted."""
     session.add(enrollment)
     await session.flush()
-    # Each row in an UPDATE made once (resolvers/rows.py), the application first as a flush
-    # would order them.
-    await write_row(session, application, status=QueueStatus.ADMITTED, enrollment_id=enrollment.id)
-    await write_row(session, offer, status=OfferStatus.ADMITTED, decided_at=datetime.now(UTC))
+    # Both rows in one statement made once (resolvers/rows.py).
+    await write_rows(
+        session,
+        (application, {"status": QueueStatus.ADMITTED, "enrollment_id": enrollment.id}),
+        (offer, {"status": OfferStatus.ADMITTED, "decided_at": datetime.now(UTC)}),
+    )
     await HISTORY.record_and_emit(
         session,
         actor,

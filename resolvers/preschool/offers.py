@@ -56,7 +56,7 @@ from resolvers.preschool.places import free_places_for_update, return_place, ret
 from resolvers.preschool.rows import HISTORY, LIVE, offer_ref, offer_rows_for_update
 from resolvers.preschool.rules import kindergarten_ids_of
 from resolvers.preschool.school import require_not_at_school
-from resolvers.rows import write_row
+from resolvers.rows import write_row, write_rows
 
 log = logging.getLogger("bilim.preschool")
 
@@ -399,10 +399,12 @@ async def accept_offer(session: AsyncSession, principal: Principal, *, offer_id:
             field="offerId",
         )
     await require_not_at_school(session, application.child_id, today())
-    # Each row in an UPDATE made once (resolvers/rows.py), the application first as a flush
-    # would order them.
-    await write_row(session, application, status=QueueStatus.ACCEPTED)
-    await write_row(session, offer, status=OfferStatus.ACCEPTED, decided_at=datetime.now(UTC))
+    # Both rows in one statement made once (resolvers/rows.py).
+    await write_rows(
+        session,
+        (application, {"status": QueueStatus.ACCEPTED}),
+        (offer, {"status": OfferStatus.ACCEPTED, "decided_at": datetime.now(UTC)}),
+    )
     await HISTORY.record_and_emit(
         session,
         principal.subject,
