@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import CacheStats
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import greenlet_spawn
@@ -141,6 +142,35 @@ async def fetch_bytes(engine: AsyncEngine, sql: str, args: tuple[Any, ...]) -> b
         driver: Any = raw.driver_connection
         value = await driver.fetchval(sql, *args)
         return None if value is None else bytes(value)
+    finally:
+        await greenlet_spawn(raw.close)
+
+
+async def fetch_row(engine: AsyncEngine, sql: str, args: tuple[Any, ...]) -> Any:
+    """Run one statement (``$n`` placeholders) on a pooled connection of ``engine`` straight
+    through asyncpg, outside any transaction (it commits by itself), as :func:`fetch_bytes`
+    does: no SQLAlchemy connection, execution context or result (~0.25 ms of CPU less than
+    ``connection.execute`` for one small statement). Its first row (an asyncpg record, columns
+    by name), or None. Listeners of ``before_cursor_execute`` still see it."""
+    import asyncpg
+
+    raw = await engine.raw_connection()
+    driver: Any = raw.driver_connection
+    try:
+        dispatch = engine.sync_engine.dispatch.before_cursor_execute
+        if dispatch:
+            dispatch(None, None, sql, args, None, False)
+        return await driver.fetchrow(sql, *args)
+    except BaseException as error:
+        if driver.is_closed() or not isinstance(error, asyncpg.PostgresError):
+            # The connection is gone, or left mid-statement (cancelled, or the server ended
+            # it while idle: asyncpg then fails on its next use): it is discarded, not handed
+            # out again, and the failure is the database's being away (503), as SQLAlchemy
+            # reports a connection it invalidates.
+            await greenlet_spawn(raw.invalidate)
+            if isinstance(error, Exception):
+                raise DisconnectionError(f"{type(error).__name__}: {error}") from error
+        raise
     finally:
         await greenlet_spawn(raw.close)
 
