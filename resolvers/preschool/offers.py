@@ -577,13 +577,23 @@ async def cancel_live_offer(
     its place back (``return_places``, after every other row it locks). One UPDATE finds,
     locks and ends it (issue 21: statements per mutation)."""
     offer: KindergartenOffer | None = await session.scalar(
-        update(KindergartenOffer)
-        .where(
-            KindergartenOffer.application_id == application_id,
-            KindergartenOffer.status.in_(LIVE),
-        )
-        .values(status=status, decided_at=datetime.now(UTC))
-        .returning(KindergartenOffer),
-        execution_options={"populate_existing": True},
+        _END_LIVE_OFFER,
+        {"of_application": application_id, "new_status": status, "ended_at": datetime.now(UTC)},
     )
     return offer
+
+
+# cancel_live_offer's statement, made once (issue 21).
+_END_LIVE_OFFER = (
+    update(KindergartenOffer)
+    .where(
+        KindergartenOffer.application_id == bindparam("of_application", type_=Integer),
+        KindergartenOffer.status.in_(LIVE),
+    )
+    .values(
+        status=bindparam("new_status", type_=KindergartenOffer.status.type),
+        decided_at=bindparam("ended_at", type_=KindergartenOffer.decided_at.type),
+    )
+    .returning(KindergartenOffer)
+    .execution_options(populate_existing=True)
+)

@@ -151,6 +151,7 @@ async def _check_not_queued_or_placed(session: AsyncSession, child_id: int) -> N
 # than its execution).
 _INSTITUTIONS = select(Institution).where(Institution.id.in_(bindparam("ids", expanding=True)))
 _CHILD = bindparam("child_id", type_=Integer)
+_APPLICATION = bindparam("application_id", type_=Integer)
 _QUEUED_OR_PLACED = select(
     exists().where(KA.child_id == _CHILD, KA.status.in_(ACTIVE_QUEUE_STATUSES)),
     exists().where(
@@ -158,6 +159,11 @@ _QUEUED_OR_PLACED = select(
         Enrollment.sector.in_((Sector.PRESCHOOL, Sector.SCHOOL)),
         Enrollment.exit_date.is_(None),
     ),
+)
+
+
+_DROP_PREFERENCES = delete(KindergartenPreference).where(
+    KindergartenPreference.application_id == _APPLICATION
 )
 
 
@@ -330,11 +336,7 @@ async def transfer_application(
     offer = await cancel_live_offer(session, application.id)
     if offer is not None:
         await return_place(session, offer.places_id)
-    await session.execute(
-        delete(KindergartenPreference).where(
-            KindergartenPreference.application_id == application.id
-        )
-    )
+    await session.execute(_DROP_PREFERENCES, {"application_id": application.id})
     preferences = _name_preferences(session, application.id, kindergartens)
     application.status = QueueStatus.WAITING
     await session.flush()

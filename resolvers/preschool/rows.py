@@ -29,6 +29,7 @@ from resolvers.intake import StatusHistory
 from resolvers.lookup import readable_or_not_found
 from resolvers.preschool.rules import (
     application_readable,
+    application_readable_by_guardian,
     offer_readable,
     offer_readable_by_guardian,
 )
@@ -109,19 +110,39 @@ async def _lock_child_of(
     session: AsyncSession, principal: Principal, application_id: int, field: str, *also: Any
 ) -> tuple[Any, ...]:
     """Lock the child of an application the caller may read (NOT_FOUND otherwise), reading
-    ``also`` (entities joined to the application: its season) in the same statement."""
+    ``also`` (entities joined to the application: its season) in the same statement. A
+    guardian's is a statement made once, the guardian's id a parameter."""
+    params = {"application_id": application_id}
+    if principal.role == Role.GUARDIAN and principal.person_id is not None:
+        stmt = _GUARDIANS_CHILD_LOCKS[also]
+        params["guardian_id"] = principal.person_id
+    else:
+        stmt = _child_lock_of(application_readable(principal), *also)
+    row = (await session.execute(stmt, params)).first()
+    if row is None:
+        raise NotFound("The application", field=field)
+    return tuple(row[1:])
+
+
+def _child_lock_of(readable: ColumnElement[bool], *also: Any) -> Select[Any]:
+    """:func:`_lock_child_of`'s statement with the caller's rule ``readable``."""
     stmt = (
         select(Person.id, *also)
         .join(KA, KA.child_id == Person.id)
-        .where(KA.id == application_id, application_readable(principal))
+        .where(KA.id == bindparam("application_id", type_=Integer), readable)
         .with_for_update(of=Person, key_share=True)
     )
     if IntakeSeason in also:
         stmt = stmt.join(IntakeSeason, IntakeSeason.id == KA.season_id)
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        raise NotFound("The application", field=field)
-    return tuple(row[1:])
+    return stmt
+
+
+_GUARDIANS_CHILD_LOCKS: dict[tuple[Any, ...], Select[Any]] = {
+    also: _child_lock_of(
+        application_readable_by_guardian(bindparam("guardian_id", type_=Integer)), *also
+    )
+    for also in ((), (IntakeSeason,))
+}
 
 
 async def offer_ref(session: AsyncSession, principal: Principal, offer_id: int) -> OfferRef:

@@ -67,6 +67,12 @@ def offer_readable(principal: Principal) -> ColumnElement[bool]:
     )
 
 
+def application_readable_by_guardian(guardian_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """:func:`application_readable` for a guardian whose id is ``guardian_id``, a bind
+    parameter (a statement made once for every guardian, issue 21)."""
+    return _of_guardian(guardian_id)
+
+
 def offer_readable_by_guardian(guardian_id: ColumnElement[int]) -> ColumnElement[bool]:
     """:func:`offer_readable` for a guardian whose id is ``guardian_id``, a bind parameter:
     the rule of a statement made once for every guardian (issue 21: a statement built per
