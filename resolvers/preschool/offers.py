@@ -595,5 +595,5 @@ _END_LIVE_OFFER = (
         decided_at=bindparam("ended_at", type_=KindergartenOffer.decided_at.type),
     )
     .returning(KindergartenOffer)
-    .execution_options(populate_existing=True)
+    .execution_options(populate_existing=True, synchronize_session="fetch")
 )

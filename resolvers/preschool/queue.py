@@ -162,8 +162,12 @@ _QUEUED_OR_PLACED = select(
 )
 
 
-_DROP_PREFERENCES = delete(KindergartenPreference).where(
-    KindergartenPreference.application_id == _APPLICATION
+# (The session learns which rows went from RETURNING: the ORM's default would evaluate the
+# criteria in Python, where a statement made once has no values.)
+_DROP_PREFERENCES = (
+    delete(KindergartenPreference)
+    .where(KindergartenPreference.application_id == _APPLICATION)
+    .execution_options(synchronize_session="fetch")
 )
 
 
