@@ -138,9 +138,9 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "WithdrawKindergartenApplication": 7,  # 9, 12
         "DeclareFreePlaces": 8,  # 9
         "OfferPlaces": 10,  # 13, 16, 21
-        "AcceptOffer": 10,  # 12, 14
-        "DeclineOffer": 10,  # 12, 15
-        "ConfirmAdmission": 10,  # 16, 18
+        "AcceptOffer": 8,  # 10, 12, 14
+        "DeclineOffer": 9,  # 10, 12, 15
+        "ConfirmAdmission": 9,  # 10, 16, 18
     },
     "bench.workloads.kindergarten_vouchers": {
         "ClaimKindergartenVoucher": 9,  # 11

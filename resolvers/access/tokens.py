@@ -3,6 +3,8 @@ token, and verifying one into its principal."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import secrets
 import time
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from resolvers.access.principals import (
     EITHER_SCOPE_ROLES,
@@ -27,6 +30,40 @@ if TYPE_CHECKING:
 
 ALGORITHM = "HS256"
 VERIFIED_TOKENS_KEPT = 10_000
+CHECKED_KEYS_KEPT = 64
+
+
+class _CheckedKeys(HMACAlgorithm):
+    """HS256 that checks each signing key once. PyJWT checks an HMAC secret on every
+    verification (that it is no PEM, SSH, DER or JWK key: it tries to load it as a DER public
+    key and as an X.509 certificate), about a tenth of the CPU of a caller's first request
+    (issue 21: every call of a benchmark whose calls each bring a new token); a key passes
+    or fails that check the same way every time, so a key that passed is kept."""
+
+    def __init__(self) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._checked: dict[bytes, bytes] = {}
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        raw = key.encode() if isinstance(key, str) else key
+        checked = self._checked.get(raw)
+        if checked is None:
+            checked = super().prepare_key(raw)
+            if len(self._checked) < CHECKED_KEYS_KEPT:
+                self._checked[raw] = checked
+        return checked
+
+
+def _decoder() -> jwt.PyJWT:
+    """PyJWT's decoder with HS256 alone, its keys checked once (:class:`_CheckedKeys`)."""
+    signatures = jwt.PyJWS(algorithms=[])
+    signatures.register_algorithm(ALGORITHM, _CheckedKeys())
+    decoder = jwt.PyJWT()
+    decoder._jws = signatures  # as PyJWT's own module-level decoder is given its signer
+    return decoder
+
+
+_DECODER = _decoder()
 
 
 class KeyRing:
@@ -126,17 +163,14 @@ def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Princ
         if not_before <= time.time() < expires:
             return principal
         del ring.verified[token]
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise _unauthenticated("The bearer token is malformed") from None
+    header = _header_of(token)
     if header.get("alg") != ALGORITHM:
         raise _unauthenticated("The token's algorithm is not accepted")
     secret = ring.keys.get(str(header.get("kid")))
     if secret is None:
         raise _unauthenticated("The token was signed with an unknown key")
     try:
-        claims = jwt.decode(
+        claims = _DECODER.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
@@ -160,6 +194,22 @@ def principal_from_token(token: str, ring: KeyRing, settings: Settings) -> Princ
         ring.verified.clear()
     ring.verified[token] = (principal, int(claims["nbf"]), int(claims["exp"]))
     return principal
+
+
+def _header_of(token: str) -> dict[str, Any]:
+    """The token's header, read to pick its key: PyJWT then checks the whole token, header
+    included (its ``get_unverified_header`` decoded all three parts for the header alone, a
+    sixth of a verification)."""
+    head, dot, _ = token.partition(".")
+    try:
+        if not dot:
+            raise ValueError("no header")
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, binascii.Error):
+        raise _unauthenticated("The bearer token is malformed") from None
+    if not isinstance(header, dict):
+        raise _unauthenticated("The bearer token is malformed")
+    return header
 
 
 def _check_lifetime(claims: dict[str, Any], settings: Settings) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import AuditEntry, Outcome
 from resolvers.access import Principal
-from resolvers.events.outbox import Trail, event_params, events_insert
+from resolvers.events.outbox import EVENTS_INSERT, Trail, event_params
 
 
 def audit_values(
@@ -57,12 +57,14 @@ async def write_audit(
     """Append an audit row from its values (:func:`audit_values`) in the session's transaction,
     with the ``trail`` its step left (outbox events, status history) in the same statement.
 
-    The statement is made once per shape (how many events, which bound inserts) and its
-    values sent as parameters: built per call, the ORM insert and its CTEs cost each mutation
-    ~0.5 ms of CPU (issue 21). Rows of another shape take the general path."""
+    The statement is made once per shape (whether it carries events, which bound inserts) and
+    its values sent as parameters: built per call, the ORM insert and its CTEs cost each
+    mutation ~0.5 ms of CPU (issue 21); and it is one SQLAlchemy keeps compiled (the events
+    are one parameter: :data:`resolvers.events.outbox.EVENTS_INSERT`). Rows of another shape
+    take the general path."""
     params = _shape_params(values, trail)
     if params is not None:
-        stmt = _shaped(len(trail.events) if trail else 0, _templates(trail))
+        stmt = _shaped(bool(trail and trail.events), _templates(trail))
         for n, raw in enumerate(trail.inserts if trail else (), 1):
             stmt = stmt.add_cte(raw.cte(f"trail_{n}"))
         await session.execute(stmt, params)
@@ -93,10 +95,7 @@ AUDIT_KEYS = frozenset(
     )
 )
 SHAPES_KEPT = 256
-# A trail of more events (a bulk transition's) takes the general path: one statement per count
-# would be kept for every count seen.
-EVENTS_SHAPED = 32
-_SHAPES: dict[tuple[int, tuple[int, ...]], tuple[tuple[Insert, ...], Insert]] = {}
+_SHAPES: dict[tuple[bool, tuple[int, ...]], tuple[tuple[Insert, ...], Insert]] = {}
 
 
 def _templates(trail: Trail | None) -> tuple[Insert, ...]:
@@ -111,7 +110,7 @@ def _shape_params(values: dict[str, Any], trail: Trail | None) -> dict[str, Any]
     params = {f"audit_{key}": value for key, value in values.items()}
     if trail is None:
         return params
-    events = event_params(trail.events) if len(trail.events) <= EVENTS_SHAPED else None
+    events = event_params(trail.events)
     if events is None or len({id(stmt) for stmt, _ in trail.bound}) != len(trail.bound):
         return None
     params.update(events)
@@ -120,10 +119,10 @@ def _shape_params(values: dict[str, Any], trail: Trail | None) -> dict[str, Any]
     return params
 
 
-def _shaped(events: int, templates: tuple[Insert, ...]) -> Insert:
-    """The audit row's INSERT carrying ``events`` outbox events and the ``templates``' rows as
-    CTEs, every value a named bind parameter (``audit_<column>``, ``event<i>_<column>``, the
-    templates' own), made once per shape."""
+def _shaped(events: bool, templates: tuple[Insert, ...]) -> Insert:
+    """The audit row's INSERT carrying outbox events (if ``events``) and the ``templates``'
+    rows as CTEs, every value a named bind parameter (``audit_<column>``, the events' JSON
+    array, the templates' own), made once per shape."""
     key = (events, tuple(id(t) for t in templates))
     known = _SHAPES.get(key)
     if known is not None and all(a is b for a, b in zip(known[0], templates, strict=True)):
@@ -133,7 +132,7 @@ def _shaped(events: int, templates: tuple[Insert, ...]) -> Insert:
         {key: bindparam(f"audit_{key}", type_=table.c[key].type) for key in sorted(AUDIT_KEYS)}
     )
     if events:
-        stmt = stmt.add_cte(events_insert(events).cte("trail_events"))
+        stmt = stmt.add_cte(EVENTS_INSERT.cte("trail_events"))
     for n, template in enumerate(templates, 1):
         stmt = stmt.add_cte(template.cte(f"trail_bound_{n}"))
     if len(_SHAPES) >= SHAPES_KEPT:

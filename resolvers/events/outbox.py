@@ -34,6 +34,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 
@@ -70,12 +71,14 @@ class Trail:
 
     def ctes(self) -> tuple[list[Any], dict[str, Any]]:
         """The trail as CTEs of one statement, with the values of their bind parameters: the
-        events in one multi-row INSERT (their ids follow the order they were emitted in), then
-        each other insert (a bound insert met a second time gets its values in the statement)."""
+        events in one INSERT (:data:`EVENTS_INSERT`: their ids follow the order they were
+        emitted in), then each other insert (a bound insert met a second time gets its values
+        in the statement)."""
         ctes: list[Any] = []
         values: dict[str, Any] = {}
         if self.events:
-            ctes.append(insert(OutboxEvent).values(self.events).cte("trail_events"))
+            ctes.append(EVENTS_INSERT.cte("trail_events"))
+            values[EVENTS_PARAM] = list(self.events)
         ctes.extend(stmt.cte(f"trail_{n}") for n, stmt in enumerate(self.inserts, 1))
         seen: set[int] = set()
         for n, (stmt, bound) in enumerate(self.bound, 1):
@@ -140,38 +143,35 @@ async def append_bound(session: AsyncSession, statement: Insert, values: dict[st
         trail.bound.append((statement, values))
 
 
-# The columns :func:`emit` writes, and a multi-row insert of ``n`` events with its bind
-# parameters named ``event<i>_<column>``, made once per ``n`` (the audit statement's CTE).
+# The columns :func:`emit` writes. A trail's events go to the outbox in one INSERT ... SELECT
+# from a JSON array of them, bound as one parameter (``trail_events_json``): one statement for
+# any number of events, so SQLAlchemy keeps it compiled (a multi-row VALUES insert it never
+# caches, and compiled it again on every mutation: issue 21). ``ORDER BY`` the array's
+# ordinality gives the events their ids in the order they were emitted: PostgreSQL takes an
+# INSERT ... SELECT's serial values in the order of its rows (the form SQLAlchemy's own
+# "insertmanyvalues" relies on to match ids to parameter sets).
 EVENT_KEYS = ("topic", "aggregate_type", "aggregate_id", "payload")
-_EVENT_INSERTS: dict[int, Insert] = {}
-
-
-def events_insert(n: int) -> Insert:
-    """An INSERT of ``n`` outbox events, their values bound as ``event<i>_<column>``."""
-    stmt = _EVENT_INSERTS.get(n)
-    if stmt is None:
-        table = cast(Table, OutboxEvent.__table__)
-        rows = [
-            {key: bindparam(f"event{i}_{key}", type_=table.c[key].type) for key in EVENT_KEYS}
-            for i in range(n)
-        ]
-        stmt = _EVENT_INSERTS[n] = insert(table).values(rows)
-    return stmt
+EVENTS_PARAM = "trail_events_json"
+EVENTS_INSERT: Insert = insert(cast(Table, OutboxEvent.__table__)).from_select(
+    list(EVENT_KEYS),
+    text(
+        "SELECT e.value ->> 'topic', e.value ->> 'aggregate_type',"
+        " (e.value ->> 'aggregate_id')::bigint, e.value -> 'payload'"
+        f" FROM jsonb_array_elements(:{EVENTS_PARAM}) WITH ORDINALITY AS e(value, n)"
+        " ORDER BY e.n"
+    )
+    .bindparams(bindparam(EVENTS_PARAM, type_=JSONB))
+    .columns(),
+)
 
 
 def event_params(events: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The bind values of :func:`events_insert` for these events, or None when one of them
+    """The bind values of :data:`EVENTS_INSERT` for these events, or None when one of them
     does not have exactly the columns :func:`emit` writes."""
-    params: dict[str, Any] = {}
-    for i, event in enumerate(events):
-        if len(event) != len(EVENT_KEYS):
+    for event in events:
+        if len(event) != len(EVENT_KEYS) or not all(key in event for key in EVENT_KEYS):
             return None
-        try:
-            for key in EVENT_KEYS:
-                params[f"event{i}_{key}"] = event[key]
-        except KeyError:
-            return None
-    return params
+    return {EVENTS_PARAM: list(events)}
 
 
 async def emit(

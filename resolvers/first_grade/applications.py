@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import exists, select
+from sqlalchemy import Integer, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -155,22 +155,29 @@ async def _counted_address(
     return CountedAddress(district_id, where, catchment)
 
 
+_CHILD = bindparam("child_id", type_=Integer)
+# _check_not_applied_or_enrolled's statement, made once (issue 21).
+_APPLIED_OR_ENROLLED = select(
+    exists().where(
+        FGA.child_id == _CHILD,
+        FGA.season_id == bindparam("season_id", type_=Integer),
+        FGA.status.not_in(ENDED),
+    ),
+    exists().where(
+        Enrollment.person_id == _CHILD,
+        Enrollment.sector == Sector.SCHOOL,
+        Enrollment.exit_date.is_(None),
+    ),
+)
+
+
 async def _check_not_applied_or_enrolled(
     session: AsyncSession, child_id: int, season_id: int
 ) -> None:
     """One active application per child and season, and none for a child at school (both
     asked in one statement)."""
-    duplicate = exists().where(
-        FGA.child_id == child_id,
-        FGA.season_id == season_id,
-        FGA.status.not_in(ENDED),
-    )
-    at_school = exists().where(
-        Enrollment.person_id == child_id,
-        Enrollment.sector == Sector.SCHOOL,
-        Enrollment.exit_date.is_(None),
-    )
-    found = (await session.execute(select(duplicate, at_school))).one()
+    params = {"child_id": child_id, "season_id": season_id}
+    found = (await session.execute(_APPLIED_OR_ENROLLED, params)).one()
     if found[0]:
         raise DomainError(
             FirstGradeCode.DUPLICATE_APPLICATION,

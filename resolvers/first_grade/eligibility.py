@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CatchmentArea, FirstGradeStage, IntakeKind, IntakeSeason
@@ -58,6 +58,13 @@ def stage_on(season: IntakeSeason, on: date) -> FirstGradeStage:
     )
 
 
+# in_catchment's statement, made once (issue 21).
+_CATCHMENT_AREAS = select(CatchmentArea).where(
+    CatchmentArea.institution_id == bindparam("school_id", type_=Integer),
+    CatchmentArea.district_id == bindparam("district_id", type_=Integer),
+)
+
+
 async def in_catchment(
     session: AsyncSession, school_id: int, district_id: int | None, address: str | None
 ) -> bool:
@@ -66,9 +73,7 @@ async def in_catchment(
     if district_id is None:
         return False
     areas = await session.scalars(
-        select(CatchmentArea).where(
-            CatchmentArea.institution_id == school_id, CatchmentArea.district_id == district_id
-        )
+        _CATCHMENT_AREAS, {"school_id": school_id, "district_id": district_id}
     )
     text = (address or "").lower()
     return any(

@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, Integer, bindparam, false, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Enrollment, Guardianship, Institution, InstitutionKind, Person, Sector
 from resolvers import institutions as institutions_service
-from resolvers import people as people_service
 from resolvers.access import Principal, Role, require
-from resolvers.errors import DomainError
+from resolvers.errors import DomainError, NotFound
 from resolvers.institutions.rules import institution_in_scope
 from resolvers.intake.errors import IntakeCode
+from resolvers.people.rules import person_readable_by_guardian
 
 OFFICER_ROLES = frozenset({Role.SCHOOL_ADMIN, Role.DISTRICT_OFFICER, Role.REGION_OFFICER})
 
@@ -62,11 +62,27 @@ async def guardians_child_for_update(
     decided one after the other. A child the caller may not read is not found, as an unknown
     id is; one they read but are not the guardian of (themself) is NOT_GUARDIAN."""
     require(principal.role == Role.GUARDIAN, "Only a guardian applies for a child")
-    child = await people_service.person_for_action(
-        session, principal, child_id, what="The child", field="childId", lock=True
+    assert principal.person_id is not None  # guardians' tokens always carry their person
+    child: Person | None = await session.scalar(
+        _GUARDIANS_CHILD, {"child_id": child_id, "guardian_id": principal.person_id}
     )
+    if child is None:
+        raise NotFound("The child", field="childId")
     require_guardian_reached(principal, child.id)
     return child
+
+
+# The child a guardian may read, locked (people_service.person_for_action's statement for a
+# guardian), made once with the guardian's id a parameter (issue 21).
+_GUARDIANS_CHILD = (
+    select(Person)
+    .where(
+        Person.id == bindparam("child_id", type_=Integer),
+        person_readable_by_guardian(bindparam("guardian_id", type_=Integer)),
+    )
+    .with_for_update(of=Person)
+    .execution_options(populate_existing=True)
+)
 
 
 async def open_enrollment(

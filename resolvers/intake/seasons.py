@@ -19,7 +19,7 @@ from resolvers.intake.errors import IntakeCode
 CODE_MAX = 40
 
 
-def _running(kind: IntakeKind, on: date, opens: Any = IntakeSeason.starts_on) -> Select[Any]:
+def _running(kind: IntakeKind, on: Any, opens: Any = IntakeSeason.starts_on) -> Select[Any]:
     """The season of ``kind`` running on ``on`` (the latest one if seasons overlap)."""
     return (
         select(IntakeSeason)
@@ -53,7 +53,15 @@ async def current_season(
     """The season of ``kind`` running on ``on`` (the latest one if seasons overlap). A season
     runs from its ``opens`` date (its first day; first-grade applications: stage 1) to its
     last day."""
-    return require_season(await session.scalar(_running(kind, on, opens)), kind, field)
+    stmt = _RUNNING.get((kind, opens.key))
+    if stmt is None:
+        stmt = _RUNNING[(kind, opens.key)] = _running(kind, bindparam("on", type_=Date), opens)
+    return require_season(await session.scalar(stmt, {"on": on}), kind, field)
+
+
+# current_season's statements, made once per kind and opening column (issue 21: built per call
+# each cost an application more CPU than its execution).
+_RUNNING: dict[tuple[IntakeKind, str], Select[Any]] = {}
 
 
 async def institution_and_season(

@@ -25,6 +25,7 @@ from resolvers.preschool.admission import Admitted, confirm_admission
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.exits import withdraw_application
 from resolvers.preschool.offers import (
+    Decided,
     accept_offer,
     decline_offer,
     offer_places,
@@ -121,6 +122,7 @@ __all__ = [
     "VOUCHER_ORDERINGS",
     "Admitted",
     "ApplicationFilter",
+    "Decided",
     "Preferred",
     "QueuePositionRow",
     "accept_offer",

@@ -29,6 +29,7 @@ from resolvers.intake import managed_intake_institution
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.rows import HISTORY, offer_ref, offer_rows_for_update
 from resolvers.preschool.school import require_not_at_school
+from resolvers.rows import write_rows
 
 
 async def _check_entry_date(
@@ -82,11 +83,12 @@ async def _enroll(
     """Open the enrollment and close the offer and application as admitted."""
     session.add(enrollment)
     await session.flush()
-    offer.status = OfferStatus.ADMITTED
-    offer.decided_at = datetime.now(UTC)
-    application.status = QueueStatus.ADMITTED
-    application.enrollment_id = enrollment.id
-    await session.flush()
+    # Both rows in one statement made once (resolvers/rows.py).
+    await write_rows(
+        session,
+        (application, {"status": QueueStatus.ADMITTED, "enrollment_id": enrollment.id}),
+        (offer, {"status": OfferStatus.ADMITTED, "decided_at": datetime.now(UTC)}),
+    )
     await HISTORY.record_and_emit(
         session,
         actor,

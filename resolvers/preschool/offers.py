@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    bindparam,
     case,
     func,
     insert,
@@ -26,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from models import (
     DeclineRule,
     EducationLevel,
+    Institution,
     InstitutionKind,
     IntakeKind,
     IntakeSeason,
@@ -54,6 +56,7 @@ from resolvers.preschool.places import free_places_for_update, return_place, ret
 from resolvers.preschool.rows import HISTORY, LIVE, offer_ref, offer_rows_for_update
 from resolvers.preschool.rules import kindergarten_ids_of
 from resolvers.preschool.school import require_not_at_school
+from resolvers.rows import write_row, write_rows
 
 log = logging.getLogger("bilim.preschool")
 
@@ -367,9 +370,17 @@ async def offer_places(
     return await _make_offers(session, principal.subject, inst.id, places, picks, deadline)
 
 
-async def accept_offer(
-    session: AsyncSession, principal: Principal, *, offer_id: int
-) -> KindergartenOffer:
+class Decided(NamedTuple):
+    """A family's decision on an offer: the offer and its application as they now are, and the
+    offer's kindergarten (read with the offer): the payload's loaders are given them (issue
+    21)."""
+
+    offer: KindergartenOffer
+    application: KindergartenApplication
+    kindergarten: Institution
+
+
+async def accept_offer(session: AsyncSession, principal: Principal, *, offer_id: int) -> Decided:
     """The guardian accepts an open offer before its deadline (issue 3; domain.md: documents
     are due within the deadline). A child with a school place open today or later accepts no
     kindergarten place (``ALREADY_ENROLLED``, K7): the child's row is locked first, so a school
@@ -388,10 +399,12 @@ async def accept_offer(
             field="offerId",
         )
     await require_not_at_school(session, application.child_id, today())
-    offer.status = OfferStatus.ACCEPTED
-    offer.decided_at = datetime.now(UTC)
-    application.status = QueueStatus.ACCEPTED
-    await session.flush()
+    # Both rows in one statement made once (resolvers/rows.py).
+    await write_rows(
+        session,
+        (application, {"status": QueueStatus.ACCEPTED}),
+        (offer, {"status": OfferStatus.ACCEPTED, "decided_at": datetime.now(UTC)}),
+    )
     await HISTORY.record_and_emit(
         session,
         principal.subject,
@@ -402,7 +415,7 @@ async def accept_offer(
         aggregate_id=offer.id,
         payload={"application_id": application.id, "kindergarten_id": offer.kindergarten_id},
     )
-    return offer
+    return Decided(offer, application, ref.kindergarten)
 
 
 async def _after_decline(
@@ -427,9 +440,7 @@ async def _after_decline(
     return status
 
 
-async def decline_offer(
-    session: AsyncSession, principal: Principal, *, offer_id: int
-) -> KindergartenOffer:
+async def decline_offer(session: AsyncSession, principal: Principal, *, offer_id: int) -> Decided:
     """The guardian declines an offer: the place returns to the kindergarten, and the
     application follows the season's decline rule."""
     ref = await offer_ref(session, principal, offer_id)
@@ -439,31 +450,12 @@ async def decline_offer(
         raise DomainError(
             PreschoolCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId"
         )
-    offer.status = OfferStatus.DECLINED
-    offer.decided_at = datetime.now(UTC)
-    await session.flush()
+    await write_row(session, offer, status=OfferStatus.DECLINED, decided_at=datetime.now(UTC))
     await return_place(session, offer.places_id)
-    # The season's decline rule read inside the UPDATE: one statement, not a read and a write.
-    rule = (
-        select(IntakeSeason.decline_rule).where(IntakeSeason.id == KA.season_id).scalar_subquery()
-    )
-    status = QueueStatus(
-        (
-            await session.execute(
-                update(KA)
-                .where(KA.id == application.id)
-                .values(
-                    status=case(
-                        (rule == DeclineRule.REQUEUE, literal(QueueStatus.WAITING, KA.status.type)),
-                        else_=literal(QueueStatus.REMOVED, KA.status.type),
-                    ),
-                    updated_at=func.now(),
-                )
-                .returning(KA.status)
-                .execution_options(synchronize_session=False)
-            )
-        ).scalar_one()
-    )
+    declined = (await session.execute(_DECLINED, {"application_id": application.id})).one()
+    status = QueueStatus(declined.status)
+    set_committed_value(application, "status", status)
+    set_committed_value(application, "updated_at", declined.updated_at)
     await HISTORY.record_and_emit(
         session,
         principal.subject,
@@ -475,7 +467,27 @@ async def decline_offer(
         aggregate_id=offer.id,
         payload={"application_id": application.id, "application_status": status.value},
     )
-    return offer
+    return Decided(offer, application, ref.kindergarten)
+
+
+# A declined offer's application, by the season's decline rule read inside the UPDATE (one
+# statement, not a read and a write), made once (issue 21).
+_DECLINE_RULE = (
+    select(IntakeSeason.decline_rule).where(IntakeSeason.id == KA.season_id).scalar_subquery()
+)
+_DECLINED = (
+    update(KA)
+    .where(KA.id == bindparam("application_id", type_=Integer))
+    .values(
+        status=case(
+            (_DECLINE_RULE == DeclineRule.REQUEUE, literal(QueueStatus.WAITING, KA.status.type)),
+            else_=literal(QueueStatus.REMOVED, KA.status.type),
+        ),
+        updated_at=func.now(),
+    )
+    .returning(KA.status, KA.updated_at)
+    .execution_options(synchronize_session=False)
+)
 
 
 def _expiring(on: date) -> Any:
@@ -565,13 +577,23 @@ async def cancel_live_offer(
     its place back (``return_places``, after every other row it locks). One UPDATE finds,
     locks and ends it (issue 21: statements per mutation)."""
     offer: KindergartenOffer | None = await session.scalar(
-        update(KindergartenOffer)
-        .where(
-            KindergartenOffer.application_id == application_id,
-            KindergartenOffer.status.in_(LIVE),
-        )
-        .values(status=status, decided_at=datetime.now(UTC))
-        .returning(KindergartenOffer),
-        execution_options={"populate_existing": True},
+        _END_LIVE_OFFER,
+        {"of_application": application_id, "new_status": status, "ended_at": datetime.now(UTC)},
     )
     return offer
+
+
+# cancel_live_offer's statement, made once (issue 21).
+_END_LIVE_OFFER = (
+    update(KindergartenOffer)
+    .where(
+        KindergartenOffer.application_id == bindparam("of_application", type_=Integer),
+        KindergartenOffer.status.in_(LIVE),
+    )
+    .values(
+        status=bindparam("new_status", type_=KindergartenOffer.status.type),
+        decided_at=bindparam("ended_at", type_=KindergartenOffer.decided_at.type),
+    )
+    .returning(KindergartenOffer)
+    .execution_options(populate_existing=True, synchronize_session="fetch")
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -23,11 +23,17 @@ from models import (
     OfferStatus,
     Person,
 )
-from resolvers.access import Principal
+from resolvers.access import Principal, Role
 from resolvers.errors import NotFound
 from resolvers.intake import StatusHistory
 from resolvers.lookup import readable_or_not_found
-from resolvers.preschool.rules import application_readable, offer_readable
+from resolvers.preschool.rules import (
+    application_readable,
+    application_readable_by_guardian,
+    offer_readable,
+    offer_readable_by_guardian,
+)
+from resolvers.rows import locked_row
 
 HISTORY = StatusHistory(KindergartenApplicationEvent)
 KA = KindergartenApplication
@@ -66,9 +72,7 @@ async def application_for_update(
 async def _application_locked(
     session: AsyncSession, application_id: int, field: str
 ) -> KindergartenApplication:
-    application = await session.get(
-        KindergartenApplication, application_id, with_for_update=True, populate_existing=True
-    )
+    application = await locked_row(session, KindergartenApplication, application_id)
     if application is None:
         raise NotFound("The application", field=field)
     return application
@@ -77,9 +81,7 @@ async def _application_locked(
 async def offer_for_update(session: AsyncSession, offer_id: int) -> KindergartenOffer:
     """The offer, locked: called once the caller reached it (:func:`offer_ref`) and its
     application is locked."""
-    offer = await session.get(
-        KindergartenOffer, offer_id, with_for_update=True, populate_existing=True
-    )
+    offer = await locked_row(session, KindergartenOffer, offer_id)
     if offer is None:
         raise NotFound("The offer", field="offerId")
     return offer
@@ -108,42 +110,79 @@ async def _lock_child_of(
     session: AsyncSession, principal: Principal, application_id: int, field: str, *also: Any
 ) -> tuple[Any, ...]:
     """Lock the child of an application the caller may read (NOT_FOUND otherwise), reading
-    ``also`` (entities joined to the application: its season) in the same statement."""
-    stmt = (
-        select(Person.id, *also)
-        .join(KA, KA.child_id == Person.id)
-        .where(KA.id == application_id, application_readable(principal))
-        .with_for_update(of=Person, key_share=True)
-    )
-    if IntakeSeason in also:
-        stmt = stmt.join(IntakeSeason, IntakeSeason.id == KA.season_id)
-    row = (await session.execute(stmt)).first()
+    ``also`` (entities joined to the application: its season) in the same statement. A
+    guardian's is a statement made once, the guardian's id a parameter."""
+    params = {"application_id": application_id}
+    if principal.role == Role.GUARDIAN and principal.person_id is not None:
+        stmt = _GUARDIANS_CHILD_LOCKS[also]
+        params["guardian_id"] = principal.person_id
+    else:
+        stmt = _child_lock_of(application_readable(principal), *also)
+    row = (await session.execute(stmt, params)).first()
     if row is None:
         raise NotFound("The application", field=field)
     return tuple(row[1:])
 
 
+def _child_lock_of(readable: ColumnElement[bool], *also: Any) -> Select[Any]:
+    """:func:`_lock_child_of`'s statement with the caller's rule ``readable``."""
+    stmt = (
+        select(Person.id, *also)
+        .join(KA, KA.child_id == Person.id)
+        .where(KA.id == bindparam("application_id", type_=Integer), readable)
+        .with_for_update(of=Person, key_share=True)
+    )
+    if IntakeSeason in also:
+        stmt = stmt.join(IntakeSeason, IntakeSeason.id == KA.season_id)
+    return stmt
+
+
+_GUARDIANS_CHILD_LOCKS: dict[tuple[Any, ...], Select[Any]] = {
+    also: _child_lock_of(
+        application_readable_by_guardian(bindparam("guardian_id", type_=Integer)), *also
+    )
+    for also in ((), (IntakeSeason,))
+}
+
+
 async def offer_ref(session: AsyncSession, principal: Principal, offer_id: int) -> OfferRef:
     """Who an offer is for, with the child's person row locked (step 1 of the order in
     ``resolvers/locks.py``) and loaded, and the offer's kindergarten, in one statement
-    (NOT_FOUND when missing or not the caller's to read: such an offer locks nothing)."""
-    # One flat SELECT (the planner pulled the former ``ref`` subquery up into the same join
-    # anyway): a subquery's column collection cost ~0.6 ms of CPU to build on every call,
-    # more than the rest of the statement (issue 21).
-    KO = KindergartenOffer
-    row = (
-        await session.execute(
-            select(KO.id, KO.application_id, KA.child_id, KO.kindergarten_id, Person, Institution)
-            .join(KA, KA.id == KO.application_id)
-            .join(Person, Person.id == KA.child_id)
-            .join(Institution, Institution.id == KO.kindergarten_id)
-            .where(KO.id == offer_id, offer_readable(principal))
-            .with_for_update(of=Person, key_share=True)
-        )
-    ).first()
+    (NOT_FOUND when missing or not the caller's to read: such an offer locks nothing). A
+    guardian's is a statement made once, the guardian's id a parameter; another caller's rule
+    is built for the call."""
+    if principal.role == Role.GUARDIAN and principal.person_id is not None:
+        params = {"offer_id": offer_id, "guardian_id": principal.person_id}
+        row = (await session.execute(_GUARDIANS_OFFER_REF, params)).first()
+    else:
+        stmt = _offer_ref_of(offer_readable(principal)).where(KindergartenOffer.id == offer_id)
+        row = (await session.execute(stmt)).first()
     if row is None:
         raise NotFound("The offer", field="offerId")
     return OfferRef(*row)
+
+
+def _offer_ref_of(
+    readable: ColumnElement[bool],
+) -> Select[int, int, int, int, Person, Institution]:
+    """:func:`offer_ref`'s statement with the caller's rule ``readable``. One flat SELECT (the
+    planner pulled the former ``ref`` subquery up into the same join anyway): a subquery's
+    column collection cost ~0.6 ms of CPU to build on every call, more than the rest of the
+    statement (issue 21)."""
+    KO = KindergartenOffer
+    return (
+        select(KO.id, KO.application_id, KA.child_id, KO.kindergarten_id, Person, Institution)
+        .join(KA, KA.id == KO.application_id)
+        .join(Person, Person.id == KA.child_id)
+        .join(Institution, Institution.id == KO.kindergarten_id)
+        .where(readable)
+        .with_for_update(of=Person, key_share=True)
+    )
+
+
+_GUARDIANS_OFFER_REF = _offer_ref_of(
+    offer_readable_by_guardian(bindparam("guardian_id", type_=Integer))
+).where(KindergartenOffer.id == bindparam("offer_id", type_=Integer))
 
 
 async def offer_rows_for_update(

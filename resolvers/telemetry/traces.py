@@ -52,7 +52,8 @@ def trace_statements(provider: Any, *engines: AsyncEngine | None) -> list[Any]:
     class StatementSpans(EngineTracer):
         # The compiled path sends its one statement straight through asyncpg and calls the
         # engine's listeners itself with no SQLAlchemy connection (models.database.fetch_bytes):
-        # that statement is counted, and its span is the compiled path's own.
+        # that statement is counted, and its span is the compiled path's own. A budget lease
+        # goes the same way (models.database.fetch_row) and has no span of its own.
         def _before_cur_exec(self, conn: Any, *args: Any) -> Any:
             if conn is None:
                 return args[1], args[2]

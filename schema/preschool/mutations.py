@@ -48,6 +48,15 @@ async def _with_preferences(ctx: Context, session: AsyncSession, written: Prefer
     return application
 
 
+def _decided(ctx: Context, decided: preschool_service.Decided) -> Any:
+    """The decided offer, with the request's loaders given its application and kindergarten:
+    the payload reads neither again (issue 21). Both are the caller's to read: the step reached
+    the offer through its rule, and kindergartens are public."""
+    KindergartenApplicationByIdLoader(ctx).prime(decided.application.id, decided.application)
+    InstitutionByIdLoader(ctx).prime(decided.kindergarten.id, decided.kindergarten)
+    return decided.offer
+
+
 @strawberry.input(description="Register a child in the kindergarten queue.")
 class ApplyToKindergartenQueueInput:
     child_id: strawberry.ID = strawberry.field(description="The child (a Person).")
@@ -265,9 +274,10 @@ class Mutation:
         description="Accept an offer before its deadline (guardian).",
     )
     async def accept_offer(session: AsyncSession, ctx: Context, input: OfferDecisionInput) -> Any:
-        return await preschool_service.accept_offer(
+        accepted = await preschool_service.accept_offer(
             session, ctx.principal, offer_id=_offer_pk(input.offer_id)
         )
+        return _decided(ctx, accepted)
 
     @mutation(
         "preschool.decline_offer",
@@ -275,9 +285,10 @@ class Mutation:
         description="Decline an offer (guardian); the season's rule applies.",
     )
     async def decline_offer(session: AsyncSession, ctx: Context, input: OfferDecisionInput) -> Any:
-        return await preschool_service.decline_offer(
+        declined = await preschool_service.decline_offer(
             session, ctx.principal, offer_id=_offer_pk(input.offer_id)
         )
+        return _decided(ctx, declined)
 
     @mutation(
         "preschool.confirm_admission",

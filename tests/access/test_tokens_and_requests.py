@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import jwt
+import pytest
+from jwt.algorithms import HMACAlgorithm
 
-from resolvers.access import ALGORITHM
+from resolvers.access import ALGORITHM, KeyRing, principal_from_token
+from resolvers.errors import ErrorCode, RequestError
+from resolvers.settings import Settings
 from tests.conftest import Hub
 from tests.factories import gid
 from tests.people.helpers import error_codes
@@ -77,6 +82,11 @@ def bad_tokens(hub: Hub) -> dict[str, str]:
         ),
         "missing-role": signed(hub, claims(hub, role=None)),
         "garbage": "not.a.token",
+        # the header read apart to pick the key: malformed before PyJWT sees the token
+        "no-dots": "bm90YXRva2Vu",
+        "header-not-json": "bm90IGpzb24.e30.c2ln",
+        "header-not-an-object": "WyJhbGciLCJIUzI1NiJd.e30.c2ln",
+        "header-not-utf8": "_-8.e30.c2ln",
     }
 
 
@@ -103,6 +113,10 @@ BAD_TOKEN_NAMES = [
     "issued-long-ago-for-long",
     "missing-role",
     "garbage",
+    "no-dots",
+    "header-not-json",
+    "header-not-an-object",
+    "header-not-utf8",
 ]
 
 
@@ -147,6 +161,70 @@ class TestBearerTokens:
 
         # then
         assert data["viewer"]["role"] == "ANONYMOUS"
+
+
+class TestSigningKeysCheckedOnce:
+    """PyJWT checks an HMAC secret's shape (no PEM, DER or JWK key) on every verification; the
+    hub checks each signing key once and keeps it (issue 21: a caller's first request)."""
+
+    def test_a_key_is_checked_once_for_many_tokens(
+        self, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a key ring whose key PyJWT's check has not seen yet, and three callers' tokens
+        ring = KeyRing({"k-once": "a-signing-key-of-the-test-0123456789-abcdefghijklmn"}, "k-once")
+        checks: list[bytes] = []
+        check = HMACAlgorithm.prepare_key
+
+        def counted(self: HMACAlgorithm, key: str | bytes) -> bytes:
+            checks.append(key if isinstance(key, bytes) else key.encode())
+            return check(self, key)
+
+        tokens = [
+            jwt.encode(
+                {**_claims_of(settings), "sub": f"person:{n}", "pid": n, "role": "guardian"},
+                ring.keys["k-once"],
+                algorithm=ALGORITHM,
+                headers={"kid": "k-once"},
+            )
+            for n in (1, 2, 3)
+        ]
+        monkeypatch.setattr(HMACAlgorithm, "prepare_key", counted)
+        # when each is verified
+        subjects = [principal_from_token(t, ring, settings).subject for t in tokens]
+        # then each names its caller, and the key was checked once
+        assert subjects == ["person:1", "person:2", "person:3"]
+        assert checks == [ring.keys["k-once"].encode()]
+
+    def test_a_key_that_fails_the_check_is_refused_every_time(self, settings: Settings) -> None:
+        # given a ring whose key is a public key's PEM text (an HS256 secret must not be one)
+        pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"
+        ring = KeyRing({"k-pem": pem}, "k-pem")
+        header = jwt.utils.base64url_encode(b'{"alg":"HS256","kid":"k-pem","typ":"JWT"}')
+        body = jwt.utils.base64url_encode(json.dumps(_claims_of(settings)).encode())
+        signing_input = header + b"." + body
+        signature = jwt.utils.base64url_encode(
+            HMACAlgorithm(HMACAlgorithm.SHA256).sign(signing_input, pem.encode())
+        )
+        token = (signing_input + b"." + signature).decode()
+        # when its token is verified twice, then it is refused both times
+        for _ in range(2):
+            with pytest.raises(RequestError) as refused:
+                principal_from_token(token, ring, settings)
+            assert refused.value.code == ErrorCode.UNAUTHENTICATED
+
+
+def _claims_of(settings: Settings) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "sub": "tester",
+        "role": "ministry",
+        "scope": [],
+    }
 
 
 class TestMalformedRequests:

@@ -15,7 +15,6 @@ from resolvers.access import Principal, Role
 from resolvers.context import Context
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import append_bound, emit
-from resolvers.events.audit_trail import EVENTS_SHAPED
 from resolvers.mutations import perform
 from resolvers.relay import CursorKeys
 
@@ -172,8 +171,8 @@ class TestShapes:
     async def test_many_events_and_a_bound_insert_twice_are_written_whole(
         self, engine: AsyncEngine
     ) -> None:
-        # given a step with more events than a shape holds, and one bound insert used twice
-        many = EVENTS_SHAPED + 3
+        # given a step with many events (a bulk transition's), and one bound insert used twice
+        many = 45
 
         async def step(session: AsyncSession) -> None:
             for k in range(many):
@@ -200,3 +199,40 @@ class TestShapes:
         ]
         assert len([s for s in sent if "INSERT" in s]) == 1
         assert await _outcome(engine, "req-many") == Outcome.SUCCEEDED
+
+    async def test_the_audit_statement_is_compiled_once_for_any_number_of_events(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given steps of one kind emitting one, two, five and again one event (the events are
+        # one parameter of the audit row's statement: a multi-row VALUES insert would have no
+        # cache key, and SQLAlchemy compiled it again on every mutation)
+        def step_of(events: int) -> Any:
+            async def step(session: AsyncSession) -> None:
+                for k in range(events):
+                    await emit(
+                        session,
+                        topic="test.compiled_once",
+                        aggregate_type="Test",
+                        aggregate_id=100 * events + k,
+                    )
+
+            return step
+
+        counter = database.StatementCounter()
+        counter.attach(engine)
+        compiled: list[list[str]] = []
+        for n, events in enumerate((1, 2, 5, 1)):
+            ctx = _context(engine, f"req-compiled-{n}")
+            counter.reset()
+            # when each runs as a mutation
+            result = await perform(ctx, "test.compiled_once", step_of(events))
+            compiled.append([s for s in counter.compiled or [] if "INSERT INTO audit_log" in s])
+            await ctx.close(commit=True)
+            assert result.problems == []
+        counter.detach(engine)
+        # then after the first, no step's audit statement is compiled again: SQLAlchemy takes it
+        # from its cache whatever the number of events
+        assert compiled[1:] == [[], [], []], compiled
+        # and every event is written, in the order emitted
+        written = [e[1] for e in await _events(engine, "test.compiled_once")]
+        assert written == [100, 200, 201, 500, 501, 502, 503, 504, 100], written

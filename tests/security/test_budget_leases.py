@@ -13,12 +13,14 @@ from types import SimpleNamespace
 import pytest
 from graphql import DocumentNode, parse
 from sqlalchemy import select, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import CostBudget, database
 from resolvers.access import Principal, Role
 from resolvers.cost import Ledger, lease_size
 from resolvers.errors import ErrorCode, RequestError
+from resolvers.faults import is_unavailable
 from resolvers.safety import CostReport, Guard
 from resolvers.settings import Settings
 from schema import schema
@@ -253,8 +255,8 @@ class TestStatements:
                 ok, report = await ask(guard)
                 assert ok
 
-        # then two leases of 100 ran, two statements each
-        assert counter.count == 4
+        # then two leases of 100 ran, one statement each (outside a transaction: one round trip)
+        assert counter.count == 2
         assert report.remaining == 4800
 
     async def test_refusals_once_the_budget_is_spent_cost_no_statements(
@@ -275,3 +277,35 @@ class TestStatements:
         assert {(r.remaining, r.limit) for _, r in outcomes} == {(0, 20)}
         assert all(r.reset_at is not None for _, r in outcomes)
         assert counter.count == 0
+
+
+class TestLeaseConnection:
+    async def test_a_connection_the_server_ended_is_not_handed_out_again(
+        self, settings: Settings, engine: AsyncEngine
+    ) -> None:
+        # given a worker's ledger on a bookkeeping pool of one connection, which leased once
+        # (a lease is sent straight through asyncpg: models.database.fetch_row)
+        assert settings.database_url
+        bookkeeping = database.create_engine(
+            settings.database_url, pool_size=1, max_overflow=0, application_name="ledger-test"
+        )
+        try:
+            ledger = Ledger(bookkeeping)
+            assert (await ledger.charge(subject="first", points=1, limit=5000)).granted
+            # when the server ends that connection
+            async with engine.begin() as conn:
+                ended = await conn.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE application_name = 'ledger-test'"
+                    )
+                )
+            assert ended == 1
+            # then the next lease fails as the database being away (answered 503), and the one
+            # after it leases on a new connection
+            with pytest.raises(DisconnectionError) as failed:
+                await ledger.charge(subject="second", points=1, limit=5000)
+            assert is_unavailable(failed.value), repr(failed.value)
+            assert (await ledger.charge(subject="third", points=1, limit=5000)).granted
+        finally:
+            await bookkeeping.dispose()
