@@ -11,6 +11,7 @@ import pytest
 from jwt.algorithms import HMACAlgorithm
 
 from resolvers.access import ALGORITHM, KeyRing, principal_from_token
+from resolvers.access.tokens import CHECKED_KEYS_KEPT
 from resolvers.errors import ErrorCode, RequestError
 from resolvers.settings import Settings
 from tests.conftest import Hub
@@ -167,10 +168,24 @@ class TestSigningKeysCheckedOnce:
     """PyJWT checks an HMAC secret's shape (no PEM, DER or JWK key) on every verification; the
     hub checks each signing key once and keeps it (issue 21: a caller's first request)."""
 
+    @pytest.mark.parametrize("seen_before", [0, CHECKED_KEYS_KEPT + 1])
     def test_a_key_is_checked_once_for_many_tokens(
-        self, settings: Settings, monkeypatch: pytest.MonkeyPatch
+        self, settings: Settings, monkeypatch: pytest.MonkeyPatch, seen_before: int
     ) -> None:
-        # given a key ring whose key PyJWT's check has not seen yet, and three callers' tokens
+        # given a process that has verified tokens of other keys (more than it keeps, too)
+        for n in range(seen_before):
+            other = KeyRing({"k": f"another-signing-key-{n}-0123456789-abcdefghijklmnopq"}, "k")
+            principal_from_token(
+                jwt.encode(
+                    {**_claims_of(settings), "sub": "person:9", "pid": 9, "role": "guardian"},
+                    other.keys["k"],
+                    algorithm=ALGORITHM,
+                    headers={"kid": "k"},
+                ),
+                other,
+                settings,
+            )
+        # and a key ring whose key PyJWT's check has not seen yet, and three callers' tokens
         ring = KeyRing({"k-once": "a-signing-key-of-the-test-0123456789-abcdefghijklmn"}, "k-once")
         checks: list[bytes] = []
         check = HMACAlgorithm.prepare_key
