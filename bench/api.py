@@ -581,12 +581,9 @@ def _hub_env(db_url: str, args: argparse.Namespace) -> dict[str, str]:
 
 def _start_events(db_url: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
     """``bilim events run`` beside the hub, as a deployment may run it (`--events apart`)."""
-    return subprocess.Popen(
-        [sys.executable, "-c", "from cli import main; main()", "events", "run"],
-        env={**_hub_env(db_url, args), "BILIM_EVENT_DISPATCHER": "true"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    from bench.events import start_dispatcher
+
+    return start_dispatcher({**_hub_env(db_url, args), "BILIM_EVENT_DISPATCHER": "true"})
 
 
 def _start_hub(db_url: str, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:

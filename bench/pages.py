@@ -36,7 +36,14 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event
 
-from bench.api import PORTALS, RESULTS, _copy_database, _in_process_hub, _problem
+from bench.api import (
+    PORTALS,
+    RESULTS,
+    _copy_database,
+    _in_process_hub,
+    _postmaster_pid,
+    _problem,
+)
 from bench.library import cpu_seconds
 from bench.workloads import Bench, Call, Workload
 from models import database
@@ -140,13 +147,6 @@ MUTATIONS: dict[str, tuple[str, ...]] = {
     "bench.workloads.emis": ("emis/TransferStudent",),
     "bench.workloads.licensing": ("licensing/ApplyForLicence",),
 }
-
-
-def _postmaster_pid(data_dir: Path) -> int | None:
-    pid_file = next(data_dir.rglob("postmaster.pid"), None)
-    if pid_file is None:
-        return None
-    return int(pid_file.read_text().split()[0])
 
 
 async def _explain(url: str, captured: list[tuple[str, Any]]) -> None:
