@@ -6,6 +6,7 @@ from __future__ import annotations
 from models import database
 from resolvers.access import KeyRing
 from resolvers.events import EventsRuntime
+from resolvers.events.direct import Direct
 from resolvers.settings import Settings
 from schema.events.audience import Audience
 from schema.events.exposure import Exposure
@@ -24,7 +25,7 @@ def events_runtime(settings: Settings) -> EventsRuntime:
     runtime.audience = Audience(sessions, cursors)
     runtime.live.router = runtime.audience.route
     runtime.add_consumers(
-        recipients=FamilyNotices(sessions, cursors),
+        recipients=FamilyNotices(Direct(runtime.engine)),
         exposure=Exposure(schema._schema, sessions, cursors),
     )
     return runtime
