@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     # (resolvers/events/dispatcher.py): under a burst one read and acknowledgement serve many
     # events; a notice or webhook leaves that much later.
     events_gather_seconds: float = Field(default=0.05, ge=0, le=5)
+    # While events keep coming, a consumer's rounds begin at most this often (each then serves
+    # every event committed since the last): a busy worker spends its CPU on requests rather
+    # than on a round per gather; a notice or webhook leaves up to that much later.
+    events_busy_gather_seconds: float = Field(default=0.2, ge=0, le=5)
     # Delivered events are kept this long (the change feed resumes within it), then pruned.
     events_retention_days: int = 30
     # Webhook URLs may lead to loopback and private addresses (tests and development only).

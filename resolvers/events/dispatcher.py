@@ -64,6 +64,12 @@ class DispatchSettings:
     # of writes, one round (a read and an acknowledgement) then serves every event committed
     # meanwhile instead of one each.
     gather_seconds: float = 0.0
+    # While events keep coming (the consumer's last round delivered some), a round a wake-up
+    # starts begins no sooner than this after that round began: under a steady stream of
+    # writes a consumer's rounds (and the notices' sender's) come a few a second, each
+    # serving every event committed meanwhile, rather than one per gather. An event after a
+    # quiet spell waits ``gather_seconds`` only.
+    busy_gather_seconds: float = 0.0
 
 
 class Dispatcher:
@@ -88,6 +94,8 @@ class Dispatcher:
         # Each consumer whose lease this worker took: its position, and until when (this
         # process's monotonic clock) the lease is known to be held.
         self._held: dict[str, tuple[Position, float]] = {}
+        # When each consumer's last round that delivered events began (monotonic clock).
+        self._delivering: dict[str, float] = {}
         self.delivered = 0
         self.last_delivery: float | None = None
 
@@ -126,8 +134,9 @@ class Dispatcher:
                     # A wake-up is an event committed: the next round takes the lease without
                     # first asking whether there is anything, after letting others gather.
                     idle = False
-                    if self.settings.gather_seconds:
-                        await asyncio.sleep(self.settings.gather_seconds)
+                    gather = self._gather(consumer.name)
+                    if gather > 0:
+                        await asyncio.sleep(gather)
         finally:
             if self.wakeup:
                 self.wakeup.forget(waiter)
@@ -140,6 +149,17 @@ class Dispatcher:
         if woken or not listening:
             return s.poll_seconds
         return min(max(pause, s.poll_seconds) * 2, max(s.idle_poll_seconds, s.poll_seconds))
+
+    def _gather(self, name: str) -> float:
+        """How long a round a wake-up starts waits for further events: ``gather_seconds``,
+        or, while events keep coming, until ``busy_gather_seconds`` after the consumer's last
+        round that delivered some began."""
+        s = self.settings
+        gather = s.gather_seconds
+        last = self._delivering.get(name)
+        if s.busy_gather_seconds and last is not None:
+            gather = max(gather, last + s.busy_gather_seconds - time.monotonic())
+        return gather
 
     def _holding(self, name: str) -> Position | None:
         """The consumer's position when this worker holds its lease with at least half of it
@@ -156,6 +176,7 @@ class Dispatcher:
         (the last round found nothing), a read decides first whether there is anything."""
         s = self.settings
         name = consumer.name
+        started = time.monotonic()
         # Wake-ups until now are commits this round's read sees: the next one is a new commit.
         if waiter is not None:
             waiter.clear()
@@ -175,7 +196,9 @@ class Dispatcher:
             position, events = leased
             self._held[name] = (position, sent + s.lease_seconds)
         if not events:
+            self._delivering.pop(name, None)
             return False
+        self._delivering[name] = started
         async with self._keep_lease(name):
             await consumer.deliver(events)
         last: Position = events[-1].position

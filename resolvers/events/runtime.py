@@ -162,6 +162,7 @@ class EventsRuntime:
                 lease_seconds=s.events_lease_seconds,
                 poll_seconds=s.events_poll_seconds,
                 gather_seconds=s.events_gather_seconds,
+                busy_gather_seconds=s.events_busy_gather_seconds,
             ),
             worker=self.worker,
         )

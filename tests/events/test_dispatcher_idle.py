@@ -133,3 +133,88 @@ class TestGather:
         await eventually(delivered, within=5.0)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+class Timed(Recorder):
+    """A recorder that notes when each round delivered (the loop's clock)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.at: list[float] = []
+
+    async def deliver(self, events: Sequence[Event]) -> None:
+        await super().deliver(events)
+        self.at.append(asyncio.get_running_loop().time())
+
+
+class TestBusyGather:
+    async def test_a_steady_stream_of_commits_is_served_by_few_rounds(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a dispatcher gathering 10 ms after a wake-up, and rounds at most every 0.4 s
+        # while events keep coming
+        recorder = Timed("stream")
+        wakeup = Wakeup(None)
+        wakeup.connected.set()
+        settings = DispatchSettings(
+            poll_seconds=30.0, idle_poll_seconds=30.0, gather_seconds=0.01, busy_gather_seconds=0.4
+        )
+        task = asyncio.create_task(Dispatcher(engine, [recorder], wakeup, settings).run())
+        await asyncio.sleep(0.3)
+        # when ten writes commit 40 ms apart, each waking it (one every gather and more)
+        ids: list[int] = []
+        for _ in range(10):
+            ids += await add_events(engine, 1)
+            wakeup.wake()
+            await asyncio.sleep(0.04)
+
+        # then all are delivered, in order, by a few rounds (the first alone, the rest
+        # gathered), not one round each
+        async def delivered() -> bool:
+            return recorder.seen == ids
+
+        await eventually(delivered)
+        assert 2 <= recorder.rounds <= 3
+        # and the rounds after the first began 0.4 s apart at the least
+        gaps = [b - a for a, b in zip(recorder.at, recorder.at[1:], strict=False)]
+        assert all(gap >= 0.35 for gap in gaps)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def test_an_event_after_a_quiet_spell_waits_only_the_short_gather(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a dispatcher that gathers 10 ms after a wake-up and 1 s while events keep coming
+        recorder = Timed("quiet")
+        wakeup = Wakeup(None)
+        wakeup.connected.set()
+        settings = DispatchSettings(
+            poll_seconds=30.0, idle_poll_seconds=30.0, gather_seconds=0.01, busy_gather_seconds=1.0
+        )
+        task = asyncio.create_task(Dispatcher(engine, [recorder], wakeup, settings).run())
+        await asyncio.sleep(0.3)
+        loop = asyncio.get_running_loop()
+
+        async def commit_and_wait(count: int) -> float:
+            """Commit one event, wake the dispatcher; seconds until it was delivered."""
+            await add_events(engine, 1)
+            woke = loop.time()
+            wakeup.wake()
+
+            async def delivered() -> bool:
+                return len(recorder.seen) == count
+
+            await eventually(delivered, every=0.01)
+            return recorder.at[-1] - woke
+
+        # when one event commits on an idle hub, then another right after it was delivered
+        first = await commit_and_wait(1)
+        second = await commit_and_wait(2)
+        # then the first left at once (the short gather), the second with the stream's pace
+        assert first < 0.5
+        assert second > 0.7
+        # and when the hub has been quiet since, the next one leaves at once again
+        await asyncio.sleep(1.2)
+        assert await commit_and_wait(3) < 0.5
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
