@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, inspect, select
+from sqlalchemy import ColumnElement, bindparam, inspect, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -246,36 +246,81 @@ async def execute(session: AsyncSession, made: Made, params: Mapping[str, Any]) 
 PK = "row_pk"
 
 
-class _Locked(NamedTuple):
-    made: Made
+class Entity(NamedTuple):
+    """A model's columns as a statement made once selects them, and the attributes they load:
+    ``select(..., *entity.columns)`` and :func:`object_of` on the row's slice of them give the
+    session's object as the ORM would load it."""
+
+    model: type
+    columns: tuple[ColumnElement[Any], ...]
     attributes: tuple[str, ...]
+    # Where the primary key is among the columns.
+    key_at: int
 
 
-_LOCKED: weakref.WeakKeyDictionary[type, _Locked] = weakref.WeakKeyDictionary()
+_ENTITIES: weakref.WeakKeyDictionary[type, Entity | None] = weakref.WeakKeyDictionary()
 
 
-def _locked_of(model: type) -> _Locked | None:
-    """The ``SELECT ... FOR UPDATE`` of one row of ``model`` by its key, every column of its
-    table, or None for a model this path does not load (inheritance, a composite key)."""
-    known = _LOCKED.get(model)
-    if known is not None:
-        return known
+def loadable(model: type) -> Entity | None:
+    """``model``'s :class:`Entity`, or None for a model this path does not load (inheritance,
+    a composite key, a relationship the ORM loads with the row)."""
+    if model in _ENTITIES:
+        return _ENTITIES[model]
     mapper: Mapper[Any] = inspect(model)
-    if mapper.inherits is not None or mapper.polymorphic_on is not None:
-        return None
-    if len(mapper.primary_key) != 1:
-        return None
-    if any(
+    made: Entity | None = None
+    eager = any(
         r.lazy not in ("select", "raise", "raise_on_sql", "noload") for r in mapper.relationships
+    )
+    if (
+        mapper.inherits is None
+        and mapper.polymorphic_on is None
+        and len(mapper.primary_key) == 1
+        and not eager
     ):
-        return None  # the ORM would load these with the row
-    props = [p for p in mapper.column_attrs if len(p.columns) == 1 and not p.deferred]
-    columns: Sequence[ColumnElement[Any]] = [p.columns[0] for p in props]
-    (key,) = mapper.primary_key
-    stmt: Select[Any] = select(*columns).where(key == bindparam(PK)).with_for_update()
-    known = _Locked(Made(stmt), tuple(p.key for p in props))
-    _LOCKED[model] = known
-    return known
+        props = [p for p in mapper.column_attrs if len(p.columns) == 1 and not p.deferred]
+        columns = tuple(p.columns[0] for p in props)
+        made = Entity(
+            model,
+            columns,
+            tuple(p.key for p in props),
+            next(n for n, c in enumerate(columns) if c is mapper.primary_key[0]),
+        )
+    _ENTITIES[model] = made
+    return made
+
+
+def entity(model: type) -> Entity:
+    """:func:`loadable`, for a model known to be loadable (a statement made at import)."""
+    made = loadable(model)
+    if made is None:
+        raise ValueError(f"{model.__name__} is not loaded through the driver")
+    return made
+
+
+def object_of(
+    session: AsyncSession, entity: Entity, values: Sequence[Any], *, populate: bool = False
+) -> Any:
+    """The session's object for the row whose ``entity`` columns hold ``values``: the one in
+    its identity map (given these values when ``populate``, as ``populate_existing`` does; as
+    it is otherwise, as the ORM's query leaves it) or a new one, persistent as if loaded."""
+    sync = session.sync_session
+    mapper: Mapper[Any] = inspect(entity.model)
+    identity = mapper.identity_key_from_primary_key((values[entity.key_at],))
+    obj: Any = sync.identity_map.get(identity)
+    if obj is not None and not populate:
+        return obj
+    fresh = obj is None
+    if fresh:
+        obj = mapper.class_manager.new_instance()
+    for name, value in zip(entity.attributes, values, strict=True):
+        set_committed_value(obj, name, value)
+    if fresh:
+        make_transient_to_detached(obj)
+        sync.add(obj)
+    return obj
+
+
+_LOCKED: weakref.WeakKeyDictionary[type, Made] = weakref.WeakKeyDictionary()
 
 
 async def locked_object(session: AsyncSession, model: type[T], pk: int) -> T | None:
@@ -283,23 +328,16 @@ async def locked_object(session: AsyncSession, model: type[T], pk: int) -> T | N
     to the session's object for it (made when the session has none), or None when there is no
     such row: ``session.get(model, pk, with_for_update=True, populate_existing=True)`` without
     the ORM's query. A model this path does not load goes through the ORM."""
-    locked = _locked_of(model)
-    if locked is None:
+    loaded = loadable(model)
+    if loaded is None:
         return await session.get(model, pk, with_for_update=True, populate_existing=True)
-    row = await one_or_none(session, locked.made, {PK: pk})
+    made = _LOCKED.get(model)
+    if made is None:
+        (key,) = inspect(model).primary_key
+        made = Made(select(*loaded.columns).where(key == bindparam(PK)).with_for_update())
+        _LOCKED[model] = made
+    row = await one_or_none(session, made, {PK: pk})
     if row is None:
         return None
-    sync = session.sync_session
-    mapper: Mapper[Any] = inspect(model)
-    identity = mapper.identity_key_from_primary_key((pk,))
-    obj: Any = sync.identity_map.get(identity)
-    fresh = obj is None
-    if fresh:
-        obj = mapper.class_manager.new_instance()
-    for name, value in zip(locked.attributes, row, strict=True):
-        set_committed_value(obj, name, value)
-    if fresh:
-        make_transient_to_detached(obj)
-        sync.add(obj)
-    found: T = obj
+    found: T = object_of(session, loaded, row, populate=True)
     return found

@@ -191,3 +191,27 @@ async def test_a_locked_object_holds_its_row_against_others(engine: AsyncEngine)
         await other.rollback()
         await holder.rollback()
         assert await driver.locked_object(other, Person, pk) is not None
+
+
+PEOPLE = driver.entity(Person)
+PERSON_ROW = driver.Made(select(*PEOPLE.columns).where(Person.id == bindparam("id")))
+
+
+async def test_an_object_from_a_rows_columns_is_the_sessions_own(engine: AsyncEngine) -> None:
+    pk = await _arranged(engine, last_name="Мамытова")
+    async with database.session_factory(engine)() as s:
+        row = await driver.one(s, PERSON_ROW, {"id": pk})
+        made = driver.object_of(s, PEOPLE, row)
+        assert isinstance(made, Person)
+        assert made.last_name == "Мамытова"
+        assert await s.get(Person, pk) is made
+        # Loaded again without ``populate``: the session's object as it is, its unsaved
+        # change kept (as the ORM's query leaves an object it already holds).
+        made.first_name = "Нургуль"
+        again = driver.object_of(s, PEOPLE, await driver.one(s, PERSON_ROW, {"id": pk}))
+        assert again is made
+        assert again.first_name == "Нургуль"
+        # With ``populate``: as the database has it (``populate_existing``).
+        fresh = driver.object_of(s, PEOPLE, row, populate=True)
+        assert fresh is made
+        assert fresh.first_name == "Айгерим"
