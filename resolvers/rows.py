@@ -4,8 +4,9 @@ that locks a row, changes a column or two and moves on.
 The ORM's ``session.get(model, pk, with_for_update=True)`` builds its query anew on every
 call, and a flush runs the unit of work (change history, dependency sort, a statement built for
 the row): for one row the two cost a mutation ~0.3 and ~0.4 ms of CPU, against ~0.2 and
-~0.15 ms for a statement made once, kept compiled by SQLAlchemy, and the row's new values
-given to the loaded object as they are now in the database (issue 21). The object stays in
+~0.15 ms for a statement made once, kept compiled by SQLAlchemy, and less again sent through the
+driver on the session's connection (:mod:`resolvers.driver`), the row's new values given to the
+loaded object as they are now in the database (issue 21). The object stays in
 the session as if it had been loaded with those values; what the database sets on an update
 (``onupdate`` columns such as ``updated_at``, computed columns) is read back by the same
 statement."""
@@ -18,7 +19,6 @@ from typing import Any, NamedTuple, TypeVar, cast
 from sqlalchemy import (
     Column,
     ColumnElement,
-    Select,
     Table,
     Update,
     bindparam,
@@ -32,14 +32,15 @@ from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ClauseElement
 
+from resolvers import driver
+
 T = TypeVar("T")
 
 PK = "row_pk"
-# Statements made for each model (locks) and each model's set of written columns (writes): a
-# few dozen at most, made as steps first need them.
-_LOCKS: dict[type, Select[Any]] = {}
+# Statements made for each model's set of written columns (writes): a few dozen at most, made
+# as steps first need them.
 _WRITES: dict[tuple[type, tuple[str, ...], str], _Write] = {}
-_MANY: dict[tuple[tuple[type, tuple[str, ...]], ...], Select[Any]] = {}
+_MANY: dict[tuple[tuple[type, tuple[str, ...]], ...], driver.Made] = {}
 
 
 def _key(mapper: Mapper[Any]) -> ColumnElement[Any]:
@@ -50,18 +51,9 @@ def _key(mapper: Mapper[Any]) -> ColumnElement[Any]:
 async def locked_row(session: AsyncSession, model: type[T], pk: int) -> T | None:
     """Row ``pk`` of ``model`` locked ``FOR UPDATE`` and loaded as the database has it now
     (what ``session.get(model, pk, with_for_update=True, populate_existing=True)`` does), or
-    None when there is none. The caller has checked that its caller may reach the row."""
-    stmt = _LOCKS.get(model)
-    if stmt is None:
-        stmt = (
-            select(model)
-            .where(_key(inspect(model)) == bindparam(PK))
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        _LOCKS[model] = stmt
-    found: T | None = (await session.execute(stmt, {PK: pk})).scalar_one_or_none()
-    return found
+    None when there is none, read through the driver (:func:`resolvers.driver.locked_object`).
+    The caller has checked that its caller may reach the row."""
+    return await driver.locked_object(session, model, pk)
 
 
 class _Write(NamedTuple):
@@ -69,6 +61,7 @@ class _Write(NamedTuple):
     database sets on an update, and their attributes."""
 
     stmt: Update
+    made: driver.Made
     columns: tuple[str, ...]
     attributes: tuple[str, ...]
 
@@ -96,6 +89,7 @@ def _write_of(model: type, names: tuple[str, ...], prefix: str = "") -> _Write:
         stmt = stmt.returning(*refreshed)
     made = _Write(
         stmt,
+        driver.Made(stmt),
         tuple(c.name for c in refreshed),
         tuple(mapper.get_property_by_column(c).key for c in refreshed),
     )
@@ -103,7 +97,7 @@ def _write_of(model: type, names: tuple[str, ...], prefix: str = "") -> _Write:
     return made
 
 
-def _writes_of(shapes: tuple[tuple[type, tuple[str, ...]], ...]) -> Select[Any]:
+def _writes_of(shapes: tuple[tuple[type, tuple[str, ...]], ...]) -> driver.Made:
     """One statement writing a row of each shape (model, names): each UPDATE a CTE returning
     what the database sets and the row's key, the statement one row of all of these."""
     made = _MANY.get(shapes)
@@ -118,7 +112,7 @@ def _writes_of(shapes: tuple[tuple[type, tuple[str, ...]], ...]) -> Select[Any]:
         columns.extend(cte.c[name] for name in write.columns)
         columns.append(cte.c[f"w{n}_key"])
         joined = cte if joined is None else joined.join(cte, true())
-    made = select(*columns).select_from(joined)
+    made = driver.Made(select(*columns).select_from(joined))
     _MANY[shapes] = made
     return made
 
@@ -143,10 +137,12 @@ async def write_row(session: AsyncSession, obj: Any, **values: Any) -> None:
     state = _checked(obj, values)
     write = _write_of(state.mapper.class_, tuple(sorted(values)))
     (pk,) = state.identity
-    result = await session.execute(
-        write.stmt, {PK: pk, **{f"new_{n}": v for n, v in values.items()}}
-    )
-    _keep(obj, values, write.attributes, result.one() if write.columns else ())
+    params = {PK: pk, **{f"new_{n}": v for n, v in values.items()}}
+    if write.columns:
+        _keep(obj, values, write.attributes, await driver.one(session, write.made, params))
+    else:
+        await driver.execute(session, write.made, params)
+        _keep(obj, values, write.attributes, ())
 
 
 async def write_rows(session: AsyncSession, *writes: tuple[Any, dict[str, Any]]) -> None:
@@ -162,7 +158,7 @@ async def write_rows(session: AsyncSession, *writes: tuple[Any, dict[str, Any]])
     for n, (state, (_, values)) in enumerate(zip(states, writes, strict=True)):
         (params[f"w{n}_{PK}"],) = state.identity
         params.update({f"w{n}_new_{name}": value for name, value in values.items()})
-    row = (await session.execute(_writes_of(shapes), params)).one()
+    row = await driver.one(session, _writes_of(shapes), params)
     at = 0
     for n, ((obj, values), (model, names)) in enumerate(zip(writes, shapes, strict=True)):
         write = _write_of(model, names, f"w{n}_")

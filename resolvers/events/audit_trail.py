@@ -9,6 +9,7 @@ from sqlalchemy import Insert, Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import AuditEntry, Outcome
+from resolvers import driver
 from resolvers.access import Principal
 from resolvers.events.outbox import EVENTS_INSERT, Trail, event_params
 
@@ -64,8 +65,12 @@ async def write_audit(
     take the general path."""
     params = _shape_params(values, trail)
     if params is not None:
-        stmt = _shaped(bool(trail and trail.events), _templates(trail))
-        for n, raw in enumerate(trail.inserts if trail else (), 1):
+        stmt, made = _shaped(bool(trail and trail.events), _templates(trail))
+        if not (trail and trail.inserts):
+            # Sent through the driver on the session's connection (resolvers/driver.py).
+            await driver.execute(session, made, params)
+            return
+        for n, raw in enumerate(trail.inserts, 1):
             stmt = stmt.add_cte(raw.cte(f"trail_{n}"))
         await session.execute(stmt, params)
         return
@@ -95,7 +100,7 @@ AUDIT_KEYS = frozenset(
     )
 )
 SHAPES_KEPT = 256
-_SHAPES: dict[tuple[bool, tuple[int, ...]], tuple[tuple[Insert, ...], Insert]] = {}
+_SHAPES: dict[tuple[bool, tuple[int, ...]], tuple[tuple[Insert, ...], Insert, driver.Made]] = {}
 
 
 def _templates(trail: Trail | None) -> tuple[Insert, ...]:
@@ -119,14 +124,14 @@ def _shape_params(values: dict[str, Any], trail: Trail | None) -> dict[str, Any]
     return params
 
 
-def _shaped(events: bool, templates: tuple[Insert, ...]) -> Insert:
+def _shaped(events: bool, templates: tuple[Insert, ...]) -> tuple[Insert, driver.Made]:
     """The audit row's INSERT carrying outbox events (if ``events``) and the ``templates``'
     rows as CTEs, every value a named bind parameter (``audit_<column>``, the events' JSON
     array, the templates' own), made once per shape."""
     key = (events, tuple(id(t) for t in templates))
     known = _SHAPES.get(key)
     if known is not None and all(a is b for a, b in zip(known[0], templates, strict=True)):
-        return known[1]
+        return known[1], known[2]
     table = cast(Table, AuditEntry.__table__)
     stmt = insert(table).values(
         {key: bindparam(f"audit_{key}", type_=table.c[key].type) for key in sorted(AUDIT_KEYS)}
@@ -137,8 +142,9 @@ def _shaped(events: bool, templates: tuple[Insert, ...]) -> Insert:
         stmt = stmt.add_cte(template.cte(f"trail_bound_{n}"))
     if len(_SHAPES) >= SHAPES_KEPT:
         _SHAPES.clear()
-    _SHAPES[key] = (templates, stmt)
-    return stmt
+    made = driver.Made(stmt)
+    _SHAPES[key] = (templates, stmt, made)
+    return stmt, made
 
 
 async def record_audit_apart(

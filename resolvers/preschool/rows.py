@@ -23,6 +23,7 @@ from models import (
     OfferStatus,
     Person,
 )
+from resolvers import driver
 from resolvers.access import Principal, Role
 from resolvers.errors import NotFound
 from resolvers.intake import StatusHistory
@@ -114,32 +115,44 @@ async def _lock_child_of(
     guardian's is a statement made once, the guardian's id a parameter."""
     params = {"application_id": application_id}
     if principal.role == Role.GUARDIAN and principal.person_id is not None:
-        stmt = _GUARDIANS_CHILD_LOCKS[also]
+        # Through the driver (resolvers/driver.py), the season's object made from its columns.
         params["guardian_id"] = principal.person_id
-    else:
-        stmt = _child_lock_of(application_readable(principal), *also)
+        found = await driver.one_or_none(session, _GUARDIANS_CHILD_LOCKS[also], params)
+        if found is None:
+            raise NotFound("The application", field=field)
+        return (driver.object_of(session, _SEASON, found[1:]),) if also else ()
+    stmt = _child_lock_of(application_readable(principal), *also)
     row = (await session.execute(stmt, params)).first()
     if row is None:
         raise NotFound("The application", field=field)
     return tuple(row[1:])
 
 
-def _child_lock_of(readable: ColumnElement[bool], *also: Any) -> Select[Any]:
-    """:func:`_lock_child_of`'s statement with the caller's rule ``readable``."""
+def _child_lock_of(
+    readable: ColumnElement[bool], *also: Any, season: bool | None = None
+) -> Select[Any]:
+    """:func:`_lock_child_of`'s statement with the caller's rule ``readable``, reading ``also``
+    (the season, or its columns: then ``season`` says it is joined)."""
     stmt = (
         select(Person.id, *also)
+        .select_from(Person)
         .join(KA, KA.child_id == Person.id)
         .where(KA.id == bindparam("application_id", type_=Integer), readable)
         .with_for_update(of=Person, key_share=True)
     )
-    if IntakeSeason in also:
+    if season or (season is None and IntakeSeason in also):
         stmt = stmt.join(IntakeSeason, IntakeSeason.id == KA.season_id)
     return stmt
 
 
-_GUARDIANS_CHILD_LOCKS: dict[tuple[Any, ...], Select[Any]] = {
-    also: _child_lock_of(
-        application_readable_by_guardian(bindparam("guardian_id", type_=Integer)), *also
+_SEASON = driver.entity(IntakeSeason)
+_GUARDIANS_CHILD_LOCKS: dict[tuple[Any, ...], driver.Made] = {
+    also: driver.Made(
+        _child_lock_of(
+            application_readable_by_guardian(bindparam("guardian_id", type_=Integer)),
+            *(_SEASON.columns if also else ()),
+            season=bool(also),
+        )
     )
     for also in ((), (IntakeSeason,))
 }
@@ -152,11 +165,24 @@ async def offer_ref(session: AsyncSession, principal: Principal, offer_id: int) 
     guardian's is a statement made once, the guardian's id a parameter; another caller's rule
     is built for the call."""
     if principal.role == Role.GUARDIAN and principal.person_id is not None:
+        # Through the driver, the child's and kindergarten's objects made from the row's
+        # columns (resolvers/driver.py): the families' decisions are the busiest steps.
         params = {"offer_id": offer_id, "guardian_id": principal.person_id}
-        row = (await session.execute(_GUARDIANS_OFFER_REF, params)).first()
-    else:
-        stmt = _offer_ref_of(offer_readable(principal)).where(KindergartenOffer.id == offer_id)
-        row = (await session.execute(stmt)).first()
+        found = await driver.one_or_none(session, _GUARDIANS_OFFER_REF, params)
+        if found is None:
+            raise NotFound("The offer", field="offerId")
+        child_at = 4 + len(_PERSON.columns)
+        offer, application, child, kindergarten = found[:4]
+        return OfferRef(
+            offer,
+            application,
+            child,
+            kindergarten,
+            driver.object_of(session, _PERSON, found[4:child_at]),
+            driver.object_of(session, _INSTITUTION, found[child_at:]),
+        )
+    stmt = _offer_ref_of(offer_readable(principal)).where(KindergartenOffer.id == offer_id)
+    row = (await session.execute(stmt)).first()
     if row is None:
         raise NotFound("The offer", field="offerId")
     return OfferRef(*row)
@@ -180,9 +206,26 @@ def _offer_ref_of(
     )
 
 
-_GUARDIANS_OFFER_REF = _offer_ref_of(
-    offer_readable_by_guardian(bindparam("guardian_id", type_=Integer))
-).where(KindergartenOffer.id == bindparam("offer_id", type_=Integer))
+_PERSON = driver.entity(Person)
+_INSTITUTION = driver.entity(Institution)
+_GUARDIANS_OFFER_REF = driver.Made(
+    select(
+        KindergartenOffer.id,
+        KindergartenOffer.application_id,
+        KA.child_id,
+        KindergartenOffer.kindergarten_id,
+        *_PERSON.columns,
+        *_INSTITUTION.columns,
+    )
+    .join(KA, KA.id == KindergartenOffer.application_id)
+    .join(Person, Person.id == KA.child_id)
+    .join(Institution, Institution.id == KindergartenOffer.kindergarten_id)
+    .where(
+        offer_readable_by_guardian(bindparam("guardian_id", type_=Integer)),
+        KindergartenOffer.id == bindparam("offer_id", type_=Integer),
+    )
+    .with_for_update(of=Person, key_share=True)
+)
 
 
 async def offer_rows_for_update(

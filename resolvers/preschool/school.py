@@ -51,6 +51,7 @@ from models import (
 )
 from models.preschool import ACTIVE_QUEUE_STATUSES
 from models.preschool_vouchers import LIVE_VOUCHER_STATUSES
+from resolvers import driver
 from resolvers.errors import DomainError
 from resolvers.intake import any_of, emit_many
 from resolvers.preschool.errors import PreschoolCode
@@ -112,15 +113,17 @@ async def require_not_at_school(
     """Refuse (``ALREADY_ENROLLED``) a kindergarten place from ``on`` to a child with a
     school enrollment open then or later (K7). The caller holds the child's row, so no school
     place can be opened for them meanwhile."""
-    starts = await session.scalar(_SCHOOL_PLACE_STARTS, {"child_id": child_id, "on": on})
+    starts = await driver.scalar(session, _SCHOOL_PLACE_STARTS, {"child_id": child_id, "on": on})
     refuse_at_school(starts, field)
 
 
 # require_not_at_school's statement, made once (issue 21: built per call it cost every
 # acceptance and confirmation more CPU than its execution).
-_SCHOOL_PLACE_STARTS = select(func.min(Enrollment.entry_date)).where(
-    Enrollment.person_id == bindparam("child_id", type_=Integer),
-    *school_place_from(bindparam("on", type_=Date)),
+_SCHOOL_PLACE_STARTS = driver.Made(
+    select(func.min(Enrollment.entry_date)).where(
+        Enrollment.person_id == bindparam("child_id", type_=Integer),
+        *school_place_from(bindparam("on", type_=Date)),
+    )
 )
 
 
