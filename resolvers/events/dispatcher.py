@@ -18,7 +18,9 @@ acknowledgement fails: at least once still, and never a position moved back.
 An idle hub writes nothing: after a round that found nothing, the next round first asks, with
 a read, whether anything is there, and takes the lease (an UPDATE) only when it is; a round a
 wake-up starts skips that read and first waits ``gather_seconds``, so that a burst of writes
-is served by a few rounds rather than one round per event. While the
+is served by a few rounds rather than one round per event; while events keep coming (the
+consumer's last round delivered some), that round begins no sooner than
+``busy_gather_seconds`` after the last one began. While the
 ``LISTEN`` connection is up, new events wake the loop at once, so its safety poll backs off
 from ``poll_seconds`` to ``idle_poll_seconds``; without it (PgBouncer, a lost connection) it
 polls every ``poll_seconds``."""

@@ -163,10 +163,14 @@ class TestBusyGather:
         await asyncio.sleep(0.3)
         # when ten writes commit 40 ms apart, each waking it (one every gather and more)
         ids: list[int] = []
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         for _ in range(10):
             ids += await add_events(engine, 1)
             wakeup.wake()
             await asyncio.sleep(0.04)
+        # (about 0.4 s; longer on a loaded machine, which then allows a round more per 0.4 s)
+        span = loop.time() - began
 
         # then all are delivered, in order, by a few rounds (the first alone, the rest
         # gathered), not one round each
@@ -174,7 +178,7 @@ class TestBusyGather:
             return recorder.seen == ids
 
         await eventually(delivered)
-        assert 2 <= recorder.rounds <= 3
+        assert 2 <= recorder.rounds <= 2 + int(span / 0.4)
         # and the rounds after the first began 0.4 s apart at the least
         gaps = [b - a for a, b in zip(recorder.at, recorder.at[1:], strict=False)]
         assert all(gap >= 0.35 for gap in gaps)
@@ -209,10 +213,11 @@ class TestBusyGather:
 
         # when one event commits on an idle hub, then another right after it was delivered
         first = await commit_and_wait(1)
-        second = await commit_and_wait(2)
-        # then the first left at once (the short gather), the second with the stream's pace
+        await commit_and_wait(2)
+        # then the first left at once (the short gather), the second with the stream's pace:
+        # its round began 1 s after the first's (the first's read alone may come between)
         assert first < 0.5
-        assert second > 0.7
+        assert recorder.at[1] - recorder.at[0] > 0.8
         # and when the hub has been quiet since, the next one leaves at once again
         await asyncio.sleep(1.2)
         assert await commit_and_wait(3) < 0.5
