@@ -132,6 +132,8 @@ class TestApplyToKindergartenQueue:
                 "INVALID_INPUT",
             ),
             ({"kindergartenIds": []}, "INVALID_INPUT"),
+            # a kindergarten that is not there, named after one that is
+            ({"kindergartenIds": [queue.kg(0), gid("Institution", 10**9)]}, "NOT_FOUND"),
             # a child she may not read is not there for her (issue 22.7)
             ({"childId": gid("Person", stranger.id)}, "NOT_FOUND"),
             ({"kindergartenIds": ["bm9wZQ"]}, "INVALID_ID"),
