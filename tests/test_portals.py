@@ -134,7 +134,7 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
     "bench.workloads.kindergarten_queue": {
         "ApplyToKindergartenQueue": 7,  # 10, 13, 19
         "VerifyKindergartenBenefit": 8,  # 9, 11
-        "TransferKindergartenApplication": 10,  # 15, 18
+        "TransferKindergartenApplication": 9,  # 10, 15, 18
         "WithdrawKindergartenApplication": 7,  # 9, 12
         "DeclareFreePlaces": 8,  # 9
         "OfferPlaces": 10,  # 13, 16, 21

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -13,6 +14,7 @@ from models import (
     KindergartenApplication,
     KindergartenOffer,
     KindergartenPlaces,
+    KindergartenPreference,
     PublicHoliday,
     Sector,
 )
@@ -424,6 +426,52 @@ class TestTransferAndWithdrawal:
         assert datetime.fromisoformat(moved["registeredAt"]) == apps[0].registered_at
         async with engine.connect() as conn:
             assert (await conn.execute(select(KindergartenPlaces.free_places))).scalar_one() == 1
+
+    async def test_transfer_names_kindergartens_again_in_a_new_order_but_not_the_attended_one(
+        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given a child admitted to the first kindergarten
+        queue, apps, (offer_id,) = await offered(session, hub)
+        guardian = guardian_token(hub, queue.mother)
+        await hub.gql(ACCEPT, {"input": {"offerId": offer_id}}, token=guardian)
+        await hub.gql(
+            CONFIRM,
+            {"input": {"offerId": offer_id}},
+            token=officer_token(hub, queue.kindergartens[0]),
+        )
+        application = gid("KindergartenApplication", apps[0].id)
+
+        async def transfer(*kindergartens: int) -> dict[str, Any]:
+            ids = [queue.kg(k) for k in kindergartens]
+            variables = {"input": {"applicationId": application, "kindergartenIds": ids}}
+            return await hub.gql(TRANSFER, variables, token=guardian)
+
+        # when the family names the kindergarten the child attends
+        attended = await transfer(0)
+        # then it is refused
+        assert errors_of(attended, "transferKindergartenApplication") == ["INVALID_INPUT"]
+        # when it moves to two others, then names the same two in the other order
+        moved = await transfer(1, 2)
+        again = await transfer(2, 1)
+        # then the child waits for each in the family's last order, with those two rows only
+        assert errors_of(moved, "transferKindergartenApplication") == []
+        assert errors_of(again, "transferKindergartenApplication") == []
+        first = moved["data"]["transferKindergartenApplication"]["application"]
+        last = again["data"]["transferKindergartenApplication"]["application"]
+        assert (first["status"], last["status"]) == ("WAITING", "WAITING")
+        assert [p["kindergarten"]["id"] for p in last["preferences"]] == [queue.kg(2), queue.kg(1)]
+        async with engine.connect() as conn:
+            kept = (
+                await conn.execute(
+                    select(KindergartenPreference.kindergarten_id, KindergartenPreference.rank)
+                    .where(KindergartenPreference.application_id == apps[0].id)
+                    .order_by(KindergartenPreference.rank)
+                )
+            ).all()
+        assert [tuple(row) for row in kept] == [
+            (queue.kindergartens[2].id, 1),
+            (queue.kindergartens[1].id, 2),
+        ]
 
     async def test_withdrawal_frees_the_place_for_the_next_child(
         self, hub: Hub, session: AsyncSession, engine: AsyncEngine
