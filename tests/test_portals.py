@@ -133,7 +133,7 @@ async def test_portal_query_statement_count_does_not_grow_with_rows(
 MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
     "bench.workloads.kindergarten_queue": {
         "ApplyToKindergartenQueue": 7,  # 10, 13, 19
-        "VerifyKindergartenBenefit": 8,  # 9, 11
+        "VerifyKindergartenBenefit": 6,  # 8, 9, 11
         "TransferKindergartenApplication": 9,  # 10, 15, 18
         "WithdrawKindergartenApplication": 7,  # 9, 12
         "DeclareFreePlaces": 8,  # 9

@@ -516,9 +516,12 @@ async def verify_benefit(
         raise DomainError(
             ErrorCode.INVALID_INPUT, "The application claims no benefit", field="applicationId"
         )
-    application.benefit_status = BenefitStatus.VERIFIED if verified else BenefitStatus.REJECTED
     note = clean_text(reason, REASON_MAX, "reason")
-    await session.flush()
+    # Through the driver (resolvers/rows.py): the flush of the unit of work cost ~0.3 ms. As
+    # the flush did, a check that changes nothing writes nothing.
+    status = BenefitStatus.VERIFIED if verified else BenefitStatus.REJECTED
+    if application.benefit_status != status:
+        await write_row(session, application, benefit_status=status)
     await HISTORY.record_and_emit(
         session,
         principal.subject,
