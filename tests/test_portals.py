@@ -139,7 +139,7 @@ MUTATION_STATEMENTS: dict[str, dict[str, int]] = {
         "DeclareFreePlaces": 8,  # 9
         "OfferPlaces": 10,  # 13, 16, 21
         "AcceptOffer": 8,  # 10, 12, 14
-        "DeclineOffer": 9,  # 10, 12, 15
+        "DeclineOffer": 7,  # 9, 10, 12, 15
         "ConfirmAdmission": 9,  # 10, 16, 18
     },
     "bench.workloads.kindergarten_vouchers": {
