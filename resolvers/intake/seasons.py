@@ -110,24 +110,47 @@ async def season_setting(
 ) -> SeasonSetting:
     """:func:`current_season`, its :func:`age_groups` and :func:`benefit_category` read in
     one statement (issue 21: a registration's reads in one round trip, not three)."""
-    code = benefit_code.strip().lower() if benefit_code and benefit_code.strip() else None
-    if code is None:
-        stmt, values = _SEASON_SETTING_NO_BENEFIT, {"kind": kind, "on": on}
-    else:
-        stmt, values = _SEASON_SETTING, {"kind": kind, "on": on, "code": code}
-    row = (await session.execute(stmt, values)).first()
-    if row is None:
+    code = setting_code(benefit_code)
+    values: dict[str, Any] = {"kind": kind, "on": on}
+    if code is not None:
+        values["code"] = code
+    row = (await session.execute(setting_statement(code is not None), values)).first()
+    return setting_of(kind, tuple(row) if row is not None else None, benefit_code, field=field)
+
+
+def setting_code(benefit_code: str | None) -> str | None:
+    """The benefit code :func:`season_setting` looks up (``code``), None when none is claimed."""
+    return benefit_code.strip().lower() if benefit_code and benefit_code.strip() else None
+
+
+def setting_statement(claimed: bool) -> Select[Any]:
+    """:func:`season_setting`'s statement when a benefit is ``claimed`` (:func:`setting_code`)
+    or not: the season, its age groups and the claimed category as JSON, its values bound as
+    ``kind``, ``on`` and ``code`` (a workflow may read it with more, as a subquery)."""
+    return _SEASON_SETTING if claimed else _SEASON_SETTING_NO_BENEFIT
+
+
+def setting_of(
+    kind: IntakeKind,
+    found: tuple[Any, ...] | None,
+    benefit_code: str | None,
+    *,
+    field: str,
+) -> SeasonSetting:
+    """The :class:`SeasonSetting` of a row of :func:`setting_statement` (the season, its
+    groups, its benefit), SEASON_CLOSED when there is none."""
+    if found is None:
         raise DomainError(
             IntakeCode.SEASON_CLOSED,
             f"No {kind.value.replace('_', '-')} season is open today",
         )
-    season, found_groups, found_benefit = row
+    season, found_groups, found_benefit = found
     return SeasonSetting(
         season,
         # Transient rows, read-only here: never added to the session.
         [KindergartenAgeGroup(**g) for g in found_groups],
         BenefitCategory(**found_benefit) if found_benefit is not None else None,
-        benefit_code if code is not None else None,
+        benefit_code if setting_code(benefit_code) is not None else None,
         field,
     )
 

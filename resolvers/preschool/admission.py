@@ -4,8 +4,9 @@ checked, and the child's place becomes a kindergarten enrollment."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -21,6 +22,7 @@ from models import (
     QueueStatus,
     Sector,
 )
+from resolvers import driver
 from resolvers import licensing as licensing_service
 from resolvers.access import Principal
 from resolvers.clock import today
@@ -29,7 +31,7 @@ from resolvers.intake import managed_intake_institution
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.rows import HISTORY, offer_ref, offer_rows_for_update
 from resolvers.preschool.school import require_not_at_school
-from resolvers.rows import write_rows
+from resolvers.rows import write_row, write_rows
 
 
 async def _check_entry_date(
@@ -68,8 +70,8 @@ async def _end_held_place(
                 "The entry date is before the current place began",
                 field="entryDate",
             )
-        previous.exit_date = start
-        previous.exit_reason = ExitReason.TRANSFERRED
+        # Written now (resolvers/rows.py), before the new place is inserted.
+        await write_row(session, previous, exit_date=start, exit_reason=ExitReason.TRANSFERRED)
     return previous
 
 
@@ -79,10 +81,9 @@ async def _enroll(
     offer: KindergartenOffer,
     application: KindergartenApplication,
     enrollment: Enrollment,
-) -> None:
+) -> Enrollment:
     """Open the enrollment and close the offer and application as admitted."""
-    session.add(enrollment)
-    await session.flush()
+    enrollment = await _insert_enrollment(session, enrollment)
     # Both rows in one statement made once (resolvers/rows.py).
     await write_rows(
         session,
@@ -98,6 +99,46 @@ async def _enroll(
         aggregate_type="KindergartenApplication",
         payload={"enrollment_id": enrollment.id, "kindergarten_id": enrollment.institution_id},
     )
+    return enrollment
+
+
+# The new enrollment's INSERT, made once and sent through the driver, returning every column
+# (issue 21: the unit of work's flush of one new row cost ~0.4 ms of CPU).
+_ENROLLMENT = driver.entity(Enrollment)
+_ENROLLMENT_TABLE = cast(Table, Enrollment.__table__)
+_WRITTEN = (
+    "person_id",
+    "institution_id",
+    "sector",
+    "entry_date",
+    "exit_date",
+    "exit_reason",
+    "grade_level",
+    "programme",
+    "class_group",
+    "age_decision",
+    "previous_enrollment_id",
+)
+_INSERT_ENROLLMENT = driver.Made(
+    insert(_ENROLLMENT_TABLE)
+    .values(
+        {
+            _ENROLLMENT_TABLE.c[n]: bindparam(f"new_{n}", type_=_ENROLLMENT_TABLE.c[n].type)
+            for n in _WRITTEN
+        }
+    )
+    .returning(*_ENROLLMENT.columns)
+)
+
+
+async def _insert_enrollment(session: AsyncSession, new: Enrollment) -> Enrollment:
+    """Insert the transient ``new`` (its :data:`_WRITTEN` attributes, None when unset) and give
+    the session's object for the row, persistent as if loaded with what the database wrote (a
+    minimal equivalent of the unit of work's INSERT for this one model)."""
+    params = {f"new_{n}": getattr(new, n) for n in _WRITTEN}
+    row = await driver.one(session, _INSERT_ENROLLMENT, params)
+    inserted: Enrollment = driver.object_of(session, _ENROLLMENT, row)
+    return inserted
 
 
 class Admitted(NamedTuple):
@@ -152,5 +193,5 @@ async def confirm_admission(
         class_group=offer.age_group,
         previous_enrollment_id=previous.id if previous is not None else None,
     )
-    await _enroll(session, principal.subject, offer, application, enrollment)
+    enrollment = await _enroll(session, principal.subject, offer, application, enrollment)
     return Admitted(offer, application, enrollment)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from typing import NamedTuple
+
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, false, or_, select, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -13,6 +15,7 @@ from models import (
     KindergartenPreference,
     KindergartenVoucher,
 )
+from resolvers import driver
 from resolvers.access import Principal, Role, among, no_rows
 from resolvers.institutions.rules import may_manage_institution
 from resolvers.intake import OFFICER_ROLES, officer_scope
@@ -98,18 +101,35 @@ async def may_handle_application(
     the officer manages."""
     if principal.is_ministry:
         return True
-    ids = set(await kindergarten_ids_of(session, application.id))
-    ids |= set(
-        await session.scalars(
-            select(KindergartenOffer.kindergarten_id).where(
-                KindergartenOffer.application_id == application.id
+    found = await driver.rows(session, _HANDLED_BY, {"application_id": application.id})
+    return any(may_manage_institution(principal, _Scope(*row)) for row in found)
+
+
+class _Scope(NamedTuple):
+    """What :func:`may_manage_institution` reads of a kindergarten."""
+
+    id: int
+    region_id: int | None
+    district_id: int | None
+
+
+# may_handle_application's statement: the kindergartens an application names or was offered,
+# made once and sent through the driver (issue 21: three statements before, ~0.6 ms of CPU).
+_APPLICATION_ID = bindparam("application_id", type_=Integer)
+_HANDLED_BY = driver.Made(
+    select(Institution.id, Institution.region_id, Institution.district_id).where(
+        Institution.id.in_(
+            union(
+                select(KindergartenPreference.kindergarten_id).where(
+                    KindergartenPreference.application_id == _APPLICATION_ID
+                ),
+                select(KindergartenOffer.kindergarten_id).where(
+                    KindergartenOffer.application_id == _APPLICATION_ID
+                ),
             )
         )
     )
-    if not ids:
-        return False
-    institutions = await session.scalars(select(Institution).where(Institution.id.in_(ids)))
-    return any(may_manage_institution(principal, i) for i in institutions)
+)
 
 
 def voucher_readable(principal: Principal) -> ColumnElement[bool]:

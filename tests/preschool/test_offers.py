@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import (
     Enrollment,
+    ExitReason,
     KindergartenApplication,
     KindergartenOffer,
     KindergartenPlaces,
+    KindergartenPreference,
     PublicHoliday,
     Sector,
 )
@@ -298,6 +301,65 @@ async def offered(
 
 
 class TestDecisions:
+    async def test_a_transferring_child_admitted_elsewhere_leaves_the_held_place_that_day(
+        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given a child admitted to the first kindergarten, whose family moves to the second
+        queue, apps, (offer_id,) = await offered(session, hub)
+        guardian = guardian_token(hub, queue.mother)
+        await hub.gql(ACCEPT, {"input": {"offerId": offer_id}}, token=guardian)
+        first = await hub.gql(
+            CONFIRM,
+            {"input": {"offerId": offer_id}},
+            token=officer_token(hub, queue.kindergartens[0]),
+        )
+        assert errors_of(first, "confirmAdmission") == []
+        variables = {
+            "applicationId": gid("KindergartenApplication", apps[0].id),
+            "kindergartenIds": [queue.kg(1)],
+        }
+        moved = await hub.gql(TRANSFER, {"input": variables}, token=guardian)
+        assert errors_of(moved, "transferKindergartenApplication") == []
+        await make_kindergarten_places(
+            session, kindergarten=queue.kindergartens[1], season=queue.season, free_places=1
+        )
+        await session.commit()
+        second_officer = officer_token(hub, queue.kindergartens[1])
+        offered_again = await offer(hub, queue, token=second_officer, kindergartenId=queue.kg(1))
+        (second_offer,) = [o["id"] for o in offered_again["data"]["offerPlaces"]["offers"]]
+        await hub.gql(ACCEPT, {"input": {"offerId": second_offer}}, token=guardian)
+        # when the second kindergarten admits the child
+        second = await hub.gql(CONFIRM, {"input": {"offerId": second_offer}}, token=second_officer)
+        # then the child attends it, and the first place ended that day, linked as the previous
+        assert errors_of(second, "confirmAdmission") == []
+        app = second["data"]["confirmAdmission"]["offer"]["application"]
+        assert (app["status"], app["enrollment"]["institution"]["id"]) == ("ADMITTED", queue.kg(1))
+        async with engine.connect() as conn:
+            places = (
+                await conn.execute(
+                    select(
+                        Enrollment.id,
+                        Enrollment.institution_id,
+                        Enrollment.exit_date,
+                        Enrollment.exit_reason,
+                        Enrollment.previous_enrollment_id,
+                    )
+                    .where(Enrollment.person_id == apps[0].child_id)
+                    .order_by(Enrollment.id)
+                )
+            ).all()
+        (old, new) = places
+        assert (old.institution_id, old.exit_date, old.exit_reason) == (
+            queue.kindergartens[0].id,
+            today(),
+            ExitReason.TRANSFERRED,
+        )
+        assert (new.institution_id, new.exit_date, new.previous_enrollment_id) == (
+            queue.kindergartens[1].id,
+            None,
+            old.id,
+        )
+
     async def test_accepted_offer_confirmed_by_the_kindergarten_becomes_an_enrollment(
         self, hub: Hub, session: AsyncSession
     ) -> None:
@@ -345,6 +407,28 @@ class TestDecisions:
         assert (
             datetime.fromisoformat(declined["application"]["registeredAt"]) == apps[0].registered_at
         )
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(KindergartenPlaces.free_places))).scalar_one() == 1
+
+    async def test_declined_offer_under_the_remove_rule_takes_the_child_out_once(
+        self, hub: Hub, session: AsyncSession, engine: AsyncEngine, ministry: str
+    ) -> None:
+        # given the ministry's rule "removed after a decline" and an open offer
+        queue, _apps, (offer_id,) = await offered(session, hub)
+        policy = await hub.gql(
+            POLICY,
+            {"input": {"seasonId": gid("IntakeSeason", queue.season.id), "declineRule": "REMOVE"}},
+            token=ministry,
+        )
+        assert errors_of(policy, "updateIntakePolicy") == []
+        guardian = guardian_token(hub, queue.mother)
+        # when the family declines it, then declines it again
+        body = await hub.gql(DECLINE, {"input": {"offerId": offer_id}}, token=guardian)
+        again = await hub.gql(DECLINE, {"input": {"offerId": offer_id}}, token=guardian)
+        # then the child is out of the queue and the place is free, once
+        declined = body["data"]["declineOffer"]["offer"]
+        assert (declined["status"], declined["application"]["status"]) == ("DECLINED", "REMOVED")
+        assert errors_of(again, "declineOffer") == ["OFFER_NOT_OPEN"]
         async with engine.connect() as conn:
             assert (await conn.execute(select(KindergartenPlaces.free_places))).scalar_one() == 1
 
@@ -424,6 +508,52 @@ class TestTransferAndWithdrawal:
         assert datetime.fromisoformat(moved["registeredAt"]) == apps[0].registered_at
         async with engine.connect() as conn:
             assert (await conn.execute(select(KindergartenPlaces.free_places))).scalar_one() == 1
+
+    async def test_transfer_names_kindergartens_again_in_a_new_order_but_not_the_attended_one(
+        self, hub: Hub, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        # given a child admitted to the first kindergarten
+        queue, apps, (offer_id,) = await offered(session, hub)
+        guardian = guardian_token(hub, queue.mother)
+        await hub.gql(ACCEPT, {"input": {"offerId": offer_id}}, token=guardian)
+        await hub.gql(
+            CONFIRM,
+            {"input": {"offerId": offer_id}},
+            token=officer_token(hub, queue.kindergartens[0]),
+        )
+        application = gid("KindergartenApplication", apps[0].id)
+
+        async def transfer(*kindergartens: int) -> dict[str, Any]:
+            ids = [queue.kg(k) for k in kindergartens]
+            variables = {"input": {"applicationId": application, "kindergartenIds": ids}}
+            return await hub.gql(TRANSFER, variables, token=guardian)
+
+        # when the family names the kindergarten the child attends
+        attended = await transfer(0)
+        # then it is refused
+        assert errors_of(attended, "transferKindergartenApplication") == ["INVALID_INPUT"]
+        # when it moves to two others, then names the same two in the other order
+        moved = await transfer(1, 2)
+        again = await transfer(2, 1)
+        # then the child waits for each in the family's last order, with those two rows only
+        assert errors_of(moved, "transferKindergartenApplication") == []
+        assert errors_of(again, "transferKindergartenApplication") == []
+        first = moved["data"]["transferKindergartenApplication"]["application"]
+        last = again["data"]["transferKindergartenApplication"]["application"]
+        assert (first["status"], last["status"]) == ("WAITING", "WAITING")
+        assert [p["kindergarten"]["id"] for p in last["preferences"]] == [queue.kg(2), queue.kg(1)]
+        async with engine.connect() as conn:
+            kept = (
+                await conn.execute(
+                    select(KindergartenPreference.kindergarten_id, KindergartenPreference.rank)
+                    .where(KindergartenPreference.application_id == apps[0].id)
+                    .order_by(KindergartenPreference.rank)
+                )
+            ).all()
+        assert [tuple(row) for row in kept] == [
+            (queue.kindergartens[2].id, 1),
+            (queue.kindergartens[1].id, 2),
+        ]
 
     async def test_withdrawal_frees_the_place_for_the_next_child(
         self, hub: Hub, session: AsyncSession, engine: AsyncEngine

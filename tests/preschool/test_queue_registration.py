@@ -132,6 +132,8 @@ class TestApplyToKindergartenQueue:
                 "INVALID_INPUT",
             ),
             ({"kindergartenIds": []}, "INVALID_INPUT"),
+            # a kindergarten that is not there, named after one that is
+            ({"kindergartenIds": [queue.kg(0), gid("Institution", 10**9)]}, "NOT_FOUND"),
             # a child she may not read is not there for her (issue 22.7)
             ({"childId": gid("Person", stranger.id)}, "NOT_FOUND"),
             ({"kindergartenIds": ["bm9wZQ"]}, "INVALID_ID"),
@@ -196,6 +198,73 @@ class TestApplyToKindergartenQueue:
         async with engine.connect() as conn:
             rows = (await conn.execute(select(KindergartenApplication.id))).all()
         assert len(rows) == 1
+
+
+VERIFY = """
+mutation Verify($input: VerifyKindergartenBenefitInput!) {
+  verifyKindergartenBenefit(input: $input) {
+    application { id benefitStatus statusHistory { status reason } }
+    userErrors { field code message }
+  }
+}
+"""
+
+
+class TestVerifyKindergartenBenefit:
+    async def test_officer_of_a_named_kindergarten_verifies_then_rejects_a_claimed_benefit(
+        self, hub: Hub, session: AsyncSession
+    ) -> None:
+        # given an application naming the second kindergarten with a claimed benefit, and one
+        # claiming none
+        queue = await arrange_queue(session)
+        born = born_for_group(queue.season, 3)
+        named = [queue.kindergartens[1]]
+        claimed, plain = [
+            await make_kindergarten_application(
+                session,
+                child=await add_child(session, queue, born=born),
+                guardian=queue.mother,
+                kindergartens=named,
+                season=queue.season,
+                benefit=benefit,
+            )
+            for benefit in ("military", None)
+        ]
+        await session.commit()
+        officer = officer_token(hub, queue.kindergartens[1])
+
+        async def verify(
+            application: KindergartenApplication,
+            verified: bool,
+            reason: str | None = None,
+            token: str = officer,
+        ) -> dict[str, Any]:
+            variables = {
+                "applicationId": gid("KindergartenApplication", application.id),
+                "verified": verified,
+                "reason": reason,
+            }
+            return await hub.gql(VERIFY, {"input": variables}, token=token)
+
+        # when the first kindergarten's officer, whom the application does not name, checks it
+        stranger = await verify(claimed, True, token=officer_token(hub, queue.kindergartens[0]))
+        # then it is not there for them
+        assert errors_of(stranger, "verifyKindergartenBenefit") == ["NOT_FOUND"]
+        # when the named kindergarten's officer verifies it, verifies it again, then rejects it
+        bodies = [
+            await verify(claimed, True, "certificate  seen"),
+            await verify(claimed, True),
+            await verify(claimed, False),
+        ]
+        # then each check is kept, with its reason
+        assert [errors_of(b, "verifyKindergartenBenefit") for b in bodies] == [[], [], []]
+        written = [b["data"]["verifyKindergartenBenefit"]["application"] for b in bodies]
+        assert [a["benefitStatus"] for a in written] == ["VERIFIED", "VERIFIED", "REJECTED"]
+        reasons = [h["reason"] for h in written[-1]["statusHistory"]]
+        assert {"benefit verified: certificate seen", "benefit rejected"} <= set(reasons)
+        # and an application claiming no benefit has none to check
+        nothing = await verify(plain, True)
+        assert errors_of(nothing, "verifyKindergartenBenefit") == ["INVALID_INPUT"]
 
 
 class TestQueuePosition:
