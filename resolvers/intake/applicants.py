@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Integer, bindparam, false, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Enrollment, Guardianship, Institution, InstitutionKind, Person, Sector
+from resolvers import driver
 from resolvers import institutions as institutions_service
 from resolvers.access import Principal, Role, require
 from resolvers.errors import DomainError, NotFound
@@ -63,25 +64,28 @@ async def guardians_child_for_update(
     id is; one they read but are not the guardian of (themself) is NOT_GUARDIAN."""
     require(principal.role == Role.GUARDIAN, "Only a guardian applies for a child")
     assert principal.person_id is not None  # guardians' tokens always carry their person
-    child: Person | None = await session.scalar(
-        _GUARDIANS_CHILD, {"child_id": child_id, "guardian_id": principal.person_id}
+    found = await driver.one_or_none(
+        session, _GUARDIANS_CHILD, {"child_id": child_id, "guardian_id": principal.person_id}
     )
-    if child is None:
+    if found is None:
         raise NotFound("The child", field="childId")
+    # The session's object given the row as read now (``populate_existing``).
+    child: Person = driver.object_of(session, _PERSON, found, populate=True)
     require_guardian_reached(principal, child.id)
     return child
 
 
 # The child a guardian may read, locked (people_service.person_for_action's statement for a
-# guardian), made once with the guardian's id a parameter (issue 21).
-_GUARDIANS_CHILD = (
-    select(Person)
+# guardian), made once with the guardian's id a parameter and sent through the driver
+# (issue 21; resolvers/driver.py).
+_PERSON = driver.entity(Person)
+_GUARDIANS_CHILD = driver.Made(
+    select(*_PERSON.columns)
     .where(
         Person.id == bindparam("child_id", type_=Integer),
         person_readable_by_guardian(bindparam("guardian_id", type_=Integer)),
     )
     .with_for_update(of=Person)
-    .execution_options(populate_existing=True)
 )
 
 
