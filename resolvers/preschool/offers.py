@@ -8,17 +8,12 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    ARRAY,
     Integer,
-    Select,
-    String,
     bindparam,
     case,
     func,
-    insert,
     literal,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,10 +29,10 @@ from models import (
     KindergartenApplication,
     KindergartenOffer,
     KindergartenPlaces,
-    KindergartenPreference,
     OfferStatus,
     QueueStatus,
 )
+from resolvers import driver
 from resolvers import licensing as licensing_service
 from resolvers.access import Principal, require
 from resolvers.clock import today
@@ -52,6 +47,14 @@ from resolvers.intake import (
     require_season,
 )
 from resolvers.preschool.errors import PreschoolCode
+from resolvers.preschool.picking import (
+    ALL_CANDIDATES,
+    APPLICATION,
+    NEW_OFFERS,
+    OFFER,
+    OFFERED,
+    queue_candidates,
+)
 from resolvers.preschool.places import free_places_for_update, return_place, return_places
 from resolvers.preschool.rows import HISTORY, LIVE, offer_ref, offer_rows_for_update
 from resolvers.preschool.rules import kindergarten_ids_of
@@ -68,29 +71,6 @@ Picks = dict[int, list[int]]
 def place_begins(season: IntakeSeason, on: date) -> date:
     """The day a place offered on ``on`` begins: the season's first day, or ``on`` if later."""
     return max(on, season.school_year_starts)
-
-
-def _queue_candidates(
-    kindergarten_id: int, intake_year: int, age_group: Any, limit: int, begins: date
-) -> Select[Any]:
-    """The next waiting children of a (kindergarten, intake, group) queue in offer order,
-    locked; rows another transaction is offering right now are skipped, not waited for.
-    Children who start school by the day the place begins are passed over (F4, issue 14.6):
-    they keep their queue time, and their application says why (``offer_hold``)."""
-    return (
-        select(KA.id)
-        .join(KindergartenPreference, KindergartenPreference.application_id == KA.id)
-        .where(
-            KindergartenPreference.kindergarten_id == kindergarten_id,
-            KA.status == QueueStatus.WAITING,
-            KA.intake_year == intake_year,
-            KA.age_group == age_group,
-            KA.starts_school_on > begins,
-        )
-        .order_by(KA.benefit_verified.desc(), KA.registered_at, KA.id)
-        .limit(limit)
-        .with_for_update(of=KA, skip_locked=True)
-    )
 
 
 async def _check_turn(
@@ -130,7 +110,7 @@ async def _check_turn(
             field="applicationId",
         )
     first = await session.scalar(
-        _queue_candidates(kindergarten_id, season.year, application.age_group, 1, begins)
+        queue_candidates(kindergarten_id, season.year, application.age_group, 1, begins)
     )
     if first != application.id:
         raise DomainError(
@@ -163,7 +143,7 @@ async def _next_in_queues(
             continue
         ids = list(
             await session.scalars(
-                _queue_candidates(kindergarten_id, intake_year, p.age_group, wanted, begins)
+                queue_candidates(kindergarten_id, intake_year, p.age_group, wanted, begins)
             )
         )
         if ids:
@@ -180,30 +160,26 @@ async def _next_in_all_queues(
     begins: date,
 ) -> Picks:
     """Every free place offered: each age group's next children, as many as it has free
-    places, locked as :func:`_queue_candidates` locks them, in one statement (a LATERAL read
+    places, locked as :func:`queue_candidates` locks them, in one statement (a LATERAL read
     per group) rather than one per group. Only without a ``count``: with one, a group takes
     what the groups before it left, and reading them all at once would lock children no
     offer goes to."""
     wanted = [p for p in places if p.free_places > 0]
     if not wanted:
         return {}
-    groups = select(
-        func.unnest(literal([p.age_group for p in wanted], ARRAY(String))).label("age_group"),
-        func.unnest(literal([p.free_places for p in wanted], ARRAY(Integer))).label("wanted"),
-    ).subquery("groups")
-    candidates = (
-        _queue_candidates(kindergarten_id, intake_year, groups.c.age_group, 0, begins)
-        .add_columns(KA.age_group, KA.benefit_verified, KA.registered_at)
-        .limit(groups.c.wanted)
-        .lateral("candidates")
-    )
-    rows = (
-        await session.execute(select(candidates).select_from(groups).join(candidates, true()))
-    ).all()
+    params = {
+        "kindergarten_id": kindergarten_id,
+        "intake_year": intake_year,
+        "begins": begins,
+        "age_groups": [p.age_group for p in wanted],
+        "wanted": [p.free_places for p in wanted],
+    }
+    # (id, age group, benefit verified, registered at) of each child picked.
+    rows = await driver.rows(session, ALL_CANDIDATES, params)
     by_group = {p.age_group: p.id for p in wanted}
     picks: Picks = {}
-    for row in sorted(rows, key=lambda r: (not r.benefit_verified, r.registered_at, r.id)):
-        picks.setdefault(by_group[row.age_group], []).append(row.id)
+    for app_id, group, _, _ in sorted(rows, key=lambda r: (not r[2], r[3], r[0])):
+        picks.setdefault(by_group[group], []).append(app_id)
     # In the places' order, as the loop of :func:`_next_in_queues` makes them.
     return {p.id: picks[p.id] for p in wanted if p.id in picks}
 
@@ -214,22 +190,6 @@ class Offered(NamedTuple):
 
     offers: list[KindergartenOffer]
     applications: list[KindergartenApplication]
-
-
-def _take_places(picks: Picks) -> Any:
-    """The UPDATE taking each places row's picked seats (the rows are locked already), as a
-    CTE of the applications' UPDATE: one statement for both (issue 21)."""
-    taken = select(
-        func.unnest(literal(list(picks), ARRAY(Integer))).label("id"),
-        func.unnest(literal([len(ids) for ids in picks.values()], ARRAY(Integer))).label("n"),
-    ).subquery("taken")
-    return (
-        update(KindergartenPlaces)
-        .where(KindergartenPlaces.id == taken.c.id)
-        .values(free_places=KindergartenPlaces.free_places - taken.c.n)
-        .returning(KindergartenPlaces.id)
-        .cte("taken_places")
-    )
 
 
 async def _make_offers(
@@ -243,38 +203,38 @@ async def _make_offers(
     """Write the picked offers, mark their applications offered, take the places, and tell
     each family (status history, outbox)."""
     by_id = {p.id: p for p in places}
-    rows = [
+    picked = [(app_id, places_id) for places_id, app_ids in picks.items() for app_id in app_ids]
+    application_ids = [app_id for app_id, _ in picked]
+    # The offers come back whole from their INSERT, made once and sent through the driver, the
+    # session's objects made from their columns: no read after it (issue 21).
+    inserted = await driver.rows(
+        session,
+        NEW_OFFERS,
         {
-            "application_id": app_id,
-            "places_id": places_id,
+            "application_ids": application_ids,
+            "places_ids": [places_id for _, places_id in picked],
+            "age_groups": [by_id[places_id].age_group for _, places_id in picked],
             "kindergarten_id": kindergarten_id,
-            "age_group": by_id[places_id].age_group,
             "status": OfferStatus.OPEN,
             "deadline": deadline,
             "offered_by": actor,
-        }
-        for places_id, app_ids in picks.items()
-        for app_id in app_ids
-    ]
-    # The offers come back whole from their INSERT: no read after it (issue 21).
-    offers = list(
-        await session.scalars(
-            insert(KindergartenOffer).returning(KindergartenOffer, sort_by_parameter_order=True),
-            rows,
-        )
+        },
     )
-    offer_ids = [offer.id for offer in offers]
-    application_ids = [app_id for app_ids in picks.values() for app_id in app_ids]
-    applications = list(
-        await session.scalars(
-            update(KA)
-            .where(KA.id.in_(application_ids))
-            .values(status=QueueStatus.OFFERED, updated_at=func.now())
-            .returning(KA)
-            .add_cte(_take_places(picks))
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
+    offers = [driver.object_of(session, OFFER, row) for row in inserted]
+    # One offer per application (a child is picked once): each application's, in pick order.
+    offer_of = {offer.application_id: offer for offer in offers}
+    offer_ids = [offer_of[app_id].id for app_id in application_ids]
+    updated = await driver.rows(
+        session,
+        OFFERED,
+        {
+            "application_ids": application_ids,
+            "places_ids": list(picks),
+            "places_taken": [len(app_ids) for app_ids in picks.values()],
+        },
     )
+    # The applications as the UPDATE left them (``populate_existing``).
+    applications = [driver.object_of(session, APPLICATION, row, populate=True) for row in updated]
     for places_id, app_ids in picks.items():
         # What the statement above wrote, told to the loaded rows without another UPDATE.
         place = by_id[places_id]
@@ -290,12 +250,12 @@ async def _make_offers(
             (
                 oid,
                 {
-                    "application_id": r["application_id"],
+                    "application_id": app_id,
                     "kindergarten_id": kindergarten_id,
                     "deadline": deadline.isoformat(),
                 },
             )
-            for oid, r in zip(offer_ids, rows, strict=True)
+            for oid, app_id in zip(offer_ids, application_ids, strict=True)
         ],
     )
     return Offered(sorted(offers, key=lambda offer: offer.id), applications)
