@@ -341,3 +341,31 @@ async def locked_object(session: AsyncSession, model: type[T], pk: int) -> T | N
         return None
     found: T = object_of(session, loaded, row, populate=True)
     return found
+
+
+_GOT: weakref.WeakKeyDictionary[type, Made] = weakref.WeakKeyDictionary()
+
+
+async def get_object(session: AsyncSession, model: type[T], pk: int) -> T | None:
+    """Row ``pk`` of ``model`` as ``session.get(model, pk)`` gives it, without the ORM's query:
+    the session's object when its identity map holds it loaded (no statement), else the row
+    read through the driver into the session's object (made when the session has none), or
+    None when there is no such row. A model this path does not load goes through the ORM."""
+    loaded = loadable(model)
+    if loaded is None:
+        return await session.get(model, pk)
+    mapper: Mapper[Any] = inspect(model)
+    held: Any = session.sync_session.identity_map.get(mapper.identity_key_from_primary_key((pk,)))
+    if held is not None and not inspect(held).expired_attributes:
+        found_held: T = held
+        return found_held
+    made = _GOT.get(model)
+    if made is None:
+        (key,) = mapper.primary_key
+        made = Made(select(*loaded.columns).where(key == bindparam(PK)))
+        _GOT[model] = made
+    row = await one_or_none(session, made, {PK: pk})
+    if row is None:
+        return None
+    found: T = object_of(session, loaded, row, populate=True)
+    return found

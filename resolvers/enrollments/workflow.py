@@ -12,11 +12,12 @@ import secrets
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import Enrollment, ExitReason, Institution, InstitutionKind, Person, Sector
+from resolvers import driver
 from resolvers import licensing as licensing_service
 from resolvers import people as people_service
 from resolvers.access import Principal, require
@@ -29,6 +30,8 @@ from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.institutions.rules import may_manage_institution
 from resolvers.lookup import readable_or_not_found
+from resolvers.new_rows import insert_of, insert_row
+from resolvers.rows import locked_row, write_row
 
 SECTOR_OF_KIND = {
     InstitutionKind.KINDERGARTEN: Sector.PRESCHOOL,
@@ -254,9 +257,7 @@ async def enroll_student(
 
 
 async def _load_enrollment(session: AsyncSession, enrollment_id: int, field: str) -> Enrollment:
-    enrollment = await session.get(
-        Enrollment, enrollment_id, with_for_update=True, populate_existing=True
-    )
+    enrollment = await locked_row(session, Enrollment, enrollment_id)
     if enrollment is None:
         raise NotFound("The enrollment", field=field)
     return enrollment
@@ -267,6 +268,22 @@ def _ensure_open(enrollment: Enrollment, field: str) -> None:
         raise DomainError(
             EnrollmentCode.NOT_ENROLLED, "This enrollment has already ended", field=field
         )
+
+
+_CONTINUATION = insert_of(
+    Enrollment,
+    "person_id",
+    "institution_id",
+    "sector",
+    "entry_date",
+    "exit_date",
+    "exit_reason",
+    "grade_level",
+    "programme",
+    "class_group",
+    "previous_enrollment_id",
+    "age_decision",
+)
 
 
 class Transferred(NamedTuple):
@@ -290,29 +307,51 @@ async def _transferable(
     caller who does not manage its institution shows the pupil's PIN (the receiving school
     holds the pupil's documents); otherwise it is not found, so an id alone reveals nothing."""
     # The enrollment's pupil and both institutions in one read, before any lock; the PIN is
-    # compared on the row read here (issue 21: statements per mutation).
-    receiving = aliased(Institution, name="receiving")
-    found = (
-        await session.execute(
-            select(Enrollment.person_id, Institution, Person, receiving)
-            .join(Institution, Institution.id == Enrollment.institution_id)
-            .join(Person, Person.id == Enrollment.person_id)
-            .outerjoin(receiving, receiving.id == to_institution_id)
-            .where(Enrollment.id == enrollment_id)
-        )
-    ).first()
+    # compared on the row read here (issue 21: statements per mutation). A statement made once,
+    # sent through the driver, the rows' objects made from their columns (resolvers/driver.py).
+    found = await driver.one_or_none(
+        session, _TRANSFERABLE, {"enrollment_id": enrollment_id, "to_id": to_institution_id}
+    )
     if found is None:
         raise NotFound("The enrollment", field="enrollmentId")
-    source: Institution = found.Institution
-    if not may_manage_institution(principal, source):
-        pupil: Person = found.Person
-        if pin is None or pupil.pin is None or not secrets.compare_digest(pin, pupil.pin):
-            raise NotFound("The enrollment", field="enrollmentId")
-    person = await session.get(Person, found.person_id, with_for_update=True)
-    assert person is not None
+    person_id = found[0]
+    person_at = 1 + len(_INSTITUTION.columns)
+    receiving_at = person_at + len(_PERSON.columns)
+    source: Institution = driver.object_of(session, _INSTITUTION, found[1:person_at])
+    pupil: Person = driver.object_of(session, _PERSON, found[person_at:receiving_at])
+    if not may_manage_institution(principal, source) and (
+        pin is None or pupil.pin is None or not secrets.compare_digest(pin, pupil.pin)
+    ):
+        raise NotFound("The enrollment", field="enrollmentId")
+    receiving: Institution | None = None
+    if found[receiving_at + _INSTITUTION.key_at] is not None:
+        receiving = driver.object_of(session, _INSTITUTION, found[receiving_at:])
+    # The pupil's row locked (resolvers/locks.py, step 1), its object left as read above, as
+    # ``session.get(Person, id, with_for_update=True)`` left it.
+    await driver.execute(session, _LOCK_PERSON, {"person_id": person_id})
     old = await _load_enrollment(session, enrollment_id, "enrollmentId")
     _ensure_open(old, "enrollmentId")
-    return old, person, found.receiving
+    return old, pupil, receiving
+
+
+_INSTITUTION = driver.entity(Institution)
+_PERSON = driver.entity(Person)
+_RECEIVING = aliased(Institution, name="receiving")
+_TRANSFERABLE = driver.Made(
+    select(
+        Enrollment.person_id,
+        *_INSTITUTION.columns,
+        *_PERSON.columns,
+        *(getattr(_RECEIVING, name) for name in _INSTITUTION.attributes),
+    )
+    .join(Institution, Institution.id == Enrollment.institution_id)
+    .join(Person, Person.id == Enrollment.person_id)
+    .outerjoin(_RECEIVING, _RECEIVING.id == bindparam("to_id", type_=Integer))
+    .where(Enrollment.id == bindparam("enrollment_id", type_=Integer))
+)
+_LOCK_PERSON = driver.Made(
+    select(Person.id).where(Person.id == bindparam("person_id", type_=Integer)).with_for_update()
+)
 
 
 def _receiving(principal: Principal, old: Enrollment, target: Institution | None) -> Institution:
@@ -351,24 +390,25 @@ async def _continue_at(
     age_decision: str | None,
 ) -> Enrollment:
     """Close ``old`` as transferred on ``on`` and open its continuation at ``target``."""
-    old.exit_date = on
-    old.exit_reason = ExitReason.TRANSFERRED
-    await session.flush()
+    # Both rows written by statements made once, not by the unit of work (issue 21).
+    await write_row(session, old, exit_date=on, exit_reason=ExitReason.TRANSFERRED)
     if old.sector == Sector.SCHOOL:
         await enter_school(session, actor, [old.person_id], on)
-    new = Enrollment(
+    new: Enrollment = await insert_row(
+        session,
+        _CONTINUATION,
         person_id=old.person_id,
         institution_id=target.id,
         sector=old.sector,
         entry_date=on,
+        exit_date=None,
+        exit_reason=None,
         grade_level=grade_level,
         programme=(programme or old.programme or "").strip()[:200] or None,
         class_group=(class_group or "").strip()[:20] or None,
         previous_enrollment_id=old.id,
         age_decision=age_decision,
     )
-    session.add(new)
-    await session.flush()
     await emit(
         session,
         topic="enrollments.student_transferred",

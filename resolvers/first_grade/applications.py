@@ -23,6 +23,7 @@ from models import (
     RejectionReason,
     Sector,
 )
+from resolvers import driver
 from resolvers import licensing as licensing_service
 from resolvers.access import Principal, require
 from resolvers.clock import today
@@ -47,6 +48,7 @@ from resolvers.intake import (
     guardians_child_for_update,
 )
 from resolvers.lookup import readable_or_not_found
+from resolvers.new_rows import insert_of, insert_row
 from resolvers.people.pin import check_pin_matches, parse_pin
 
 FGA = FirstGradeApplication
@@ -90,7 +92,7 @@ async def _school_taking(
     """The chosen school: a school open at the school year's start, licensed (if it needs a
     licence) on the days allocation checks, today and the first school day, teaching in the
     chosen language."""
-    school = await session.get(Institution, school_id)
+    school = await driver.get_object(session, Institution, school_id)
     if school is None:
         raise NotFound("The school", field="schoolId")
     if school.kind != InstitutionKind.SCHOOL:
@@ -156,18 +158,21 @@ async def _counted_address(
 
 
 _CHILD = bindparam("child_id", type_=Integer)
-# _check_not_applied_or_enrolled's statement, made once (issue 21).
-_APPLIED_OR_ENROLLED = select(
-    exists().where(
-        FGA.child_id == _CHILD,
-        FGA.season_id == bindparam("season_id", type_=Integer),
-        FGA.status.not_in(ENDED),
-    ),
-    exists().where(
-        Enrollment.person_id == _CHILD,
-        Enrollment.sector == Sector.SCHOOL,
-        Enrollment.exit_date.is_(None),
-    ),
+# _check_not_applied_or_enrolled's statement, made once and sent through the driver (issue 21;
+# the ended statuses one comparison each: a statement made once takes no expanding IN).
+_APPLIED_OR_ENROLLED = driver.Made(
+    select(
+        exists().where(
+            FGA.child_id == _CHILD,
+            FGA.season_id == bindparam("season_id", type_=Integer),
+            *(FGA.status != status for status in ENDED),
+        ),
+        exists().where(
+            Enrollment.person_id == _CHILD,
+            Enrollment.sector == Sector.SCHOOL,
+            Enrollment.exit_date.is_(None),
+        ),
+    )
 )
 
 
@@ -177,7 +182,7 @@ async def _check_not_applied_or_enrolled(
     """One active application per child and season, and none for a child at school (both
     asked in one statement)."""
     params = {"child_id": child_id, "season_id": season_id}
-    found = (await session.execute(_APPLIED_OR_ENROLLED, params)).one()
+    found = await driver.one(session, _APPLIED_OR_ENROLLED, params)
     if found[0]:
         raise DomainError(
             FirstGradeCode.DUPLICATE_APPLICATION,
@@ -234,7 +239,10 @@ async def apply_for_first_grade(
     benefit = await claim_benefit(session, season.id, benefit_code, benefit_proof)
     counted = await _counted_address(session, school.id, child, stage, address_district_id, address)
     await _check_not_applied_or_enrolled(session, child.id, season.id)
-    application = FGA(
+    # Inserted by a statement made once, every column read back (resolvers/new_rows.py).
+    application: FirstGradeApplication = await insert_row(
+        session,
+        _NEW_APPLICATION,
         season_id=season.id,
         child_id=child.id,
         guardian_id=principal.person_id,
@@ -250,9 +258,9 @@ async def apply_for_first_grade(
         **benefit.columns(),
         contact_phone=clean_text(contact_phone, PHONE_MAX, "contactPhone"),
         status=FirstGradeStatus.SUBMITTED,
+        rejection_reason=None,
+        enrollment_id=None,
     )
-    session.add(application)
-    await session.flush()
     await HISTORY.record_and_emit(
         session,
         principal.subject,
@@ -263,6 +271,30 @@ async def apply_for_first_grade(
         payload={"school_id": school.id, "grade_level": grade, "stage": stage.value},
     )
     return application
+
+
+_NEW_APPLICATION = insert_of(
+    FGA,
+    "season_id",
+    "child_id",
+    "guardian_id",
+    "school_id",
+    "language",
+    "grade_level",
+    "finished_preschool_programme",
+    "stage",
+    "birth_certificate",
+    "address_district_id",
+    "address",
+    "catchment",
+    "benefit_category_id",
+    "benefit_status",
+    "benefit_proof",
+    "contact_phone",
+    "status",
+    "rejection_reason",
+    "enrollment_id",
+)
 
 
 async def verify_application(

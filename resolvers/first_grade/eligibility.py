@@ -9,6 +9,7 @@ from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CatchmentArea, FirstGradeStage, IntakeKind, IntakeSeason
+from resolvers import driver
 from resolvers.clock import today
 from resolvers.errors import DomainError, NotFound
 from resolvers.first_grade.errors import FirstGradeCode
@@ -59,9 +60,11 @@ def stage_on(season: IntakeSeason, on: date) -> FirstGradeStage:
 
 
 # in_catchment's statement, made once (issue 21).
-_CATCHMENT_AREAS = select(CatchmentArea).where(
-    CatchmentArea.institution_id == bindparam("school_id", type_=Integer),
-    CatchmentArea.district_id == bindparam("district_id", type_=Integer),
+_CATCHMENT_STREETS = driver.Made(
+    select(CatchmentArea.streets).where(
+        CatchmentArea.institution_id == bindparam("school_id", type_=Integer),
+        CatchmentArea.district_id == bindparam("district_id", type_=Integer),
+    )
 )
 
 
@@ -72,12 +75,13 @@ async def in_catchment(
     streets; an area with no streets covers its whole district."""
     if district_id is None:
         return False
-    areas = await session.scalars(
-        _CATCHMENT_AREAS, {"school_id": school_id, "district_id": district_id}
+    # The areas' streets alone, through the driver (issue 21).
+    areas = await driver.rows(
+        session, _CATCHMENT_STREETS, {"school_id": school_id, "district_id": district_id}
     )
     text = (address or "").lower()
     return any(
-        not area.streets or any(street.lower() in text for street in area.streets) for area in areas
+        not streets or any(street.lower() in text for street in streets) for (streets,) in areas
     )
 
 

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import PublicHoliday
+from resolvers import driver
 
 COUNTRY = "KG"
 # Names in English like the ministry's rows; the package also speaks ky and ru_KG.
@@ -45,10 +46,18 @@ def statutory_holidays(year: int) -> dict[date, str]:
 
 
 async def _decrees(session: AsyncSession, first: date, last: date) -> dict[date, PublicHoliday]:
-    rows = await session.scalars(
-        select(PublicHoliday).where(PublicHoliday.day >= first, PublicHoliday.day <= last)
+    # Through the driver, the rows' objects the session's (issue 21).
+    rows = await driver.rows(session, _DECREES, {"first": first, "last": last})
+    return {row[_HOLIDAY.key_at]: driver.object_of(session, _HOLIDAY, row) for row in rows}
+
+
+_HOLIDAY = driver.entity(PublicHoliday)
+_DECREES = driver.Made(
+    select(*_HOLIDAY.columns).where(
+        PublicHoliday.day >= bindparam("first", type_=Date),
+        PublicHoliday.day <= bindparam("last", type_=Date),
     )
-    return {row.day: row for row in rows}
+)
 
 
 async def holidays_of_year(session: AsyncSession, year: int) -> list[CalendarDay]:

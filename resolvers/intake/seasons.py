@@ -7,22 +7,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Select, String, bindparam, func, select, true, type_coerce
+from sqlalchemy import Date, Integer, Select, String, bindparam, func, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from models import BenefitCategory, Institution, IntakeKind, IntakeSeason, KindergartenAgeGroup
+from resolvers import driver
 from resolvers.errors import DomainError
 from resolvers.intake.errors import IntakeCode
 
 CODE_MAX = 40
 
 
-def _running(kind: IntakeKind, on: Any, opens: Any = IntakeSeason.starts_on) -> Select[Any]:
-    """The season of ``kind`` running on ``on`` (the latest one if seasons overlap)."""
+def _running(
+    kind: IntakeKind, on: Any, opens: Any = IntakeSeason.starts_on, *, columns: Any = ()
+) -> Select[Any]:
+    """The season of ``kind`` running on ``on`` (the latest one if seasons overlap): its
+    entity, or these of its ``columns``."""
     return (
-        select(IntakeSeason)
+        select(*(columns or (IntakeSeason,)))
         .where(IntakeSeason.kind == kind, opens <= on, IntakeSeason.ends_on >= on)
         .order_by(IntakeSeason.year.desc())
         .limit(1)
@@ -53,15 +56,20 @@ async def current_season(
     """The season of ``kind`` running on ``on`` (the latest one if seasons overlap). A season
     runs from its ``opens`` date (its first day; first-grade applications: stage 1) to its
     last day."""
-    stmt = _RUNNING.get((kind, opens.key))
-    if stmt is None:
-        stmt = _RUNNING[(kind, opens.key)] = _running(kind, bindparam("on", type_=Date), opens)
-    return require_season(await session.scalar(stmt, {"on": on}), kind, field)
+    made = _RUNNING.get((kind, opens.key))
+    if made is None:
+        stmt = _running(kind, bindparam("on", type_=Date), opens, columns=_SEASON.columns)
+        made = _RUNNING[(kind, opens.key)] = driver.Made(stmt)
+    found = await driver.one_or_none(session, made, {"on": on})
+    # The session's object for the season, as the ORM's query leaves one it already holds.
+    season = driver.object_of(session, _SEASON, found) if found is not None else None
+    return require_season(season, kind, field)
 
 
-# current_season's statements, made once per kind and opening column (issue 21: built per call
-# each cost an application more CPU than its execution).
-_RUNNING: dict[tuple[IntakeKind, str], Select[Any]] = {}
+# current_season's statements, made once per kind and opening column and sent through the
+# driver (issue 21: built per call each cost an application more CPU than its execution).
+_SEASON = driver.entity(IntakeSeason)
+_RUNNING: dict[tuple[IntakeKind, str], driver.Made] = {}
 
 
 async def institution_and_season(
@@ -71,15 +79,38 @@ async def institution_and_season(
     ``None`` if missing, in one statement (issue 21: statements per mutation). The caller
     checks them in its own order (:func:`require_season` for the season); the institution
     stays in the session, so a ``session.get`` of it reads nothing while the caller holds it."""
-    institution = select(Institution).where(Institution.id == institution_id).subquery()
-    season = _running(kind, on).subquery()
-    inst, run = aliased(Institution, institution), aliased(IntakeSeason, season)
-    row = (
-        await session.execute(
-            select(inst, run).select_from(institution).join(season, true(), full=True)
-        )
-    ).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+    made = _INSTITUTION_AND_SEASON.get(kind)
+    if made is None:
+        made = _INSTITUTION_AND_SEASON[kind] = _institution_and_season(kind)
+    row = await driver.one_or_none(session, made, {"institution_id": institution_id, "on": on})
+    if row is None:
+        return None, None
+    # The session's objects from the row's two halves (through the driver, issue 21), as the
+    # ORM's query leaves objects it already holds; a half of NULLs is a row missing.
+    at = len(_INSTITUTION.columns)
+    inst = season = None
+    if row[_INSTITUTION.key_at] is not None:
+        inst = driver.object_of(session, _INSTITUTION, row[:at])
+    if row[at + _SEASON.key_at] is not None:
+        season = driver.object_of(session, _SEASON, row[at:])
+    return inst, season
+
+
+_INSTITUTION = driver.entity(Institution)
+_INSTITUTION_AND_SEASON: dict[IntakeKind, driver.Made] = {}
+
+
+def _institution_and_season(kind: IntakeKind) -> driver.Made:
+    """:func:`institution_and_season`'s statement for ``kind``, made once."""
+    institution = (
+        select(*_INSTITUTION.columns)
+        .where(Institution.id == bindparam("institution_id", type_=Integer))
+        .subquery("institution")
+    )
+    season = _running(kind, bindparam("on", type_=Date), columns=_SEASON.columns).subquery("season")
+    return driver.Made(
+        select(*institution.c, *season.c).select_from(institution).join(season, true(), full=True)
+    )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from models import (
     LicenceApplicationStatus,
     LicenceApplicationStep,
 )
-from resolvers import clock
+from resolvers import clock, driver
 from resolvers.access import Principal, require
 from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import append, emit
@@ -43,6 +43,7 @@ from resolvers.licensing.rules import (
     may_apply_for,
     may_license,
 )
+from resolvers.new_rows import insert_of, insert_row
 
 OPEN = (LicenceApplicationStatus.SUBMITTED, LicenceApplicationStatus.AWAITING_DOCUMENTS)
 
@@ -103,7 +104,7 @@ async def apply_for_licence(
     per institution (``APPLICATION_PENDING``, also a partial unique index). The review period
     (policy, 20 days) starts today.
     """
-    inst = await session.get(Institution, institution_id)
+    inst = await driver.get_object(session, Institution, institution_id)
     if inst is None:
         raise NotFound("The institution", field="institutionId")
     require(may_apply_for(principal, inst), "You may not apply for this institution")
@@ -128,7 +129,10 @@ async def apply_for_licence(
     # One open application per institution: the partial unique index uq_licence_application_open
     # refuses a second one at the INSERT below, answered as APPLICATION_PENDING (registered in
     # resolvers/licensing/__init__.py); no read before it (issue 21: statements per mutation).
-    application = LicenceApplication(
+    # Inserted by a statement made once, every column read back (resolvers/new_rows.py).
+    application: LicenceApplication = await insert_row(
+        session,
+        _NEW_APPLICATION,
         institution_id=inst.id,
         applied_as=applied_as,
         applicant_subject=principal.subject,
@@ -139,13 +143,26 @@ async def apply_for_licence(
         submitted_on=today,
         due_on=today + timedelta(days=policy.review_days),
     )
-    session.add(application)
-    await session.flush()
     await store_dossier(
         session, application_id=application.id, addresses=addresses, documents=documents, on=today
     )
     await _step(session, application, principal, ApplicationAction.SUBMITTED, on=today)
     return application
+
+
+# The columns the application's constructor set; the others take their server defaults.
+_NEW_APPLICATION = insert_of(
+    LicenceApplication,
+    "institution_id",
+    "applied_as",
+    "applicant_subject",
+    "status",
+    "levels",
+    "programme_codes",
+    "clinical_base",
+    "submitted_on",
+    "due_on",
+)
 
 
 async def _locked_application(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import false, select
+from sqlalchemy import ARRAY, String, any_, bindparam, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,6 +23,7 @@ from models import (
     PremisesTenure,
     ProgrammeCode,
 )
+from resolvers import driver
 from resolvers.errors import DomainError, ErrorCode, NotFound, Problem
 from resolvers.licensing.errors import LicensingCode
 from resolvers.licensing.rules import policy_for
@@ -85,9 +86,9 @@ async def programmes_of(session: AsyncSession, codes: list[str]) -> list[Program
     wanted = list(dict.fromkeys(c.strip().upper() for c in codes))
     if not wanted:
         return []
-    rows = list(
-        (await session.scalars(select(ProgrammeCode).where(ProgrammeCode.code.in_(wanted)))).all()
-    )
+    # Through the driver, the codes one bound array (issue 21).
+    found = await driver.rows(session, _PROGRAMMES, {"codes": wanted})
+    rows = [driver.object_of(session, _PROGRAMME, row) for row in found]
     known = {p.code for p in rows}
     unknown = [c for c in wanted if c not in known]
     if unknown:
@@ -97,6 +98,14 @@ async def programmes_of(session: AsyncSession, codes: list[str]) -> list[Program
             field="programmeCodes",
         )
     return sorted(rows, key=lambda p: wanted.index(p.code))
+
+
+_PROGRAMME = driver.entity(ProgrammeCode)
+_PROGRAMMES = driver.Made(
+    select(*_PROGRAMME.columns).where(
+        ProgrammeCode.code == any_(bindparam("codes", type_=ARRAY(String)))
+    )
+)
 
 
 async def licensed_scope(
@@ -157,7 +166,10 @@ async def validate_addresses(session: AsyncSession, addresses: list[AddressField
                 "The tenure ends before it begins",
                 field=f"{where}.tenureUntil",
             )
-        if a.district_id is not None and await session.get(District, a.district_id) is None:
+        if (
+            a.district_id is not None
+            and await driver.get_object(session, District, a.district_id) is None
+        ):
             raise NotFound("The district", field=f"{where}.districtId")
 
 

@@ -6,7 +6,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,6 +35,7 @@ from models import (
     LicensingPolicy,
     Ownership,
 )
+from resolvers import driver
 from resolvers.access import Principal, Role, among
 from resolvers.errors import DomainError, ErrorCode
 
@@ -66,15 +79,23 @@ def levels_for_placement(
     return ()
 
 
-def policy_in_force(on: date) -> Select[Any]:
+def policy_in_force(on: date | Any, *columns: Any) -> Select[Any]:
     """The licensing policy row in force on a date: the latest year not after it, else (no
-    such year) the earliest one; one statement for both cases."""
-    later = LicensingPolicy.year > on.year
+    such year) the earliest one; one statement for both cases. ``on``: a date, or the year's
+    bind parameter of a statement made once; ``columns``: those selected (the row's entity if
+    none)."""
+    year = on.year if isinstance(on, date) else on
+    later = LicensingPolicy.year > year
     return (
-        select(LicensingPolicy)
+        select(*(columns or (LicensingPolicy,)))
         .order_by(later, case((later, LicensingPolicy.year), else_=-LicensingPolicy.year))
         .limit(1)
     )
+
+
+# policy_for's statement, made once and sent through the driver (issue 21).
+_POLICY = driver.entity(LicensingPolicy)
+_POLICY_IN_FORCE = driver.Made(policy_in_force(bindparam("year", type_=Integer), *_POLICY.columns))
 
 
 def require_policy(policy: LicensingPolicy | None) -> LicensingPolicy:
@@ -86,7 +107,9 @@ def require_policy(policy: LicensingPolicy | None) -> LicensingPolicy:
 
 async def policy_for(session: AsyncSession, on: date) -> LicensingPolicy:
     """The licensing policy row in force on a date (:func:`policy_in_force`)."""
-    return require_policy(await session.scalar(policy_in_force(on)))
+    found = await driver.one_or_none(session, _POLICY_IN_FORCE, {"year": on.year})
+    # The session's object for the row, as the ORM's query leaves one it already holds.
+    return require_policy(driver.object_of(session, _POLICY, found) if found else None)
 
 
 def licence_valid_on(on: date | Any, lic: Any = Licence) -> ColumnElement[bool]:

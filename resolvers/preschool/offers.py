@@ -8,22 +8,13 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    ARRAY,
     Integer,
-    Select,
-    String,
     bindparam,
-    case,
     func,
-    insert,
-    inspect,
-    literal,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
@@ -36,7 +27,6 @@ from models import (
     KindergartenApplication,
     KindergartenOffer,
     KindergartenPlaces,
-    KindergartenPreference,
     OfferStatus,
     QueueStatus,
 )
@@ -54,7 +44,16 @@ from resolvers.intake import (
     require_guardian_reached,
     require_season,
 )
+from resolvers.preschool.declining import decline
 from resolvers.preschool.errors import PreschoolCode
+from resolvers.preschool.picking import (
+    ALL_CANDIDATES,
+    APPLICATION,
+    NEW_OFFERS,
+    OFFER,
+    OFFERED,
+    queue_candidates,
+)
 from resolvers.preschool.places import free_places_for_update, return_places
 from resolvers.preschool.rows import HISTORY, LIVE, offer_ref, offer_rows_for_update
 from resolvers.preschool.rules import kindergarten_ids_of
@@ -71,29 +70,6 @@ Picks = dict[int, list[int]]
 def place_begins(season: IntakeSeason, on: date) -> date:
     """The day a place offered on ``on`` begins: the season's first day, or ``on`` if later."""
     return max(on, season.school_year_starts)
-
-
-def _queue_candidates(
-    kindergarten_id: int, intake_year: int, age_group: Any, limit: int, begins: date
-) -> Select[Any]:
-    """The next waiting children of a (kindergarten, intake, group) queue in offer order,
-    locked; rows another transaction is offering right now are skipped, not waited for.
-    Children who start school by the day the place begins are passed over (F4, issue 14.6):
-    they keep their queue time, and their application says why (``offer_hold``)."""
-    return (
-        select(KA.id)
-        .join(KindergartenPreference, KindergartenPreference.application_id == KA.id)
-        .where(
-            KindergartenPreference.kindergarten_id == kindergarten_id,
-            KA.status == QueueStatus.WAITING,
-            KA.intake_year == intake_year,
-            KA.age_group == age_group,
-            KA.starts_school_on > begins,
-        )
-        .order_by(KA.benefit_verified.desc(), KA.registered_at, KA.id)
-        .limit(limit)
-        .with_for_update(of=KA, skip_locked=True)
-    )
 
 
 async def _check_turn(
@@ -133,7 +109,7 @@ async def _check_turn(
             field="applicationId",
         )
     first = await session.scalar(
-        _queue_candidates(kindergarten_id, season.year, application.age_group, 1, begins)
+        queue_candidates(kindergarten_id, season.year, application.age_group, 1, begins)
     )
     if first != application.id:
         raise DomainError(
@@ -166,7 +142,7 @@ async def _next_in_queues(
             continue
         ids = list(
             await session.scalars(
-                _queue_candidates(kindergarten_id, intake_year, p.age_group, wanted, begins)
+                queue_candidates(kindergarten_id, intake_year, p.age_group, wanted, begins)
             )
         )
         if ids:
@@ -183,30 +159,26 @@ async def _next_in_all_queues(
     begins: date,
 ) -> Picks:
     """Every free place offered: each age group's next children, as many as it has free
-    places, locked as :func:`_queue_candidates` locks them, in one statement (a LATERAL read
+    places, locked as :func:`queue_candidates` locks them, in one statement (a LATERAL read
     per group) rather than one per group. Only without a ``count``: with one, a group takes
     what the groups before it left, and reading them all at once would lock children no
     offer goes to."""
     wanted = [p for p in places if p.free_places > 0]
     if not wanted:
         return {}
-    groups = select(
-        func.unnest(literal([p.age_group for p in wanted], ARRAY(String))).label("age_group"),
-        func.unnest(literal([p.free_places for p in wanted], ARRAY(Integer))).label("wanted"),
-    ).subquery("groups")
-    candidates = (
-        _queue_candidates(kindergarten_id, intake_year, groups.c.age_group, 0, begins)
-        .add_columns(KA.age_group, KA.benefit_verified, KA.registered_at)
-        .limit(groups.c.wanted)
-        .lateral("candidates")
-    )
-    rows = (
-        await session.execute(select(candidates).select_from(groups).join(candidates, true()))
-    ).all()
+    params = {
+        "kindergarten_id": kindergarten_id,
+        "intake_year": intake_year,
+        "begins": begins,
+        "age_groups": [p.age_group for p in wanted],
+        "wanted": [p.free_places for p in wanted],
+    }
+    # (id, age group, benefit verified, registered at) of each child picked.
+    rows = await driver.rows(session, ALL_CANDIDATES, params)
     by_group = {p.age_group: p.id for p in wanted}
     picks: Picks = {}
-    for row in sorted(rows, key=lambda r: (not r.benefit_verified, r.registered_at, r.id)):
-        picks.setdefault(by_group[row.age_group], []).append(row.id)
+    for app_id, group, _, _ in sorted(rows, key=lambda r: (not r[2], r[3], r[0])):
+        picks.setdefault(by_group[group], []).append(app_id)
     # In the places' order, as the loop of :func:`_next_in_queues` makes them.
     return {p.id: picks[p.id] for p in wanted if p.id in picks}
 
@@ -217,22 +189,6 @@ class Offered(NamedTuple):
 
     offers: list[KindergartenOffer]
     applications: list[KindergartenApplication]
-
-
-def _take_places(picks: Picks) -> Any:
-    """The UPDATE taking each places row's picked seats (the rows are locked already), as a
-    CTE of the applications' UPDATE: one statement for both (issue 21)."""
-    taken = select(
-        func.unnest(literal(list(picks), ARRAY(Integer))).label("id"),
-        func.unnest(literal([len(ids) for ids in picks.values()], ARRAY(Integer))).label("n"),
-    ).subquery("taken")
-    return (
-        update(KindergartenPlaces)
-        .where(KindergartenPlaces.id == taken.c.id)
-        .values(free_places=KindergartenPlaces.free_places - taken.c.n)
-        .returning(KindergartenPlaces.id)
-        .cte("taken_places")
-    )
 
 
 async def _make_offers(
@@ -246,38 +202,38 @@ async def _make_offers(
     """Write the picked offers, mark their applications offered, take the places, and tell
     each family (status history, outbox)."""
     by_id = {p.id: p for p in places}
-    rows = [
+    picked = [(app_id, places_id) for places_id, app_ids in picks.items() for app_id in app_ids]
+    application_ids = [app_id for app_id, _ in picked]
+    # The offers come back whole from their INSERT, made once and sent through the driver, the
+    # session's objects made from their columns: no read after it (issue 21).
+    inserted = await driver.rows(
+        session,
+        NEW_OFFERS,
         {
-            "application_id": app_id,
-            "places_id": places_id,
+            "application_ids": application_ids,
+            "places_ids": [places_id for _, places_id in picked],
+            "age_groups": [by_id[places_id].age_group for _, places_id in picked],
             "kindergarten_id": kindergarten_id,
-            "age_group": by_id[places_id].age_group,
             "status": OfferStatus.OPEN,
             "deadline": deadline,
             "offered_by": actor,
-        }
-        for places_id, app_ids in picks.items()
-        for app_id in app_ids
-    ]
-    # The offers come back whole from their INSERT: no read after it (issue 21).
-    offers = list(
-        await session.scalars(
-            insert(KindergartenOffer).returning(KindergartenOffer, sort_by_parameter_order=True),
-            rows,
-        )
+        },
     )
-    offer_ids = [offer.id for offer in offers]
-    application_ids = [app_id for app_ids in picks.values() for app_id in app_ids]
-    applications = list(
-        await session.scalars(
-            update(KA)
-            .where(KA.id.in_(application_ids))
-            .values(status=QueueStatus.OFFERED, updated_at=func.now())
-            .returning(KA)
-            .add_cte(_take_places(picks))
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
+    offers = [driver.object_of(session, OFFER, row) for row in inserted]
+    # One offer per application (a child is picked once): each application's, in pick order.
+    offer_of = {offer.application_id: offer for offer in offers}
+    offer_ids = [offer_of[app_id].id for app_id in application_ids]
+    updated = await driver.rows(
+        session,
+        OFFERED,
+        {
+            "application_ids": application_ids,
+            "places_ids": list(picks),
+            "places_taken": [len(app_ids) for app_ids in picks.values()],
+        },
     )
+    # The applications as the UPDATE left them (``populate_existing``).
+    applications = [driver.object_of(session, APPLICATION, row, populate=True) for row in updated]
     for places_id, app_ids in picks.items():
         # What the statement above wrote, told to the loaded rows without another UPDATE.
         place = by_id[places_id]
@@ -293,12 +249,12 @@ async def _make_offers(
             (
                 oid,
                 {
-                    "application_id": r["application_id"],
+                    "application_id": app_id,
                     "kindergarten_id": kindergarten_id,
                     "deadline": deadline.isoformat(),
                 },
             )
-            for oid, r in zip(offer_ids, rows, strict=True)
+            for oid, app_id in zip(offer_ids, application_ids, strict=True)
         ],
     )
     return Offered(sorted(offers, key=lambda offer: offer.id), applications)
@@ -453,7 +409,7 @@ async def decline_offer(session: AsyncSession, principal: Principal, *, offer_id
         raise DomainError(
             PreschoolCode.OFFER_NOT_OPEN, "The offer is no longer open", field="offerId"
         )
-    status = await _decline(session, offer, application)
+    status = await decline(session, offer, application)
     await HISTORY.record_and_emit(
         session,
         principal.subject,
@@ -466,92 +422,6 @@ async def decline_offer(session: AsyncSession, principal: Principal, *, offer_id
         payload={"application_id": application.id, "application_status": status.value},
     )
     return Decided(offer, application, ref.kindergarten)
-
-
-async def _decline(
-    session: AsyncSession, offer: KindergartenOffer, application: KindergartenApplication
-) -> QueueStatus:
-    """The locked offer declined, its place given back and its locked application moved by the
-    season's decline rule, in one statement made once through the driver (issue 21: three
-    statements before, two of them through the ORM); the session's objects given what was
-    written. The places row is the last one locked (resolvers/locks.py). The application's new
-    status is returned."""
-    decided_at = datetime.now(UTC)
-    params = {
-        "offer_id": offer.id,
-        "declined": OfferStatus.DECLINED,
-        "decided_at": decided_at,
-        "application_id": application.id,
-        "places_id": offer.places_id,
-    }
-    found_status, updated_at, free = await driver.one(session, _DECLINE, params)
-    status = QueueStatus(found_status)
-    set_committed_value(offer, "status", OfferStatus.DECLINED)
-    set_committed_value(offer, "decided_at", decided_at)
-    set_committed_value(application, "status", status)
-    set_committed_value(application, "updated_at", updated_at)
-    # As the ORM's UPDATE of the places row did for a loaded one.
-    identity = _PLACES_MAPPER.identity_key_from_primary_key((offer.places_id,))
-    places = session.sync_session.identity_map.get(identity)
-    if places is not None:
-        set_committed_value(places, "free_places", free)
-    return status
-
-
-# A declined offer's application, by the season's decline rule read inside the UPDATE (not a
-# read and a write); with the offer's and the place's UPDATEs in one statement made once
-# (issue 21). The rows are the offer's, its application's (both locked by the step) and its
-# places row's.
-_DECLINE_RULE = (
-    select(IntakeSeason.decline_rule).where(IntakeSeason.id == KA.season_id).scalar_subquery()
-)
-_PLACES_MAPPER: Mapper[Any] = inspect(KindergartenPlaces)
-
-
-def _decline_of() -> driver.Made:
-    KO, KP = KindergartenOffer, KindergartenPlaces
-    declined_offer = (
-        update(KO)
-        .where(KO.id == bindparam("offer_id", type_=Integer))
-        .values(
-            status=bindparam("declined", type_=KO.status.type),
-            decided_at=bindparam("decided_at", type_=KO.decided_at.type),
-        )
-        .returning(KO.id)
-        .cte("declined_offer")
-    )
-    declined = (
-        update(KA)
-        .where(KA.id == bindparam("application_id", type_=Integer))
-        .values(
-            status=case(
-                (
-                    _DECLINE_RULE == DeclineRule.REQUEUE,
-                    literal(QueueStatus.WAITING, KA.status.type),
-                ),
-                else_=literal(QueueStatus.REMOVED, KA.status.type),
-            ),
-            updated_at=func.now(),
-        )
-        .returning(KA.status, KA.updated_at)
-        .cte("declined_application")
-    )
-    returned = (
-        update(KP)
-        .where(KP.id == bindparam("places_id", type_=Integer))
-        .values(free_places=KP.free_places + 1)
-        .returning(KP.free_places)
-        .cte("returned_place")
-    )
-    return driver.Made(
-        select(declined.c.status, declined.c.updated_at, returned.c.free_places)
-        .select_from(declined)
-        .join(returned, true())
-        .join(declined_offer, true())
-    )
-
-
-_DECLINE = _decline_of()
 
 
 def _expiring(on: date) -> Any:

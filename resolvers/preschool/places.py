@@ -7,10 +7,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import InstitutionKind, IntakeKind, KindergartenAgeGroup, KindergartenPlaces
+from resolvers import driver
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
@@ -98,23 +99,37 @@ async def declare_free_places(
     return places
 
 
+_PLACES = driver.entity(KindergartenPlaces)
+
+
+def _free_places(by_group: bool) -> driver.Made:
+    """:func:`free_places_for_update`'s statement, of one age group or all, made once."""
+    stmt = (
+        select(*_PLACES.columns)
+        .where(
+            KindergartenPlaces.season_id == bindparam("season_id", type_=Integer),
+            KindergartenPlaces.kindergarten_id == bindparam("kindergarten_id", type_=Integer),
+        )
+        .order_by(KindergartenPlaces.id)
+        .with_for_update()
+    )
+    if by_group:
+        stmt = stmt.where(KindergartenPlaces.age_group == bindparam("age_group", type_=String))
+    return driver.Made(stmt)
+
+
+_FREE_PLACES = {by_group: _free_places(by_group) for by_group in (False, True)}
+
+
 async def free_places_for_update(
     session: AsyncSession, season_id: int, kindergarten_id: int, age_group: str | None
 ) -> list[KindergartenPlaces]:
     """A kindergarten's places rows of the season (one age group, or all), locked for the
     offers about to take them; NO_FREE_PLACES when none is free."""
-    stmt = (
-        select(KindergartenPlaces)
-        .where(
-            KindergartenPlaces.season_id == season_id,
-            KindergartenPlaces.kindergarten_id == kindergarten_id,
-        )
-        .order_by(KindergartenPlaces.id)
-        .with_for_update()
-    )
-    if age_group is not None:
-        stmt = stmt.where(KindergartenPlaces.age_group == age_group)
-    places = list(await session.scalars(stmt))
+    params = {"season_id": season_id, "kindergarten_id": kindergarten_id, "age_group": age_group}
+    found = await driver.rows(session, _FREE_PLACES[age_group is not None], params)
+    # The session's objects, as the ORM's query leaves those it already holds (issue 21).
+    places = [driver.object_of(session, _PLACES, row) for row in found]
     if sum(p.free_places for p in places) == 0:
         raise DomainError(
             PreschoolCode.NO_FREE_PLACES,

@@ -215,3 +215,28 @@ async def test_an_object_from_a_rows_columns_is_the_sessions_own(engine: AsyncEn
         fresh = driver.object_of(s, PEOPLE, row, populate=True)
         assert fresh is made
         assert fresh.first_name == "Айгерим"
+
+
+async def test_get_object_reads_only_what_the_session_does_not_hold(engine: AsyncEngine) -> None:
+    pk = await _arranged(engine, last_name="Усенова")
+    counter = database.StatementCounter()
+    counter.attach(engine)
+    try:
+        async with database.session_factory(engine)() as s:
+            # when a row the session does not hold is asked for, one statement reads it
+            counter.reset()
+            person = await driver.get_object(s, Person, pk)
+            assert counter.count == 1
+            assert person is not None
+            assert person.last_name == "Усенова"
+            assert await s.get(Person, pk) is person
+            # and asked again, the session's object is given as it is, with no statement
+            counter.reset()
+            person.first_name = "Нургуль"
+            again = await driver.get_object(s, Person, pk)
+            assert again is person
+            assert counter.count == 0
+            assert again.first_name == "Нургуль"
+            assert await driver.get_object(s, Person, pk + 10_000) is None
+    finally:
+        counter.detach(engine)
