@@ -4,9 +4,8 @@ checked, and the child's place becomes a kindergarten enrollment."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
-from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -22,12 +21,12 @@ from models import (
     QueueStatus,
     Sector,
 )
-from resolvers import driver
 from resolvers import licensing as licensing_service
 from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.intake import managed_intake_institution
+from resolvers.new_rows import insert_of, insert_row
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.rows import HISTORY, offer_ref, offer_rows_for_update
 from resolvers.preschool.school import require_not_at_school
@@ -103,9 +102,7 @@ async def _enroll(
 
 
 # The new enrollment's INSERT, made once and sent through the driver, returning every column
-# (issue 21: the unit of work's flush of one new row cost ~0.4 ms of CPU).
-_ENROLLMENT = driver.entity(Enrollment)
-_ENROLLMENT_TABLE = cast(Table, Enrollment.__table__)
+# (resolvers/new_rows.py; issue 21: the unit of work's flush of one new row cost ~0.4 ms).
 _WRITTEN = (
     "person_id",
     "institution_id",
@@ -119,25 +116,15 @@ _WRITTEN = (
     "age_decision",
     "previous_enrollment_id",
 )
-_INSERT_ENROLLMENT = driver.Made(
-    insert(_ENROLLMENT_TABLE)
-    .values(
-        {
-            _ENROLLMENT_TABLE.c[n]: bindparam(f"new_{n}", type_=_ENROLLMENT_TABLE.c[n].type)
-            for n in _WRITTEN
-        }
-    )
-    .returning(*_ENROLLMENT.columns)
-)
+_INSERT_ENROLLMENT = insert_of(Enrollment, *_WRITTEN)
 
 
 async def _insert_enrollment(session: AsyncSession, new: Enrollment) -> Enrollment:
     """Insert the transient ``new`` (its :data:`_WRITTEN` attributes, None when unset) and give
-    the session's object for the row, persistent as if loaded with what the database wrote (a
-    minimal equivalent of the unit of work's INSERT for this one model)."""
-    params = {f"new_{n}": getattr(new, n) for n in _WRITTEN}
-    row = await driver.one(session, _INSERT_ENROLLMENT, params)
-    inserted: Enrollment = driver.object_of(session, _ENROLLMENT, row)
+    the session's object for the row, persistent as if loaded with what the database wrote."""
+    inserted: Enrollment = await insert_row(
+        session, _INSERT_ENROLLMENT, **{n: getattr(new, n) for n in _WRITTEN}
+    )
     return inserted
 
 
