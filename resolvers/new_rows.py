@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
 
+from models import Enrollment
 from resolvers import driver
 
 T = TypeVar("T")
@@ -58,3 +59,21 @@ async def insert_row(session: AsyncSession, made: Insert, **values: Any) -> Any:
     params = {f"new_{name}": value for name, value in values.items()}
     row = await driver.one(session, made.made, params)
     return driver.object_of(session, made.entity, row)
+
+
+# Every attribute an enrollment is opened with (None for NULL): a transfer's continuation
+# (resolvers/enrollments) and a kindergarten admission (resolvers/preschool) insert the same row.
+ENROLLMENT_ATTRIBUTES = (
+    "person_id",
+    "institution_id",
+    "sector",
+    "entry_date",
+    "exit_date",
+    "exit_reason",
+    "grade_level",
+    "programme",
+    "class_group",
+    "previous_enrollment_id",
+    "age_decision",
+)
+NEW_ENROLLMENT = insert_of(Enrollment, *ENROLLMENT_ATTRIBUTES)

@@ -30,7 +30,7 @@ from resolvers.errors import DomainError, ErrorCode, NotFound
 from resolvers.events import emit
 from resolvers.institutions.rules import may_manage_institution
 from resolvers.lookup import readable_or_not_found
-from resolvers.new_rows import insert_of, insert_row
+from resolvers.new_rows import NEW_ENROLLMENT, insert_row
 from resolvers.rows import locked_row, write_row
 
 SECTOR_OF_KIND = {
@@ -270,22 +270,6 @@ def _ensure_open(enrollment: Enrollment, field: str) -> None:
         )
 
 
-_CONTINUATION = insert_of(
-    Enrollment,
-    "person_id",
-    "institution_id",
-    "sector",
-    "entry_date",
-    "exit_date",
-    "exit_reason",
-    "grade_level",
-    "programme",
-    "class_group",
-    "previous_enrollment_id",
-    "age_decision",
-)
-
-
 class Transferred(NamedTuple):
     """A transfer's rows: the new enrollment, the one it continues and the receiving
     institution (the payload's loaders are given them, issue 21)."""
@@ -396,7 +380,7 @@ async def _continue_at(
         await enter_school(session, actor, [old.person_id], on)
     new: Enrollment = await insert_row(
         session,
-        _CONTINUATION,
+        NEW_ENROLLMENT,
         person_id=old.person_id,
         institution_id=target.id,
         sector=old.sector,

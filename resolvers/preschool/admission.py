@@ -26,7 +26,7 @@ from resolvers.access import Principal
 from resolvers.clock import today
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.intake import managed_intake_institution
-from resolvers.new_rows import insert_of, insert_row
+from resolvers.new_rows import ENROLLMENT_ATTRIBUTES, NEW_ENROLLMENT, insert_row
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.rows import HISTORY, offer_ref, offer_rows_for_update
 from resolvers.preschool.school import require_not_at_school
@@ -101,29 +101,12 @@ async def _enroll(
     return enrollment
 
 
-# The new enrollment's INSERT, made once and sent through the driver, returning every column
-# (resolvers/new_rows.py; issue 21: the unit of work's flush of one new row cost ~0.4 ms).
-_WRITTEN = (
-    "person_id",
-    "institution_id",
-    "sector",
-    "entry_date",
-    "exit_date",
-    "exit_reason",
-    "grade_level",
-    "programme",
-    "class_group",
-    "age_decision",
-    "previous_enrollment_id",
-)
-_INSERT_ENROLLMENT = insert_of(Enrollment, *_WRITTEN)
-
-
 async def _insert_enrollment(session: AsyncSession, new: Enrollment) -> Enrollment:
-    """Insert the transient ``new`` (its :data:`_WRITTEN` attributes, None when unset) and give
-    the session's object for the row, persistent as if loaded with what the database wrote."""
+    """Insert the transient ``new`` by a statement made once and sent through the driver
+    (resolvers/new_rows.py; issue 21: the unit of work's flush of one new row cost ~0.4 ms) and
+    give the session's object for the row, persistent as if loaded with what was written."""
     inserted: Enrollment = await insert_row(
-        session, _INSERT_ENROLLMENT, **{n: getattr(new, n) for n in _WRITTEN}
+        session, NEW_ENROLLMENT, **{n: getattr(new, n) for n in ENROLLMENT_ATTRIBUTES}
     )
     return inserted
 
