@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 from sqlalchemy import Table, bindparam, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
+from sqlalchemy.sql.dml import ReturningInsert
 
 from models import Enrollment
 from resolvers import driver
@@ -32,11 +33,12 @@ class Insert(NamedTuple):
     made: driver.Made
 
 
-def insert_of(model: type, *names: str) -> Insert:
-    """The made-once INSERT of ``model`` with these attributes (made at import, module level)."""
+def insert_statement(model: type, *names: str) -> ReturningInsert[Any]:
+    """The INSERT of one row of ``model`` with these attributes, each a bind parameter
+    ``new_<name>`` (:func:`new_params`), returning every column the model loads: the Core
+    statement, for a step that makes it part of a larger one (made at import, module level)."""
     mapper: Mapper[Any] = inspect(model)
     table = cast(Table, mapper.local_table)
-    entity = driver.entity(model)
     unset = [
         p.key
         for p in mapper.column_attrs
@@ -47,17 +49,27 @@ def insert_of(model: type, *names: str) -> Insert:
         # would be sent without it, so such a column is named (and given) by the step.
         raise ValueError(f"name the columns with Python-side defaults too: {unset}")
     values = {mapper.columns[n]: bindparam(f"new_{n}", type_=mapper.columns[n].type) for n in names}
-    stmt = insert(table).values(values).returning(*entity.columns)
-    return Insert(entity, tuple(names), driver.Made(stmt))
+    return insert(table).values(values).returning(*driver.entity(model).columns)
+
+
+def new_params(names: tuple[str, ...], values: dict[str, Any]) -> dict[str, Any]:
+    """The bind parameters of :func:`insert_statement`'s ``names`` from ``values``, which give
+    every one of them (None for NULL) and nothing else."""
+    if values.keys() != set(names):
+        raise ValueError(f"the new row takes exactly {sorted(names)}")
+    return {f"new_{name}": value for name, value in values.items()}
+
+
+def insert_of(model: type, *names: str) -> Insert:
+    """The made-once INSERT of ``model`` with these attributes (made at import, module level)."""
+    stmt = insert_statement(model, *names)
+    return Insert(driver.entity(model), tuple(names), driver.Made(stmt))
 
 
 async def insert_row(session: AsyncSession, made: Insert, **values: Any) -> Any:
     """Insert one row with ``values`` (every attribute ``made`` names, None for NULL) and give
     the session's object for it, persistent as if loaded with what the database wrote."""
-    if values.keys() != set(made.names):
-        raise ValueError(f"insert_row takes exactly {sorted(made.names)}")
-    params = {f"new_{name}": value for name, value in values.items()}
-    row = await driver.one(session, made.made, params)
+    row = await driver.one(session, made.made, new_params(made.names, values))
     return driver.object_of(session, made.entity, row)
 
 

@@ -58,6 +58,7 @@ from resolvers.intake import (
     require_guardian_reached,
 )
 from resolvers.intake.seasons import setting_code, setting_of, setting_statement
+from resolvers.new_rows import insert_statement, new_params
 from resolvers.preschool.errors import PreschoolCode
 from resolvers.preschool.offers import cancel_live_offer
 from resolvers.preschool.places import return_place
@@ -288,9 +289,7 @@ def _registration_of() -> driver.Made:
     """The new application and its preferences (one per id of ``kindergarten_ids``, ranked in
     their order) in one statement, each row an application's columns then a preference's, in
     rank order."""
-    table = cast(Table, KA.__table__)
-    values = {table.c[n]: bindparam(f"new_{n}", type_=table.c[n].type) for n in _NEW}
-    application = insert(table).values(values).returning(*_KA.columns).cte("application")
+    application = insert_statement(KA, *_NEW).cte("application")
     ranked = _ranked()
     preferences = (
         insert(cast(Table, KindergartenPreference.__table__))
@@ -393,9 +392,7 @@ async def _register(
     ``kindergartens`` in their order, in one statement through the driver: the session's
     objects for them as if loaded, nothing left for a flush (issue 21: a flush of each cost
     ~0.4 ms of CPU, and a statement)."""
-    if values.keys() != set(_NEW):
-        raise ValueError(f"a registration writes exactly {sorted(_NEW)}")
-    params = {f"new_{name}": value for name, value in values.items()}
+    params = new_params(_NEW, values)
     params["kindergarten_ids"] = [k.id for k in kindergartens]
     found = await driver.rows(session, _REGISTRATION, params)
     width = len(_KA.columns)
