@@ -297,30 +297,52 @@ def entity(model: type) -> Entity:
     return made
 
 
+def held(session: AsyncSession, model: type, pk: Any) -> Any | None:
+    """The session's object for row ``pk`` of ``model`` when its identity map holds one (no
+    statement), else None."""
+    mapper: Mapper[Any] = inspect(model)
+    return session.sync_session.identity_map.get(mapper.identity_key_from_primary_key((pk,)))
+
+
 def object_of(
     session: AsyncSession, entity: Entity, values: Sequence[Any], *, populate: bool = False
 ) -> Any:
     """The session's object for the row whose ``entity`` columns hold ``values``: the one in
     its identity map (given these values when ``populate``, as ``populate_existing`` does; as
     it is otherwise, as the ORM's query leaves it) or a new one, persistent as if loaded."""
-    sync = session.sync_session
-    mapper: Mapper[Any] = inspect(entity.model)
-    identity = mapper.identity_key_from_primary_key((values[entity.key_at],))
-    obj: Any = sync.identity_map.get(identity)
+    obj: Any = held(session, entity.model, values[entity.key_at])
     if obj is not None and not populate:
         return obj
     fresh = obj is None
     if fresh:
+        mapper: Mapper[Any] = inspect(entity.model)
         obj = mapper.class_manager.new_instance()
     for name, value in zip(entity.attributes, values, strict=True):
         set_committed_value(obj, name, value)
     if fresh:
         make_transient_to_detached(obj)
-        sync.add(obj)
+        session.sync_session.add(obj)
     return obj
 
 
-_LOCKED: weakref.WeakKeyDictionary[type, Made] = weakref.WeakKeyDictionary()
+# The statements reading a model's row by its key, made once per model: plain, and locked.
+_BY_KEY: dict[bool, weakref.WeakKeyDictionary[type, Made]] = {
+    False: weakref.WeakKeyDictionary(),
+    True: weakref.WeakKeyDictionary(),
+}
+
+
+async def _row_by_key(
+    session: AsyncSession, loaded: Entity, pk: Any, *, lock: bool
+) -> tuple[Any, ...] | None:
+    """Row ``pk`` of ``loaded``'s model (its columns), ``FOR UPDATE`` when ``lock``."""
+    made = _BY_KEY[lock].get(loaded.model)
+    if made is None:
+        mapper: Mapper[Any] = inspect(loaded.model)
+        (key,) = mapper.primary_key
+        stmt = select(*loaded.columns).where(key == bindparam(PK))
+        made = _BY_KEY[lock][loaded.model] = Made(stmt.with_for_update() if lock else stmt)
+    return await one_or_none(session, made, {PK: pk})
 
 
 async def locked_object(session: AsyncSession, model: type[T], pk: int) -> T | None:
@@ -331,19 +353,11 @@ async def locked_object(session: AsyncSession, model: type[T], pk: int) -> T | N
     loaded = loadable(model)
     if loaded is None:
         return await session.get(model, pk, with_for_update=True, populate_existing=True)
-    made = _LOCKED.get(model)
-    if made is None:
-        (key,) = inspect(model).primary_key
-        made = Made(select(*loaded.columns).where(key == bindparam(PK)).with_for_update())
-        _LOCKED[model] = made
-    row = await one_or_none(session, made, {PK: pk})
+    row = await _row_by_key(session, loaded, pk, lock=True)
     if row is None:
         return None
     found: T = object_of(session, loaded, row, populate=True)
     return found
-
-
-_GOT: weakref.WeakKeyDictionary[type, Made] = weakref.WeakKeyDictionary()
 
 
 async def get_object(session: AsyncSession, model: type[T], pk: int) -> T | None:
@@ -354,17 +368,11 @@ async def get_object(session: AsyncSession, model: type[T], pk: int) -> T | None
     loaded = loadable(model)
     if loaded is None:
         return await session.get(model, pk)
-    mapper: Mapper[Any] = inspect(model)
-    held: Any = session.sync_session.identity_map.get(mapper.identity_key_from_primary_key((pk,)))
-    if held is not None and not inspect(held).expired_attributes:
-        found_held: T = held
+    holding: Any = held(session, model, pk)
+    if holding is not None and not inspect(holding).expired_attributes:
+        found_held: T = holding
         return found_held
-    made = _GOT.get(model)
-    if made is None:
-        (key,) = mapper.primary_key
-        made = Made(select(*loaded.columns).where(key == bindparam(PK)))
-        _GOT[model] = made
-    row = await one_or_none(session, made, {PK: pk})
+    row = await _row_by_key(session, loaded, pk, lock=False)
     if row is None:
         return None
     found: T = object_of(session, loaded, row, populate=True)

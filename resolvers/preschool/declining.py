@@ -5,11 +5,9 @@ offer declined, its place given back and its application moved by the season's d
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, func, inspect, literal, select, true, update
+from sqlalchemy import Integer, bindparam, case, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
@@ -49,8 +47,7 @@ async def decline(
     set_committed_value(application, "status", status)
     set_committed_value(application, "updated_at", updated_at)
     # As the ORM's UPDATE of the places row did for a loaded one.
-    identity = _PLACES_MAPPER.identity_key_from_primary_key((offer.places_id,))
-    places = session.sync_session.identity_map.get(identity)
+    places = driver.held(session, KindergartenPlaces, offer.places_id)
     if places is not None:
         set_committed_value(places, "free_places", free)
     return status
@@ -63,7 +60,6 @@ async def decline(
 _DECLINE_RULE = (
     select(IntakeSeason.decline_rule).where(IntakeSeason.id == KA.season_id).scalar_subquery()
 )
-_PLACES_MAPPER: Mapper[Any] = inspect(KindergartenPlaces)
 
 
 def _decline_of() -> driver.Made:

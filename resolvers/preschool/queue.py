@@ -20,13 +20,11 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    inspect,
     literal,
     select,
     true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapper
 
 from models import (
     BenefitStatus,
@@ -370,7 +368,6 @@ _NEW = (
 )
 _REGISTRATION = _registration_of()
 _RENAME_PREFERENCES = _rename_preferences_of()
-_PREFERENCE_MAPPER: Mapper[Any] = inspect(KindergartenPreference)
 _KINDERGARTENS = driver.Made(
     select(
         # The open enrollment's kindergarten, on every row (NULL without one).
@@ -419,11 +416,10 @@ async def _rename_preferences(
     old ones gone from it."""
     params = {"application_id": application_id, "kindergarten_ids": [k.id for k in kindergartens]}
     found = await driver.rows(session, _RENAME_PREFERENCES, params)
-    sync = session.sync_session
     for dropped in found[0][0] or ():
-        held = sync.identity_map.get(_PREFERENCE_MAPPER.identity_key_from_primary_key((dropped,)))
-        if held is not None:
-            sync.expunge(held)
+        holding = driver.held(session, KindergartenPreference, dropped)
+        if holding is not None:
+            session.sync_session.expunge(holding)
     return [driver.object_of(session, _PREFERENCE, row[1:]) for row in found]
 
 
