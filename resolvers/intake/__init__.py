@@ -55,7 +55,6 @@ from resolvers.intake.seasons import (
     institution_and_season,
     months_between,
     require_season,
-    season_setting,
 )
 
 __all__ = [
@@ -92,7 +91,6 @@ __all__ = [
     "require_guardian_of",
     "require_guardian_reached",
     "require_season",
-    "season_setting",
     "seasons_query",
     "set_public_holidays",
     "statutory_holidays",

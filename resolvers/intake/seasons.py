@@ -136,28 +136,16 @@ def _as_json(*columns: Any) -> Any:
     return func.jsonb_build_object(*[part for c in columns for part in (c.key, c)])
 
 
-async def season_setting(
-    session: AsyncSession, kind: IntakeKind, on: date, benefit_code: str | None, *, field: str
-) -> SeasonSetting:
-    """:func:`current_season`, its :func:`age_groups` and :func:`benefit_category` read in
-    one statement (issue 21: a registration's reads in one round trip, not three)."""
-    code = setting_code(benefit_code)
-    values: dict[str, Any] = {"kind": kind, "on": on}
-    if code is not None:
-        values["code"] = code
-    row = (await session.execute(setting_statement(code is not None), values)).first()
-    return setting_of(kind, tuple(row) if row is not None else None, benefit_code, field=field)
-
-
 def setting_code(benefit_code: str | None) -> str | None:
-    """The benefit code :func:`season_setting` looks up (``code``), None when none is claimed."""
+    """The benefit code a season's setting looks up (``code``), None when none is claimed."""
     return benefit_code.strip().lower() if benefit_code and benefit_code.strip() else None
 
 
 def setting_statement(claimed: bool) -> Select[Any]:
-    """:func:`season_setting`'s statement when a benefit is ``claimed`` (:func:`setting_code`)
-    or not: the season, its age groups and the claimed category as JSON, its values bound as
-    ``kind``, ``on`` and ``code`` (a workflow may read it with more, as a subquery)."""
+    """A season's setting in one statement (:func:`current_season`, its :func:`age_groups` and
+    :func:`benefit_category`) when a benefit is ``claimed`` (:func:`setting_code`) or not: the
+    season, its age groups and the claimed category as JSON, its values bound as ``kind``,
+    ``on`` and ``code``; a workflow reads it with more, as a subquery (issue 21)."""
     return _SEASON_SETTING if claimed else _SEASON_SETTING_NO_BENEFIT
 
 
@@ -187,7 +175,7 @@ def setting_of(
 
 
 def _season_setting_statement(benefit_code: Any) -> Select[Any]:
-    """:func:`season_setting`'s statement, its values bound as ``kind``, ``on`` and (when
+    """:func:`setting_statement`'s statement, its values bound as ``kind``, ``on`` and (when
     ``benefit_code`` is a bind parameter) ``code``."""
     AG, BC = KindergartenAgeGroup, BenefitCategory
     groups = (
